@@ -1,0 +1,41 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
+import { REDACT_PATHS, REDACTED } from "./redact.js";
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type Logger = PinoLogger;
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export interface CreateLoggerOptions {
+  /** The component name, e.g. the server name; every line carries it. */
+  name: string;
+  level?: LogLevel;
+  /** Where lines go. Defaults to file descriptor 2: stdout is a stdio server's protocol channel. */
+  destination?: DestinationStream | number;
+  /** Extra redaction paths on top of the standard secret names. */
+  redact?: string[];
+  /** Fields on every line. */
+  base?: Record<string, unknown>;
+}
+
+/** A pino logger on stderr with secrets redacted. */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const destination =
+    typeof options.destination === "object"
+      ? options.destination
+      : pino.destination({ dest: options.destination ?? 2, sync: true });
+  return pino(
+    {
+      name: options.name,
+      level: options.level ?? "info",
+      base: { pid: process.pid, ...options.base },
+      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: REDACTED },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,2 @@
+export { createMetrics, MCP_DURATION_BUCKETS } from "./create-metrics.js";
+export type { ToolshedMetrics, CreateMetricsOptions, Outcome } from "./create-metrics.js";

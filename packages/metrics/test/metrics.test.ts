@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { createMetrics } from "../src/index.js";
+
+describe("createMetrics", () => {
+  it("exposes the standard MCP series after operations", async () => {
+    const m = createMetrics({ defaultLabels: { server: "t" } });
+    m.observeOperation("tools/call", "query", "ok", 0.015);
+    m.observeOperation("tools/call", "query", "error", 0.2);
+    m.observeOperation("resources/read", "", "ok", 0.001);
+    m.sessionsActive.inc();
+    const text = await m.render();
+    expect(text).toContain('mcp_tool_calls_total{tool="query",outcome="ok",server="t"} 1');
+    expect(text).toContain('mcp_tool_calls_total{tool="query",outcome="error",server="t"} 1');
+    expect(text).toMatch(
+      /mcp_server_operation_duration_seconds_bucket\{le="0.02",server="t",method="tools\/call",tool="query",outcome="ok"\} 1/,
+    );
+    expect(text).toContain('mcp_server_operation_duration_seconds_count{server="t",method="resources/read",tool="",outcome="ok"} 1');
+    expect(text).toContain('mcp_sessions_active{server="t"} 1');
+    expect(text).toContain("process_cpu_user_seconds_total");
+    expect(m.contentType).toMatch(/^text\/plain/);
+  });
+
+  it("keeps servers in one process apart", async () => {
+    const a = createMetrics({ defaultMetrics: false });
+    const b = createMetrics({ defaultMetrics: false });
+    a.observeOperation("tools/call", "x", "ok", 0.1);
+    expect(await b.render()).not.toContain('tool="x"');
+  });
+});
