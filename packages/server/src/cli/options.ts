@@ -1,0 +1,231 @@
+import { parseArgs } from "node:util";
+import { isLogLevel, type LogLevel } from "@toolshed/logging";
+import { z } from "zod";
+import type { AnyObjectSchema, ServerDefinition } from "../define.js";
+
+/** What every server binary accepts, before its own settings. */
+export interface CommonOptions {
+  transport: "stdio" | "http";
+  host: string;
+  port: number;
+  stateless: boolean;
+  jsonResponse: boolean;
+  logLevel: LogLevel;
+  allowedHosts: string[] | undefined;
+  allowedOrigins: string[] | undefined;
+  maxBodyBytes: number;
+  maxSessions: number;
+  sessionIdleSeconds: number;
+  shutdownTimeoutSeconds: number;
+}
+
+export type ParsedCommandLine =
+  | { kind: "help"; text: string }
+  | { kind: "version"; text: string }
+  | { kind: "run"; common: CommonOptions; config: unknown };
+
+/** A bad flag or env var: one line for stderr, exit code 2. */
+export class UsageError extends Error {}
+
+type Kind = "string" | "number" | "boolean" | "list" | "enum";
+
+interface OptionSpec {
+  key: string;
+  flag: string;
+  env: string[];
+  kind: Kind;
+  description: string;
+  defaultValue?: unknown;
+  choices?: readonly string[];
+}
+
+const COMMON: OptionSpec[] = [
+  { key: "transport", flag: "transport", env: ["TOOLSHED_TRANSPORT"], kind: "enum", choices: ["stdio", "http"], defaultValue: "stdio", description: "how clients connect" },
+  { key: "host", flag: "host", env: ["TOOLSHED_HOST"], kind: "string", defaultValue: "127.0.0.1", description: "HTTP bind address" },
+  { key: "port", flag: "port", env: ["TOOLSHED_PORT", "PORT"], kind: "number", defaultValue: 3000, description: "HTTP port (0 picks a free one)" },
+  { key: "stateless", flag: "stateless", env: ["TOOLSHED_STATELESS"], kind: "boolean", defaultValue: false, description: "HTTP without sessions: every POST stands alone" },
+  { key: "jsonResponse", flag: "json-response", env: ["TOOLSHED_JSON_RESPONSE"], kind: "boolean", defaultValue: false, description: "answer HTTP POSTs with JSON instead of SSE" },
+  { key: "logLevel", flag: "log-level", env: ["TOOLSHED_LOG_LEVEL", "LOG_LEVEL"], kind: "enum", choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"], defaultValue: "info", description: "log level (logs go to stderr)" },
+  { key: "allowedHosts", flag: "allowed-hosts", env: ["TOOLSHED_ALLOWED_HOSTS"], kind: "list", description: "Host header values accepted (default: loopback names when bound to loopback, any otherwise)" },
+  { key: "allowedOrigins", flag: "allowed-origins", env: ["TOOLSHED_ALLOWED_ORIGINS"], kind: "list", description: "browser Origins accepted (default: same host)" },
+  { key: "maxBodyBytes", flag: "max-body-bytes", env: ["TOOLSHED_MAX_BODY_BYTES"], kind: "number", defaultValue: 4 * 1024 * 1024, description: "largest HTTP request body" },
+  { key: "maxSessions", flag: "max-sessions", env: ["TOOLSHED_MAX_SESSIONS"], kind: "number", defaultValue: 1000, description: "open HTTP sessions at most" },
+  { key: "sessionIdleSeconds", flag: "session-idle-seconds", env: ["TOOLSHED_SESSION_IDLE_SECONDS"], kind: "number", defaultValue: 1800, description: "close HTTP sessions idle this long" },
+  { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: ["TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS"], kind: "number", defaultValue: 10, description: "on SIGTERM, how long in-flight calls may finish" },
+];
+
+/** Parses argv and env into the common options and the server's own config; never exits. */
+export function parseCommandLine(
+  def: ServerDefinition<any, any>,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): ParsedCommandLine {
+  const own = def.config ? configSpecs(def.config) : [];
+  const specs = [...COMMON, ...own];
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+        ...Object.fromEntries(
+          specs.map((s) => [
+            s.flag,
+            { type: s.kind === "boolean" ? ("boolean" as const) : ("string" as const), multiple: s.kind === "list" },
+          ]),
+        ),
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(String((err as Error).message).split("\n")[0]!.replace(/\.$/, ""));
+  }
+  if (values.help) return { kind: "help", text: helpText(def, specs) };
+  if (values.version) return { kind: "version", text: def.version };
+
+  const read = (spec: OptionSpec): unknown => {
+    const flagValue = values[spec.flag];
+    if (flagValue !== undefined) return coerce(spec, flagValue, `--${spec.flag}`);
+    for (const name of spec.env) {
+      const v = env[name];
+      if (v !== undefined && v !== "") return coerce(spec, v, name);
+    }
+    return spec.defaultValue;
+  };
+
+  const common = Object.fromEntries(COMMON.map((s) => [s.key, read(s)])) as unknown as CommonOptions;
+  if (!isLogLevel(common.logLevel)) throw new UsageError(`invalid --log-level '${String(common.logLevel)}'`);
+  if (!Number.isInteger(common.port) || common.port < 0 || common.port > 65535) {
+    throw new UsageError(`invalid --port '${common.port}': expected 0-65535`);
+  }
+
+  let config: unknown = undefined;
+  if (def.config) {
+    const raw: Record<string, unknown> = {};
+    for (const spec of own) {
+      const v = read(spec);
+      if (v !== undefined) raw[spec.key] = v;
+    }
+    const parsed = (def.config as AnyObjectSchema).safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const spec = own.find((s) => s.key === issue.path[0]);
+      const name = spec ? `--${spec.flag} (${spec.env[0]})` : "configuration";
+      throw new UsageError(`invalid ${name}: ${issue.message}`);
+    }
+    config = parsed.data;
+  }
+  return { kind: "run", common, config };
+}
+
+function coerce(spec: OptionSpec, value: unknown, source: string): unknown {
+  const one = (v: unknown): unknown => {
+    if (typeof v === "boolean") return v;
+    const s = String(v);
+    switch (spec.kind) {
+      case "number": {
+        const n = Number(s);
+        if (s.trim() === "" || !Number.isFinite(n)) throw new UsageError(`invalid ${source} '${s}': expected a number`);
+        return n;
+      }
+      case "boolean": {
+        if (/^(1|true|yes|on)$/i.test(s)) return true;
+        if (/^(0|false|no|off)$/i.test(s)) return false;
+        throw new UsageError(`invalid ${source} '${s}': expected true or false`);
+      }
+      case "enum":
+        if (!spec.choices!.includes(s)) {
+          throw new UsageError(`invalid ${source} '${s}': expected one of ${spec.choices!.join(", ")}`);
+        }
+        return s;
+      default:
+        return s;
+    }
+  };
+  if (spec.kind === "list") {
+    const items = Array.isArray(value) ? value : [value];
+    return items.flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter(Boolean);
+  }
+  return one(value);
+}
+
+/** One option per config field: `dataDir` -> `--data-dir` and `TOOLSHED_DATA_DIR` (plus `.meta({ env })`). */
+function configSpecs(schema: AnyObjectSchema): OptionSpec[] {
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, field]) => {
+    const { kind, choices, defaultValue } = describeType(field);
+    const meta = (z.globalRegistry.get(field) ?? {}) as { env?: string | string[] };
+    const snake = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+    const extraEnv = meta.env === undefined ? [] : Array.isArray(meta.env) ? meta.env : [meta.env];
+    return {
+      key,
+      flag: key.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase(),
+      env: [`TOOLSHED_${snake}`, ...extraEnv],
+      kind,
+      description: findDescription(field) ?? "",
+      defaultValue: undefined,
+      ...(choices ? { choices } : {}),
+      ...(defaultValue !== undefined ? { shownDefault: defaultValue } : {}),
+    };
+  });
+}
+
+function describeType(field: z.ZodType): { kind: Kind; choices?: readonly string[]; defaultValue?: unknown } {
+  let current: z.ZodType = field;
+  let defaultValue: unknown;
+  for (let depth = 0; depth < 8; depth++) {
+    const def = current.def as { type: string; innerType?: z.ZodType; defaultValue?: unknown; entries?: Record<string, string> };
+    if (def.type === "default") defaultValue = def.defaultValue;
+    if (def.innerType) {
+      current = def.innerType;
+      continue;
+    }
+    switch (def.type) {
+      case "number":
+      case "int":
+        return { kind: "number", defaultValue };
+      case "boolean":
+        return { kind: "boolean", defaultValue };
+      case "array":
+        return { kind: "list", defaultValue };
+      case "enum":
+        return { kind: "enum", choices: Object.values(def.entries ?? {}), defaultValue };
+      default:
+        return { kind: "string", defaultValue };
+    }
+  }
+  return { kind: "string", defaultValue };
+}
+
+function findDescription(field: z.ZodType): string | undefined {
+  let current: z.ZodType | undefined = field;
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (current.description) return current.description;
+    current = (current.def as { innerType?: z.ZodType }).innerType;
+  }
+  return undefined;
+}
+
+function helpText(def: ServerDefinition<any, any>, specs: OptionSpec[]): string {
+  const bin = `toolshed-${def.name}`;
+  const line = (s: OptionSpec) => {
+    const arg = s.kind === "boolean" ? "" : s.kind === "enum" ? ` <${s.choices!.join("|")}>` : s.kind === "list" ? " <a,b,...>" : ` <${s.kind}>`;
+    const shown = s.defaultValue ?? (s as OptionSpec & { shownDefault?: unknown }).shownDefault;
+    const dflt = shown === undefined || shown === false ? "" : ` (default: ${JSON.stringify(shown)})`;
+    return `  --${s.flag}${arg}\n      ${s.description}${dflt}  [env: ${s.env.join(", ")}]`;
+  };
+  const own = specs.slice(COMMON.length);
+  return [
+    `${bin} ${def.version}${def.title ? ` - ${def.title}` : ""}`,
+    "",
+    `Usage: ${bin} [options]`,
+    "",
+    "Options:",
+    ...COMMON.map(line),
+    "  -h, --help      show this help",
+    "  -v, --version   print the version",
+    ...(own.length ? ["", `${def.name} options:`, ...own.map(line)] : []),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,218 @@
+import type { ToolLogger } from "@toolshed/logging";
+import type { z } from "zod";
+
+/** Who is calling: set by an authenticator (HTTP with auth), undefined for stdio and open HTTP. */
+export interface Principal {
+  /** Stable id of the caller (API key id, JWT `sub`, OAuth client id). */
+  id: string;
+  scopes: readonly string[];
+  /** Extra facts from the credential (e.g. JWT claims); never the credential itself. */
+  claims?: Readonly<Record<string, unknown>>;
+}
+
+/** The four MCP tool annotations; every tool states all four. */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What the client can do for a handler (sampling, elicitation), asked through the kit. */
+export interface ClientRequests {
+  /** The capabilities the client declared at initialize. */
+  readonly capabilities: Readonly<Record<string, unknown>>;
+  /** Sends `sampling/createMessage` to the client and returns its result. */
+  sample(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Sends `elicitation/create` to the client and returns its result. */
+  elicit(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** The narrow context every handler gets; never the raw SDK server. */
+export interface HandlerContext<Config = unknown, Deps = unknown> {
+  readonly config: Config;
+  readonly deps: Deps;
+  readonly log: ToolLogger;
+  /** Aborted when the client cancels, the call times out or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  readonly principal: Principal | undefined;
+  readonly sessionId: string | undefined;
+  readonly requestId: string | number;
+  readonly client: ClientRequests;
+}
+
+export type ContentBlock = Record<string, unknown> & { type: string };
+
+const REPLY = Symbol.for("toolshed.reply");
+
+/** A handler result with explicit content blocks (images, audio, resources) next to its data. */
+export interface ToolReply<Out> {
+  readonly [REPLY]: true;
+  readonly data: Out;
+  readonly content: ContentBlock[];
+}
+
+/** Returns explicit content blocks (instead of the default text rendering) with the structured data. */
+export function reply<Out>(data: Out, content: ContentBlock[]): ToolReply<Out> {
+  return { [REPLY]: true, data, content };
+}
+
+export function isReply(value: unknown): value is ToolReply<unknown> {
+  return typeof value === "object" && value !== null && REPLY in value;
+}
+
+export type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolDefinition<
+  In extends AnyObjectSchema = AnyObjectSchema,
+  Out extends AnyObjectSchema = AnyObjectSchema,
+  Config = unknown,
+  Deps = unknown,
+> {
+  /** snake_case, 1-64 of [a-z0-9_]; what the model calls. */
+  name: string;
+  title: string;
+  /** Written for a model: what it does, when to use it, what comes back, its limits. */
+  description: string;
+  input: In;
+  /** The structured result; sent as `structuredContent` and validated before it leaves. */
+  output: Out;
+  annotations: ToolAnnotations;
+  /** Scopes a principal must hold (checked when auth is on). */
+  scopes?: string[];
+  /** Overrides the server's default per-call timeout. */
+  timeoutMs?: number;
+  /** A compact text rendering of the data for clients that read only text; compact JSON by default. */
+  render?: (data: z.output<Out>) => string;
+  handler: (
+    input: z.output<In>,
+    ctx: HandlerContext<Config, Deps>,
+  ) => Promise<z.input<Out> | ToolReply<z.input<Out>>> | z.input<Out> | ToolReply<z.input<Out>>;
+}
+
+export type AnyTool = ToolDefinition<AnyObjectSchema, AnyObjectSchema, any, any>;
+
+export function defineTool<In extends AnyObjectSchema, Out extends AnyObjectSchema, Config = any, Deps = any>(
+  tool: ToolDefinition<In, Out, Config, Deps>,
+): ToolDefinition<In, Out, Config, Deps> {
+  return tool;
+}
+
+/** One item of a resource: text, or binary as base64 `blob`. */
+export type ResourceContents =
+  | { uri: string; mimeType?: string; text: string }
+  | { uri: string; mimeType?: string; blob: string };
+
+/** Context for resource and prompt handlers: everything a tool gets but progress and client requests. */
+export type ReadContext<Config = unknown, Deps = unknown> = Omit<
+  HandlerContext<Config, Deps>,
+  "progress" | "client"
+>;
+
+interface ResourceBase {
+  name: string;
+  title: string;
+  description: string;
+  mimeType: string;
+}
+
+/** A fixed resource (`uri`) or a template (`uriTemplate`, RFC 6570) with optional listing and completion. */
+export type ResourceDefinition<Config = any, Deps = any> =
+  | (ResourceBase & {
+      uri: string;
+      read: (uri: URL, ctx: ReadContext<Config, Deps>) => Promise<ResourceContents[]> | ResourceContents[];
+    })
+  | (ResourceBase & {
+      uriTemplate: string;
+      /** Lists concrete resources the template covers (for `resources/list`). */
+      list?: (
+        ctx: ReadContext<Config, Deps>,
+      ) => Promise<{ uri: string; name: string; description?: string; mimeType?: string }[]>;
+      /** Completion of template variables, by variable name. */
+      complete?: Record<
+        string,
+        (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
+      >;
+      read: (
+        uri: URL,
+        variables: Record<string, string | string[]>,
+        ctx: ReadContext<Config, Deps>,
+      ) => Promise<ResourceContents[]> | ResourceContents[];
+    });
+
+export function defineResource<Config = any, Deps = any>(
+  resource: ResourceDefinition<Config, Deps>,
+): ResourceDefinition<Config, Deps> {
+  return resource;
+}
+
+export interface PromptMessage {
+  role: "user" | "assistant";
+  content: ContentBlock;
+}
+
+export interface PromptDefinition<
+  Args extends z.ZodObject<Record<string, z.ZodType<string | undefined>>> = z.ZodObject<
+    Record<string, z.ZodType<string | undefined>>
+  >,
+  Config = any,
+  Deps = any,
+> {
+  name: string;
+  title: string;
+  description: string;
+  /** String arguments (MCP prompt arguments are strings), each with a description. */
+  args: Args;
+  /** Completion of argument values, by argument name. */
+  complete?: Partial<
+    Record<
+      keyof z.output<Args> & string,
+      (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
+    >
+  >;
+  handler: (
+    args: z.output<Args>,
+    ctx: ReadContext<Config, Deps>,
+  ) => Promise<{ description?: string; messages: PromptMessage[] }> | { description?: string; messages: PromptMessage[] };
+}
+
+export function definePrompt<Args extends z.ZodObject<Record<string, z.ZodType<string | undefined>>>>(
+  prompt: PromptDefinition<Args>,
+): PromptDefinition<Args> {
+  return prompt;
+}
+
+export interface SetupContext<Config> {
+  config: Config;
+  log: import("@toolshed/logging").Logger;
+}
+
+export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown> {
+  /** kebab-case; the binary is `toolshed-<name>`, the package `@toolshed/server-<name>`. */
+  name: string;
+  version: string;
+  title?: string;
+  /** Sent to the client at initialize: how the tools fit together, in a few sentences. */
+  instructions?: string;
+  /** The server's own settings; each field is a `--kebab-flag` and a `TOOLSHED_SNAKE` env var. */
+  config?: ConfigSchema;
+  /** Opens dependencies once per process, lazily; failures are retried on the next call. */
+  setup?: (ctx: SetupContext<z.output<ConfigSchema>>) => Promise<Deps> | Deps;
+  /** Closes what setup opened, on shutdown. */
+  teardown?: (deps: Deps) => Promise<void> | void;
+  /** Readiness beyond setup having succeeded (e.g. a ping); throw or return false when not ready. */
+  ready?: (deps: Deps) => Promise<boolean> | boolean;
+  tools: AnyTool[];
+  resources?: ResourceDefinition[];
+  prompts?: PromptDefinition<any>[];
+  /** Default per-call timeout; 60 s unless set. */
+  defaultTimeoutMs?: number;
+}
+
+export function defineServer<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown>(
+  def: ServerDefinition<ConfigSchema, Deps>,
+): ServerDefinition<ConfigSchema, Deps> {
+  return def;
+}

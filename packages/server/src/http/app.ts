@@ -1,0 +1,244 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { createMcpServer, instrumentTransport } from "../connection.js";
+import type { Runtime } from "../runtime.js";
+import { BodyTooLarge, readBody } from "./body.js";
+import { MemoryEventStore, type EventStore } from "./event-store.js";
+import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** No sessions: every POST is answered by a fresh server; GET and DELETE are refused. */
+  stateless?: boolean;
+  /** Answer POSTs with a JSON body instead of an SSE stream. */
+  jsonResponse?: boolean;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  /** Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Default 1000. */
+  maxSessions?: number;
+  /** Sessions idle longer than this are closed. Default 30 minutes. */
+  sessionIdleMs?: number;
+  /** Where resumable streams keep events; in memory by default. */
+  eventStore?: EventStore;
+}
+
+export interface HttpHandle {
+  readonly server: Server;
+  readonly port: number;
+  /** e.g. http://127.0.0.1:3000/mcp */
+  readonly url: string;
+  /** Number of open sessions. */
+  readonly sessions: number;
+  /** Stops accepting, lets in-flight requests finish up to the deadline, then closes everything. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  mcp: McpServer;
+  lastSeen: number;
+}
+
+const MCP_PATH = "/mcp";
+
+/** Streamable HTTP on node:http, with health, readiness and metrics endpoints beside it. */
+export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<HttpHandle> {
+  const policy: OriginPolicy = originPolicy(options.host, options.allowedHosts, options.allowedOrigins);
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxSessions = options.maxSessions ?? 1000;
+  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const eventStore = options.eventStore ?? new MemoryEventStore();
+  const sessions = new Map<string, Session>();
+  let openPosts = 0;
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      rt.logger.error({ err }, "http request failed");
+      if (!res.headersSent) rpcError(res, 500, -32603, "internal error; the server log has the details");
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // SSE streams stay open; idle sessions are expired instead.
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") return json(res, 200, { status: "ok" });
+    if (path === "/readyz") {
+      const r = await rt.readiness();
+      return json(res, r.ready ? 200 : 503, r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason });
+    }
+    const refused = refusal(req, policy);
+    if (refused) {
+      rt.logger.warn({ host: req.headers.host, origin: req.headers.origin, path }, "request refused");
+      return rpcError(res, 403, -32000, `Forbidden: ${refused}`);
+    }
+    if (path === "/metrics" && req.method === "GET") {
+      const text = await rt.metrics.render();
+      res.writeHead(200, { "content-type": rt.metrics.contentType }).end(text);
+      return;
+    }
+    if (path !== MCP_PATH) return json(res, 404, { error: `no route ${path}; the MCP endpoint is ${MCP_PATH}` });
+    if (closing) {
+      res.setHeader("retry-after", "1");
+      return rpcError(res, 503, -32000, "the server is shutting down; retry on another instance");
+    }
+    switch (req.method) {
+      case "POST":
+        openPosts++;
+        res.once("close", () => openPosts--);
+        return post(req, res);
+      case "GET":
+      case "DELETE":
+        return sessionRequest(req, res);
+      default:
+        res.setHeader("allow", options.stateless ? "POST" : "GET, POST, DELETE");
+        return rpcError(res, 405, -32000, `method ${req.method} not allowed on ${MCP_PATH}`);
+    }
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: unknown;
+    try {
+      const raw = await readBody(req, maxBody);
+      body = JSON.parse(raw.toString("utf8"));
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        res.setHeader("connection", "close");
+        return rpcError(res, 413, -32600, `request body exceeds ${maxBody} bytes`);
+      }
+      return rpcError(res, 400, -32700, "Parse error: the request body is not valid JSON");
+    }
+    if (options.stateless) {
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: options.jsonResponse ?? false,
+      });
+      const mcp = createMcpServer(rt);
+      res.once("close", () => {
+        void transport.close();
+        void mcp.close();
+      });
+      await mcp.connect(transport);
+      instrumentTransport(rt, transport);
+      return transport.handleRequest(req, res, body);
+    }
+    const id = header(req, "mcp-session-id");
+    if (id !== undefined) {
+      const session = sessions.get(id);
+      if (!session) return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+      session.lastSeen = Date.now();
+      return session.transport.handleRequest(req, res, body);
+    }
+    const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+    if (!messages.some((m) => isInitializeRequest(m))) {
+      return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required; send initialize first");
+    }
+    if (sessions.size >= maxSessions) {
+      res.setHeader("retry-after", "5");
+      return rpcError(res, 503, -32000, `too many open sessions (${maxSessions}); retry later or close idle sessions`);
+    }
+    const mcp = createMcpServer(rt);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: options.jsonResponse ?? false,
+      eventStore,
+      onsessioninitialized: (sid) => {
+        sessions.set(sid, { transport, mcp, lastSeen: Date.now() });
+        rt.metrics.sessionsActive.inc();
+      },
+    });
+    await mcp.connect(transport);
+    instrumentTransport(rt, transport);
+    const onclose = transport.onclose;
+    transport.onclose = () => {
+      onclose?.();
+      const sid = transport.sessionId;
+      if (sid && sessions.delete(sid)) rt.metrics.sessionsActive.dec();
+    };
+    return transport.handleRequest(req, res, body);
+  }
+
+  async function sessionRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.stateless) {
+      res.setHeader("allow", "POST");
+      return rpcError(res, 405, -32000, "this server is stateless: only POST is supported");
+    }
+    const id = header(req, "mcp-session-id");
+    if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    const session = sessions.get(id);
+    if (!session) return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+    session.lastSeen = Date.now();
+    return session.transport.handleRequest(req, res);
+  }
+
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const [sid, s] of sessions) {
+        if (s.lastSeen < cutoff) {
+          rt.logger.info({ session: sid }, "closing idle session");
+          void s.transport.close();
+        }
+      }
+    },
+    Math.max(1_000, Math.min(idleMs / 2, 60_000)),
+  );
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host;
+
+  return {
+    server,
+    port,
+    url: `http://${shownHost}:${port}${MCP_PATH}`,
+    get sessions() {
+      return sessions.size;
+    },
+    async close(deadlineMs = 10_000) {
+      if (closing) return;
+      closing = true;
+      rt.beginShutdown();
+      clearInterval(sweeper);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + deadlineMs;
+      await rt.drain(deadlineMs);
+      while (openPosts > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      server.closeAllConnections();
+      await stopped;
+      await rt.close();
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  json(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
+}

@@ -1,0 +1,93 @@
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+/**
+ * Where a resumable Streamable HTTP stream keeps its events so a client that lost its connection can
+ * replay what it missed (`Last-Event-ID`). The shape is the SDK's; a Redis store implements the same
+ * interface so that replicas share streams.
+ */
+export interface EventStore {
+  storeEvent(streamId: string, message: JSONRPCMessage): Promise<string>;
+  getStreamIdForEventId?(eventId: string): Promise<string | undefined>;
+  replayEventsAfter(
+    lastEventId: string,
+    { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<string>;
+}
+
+export interface MemoryEventStoreOptions {
+  /** Events kept per stream; older ones are dropped first. Default 1000. */
+  maxEventsPerStream?: number;
+  /** Streams kept; the least recently written is dropped first. Default 10,000. */
+  maxStreams?: number;
+}
+
+interface Stream {
+  next: number;
+  events: { seq: number; message: JSONRPCMessage }[];
+}
+
+/** A bounded in-memory event store: resumption within one process, memory that cannot grow without limit. */
+export class MemoryEventStore implements EventStore {
+  readonly #streams = new Map<string, Stream>();
+  readonly #maxEvents: number;
+  readonly #maxStreams: number;
+
+  constructor(options: MemoryEventStoreOptions = {}) {
+    this.#maxEvents = options.maxEventsPerStream ?? 1000;
+    this.#maxStreams = options.maxStreams ?? 10_000;
+  }
+
+  storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    let stream = this.#streams.get(streamId);
+    if (stream) {
+      // Re-insert so Map order is least-recently-written first.
+      this.#streams.delete(streamId);
+    } else {
+      stream = { next: 1, events: [] };
+      if (this.#streams.size >= this.#maxStreams) {
+        const oldest = this.#streams.keys().next().value;
+        if (oldest !== undefined) this.#streams.delete(oldest);
+      }
+    }
+    this.#streams.set(streamId, stream);
+    const seq = stream.next++;
+    stream.events.push({ seq, message });
+    if (stream.events.length > this.#maxEvents) stream.events.shift();
+    return Promise.resolve(eventId(streamId, seq));
+  }
+
+  getStreamIdForEventId(id: string): Promise<string | undefined> {
+    const parsed = parseEventId(id);
+    return Promise.resolve(parsed && this.#streams.has(parsed.streamId) ? parsed.streamId : undefined);
+  }
+
+  async replayEventsAfter(
+    lastEventId: string,
+    { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<string> {
+    const parsed = parseEventId(lastEventId);
+    const stream = parsed && this.#streams.get(parsed.streamId);
+    if (!parsed || !stream) throw new Error(`unknown event id '${lastEventId}'`);
+    for (const event of stream.events) {
+      if (event.seq > parsed.seq) await send(eventId(parsed.streamId, event.seq), event.message);
+    }
+    return parsed.streamId;
+  }
+
+  /** Number of streams held (for tests and metrics). */
+  get size(): number {
+    return this.#streams.size;
+  }
+}
+
+// Stream ids may contain "_" (the SDK's standalone GET stream is "_GET_stream"), so split on the last one.
+function eventId(streamId: string, seq: number): string {
+  return `${streamId}_${seq}`;
+}
+
+function parseEventId(id: string): { streamId: string; seq: number } | undefined {
+  const cut = id.lastIndexOf("_");
+  if (cut <= 0) return undefined;
+  const seq = Number(id.slice(cut + 1));
+  return Number.isSafeInteger(seq) ? { streamId: id.slice(0, cut), seq } : undefined;
+}

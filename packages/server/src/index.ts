@@ -1,0 +1,43 @@
+export {
+  defineServer,
+  defineTool,
+  defineResource,
+  definePrompt,
+  reply,
+  isReply,
+} from "./define.js";
+export type {
+  AnyObjectSchema,
+  AnyTool,
+  ClientRequests,
+  ContentBlock,
+  HandlerContext,
+  Principal,
+  PromptDefinition,
+  PromptMessage,
+  ReadContext,
+  ResourceContents,
+  ResourceDefinition,
+  ServerDefinition,
+  SetupContext,
+  ToolAnnotations,
+  ToolDefinition,
+  ToolReply,
+} from "./define.js";
+export { definitionProblems } from "./validate-definition.js";
+export { Runtime } from "./runtime.js";
+export { createMcpServer, instrumentTransport } from "./connection.js";
+export { serveHttp } from "./http/app.js";
+export type { HttpHandle, HttpOptions } from "./http/app.js";
+export { MemoryEventStore } from "./http/event-store.js";
+export type { EventStore, MemoryEventStoreOptions } from "./http/event-store.js";
+export { serveStdio } from "./stdio.js";
+export type { StdioHandle } from "./stdio.js";
+export { createRuntime, startHttpServer, startStdioServer, InvalidServerDefinition } from "./start.js";
+export type { StartOptions } from "./start.js";
+export { runServer, main } from "./run.js";
+export type { RunOptions } from "./run.js";
+export { parseCommandLine, UsageError } from "./cli/options.js";
+export type { CommonOptions } from "./cli/options.js";
+export { ToolshedError } from "@toolshed/errors";
+export { z } from "zod";

@@ -1,0 +1,119 @@
+import { createLogger } from "@toolshed/logging";
+import { parseCommandLine, UsageError } from "./cli/options.js";
+import type { ServerDefinition } from "./define.js";
+import { serveHttp } from "./http/app.js";
+import { InvalidServerDefinition, createRuntime } from "./start.js";
+import { serveStdio } from "./stdio.js";
+
+export interface RunOptions {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The whole life of a server binary: parse flags and env, start the transport, shut down gracefully
+ * on SIGTERM/SIGINT (or when a stdio client closes stdin). Exit codes: 0 clean, 1 failure, 2 usage.
+ */
+export async function runServer(def: ServerDefinition<any, any>, options: RunOptions = {}): Promise<void> {
+  const bin = `toolshed-${def.name}`;
+  let parsed;
+  try {
+    parsed = parseCommandLine(def, options.argv ?? process.argv.slice(2), options.env ?? process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${bin}: ${err.message} (run ${bin} --help for the options)\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed.kind !== "run") {
+    process.stdout.write(`${parsed.text}\n`);
+    return;
+  }
+  const { common, config } = parsed;
+  const logger = createLogger({ name: def.name, level: common.logLevel });
+  let runtime;
+  try {
+    runtime = createRuntime(def, { config, logger });
+  } catch (err) {
+    if (err instanceof InvalidServerDefinition) {
+      process.stderr.write(`${bin}: refusing to start: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const rt = runtime;
+  const graceMs = common.shutdownTimeoutSeconds * 1000;
+  let stopping: Promise<void> | undefined;
+
+  if (common.transport === "stdio") {
+    const stdio = await serveStdio(rt);
+    logger.info({ transport: "stdio", version: def.version }, `${bin} ready on stdio`);
+    const stop = (reason: string) =>
+      (stopping ??= (async () => {
+        logger.info({ reason }, "shutting down");
+        rt.beginShutdown();
+        const drained = await rt.drain(graceMs);
+        if (!drained) logger.warn({ inflight: rt.inflight }, "shutdown deadline passed; cancelling calls");
+        await stdio.close();
+        await rt.close();
+        process.exit(0);
+      })());
+    onSignals(stop);
+    void stdio.closed.then(() => stop("stdin closed"));
+    return;
+  }
+
+  let http;
+  try {
+    http = await serveHttp(rt, {
+      host: common.host,
+      port: common.port,
+      stateless: common.stateless,
+      jsonResponse: common.jsonResponse,
+      ...(common.allowedHosts ? { allowedHosts: common.allowedHosts } : {}),
+      ...(common.allowedOrigins ? { allowedOrigins: common.allowedOrigins } : {}),
+      maxBodyBytes: common.maxBodyBytes,
+      maxSessions: common.maxSessions,
+      sessionIdleMs: common.sessionIdleSeconds * 1000,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "EADDRINUSE"
+        ? `port ${common.port} is in use; pick another with --port`
+        : code === "EACCES"
+          ? `no permission to listen on ${common.host}:${common.port}`
+          : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"
+            ? `cannot bind to host '${common.host}'; check --host`
+            : (err as Error).message;
+    process.stderr.write(`${bin}: ${why}\n`);
+    process.exit(1);
+  }
+  const server = http;
+  logger.info(
+    { transport: "http", url: server.url, stateless: common.stateless, version: def.version },
+    `${bin} listening on ${server.url}`,
+  );
+  // Prime dependencies so /readyz turns green without waiting for the first call.
+  void rt.deps().catch(() => {});
+  onSignals((reason) =>
+    (stopping ??= (async () => {
+      logger.info({ reason, inflight: rt.inflight }, "shutting down");
+      await server.close(graceMs);
+      process.exit(0);
+    })()),
+  );
+}
+
+function onSignals(stop: (reason: string) => Promise<void>): void {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop(signal));
+}
+
+/** For a server's bin file: `main(server)`; logs a fatal start-up error and exits 1. */
+export function main(def: ServerDefinition<any, any>, options?: RunOptions): void {
+  runServer(def, options).catch((err: unknown) => {
+    createLogger({ name: def.name }).fatal({ err }, "failed to start");
+    process.exit(1);
+  });
+}

@@ -1,0 +1,127 @@
+import type { Logger } from "@toolshed/logging";
+import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
+import { ToolshedError } from "@toolshed/errors";
+import type { AnyTool, ServerDefinition } from "./define.js";
+import { toolListEntry } from "./tool-json.js";
+
+export interface RuntimeOptions {
+  logger: Logger;
+  metrics?: ToolshedMetrics;
+  /** The parsed server config (its own fields). */
+  config: unknown;
+}
+
+/**
+ * Everything one server process shares across its connections: config, dependencies opened by
+ * `setup`, the logger, the metrics, the precomputed tool list and the in-flight request count.
+ */
+export class Runtime {
+  readonly def: ServerDefinition<any, any>;
+  readonly config: unknown;
+  readonly logger: Logger;
+  readonly metrics: ToolshedMetrics;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+  readonly toolList: readonly Record<string, unknown>[];
+  readonly defaultTimeoutMs: number;
+  /** Aborted when shutdown gives up waiting; every handler's signal follows it. */
+  readonly shutdownSignal: AbortSignal;
+  #shutdown = new AbortController();
+  #deps: Promise<unknown> | undefined;
+  #depsValue: { value: unknown } | undefined;
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #closing = false;
+
+  constructor(def: ServerDefinition<any, any>, options: RuntimeOptions) {
+    this.def = def;
+    this.config = options.config;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
+    this.tools = new Map(def.tools.map((t) => [t.name, t]));
+    this.toolList = def.tools.map(toolListEntry);
+    this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
+    this.shutdownSignal = this.#shutdown.signal;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The dependencies from `setup`, opened on first use; a failed setup is retried on the next call. */
+  deps(): Promise<unknown> {
+    if (!this.def.setup) return Promise.resolve(undefined);
+    if (this.#closing) return Promise.reject(new ToolshedError("upstream_unavailable", "the server is shutting down"));
+    this.#deps ??= (async () => {
+      try {
+        const value: unknown = await this.def.setup!({ config: this.config, log: this.logger });
+        this.#depsValue = { value };
+        return value;
+      } catch (cause) {
+        this.#deps = undefined;
+        this.logger.error({ err: cause }, "server setup failed");
+        throw new ToolshedError(
+          "upstream_unavailable",
+          "the server could not open its dependencies; see the server log, fix the configuration and retry",
+          { cause },
+        );
+      }
+    })();
+    return this.#deps;
+  }
+
+  /** Whether the server can serve calls now: setup has succeeded and the server's own check passes. */
+  async readiness(): Promise<{ ready: boolean; reason?: string }> {
+    if (this.#closing) return { ready: false, reason: "shutting down" };
+    try {
+      const deps = await this.deps();
+      if (this.def.ready && !(await this.def.ready(deps))) return { ready: false, reason: "dependency check failed" };
+      return { ready: true };
+    } catch (err) {
+      return { ready: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  requestStarted(): void {
+    this.#inflight++;
+  }
+
+  requestFinished(): void {
+    this.#inflight = Math.max(0, this.#inflight - 1);
+    if (this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Resolves when no request is in flight, or false after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inflight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.#idleWaiters.push(() => resolve(true)));
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const drained = await Promise.race([idle, late]);
+    clearTimeout(timer);
+    return drained;
+  }
+
+  /** Stops new work: readiness turns false and new setup is refused. */
+  beginShutdown(): void {
+    this.#closing = true;
+  }
+
+  /** Aborts whatever is still running and closes the dependencies. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#shutdown.abort(new ToolshedError("upstream_unavailable", "the server is shutting down"));
+    if (this.#depsValue && this.def.teardown) {
+      try {
+        await this.def.teardown(this.#depsValue.value);
+      } catch (err) {
+        this.logger.error({ err }, "teardown failed");
+      }
+    }
+    this.#depsValue = undefined;
+    this.#deps = undefined;
+  }
+}

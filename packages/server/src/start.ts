@@ -1,0 +1,49 @@
+import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
+import type { ServerDefinition } from "./define.js";
+import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
+import { Runtime } from "./runtime.js";
+import { serveStdio, type StdioHandle } from "./stdio.js";
+import { definitionProblems } from "./validate-definition.js";
+
+export class InvalidServerDefinition extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the server definition is incomplete:\n- ${problems.join("\n- ")}`);
+  }
+}
+
+export interface StartOptions {
+  /** The server's own config, already validated (defaults are applied from `def.config` when omitted). */
+  config?: unknown;
+  logger?: Logger;
+  logLevel?: LogLevel;
+}
+
+/** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
+export function createRuntime(def: ServerDefinition<any, any>, options: StartOptions = {}): Runtime {
+  const problems = definitionProblems(def);
+  if (problems.length) throw new InvalidServerDefinition(problems);
+  const logger = options.logger ?? createLogger({ name: def.name, level: options.logLevel ?? "info" });
+  const config = options.config ?? (def.config ? def.config.parse({}) : undefined);
+  return new Runtime(def, { logger, config });
+}
+
+/** Starts a server on Streamable HTTP; for tests, embedding and the binary. */
+export async function startHttpServer(
+  def: ServerDefinition<any, any>,
+  http: Partial<HttpOptions> = {},
+  options: StartOptions = {},
+): Promise<HttpHandle & { runtime: Runtime }> {
+  const runtime = createRuntime(def, options);
+  const handle = await serveHttp(runtime, { host: "127.0.0.1", port: 0, ...http });
+  return Object.assign(handle, { runtime });
+}
+
+/** Starts a server on this process's stdin/stdout. */
+export async function startStdioServer(
+  def: ServerDefinition<any, any>,
+  options: StartOptions = {},
+): Promise<StdioHandle & { runtime: Runtime }> {
+  const runtime = createRuntime(def, options);
+  const handle = await serveStdio(runtime);
+  return Object.assign(handle, { runtime });
+}

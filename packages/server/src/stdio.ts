@@ -1,0 +1,35 @@
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Readable, Writable } from "node:stream";
+import { createMcpServer, instrumentTransport } from "./connection.js";
+import type { Runtime } from "./runtime.js";
+
+export interface StdioHandle {
+  /** Resolves when the client closes stdin or the transport closes. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Serves one client over stdin/stdout. stdout carries protocol only; logs go to stderr. */
+export async function serveStdio(
+  rt: Runtime,
+  streams: { stdin?: Readable; stdout?: Writable } = {},
+): Promise<StdioHandle> {
+  const stdin = streams.stdin ?? process.stdin;
+  const transport = new StdioServerTransport(stdin, streams.stdout ?? process.stdout);
+  const mcp = createMcpServer(rt);
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  await mcp.connect(transport);
+  instrumentTransport(rt, transport);
+  rt.metrics.sessionsActive.inc();
+  const previous = transport.onclose;
+  transport.onclose = () => {
+    previous?.();
+    rt.metrics.sessionsActive.dec();
+    resolveClosed();
+  };
+  // The SDK transport does not notice the end of stdin; a client closing the pipe ends the session.
+  stdin.once("end", resolveClosed);
+  stdin.once("close", resolveClosed);
+  return { closed, close: () => mcp.close() };
+}

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import type { AnyTool, ServerDefinition } from "./define.js";
+
+const TOOL_NAME = /^[a-z0-9][a-z0-9_]{0,63}$/;
+const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const;
+
+/**
+ * Every problem with a server's metadata, so one start-up shows them all. A server whose tools lack a
+ * title, descriptions, annotations or an output schema does not start.
+ */
+export function definitionProblems(def: ServerDefinition<any, any>): string[] {
+  const problems: string[] = [];
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(def.name)) problems.push(`server name '${def.name}' must be kebab-case`);
+  if (!def.version) problems.push("server version is missing");
+  const seen = new Set<string>();
+  for (const tool of def.tools) {
+    const at = `tool '${tool.name}'`;
+    if (seen.has(tool.name)) problems.push(`${at} is defined twice`);
+    seen.add(tool.name);
+    if (!TOOL_NAME.test(tool.name)) problems.push(`${at}: name must be snake_case, 1-64 of [a-z0-9_]`);
+    if (!tool.title?.trim()) problems.push(`${at}: title is missing`);
+    if (!tool.description?.trim() || tool.description.trim().length < 20) {
+      problems.push(`${at}: description is missing or shorter than 20 characters`);
+    }
+    problems.push(...schemaProblems(at, "input", tool.input, true));
+    problems.push(...schemaProblems(at, "output", tool.output, false));
+    for (const hint of HINTS) {
+      if (typeof tool.annotations?.[hint] !== "boolean") problems.push(`${at}: annotations.${hint} must be set`);
+    }
+    if (tool.annotations?.readOnlyHint && tool.annotations.destructiveHint) {
+      problems.push(`${at}: a read-only tool cannot be destructive`);
+    }
+    if (typeof tool.handler !== "function") problems.push(`${at}: handler is missing`);
+  }
+  const resourceNames = new Set<string>();
+  for (const r of def.resources ?? []) {
+    const at = `resource '${r.name}'`;
+    if (resourceNames.has(r.name)) problems.push(`${at} is defined twice`);
+    resourceNames.add(r.name);
+    if (!r.title?.trim()) problems.push(`${at}: title is missing`);
+    if (!r.description?.trim()) problems.push(`${at}: description is missing`);
+    if (!r.mimeType?.trim()) problems.push(`${at}: mimeType is missing`);
+  }
+  const promptNames = new Set<string>();
+  for (const p of def.prompts ?? []) {
+    const at = `prompt '${p.name}'`;
+    if (promptNames.has(p.name)) problems.push(`${at} is defined twice`);
+    promptNames.add(p.name);
+    if (!p.title?.trim()) problems.push(`${at}: title is missing`);
+    if (!p.description?.trim()) problems.push(`${at}: description is missing`);
+    problems.push(...schemaProblems(at, "args", p.args, true));
+  }
+  return problems;
+}
+
+function schemaProblems(at: string, what: string, schema: unknown, describeFields: boolean): string[] {
+  if (!(schema instanceof z.ZodObject)) return [`${at}: ${what} must be a z.object(...)`];
+  if (!describeFields) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => !fieldDescription(field))
+    .map(([key]) => `${at}: ${what} field '${key}' has no .describe(...)`);
+}
+
+/** The description of a field, looking through optional/default/nullable wrappers. */
+function fieldDescription(field: z.ZodType): string | undefined {
+  let current: z.ZodType | undefined = field;
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (current.description) return current.description;
+    const inner: unknown = (current.def as { innerType?: unknown }).innerType;
+    current = inner instanceof z.ZodType ? inner : undefined;
+  }
+  return undefined;
+}
+
+export function assertValidTool(tool: AnyTool): void {
+  const problems = definitionProblems({ name: "x", version: "0", tools: [tool] });
+  if (problems.length) throw new Error(problems.join("\n"));
+}

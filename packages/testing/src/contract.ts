@@ -1,0 +1,94 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { ServerDefinition } from "@toolshed/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestClient, type TestClient } from "./test-client.js";
+
+export interface ContractOptions {
+  /** The tool names the server must list (exactly). */
+  tools: string[];
+  resources?: string[];
+  prompts?: string[];
+  /** Server config for the test (defaults from the server's config schema otherwise). */
+  config?: unknown;
+}
+
+/**
+ * The contract every Toolshed server keeps: its tools are listed with complete metadata, their
+ * schemas are valid JSON Schema objects, and bad input is answered with `isError`, never a crash.
+ */
+export function runContractTests(def: ServerDefinition<any, any>, options: ContractOptions): void {
+  describe(`${def.name} contract`, () => {
+    let t: TestClient;
+    let client: Client;
+    beforeAll(async () => {
+      t = await createTestClient(def, options.config === undefined ? {} : { config: options.config });
+      client = t.client;
+    });
+    afterAll(async () => t?.close());
+
+    it("identifies itself", () => {
+      expect(client.getServerVersion()).toMatchObject({ name: def.name, version: def.version });
+    });
+
+    it("lists exactly the expected tools", async () => {
+      const { tools } = await client.listTools();
+      expect(tools.map((x) => x.name).sort()).toEqual([...options.tools].sort());
+    });
+
+    it("gives every tool a title, description, annotations and object schemas", async () => {
+      const { tools } = await client.listTools();
+      for (const tool of tools) {
+        expect(tool.title, tool.name).toBeTruthy();
+        expect(tool.description?.length ?? 0, tool.name).toBeGreaterThanOrEqual(20);
+        expect(tool.inputSchema.type, tool.name).toBe("object");
+        expect(tool.outputSchema?.type, tool.name).toBe("object");
+        for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) {
+          expect(typeof (tool.annotations as Record<string, unknown> | undefined)?.[hint], `${tool.name}.${hint}`).toBe(
+            "boolean",
+          );
+        }
+        const props = (tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
+        for (const [key, prop] of Object.entries(props)) {
+          expect(prop.description, `${tool.name}.${key} description`).toBeTruthy();
+        }
+      }
+    });
+
+    it("answers bad input with isError, not a crash", async () => {
+      const { tools } = await client.listTools();
+      for (const tool of tools) {
+        const result = await client.callTool({ name: tool.name, arguments: { __not_a_field__: [1, { x: null }] } });
+        const required = (tool.inputSchema.required ?? []) as string[];
+        if (required.length) {
+          expect(result.isError, tool.name).toBe(true);
+          expect(JSON.stringify(result.content), tool.name).toMatch(/invalid_input|invalid arguments/);
+        }
+        // The server still answers after each bad call.
+        await expect(client.ping()).resolves.toBeDefined();
+      }
+    });
+
+    it("refuses an unknown tool with a JSON-RPC error that says what to do", async () => {
+      await expect(client.callTool({ name: "__no_such_tool__", arguments: {} })).rejects.toThrow(/tools\/list/);
+    });
+
+    if (options.resources) {
+      it("lists the expected resources and templates", async () => {
+        const caps = client.getServerCapabilities();
+        expect(caps?.resources).toBeDefined();
+        const names = [
+          ...(await client.listResources()).resources.map((r) => r.name),
+          ...(await client.listResourceTemplates()).resourceTemplates.map((r) => r.name),
+        ];
+        for (const name of options.resources!) expect(names).toContain(name);
+      });
+    }
+
+    if (options.prompts) {
+      it("lists the expected prompts", async () => {
+        const { prompts } = await client.listPrompts();
+        expect(prompts.map((p) => p.name).sort()).toEqual([...options.prompts!].sort());
+      });
+    }
+  });
+}

@@ -1,0 +1,47 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import {
+  createMcpServer,
+  createRuntime,
+  instrumentTransport,
+  type Runtime,
+  type ServerDefinition,
+  type StartOptions,
+} from "@toolshed/server";
+
+export interface TestClient {
+  /** The real SDK client, connected to the server through linked in-memory transports. */
+  client: Client;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/**
+ * A server and a real SDK client in one process: the same kit code path as stdio and HTTP, without
+ * processes or sockets. Logs are silent unless `logLevel` is given.
+ */
+export async function createTestClient(
+  def: ServerDefinition<any, any>,
+  options: StartOptions & { capabilities?: ClientCapabilities } = {},
+): Promise<TestClient> {
+  const runtime = createRuntime(def, { logLevel: "silent", ...options });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const mcp = createMcpServer(runtime);
+  await mcp.connect(serverSide);
+  instrumentTransport(runtime, serverSide);
+  const client = new Client(
+    { name: "toolshed-test-client", version: "0.0.0" },
+    { capabilities: options.capabilities ?? {} },
+  );
+  await client.connect(clientSide);
+  return {
+    client,
+    runtime,
+    async close() {
+      await client.close();
+      await mcp.close();
+      await runtime.close();
+    },
+  };
+}
