@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
-import { REDACT_PATHS, REDACTED } from "./redact.js";
+import { REDACT_PATHS, REDACTED, scrubSecrets } from "./redact.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,7 +35,18 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Error messages and stacks often quote what failed: a connection string, a header.
+      serializers: { err: serializeError },
     },
     destination,
   );
+}
+
+function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const out = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  for (const key of ["message", "stack"]) {
+    if (typeof out[key] === "string") out[key] = scrubSecrets(out[key]);
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, createMcpLogBridge, type McpLogLevel } from "../src/index.js";
+import { createLogger, createMcpLogBridge, scrubSecrets, type McpLogLevel } from "../src/index.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -39,6 +39,26 @@ describe("createLogger", () => {
     }
     expect(text).toContain('"accept":"json"');
     expect(text).toContain("[redacted]");
+  });
+
+  it("scrubs secret-shaped text from logged errors", () => {
+    const { lines, stream } = capture();
+    const log = createLogger({ name: "t", destination: stream });
+    log.error({ err: new Error("connect postgres://app:s3cr3t@db:5432 failed, password=hunter2") }, "boom");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toMatch(/s3cr3t|hunter2/);
+    expect(text).toContain("postgres://app:[redacted]@db:5432");
+  });
+
+  it.each([
+    ["password=hunter2 host=db", "password=[redacted] host=db"],
+    ['api_key: "abc123"', "api_key: [redacted]"],
+    ["Authorization: Bearer eyJhbGciOi.J9.x", "Authorization: Bearer [redacted]"],
+    ["token ghp_abcdefghijklmnopqrstuvwxyz0123 used", "token [redacted] used"],
+    ["https://user:pw@example.com/x", "https://user:[redacted]@example.com/x"],
+    ["nothing secret here", "nothing secret here"],
+  ])("scrubSecrets(%s)", (input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
   });
 
   it("honours the level", () => {

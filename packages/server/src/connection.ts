@@ -208,8 +208,13 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
   });
 }
 
-function registerPrompt(rt: Runtime, mcp: McpServer, p: PromptDefinition, state: ConnectionState): void {
-  const shape: Record<string, z.ZodType> = {};
+// completable() marks the schema object itself, so the completable shape is built once per prompt.
+const promptShapes = new WeakMap<PromptDefinition, Record<string, z.ZodType>>();
+
+function promptShape(p: PromptDefinition): Record<string, z.ZodType> {
+  let shape = promptShapes.get(p);
+  if (shape) return shape;
+  shape = {};
   for (const [key, field] of Object.entries(p.args.shape as Record<string, z.ZodType>)) {
     const complete = p.complete?.[key];
     shape[key] = complete
@@ -218,6 +223,12 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: PromptDefinition, state:
         )
       : field;
   }
+  promptShapes.set(p, shape);
+  return shape;
+}
+
+function registerPrompt(rt: Runtime, mcp: McpServer, p: PromptDefinition, state: ConnectionState): void {
+  const shape = promptShape(p);
   mcp.registerPrompt(
     p.name,
     { title: p.title, description: p.description, argsSchema: shape as never },
