@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 // One root config; each workspace folder is a project and inherits these defaults.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "servers/*", "bench"],
+    // Every workspace folder is a project; files beside them (READMEs) are not.
+    projects: ["packages/*", "servers/*", "!servers/*.md", "bench"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

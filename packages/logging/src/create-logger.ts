@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
-import { REDACT_PATHS, REDACTED, scrubSecrets } from "./redact.js";
+import { redactKeys, scrubSecrets } from "./redact.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -15,26 +15,29 @@ export interface CreateLoggerOptions {
   level?: LogLevel;
   /** Where lines go. Defaults to file descriptor 2: stdout is a stdio server's protocol channel. */
   destination?: DestinationStream | number;
-  /** Extra redaction paths on top of the standard secret names. */
-  redact?: string[];
   /** Fields on every line. */
   base?: Record<string, unknown>;
 }
 
-/** A pino logger on stderr with secrets redacted. */
+/**
+ * A pino logger on stderr with secrets redacted: secret-named keys at any depth of a line's fields,
+ * and secret-shaped text in logged errors. (Child-logger bindings are the kit's own ids, not redacted.) Writes are asynchronous and flushed on exit.
+ */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const destination =
     typeof options.destination === "object"
       ? options.destination
-      : pino.destination({ dest: options.destination ?? 2, sync: true });
+      : pino.destination({ dest: options.destination ?? 2, sync: false, minLength: 0 });
   return pino(
     {
       name: options.name,
       level: options.level ?? "info",
       base: { pid: process.pid, ...options.base },
-      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactKeys(object),
+      },
       // Error messages and stacks often quote what failed: a connection string, a header.
       serializers: { err: serializeError },
     },

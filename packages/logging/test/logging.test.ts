@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, createMcpLogBridge, scrubSecrets, type McpLogLevel } from "../src/index.js";
+import { createLogger, createMcpLogBridge, redactKeys, scrubSecrets, type McpLogLevel } from "../src/index.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -74,7 +74,7 @@ describe("createMcpLogBridge", () => {
   it("sends to the client at or above the level it set, warning by default", () => {
     const { lines, stream } = capture();
     const sent: { level: McpLogLevel; data: unknown }[] = [];
-    let level: McpLogLevel | undefined;
+    let level: McpLogLevel | undefined = undefined;
     const log = createMcpLogBridge(
       createLogger({ name: "t", level: "debug", destination: stream }),
       { level: () => level, send: (p) => sent.push(p) },
@@ -89,5 +89,17 @@ describe("createMcpLogBridge", () => {
       { level: "debug", logger: "query", data: "now sent" },
     ]);
     expect(lines).toHaveLength(3);
+  });
+});
+
+describe("redactKeys", () => {
+  it("copies only what it changes", () => {
+    const clean = { a: 1, b: { c: [1, { d: "x" }] } };
+    expect(redactKeys(clean)).toBe(clean);
+    const dirty = { a: 1, nested: { Password: "p", keep: { k: 1 } }, list: [{ token: "t" }] };
+    const out = redactKeys(dirty);
+    expect(out).toEqual({ a: 1, nested: { Password: "[redacted]", keep: { k: 1 } }, list: [{ token: "[redacted]" }] });
+    expect(out.nested.keep).toBe(dirty.nested.keep);
+    expect(dirty.nested.Password).toBe("p");
   });
 });

@@ -2,6 +2,7 @@ import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mc
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import {
   CallToolRequestSchema,
   CreateMessageResultSchema,
@@ -9,6 +10,8 @@ import {
   ErrorCode,
   ListToolsRequestSchema,
   SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
   type CallToolResult,
   type JSONRPCMessage,
   type ServerNotification,
@@ -24,7 +27,8 @@ import {
   type ClientRequests,
   type HandlerContext,
   type Principal,
-  type PromptDefinition,
+  type AnyObjectSchema,
+  type AnyPromptDefinition,
   type ReadContext,
   type ResourceDefinition,
 } from "./define.js";
@@ -37,6 +41,7 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** Per-connection state the kit keeps beside the SDK server. */
 interface ConnectionState {
   logLevel: McpLogLevel | undefined;
+  subscriptions: Set<string>;
 }
 
 /**
@@ -51,14 +56,14 @@ export function createMcpServer(rt: Runtime): McpServer {
     {
       capabilities: {
         logging: {},
-        ...(def.resources?.length ? { resources: { listChanged: false } } : {}),
+        // The SDK adds `completions` itself when a prompt or template has a completer.
+        ...(def.resources?.length ? { resources: { subscribe: true, listChanged: false } } : {}),
         ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
-        ...(def.resources?.length || def.prompts?.length ? { completions: {} } : {}),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
     },
   );
-  const state: ConnectionState = { logLevel: undefined };
+  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set() };
   const server = mcp.server;
 
   server.setRequestHandler(SetLevelRequestSchema, (request) => {
@@ -81,6 +86,7 @@ export function createMcpServer(rt: Runtime): McpServer {
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
+  if (def.resources?.length) serveSubscriptions(rt, mcp, state);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
 }
@@ -93,7 +99,7 @@ async function callTool(
   mcp: McpServer,
   state: ConnectionState,
 ): Promise<CallToolResult> {
-  const log = toolLogger(rt, state, extra, tool.name);
+  let log: ToolLogger | undefined;
   try {
     const principal = principalOf(extra);
     if (principal && tool.scopes?.length) {
@@ -113,43 +119,50 @@ async function callTool(
     }
     const deps = await rt.deps();
     const timeoutMs = tool.timeoutMs ?? rt.defaultTimeoutMs;
-    const timeout = new AbortController();
-    const signal = AbortSignal.any([extra.signal, timeout.signal, rt.shutdownSignal]);
+    // One controller per call: aborted by the client's cancel, the timeout or shutdown, and dropped
+    // with the call, so nothing accumulates on long-lived signals.
+    const call = new AbortController();
+    const onCancel = () =>
+      call.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
+    extra.signal.addEventListener("abort", onCancel, { once: true });
+    const untrack = rt.trackCall(call);
+    const timer = setTimeout(
+      () =>
+        call.abort(
+          new ToolshedError(
+            "timeout",
+            `tool '${tool.name}' did not finish within ${timeoutMs / 1000}s; narrow the request or retry`,
+            { details: { timeoutMs } },
+          ),
+        ),
+      timeoutMs,
+    );
+    const aborted = new Promise<never>((_, reject) => {
+      call.signal.addEventListener("abort", () => reject(call.signal.reason as Error), { once: true });
+    });
+    if (extra.signal.aborted) onCancel();
     const ctx: HandlerContext = {
       config: rt.config,
       deps,
-      log,
-      signal,
+      // Built on first use: most calls never log, and a child logger per call is not free.
+      get log() {
+        return (log ??= toolLogger(rt, state, extra, tool.name));
+      },
+      signal: call.signal,
       progress: progressReporter(extra),
       principal,
       sessionId: extra.sessionId,
       requestId: extra.requestId,
       client: clientRequests(mcp, extra),
+      notifyResourceUpdated: (uri) => rt.notifyResourceUpdated(uri),
     };
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new ToolshedError(
-          "timeout",
-          `tool '${tool.name}' did not finish within ${timeoutMs / 1000}s; narrow the request or retry`,
-          { details: { timeoutMs } },
-        );
-        timeout.abort(err);
-        reject(err);
-      }, timeoutMs);
-    });
-    const cancelled = new Promise<never>((_, reject) => {
-      const onAbort = () =>
-        reject(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
-      if (extra.signal.aborted || rt.shutdownSignal.aborted) onAbort();
-      extra.signal.addEventListener("abort", onAbort, { once: true });
-      rt.shutdownSignal.addEventListener("abort", onAbort, { once: true });
-    });
     let raw: unknown;
     try {
-      raw = await Promise.race([Promise.resolve(tool.handler(parsed.data, ctx)), timedOut, cancelled]);
+      raw = await Promise.race([Promise.resolve(tool.handler(parsed.data, ctx)), aborted]);
     } finally {
       clearTimeout(timer);
+      extra.signal.removeEventListener("abort", onCancel);
+      untrack();
     }
     const data: unknown = isReply(raw) ? raw.data : raw;
     const output = tool.output.safeParse(data);
@@ -174,7 +187,7 @@ async function callTool(
     if (error.code === "internal") {
       rt.logger.error({ err: error.cause ?? error, tool: tool.name, session: extra.sessionId }, "tool failed");
     }
-    return toToolResult(error) as CallToolResult;
+    return toToolResult(error);
   }
 }
 
@@ -209,17 +222,17 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
 }
 
 // completable() marks the schema object itself, so the completable shape is built once per prompt.
-const promptShapes = new WeakMap<PromptDefinition, Record<string, z.ZodType>>();
+const promptShapes = new WeakMap<AnyPromptDefinition, Record<string, z.ZodType>>();
 
-function promptShape(p: PromptDefinition): Record<string, z.ZodType> {
+function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
   let shape = promptShapes.get(p);
   if (shape) return shape;
   shape = {};
-  for (const [key, field] of Object.entries(p.args.shape as Record<string, z.ZodType>)) {
+  for (const [key, field] of Object.entries((p.args as AnyObjectSchema).shape as Record<string, z.ZodType>)) {
     const complete = p.complete?.[key];
     shape[key] = complete
       ? completable(field as z.ZodType<string>, (value, context) =>
-          guard(() => complete(String(value ?? ""), { arguments: context?.arguments ?? {} })),
+          guard(() => complete(typeof value === "string" ? value : "", { arguments: context?.arguments ?? {} })),
         )
       : field;
   }
@@ -227,7 +240,7 @@ function promptShape(p: PromptDefinition): Record<string, z.ZodType> {
   return shape;
 }
 
-function registerPrompt(rt: Runtime, mcp: McpServer, p: PromptDefinition, state: ConnectionState): void {
+function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, state: ConnectionState): void {
   const shape = promptShape(p);
   mcp.registerPrompt(
     p.name,
@@ -237,6 +250,37 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: PromptDefinition, state:
       return guard(() => p.handler(args, ctx));
     }) as never,
   );
+}
+
+function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
+  const fixed = new Set<string>();
+  const templates: UriTemplate[] = [];
+  for (const r of rt.def.resources ?? []) {
+    if ("uri" in r) fixed.add(r.uri);
+    else templates.push(new UriTemplate(r.uriTemplate));
+  }
+  const known = (uri: string) => fixed.has(uri) || templates.some((t) => t.match(uri) !== null);
+  mcp.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    const { uri } = request.params;
+    if (!known(uri)) {
+      throw new RpcError(-32002, `resource '${uri}' not found; call resources/list or resources/templates/list`);
+    }
+    state.subscriptions.add(uri);
+    return {};
+  });
+  mcp.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    state.subscriptions.delete(request.params.uri);
+    return {};
+  });
+  const forget = rt.addSubscriber(state, {
+    subscriptions: state.subscriptions,
+    notify: (uri) => void mcp.server.sendResourceUpdated({ uri }).catch(() => {}),
+  });
+  const onclose = mcp.server.onclose;
+  mcp.server.onclose = () => {
+    forget();
+    onclose?.();
+  };
 }
 
 /** Runs a resource/prompt callback; a thrown error becomes a JSON-RPC error that hides internals. */
@@ -259,7 +303,7 @@ async function readContext(
     config: rt.config,
     deps,
     log: toolLogger(rt, state, extra, loggerName),
-    signal: AbortSignal.any([extra.signal, rt.shutdownSignal]),
+    signal: extra.signal,
     principal: principalOf(extra),
     sessionId: extra.sessionId,
     requestId: extra.requestId,
@@ -306,11 +350,11 @@ function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
     sample: (params) =>
       extra.sendRequest({ method: "sampling/createMessage", params } as ServerRequest, CreateMessageResultSchema, {
         signal: extra.signal,
-      }) as Promise<Record<string, unknown>>,
+      }),
     elicit: (params) =>
       extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
         signal: extra.signal,
-      }) as Promise<Record<string, unknown>>,
+      }),
   };
 }
 
@@ -347,7 +391,7 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
       if ("id" in message) {
         const tool =
           message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : "";
-        const id = message.id as string | number;
+        const id = message.id;
         if (!pending.has(id)) rt.requestStarted();
         pending.set(id, { method: message.method, tool, start: process.hrtime.bigint() });
       } else if (message.method === "notifications/cancelled") {
@@ -360,7 +404,7 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
   const send = transport.send.bind(transport);
   transport.send = (message, options) => {
     if ("id" in message && message.id != null && !("method" in message)) {
-      finish(message.id as string | number, outcomeOf(message));
+      finish(message.id, outcomeOf(message));
     }
     return send(message, options);
   };

@@ -1,4 +1,6 @@
-import type { ToolLogger } from "@toolshed/logging";
+/* eslint-disable @typescript-eslint/no-explicit-any -- existential types: a server holds tools, resources
+   and prompts whose config and deps types differ, so the erased forms use `any` (only in this file). */
+import type { Logger, ToolLogger } from "@toolshed/logging";
 import type { z } from "zod";
 
 /** Who is calling: set by an authenticator (HTTP with auth), undefined for stdio and open HTTP. */
@@ -41,6 +43,8 @@ export interface HandlerContext<Config = unknown, Deps = unknown> {
   readonly sessionId: string | undefined;
   readonly requestId: string | number;
   readonly client: ClientRequests;
+  /** Tells clients subscribed to `uri` (resources/subscribe) that it changed. */
+  notifyResourceUpdated(uri: string): void;
 }
 
 export type ContentBlock = Record<string, unknown> & { type: string };
@@ -85,11 +89,12 @@ export interface ToolDefinition<
   /** Overrides the server's default per-call timeout. */
   timeoutMs?: number;
   /** A compact text rendering of the data for clients that read only text; compact JSON by default. */
-  render?: (data: z.output<Out>) => string;
-  handler: (
+  // Method syntax on purpose: it lets a concrete tool stand in a list of AnyTool.
+  render?(data: z.output<Out>): string;
+  handler(
     input: z.output<In>,
     ctx: HandlerContext<Config, Deps>,
-  ) => Promise<z.input<Out> | ToolReply<z.input<Out>>> | z.input<Out> | ToolReply<z.input<Out>>;
+  ): Promise<z.input<Out> | ToolReply<z.input<Out>>> | z.input<Out> | ToolReply<z.input<Out>>;
 }
 
 export type AnyTool = ToolDefinition<AnyObjectSchema, AnyObjectSchema, any, any>;
@@ -108,7 +113,7 @@ export type ResourceContents =
 /** Context for resource and prompt handlers: everything a tool gets but progress and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
-  "progress" | "client"
+  "progress" | "client" | "notifyResourceUpdated"
 >;
 
 interface ResourceBase {
@@ -118,33 +123,42 @@ interface ResourceBase {
   mimeType: string;
 }
 
-/** A fixed resource (`uri`) or a template (`uriTemplate`, RFC 6570) with optional listing and completion. */
+/** A resource at a fixed URI. */
+export interface FixedResourceDefinition<Config = any, Deps = any> extends ResourceBase {
+  uri: string;
+  read(uri: URL, ctx: ReadContext<Config, Deps>): Promise<ResourceContents[]> | ResourceContents[];
+}
+
+/** Resources under an RFC 6570 URI template, with optional listing and variable completion. */
+export interface TemplateResourceDefinition<Config = any, Deps = any> extends ResourceBase {
+  uriTemplate: string;
+  /** Lists concrete resources the template covers (for `resources/list`). */
+  list?(
+    ctx: ReadContext<Config, Deps>,
+  ): Promise<{ uri: string; name: string; description?: string; mimeType?: string }[]>;
+  /** Completion of template variables, by variable name. */
+  complete?: Record<
+    string,
+    (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
+  >;
+  read(
+    uri: URL,
+    variables: Record<string, string | string[]>,
+    ctx: ReadContext<Config, Deps>,
+  ): Promise<ResourceContents[]> | ResourceContents[];
+}
+
 export type ResourceDefinition<Config = any, Deps = any> =
-  | (ResourceBase & {
-      uri: string;
-      read: (uri: URL, ctx: ReadContext<Config, Deps>) => Promise<ResourceContents[]> | ResourceContents[];
-    })
-  | (ResourceBase & {
-      uriTemplate: string;
-      /** Lists concrete resources the template covers (for `resources/list`). */
-      list?: (
-        ctx: ReadContext<Config, Deps>,
-      ) => Promise<{ uri: string; name: string; description?: string; mimeType?: string }[]>;
-      /** Completion of template variables, by variable name. */
-      complete?: Record<
-        string,
-        (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
-      >;
-      read: (
-        uri: URL,
-        variables: Record<string, string | string[]>,
-        ctx: ReadContext<Config, Deps>,
-      ) => Promise<ResourceContents[]> | ResourceContents[];
-    });
+  | FixedResourceDefinition<Config, Deps>
+  | TemplateResourceDefinition<Config, Deps>;
 
 export function defineResource<Config = any, Deps = any>(
-  resource: ResourceDefinition<Config, Deps>,
-): ResourceDefinition<Config, Deps> {
+  resource: FixedResourceDefinition<Config, Deps>,
+): FixedResourceDefinition<Config, Deps>;
+export function defineResource<Config = any, Deps = any>(
+  resource: TemplateResourceDefinition<Config, Deps>,
+): TemplateResourceDefinition<Config, Deps>;
+export function defineResource(resource: ResourceDefinition): ResourceDefinition {
   return resource;
 }
 
@@ -186,7 +200,9 @@ export function definePrompt<Args extends z.ZodObject<Record<string, z.ZodType<s
 
 export interface SetupContext<Config> {
   config: Config;
-  log: import("@toolshed/logging").Logger;
+  log: Logger;
+  /** Tells clients subscribed to `uri` that it changed (e.g. from a file watcher opened in setup). */
+  notifyResourceUpdated(uri: string): void;
 }
 
 export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown> {
@@ -210,6 +226,10 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
   /** Default per-call timeout; 60 s unless set. */
   defaultTimeoutMs?: number;
 }
+
+/** A server definition with its config and deps types erased, as the kit handles it. */
+export type AnyServerDefinition = ServerDefinition<any, any>;
+export type AnyPromptDefinition = PromptDefinition<any, any, any>;
 
 export function defineServer<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown>(
   def: ServerDefinition<ConfigSchema, Deps>,

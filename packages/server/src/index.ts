@@ -7,6 +7,8 @@ export {
   isReply,
 } from "./define.js";
 export type {
+  AnyServerDefinition,
+  AnyPromptDefinition,
   AnyObjectSchema,
   AnyTool,
   ClientRequests,
@@ -18,6 +20,8 @@ export type {
   ReadContext,
   ResourceContents,
   ResourceDefinition,
+  FixedResourceDefinition,
+  TemplateResourceDefinition,
   ServerDefinition,
   SetupContext,
   ToolAnnotations,

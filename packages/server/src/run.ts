@@ -1,6 +1,6 @@
 import { createLogger } from "@toolshed/logging";
 import { parseCommandLine, UsageError } from "./cli/options.js";
-import type { ServerDefinition } from "./define.js";
+import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
 import { serveStdio } from "./stdio.js";
@@ -14,7 +14,7 @@ export interface RunOptions {
  * The whole life of a server binary: parse flags and env, start the transport, shut down gracefully
  * on SIGTERM/SIGINT (or when a stdio client closes stdin). Exit codes: 0 clean, 1 failure, 2 usage.
  */
-export async function runServer(def: ServerDefinition<any, any>, options: RunOptions = {}): Promise<void> {
+export async function runServer(def: AnyServerDefinition, options: RunOptions = {}): Promise<void> {
   const bin = `toolshed-${def.name}`;
   let parsed;
   try {
@@ -111,7 +111,7 @@ function onSignals(stop: (reason: string) => Promise<void>): void {
 }
 
 /** For a server's bin file: `main(server)`; logs a fatal start-up error and exits 1. */
-export function main(def: ServerDefinition<any, any>, options?: RunOptions): void {
+export function main(def: AnyServerDefinition, options?: RunOptions): void {
   runServer(def, options).catch((err: unknown) => {
     createLogger({ name: def.name }).fatal({ err }, "failed to start");
     process.exit(1);

@@ -1,7 +1,7 @@
 import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
-import type { AnyTool, ServerDefinition } from "./define.js";
+import type { AnyTool, AnyServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 
 export interface RuntimeOptions {
@@ -16,23 +16,25 @@ export interface RuntimeOptions {
  * `setup`, the logger, the metrics, the precomputed tool list and the in-flight request count.
  */
 export class Runtime {
-  readonly def: ServerDefinition<any, any>;
+  readonly def: AnyServerDefinition;
   readonly config: unknown;
   readonly logger: Logger;
   readonly metrics: ToolshedMetrics;
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly toolList: readonly Record<string, unknown>[];
   readonly defaultTimeoutMs: number;
-  /** Aborted when shutdown gives up waiting; every handler's signal follows it. */
-  readonly shutdownSignal: AbortSignal;
-  #shutdown = new AbortController();
+  /** Calls in flight, aborted together when shutdown gives up waiting. */
+  readonly #calls = new Set<AbortController>();
   #deps: Promise<unknown> | undefined;
   #depsValue: { value: unknown } | undefined;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
   #closing = false;
+  #closed = false;
+  /** Open connections and the resource URIs each subscribed to. */
+  readonly #subscribers = new Map<object, { subscriptions: Set<string>; notify: (uri: string) => void }>();
 
-  constructor(def: ServerDefinition<any, any>, options: RuntimeOptions) {
+  constructor(def: AnyServerDefinition, options: RuntimeOptions) {
     this.def = def;
     this.config = options.config;
     this.logger = options.logger;
@@ -40,7 +42,29 @@ export class Runtime {
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.toolList = def.tools.map(toolListEntry);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
-    this.shutdownSignal = this.#shutdown.signal;
+  }
+
+  /** Registers a connection's subscriptions; returns the function that forgets it. */
+  addSubscriber(
+    key: object,
+    entry: { subscriptions: Set<string>; notify: (uri: string) => void },
+  ): () => void {
+    this.#subscribers.set(key, entry);
+    return () => this.#subscribers.delete(key);
+  }
+
+  /** Sends `notifications/resources/updated` to every connection subscribed to `uri`. */
+  notifyResourceUpdated(uri: string): void {
+    for (const { subscriptions, notify } of this.#subscribers.values()) {
+      if (subscriptions.has(uri)) notify(uri);
+    }
+  }
+
+  /** Tracks a call's controller so shutdown can abort it; returns the function that forgets it. */
+  trackCall(call: AbortController): () => void {
+    if (this.#closed) call.abort(new ToolshedError("upstream_unavailable", "the server is shutting down"));
+    else this.#calls.add(call);
+    return () => this.#calls.delete(call);
   }
 
   get closing(): boolean {
@@ -53,7 +77,11 @@ export class Runtime {
     if (this.#closing) return Promise.reject(new ToolshedError("upstream_unavailable", "the server is shutting down"));
     this.#deps ??= (async () => {
       try {
-        const value: unknown = await this.def.setup!({ config: this.config, log: this.logger });
+        const value: unknown = await this.def.setup!({
+          config: this.config,
+          log: this.logger,
+          notifyResourceUpdated: (uri) => this.notifyResourceUpdated(uri),
+        });
         this.#depsValue = { value };
         return value;
       } catch (cause) {
@@ -113,7 +141,10 @@ export class Runtime {
   /** Aborts whatever is still running and closes the dependencies. */
   async close(): Promise<void> {
     this.#closing = true;
-    this.#shutdown.abort(new ToolshedError("upstream_unavailable", "the server is shutting down"));
+    this.#closed = true;
+    const reason = new ToolshedError("upstream_unavailable", "the server is shutting down; retry on another instance");
+    for (const call of this.#calls) call.abort(reason);
+    this.#calls.clear();
     if (this.#depsValue && this.def.teardown) {
       try {
         await this.def.teardown(this.#depsValue.value);

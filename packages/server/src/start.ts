@@ -1,5 +1,5 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
-import type { ServerDefinition } from "./define.js";
+import type { AnyObjectSchema, AnyServerDefinition } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
 import { serveStdio, type StdioHandle } from "./stdio.js";
@@ -19,17 +19,18 @@ export interface StartOptions {
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
-export function createRuntime(def: ServerDefinition<any, any>, options: StartOptions = {}): Runtime {
+export function createRuntime(def: AnyServerDefinition, options: StartOptions = {}): Runtime {
   const problems = definitionProblems(def);
   if (problems.length) throw new InvalidServerDefinition(problems);
   const logger = options.logger ?? createLogger({ name: def.name, level: options.logLevel ?? "info" });
-  const config = options.config ?? (def.config ? def.config.parse({}) : undefined);
+  const schema = def.config as AnyObjectSchema | undefined;
+  const config: unknown = options.config ?? schema?.parse({});
   return new Runtime(def, { logger, config });
 }
 
 /** Starts a server on Streamable HTTP; for tests, embedding and the binary. */
 export async function startHttpServer(
-  def: ServerDefinition<any, any>,
+  def: AnyServerDefinition,
   http: Partial<HttpOptions> = {},
   options: StartOptions = {},
 ): Promise<HttpHandle & { runtime: Runtime }> {
@@ -40,7 +41,7 @@ export async function startHttpServer(
 
 /** Starts a server on this process's stdin/stdout. */
 export async function startStdioServer(
-  def: ServerDefinition<any, any>,
+  def: AnyServerDefinition,
   options: StartOptions = {},
 ): Promise<StdioHandle & { runtime: Runtime }> {
   const runtime = createRuntime(def, options);

@@ -15,8 +15,9 @@ export function toolListEntry(tool: AnyTool): Record<string, unknown> {
 
 export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
-  // The dialect marker costs context on every list and MCP already fixes the dialect.
-  delete json.$schema;
+  // MCP makes 2020-12 the default dialect, so the marker only costs context on every list; it stays
+  // where the schema uses $defs/$ref, whose meaning differs between drafts.
+  if (!("$defs" in json)) delete json.$schema;
   return json;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AnyTool, ServerDefinition } from "./define.js";
+import type { AnyTool, AnyServerDefinition } from "./define.js";
 
 const TOOL_NAME = /^[a-z0-9][a-z0-9_]{0,63}$/;
 const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const;
@@ -8,7 +8,7 @@ const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHi
  * Every problem with a server's metadata, so one start-up shows them all. A server whose tools lack a
  * title, descriptions, annotations or an output schema does not start.
  */
-export function definitionProblems(def: ServerDefinition<any, any>): string[] {
+export function definitionProblems(def: AnyServerDefinition): string[] {
   const problems: string[] = [];
   if (!/^[a-z0-9][a-z0-9-]*$/.test(def.name)) problems.push(`server name '${def.name}' must be kebab-case`);
   if (!def.version) problems.push("server version is missing");

@@ -6,7 +6,7 @@ import {
   type HttpHandle,
   type HttpOptions,
   type Runtime,
-  type ServerDefinition,
+  type AnyServerDefinition,
   type StartOptions,
 } from "@toolshed/server";
 
@@ -18,7 +18,7 @@ export interface TestHttpServer extends HttpHandle {
 
 /** Starts a server on a free loopback port with real HTTP; close it in afterAll/afterEach. */
 export async function startTestHttpServer(
-  def: ServerDefinition<any, any>,
+  def: AnyServerDefinition,
   http: Partial<HttpOptions> = {},
   options: StartOptions = {},
 ): Promise<TestHttpServer> {

@@ -4,6 +4,5 @@ export { connectHttpClient, startTestHttpServer } from "./http-harness.js";
 export type { TestHttpServer } from "./http-harness.js";
 export { spawnStdioServer } from "./stdio-harness.js";
 export type { StdioServerProcess } from "./stdio-harness.js";
-export { runContractTests } from "./contract.js";
-export type { ContractOptions } from "./contract.js";
+// runContractTests lives at "@toolshed/testing/contract": it needs vitest, the rest does not.
 export { textOf } from "./results.js";

@@ -32,7 +32,7 @@ export async function spawnStdioServer(
   });
   let out = "";
   let err = "";
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const transport = new PipeTransport(child, (chunk) => (out += chunk));
   const client = new Client({ name: "toolshed-stdio-test", version: "0.0.0" }, { capabilities: {} });
@@ -54,7 +54,7 @@ export async function spawnStdioServer(
           }
         }),
     async close() {
-      child.stdin!.end();
+      child.stdin.end();
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       const code = await exited;
       clearTimeout(timer);

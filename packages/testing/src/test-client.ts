@@ -6,7 +6,7 @@ import {
   createRuntime,
   instrumentTransport,
   type Runtime,
-  type ServerDefinition,
+  type AnyServerDefinition,
   type StartOptions,
 } from "@toolshed/server";
 
@@ -22,7 +22,7 @@ export interface TestClient {
  * processes or sockets. Logs are silent unless `logLevel` is given.
  */
 export async function createTestClient(
-  def: ServerDefinition<any, any>,
+  def: AnyServerDefinition,
   options: StartOptions & { capabilities?: ClientCapabilities } = {},
 ): Promise<TestClient> {
   const runtime = createRuntime(def, { logLevel: "silent", ...options });

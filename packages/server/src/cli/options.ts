@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { isLogLevel, type LogLevel } from "@toolshed/logging";
 import { z } from "zod";
-import type { AnyObjectSchema, ServerDefinition } from "../define.js";
+import type { AnyObjectSchema, AnyServerDefinition } from "../define.js";
 
 /** What every server binary accepts, before its own settings. */
 export interface CommonOptions {
@@ -56,11 +56,12 @@ const COMMON: OptionSpec[] = [
 
 /** Parses argv and env into the common options and the server's own config; never exits. */
 export function parseCommandLine(
-  def: ServerDefinition<any, any>,
+  def: AnyServerDefinition,
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): ParsedCommandLine {
-  const own = def.config ? configSpecs(def.config) : [];
+  const schema = def.config as AnyObjectSchema | undefined;
+  const own = schema ? configSpecs(schema) : [];
   const specs = [...COMMON, ...own];
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
@@ -68,6 +69,7 @@ export function parseCommandLine(
       args: argv,
       strict: true,
       allowPositionals: false,
+      allowNegative: true,
       options: {
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -102,13 +104,13 @@ export function parseCommandLine(
   }
 
   let config: unknown = undefined;
-  if (def.config) {
+  if (schema) {
     const raw: Record<string, unknown> = {};
     for (const spec of own) {
       const v = read(spec);
       if (v !== undefined) raw[spec.key] = v;
     }
-    const parsed = (def.config as AnyObjectSchema).safeParse(raw);
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const spec = own.find((s) => s.key === issue.path[0]);
@@ -207,10 +209,10 @@ function findDescription(field: z.ZodType): string | undefined {
   return undefined;
 }
 
-function helpText(def: ServerDefinition<any, any>, specs: OptionSpec[]): string {
+function helpText(def: AnyServerDefinition, specs: OptionSpec[]): string {
   const bin = `toolshed-${def.name}`;
   const line = (s: OptionSpec) => {
-    const arg = s.kind === "boolean" ? "" : s.kind === "enum" ? ` <${s.choices!.join("|")}>` : s.kind === "list" ? " <a,b,...>" : ` <${s.kind}>`;
+    const arg = s.kind === "boolean" ? ` (or --no-${s.flag})` : s.kind === "enum" ? ` <${s.choices!.join("|")}>` : s.kind === "list" ? " <a,b,...>" : ` <${s.kind}>`;
     const shown = s.defaultValue ?? (s as OptionSpec & { shownDefault?: unknown }).shownDefault;
     const dflt = shown === undefined || shown === false ? "" : ` (default: ${JSON.stringify(shown)})`;
     return `  --${s.flag}${arg}\n      ${s.description}${dflt}  [env: ${s.env.join(", ")}]`;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createRuntime, defineServer, defineTool, InvalidServerDefinition } from "../src/index.js";
+import { definitionProblems } from "../src/validate-definition.js";
+
+const good = defineTool({
+  name: "list_things",
+  title: "List things",
+  description: "Lists the things; use it before anything else.",
+  input: z.object({ limit: z.number().optional().default(10).describe("How many.") }),
+  output: z.object({ things: z.array(z.string()) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: () => ({ things: [] }),
+});
+
+describe("definitionProblems", () => {
+  it("accepts a complete server", () => {
+    expect(definitionProblems(defineServer({ name: "ok", version: "1.0.0", tools: [good] }))).toEqual([]);
+  });
+
+  it("names every gap at once", () => {
+    const bad = {
+      ...good,
+      name: "BadName",
+      title: "",
+      description: "short",
+      input: z.object({ q: z.string() }),
+      output: z.string(),
+      annotations: { readOnlyHint: true, destructiveHint: true },
+    };
+    const problems = definitionProblems({ name: "x", version: "1", tools: [bad as never, good, good] });
+    expect(problems).toEqual([
+      "tool 'BadName': name must be snake_case, 1-64 of [a-z0-9_]",
+      "tool 'BadName': title is missing",
+      "tool 'BadName': description is missing or shorter than 20 characters",
+      "tool 'BadName': input field 'q' has no .describe(...)",
+      "tool 'BadName': output must be a z.object(...)",
+      "tool 'BadName': annotations.idempotentHint must be set",
+      "tool 'BadName': annotations.openWorldHint must be set",
+      "tool 'BadName': a read-only tool cannot be destructive",
+      "tool 'list_things' is defined twice",
+    ]);
+  });
+
+  it("makes the kit refuse to start an incomplete server", () => {
+    const def = { name: "x", version: "1", tools: [{ ...good, title: "" }] };
+    expect(() => createRuntime(def)).toThrow(InvalidServerDefinition);
+    expect(() => createRuntime(def)).toThrow(/tool 'list_things': title is missing/);
+  });
+});

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Prints one closing line for the whole suite from the runners' JSON results:
+// "toolshed: N passed, N failed, N skipped" (vitest tests plus conformance scenarios).
+import { existsSync, readFileSync } from "node:fs";
+
+const read = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined);
+const vitest = read(".test-results/vitest.json");
+const conformance = read(".test-results/conformance.json");
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (vitest) {
+  passed += vitest.numPassedTests;
+  failed += vitest.numFailedTests;
+  skipped += vitest.numPendingTests + vitest.numTodoTests;
+}
+if (conformance) {
+  passed += conformance.passed;
+  failed += conformance.failed;
+}
+process.stdout.write(`toolshed: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exit(failed > 0 || (!vitest && !conformance) ? 1 : 0);
