@@ -1,48 +1,27 @@
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import {
   CallToolRequestSchema,
-  CreateMessageResultSchema,
-  ElicitResultSchema,
   ErrorCode,
   ListToolsRequestSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-  type CallToolResult,
   type JSONRPCMessage,
-  type ServerNotification,
-  type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
-import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import type { Outcome } from "@toolshed/metrics";
 import type { z } from "zod";
-import {
-  isReply,
-  type AnyTool,
-  type ClientRequests,
-  type HandlerContext,
-  type Principal,
-  type AnyObjectSchema,
-  type AnyPromptDefinition,
-  type ReadContext,
-  type ResourceDefinition,
+import type {
+  AnyObjectSchema,
+  AnyPromptDefinition,
+  ReadContext,
+  ResourceDefinition,
 } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
-import { describeIssues } from "./tool-json.js";
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-/** Per-connection state the kit keeps beside the SDK server. */
-interface ConnectionState {
-  logLevel: McpLogLevel | undefined;
-  subscriptions: Set<string>;
-}
+import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
 
 /**
  * One SDK server for one connection (a stdio pipe, an HTTP session or a stateless request). The SDK
@@ -82,7 +61,7 @@ export function createMcpServer(rt: Runtime): McpServer {
         `unknown tool '${request.params.name}'; call tools/list to see the available tools`,
       );
     }
-    return callTool(rt, tool, request.params.arguments ?? {}, extra, mcp, state);
+    return new ToolCall(rt, tool, extra, mcp, state).run(request.params.arguments ?? {});
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
@@ -91,105 +70,6 @@ export function createMcpServer(rt: Runtime): McpServer {
   return mcp;
 }
 
-async function callTool(
-  rt: Runtime,
-  tool: AnyTool,
-  args: Record<string, unknown>,
-  extra: Extra,
-  mcp: McpServer,
-  state: ConnectionState,
-): Promise<CallToolResult> {
-  let log: ToolLogger | undefined;
-  try {
-    const principal = principalOf(extra);
-    if (principal && tool.scopes?.length) {
-      const missing = tool.scopes.filter((s) => !principal.scopes.includes(s));
-      if (missing.length) {
-        throw new ToolshedError("forbidden", `tool '${tool.name}' needs scope ${missing.join(", ")}`, {
-          details: { missingScopes: missing },
-        });
-      }
-    }
-    const parsed = tool.input.safeParse(args);
-    if (!parsed.success) {
-      throw new ToolshedError(
-        "invalid_input",
-        `invalid arguments for tool '${tool.name}': ${describeIssues(parsed.error)}`,
-      );
-    }
-    const deps = await rt.deps();
-    const timeoutMs = tool.timeoutMs ?? rt.defaultTimeoutMs;
-    // One controller per call: aborted by the client's cancel, the timeout or shutdown, and dropped
-    // with the call, so nothing accumulates on long-lived signals.
-    const call = new AbortController();
-    const onCancel = () =>
-      call.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
-    extra.signal.addEventListener("abort", onCancel, { once: true });
-    const untrack = rt.trackCall(call);
-    const timer = setTimeout(
-      () =>
-        call.abort(
-          new ToolshedError(
-            "timeout",
-            `tool '${tool.name}' did not finish within ${timeoutMs / 1000}s; narrow the request or retry`,
-            { details: { timeoutMs } },
-          ),
-        ),
-      timeoutMs,
-    );
-    const aborted = new Promise<never>((_, reject) => {
-      call.signal.addEventListener("abort", () => reject(call.signal.reason as Error), { once: true });
-    });
-    if (extra.signal.aborted) onCancel();
-    const ctx: HandlerContext = {
-      config: rt.config,
-      deps,
-      // Built on first use: most calls never log, and a child logger per call is not free.
-      get log() {
-        return (log ??= toolLogger(rt, state, extra, tool.name));
-      },
-      signal: call.signal,
-      progress: progressReporter(extra),
-      principal,
-      sessionId: extra.sessionId,
-      requestId: extra.requestId,
-      client: clientRequests(mcp, extra),
-      notifyResourceUpdated: (uri) => rt.notifyResourceUpdated(uri),
-    };
-    let raw: unknown;
-    try {
-      raw = await Promise.race([Promise.resolve(tool.handler(parsed.data, ctx)), aborted]);
-    } finally {
-      clearTimeout(timer);
-      extra.signal.removeEventListener("abort", onCancel);
-      untrack();
-    }
-    const data: unknown = isReply(raw) ? raw.data : raw;
-    const output = tool.output.safeParse(data);
-    if (!output.success) {
-      rt.logger.error(
-        { tool: tool.name, issues: describeIssues(output.error) },
-        "tool returned data that does not match its output schema",
-      );
-      throw new ToolshedError(
-        "internal",
-        `tool '${tool.name}' produced a result that does not match its declared output; this is a server bug, report it`,
-      );
-    }
-    const structured = output.data as Record<string, unknown>;
-    const content = isReply(raw)
-      ? raw.content
-      : [{ type: "text", text: tool.render ? tool.render(structured) : JSON.stringify(structured) }];
-    return { content: content as CallToolResult["content"], structuredContent: structured };
-  } catch (err) {
-    const error = toToolshedError(err);
-    // Internal failures are logged in full on the server only; the client gets the hidden message.
-    if (error.code === "internal") {
-      rt.logger.error({ err: error.cause ?? error, tool: tool.name, session: extra.sessionId }, "tool failed");
-    }
-    return toToolResult(error);
-  }
-}
 
 function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, state: ConnectionState): void {
   const meta = { title: r.title, description: r.description, mimeType: r.mimeType };
@@ -252,6 +132,8 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
   );
 }
 
+
+
 function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
   const fixed = new Set<string>();
   const templates: UriTemplate[] = [];
@@ -310,79 +192,32 @@ async function readContext(
   };
 }
 
-function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, name: string): ToolLogger {
-  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.requestId });
-  return createMcpLogBridge(
-    child,
-    {
-      level: () => state.logLevel,
-      send: (params) => {
-        extra.sendNotification({ method: "notifications/message", params }).catch(() => {});
-      },
-    },
-    name,
-  );
-}
 
-function progressReporter(extra: Extra): HandlerContext["progress"] {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return () => Promise.resolve();
-  return async (progress, total, message) => {
-    await extra
-      .sendNotification({
-        method: "notifications/progress",
-        params: {
-          progressToken: token,
-          progress,
-          ...(total === undefined ? {} : { total }),
-          ...(message === undefined ? {} : { message }),
-        },
-      })
-      .catch(() => {});
-  };
-}
 
-function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
-  return {
-    get capabilities() {
-      return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
-    },
-    sample: (params) =>
-      extra.sendRequest({ method: "sampling/createMessage", params } as ServerRequest, CreateMessageResultSchema, {
-        signal: extra.signal,
-      }),
-    elicit: (params) =>
-      extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
-        signal: extra.signal,
-      }),
-  };
-}
 
-function principalOf(extra: Extra): Principal | undefined {
-  const auth = extra.authInfo;
-  if (!auth) return undefined;
-  const claims = auth.extra ?? {};
-  const id = typeof claims.sub === "string" ? claims.sub : auth.clientId;
-  return { id, scopes: auth.scopes, claims };
-}
 
 /**
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
  */
 export function instrumentTransport(rt: Runtime, transport: Transport): void {
-  const pending = new Map<string | number, { method: string; tool: string; start: bigint }>();
+  const pending = new Map<string | number, { method: string; tool: string; start: number }>();
   const finish = (id: string | number, outcome: Outcome) => {
     const p = pending.get(id);
     if (!p) return;
     pending.delete(id);
     rt.requestFinished();
-    const seconds = Number(process.hrtime.bigint() - p.start) / 1e9;
+    const seconds = (performance.now() - p.start) / 1000;
     rt.metrics.observeOperation(p.method, p.tool, outcome, seconds);
     if (p.method === "tools/call") {
-      const fields = { "mcp.method.name": p.method, tool: p.tool, outcome, duration_ms: Math.round(seconds * 1000) };
-      if (outcome === "ok") rt.logger.info(fields, "tool call");
-      else rt.logger.warn(fields, "tool call");
+      // Successful calls are counted in the metrics and logged at debug; failures at warn.
+      const level = outcome === "ok" ? "debug" : "warn";
+      if (rt.logger.isLevelEnabled(level)) {
+        rt.logger[level](
+          { "mcp.method.name": p.method, tool: p.tool, outcome, duration_ms: Math.round(seconds * 1000) },
+          "tool call",
+        );
+      }
     }
   };
   const onmessage = transport.onmessage;
@@ -393,7 +228,7 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
           message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : "";
         const id = message.id;
         if (!pending.has(id)) rt.requestStarted();
-        pending.set(id, { method: message.method, tool, start: process.hrtime.bigint() });
+        pending.set(id, { method: message.method, tool, start: performance.now() });
       } else if (message.method === "notifications/cancelled") {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
         if (id !== undefined) finish(id, "cancelled");

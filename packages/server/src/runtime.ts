@@ -67,6 +67,11 @@ export class Runtime {
     return () => this.#calls.delete(call);
   }
 
+  /** The dependencies once setup has succeeded (undefined before, or when there is no setup). */
+  get openedDeps(): unknown {
+    return this.#depsValue?.value;
+  }
+
   get closing(): boolean {
     return this.#closing;
   }

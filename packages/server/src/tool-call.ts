@@ -1,0 +1,218 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
+import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
+import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
+import type { Runtime } from "./runtime.js";
+import { describeIssues } from "./tool-json.js";
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Per-connection state the kit keeps beside the SDK server. */
+export interface ConnectionState {
+  logLevel: McpLogLevel | undefined;
+  subscriptions: Set<string>;
+}
+
+/**
+ * One `tools/call`: validates, runs the handler under its deadline, validates and renders the
+ * result, and maps every failure to an `isError` result. It is also the handler's context; the
+ * expensive parts of that context (logger, AbortSignal, client requests) are made on first use, as
+ * most calls never touch them.
+ */
+export class ToolCall implements HandlerContext {
+  readonly config: unknown;
+  deps: unknown;
+  readonly principal: Principal | undefined;
+  #log: ToolLogger | undefined;
+  #call: AbortController | undefined;
+  #untrack: (() => void) | undefined;
+  #client: ClientRequests | undefined;
+  #timedOut: ToolshedError | undefined;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly tool: AnyTool,
+    private readonly extra: Extra,
+    private readonly mcp: McpServer,
+    private readonly state: ConnectionState,
+  ) {
+    this.config = rt.config;
+    this.principal = principalOf(extra);
+  }
+
+  get sessionId(): string | undefined {
+    return this.extra.sessionId;
+  }
+
+  get requestId(): string | number {
+    return this.extra.requestId;
+  }
+
+  get log(): ToolLogger {
+    return (this.#log ??= toolLogger(this.rt, this.state, this.extra, this.tool.name));
+  }
+
+  /** Aborted on the client's cancel, the call's timeout or shutdown; made when first read. */
+  get signal(): AbortSignal {
+    if (!this.#call) {
+      const call = (this.#call = new AbortController());
+      this.#untrack = this.rt.trackCall(call);
+      if (this.#timedOut) call.abort(this.#timedOut);
+      else if (this.extra.signal.aborted) this.#onCancel();
+      else this.extra.signal.addEventListener("abort", this.#onCancel, { once: true });
+    }
+    return this.#call.signal;
+  }
+
+  get client(): ClientRequests {
+    return (this.#client ??= clientRequests(this.mcp, this.extra));
+  }
+
+  progress(progress: number, total?: number, message?: string): Promise<void> {
+    const token = this.extra._meta?.progressToken;
+    if (token === undefined) return Promise.resolve();
+    return this.extra
+      .sendNotification({
+        method: "notifications/progress",
+        params: {
+          progressToken: token,
+          progress,
+          ...(total === undefined ? {} : { total }),
+          ...(message === undefined ? {} : { message }),
+        },
+      })
+      .catch(() => {});
+  }
+
+  notifyResourceUpdated(uri: string): void {
+    this.rt.notifyResourceUpdated(uri);
+  }
+
+  #onCancel = () =>
+    this.#call?.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
+
+  async run(args: Record<string, unknown>): Promise<CallToolResult> {
+    const { rt, tool } = this;
+    try {
+      const principal = this.principal;
+      if (principal && tool.scopes?.length) {
+        const missing = tool.scopes.filter((s) => !principal.scopes.includes(s));
+        if (missing.length) {
+          throw new ToolshedError("forbidden", `tool '${tool.name}' needs scope ${missing.join(", ")}`, {
+            details: { missingScopes: missing },
+          });
+        }
+      }
+      const parsed = tool.input.safeParse(args);
+      if (!parsed.success) {
+        throw new ToolshedError(
+          "invalid_input",
+          `invalid arguments for tool '${tool.name}': ${describeIssues(parsed.error)}`,
+        );
+      }
+      this.deps = rt.openedDeps ?? (await rt.deps());
+      let raw: unknown;
+      try {
+        raw = tool.handler(parsed.data, this);
+        // Only an asynchronous result can be late; a synchronous one needs no timer.
+        if (isPromiseLike(raw)) raw = await this.#withDeadline(raw, tool.timeoutMs ?? rt.defaultTimeoutMs);
+      } finally {
+        if (this.#call) {
+          this.extra.signal.removeEventListener("abort", this.#onCancel);
+          this.#untrack?.();
+        }
+      }
+      const data: unknown = isReply(raw) ? raw.data : raw;
+      const output = tool.output.safeParse(data);
+      if (!output.success) {
+        rt.logger.error(
+          { tool: tool.name, issues: describeIssues(output.error) },
+          "tool returned data that does not match its output schema",
+        );
+        throw new ToolshedError(
+          "internal",
+          `tool '${tool.name}' produced a result that does not match its declared output; this is a server bug, report it`,
+        );
+      }
+      const structured = output.data as Record<string, unknown>;
+      const content = isReply(raw)
+        ? raw.content
+        : [{ type: "text", text: tool.render ? tool.render(structured) : JSON.stringify(structured) }];
+      return { content: content as CallToolResult["content"], structuredContent: structured };
+    } catch (err) {
+      const error = toToolshedError(err);
+      // Internal failures are logged in full on the server only; the client gets the hidden message.
+      if (error.code === "internal") {
+        rt.logger.error({ err: error.cause ?? error, tool: tool.name, session: this.extra.sessionId }, "tool failed");
+      }
+      return toToolResult(error);
+    }
+  }
+
+  #withDeadline<T>(pending: PromiseLike<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<T>((resolve, reject) => {
+      pending.then(resolve, reject);
+      timer = setTimeout(() => {
+        this.#timedOut = new ToolshedError(
+          "timeout",
+          `tool '${this.tool.name}' did not finish within ${ms / 1000}s; narrow the request or retry`,
+          { details: { timeoutMs: ms } },
+        );
+        this.#call?.abort(this.#timedOut);
+        reject(this.#timedOut);
+      }, ms);
+    }).finally(() => clearTimeout(timer));
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** The logger a handler gets: the server log, bridged to the client at the level it asked for. */
+export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, name: string): ToolLogger {
+  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.requestId });
+  return createMcpLogBridge(
+    child,
+    {
+      level: () => state.logLevel,
+      send: (params) => {
+        extra.sendNotification({ method: "notifications/message", params }).catch(() => {});
+      },
+    },
+    name,
+  );
+}
+
+function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
+  return {
+    get capabilities() {
+      return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
+    },
+    sample: (params) =>
+      extra.sendRequest({ method: "sampling/createMessage", params } as ServerRequest, CreateMessageResultSchema, {
+        signal: extra.signal,
+      }),
+    elicit: (params) =>
+      extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
+        signal: extra.signal,
+      }),
+  };
+}
+
+export function principalOf(extra: Extra): Principal | undefined {
+  const auth = extra.authInfo;
+  if (!auth) return undefined;
+  const claims = auth.extra ?? {};
+  const id = typeof claims.sub === "string" ? claims.sub : auth.clientId;
+  return { id, scopes: auth.scopes, claims };
+}
