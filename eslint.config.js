@@ -4,7 +4,9 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "bench/results/**", "**/*.js", "**/*.mjs"] },
+  {
+    ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "bench/results/**", "**/*.js", "**/*.mjs"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

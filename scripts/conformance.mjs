@@ -57,7 +57,9 @@ suite.stdout.setEncoding("utf8").on("data", (chunk) => {
   process.stdout.write(chunk);
 });
 const watchdog = setTimeout(() => suite.kill("SIGTERM"), 15 * 60_000);
-const code = await new Promise((resolve) => suite.once("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+const code = await new Promise((resolve) =>
+  suite.once("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+);
 clearTimeout(watchdog);
 server.kill("SIGTERM");
 

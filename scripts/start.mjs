@@ -33,10 +33,14 @@ let stopping = false;
 const servers = bins();
 servers.forEach(({ name, bin }, i) => {
   const port = basePort + i;
-  const child = spawn(process.execPath, [bin, "--transport", "http", "--host", host, "--port", String(port)], {
-    stdio: ["ignore", "inherit", "pipe"],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, "--transport", "http", "--host", host, "--port", String(port)],
+    {
+      stdio: ["ignore", "inherit", "pipe"],
+      env: process.env,
+    },
+  );
   const short = name.replace(/^@toolshed\/(server-|fixture-)?/, "");
   child.stderr.setEncoding("utf8").on("data", (chunk) => {
     for (const line of chunk.split("\n").filter(Boolean)) process.stderr.write(`[${short}] ${line}\n`);
@@ -48,7 +52,9 @@ servers.forEach(({ name, bin }, i) => {
     }
   });
   children.push(child);
-  process.stdout.write(`${short.padEnd(18)} http://${host}:${port}/mcp   (health: /healthz, metrics: /metrics)\n`);
+  process.stdout.write(
+    `${short.padEnd(18)} http://${host}:${port}/mcp   (health: /healthz, metrics: /metrics)\n`,
+  );
 });
 process.stdout.write("Press Ctrl-C to stop.\n");
 

@@ -61,7 +61,10 @@ describe("fromHttpStatus", () => {
   });
 
   it("keeps caller details and retry hints", () => {
-    const err = fromHttpStatus(429, "GitHub rate limit", { retryAfterMs: 30_000, details: { resource: "core" } });
+    const err = fromHttpStatus(429, "GitHub rate limit", {
+      retryAfterMs: 30_000,
+      details: { resource: "core" },
+    });
     expect(err.toJSON()).toEqual({
       code: "rate_limited",
       message: "GitHub rate limit",

@@ -56,12 +56,18 @@ export function redactKeys<T>(value: T, depth = 0): T {
 
 const TEXT_PATTERNS: [RegExp, string][] = [
   // key=value and key: value for secret-named keys (connection strings, error messages)
-  [/\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,'"]+)/gi, `$1$2${REDACTED}`],
+  [
+    /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,'"]+)/gi,
+    `$1$2${REDACTED}`,
+  ],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
   // credentials in URLs: scheme://user:pass@host
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/\s@]+):[^@\s/]+@/gi, `$1:${REDACTED}@`],
   // well-known token shapes (GitHub, OpenAI-style, Slack)
-  [/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{20,}|xox[abpr]-[A-Za-z0-9-]{10,})/g, REDACTED],
+  [
+    /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{20,}|xox[abpr]-[A-Za-z0-9-]{10,})/g,
+    REDACTED,
+  ],
 ];
 
 /** Replaces secret-shaped substrings (password=..., Bearer ..., user:pass@ in URLs, known token formats). */

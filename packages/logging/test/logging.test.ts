@@ -1,6 +1,12 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, createMcpLogBridge, redactKeys, scrubSecrets, type McpLogLevel } from "../src/index.js";
+import {
+  createLogger,
+  createMcpLogBridge,
+  redactKeys,
+  scrubSecrets,
+  type McpLogLevel,
+} from "../src/index.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -34,7 +40,7 @@ describe("createLogger", () => {
       "secrets",
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ["t0p", "hunter2", "k-123", "s3\"", "Bearer abc", "key-9"]) {
+    for (const secret of ["t0p", "hunter2", "k-123", 's3"', "Bearer abc", "key-9"]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('"accept":"json"');
@@ -98,7 +104,11 @@ describe("redactKeys", () => {
     expect(redactKeys(clean)).toBe(clean);
     const dirty = { a: 1, nested: { Password: "p", keep: { k: 1 } }, list: [{ token: "t" }] };
     const out = redactKeys(dirty);
-    expect(out).toEqual({ a: 1, nested: { Password: "[redacted]", keep: { k: 1 } }, list: [{ token: "[redacted]" }] });
+    expect(out).toEqual({
+      a: 1,
+      nested: { Password: "[redacted]", keep: { k: 1 } },
+      list: [{ token: "[redacted]" }],
+    });
     expect(out.nested.keep).toBe(dirty.nested.keep);
     expect(dirty.nested.Password).toBe("p");
   });

@@ -14,7 +14,9 @@ describe("createMetrics", () => {
     expect(text).toMatch(
       /mcp_server_operation_duration_seconds_bucket\{le="0.02",server="t",method="tools\/call",tool="query",outcome="ok"\} 1/,
     );
-    expect(text).toContain('mcp_server_operation_duration_seconds_count{server="t",method="resources/read",tool="",outcome="ok"} 1');
+    expect(text).toContain(
+      'mcp_server_operation_duration_seconds_count{server="t",method="resources/read",tool="",outcome="ok"} 1',
+    );
     expect(text).toContain('mcp_sessions_active{server="t"} 1');
     expect(text).toContain("process_cpu_user_seconds_total");
     expect(m.contentType).toMatch(/^text\/plain/);

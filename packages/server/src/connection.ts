@@ -13,12 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Outcome } from "@toolshed/metrics";
 import type { z } from "zod";
-import type {
-  AnyObjectSchema,
-  AnyPromptDefinition,
-  ReadContext,
-  ResourceDefinition,
-} from "./define.js";
+import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
@@ -70,7 +65,6 @@ export function createMcpServer(rt: Runtime): McpServer {
   return mcp;
 }
 
-
 function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, state: ConnectionState): void {
   const meta = { title: r.title, description: r.description, mimeType: r.mimeType };
   if ("uri" in r) {
@@ -112,7 +106,9 @@ function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
     const complete = p.complete?.[key];
     shape[key] = complete
       ? completable(field as z.ZodType<string>, (value, context) =>
-          guard(() => complete(typeof value === "string" ? value : "", { arguments: context?.arguments ?? {} })),
+          guard(() =>
+            complete(typeof value === "string" ? value : "", { arguments: context?.arguments ?? {} }),
+          ),
         )
       : field;
   }
@@ -132,8 +128,6 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
   );
 }
 
-
-
 function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
   const fixed = new Set<string>();
   const templates: UriTemplate[] = [];
@@ -145,7 +139,10 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
   mcp.server.setRequestHandler(SubscribeRequestSchema, (request) => {
     const { uri } = request.params;
     if (!known(uri)) {
-      throw new RpcError(-32002, `resource '${uri}' not found; call resources/list or resources/templates/list`);
+      throw new RpcError(
+        -32002,
+        `resource '${uri}' not found; call resources/list or resources/templates/list`,
+      );
     }
     state.subscriptions.add(uri);
     return {};
@@ -192,10 +189,6 @@ async function readContext(
   };
 }
 
-
-
-
-
 /**
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
@@ -225,7 +218,9 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
     if ("method" in message) {
       if ("id" in message) {
         const tool =
-          message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : "";
+          message.method === "tools/call" && typeof message.params?.name === "string"
+            ? message.params.name
+            : "";
         const id = message.id;
         if (!pending.has(id)) rt.requestStarted();
         pending.set(id, { method: message.method, tool, start: performance.now() });

@@ -107,8 +107,7 @@ export function defineTool<In extends AnyObjectSchema, Out extends AnyObjectSche
 
 /** One item of a resource: text, or binary as base64 `blob`. */
 export type ResourceContents =
-  | { uri: string; mimeType?: string; text: string }
-  | { uri: string; mimeType?: string; blob: string };
+  { uri: string; mimeType?: string; text: string } | { uri: string; mimeType?: string; blob: string };
 
 /** Context for resource and prompt handlers: everything a tool gets but progress and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
@@ -149,8 +148,7 @@ export interface TemplateResourceDefinition<Config = any, Deps = any> extends Re
 }
 
 export type ResourceDefinition<Config = any, Deps = any> =
-  | FixedResourceDefinition<Config, Deps>
-  | TemplateResourceDefinition<Config, Deps>;
+  FixedResourceDefinition<Config, Deps> | TemplateResourceDefinition<Config, Deps>;
 
 export function defineResource<Config = any, Deps = any>(
   resource: FixedResourceDefinition<Config, Deps>,
@@ -189,7 +187,9 @@ export interface PromptDefinition<
   handler: (
     args: z.output<Args>,
     ctx: ReadContext<Config, Deps>,
-  ) => Promise<{ description?: string; messages: PromptMessage[] }> | { description?: string; messages: PromptMessage[] };
+  ) =>
+    | Promise<{ description?: string; messages: PromptMessage[] }>
+    | { description?: string; messages: PromptMessage[] };
 }
 
 export function definePrompt<Args extends z.ZodObject<Record<string, z.ZodType<string | undefined>>>>(

@@ -1,11 +1,4 @@
-export {
-  defineServer,
-  defineTool,
-  defineResource,
-  definePrompt,
-  reply,
-  isReply,
-} from "./define.js";
+export { defineServer, defineTool, defineResource, definePrompt, reply, isReply } from "./define.js";
 export type {
   AnyServerDefinition,
   AnyPromptDefinition,

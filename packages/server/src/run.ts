@@ -97,12 +97,13 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   );
   // Prime dependencies so /readyz turns green without waiting for the first call.
   void rt.deps().catch(() => {});
-  onSignals((reason) =>
-    (stopping ??= (async () => {
-      logger.info({ reason, inflight: rt.inflight }, "shutting down");
-      await server.close(graceMs);
-      process.exit(0);
-    })()),
+  onSignals(
+    (reason) =>
+      (stopping ??= (async () => {
+        logger.info({ reason, inflight: rt.inflight }, "shutting down");
+        await server.close(graceMs);
+        process.exit(0);
+      })()),
   );
 }
 

@@ -79,7 +79,8 @@ export class Runtime {
   /** The dependencies from `setup`, opened on first use; a failed setup is retried on the next call. */
   deps(): Promise<unknown> {
     if (!this.def.setup) return Promise.resolve(undefined);
-    if (this.#closing) return Promise.reject(new ToolshedError("upstream_unavailable", "the server is shutting down"));
+    if (this.#closing)
+      return Promise.reject(new ToolshedError("upstream_unavailable", "the server is shutting down"));
     this.#deps ??= (async () => {
       try {
         const value: unknown = await this.def.setup!({
@@ -107,7 +108,8 @@ export class Runtime {
     if (this.#closing) return { ready: false, reason: "shutting down" };
     try {
       const deps = await this.deps();
-      if (this.def.ready && !(await this.def.ready(deps))) return { ready: false, reason: "dependency check failed" };
+      if (this.def.ready && !(await this.def.ready(deps)))
+        return { ready: false, reason: "dependency check failed" };
       return { ready: true };
     } catch (err) {
       return { ready: false, reason: err instanceof Error ? err.message : String(err) };
@@ -147,7 +149,10 @@ export class Runtime {
   async close(): Promise<void> {
     this.#closing = true;
     this.#closed = true;
-    const reason = new ToolshedError("upstream_unavailable", "the server is shutting down; retry on another instance");
+    const reason = new ToolshedError(
+      "upstream_unavailable",
+      "the server is shutting down; retry on another instance",
+    );
     for (const call of this.#calls) call.abort(reason);
     this.#calls.clear();
     if (this.#depsValue && this.def.teardown) {

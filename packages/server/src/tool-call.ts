@@ -151,7 +151,10 @@ export class ToolCall implements HandlerContext {
       const error = toToolshedError(err);
       // Internal failures are logged in full on the server only; the client gets the hidden message.
       if (error.code === "internal") {
-        rt.logger.error({ err: error.cause ?? error, tool: tool.name, session: this.extra.sessionId }, "tool failed");
+        rt.logger.error(
+          { err: error.cause ?? error, tool: tool.name, session: this.extra.sessionId },
+          "tool failed",
+        );
       }
       return toToolResult(error);
     }
@@ -199,9 +202,13 @@ function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
       return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
     },
     sample: (params) =>
-      extra.sendRequest({ method: "sampling/createMessage", params } as ServerRequest, CreateMessageResultSchema, {
-        signal: extra.signal,
-      }),
+      extra.sendRequest(
+        { method: "sampling/createMessage", params } as ServerRequest,
+        CreateMessageResultSchema,
+        {
+          signal: extra.signal,
+        },
+      ),
     elicit: (params) =>
       extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
         signal: extra.signal,

@@ -25,7 +25,8 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
     problems.push(...schemaProblems(at, "input", tool.input, true));
     problems.push(...schemaProblems(at, "output", tool.output, false));
     for (const hint of HINTS) {
-      if (typeof tool.annotations?.[hint] !== "boolean") problems.push(`${at}: annotations.${hint} must be set`);
+      if (typeof tool.annotations?.[hint] !== "boolean")
+        problems.push(`${at}: annotations.${hint} must be set`);
     }
     if (tool.annotations?.readOnlyHint && tool.annotations.destructiveHint) {
       problems.push(`${at}: a read-only tool cannot be destructive`);

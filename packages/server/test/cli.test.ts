@@ -10,7 +10,11 @@ const def = defineServer({
     maxRows: z.number().int().min(1).default(100).describe("Row cap."),
     readOnly: z.boolean().default(true).describe("Refuse writes."),
     allowDir: z.array(z.string()).default([]).describe("Allowed roots."),
-    token: z.string().optional().describe("API token.").meta({ env: ["DEMO_TOKEN"] }),
+    token: z
+      .string()
+      .optional()
+      .describe("API token.")
+      .meta({ env: ["DEMO_TOKEN"] }),
   }),
   tools: [],
 });
@@ -24,21 +28,47 @@ const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 describe("parseCommandLine", () => {
   it("applies defaults", () => {
     const { common, config } = run([]);
-    expect(common).toMatchObject({ transport: "stdio", host: "127.0.0.1", port: 3000, stateless: false, logLevel: "info" });
+    expect(common).toMatchObject({
+      transport: "stdio",
+      host: "127.0.0.1",
+      port: 3000,
+      stateless: false,
+      logLevel: "info",
+    });
     expect(config).toEqual({ dataDir: "./data", maxRows: 100, readOnly: true, allowDir: [] });
   });
 
   it("reads flags, and env twins when a flag is absent", () => {
     const { common, config } = run(
-      ["--transport", "http", "--port=8080", "--stateless", "--allow-dir", "/a", "--allow-dir", "/b", "--no-read-only"],
+      [
+        "--transport",
+        "http",
+        "--port=8080",
+        "--stateless",
+        "--allow-dir",
+        "/a",
+        "--allow-dir",
+        "/b",
+        "--no-read-only",
+      ],
       { TOOLSHED_HOST: "0.0.0.0", TOOLSHED_PORT: "9", TOOLSHED_MAX_ROWS: "5", DEMO_TOKEN: "t" },
     );
     expect(common).toMatchObject({ transport: "http", port: 8080, host: "0.0.0.0", stateless: true });
-    expect(config).toEqual({ dataDir: "./data", maxRows: 5, readOnly: false, allowDir: ["/a", "/b"], token: "t" });
+    expect(config).toEqual({
+      dataDir: "./data",
+      maxRows: 5,
+      readOnly: false,
+      allowDir: ["/a", "/b"],
+      token: "t",
+    });
   });
 
   it("splits list env vars on commas and reads booleans in the usual spellings", () => {
-    const { common, config } = run([], { TOOLSHED_ALLOW_DIR: "/x, /y", TOOLSHED_STATELESS: "yes", TOOLSHED_ALLOWED_HOSTS: "a,b" });
+    const { common, config } = run([], {
+      TOOLSHED_ALLOW_DIR: "/x, /y",
+      TOOLSHED_STATELESS: "yes",
+      TOOLSHED_ALLOWED_HOSTS: "a,b",
+    });
     expect(config).toMatchObject({ allowDir: ["/x", "/y"] });
     expect(common).toMatchObject({ stateless: true, allowedHosts: ["a", "b"] });
   });
@@ -47,7 +77,11 @@ describe("parseCommandLine", () => {
     [["--port", "http"], {}, "invalid --port 'http': expected a number"],
     [["--port", "70000"], {}, "invalid --port '70000': expected 0-65535"],
     [[], { TOOLSHED_TRANSPORT: "sse" }, "invalid TOOLSHED_TRANSPORT 'sse': expected one of stdio, http"],
-    [["--log-level", "loud"], {}, "invalid --log-level 'loud': expected one of trace, debug, info, warn, error, fatal, silent"],
+    [
+      ["--log-level", "loud"],
+      {},
+      "invalid --log-level 'loud': expected one of trace, debug, info, warn, error, fatal, silent",
+    ],
     [["--max-rows", "0"], {}, "invalid --max-rows (TOOLSHED_MAX_ROWS): Too small: expected number to be >=1"],
     [[], { TOOLSHED_READ_ONLY: "maybe" }, "invalid TOOLSHED_READ_ONLY 'maybe': expected true or false"],
     [["--nope"], {}, "Unknown option '--nope'"],
@@ -62,7 +96,9 @@ describe("parseCommandLine", () => {
     expect(parsed.kind).toBe("help");
     const text = (parsed as { text: string }).text;
     expect(text).toContain("toolshed-demo 2.0.0");
-    expect(text).toMatch(/--data-dir <string>\n\s+Where data lives\. \(default: "\.\/data"\)\s+\[env: TOOLSHED_DATA_DIR\]/);
+    expect(text).toMatch(
+      /--data-dir <string>\n\s+Where data lives\. \(default: "\.\/data"\)\s+\[env: TOOLSHED_DATA_DIR\]/,
+    );
     expect(text).toMatch(/--token <string>\n\s+API token\.\s+\[env: TOOLSHED_TOKEN, DEMO_TOKEN\]/);
     expect(parseCommandLine(def, ["-v"], {})).toEqual({ kind: "version", text: "2.0.0" });
   });

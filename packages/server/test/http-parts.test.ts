@@ -5,7 +5,11 @@ import { MemoryEventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
 
 const progressOf = (m: JSONRPCMessage) => (m as unknown as { params: { progress: number } }).params.progress;
-const msg = (n: number): JSONRPCMessage => ({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: n } });
+const msg = (n: number): JSONRPCMessage => ({
+  jsonrpc: "2.0",
+  method: "notifications/progress",
+  params: { progressToken: 1, progress: n },
+});
 
 describe("MemoryEventStore", () => {
   it("replays only the events after the given id, on the right stream", async () => {
@@ -24,7 +28,9 @@ describe("MemoryEventStore", () => {
     expect(stream).toBe("_GET_stream");
     expect(seen).toEqual([2, 3]);
     expect(await store.getStreamIdForEventId(first)).toBe("_GET_stream");
-    await expect(store.replayEventsAfter("nope_1", { send: () => Promise.resolve() })).rejects.toThrow(/unknown event id/);
+    await expect(store.replayEventsAfter("nope_1", { send: () => Promise.resolve() })).rejects.toThrow(
+      /unknown event id/,
+    );
   });
 
   it("stays bounded in events per stream and in streams", async () => {
@@ -54,7 +60,9 @@ describe("origin policy", () => {
     expect(refusal(req({ host: "localhost:3000" }), p)).toBeUndefined();
     expect(refusal(req({ host: "127.0.0.1:3000" }), p)).toBeUndefined();
     expect(refusal(req({ host: "[::1]:3000" }), p)).toBeUndefined();
-    expect(refusal(req({ host: "attacker.example:3000" }), p)).toBe("host 'attacker.example:3000' is not allowed");
+    expect(refusal(req({ host: "attacker.example:3000" }), p)).toBe(
+      "host 'attacker.example:3000' is not allowed",
+    );
     expect(refusal(req({}), p)).toBe("missing Host header");
     expect(refusal(req({ host: "localhost:3000", origin: "http://attacker.example" }), p)).toBe(
       "origin 'http://attacker.example' is not allowed",
@@ -65,8 +73,12 @@ describe("origin policy", () => {
   it("accepts any host on a public bind but only same-host browser origins", () => {
     const p = originPolicy("0.0.0.0");
     expect(refusal(req({ host: "mcp.internal:8080" }), p)).toBeUndefined();
-    expect(refusal(req({ host: "mcp.internal:8080", origin: "https://mcp.internal:8080" }), p)).toBeUndefined();
-    expect(refusal(req({ host: "mcp.internal:8080", origin: "https://evil.example" }), p)).toMatch(/not allowed/);
+    expect(
+      refusal(req({ host: "mcp.internal:8080", origin: "https://mcp.internal:8080" }), p),
+    ).toBeUndefined();
+    expect(refusal(req({ host: "mcp.internal:8080", origin: "https://evil.example" }), p)).toMatch(
+      /not allowed/,
+    );
   });
 
   it("uses explicit allow-lists when given", () => {
@@ -74,6 +86,8 @@ describe("origin policy", () => {
     expect(refusal(req({ host: "mcp.example.com" }), p)).toBeUndefined();
     expect(refusal(req({ host: "other.example.com" }), p)).toMatch(/not allowed/);
     expect(refusal(req({ host: "mcp.example.com", origin: "https://app.example.com" }), p)).toBeUndefined();
-    expect(refusal(req({ host: "mcp.example.com", origin: "https://mcp.example.com" }), p)).toMatch(/not allowed/);
+    expect(refusal(req({ host: "mcp.example.com", origin: "https://mcp.example.com" }), p)).toMatch(
+      /not allowed/,
+    );
   });
 });

@@ -43,9 +43,10 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
         expect(tool.inputSchema.type, tool.name).toBe("object");
         expect(tool.outputSchema?.type, tool.name).toBe("object");
         for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) {
-          expect(typeof (tool.annotations as Record<string, unknown> | undefined)?.[hint], `${tool.name}.${hint}`).toBe(
-            "boolean",
-          );
+          expect(
+            typeof (tool.annotations as Record<string, unknown> | undefined)?.[hint],
+            `${tool.name}.${hint}`,
+          ).toBe("boolean");
         }
         const props = (tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
         for (const [key, prop] of Object.entries(props)) {
@@ -57,8 +58,11 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
     it("answers bad input with isError, not a crash", async () => {
       const { tools } = await client.listTools();
       for (const tool of tools) {
-        const result = await client.callTool({ name: tool.name, arguments: { __not_a_field__: [1, { x: null }] } });
-        const required = (tool.inputSchema.required ?? []);
+        const result = await client.callTool({
+          name: tool.name,
+          arguments: { __not_a_field__: [1, { x: null }] },
+        });
+        const required = tool.inputSchema.required ?? [];
         if (required.length) {
           expect(result.isError, tool.name).toBe(true);
           expect(JSON.stringify(result.content), tool.name).toMatch(/invalid_input|invalid arguments/);
@@ -69,7 +73,9 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
     });
 
     it("refuses an unknown tool with a JSON-RPC error that says what to do", async () => {
-      await expect(client.callTool({ name: "__no_such_tool__", arguments: {} })).rejects.toThrow(/tools\/list/);
+      await expect(client.callTool({ name: "__no_such_tool__", arguments: {} })).rejects.toThrow(
+        /tools\/list/,
+      );
     });
 
     if (options.resources) {

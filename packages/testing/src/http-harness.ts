@@ -23,7 +23,9 @@ export async function startTestHttpServer(
   options: StartOptions = {},
 ): Promise<TestHttpServer> {
   const handle = await startHttpServer(def, http, { logLevel: "silent", ...options });
-  return Object.assign(handle, { connect: (caps?: ClientCapabilities) => connectHttpClient(handle.url, caps) });
+  return Object.assign(handle, {
+    connect: (caps?: ClientCapabilities) => connectHttpClient(handle.url, caps),
+  });
 }
 
 export async function connectHttpClient(url: string, capabilities: ClientCapabilities = {}): Promise<Client> {

@@ -34,7 +34,9 @@ describe("Streamable HTTP, stateful", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
     });
     expect(after.status).toBe(404);
-    expect(await after.json()).toMatchObject({ error: { message: expect.stringMatching(/Session not found/) } });
+    expect(await after.json()).toMatchObject({
+      error: { message: expect.stringMatching(/Session not found/) },
+    });
   });
 
   it("refuses a non-initialize request without a session id with 400", async () => {
@@ -77,14 +79,23 @@ describe("Streamable HTTP, stateful", () => {
     await new Promise((r) => setTimeout(r, 300));
     const resumed = await fetch(srv.url, {
       method: "GET",
-      headers: { accept: "text/event-stream", "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18", "last-event-id": lastId! },
+      headers: {
+        accept: "text/event-stream",
+        "mcp-session-id": sid,
+        "mcp-protocol-version": "2025-06-18",
+        "last-event-id": lastId!,
+      },
     });
     expect(resumed.status).toBe(200);
     const after: number[] = [];
     let result: { structuredContent?: { steps: number } } | undefined;
     for await (const event of readSse(resumed.body!)) {
       if (!event.data) continue;
-      const msg = JSON.parse(event.data) as { id?: number; params?: { progress: number }; result?: typeof result };
+      const msg = JSON.parse(event.data) as {
+        id?: number;
+        params?: { progress: number };
+        result?: typeof result;
+      };
       if (msg.params) after.push(msg.params.progress);
       if (msg.id === 7) {
         result = msg.result;
@@ -102,7 +113,9 @@ describe("Streamable HTTP, stateful", () => {
     const res = await fetch(srv.url.replace("/mcp", "/metrics"));
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toMatch(/mcp_server_operation_duration_seconds_bucket\{[^}]*method="tools\/call"[^}]*tool="echo"/);
+    expect(text).toMatch(
+      /mcp_server_operation_duration_seconds_bucket\{[^}]*method="tools\/call"[^}]*tool="echo"/,
+    );
     expect(text).toMatch(/mcp_tool_calls_total\{tool="echo",outcome="ok"[^}]*\} [1-9]/);
     expect(text).toMatch(/mcp_server_operation_duration_seconds_count\{[^}]*method="initialize"/);
     expect(text).toContain("mcp_sessions_active");
@@ -156,7 +169,11 @@ describe("Streamable HTTP, limits", () => {
     srv = await startTestHttpServer(everything, { maxSessions: 2 });
     await rawSession(srv.url);
     await rawSession(srv.url);
-    const third = await fetch(srv.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    const third = await fetch(srv.url, {
+      method: "POST",
+      headers: MCP_HEADERS,
+      body: JSON.stringify(INITIALIZE),
+    });
     expect(third.status).toBe(503);
     expect(third.headers.get("retry-after")).toBe("5");
   });
@@ -194,7 +211,11 @@ describe("Streamable HTTP, stateless and JSON responses", () => {
   it("answers POSTs with application/json in JSON-response mode", async () => {
     const srv = await startTestHttpServer(everything, { jsonResponse: true });
     try {
-      const res = await fetch(srv.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+      const res = await fetch(srv.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: JSON.stringify(INITIALIZE),
+      });
       expect(res.headers.get("content-type")).toMatch(/application\/json/);
       expect(await res.json()).toMatchObject({ id: 0, result: { serverInfo: { name: "everything" } } });
       const client = await srv.connect();
@@ -207,7 +228,10 @@ describe("Streamable HTTP, stateless and JSON responses", () => {
 });
 
 /** A POST with exact Host/Origin headers (fetch does not let a caller set Host). */
-async function rawPost(port: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+async function rawPost(
+  port: number,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   const http = await import("node:http");
   return new Promise((resolve, reject) => {
     const req = http.request(

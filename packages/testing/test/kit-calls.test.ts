@@ -1,5 +1,8 @@
 import { ToolshedError, defineServer, definePrompt, defineResource, defineTool, z } from "@toolshed/server";
-import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  LoggingMessageNotificationSchema,
+  ProgressNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestClient, textOf, type TestClient } from "../src/index.js";
 
@@ -38,12 +41,15 @@ const failing = defineTool({
   name: "failing",
   title: "Fail",
   description: "Fails in the requested way so the error paths can be observed.",
-  input: z.object({ mode: z.enum(["toolshed", "crash", "output", "timeout", "deps"]).describe("How to fail.") }),
+  input: z.object({
+    mode: z.enum(["toolshed", "crash", "output", "timeout", "deps"]).describe("How to fail."),
+  }),
   output: z.object({ ok: z.boolean() }),
   annotations: hints,
   timeoutMs: 200,
   handler: async ({ mode }) => {
-    if (mode === "toolshed") throw new ToolshedError("not_found", "dataset 'sales' not found; call list_datasets");
+    if (mode === "toolshed")
+      throw new ToolshedError("not_found", "dataset 'sales' not found; call list_datasets");
     if (mode === "crash") throw new Error("ECONNREFUSED 10.1.2.3 password=hunter2");
     if (mode === "timeout") return new Promise<{ ok: boolean }>(() => {});
     return { ok: "nope" } as unknown as { ok: boolean };
@@ -77,7 +83,9 @@ const server = defineServer({
       description: "A fixed text resource.",
       mimeType: "text/plain",
       uri: "test://readme",
-      read: (uri, ctx) => [{ uri: uri.href, mimeType: "text/plain", text: `${(ctx.deps as { prefix: string }).prefix} readme` }],
+      read: (uri, ctx) => [
+        { uri: uri.href, mimeType: "text/plain", text: `${(ctx.deps as { prefix: string }).prefix} readme` },
+      ],
     }),
     defineResource({
       name: "dataset-schema",
@@ -89,7 +97,10 @@ const server = defineServer({
       complete: { name: (value) => datasets.filter((d) => d.startsWith(value)) },
       read: (uri, { name }) => {
         if (!datasets.includes(String(name))) {
-          throw new ToolshedError("not_found", `dataset '${String(name)}' not found; list resources to see datasets`);
+          throw new ToolshedError(
+            "not_found",
+            `dataset '${String(name)}' not found; list resources to see datasets`,
+          );
         }
         return [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ name, columns: [] }) }];
       },
@@ -175,7 +186,9 @@ describe("tool calls through the kit", () => {
     expect(textOf(result)).toMatch(/^timeout: tool 'failing' did not finish within 0.2s/);
     expect(Date.now() - started).toBeLessThan(5_000);
     // And the server still answers.
-    expect((await t.client.callTool({ name: "add", arguments: { a: 1, b: 1 } })).structuredContent).toEqual({ sum: 2 });
+    expect((await t.client.callTool({ name: "add", arguments: { a: 1, b: 1 } })).structuredContent).toEqual({
+      sum: 2,
+    });
   });
 
   it("skips scope checks without a principal (stdio, open HTTP)", async () => {

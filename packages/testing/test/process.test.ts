@@ -10,7 +10,9 @@ describe("stdio end to end (real binary, real pipes)", () => {
     const server = await spawnStdioServer(process.execPath, [BIN], { env: { TOOLSHED_LOG_LEVEL: "debug" } });
     const { tools } = await server.client.listTools();
     expect(tools.map((t) => t.name)).toContain("echo");
-    expect(textOf(await server.client.callTool({ name: "echo", arguments: { message: "über ✓" } }))).toBe("über ✓");
+    expect(textOf(await server.client.callTool({ name: "echo", arguments: { message: "über ✓" } }))).toBe(
+      "über ✓",
+    );
     const progress: number[] = [];
     await server.client.callTool({ name: "slow", arguments: { ms: 50 } }, undefined, {
       onprogress: (p) => progress.push(p.progress),
@@ -87,9 +89,15 @@ describe("HTTP binary shutdown", () => {
   });
 });
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

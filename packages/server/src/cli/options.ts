@@ -40,18 +40,103 @@ interface OptionSpec {
 }
 
 const COMMON: OptionSpec[] = [
-  { key: "transport", flag: "transport", env: ["TOOLSHED_TRANSPORT"], kind: "enum", choices: ["stdio", "http"], defaultValue: "stdio", description: "how clients connect" },
-  { key: "host", flag: "host", env: ["TOOLSHED_HOST"], kind: "string", defaultValue: "127.0.0.1", description: "HTTP bind address" },
-  { key: "port", flag: "port", env: ["TOOLSHED_PORT", "PORT"], kind: "number", defaultValue: 3000, description: "HTTP port (0 picks a free one)" },
-  { key: "stateless", flag: "stateless", env: ["TOOLSHED_STATELESS"], kind: "boolean", defaultValue: false, description: "HTTP without sessions: every POST stands alone" },
-  { key: "jsonResponse", flag: "json-response", env: ["TOOLSHED_JSON_RESPONSE"], kind: "boolean", defaultValue: false, description: "answer HTTP POSTs with JSON instead of SSE" },
-  { key: "logLevel", flag: "log-level", env: ["TOOLSHED_LOG_LEVEL", "LOG_LEVEL"], kind: "enum", choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"], defaultValue: "info", description: "log level (logs go to stderr)" },
-  { key: "allowedHosts", flag: "allowed-hosts", env: ["TOOLSHED_ALLOWED_HOSTS"], kind: "list", description: "Host header values accepted (default: loopback names when bound to loopback, any otherwise)" },
-  { key: "allowedOrigins", flag: "allowed-origins", env: ["TOOLSHED_ALLOWED_ORIGINS"], kind: "list", description: "browser Origins accepted (default: same host)" },
-  { key: "maxBodyBytes", flag: "max-body-bytes", env: ["TOOLSHED_MAX_BODY_BYTES"], kind: "number", defaultValue: 4 * 1024 * 1024, description: "largest HTTP request body" },
-  { key: "maxSessions", flag: "max-sessions", env: ["TOOLSHED_MAX_SESSIONS"], kind: "number", defaultValue: 1000, description: "open HTTP sessions at most" },
-  { key: "sessionIdleSeconds", flag: "session-idle-seconds", env: ["TOOLSHED_SESSION_IDLE_SECONDS"], kind: "number", defaultValue: 1800, description: "close HTTP sessions idle this long" },
-  { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: ["TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS"], kind: "number", defaultValue: 10, description: "on SIGTERM, how long in-flight calls may finish" },
+  {
+    key: "transport",
+    flag: "transport",
+    env: ["TOOLSHED_TRANSPORT"],
+    kind: "enum",
+    choices: ["stdio", "http"],
+    defaultValue: "stdio",
+    description: "how clients connect",
+  },
+  {
+    key: "host",
+    flag: "host",
+    env: ["TOOLSHED_HOST"],
+    kind: "string",
+    defaultValue: "127.0.0.1",
+    description: "HTTP bind address",
+  },
+  {
+    key: "port",
+    flag: "port",
+    env: ["TOOLSHED_PORT", "PORT"],
+    kind: "number",
+    defaultValue: 3000,
+    description: "HTTP port (0 picks a free one)",
+  },
+  {
+    key: "stateless",
+    flag: "stateless",
+    env: ["TOOLSHED_STATELESS"],
+    kind: "boolean",
+    defaultValue: false,
+    description: "HTTP without sessions: every POST stands alone",
+  },
+  {
+    key: "jsonResponse",
+    flag: "json-response",
+    env: ["TOOLSHED_JSON_RESPONSE"],
+    kind: "boolean",
+    defaultValue: false,
+    description: "answer HTTP POSTs with JSON instead of SSE",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: ["TOOLSHED_LOG_LEVEL", "LOG_LEVEL"],
+    kind: "enum",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+    defaultValue: "info",
+    description: "log level (logs go to stderr)",
+  },
+  {
+    key: "allowedHosts",
+    flag: "allowed-hosts",
+    env: ["TOOLSHED_ALLOWED_HOSTS"],
+    kind: "list",
+    description:
+      "Host header values accepted (default: loopback names when bound to loopback, any otherwise)",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "allowed-origins",
+    env: ["TOOLSHED_ALLOWED_ORIGINS"],
+    kind: "list",
+    description: "browser Origins accepted (default: same host)",
+  },
+  {
+    key: "maxBodyBytes",
+    flag: "max-body-bytes",
+    env: ["TOOLSHED_MAX_BODY_BYTES"],
+    kind: "number",
+    defaultValue: 4 * 1024 * 1024,
+    description: "largest HTTP request body",
+  },
+  {
+    key: "maxSessions",
+    flag: "max-sessions",
+    env: ["TOOLSHED_MAX_SESSIONS"],
+    kind: "number",
+    defaultValue: 1000,
+    description: "open HTTP sessions at most",
+  },
+  {
+    key: "sessionIdleSeconds",
+    flag: "session-idle-seconds",
+    env: ["TOOLSHED_SESSION_IDLE_SECONDS"],
+    kind: "number",
+    defaultValue: 1800,
+    description: "close HTTP sessions idle this long",
+  },
+  {
+    key: "shutdownTimeoutSeconds",
+    flag: "shutdown-timeout-seconds",
+    env: ["TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS"],
+    kind: "number",
+    defaultValue: 10,
+    description: "on SIGTERM, how long in-flight calls may finish",
+  },
 ];
 
 /** Parses argv and env into the common options and the server's own config; never exits. */
@@ -76,13 +161,20 @@ export function parseCommandLine(
         ...Object.fromEntries(
           specs.map((s) => [
             s.flag,
-            { type: s.kind === "boolean" ? ("boolean" as const) : ("string" as const), multiple: s.kind === "list" },
+            {
+              type: s.kind === "boolean" ? ("boolean" as const) : ("string" as const),
+              multiple: s.kind === "list",
+            },
           ]),
         ),
       },
     }));
   } catch (err) {
-    throw new UsageError(String((err as Error).message).split("\n")[0]!.replace(/\.$/, ""));
+    throw new UsageError(
+      String((err as Error).message)
+        .split("\n")[0]!
+        .replace(/\.$/, ""),
+    );
   }
   if (values.help) return { kind: "help", text: helpText(def, specs) };
   if (values.version) return { kind: "version", text: def.version };
@@ -129,7 +221,8 @@ function coerce(spec: OptionSpec, value: unknown, source: string): unknown {
     switch (spec.kind) {
       case "number": {
         const n = Number(s);
-        if (s.trim() === "" || !Number.isFinite(n)) throw new UsageError(`invalid ${source} '${s}': expected a number`);
+        if (s.trim() === "" || !Number.isFinite(n))
+          throw new UsageError(`invalid ${source} '${s}': expected a number`);
         return n;
       }
       case "boolean": {
@@ -148,7 +241,10 @@ function coerce(spec: OptionSpec, value: unknown, source: string): unknown {
   };
   if (spec.kind === "list") {
     const items = Array.isArray(value) ? value : [value];
-    return items.flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter(Boolean);
+    return items
+      .flatMap((v) => String(v).split(","))
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   return one(value);
 }
@@ -177,7 +273,12 @@ function describeType(field: z.ZodType): { kind: Kind; choices?: readonly string
   let current: z.ZodType = field;
   let defaultValue: unknown;
   for (let depth = 0; depth < 8; depth++) {
-    const def = current.def as { type: string; innerType?: z.ZodType; defaultValue?: unknown; entries?: Record<string, string> };
+    const def = current.def as {
+      type: string;
+      innerType?: z.ZodType;
+      defaultValue?: unknown;
+      entries?: Record<string, string>;
+    };
     if (def.type === "default") defaultValue = def.defaultValue;
     if (def.innerType) {
       current = def.innerType;
@@ -212,7 +313,14 @@ function findDescription(field: z.ZodType): string | undefined {
 function helpText(def: AnyServerDefinition, specs: OptionSpec[]): string {
   const bin = `toolshed-${def.name}`;
   const line = (s: OptionSpec) => {
-    const arg = s.kind === "boolean" ? ` (or --no-${s.flag})` : s.kind === "enum" ? ` <${s.choices!.join("|")}>` : s.kind === "list" ? " <a,b,...>" : ` <${s.kind}>`;
+    const arg =
+      s.kind === "boolean"
+        ? ` (or --no-${s.flag})`
+        : s.kind === "enum"
+          ? ` <${s.choices!.join("|")}>`
+          : s.kind === "list"
+            ? " <a,b,...>"
+            : ` <${s.kind}>`;
     const shown = s.defaultValue ?? (s as OptionSpec & { shownDefault?: unknown }).shownDefault;
     const dflt = shown === undefined || shown === false ? "" : ` (default: ${JSON.stringify(shown)})`;
     return `  --${s.flag}${arg}\n      ${s.description}${dflt}  [env: ${s.env.join(", ")}]`;

@@ -75,7 +75,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       const r = await rt.readiness();
-      return json(res, r.ready ? 200 : 503, r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason });
+      return json(
+        res,
+        r.ready ? 200 : 503,
+        r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason },
+      );
     }
     const refused = refusal(req, policy);
     if (refused) {
@@ -87,7 +91,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       res.writeHead(200, { "content-type": rt.metrics.contentType }).end(text);
       return;
     }
-    if (path !== MCP_PATH) return json(res, 404, { error: `no route ${path}; the MCP endpoint is ${MCP_PATH}` });
+    if (path !== MCP_PATH)
+      return json(res, 404, { error: `no route ${path}; the MCP endpoint is ${MCP_PATH}` });
     if (closing) {
       res.setHeader("retry-after", "1");
       return rpcError(res, 503, -32000, "the server is shutting down; retry on another instance");
@@ -141,11 +146,21 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     const messages = Array.isArray(body) ? (body as unknown[]) : [body];
     if (!messages.some((m) => isInitializeRequest(m))) {
-      return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required; send initialize first");
+      return rpcError(
+        res,
+        400,
+        -32000,
+        "Bad Request: Mcp-Session-Id header is required; send initialize first",
+      );
     }
     if (sessions.size >= maxSessions) {
       res.setHeader("retry-after", "5");
-      return rpcError(res, 503, -32000, `too many open sessions (${maxSessions}); retry later or close idle sessions`);
+      return rpcError(
+        res,
+        503,
+        -32000,
+        `too many open sessions (${maxSessions}); retry later or close idle sessions`,
+      );
     }
     const mcp = createMcpServer(rt);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

@@ -27,13 +27,20 @@ export interface OriginPolicy {
  * DNS-rebinding protection: a server bound to loopback answers only to loopback host names, unless
  * told otherwise; a browser Origin must be allowed too.
  */
-export function originPolicy(bindHost: string, allowedHosts?: string[], allowedOrigins?: string[]): OriginPolicy {
+export function originPolicy(
+  bindHost: string,
+  allowedHosts?: string[],
+  allowedOrigins?: string[],
+): OriginPolicy {
   const hosts = allowedHosts?.length
     ? new Set(allowedHosts.map((h) => h.toLowerCase()))
     : isLoopback(bindHost)
       ? LOOPBACK_NAMES
       : undefined;
-  return { allowedHosts: hosts, allowedOrigins: allowedOrigins?.length ? new Set(allowedOrigins) : undefined };
+  return {
+    allowedHosts: hosts,
+    allowedOrigins: allowedOrigins?.length ? new Set(allowedOrigins) : undefined,
+  };
 }
 
 /** Why a request is refused by the origin policy, or undefined when it passes. */
@@ -58,7 +65,9 @@ export function refusal(req: IncomingMessage, policy: OriginPolicy): string | un
   if (policy.allowedHosts) {
     return hostAllowed(originHost, policy.allowedHosts) ? undefined : `origin '${origin}' is not allowed`;
   }
-  return host && hostnameOf(originHost) === hostnameOf(host) ? undefined : `origin '${origin}' is not allowed`;
+  return host && hostnameOf(originHost) === hostnameOf(host)
+    ? undefined
+    : `origin '${origin}' is not allowed`;
 }
 
 function hostAllowed(host: string, allowed: ReadonlySet<string>): boolean {

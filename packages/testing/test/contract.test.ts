@@ -1,0 +1,33 @@
+import everything from "@toolshed/fixture-everything";
+import { runContractTests } from "../src/contract.js";
+
+// The shared contract every server keeps, run here against the kit's fixture so the helper itself
+// is exercised (each domain server runs it with its own tool list).
+runContractTests(everything, {
+  tools: [
+    "echo",
+    "slow",
+    "fail",
+    "stuck",
+    "test_simple_text",
+    "test_image_content",
+    "test_audio_content",
+    "test_embedded_resource",
+    "test_multiple_content_types",
+    "test_error_handling",
+    "json_schema_2020_12_tool",
+    "test_tool_with_logging",
+    "test_tool_with_progress",
+    "test_sampling",
+    "test_elicitation",
+    "test_elicitation_sep1034_defaults",
+    "test_elicitation_sep1330_enums",
+  ],
+  resources: ["static-text", "static-binary", "watched-resource", "template-data"],
+  prompts: [
+    "test_simple_prompt",
+    "test_prompt_with_arguments",
+    "test_prompt_with_embedded_resource",
+    "test_prompt_with_image",
+  ],
+});
