@@ -2,6 +2,7 @@ import { createLogger } from "@toolshed/logging";
 import { parseCommandLine, UsageError } from "./cli/options.js";
 import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
+import { isLoopback } from "./http/guards.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
 import { serveStdio } from "./stdio.js";
 
@@ -95,6 +96,12 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     { transport: "http", url: server.url, stateless: common.stateless, version: def.version },
     `${bin} listening on ${server.url}`,
   );
+  if (!isLoopback(common.host)) {
+    logger.warn(
+      { host: common.host },
+      "listening beyond loopback without authentication: anyone who can reach this port can call every tool; bind to 127.0.0.1 or put an authenticating proxy in front",
+    );
+  }
   // Prime dependencies so /readyz turns green without waiting for the first call.
   void rt.deps().catch(() => {});
   onSignals(

@@ -246,3 +246,43 @@ async function rawPost(
     req.end(JSON.stringify(INITIALIZE));
   });
 }
+
+describe("Streamable HTTP, JSON-RPC batches", () => {
+  it("refuses a batch under protocol 2025-06-18 and later, and initialize in a batch", async () => {
+    const srv = await startTestHttpServer(everything);
+    try {
+      const sid = await rawSession(srv.url);
+      const batch = [
+        { jsonrpc: "2.0", id: 901, method: "ping" },
+        { jsonrpc: "2.0", id: 902, method: "ping" },
+      ];
+      const res = await fetch(srv.url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, "mcp-session-id": sid, "mcp-protocol-version": "2025-11-25" },
+        body: JSON.stringify(batch),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: {
+          code: -32600,
+          message: expect.stringMatching(/batches are not supported in protocol version 2025-11-25/),
+        },
+      });
+      const init = await fetch(srv.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: JSON.stringify([INITIALIZE]),
+      });
+      expect(init.status).toBe(400);
+      // A 2025-03-26 session may still batch, as that version allows.
+      const old = await fetch(srv.url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, "mcp-session-id": sid, "mcp-protocol-version": "2025-03-26" },
+        body: JSON.stringify(batch),
+      });
+      expect(old.status).toBe(200);
+    } finally {
+      await srv.close(500);
+    }
+  });
+});

@@ -123,6 +123,18 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       }
       return rpcError(res, 400, -32700, "Parse error: the request body is not valid JSON");
     }
+    if (Array.isArray(body)) {
+      // JSON-RPC batches left MCP in 2025-06-18, and initialize was never allowed in one.
+      const version = header(req, "mcp-protocol-version");
+      if ((version !== undefined && version >= "2025-06-18") || body.some((m) => isInitializeRequest(m))) {
+        return rpcError(
+          res,
+          400,
+          -32600,
+          `JSON-RPC batches are not supported${version ? ` in protocol version ${version}` : " for initialize"}; send one message per request`,
+        );
+      }
+    }
     if (options.stateless) {
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
@@ -144,8 +156,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       session.lastSeen = Date.now();
       return session.transport.handleRequest(req, res, body);
     }
-    const messages = Array.isArray(body) ? (body as unknown[]) : [body];
-    if (!messages.some((m) => isInitializeRequest(m))) {
+    if (!isInitializeRequest(body)) {
       return rpcError(
         res,
         400,
