@@ -189,6 +189,22 @@ async function readContext(
   };
 }
 
+const MCP_METHODS: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+  "logging/setLevel",
+]);
+
 /**
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
@@ -217,13 +233,14 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
   transport.onmessage = (message: JSONRPCMessage, extra) => {
     if ("method" in message) {
       if ("id" in message) {
-        const tool =
-          message.method === "tools/call" && typeof message.params?.name === "string"
-            ? message.params.name
-            : "";
+        // Labels come from the client, so they are clamped to known values: made-up methods and
+        // tool names must not grow the metrics registry.
+        const method = MCP_METHODS.has(message.method) ? message.method : "other";
+        const name = method === "tools/call" ? message.params?.name : undefined;
+        const tool = typeof name === "string" ? (rt.tools.has(name) ? name : "unknown") : "";
         const id = message.id;
         if (!pending.has(id)) rt.requestStarted();
-        pending.set(id, { method: message.method, tool, start: performance.now() });
+        pending.set(id, { method, tool, start: performance.now() });
       } else if (message.method === "notifications/cancelled") {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
         if (id !== undefined) finish(id, "cancelled");

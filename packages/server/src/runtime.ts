@@ -79,9 +79,13 @@ export class Runtime {
   /** The dependencies from `setup`, opened on first use; a failed setup is retried on the next call. */
   deps(): Promise<unknown> {
     if (!this.def.setup) return Promise.resolve(undefined);
-    if (this.#closing)
+    // Once open, deps stay usable until close() so in-flight work can finish; only a new setup is
+    // refused while shutting down.
+    if (this.#closing && !this.#deps) {
       return Promise.reject(new ToolshedError("upstream_unavailable", "the server is shutting down"));
-    this.#deps ??= (async () => {
+    }
+    if (this.#deps) return this.#deps;
+    const attempt = (async () => {
       try {
         const value: unknown = await this.def.setup!({
           config: this.config,
@@ -91,7 +95,6 @@ export class Runtime {
         this.#depsValue = { value };
         return value;
       } catch (cause) {
-        this.#deps = undefined;
         this.logger.error({ err: cause }, "server setup failed");
         throw new ToolshedError(
           "upstream_unavailable",
@@ -100,20 +103,32 @@ export class Runtime {
         );
       }
     })();
+    this.#deps = attempt;
+    // Forget a failed attempt so the next call retries (set here, after the assignment above, since
+    // a setup that throws synchronously would otherwise be forgotten before it is remembered).
+    attempt.catch(() => {
+      if (this.#deps === attempt) this.#deps = undefined;
+    });
     return this.#deps;
   }
 
   /** Whether the server can serve calls now: setup has succeeded and the server's own check passes. */
   async readiness(): Promise<{ ready: boolean; reason?: string }> {
     if (this.#closing) return { ready: false, reason: "shutting down" };
+    let deps: unknown;
     try {
-      const deps = await this.deps();
-      if (this.def.ready && !(await this.def.ready(deps)))
-        return { ready: false, reason: "dependency check failed" };
-      return { ready: true };
+      deps = await this.deps();
     } catch (err) {
-      return { ready: false, reason: err instanceof Error ? err.message : String(err) };
+      // Setup failures are ToolshedErrors whose message is safe to show.
+      return { ready: false, reason: (err as Error).message };
     }
+    try {
+      if (!this.def.ready || (await this.def.ready(deps))) return { ready: true };
+    } catch (err) {
+      // /readyz is unauthenticated: the details (hosts, connection strings) go to the log only.
+      this.logger.warn({ err }, "readiness check failed");
+    }
+    return { ready: false, reason: "dependency check failed; see the server log" };
   }
 
   requestStarted(): void {

@@ -33,23 +33,30 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
     }
     if (typeof tool.handler !== "function") problems.push(`${at}: handler is missing`);
   }
-  const resourceNames = new Set<string>();
-  for (const r of def.resources ?? []) {
-    const at = `resource '${r.name}'`;
-    if (resourceNames.has(r.name)) problems.push(`${at} is defined twice`);
-    resourceNames.add(r.name);
-    if (!r.title?.trim()) problems.push(`${at}: title is missing`);
-    if (!r.description?.trim()) problems.push(`${at}: description is missing`);
-    if (!r.mimeType?.trim()) problems.push(`${at}: mimeType is missing`);
-  }
-  const promptNames = new Set<string>();
-  for (const p of def.prompts ?? []) {
-    const at = `prompt '${p.name}'`;
-    if (promptNames.has(p.name)) problems.push(`${at} is defined twice`);
-    promptNames.add(p.name);
-    if (!p.title?.trim()) problems.push(`${at}: title is missing`);
-    if (!p.description?.trim()) problems.push(`${at}: description is missing`);
-    problems.push(...schemaProblems(at, "args", p.args, true));
+  problems.push(
+    ...namedProblems("resource", def.resources ?? [], (r, at) =>
+      r.mimeType?.trim() ? [] : [`${at}: mimeType is missing`],
+    ),
+    ...namedProblems("prompt", def.prompts ?? [], (p, at) => schemaProblems(at, "args", p.args, true)),
+  );
+  return problems;
+}
+
+/** Unique names, a title and a description for each item, plus the kind's own checks. */
+function namedProblems<T extends { name: string; title: string; description: string }>(
+  kind: string,
+  items: readonly T[],
+  own: (item: T, at: string) => string[],
+): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    const at = `${kind} '${item.name}'`;
+    if (seen.has(item.name)) problems.push(`${at} is defined twice`);
+    seen.add(item.name);
+    if (!item.title?.trim()) problems.push(`${at}: title is missing`);
+    if (!item.description?.trim()) problems.push(`${at}: description is missing`);
+    problems.push(...own(item, at));
   }
   return problems;
 }

@@ -42,6 +42,34 @@ describe("definitionProblems", () => {
     ]);
   });
 
+  it("checks resources and prompts too", () => {
+    const resource = { name: "r", title: "", description: "d", mimeType: "", uri: "x://r", read: () => [] };
+    const prompt = {
+      name: "p",
+      title: "P",
+      description: "",
+      args: z.object({ a: z.string() }),
+      handler: () => ({ messages: [] }),
+    };
+    expect(
+      definitionProblems({
+        name: "x",
+        version: "1",
+        tools: [good],
+        resources: [resource, resource],
+        prompts: [prompt],
+      }),
+    ).toEqual([
+      "resource 'r': title is missing",
+      "resource 'r': mimeType is missing",
+      "resource 'r' is defined twice",
+      "resource 'r': title is missing",
+      "resource 'r': mimeType is missing",
+      "prompt 'p': description is missing",
+      "prompt 'p': args field 'a' has no .describe(...)",
+    ]);
+  });
+
   it("makes the kit refuse to start an incomplete server", () => {
     const def = { name: "x", version: "1", tools: [{ ...good, title: "" }] };
     expect(() => createRuntime(def)).toThrow(InvalidServerDefinition);

@@ -286,3 +286,51 @@ describe("Streamable HTTP, JSON-RPC batches", () => {
     }
   });
 });
+
+describe("readiness", () => {
+  const base = { name: "ready-test", version: "1.0.0", tools: everything.tools.slice(0, 1) };
+
+  it("is not ready while setup fails, and says so without internals", async () => {
+    let attempts = 0;
+    const srv = await startTestHttpServer({
+      ...base,
+      setup: () => {
+        attempts++;
+        if (attempts < 2) throw new Error("connect ECONNREFUSED postgres://app:s3cret@db:5432");
+        return { ok: true };
+      },
+    });
+    try {
+      const first = await fetch(srv.url.replace("/mcp", "/readyz"));
+      expect(first.status).toBe(503);
+      const body = await first.text();
+      expect(body).toMatch(/could not open its dependencies/);
+      expect(body).not.toContain("s3cret");
+      // A failed setup is retried: the next probe opens the dependencies.
+      const second = await fetch(srv.url.replace("/mcp", "/readyz"));
+      expect(second.status).toBe(200);
+    } finally {
+      await srv.close(500);
+    }
+  });
+
+  it("reports a failing readiness check as 503 and keeps its message in the log", async () => {
+    const srv = await startTestHttpServer({
+      ...base,
+      setup: () => ({}),
+      ready: () => {
+        throw new Error("ping failed for redis://:hunter2@cache:6379");
+      },
+    });
+    try {
+      const res = await fetch(srv.url.replace("/mcp", "/readyz"));
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        status: "not ready",
+        reason: "dependency check failed; see the server log",
+      });
+    } finally {
+      await srv.close(500);
+    }
+  });
+});

@@ -191,6 +191,16 @@ describe("tool calls through the kit", () => {
     });
   });
 
+  it("keeps metric labels bounded whatever names clients send", async () => {
+    for (let i = 0; i < 50; i++) {
+      await t.client.callTool({ name: `made_up_${i}`, arguments: {} }).catch(() => undefined);
+      await t.client.request({ method: `made/up/${i}` } as never, {} as never).catch(() => undefined);
+    }
+    const text = await t.runtime.metrics.render();
+    expect(text).not.toMatch(/made_up_|made\/up\//);
+    expect(text).toMatch(/mcp_server_operation_duration_seconds_count\{[^}]*method="other"[^}]*\} 50/);
+  });
+
   it("skips scope checks without a principal (stdio, open HTTP)", async () => {
     const result = await t.client.callTool({ name: "scoped", arguments: {} });
     expect(result.structuredContent).toEqual({ ok: true });
@@ -200,7 +210,8 @@ describe("tool calls through the kit", () => {
     const text = await t.runtime.metrics.render();
     expect(text).toMatch(/mcp_tool_calls_total\{tool="add",outcome="ok",server="kit-test"\} [1-9]/);
     expect(text).toMatch(/mcp_tool_calls_total\{tool="failing",outcome="timeout",server="kit-test"\} 1/);
-    expect(text).toMatch(/mcp_tool_calls_total\{tool="nope",outcome="error",server="kit-test"\} 1/);
+    expect(text).toMatch(/mcp_tool_calls_total\{tool="unknown",outcome="error",server="kit-test"\} 51/);
+    expect(text).not.toContain('tool="nope"');
   });
 });
 

@@ -92,7 +92,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       return;
     }
     if (path !== MCP_PATH)
-      return json(res, 404, { error: `no route ${path}; the MCP endpoint is ${MCP_PATH}` });
+      return json(res, 404, { error: `no route ${path.slice(0, 100)}; the MCP endpoint is ${MCP_PATH}` });
     if (closing) {
       res.setHeader("retry-after", "1");
       return rpcError(res, 503, -32000, "the server is shutting down; retry on another instance");
