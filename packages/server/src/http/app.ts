@@ -71,7 +71,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   server.requestTimeout = 0; // SSE streams stay open; idle sessions are expired instead.
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       const r = await rt.readiness();
