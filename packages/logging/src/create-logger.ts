@@ -17,6 +17,8 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream | number;
   /** Fields on every line. */
   base?: Record<string, unknown>;
+  /** Fields computed for each line, e.g. the active trace and span ids. */
+  mixin?: () => Record<string, unknown>;
 }
 
 /**
@@ -34,6 +36,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       level: options.level ?? "info",
       base: { pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
+      ...(options.mixin ? { mixin: options.mixin } : {}),
       formatters: {
         level: (label) => ({ level: label }),
         log: (object) => redactKeys(object),

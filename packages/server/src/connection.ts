@@ -11,11 +11,13 @@ import {
   UnsubscribeRequestSchema,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { Span } from "@opentelemetry/api";
 import type { Outcome } from "@toolshed/metrics";
 import type { z } from "zod";
 import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
+import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
 import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
 
 /**
@@ -209,13 +211,18 @@ const MCP_METHODS: ReadonlySet<string> = new Set([
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
  */
-export function instrumentTransport(rt: Runtime, transport: Transport): void {
-  const pending = new Map<string | number, { method: string; tool: string; start: number }>();
-  const finish = (id: string | number, outcome: Outcome) => {
+export function instrumentTransport(
+  rt: Runtime,
+  transport: Transport,
+  network: "pipe" | "tcp" | "inproc",
+): void {
+  const pending = new Map<string | number, { method: string; tool: string; start: number; span: Span }>();
+  const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
     const p = pending.get(id);
     if (!p) return;
     pending.delete(id);
     rt.requestFinished();
+    endRequestSpan(p.span, ...errorTypeOf(outcome, message));
     const seconds = (performance.now() - p.start) / 1000;
     rt.metrics.observeOperation(p.method, p.tool, outcome, seconds);
     if (p.method === "tools/call") {
@@ -239,8 +246,13 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
         const name = method === "tools/call" ? message.params?.name : undefined;
         const tool = typeof name === "string" ? (rt.tools.has(name) ? name : "unknown") : "";
         const id = message.id;
-        if (!pending.has(id)) rt.requestStarted();
-        pending.set(id, { method, tool, start: performance.now() });
+        if (pending.has(id)) finish(id, "cancelled");
+        rt.requestStarted();
+        const traced = startRequestSpan(method, id, message.params, transport.sessionId, network);
+        pending.set(id, { method, tool, start: performance.now(), span: traced.span });
+        // The handler runs in the span's context, so its outbound calls become child spans.
+        runInContext(traced.context, () => onmessage?.(message, extra));
+        return;
       } else if (message.method === "notifications/cancelled") {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
         if (id !== undefined) finish(id, "cancelled");
@@ -251,7 +263,7 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
   const send = transport.send.bind(transport);
   transport.send = (message, options) => {
     if ("id" in message && message.id != null && !("method" in message)) {
-      finish(message.id, outcomeOf(message));
+      finish(message.id, outcomeOf(message), message);
     }
     return send(message, options);
   };
@@ -260,6 +272,18 @@ export function instrumentTransport(rt: Runtime, transport: Transport): void {
     for (const id of [...pending.keys()]) finish(id, "cancelled");
     onclose?.();
   };
+}
+
+/** `error.type` for a span: the JSON-RPC error code, "tool_error" (with the Toolshed code) or "cancelled". */
+function errorTypeOf(outcome: Outcome, message: JSONRPCMessage | undefined): [string | undefined, string?] {
+  if (outcome === "ok") return [undefined];
+  if (outcome === "cancelled") return ["cancelled"];
+  if (message && "error" in message) return [String(message.error.code)];
+  const meta =
+    message && "result" in message
+      ? (message.result._meta as Record<string, { code?: string }> | undefined)
+      : undefined;
+  return ["tool_error", meta?.["toolshed/error"]?.code];
 }
 
 function outcomeOf(message: JSONRPCMessage): Outcome {

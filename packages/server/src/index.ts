@@ -33,6 +33,7 @@ export type { StdioHandle } from "./stdio.js";
 export { createRuntime, startHttpServer, startStdioServer, InvalidServerDefinition } from "./start.js";
 export type { StartOptions } from "./start.js";
 export { runServer, main } from "./run.js";
+export { traceLogFields } from "./tracing.js";
 export type { RunOptions } from "./run.js";
 export { parseCommandLine, UsageError } from "./cli/options.js";
 export type { CommonOptions } from "./cli/options.js";

@@ -3,6 +3,8 @@ import { parseCommandLine, UsageError } from "./cli/options.js";
 import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
 import { isLoopback } from "./http/guards.js";
+import { installOtlpFromEnv } from "./otlp.js";
+import { traceLogFields } from "./tracing.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
 import { serveStdio } from "./stdio.js";
 
@@ -32,7 +34,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     return;
   }
   const { common, config } = parsed;
-  const logger = createLogger({ name: def.name, level: common.logLevel });
+  const logger = createLogger({ name: def.name, level: common.logLevel, mixin: traceLogFields });
   let runtime;
   try {
     runtime = createRuntime(def, { config, logger });
@@ -44,6 +46,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     throw err;
   }
   const rt = runtime;
+  const stopTracing = await installOtlpFromEnv(def, options.env ?? process.env, logger);
   const graceMs = common.shutdownTimeoutSeconds * 1000;
   let stopping: Promise<void> | undefined;
 
@@ -58,6 +61,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
         if (!drained) logger.warn({ inflight: rt.inflight }, "shutdown deadline passed; cancelling calls");
         await stdio.close();
         await rt.close();
+        await stopTracing?.();
         process.exit(0);
       })());
     onSignals(stop);
@@ -109,6 +113,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       (stopping ??= (async () => {
         logger.info({ reason, inflight: rt.inflight }, "shutting down");
         await server.close(graceMs);
+        await stopTracing?.();
         process.exit(0);
       })()),
   );

@@ -2,6 +2,7 @@ import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
 import type { AnyObjectSchema, AnyServerDefinition } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
+import { traceLogFields } from "./tracing.js";
 import { serveStdio, type StdioHandle } from "./stdio.js";
 import { definitionProblems } from "./validate-definition.js";
 
@@ -22,7 +23,9 @@ export interface StartOptions {
 export function createRuntime(def: AnyServerDefinition, options: StartOptions = {}): Runtime {
   const problems = definitionProblems(def);
   if (problems.length) throw new InvalidServerDefinition(problems);
-  const logger = options.logger ?? createLogger({ name: def.name, level: options.logLevel ?? "info" });
+  const logger =
+    options.logger ??
+    createLogger({ name: def.name, level: options.logLevel ?? "info", mixin: traceLogFields });
   const schema = def.config as AnyObjectSchema | undefined;
   const config: unknown = options.config ?? schema?.parse({});
   return new Runtime(def, { logger, config });

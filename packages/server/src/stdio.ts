@@ -20,7 +20,7 @@ export async function serveStdio(
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   await mcp.connect(transport);
-  instrumentTransport(rt, transport);
+  instrumentTransport(rt, transport, "pipe");
   rt.metrics.sessionsActive.inc();
   const previous = transport.onclose;
   transport.onclose = () => {

@@ -29,7 +29,7 @@ export async function createTestClient(
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const mcp = createMcpServer(runtime);
   await mcp.connect(serverSide);
-  instrumentTransport(runtime, serverSide);
+  instrumentTransport(runtime, serverSide, "inproc");
   const client = new Client(
     { name: "toolshed-test-client", version: "0.0.0" },
     { capabilities: options.capabilities ?? {} },

@@ -146,7 +146,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         void mcp.close();
       });
       await mcp.connect(transport);
-      instrumentTransport(rt, transport);
+      instrumentTransport(rt, transport, "tcp");
       return transport.handleRequest(req, res, body);
     }
     const id = header(req, "mcp-session-id");
@@ -184,7 +184,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       },
     });
     await mcp.connect(transport);
-    instrumentTransport(rt, transport);
+    instrumentTransport(rt, transport, "tcp");
     const onclose = transport.onclose;
     transport.onclose = () => {
       onclose?.();
