@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
@@ -24,7 +23,8 @@ const traced = defineTool({
   output: z.object({ ok: z.boolean() }),
   annotations: hints,
   handler: async ({ fail }, ctx) => {
-    await trace.getTracer("test").startActiveSpan("child work", async (span) => {
+    await Promise.resolve();
+    trace.getTracer("test").startActiveSpan("child work", (span) => {
       ctx.log.warn("inside the call");
       span.end();
     });
