@@ -28,6 +28,8 @@ export { serveHttp } from "./http/app.js";
 export type { HttpHandle, HttpOptions } from "./http/app.js";
 export { MemoryEventStore } from "./http/event-store.js";
 export type { EventStore, MemoryEventStoreOptions } from "./http/event-store.js";
+export { RedisEventStore } from "./http/redis-event-store.js";
+export type { RedisEventStoreOptions } from "./http/redis-event-store.js";
 export { serveStdio } from "./stdio.js";
 export type { StdioHandle } from "./stdio.js";
 export { createRuntime, startHttpServer, startStdioServer, InvalidServerDefinition } from "./start.js";

@@ -3,6 +3,7 @@ import { parseCommandLine, UsageError } from "./cli/options.js";
 import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
 import { isLoopback } from "./http/guards.js";
+import { RedisEventStore } from "./http/redis-event-store.js";
 import { installOtlpFromEnv } from "./otlp.js";
 import { traceLogFields } from "./tracing.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
@@ -69,9 +70,22 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     return;
   }
 
+  let eventStore: RedisEventStore | undefined;
+  if (common.redisUrl) {
+    try {
+      eventStore = await RedisEventStore.connect({
+        url: common.redisUrl,
+        keyPrefix: `toolshed:${def.name}:events`,
+      });
+    } catch (err) {
+      process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
+      process.exit(1);
+    }
+  }
   let http;
   try {
     http = await serveHttp(rt, {
+      ...(eventStore ? { eventStore } : {}),
       host: common.host,
       port: common.port,
       stateless: common.stateless,
@@ -113,6 +127,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       (stopping ??= (async () => {
         logger.info({ reason, inflight: rt.inflight }, "shutting down");
         await server.close(graceMs);
+        await eventStore?.close();
         await stopTracing?.();
         process.exit(0);
       })()),

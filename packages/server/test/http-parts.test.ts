@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { describe, expect, it } from "vitest";
-import { MemoryEventStore } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
 
 const progressOf = (m: JSONRPCMessage) => (m as unknown as { params: { progress: number } }).params.progress;
@@ -11,28 +12,62 @@ const msg = (n: number): JSONRPCMessage => ({
   params: { progressToken: 1, progress: n },
 });
 
-describe("MemoryEventStore", () => {
+const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+// One suite for every store: what a resuming client relies on.
+describe.each([
+  ["memory", () => Promise.resolve(new MemoryEventStore())],
+  [
+    "redis",
+    async () => {
+      try {
+        return await RedisEventStore.connect({ url: REDIS_URL, keyPrefix: `toolshed-test:${randomUUID()}` });
+      } catch (err) {
+        throw new Error(
+          `${(err as Error).message}. These tests need Redis: start it with ` +
+            `'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no' ` +
+            `or point TOOLSHED_TEST_REDIS_URL at one.`,
+        );
+      }
+    },
+  ],
+] as const)("%s event store", (_name, open) => {
+  let store: EventStore & { close?: () => Promise<void> };
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(async () => store.close?.());
+
   it("replays only the events after the given id, on the right stream", async () => {
-    const store = new MemoryEventStore();
     const first = await store.storeEvent("_GET_stream", msg(1));
     await store.storeEvent("other", msg(99));
-    await store.storeEvent("_GET_stream", msg(2));
+    const second = await store.storeEvent("_GET_stream", msg(2));
     await store.storeEvent("_GET_stream", msg(3));
-    const seen: number[] = [];
+    const seen: [string, number][] = [];
     const stream = await store.replayEventsAfter(first, {
-      send: (_id, m) => {
-        seen.push(progressOf(m));
+      send: (id, m) => {
+        seen.push([id, progressOf(m)]);
         return Promise.resolve();
       },
     });
     expect(stream).toBe("_GET_stream");
-    expect(seen).toEqual([2, 3]);
-    expect(await store.getStreamIdForEventId(first)).toBe("_GET_stream");
-    await expect(store.replayEventsAfter("nope_1", { send: () => Promise.resolve() })).rejects.toThrow(
-      /unknown event id/,
-    );
+    expect(seen.map(([, p]) => p)).toEqual([2, 3]);
+    expect(seen[0]![0]).toBe(second);
+    expect(await store.getStreamIdForEventId!(first)).toBe("_GET_stream");
   });
 
+  it("refuses ids it never issued", async () => {
+    await expect(store.replayEventsAfter("nope_1-0", { send: () => Promise.resolve() })).rejects.toThrow(
+      /unknown event id/,
+    );
+    await expect(store.replayEventsAfter("garbage", { send: () => Promise.resolve() })).rejects.toThrow(
+      /unknown event id/,
+    );
+    expect(await store.getStreamIdForEventId!("nope_1-0")).toBeUndefined();
+  });
+});
+
+describe("MemoryEventStore bounds", () => {
   it("stays bounded in events per stream and in streams", async () => {
     const store = new MemoryEventStore({ maxEventsPerStream: 2, maxStreams: 2 });
     const ids = [];

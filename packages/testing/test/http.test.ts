@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import everything from "@toolshed/fixture-everything";
+import { RedisEventStore } from "@toolshed/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestHttpServer, textOf, type TestHttpServer } from "../src/index.js";
 import { INITIALIZE, MCP_HEADERS, rawSession, readSse } from "./sse.js";
@@ -49,61 +51,7 @@ describe("Streamable HTTP, stateful", () => {
   });
 
   it("replays missed events when a client resumes a dropped stream with Last-Event-ID", async () => {
-    const sid = await rawSession(srv.url);
-    const headers = { ...MCP_HEADERS, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
-    const drop = new AbortController();
-    const res = await fetch(srv.url, {
-      method: "POST",
-      headers,
-      signal: drop.signal,
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 7,
-        method: "tools/call",
-        params: { name: "slow", arguments: { ms: 1_000 }, _meta: { progressToken: "p" } },
-      }),
-    });
-    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    const before: number[] = [];
-    let lastId: string | undefined;
-    for await (const event of readSse(res.body!)) {
-      if (event.id) lastId = event.id;
-      if (!event.data) continue;
-      before.push((JSON.parse(event.data) as { params: { progress: number } }).params.progress);
-      if (before.length === 2) break;
-    }
-    drop.abort();
-    expect(before).toEqual([1, 2]);
-    expect(lastId).toBeDefined();
-
-    await new Promise((r) => setTimeout(r, 300));
-    const resumed = await fetch(srv.url, {
-      method: "GET",
-      headers: {
-        accept: "text/event-stream",
-        "mcp-session-id": sid,
-        "mcp-protocol-version": "2025-06-18",
-        "last-event-id": lastId!,
-      },
-    });
-    expect(resumed.status).toBe(200);
-    const after: number[] = [];
-    let result: { structuredContent?: { steps: number } } | undefined;
-    for await (const event of readSse(resumed.body!)) {
-      if (!event.data) continue;
-      const msg = JSON.parse(event.data) as {
-        id?: number;
-        params?: { progress: number };
-        result?: typeof result;
-      };
-      if (msg.params) after.push(msg.params.progress);
-      if (msg.id === 7) {
-        result = msg.result;
-        break;
-      }
-    }
-    expect(after).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(result?.structuredContent).toMatchObject({ steps: 10 });
+    await resumeDroppedStream(srv.url);
   });
 
   it("exposes the standard metrics after calls", async () => {
@@ -334,3 +282,78 @@ describe("readiness", () => {
     }
   });
 });
+
+describe("Streamable HTTP, resumption through Redis", () => {
+  it("replays from the Redis event store the same way", async () => {
+    const eventStore = await RedisEventStore.connect({
+      url: process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      keyPrefix: `toolshed-test:${randomUUID()}`,
+    });
+    const srv = await startTestHttpServer(everything, { eventStore });
+    try {
+      await resumeDroppedStream(srv.url);
+    } finally {
+      await srv.close(500);
+      await eventStore.close();
+    }
+  });
+});
+
+/** Drops a tool call's SSE stream after two progress events, resumes with GET + Last-Event-ID. */
+async function resumeDroppedStream(url: string): Promise<void> {
+  const sid = await rawSession(url);
+  const headers = { ...MCP_HEADERS, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+  const drop = new AbortController();
+  const res = await fetch(url, {
+    method: "POST",
+    headers,
+    signal: drop.signal,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "slow", arguments: { ms: 1_000 }, _meta: { progressToken: "p" } },
+    }),
+  });
+  expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+  const before: number[] = [];
+  let lastId: string | undefined;
+  for await (const event of readSse(res.body!)) {
+    if (event.id) lastId = event.id;
+    if (!event.data) continue;
+    before.push((JSON.parse(event.data) as { params: { progress: number } }).params.progress);
+    if (before.length === 2) break;
+  }
+  drop.abort();
+  expect(before).toEqual([1, 2]);
+  expect(lastId).toBeDefined();
+
+  await new Promise((r) => setTimeout(r, 300));
+  const resumed = await fetch(url, {
+    method: "GET",
+    headers: {
+      accept: "text/event-stream",
+      "mcp-session-id": sid,
+      "mcp-protocol-version": "2025-06-18",
+      "last-event-id": lastId!,
+    },
+  });
+  expect(resumed.status).toBe(200);
+  const after: number[] = [];
+  let result: { structuredContent?: { steps: number } } | undefined;
+  for await (const event of readSse(resumed.body!)) {
+    if (!event.data) continue;
+    const msg = JSON.parse(event.data) as {
+      id?: number;
+      params?: { progress: number };
+      result?: typeof result;
+    };
+    if (msg.params) after.push(msg.params.progress);
+    if (msg.id === 7) {
+      result = msg.result;
+      break;
+    }
+  }
+  expect(after).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(result?.structuredContent).toMatchObject({ steps: 10 });
+}

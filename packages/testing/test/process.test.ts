@@ -85,6 +85,15 @@ describe("HTTP binary start-up", () => {
     expect(JSON.parse(warning)).toMatchObject({ level: "warn", host: "0.0.0.0" });
   });
 
+  it("refuses to start when the configured Redis cannot be reached, saying what to do", async () => {
+    const res = await run(["--transport", "http", "--port", "0", "--redis-url", "redis://:pw@127.0.0.1:1"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /^toolshed-everything: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1.*start Redis or unset TOOLSHED_REDIS_URL$/m,
+    );
+    expect(res.stderr).not.toContain(":pw@");
+  });
+
   it("says in one line when the port is taken, and exits 1", async () => {
     const blocker = spawn(process.execPath, [BIN, "--transport", "http", "--port", "0"], {
       stdio: ["ignore", "ignore", "pipe"],

@@ -17,6 +17,7 @@ export interface CommonOptions {
   maxSessions: number;
   sessionIdleSeconds: number;
   shutdownTimeoutSeconds: number;
+  redisUrl: string | undefined;
 }
 
 export type ParsedCommandLine =
@@ -128,6 +129,13 @@ const COMMON: OptionSpec[] = [
     kind: "number",
     defaultValue: 1800,
     description: "close HTTP sessions idle this long",
+  },
+  {
+    key: "redisUrl",
+    flag: "redis-url",
+    env: ["TOOLSHED_REDIS_URL"],
+    kind: "string",
+    description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
   },
   {
     key: "shutdownTimeoutSeconds",

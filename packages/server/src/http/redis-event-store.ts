@@ -1,0 +1,114 @@
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { Redis } from "ioredis";
+import type { EventStore } from "./event-store.js";
+
+export interface RedisEventStoreOptions {
+  /** e.g. redis://127.0.0.1:6379 (TOOLSHED_REDIS_URL). */
+  url: string;
+  /** Key prefix, so several servers can share one Redis. Default "toolshed:events". */
+  keyPrefix?: string;
+  /** Events kept per stream (approximate trim). Default 1000. */
+  maxEventsPerStream?: number;
+  /** A stream's events expire this long after its last write. Default 1 hour. */
+  ttlSeconds?: number;
+}
+
+/**
+ * Resumable-stream events in Redis Streams: one Redis stream per MCP stream, trimmed and expiring,
+ * so every replica behind a load balancer can replay what a client missed. Event ids are
+ * `<streamId>_<redis entry id>`, so any replica can find the stream from `Last-Event-ID` alone.
+ */
+export class RedisEventStore implements EventStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #maxEvents: number;
+  readonly #ttl: number;
+
+  private constructor(redis: Redis, options: RedisEventStoreOptions) {
+    this.#redis = redis;
+    this.#prefix = options.keyPrefix ?? "toolshed:events";
+    this.#maxEvents = options.maxEventsPerStream ?? 1000;
+    this.#ttl = options.ttlSeconds ?? 3600;
+  }
+
+  /** Connects (with bounded timeouts) and checks the server answers before returning. */
+  static async connect(options: RedisEventStoreOptions): Promise<RedisEventStore> {
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(options.url, {
+      lazyConnect: true,
+      connectTimeout: 2_000,
+      commandTimeout: 2_000,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: false,
+    });
+    redis.on("error", () => {}); // surfaced by the failing command instead
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      redis.disconnect();
+      throw new Error(`cannot reach Redis at ${safeUrl(options.url)}: ${(err as Error).message}`);
+    }
+    return new RedisEventStore(redis, options);
+  }
+
+  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    const key = this.#key(streamId);
+    const result = await this.#redis
+      .multi()
+      .xadd(key, "MAXLEN", "~", String(this.#maxEvents), "*", "m", JSON.stringify(message))
+      .expire(key, this.#ttl)
+      .exec();
+    const entryId = result?.[0]?.[1];
+    if (typeof entryId !== "string") throw new Error("Redis did not store the event");
+    return `${streamId}_${entryId}`;
+  }
+
+  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    const parsed = parse(eventId);
+    if (!parsed) return undefined;
+    return (await this.#redis.exists(this.#key(parsed.streamId))) ? parsed.streamId : undefined;
+  }
+
+  async replayEventsAfter(
+    lastEventId: string,
+    { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<string> {
+    const parsed = parse(lastEventId);
+    if (!parsed) throw new Error(`unknown event id '${lastEventId}'`);
+    const key = this.#key(parsed.streamId);
+    if (!(await this.#redis.exists(key))) throw new Error(`unknown event id '${lastEventId}'`);
+    // "(" makes the start exclusive: only what came after the client's last event.
+    const entries = await this.#redis.xrange(key, `(${parsed.entryId}`, "+");
+    for (const [entryId, fields] of entries) {
+      const json = fields[fields.indexOf("m") + 1];
+      if (json !== undefined) await send(`${parsed.streamId}_${entryId}`, JSON.parse(json) as JSONRPCMessage);
+    }
+    return parsed.streamId;
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #key(streamId: string): string {
+    return `${this.#prefix}:${streamId}`;
+  }
+}
+
+function parse(eventId: string): { streamId: string; entryId: string } | undefined {
+  const cut = eventId.lastIndexOf("_");
+  if (cut <= 0) return undefined;
+  const entryId = eventId.slice(cut + 1);
+  return /^\d+-\d+$/.test(entryId) ? { streamId: eventId.slice(0, cut), entryId } : undefined;
+}
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
