@@ -49,7 +49,18 @@ export function createMcpServer(rt: Runtime): McpServer {
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
   server.registerCapabilities({ tools: { listChanged: false } });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: rt.toolList as never }));
+  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+    const principal = principalOf(extra);
+    // A principal sees only the tools its scopes allow; without auth every tool is listed.
+    const tools =
+      principal && rt.toolScopes.size
+        ? rt.toolList.filter((t) => {
+            const required = rt.toolScopes.get(t.name as string);
+            return !required || required.every((s) => principal.scopes.includes(s));
+          })
+        : rt.toolList;
+    return { tools: tools as never };
+  });
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
     const tool = rt.tools.get(request.params.name);
     if (!tool) {

@@ -4,13 +4,8 @@ import type { Logger, ToolLogger } from "@toolshed/logging";
 import type { z } from "zod";
 
 /** Who is calling: set by an authenticator (HTTP with auth), undefined for stdio and open HTTP. */
-export interface Principal {
-  /** Stable id of the caller (API key id, JWT `sub`, OAuth client id). */
-  id: string;
-  scopes: readonly string[];
-  /** Extra facts from the credential (e.g. JWT claims); never the credential itself. */
-  claims?: Readonly<Record<string, unknown>>;
-}
+export type { Principal } from "@toolshed/auth";
+import type { Principal } from "@toolshed/auth";
 
 /** The four MCP tool annotations; every tool states all four. */
 export interface ToolAnnotations {

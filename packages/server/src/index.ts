@@ -26,6 +26,8 @@ export { Runtime } from "./runtime.js";
 export { createMcpServer, instrumentTransport } from "./connection.js";
 export { serveHttp } from "./http/app.js";
 export type { HttpHandle, HttpOptions } from "./http/app.js";
+export { authFromSettings } from "./http/auth.js";
+export type { AuthSettings, HttpAuth } from "./http/auth.js";
 export { MemoryEventStore } from "./http/event-store.js";
 export type { EventStore, MemoryEventStoreOptions } from "./http/event-store.js";
 export { RedisEventStore } from "./http/redis-event-store.js";

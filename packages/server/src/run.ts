@@ -2,6 +2,7 @@ import { createLogger } from "@toolshed/logging";
 import { parseCommandLine, UsageError } from "./cli/options.js";
 import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
+import { authFromSettings, type HttpAuth } from "./http/auth.js";
 import { isLoopback } from "./http/guards.js";
 import { RedisEventStore } from "./http/redis-event-store.js";
 import { installOtlpFromEnv } from "./otlp.js";
@@ -70,6 +71,36 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     return;
   }
 
+  let auth: HttpAuth | undefined;
+  try {
+    auth = authFromSettings(
+      {
+        serverName: def.name,
+        apiKeys: common.apiKeys,
+        jwtIssuer: common.jwtIssuer,
+        jwtAudience: common.jwtAudience,
+        jwksUrl: common.jwksUrl,
+        jwtPublicKey: common.jwtPublicKey,
+        publicUrl: common.publicUrl,
+        authServers: common.authServers,
+        rateLimit: common.rateLimit,
+        toolRateLimit: common.toolRateLimit,
+        redisUrl: common.redisUrl,
+      },
+      `http://${common.host.includes(":") ? `[${common.host}]` : common.host}:${common.port}/mcp`,
+      logger,
+    );
+  } catch (err) {
+    process.stderr.write(`${bin}: ${(err as Error).message} (run ${bin} --help for the options)\n`);
+    process.exit(2);
+  }
+  if (!auth && !isLoopback(common.host) && !common.insecureNoAuth) {
+    process.stderr.write(
+      `${bin}: refusing to serve HTTP on ${common.host} without authentication: set TOOLSHED_API_KEYS or ` +
+        `TOOLSHED_JWT_ISSUER (see --help), bind to 127.0.0.1, or pass --insecure-no-auth to accept the risk\n`,
+    );
+    process.exit(2);
+  }
   let eventStore: RedisEventStore | undefined;
   if (common.redisUrl) {
     try {
@@ -86,6 +117,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   try {
     http = await serveHttp(rt, {
       ...(eventStore ? { eventStore } : {}),
+      ...(auth ? { auth } : {}),
       host: common.host,
       port: common.port,
       stateless: common.stateless,
@@ -114,7 +146,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     { transport: "http", url: server.url, stateless: common.stateless, version: def.version },
     `${bin} listening on ${server.url}`,
   );
-  if (!isLoopback(common.host)) {
+  if (!auth && !isLoopback(common.host)) {
     logger.warn(
       { host: common.host },
       "listening beyond loopback without authentication: anyone who can reach this port can call every tool; bind to 127.0.0.1 or put an authenticating proxy in front",

@@ -1,3 +1,4 @@
+import type { RateLimiter } from "@toolshed/auth";
 import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
@@ -22,6 +23,10 @@ export class Runtime {
   readonly metrics: ToolshedMetrics;
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly toolList: readonly Record<string, unknown>[];
+  /** The scopes each tool requires (only tools that declare some). */
+  readonly toolScopes: ReadonlyMap<string, readonly string[]>;
+  /** Calls per principal and tool, when the HTTP auth layer configured a limit. */
+  toolLimiter: RateLimiter | undefined;
   readonly defaultTimeoutMs: number;
   /** Calls in flight, aborted together when shutdown gives up waiting. */
   readonly #calls = new Set<AbortController>();
@@ -41,6 +46,7 @@ export class Runtime {
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.toolList = def.tools.map(toolListEntry);
+    this.toolScopes = new Map(def.tools.filter((t) => t.scopes?.length).map((t) => [t.name, t.scopes!]));
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
   }
 

@@ -111,6 +111,17 @@ export class ToolCall implements HandlerContext {
           });
         }
       }
+      const key = this.extra.authInfo?.extra?.principalKey;
+      if (rt.toolLimiter && typeof key === "string") {
+        const taken = await rt.toolLimiter.take(`${key}|tool:${tool.name}`);
+        if (!taken.allowed) {
+          throw new ToolshedError(
+            "rate_limited",
+            `rate limit for tool '${tool.name}' reached; retry in ${Math.ceil(taken.retryAfterMs / 1000)}s`,
+            { retryAfterMs: taken.retryAfterMs },
+          );
+        }
+      }
       const parsed = tool.input.safeParse(args);
       if (!parsed.success) {
         throw new ToolshedError(
@@ -217,9 +228,15 @@ function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
 }
 
 export function principalOf(extra: Extra): Principal | undefined {
-  const auth = extra.authInfo;
-  if (!auth) return undefined;
-  const claims = auth.extra ?? {};
-  const id = typeof claims.sub === "string" ? claims.sub : auth.clientId;
-  return { id, scopes: auth.scopes, claims };
+  return extra.authInfo ? principalFromAuthInfo(extra.authInfo) : undefined;
+}
+
+/** The principal the HTTP auth layer put in the SDK's AuthInfo (see http/auth.ts authInfoFor). */
+export function principalFromAuthInfo(auth: {
+  clientId: string;
+  scopes: string[];
+  extra?: Record<string, unknown>;
+}): Principal {
+  const { principalKey: _key, principalId, ...claims } = auth.extra ?? {};
+  return { id: typeof principalId === "string" ? principalId : auth.clientId, scopes: auth.scopes, claims };
 }

@@ -12,8 +12,8 @@ import {
 
 export interface TestHttpServer extends HttpHandle {
   runtime: Runtime;
-  /** A new SDK client connected over Streamable HTTP on loopback. */
-  connect(capabilities?: ClientCapabilities): Promise<Client>;
+  /** A new SDK client connected over Streamable HTTP on loopback, sending `headers` on every request. */
+  connect(capabilities?: ClientCapabilities, headers?: Record<string, string>): Promise<Client>;
 }
 
 /** Starts a server on a free loopback port with real HTTP; close it in afterAll/afterEach. */
@@ -24,12 +24,19 @@ export async function startTestHttpServer(
 ): Promise<TestHttpServer> {
   const handle = await startHttpServer(def, http, { logLevel: "silent", ...options });
   return Object.assign(handle, {
-    connect: (caps?: ClientCapabilities) => connectHttpClient(handle.url, caps),
+    connect: (caps?: ClientCapabilities, headers?: Record<string, string>) =>
+      connectHttpClient(handle.url, caps, headers),
   });
 }
 
-export async function connectHttpClient(url: string, capabilities: ClientCapabilities = {}): Promise<Client> {
+export async function connectHttpClient(
+  url: string,
+  capabilities: ClientCapabilities = {},
+  headers?: Record<string, string>,
+): Promise<Client> {
   const client = new Client({ name: "toolshed-test-client", version: "0.0.0" }, { capabilities });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : undefined),
+  );
   return client;
 }

@@ -63,10 +63,29 @@ describe("stdio end to end (real binary, real pipes)", () => {
 });
 
 describe("HTTP binary start-up", () => {
-  it("warns loudly when it listens beyond loopback without authentication", async () => {
-    const child = spawn(process.execPath, [BIN, "--transport", "http", "--host", "0.0.0.0", "--port", "0"], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+  it("refuses HTTP beyond loopback without authentication, saying how to fix it", async () => {
+    const res = await run(["--transport", "http", "--host", "0.0.0.0", "--port", "0"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+    expect(res.stderr).toMatch(
+      /refusing to serve HTTP on 0\.0\.0\.0 without authentication: set TOOLSHED_API_KEYS/,
+    );
+  });
+
+  it("answers bad auth settings with one line and exit code 2", async () => {
+    const res = await run(["--transport", "http", "--port", "0", "--jwt-issuer", "https://issuer.example"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/--jwt-issuer needs --jwt-audience/);
+  });
+
+  it("warns loudly when told to listen beyond loopback without authentication", async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, "--transport", "http", "--host", "0.0.0.0", "--port", "0", "--insecure-no-auth"],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no warning: ${stderr}`)), 10_000);

@@ -18,6 +18,16 @@ export interface CommonOptions {
   sessionIdleSeconds: number;
   shutdownTimeoutSeconds: number;
   redisUrl: string | undefined;
+  apiKeys: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string[] | undefined;
+  jwksUrl: string | undefined;
+  jwtPublicKey: string | undefined;
+  publicUrl: string | undefined;
+  authServers: string[] | undefined;
+  rateLimit: string | undefined;
+  toolRateLimit: string | undefined;
+  insecureNoAuth: boolean;
 }
 
 export type ParsedCommandLine =
@@ -136,6 +146,79 @@ const COMMON: OptionSpec[] = [
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
     description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
+  },
+  {
+    key: "apiKeys",
+    flag: "api-keys",
+    env: ["TOOLSHED_API_KEYS"],
+    kind: "string",
+    description: "accepted API keys as 'id:sha256hex:scope scope;…' (hashes, never keys; '!id' revoked)",
+  },
+  {
+    key: "jwtIssuer",
+    flag: "jwt-issuer",
+    env: ["TOOLSHED_JWT_ISSUER"],
+    kind: "string",
+    description: "accept JWT bearer tokens from this issuer (with --jwt-audience and --jwks-url)",
+  },
+  {
+    key: "jwtAudience",
+    flag: "jwt-audience",
+    env: ["TOOLSHED_JWT_AUDIENCE"],
+    kind: "list",
+    description: "audiences a token must carry one of",
+  },
+  {
+    key: "jwksUrl",
+    flag: "jwks-url",
+    env: ["TOOLSHED_JWKS_URL"],
+    kind: "string",
+    description: "the issuer's JWKS URL",
+  },
+  {
+    key: "jwtPublicKey",
+    flag: "jwt-public-key",
+    env: ["TOOLSHED_JWT_PUBLIC_KEY"],
+    kind: "string",
+    description: "a PEM or JWK public key instead of a JWKS URL",
+  },
+  {
+    key: "publicUrl",
+    flag: "public-url",
+    env: ["TOOLSHED_PUBLIC_URL"],
+    kind: "string",
+    description:
+      "the public URL of /mcp, for RFC 9728 metadata and token resources (default: the bind address)",
+  },
+  {
+    key: "authServers",
+    flag: "auth-servers",
+    env: ["TOOLSHED_AUTH_SERVERS"],
+    kind: "list",
+    description: "authorization servers to advertise (default: the JWT issuer)",
+  },
+  {
+    key: "rateLimit",
+    flag: "rate-limit",
+    env: ["TOOLSHED_RATE_LIMIT"],
+    kind: "string",
+    description:
+      "requests per principal as 'capacity,refillPerSecond', e.g. '120,2' (Redis when --redis-url)",
+  },
+  {
+    key: "toolRateLimit",
+    flag: "tool-rate-limit",
+    env: ["TOOLSHED_TOOL_RATE_LIMIT"],
+    kind: "string",
+    description: "calls per principal and tool, same format",
+  },
+  {
+    key: "insecureNoAuth",
+    flag: "insecure-no-auth",
+    env: ["TOOLSHED_INSECURE_NO_AUTH"],
+    kind: "boolean",
+    defaultValue: false,
+    description: "allow HTTP beyond loopback without authentication (not recommended)",
   },
   {
     key: "shutdownTimeoutSeconds",

@@ -9,6 +9,8 @@ import type { Runtime } from "../runtime.js";
 import { BodyTooLarge, readBody } from "./body.js";
 import { MemoryEventStore, type EventStore } from "./event-store.js";
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
+import { principalFromAuthInfo } from "../tool-call.js";
+import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
 
 export interface HttpOptions {
   host: string;
@@ -27,6 +29,8 @@ export interface HttpOptions {
   sessionIdleMs?: number;
   /** Where resumable streams keep events; in memory by default. */
   eventStore?: EventStore;
+  /** Inbound auth; without it the endpoint is open (only allowed on loopback by the binary). */
+  auth?: HttpAuth;
 }
 
 export interface HttpHandle {
@@ -44,6 +48,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   mcp: McpServer;
   lastSeen: number;
+  /** The principal that opened it; no one else may use it. */
+  owner: string | undefined;
 }
 
 const MCP_PATH = "/mcp";
@@ -55,6 +61,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const maxSessions = options.maxSessions ?? 1000;
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const eventStore = options.eventStore ?? new MemoryEventStore();
+  rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   let openPosts = 0;
   let closing = false;
@@ -86,6 +93,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       rt.logger.warn({ host: req.headers.host, origin: req.headers.origin, path }, "request refused");
       return rpcError(res, 403, -32000, `Forbidden: ${refused}`);
     }
+    const auth = options.auth;
+    if (auth?.metadata && req.method === "GET" && metadataPaths(auth).includes(path)) {
+      return json(res, 200, auth.metadata);
+    }
     if (path === "/metrics" && req.method === "GET") {
       const text = await rt.metrics.render();
       res.writeHead(200, { "content-type": rt.metrics.contentType }).end(text);
@@ -97,21 +108,44 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       res.setHeader("retry-after", "1");
       return rpcError(res, 503, -32000, "the server is shutting down; retry on another instance");
     }
+    let owner: string | undefined;
+    if (auth) {
+      const outcome = await auth.authenticator.authenticate(req.headers);
+      if (!outcome.ok) {
+        rt.logger.info({ status: outcome.status, error: outcome.error, path }, "request refused by auth");
+        return refuse(res, auth, outcome);
+      }
+      req.auth = authInfoFor(outcome.principal, outcome.expiresAt);
+      owner = principalKey(outcome.principal);
+      if (auth.principalLimiter) {
+        const taken = await auth.principalLimiter.take(owner);
+        if (taken.degraded) rt.logger.warn("rate-limit store degraded; request allowed");
+        if (!taken.allowed) {
+          res.setHeader("retry-after", String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))));
+          return rpcError(
+            res,
+            429,
+            -32029,
+            `rate limit reached; retry in ${Math.ceil(taken.retryAfterMs / 1000)}s`,
+          );
+        }
+      }
+    }
     switch (req.method) {
       case "POST":
         openPosts++;
         res.once("close", () => openPosts--);
-        return post(req, res);
+        return post(req, res, owner);
       case "GET":
       case "DELETE":
-        return sessionRequest(req, res);
+        return sessionRequest(req, res, owner);
       default:
         res.setHeader("allow", options.stateless ? "POST" : "GET, POST, DELETE");
         return rpcError(res, 405, -32000, `method ${req.method} not allowed on ${MCP_PATH}`);
     }
   }
 
-  async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function post(req: IncomingMessage, res: ServerResponse, owner: string | undefined): Promise<void> {
     let body: unknown;
     try {
       const raw = await readBody(req, maxBody);
@@ -122,6 +156,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         return rpcError(res, 413, -32600, `request body exceeds ${maxBody} bytes`);
       }
       return rpcError(res, 400, -32700, "Parse error: the request body is not valid JSON");
+    }
+    if (options.auth && req.auth) {
+      // Scope step-up (MCP authorization): refuse before the call runs, naming the scope to request.
+      const refusedScope = scopeRefusal(body, principalFromAuthInfo(req.auth), rt.toolScopes);
+      if (refusedScope) return refuse(res, options.auth, refusedScope);
     }
     if (Array.isArray(body)) {
       // JSON-RPC batches left MCP in 2025-06-18, and initialize was never allowed in one.
@@ -152,7 +191,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const id = header(req, "mcp-session-id");
     if (id !== undefined) {
       const session = sessions.get(id);
-      if (!session) return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+      // Another principal's session answers as if it did not exist: ids are not to be probed.
+      if (!session || session.owner !== owner) {
+        return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+      }
       session.lastSeen = Date.now();
       return session.transport.handleRequest(req, res, body);
     }
@@ -179,7 +221,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       enableJsonResponse: options.jsonResponse ?? false,
       eventStore,
       onsessioninitialized: (sid) => {
-        sessions.set(sid, { transport, mcp, lastSeen: Date.now() });
+        sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner });
         rt.metrics.sessionsActive.inc();
       },
     });
@@ -194,7 +236,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     return transport.handleRequest(req, res, body);
   }
 
-  async function sessionRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function sessionRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    owner: string | undefined,
+  ): Promise<void> {
     if (options.stateless) {
       res.setHeader("allow", "POST");
       return rpcError(res, 405, -32000, "this server is stateless: only POST is supported");
@@ -202,7 +248,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const id = header(req, "mcp-session-id");
     if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const session = sessions.get(id);
-    if (!session) return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+    if (!session || session.owner !== owner) {
+      return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+    }
     session.lastSeen = Date.now();
     return session.transport.handleRequest(req, res);
   }
@@ -252,6 +300,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       server.closeAllConnections();
       await stopped;
       await rt.close();
+      await Promise.allSettled([options.auth?.principalLimiter?.close(), options.auth?.toolLimiter?.close()]);
     },
   };
 }
