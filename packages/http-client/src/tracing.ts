@@ -1,0 +1,53 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { redactPath } from "./redact.js";
+import type { HttpMethod } from "./types.js";
+import { VERSION } from "./version.js";
+
+// Through @opentelemetry/api only: with no SDK registered every call here is a cheap no-op, and an
+// application's provider (the kit's OTLP exporter, or a test's in-memory one) receives the spans.
+const tracer = trace.getTracer("@toolshed/http-client", VERSION);
+
+export interface SpanTarget {
+  readonly origin: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly path: string;
+}
+
+/**
+ * A CLIENT span for one request sent (each retry and redirect hop gets its own, with
+ * `http.request.resend_count`), a child of the caller's active span; its `traceparent` goes into
+ * `headers` so the upstream joins the trace.
+ */
+export function startAttemptSpan(
+  method: HttpMethod,
+  target: SpanTarget,
+  resendCount: number,
+  headers: Record<string, string>,
+): Span {
+  const parent = context.active();
+  const span = tracer.startSpan(`HTTP ${method}`, { kind: SpanKind.CLIENT }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      "http.request.method": method,
+      "server.address": target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
+      "server.port": target.port,
+      "url.full": target.origin + redactPath(target.path),
+    });
+    if (resendCount > 0) span.setAttribute("http.request.resend_count", resendCount);
+  }
+  propagation.inject(trace.setSpan(parent, span), headers);
+  return span;
+}
+
+/** Ends an attempt's span: the status it got (if any) and, on failure, `error.type`. */
+export function endAttemptSpan(span: Span, status: number | undefined, errorType: string | undefined): void {
+  if (span.isRecording()) {
+    if (status !== undefined) span.setAttribute("http.response.status_code", status);
+    if (errorType !== undefined) {
+      span.setAttribute("error.type", errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+  span.end();
+}
