@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- existential types: a server holds tools, resources
    and prompts whose config and deps types differ, so the erased forms use `any` (only in this file). */
 import type { Logger, ToolLogger } from "@toolshed/logging";
+import type { ToolshedMetrics } from "@toolshed/metrics";
 import type { z } from "zod";
 
 /** Who is calling: set by an authenticator (HTTP with auth), undefined for stdio and open HTTP. */
@@ -198,6 +199,8 @@ export interface SetupContext<Config> {
   log: Logger;
   /** Tells clients subscribed to `uri` that it changed (e.g. from a file watcher opened in setup). */
   notifyResourceUpdated(uri: string): void;
+  /** The server's metrics registry: pass it to `createHttpClient({ metrics })` so upstream calls show on /metrics. */
+  metrics: ToolshedMetrics;
 }
 
 export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown> {

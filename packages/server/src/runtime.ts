@@ -97,6 +97,7 @@ export class Runtime {
           config: this.config,
           log: this.logger,
           notifyResourceUpdated: (uri) => this.notifyResourceUpdated(uri),
+          metrics: this.metrics,
         });
         this.#depsValue = { value };
         return value;
