@@ -29,7 +29,7 @@ export type { HttpHandle, HttpOptions } from "./http/app.js";
 export { authFromSettings } from "./http/auth.js";
 export type { AuthSettings, HttpAuth } from "./http/auth.js";
 export { MemoryEventStore } from "./http/event-store.js";
-export type { EventStore, MemoryEventStoreOptions } from "./http/event-store.js";
+export type { EventStore, MemoryEventStoreOptions, SharedEventStore } from "./http/event-store.js";
 export { RedisEventStore } from "./http/redis-event-store.js";
 export type { RedisEventStoreOptions } from "./http/redis-event-store.js";
 export { serveStdio } from "./stdio.js";

@@ -283,6 +283,68 @@ describe("readiness", () => {
   });
 });
 
+describe("Streamable HTTP, resumption on another replica", () => {
+  it("resumes a dropped stream on replica B while replica A finishes the call", async () => {
+    const url = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+    const keyPrefix = `toolshed-test:${randomUUID()}`;
+    const storeA = await RedisEventStore.connect({ url, keyPrefix });
+    const storeB = await RedisEventStore.connect({ url, keyPrefix });
+    const a = await startTestHttpServer(everything, { eventStore: storeA });
+    const b = await startTestHttpServer(everything, { eventStore: storeB });
+    try {
+      const sid = await rawSession(a.url);
+      const headers = { ...MCP_HEADERS, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+      const drop = new AbortController();
+      const res = await fetch(a.url, {
+        method: "POST",
+        headers,
+        signal: drop.signal,
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 9,
+          method: "tools/call",
+          params: { name: "slow", arguments: { ms: 1_000 }, _meta: { progressToken: "p" } },
+        }),
+      });
+      let lastId: string | undefined;
+      let seen = 0;
+      for await (const event of readSse(res.body!)) {
+        if (event.id) lastId = event.id;
+        if (event.data && ++seen === 2) break;
+      }
+      drop.abort();
+      // Replica B has never seen this session: the shared store vouches for it and carries A's events.
+      const resumed = await fetch(b.url, {
+        headers: { accept: "text/event-stream", "mcp-session-id": sid, "last-event-id": lastId! },
+      });
+      expect(resumed.status).toBe(200);
+      const progress: number[] = [];
+      let result: { structuredContent?: unknown } | undefined;
+      for await (const event of readSse(resumed.body!)) {
+        const msg = JSON.parse(event.data) as {
+          id?: number;
+          params?: { progress: number };
+          result?: typeof result;
+        };
+        if (msg.params) progress.push(msg.params.progress);
+        if (msg.id === 9) result = msg.result;
+      }
+      expect(progress).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(result?.structuredContent).toMatchObject({ steps: 10 });
+      // An unknown session, or a foreign one, is still a 404 on B.
+      const unknown = await fetch(b.url, {
+        headers: { accept: "text/event-stream", "mcp-session-id": randomUUID(), "last-event-id": lastId! },
+      });
+      expect(unknown.status).toBe(404);
+    } finally {
+      await a.close(500);
+      await b.close(500);
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+});
+
 describe("Streamable HTTP, resumption through Redis", () => {
   it("replays from the Redis event store the same way", async () => {
     const eventStore = await RedisEventStore.connect({

@@ -7,7 +7,12 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { BodyTooLarge, readBody } from "./body.js";
-import { MemoryEventStore, type EventStore } from "./event-store.js";
+import {
+  MemoryEventStore,
+  isSharedEventStore,
+  type EventStore,
+  type SharedEventStore,
+} from "./event-store.js";
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
 import { principalFromAuthInfo } from "../tool-call.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
@@ -61,6 +66,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const maxSessions = options.maxSessions ?? 1000;
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const eventStore = options.eventStore ?? new MemoryEventStore();
+  const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   let openPosts = 0;
@@ -222,6 +228,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       eventStore,
       onsessioninitialized: (sid) => {
         sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner });
+        if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
         rt.metrics.sessionsActive.inc();
       },
     });
@@ -231,7 +238,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     transport.onclose = () => {
       onclose?.();
       const sid = transport.sessionId;
-      if (sid && sessions.delete(sid)) rt.metrics.sessionsActive.dec();
+      if (sid && sessions.delete(sid)) {
+        rt.metrics.sessionsActive.dec();
+        if (shared) void shared.forgetSession(sid).catch(logStoreError);
+      }
     };
     return transport.handleRequest(req, res, body);
   }
@@ -248,11 +258,64 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const id = header(req, "mcp-session-id");
     if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const session = sessions.get(id);
+    const lastEventId = header(req, "last-event-id");
+    if (!session && shared && req.method === "GET" && lastEventId) {
+      return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+    }
     if (!session || session.owner !== owner) {
       return rpcError(res, 404, -32001, "Session not found; initialize a new session");
     }
     session.lastSeen = Date.now();
     return session.transport.handleRequest(req, res);
+  }
+
+  /**
+   * A client resuming here a stream another replica is writing: the shared store vouches for the
+   * session and its owner, then replays and follows the stream until its response has been sent.
+   */
+  async function resumeFromSharedStore(
+    req: IncomingMessage,
+    res: ServerResponse,
+    store: SharedEventStore,
+    sessionId: string,
+    owner: string | undefined,
+    lastEventId: string,
+  ): Promise<void> {
+    const sessionOwner = await store.sessionOwner(sessionId).catch(() => undefined);
+    if (sessionOwner === undefined || sessionOwner !== (owner ?? "")) {
+      return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+    }
+    const streamId = await store.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    if (!streamId) return rpcError(res, 404, -32001, "unknown Last-Event-ID; the stream has expired");
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    rt.logger.info({ session: sessionId }, "resuming a stream written by another replica");
+    // A POST's stream ends with its response; the standalone GET stream runs until the client leaves.
+    const endsWithResponse = streamId !== "_GET_stream";
+    try {
+      await store.follow(
+        lastEventId,
+        async (eventId, message) => {
+          if (!res.write(`event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`)) {
+            await new Promise((resolve) => res.once("drain", resolve));
+          }
+          return endsWithResponse && "id" in message && ("result" in message || "error" in message);
+        },
+        gone.signal,
+      );
+    } catch (err) {
+      logStoreError(err);
+    }
+    res.end();
+  }
+
+  function logStoreError(err: unknown): void {
+    rt.logger.warn({ err }, "shared event store failed");
   }
 
   const sweeper = setInterval(

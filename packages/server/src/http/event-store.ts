@@ -14,6 +14,31 @@ export interface EventStore {
   ): Promise<string>;
 }
 
+/**
+ * A store shared by replicas (Redis) can also vouch for sessions opened elsewhere and follow a
+ * stream another replica is still writing, so a client can resume on any replica.
+ */
+export interface SharedEventStore extends EventStore {
+  /** Records that `sessionId` exists and who owns it ("" when there is no auth). */
+  registerSession(sessionId: string, owner: string): Promise<void>;
+  forgetSession(sessionId: string): Promise<void>;
+  /** The owner of a session opened on any replica, or undefined when no replica has it. */
+  sessionOwner(sessionId: string): Promise<string | undefined>;
+  /**
+   * Sends every event after `lastEventId`, then new ones as they are stored, until `send` returns
+   * true (the stream is complete) or `signal` aborts.
+   */
+  follow(
+    lastEventId: string,
+    send: (eventId: string, message: JSONRPCMessage) => Promise<boolean>,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+export function isSharedEventStore(store: EventStore): store is SharedEventStore {
+  return typeof (store as Partial<SharedEventStore>).follow === "function";
+}
+
 export interface MemoryEventStoreOptions {
   /** Events kept per stream; older ones are dropped first. Default 1000. */
   maxEventsPerStream?: number;

@@ -1,6 +1,6 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Redis } from "ioredis";
-import type { EventStore } from "./event-store.js";
+import type { SharedEventStore } from "./event-store.js";
 
 export interface RedisEventStoreOptions {
   /** e.g. redis://127.0.0.1:6379 (TOOLSHED_REDIS_URL). */
@@ -18,7 +18,7 @@ export interface RedisEventStoreOptions {
  * so every replica behind a load balancer can replay what a client missed. Event ids are
  * `<streamId>_<redis entry id>`, so any replica can find the stream from `Last-Event-ID` alone.
  */
-export class RedisEventStore implements EventStore {
+export class RedisEventStore implements SharedEventStore {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #maxEvents: number;
@@ -87,12 +87,61 @@ export class RedisEventStore implements EventStore {
     return parsed.streamId;
   }
 
+  async registerSession(sessionId: string, owner: string): Promise<void> {
+    await this.#redis.set(this.#sessionKey(sessionId), owner, "EX", this.#ttl * 24);
+  }
+
+  async forgetSession(sessionId: string): Promise<void> {
+    await this.#redis.del(this.#sessionKey(sessionId));
+  }
+
+  async sessionOwner(sessionId: string): Promise<string | undefined> {
+    return (await this.#redis.get(this.#sessionKey(sessionId))) ?? undefined;
+  }
+
+  async follow(
+    lastEventId: string,
+    send: (eventId: string, message: JSONRPCMessage) => Promise<boolean>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const parsed = parse(lastEventId);
+    if (!parsed || !(await this.#redis.exists(this.#key(parsed.streamId)))) {
+      throw new Error(`unknown event id '${lastEventId}'`);
+    }
+    const key = this.#key(parsed.streamId);
+    // Blocking reads need a connection of their own.
+    const reader = this.#redis.duplicate({ commandTimeout: 5_000 });
+    reader.on("error", () => {});
+    let cursor = parsed.entryId;
+    try {
+      await reader.connect();
+      while (!signal.aborted) {
+        // XREAD returns entries strictly after the cursor: first what was missed, then what comes.
+        const batch = await reader.xread("COUNT", 100, "BLOCK", 1_000, "STREAMS", key, cursor);
+        for (const [, entries] of batch ?? []) {
+          for (const [entryId, fields] of entries) {
+            cursor = entryId;
+            const json = fields[fields.indexOf("m") + 1];
+            if (json === undefined) continue;
+            if (await send(`${parsed.streamId}_${entryId}`, JSON.parse(json) as JSONRPCMessage)) return;
+          }
+        }
+      }
+    } finally {
+      reader.disconnect();
+    }
+  }
+
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 
   #key(streamId: string): string {
     return `${this.#prefix}:${streamId}`;
+  }
+
+  #sessionKey(sessionId: string): string {
+    return `${this.#prefix}:session:${sessionId}`;
   }
 }
 
