@@ -6,10 +6,8 @@
  * bare SDK McpServer, over Streamable HTTP and stdio, in one run. Writes <out>/results/protocol.json
  * and the protocol section of <out>/RESULTS.md; <out> is this package's folder by default.
  */
-import { loadavg } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { machineInfo, markdownTable, updateResultsMarkdown, writeJson } from "./lib/results.js";
+import { runBenchmark, type Report } from "./lib/cli.js";
+import { markdownTable } from "./lib/results.js";
 import {
   figuresOf,
   PLANS,
@@ -21,66 +19,8 @@ import {
 } from "./protocol/run.js";
 
 const TARGET_RATIO = 0.9;
-const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 
-function parseArgs(argv: string[]): { mode: Mode; out: string } {
-  let mode: Mode = "full";
-  let out = PACKAGE_DIR;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--quick") mode = "quick";
-    else if (arg === "--smoke") mode = "smoke";
-    else if (arg === "--out" && argv[i + 1]) out = resolve(argv[++i]!);
-    else if (arg === "--") continue;
-    else {
-      process.stderr.write(`bench:protocol: unknown argument '${arg}'; use --quick, --smoke, --out <dir>\n`);
-      process.exit(2);
-    }
-  }
-  return { mode, out };
-}
-
-async function main(): Promise<void> {
-  const { mode, out } = parseArgs(process.argv.slice(2));
-  const plan = PLANS[mode];
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`bench:protocol: still running after ${plan.watchdogMs / 1000} s; giving up\n`);
-    process.exit(1);
-  }, plan.watchdogMs);
-  watchdog.unref();
-
-  const machine = machineInfo();
-  const date = new Date().toISOString();
-  const samples = await runProtocol(plan, (line) => process.stderr.write(`  ${line}\n`));
-  const figures = figuresOf(samples);
-  machine.loadavg_1m_end = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-
-  await writeJson(join(out, "results", "protocol.json"), {
-    figures,
-    samples,
-    plan,
-    machine,
-    mode,
-    quick: mode === "quick",
-    date,
-  });
-  await updateResultsMarkdown(
-    join(out, "RESULTS.md"),
-    "protocol",
-    section(figures, samples, plan, mode, date, machine),
-  );
-  process.stdout.write(summary(figures, mode));
-  clearTimeout(watchdog);
-}
-
-function section(
-  figures: Record<string, number>,
-  samples: Samples,
-  plan: Plan,
-  mode: Mode,
-  date: string,
-  machine: ReturnType<typeof machineInfo>,
-): string {
+function section({ figures, samples, plan, mode, date, machine }: Report<Plan, Samples>): string {
   const rows: string[][] = [];
   for (const transport of TRANSPORTS) {
     for (const side of ["kit", "sdk"] as const) {
@@ -138,9 +78,4 @@ function summary(figures: Record<string, number>, mode: Mode): string {
   return `${lines.join("\n")}\n`;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `bench:protocol failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+runBenchmark({ name: "protocol", plans: PLANS, run: runProtocol, figures: figuresOf, section, summary });

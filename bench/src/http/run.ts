@@ -3,7 +3,9 @@ import { CLIENTS, createClient, type BenchClient, type ClientName } from "./clie
 import { runLoad, type RoundSample } from "./load.js";
 import { startUpstream } from "./upstream.js";
 
-export type Mode = "full" | "quick" | "smoke";
+import type { Mode } from "../lib/cli.js";
+
+export type { Mode };
 
 export interface Plan {
   /** Measured rounds per client; the clients alternate round by round. */

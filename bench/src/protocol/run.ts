@@ -2,7 +2,9 @@ import { median, round } from "../lib/stats.js";
 import { runLoad, type RoundSample } from "./load.js";
 import { startHttp, startStdio, type Side, type Target, type TransportKind } from "./targets.js";
 
-export type Mode = "full" | "quick" | "smoke";
+import type { Mode } from "../lib/cli.js";
+
+export type { Mode };
 
 export interface Plan {
   /** Measured rounds per server; kit and SDK alternate round by round. */
