@@ -137,6 +137,35 @@ describe("auth over real HTTP", () => {
     expect(JSON.parse(r.body)).toMatchObject({ error: { message: expect.stringMatching(why) as unknown } });
   });
 
+  it("refuses a token not issued for this resource (RFC 8707) when the audience alone would pass", async () => {
+    const logger = createLogger({ name: "rfc8707", level: "silent" });
+    const auth = authFromSettings(
+      {
+        serverName: "rfc8707",
+        jwtIssuer: ISSUER,
+        jwtAudience: ["api://toolshed"],
+        jwksUrl,
+        publicUrl: AUDIENCE,
+      },
+      "http://127.0.0.1/mcp",
+      logger,
+    )!;
+    const other = await startTestHttpServer(server, { auth }, { logger });
+    try {
+      const wrong = await post(other.url, {
+        authorization: `Bearer ${await token({ aud: "api://toolshed" })}`,
+      });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body).toMatch(/not meant for this resource/);
+      const right = await post(other.url, {
+        authorization: `Bearer ${await token({ aud: "api://toolshed", resource: AUDIENCE })}`,
+      });
+      expect(right.status).toBe(200);
+    } finally {
+      await other.close(500);
+    }
+  });
+
   it("refuses a revoked or unknown API key", async () => {
     const revoked = await post(srv.url, { "x-api-key": revokedKey });
     expect(revoked.status).toBe(401);
@@ -214,7 +243,31 @@ describe("auth over real HTTP", () => {
   });
 });
 
-describe("rate limits per principal", () => {
+describe("rate limits per principal and tool", () => {
+  it("refuses the call over a tool's limit with rate_limited, leaving other tools alone", async () => {
+    const key = generateApiKey();
+    const logger = createLogger({ name: "rl", level: "silent" });
+    const auth = authFromSettings(
+      { serverName: "rl-tool", apiKeys: `a:${hashApiKey(key)}:things:read`, toolRateLimit: "2,0.01" },
+      "http://127.0.0.1/mcp",
+      logger,
+    )!;
+    const srv = await startTestHttpServer(server, { auth }, { logger });
+    try {
+      const client = await srv.connect({}, { "x-api-key": key });
+      const calls = [];
+      for (let i = 0; i < 3; i++) calls.push(await client.callTool({ name: "public_echo", arguments: {} }));
+      expect(calls.map((c) => c.isError ?? false)).toEqual([false, false, true]);
+      expect(textOf(calls[2])).toMatch(
+        /^rate_limited: rate limit for tool 'public_echo' reached; retry in \d+s/,
+      );
+      expect(textOf(await client.callTool({ name: "read_thing", arguments: {} }))).toBe("read_thing");
+      await client.close();
+    } finally {
+      await srv.close(500);
+    }
+  });
+
   it("answers 429 with Retry-After once the bucket is empty", async () => {
     const key = generateApiKey();
     const logger = createLogger({ name: "rl", level: "silent" });

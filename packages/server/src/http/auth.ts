@@ -75,6 +75,8 @@ export function authFromSettings(
       createJwtAuthenticator({
         issuer: settings.jwtIssuer,
         audience: settings.jwtAudience,
+        // RFC 8707: with a public URL configured, a token must be issued for this resource.
+        ...(settings.publicUrl ? { resource: settings.publicUrl } : {}),
         ...(settings.jwksUrl ? { jwksUrl: settings.jwksUrl } : {}),
         ...(settings.jwtPublicKey ? { publicKey: settings.jwtPublicKey } : {}),
       }),
