@@ -1,0 +1,33 @@
+import { z } from "@toolshed/server";
+
+export const configSchema = z.object({
+  dataDir: z
+    .string()
+    .default("./data")
+    .describe("Where DuckDB's database file and registered datasets live; created if missing."),
+  allowDir: z
+    .array(z.string())
+    .default([])
+    .describe("Roots that register_dataset may read files from (repeatable); the data dir when empty."),
+  maxRows: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(100)
+    .describe("Most rows a query returns (cap 10,000)."),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024)
+    .describe("Most bytes of row data a query returns; longer cells and extra rows are cut."),
+  queryTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe("A query still running after this many milliseconds is interrupted."),
+});
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,41 @@
+import { defineServer } from "@toolshed/server";
+import { createRequire } from "node:module";
+import { configSchema } from "./config.js";
+import type { Deps } from "./deps.js";
+import { Engine } from "./engine.js";
+import { dataAnalysisWorkflowPrompt } from "./prompts.js";
+import { datasetSchemaResource, sampleDatasetResource } from "./resources.js";
+import { analyzeTool } from "./tools/analyze.js";
+import { describeDatasetTool } from "./tools/describe-dataset.js";
+import { listDatasetsTool } from "./tools/list-datasets.js";
+import { loadInlineDatasetTool } from "./tools/load-inline-dataset.js";
+import { queryTool } from "./tools/query.js";
+import { registerDatasetTool } from "./tools/register-dataset.js";
+import { validateJsonTool } from "./tools/validate-json.js";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+
+export { configSchema } from "./config.js";
+export type { Config } from "./config.js";
+
+export default defineServer({
+  name: "data-analytics",
+  title: "Toolshed data analytics",
+  version,
+  instructions:
+    "Answers questions about tabular data on an embedded DuckDB. Start with list_datasets; add data with register_dataset (files under the allowed roots) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
+  config: configSchema,
+  setup: async ({ config }): Promise<Deps> => ({ engine: await Engine.open(config) }),
+  teardown: (deps) => deps.engine.close(),
+  tools: [
+    listDatasetsTool,
+    registerDatasetTool,
+    loadInlineDatasetTool,
+    describeDatasetTool,
+    queryTool,
+    analyzeTool,
+    validateJsonTool,
+  ],
+  resources: [datasetSchemaResource, sampleDatasetResource],
+  prompts: [dataAnalysisWorkflowPrompt],
+});

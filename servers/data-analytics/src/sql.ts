@@ -1,0 +1,10 @@
+/** Quotes an identifier for DuckDB: wraps it in double quotes and doubles any inside. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A dataset name: a plain identifier, so it reads the same quoted or not. */
+export const DATASET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The table that records registered datasets; hidden from list_datasets. */
+export const CATALOG_TABLE = "_toolshed_datasets";
