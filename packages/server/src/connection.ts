@@ -226,7 +226,7 @@ export function instrumentTransport(
   rt: Runtime,
   transport: Transport,
   network: "pipe" | "tcp" | "inproc",
-): void {
+): { isPending(id: string | number): boolean } {
   const pending = new Map<string | number, { method: string; tool: string; start: number; span: Span }>();
   const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
     const p = pending.get(id);
@@ -283,6 +283,7 @@ export function instrumentTransport(
     for (const id of [...pending.keys()]) finish(id, "cancelled");
     onclose?.();
   };
+  return { isPending: (id) => pending.has(id) };
 }
 
 /** `error.type` for a span: the JSON-RPC error code, "tool_error" (with the Toolshed code) or "cancelled". */

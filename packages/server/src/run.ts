@@ -53,7 +53,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   let stopping: Promise<void> | undefined;
 
   if (common.transport === "stdio") {
-    const stdio = await serveStdio(rt);
+    const stdio = await serveStdio(rt, { maxMessageBytes: common.maxBodyBytes });
     logger.info({ transport: "stdio", version: def.version }, `${bin} ready on stdio`);
     const stop = (reason: string) =>
       (stopping ??= (async () => {

@@ -119,6 +119,13 @@ export class Runtime {
     return this.#deps;
   }
 
+  readonly #readinessChecks: (() => Promise<string | undefined>)[] = [];
+
+  /** Adds a check to /readyz: it resolves to a reason when not ready (e.g. the event store is down). */
+  addReadinessCheck(check: () => Promise<string | undefined>): void {
+    this.#readinessChecks.push(check);
+  }
+
   /** Whether the server can serve calls now: setup has succeeded and the server's own check passes. */
   async readiness(): Promise<{ ready: boolean; reason?: string }> {
     if (this.#closing) return { ready: false, reason: "shutting down" };
@@ -128,6 +135,10 @@ export class Runtime {
     } catch (err) {
       // Setup failures are ToolshedErrors whose message is safe to show.
       return { ready: false, reason: (err as Error).message };
+    }
+    for (const check of this.#readinessChecks) {
+      const reason = await check();
+      if (reason) return { ready: false, reason };
     }
     try {
       if (!this.def.ready || (await this.def.ready(deps))) return { ready: true };

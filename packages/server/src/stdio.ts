@@ -1,6 +1,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Readable, Writable } from "node:stream";
 import { createMcpServer, instrumentTransport } from "./connection.js";
+import { LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
 
 export interface StdioHandle {
@@ -12,10 +13,24 @@ export interface StdioHandle {
 /** Serves one client over stdin/stdout. stdout carries protocol only; logs go to stderr. */
 export async function serveStdio(
   rt: Runtime,
-  streams: { stdin?: Readable; stdout?: Writable } = {},
+  streams: { stdin?: Readable; stdout?: Writable; maxMessageBytes?: number } = {},
 ): Promise<StdioHandle> {
   const stdin = streams.stdin ?? process.stdin;
-  const transport = new StdioServerTransport(stdin, streams.stdout ?? process.stdout);
+  const stdout = streams.stdout ?? process.stdout;
+  const maxBytes = streams.maxMessageBytes ?? 4 * 1024 * 1024;
+  const guarded = stdin.pipe(
+    new LineGuard(maxBytes, () => {
+      rt.logger.warn({ maxBytes }, "dropped an oversized message");
+      stdout.write(
+        `${JSON.stringify({
+          jsonrpc: "2.0",
+          id: null,
+          error: { code: -32600, message: `message exceeds ${maxBytes} bytes; send smaller requests` },
+        })}\n`,
+      );
+    }),
+  );
+  const transport = new StdioServerTransport(guarded, stdout);
   const mcp = createMcpServer(rt);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

@@ -122,7 +122,7 @@ const COMMON: OptionSpec[] = [
     env: ["TOOLSHED_MAX_BODY_BYTES"],
     kind: "number",
     defaultValue: 4 * 1024 * 1024,
-    description: "largest HTTP request body",
+    description: "largest request: an HTTP body (413 beyond) or a stdio message (error answer beyond)",
   },
   {
     key: "maxSessions",

@@ -55,6 +55,8 @@ interface Session {
   lastSeen: number;
   /** The principal that opened it; no one else may use it. */
   owner: string | undefined;
+  /** Whether a request id is still being answered in this session. */
+  isPending(id: string | number): boolean;
 }
 
 const MCP_PATH = "/mcp";
@@ -67,6 +69,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const eventStore = options.eventStore ?? new MemoryEventStore();
   const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
+  if (shared) rt.addReadinessCheck(() => shared.check());
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   let openPosts = 0;
@@ -202,6 +205,18 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         return rpcError(res, 404, -32001, "Session not found; initialize a new session");
       }
       session.lastSeen = Date.now();
+      // A reused id would be matched to the wrong stream by the SDK and leave a POST open for good.
+      const reused = requestIds(body).find((rid) => session.isPending(rid));
+      if (reused !== undefined) {
+        return json(res, 409, {
+          jsonrpc: "2.0",
+          error: {
+            code: -32600,
+            message: `request id ${JSON.stringify(reused)} is already in flight in this session; use a new id`,
+          },
+          id: reused,
+        });
+      }
       return session.transport.handleRequest(req, res, body);
     }
     if (!isInitializeRequest(body)) {
@@ -222,18 +237,20 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       );
     }
     const mcp = createMcpServer(rt);
+    let tracked: ReturnType<typeof instrumentTransport> | undefined = undefined;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.jsonResponse ?? false,
       eventStore,
       onsessioninitialized: (sid) => {
-        sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner });
+        const isPending = (id: string | number) => tracked?.isPending(id) ?? false;
+        sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner, isPending });
         if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
         rt.metrics.sessionsActive.inc();
       },
     });
     await mcp.connect(transport);
-    instrumentTransport(rt, transport, "tcp");
+    tracked = instrumentTransport(rt, transport, "tcp");
     const onclose = transport.onclose;
     transport.onclose = () => {
       onclose?.();
@@ -379,4 +396,17 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
   json(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
+}
+
+/** The ids of the JSON-RPC requests in a POST body (a message or a batch). */
+function requestIds(body: unknown): (string | number)[] {
+  const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+  const ids: (string | number)[] = [];
+  for (const m of messages) {
+    const msg = m as { id?: unknown; method?: unknown } | null;
+    if (msg && typeof msg.method === "string" && (typeof msg.id === "string" || typeof msg.id === "number")) {
+      ids.push(msg.id);
+    }
+  }
+  return ids;
 }

@@ -19,6 +19,8 @@ export interface EventStore {
  * stream another replica is still writing, so a client can resume on any replica.
  */
 export interface SharedEventStore extends EventStore {
+  /** Resolves to a reason when the store cannot be used now (for /readyz). */
+  check(): Promise<string | undefined>;
   /** Records that `sessionId` exists and who owns it ("" when there is no auth). */
   registerSession(sessionId: string, owner: string): Promise<void>;
   forgetSession(sessionId: string): Promise<void>;

@@ -87,6 +87,15 @@ export class RedisEventStore implements SharedEventStore {
     return parsed.streamId;
   }
 
+  async check(): Promise<string | undefined> {
+    try {
+      await this.#redis.ping();
+      return undefined;
+    } catch {
+      return "event store (Redis) unavailable; resumable streams and shared sessions are down";
+    }
+  }
+
   async registerSession(sessionId: string, owner: string): Promise<void> {
     await this.#redis.set(this.#sessionKey(sessionId), owner, "EX", this.#ttl * 24);
   }
