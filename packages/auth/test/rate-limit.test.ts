@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
+import { needRedis } from "../../../test-support/services.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from "../src/index.js";
 import { startBlackhole, unusedPort } from "./helpers/net.js";
@@ -35,9 +36,11 @@ async function connectTestRedis(): Promise<Redis> {
 }
 
 type Store = "memory" | "redis";
+// In CI a missing Redis fails here; elsewhere the Redis half is skipped, saying so.
+const redisUp = await needRedis(REDIS_URL);
 let testCounter = 0;
 
-describe.each<Store>(["memory", "redis"])("createRateLimiter (%s store)", (store) => {
+describe.each<Store>(redisUp ? ["memory", "redis"] : ["memory"])("createRateLimiter (%s store)", (store) => {
   let admin: Redis | undefined;
   const open: RateLimiter[] = [];
 
@@ -167,7 +170,7 @@ describe("memory store bounds", () => {
   });
 });
 
-describe("redis store", () => {
+describe.runIf(redisUp)("redis store", () => {
   let admin: Redis;
   const prefix = `${RUN_PREFIX}redis-only:`;
   const open: RateLimiter[] = [];

@@ -23,8 +23,8 @@ export async function serveStdio(
       rt.logger.warn({ maxBytes }, "dropped an oversized message");
       stdout.write(
         `${JSON.stringify({
+          // Its id is unknowable; MCP's schema lets an error omit it (a null id would not parse).
           jsonrpc: "2.0",
-          id: null,
           error: { code: -32600, message: `message exceeds ${maxBytes} bytes; send smaller requests` },
         })}\n`,
       );

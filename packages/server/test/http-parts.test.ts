@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
+import { needRedis } from "../../../test-support/services.js";
 
 const progressOf = (m: JSONRPCMessage) => (m as unknown as { params: { progress: number } }).params.progress;
 const msg = (n: number): JSONRPCMessage => ({
@@ -13,6 +14,8 @@ const msg = (n: number): JSONRPCMessage => ({
 });
 
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+// In CI a missing Redis fails here; elsewhere the Redis store's run is skipped, saying so.
+const redisUp = await needRedis(REDIS_URL);
 
 // One suite for every store: what a resuming client relies on.
 describe.each([
@@ -31,7 +34,11 @@ describe.each([
       }
     },
   ],
-] as const)("%s event store", (_name, open) => {
+] as const)("%s event store", (name, open) => {
+  if (name === "redis" && !redisUp) {
+    it.skip("needs Redis (see the message above)", () => {});
+    return;
+  }
   let store: EventStore & { close?: () => Promise<void> };
   beforeAll(async () => {
     store = await open();

@@ -28,6 +28,23 @@ export const configSchema = z.object({
     .min(100)
     .default(30_000)
     .describe("A query still running after this many milliseconds is interrupted."),
+  postgresUrl: z
+    .string()
+    .optional()
+    .describe(
+      "Connect to this PostgreSQL database (postgres://user@host/db) instead of embedded DuckDB; read-only.",
+    ),
+  postgresSchema: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/))
+    .default(["public"])
+    .describe("PostgreSQL schemas whose tables and views are datasets (repeatable); 'public' by default."),
+  postgresPoolSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(4)
+    .describe("Most PostgreSQL connections open at once."),
 });
 
 export type Config = z.output<typeof configSchema>;

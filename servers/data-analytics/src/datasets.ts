@@ -1,15 +1,28 @@
+import { statSync } from "node:fs";
 import { ToolshedError, z } from "@toolshed/server";
+import type { DuckDBEngine } from "./duckdb-engine.js";
 import { asText, engineMessage, type Engine } from "./engine.js";
-import { CATALOG_TABLE, DATASET_NAME, quoteIdent } from "./sql.js";
+import { CATALOG_TABLE, DATASET_NAME, DATASET_REF, quoteIdent } from "./sql.js";
+
+/** Files at least this big get progress notifications while they load. */
+export const LARGE_FILE_BYTES = 8 * 1024 * 1024;
 
 export const FORMATS = ["csv", "tsv", "json", "ndjson", "parquet"] as const;
 export type Format = (typeof FORMATS)[number];
 
 export const datasetNameSchema = z
   .string()
+  .regex(DATASET_REF)
+  .describe(
+    "Dataset name: letters, digits and underscores, starting with a letter or underscore, e.g. 'sales' (on PostgreSQL 'schema.table' for a table outside the first schema).",
+  );
+
+/** The name of a dataset to create: a plain identifier. */
+export const newDatasetNameSchema = z
+  .string()
   .regex(DATASET_NAME)
   .describe(
-    "Dataset name: letters, digits and underscores, starting with a letter or underscore, e.g. 'sales'.",
+    "Name for the new dataset: letters, digits and underscores, starting with a letter or underscore.",
   );
 
 export const columnSchema = z.object({ name: z.string(), type: z.string() });
@@ -60,7 +73,7 @@ export function checkName(name: string): void {
 
 /** Loads a file (already resolved inside the allowed roots) into a table and records it in the catalog. */
 export async function loadDataset(
-  engine: Engine,
+  engine: DuckDBEngine,
   args: {
     name: string;
     file: string;
@@ -68,17 +81,26 @@ export async function loadDataset(
     source: string;
     replace: boolean;
     signal?: AbortSignal;
+    /** Progress notifications, sent only for files of at least LARGE_FILE_BYTES. */
+    progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   },
 ): Promise<DatasetInfo> {
-  checkName(args.name);
-  const existing = await findDataset(engine, args.name);
-  if (existing && !args.replace) {
-    throw new ToolshedError(
-      "conflict",
-      `dataset '${args.name}' already exists; pass replace: true to overwrite it`,
-    );
-  }
+  await checkTarget(engine, args.name, args.replace);
   const table = quoteIdent(args.name);
+  const bytes = statSync(args.file).size;
+  // DuckDB's own progress tracking is a connection setting the locked configuration cannot turn
+  // on, so a large load reports its start, a heartbeat each second, and the rows loaded.
+  const report = bytes >= LARGE_FILE_BYTES ? args.progress : undefined;
+  let step = 0;
+  const send = (message: string) => void report?.(step++, undefined, message).catch(() => undefined);
+  const started = Date.now();
+  send(`loading ${args.source} (${(bytes / 1048576).toFixed(1)} MiB)`);
+  const heartbeat = report
+    ? setInterval(
+        () => send(`still loading ${args.source}: ${Math.round((Date.now() - started) / 1000)} s`),
+        1000,
+      )
+    : undefined;
   try {
     await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${readerSql(args.format)}`, {
       params: [args.file],
@@ -90,9 +112,21 @@ export async function loadDataset(
       "invalid_input",
       `could not read '${args.source}' as ${args.format}: ${engineMessage(e)}`,
     );
+  } finally {
+    clearInterval(heartbeat);
   }
+  const info = await recordDataset(engine, { name: args.name, source: args.source, format: args.format });
+  send(`loaded ${info.rowCount} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return info;
+}
+
+/** Records a table (already created) in the catalog with its columns and row count. */
+export async function recordDataset(
+  engine: DuckDBEngine,
+  args: { name: string; source: string; format: string },
+): Promise<DatasetInfo> {
   const columns = await tableColumns(engine, args.name);
-  const count = await engine.run(`SELECT count(*) FROM ${table}`);
+  const count = await engine.run(`SELECT count(*) FROM ${quoteIdent(args.name)}`);
   const info: DatasetInfo = {
     name: args.name,
     source: args.source,
@@ -109,19 +143,37 @@ export async function loadDataset(
   return info;
 }
 
-export async function tableColumns(engine: Engine, name: string): Promise<{ name: string; type: string }[]> {
+/** Refuses a bad name, and an existing dataset unless replace is set. */
+export async function checkTarget(engine: DuckDBEngine, name: string, replace: boolean): Promise<void> {
+  checkName(name);
+  if (!replace && (await engine.findDataset(name))) {
+    throw new ToolshedError(
+      "conflict",
+      `dataset '${name}' already exists; pass replace: true to overwrite it`,
+    );
+  }
+}
+
+export async function tableColumns(
+  engine: DuckDBEngine,
+  name: string,
+): Promise<{ name: string; type: string }[]> {
   const { rows } = await engine.run(`DESCRIBE ${quoteIdent(name)}`);
   return rows.map((r) => ({ name: asText(r[0]), type: asText(r[1]) }));
 }
 
-export async function listDatasets(engine: Engine): Promise<DatasetInfo[]> {
+export function listDatasets(engine: Engine): Promise<DatasetInfo[]> {
+  return engine.listDatasets();
+}
+
+export async function catalogList(engine: DuckDBEngine): Promise<DatasetInfo[]> {
   const { rows } = await engine.run(
     `SELECT name, source, format, row_count, columns FROM ${quoteIdent(CATALOG_TABLE)} ORDER BY name`,
   );
   return rows.map(toInfo);
 }
 
-export async function findDataset(engine: Engine, name: string): Promise<DatasetInfo | undefined> {
+export async function catalogFind(engine: DuckDBEngine, name: string): Promise<DatasetInfo | undefined> {
   const { rows } = await engine.run(
     `SELECT name, source, format, row_count, columns FROM ${quoteIdent(CATALOG_TABLE)} WHERE name = ?`,
     { params: [name] },
@@ -131,7 +183,7 @@ export async function findDataset(engine: Engine, name: string): Promise<Dataset
 
 /** The dataset, or a not_found error that says what to do. */
 export async function getDataset(engine: Engine, name: string): Promise<DatasetInfo> {
-  const found = await findDataset(engine, name);
+  const found = await engine.findDataset(name);
   if (!found) throw new ToolshedError("not_found", `dataset '${name}' not found; call list_datasets`);
   return found;
 }

@@ -1,38 +1,36 @@
 import { mkdirSync, realpathSync } from "node:fs";
 import * as path from "node:path";
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { ToolshedError } from "@toolshed/server";
 import type { Config } from "./config.js";
+import { catalogFind, catalogList, type DatasetInfo } from "./datasets.js";
+import {
+  toNumber,
+  trackEngine,
+  untrackEngine,
+  type Cell,
+  type Dialect,
+  type Engine,
+  type QueryResult,
+  type RunOptions,
+} from "./engine.js";
+import { checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";
 
-export type Cell = string | number | boolean | null | Cell[] | { [key: string]: Cell };
-
-export interface QueryResult {
-  columns: { name: string; type: string }[];
-  rows: Cell[][];
-  /** True when reading stopped at the row limit before the result ended. */
-  more: boolean;
-}
-
-export interface RunOptions {
-  params?: DuckDBValue[];
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** Stop reading after this many rows (the result may hold more). */
-  maxRows?: number;
-}
+const DUCKDB_DIALECT: Dialect = {
+  double: (e) => `${e}::DOUBLE`,
+  median: (e) => `median(${e})`,
+  quantile: (e, q) => `quantile_cont(${e}, ${q})`,
+  comparable: (e) => e,
+};
 
 const NUMERIC =
   /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 
 /** The embedded DuckDB: one instance on a file in the data dir, locked down, a connection per call. */
-export class Engine {
-  static #open: Engine[] = [];
-
-  /** The most recently opened engine still open (for callbacks the kit gives no context). */
-  static latest(): Engine | undefined {
-    return Engine.#open.at(-1);
-  }
+export class DuckDBEngine implements Engine {
+  readonly kind = "duckdb" as const;
+  readonly dialect = DUCKDB_DIALECT;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -41,7 +39,7 @@ export class Engine {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  static async open(config: Config): Promise<Engine> {
+  static async open(config: Config): Promise<DuckDBEngine> {
     mkdirSync(config.dataDir, { recursive: true });
     const dataDir = realpathSync(config.dataDir);
     const roots = (config.allowDir.length ? config.allowDir : [dataDir]).map((dir) => realpathSync(dir));
@@ -63,8 +61,8 @@ export class Engine {
     } finally {
       conn.closeSync();
     }
-    const engine = new Engine(instance, dataDir, roots, config.queryTimeoutMs);
-    Engine.#open.push(engine);
+    const engine = new DuckDBEngine(instance, dataDir, roots, config.queryTimeoutMs);
+    trackEngine(engine);
     return engine;
   }
 
@@ -122,25 +120,31 @@ export class Engine {
     }
   }
 
-  close(): void {
-    Engine.#open = Engine.#open.filter((e) => e !== this);
-    this.instance.closeSync();
+  /** The SQL reference to a dataset's table. */
+  tableRef(name: string): string {
+    return quoteIdent(name);
   }
-}
 
-function toNumber(v: Cell): Cell {
-  if (typeof v !== "string") return v;
-  const n = Number(v);
-  return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v)) ? n : v;
-}
+  checkReadOnly(sql: string): Promise<void> {
+    return checkReadOnly(this, sql);
+  }
 
-/** DuckDB's error text without its "Kind Error:" prefix noise, for a model to read. */
-export function engineMessage(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.split("\n")[0]!.slice(0, 500);
-}
+  listDatasets(): Promise<DatasetInfo[]> {
+    return catalogList(this);
+  }
 
-/** A cell or syntax-tree value as text: strings as they are, anything else as JSON. */
-export function asText(v: unknown): string {
-  return typeof v === "string" ? v : v === null || v === undefined ? "" : JSON.stringify(v);
+  findDataset(name: string): Promise<DatasetInfo | undefined> {
+    return catalogFind(this, name);
+  }
+
+  async ping(): Promise<boolean> {
+    const { rows } = await this.run("SELECT 1");
+    return rows[0]?.[0] === 1;
+  }
+
+  close(): Promise<void> {
+    untrackEngine(this);
+    this.instance.closeSync();
+    return Promise.resolve();
+  }
 }

@@ -2,7 +2,7 @@ import { ToolshedError, defineResource } from "@toolshed/server";
 import type { Config } from "./config.js";
 import { getDataset, listDatasets } from "./datasets.js";
 import type { Deps } from "./deps.js";
-import { Engine } from "./engine.js";
+import { latestEngine } from "./engine.js";
 
 export const SAMPLE_MAX_ROWS = 10_000;
 
@@ -21,7 +21,7 @@ export const datasetSchemaResource = defineResource<Config, Deps>({
   complete: {
     // Completion callbacks get no context from the kit, so they use the engine setup last opened.
     name: async (value) => {
-      const engine = Engine.latest();
+      const engine = latestEngine();
       if (!engine) return [];
       const names = (await listDatasets(engine)).map((d) => d.name);
       return names.filter((n) => n.startsWith(value)).slice(0, 100);

@@ -2,15 +2,19 @@ import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { configSchema } from "./config.js";
 import type { Deps } from "./deps.js";
-import { Engine } from "./engine.js";
+import { openEngine } from "./open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
 import { datasetSchemaResource, sampleDatasetResource } from "./resources.js";
 import { analyzeTool } from "./tools/analyze.js";
+import { chartTool } from "./tools/chart.js";
+import { correlateTool } from "./tools/correlate.js";
 import { describeDatasetTool } from "./tools/describe-dataset.js";
+import { exportDatasetTool } from "./tools/export-dataset.js";
 import { listDatasetsTool } from "./tools/list-datasets.js";
 import { loadInlineDatasetTool } from "./tools/load-inline-dataset.js";
 import { queryTool } from "./tools/query.js";
 import { registerDatasetTool } from "./tools/register-dataset.js";
+import { transformTool } from "./tools/transform.js";
 import { validateJsonTool } from "./tools/validate-json.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -23,9 +27,10 @@ export default defineServer({
   title: "Toolshed data analytics",
   version,
   instructions:
-    "Answers questions about tabular data on an embedded DuckDB. Start with list_datasets; add data with register_dataset (files under the allowed roots) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
+    "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
   config: configSchema,
-  setup: async ({ config }): Promise<Deps> => ({ engine: await Engine.open(config) }),
+  setup: async ({ config }): Promise<Deps> => ({ engine: await openEngine(config) }),
+  ready: (deps) => deps.engine.ping(),
   teardown: (deps) => deps.engine.close(),
   tools: [
     listDatasetsTool,
@@ -34,6 +39,10 @@ export default defineServer({
     describeDatasetTool,
     queryTool,
     analyzeTool,
+    correlateTool,
+    transformTool,
+    exportDatasetTool,
+    chartTool,
     validateJsonTool,
   ],
   resources: [datasetSchemaResource, sampleDatasetResource],

@@ -1,5 +1,6 @@
 import { ToolshedError } from "@toolshed/server";
-import { asText, type Engine } from "./engine.js";
+import type { DuckDBEngine } from "./duckdb-engine.js";
+import { asText } from "./engine.js";
 
 const ALLOWED_START = /^(select|with|values|from|describe|show|summarize|explain|table|\()/i;
 /** Table and scalar functions that touch files, other databases, secrets or run SQL text. */
@@ -27,7 +28,7 @@ const refuse = (why: string) =>
  * the comment- and string-stripped text, then DuckDB's own parser (json_serialize_sql serializes
  * SELECT statements only) whose syntax tree is walked for file-reading functions and file paths.
  */
-export async function checkReadOnly(engine: Engine, sql: string): Promise<void> {
+export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<void> {
   const stripped = stripSql(sql).trim().replace(/;\s*$/, "");
   if (!stripped) throw refuse("empty SQL");
   if (stripped.includes(";")) throw refuse("multiple statements are not allowed");

@@ -129,9 +129,9 @@ describe("attack suite", () => {
 
 describe("engine layer (beneath the SQL check)", () => {
   it("DuckDB itself refuses files outside the roots, config changes and extension loads", async () => {
-    const { Engine } = await import("../src/engine.js");
+    const { DuckDBEngine } = await import("../src/duckdb-engine.js");
     const { configSchema } = await import("../src/config.js");
-    const engine = await Engine.open(
+    const engine = await DuckDBEngine.open(
       configSchema.parse({ dataDir: mkdtempSync(path.join(tmpdir(), "toolshed-da-eng-")) }),
     );
     try {
@@ -144,7 +144,7 @@ describe("engine layer (beneath the SQL check)", () => {
       await expect(engine.run("LOAD httpfs")).rejects.toThrow(/disabled/);
     } finally {
       rmSync(engine.dataDir, { recursive: true, force: true });
-      engine.close();
+      await engine.close();
     }
   });
 });

@@ -1,8 +1,9 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestClient, type TestClient } from "@toolshed/testing";
+import pg from "pg";
 import { configSchema } from "../src/config.js";
 import server from "../src/server.js";
 
@@ -31,4 +32,53 @@ export async function call(t: TestClient, name: string, args: Record<string, unk
   const r = (await t.client.callTool({ name, arguments: args })) as any;
   const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("\n");
   return { isError: r.isError, text, data: r.structuredContent ?? {} };
+}
+
+export const POSTGRES_URL =
+  process.env.TOOLSHED_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/**
+ * A uniquely named schema in the real PostgreSQL holding the fixture sales table (and a view),
+ * dropped by cleanup. Fails, never skips, when PostgreSQL is down, saying how to start it.
+ */
+export async function postgresSchema(): Promise<{
+  schema: string;
+  admin: pg.Client;
+  cleanup(): Promise<void>;
+}> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await admin.connect();
+  } catch (e) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${POSTGRES_URL} (${e instanceof Error ? e.message : String(e)}). ` +
+        "Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start " +
+        "(or set TOOLSHED_TEST_POSTGRES_URL).",
+    );
+  }
+  const schema = `toolshed_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const rows = readFileSync(path.join(fixtures, "sales.csv"), "utf8").trim().split("\n").slice(1);
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(
+    `CREATE TABLE ${schema}.sales (id bigint, region text, product text, units bigint, amount double precision)`,
+  );
+  for (const line of rows) {
+    const [id, region, product, units, amount] = line.split(",");
+    await admin.query(`INSERT INTO ${schema}.sales VALUES ($1, $2, $3, $4, $5)`, [
+      id,
+      region,
+      product,
+      units === "" ? null : units,
+      amount,
+    ]);
+  }
+  await admin.query(`CREATE VIEW ${schema}.north AS SELECT * FROM ${schema}.sales WHERE region = 'north'`);
+  return {
+    schema,
+    admin,
+    cleanup: async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
 }

@@ -2,10 +2,8 @@ import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
 import { formatNumber, markdownTable } from "../render.js";
-import { quoteIdent } from "../sql.js";
+import { NUMERIC_TYPE, quoteIdent } from "../sql.js";
 
-const NUMERIC_TYPE =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 const MAX_GROUPS = 100;
 
 const input = z.object({
@@ -89,22 +87,22 @@ export const analyzeTool = defineAnalyticsTool({
     }
     if (!targets.length) throw new ToolshedError("invalid_input", `dataset '${name}' has no numeric columns`);
     const aggs = targets.flatMap((c) => {
-      const col = `${quoteIdent(c)}::DOUBLE`;
+      const col = engine.dialect.double(quoteIdent(c));
       return [
         `count(${col})`,
         `avg(${col})`,
-        `median(${col})`,
+        engine.dialect.median(col),
         `stddev_samp(${col})`,
         `min(${col})`,
         `max(${col})`,
-        `quantile_cont(${col}, 0.25)`,
-        `quantile_cont(${col}, 0.75)`,
+        engine.dialect.quantile(col, 0.25),
+        engine.dialect.quantile(col, 0.75),
       ];
     });
     const group = groupBy ? quoteIdent(groupBy) : null;
     const sql = group
-      ? `SELECT ${group}::VARCHAR, ${aggs.join(", ")} FROM ${quoteIdent(name)} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${MAX_GROUPS}`
-      : `SELECT NULL, ${aggs.join(", ")} FROM ${quoteIdent(name)}`;
+      ? `SELECT ${group}::VARCHAR, ${aggs.join(", ")} FROM ${engine.tableRef(name)} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${MAX_GROUPS}`
+      : `SELECT NULL, ${aggs.join(", ")} FROM ${engine.tableRef(name)}`;
     const { rows } = await engine.run(sql, { signal: ctx.signal });
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     const stats = rows.flatMap((row) =>

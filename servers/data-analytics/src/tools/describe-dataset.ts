@@ -50,11 +50,12 @@ export const describeDatasetTool = defineAnalyticsTool({
   handler: async ({ name, sampleRows }, ctx) => {
     const { engine } = ctx.deps;
     const info = await getDataset(engine, name);
-    const table = quoteIdent(name);
+    const table = engine.tableRef(name);
     const parts = info.columns.flatMap((c) => {
-      const col = quoteIdent(c.name);
+      const raw = quoteIdent(c.name);
+      const col = engine.dialect.comparable(raw, c.type);
       return [
-        `count(*) - count(${col})`,
+        `count(*) - count(${raw})`,
         `count(DISTINCT ${col})`,
         `min(${col})::VARCHAR`,
         `max(${col})::VARCHAR`,

@@ -2,14 +2,16 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { ToolshedError, z } from "@toolshed/server";
-import { datasetInfoSchema, datasetNameSchema, loadDataset } from "../datasets.js";
+import { datasetInfoSchema, newDatasetNameSchema, loadDataset } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
+import type { DuckDBEngine } from "../duckdb-engine.js";
+import { requireKind } from "../engine.js";
 import { renderInfo } from "./register-dataset.js";
 
 export const INLINE_MAX_BYTES = 1024 * 1024;
 
 const input = z.object({
-  name: datasetNameSchema,
+  name: newDatasetNameSchema,
   data: z
     .string()
     .min(1)
@@ -32,7 +34,7 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   render: renderInfo,
   handler: async ({ name, data, format, replace }, ctx) => {
-    const engine = ctx.deps.engine;
+    const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "load_inline_dataset");
     const fmt = format ?? (/^\s*[[{]/.test(data) ? "json" : "csv");
     if (fmt === "json") {
       let parsed: unknown;

@@ -2,7 +2,6 @@ import { ToolshedError, z } from "@toolshed/server";
 import { defineAnalyticsTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine.js";
 import { capBytes, markdownTable } from "../render.js";
-import { checkReadOnly } from "../sql-guard.js";
 
 const cell: z.ZodType<Cell> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(cell), z.record(z.string(), cell)]),
@@ -43,7 +42,7 @@ export const queryTool = defineAnalyticsTool({
   name: "query",
   title: "Run a read-only SQL query",
   description:
-    "Runs one read-only DuckDB SQL statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. Results are capped by rows (100 by default) and bytes (256 KiB); when truncated the answer says so with the total row count, so page with LIMIT/OFFSET or aggregate. Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
+    "Runs one read-only SQL statement (DuckDB: SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; on PostgreSQL when the server is connected to one: SELECT, WITH, VALUES, TABLE, EXPLAIN, SHOW, in a READ ONLY transaction) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. Results are capped by rows (100 by default) and bytes (256 KiB); when truncated the answer says so with the total row count, so page with LIMIT/OFFSET or aggregate. Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
   input,
   output: queryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -61,7 +60,7 @@ export const queryTool = defineAnalyticsTool({
   handler: async ({ sql, limit }, ctx) => {
     const { engine } = ctx.deps;
     const maxRows = Math.min(limit ?? ctx.config.maxRows, ctx.config.maxRows);
-    await checkReadOnly(engine, sql);
+    await engine.checkReadOnly(sql);
     const started = Date.now();
     let result;
     try {
@@ -77,7 +76,7 @@ export const queryTool = defineAnalyticsTool({
     async function countRows(text: string, budget: number): Promise<number | null> {
       if (budget < 50 || /^\s*(explain|describe|show|summarize)/i.test(text)) return null;
       try {
-        const c = await engine.run(`SELECT count(*) FROM (${text.trim().replace(/;\s*$/, "")})`, {
+        const c = await engine.run(`SELECT count(*) FROM (${text.trim().replace(/;\s*$/, "")}) AS counted`, {
           signal: ctx.signal,
           timeoutMs: Math.min(2_000, budget),
         });

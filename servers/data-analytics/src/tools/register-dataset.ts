@@ -2,12 +2,14 @@ import { ToolshedError, z } from "@toolshed/server";
 import {
   FORMATS,
   datasetInfoSchema,
-  datasetNameSchema,
+  newDatasetNameSchema,
   formatFromPath,
   loadDataset,
   type DatasetInfo,
 } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
+import type { DuckDBEngine } from "../duckdb-engine.js";
+import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
 
 export function renderInfo(d: DatasetInfo): string {
@@ -15,7 +17,7 @@ export function renderInfo(d: DatasetInfo): string {
 }
 
 const input = z.object({
-  name: datasetNameSchema,
+  name: newDatasetNameSchema,
   path: z
     .string()
     .min(1)
@@ -28,14 +30,14 @@ export const registerDatasetTool = defineAnalyticsTool({
   name: "register_dataset",
   title: "Register a file as a dataset",
   description:
-    "Loads a CSV, TSV, JSON, NDJSON or Parquet file from under an allowed root (the data dir by default) into a named dataset and returns the inferred column types and row count. Paths outside the roots, including through '../' or symlinks, are refused. Example: { name: 'sales', path: 'sales.csv' }.",
+    "Loads a CSV, TSV, JSON, NDJSON or Parquet file from under an allowed root (the data dir by default) into a named dataset and returns the inferred column types and row count. Paths outside the roots, including through '../' or symlinks, are refused. Files of 8 MiB or more send progress notifications (start, a heartbeat each second, rows loaded) when the call carries a progressToken. Example: { name: 'sales', path: 'sales.csv' }.",
   input,
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
   render: renderInfo,
   handler: async ({ name, path, format, replace }, ctx) => {
-    const engine = ctx.deps.engine;
+    const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");
     const file = resolveInsideRoots(path, engine.roots);
     const fmt = format ?? formatFromPath(file);
     if (!fmt) {
@@ -44,6 +46,14 @@ export const registerDatasetTool = defineAnalyticsTool({
         `cannot tell the format of '${path}'; pass format (${FORMATS.join(", ")})`,
       );
     }
-    return loadDataset(engine, { name, file, format: fmt, source: path, replace, signal: ctx.signal });
+    return loadDataset(engine, {
+      name,
+      file,
+      format: fmt,
+      source: path,
+      replace,
+      signal: ctx.signal,
+      progress: (p, total, message) => ctx.progress(p, total, message),
+    });
   },
 });

@@ -1,0 +1,220 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect, createServer, type AddressInfo } from "node:net";
+import { readdirSync } from "node:fs";
+import { request } from "undici";
+import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
+import type { ReliabilityTarget } from "./targets.js";
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A server child process with its output captured: stderr as log lines, stdout as bytes. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Set for HTTP servers. */
+  readonly port: number;
+  readonly base: string;
+  /** Complete stderr lines so far (the server's log). */
+  logLines(): string[];
+  /** Every stdout byte, for HTTP servers (a stdio server's stdout is read by its driver). */
+  stdoutBytes(): number;
+  /** The exit, once it has happened. */
+  exit(): Exit | undefined;
+  readonly exited: Promise<Exit>;
+  /** Sends `signal` (SIGTERM by default) and waits; SIGKILL after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<Exit>;
+}
+
+const START_TIMEOUT_MS = 15_000;
+const LOG_LINES_KEPT = 20_000;
+
+/** Spawns `target` with `args`; for `--transport http` pass `port` and it waits until it listens. */
+export async function startServer(
+  target: ReliabilityTarget,
+  options: { args?: string[]; env?: Record<string, string>; port?: number; stdio?: boolean } = {},
+): Promise<ServerProcess> {
+  const port = options.stdio ? 0 : (options.port ?? (await freePort()));
+  const transportArgs = options.stdio ? [] : ["--transport", "http", "--port", String(port)];
+  const child = spawn(
+    process.execPath,
+    [target.bin, ...target.args, ...transportArgs, ...(options.args ?? [])],
+    {
+      env: { ...serverEnv(), ...target.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${target.name}`);
+  trackChild(pid);
+  const lines: string[] = [];
+  let partial = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) if (line) lines.push(line);
+    if (lines.length > LOG_LINES_KEPT) lines.splice(0, lines.length - LOG_LINES_KEPT);
+  });
+  let stdout = 0;
+  if (!options.stdio) child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.length));
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      untrackChild(pid);
+      resolve(exit);
+    }),
+  );
+  const proc: ServerProcess = {
+    child,
+    pid,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    logLines: () => (partial ? [...lines, partial] : [...lines]),
+    stdoutBytes: () => stdout,
+    exit: () => exit,
+    exited,
+    async stop(signal = "SIGTERM", graceMs = 5_000) {
+      if (exit) return exit;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  if (!options.stdio) {
+    const died = exited.then((e) => {
+      throw new Error(
+        `${target.name} exited (${e.code ?? e.signal}) while starting: ${lines.slice(-5).join(" | ")}`,
+      );
+    });
+    died.catch(() => {});
+    try {
+      await Promise.race([waitForPort(port, START_TIMEOUT_MS), died]);
+    } catch (err) {
+      await proc.stop("SIGKILL");
+      throw err;
+    }
+  }
+  return proc;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Open file descriptors of a process, from /proc; undefined off Linux. */
+export function openFds(pid: number): number | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET a path; never throws (status 0 when there was no response). */
+export async function httpGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  try {
+    const res = await request(`${base}${path}`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+    return { status: res.statusCode, body: await res.body.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+/** The value of an unlabelled gauge or counter in Prometheus text. */
+export function metricValue(text: string, name: string): number | undefined {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Runs `fn` with a deadline, rejecting with `message` when it passes. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A throwaway redis-server on a free port (never the machine's own), killed with the run. */
+export interface RedisProcess {
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function startRedis(): Promise<RedisProcess> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const c = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+      ],
+      {
+        stdio: ["ignore", "ignore", "ignore"],
+      },
+    );
+    child = c;
+    if (c.pid === undefined) throw new Error("could not start redis-server; is it installed?");
+    trackChild(c.pid);
+    await waitForPort(port, 10_000);
+  };
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+    c.kill("SIGKILL");
+    await gone;
+    if (c.pid !== undefined) untrackChild(c.pid);
+  };
+  await start();
+  return { port, url: `redis://127.0.0.1:${port}`, start, stop };
+}

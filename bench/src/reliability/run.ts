@@ -1,0 +1,167 @@
+import type { Mode } from "../lib/cli.js";
+import { runAttacks, type AttackReport } from "./attacks.js";
+import { runFaults, type FaultResult } from "./faults.js";
+import { fuzzHttp } from "./fuzz-http.js";
+import { fuzzStdio, type FuzzPlan, type FuzzResult } from "./fuzz-stdio.js";
+import { runLoad, type LoadPlan, type LoadResult } from "./load.js";
+import { runSoak, type SoakPlan, type SoakResult } from "./soak.js";
+import { TARGETS } from "./targets.js";
+
+export type { Mode };
+
+export interface Plan {
+  watchdogMs: number;
+  fuzz: Omit<FuzzPlan, "oversizedBytes" | "concurrency"> & { httpConcurrency: number };
+  load: LoadPlan;
+  faults: boolean;
+  attacks: boolean;
+  /** Only with --soak: the ten-minute run instead of everything else. */
+  soak?: SoakPlan;
+}
+
+export interface Samples {
+  targets: string[];
+  fuzz: FuzzResult[];
+  load: LoadResult[];
+  faults: FaultResult[];
+  attacks: AttackReport[];
+  soak: SoakResult[];
+}
+
+/** stdio: one line of 10 MB (decimal), under the SDK's 10 MiB line cap; HTTP: one byte over the 4 MiB body cap. */
+export const STDIO_BIG_LINE_BYTES = 10_000_000;
+export const HTTP_BODY_CAP_BYTES = 4 * 1024 * 1024;
+const SEED = 0x70015ed;
+
+export const PLANS: Record<Mode, Plan> = {
+  full: {
+    watchdogMs: 15 * 60_000,
+    fuzz: { messages: 100_000, timeMs: 240_000, seed: SEED, httpConcurrency: 16 },
+    load: { sessions: 64, durationMs: 30_000 },
+    faults: true,
+    attacks: true,
+  },
+  quick: {
+    watchdogMs: 3 * 60_000,
+    fuzz: { messages: 10_000, timeMs: 20_000, seed: SEED, httpConcurrency: 16 },
+    load: { sessions: 64, durationMs: 5_000 },
+    faults: true,
+    attacks: true,
+  },
+  smoke: {
+    watchdogMs: 60_000,
+    fuzz: { messages: 1_000, timeMs: 8_000, seed: SEED, httpConcurrency: 8 },
+    load: { sessions: 8, durationMs: 1_000 },
+    // bench/test/reliability-faults.test.ts runs each fault on its own.
+    faults: false,
+    attacks: true,
+  },
+};
+
+/** `--soak`: ten minutes of load, sampled (the smoke variant is seconds, for the test). */
+export const SOAK_PLANS: Record<Mode, Plan> = {
+  full: {
+    ...PLANS.full,
+    soak: { sessions: 16, durationMs: 10 * 60_000, sampleMs: 30_000 },
+    watchdogMs: 14 * 60_000,
+  },
+  quick: {
+    ...PLANS.quick,
+    soak: { sessions: 16, durationMs: 60_000, sampleMs: 5_000 },
+    watchdogMs: 3 * 60_000,
+  },
+  smoke: { ...PLANS.smoke, soak: { sessions: 4, durationMs: 4_000, sampleMs: 500 }, watchdogMs: 60_000 },
+};
+
+export async function runReliability(plan: Plan, log: (line: string) => void): Promise<Samples> {
+  const samples: Samples = {
+    targets: TARGETS.map((t) => t.name),
+    fuzz: [],
+    load: [],
+    faults: [],
+    attacks: [],
+    soak: [],
+  };
+  for (const target of TARGETS) {
+    if (plan.soak) {
+      log(`soak ${target.name}: ${plan.soak.sessions} sessions for ${plan.soak.durationMs / 1000} s`);
+      samples.soak.push(await runSoak(target, plan.soak, log));
+      continue;
+    }
+    const fuzz = { ...plan.fuzz, concurrency: plan.fuzz.httpConcurrency };
+    log(`fuzz stdio ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
+    samples.fuzz.push(await fuzzStdio(target, { ...fuzz, oversizedBytes: STDIO_BIG_LINE_BYTES }));
+    log(`fuzz http ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
+    samples.fuzz.push(await fuzzHttp(target, { ...fuzz, oversizedBytes: HTTP_BODY_CAP_BYTES + 1 }, log));
+    for (const f of samples.fuzz.filter((r) => r.target === target.name)) {
+      log(
+        `fuzz ${f.transport} ${target.name}: ${f.messages_sent} messages in ${f.seconds} s, ${f.unanswered_requests} unanswered, ` +
+          `${f.crashes} crashes, ${f.stdout_non_protocol_bytes} non-protocol stdout bytes`,
+      );
+    }
+    log(`load ${target.name}: ${plan.load.sessions} sessions for ${plan.load.durationMs / 1000} s`);
+    const load = await runLoad(target, plan.load);
+    log(
+      `load ${target.name}: ${load.calls_per_s} calls/s, p50 ${load.p50_ms} ms, p99 ${load.p99_ms} ms, ${load.errors} errors`,
+    );
+    samples.load.push(load);
+    if (plan.faults) samples.faults.push(...(await runFaults(target, log)));
+    if (plan.attacks) samples.attacks.push(...(await runAttacks(target, log)));
+  }
+  return samples;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+export function figuresOf(samples: Samples): Record<string, number> {
+  if (samples.soak.length) {
+    return {
+      soak_rss_growth_mib: Math.max(...samples.soak.map((s) => s.rss_growth_mib)),
+      soak_fd_growth: Math.max(...samples.soak.map((s) => s.fd_growth)),
+      soak_errors: sum(samples.soak.map((s) => s.errors)),
+      soak_calls: sum(samples.soak.map((s) => s.calls)),
+      soak_flat: samples.soak.every((s) => s.flat) ? 1 : 0,
+      crashes: sum(samples.soak.map((s) => s.crashes)),
+    };
+  }
+  const fuzz = (t: "stdio" | "http") => samples.fuzz.filter((f) => f.transport === t);
+  const figures: Record<string, number> = {
+    crashes:
+      sum(samples.fuzz.map((f) => f.crashes)) +
+      sum(samples.load.map((l) => l.crashes)) +
+      sum(samples.faults.map((f) => f.crashes)),
+    unanswered_requests: sum(samples.fuzz.map((f) => f.unanswered_requests)),
+    stdout_non_protocol_bytes: sum(samples.fuzz.map((f) => f.stdout_non_protocol_bytes)),
+    load_errors: sum(samples.load.map((l) => l.errors)),
+    attacks_not_refused: samples.attacks.filter((a) => !a.refused).length,
+    attacks_run: samples.attacks.length,
+    faults_failed: samples.faults.filter((f) => !f.passed).length,
+    faults_run: samples.faults.length,
+  };
+  for (const t of ["stdio", "http"] as const) {
+    const runs = fuzz(t);
+    figures[`fuzz_${t}_messages_sent`] = sum(runs.map((f) => f.messages_sent));
+    figures[`fuzz_${t}_crashes`] = sum(runs.map((f) => f.crashes));
+    figures[`fuzz_${t}_unanswered_requests`] = sum(runs.map((f) => f.unanswered_requests));
+    figures[`fuzz_${t}_stdout_non_protocol_bytes`] = sum(runs.map((f) => f.stdout_non_protocol_bytes));
+    figures[`fuzz_${t}_messages_per_s`] = Math.round(
+      sum(runs.map((f) => f.messages_sent)) / Math.max(0.001, sum(runs.map((f) => f.seconds))),
+    );
+  }
+  const load = samples.load[0];
+  if (load) {
+    figures.load_sessions = load.sessions;
+    figures.load_calls_per_s = load.calls_per_s;
+    figures.load_p50_ms = load.p50_ms;
+    figures.load_p99_ms = load.p99_ms;
+    figures.load_rss_before_mib = load.rss_before_mib;
+    figures.load_rss_after_mib = load.rss_after_mib;
+  }
+  const redis = samples.faults.find((f) => f.name.startsWith("Redis"));
+  if (redis) {
+    const ms = redis.details.recovered_ms;
+    figures.fault_redis_recovery_ms = typeof ms === "number" ? ms : -1;
+    figures.fault_redis_readyz_reports_down = redis.details.readyz_reports_redis_down === true ? 1 : 0;
+  }
+  return figures;
+}

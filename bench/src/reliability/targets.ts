@@ -1,0 +1,47 @@
+import { fileURLToPath } from "node:url";
+
+/** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/**
+ * A server under test: how to start it and what it may be asked. Each domain server is one more
+ * entry in `TARGETS` (its bin, the flags and env it needs to run offline, its safe calls).
+ */
+export interface ReliabilityTarget {
+  name: string;
+  /** The server's bin script, run with the current Node. */
+  bin: string;
+  /** Flags every run passes (before the transport flags the suites add). */
+  args: string[];
+  env: Record<string, string>;
+  /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
+  safeCalls: ToolCall[];
+  /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
+  slowCall?: (ms: number) => ToolCall;
+}
+
+function fixtureBin(): string {
+  // Through this package's own dependency link; src/reliability and dist/reliability sit at the same
+  // depth, so the path holds for the built CLI and for vitest (which has no import.meta.resolve).
+  return fileURLToPath(
+    new URL("../../node_modules/@toolshed/fixture-everything/dist/bin.js", import.meta.url),
+  );
+}
+
+export const TARGETS: readonly ReliabilityTarget[] = [
+  {
+    name: "everything",
+    bin: fixtureBin(),
+    args: [],
+    env: {},
+    safeCalls: [
+      { name: "echo", arguments: { message: "hello" } },
+      { name: "fail", arguments: { mode: "not_found" } },
+      { name: "slow", arguments: { ms: 1 } },
+    ],
+    slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
+  },
+];

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ATTACKS, startAttackServer, type AttackContext } from "../src/reliability/attacks.js";
+import { TARGETS } from "../src/reliability/targets.js";
+
+// The attack suite: each attempt against a real server process (API-key auth on, log captured at
+// debug) must be refused. `pnpm reliability` runs the same checks and counts `attacks_not_refused`.
+describe.each(TARGETS.map((t) => [t.name, t] as const))("attacks on %s", (_name, target) => {
+  let ctx: AttackContext;
+  beforeAll(async () => {
+    ctx = await startAttackServer(target);
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  for (const attack of ATTACKS) {
+    it(attack.name, async () => {
+      const outcome = await attack.run(ctx);
+      expect(outcome.refused, outcome.detail).toBe(true);
+    });
+  }
+
+  // The kit does not (yet) strip invisible or bidi Unicode (U+200B, U+202E, tag characters) from
+  // upstream content before it reaches a model; no server here returns upstream text yet either.
+  it.todo("prompt injection: invisible and bidi Unicode markers in upstream content are stripped or flagged");
+});
+
+describe("attacks on servers that have not landed yet", () => {
+  it.todo("data-analytics: SQL writes (INSERT, UPDATE, DROP, COPY TO, ATTACH) are refused in read-only mode");
+  it.todo(
+    "data-analytics: file access outside the allowed data root (../, absolute paths, symlinks) is refused",
+  );
+  it.todo("vector-search: SQL writes through query or filter parameters are refused");
+  it.todo("github: SSRF through GITHUB_API_URL or any URL-taking tool to private addresses is refused");
+  it.todo(
+    "example-api: SSRF through every URL-taking tool to loopback, link-local and private ranges is refused",
+  );
+  it.todo("vector-search: SSRF through the OpenAI-compatible embedder URL is refused");
+});

@@ -1,0 +1,112 @@
+// The published surface of every package: what npm and the MCP registry will see.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { privateWorkspacePackages, publishedPackages, readJson, root, servers } from "./workspace.js";
+
+interface ServerJson {
+  $schema: string;
+  name: string;
+  description: string;
+  version: string;
+  repository?: { url: string; source: string; subfolder?: string };
+  packages: {
+    registryType: string;
+    identifier: string;
+    version: string;
+    transport: { type: string };
+    environmentVariables?: { name: string; description: string }[];
+  }[];
+}
+
+const packages = publishedPackages();
+const privateNames = new Set(privateWorkspacePackages().map((p) => p.pkg.name));
+
+describe("publishable packages", () => {
+  it("finds the platform packages and every server, and no private package", () => {
+    expect(privateNames.size).toBeGreaterThan(0);
+    const names = packages.map((p) => p.pkg.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["@toolshed/errors", "@toolshed/server", "@toolshed/testing"]),
+    );
+    for (const s of servers()) expect(names).toContain(`@toolshed/server-${s.name}`);
+  });
+
+  it.each(packages.map((p) => [p.pkg.name, p] as const))(
+    "%s has the publish fields",
+    (_name, { dir, pkg }) => {
+      expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(pkg.description, "description").toBeTruthy();
+      expect(pkg.license, "license").toBeTruthy();
+      expect(pkg.files).toEqual(["dist"]);
+      expect(pkg.engines?.node, "engines.node").toMatch(/^>=\d+/);
+      expect(pkg.publishConfig?.access).toBe("public");
+      expect(pkg.repository?.url).toMatch(/^git\+https:\/\/github\.com\/.+\.git$/);
+      expect(pkg.repository?.directory).toBe(dir);
+      expect(pkg.exports?.["./package.json"]).toBe("./package.json");
+      const main = pkg.exports?.["."] as { types?: string; import?: string } | undefined;
+      expect(main?.import, 'exports["."].import').toMatch(/^\.\/dist\/.+\.js$/);
+      expect(main?.types, 'exports["."].types').toMatch(/^\.\/dist\/.+\.d\.ts$/);
+      // A runtime dependency on a private workspace package would not install from the registry.
+      for (const dep of Object.keys(pkg.dependencies ?? {})) expect(privateNames.has(dep), dep).toBe(false);
+      for (const [dep, range] of Object.entries(pkg.dependencies ?? {})) {
+        if (dep.startsWith("@toolshed/")) expect(range, dep).toBe("workspace:^");
+      }
+    },
+  );
+});
+
+describe.each(servers().map((s) => [s.name, s] as const))("server %s", (name, { dir, pkg }) => {
+  const serverJson = (): ServerJson => readJson<ServerJson>(`${dir}/server.json`);
+
+  it("is published as @toolshed/server-<dir> with an mcpName", () => {
+    expect(pkg.private).toBeFalsy();
+    expect(pkg.name).toBe(`@toolshed/server-${name}`);
+    expect(pkg.mcpName).toBe(`io.github.toolshed/${name}`);
+  });
+
+  it("has a toolshed-<name> bin in dist whose source starts with a shebang", () => {
+    const bin = pkg.bin?.[`toolshed-${name}`];
+    expect(bin).toMatch(/^\.\/dist\/.+\.js$/);
+    const source = join(root, dir, bin!.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts"));
+    expect(existsSync(source), source).toBe(true);
+    expect(readFileSync(source, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+
+  it("has a server.json that agrees with package.json", () => {
+    expect(existsSync(join(root, dir, "server.json")), `${dir}/server.json`).toBe(true);
+    const sj = serverJson();
+    expect(sj.$schema).toMatch(
+      /^https:\/\/static\.modelcontextprotocol\.io\/schemas\/[\d-]+\/server\.schema\.json$/,
+    );
+    expect(sj.name).toBe(pkg.mcpName);
+    expect(sj.name.split("/")).toHaveLength(2);
+    expect(sj.version).toBe(pkg.version);
+    expect(sj.description.length).toBeGreaterThan(0);
+    expect(sj.description.length).toBeLessThanOrEqual(100); // the registry rejects longer ones
+    expect(sj.repository?.subfolder).toBe(dir);
+    const npm = sj.packages.filter((p) => p.registryType === "npm");
+    expect(npm).toHaveLength(1);
+    expect(npm[0]).toMatchObject({
+      identifier: pkg.name,
+      version: pkg.version,
+      transport: { type: "stdio" },
+    });
+  });
+
+  it("lists environment variables that the server's README or the kit documents", () => {
+    const help = readFileSync(join(root, dir, "README.md"), "utf8");
+    const env = serverJson().packages.flatMap((p) => p.environmentVariables ?? []);
+    expect(env.length).toBeGreaterThan(0);
+    for (const v of env) {
+      expect(v.name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(v.description.length, v.name).toBeGreaterThan(10);
+      expect(help.includes(v.name) || isKitVariable(v.name), `${v.name} not in ${dir}/README.md`).toBe(true);
+    }
+  });
+});
+
+/** Variables every kit-built server reads (see the root README's flag table). */
+function isKitVariable(name: string): boolean {
+  return readFileSync(join(root, "README.md"), "utf8").includes(`\`${name}\``);
+}

@@ -1,0 +1,93 @@
+import { ToolshedError } from "@toolshed/server";
+import type { DatasetInfo } from "./datasets.js";
+
+export type Cell = string | number | boolean | null | Cell[] | { [key: string]: Cell };
+export type Param = string | number | boolean | null;
+
+export interface QueryResult {
+  columns: { name: string; type: string }[];
+  rows: Cell[][];
+  /** True when reading stopped at the row limit before the result ended. */
+  more: boolean;
+}
+
+export interface RunOptions {
+  /** Values for the `?` placeholders, in order. */
+  params?: Param[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Stop reading after this many rows (the result may hold more). */
+  maxRows?: number;
+}
+
+/** The few SQL spellings that differ between engines. */
+export interface Dialect {
+  double(expr: string): string;
+  median(expr: string): string;
+  quantile(expr: string, q: number): string;
+  /** An expression usable in min/max/count(DISTINCT) for a column of this type. */
+  comparable(expr: string, type: string): string;
+}
+
+/**
+ * What the tools run on: embedded DuckDB (datasets are tables it owns) or an existing PostgreSQL
+ * database (datasets are its tables and views, read-only). SQL from the tools uses `?` placeholders.
+ */
+export interface Engine {
+  readonly kind: "duckdb" | "postgres";
+  readonly dialect: Dialect;
+  /** Runs one statement; on PostgreSQL always inside a READ ONLY transaction. */
+  run(sql: string, options?: RunOptions): Promise<QueryResult>;
+  /** Refuses user SQL that is not one read-only statement over datasets. */
+  checkReadOnly(sql: string): Promise<void>;
+  /** The SQL reference to a dataset's table. */
+  tableRef(name: string): string;
+  listDatasets(): Promise<DatasetInfo[]>;
+  findDataset(name: string): Promise<DatasetInfo | undefined>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+let open: Engine[] = [];
+
+/** The most recently opened engine still open (for callbacks the kit gives no context). */
+export function latestEngine(): Engine | undefined {
+  return open.at(-1);
+}
+
+export function trackEngine(engine: Engine): void {
+  open.push(engine);
+}
+
+export function untrackEngine(engine: Engine): void {
+  open = open.filter((e) => e !== engine);
+}
+
+/** Narrows to the DuckDB engine for tools that create or write datasets. */
+export function requireKind<E extends Engine>(engine: Engine, kind: E["kind"], tool: string): E {
+  if (engine.kind !== kind) {
+    throw new ToolshedError(
+      "invalid_input",
+      `${tool} is not available on the ${engine.kind} engine (it is read-only here); use query, describe_dataset, analyze, correlate or chart`,
+    );
+  }
+  return engine as E;
+}
+
+/** A big integer or decimal as a number when that loses nothing a model would notice. */
+export function toNumber(v: Cell): Cell {
+  if (typeof v !== "string") return v;
+  const n = Number(v);
+  return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v)) ? n : v;
+}
+
+/** The engine's error text, first line only, for a model to read. */
+export function engineMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split("\n")[0]!.slice(0, 500);
+}
+
+/** A cell or syntax-tree value as text: strings as they are, anything else as JSON. */
+export function asText(v: unknown): string {
+  return typeof v === "string" ? v : v === null || v === undefined ? "" : JSON.stringify(v);
+}

@@ -1,0 +1,284 @@
+import pg from "pg";
+import { ToolshedError } from "@toolshed/server";
+import type { Config } from "./config.js";
+import type { DatasetInfo } from "./datasets.js";
+import {
+  engineMessage,
+  toNumber,
+  trackEngine,
+  untrackEngine,
+  type Cell,
+  type Dialect,
+  type Engine,
+  type Param,
+  type QueryResult,
+  type RunOptions,
+} from "./engine.js";
+import { checkPostgresReadOnly } from "./pg-guard.js";
+import { stripSql } from "./sql-guard.js";
+import { quoteIdent } from "./sql.js";
+
+/** Type names for the OIDs a result commonly has; anything else shows as its OID. */
+const TYPE_NAMES: Record<number, string> = {
+  16: "boolean",
+  17: "bytea",
+  18: "char",
+  19: "name",
+  20: "bigint",
+  21: "smallint",
+  23: "integer",
+  25: "text",
+  26: "oid",
+  114: "json",
+  700: "real",
+  701: "double precision",
+  1042: "character",
+  1043: "character varying",
+  1082: "date",
+  1083: "time",
+  1114: "timestamp",
+  1184: "timestamptz",
+  1186: "interval",
+  1700: "numeric",
+  2950: "uuid",
+  3802: "jsonb",
+};
+const NUMERIC_OIDS = new Set([20, 1700]);
+/** Dates and times stay as PostgreSQL prints them rather than becoming JS Dates. */
+const AS_TEXT_OIDS = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
+function typeParser(oid: number): (value: string) => unknown {
+  if (AS_TEXT_OIDS.has(oid)) return (value: string) => value;
+  return pg.types.getTypeParser(oid, "text") as (value: string) => unknown;
+}
+const TYPES = { getTypeParser: typeParser };
+const NOT_COMPARABLE =
+  /^(boolean|json|jsonb|xml|bytea|point|line|lseg|box|path|polygon|circle|ARRAY|USER-DEFINED)$/i;
+
+const POSTGRES_DIALECT: Dialect = {
+  double: (e) => `(${e})::double precision`,
+  median: (e) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${e})`,
+  quantile: (e, q) => `percentile_cont(${q}) WITHIN GROUP (ORDER BY ${e})`,
+  comparable: (e, type) => (NOT_COMPARABLE.test(type) ? `${e}::text` : e),
+};
+
+const MAX_TABLES = 500;
+
+/**
+ * An existing PostgreSQL database, read-only: every statement runs in its own READ ONLY transaction
+ * with a statement_timeout, on a bounded pool. Datasets are the tables and views of the allowed
+ * schemas; which rows a query can read is up to the connecting role's privileges.
+ */
+export class PostgresEngine implements Engine {
+  readonly kind = "postgres" as const;
+  readonly dialect = POSTGRES_DIALECT;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schemas: string[],
+    private readonly defaultTimeoutMs: number,
+  ) {
+    this.searchPath = schemas.map(quoteIdent).join(", ");
+  }
+
+  private readonly searchPath: string;
+
+  static async open(config: Config, url: string): Promise<PostgresEngine> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: config.postgresPoolSize,
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: "toolshed-data-analytics",
+    });
+    // An idle client's error (e.g. the server restarting) must not crash the process; the next
+    // checkout opens a fresh connection.
+    pool.on("error", () => undefined);
+    const engine = new PostgresEngine(pool, config.postgresSchema, config.queryTimeoutMs);
+    try {
+      await engine.ping();
+    } catch (e) {
+      await pool.end();
+      throw new ToolshedError("upstream_error", `cannot reach PostgreSQL: ${engineMessage(e)}`);
+    }
+    trackEngine(engine);
+    return engine;
+  }
+
+  async run(sql: string, options: RunOptions = {}): Promise<QueryResult> {
+    if (options.signal?.aborted) throw new ToolshedError("timeout", "the call was cancelled before it ran");
+    const params = options.params ?? [];
+    const text = params.length ? positional(sql) : sql;
+    const timeoutMs = Math.max(1, Math.floor(options.timeoutMs ?? this.defaultTimeoutMs));
+    const client = await this.pool.connect();
+    let cancelled = false;
+    const onAbort = () => {
+      cancelled = true;
+      void this.pool.query("SELECT pg_cancel_backend($1)", [pid(client)]).catch(() => undefined);
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    let broken = false;
+    try {
+      await client.query("BEGIN READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+      // Unqualified names resolve in the allowed schemas, first one first (names are validated).
+      await client.query(`SET LOCAL search_path = ${this.searchPath}`);
+      let result: pg.QueryResult<unknown[]>;
+      let more = false;
+      const cursor =
+        options.maxRows !== undefined && /^(select|with|values|table|\()/i.test(stripSql(sql).trim());
+      if (cursor) {
+        // A cursor reads only the rows asked for, so a huge result costs no more than the cap.
+        await client.query({ text: `DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, values: params });
+        result = await client.query<unknown[]>({
+          text: `FETCH ${options.maxRows! + 1} FROM toolshed_cursor`,
+          rowMode: "array",
+          types: TYPES,
+        });
+      } else {
+        result = await client.query<unknown[]>({ text, values: params, rowMode: "array", types: TYPES });
+      }
+      await client.query("ROLLBACK");
+      const columns = result.fields.map((f) => ({
+        name: f.name,
+        type: TYPE_NAMES[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
+      }));
+      const numeric = result.fields.map((f) => NUMERIC_OIDS.has(f.dataTypeID));
+      let rows = result.rows.map((row) => row.map((v, i) => toCell(v, numeric[i] ?? false)));
+      if (options.maxRows !== undefined && rows.length > options.maxRows) {
+        more = true;
+        rows = rows.slice(0, options.maxRows);
+      }
+      return { columns, rows, more };
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      const code = (e as { code?: string }).code;
+      if (code === "57014") {
+        if (cancelled) throw new ToolshedError("timeout", "query cancelled");
+        throw new ToolshedError(
+          "timeout",
+          `query stopped after ${timeoutMs} ms (the time limit); narrow it with WHERE or LIMIT, or aggregate first`,
+        );
+      }
+      if (code === "25006") {
+        throw new ToolshedError("invalid_input", `refused: ${engineMessage(e)}; this server is read-only`);
+      }
+      throw e;
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      client.release(broken);
+    }
+  }
+
+  checkReadOnly(sql: string): Promise<void> {
+    checkPostgresReadOnly(sql);
+    return Promise.resolve();
+  }
+
+  tableRef(name: string): string {
+    const [schema, table] = this.split(name);
+    return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+  }
+
+  listDatasets(): Promise<DatasetInfo[]> {
+    return this.tables();
+  }
+
+  async findDataset(name: string): Promise<DatasetInfo | undefined> {
+    const [schema, table] = this.split(name);
+    if (!this.schemas.includes(schema)) return undefined;
+    return (await this.tables(schema, table))[0];
+  }
+
+  async ping(): Promise<boolean> {
+    const { rows } = await this.run("SELECT 1", { timeoutMs: 5_000 });
+    return rows[0]?.[0] === 1;
+  }
+
+  async close(): Promise<void> {
+    untrackEngine(this);
+    await this.pool.end();
+  }
+
+  private split(name: string): [string, string] {
+    const dot = name.indexOf(".");
+    return dot < 0 ? [this.schemas[0]!, name] : [name.slice(0, dot), name.slice(dot + 1)];
+  }
+
+  /** Tables and views of the allowed schemas (or one of them), with columns and exact row counts. */
+  private async tables(schema?: string, table?: string): Promise<DatasetInfo[]> {
+    const schemas = schema ? [schema] : this.schemas;
+    const params: Param[] = [...schemas];
+    let where = `c.table_schema IN (${schemas.map(() => "?").join(", ")})`;
+    if (table !== undefined) {
+      where += " AND c.table_name = ?";
+      params.push(table);
+    }
+    const { rows } = await this.run(
+      `SELECT c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE ${where} ORDER BY 1, 2, c.ordinal_position`,
+      { params },
+    );
+    const found = new Map<string, DatasetInfo>();
+    for (const [s, t, kind, column, type] of rows as string[][]) {
+      const name = s === this.schemas[0] ? t! : `${s}.${t}`;
+      let info = found.get(name);
+      if (!info) {
+        if (found.size >= MAX_TABLES) break;
+        info = {
+          name,
+          source: `postgres ${s}.${t}`,
+          format: kind === "VIEW" ? "view" : "table",
+          rowCount: 0,
+          columns: [],
+        };
+        found.set(name, info);
+      }
+      info.columns.push({ name: column!, type: type! });
+    }
+    const list = [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+    for (const info of list) {
+      try {
+        const count = await this.run(`SELECT count(*) FROM ${this.tableRef(info.name)}`, {
+          timeoutMs: 5_000,
+        });
+        info.rowCount = Number(count.rows[0]?.[0] ?? 0);
+      } catch {
+        info.rowCount = -1;
+      }
+    }
+    return list;
+  }
+}
+
+function pid(client: pg.PoolClient): number {
+  return (client as unknown as { processID: number }).processID;
+}
+
+function toCell(v: unknown, numeric: boolean): Cell {
+  if (v === null || v === undefined) return null;
+  if (numeric) return toNumber(v as string);
+  if (Buffer.isBuffer(v)) return `\\x${v.toString("hex")}`;
+  return v as Cell;
+}
+
+/** `?` placeholders to `$1, $2, …`, leaving string literals and quoted identifiers alone. */
+export function positional(sql: string): string {
+  let n = 0;
+  let out = "";
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === "?") {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}

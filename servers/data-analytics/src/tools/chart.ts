@@ -1,0 +1,188 @@
+import { reply, ToolshedError, z } from "@toolshed/server";
+import type { TopLevelSpec } from "vega-lite";
+import { renderChart } from "../chart-render.js";
+import { datasetNameSchema, getDataset } from "../datasets.js";
+import { defineAnalyticsTool } from "../deps.js";
+import { engineMessage, type Cell } from "../engine.js";
+import { quoteIdent } from "../sql.js";
+
+export const MAX_POINTS = 5_000;
+const CHART_TYPES = ["bar", "line", "scatter", "histogram"] as const;
+const AGGREGATES = ["sum", "mean", "median", "min", "max", "count"] as const;
+
+const input = z.object({
+  type: z.enum(CHART_TYPES).describe("bar, line, scatter or histogram."),
+  name: datasetNameSchema.optional().describe("The dataset to plot; give name or sql."),
+  sql: z
+    .string()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe("A read-only query whose result is plotted (same rules as the query tool); give name or sql."),
+  x: z.string().min(1).describe("Column on the x axis (for histogram: the column to bin)."),
+  y: z.string().min(1).optional().describe("Column on the y axis; bar and line count rows when omitted."),
+  color: z.string().min(1).optional().describe("Column that colours marks by group."),
+  aggregate: z
+    .enum(AGGREGATES)
+    .optional()
+    .describe("For bar and line: how y values of the same x combine (sum by default for bar)."),
+  bins: z.number().int().min(2).max(200).default(20).describe("Histogram bins."),
+  title: z.string().max(200).optional().describe("Chart title."),
+  width: z.number().int().min(100).max(2000).default(640).describe("Image width in pixels (100-2000)."),
+  height: z.number().int().min(100).max(2000).default(400).describe("Image height in pixels (100-2000)."),
+});
+
+export const chartTool = defineAnalyticsTool({
+  name: "chart",
+  title: "Plot a chart",
+  description: `Plots a bar, line, scatter or histogram chart of a dataset or of a read-only query's result and returns it as a PNG image plus the Vega-Lite spec (in structuredContent, with the data). At most ${MAX_POINTS} rows are plotted (the answer says when more were cut; aggregate in SQL first for big data); the image is at most 2000x2000 px. Example: { type: 'bar', name: 'sales', x: 'region', y: 'amount', aggregate: 'sum' }.`,
+  input,
+  output: z.object({
+    type: z.enum(CHART_TYPES),
+    spec: z.record(z.string(), z.unknown()).describe("The Vega-Lite spec, data included."),
+    points: z.number().describe("Rows plotted."),
+    truncated: z.boolean().describe(`True when the data had more than ${MAX_POINTS} rows and was cut.`),
+    width: z.number(),
+    height: z.number(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  timeoutMs: 120_000,
+  handler: async (args, ctx) => {
+    const { engine } = ctx.deps;
+    if ((args.name === undefined) === (args.sql === undefined)) {
+      throw new ToolshedError(
+        "invalid_input",
+        "give exactly one of name (a dataset) or sql (a read-only query)",
+      );
+    }
+    if ((args.type === "scatter" && !args.y) || (args.type === "histogram" && args.y)) {
+      throw new ToolshedError(
+        "invalid_input",
+        args.type === "scatter" ? "a scatter chart needs y" : "a histogram takes x only",
+      );
+    }
+    const wanted = [args.x, ...(args.y ? [args.y] : []), ...(args.color ? [args.color] : [])];
+    let sql: string;
+    if (args.name !== undefined) {
+      const info = await getDataset(engine, args.name);
+      const known = new Set(info.columns.map((c) => c.name));
+      for (const c of wanted) {
+        if (!known.has(c)) {
+          throw new ToolshedError(
+            "invalid_input",
+            `column '${c}' not in dataset '${args.name}'; call describe_dataset`,
+          );
+        }
+      }
+      sql = `SELECT ${wanted.map(quoteIdent).join(", ")} FROM ${engine.tableRef(args.name)}`;
+    } else {
+      await engine.checkReadOnly(args.sql!);
+      sql = args.sql!;
+    }
+    let result;
+    try {
+      result = await engine.run(sql, {
+        maxRows: MAX_POINTS,
+        signal: ctx.signal,
+        timeoutMs: ctx.config.queryTimeoutMs,
+      });
+    } catch (e) {
+      if (e instanceof ToolshedError) throw e;
+      throw new ToolshedError("invalid_input", `chart query failed: ${engineMessage(e)}`);
+    }
+    const index = new Map(result.columns.map((c, i) => [c.name, i]));
+    for (const c of wanted) {
+      if (!index.has(c)) {
+        throw new ToolshedError(
+          "invalid_input",
+          `column '${c}' is not in the query result (${result.columns.map((k) => k.name).join(", ")})`,
+        );
+      }
+    }
+    // Fixed field names keep user column names out of Vega's field syntax (dots, brackets).
+    const pick = (row: Cell[], c: string | undefined) => (c === undefined ? undefined : row[index.get(c)!]);
+    const values = result.rows.map((row) => ({
+      x: pick(row, args.x),
+      y: pick(row, args.y),
+      color: pick(row, args.color),
+    }));
+    const spec = buildSpec(args, values);
+    let png: Buffer;
+    try {
+      ({ png } = await renderChart(spec));
+    } catch (e) {
+      throw new ToolshedError("invalid_input", `could not render the chart: ${engineMessage(e)}`);
+    }
+    const data = {
+      type: args.type,
+      spec: spec as unknown as Record<string, unknown>,
+      points: values.length,
+      truncated: result.more,
+      width: args.width,
+      height: args.height,
+    };
+    const note = result.more ? ` (cut at ${MAX_POINTS} rows; aggregate first to plot everything)` : "";
+    return reply(data, [
+      {
+        type: "text",
+        text: `${args.type} chart of ${args.name ?? "the query"}: ${values.length} rows plotted${note}, ${args.width}x${args.height} PNG. The Vega-Lite spec is in structuredContent.spec.`,
+      },
+      { type: "image", data: png.toString("base64"), mimeType: "image/png" },
+    ]);
+  },
+});
+
+function buildSpec(args: z.output<typeof input>, values: Record<string, Cell | undefined>[]): TopLevelSpec {
+  const sample = values.find((v) => v.x !== null && v.x !== undefined)?.x;
+  let xType: "quantitative" | "temporal" | "ordinal" | "nominal" = "nominal";
+  if (args.type === "scatter" || args.type === "histogram") xType = "quantitative";
+  else if (args.type === "line") {
+    xType =
+      typeof sample === "number"
+        ? "quantitative"
+        : typeof sample === "string" && /^\d{4}-\d{2}-\d{2}/.test(sample)
+          ? "temporal"
+          : "ordinal";
+  }
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(args.title ? { title: args.title } : {}),
+    width: args.width,
+    height: args.height,
+    autosize: { type: "fit", contains: "padding" },
+    background: "white",
+    data: { values },
+  } as const;
+  const color = args.color ? { color: { field: "color", type: "nominal", title: args.color } } : {};
+  if (args.type === "histogram") {
+    return {
+      ...base,
+      mark: "bar",
+      encoding: {
+        x: { field: "x", type: "quantitative", bin: { maxbins: args.bins }, title: args.x },
+        y: { aggregate: "count", type: "quantitative", title: "count" },
+        ...color,
+      },
+    } as TopLevelSpec;
+  }
+  const y = args.y
+    ? {
+        field: "y",
+        type: "quantitative",
+        title: args.aggregate ? `${args.aggregate} of ${args.y}` : args.y,
+        ...(args.type === "scatter"
+          ? {}
+          : { aggregate: args.aggregate ?? (args.type === "bar" ? "sum" : "mean") }),
+      }
+    : { aggregate: "count", type: "quantitative", title: "count" };
+  return {
+    ...base,
+    mark:
+      args.type === "scatter"
+        ? { type: "point", filled: true }
+        : args.type === "line"
+          ? { type: "line", point: true }
+          : "bar",
+    encoding: { x: { field: "x", type: xType, title: args.x }, y, ...color },
+  } as TopLevelSpec;
+}

@@ -1,0 +1,87 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { ToolshedError, z } from "@toolshed/server";
+import { datasetNameSchema, getDataset } from "../datasets.js";
+import { defineAnalyticsTool } from "../deps.js";
+import type { DuckDBEngine } from "../duckdb-engine.js";
+import { engineMessage, requireKind } from "../engine.js";
+import { quoteIdent } from "../sql.js";
+
+export const EXPORT_DIR = "exports";
+const EXPORT_FORMATS = ["csv", "parquet", "json"] as const;
+/** A plain file name: no separators, no leading dot, no '..', one of the export extensions. */
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,120}\.(csv|parquet|json)$/;
+
+const input = z.object({
+  name: datasetNameSchema,
+  file: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe(
+      "A plain file name ending in .csv, .parquet or .json, e.g. 'sales_2024.parquet'; written to the data dir's exports folder. No paths.",
+    ),
+  replace: z.boolean().default(false).describe("Overwrite an existing export of the same name."),
+});
+
+export const exportDatasetTool = defineAnalyticsTool({
+  name: "export_dataset",
+  title: "Export a dataset to a file",
+  description:
+    "Writes a dataset to a CSV (with header), Parquet or JSON (newline-delimited) file in the data dir's 'exports' folder, the format taken from the file name's extension. Only plain file names are accepted (no '/', '\\\\' or '..'); an existing file is kept unless replace: true. Returns the file's path relative to the data dir, its size and row count; register_dataset can read it back. Example: { name: 'north_totals', file: 'north_totals.csv' }.",
+  input,
+  output: z.object({
+    name: z.string(),
+    file: z.string().describe("Path relative to the data dir, e.g. 'exports/sales.csv'."),
+    format: z.enum(EXPORT_FORMATS),
+    rowCount: z.number(),
+    bytes: z.number(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  timeoutMs: 300_000,
+  render: (r) => `Exported ${r.rowCount} rows of ${r.name} to ${r.file} (${r.format}, ${r.bytes} bytes).`,
+  handler: async ({ name, file, replace }, ctx) => {
+    const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "export_dataset");
+    const match = FILE_NAME.exec(file);
+    if (!match || file.includes("..")) {
+      throw new ToolshedError(
+        "forbidden",
+        `'${file}' is not a plain file name; use letters, digits, '_', '-' and '.', no path separators or '..', ending in .csv, .parquet or .json`,
+      );
+    }
+    const format = match[1] as (typeof EXPORT_FORMATS)[number];
+    const info = await getDataset(engine, name);
+    const dir = path.join(engine.dataDir, EXPORT_DIR);
+    const target = path.join(dir, file);
+    // Belt and braces: the joined path must still be a direct child of the exports folder.
+    if (path.dirname(target) !== dir)
+      throw new ToolshedError("forbidden", `'${file}' escapes the exports folder`);
+    if (existsSync(target) && !replace) {
+      throw new ToolshedError(
+        "conflict",
+        `export '${file}' already exists; pass replace: true to overwrite it`,
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+    const options =
+      format === "csv" ? "FORMAT csv, HEADER true" : format === "parquet" ? "FORMAT parquet" : "FORMAT json";
+    // COPY takes no bound file name; the path is the server's data dir plus a name checked above
+    // (no quotes possible), quoted as a string literal all the same.
+    const literal = `'${target.replaceAll("'", "''")}'`;
+    try {
+      await engine.run(`COPY (SELECT * FROM ${quoteIdent(name)}) TO ${literal} (${options})`, {
+        signal: ctx.signal,
+      });
+    } catch (e) {
+      if (e instanceof ToolshedError) throw e;
+      throw new ToolshedError("invalid_input", `export failed: ${engineMessage(e)}`);
+    }
+    return {
+      name,
+      file: `${EXPORT_DIR}/${file}`,
+      format,
+      rowCount: info.rowCount,
+      bytes: statSync(target).size,
+    };
+  },
+});

@@ -1,0 +1,98 @@
+import type { TestClient } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, client, tempDataDir } from "./helpers.js";
+
+const data = tempDataDir();
+let t: TestClient;
+
+beforeAll(async () => {
+  t = await client({ dataDir: data.dir });
+  await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
+});
+afterAll(async () => {
+  await t.close();
+  data.cleanup();
+});
+
+interface Block {
+  type: string;
+  data?: string;
+  mimeType?: string;
+  text?: string;
+}
+
+async function chart(args: Record<string, unknown>) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK types content loosely; the test reads it
+  const r = (await t.client.callTool({ name: "chart", arguments: args })) as any;
+  const content = r.content as Block[];
+  const image = content.find((c) => c.type === "image");
+  const png = image ? Buffer.from(image.data!, "base64") : undefined;
+
+  return { isError: r.isError as boolean | undefined, content, image, png, data: r.structuredContent };
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** Width and height from the PNG's IHDR chunk. */
+const size = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
+
+describe("chart", () => {
+  it("renders a bar chart of a dataset as a PNG of the requested size plus a Vega-Lite spec", async () => {
+    const r = await chart({
+      type: "bar",
+      name: "sales",
+      x: "region",
+      y: "amount",
+      aggregate: "sum",
+      width: 500,
+      height: 300,
+    });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect(r.image?.mimeType).toBe("image/png");
+    expect(r.png!.subarray(0, 8)).toEqual(SIGNATURE);
+    expect(size(r.png!)).toEqual({ width: 500, height: 300 });
+    expect(r.png!.length).toBeGreaterThan(2_000);
+    expect(r.data.spec).toMatchObject({
+      mark: "bar",
+      encoding: { y: { aggregate: "sum", title: "sum of amount" } },
+    });
+    expect(r.data.spec.data.values).toHaveLength(6);
+    expect(r.data).toMatchObject({ points: 6, truncated: false, width: 500, height: 300 });
+  });
+
+  it("renders line, scatter and histogram charts, from a query too", async () => {
+    for (const args of [
+      { type: "line", sql: "SELECT range AS day, range * range AS v FROM range(30)", x: "day", y: "v" },
+      { type: "scatter", name: "sales", x: "units", y: "amount", color: "region" },
+      { type: "histogram", sql: "SELECT random() AS r FROM range(1000)", x: "r", bins: 10 },
+    ]) {
+      const r = await chart(args);
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect(r.png!.subarray(0, 8)).toEqual(SIGNATURE);
+      expect(size(r.png!)).toEqual({ width: 640, height: 400 });
+    }
+  });
+
+  it("caps the plotted points and says so", async () => {
+    const r = await chart({
+      type: "scatter",
+      sql: "SELECT range AS a, range % 7 AS b FROM range(20000)",
+      x: "a",
+      y: "b",
+    });
+    expect(r.isError).toBeFalsy();
+    expect(r.data).toMatchObject({ points: 5000, truncated: true });
+    expect(r.content[0]!.text).toMatch(/cut at 5000 rows/);
+  });
+
+  it("refuses unsafe SQL, unknown columns, oversize images and bad arguments", async () => {
+    const copy = await chart({ type: "bar", sql: "COPY sales TO 'x.csv'", x: "region" });
+    expect(copy.isError).toBe(true);
+    expect(JSON.stringify(copy.content)).toMatch(/not allowed/);
+    const unknown = await chart({ type: "bar", name: "sales", x: "nope" });
+    expect(JSON.stringify(unknown.content)).toMatch(/column 'nope' not in dataset/);
+    const big = await chart({ type: "bar", name: "sales", x: "region", width: 5000 });
+    expect(big.isError).toBe(true);
+    const both = await chart({ type: "bar", name: "sales", sql: "SELECT 1", x: "region" });
+    expect(JSON.stringify(both.content)).toMatch(/exactly one of name/);
+  });
+});

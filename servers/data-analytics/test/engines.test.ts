@@ -1,0 +1,138 @@
+import type { TestClient } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../src/config.js";
+import { openEngine } from "../src/open-engine.js";
+import { call, client, POSTGRES_URL, postgresSchema, tempDataDir } from "./helpers.js";
+import { needPostgres } from "../../../test-support/services.js";
+
+// The same tool tests on both engines, over the same sales data: DuckDB from the fixture CSV, and a
+// uniquely named schema in the real PostgreSQL on this machine (dropped afterwards).
+// In CI a missing PostgreSQL fails here; elsewhere the PostgreSQL half is skipped, saying so.
+const postgresUp = await needPostgres();
+
+describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as const))("on %s", (kind) => {
+  const data = tempDataDir();
+  let t: TestClient;
+  let pgCleanup: (() => Promise<void>) | undefined;
+  let config: Record<string, unknown>;
+
+  beforeAll(async () => {
+    config = { dataDir: data.dir, queryTimeoutMs: 1_500 };
+    if (kind === "postgres") {
+      const fixture = await postgresSchema();
+      pgCleanup = () => fixture.cleanup();
+      config = { ...config, postgresUrl: POSTGRES_URL, postgresSchema: [fixture.schema] };
+    }
+    t = await client(config);
+    if (kind === "duckdb") await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
+  });
+  afterAll(async () => {
+    await t.close();
+    await pgCleanup?.();
+    data.cleanup();
+  });
+
+  it("lists datasets with row counts and column types", async () => {
+    const r = await call(t, "list_datasets", {});
+    const sales = r.data.datasets.find((d: { name: string }) => d.name === "sales");
+    expect(sales).toMatchObject({ rowCount: 6 });
+    expect(sales.columns.map((c: { name: string }) => c.name)).toEqual([
+      "id",
+      "region",
+      "product",
+      "units",
+      "amount",
+    ]);
+    if (kind === "postgres") expect(r.data.datasets.map((d: { name: string }) => d.name)).toContain("north");
+  });
+
+  it("describes a dataset", async () => {
+    const d = await call(t, "describe_dataset", { name: "sales" });
+    expect(d.isError, d.text).toBeFalsy();
+    expect(d.data.rowCount).toBe(6);
+    expect(d.data.columns.find((c: { name: string }) => c.name === "units")).toMatchObject({
+      nullCount: 1,
+      distinctCount: 5,
+      min: "1",
+      max: "5",
+    });
+    expect(d.data.sample).toHaveLength(5);
+    expect((await call(t, "describe_dataset", { name: "nope" })).text).toMatch(
+      /not found; call list_datasets/,
+    );
+  });
+
+  it("queries read-only SQL with typed columns", async () => {
+    const q = await call(t, "query", {
+      sql: "SELECT region, sum(amount) AS total FROM sales GROUP BY 1 ORDER BY 1",
+    });
+    expect(q.isError, q.text).toBeFalsy();
+    expect(q.data.rows[0]).toEqual(["east", 49.95]);
+    expect(q.data.columns[1]).toEqual({
+      name: "total",
+      type: kind === "duckdb" ? "DOUBLE" : "double precision",
+    });
+    expect(q.text).toContain("| region (");
+  });
+
+  it("caps rows and states the total", async () => {
+    const q = await call(t, "query", {
+      sql: "SELECT a.id FROM sales a, sales b, sales c, sales d",
+      limit: 10,
+    });
+    expect(q.data).toMatchObject({ rowCount: 10, totalRows: 1296, truncated: true });
+    expect(q.data.hint).toMatch(/LIMIT 10 OFFSET 10/);
+  });
+
+  it("stops a query that never ends", async () => {
+    const r = await call(t, "query", {
+      sql: "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/timeout: query stopped after 1500 ms/);
+    expect((await call(t, "query", { sql: "SELECT count(*) AS n FROM sales" })).data.rows).toEqual([[6]]);
+  });
+
+  it("analyzes numeric columns, grouped", async () => {
+    const a = await call(t, "analyze", { name: "sales", columns: ["amount"], groupBy: "region" });
+    expect(a.isError, a.text).toBeFalsy();
+    expect(a.data.stats.find((s: { group: string }) => s.group === "north")).toMatchObject({
+      count: 2,
+      mean: 30.485,
+      median: 30.485,
+      min: 29.97,
+      max: 31,
+    });
+    const all = await call(t, "analyze", { name: "sales", columns: ["units"] });
+    expect(all.data.stats[0]).toMatchObject({ count: 5, median: 3, q25: 2, q75: 4 });
+  });
+
+  it("correlates numeric columns", async () => {
+    const r = await call(t, "correlate", { name: "sales", columns: ["units", "amount"] });
+    expect(r.isError, r.text).toBeFalsy();
+    expect(r.data.pairs[0]).toMatchObject({ a: "units", b: "amount", n: 5 });
+    expect(r.data.pairs[0].r).toBeCloseTo(0.962193, 5);
+  });
+
+  it("pings the engine for readiness", async () => {
+    const engine = await openEngine(configSchema.parse(config));
+    try {
+      expect(await engine.ping()).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  if (kind === "postgres") {
+    it("refuses the dataset-writing tools with a clear message", async () => {
+      const r = await call(t, "transform", {
+        source: "sales",
+        target: "x",
+        steps: [{ op: "limit", rows: 1 }],
+      });
+      expect(r.text).toMatch(/transform is not available on the postgres engine/);
+      const e = await call(t, "export_dataset", { name: "sales", file: "x.csv" });
+      expect(e.text).toMatch(/not available on the postgres engine/);
+    });
+  }
+});

@@ -1,0 +1,54 @@
+import * as path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { TestClient } from "@toolshed/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { client, tempDataDir } from "./helpers.js";
+
+const data = tempDataDir();
+let t: TestClient;
+
+beforeAll(async () => {
+  // About 20 MB of CSV, over the 8 MiB threshold for progress notifications.
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  await conn.run(
+    `COPY (SELECT range AS id, 'region_' || (range % 50) AS region, range * 0.37 AS amount FROM range(700000)) TO '${path.join(data.dir, "big.csv")}' (HEADER)`,
+  );
+  conn.closeSync();
+  db.closeSync();
+  t = await client({ dataDir: data.dir });
+});
+afterAll(async () => {
+  await t.close();
+  data.cleanup();
+});
+
+it("reports progress while loading a large file", async () => {
+  const seen: { progress: number; total?: number; message?: string }[] = [];
+  const r = (await t.client.callTool(
+    { name: "register_dataset", arguments: { name: "big", path: "big.csv" } },
+    undefined,
+    {
+      onprogress: (p) => seen.push(p),
+    },
+  )) as unknown as { structuredContent: { rowCount: number } };
+  expect(r.structuredContent?.rowCount, JSON.stringify(r)).toBe(700_000);
+  expect(seen[0]).toMatchObject({
+    progress: 0,
+    message: expect.stringMatching(/^loading big\.csv \(\d+\.\d MiB\)$/),
+  });
+  expect(seen.at(-1)?.message).toMatch(/^loaded 700000 rows in \d+\.\d s$/);
+  expect(seen.map((s) => s.progress)).toEqual(seen.map((_, i) => i));
+});
+
+it("sends no progress for a small file", async () => {
+  const seen: unknown[] = [];
+  await t.client.callTool(
+    { name: "register_dataset", arguments: { name: "sales", path: "sales.csv" } },
+    undefined,
+    {
+      onprogress: (p) => seen.push(p),
+    },
+  );
+  expect(seen).toEqual([]);
+});
