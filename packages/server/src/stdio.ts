@@ -1,7 +1,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Readable, Writable } from "node:stream";
 import { createMcpServer, instrumentTransport } from "./connection.js";
-import { LineGuard } from "./line-guard.js";
+import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
 
 export interface StdioHandle {
@@ -18,7 +18,8 @@ export async function serveStdio(
   const stdin = streams.stdin ?? process.stdin;
   const stdout = streams.stdout ?? process.stdout;
   const maxBytes = streams.maxMessageBytes ?? 4 * 1024 * 1024;
-  const guarded = stdin.pipe(
+  const guarded = guardInput(
+    stdin,
     new LineGuard(maxBytes, () => {
       rt.logger.warn({ maxBytes }, "dropped an oversized message");
       stdout.write(

@@ -1,12 +1,14 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { LineGuard } from "../src/line-guard.js";
+import { guardInput, LineGuard } from "../src/line-guard.js";
 
 async function run(chunks: string[], max: number): Promise<{ lines: string[]; oversize: number }> {
   let oversize = 0;
-  const guard = Readable.from(chunks.map((c) => Buffer.from(c))).pipe(new LineGuard(max, () => oversize++));
+  const input = Readable.from(chunks.map((c) => Buffer.from(c)));
+  const guarded = guardInput(input, new LineGuard(max, () => oversize++));
   const out: Buffer[] = [];
-  for await (const chunk of guard) out.push(chunk as Buffer);
+  guarded.on("data", (chunk: Buffer) => out.push(chunk));
+  await new Promise((resolve) => input.once("end", resolve));
   return { lines: Buffer.concat(out).toString().split("\n").filter(Boolean), oversize };
 }
 
