@@ -137,22 +137,31 @@ describe.each(servers().map((s) => [s.name, s.dir, s.pkg] as const))(
 
     it("starts with the compose environment and answers /healthz and /metrics", async () => {
       const service = compose.services[name]!;
-      const port = await freePort();
-      // Other services' hostnames become loopback; the container port becomes a free one; paths a temp dir.
-      const hosts = new RegExp(`\\b(${Object.keys(compose.services).join("|")})(?=:\\d)`, "g");
-      const local = (v: string) => v.replace(hosts, "127.0.0.1").replace(/\b8080\b/g, String(port));
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(service.environment ?? {})) env[k] = local(v ?? "");
-      if (env.TOOLSHED_DATA_DIR) env.TOOLSHED_DATA_DIR = join(tmp, "data");
-      const args = (service.command ?? []).map(local);
       const bin = Object.values(pkg.bin ?? {})[0];
       expect(bin, `${dir}/package.json has no bin`).toBeDefined();
-
-      child = spawn("node", [join(root, dir, bin!), ...args], {
-        env: { PATH: process.env.PATH, ...env },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      await waitForHealthz(`http://127.0.0.1:${port}`, child);
+      // A free port can be taken by a parallel test before the server binds it: then try another.
+      let port = 0;
+      for (let attempt = 1; ; attempt++) {
+        port = await freePort();
+        // Other services' hostnames become loopback; the container port becomes a free one; paths a temp dir.
+        const hosts = new RegExp(`\\b(${Object.keys(compose.services).join("|")})(?=:\\d)`, "g");
+        const local = (v: string) => v.replace(hosts, "127.0.0.1").replace(/\b8080\b/g, String(port));
+        const env: Record<string, string> = {};
+        for (const [k, v] of Object.entries(service.environment ?? {})) env[k] = local(v ?? "");
+        if (env.TOOLSHED_DATA_DIR) env.TOOLSHED_DATA_DIR = join(tmp, "data");
+        const args = (service.command ?? []).map(local);
+        child = spawn("node", [join(root, dir, bin!), ...args], {
+          env: { PATH: process.env.PATH, ...env },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        try {
+          await waitForHealthz(`http://127.0.0.1:${port}`, child);
+          break;
+        } catch (err) {
+          await stopProcess(child);
+          if (attempt >= 3 || !/is in use/.test(String(err))) throw err;
+        }
+      }
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain("mcp_tool_calls_total");

@@ -136,9 +136,7 @@ describe("deploy/docker/Dockerfile", () => {
       // The prod install left no dev-only tools behind, and the entry point resolves.
       expect(readFileSync(join(tmp, "app/server.js"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
 
-      const port = await freePort();
       const cmd = JSON.parse(find("CMD")[0] ?? "[]") as string[];
-      const args = cmd.map((a) => (a === "8080" ? String(port) : a));
       const dataDir = join(tmp, "data");
       const runEnv = {
         ...process.env,
@@ -146,18 +144,31 @@ describe("deploy/docker/Dockerfile", () => {
         TOOLSHED_DATA_DIR: dataDir,
         TOOLSHED_LOG_LEVEL: "warn",
       };
+      const argsFor = (port: number) => cmd.map((a) => (a === "8080" ? String(port) : a));
 
       // Beyond loopback without credentials the server refuses to start: the image needs keys (or an opt-out).
-      const refused = await runCommand("node", [join(tmp, "app/server.js"), ...args], { env: runEnv });
+      const refused = await runCommand("node", [join(tmp, "app/server.js"), ...argsFor(await freePort())], {
+        env: runEnv,
+      });
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toMatch(/insecure-no-auth/);
 
-      const child = spawn("node", [join(tmp, "app/server.js"), ...args], {
-        env: { ...runEnv, TOOLSHED_API_KEYS: `docker-test:${"a".repeat(64)}:read` },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      children.push(child);
-      await waitForHealthz(`http://127.0.0.1:${port}`, child);
+      // A free port can be taken by a parallel test before the server binds it: then try another.
+      let port = 0;
+      for (let attempt = 1; ; attempt++) {
+        port = await freePort();
+        const child = spawn("node", [join(tmp, "app/server.js"), ...argsFor(port)], {
+          env: { ...runEnv, TOOLSHED_API_KEYS: `docker-test:${"a".repeat(64)}:read` },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        children.push(child);
+        try {
+          await waitForHealthz(`http://127.0.0.1:${port}`, child);
+          break;
+        } catch (err) {
+          if (attempt >= 3 || !/is in use/.test(String(err))) throw err;
+        }
+      }
 
       const health = /CMD \[(.*)\]$/.exec(find("HEALTHCHECK")[0] ?? "")?.[1] ?? "";
       const [node, ...hcArgs] = JSON.parse(`[${health.replace(/8080/g, String(port))}]`) as string[];
