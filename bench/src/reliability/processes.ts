@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect, createServer, type AddressInfo } from "node:net";
 import { readdirSync } from "node:fs";
 import { request } from "undici";
 import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
+import { freePort, waitForPort } from "../lib/net.js";
 import type { ReliabilityTarget } from "./targets.js";
 
 export interface Exit {
@@ -100,34 +100,6 @@ export async function startServer(
     }
   }
   return proc;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 export function sleep(ms: number): Promise<void> {
