@@ -1,8 +1,7 @@
-import { ToolshedError } from "@toolshed/errors";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHttpClient, type HttpClient, type HttpClientOptions } from "../src/index.js";
-import { json, startUpstream, type Handler, type Upstream } from "./upstream.js";
+import { json, startUpstream, type Handler, type Upstream, failure } from "./upstream.js";
 
 const open: { upstreams: Upstream[]; clients: HttpClient[] } = { upstreams: [], clients: [] };
 
@@ -23,16 +22,6 @@ async function setup(handler: Handler, options: Partial<HttpClientOptions> = {},
   });
   open.clients.push(client);
   return { upstream, client };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolshedError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ToolshedError);
-    return err as ToolshedError;
-  }
-  throw new Error("expected the request to fail");
 }
 
 const echo: Handler = (req, res, seen) =>

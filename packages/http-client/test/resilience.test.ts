@@ -1,7 +1,7 @@
 import { ToolshedError } from "@toolshed/errors";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHttpClient, type HttpClient, type HttpClientOptions } from "../src/index.js";
-import { delay, json, startUpstream, type Handler, type Upstream } from "./upstream.js";
+import { delay, json, startUpstream, type Handler, type Upstream, failure } from "./upstream.js";
 
 // Every upstream here is a real node:http server on 127.0.0.1 that misbehaves on purpose; the
 // attempt counts are what the server saw.
@@ -24,16 +24,6 @@ async function setup(handler: Handler, options: Partial<HttpClientOptions> = {})
   });
   open.clients.push(client);
   return { upstream, client };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolshedError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ToolshedError);
-    return err as ToolshedError;
-  }
-  throw new Error("expected the request to fail");
 }
 
 describe("timeouts", () => {

@@ -1,9 +1,8 @@
 import { lookup as dnsLookup } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { ToolshedError } from "@toolshed/errors";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHttpClient, type HttpClient } from "../src/index.js";
-import { json, startUpstream, type Upstream } from "./upstream.js";
+import { json, startUpstream, type Upstream, failure } from "./upstream.js";
 
 // Every address here is on loopback. The refusals are checked from the server's side: a refused
 // request must never reach it.
@@ -26,16 +25,6 @@ function client(options: Parameters<typeof createHttpClient>[0]): HttpClient {
   const c = createHttpClient({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 }, ...options });
   open.clients.push(c);
   return c;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolshedError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ToolshedError);
-    return err as ToolshedError;
-  }
-  throw new Error("expected the request to fail");
 }
 
 /** A resolver that knows one made-up name, as a DNS server an attacker controls would answer. */

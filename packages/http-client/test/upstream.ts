@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ToolshedError } from "@toolshed/errors";
+import { expect } from "vitest";
 
 export interface SeenRequest {
   method: string;
@@ -97,4 +99,15 @@ export function json(
 /** Resolves after `ms`, for slow handlers. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The ToolshedError a request fails with; fails the test when it succeeds or throws something else. */
+export async function failure(promise: Promise<unknown>): Promise<ToolshedError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ToolshedError);
+    return err as ToolshedError;
+  }
+  throw new Error("expected the request to fail");
 }
