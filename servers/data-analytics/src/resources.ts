@@ -3,8 +3,20 @@ import type { Config } from "./config.js";
 import { getDataset, listDatasets } from "./datasets.js";
 import type { Deps } from "./deps.js";
 import { latestEngine } from "./engine.js";
+import { capBytes } from "./render.js";
 
 export const SAMPLE_MAX_ROWS = 10_000;
+
+/** Rows in a dataset's sample resource; its bytes are capped like a query's. */
+export const DATASET_SAMPLE_ROWS = 20;
+
+/** Completes a dataset name from the engine setup last opened (completion gets no context from the kit). */
+async function completeDatasetName(value: string): Promise<string[]> {
+  const engine = latestEngine();
+  if (!engine) return [];
+  const names = (await listDatasets(engine)).map((d) => d.name);
+  return names.filter((n) => n.startsWith(value)).slice(0, 100);
+}
 
 export const datasetSchemaResource = defineResource<Config, Deps>({
   name: "dataset_schema",
@@ -18,18 +30,41 @@ export const datasetSchemaResource = defineResource<Config, Deps>({
       name: `${d.name} schema`,
       mimeType: "application/json",
     })),
-  complete: {
-    // Completion callbacks get no context from the kit, so they use the engine setup last opened.
-    name: async (value) => {
-      const engine = latestEngine();
-      if (!engine) return [];
-      const names = (await listDatasets(engine)).map((d) => d.name);
-      return names.filter((n) => n.startsWith(value)).slice(0, 100);
-    },
-  },
+  complete: { name: completeDatasetName },
   read: async (uri, variables, ctx) => {
     const info = await getDataset(ctx.deps.engine, String(variables.name));
     return [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(info, null, 2) }];
+  },
+});
+
+export const datasetSampleResource = defineResource<Config, Deps>({
+  name: "dataset_sample",
+  title: "Dataset sample rows",
+  description: `The first ${DATASET_SAMPLE_ROWS} rows of one registered dataset as JSON objects, with its column types and row count (bytes capped like a query's).`,
+  mimeType: "application/json",
+  uriTemplate: "dataset://{name}/sample",
+  list: async (ctx) =>
+    (await listDatasets(ctx.deps.engine)).map((d) => ({
+      uri: `dataset://${d.name}/sample`,
+      name: `${d.name} sample`,
+      mimeType: "application/json",
+    })),
+  complete: { name: completeDatasetName },
+  read: async (uri, variables, ctx) => {
+    const { engine } = ctx.deps;
+    const info = await getDataset(engine, String(variables.name));
+    const result = await engine.run(`SELECT * FROM ${engine.tableRef(info.name)} LIMIT ?`, {
+      params: [DATASET_SAMPLE_ROWS],
+    });
+    const { rows, cut } = capBytes(result.rows, ctx.config.maxBytes);
+    const body = {
+      name: info.name,
+      rowCount: info.rowCount,
+      columns: result.columns,
+      rows: rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c.name, r[i]]))),
+      ...(cut ? { truncated: true } : {}),
+    };
+    return [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(body, null, 2) }];
   },
 });
 

@@ -4,7 +4,7 @@ import { configSchema } from "./config.js";
 import type { Deps } from "./deps.js";
 import { openEngine } from "./open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
-import { datasetSchemaResource, sampleDatasetResource } from "./resources.js";
+import { datasetSampleResource, datasetSchemaResource, sampleDatasetResource } from "./resources.js";
 import { analyzeTool } from "./tools/analyze.js";
 import { chartTool } from "./tools/chart.js";
 import { correlateTool } from "./tools/correlate.js";
@@ -45,6 +45,6 @@ export default defineServer({
     chartTool,
     validateJsonTool,
   ],
-  resources: [datasetSchemaResource, sampleDatasetResource],
+  resources: [datasetSchemaResource, datasetSampleResource, sampleDatasetResource],
   prompts: [dataAnalysisWorkflowPrompt],
 });

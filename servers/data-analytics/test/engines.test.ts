@@ -114,6 +114,18 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     expect(r.data.pairs[0].r).toBeCloseTo(0.962193, 5);
   });
 
+  it("serves a dataset's schema and sample rows as resources, and lists both", async () => {
+    const sample = await t.client.readResource({ uri: "dataset://sales/sample" });
+    const body = JSON.parse((sample.contents[0] as { text: string }).text);
+    expect(body).toMatchObject({ name: "sales", rowCount: 6 });
+    expect(body.rows).toHaveLength(6);
+    expect(body.columns.map((c: { name: string }) => c.name)).toContain("amount");
+    expect(Object.keys(body.rows[0])).toEqual(["id", "region", "product", "units", "amount"]);
+    const listed = (await t.client.listResources()).resources.map((r) => r.uri);
+    expect(listed).toEqual(expect.arrayContaining(["dataset://sales/schema", "dataset://sales/sample"]));
+    await expect(t.client.readResource({ uri: "dataset://nope/sample" })).rejects.toThrow(/list_datasets/);
+  });
+
   it("pings the engine for readiness", async () => {
     const engine = await openEngine(configSchema.parse(config));
     try {
