@@ -87,6 +87,8 @@ interface State<T> {
   readonly idempotent: boolean;
   readonly cacheKey: string | undefined;
   readonly cached: { etag: string; status: number; headers: HttpHeaders; body: Buffer } | undefined;
+  /** The client's body limits, or this call's own when it streams to a sink or sets its own cap. */
+  readonly limits: SendOptions;
   deadlineHit: boolean;
   /** Requests sent so far in this call (attempts and redirect hops): the next span's resend count. */
   sent: number;
@@ -272,7 +274,13 @@ class ToolshedHttpClient implements HttpClient {
 
     let cacheKey: string | undefined;
     let cached: State<T>["cached"];
-    if (this.cache && method === "GET" && options.cache !== false && headers["if-none-match"] === undefined) {
+    if (
+      this.cache &&
+      method === "GET" &&
+      options.cache !== false &&
+      !options.sink &&
+      headers["if-none-match"] === undefined
+    ) {
       cacheKey = `${target.origin}${target.path}\n${headers.authorization ?? ""}`;
       cached = this.cache.get(cacheKey);
       if (cached) headers["if-none-match"] = cached.etag;
@@ -292,6 +300,14 @@ class ToolshedHttpClient implements HttpClient {
       deadlineHit: false,
       sent: 0,
       ctx: undefined,
+      limits:
+        options.sink || options.maxResponseBytes !== undefined
+          ? {
+              ...this.limits,
+              maxBytes: options.maxResponseBytes ?? this.limits.maxBytes,
+              sink: options.sink,
+            }
+          : this.limits,
     };
     if (this.closed) throw clientClosed(this.ctxOf(state)).build(0);
     this.checkTarget(state);
@@ -388,7 +404,7 @@ class ToolshedHttpClient implements HttpClient {
         res = await send(
           this.agent,
           { origin: target.origin, path: target.path, method, headers, body },
-          this.limits,
+          state.limits,
           state.cancel,
         );
       } catch (err) {

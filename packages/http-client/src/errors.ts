@@ -1,5 +1,5 @@
 import { fromHttpStatus, isToolshedError, ToolshedError } from "@toolshed/errors";
-import { ResponseTooLargeError } from "./transport.js";
+import { ResponseTooLargeError, SinkError } from "./transport.js";
 import { isRateLimitExhausted, parseRetryAfter, rateLimitResetAt } from "./retry.js";
 import { scrubText } from "./redact.js";
 import { PrivateAddressError } from "./ssrf/guard.js";
@@ -22,6 +22,7 @@ export type FailureKind =
   | "dns_error"
   | "refused_address"
   | "response_too_large"
+  | "sink_failed"
   | "invalid_request"
   | "client_closed"
   | "cancelled"
@@ -147,6 +148,20 @@ export function transportFailure(ctx: ErrorContext, err: unknown): TransportFail
             "cut off; ask for less data (pagination, filters, fewer fields) or raise maxResponseBytes",
           { details: details(ctx, attempts, { maxResponseBytes: err.limit }), retryable: false, cause: err },
         ),
+    };
+  }
+  if (err instanceof SinkError) {
+    // Our side failed (a full disk, say): not the upstream's fault, and a retry would not help.
+    return {
+      kind: "sink_failed",
+      retryable: false,
+      upstreamFault: false,
+      build: (attempts) =>
+        new ToolshedError("internal", `${p}: ${err.message}; the download was stopped`, {
+          details: details(ctx, attempts),
+          retryable: false,
+          cause: err.cause,
+        }),
     };
   }
   if (err instanceof PrivateAddressError || code === "ERR_TOOLSHED_PRIVATE_ADDRESS") {

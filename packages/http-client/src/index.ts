@@ -6,6 +6,7 @@ export type {
   QueryValue,
   RequestOptions,
   RequestOptionsWithoutMethod,
+  ResponseSink,
   RetryOptions,
   TimeoutOptions,
 } from "./options.js";

@@ -95,6 +95,20 @@ export interface RequestOptions<T = unknown> {
   responseType?: "json" | "text" | "bytes";
   /** false skips the ETag cache for this GET. */
   cache?: boolean;
+  /**
+   * Streams a 2xx body here instead of collecting it (`data` is then undefined, and the ETag cache
+   * is skipped): for downloads larger than is worth holding in memory. The size cap still applies.
+   */
+  sink?: ResponseSink;
+  /** Overrides the client's `maxResponseBytes` for this call (a download may allow more). */
+  maxResponseBytes?: number;
+}
+
+/** Where a streamed 2xx body goes. Both calls are synchronous; one that throws aborts the exchange. */
+export interface ResponseSink {
+  /** A 2xx answer begins; called again at each retried attempt, so the sink starts over. */
+  start(status: number, headers: HttpHeaders): void;
+  write(chunk: Buffer): void;
 }
 
 export interface HttpResponse<T = unknown> {

@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import type { ResponseSink } from "./options.js";
 import type { HttpHeaders } from "./types.js";
 
 /**
@@ -45,6 +46,15 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
+/** The caller's sink threw: the exchange was aborted; the cause is the sink's own error. */
+export class SinkError extends Error {
+  override readonly name = "SinkError";
+  readonly code = "ERR_TOOLSHED_SINK";
+  constructor(override readonly cause: unknown) {
+    super(`the response sink failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 export interface RawResponse {
   status: number;
   headers: HttpHeaders;
@@ -56,6 +66,8 @@ export interface SendOptions {
   maxBytes: number;
   /** How much of any other answer (errors, redirects) is kept; the rest is dropped, no error. */
   otherBytes: number;
+  /** Receives a 2xx body instead of the collected buffer. */
+  sink?: ResponseSink | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -85,6 +97,7 @@ class CollectHandler implements Dispatcher.DispatchHandler {
   private size = 0;
   private cap = 0;
   private truncate = false;
+  private streaming = false;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
 
@@ -119,7 +132,19 @@ class CollectHandler implements Dispatcher.DispatchHandler {
     this.truncate = !ok;
     if (ok) {
       const length = Number(headers["content-length"]);
-      if (length > this.cap) controller.abort(new ResponseTooLargeError(this.cap));
+      if (length > this.cap) {
+        controller.abort(new ResponseTooLargeError(this.cap));
+        return;
+      }
+      const sink = status === 304 ? undefined : this.limits.sink;
+      if (sink) {
+        this.streaming = true;
+        try {
+          sink.start(status, headers);
+        } catch (err) {
+          controller.abort(new SinkError(err));
+        }
+      }
     }
   }
 
@@ -137,7 +162,15 @@ class CollectHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.size += chunk.length;
-    this.chunks.push(chunk);
+    if (!this.streaming) {
+      this.chunks.push(chunk);
+      return;
+    }
+    try {
+      this.limits.sink!.write(chunk);
+    } catch (err) {
+      controller.abort(new SinkError(err));
+    }
   }
 
   onResponseEnd(): void {

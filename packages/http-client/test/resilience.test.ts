@@ -316,3 +316,67 @@ describe("response size cap", () => {
     expect(((await client.get("/ok")).data as { text: string }).text).toHaveLength(1000);
   });
 });
+
+describe("streaming to a sink", () => {
+  it("streams a 2xx body chunk by chunk, starts over on a retried attempt, and honours a per-call cap", async () => {
+    const big = Buffer.alloc(300 * 1024, "b");
+    const { upstream, client } = await setup(
+      (_req, res, _seen, index) => {
+        if (index === 0) {
+          // The first attempt dies mid-body: the sink must start over, not append.
+          res.writeHead(200, { "content-type": "text/csv", "content-length": String(big.length) });
+          res.write(big.subarray(0, 1000));
+          setTimeout(() => res.destroy(), 20);
+          return;
+        }
+        res.writeHead(200, { "content-type": "text/csv", "content-length": String(big.length) });
+        res.end(big);
+      },
+      { maxResponseBytes: 64 * 1024 },
+    );
+    const starts: number[] = [];
+    let received: Buffer[] = [];
+    const r = await client.get("/data.csv", {
+      maxResponseBytes: 1024 * 1024,
+      sink: {
+        start: (status, headers) => {
+          starts.push(status);
+          expect(headers["content-length"]).toBe(String(big.length));
+          received = [];
+        },
+        write: (chunk) => received.push(Buffer.from(chunk)),
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.data).toBeUndefined();
+    expect(starts).toEqual([200, 200]);
+    expect(Buffer.concat(received).equals(big)).toBe(true);
+    expect(upstream.seen).toHaveLength(2);
+
+    // Without the per-call cap the client's 64 KiB cap applies, sink or not.
+    const err = await failure(
+      client.get("/data.csv", { sink: { start: () => undefined, write: () => undefined } }),
+    );
+    expect(err.message).toContain("cap (maxResponseBytes)");
+  });
+
+  it("aborts the exchange with the sink's error when a write throws", async () => {
+    const { client } = await setup((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("x".repeat(10_000));
+    });
+    const err = await failure(
+      client.get("/x", {
+        retry: false,
+        sink: {
+          start: () => undefined,
+          write: () => {
+            throw new Error("disk full");
+          },
+        },
+      }),
+    );
+    expect(err).toBeInstanceOf(ToolshedError);
+    expect(err.message).toMatch(/disk full/);
+  });
+});
