@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { ToolshedError, z } from "@toolshed/server";
 import type { DuckDBEngine } from "./duckdb-engine.js";
 import { asText, engineMessage, type Engine } from "./engine.js";
+import type { Phase } from "./progress.js";
 import { CATALOG_TABLE, DATASET_NAME, DATASET_REF, quoteIdent } from "./sql.js";
 
 /** Files at least this big get progress notifications while they load. */
@@ -81,42 +82,50 @@ export async function loadDataset(
     source: string;
     replace: boolean;
     signal?: AbortSignal;
-    /** Progress notifications, sent only for files of at least LARGE_FILE_BYTES. */
-    progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+    /**
+     * Reports DuckDB's own percentage of the load, for files of at least LARGE_FILE_BYTES (or
+     * always, for a phase of a longer call that already reports).
+     */
+    progress?: Phase;
   },
 ): Promise<DatasetInfo> {
   await checkTarget(engine, args.name, args.replace);
   const table = quoteIdent(args.name);
   const bytes = statSync(args.file).size;
-  // DuckDB's own progress tracking is a connection setting the locked configuration cannot turn
-  // on, so a large load reports its start, a heartbeat each second, and the rows loaded.
-  const report = bytes >= LARGE_FILE_BYTES ? args.progress : undefined;
-  let step = 0;
-  const send = (message: string) => void report?.(step++, undefined, message).catch(() => undefined);
+  const progress = args.progress && bytes >= LARGE_FILE_BYTES ? args.progress : undefined;
   const started = Date.now();
-  send(`loading ${args.source} (${(bytes / 1048576).toFixed(1)} MiB)`);
-  const heartbeat = report
-    ? setInterval(
-        () => send(`still loading ${args.source}: ${Math.round((Date.now() - started) / 1000)} s`),
-        1000,
-      )
-    : undefined;
+  const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+  progress?.report(0, `loading ${args.source} (${(bytes / 1048576).toFixed(1)} MiB)`);
+  let lastSent = Date.now();
+  const onProgress = (percent: number) => {
+    if (!progress) return;
+    if (percent >= 0) {
+      // 100 is kept for "loaded": the catalog entry is still to be written.
+      progress.report(Math.min(percent, 99), `loading ${args.source}: ${Math.floor(percent)}%`);
+      lastSent = Date.now();
+    } else if (Date.now() - lastSent >= 1000) {
+      progress.heartbeat(`still loading ${args.source}: ${Math.round((Date.now() - started) / 1000)} s`);
+      lastSent = Date.now();
+    }
+  };
   try {
-    await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${readerSql(args.format)}`, {
-      params: [args.file],
-      ...(args.signal ? { signal: args.signal } : {}),
-    });
+    await engine.runWithProgress(
+      `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${readerSql(args.format)}`,
+      {
+        params: [args.file],
+        onProgress,
+        ...(args.signal ? { signal: args.signal } : {}),
+      },
+    );
   } catch (e) {
     if (e instanceof ToolshedError) throw e;
     throw new ToolshedError(
       "invalid_input",
       `could not read '${args.source}' as ${args.format}: ${engineMessage(e)}`,
     );
-  } finally {
-    clearInterval(heartbeat);
   }
   const info = await recordDataset(engine, { name: args.name, source: args.source, format: args.format });
-  send(`loaded ${info.rowCount} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  progress?.report(100, `loaded ${info.rowCount} rows in ${seconds()} s`);
   return info;
 }
 

@@ -32,8 +32,12 @@ export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;
   readonly dialect = DUCKDB_DIALECT;
 
+  /** Loads run one at a time on this connection, the only one with progress tracking on. */
+  private loads: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly instance: DuckDBInstance,
+    private readonly loader: DuckDBConnection,
     readonly dataDir: string,
     readonly roots: string[],
     private readonly defaultTimeoutMs: number,
@@ -47,6 +51,12 @@ export class DuckDBEngine implements Engine {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
     });
+    // Progress tracking is a per-connection setting that the locked configuration cannot turn on
+    // later, so one connection is set up for it now (never printing: stdout is the protocol's).
+    const loader = await instance.connect();
+    await loader.run("SET enable_progress_bar = true");
+    await loader.run("SET enable_progress_bar_print = false");
+    await loader.run("SET progress_bar_time = 0");
     const conn = await instance.connect();
     try {
       // Order matters: allowed_directories must be set while external access is still on, and
@@ -61,7 +71,7 @@ export class DuckDBEngine implements Engine {
     } finally {
       conn.closeSync();
     }
-    const engine = new DuckDBEngine(instance, dataDir, roots, config.queryTimeoutMs);
+    const engine = new DuckDBEngine(instance, loader, dataDir, roots, config.queryTimeoutMs);
     trackEngine(engine);
     return engine;
   }
@@ -87,12 +97,42 @@ export class DuckDBEngine implements Engine {
     });
   }
 
+  /**
+   * Runs one statement that writes no result rows (a load) on the progress-tracking connection,
+   * after the loads queued before it, calling `onProgress` with DuckDB's percentage (0-100, or -1
+   * while DuckDB cannot tell) five times a second.
+   */
+  runWithProgress(
+    sql: string,
+    options: RunOptions & { onProgress: (percentage: number) => void },
+  ): Promise<void> {
+    const run = this.loads.then(() =>
+      this.withConnection(
+        options,
+        async (conn) => {
+          // The progress type lives in @duckdb/node-bindings, which is not our direct dependency.
+          const progress = () => (conn.progress as unknown as { percentage: number }).percentage;
+          const poll = setInterval(() => options.onProgress(progress()), 200);
+          try {
+            await conn.run(sql, options.params ?? []);
+          } finally {
+            clearInterval(poll);
+          }
+        },
+        this.loader,
+      ),
+    );
+    this.loads = run.catch(() => undefined);
+    return run;
+  }
+
   private async withConnection<T>(
     options: RunOptions,
     fn: (conn: DuckDBConnection) => Promise<T>,
+    shared?: DuckDBConnection,
   ): Promise<T> {
     if (options.signal?.aborted) throw new ToolshedError("timeout", "the call was cancelled before it ran");
-    const conn = await this.instance.connect();
+    const conn = shared ?? (await this.instance.connect());
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     let reason: "timeout" | "cancelled" | undefined;
     const stop = (why: "timeout" | "cancelled") => {
@@ -116,7 +156,7 @@ export class DuckDBEngine implements Engine {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      conn.closeSync();
+      if (!shared) conn.closeSync();
     }
   }
 
@@ -144,6 +184,7 @@ export class DuckDBEngine implements Engine {
 
   close(): Promise<void> {
     untrackEngine(this);
+    this.loader.closeSync();
     this.instance.closeSync();
     return Promise.resolve();
   }

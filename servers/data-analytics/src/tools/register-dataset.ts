@@ -11,6 +11,7 @@ import { defineAnalyticsTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
+import { Progress } from "../progress.js";
 
 export function renderInfo(d: DatasetInfo): string {
   return `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:\n${d.columns.map((c) => `- ${c.name}: ${c.type}`).join("\n")}`;
@@ -53,7 +54,7 @@ export const registerDatasetTool = defineAnalyticsTool({
       source: path,
       replace,
       signal: ctx.signal,
-      progress: (p, total, message) => ctx.progress(p, total, message),
+      progress: new Progress((p, total, message) => ctx.progress(p, total, message)).phase(0, 100),
     });
   },
 });
