@@ -1,4 +1,5 @@
 import { z } from "@toolshed/server";
+import { parseAllowedBase } from "./downloads.js";
 
 export const configSchema = z.object({
   dataDir: z
@@ -9,6 +10,26 @@ export const configSchema = z.object({
     .array(z.string())
     .default([])
     .describe("Roots that register_dataset may read files from (repeatable); the data dir when empty."),
+  allowUrl: z
+    .array(
+      z.string().superRefine((value, ctx) => {
+        try {
+          parseAllowedBase(value);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+      }),
+    )
+    .default([])
+    .describe(
+      "Base URLs register_dataset may download from (repeatable), e.g. https://data.example.org/public/; https only (plain http on loopback). None: downloads are off.",
+    ),
+  maxDownloadBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024 * 1024)
+    .describe("Largest file register_dataset downloads (default 512 MiB)."),
   maxRows: z
     .number()
     .int()

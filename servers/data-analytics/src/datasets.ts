@@ -87,12 +87,15 @@ export async function loadDataset(
      * always, for a phase of a longer call that already reports).
      */
     progress?: Phase;
+    /** Files at least this big report progress (default LARGE_FILE_BYTES). */
+    progressFromBytes?: number;
   },
 ): Promise<DatasetInfo> {
   await checkTarget(engine, args.name, args.replace);
   const table = quoteIdent(args.name);
   const bytes = statSync(args.file).size;
-  const progress = args.progress && bytes >= LARGE_FILE_BYTES ? args.progress : undefined;
+  const progress =
+    args.progress && bytes >= (args.progressFromBytes ?? LARGE_FILE_BYTES) ? args.progress : undefined;
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
   progress?.report(0, `loading ${args.source} (${(bytes / 1048576).toFixed(1)} MiB)`);

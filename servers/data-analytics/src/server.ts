@@ -1,7 +1,9 @@
 import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
+import * as path from "node:path";
 import { configSchema } from "./config.js";
 import type { Deps } from "./deps.js";
+import { Downloader } from "./downloads.js";
 import { openEngine } from "./open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
 import { datasetSampleResource, datasetSchemaResource, sampleDatasetResource } from "./resources.js";
@@ -27,11 +29,23 @@ export default defineServer({
   title: "Toolshed data analytics",
   version,
   instructions:
-    "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
+    "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots, or URLs under --allow-url bases) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
   config: configSchema,
-  setup: async ({ config }): Promise<Deps> => ({ engine: await openEngine(config) }),
+  setup: async ({ config, metrics }): Promise<Deps> => {
+    const downloads = Downloader.create({
+      allowUrl: config.allowUrl,
+      dataDir: path.resolve(config.dataDir),
+      maxBytes: config.maxDownloadBytes,
+      timeoutMs: 300_000,
+      metrics,
+    });
+    return { engine: await openEngine(config), downloads };
+  },
   ready: (deps) => deps.engine.ping(),
-  teardown: (deps) => deps.engine.close(),
+  teardown: async (deps) => {
+    await deps.downloads.close();
+    await deps.engine.close();
+  },
   tools: [
     listDatasetsTool,
     registerDatasetTool,

@@ -1,11 +1,15 @@
 import { ToolshedError, z } from "@toolshed/server";
+import { renameSync, rmSync } from "node:fs";
+import { Downloader } from "../downloads.js";
 import {
   FORMATS,
+  checkTarget,
   datasetInfoSchema,
   newDatasetNameSchema,
   formatFromPath,
   loadDataset,
   type DatasetInfo,
+  type Format,
 } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
@@ -17,44 +21,101 @@ export function renderInfo(d: DatasetInfo): string {
   return `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:\n${d.columns.map((c) => `- ${c.name}: ${c.type}`).join("\n")}`;
 }
 
-const input = z.object({
-  name: newDatasetNameSchema,
-  path: z
-    .string()
-    .min(1)
-    .describe("The file, relative to the data dir or absolute inside an allowed root, e.g. 'sales.csv'."),
-  format: z.enum(FORMATS).optional().describe("File format; inferred from the extension when omitted."),
-  replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
-});
+const input = z
+  .object({
+    name: newDatasetNameSchema,
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A file, relative to the data dir or absolute inside an allowed root, e.g. 'sales.csv'."),
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Or a file to download, under one of the server's --allow-url base URLs."),
+    format: z
+      .enum(FORMATS)
+      .optional()
+      .describe("File format; inferred from the extension (or a download's content-type) when omitted."),
+    replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
+  })
+  .refine((a) => (a.path === undefined) !== (a.url === undefined), {
+    message: "give exactly one of path or url",
+    path: ["path"],
+  });
+
+const CONTENT_TYPES: [RegExp, Format][] = [
+  [/^text\/csv\b/, "csv"],
+  [/^text\/tab-separated-values\b/, "tsv"],
+  [/^application\/(x-)?ndjson\b|^application\/jsonl\b|^application\/x-jsonlines\b/, "ndjson"],
+  [/^application\/json\b/, "json"],
+  [/^application\/(vnd\.apache\.)?parquet\b|^application\/x-parquet\b/, "parquet"],
+];
+
+function formatFromContentType(type: string | undefined): Format | undefined {
+  const t = (type ?? "").toLowerCase();
+  return CONTENT_TYPES.find(([re]) => re.test(t))?.[1];
+}
 
 export const registerDatasetTool = defineAnalyticsTool({
   name: "register_dataset",
   title: "Register a file as a dataset",
   description:
-    "Loads a CSV, TSV, JSON, NDJSON or Parquet file from under an allowed root (the data dir by default) into a named dataset and returns the inferred column types and row count. Paths outside the roots, including through '../' or symlinks, are refused. Files of 8 MiB or more send progress notifications (start, a heartbeat each second, rows loaded) when the call carries a progressToken. Example: { name: 'sales', path: 'sales.csv' }.",
+    "Loads a CSV, TSV, JSON, NDJSON or Parquet file into a named dataset and returns the inferred column types and row count. The file is a path under an allowed root (the data dir by default; '../' or symlinks out are refused) or a url under one of the server's allowed base URLs (downloaded into the data dir). Downloads and files of 8 MiB or more send progress notifications in percent when the call carries a progressToken. Example: { name: 'sales', path: 'sales.csv' }.",
   input,
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
   render: renderInfo,
-  handler: async ({ name, path, format, replace }, ctx) => {
+  handler: async ({ name, path, url, format, replace }, ctx) => {
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");
-    const file = resolveInsideRoots(path, engine.roots);
+    const progress = new Progress((p, total, message) => ctx.progress(p, total, message));
+    if (url !== undefined) {
+      const { downloads } = ctx.deps;
+      const target = downloads.check(url);
+      await checkTarget(engine, name, replace); // refuse before spending the download
+      const fetched = await downloads.download(url, `${name}.download`, {
+        signal: ctx.signal,
+        progress: progress.phase(0, 50),
+      });
+      const fmt = format ?? formatFromPath(target.pathname) ?? formatFromContentType(fetched.contentType);
+      if (!fmt) {
+        rmSync(fetched.file, { force: true });
+        throw new ToolshedError(
+          "invalid_input",
+          `cannot tell the format of '${Downloader.shown(target)}' (content-type ${fetched.contentType ?? "none"}); pass format (${FORMATS.join(", ")})`,
+        );
+      }
+      const file = fetched.file.replace(/\.download$/, `.${fmt}`);
+      renameSync(fetched.file, file);
+      return loadDataset(engine, {
+        name,
+        file,
+        format: fmt,
+        source: Downloader.shown(target),
+        replace,
+        signal: ctx.signal,
+        progress: progress.phase(50, 100),
+        progressFromBytes: 0,
+      });
+    }
+    const file = resolveInsideRoots(path!, engine.roots);
     const fmt = format ?? formatFromPath(file);
     if (!fmt) {
       throw new ToolshedError(
         "invalid_input",
-        `cannot tell the format of '${path}'; pass format (${FORMATS.join(", ")})`,
+        `cannot tell the format of '${path!}'; pass format (${FORMATS.join(", ")})`,
       );
     }
     return loadDataset(engine, {
       name,
       file,
       format: fmt,
-      source: path,
+      source: path!,
       replace,
       signal: ctx.signal,
-      progress: new Progress((p, total, message) => ctx.progress(p, total, message)).phase(0, 100),
+      progress: progress.phase(0, 100),
     });
   },
 });
