@@ -13,6 +13,7 @@ import {
   type Engine,
   type QueryResult,
   type RunOptions,
+  type SqlShape,
 } from "./engine.js";
 import { checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";
@@ -165,7 +166,7 @@ export class DuckDBEngine implements Engine {
     return quoteIdent(name);
   }
 
-  checkReadOnly(sql: string): Promise<void> {
+  checkReadOnly(sql: string): Promise<SqlShape> {
     return checkReadOnly(this, sql);
   }
 

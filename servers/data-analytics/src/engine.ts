@@ -20,6 +20,12 @@ export interface RunOptions {
   maxRows?: number;
 }
 
+/** What the guard's parse of user SQL tells about its result. */
+export interface SqlShape {
+  /** The statement's own top-level `LIMIT n` (a constant), when it has one. */
+  rowLimit?: number;
+}
+
 /** The few SQL spellings that differ between engines. */
 export interface Dialect {
   double(expr: string): string;
@@ -38,8 +44,8 @@ export interface Engine {
   readonly dialect: Dialect;
   /** Runs one statement; on PostgreSQL always inside a READ ONLY transaction. */
   run(sql: string, options?: RunOptions): Promise<QueryResult>;
-  /** Refuses user SQL that is not one read-only statement over datasets. */
-  checkReadOnly(sql: string): Promise<void>;
+  /** Refuses user SQL that is not one read-only statement over datasets; tells what it learned. */
+  checkReadOnly(sql: string): Promise<SqlShape>;
   /** The SQL reference to a dataset's table. */
   tableRef(name: string): string;
   listDatasets(): Promise<DatasetInfo[]>;

@@ -13,6 +13,7 @@ import {
   type Param,
   type QueryResult,
   type RunOptions,
+  type SqlShape,
 } from "./engine.js";
 import { checkPostgresReadOnly } from "./pg-guard.js";
 import { stripSql } from "./sql-guard.js";
@@ -171,9 +172,9 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  checkReadOnly(sql: string): Promise<void> {
+  checkReadOnly(sql: string): Promise<SqlShape> {
     checkPostgresReadOnly(sql);
-    return Promise.resolve();
+    return Promise.resolve({}); // results are read through a cursor whatever their shape
   }
 
   tableRef(name: string): string {

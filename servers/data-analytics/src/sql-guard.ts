@@ -1,6 +1,6 @@
 import { ToolshedError } from "@toolshed/server";
 import type { DuckDBEngine } from "./duckdb-engine.js";
-import { asText } from "./engine.js";
+import { asText, type SqlShape } from "./engine.js";
 
 const ALLOWED_START = /^(select|with|values|from|describe|show|summarize|explain|table|\()/i;
 /** Table and scalar functions that touch files, other databases, secrets or run SQL text. */
@@ -28,7 +28,7 @@ const refuse = (why: string) =>
  * the comment- and string-stripped text, then DuckDB's own parser (json_serialize_sql serializes
  * SELECT statements only) whose syntax tree is walked for file-reading functions and file paths.
  */
-export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<void> {
+export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<SqlShape> {
   const stripped = stripSql(sql).trim().replace(/;\s*$/, "");
   if (!stripped) throw refuse("empty SQL");
   if (stripped.includes(";")) throw refuse("multiple statements are not allowed");
@@ -52,7 +52,31 @@ export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<
     throw new ToolshedError("invalid_input", `SQL does not parse: ${message.split("\n")[0]}`);
   }
   if ((parsed.statements?.length ?? 0) !== 1) throw refuse("multiple statements are not allowed");
-  walk(parsed.statements, (node) => {
+  walkStatements(parsed.statements);
+  // An EXPLAIN's rows are its plan, not the statement's result.
+  const explained = inner !== sql.trim().replace(/;\s*$/, "");
+  return explained ? {} : topLevelLimit(parsed.statements?.[0]);
+}
+
+/** The statement's own `LIMIT <integer constant>`, if any (not a percentage, not an expression). */
+function topLevelLimit(statement: unknown): SqlShape {
+  const node = (statement as { node?: { type?: string; modifiers?: unknown[] } } | undefined)?.node;
+  if (node?.type !== "SELECT_NODE") return {};
+  for (const m of node.modifiers ?? []) {
+    const mod = m as {
+      type?: string;
+      limit?: { class?: string; value?: { is_null?: boolean; value?: unknown } };
+    };
+    if (mod.type !== "LIMIT_MODIFIER" || mod.limit?.class !== "CONSTANT" || mod.limit.value?.is_null)
+      continue;
+    const n = Number(mod.limit.value?.value);
+    if (Number.isSafeInteger(n) && n >= 0) return { rowLimit: n };
+  }
+  return {};
+}
+
+function walkStatements(statements: unknown): void {
+  walk(statements, (node) => {
     const fn = node.function_name;
     if (typeof fn === "string" && FORBIDDEN_FUNCTION.test(fn)) {
       throw refuse(
