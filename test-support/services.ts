@@ -58,3 +58,8 @@ export function needCommand(command: string, args: string[], howTo: string): boo
     return unavailable(`'${command}'`, howTo);
   }
 }
+
+/** True when `problem` is undefined; otherwise fails in CI or skips loudly, naming the problem. */
+export function needWithout(what: string, problem: string | undefined): boolean {
+  return problem === undefined ? true : unavailable(what, problem);
+}

@@ -1,15 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   disconnectMidCall,
+  postgresRestart,
   redisRestart,
   RECOVERY_LIMIT_MS,
   sigtermUnderLoad,
   type FaultResult,
 } from "../src/reliability/faults.js";
-import { sleep, startServer } from "../src/reliability/processes.js";
+import { postgresMissing, sleep, startServer } from "../src/reliability/processes.js";
 import { openSession, rawPost } from "../src/reliability/raw-http.js";
 import { TARGETS } from "../src/reliability/targets.js";
-import { needCommand } from "../../test-support/services.js";
+import { needCommand, needWithout } from "../../test-support/services.js";
 
 const target = TARGETS[0]!;
 // The Redis fault runs a redis-server of its own; in CI a missing one fails, elsewhere it is skipped, saying so.
@@ -23,12 +24,12 @@ describe(`faults on ${target.name}`, () => {
   it("a client that disconnects mid-call: others keep being answered, mcp_sessions_active returns to baseline", async () => {
     const r = await disconnectMidCall(target);
     expect(r.passed, JSON.stringify(r.details)).toBe(true);
-  });
+  }, 30_000);
 
   it("SIGTERM under load: in-flight calls complete and the exit code is 0", async () => {
     const r = await sigtermUnderLoad(target);
     expect(r.passed, JSON.stringify(r.details)).toBe(true);
-  });
+  }, 30_000);
 
   describe.runIf(hasRedisServer)("Redis (--redis-url) stopped and restarted mid-run", () => {
     let r: FaultResult;
@@ -46,6 +47,33 @@ describe(`faults on ${target.name}`, () => {
     });
   });
 });
+
+// A PostgreSQL cluster of its own (initdb in a temp dir, run as the postgres user), so stopping it
+// disturbs nothing else; in CI a machine that cannot do that fails here, elsewhere it is skipped.
+const canRunPostgres = needWithout("a private PostgreSQL cluster", postgresMissing());
+const analytics = TARGETS.find((t) => t.name === "data-analytics")!;
+
+describe.runIf(canRunPostgres)(
+  "data-analytics on --postgres-url: PostgreSQL stopped and restarted mid-run",
+  () => {
+    let r: FaultResult;
+    beforeAll(async () => {
+      r = await postgresRestart(analytics);
+    }, 60_000);
+
+    it(`answers again within ${RECOVERY_LIMIT_MS / 1000} s of PostgreSQL being back, without crashing`, () => {
+      expect(r.passed, JSON.stringify(r.details)).toBe(true);
+    });
+
+    it("/readyz reports the database down (503) while it is down, and ready (200) before and after", () => {
+      expect(r.details).toMatchObject({ readyz_before: 200, readyz_while_down: 503, readyz_after: 200 });
+    });
+
+    it("refuses calls while the database is down with an error, not a hang", () => {
+      expect(r.details.calls_failed_while_down).toBeGreaterThan(0);
+    });
+  },
+);
 
 describe(`kit bugs found by the fuzzer, on ${target.name}`, () => {
   // Found by the fuzzer and fixed: the SDK's stdio transport closed on a line over its 10 MiB buffer

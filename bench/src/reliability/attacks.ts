@@ -1,11 +1,19 @@
 import { request as httpRequest } from "node:http";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { startServer, type ServerProcess } from "./processes.js";
-import { initializeMessage, openSession, PROTOCOL_VERSION, rawPost, rawRequest } from "./raw-http.js";
+import {
+  callMessage as call,
+  initializeMessage,
+  openSession,
+  PROTOCOL_VERSION,
+  rawPost,
+  rawRequest,
+} from "./raw-http.js";
 import type { ReliabilityTarget } from "./targets.js";
 
 /** A running server with API-key auth on, two principals, its log captured at debug. */
 export interface AttackContext {
+  target: ReliabilityTarget;
   server: ServerProcess;
   url: string;
   /** Alice's and Bob's valid keys. */
@@ -31,10 +39,11 @@ export async function startAttackServer(target: ReliabilityTarget): Promise<Atta
   const alice = generateApiKey();
   const bob = generateApiKey();
   const server = await startServer(target, {
-    args: ["--log-level", "debug"],
+    args: ["--log-level", "debug", ...(target.attackArgs ?? [])],
     env: { TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*` },
   });
   return {
+    target,
     server,
     url: `${server.base}/mcp`,
     alice,
@@ -85,9 +94,6 @@ function getPath(
     req.end();
   });
 }
-
-const call = (id: number, name: string, args: Record<string, unknown>) =>
-  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
 
 const jwtNone = (sub: string) =>
   [
@@ -190,7 +196,8 @@ export const ATTACKS: readonly Attack[] = [
     run: async (ctx) => {
       const alice = await openSession(ctx.url, { "x-api-key": ctx.alice });
       const bobHeaders = { ...alice.headers, "x-api-key": ctx.bob };
-      const post = await rawPost(ctx.url, call(1, "echo", { message: "stolen" }), bobHeaders);
+      const safe = ctx.target.safeCalls[0]!;
+      const post = await rawPost(ctx.url, call(1, safe.name, safe.arguments), bobHeaders);
       const deleted = await new Promise<{ status: number; body: string }>((resolve) => {
         const req = httpRequest(
           { host: "127.0.0.1", port: ctx.server.port, path: "/mcp", method: "DELETE", headers: bobHeaders },
@@ -202,12 +209,12 @@ export const ATTACKS: readonly Attack[] = [
         req.on("error", () => resolve({ status: 0, body: "" }));
         req.end();
       });
-      const stillAlice = await rawPost(ctx.url, call(2, "echo", { message: "mine" }), alice.headers);
+      const stillAlice = await rawPost(ctx.url, call(2, safe.name, safe.arguments), alice.headers);
       return all([
         expectStatus(post, 404),
         expectStatus(deleted, 404),
         {
-          refused: stillAlice.status === 200 && stillAlice.body.includes("mine"),
+          refused: stillAlice.status === 200 && /"result"\s*:/.test(stillAlice.body),
           detail: `Alice's session after Bob's DELETE: HTTP ${stillAlice.status}`,
         },
       ]);
@@ -287,7 +294,7 @@ export const ATTACKS: readonly Attack[] = [
           jsonrpc: "2.0",
           id: 2,
           method: "tools/call",
-          params: { name: "echo", arguments: { message: "x" } },
+          params: ctx.target.safeCalls[0],
         },
       ]);
       return expectStatus(
@@ -311,17 +318,19 @@ export const ATTACKS: readonly Attack[] = [
         authorization: `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`,
       });
       const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
-      await rawPost(ctx.url, call(10, "fail", { mode: "crash" }), session.headers);
+      const failing = ctx.target.failingCall;
+      await rawPost(ctx.url, call(10, failing.name, failing.arguments), session.headers);
+      const safe = ctx.target.safeCalls[0]!;
       await rawPost(
         ctx.url,
-        call(11, "echo", { message: 42, password, token: wrong, apiKey: ctx.bob }),
+        call(11, safe.name, { ...safe.arguments, password, token: wrong, apiKey: ctx.bob }),
         session.headers,
       );
       await rawPost(ctx.url, call(12, "nope", { password }), session.headers);
       await new Promise((r) => setTimeout(r, 300)); // the logger writes asynchronously
       const lines = ctx.server.logLines();
       const leaks = ctx.secrets.filter((s) => lines.some((line) => line.includes(s)));
-      const crashLogged = lines.some((l) => l.includes('"tool":"fail"'));
+      const crashLogged = lines.some((l) => l.includes(`"tool":"${failing.name}"`));
       return {
         refused: leaks.length === 0 && crashLogged,
         detail:
@@ -332,6 +341,11 @@ export const ATTACKS: readonly Attack[] = [
     },
   },
 ];
+
+/** The kit's attacks (auth, rebinding, bodies, paths, batches, logs) and the server's own. */
+export function attacksOn(target: ReliabilityTarget): readonly Attack[] {
+  return [...ATTACKS, ...(target.attacks ?? [])];
+}
 
 export interface AttackReport {
   target: string;
@@ -348,7 +362,7 @@ export async function runAttacks(
   const ctx = await startAttackServer(target);
   const reports: AttackReport[] = [];
   try {
-    for (const attack of ATTACKS) {
+    for (const attack of attacksOn(target)) {
       let outcome: AttackOutcome;
       try {
         outcome = await attack.run(ctx);

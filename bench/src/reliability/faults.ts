@@ -1,8 +1,17 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { callLoop, connectClients } from "./load.js";
-import { httpGet, metricValue, sleep, startRedis, startServer, type ServerProcess } from "./processes.js";
+import {
+  httpGet,
+  metricValue,
+  postgresMissing,
+  sleep,
+  startPostgres,
+  startRedis,
+  startServer,
+  type ServerProcess,
+} from "./processes.js";
 import { agent, openSession, rawPost } from "./raw-http.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget, ToolCall } from "./targets.js";
 
 export interface FaultResult {
   name: string;
@@ -129,19 +138,31 @@ export async function sigtermUnderLoad(target: ReliabilityTarget, inflight = 8):
   }
 }
 
+/** A dependency the fault suite can stop and start again (a throwaway process of its own). */
+interface Dependency {
+  name: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
 /**
- * Redis (the event store behind `--redis-url`) killed and restarted mid-run: what the server does
- * while it is down, whether /readyz says so, and how soon after it is back calls succeed again.
+ * A dependency stopped and restarted mid-run: what the server does while it is down, whether
+ * /readyz says so, and how soon after it is back calls succeed again.
  */
-export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): Promise<FaultResult> {
-  const redis = await startRedis();
-  const server = await startServer(target, { args: ["--redis-url", redis.url] });
+async function dependencyRestart(
+  target: ReliabilityTarget,
+  dep: Dependency,
+  serverArgs: string[],
+  probeCall: ToolCall,
+  downMs: number,
+): Promise<FaultResult> {
+  const server = await startServer(target, { args: serverArgs });
   try {
     const url = `${server.base}/mcp`;
     const [client] = await connectClients(url, 1);
     const probe = async (c: Client): Promise<boolean> => {
       try {
-        const r = await c.callTool(target.safeCalls[0]!, undefined, { timeout: 2_000 });
+        const r = await c.callTool(probeCall, undefined, { timeout: 2_000 });
         return !r.isError;
       } catch {
         return false;
@@ -149,7 +170,7 @@ export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): P
     };
     const upBefore = await probe(client!);
     const readyBefore = (await httpGet(server.base, "/readyz")).status;
-    await redis.stop();
+    await dep.stop();
     const downUntil = Date.now() + downMs;
     let downOk = 0;
     let downFailed = 0;
@@ -160,7 +181,7 @@ export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): P
     }
     const readyDown = (await httpGet(server.base, "/readyz")).status;
     const healthDown = (await httpGet(server.base, "/healthz")).status;
-    await redis.start();
+    await dep.start();
     const t0 = Date.now();
     let recoveredMs: number | null = null;
     let viaNewSession = false;
@@ -183,7 +204,7 @@ export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): P
     await closeAll([client!]);
     const crashed = server.exit() !== undefined;
     return {
-      name: "Redis stopped and restarted",
+      name: `${dep.name} stopped and restarted`,
       target: target.name,
       passed: !crashed && upBefore && recoveredMs !== null && recoveredMs <= RECOVERY_LIMIT_MS,
       crashes: crashed ? 1 : 0,
@@ -193,7 +214,7 @@ export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): P
         calls_failed_while_down: downFailed,
         readyz_before: readyBefore,
         readyz_while_down: readyDown,
-        readyz_reports_redis_down: readyDown === 503,
+        readyz_reports_dependency_down: readyDown === 503,
         healthz_while_down: healthDown,
         readyz_after: readyAfter,
         recovered_ms: recoveredMs,
@@ -202,7 +223,40 @@ export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): P
     };
   } finally {
     await server.stop("SIGKILL");
+  }
+}
+
+/** Redis, the event store behind `--redis-url`, killed and restarted mid-run. */
+export async function redisRestart(target: ReliabilityTarget, downMs = 2_000): Promise<FaultResult> {
+  const redis = await startRedis();
+  try {
+    return await dependencyRestart(
+      target,
+      { name: "Redis", stop: () => redis.stop(), start: () => redis.start() },
+      ["--redis-url", redis.url],
+      target.safeCalls[0]!,
+      downMs,
+    );
+  } finally {
     await redis.stop();
+  }
+}
+
+/** PostgreSQL, the database behind a server's `--postgres-url`, shut down and started again mid-run. */
+export async function postgresRestart(target: ReliabilityTarget, downMs = 2_000): Promise<FaultResult> {
+  const pg = target.postgres;
+  if (!pg) throw new Error(`${target.name} has no PostgreSQL mode`);
+  const postgres = await startPostgres();
+  try {
+    return await dependencyRestart(
+      target,
+      { name: "PostgreSQL", stop: () => postgres.stop(), start: () => postgres.start() },
+      pg.args(postgres.url),
+      pg.probe,
+      downMs,
+    );
+  } finally {
+    await postgres.destroy();
   }
 }
 
@@ -210,9 +264,17 @@ export async function runFaults(
   target: ReliabilityTarget,
   log: (line: string) => void,
 ): Promise<FaultResult[]> {
-  if (!target.slowCall) return [];
+  const faults: ((t: ReliabilityTarget) => Promise<FaultResult>)[] = [];
+  if (target.slowCall) faults.push(disconnectMidCall, sigtermUnderLoad);
+  else log(`fault ${target.name}: no slow call, so no mid-call disconnect or SIGTERM-under-load fault`);
+  faults.push(redisRestart);
+  if (target.postgres) {
+    const missing = postgresMissing();
+    if (missing) log(`fault ${target.name} / PostgreSQL: skipped, ${missing}`);
+    else faults.push(postgresRestart);
+  }
   const results: FaultResult[] = [];
-  for (const fault of [disconnectMidCall, sigtermUnderLoad, redisRestart]) {
+  for (const fault of faults) {
     const result = await fault(target);
     log(
       `fault ${target.name} / ${result.name}: ${result.passed ? "passed" : "FAILED"} ${JSON.stringify(result.details)}`,

@@ -1,5 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request } from "undici";
 import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
 import { freePort, waitForPort } from "../lib/net.js";
@@ -40,7 +42,7 @@ export async function startServer(
   const transportArgs = options.stdio ? [] : ["--transport", "http", "--port", String(port)];
   const child = spawn(
     process.execPath,
-    [target.bin, ...target.args, ...transportArgs, ...(options.args ?? [])],
+    [target.bin, ...target.args, ...(target.freshArgs?.() ?? []), ...transportArgs, ...(options.args ?? [])],
     {
       env: { ...serverEnv(), ...target.env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
@@ -189,4 +191,101 @@ export async function startRedis(): Promise<RedisProcess> {
   };
   await start();
   return { port, url: `redis://127.0.0.1:${port}`, start, stop };
+}
+
+/** A throwaway PostgreSQL cluster in a temp dir on a free port (never the machine's own). */
+export interface PostgresProcess {
+  readonly port: number;
+  readonly url: string;
+  /** A fast shutdown (SIGINT): clients are disconnected, as when an operator stops the server. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it for good and removes its files. */
+  destroy(): Promise<void>;
+}
+
+function postgresBinDir(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
+  return version ? join(root, version, "bin") : undefined;
+}
+
+/** The postgres system user: the server refuses to run as root. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a private cluster cannot be started here, or undefined when it can. */
+export function postgresMissing(): string | undefined {
+  const bin = postgresBinDir();
+  if (!bin || !existsSync(join(bin, "initdb"))) {
+    return "PostgreSQL's initdb is not installed (apt-get install postgresql)";
+  }
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && !postgresUser()) return "running as root without a 'postgres' user to run the server as";
+  return undefined;
+}
+
+export async function startPostgres(): Promise<PostgresProcess> {
+  const missing = postgresMissing();
+  if (missing) throw new Error(`cannot start a private PostgreSQL: ${missing}`);
+  const bin = postgresBinDir()!;
+  const user = process.getuid?.() === 0 ? postgresUser() : undefined;
+  const dir = mkdtempSync(join(tmpdir(), "toolshed-reliability-pg-"));
+  if (user) chownSync(dir, user.uid, user.gid);
+  const as = user ? { uid: user.uid, gid: user.gid } : {};
+  execFileSync(join(bin, "initdb"), ["-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync"], {
+    ...as,
+    stdio: "ignore",
+  });
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const c = spawn(
+      join(bin, "postgres"),
+      [
+        "-D",
+        join(dir, "data"),
+        "-p",
+        String(port),
+        "-k",
+        dir,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+      ],
+      { ...as, stdio: ["ignore", "ignore", "ignore"] },
+    );
+    child = c;
+    if (c.pid === undefined) throw new Error("could not start postgres");
+    trackChild(c.pid);
+    await waitForPort(port, 15_000);
+  };
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+    c.kill("SIGINT");
+    await gone;
+    if (c.pid !== undefined) untrackChild(c.pid);
+  };
+  await start();
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -65,6 +65,11 @@ export function parseMessages(contentType: string, body: string): unknown[] {
   return out.flatMap((m) => (Array.isArray(m) ? (m as unknown[]) : [m]));
 }
 
+/** A `tools/call` request as JSON text. */
+export function callMessage(id: number, name: string, args: Record<string, unknown>): string {
+  return JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+}
+
 export function initializeMessage(id: string | number = "init"): string {
   return JSON.stringify({
     jsonrpc: "2.0",

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Attack } from "./attacks.js";
+import { DATA_ANALYTICS_ATTACK_ARGS, dataAnalyticsAttacks } from "./domain-attacks.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
 export interface ToolCall {
@@ -16,25 +21,47 @@ export interface ReliabilityTarget {
   bin: string;
   /** Flags every run passes (before the transport flags the suites add). */
   args: string[];
+  /** Flags made anew for each process, e.g. a data dir of its own (an embedded database locks its file). */
+  freshArgs?: () => string[];
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
+  /** A call that fails inside the server (logged at warn with its tool name), for the secrets check. */
+  failingCall: ToolCall;
+  /** Attacks on this server's own domain (SQL writes, SSRF through its URL-taking tools, ...). */
+  attacks?: readonly Attack[];
+  /** Extra flags for the attack server (e.g. an allow-list for the SSRF attempts to test). */
+  attackArgs?: string[];
+  /** How to run this server on a PostgreSQL URL, for the PostgreSQL stop/restart fault. */
+  postgres?: { args: (url: string) => string[]; probe: ToolCall };
 }
 
-function fixtureBin(): string {
-  // Through this package's own dependency link; src/reliability and dist/reliability sit at the same
-  // depth, so the path holds for the built CLI and for vitest (which has no import.meta.resolve).
-  return fileURLToPath(
-    new URL("../../node_modules/@toolshed/fixture-everything/dist/bin.js", import.meta.url),
-  );
+/** Removed when the run exits, however it exits. */
+const tempDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty directory under the system temp dir, removed at exit. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `toolshed-reliability-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** A server's bin through this package's own dependency link. */
+function binOf(pkg: string): string {
+  // src/reliability and dist/reliability sit at the same depth, so the path holds for the built CLI
+  // and for vitest (which has no import.meta.resolve).
+  return fileURLToPath(new URL(`../../node_modules/${pkg}/dist/bin.js`, import.meta.url));
 }
 
 export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "everything",
-    bin: fixtureBin(),
+    bin: binOf("@toolshed/fixture-everything"),
     args: [],
     env: {},
     safeCalls: [
@@ -43,5 +70,26 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "slow", arguments: { ms: 1 } },
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
+    failingCall: { name: "fail", arguments: { mode: "crash" } },
+  },
+  {
+    name: "data-analytics",
+    bin: binOf("@toolshed/server-data-analytics"),
+    args: [],
+    freshArgs: () => ["--data-dir", tempDir("data-analytics")],
+    env: {},
+    safeCalls: [
+      { name: "query", arguments: { sql: "SELECT 42 AS answer, 'x' AS label" } },
+      { name: "validate_json", arguments: { text: '{"a": [1, 2, {"b": null}]}' } },
+      { name: "list_datasets", arguments: {} },
+      { name: "describe_dataset", arguments: { name: "missing" } },
+    ],
+    failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
+    attacks: dataAnalyticsAttacks,
+    attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
+    postgres: {
+      args: (url) => ["--postgres-url", url],
+      probe: { name: "query", arguments: { sql: "SELECT 1 AS one" } },
+    },
   },
 ];
