@@ -10,6 +10,7 @@ import {
 import { postgresMissing, sleep, startServer } from "../src/reliability/processes.js";
 import { openSession, rawPost } from "../src/reliability/raw-http.js";
 import { TARGETS } from "../src/reliability/targets.js";
+import { upstreamChaos } from "../src/reliability/upstream-chaos.js";
 import { needCommand, needWithout } from "../../test-support/services.js";
 
 const target = TARGETS[0]!;
@@ -74,6 +75,15 @@ describe.runIf(canRunPostgres)(
     });
   },
 );
+
+describe("data-analytics downloads from an upstream that fails in every way", () => {
+  it("ends every call with a clear error in time, retries what is retryable, and keeps answering", async () => {
+    const r = await upstreamChaos(analytics);
+    expect(r.passed, JSON.stringify(r.details, null, 2)).toBe(true);
+    // Retryable failures (503, 429, resets) were retried: more requests than misbehaviours.
+    expect(Number(r.details.upstream_requests)).toBeGreaterThan(Number(r.details.misbehaviours));
+  }, 120_000);
+});
 
 describe(`kit bugs found by the fuzzer, on ${target.name}`, () => {
   // Found by the fuzzer and fixed: the SDK's stdio transport closed on a line over its 10 MiB buffer

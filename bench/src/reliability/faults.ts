@@ -12,6 +12,7 @@ import {
 } from "./processes.js";
 import { agent, openSession, rawPost } from "./raw-http.js";
 import type { ReliabilityTarget, ToolCall } from "./targets.js";
+import { upstreamChaos } from "./upstream-chaos.js";
 
 export interface FaultResult {
   name: string;
@@ -268,6 +269,7 @@ export async function runFaults(
   if (target.slowCall) faults.push(disconnectMidCall, sigtermUnderLoad);
   else log(`fault ${target.name}: no slow call, so no mid-call disconnect or SIGTERM-under-load fault`);
   faults.push(redisRestart);
+  if (target.upstream) faults.push(upstreamChaos);
   if (target.postgres) {
     const missing = postgresMissing();
     if (missing) log(`fault ${target.name} / PostgreSQL: skipped, ${missing}`);

@@ -34,6 +34,14 @@ export interface ReliabilityTarget {
   attacks?: readonly Attack[];
   /** Extra flags for the attack server (e.g. an allow-list for the SSRF attempts to test). */
   attackArgs?: string[];
+  /**
+   * A tool that fetches from an upstream URL, for the upstream-fails-in-every-way fault: the flags
+   * that let the server call `base` (with downloads capped at `maxBytes`), and the call for one URL.
+   */
+  upstream?: {
+    args: (base: string, maxBytes: number) => string[];
+    call: (url: string, n: number) => ToolCall;
+  };
   /** How to run this server on a PostgreSQL URL, for the PostgreSQL stop/restart fault. */
   postgres?: { args: (url: string) => string[]; probe: ToolCall };
 }
@@ -87,6 +95,17 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
     attacks: dataAnalyticsAttacks,
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
+    upstream: {
+      args: (base, maxBytes) => [
+        "--allow-url",
+        base,
+        "--max-download-bytes",
+        String(maxBytes),
+        "--download-timeout-ms",
+        "3000",
+      ],
+      call: (url, n) => ({ name: "register_dataset", arguments: { name: `chaos_${n}`, url } }),
+    },
     postgres: {
       args: (url) => ["--postgres-url", url],
       probe: { name: "query", arguments: { sql: "SELECT 1 AS one" } },

@@ -30,6 +30,12 @@ export const configSchema = z.object({
     .min(1024)
     .default(512 * 1024 * 1024)
     .describe("Largest file register_dataset downloads (default 512 MiB)."),
+  downloadTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(300_000)
+    .describe("Longest a download may take, retries included (default 5 minutes)."),
   maxRows: z
     .number()
     .int()

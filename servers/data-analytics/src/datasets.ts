@@ -124,7 +124,8 @@ export async function loadDataset(
     if (e instanceof ToolshedError) throw e;
     throw new ToolshedError(
       "invalid_input",
-      `could not read '${args.source}' as ${args.format}: ${engineMessage(e)}`,
+      // The local path (a temp download, the data dir) means nothing to the caller; the source does.
+      `could not read '${args.source}' as ${args.format}: ${engineMessage(e).replaceAll(args.file, args.source)}`,
     );
   }
   const info = await recordDataset(engine, { name: args.name, source: args.source, format: args.format });

@@ -72,7 +72,11 @@ export class Downloader {
         allowHosts: [url.hostname],
         allowPrivateNetwork: privateHost,
         maxResponseBytes: options.maxBytes,
-        timeouts: { totalMs: options.timeoutMs, bodyMs: 30_000 },
+        timeouts: {
+          totalMs: options.timeoutMs,
+          headersMs: Math.min(15_000, options.timeoutMs),
+          bodyMs: Math.min(30_000, options.timeoutMs),
+        },
         retry: { attempts: 3 },
         concurrency: 4,
         ...(options.metrics ? { metrics: options.metrics } : {}),

@@ -36,7 +36,7 @@ export default defineServer({
       allowUrl: config.allowUrl,
       dataDir: path.resolve(config.dataDir),
       maxBytes: config.maxDownloadBytes,
-      timeoutMs: 300_000,
+      timeoutMs: config.downloadTimeoutMs,
       metrics,
     });
     return { engine: await openEngine(config), downloads };

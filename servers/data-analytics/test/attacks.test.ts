@@ -118,7 +118,9 @@ describe("attack suite", () => {
     // ORDER BY over 10^12 rows cannot finish: the time limit stops it, the LIMIT does not help.
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/query stopped after 1500 ms/);
-    const quick = await call(t, "query", { sql: "SELECT * FROM range(1000000) a, range(1000000) b LIMIT 50" });
+    const quick = await call(t, "query", {
+      sql: "SELECT * FROM range(1000000) a, range(1000000) b LIMIT 50",
+    });
     expect(quick.isError, quick.text).toBeFalsy();
     expect(quick.data).toMatchObject({ rowCount: 50, truncated: false });
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -45,6 +45,9 @@ function route(req: IncomingMessage, res: ServerResponse): void {
     // No extension: the format comes from the content-type.
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     res.end('{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n');
+  } else if (url === "/data/login.csv") {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end("<html><body>Please log in</body></html>");
   } else if (url === "/data/blob") {
     res.writeHead(200, { "content-type": "application/octet-stream" });
     res.end("a,b\n1,2\n");
@@ -147,6 +150,17 @@ describe("register_dataset from an allow-listed URL", () => {
       format: "csv",
     });
     expect(typed.data).toMatchObject({ rowCount: 1 });
+  });
+
+  it("refuses a web page served where data was expected, leaving no file", async () => {
+    const r = await call(t, "register_dataset", {
+      name: "login",
+      url: `${base}/data/login.csv`,
+      format: "csv",
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/answered with a web page \(text\/html; charset=utf-8\), not a data file/);
+    expect(downloads().filter((f) => f.startsWith("login"))).toEqual([]);
   });
 
   it("starts a download over when the connection drops mid-body", async () => {

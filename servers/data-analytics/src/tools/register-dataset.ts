@@ -66,7 +66,7 @@ export const registerDatasetTool = defineAnalyticsTool({
   input,
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  timeoutMs: 300_000,
+  timeoutMs: 900_000, // a download (--download-timeout-ms, 5 minutes by default) and then the load
   render: renderInfo,
   handler: async ({ name, path, url, format, replace }, ctx) => {
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");
@@ -79,6 +79,14 @@ export const registerDatasetTool = defineAnalyticsTool({
         signal: ctx.signal,
         progress: progress.phase(0, 50),
       });
+      if (/^\s*(text\/html|application\/xhtml)/i.test(fetched.contentType ?? "")) {
+        // A data URL that answers with a web page is a login, error or landing page, not data.
+        rmSync(fetched.file, { force: true });
+        throw new ToolshedError(
+          "invalid_input",
+          `'${Downloader.shown(target)}' answered with a web page (${fetched.contentType}), not a data file; check the URL (a login or error page?)`,
+        );
+      }
       const fmt = format ?? formatFromPath(target.pathname) ?? formatFromContentType(fetched.contentType);
       if (!fmt) {
         rmSync(fetched.file, { force: true });
