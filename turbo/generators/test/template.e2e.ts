@@ -166,7 +166,7 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
   );
 
   step(
-    "refuses a name that is not kebab-case, or that is taken, saying why and creating nothing",
+    "refuses a missing name, one that is not kebab-case and one that is taken, saying why, creating nothing",
     async () => {
       const bad = await run(["gen", "server", "Issue_Tracker"], 60_000);
       expect(bad.status).not.toBe(0);
@@ -174,6 +174,9 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         /"Issue_Tracker" is not a kebab-case server name.*\(e\.g\. "issue-tracker"\)/,
       );
       expect(existsSync(join(ws, "servers/Issue_Tracker"))).toBe(false);
+      const none = await run(["gen", "server"], 60_000); // no terminal here to ask on
+      expect(none.status).not.toBe(0);
+      expect(none.output).toContain("no name given and no terminal to ask on; run: pnpm gen server <name>");
       const taken = await run(["gen", "server", "data-analytics"], 60_000);
       expect(taken.status).not.toBe(0);
       expect(taken.output).toMatch(/servers\/data-analytics already exists; pick another name/);
