@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     // Every workspace folder is a project; files beside them (READMEs) are not.
-    projects: ["packages/*", "servers/*", "!servers/*.md", "bench", "deploy"],
+    projects: ["packages/*", "servers/*", "!servers/*.md", "bench", "deploy", "turbo/generators"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

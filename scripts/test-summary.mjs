@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 // Prints one closing line for the whole suite from the runners' JSON results:
-// "toolshed: N passed, N failed, N skipped" (vitest tests plus conformance scenarios).
+// "toolshed: N passed, N failed, N skipped" (vitest tests, the template check and conformance scenarios).
 import { existsSync, readFileSync } from "node:fs";
 
 const read = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined);
 const vitest = read(".test-results/vitest.json");
+const template = read(".test-results/template.json"); // `pnpm test:template`, run on its own
 const conformance = read(".test-results/conformance.json");
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (vitest) {
-  passed += vitest.numPassedTests;
-  failed += vitest.numFailedTests;
-  skipped += vitest.numPendingTests + vitest.numTodoTests;
+for (const run of [vitest, template].filter(Boolean)) {
+  passed += run.numPassedTests;
+  failed += run.numFailedTests;
+  skipped += run.numPendingTests + run.numTodoTests;
 }
 if (conformance) {
   passed += conformance.passed;

@@ -1,0 +1,190 @@
+// Wires a new server into the dev stack files that exist: a compose service and a Prometheus scrape job.
+// Each edit inserts text next to the existing servers (comments, anchors and layout elsewhere stay byte for
+// byte), then parses the result and checks the new entry before writing it.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isMap, isSeq, parseDocument, type Document } from "yaml";
+import type { ServerNames } from "./names.js";
+
+export const COMPOSE_FILE = "docker-compose.dev.yaml";
+export const PROMETHEUS_FILE = "deploy/prometheus/prometheus.yml";
+
+interface Located {
+  /** Offset of the first character of the item's first line (indentation included). */
+  start: number;
+  /** Indentation of the item's line ("  data-analytics:" or "  - job_name: …"). */
+  indent: number;
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf("\n", offset - 1) + 1;
+}
+
+/** Moves a line start up over the comment lines directly above it (they belong to that item). */
+function aboveComments(text: string, start: number): number {
+  let s = start;
+  while (s > 0) {
+    const prev = lineStart(text, s - 1);
+    if (!/^\s*#/.test(text.slice(prev, s))) break;
+    s = prev;
+  }
+  return s;
+}
+
+function locate(text: string, offset: number): Located {
+  const start = lineStart(text, offset);
+  return { start: aboveComments(text, start), indent: /^ */.exec(text.slice(start))![0].length };
+}
+
+function itemOffset(item: unknown): number {
+  const node = (item as { key?: { range?: number[] }; range?: number[] }).key ?? item;
+  return (node as { range?: number[] }).range?.[0] ?? -1;
+}
+
+/**
+ * Where to insert a new item after item `after` of the block collection at `path`: before the next item,
+ * or, after the last one, before the next top-level key (or at the end of the file).
+ */
+function insertionPoint(text: string, doc: Document, path: string[], after: number): Located {
+  const coll = doc.getIn(path, true);
+  if (!isMap(coll) && !isSeq(coll)) throw new Error(`${path.join(".")} is not a YAML map or list`);
+  const first = coll.items[0];
+  if (first === undefined) throw new Error(`${path.join(".")} is empty; add the entry by hand`);
+  const indent = locate(text, itemOffset(first)).indent;
+  const next = coll.items[after + 1];
+  if (next !== undefined) return { start: locate(text, itemOffset(next)).start, indent };
+  const top = doc.contents;
+  if (isMap(top)) {
+    const i = top.items.findIndex((p) => (p.key as { value?: unknown } | null)?.value === path[0]);
+    const following = top.items[i + 1];
+    if (following) return { start: locate(text, itemOffset(following)).start, indent };
+  }
+  return { start: text.length, indent };
+}
+
+function indentBlock(block: string, indent: number): string {
+  return block
+    .split("\n")
+    .map((l) => (l ? " ".repeat(indent) + l : l))
+    .join("\n");
+}
+
+function insertBlock(text: string, at: Located, block: string): string {
+  const body = indentBlock(block.trimEnd(), at.indent);
+  if (at.start >= text.length) return `${text.replace(/\n*$/, "\n")}\n${body}\n`;
+  return `${text.slice(0, at.start)}${body}\n\n${text.slice(at.start)}`;
+}
+
+function parse(text: string, file: string): Document {
+  const doc = parseDocument(text, { merge: true });
+  if (doc.errors.length) throw new Error(`${file} is not valid YAML: ${doc.errors[0]!.message}`);
+  return doc;
+}
+
+type Result = { file: string; changed: boolean; note: string };
+
+/** The host port for a new compose service: one past the highest `127.0.0.1:${X_PORT:-N}:8080` used. */
+export function nextHostPort(compose: string): number {
+  const used = [...compose.matchAll(/127\.0\.0\.1:\$\{[A-Z0-9_]+:-(\d+)\}:8080/g)].map((m) => Number(m[1]));
+  return Math.max(8080, ...used) + 1;
+}
+
+interface ComposeService {
+  build?: { args?: { SERVER?: string } };
+  environment?: Record<string, string>;
+}
+
+export function addComposeService(root: string, n: ServerNames): Result {
+  const file = join(root, COMPOSE_FILE);
+  if (!existsSync(file)) return { file: COMPOSE_FILE, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const doc = parse(text, COMPOSE_FILE);
+  const services = doc.getIn(["services"], true);
+  if (!isMap(services)) throw new Error(`${COMPOSE_FILE} has no services map`);
+  const plain = doc.toJS() as { services: Record<string, ComposeService> };
+  const names = Object.keys(plain.services);
+  // After the last server service (the ones built with ARG SERVER), or first when there is none.
+  const lastServer = names.reduce((last, s, i) => (plain.services[s]?.build?.args?.SERVER ? i : last), -1);
+  const port = nextHostPort(text);
+  const env = `${n.constant}`;
+  const block = [
+    `${n.name}:`,
+    `  build:`,
+    `    context: .`,
+    `    dockerfile: deploy/docker/Dockerfile`,
+    `    args:`,
+    `      SERVER: ${n.name}`,
+    `  image: toolshed/${n.name}:dev`,
+    `  command: ["--transport", "http", "--host", "0.0.0.0", "--port", "8080"]`,
+    `  environment:`,
+    `    <<: *server-env`,
+    `    OTEL_SERVICE_NAME: ${n.name}`,
+    `    TOOLSHED_ALLOWED_HOSTS: \${${env}_ALLOWED_HOSTS:-${n.name}:8080,127.0.0.1:${port},localhost:${port}}`,
+    `  ports:`,
+    `    - "127.0.0.1:\${${env}_PORT:-${port}}:8080"`,
+    `  healthcheck: *server-healthcheck`,
+    `  depends_on:`,
+    `    redis:`,
+    `      condition: service_healthy`,
+    `    otel-collector:`,
+    `      condition: service_started`,
+    `  networks: [toolshed]`,
+    `  restart: unless-stopped`,
+  ].join("\n");
+  const at =
+    lastServer >= 0
+      ? insertionPoint(text, doc, ["services"], lastServer)
+      : { ...locate(text, itemOffset(services.items[0])) };
+  const out = insertBlock(text, at, block);
+  const check = parse(out, COMPOSE_FILE).toJS({ maxAliasCount: -1 }) as {
+    services: Record<string, ComposeService>;
+  };
+  const added = check.services[n.name];
+  if (added?.build?.args?.SERVER !== n.name || !added.environment?.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    throw new Error(`could not add the '${n.name}' service to ${COMPOSE_FILE} cleanly; add it by hand`);
+  }
+  writeFileSync(file, out);
+  return {
+    file: COMPOSE_FILE,
+    changed: true,
+    note: `service '${n.name}' on http://127.0.0.1:${port}/mcp`,
+  };
+}
+
+export function addPrometheusJob(root: string, n: ServerNames): Result {
+  const file = join(root, PROMETHEUS_FILE);
+  if (!existsSync(file)) return { file: PROMETHEUS_FILE, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const doc = parse(text, PROMETHEUS_FILE);
+  const jobs = (doc.toJS() as { scrape_configs?: { static_configs?: { targets?: string[] }[] }[] })
+    .scrape_configs;
+  if (!Array.isArray(jobs)) throw new Error(`${PROMETHEUS_FILE} has no scrape_configs list`);
+  // After the last job that scrapes a server on :8080, or first when there is none.
+  const lastServer = jobs.reduce(
+    (last, j, i) => (j.static_configs?.some((c) => c.targets?.some((t) => t.endsWith(":8080"))) ? i : last),
+    -1,
+  );
+  const block = [
+    `- job_name: ${n.name}`,
+    `  metrics_path: /metrics`,
+    `  static_configs:`,
+    `    - targets: ["${n.name}:8080"]`,
+    `      labels:`,
+    `        server: ${n.name}`,
+  ].join("\n");
+  const seq = doc.getIn(["scrape_configs"], true);
+  const at =
+    lastServer >= 0
+      ? insertionPoint(text, doc, ["scrape_configs"], lastServer)
+      : locate(text, itemOffset(isSeq(seq) ? seq.items[0] : undefined));
+  const out = insertBlock(text, at, block);
+  const check = parse(out, PROMETHEUS_FILE).toJS() as {
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
+  const job = check.scrape_configs.find((j) => j.job_name === n.name);
+  if (job?.static_configs[0]?.targets[0] !== `${n.name}:8080`) {
+    throw new Error(`could not add the '${n.name}' job to ${PROMETHEUS_FILE} cleanly; add it by hand`);
+  }
+  writeFileSync(file, out);
+  return { file: PROMETHEUS_FILE, changed: true, note: `scrape job '${n.name}'` };
+}

@@ -1,0 +1,317 @@
+// `pnpm test:template`: in a throw-away copy of this workspace, `pnpm gen server <name>`, then what a team's
+// first CI run does for the new server: install, build, typecheck, lint, its own tests (example tool,
+// contract, schema snapshot, stdio bin), the deploy checks every server must pass, and Prettier.
+// Everything runs offline from the pnpm store and reads (never writes) this workspace's turbo cache.
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = resolve(import.meta.dirname, "../../..");
+const NAME = "template-check";
+const PKG = `@toolshed/server-${NAME}`;
+const tmp = mkdtempSync(join(tmpdir(), "toolshed-template-"));
+const ws = join(tmp, "ws");
+const started = Date.now();
+
+afterAll(() => {
+  if (!process.env.TEMPLATE_TEST_KEEP) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** pnpm as this process was started (`pnpm test:template`), else the version the workspace pins. */
+function pnpm(): string[] {
+  const execPath = process.env.npm_execpath ?? "";
+  if (/pnpm\.c?js$/.test(execPath)) return [process.execPath, execPath];
+  const pinned = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { packageManager: string })
+    .packageManager;
+  return ["npx", "-y", pinned];
+}
+
+/** Where this workspace's turbo cache lives: its own .turbo, or the main checkout's for a git worktree. */
+function turboCacheDir(): string {
+  const common = spawnSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  const base = common.status === 0 ? dirname(common.stdout.trim()) : root;
+  return join(existsSync(join(base, ".turbo/cache")) ? base : root, ".turbo/cache");
+}
+
+/** The child's environment: ours without vitest's markers, turbo reading our cache read-only. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(VITEST|TEST$|NODE_ENV$)/.test(k)) continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    TURBO_CACHE_DIR: turboCacheDir(),
+    TURBO_CACHE: "local:r",
+    TURBO_TELEMETRY_DISABLED: "1",
+    ...extra,
+  };
+}
+
+interface Run {
+  status: number | null;
+  output: string;
+}
+
+/** Runs `pnpm <args>` in the copy without blocking the event loop; killed after `timeoutMs`. */
+function run(args: string[], timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const [cmd, ...pre] = pnpm();
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd!, [...pre, ...args], {
+      cwd: ws,
+      env: childEnv(extraEnv),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
+    const timer = setTimeout(() => {
+      output += `\n[template test] killed after ${timeoutMs / 1000}s: pnpm ${args.join(" ")}`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      process.stderr.write(
+        `template test [${((Date.now() - started) / 1000).toFixed(0)}s] pnpm ${args.join(" ")} -> ${status}\n`,
+      );
+      resolveRun({ status, output });
+    });
+  });
+}
+
+function expectOk(r: Run, what: string): void {
+  expect(r.status, `${what} failed:\n${r.output.slice(-6000)}`).toBe(0);
+}
+
+/** Copies the workspace as git sees it (tracked and new files, nothing ignored), or minus build output. */
+function copyWorkspace(): void {
+  mkdirSync(ws);
+  const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (listed.status === 0) {
+    for (const file of listed.stdout.split("\0").filter(Boolean)) {
+      if (!existsSync(join(root, file))) continue; // deleted in the work tree
+      mkdirSync(dirname(join(ws, file)), { recursive: true });
+      cpSync(join(root, file), join(ws, file));
+    }
+    return;
+  }
+  const skip = new Set(["node_modules", "dist", ".turbo", ".git", ".test-results", "coverage"]);
+  cpSync(root, ws, { recursive: true, filter: (src) => !skip.has(basename(src)) });
+}
+
+interface VitestJson {
+  numPassedTests: number;
+  numFailedTests: number;
+  testResults: { assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+}
+
+/** Runs vitest in the copy with a JSON report; returns the report (and the run, for failure output). */
+async function vitest(args: string[], timeoutMs: number, env: Record<string, string> = {}) {
+  const out = join(tmp, `vitest-${Date.now()}.json`);
+  const r = await run(
+    ["exec", "vitest", "run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`],
+    timeoutMs,
+    env,
+  );
+  expect(existsSync(out), `vitest wrote no report:\n${r.output.slice(-6000)}`).toBe(true);
+  const report = JSON.parse(readFileSync(out, "utf8")) as VitestJson;
+  const tests = report.testResults.flatMap((f) => f.assertionResults);
+  const failed = tests.filter((t) => t.status === "failed");
+  expect(
+    failed.map((t) => t.fullName),
+    `${failed.map((t) => `${t.fullName}\n${t.failureMessages.join("\n").slice(0, 1500)}`).join("\n\n")}\n${r.output.slice(-3000)}`,
+  ).toEqual([]);
+  return { r, report, passed: tests.filter((t) => t.status === "passed").map((t) => t.fullName) };
+}
+
+// Each step needs the ones before it; after a failure the rest say so instead of failing confusingly.
+let broken: string | undefined;
+function step(name: string, fn: () => Promise<void>, timeoutMs: number): void {
+  it(
+    name,
+    async () => {
+      if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
+      try {
+        await fn();
+      } catch (e) {
+        broken = name;
+        throw e;
+      }
+    },
+    timeoutMs,
+  );
+}
+
+describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => {
+  step(
+    "copies the workspace and installs it offline from the pnpm store",
+    async () => {
+      copyWorkspace();
+      expect(existsSync(join(ws, `servers/${NAME}`)), `servers/${NAME} exists already`).toBe(false);
+      expectOk(await run(["install", "--frozen-lockfile", "--prefer-offline"], 180_000), "pnpm install");
+    },
+    200_000,
+  );
+
+  step(
+    "refuses a missing name, one that is not kebab-case and one that is taken, saying why, creating nothing",
+    async () => {
+      const bad = await run(["gen", "server", "Issue_Tracker"], 60_000);
+      expect(bad.status).not.toBe(0);
+      expect(bad.output).toMatch(
+        /"Issue_Tracker" is not a kebab-case server name.*\(e\.g\. "issue-tracker"\)/,
+      );
+      expect(existsSync(join(ws, "servers/Issue_Tracker"))).toBe(false);
+      const none = await run(["gen", "server"], 60_000); // no terminal here to ask on
+      expect(none.status).not.toBe(0);
+      expect(none.output).toContain("no name given and no terminal to ask on; run: pnpm gen server <name>");
+      const taken = await run(["gen", "server", "data-analytics"], 60_000);
+      expect(taken.status).not.toBe(0);
+      expect(taken.output).toMatch(/servers\/data-analytics already exists; pick another name/);
+    },
+    130_000,
+  );
+
+  step(
+    `pnpm gen server ${NAME} writes the server and wires it into the dev stack`,
+    async () => {
+      const composeBefore = readFileSync(join(ws, "docker-compose.dev.yaml"), "utf8");
+      expectOk(await run(["gen", "server", NAME], 60_000), `pnpm gen server ${NAME}`);
+      const dir = join(ws, "servers", NAME);
+      for (const file of [
+        "package.json",
+        "server.json",
+        "README.md",
+        "tsconfig.json",
+        "tsconfig.build.json",
+        "src/bin.ts",
+        "src/server.ts",
+        "src/config.ts",
+        "src/tools/hello.ts",
+        "test/hello.test.ts",
+        "test/contract.test.ts",
+        "test/stdio.test.ts",
+        "test/__snapshots__/tools.json",
+      ]) {
+        expect(existsSync(join(dir, file)), file).toBe(true);
+      }
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+      expect(pkg).toMatchObject({ name: PKG, mcpName: `io.github.toolshed/${NAME}`, files: ["dist"] });
+      expect(pkg.bin).toEqual({ [`toolshed-${NAME}`]: "./dist/bin.js" });
+      expect(readFileSync(join(dir, "src/bin.ts"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+      const readme = readFileSync(join(dir, "README.md"), "utf8");
+      for (const client of ["claude_desktop_config.json", `claude mcp add ${NAME} --`, "--transport http"]) {
+        expect(readme).toContain(client);
+      }
+      expect(readFileSync(join(ws, `.changeset/${NAME}.md`), "utf8")).toContain(`"${PKG}": minor`);
+      expect(existsSync(join(ws, `deploy/k8s/overlays/${NAME}/kustomization.yaml`))).toBe(true);
+      const compose = parse(readFileSync(join(ws, "docker-compose.dev.yaml"), "utf8"), { merge: true }) as {
+        services: Record<string, unknown>;
+      };
+      expect(compose.services[NAME]).toBeDefined();
+      const old = parse(composeBefore, { merge: true }) as { services: Record<string, unknown> };
+      for (const [name, service] of Object.entries(old.services))
+        expect(compose.services[name]).toEqual(service);
+      expect(readFileSync(join(ws, "deploy/prometheus/prometheus.yml"), "utf8")).toContain(
+        `job_name: ${NAME}`,
+      );
+    },
+    70_000,
+  );
+
+  step(
+    "installs the new package offline (the lockfile gains it)",
+    async () => {
+      expectOk(await run(["install", "--no-frozen-lockfile", "--prefer-offline"], 180_000), "pnpm install");
+      expect(readFileSync(join(ws, "pnpm-lock.yaml"), "utf8")).toContain(`servers/${NAME}:`);
+    },
+    200_000,
+  );
+
+  step(
+    "builds, typechecks and lints the new server",
+    async () => {
+      expectOk(
+        await run(
+          [
+            "exec",
+            "turbo",
+            "run",
+            "build",
+            "typecheck",
+            "lint",
+            `--filter=${PKG}`,
+            "--output-logs=errors-only",
+          ],
+          300_000,
+        ),
+        "turbo run build typecheck lint",
+      );
+      expect(existsSync(join(ws, `servers/${NAME}/dist/bin.js`))).toBe(true);
+    },
+    310_000,
+  );
+
+  step(
+    "passes its own tests (example tool, contract, schema snapshot, stdio bin) as CI runs them",
+    async () => {
+      // CI=true: a missing or different snapshot fails instead of being written.
+      const { passed } = await vitest(["--project", PKG], 120_000, { CI: "true" });
+      expect(passed.length).toBeGreaterThanOrEqual(11);
+      expect(passed).toContain("keeps tool names, descriptions and schemas stable (snapshot)");
+      expect(passed.filter((t) => t.startsWith(`${NAME} contract `)).length).toBeGreaterThanOrEqual(5);
+    },
+    130_000,
+  );
+
+  step(
+    "passes the deploy checks every server must pass",
+    async () => {
+      // The checks that name the server or cover every server; docker-compose and kubectl ones run where
+      // those tools are (CI installs docker-compose; elsewhere they are skipped, saying so on stderr).
+      const { passed } = await vitest(
+        ["--project", "@toolshed/deploy-tests", "-t", `${NAME}|every server`, "--hookTimeout=60000"],
+        420_000,
+      );
+      for (const title of [
+        `server ${NAME} is published as @toolshed/server-<dir> with an mcpName`,
+        `server ${NAME} has a server.json that agrees with package.json`,
+        `server ${NAME} lists environment variables that the server's README or the kit documents`,
+        `publishable packages ${PKG} has the publish fields`,
+        `observability Prometheus scrapes ${NAME}'s /metrics`,
+        `deploy/docker/Dockerfile built for SERVER=${NAME} prunes, installs frozen, builds and answers /healthz with the image's CMD`,
+      ]) {
+        expect(passed, title).toContain(title);
+      }
+    },
+    430_000,
+  );
+
+  step(
+    "leaves every file it wrote or edited Prettier-clean",
+    async () => {
+      // What the generator wrote or edited (the rest of the copy is this workspace, checked by `pnpm test`).
+      const paths = [
+        `servers/${NAME}`,
+        `deploy/k8s/overlays/${NAME}`,
+        `.changeset/${NAME}.md`,
+        "docker-compose.dev.yaml",
+        "deploy/prometheus/prometheus.yml",
+      ];
+      expectOk(await run(["exec", "prettier", "--check", ...paths], 120_000), "prettier --check");
+    },
+    130_000,
+  );
+});
