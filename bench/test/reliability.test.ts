@@ -50,3 +50,23 @@ describe("pnpm reliability --smoke", () => {
     expect(md).toMatch(/\| `attacks_not_refused` +\| 0 /);
   }, 180_000);
 });
+
+describe("pnpm reliability --soak --smoke", () => {
+  it("soaks every server at once and writes flat-or-not figures with the samples", async () => {
+    const out = await mkdtemp(join(tmpdir(), "toolshed-soak-"));
+    try {
+      const { stdout } = await run(process.execPath, [cli, "--soak", "--smoke", "--out", out], {
+        timeout: 90_000,
+      });
+      expect(stdout).toContain("soak_flat");
+      const result = JSON.parse(await readFile(join(out, "results", "reliability-soak.json"), "utf8"));
+      expect(result.figures.soak_errors).toBe(0);
+      expect(result.figures.crashes).toBe(0);
+      expect(result.figures.soak_calls).toBeGreaterThan(0);
+      expect(result.samples.soak.map((s: { target: string }) => s.target)).toEqual(result.samples.targets);
+      for (const s of result.samples.soak) expect(s.samples.length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 100_000);
+});
