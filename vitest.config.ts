@@ -1,10 +1,25 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
-// One root config; each workspace folder is a project and inherits these defaults.
+// Every workspace folder with a package.json is a project named after its package. Projects given as
+// globs would not inherit the options below, so each is spelled out with `extends: true`.
+const folders = [
+  ...["packages", "servers"].flatMap((parent) => readdirSync(parent).map((d) => `${parent}/${d}`)),
+  "bench",
+  "deploy",
+  "turbo/generators",
+].filter((dir) => existsSync(join(dir, "package.json")));
+
 export default defineConfig({
   test: {
-    // Every workspace folder is a project; files beside them (READMEs) are not.
-    projects: ["packages/*", "servers/*", "!servers/*.md", "bench", "deploy", "turbo/generators"],
+    projects: folders.map((dir) => ({
+      extends: true,
+      test: {
+        name: (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string }).name,
+        root: dir,
+      },
+    })),
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
