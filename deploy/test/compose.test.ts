@@ -125,7 +125,8 @@ describe("observability", () => {
   });
 });
 
-describe.each(servers().map((s) => [s.name, s.dir, s.pkg] as const))(
+// The service's command and environment come from `docker-compose config`, so these need it too.
+describe.runIf(hasCompose).each(servers().map((s) => [s.name, s.dir, s.pkg] as const))(
   "the %s service's command as a local process",
   (name, dir, pkg) => {
     const tmp = mkdtempSync(join(tmpdir(), `toolshed-compose-${name}-`));
