@@ -195,8 +195,11 @@ export class GitHub {
     if (header(headers, "x-ratelimit-remaining") === "0") return undefined; // primary: waits are long
     const said = typeof e.details?.upstreamMessage === "string" ? e.details.upstreamMessage : "";
     const secondary = /secondary rate limit|abuse/i.test(said);
-    if (status === 403 && !secondary && e.retryAfterMs === undefined) return undefined;
-    return e.retryAfterMs ?? SECONDARY_DEFAULT_WAIT_MS;
+    const retryAfter = header(headers, "retry-after");
+    // A 403 is a rate limit only when GitHub says so; otherwise it is a permission problem.
+    if (status === 403 && !secondary && retryAfter === undefined) return undefined;
+    if (retryAfter !== undefined && e.retryAfterMs !== undefined) return e.retryAfterMs;
+    return SECONDARY_DEFAULT_WAIT_MS;
   }
 
   private noteRate(headers: HttpHeaders | Record<string, string>): void {
