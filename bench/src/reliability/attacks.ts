@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { startServer, type ServerProcess } from "./processes.js";
 import { initializeMessage, openSession, PROTOCOL_VERSION, rawPost, rawRequest } from "./raw-http.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget, ToolCall } from "./targets.js";
 
 /** A running server with API-key auth on, two principals, its log captured at debug. */
 export interface AttackContext {
@@ -13,6 +13,9 @@ export interface AttackContext {
   bob: string;
   /** Every secret the attacks send; none may reach a log line. */
   secrets: string[];
+  /** The server's echo and failing calls (the fixture's `echo` and `fail` unless the target names its own). */
+  echo: (message: string) => ToolCall;
+  failing: ToolCall;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,8 @@ export async function startAttackServer(target: ReliabilityTarget): Promise<Atta
     alice,
     bob,
     secrets: [alice, bob],
+    echo: target.echoCall ?? ((message) => ({ name: "echo", arguments: { message } })),
+    failing: target.failingCall ?? { name: "fail", arguments: { mode: "crash" } },
     close: async () => {
       await server.stop("SIGTERM");
     },
@@ -190,7 +195,8 @@ export const ATTACKS: readonly Attack[] = [
     run: async (ctx) => {
       const alice = await openSession(ctx.url, { "x-api-key": ctx.alice });
       const bobHeaders = { ...alice.headers, "x-api-key": ctx.bob };
-      const post = await rawPost(ctx.url, call(1, "echo", { message: "stolen" }), bobHeaders);
+      const stolen = ctx.echo("stolen");
+      const post = await rawPost(ctx.url, call(1, stolen.name, stolen.arguments), bobHeaders);
       const deleted = await new Promise<{ status: number; body: string }>((resolve) => {
         const req = httpRequest(
           { host: "127.0.0.1", port: ctx.server.port, path: "/mcp", method: "DELETE", headers: bobHeaders },
@@ -202,7 +208,8 @@ export const ATTACKS: readonly Attack[] = [
         req.on("error", () => resolve({ status: 0, body: "" }));
         req.end();
       });
-      const stillAlice = await rawPost(ctx.url, call(2, "echo", { message: "mine" }), alice.headers);
+      const mine = ctx.echo("mine");
+      const stillAlice = await rawPost(ctx.url, call(2, mine.name, mine.arguments), alice.headers);
       return all([
         expectStatus(post, 404),
         expectStatus(deleted, 404),
@@ -311,7 +318,7 @@ export const ATTACKS: readonly Attack[] = [
         authorization: `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`,
       });
       const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
-      await rawPost(ctx.url, call(10, "fail", { mode: "crash" }), session.headers);
+      await rawPost(ctx.url, call(10, ctx.failing.name, ctx.failing.arguments), session.headers);
       await rawPost(
         ctx.url,
         call(11, "echo", { message: 42, password, token: wrong, apiKey: ctx.bob }),
@@ -321,7 +328,7 @@ export const ATTACKS: readonly Attack[] = [
       await new Promise((r) => setTimeout(r, 300)); // the logger writes asynchronously
       const lines = ctx.server.logLines();
       const leaks = ctx.secrets.filter((s) => lines.some((line) => line.includes(s)));
-      const crashLogged = lines.some((l) => l.includes('"tool":"fail"'));
+      const crashLogged = lines.some((l) => l.includes(`"tool":"${ctx.failing.name}"`));
       return {
         refused: leaks.length === 0 && crashLogged,
         detail:

@@ -21,6 +21,10 @@ export interface ReliabilityTarget {
   safeCalls: ToolCall[];
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
+  /** A call whose answer quotes `message` (default: the fixture's `echo`), for the session attacks. */
+  echoCall?: (message: string) => ToolCall;
+  /** A call that fails and is logged (default: the fixture's `fail` crash), for the log-secrets attack. */
+  failingCall?: ToolCall;
 }
 
 function fixtureBin(): string {
@@ -29,6 +33,11 @@ function fixtureBin(): string {
   return fileURLToPath(
     new URL("../../node_modules/@toolshed/fixture-everything/dist/bin.js", import.meta.url),
   );
+}
+
+/** A server's built bin in this repository; src/reliability and dist/reliability sit at the same depth. */
+function serverBin(dir: string): string {
+  return fileURLToPath(new URL(`../../../servers/${dir}/dist/bin.js`, import.meta.url));
 }
 
 export const TARGETS: readonly ReliabilityTarget[] = [
@@ -43,5 +52,31 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "slow", arguments: { ms: 1 } },
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
+  },
+  {
+    // No token and an API URL where nothing listens: every call fails cleanly without the network
+    // (token checks before any request; connection refused, then the breaker, for reads).
+    name: "github",
+    bin: serverBin("github"),
+    args: [],
+    env: {
+      GITHUB_TOKEN: "",
+      GITHUB_PERSONAL_ACCESS_TOKEN: "",
+      TOOLSHED_GITHUB_TOKEN: "",
+      GITHUB_API_URL: "http://127.0.0.1:9",
+      TOOLSHED_TIMEOUT_SECONDS: "2",
+    },
+    safeCalls: [
+      { name: "get_me", arguments: {} },
+      {
+        name: "add_issue_comment",
+        arguments: { owner: "octo-org", repo: "widgets", issue_number: 1, body: "hi" },
+      },
+      { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 1 } },
+      { name: "search_repositories", arguments: { query: "mcp", fields: ["full_name"] } },
+    ],
+    // The error of a read names the path, so it quotes the owner.
+    echoCall: (message) => ({ name: "get_issue", arguments: { owner: message, repo: "r", issue_number: 1 } }),
+    failingCall: { name: "get_me", arguments: {} },
   },
 ];
