@@ -54,8 +54,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
   },
   {
-    // No token and an API URL where nothing listens: every call fails cleanly without the network
-    // (token checks before any request; connection refused, then the breaker, for reads).
+    // No token and an API URL where nothing listens: get_me answers without a request; the other calls
+    // fail cleanly (token checks before any request; connection refused, then the breaker, for reads).
     name: "github",
     bin: serverBin("github"),
     args: [],
@@ -77,6 +77,9 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     ],
     // The error of a read names the path, so it quotes the owner.
     echoCall: (message) => ({ name: "get_issue", arguments: { owner: message, repo: "r", issue_number: 1 } }),
-    failingCall: { name: "get_me", arguments: {} },
+    failingCall: {
+      name: "add_issue_comment",
+      arguments: { owner: "o", repo: "r", issue_number: 1, body: "x" },
+    },
   },
 ];

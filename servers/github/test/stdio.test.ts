@@ -53,12 +53,17 @@ it("starts with no token at all (as `pnpm start` runs it) and lists the default 
   try {
     const { tools } = await proc.client.listTools();
     expect(tools).toHaveLength(23);
-    const me = (await proc.client.callTool({ name: "get_me", arguments: {} })) as {
+    const me = (await proc.client.callTool({ name: "get_me", arguments: {} })) as unknown as {
       isError?: boolean;
-      content: { text: string }[];
+      structuredContent: { authenticated: boolean };
     };
-    expect(me.isError).toBe(true);
-    expect(me.content[0]!.text).toMatch(/needs a GitHub token/);
+    expect(me.structuredContent.authenticated).toBe(false);
+    const write = (await proc.client.callTool({
+      name: "add_issue_comment",
+      arguments: { owner: "o", repo: "r", issue_number: 1, body: "hi" },
+    })) as { isError?: boolean; content: { text: string }[] };
+    expect(write.isError).toBe(true);
+    expect(write.content[0]!.text).toMatch(/needs a GitHub token/);
   } finally {
     expect(await proc.close()).toBe(0);
   }

@@ -12,7 +12,7 @@ export const listIssuesTool = githubTool("issues", {
   name: "list_issues",
   title: "List a repository's issues",
   description:
-    "A repository's issues without bodies (PRs included, marked is_pull_request), filtered by state, labels, assignee, creator, since. Text search: search_issues; one issue with comments: get_issue.",
+    "A repository's issues without bodies (PRs included, marked is_pull_request), filtered. Text search: search_issues; one issue with comments: get_issue.",
   input: z.object({
     owner,
     repo,
@@ -45,7 +45,7 @@ export const getIssueTool = githubTool("issues", {
   name: "get_issue",
   title: "Get an issue with its comments",
   description:
-    "One issue (or pull request) with its body (capped) and a page of comments (oldest first; comments_page for more), optionally its sub-issues. Text is cleaned of invisible characters.",
+    "One issue (or PR) with its body (capped), a page of comments (oldest first; comments_page for more) and optionally its sub-issues.",
   input: z.object({
     owner,
     repo,

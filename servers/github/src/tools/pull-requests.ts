@@ -53,7 +53,7 @@ export const pullRequestReadTool = githubTool("pull_requests", {
   name: "pull_request_read",
   title: "Read a pull request",
   description:
-    "method=get: details and body; diff: unified diff paged by file and offset/max_bytes (next_offset continues; files lists each file's size); files: changed files; status: combined status and check runs of the head; reviews; review_comments (inline).",
+    "method=get: details and body; diff: unified diff paged by file or offset/max_bytes (next_offset; files lists each file's size); files; status: statuses and check runs of the head; reviews; review_comments.",
   input: z.object({
     owner,
     repo,
@@ -200,7 +200,7 @@ export const mergePullRequestTool = githubTool("pull_requests", {
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
-    "Merges pull_number with merge, squash or rebase. Pass sha (the head you reviewed) so a PR that moved since is not merged. 405/409 answers say why it cannot merge.",
+    "Merges pull_number (merge, squash or rebase). Pass sha, the head you reviewed, so a PR that moved since is not merged.",
   input: z.object({
     owner,
     repo,

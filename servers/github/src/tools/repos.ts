@@ -10,7 +10,7 @@ export const searchRepositoriesTool = githubTool("repos", {
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
-    "GitHub search. type=repositories (default): query like 'mcp language:go stars:>100'; type=code: 'useState repo:facebook/react path:src' (needs a token); type=commits: 'fix repo:o/r author:x'. Returns items plus total_count and next_page.",
+    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r'). Items, total_count, next_page.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     type: z.enum(["repositories", "code", "commits"]).default("repositories").describe("What to search"),
@@ -118,7 +118,7 @@ export const listCommitsTool = githubTool("repos", {
   name: "list_commits",
   title: "List commits",
   description:
-    "Commits of a branch, tag or sha (default branch if unset), newest first, optionally only those touching path, by author, or in a date range. Items: sha, message, author, date, url.",
+    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range. Items: sha, message, author, date, url.",
   input: z.object({
     owner,
     repo,
@@ -223,7 +223,7 @@ export const createOrUpdateFileTool = githubTool("repos", {
   name: "create_or_update_file",
   title: "Create or update one file",
   description:
-    "Commits one file to a branch. To update, pass the file's current sha (from get_file_contents); without it an existing file is refused (409/422). For several files in one commit use push_files.",
+    "Commits one file to a branch. To update, pass its current sha (from get_file_contents). Several files in one commit: push_files.",
   input: z.object({
     owner,
     repo,
@@ -372,7 +372,7 @@ export const repositoryWriteTool = githubTool("repos", {
   name: "repository_write",
   title: "Create or fork a repository",
   description:
-    "method=create: a new repository named name (under organization if set, else the user), optionally private with an initial commit. method=fork: forks owner/repo (into organization if set).",
+    "method=create: a repository named name for the user or organization. fork: forks owner/repo (into organization if set).",
   input: z.object({
     method: z.enum(["create", "fork"]).describe("Create a new repository or fork one"),
     name: z.string().optional().describe("create: the name; fork: a new name (optional)"),
