@@ -94,6 +94,18 @@ describe("against @octokit/fixtures recordings", () => {
     expect(marked.isError).toBeUndefined();
   });
 
+  it("withholds search results by authors without push access in lockdown mode", async () => {
+    h = await harness([octokitScenario("api.github.com/search-issues")], { lockdown: true });
+    const r = await call(h.client, "search_issues", {
+      query: "sesame repo:octokit-fixture-org/search-issues",
+    });
+    const items = r.data.items as { number: number; title: string }[];
+    expect(items.find((i) => i.number === 2)!.title).toMatch(
+      /withheld by lockdown mode: @octokit-fixture-user-b/,
+    );
+    expect(items.find((i) => i.number === 1)!.title).toBe("The doors don’t open");
+  });
+
   it("reads public data without a token", async () => {
     h = await harness([octokitScenario("api.github.com/search-issues")], { githubToken: undefined });
     const r = await call(h.client, "search_issues", {

@@ -1,3 +1,4 @@
+import { isToolshedError } from "@toolshed/errors";
 import type { Ctx } from "../deps.js";
 import { path } from "./client.js";
 
@@ -8,12 +9,18 @@ async function isPublic(ctx: Ctx, owner: string, repo: string): Promise<boolean>
   const key = `${owner}/${repo}`.toLowerCase();
   const known = ctx.deps.visibility.get(key);
   if (known !== undefined) return known;
-  const res = await ctx.deps.gh.request<{ private?: boolean }>({
-    path: path`/repos/${owner}/${repo}`,
-    permission: "contents:read",
-    signal: ctx.signal,
-  });
-  const pub = res.data.private !== true;
+  let pub = true;
+  try {
+    const res = await ctx.deps.gh.request<{ private?: boolean }>({
+      path: path`/repos/${owner}/${repo}`,
+      permission: "contents:read",
+      signal: ctx.signal,
+    });
+    pub = res.data.private !== true;
+  } catch (err) {
+    // A repository whose visibility cannot be read is treated as public: its strangers' text is withheld.
+    if (!isToolshedError(err) || err.code !== "not_found") throw err;
+  }
   ctx.deps.visibility.set(key, pub);
   return pub;
 }
@@ -41,4 +48,19 @@ export async function lockdown<T extends Record<string, unknown>>(
     delete out.body_truncated;
     return out as T;
   });
+}
+
+/** Lockdown over items from many repositories (search results), one visibility lookup per repository. */
+export async function lockdownEach<T extends Record<string, unknown>>(
+  ctx: Ctx,
+  items: T[],
+  repoOf: (item: T) => string | undefined,
+): Promise<T[]> {
+  if (!ctx.config.lockdown) return items;
+  const out: T[] = [];
+  for (const item of items) {
+    const [owner, repo] = (repoOf(item) ?? "").split("/");
+    out.push(owner && repo ? (await lockdown(ctx, owner, repo, [item]))[0]! : item);
+  }
+  return out;
 }

@@ -118,6 +118,7 @@ export const searchIssuesTool = githubTool("issues", {
         ),
         ...issue(i, false),
       }),
+      repo: (item) => (typeof item.repo === "string" ? item.repo : undefined),
     });
     return out;
   },

@@ -1,7 +1,7 @@
 import type { QueryValue } from "@toolshed/http-client";
 import type { Ctx } from "../deps.js";
 import type { PermissionKey } from "../github/permissions.js";
-import { lockdown } from "../github/lockdown.js";
+import { lockdown, lockdownEach } from "../github/lockdown.js";
 import { pick } from "../github/shape.js";
 
 type Json = Record<string, unknown>;
@@ -16,8 +16,8 @@ export interface ListOptions {
   shape: (item: unknown) => Json;
   /** Where the items are in the body (search answers put them under `items`). */
   from?: (data: unknown) => unknown[];
-  /** For lockdown: the repository the items belong to. */
-  repo?: { owner: string; repo: string };
+  /** For lockdown: the repository the items belong to, or a function naming each item's ("owner/repo"). */
+  repo?: { owner: string; repo: string } | ((item: Json) => string | undefined);
   auth?: "required";
   accept?: string;
 }
@@ -35,7 +35,8 @@ export async function listPage(ctx: Ctx, opts: ListOptions): Promise<Json> {
   });
   const raw = opts.from ? opts.from(res.data) : Array.isArray(res.data) ? res.data : [];
   let items = raw.map(opts.shape);
-  if (opts.repo) items = await lockdown(ctx, opts.repo.owner, opts.repo.repo, items);
+  if (typeof opts.repo === "function") items = await lockdownEach(ctx, items, opts.repo);
+  else if (opts.repo) items = await lockdown(ctx, opts.repo.owner, opts.repo.repo, items);
   const out: Json = { items: pick(items, opts.fields), ...res.page };
   const total = (res.data as { total_count?: unknown } | undefined)?.total_count;
   if (typeof total === "number") out.total_count = total;
