@@ -150,6 +150,26 @@ describe("rate limits and faults against the loopback GitHub", () => {
     await expect(h.client.ping()).resolves.toBeDefined();
   });
 
+  it("refuses dot segments in names and paths before calling GitHub", async () => {
+    h = await harness([]);
+    const r = await call(h.client, "get_issue", { owner: "..", repo: "user", issue_number: 1 });
+    expect(r.text).toMatch(/invalid_input: '\.\.' is not a valid name/);
+    const f = await call(h.client, "get_file_contents", { ...repo, path: "src/../../../user" });
+    expect(f.text).toMatch(/invalid_input: '\.\.' is not a valid path segment/);
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
+  it("does not follow a redirect to another host (SSRF), even with a private-network API URL", async () => {
+    h = await harness([]);
+    h.fake.fail("GET", `${ISSUES}/3`, {
+      status: 302,
+      headers: { location: "http://169.254.169.254/latest/meta-data" },
+    });
+    const r = await call(h.client, "get_issue", { ...repo, issue_number: 3, comments: 0 });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/redirected to another host \('169\.254\.169\.254'\).*not followed/);
+  });
+
   it("fails cleanly when GitHub cannot be reached at all", async () => {
     h = await harness([]);
     await h.fake.close();

@@ -39,21 +39,30 @@ interface RateState {
   resetAt: number;
 }
 
+/** One path segment, encoded; "." and ".." (which a URL resolves away) and empty ones are refused. */
+function segment(value: string | number, what: string): string {
+  const text = String(value);
+  if (text === "" || text === "." || text === "..") {
+    throw new ToolshedError("invalid_input", `'${text}' is not a valid ${what}; give a GitHub name`);
+  }
+  return encodeURIComponent(text);
+}
+
 /** Encodes each interpolated value as one path segment: path`/repos/${owner}/${repo}`. */
 export function path(strings: TemplateStringsArray, ...values: (string | number)[]): string {
   let out = strings[0]!;
   values.forEach((value, i) => {
-    out += encodeURIComponent(String(value)) + strings[i + 1]!;
+    out += segment(value, "name or number") + strings[i + 1]!;
   });
   return out;
 }
 
-/** A file path inside a repository: each segment encoded, slashes kept. */
+/** A file path inside a repository: each segment encoded, slashes kept, no "." or ".." segments. */
 export function filePath(p: string): string {
   return p
     .split("/")
     .filter((s) => s !== "")
-    .map(encodeURIComponent)
+    .map((s) => segment(s, "path segment"))
     .join("/");
 }
 
@@ -149,7 +158,11 @@ export class GitHub {
   async request<T = unknown>(req: GitHubRequest): Promise<GitHubResponse<T>> {
     const method = req.method ?? "GET";
     if (req.auth === "required") this.requireToken(req.permission);
-    const resource = req.path.startsWith("/search/") ? "search" : "core";
+    const resource = req.path.startsWith("/search/code")
+      ? "code_search"
+      : req.path.startsWith("/search/")
+        ? "search"
+        : "core";
     this.refuseWhileExhausted(resource);
     for (let attempt = 1; ; attempt++) {
       try {
