@@ -108,8 +108,11 @@ describe("tools against recorded GitHub responses", () => {
       title: "Add sprockets",
       head: "sprockets",
       base: "main",
+      reviewers: ["hubot"],
     });
-    expect(created.data).toMatchObject({ number: 8 });
+    expect(created.data).toMatchObject({ number: 8, requested_reviewers: ["hubot"] });
+    const asked = h.fake.requests.find((r) => r.path.endsWith("/pulls/8/requested_reviewers"))!;
+    expect(JSON.parse(asked.body)).toEqual({ reviewers: ["hubot"] });
     const updated = await call(h.client, "pull_request_write", {
       method: "update_branch",
       ...repo,

@@ -144,7 +144,7 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
-    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; update_branch merges base into its head branch.",
+    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch.",
   input: z.object({
     method: z.enum(["create", "update", "update_branch"]).describe("What to do"),
     owner,
@@ -158,12 +158,23 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
     state: z.enum(["open", "closed"]).optional().describe("update: new state"),
     maintainer_can_modify: z.boolean().optional().describe("Let maintainers push to head"),
     expected_head_sha: z.string().optional().describe("update_branch: fail if head moved"),
+    reviewers: z.array(z.string()).optional().describe("Request reviews from these logins"),
   }),
   annotations: WRITE,
-  handler: async ({ method, owner, repo, pull_number, expected_head_sha, ...f }, ctx) => {
+  handler: async ({ method, owner, repo, pull_number, expected_head_sha, reviewers, ...f }, ctx) => {
     const gh = ctx.deps.gh;
     const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+    const requestReviews = async (pr: Record<string, unknown>) => {
+      if (!reviewers?.length) return pr;
+      await gh.request({
+        ...base,
+        method: "POST",
+        path: path`/repos/${owner}/${repo}/pulls/${Number(pr.number)}/requested_reviewers`,
+        body: { reviewers },
+      });
+      return { ...pr, requested_reviewers: reviewers };
+    };
     if (method === "create") {
       if (!f.title || !f.head || !f.base)
         throw new ToolshedError("invalid_input", "method=create needs title, head and base");
@@ -173,7 +184,7 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
         path: path`/repos/${owner}/${repo}/pulls`,
         body,
       });
-      return pullRequest(res.data, false);
+      return requestReviews(pullRequest(res.data, false));
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
@@ -186,13 +197,18 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
       });
       return { pull_number, message: obj(res.data).message ?? "update scheduled" };
     }
+    if (Object.keys(body).length === 0) {
+      if (!reviewers?.length)
+        throw new ToolshedError("invalid_input", "method=update needs something to change");
+      return requestReviews({ number: pull_number });
+    }
     const res = await gh.request({
       ...base,
       method: "PATCH",
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
       body,
     });
-    return pullRequest(res.data, false);
+    return requestReviews(pullRequest(res.data, false));
   },
 });
 
