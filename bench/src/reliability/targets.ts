@@ -111,4 +111,31 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       probe: { name: "query", arguments: { sql: "SELECT 1 AS one" } },
     },
   },
+  {
+    // No token and an API URL where nothing listens: get_me answers without a request; the other calls
+    // fail cleanly (token checks before any request; connection refused, then the breaker, for reads).
+    name: "github",
+    bin: binOf("@toolshed/server-github"),
+    args: [],
+    env: {
+      GITHUB_TOKEN: "",
+      GITHUB_PERSONAL_ACCESS_TOKEN: "",
+      TOOLSHED_GITHUB_TOKEN: "",
+      GITHUB_API_URL: "http://127.0.0.1:9",
+      TOOLSHED_TIMEOUT_SECONDS: "2",
+    },
+    safeCalls: [
+      { name: "get_me", arguments: {} },
+      {
+        name: "add_issue_comment",
+        arguments: { owner: "octo-org", repo: "widgets", issue_number: 1, body: "hi" },
+      },
+      { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 1 } },
+      { name: "search_repositories", arguments: { query: "mcp", fields: ["full_name"] } },
+    ],
+    failingCall: {
+      name: "add_issue_comment",
+      arguments: { owner: "o", repo: "r", issue_number: 1, body: "x" },
+    },
+  },
 ];

@@ -139,6 +139,7 @@ class ToolshedHttpClient implements HttpClient {
   private readonly limiter: Limiter;
   private readonly cache: EtagCache | undefined;
   private readonly metrics: HttpClientOptions["metrics"];
+  private readonly errorHeaders: readonly string[];
   private readonly agent: Agent;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -205,6 +206,9 @@ class ToolshedHttpClient implements HttpClient {
         ? undefined
         : new EtagCache(options.cache === true ? {} : options.cache);
     this.metrics = options.metrics;
+    this.errorHeaders = (options.errorHeaders ?? [])
+      .map((h) => h.toLowerCase())
+      .filter((h) => !CREDENTIAL_HEADERS.includes(h) && h !== "set-cookie");
 
     this.baseRefusal = this.base && this.refusalFor(this.base.hostname);
 
@@ -467,7 +471,16 @@ class ToolshedHttpClient implements HttpClient {
         retryable: isRetryableStatus(status),
         retryAfterMs,
         verdict: status >= 500 ? "failure" : "success",
-        error: (attempts) => statusError(this.ctxOf(state), status, responseHeaders, snippet, attempts),
+        error: (attempts) =>
+          statusError(
+            this.ctxOf(state),
+            status,
+            responseHeaders,
+            snippet,
+            attempts,
+            Date.now(),
+            this.errorHeaders,
+          ),
       };
     }
   }

@@ -67,6 +67,7 @@ export function statusError(
   body: Buffer | undefined,
   attempts: number,
   now = Date.now(),
+  exposeHeaders: readonly string[] = [],
 ): ToolshedError {
   const quoted = upstreamMessage(headers, body, ctx.secrets);
   const said = quoted ? `; the upstream said: "${quoted}"` : "";
@@ -77,6 +78,13 @@ export function statusError(
   const extra: Record<string, unknown> = { status };
   if (quoted) extra.upstreamMessage = quoted;
   if (resetAt !== undefined) extra.resetAt = new Date(resetAt).toISOString();
+  const exposed: Record<string, string> = {};
+  for (const name of exposeHeaders) {
+    const value = headers[name];
+    if (value !== undefined)
+      exposed[name] = scrubText(Array.isArray(value) ? value.join(", ") : value, ctx.secrets);
+  }
+  if (Object.keys(exposed).length > 0) extra.headers = exposed;
 
   if (status === 429 || (status === 403 && isRateLimitExhausted(headers))) {
     const when = retryAfterMs === undefined ? "retry later" : `retry in ${seconds(retryAfterMs)}`;

@@ -61,6 +61,11 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** The DNS lookup for new connections (default `dns.lookup`); the private-address guard wraps it. */
   lookup?: LookupFunction;
+  /**
+   * Response headers (lower-case names) copied into the details of a non-2xx error as `headers`, for
+   * callers that act on them (e.g. GitHub's `x-accepted-github-permissions`). Never credentials.
+   */
+  errorHeaders?: readonly string[];
   /** How long an idle keep-alive connection is kept. Default 4 000 ms. */
   keepAliveTimeoutMs?: number;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CircuitBreaker } from "../src/breaker.js";
-import { formatPath } from "../src/errors.js";
+import { formatPath, statusError } from "../src/errors.js";
 import { EtagCache } from "../src/etag-cache.js";
 import { Limiter } from "../src/limiter.js";
 import { Cancellation } from "../src/transport.js";
@@ -206,5 +206,23 @@ describe("redaction", () => {
     expect(formatPath(["items", 1, "id"])).toBe("items[1].id");
     expect(formatPath([])).toBe("(root)");
     expect(formatPath(["a-b", "c"])).toBe('["a-b"].c');
+  });
+});
+
+describe("statusError", () => {
+  it("copies the asked-for response headers into details, scrubbing credentials", () => {
+    const err = statusError(
+      { upstream: "github", method: "GET", target: "/x", secrets: ["s3cret"] },
+      403,
+      { "x-accepted-github-permissions": "issues=write", "x-other": "s3cret", "x-skip": "1" },
+      undefined,
+      1,
+      Date.now(),
+      ["x-accepted-github-permissions", "x-other", "x-missing"],
+    );
+    expect(err.details?.headers).toEqual({
+      "x-accepted-github-permissions": "issues=write",
+      "x-other": "REDACTED",
+    });
   });
 });

@@ -1,0 +1,74 @@
+import { z } from "@toolshed/server";
+
+export const DEFAULT_API_URL = "https://api.github.com";
+
+/** `.meta` and `.describe` each replace the other's metadata, so env twins and text go in one call. */
+const about = (description: string, ...env: string[]) =>
+  env.length ? { description, env } : { description };
+
+export const configSchema = z.object({
+  githubToken: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "GitHub token (classic or fine-grained PAT, or an app token); without one only public data can be read, at 60 requests/hour.",
+        "GITHUB_TOKEN",
+        "GITHUB_PERSONAL_ACCESS_TOKEN",
+      ),
+    ),
+  apiUrl: z
+    .url()
+    .default(DEFAULT_API_URL)
+    .meta(about("GitHub REST base URL; https://HOST/api/v3 for GitHub Enterprise Server.", "GITHUB_API_URL")),
+  toolsets: z
+    .array(z.string())
+    .optional()
+    .meta(
+      about(
+        "Toolsets to enable: context, repos, issues, pull_requests, users, actions, notifications, 'default' (the first five) or 'all'; default: 'default', or none when --tools is given.",
+        "GITHUB_TOOLSETS",
+      ),
+    ),
+  tools: z
+    .array(z.string())
+    .default([])
+    .meta(about("Tools to enable by name, on top of --toolsets (alone: only these).", "GITHUB_TOOLS")),
+  excludeTools: z
+    .array(z.string())
+    .default([])
+    .meta(about("Tools never to list, whatever the toolsets say.", "GITHUB_EXCLUDE_TOOLS")),
+  readOnly: z
+    .boolean()
+    .default(false)
+    .meta(about("List only tools that read; write tools are not even listed.", "GITHUB_READ_ONLY")),
+  lockdown: z
+    .boolean()
+    .default(false)
+    .meta(
+      about(
+        "On public repositories, withhold issue, PR and comment text by authors without push access (prompt-injection guard).",
+        "GITHUB_LOCKDOWN_MODE",
+      ),
+    ),
+  maxRetryWaitSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .default(20)
+    .meta(
+      about(
+        "Longest Retry-After wait (secondary rate limit, 429) before retrying; a longer one fails saying when to retry.",
+      ),
+    ),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .default(30)
+    .meta(about("Longest one GitHub request may take, retries included.")),
+});
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,11 @@
+import type { HandlerContext } from "@toolshed/server";
+import type { Config } from "./config.js";
+import type { GitHub } from "./github/client.js";
+
+export interface Deps {
+  gh: GitHub;
+  /** Repository visibility by "owner/repo", for lockdown (kept for the process's life: it rarely changes). */
+  visibility: Map<string, boolean>;
+}
+
+export type Ctx = HandlerContext<Config, Deps>;

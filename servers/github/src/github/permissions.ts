@@ -1,0 +1,39 @@
+/** What a call needs from a token, in both vocabularies GitHub uses. */
+export interface Permission {
+  /** Fine-grained token / GitHub App permission, e.g. "Issues: write". */
+  fine: string;
+  /** Classic PAT scope, e.g. "repo (public_repo for public repositories)". */
+  classic: string;
+}
+
+export const PERMISSIONS = {
+  "contents:read": { fine: "Contents: read", classic: "repo for private repositories (none for public)" },
+  "contents:write": { fine: "Contents: write", classic: "repo (public_repo for public repositories)" },
+  "workflows:write": { fine: "Contents: write and Workflows: write", classic: "repo and workflow" },
+  "issues:read": { fine: "Issues: read", classic: "repo for private repositories (none for public)" },
+  "issues:write": { fine: "Issues: write", classic: "repo (public_repo for public repositories)" },
+  "pulls:read": { fine: "Pull requests: read", classic: "repo for private repositories (none for public)" },
+  "pulls:write": { fine: "Pull requests: write", classic: "repo (public_repo for public repositories)" },
+  "checks:read": {
+    fine: "Checks: read and Commit statuses: read",
+    classic: "repo for private repositories (none for public)",
+  },
+  "actions:read": { fine: "Actions: read", classic: "repo for private repositories (none for public)" },
+  "admin:write": { fine: "Administration: write", classic: "repo (public_repo for public repositories)" },
+  "members:read": { fine: "Organization Members: read", classic: "read:org" },
+  "user:read": {
+    fine: "none beyond the token itself",
+    classic: "none (read:user for private profile fields)",
+  },
+  notifications: {
+    fine: "not available to fine-grained tokens; use a classic token",
+    classic: "notifications",
+  },
+} as const satisfies Record<string, Permission>;
+
+export type PermissionKey = keyof typeof PERMISSIONS;
+
+export function describePermission(key: PermissionKey): string {
+  const p: Permission = PERMISSIONS[key];
+  return `fine-grained: ${p.fine}; classic: ${p.classic}`;
+}

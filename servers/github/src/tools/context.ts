@@ -1,0 +1,51 @@
+import { z } from "@toolshed/server";
+import { asList, compact, obj, user } from "../github/shape.js";
+import { githubTool, READ } from "./common.js";
+
+export const getMeTool = githubTool("context", {
+  name: "get_me",
+  title: "Who am I on GitHub",
+  description:
+    "The token's user (login, name, plan), rate limits seen so far and, with teams, the user's teams (org/slug). Without a token: authenticated=false.",
+  input: z.object({ teams: z.boolean().default(false).describe("Also list the user's teams") }),
+  annotations: READ,
+  handler: async ({ teams }, ctx) => {
+    const gh = ctx.deps.gh;
+    if (!gh.authenticated) {
+      // Answered without a request, so a model learns its footing even when GitHub is unreachable.
+      return {
+        authenticated: false,
+        note: "no GitHub token: public data only, 60 requests/hour; writes, code search and notifications need GITHUB_TOKEN",
+        rate_limits: gh.rateLimits(),
+      };
+    }
+    const me = await gh.request({
+      path: "/user",
+      permission: "user:read",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    const out: Record<string, unknown> = {
+      authenticated: true,
+      ...user(me.data),
+      plan: obj(obj(me.data).plan).name,
+    };
+    if (teams) {
+      const t = await gh.request({
+        path: "/user/teams",
+        query: { per_page: 100 },
+        permission: "members:read",
+        auth: "required",
+        signal: ctx.signal,
+      });
+      out.teams = asList(t.data).map((x) =>
+        compact({
+          team: `${String(obj(obj(x).organization).login)}/${String(obj(x).slug)}`,
+          name: obj(x).name,
+        }),
+      );
+    }
+    out.rate_limits = gh.rateLimits();
+    return compact(out);
+  },
+});

@@ -1,0 +1,291 @@
+import { ToolshedError, z } from "@toolshed/server";
+import { path } from "../github/client.js";
+import { lockdown } from "../github/lockdown.js";
+import { asList, comment, compact, issue, obj } from "../github/shape.js";
+import type { Ctx } from "../deps.js";
+import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { listPage } from "./list.js";
+
+const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
+
+export const listIssuesTool = githubTool("issues", {
+  name: "list_issues",
+  title: "List a repository's issues",
+  description:
+    "A repository's issues without bodies (PRs included, marked is_pull_request), filtered. Text search: search_issues; one issue with comments: get_issue.",
+  input: z.object({
+    owner,
+    repo,
+    state: z.enum(["open", "closed", "all"]).default("open").describe("Issue state"),
+    labels: z.array(z.string()).optional().describe("All of these labels"),
+    assignee: z.string().optional().describe("Login, 'none' or '*'"),
+    creator: z.string().optional().describe("Author login"),
+    since: z.string().optional().describe("Updated at or after (ISO 8601)"),
+    sort: z.enum(["created", "updated", "comments"]).optional().describe("Sort key"),
+    direction: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ owner, repo, labels, page, per_page, fields, ...filters }, ctx) =>
+    listPage(ctx, {
+      path: path`/repos/${owner}/${repo}/issues`,
+      query: { ...filters, labels: labels?.join(",") },
+      page,
+      per_page,
+      fields,
+      permission: "issues:read",
+      shape: (i) => issue(i, false),
+      repo: { owner, repo },
+    }),
+});
+
+export const getIssueTool = githubTool("issues", {
+  name: "get_issue",
+  title: "Get an issue with its comments",
+  description:
+    "One issue (or PR) with its body (capped), a page of comments (oldest first; comments_page for more) and optionally its sub-issues.",
+  input: z.object({
+    owner,
+    repo,
+    issue_number: issueNumber,
+    comments: z.number().int().min(0).max(100).default(10).describe("Comments per page, 0 for none"),
+    comments_page: z.number().int().min(1).max(1000).default(1).describe("Page of comments"),
+    sub_issues: z.boolean().default(false).describe("Also list sub-issues"),
+  }),
+  annotations: READ,
+  handler: async ({ owner, repo, issue_number, comments, comments_page, sub_issues }, ctx) => {
+    const gh = ctx.deps.gh;
+    const at = path`/repos/${owner}/${repo}/issues/${issue_number}`;
+    const res = await gh.request({ path: at, permission: "issues:read", signal: ctx.signal });
+    const [shaped] = await lockdown(ctx, owner, repo, [issue(res.data, true)]);
+    const out: Record<string, unknown> = { ...shaped };
+    if (comments > 0 && Number(obj(res.data).comments) > 0) {
+      const page = await listPage(ctx, {
+        path: `${at}/comments`,
+        page: comments_page,
+        per_page: comments,
+        permission: "issues:read",
+        shape: comment,
+        repo: { owner, repo },
+      });
+      out.comment_list = page.items;
+      if (page.next_page) out.comments_next_page = page.next_page;
+    }
+    if (sub_issues) {
+      const subs = await listPage(ctx, {
+        path: `${at}/sub_issues`,
+        page: 1,
+        per_page: 100,
+        permission: "issues:read",
+        shape: (i) => issue(i, false),
+        repo: { owner, repo },
+      });
+      out.sub_issue_list = subs.items;
+    }
+    return out;
+  },
+});
+
+export const searchIssuesTool = githubTool("issues", {
+  name: "search_issues",
+  title: "Search issues and pull requests",
+  description:
+    "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies; total_count and next_page.",
+  input: z.object({
+    query: z.string().describe("GitHub search syntax"),
+    sort: z.enum(["comments", "reactions", "created", "updated"]).optional().describe("Sort key"),
+    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: async ({ query, sort, order, page, per_page, fields }, ctx) => {
+    const out = await listPage(ctx, {
+      path: "/search/issues",
+      query: { q: query, sort, order },
+      page,
+      per_page,
+      fields: fields && [...fields, "repo"],
+      permission: "issues:read",
+      from: (d) => asList(obj(d).items),
+      shape: (i) => ({
+        repo: (typeof obj(i).repository_url === "string" ? (obj(i).repository_url as string) : "").replace(
+          /^.*\/repos\//,
+          "",
+        ),
+        ...issue(i, false),
+      }),
+      repo: (item) => (typeof item.repo === "string" ? item.repo : undefined),
+    });
+    return out;
+  },
+});
+
+export const issueWriteTool = githubTool("issues", {
+  name: "issue_write",
+  title: "Create or update an issue",
+  description:
+    "method=create opens an issue (title required); update changes issue_number's title, body, labels and assignees (replaced), milestone, state and state_reason.",
+  input: z.object({
+    method: z.enum(["create", "update"]).describe("Create or update"),
+    owner,
+    repo,
+    issue_number: issueNumber.optional(),
+    title: z.string().optional().describe("Title"),
+    body: z.string().optional().describe("Markdown body"),
+    labels: z.array(z.string()).optional().describe("Label names (replace all)"),
+    assignees: z.array(z.string()).optional().describe("Logins (replace all)"),
+    milestone: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e6)
+      .nullable()
+      .optional()
+      .describe("Milestone number, null to clear"),
+    state: z.enum(["open", "closed"]).optional().describe("update: new state"),
+    state_reason: z
+      .enum(["completed", "not_planned", "duplicate", "reopened"])
+      .optional()
+      .describe("Why closed"),
+    type: z.string().optional().describe("Issue type name, if the org has types"),
+  }),
+  annotations: WRITE,
+  handler: async ({ method, owner, repo, issue_number, ...fieldsIn }, ctx) => {
+    const body = Object.fromEntries(Object.entries(fieldsIn).filter(([, v]) => v !== undefined));
+    if (method === "create" && !fieldsIn.title)
+      throw new ToolshedError("invalid_input", "method=create needs a title");
+    if (method === "update" && issue_number === undefined) {
+      throw new ToolshedError("invalid_input", "method=update needs issue_number");
+    }
+    const res = await ctx.deps.gh.request({
+      method: method === "create" ? "POST" : "PATCH",
+      path:
+        method === "create"
+          ? path`/repos/${owner}/${repo}/issues`
+          : path`/repos/${owner}/${repo}/issues/${issue_number!}`,
+      body,
+      permission: "issues:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return issue(res.data, false);
+  },
+});
+
+export const addIssueCommentTool = githubTool("issues", {
+  name: "add_issue_comment",
+  title: "Comment on an issue or pull request",
+  description: "Adds a comment to an issue or a pull request's conversation. Returns the comment id and url.",
+  input: z.object({ owner, repo, issue_number: issueNumber, body: z.string().describe("Markdown comment") }),
+  annotations: WRITE,
+  handler: async ({ owner, repo, issue_number, body }, ctx) => {
+    const res = await ctx.deps.gh.request({
+      method: "POST",
+      path: path`/repos/${owner}/${repo}/issues/${issue_number}/comments`,
+      body: { body },
+      permission: "issues:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return { id: obj(res.data).id, url: obj(res.data).html_url };
+  },
+});
+
+export const listLabelsTool = githubTool("issues", {
+  name: "list_labels",
+  title: "List a repository's labels",
+  description:
+    "Labels defined in a repository (name, color, description), to pick valid names for issue_write.",
+  input: z.object({ owner, repo, page, per_page: perPage }),
+  annotations: READ,
+  handler: ({ owner, repo, page, per_page }, ctx) =>
+    listPage(ctx, {
+      path: path`/repos/${owner}/${repo}/labels`,
+      page,
+      per_page,
+      permission: "issues:read",
+      shape: (l) => compact({ name: obj(l).name, color: obj(l).color, description: obj(l).description }),
+    }),
+});
+
+async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promise<number> {
+  const res = await ctx.deps.gh.request({
+    path: path`/repos/${owner}/${repo}/issues/${n}`,
+    permission: "issues:read",
+    signal: ctx.signal,
+  });
+  return Number(obj(res.data).id);
+}
+
+export const subIssueWriteTool = githubTool("issues", {
+  name: "sub_issue_write",
+  title: "Add, remove or reorder sub-issues",
+  description:
+    "On parent issue_number: method=add makes sub_issue (same repo) a child; remove detaches it; reprioritize moves it after or before another sub-issue.",
+  input: z.object({
+    method: z.enum(["add", "remove", "reprioritize"]).describe("What to do"),
+    owner,
+    repo,
+    issue_number: issueNumber.describe("Parent issue number"),
+    sub_issue: z.number().int().min(1).max(1e9).describe("Sub-issue number"),
+    replace_parent: z.boolean().optional().describe("add: move from its current parent"),
+    after: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e9)
+      .optional()
+      .describe("reprioritize: place after this sub-issue number"),
+    before: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e9)
+      .optional()
+      .describe("reprioritize: place before this sub-issue number"),
+  }),
+  annotations: WRITE,
+  handler: async ({ method, owner, repo, issue_number, sub_issue, replace_parent, after, before }, ctx) => {
+    const gh = ctx.deps.gh;
+    gh.requireToken("issues:write");
+    const sub_issue_id = await issueId(ctx, owner, repo, sub_issue);
+    const at = path`/repos/${owner}/${repo}/issues/${issue_number}`;
+    const base = { permission: "issues:write" as const, auth: "required" as const, signal: ctx.signal };
+    if (method === "add") {
+      await gh.request({
+        ...base,
+        method: "POST",
+        path: `${at}/sub_issues`,
+        body: compact({ sub_issue_id, replace_parent }),
+      });
+    } else if (method === "remove") {
+      await gh.request({ ...base, method: "DELETE", path: `${at}/sub_issue`, body: { sub_issue_id } });
+    } else {
+      if ((after === undefined) === (before === undefined)) {
+        throw new ToolshedError("invalid_input", "method=reprioritize needs exactly one of after or before");
+      }
+      const other = await issueId(ctx, owner, repo, (after ?? before)!);
+      await gh.request({
+        ...base,
+        method: "PATCH",
+        path: `${at}/sub_issues/priority`,
+        body: after !== undefined ? { sub_issue_id, after_id: other } : { sub_issue_id, before_id: other },
+      });
+    }
+    return { parent: issue_number, sub_issue, method, done: true };
+  },
+});
+
+export const issueTools = [
+  listIssuesTool,
+  getIssueTool,
+  searchIssuesTool,
+  issueWriteTool,
+  addIssueCommentTool,
+  listLabelsTool,
+  subIssueWriteTool,
+];

@@ -1,0 +1,79 @@
+import { ToolshedError, z } from "@toolshed/server";
+import { path } from "../github/client.js";
+import { cleanText } from "../github/sanitize.js";
+import { compact, obj } from "../github/shape.js";
+import { fields, githubTool, page, perPage, READ, WRITE } from "./common.js";
+import { listPage } from "./list.js";
+
+export const listNotificationsTool = githubTool("notifications", {
+  name: "list_notifications",
+  title: "List your notifications",
+  description:
+    "Your GitHub notifications, newest first: thread id, reason, unread, repo, subject title and type. Unread only unless all=true; owner+repo for one repository. Needs a classic token with the notifications scope.",
+  input: z.object({
+    all: z.boolean().default(false).describe("Include read ones"),
+    participating: z.boolean().default(false).describe("Only where you participate"),
+    since: z.string().optional().describe("Updated after (ISO 8601)"),
+    owner: z.string().optional().describe("With repo: one repository"),
+    repo: z.string().optional().describe("With owner: one repository"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ all, participating, since, owner, repo, page, per_page, fields }, ctx) =>
+    listPage(ctx, {
+      path: owner && repo ? path`/repos/${owner}/${repo}/notifications` : "/notifications",
+      query: { all, participating, since },
+      page,
+      per_page,
+      fields,
+      permission: "notifications",
+      auth: "required",
+      shape: (n) =>
+        compact({
+          id: obj(n).id,
+          reason: obj(n).reason,
+          unread: obj(n).unread,
+          repo: obj(obj(n).repository).full_name,
+          title: cleanText(obj(obj(n).subject).title as string | null),
+          type: obj(obj(n).subject).type,
+          updated_at: obj(n).updated_at,
+        }),
+    }),
+});
+
+export const notificationWriteTool = githubTool("notifications", {
+  name: "notification_write",
+  title: "Mark notifications read or done",
+  description:
+    "method=read: marks thread_id read; done: marks thread_id done; read_all: marks everything (or owner+repo's) read up to now.",
+  input: z.object({
+    method: z.enum(["read", "done", "read_all"]).describe("What to do"),
+    thread_id: z.string().optional().describe("Thread id from list_notifications"),
+    owner: z.string().optional().describe("read_all: repository owner"),
+    repo: z.string().optional().describe("read_all: repository name"),
+  }),
+  annotations: { ...WRITE, idempotentHint: true },
+  handler: async ({ method, thread_id, owner, repo }, ctx) => {
+    const base = { permission: "notifications" as const, auth: "required" as const, signal: ctx.signal };
+    if (method === "read_all") {
+      await ctx.deps.gh.request({
+        ...base,
+        method: "PUT",
+        path: owner && repo ? path`/repos/${owner}/${repo}/notifications` : "/notifications",
+        body: { last_read_at: new Date().toISOString() },
+      });
+      return { marked: "all" };
+    }
+    if (!thread_id) throw new ToolshedError("invalid_input", `method=${method} needs thread_id`);
+    await ctx.deps.gh.request({
+      ...base,
+      method: method === "read" ? "PATCH" : "DELETE",
+      path: path`/notifications/threads/${thread_id}`,
+    });
+    return { thread_id, marked: method };
+  },
+});
+
+export const notificationTools = [listNotificationsTool, notificationWriteTool];

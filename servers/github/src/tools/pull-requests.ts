@@ -1,0 +1,318 @@
+import { ToolshedError, z } from "@toolshed/server";
+import { path } from "../github/client.js";
+import { pageDiff } from "../github/diff.js";
+import { lockdown } from "../github/lockdown.js";
+import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
+import type { Ctx } from "../deps.js";
+import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { listPage } from "./list.js";
+
+const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
+
+export const listPullRequestsTool = githubTool("pull_requests", {
+  name: "list_pull_requests",
+  title: "List pull requests",
+  description:
+    "A repository's pull requests without bodies (number, title, state, author, head, base, labels, dates), filtered by state, head and base. Details: pull_request_read.",
+  input: z.object({
+    owner,
+    repo,
+    state: z.enum(["open", "closed", "all"]).default("open").describe("PR state"),
+    head: z.string().optional().describe("user:branch"),
+    base: z.string().optional().describe("Base branch"),
+    sort: z.enum(["created", "updated", "popularity", "long-running"]).optional().describe("Sort key"),
+    direction: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ owner, repo, page, per_page, fields, ...filters }, ctx) =>
+    listPage(ctx, {
+      path: path`/repos/${owner}/${repo}/pulls`,
+      query: filters,
+      page,
+      per_page,
+      fields,
+      permission: "pulls:read",
+      shape: (p) => pullRequest(p, false),
+      repo: { owner, repo },
+    }),
+});
+
+async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promise<string> {
+  const res = await ctx.deps.gh.request({
+    path: path`/repos/${owner}/${repo}/pulls/${n}`,
+    permission: "pulls:read",
+    signal: ctx.signal,
+  });
+  return String(obj(obj(res.data).head).sha);
+}
+
+export const pullRequestReadTool = githubTool("pull_requests", {
+  name: "pull_request_read",
+  title: "Read a pull request",
+  description:
+    "method=get: details and body; diff: unified diff paged by file or offset/max_bytes (next_offset; files lists each file's size); files; status: statuses and check runs of the head; reviews; review_comments.",
+  input: z.object({
+    owner,
+    repo,
+    pull_number: pullNumber,
+    method: z
+      .enum(["get", "diff", "files", "status", "reviews", "review_comments"])
+      .default("get")
+      .describe("What to read"),
+    file: z.string().optional().describe("diff: only this file"),
+    offset: z.number().int().min(0).max(1e8).default(0).describe("diff: start here"),
+    max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("diff: most characters"),
+    page,
+    per_page: perPage,
+  }),
+  annotations: READ,
+  handler: async ({ owner, repo, pull_number, method, file, offset, max_bytes, page, per_page }, ctx) => {
+    const gh = ctx.deps.gh;
+    const at = path`/repos/${owner}/${repo}/pulls/${pull_number}`;
+    const list = { page, per_page, permission: "pulls:read" as const, repo: { owner, repo } };
+    switch (method) {
+      case "get": {
+        const res = await gh.request({ path: at, permission: "pulls:read", signal: ctx.signal });
+        const [pr] = await lockdown(ctx, owner, repo, [pullRequest(res.data, true)]);
+        return pr!;
+      }
+      case "diff": {
+        const res = await gh.request<string>({
+          path: at,
+          accept: "application/vnd.github.diff",
+          text: true,
+          permission: "pulls:read",
+          signal: ctx.signal,
+        });
+        return { ...pageDiff(String(res.data ?? ""), file, offset, max_bytes) };
+      }
+      case "files":
+        return listPage(ctx, { ...list, path: `${at}/files`, shape: fileChange });
+      case "reviews":
+        return listPage(ctx, { ...list, path: `${at}/reviews`, shape: review });
+      case "review_comments":
+        return listPage(ctx, { ...list, path: `${at}/comments`, shape: reviewComment });
+      case "status": {
+        const sha = await headSha(ctx, owner, repo, pull_number);
+        const [status, checks] = await Promise.all([
+          gh.request({
+            path: path`/repos/${owner}/${repo}/commits/${sha}/status`,
+            permission: "checks:read",
+            signal: ctx.signal,
+          }),
+          gh.request({
+            path: path`/repos/${owner}/${repo}/commits/${sha}/check-runs`,
+            query: { per_page: 100 },
+            permission: "checks:read",
+            signal: ctx.signal,
+          }),
+        ]);
+        const runs = asList(obj(checks.data).check_runs).map((c) =>
+          compact({
+            name: obj(c).name,
+            status: obj(c).status,
+            conclusion: obj(c).conclusion,
+            url: obj(c).html_url,
+          }),
+        );
+        const failing = runs.filter((r) =>
+          ["failure", "timed_out", "cancelled", "action_required"].includes(String(r.conclusion)),
+        );
+        return compact({
+          sha,
+          state: obj(status.data).state,
+          failing_checks: failing.length,
+          statuses: asList(obj(status.data).statuses).map((s) =>
+            compact({
+              context: obj(s).context,
+              state: obj(s).state,
+              description: obj(s).description,
+              url: obj(s).target_url,
+            }),
+          ),
+          checks: runs,
+        });
+      }
+    }
+  },
+});
+
+export const pullRequestWriteTool = githubTool("pull_requests", {
+  name: "pull_request_write",
+  title: "Create or update a pull request",
+  description:
+    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch.",
+  input: z.object({
+    method: z.enum(["create", "update", "update_branch"]).describe("What to do"),
+    owner,
+    repo,
+    pull_number: pullNumber.optional(),
+    title: z.string().optional().describe("Title"),
+    body: z.string().optional().describe("Markdown description"),
+    head: z.string().optional().describe("create: branch with the changes"),
+    base: z.string().optional().describe("Target branch"),
+    draft: z.boolean().optional().describe("create: open as draft"),
+    state: z.enum(["open", "closed"]).optional().describe("update: new state"),
+    maintainer_can_modify: z.boolean().optional().describe("Let maintainers push to head"),
+    expected_head_sha: z.string().optional().describe("update_branch: fail if head moved"),
+    reviewers: z.array(z.string()).optional().describe("Request reviews from these logins"),
+  }),
+  annotations: WRITE,
+  handler: async ({ method, owner, repo, pull_number, expected_head_sha, reviewers, ...f }, ctx) => {
+    const gh = ctx.deps.gh;
+    const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
+    const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+    const requestReviews = async (pr: Record<string, unknown>) => {
+      if (!reviewers?.length) return pr;
+      await gh.request({
+        ...base,
+        method: "POST",
+        path: path`/repos/${owner}/${repo}/pulls/${Number(pr.number)}/requested_reviewers`,
+        body: { reviewers },
+      });
+      return { ...pr, requested_reviewers: reviewers };
+    };
+    if (method === "create") {
+      if (!f.title || !f.head || !f.base)
+        throw new ToolshedError("invalid_input", "method=create needs title, head and base");
+      const res = await gh.request({
+        ...base,
+        method: "POST",
+        path: path`/repos/${owner}/${repo}/pulls`,
+        body,
+      });
+      return requestReviews(pullRequest(res.data, false));
+    }
+    if (pull_number === undefined)
+      throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
+    if (method === "update_branch") {
+      const res = await gh.request({
+        ...base,
+        method: "PUT",
+        path: path`/repos/${owner}/${repo}/pulls/${pull_number}/update-branch`,
+        body: compact({ expected_head_sha }),
+      });
+      return { pull_number, message: obj(res.data).message ?? "update scheduled" };
+    }
+    if (Object.keys(body).length === 0) {
+      if (!reviewers?.length)
+        throw new ToolshedError("invalid_input", "method=update needs something to change");
+      return requestReviews({ number: pull_number });
+    }
+    const res = await gh.request({
+      ...base,
+      method: "PATCH",
+      path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
+      body,
+    });
+    return requestReviews(pullRequest(res.data, false));
+  },
+});
+
+export const mergePullRequestTool = githubTool("pull_requests", {
+  name: "merge_pull_request",
+  title: "Merge a pull request",
+  description:
+    "Merges pull_number (merge, squash or rebase). Pass sha, the head you reviewed, so a PR that moved since is not merged.",
+  input: z.object({
+    owner,
+    repo,
+    pull_number: pullNumber,
+    merge_method: z.enum(["merge", "squash", "rebase"]).default("merge").describe("How to merge"),
+    commit_title: z.string().optional().describe("Merge commit title"),
+    commit_message: z.string().optional().describe("Merge commit message"),
+    sha: z.string().optional().describe("Expected head sha"),
+  }),
+  annotations: { ...WRITE, destructiveHint: true },
+  handler: async ({ owner, repo, pull_number, ...body }, ctx) => {
+    const res = await ctx.deps.gh.request({
+      method: "PUT",
+      path: path`/repos/${owner}/${repo}/pulls/${pull_number}/merge`,
+      body: compact(body),
+      permission: "contents:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return compact({ merged: obj(res.data).merged, sha: obj(res.data).sha, message: obj(res.data).message });
+  },
+});
+
+export const pullRequestReviewWriteTool = githubTool("pull_requests", {
+  name: "pull_request_review_write",
+  title: "Review a pull request",
+  description:
+    "method=create: a review with body, inline comments and event (none: left pending). submit_pending: submits your pending review with event. delete_pending: discards it.",
+  input: z.object({
+    method: z.enum(["create", "submit_pending", "delete_pending"]).describe("What to do"),
+    owner,
+    repo,
+    pull_number: pullNumber,
+    event: z.enum(["APPROVE", "REQUEST_CHANGES", "COMMENT"]).optional().describe("Review verdict"),
+    body: z.string().optional().describe("Review summary"),
+    comments: z
+      .array(
+        z.object({
+          path: z.string().describe("File path"),
+          line: z.number().int().min(1).max(1e6).describe("File line"),
+          side: z.enum(["LEFT", "RIGHT"]).optional().describe("RIGHT (new, default) or LEFT"),
+          start_line: z.number().int().min(1).max(1e6).optional().describe("Range start"),
+          body: z.string().describe("Comment"),
+        }),
+      )
+      .optional()
+      .describe("create: inline comments"),
+    commit_id: z.string().optional().describe("create: sha reviewed"),
+  }),
+  annotations: WRITE,
+  handler: async ({ method, owner, repo, pull_number, event, body, comments, commit_id }, ctx) => {
+    const gh = ctx.deps.gh;
+    const at = path`/repos/${owner}/${repo}/pulls/${pull_number}/reviews`;
+    const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
+    if (method === "create") {
+      const res = await gh.request({
+        ...base,
+        method: "POST",
+        path: at,
+        body: compact({ event, body, comments, commit_id }),
+      });
+      return review(res.data);
+    }
+    gh.requireToken("pulls:write");
+    const me = await gh.request({ path: "/user", permission: "user:read", signal: ctx.signal });
+    const reviews = await gh.request({
+      path: at,
+      query: { per_page: 100 },
+      permission: "pulls:read",
+      signal: ctx.signal,
+    });
+    const pending = asList(reviews.data).find(
+      (r) => obj(r).state === "PENDING" && obj(obj(r).user).login === obj(me.data).login,
+    );
+    if (!pending)
+      throw new ToolshedError("not_found", "you have no pending review on this PR; create one first");
+    const id = Number(obj(pending).id);
+    if (method === "delete_pending") {
+      await gh.request({ ...base, method: "DELETE", path: `${at}/${id}` });
+      return { deleted: id };
+    }
+    if (!event) throw new ToolshedError("invalid_input", "submit_pending needs event");
+    const res = await gh.request({
+      ...base,
+      method: "POST",
+      path: `${at}/${id}/events`,
+      body: compact({ event, body }),
+    });
+    return review(res.data);
+  },
+});
+
+export const pullRequestTools = [
+  listPullRequestsTool,
+  pullRequestReadTool,
+  pullRequestWriteTool,
+  mergePullRequestTool,
+  pullRequestReviewWriteTool,
+];

@@ -1,0 +1,430 @@
+import { ToolshedError, z } from "@toolshed/server";
+import { filePath, path } from "../github/client.js";
+import { pageDiff } from "../github/diff.js";
+import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
+import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { listPage } from "./list.js";
+import type { Ctx } from "../deps.js";
+
+export const searchRepositoriesTool = githubTool("repos", {
+  name: "search_repositories",
+  title: "Search repositories, code or commits",
+  description:
+    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r'). Items, total_count, next_page.",
+  input: z.object({
+    query: z.string().describe("GitHub search syntax"),
+    type: z.enum(["repositories", "code", "commits"]).default("repositories").describe("What to search"),
+    sort: z.string().optional().describe("e.g. stars, updated, author-date"),
+    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ query, type, sort, order, page, per_page, fields }, ctx) =>
+    listPage(ctx, {
+      path: `/search/${type}`,
+      query: { q: query, sort, order },
+      page,
+      per_page,
+      fields,
+      permission: "contents:read",
+      ...(type === "code" ? { auth: "required" as const } : {}),
+      from: (d) => asList(obj(d).items),
+      shape:
+        type === "repositories"
+          ? repository
+          : type === "code"
+            ? (i) =>
+                compact({
+                  repo: obj(obj(i).repository).full_name,
+                  path: obj(i).path,
+                  sha: obj(i).sha,
+                  url: obj(i).html_url,
+                })
+            : (i) => ({ repo: obj(obj(i).repository).full_name, ...commit(i) }),
+    }),
+});
+
+const MAX_FILE = 20_000;
+
+export const getFileContentsTool = githubTool("repos", {
+  name: "get_file_contents",
+  title: "Read a file or list a directory",
+  description:
+    "A file's text from offset, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
+  input: z.object({
+    owner,
+    repo,
+    path: z.string().default("").describe("File or directory path"),
+    ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
+    offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
+    max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
+  }),
+  annotations: READ,
+  handler: async ({ owner, repo, path: p, ref, offset, max_bytes }, ctx) => {
+    const res = await ctx.deps.gh.request({
+      path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
+      query: { ref },
+      permission: "contents:read",
+      signal: ctx.signal,
+    });
+    if (Array.isArray(res.data)) {
+      return {
+        path: p,
+        entries: res.data.map((e) =>
+          compact({
+            name: obj(e).name,
+            type: obj(e).type,
+            size: obj(e).type === "file" ? obj(e).size : undefined,
+          }),
+        ),
+      };
+    }
+    const f = obj(res.data);
+    if (f.type !== "file") return compact({ path: f.path, type: f.type, target: f.target, sha: f.sha });
+    let text: string;
+    if (f.encoding === "base64" && typeof f.content === "string") {
+      const bytes = Buffer.from(f.content, "base64");
+      if (bytes.subarray(0, 8000).includes(0)) {
+        return { path: f.path, sha: f.sha, size: f.size, binary: true, download_url: f.download_url };
+      }
+      text = bytes.toString("utf8");
+    } else {
+      // Over 1 MB the contents API leaves `content` empty; the raw media type still returns it.
+      const raw = await ctx.deps.gh.request<string>({
+        path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
+        query: { ref },
+        accept: "application/vnd.github.raw",
+        text: true,
+        permission: "contents:read",
+        signal: ctx.signal,
+      });
+      text = String(raw.data ?? "");
+    }
+    const end = Math.min(text.length, offset + max_bytes);
+    return compact({
+      path: f.path,
+      sha: f.sha,
+      size: f.size,
+      content: text.slice(offset, end),
+      offset: offset || undefined,
+      next_offset: end < text.length ? end : undefined,
+    });
+  },
+});
+
+export const listCommitsTool = githubTool("repos", {
+  name: "list_commits",
+  title: "List commits",
+  description:
+    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range. Items: sha, message, author, date, url.",
+  input: z.object({
+    owner,
+    repo,
+    sha: z.string().optional().describe("Branch, tag or sha to start from"),
+    path: z.string().optional().describe("Only commits touching this path"),
+    author: z.string().optional().describe("GitHub login or email"),
+    since: z.string().optional().describe("ISO 8601 date"),
+    until: z.string().optional().describe("ISO 8601 date"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ owner, repo, sha, path: p, author, since, until, page, per_page, fields }, ctx) =>
+    listPage(ctx, {
+      path: path`/repos/${owner}/${repo}/commits`,
+      query: { sha, path: p, author, since, until },
+      page,
+      per_page,
+      fields,
+      permission: "contents:read",
+      shape: commit,
+    }),
+});
+
+export const getCommitTool = githubTool("repos", {
+  name: "get_commit",
+  title: "Get one commit",
+  description:
+    "A commit: message, author, stats and changed files; with diff=true its unified diff, paged: set file to one path, offset/max_bytes to continue (next_offset).",
+  input: z.object({
+    owner,
+    repo,
+    sha: z.string().describe("Commit sha, branch or tag"),
+    diff: z.boolean().default(false).describe("Include the unified diff"),
+    file: z.string().optional().describe("With diff: only this file's diff"),
+    offset: z.number().int().min(0).max(1e8).default(0).describe("With diff: start here"),
+    max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("With diff: most characters"),
+  }),
+  annotations: READ,
+  handler: async ({ owner, repo, sha, diff, file, offset, max_bytes }, ctx) => {
+    const at = path`/repos/${owner}/${repo}/commits/${sha}`;
+    const res = await ctx.deps.gh.request({ path: at, permission: "contents:read", signal: ctx.signal });
+    const c = obj(res.data);
+    const out: Record<string, unknown> = {
+      ...commit(c),
+      parents: asList(c.parents).map((x) => obj(x).sha),
+      stats: c.stats,
+      files: asList(c.files).slice(0, 300).map(fileChange),
+    };
+    if (diff) {
+      const text = await ctx.deps.gh.request<string>({
+        path: at,
+        accept: "application/vnd.github.diff",
+        text: true,
+        permission: "contents:read",
+        signal: ctx.signal,
+      });
+      const { files: _files, ...pageOfDiff } = pageDiff(String(text.data ?? ""), file, offset, max_bytes);
+      Object.assign(out, pageOfDiff);
+    }
+    return out;
+  },
+});
+
+export const listRefsTool = githubTool("repos", {
+  name: "list_refs",
+  title: "List branches, tags or releases",
+  description:
+    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped) or latest_release (the newest published release).",
+  input: z.object({
+    owner,
+    repo,
+    kind: z.enum(["branches", "tags", "releases", "latest_release"]).describe("What to list"),
+    page,
+    per_page: perPage,
+  }),
+  annotations: READ,
+  handler: async ({ owner, repo, kind, page, per_page }, ctx) => {
+    if (kind === "latest_release") {
+      const res = await ctx.deps.gh.request({
+        path: path`/repos/${owner}/${repo}/releases/latest`,
+        permission: "contents:read",
+        signal: ctx.signal,
+      });
+      return release(res.data);
+    }
+    return listPage(ctx, {
+      path: path`/repos/${owner}/${repo}/${kind}`,
+      page,
+      per_page,
+      permission: "contents:read",
+      shape:
+        kind === "releases"
+          ? release
+          : (b) => compact({ name: obj(b).name, sha: obj(obj(b).commit).sha, protected: obj(b).protected }),
+    });
+  },
+});
+
+export const createOrUpdateFileTool = githubTool("repos", {
+  name: "create_or_update_file",
+  title: "Create or update one file",
+  description:
+    "Commits one file to a branch. To update, pass its current sha (from get_file_contents). Several files in one commit: push_files.",
+  input: z.object({
+    owner,
+    repo,
+    path: z.string().describe("File path"),
+    content: z.string().describe("The whole new file content (text)"),
+    message: z.string().describe("Commit message"),
+    branch: z.string().optional().describe("Branch (default branch if unset)"),
+    sha: z.string().optional().describe("Current blob sha when updating"),
+  }),
+  annotations: { ...WRITE, idempotentHint: true },
+  handler: async ({ owner, repo, path: p, content, message, branch, sha }, ctx) => {
+    const res = await ctx.deps.gh.request({
+      method: "PUT",
+      path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
+      body: compact({ message, content: Buffer.from(content, "utf8").toString("base64"), branch, sha }),
+      permission: p.startsWith(".github/workflows/") ? "workflows:write" : "contents:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    const d = obj(res.data);
+    return {
+      path: obj(d.content).path,
+      sha: obj(d.content).sha,
+      commit: obj(d.commit).sha,
+      url: obj(d.commit).html_url,
+    };
+  },
+});
+
+async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string): Promise<string> {
+  const ref = await ctx.deps.gh.request({
+    path: `${path`/repos/${owner}/${repo}/git/ref/heads`}/${filePath(branch)}`,
+    permission: "contents:read",
+    signal: ctx.signal,
+  });
+  return String(obj(obj(ref.data).object).sha);
+}
+
+export const pushFilesTool = githubTool("repos", {
+  name: "push_files",
+  title: "Commit several files at once",
+  description:
+    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Returns the commit sha.",
+  input: z.object({
+    owner,
+    repo,
+    branch: z.string().describe("Existing branch"),
+    message: z.string().describe("Commit message"),
+    files: z
+      .array(
+        z.object({ path: z.string().describe("File path"), content: z.string().describe("Full content") }),
+      )
+      .default([])
+      .describe("Files to write"),
+    delete: z.array(z.string()).default([]).describe("Paths to delete"),
+  }),
+  annotations: WRITE,
+  handler: async ({ owner, repo, branch, message, files, delete: remove }, ctx) => {
+    if (files.length + remove.length === 0) {
+      throw new ToolshedError("invalid_input", "nothing to commit: give files to write or paths to delete");
+    }
+    const gh = ctx.deps.gh;
+    const touchesWorkflows = [...files.map((f) => f.path), ...remove].some((f) =>
+      f.startsWith(".github/workflows/"),
+    );
+    const permission = touchesWorkflows ? ("workflows:write" as const) : ("contents:write" as const);
+    gh.requireToken(permission);
+    const head = await branchHead(ctx, owner, repo, branch);
+    const base = await gh.request({
+      path: path`/repos/${owner}/${repo}/git/commits/${head}`,
+      permission,
+      signal: ctx.signal,
+    });
+    const tree = await gh.request({
+      method: "POST",
+      path: path`/repos/${owner}/${repo}/git/trees`,
+      body: {
+        base_tree: obj(obj(base.data).tree).sha,
+        tree: [
+          ...files.map((f) => ({ path: f.path, mode: "100644", type: "blob", content: f.content })),
+          ...remove.map((p) => ({ path: p, mode: "100644", type: "blob", sha: null })),
+        ],
+      },
+      permission,
+      auth: "required",
+      signal: ctx.signal,
+    });
+    const created = await gh.request({
+      method: "POST",
+      path: path`/repos/${owner}/${repo}/git/commits`,
+      body: { message, tree: obj(tree.data).sha, parents: [head] },
+      permission,
+      auth: "required",
+      signal: ctx.signal,
+    });
+    const sha = String(obj(created.data).sha);
+    await gh.request({
+      method: "PATCH",
+      path: `${path`/repos/${owner}/${repo}/git/refs/heads`}/${filePath(branch)}`,
+      body: { sha, force: false },
+      permission,
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return { branch, commit: sha, parent: head, written: files.length, deleted: remove.length };
+  },
+});
+
+export const createBranchTool = githubTool("repos", {
+  name: "create_branch",
+  title: "Create a branch",
+  description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
+  input: z.object({
+    owner,
+    repo,
+    branch: z.string().describe("New branch name"),
+    from: z.string().optional().describe("Source branch or 40-hex commit sha"),
+  }),
+  annotations: WRITE,
+  handler: async ({ owner, repo, branch, from }, ctx) => {
+    const gh = ctx.deps.gh;
+    gh.requireToken("contents:write");
+    let source = from;
+    if (!source) {
+      const r = await gh.request({
+        path: path`/repos/${owner}/${repo}`,
+        permission: "contents:read",
+        signal: ctx.signal,
+      });
+      source = String(obj(r.data).default_branch);
+    }
+    const sha = /^[0-9a-f]{40}$/i.test(source) ? source : await branchHead(ctx, owner, repo, source);
+    await gh.request({
+      method: "POST",
+      path: path`/repos/${owner}/${repo}/git/refs`,
+      body: { ref: `refs/heads/${branch}`, sha },
+      permission: "contents:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return { branch, sha, from: source };
+  },
+});
+
+export const repositoryWriteTool = githubTool("repos", {
+  name: "repository_write",
+  title: "Create or fork a repository",
+  description:
+    "method=create: a repository named name for the user or organization. fork: forks owner/repo (into organization if set).",
+  input: z.object({
+    method: z.enum(["create", "fork"]).describe("Create a new repository or fork one"),
+    name: z.string().optional().describe("create: the name; fork: a new name (optional)"),
+    owner: owner.optional(),
+    repo: repo.optional(),
+    organization: z.string().optional().describe("Org to create or fork into"),
+    description: z.string().optional().describe("create: description"),
+    private: z.boolean().default(false).describe("create: private repository"),
+    auto_init: z.boolean().default(true).describe("create: add an initial README commit"),
+  }),
+  annotations: WRITE,
+  handler: async (input, ctx) => {
+    const gh = ctx.deps.gh;
+    if (input.method === "create") {
+      if (!input.name) throw new ToolshedError("invalid_input", "method=create needs name");
+      const res = await gh.request({
+        method: "POST",
+        path: input.organization ? path`/orgs/${input.organization}/repos` : "/user/repos",
+        body: compact({
+          name: input.name,
+          description: input.description,
+          private: input.private,
+          auto_init: input.auto_init,
+        }),
+        permission: "admin:write",
+        auth: "required",
+        signal: ctx.signal,
+      });
+      return repository(res.data);
+    }
+    if (!input.owner || !input.repo)
+      throw new ToolshedError("invalid_input", "method=fork needs owner and repo");
+    const res = await gh.request({
+      method: "POST",
+      path: path`/repos/${input.owner}/${input.repo}/forks`,
+      body: compact({ organization: input.organization, name: input.name }),
+      permission: "admin:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return repository(res.data);
+  },
+});
+
+export const repoTools = [
+  searchRepositoriesTool,
+  getFileContentsTool,
+  listCommitsTool,
+  getCommitTool,
+  listRefsTool,
+  createOrUpdateFileTool,
+  pushFilesTool,
+  createBranchTool,
+  repositoryWriteTool,
+];

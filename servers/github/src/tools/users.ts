@@ -1,0 +1,31 @@
+import { z } from "@toolshed/server";
+import { asList, compact, obj } from "../github/shape.js";
+import { fields, githubTool, page, perPage, READ } from "./common.js";
+import { listPage } from "./list.js";
+
+export const searchUsersTool = githubTool("users", {
+  name: "search_users",
+  title: "Search users and organizations",
+  description:
+    "GitHub user search, e.g. 'jane in:name location:berlin' or 'type:org mcp'. Items: login, type, url; total_count and next_page.",
+  input: z.object({
+    query: z.string().describe("GitHub search syntax"),
+    sort: z.enum(["followers", "repositories", "joined"]).optional().describe("Sort key"),
+    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    page,
+    per_page: perPage,
+    fields,
+  }),
+  annotations: READ,
+  handler: ({ query, sort, order, page, per_page, fields }, ctx) =>
+    listPage(ctx, {
+      path: "/search/users",
+      query: { q: query, sort, order },
+      page,
+      per_page,
+      fields,
+      permission: "user:read",
+      from: (d) => asList(obj(d).items),
+      shape: (u) => compact({ login: obj(u).login, type: obj(u).type, url: obj(u).html_url }),
+    }),
+});
