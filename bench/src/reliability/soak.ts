@@ -15,6 +15,8 @@ export interface SoakResult {
   seconds: number;
   calls: number;
   errors: number;
+  /** The first few errors' messages, to tell a timeout on a loaded machine from a fault. */
+  error_examples: string[];
   crashes: number;
   /** [seconds since start, RSS MiB, open fds] per sample. */
   samples: [number, number, number][];
@@ -71,6 +73,7 @@ export async function runSoak(
       seconds: round((Date.now() - started) / 1000, 1),
       calls: stats.latencies.length,
       errors: stats.errors,
+      error_examples: stats.examples,
       crashes: crashed ? 1 : 0,
       samples,
       rss_growth_mib: rssGrowth,
