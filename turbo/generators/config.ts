@@ -1,11 +1,12 @@
-// `pnpm gen server <name>`: a new Toolshed server from the template, wired into the dev stack.
+// `pnpm gen server <name>`: a new Toolshed server from the template, wired into the dev stack and the
+// reliability suites (bench/package.json and bench/src/reliability/targets.ts).
 // Run through @turbo/gen (what `turbo gen` runs); `--args <name>` answers the prompt non-interactively.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { PlopTypes } from "@turbo/gen";
 import { nameProblem, serverNames } from "./src/names.js";
-import { addComposeService, addPrometheusJob } from "./src/wire.js";
+import { addBenchDependency, addComposeService, addPrometheusJob, addReliabilityTarget } from "./src/wire.js";
 
 interface Answers {
   name: string;
@@ -14,7 +15,8 @@ interface Answers {
 
 export default function generator(plop: PlopTypes.NodePlopAPI): void {
   plop.setGenerator("server", {
-    description: "A new MCP server in servers/<name> from the Toolshed template, wired into the dev stack",
+    description:
+      "A new MCP server in servers/<name> from the Toolshed template, wired into the dev stack and the reliability suites",
     prompts: [
       {
         type: "input",
@@ -64,6 +66,8 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         },
         wire(addComposeService),
         wire(addPrometheusJob),
+        wire(addBenchDependency),
+        wire(addReliabilityTarget),
         () => {
           // The workspace's own Prettier, so every generated and edited file is already formatted.
           const prettier = join(root, "node_modules/prettier/bin/prettier.cjs");
@@ -76,7 +80,8 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         },
         () =>
           `next: pnpm install, then pnpm exec turbo run build typecheck lint --filter=@toolshed/server-${names.name}... ` +
-          `and pnpm exec vitest run ${relative(root, join(root, "servers", names.name))}`,
+          `and pnpm exec vitest run ${relative(root, join(root, "servers", names.name))}; ` +
+          `its attack suite: pnpm exec vitest run bench/test/attacks.test.ts -t "attacks on ${names.name} "`,
       ];
     },
   });

@@ -188,3 +188,68 @@ export function addPrometheusJob(root: string, n: ServerNames): Result {
   writeFileSync(file, out);
   return { file: PROMETHEUS_FILE, changed: true, note: `scrape job '${n.name}'` };
 }
+
+export const BENCH_PACKAGE = "bench/package.json";
+export const RELIABILITY_TARGETS = "bench/src/reliability/targets.ts";
+
+/** Adds the server to the bench's devDependencies (kept sorted), so the reliability suites can run its bin. */
+export function addBenchDependency(root: string, n: ServerNames): Result {
+  const file = join(root, BENCH_PACKAGE);
+  if (!existsSync(file)) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
+  let pkg: { devDependencies?: Record<string, string> };
+  try {
+    pkg = JSON.parse(readFileSync(file, "utf8")) as typeof pkg;
+  } catch (e) {
+    throw new Error(`${BENCH_PACKAGE} is not valid JSON (${(e as Error).message}); fix it, then rerun`);
+  }
+  const dep = `@toolshed/server-${n.name}`;
+  const deps = pkg.devDependencies ?? {};
+  if (deps[dep]) return { file: BENCH_PACKAGE, changed: false, note: `${dep} is there already` };
+  deps[dep] = "workspace:*";
+  pkg.devDependencies = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => (a < b ? -1 : 1)));
+  // Two-space JSON and a final newline: what Prettier writes for package.json.
+  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  return { file: BENCH_PACKAGE, changed: true, note: `devDependency ${dep}` };
+}
+
+/**
+ * Appends the server to `TARGETS` in the reliability suites (fuzz, load, attacks, faults), calling the
+ * template's example tool: `hello` as the safe call, a blank name (refused inside the handler with a
+ * ToolshedError, logged at warn) as the failing one. Inserted just before the array's closing `];`.
+ */
+export function addReliabilityTarget(root: string, n: ServerNames): Result {
+  const file = join(root, RELIABILITY_TARGETS);
+  if (!existsSync(file)) return { file: RELIABILITY_TARGETS, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const decl = /^export const TARGETS\b[^=]*=\s*\[/m.exec(text);
+  // The array's own closing bracket: the first unindented `];` after the declaration.
+  const close = decl ? text.slice(decl.index).search(/^\];/m) : -1;
+  if (!decl || close < 0) {
+    throw new Error(
+      `${RELIABILITY_TARGETS} has no \`export const TARGETS = [ … ];\` array; add the '${n.name}' target by hand`,
+    );
+  }
+  const at = decl.index + close;
+  const pkg = `@toolshed/server-${n.name}`;
+  if (text.slice(decl.index, at).includes(`binOf("${pkg}")`)) {
+    return { file: RELIABILITY_TARGETS, changed: false, note: `target '${n.name}' is there already` };
+  }
+  const block = [
+    `{`,
+    `  // From the template: swap in this server's own quick, offline calls as its tools land.`,
+    `  name: "${n.name}",`,
+    `  bin: binOf("${pkg}"),`,
+    `  args: [],`,
+    `  env: {},`,
+    `  safeCalls: [{ name: "hello", arguments: { name: "Ada", times: 2 } }],`,
+    `  // A blank name passes the schema and is refused inside the tool (a ToolshedError, logged at warn).`,
+    `  failingCall: { name: "hello", arguments: { name: " " } },`,
+    `},`,
+  ].join("\n");
+  // The last entry ends with a comma under Prettier's trailingComma "all"; a hand-edited one may not.
+  const head = text.slice(0, at).trimEnd();
+  const sep = /[[,]$/.test(head) ? "" : ",";
+  const out = `${head}${sep}\n${indentBlock(block, 2)}\n${text.slice(at)}`;
+  writeFileSync(file, out);
+  return { file: RELIABILITY_TARGETS, changed: true, note: `reliability target '${n.name}'` };
+}

@@ -1,6 +1,7 @@
 // `pnpm test:template`: in a throw-away copy of this workspace, `pnpm gen server <name>`, then what a team's
 // first CI run does for the new server: install, build, typecheck, lint, its own tests (example tool,
-// contract, schema snapshot, stdio bin), the deploy checks every server must pass, and Prettier.
+// contract, schema snapshot, stdio bin), its attack suite (the reliability target the generator added), the
+// deploy checks every server must pass, and Prettier.
 // Everything runs offline from the pnpm store and reads (never writes) this workspace's turbo cache.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -227,6 +228,13 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
       expect(readFileSync(join(ws, "deploy/prometheus/prometheus.yml"), "utf8")).toContain(
         `job_name: ${NAME}`,
       );
+      const bench = JSON.parse(readFileSync(join(ws, "bench/package.json"), "utf8")) as {
+        devDependencies: Record<string, string>;
+      };
+      expect(bench.devDependencies[PKG]).toBe("workspace:*");
+      expect(readFileSync(join(ws, "bench/src/reliability/targets.ts"), "utf8")).toContain(
+        `name: "${NAME}",\n    bin: binOf("${PKG}"),`,
+      );
     },
     70_000,
   );
@@ -277,6 +285,32 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
   );
 
   step(
+    "joins the reliability suites: the bench builds with its target and its attack suite passes",
+    async () => {
+      expectOk(
+        await run(
+          ["exec", "turbo", "run", "build", "--filter=@toolshed/bench", "--output-logs=errors-only"],
+          300_000,
+        ),
+        "turbo run build --filter=@toolshed/bench",
+      );
+      // Only this server's attacks (the other targets' describe blocks are filtered out, hooks and all).
+      const { passed } = await vitest(["bench/test/attacks.test.ts", "-t", `attacks on ${NAME} `], 120_000, {
+        CI: "true",
+      });
+      expect(passed.length).toBeGreaterThanOrEqual(10);
+      expect(passed.filter((t) => !t.startsWith(`attacks on ${NAME} `))).toEqual([]);
+      for (const title of [
+        "auth bypass: no credentials is refused (401)",
+        "secrets in logs: failures driven with known secrets leave none in any log line",
+      ]) {
+        expect(passed, title).toContain(`attacks on ${NAME} ${title}`);
+      }
+    },
+    430_000,
+  );
+
+  step(
     "passes the deploy checks every server must pass",
     async () => {
       // The checks that name the server or cover every server; docker-compose and kubectl ones run where
@@ -309,6 +343,8 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         `.changeset/${NAME}.md`,
         "docker-compose.dev.yaml",
         "deploy/prometheus/prometheus.yml",
+        "bench/package.json",
+        "bench/src/reliability/targets.ts",
       ];
       expectOk(await run(["exec", "prettier", "--check", ...paths], 120_000), "prettier --check");
     },

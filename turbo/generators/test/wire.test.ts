@@ -6,10 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { serverNames } from "../src/names.js";
 import {
+  BENCH_PACKAGE,
   COMPOSE_FILE,
   PROMETHEUS_FILE,
+  RELIABILITY_TARGETS,
+  addBenchDependency,
   addComposeService,
   addPrometheusJob,
+  addReliabilityTarget,
   nextHostPort,
 } from "../src/wire.js";
 
@@ -146,5 +150,104 @@ describe("prometheus.yml", () => {
     expect(
       (parse(after) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name),
     ).toEqual(["a", "weather"]);
+  });
+});
+
+describe("bench/package.json", () => {
+  it("adds the server as a workspace devDependency, sorted, Prettier-clean, changing nothing else", async () => {
+    const dir = workspace({ [BENCH_PACKAGE]: true });
+    const before = JSON.parse(read(dir, BENCH_PACKAGE)) as { devDependencies: Record<string, string> };
+    expect(addBenchDependency(dir, serverNames("issue-tracker"))).toMatchObject({
+      changed: true,
+      note: "devDependency @toolshed/server-issue-tracker",
+    });
+    const text = read(dir, BENCH_PACKAGE);
+    expect(await prettierClean(text, BENCH_PACKAGE)).toBe(true);
+    const after = JSON.parse(text) as { devDependencies: Record<string, string> };
+    expect(after).toEqual({
+      ...before,
+      devDependencies: { ...before.devDependencies, "@toolshed/server-issue-tracker": "workspace:*" },
+    });
+    const names = Object.keys(after.devDependencies);
+    expect(names).toEqual([...names].sort());
+    // Twice is once.
+    expect(addBenchDependency(dir, serverNames("issue-tracker")).changed).toBe(false);
+    expect(read(dir, BENCH_PACKAGE)).toBe(text);
+  });
+
+  it("skips a missing file and refuses one that is not JSON, saying which", () => {
+    expect(addBenchDependency(workspace({}), serverNames("weather"))).toMatchObject({
+      changed: false,
+      note: "not found, skipped",
+    });
+    const dir = workspace({ [BENCH_PACKAGE]: '{ "name": ' });
+    expect(() => addBenchDependency(dir, serverNames("weather"))).toThrow(
+      /bench\/package\.json is not valid JSON/,
+    );
+  });
+});
+
+describe("bench/src/reliability/targets.ts", () => {
+  it("appends a target calling the example tool to TARGETS, Prettier-clean, changing nothing else", async () => {
+    const dir = workspace({ [RELIABILITY_TARGETS]: true });
+    const before = read(dir, RELIABILITY_TARGETS);
+    expect(addReliabilityTarget(dir, serverNames("issue-tracker"))).toMatchObject({
+      changed: true,
+      note: "reliability target 'issue-tracker'",
+    });
+    const after = read(dir, RELIABILITY_TARGETS);
+    expect(onlyInserted(before, after)).toBe(true);
+    expect(await prettierClean(after, RELIABILITY_TARGETS)).toBe(true);
+    // The new entry is the array's last, right before its closing bracket.
+    expect(after).toMatch(
+      /\n {4}name: "issue-tracker",\n {4}bin: binOf\("@toolshed\/server-issue-tracker"\),\n[\s\S]*?\n {2}},\n\];\n/,
+    );
+    expect(after.indexOf('name: "issue-tracker"')).toBeGreaterThan(after.indexOf("export const TARGETS"));
+    expect(after).toContain('safeCalls: [{ name: "hello", arguments: { name: "Ada", times: 2 } }],');
+    expect(after).toContain('failingCall: { name: "hello", arguments: { name: " " } },');
+    // A second server goes after the first; the same one twice is once.
+    addReliabilityTarget(dir, serverNames("weather"));
+    expect(addReliabilityTarget(dir, serverNames("weather")).changed).toBe(false);
+    const twice = read(dir, RELIABILITY_TARGETS);
+    expect(twice.split('binOf("@toolshed/server-weather")').length).toBe(2);
+    expect(twice.indexOf('name: "weather"')).toBeGreaterThan(twice.indexOf('name: "issue-tracker"'));
+    expect(await prettierClean(twice, RELIABILITY_TARGETS)).toBe(true);
+  });
+
+  it("the failing call is one the template's hello tool refuses inside its handler", () => {
+    // The attack suite's secrets check needs a call that fails in the tool (logged at warn with its name),
+    // not one the schema refuses first: a blank name passes `z.string().max(100)`, then hits the blank check.
+    const tool = readFileSync(join(root, "turbo/generators/templates/server/src/tools/hello.ts.hbs"), "utf8");
+    expect(tool).toContain("name: z.string().max(100)");
+    expect(tool).toMatch(
+      /const who = name\.trim\(\);\s+[^]*?if \(!who\) \{\s+throw new ToolshedError\("invalid_input"/,
+    );
+  });
+
+  it("adds a comma after a last entry that lacks one", async () => {
+    const text = [
+      "export const TARGETS: readonly ReliabilityTarget[] = [",
+      "  {",
+      '    name: "a",',
+      "  }",
+      "];",
+      "",
+    ].join("\n");
+    const dir = workspace({ [RELIABILITY_TARGETS]: text });
+    addReliabilityTarget(dir, serverNames("weather"));
+    const after = read(dir, RELIABILITY_TARGETS);
+    expect(after).toContain("  },\n  {\n    // From the template");
+    expect(await prettierClean(after, RELIABILITY_TARGETS)).toBe(true);
+  });
+
+  it("skips a missing file and refuses a file without the TARGETS array, saying what to do", () => {
+    expect(addReliabilityTarget(workspace({}), serverNames("weather"))).toMatchObject({
+      changed: false,
+      note: "not found, skipped",
+    });
+    const dir = workspace({ [RELIABILITY_TARGETS]: "export const OTHER = [];\n" });
+    expect(() => addReliabilityTarget(dir, serverNames("weather"))).toThrow(
+      /has no `export const TARGETS = \[ … \];` array; add the 'weather' target by hand/,
+    );
   });
 });
