@@ -330,7 +330,10 @@ export const ATTACKS: readonly Attack[] = [
       await new Promise((r) => setTimeout(r, 300)); // the logger writes asynchronously
       const lines = ctx.server.logLines();
       const leaks = ctx.secrets.filter((s) => lines.some((line) => line.includes(s)));
-      const crashLogged = lines.some((l) => l.includes(`"tool":"${failing.name}"`));
+      // A warn or error line for the failing tool: successful calls log at debug too.
+      const crashLogged = lines.some(
+        (l) => l.includes(`"tool":"${failing.name}"`) && /"level":"(warn|error)"/.test(l),
+      );
       return {
         refused: leaks.length === 0 && crashLogged,
         detail:
