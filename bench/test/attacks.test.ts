@@ -20,9 +20,8 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))("attacks on %s", (_name,
     });
   }
 
-  // The kit does not (yet) strip invisible or bidi Unicode (U+200B, U+202E, tag characters) from
-  // upstream content before it reaches a model; no server here returns upstream text yet either.
-  it.todo("prompt injection: invisible and bidi Unicode markers in upstream content are stripped or flagged");
+  // Prompt-injection markers in upstream content are each server's own attack (github: issues and
+  // comments from a hostile GitHub on loopback), in bench/src/reliability/domain-attacks.ts.
 });
 
 describe("attacks on servers that have not landed yet", () => {

@@ -38,9 +38,16 @@ export interface Attack {
 export async function startAttackServer(target: ReliabilityTarget): Promise<AttackContext> {
   const alice = generateApiKey();
   const bob = generateApiKey();
+  const upstream = await target.attackUpstream?.();
   const server = await startServer(target, {
     args: ["--log-level", "debug", ...(target.attackArgs ?? [])],
-    env: { TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*` },
+    env: {
+      ...upstream?.env,
+      TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*`,
+    },
+  }).catch(async (err: unknown) => {
+    await upstream?.close();
+    throw err;
   });
   return {
     target,
@@ -51,6 +58,7 @@ export async function startAttackServer(target: ReliabilityTarget): Promise<Atta
     secrets: [alice, bob],
     close: async () => {
       await server.stop("SIGTERM");
+      await upstream?.close();
     },
   };
 }

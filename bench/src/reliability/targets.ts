@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Attack } from "./attacks.js";
-import { DATA_ANALYTICS_ATTACK_ARGS, dataAnalyticsAttacks } from "./domain-attacks.js";
+import {
+  DATA_ANALYTICS_ATTACK_ARGS,
+  dataAnalyticsAttacks,
+  githubAttacks,
+  startHostileGitHub,
+} from "./domain-attacks.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
 export interface ToolCall {
@@ -34,6 +39,8 @@ export interface ReliabilityTarget {
   attacks?: readonly Attack[];
   /** Extra flags for the attack server (e.g. an allow-list for the SSRF attempts to test). */
   attackArgs?: string[];
+  /** A loopback upstream for the attack server (hostile content to serve), and the env that points at it. */
+  attackUpstream?: () => Promise<{ env: Record<string, string>; close(): Promise<void> }>;
   /**
    * A tool that fetches from an upstream URL, for the upstream-fails-in-every-way fault: the flags
    * that let the server call `base` (with downloads capped at `maxBytes`), and the call for one URL.
@@ -137,5 +144,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       name: "add_issue_comment",
       arguments: { owner: "o", repo: "r", issue_number: 1, body: "x" },
     },
+    attacks: githubAttacks,
+    attackUpstream: startHostileGitHub,
   },
 ];
