@@ -19,6 +19,8 @@ export interface ReliabilityTarget {
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
+  /** A call that fails inside the server (and is logged), for the secrets-in-logs attack; default `fail` crash. */
+  failingCall?: ToolCall;
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
 }
@@ -29,6 +31,10 @@ function fixtureBin(): string {
   return fileURLToPath(
     new URL("../../node_modules/@toolshed/fixture-everything/dist/bin.js", import.meta.url),
   );
+}
+
+function serverBin(dir: string): string {
+  return fileURLToPath(new URL(`../../node_modules/@toolshed/server-${dir}/dist/bin.js`, import.meta.url));
 }
 
 export const TARGETS: readonly ReliabilityTarget[] = [
@@ -43,5 +49,19 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "slow", arguments: { ms: 1 } },
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
+  },
+  {
+    // Offline: the upstream address refuses connections at once, so no call has side effects; calls
+    // either stop at the input schema or come back as a quick upstream_unavailable tool error.
+    name: "example-api",
+    bin: serverBin("example-api"),
+    args: [],
+    env: { EXAMPLE_API_BASE_URL: "http://127.0.0.1:9" },
+    safeCalls: [
+      { name: "search_resources", arguments: { query: "ab" } },
+      { name: "list_resources", arguments: { limit: 0 } },
+      { name: "get_resource", arguments: { id: "no-such-id" } },
+    ],
+    failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
   },
 ];

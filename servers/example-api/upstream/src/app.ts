@@ -62,7 +62,7 @@ export async function createExampleApi(options: ExampleApiOptions): Promise<Serv
       throw new HttpError(
         401,
         "unauthorized",
-        "missing or invalid credentials: send Authorization: Bearer <token> or X-API-Key: <key>",
+        "missing or invalid credentials: send an Authorization: Bearer header or an X-API-Key header",
       );
     }
     const q = url.searchParams;

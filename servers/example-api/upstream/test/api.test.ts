@@ -103,7 +103,7 @@ describe("the Example API", () => {
     for (const auth of bad) {
       const res = await api(base, auth)("GET", "/resources");
       expect(res.status).toBe(401);
-      expect(res.body.error.message).toMatch(/Authorization: Bearer <token> or X-API-Key/);
+      expect(res.body.error.message).toMatch(/send an Authorization: Bearer header or an X-API-Key header/);
     }
   });
 
