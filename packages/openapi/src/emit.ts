@@ -78,7 +78,7 @@ function configFile(ctx: EmitContext): string {
   const baseUrl = ctx.baseUrl;
   fields.push(
     `baseUrl: z.url()${baseUrl ? `.default(${lit(baseUrl)})` : ""}.describe(${lit(
-      `The API's base URL (requests go to this URL plus the operation's path)${baseUrl ? `; default ${baseUrl}` : ""}.`,
+      "The API's base URL (requests go to this URL plus the operation's path).",
     )}).meta({ env: ${lit(envName(prefix, "baseUrl"))} })`,
   );
   fields.push(

@@ -8,9 +8,7 @@ export const configSchema = z.object({
   baseUrl: z
     .url()
     .default("http://127.0.0.1:4010")
-    .describe(
-      "The API's base URL (requests go to this URL plus the operation's path); default http://127.0.0.1:4010.",
-    )
+    .describe("The API's base URL (requests go to this URL plus the operation's path).")
     .meta({ env: "EXAMPLE_API_BASE_URL" }),
   allowPrivateNetwork: z
     .boolean()
