@@ -94,7 +94,12 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
         const value = args[key];
         if (value === undefined) continue;
         if (param.in === "path") {
-          path = path.split("{" + param.name + "}").join(encodeURIComponent(scalar(value)));
+          const segment = scalar(value);
+          // "." and ".." (also as %2E) would move the request to another path of the API.
+          if (/^(\.|%2e){1,2}$/i.test(segment)) {
+            throw new ToolshedError("invalid_input", "'" + key + "' cannot be '" + segment + "': pass a real " + key);
+          }
+          path = path.split("{" + param.name + "}").join(encodeURIComponent(segment));
         } else if (param.in === "query") {
           query[param.name] = Array.isArray(value) ? value.map((v) => scalar(v)) : scalar(value);
         } else {

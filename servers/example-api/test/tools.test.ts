@@ -95,6 +95,14 @@ describe("bad input", () => {
     expect(res.text).toMatch(message);
   });
 
+  it("a path parameter of '.' or '..' is refused before any request (it would change the path)", async () => {
+    for (const id of ["..", ".", "%2e%2E"]) {
+      const res = await call(t, "delete_resource", { id });
+      expect(res.isError).toBe(true);
+      expect(res.text).toContain(`invalid_input: 'id' cannot be '${id}'`);
+    }
+  });
+
   it("an id that does not exist is the API's 404, as a not_found tool error", async () => {
     const res = await call(t, "get_resource", { id: "no-such-id" });
     expect(res.isError).toBe(true);
