@@ -33,10 +33,6 @@ function fixtureBin(): string {
   );
 }
 
-function serverBin(dir: string): string {
-  return fileURLToPath(new URL(`../../node_modules/@toolshed/server-${dir}/dist/bin.js`, import.meta.url));
-}
-
 export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "everything",
@@ -51,15 +47,16 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
   },
   {
-    // Offline: the upstream address refuses connections at once, so no call has side effects; calls
-    // either stop at the input schema or come back as a quick upstream_unavailable tool error.
+    // With its real upstream (the Example API in the same process, see example-api-with-upstream.ts):
+    // reads succeed, a missing id is a quick not_found; nothing here creates or deletes.
     name: "example-api",
-    bin: serverBin("example-api"),
+    // The built wrapper, from src/ (vitest) and dist/ alike.
+    bin: fileURLToPath(new URL("../../dist/reliability/example-api-with-upstream.js", import.meta.url)),
     args: [],
-    env: { EXAMPLE_API_BASE_URL: "http://127.0.0.1:9" },
+    env: {},
     safeCalls: [
-      { name: "search_resources", arguments: { query: "ab" } },
-      { name: "list_resources", arguments: { limit: 0 } },
+      { name: "list_resources", arguments: { limit: 5 } },
+      { name: "search_resources", arguments: { query: "abc", sort_by: "name" } },
       { name: "get_resource", arguments: { id: "no-such-id" } },
     ],
     failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
