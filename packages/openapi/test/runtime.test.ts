@@ -5,9 +5,12 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createTestClient, type TestClient } from "@toolshed/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generate } from "../src/generate.js";
 import { fixtures, tempServerDir } from "./helpers.js";
+
+// Real processes and servers: generous limits for a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 interface Seen {
   method: string;

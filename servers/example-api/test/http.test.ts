@@ -3,10 +3,13 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@toolshed/logging";
 import { startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { configSchema } from "../src/generated/config.js";
 import server from "../src/server.js";
 import { startUpstream, TOKEN } from "./helpers.js";
+
+// Real processes and servers: generous limits for a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let http: TestHttpServer;

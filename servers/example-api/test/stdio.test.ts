@@ -1,7 +1,10 @@
 import { join } from "node:path";
 import { spawnStdioServer } from "@toolshed/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { startUpstream, TOKEN } from "./helpers.js";
+
+// Real processes and servers: generous limits for a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js");
 let upstream: Awaited<ReturnType<typeof startUpstream>>;

@@ -1,8 +1,11 @@
 // The generated server, driven by the real SDK client, against the real Example API on loopback.
 import { rmSync, mkdirSync } from "node:fs";
 import type { TestClient } from "@toolshed/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, client, startUpstream, TOKEN } from "./helpers.js";
+
+// Real processes and servers: generous limits for a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let t: TestClient;
