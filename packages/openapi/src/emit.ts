@@ -94,7 +94,10 @@ function configFile(ctx: EmitContext): string {
   const creds: string[] = [];
   for (const c of ctx.credentials) {
     const envs = c.keys.map((k) => envName(prefix, k));
-    c.keys.forEach((key, i) => {
+    // Config keys name the server ("exampleApiBearerToken"), so the kit's generic TOOLSHED_* twin of a
+    // credential is per server too and one server's secret never reaches another server's API.
+    const keys = c.keys.map((k) => camelCase(`${ctx.name}_${snakeCase(k)}`));
+    keys.forEach((key, i) => {
       const what =
         c.kind === "basic"
           ? i === 0
@@ -107,7 +110,7 @@ function configFile(ctx: EmitContext): string {
       fields.push(`${key}: z.string().optional().describe(${lit(text)}).meta({ env: ${lit(envs[i])} })`);
     });
     creds.push(
-      `{ scheme: ${lit(c.scheme)}, kind: ${lit(c.kind)}, ${c.in ? `in: ${lit(c.in)}, paramName: ${lit(c.paramName)}, ` : ""}keys: ${lit(c.keys)}, env: ${lit(envs)} }`,
+      `{ scheme: ${lit(c.scheme)}, kind: ${lit(c.kind)}, ${c.in ? `in: ${lit(c.in)}, paramName: ${lit(c.paramName)}, ` : ""}keys: ${lit(keys)}, env: ${lit(envs)} }`,
     );
   }
   const instructions =

@@ -62,7 +62,7 @@ describe("a generated server's requests", () => {
   beforeAll(async () => {
     t = await serverFor("features.json", "features", tmp.dir, {
       baseUrl: `${base}/v2`,
-      token: "s3cret-token",
+      featuresToken: "s3cret-token",
     });
   });
   afterAll(async () => {
@@ -125,10 +125,10 @@ describe("credentials by security scheme", () => {
   beforeAll(async () => {
     t = await serverFor("credentials.yaml", "creds", tmp.dir, {
       baseUrl: `${base}/api`,
-      basicUsername: "ann",
-      basicPassword: "pw",
-      queryKey: "qk-1",
-      sessionKey: "sess=1",
+      credsBasicUsername: "ann",
+      credsBasicPassword: "pw",
+      credsQueryKey: "qk-1",
+      credsSessionKey: "sess=1",
     });
   });
   afterAll(async () => {
@@ -153,7 +153,7 @@ describe("credentials by security scheme", () => {
     const dir = tempServerDir("creds2");
     const c = await serverFor("credentials.yaml", "creds", dir.dir, {
       baseUrl: `${base}/api`,
-      sessionKey: "sess=1",
+      credsSessionKey: "sess=1",
     });
     try {
       reply = () => ({ status: 204 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
     server,
     {},
     {
-      config: configSchema.parse({ baseUrl: upstream.url, apiKey: TOKEN }),
+      config: configSchema.parse({ baseUrl: upstream.url, exampleApiApiKey: TOKEN }),
       logger: createLogger({ name: "example-api", level: "debug", destination: sink }),
     },
   );

@@ -11,7 +11,7 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let t: TestClient;
 beforeAll(async () => {
   upstream = await startUpstream();
-  t = await client({ baseUrl: upstream.url, bearerToken: TOKEN });
+  t = await client({ baseUrl: upstream.url, exampleApiBearerToken: TOKEN });
 });
 afterAll(async () => {
   await t?.close();
@@ -71,7 +71,7 @@ describe("resources through the MCP tools", () => {
   });
 
   it("sends the API key header when that is the credential configured", async () => {
-    const keyed = await client({ baseUrl: upstream.url, apiKey: TOKEN });
+    const keyed = await client({ baseUrl: upstream.url, exampleApiApiKey: TOKEN });
     try {
       const res = await call(keyed, "list_resources", {});
       expect(res.isError).toBe(false);
@@ -119,7 +119,7 @@ describe("bad input", () => {
 
 describe("upstream failures", () => {
   it("401: a wrong or missing credential says which env vars to set", async () => {
-    for (const config of [{ bearerToken: "wrong" }, {}]) {
+    for (const config of [{ exampleApiBearerToken: "wrong" }, {}]) {
       const c = await client({ baseUrl: upstream.url, ...config });
       try {
         const res = await call(c, "list_resources", {});

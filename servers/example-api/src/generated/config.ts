@@ -24,14 +24,14 @@ export const configSchema = z.object({
     .default(30000)
     .describe("Longest an API call may take, retries included, in milliseconds.")
     .meta({ env: "EXAMPLE_API_TIMEOUT_MS" }),
-  apiKey: z
+  exampleApiApiKey: z
     .string()
     .optional()
     .describe(
       "The API key for the 'apiKeyAuth' security scheme (The same credential as an API key header.); sent only to the API.",
     )
     .meta({ env: "EXAMPLE_API_API_KEY" }),
-  bearerToken: z
+  exampleApiBearerToken: z
     .string()
     .optional()
     .describe(
@@ -51,10 +51,15 @@ export const api: ApiInfo = {
       kind: "apiKey",
       in: "header",
       paramName: "X-API-Key",
-      keys: ["apiKey"],
+      keys: ["exampleApiApiKey"],
       env: ["EXAMPLE_API_API_KEY"],
     },
-    { scheme: "bearerAuth", kind: "bearer", keys: ["bearerToken"], env: ["EXAMPLE_API_BEARER_TOKEN"] },
+    {
+      scheme: "bearerAuth",
+      kind: "bearer",
+      keys: ["exampleApiBearerToken"],
+      env: ["EXAMPLE_API_BEARER_TOKEN"],
+    },
   ],
 };
 
