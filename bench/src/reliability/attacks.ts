@@ -222,7 +222,10 @@ export const ATTACKS: readonly Attack[] = [
         expectStatus(post, 404),
         expectStatus(deleted, 404),
         {
-          refused: stillAlice.status === 200 && /"result"\s*:/.test(stillAlice.body),
+          refused:
+            stillAlice.status === 200 &&
+            /"id"\s*:\s*2\b/.test(stillAlice.body) &&
+            /"result"/.test(stillAlice.body),
           detail: `Alice's session after Bob's DELETE: HTTP ${stillAlice.status}`,
         },
       ]);

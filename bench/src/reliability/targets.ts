@@ -31,6 +31,8 @@ export interface ReliabilityTarget {
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
+  /** A call that fails inside the server (and is logged), for the secrets-in-logs attack; default `fail` crash. */
+  failingCall?: ToolCall;
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
   /** A call that fails inside the server (logged at warn with its tool name), for the secrets check. */
@@ -146,5 +148,20 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     },
     attacks: githubAttacks,
     attackUpstream: startHostileGitHub,
+  },
+  {
+    // With its real upstream (the Example API in the same process, see example-api-with-upstream.ts):
+    // reads succeed, a missing id is a quick not_found; nothing here creates or deletes.
+    name: "example-api",
+    // The built wrapper, from src/ (vitest) and dist/ alike.
+    bin: fileURLToPath(new URL("../../dist/reliability/example-api-with-upstream.js", import.meta.url)),
+    args: [],
+    env: {},
+    safeCalls: [
+      { name: "list_resources", arguments: { limit: 5 } },
+      { name: "search_resources", arguments: { query: "abc", sort_by: "name" } },
+      { name: "get_resource", arguments: { id: "no-such-id" } },
+    ],
+    failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
   },
 ];

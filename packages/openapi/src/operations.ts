@@ -1,0 +1,335 @@
+// The operations of a document as the generator needs them: a tool name, inputs by location, the
+// JSON body, the 2xx response, annotations and security, after --include/--exclude and x-mcp.
+import { deref, OpenApiError, type OpenApiDocument, type Schema } from "./document.js";
+import { follow } from "./zod-emit.js";
+import { camelCase, matches, snakeCase, toolName, uniqueNames } from "./names.js";
+
+export const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface Parameter {
+  name: string;
+  in: "path" | "query" | "header";
+  /** The input field (snake_case for headers, the name itself otherwise). */
+  key: string;
+  required: boolean;
+  description: string | undefined;
+  schema: Schema;
+}
+
+export interface Body {
+  required: boolean;
+  schema: Schema;
+  description: string | undefined;
+  /** "flat": the object body's properties are input fields; "whole": the body is one field `key`. */
+  kind: "flat" | "whole";
+  key: string;
+  /** For flat bodies: the property names. */
+  keys: string[];
+}
+
+export interface Response {
+  status: number;
+  /** No JSON body (204, or a non-JSON media type). */
+  schema: Schema | undefined;
+  /** How the body becomes an object output: as is, under `items` (arrays) or `result` (anything else). */
+  wrap: "none" | "items" | "result" | "empty";
+}
+
+export interface Operation {
+  name: string;
+  operationId: string | undefined;
+  method: Method;
+  path: string;
+  tags: string[];
+  title: string;
+  description: string;
+  deprecated: boolean;
+  parameters: Parameter[];
+  body: Body | undefined;
+  response: Response;
+  /** Alternatives, each a list of scheme names that must all be sent. */
+  security: string[][];
+  annotations: {
+    readOnlyHint: boolean;
+    destructiveHint: boolean;
+    idempotentHint: boolean;
+    openWorldHint: boolean;
+  };
+}
+
+export interface SelectOptions {
+  /** Tool names, operationIds or `tag:<tag>`, with `*` wildcards; none means all. */
+  include?: string[];
+  exclude?: string[];
+}
+
+export interface Skipped {
+  method: string;
+  path: string;
+  reason: string;
+}
+
+interface RawOperation {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  deprecated?: boolean;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses?: Record<string, unknown>;
+  security?: Record<string, string[]>[];
+  "x-mcp"?: boolean | { name?: string; title?: string; description?: string; exclude?: boolean };
+}
+
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+
+export function collectOperations(
+  doc: OpenApiDocument,
+  select: SelectOptions = {},
+): { operations: Operation[]; skipped: Skipped[] } {
+  const skipped: Skipped[] = [];
+  const found: (Omit<Operation, "name"> & { rawName: string })[] = [];
+  for (const [path, rawItem] of Object.entries(doc.paths ?? {})) {
+    const item = deref<Record<string, unknown>>(doc, rawItem);
+    const shared = (item.parameters as unknown[] | undefined) ?? [];
+    for (const method of METHODS) {
+      const op = item[method] as RawOperation | undefined;
+      if (!op) continue;
+      const xmcp = op["x-mcp"];
+      if (xmcp === false || (typeof xmcp === "object" && xmcp.exclude)) {
+        skipped.push({ method, path, reason: "x-mcp excludes it" });
+        continue;
+      }
+      const custom = typeof xmcp === "object" ? xmcp : {};
+      const rawName = custom.name ?? toolName(op.operationId, method, path);
+      const tags = op.tags ?? [];
+      const wanted = (patterns: string[] | undefined) =>
+        (patterns ?? []).some((p) =>
+          p.startsWith("tag:")
+            ? tags.some((t) => matches(p.slice(4), t))
+            : matches(p, rawName) || (op.operationId !== undefined && matches(p, op.operationId)),
+        );
+      if (select.include?.length && !wanted(select.include)) continue;
+      if (wanted(select.exclude)) continue;
+      try {
+        found.push({ rawName, ...describeOperation(doc, path, method, op, shared, custom) });
+      } catch (err) {
+        if (!(err instanceof Unsupported)) throw err;
+        skipped.push({ method, path, reason: err.message });
+      }
+    }
+  }
+  const names = uniqueNames(found.map((f) => f.rawName));
+  const operations = found.map(({ rawName: _, ...rest }, i) => ({ ...rest, name: names[i]! }));
+  return { operations, skipped };
+}
+
+class Unsupported extends Error {}
+
+function describeOperation(
+  doc: OpenApiDocument,
+  path: string,
+  method: Method,
+  op: RawOperation,
+  shared: unknown[],
+  custom: { title?: string; description?: string },
+): Omit<Operation, "name"> {
+  const parameters = collectParameters(doc, path, method, [...shared, ...(op.parameters ?? [])]);
+  const body = collectBody(doc, op.requestBody, new Set(parameters.map((p) => p.key)));
+  const response = collectResponse(doc, op.responses ?? {});
+  const upper = method.toUpperCase();
+  const summary = op.summary?.trim();
+  const title = custom.title ?? summary ?? `${upper} ${path}`;
+  const what = custom.description ?? op.description?.trim() ?? summary ?? `Calls ${upper} ${path}.`;
+  const description = `${what}${op.deprecated ? " Deprecated by the API." : ""} (${upper} ${path})`;
+  return {
+    operationId: op.operationId,
+    method,
+    path,
+    tags: op.tags ?? [],
+    title: title.replace(/\s+/g, " ").slice(0, 100),
+    description,
+    deprecated: op.deprecated === true,
+    parameters,
+    body,
+    response,
+    security: (op.security ?? doc.security ?? []).map((req) => Object.keys(req)),
+    annotations: annotationsFor(method),
+  };
+}
+
+/** GET/HEAD/OPTIONS read; DELETE destroys; PUT and DELETE are idempotent; every call reaches the API. */
+export function annotationsFor(method: Method): Operation["annotations"] {
+  const readOnly = method === "get" || method === "head" || method === "options";
+  return {
+    readOnlyHint: readOnly,
+    destructiveHint: method === "delete",
+    idempotentHint: readOnly || method === "put" || method === "delete",
+    openWorldHint: true,
+  };
+}
+
+function collectParameters(doc: OpenApiDocument, path: string, method: string, raw: unknown[]): Parameter[] {
+  const byKey = new Map<string, Parameter>();
+  for (const entry of raw) {
+    const p = deref<Record<string, unknown>>(doc, entry);
+    const where = p.in as string;
+    const name = p.name as string;
+    if (where === "cookie") {
+      if (p.required) throw new Unsupported(`required cookie parameter '${name}'`);
+      continue;
+    }
+    if (where !== "path" && where !== "query" && where !== "header") continue;
+    // Header names are case-insensitive; these the HTTP client sets itself.
+    if (where === "header" && /^(accept|content-type|authorization)$/i.test(name)) continue;
+    let schema = (p.schema as Schema | undefined) ?? {};
+    if (!p.schema && p.content) {
+      const media = Object.values(p.content as Record<string, { schema?: Schema }>)[0];
+      schema = media?.schema ?? {};
+    }
+    const key = where === "header" ? snakeCase(name) || "header" : name;
+    // Later entries (operation level) override earlier ones (path level) of the same name and place.
+    byKey.set(`${where}:${name}`, {
+      name,
+      in: where,
+      key,
+      required: where === "path" || p.required === true,
+      description: (p.description as string | undefined) ?? undefined,
+      schema,
+    });
+  }
+  const params = [...byKey.values()];
+  for (const placeholder of path.matchAll(/\{([^}]+)\}/g)) {
+    if (!params.some((p) => p.in === "path" && p.name === placeholder[1])) {
+      params.push({
+        name: placeholder[1]!,
+        in: "path",
+        key: placeholder[1]!,
+        required: true,
+        description: undefined,
+        schema: { type: "string" },
+      });
+    }
+  }
+  const keys = new Set<string>();
+  for (const p of params) {
+    if (keys.has(p.key)) p.key = `${p.in}_${p.key}`;
+    if (keys.has(p.key)) throw new Unsupported(`${method} ${path}: two parameters named '${p.name}'`);
+    keys.add(p.key);
+  }
+  return params;
+}
+
+function collectBody(doc: OpenApiDocument, raw: unknown, taken: Set<string>): Body | undefined {
+  if (!raw) return undefined;
+  const body = deref<{
+    required?: boolean;
+    description?: string;
+    content?: Record<string, { schema?: Schema }>;
+  }>(doc, raw);
+  const content = body.content ?? {};
+  const jsonType = Object.keys(content).find((t) => JSON_TYPE.test(t));
+  if (!jsonType) {
+    const types = Object.keys(content);
+    if (!body.required) return undefined;
+    throw new Unsupported(`request body is not JSON (${types.join(", ") || "no media type"})`);
+  }
+  const schema = content[jsonType]?.schema ?? {};
+  const resolved = follow(schema, doc, new Set()).schema;
+  const props = resolved.properties as Record<string, unknown> | undefined;
+  const flat =
+    props &&
+    !resolved.allOf &&
+    !resolved.oneOf &&
+    !resolved.anyOf &&
+    Object.keys(props).length > 0 &&
+    Object.keys(props).every((k) => !taken.has(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+  const key = taken.has("body") ? "request_body" : "body";
+  return {
+    required: body.required === true,
+    schema,
+    description: body.description,
+    kind: flat ? "flat" : "whole",
+    key,
+    keys: flat ? Object.keys(props) : [],
+  };
+}
+
+function collectResponse(doc: OpenApiDocument, responses: Record<string, unknown>): Response {
+  const codes = Object.keys(responses)
+    .filter((c) => /^2(\d\d|XX)$/i.test(c))
+    .sort();
+  const chosen = codes[0] ?? (responses.default ? "default" : undefined);
+  const status = chosen && /^\d+$/.test(chosen) ? Number(chosen) : 200;
+  if (!chosen) return { status, schema: undefined, wrap: "empty" };
+  const response = deref<{ content?: Record<string, { schema?: Schema }> }>(doc, responses[chosen]);
+  const jsonType = Object.keys(response.content ?? {}).find((t) => JSON_TYPE.test(t));
+  const schema = jsonType ? response.content![jsonType]?.schema : undefined;
+  if (!schema || status === 204) return { status, schema: undefined, wrap: "empty" };
+  const resolved = follow(schema, doc, new Set()).schema;
+  const types = Array.isArray(resolved.type) ? resolved.type : [resolved.type];
+  const objectish =
+    !resolved.oneOf &&
+    !resolved.anyOf &&
+    !types.includes("null") &&
+    resolved.nullable !== true &&
+    (types.includes("object") || (!resolved.type && (!!resolved.properties || !!resolved.allOf)));
+  if (objectish) return { status, schema, wrap: "none" };
+  return { status, schema, wrap: types.includes("array") ? "items" : "result" };
+}
+
+/** The config keys and env names for each security scheme the selected operations use. */
+export interface Credential {
+  scheme: string;
+  kind: "bearer" | "basic" | "apiKey";
+  /** For apiKey: where and under which name it is sent. */
+  in?: "header" | "query" | "cookie";
+  paramName?: string;
+  /** Config keys: one for bearer/apiKey, two (user, password) for basic. */
+  keys: string[];
+  description: string;
+}
+
+export function collectCredentials(doc: OpenApiDocument, operations: Operation[]): Credential[] {
+  const used = new Set(operations.flatMap((o) => o.security.flat()));
+  const schemes = doc.components?.securitySchemes ?? {};
+  const out: Credential[] = [];
+  const taken = new Set(["baseUrl", "allowPrivateNetwork", "timeoutMs"]);
+  const claim = (key: string) => {
+    let k = key;
+    for (let n = 2; taken.has(k); n++) k = `${key}${n}`;
+    taken.add(k);
+    return k;
+  };
+  for (const name of [...used].sort()) {
+    if (!(name in schemes)) throw new OpenApiError(`security scheme '${name}' is used but not defined`);
+    const s = deref<Record<string, unknown>>(doc, schemes[name]);
+    const base = camelCase(name.replace(/[-_ ]?(auth|scheme|security)$/i, "")) || camelCase(name);
+    const description = (s.description as string | undefined) ?? `the '${name}' credential`;
+    if (s.type === "apiKey") {
+      const key = /key|token/i.test(base) ? base : `${base}Key`;
+      out.push({
+        scheme: name,
+        kind: "apiKey",
+        in: s.in as "header" | "query" | "cookie",
+        paramName: s.name as string,
+        keys: [claim(key)],
+        description,
+      });
+    } else if (s.type === "http" && String(s.scheme).toLowerCase() === "basic") {
+      out.push({
+        scheme: name,
+        kind: "basic",
+        keys: [claim(`${base}Username`), claim(`${base}Password`)],
+        description,
+      });
+    } else if (s.type === "http" || s.type === "oauth2" || s.type === "openIdConnect") {
+      const key = /token/i.test(base) ? base : `${base}Token`;
+      out.push({ scheme: name, kind: "bearer", keys: [claim(key)], description });
+    }
+    // mutualTLS and unknown types: nothing to configure here.
+  }
+  return out;
+}

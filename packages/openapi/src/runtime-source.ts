@@ -1,0 +1,229 @@
+// The source of src/generated/runtime.ts in every generated server: the one place a generated tool
+// turns its input into an HTTP request through @toolshed/http-client, and its answer into data.
+// Kept as text (the package ships only dist); the generator tests typecheck and lint its output.
+export const RUNTIME_SOURCE = String.raw`import { createHttpClient, type HttpClient, type QueryValue } from "@toolshed/http-client";
+import {
+  defineTool,
+  ToolshedError,
+  type AnyObjectSchema,
+  type AnyTool,
+  type ToolAnnotations,
+  type ToolDefinition,
+  type z,
+} from "@toolshed/server";
+
+/** How a security scheme's credential is sent, and the config keys (and env vars) holding it. */
+export interface CredentialSpec {
+  scheme: string;
+  kind: "bearer" | "basic" | "apiKey";
+  in?: "header" | "query" | "cookie";
+  paramName?: string;
+  keys: readonly string[];
+  env: readonly string[];
+}
+
+export interface ApiInfo {
+  /** The upstream's name in metrics and error messages. */
+  name: string;
+  baseUrlEnv: string;
+  credentials: readonly CredentialSpec[];
+}
+
+export interface ApiConfig {
+  baseUrl: string;
+  allowPrivateNetwork: boolean;
+  timeoutMs: number;
+}
+
+export interface ApiDeps {
+  http: HttpClient;
+  config: ApiConfig & Record<string, unknown>;
+  api: ApiInfo;
+}
+
+type Metrics = Parameters<typeof createHttpClient>[0]["metrics"];
+
+/** The HTTP client every tool of the server calls through (opened in setup, closed in teardown). */
+export function createApiDeps(config: ApiConfig, api: ApiInfo, metrics?: Metrics): ApiDeps {
+  const http = createHttpClient({
+    name: api.name,
+    baseUrl: config.baseUrl,
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    timeouts: { totalMs: config.timeoutMs },
+    ...(metrics ? { metrics } : {}),
+  });
+  return { http, config: config as ApiConfig & Record<string, unknown>, api };
+}
+
+export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObjectSchema> {
+  name: string;
+  title: string;
+  description: string;
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+  path: string;
+  /** Input field -> where it goes in the request and under which name. */
+  params: Readonly<Record<string, { in: "path" | "query" | "header"; name: string }>>;
+  /** Input fields sent as the JSON body: its properties (flat) or one field holding all of it (whole). */
+  body?: { kind: "flat"; keys: readonly string[] } | { kind: "whole"; key: string };
+  /** Alternatives, each a list of schemes that must all be sent; the first one configured is used. */
+  security: readonly (readonly string[])[];
+  /** How the answer becomes the tool's object output. */
+  wrap: "none" | "items" | "result" | "empty";
+  annotations: ToolAnnotations;
+  input: In;
+  output: Out;
+}
+
+/** A tool that calls one API operation. */
+export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectSchema>(
+  spec: OperationSpec<In, Out>,
+): ToolDefinition<In, Out, ApiConfig, ApiDeps> {
+  return defineTool<In, Out, ApiConfig, ApiDeps>({
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    input: spec.input,
+    output: spec.output,
+    annotations: spec.annotations,
+    handler: async (input, ctx) => {
+      const args = input as Record<string, unknown>;
+      const query: Record<string, QueryValue | QueryValue[]> = {};
+      const headers: Record<string, string> = {};
+      let path = spec.path;
+      for (const [key, param] of Object.entries(spec.params)) {
+        const value = args[key];
+        if (value === undefined) continue;
+        if (param.in === "path") {
+          const segment = scalar(value);
+          // "." and ".." (also as %2E) would move the request to another path of the API.
+          if (/^(\.|%2e){1,2}$/i.test(segment)) {
+            throw new ToolshedError("invalid_input", "'" + key + "' cannot be '" + segment + "': pass a real " + key);
+          }
+          path = path.split("{" + param.name + "}").join(encodeURIComponent(segment));
+        } else if (param.in === "query") {
+          query[param.name] = Array.isArray(value) ? value.map((v) => scalar(v)) : scalar(value);
+        } else {
+          headers[param.name] = scalar(value);
+        }
+      }
+      let json: unknown = undefined;
+      if (spec.body?.kind === "whole") json = args[spec.body.key];
+      else if (spec.body?.kind === "flat") {
+        const picked = Object.fromEntries(spec.body.keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+        if (Object.keys(picked).length > 0 || spec.method !== "GET") json = picked;
+      }
+      applyCredentials(spec.security, ctx.deps, headers, query);
+      const expected =
+        spec.wrap === "none" ? spec.output : spec.wrap === "empty" ? undefined : spec.output.shape[spec.wrap];
+      try {
+        const res = await ctx.deps.http.request({
+          method: spec.method,
+          path,
+          query,
+          headers,
+          ...(json === undefined ? {} : { json }),
+          ...(expected ? { expect: expected as z.ZodType } : {}),
+          signal: ctx.signal,
+        });
+        const data: unknown =
+          spec.wrap === "none"
+            ? res.data
+            : spec.wrap === "empty"
+              ? { status: res.status }
+              : { [spec.wrap]: res.data };
+        return data as z.input<Out>;
+      } catch (err) {
+        throw explain(err, ctx.deps);
+      }
+    },
+  });
+}
+
+function scalar(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+function applyCredentials(
+  security: OperationSpec<AnyObjectSchema, AnyObjectSchema>["security"],
+  deps: ApiDeps,
+  headers: Record<string, string>,
+  query: Record<string, QueryValue | QueryValue[]>,
+): void {
+  const value = (key: string): string | undefined => {
+    const v = deps.config[key];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const byScheme = new Map(deps.api.credentials.map((c) => [c.scheme, c]));
+  const usable = security.find((alternative) =>
+    alternative.every((scheme) => byScheme.get(scheme)?.keys.every((k) => value(k) !== undefined)),
+  );
+  for (const scheme of usable ?? []) {
+    const c = byScheme.get(scheme)!;
+    const first = value(c.keys[0]!)!;
+    if (c.kind === "bearer") headers.authorization = "Bearer " + first;
+    else if (c.kind === "basic") {
+      headers.authorization = "Basic " + Buffer.from(first + ":" + value(c.keys[1]!)!).toString("base64");
+    } else if (c.in === "query") query[c.paramName!] = first;
+    else if (c.in === "cookie") headers.cookie = c.paramName! + "=" + encodeURIComponent(first);
+    else headers[c.paramName!] = first;
+  }
+}
+
+/** Adds what to do next to the errors a user can fix by configuration. */
+function explain(err: unknown, deps: ApiDeps): unknown {
+  if (!(err instanceof ToolshedError)) return err;
+  let hint = "";
+  if (err.code === "unauthenticated" && deps.api.credentials.length > 0) {
+    const envs = deps.api.credentials.map((c) => c.env.join(" and ")).join(" or ");
+    hint = " Set " + envs + " to a valid credential for " + deps.config.baseUrl + ".";
+  } else if (err.code === "upstream_unavailable" && !err.retryAfterMs) {
+    hint =
+      " Is the API running at " + deps.config.baseUrl + "? Start it, or point " + deps.api.baseUrlEnv + " at it.";
+  }
+  if (!hint) return err;
+  const joined = /[.!?]"?$/.test(err.message) ? err.message + hint : err.message + "." + hint;
+  return new ToolshedError(err.code, joined, {
+    ...(err.details ? { details: err.details } : {}),
+    retryable: err.retryable,
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    cause: err,
+  });
+}
+
+/** Hand-written changes to generated tools, by tool name (see src/overrides.ts). */
+export interface ToolOverride {
+  title?: string;
+  description?: string;
+  /** New descriptions of input fields, by field name. */
+  params?: Record<string, string>;
+  annotations?: Partial<ToolAnnotations>;
+}
+
+/** Applies overrides; an override naming a tool or field that does not exist is a startup error. */
+export function applyOverrides(tools: readonly AnyTool[], overrides: Readonly<Record<string, ToolOverride>>): AnyTool[] {
+  const names = new Set(tools.map((t) => t.name));
+  for (const name of Object.keys(overrides)) {
+    if (!names.has(name)) throw new Error("src/overrides.ts names tool '" + name + "', which the document does not define");
+  }
+  return tools.map((tool) => {
+    const o = overrides[tool.name];
+    if (!o) return tool;
+    let input = tool.input;
+    for (const [field, text] of Object.entries(o.params ?? {})) {
+      const shape = input.shape as Record<string, z.ZodType>;
+      const current = shape[field];
+      if (!current) throw new Error("src/overrides.ts: tool '" + tool.name + "' has no input field '" + field + "'");
+      input = input.extend({ [field]: current.describe(text) });
+    }
+    return {
+      ...tool,
+      input,
+      ...(o.title ? { title: o.title } : {}),
+      ...(o.description ? { description: o.description } : {}),
+      annotations: { ...tool.annotations, ...o.annotations },
+    };
+  });
+}
+`;

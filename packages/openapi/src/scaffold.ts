@@ -1,0 +1,195 @@
+// Hand-written files of a new generated server: written once, never overwritten by a re-run.
+import { envName, envPrefix, type EmitContext } from "./emit.js";
+
+export interface ScaffoldOptions {
+  /** From the server dir to the document, for the `generate` script. */
+  documentPath: string;
+  /** Extra generator flags for the `generate` script (--include ...). */
+  flags: string[];
+  /** From the server dir to tsconfig.base.json; none writes a standalone tsconfig. */
+  tsconfigBase: string | undefined;
+}
+
+const lit = (v: unknown) => JSON.stringify(v, null, 2);
+
+export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<string, string> {
+  const { name } = ctx;
+  const prefix = envPrefix(name);
+  const files = new Map<string, string>();
+  const generate = ["toolshed-openapi", opts.documentPath, "--out", ".", "--name", name, ...opts.flags]
+    .map((a) => (/^[\w./:@=,*-]+$/.test(a) ? a : `'${a}'`))
+    .join(" ");
+  files.set(
+    "package.json",
+    lit({
+      name: `@toolshed/server-${name}`,
+      version: "0.1.0",
+      description: `Toolshed MCP server for ${ctx.doc.info.title}, generated from its OpenAPI document`,
+      license: "MIT",
+      type: "module",
+      mcpName: `io.github.toolshed/${name}`,
+      engines: { node: ">=20.18.1" },
+      repository: {
+        type: "git",
+        url: "git+https://github.com/toolshed-mcp/toolshed.git",
+        directory: `servers/${name}`,
+      },
+      publishConfig: { access: "public" },
+      bin: { [`toolshed-${name}`]: "./dist/bin.js" },
+      exports: {
+        ".": { types: "./dist/server.d.ts", import: "./dist/server.js" },
+        "./package.json": "./package.json",
+      },
+      main: "./dist/server.js",
+      types: "./dist/server.d.ts",
+      files: ["dist"],
+      scripts: {
+        build: "tsc -p tsconfig.build.json",
+        typecheck: "tsc --noEmit",
+        lint: "eslint .",
+        generate,
+      },
+      dependencies: {
+        "@toolshed/http-client": "workspace:^",
+        "@toolshed/server": "workspace:^",
+        zod: "catalog:",
+      },
+      devDependencies: {
+        "@modelcontextprotocol/sdk": "catalog:",
+        "@toolshed/openapi": "workspace:^",
+        "@toolshed/testing": "workspace:^",
+        vitest: "catalog:",
+      },
+    }) + "\n",
+  );
+  const base = opts.tsconfigBase
+    ? { extends: opts.tsconfigBase }
+    : {
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          skipLibCheck: true,
+          declaration: true,
+          types: ["node"],
+        },
+      };
+  files.set(
+    "tsconfig.json",
+    lit({
+      ...base,
+      compilerOptions: { ...(base.compilerOptions ?? {}), noEmit: true },
+      include: ["src", "test"],
+    }) + "\n",
+  );
+  files.set(
+    "tsconfig.build.json",
+    lit({
+      ...base,
+      compilerOptions: { ...(base.compilerOptions ?? {}), outDir: "dist", rootDir: "src", noEmit: false },
+      include: ["src"],
+    }) + "\n",
+  );
+  files.set(
+    "src/bin.ts",
+    `#!/usr/bin/env node
+import { main } from "@toolshed/server";
+import server from "./server.js";
+
+main(server);
+`,
+  );
+  files.set(
+    "src/server.ts",
+    `import { defineServer } from "@toolshed/server";
+import { createRequire } from "node:module";
+import { api, apiInstructions, apiTitle, configSchema } from "./generated/config.js";
+import { applyOverrides, createApiDeps, type ApiDeps } from "./generated/runtime.js";
+import { generatedTools } from "./generated/tools.js";
+import { overrides } from "./overrides.js";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+
+export { configSchema } from "./generated/config.js";
+export type { Config } from "./generated/config.js";
+
+export default defineServer({
+  name: ${JSON.stringify(name)},
+  title: apiTitle,
+  version,
+  instructions: apiInstructions,
+  config: configSchema,
+  setup: ({ config, metrics }): ApiDeps => createApiDeps(config, api, metrics),
+  teardown: (deps) => deps.http.close(),
+  tools: applyOverrides(generatedTools, overrides),
+});
+`,
+  );
+  files.set(
+    "src/overrides.ts",
+    `import type { ToolOverride } from "./generated/runtime.js";
+
+/**
+ * Hand-written improvements to the generated tools, by tool name: a better title or description
+ * for a model, clearer input descriptions, corrected annotations. The generator never touches this file.
+ */
+export const overrides: Record<string, ToolOverride> = {};
+`,
+  );
+  files.set(
+    "test/contract.test.ts",
+    `import { runContractTests } from "@toolshed/testing/contract";
+import { configSchema } from "../src/generated/config.js";
+import server from "../src/server.js";
+
+// Port 9 on loopback refuses connections at once: no call in the contract reaches a real API.
+runContractTests(server, {
+  tools: ${JSON.stringify(ctx.operations.map((o) => o.name))},
+  config: configSchema.parse({ baseUrl: "http://127.0.0.1:9", allowPrivateNetwork: true }),
+});
+`,
+  );
+  const envRows = [
+    [
+      envName(prefix, "baseUrl"),
+      `The API's base URL${ctx.baseUrl ? ` (default ${ctx.baseUrl})` : " (required)"}.`,
+    ],
+    [envName(prefix, "allowPrivateNetwork"), "Allow loopback and private addresses (an internal API)."],
+    [envName(prefix, "timeoutMs"), "Longest an API call may take, in milliseconds (default 30000)."],
+    ...ctx.credentials.flatMap((c) =>
+      c.keys.map((k) => [envName(prefix, k), `Credential for the '${c.scheme}' scheme.`]),
+    ),
+  ];
+  files.set(
+    "README.md",
+    `# @toolshed/server-${name}
+
+An MCP server for ${ctx.doc.info.title}, generated by \`toolshed-openapi\` from its OpenAPI document:
+${ctx.operations.length} tools, one per operation. Files under \`src/generated/\` are regenerated with
+\`pnpm --filter @toolshed/server-${name} generate\`; improve tool texts in \`src/overrides.ts\`.
+
+## Configuration
+
+| env var | meaning |
+| ------- | ------- |
+${envRows.map(([k, v]) => `| \`${k}\` | ${v} |`).join("\n")}
+
+Every setting is also a flag (\`--base-url\`, …) and a \`TOOLSHED_*\` variable; see \`toolshed-${name} --help\`.
+
+## Use it
+
+Claude Desktop (\`claude_desktop_config.json\`):
+
+\`\`\`json
+{ "mcpServers": { "${name}": { "command": "npx", "args": ["-y", "@toolshed/server-${name}"] } } }
+\`\`\`
+
+Claude Code: \`claude mcp add ${name} -- npx -y @toolshed/server-${name}\`
+
+HTTP: \`npx -y @toolshed/server-${name} --transport http --port 3000\`, then connect to
+\`http://127.0.0.1:3000/mcp\`.
+`,
+  );
+  return files;
+}

@@ -1,0 +1,274 @@
+// JSON Schema (as OpenAPI 3.0/3.1 writes it) -> zod source code. Inputs keep every constraint the
+// document states (enums, formats, bounds, patterns, defaults); outputs are lenient about what the
+// upstream may add (loose objects, no bounds or enums) so a new field or value does not break a tool.
+import { resolveRef, type OpenApiDocument, type Schema } from "./document.js";
+
+export type Mode = "input" | "output";
+
+export interface EmitOptions {
+  doc: OpenApiDocument;
+  mode: Mode;
+  /** Nesting beyond this becomes z.unknown() (huge or recursive schemas). */
+  maxDepth: number;
+}
+
+const MAX_DESCRIPTION = 600;
+
+/** A description fit for a model: whitespace collapsed, HTML tags dropped, bounded. */
+export function cleanDescription(text: unknown, max = MAX_DESCRIPTION): string | undefined {
+  if (typeof text !== "string") return undefined;
+  let s = text
+    .replace(
+      /<\/?(p|br|a|b|i|u|em|strong|code|pre|ul|ol|li|table|thead|tbody|tr|td|th|div|span|h[1-6]|img|sup|sub|hr|details|summary|blockquote)\b[^>]*>/gi,
+      " ",
+    )
+    .replace(/\s+/g, " ")
+    .trim();
+  if (!s) return undefined;
+  if (s.length > max) s = s.slice(0, max - 1).replace(/\s+\S*$/, "") + "…";
+  return s;
+}
+
+const lit = (v: unknown) => JSON.stringify(v);
+
+export interface ZodCode {
+  /** The expression, without `.optional()`/`.default()`/`.describe()`. */
+  base: string;
+  description: string | undefined;
+  defaultValue: unknown;
+  nullable: boolean;
+}
+
+/** The zod expression for a schema, finished: nullability, default, description. */
+export function zodExpression(schema: Schema | undefined, opts: EmitOptions, depth = 0): string {
+  return finish(zodParts(schema, opts, depth, new Set()), { optional: false, mode: opts.mode });
+}
+
+export function finish(
+  code: ZodCode,
+  { optional, mode, description }: { optional: boolean; mode: Mode; description?: string | undefined },
+): string {
+  let out = code.base;
+  if (code.nullable) out += ".nullable()";
+  if (mode === "input" && code.defaultValue !== undefined) out += `.default(${lit(code.defaultValue)})`;
+  else if (optional) out += mode === "output" ? ".nullish()" : ".optional()";
+  const text = description ?? code.description;
+  if (text) out += `.describe(${lit(text)})`;
+  return out;
+}
+
+function typesOf(schema: Schema): { types: string[]; nullable: boolean } {
+  const raw = schema.type;
+  let types = Array.isArray(raw) ? raw.map(String) : typeof raw === "string" ? [raw] : [];
+  let nullable = schema.nullable === true || types.includes("null");
+  types = types.filter((t) => t !== "null");
+  if (Array.isArray(schema.enum) && schema.enum.includes(null)) nullable = true;
+  return { types, nullable };
+}
+
+/** Merges allOf members that are objects into one object schema (the common "extends" pattern). */
+function mergeAllOf(schema: Schema, doc: OpenApiDocument, seen: Set<string>): Schema {
+  const parts = (schema.allOf as Schema[]).map((p) => follow(p, doc, seen).schema);
+  const merged: Schema = { type: "object", properties: {}, required: [] as string[] };
+  for (const part of [...parts, { ...schema, allOf: undefined }]) {
+    const inner = part.allOf ? mergeAllOf(part, doc, seen) : part;
+    Object.assign(merged.properties as object, inner.properties ?? {});
+    (merged.required as string[]).push(...((inner.required as string[] | undefined) ?? []));
+    if (inner.description && !merged.description) merged.description = inner.description;
+    if (inner.additionalProperties !== undefined) merged.additionalProperties = inner.additionalProperties;
+  }
+  if (schema.description) merged.description = schema.description;
+  return merged;
+}
+
+function isObjectLike(schema: Schema): boolean {
+  const { types } = typesOf(schema);
+  return types.includes("object") || (types.length === 0 && (!!schema.properties || !!schema.allOf));
+}
+
+/** Follows $refs; `cycle` is set when a ref is already being expanded further up. */
+export function follow(
+  schema: Schema,
+  doc: OpenApiDocument,
+  seen: Set<string>,
+): { schema: Schema; cycle: boolean; refs: string[] } {
+  let current = schema;
+  const refs: string[] = [];
+  for (let i = 0; i < 20 && typeof current.$ref === "string"; i++) {
+    if (seen.has(current.$ref)) return { schema: current, cycle: true, refs };
+    refs.push(current.$ref);
+    // 3.1 allows siblings beside $ref (a description, say): they win over the target's.
+    const { $ref, ...siblings } = current;
+    current = { ...resolveRef<Schema>(doc, $ref), ...siblings };
+  }
+  return { schema: current, cycle: false, refs };
+}
+
+export function zodParts(
+  input: Schema | undefined,
+  opts: EmitOptions,
+  depth: number,
+  seen: Set<string>,
+): ZodCode {
+  const unknown = (description?: string): ZodCode => ({
+    base: "z.unknown()",
+    description,
+    defaultValue: undefined,
+    nullable: false,
+  });
+  if (!input || typeof input !== "object") return unknown();
+  const followed = follow(input, opts.doc, seen);
+  const description = cleanDescription(followed.schema.description ?? followed.schema.title);
+  if (followed.cycle || depth > opts.maxDepth) return unknown(description);
+  const inner = new Set([...seen, ...followed.refs]);
+  let schema = followed.schema;
+  if (Array.isArray(schema.allOf)) schema = mergeAllOf(schema, opts.doc, inner);
+  const { types, nullable } = typesOf(schema);
+  const input_ = opts.mode === "input";
+  const defaultValue = input_ ? schema.default : undefined;
+  const done = (base: string, isNullable = nullable): ZodCode => ({
+    base,
+    description,
+    defaultValue: defaultValue === null && !isNullable ? undefined : defaultValue,
+    nullable: isNullable,
+  });
+
+  if (schema.const !== undefined) return done(`z.literal(${lit(schema.const)})`);
+  if (Array.isArray(schema.enum) && input_) {
+    const values = schema.enum.filter((v) => v !== null);
+    if (values.length === 0) return done("z.null()", false);
+    if (values.every((v) => typeof v === "string")) return done(`z.enum(${lit(values)})`);
+    if (values.length === 1) return done(`z.literal(${lit(values[0])})`);
+    return done(`z.union([${values.map((v) => `z.literal(${lit(v)})`).join(", ")}])`);
+  }
+  for (const key of ["oneOf", "anyOf"] as const) {
+    const members = schema[key];
+    if (Array.isArray(members) && members.length > 0) {
+      const codes = (members as Schema[]).map((m) =>
+        finish(zodParts(m, opts, depth + 1, inner), { optional: false, mode: opts.mode }),
+      );
+      const unique = [...new Set(codes)];
+      return done(unique.length === 1 ? unique[0]! : `z.union([${unique.join(", ")}])`);
+    }
+  }
+  if (types.length > 1) {
+    const codes = types.map((t) =>
+      finish(zodParts({ ...schema, type: t, description: undefined }, opts, depth, seen), {
+        optional: false,
+        mode: opts.mode,
+      }),
+    );
+    return done(`z.union([${codes.join(", ")}])`);
+  }
+  const type = types[0] ?? (isObjectLike(schema) ? "object" : schema.items ? "array" : undefined);
+  switch (type) {
+    case "string":
+      return done(stringCode(schema, input_));
+    case "integer":
+    case "number":
+      return done(numberCode(schema, type === "integer", input_));
+    case "boolean":
+      return done("z.boolean()");
+    case "array": {
+      const items = finish(zodParts(schema.items as Schema | undefined, opts, depth + 1, inner), {
+        optional: false,
+        mode: opts.mode,
+      });
+      let code = `z.array(${items})`;
+      if (input_ && typeof schema.minItems === "number") code += `.min(${schema.minItems})`;
+      if (input_ && typeof schema.maxItems === "number") code += `.max(${schema.maxItems})`;
+      return done(code);
+    }
+    case "object":
+      return done(objectCode(schema, opts, depth, inner));
+    default:
+      return unknown(description);
+  }
+}
+
+function stringCode(schema: Schema, input: boolean): string {
+  if (!input) return "z.string()";
+  let code = "z.string()";
+  switch (schema.format) {
+    case "email":
+      code = "z.email()";
+      break;
+    case "uuid":
+      code = "z.uuid()";
+      break;
+    case "uri":
+    case "url":
+      code = "z.url()";
+      break;
+    case "date-time":
+      code = "z.iso.datetime({ offset: true })";
+      break;
+    case "date":
+      code = "z.iso.date()";
+      break;
+  }
+  if (typeof schema.minLength === "number" && schema.minLength > 0) code += `.min(${schema.minLength})`;
+  if (typeof schema.maxLength === "number") code += `.max(${schema.maxLength})`;
+  if (typeof schema.pattern === "string" && compiles(schema.pattern)) {
+    code += `.regex(new RegExp(${lit(schema.pattern)}))`;
+  }
+  return code;
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function numberCode(schema: Schema, integer: boolean, input: boolean): string {
+  let code = integer ? "z.number().int()" : "z.number()";
+  if (!input) return code;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = schema as Record<string, unknown>;
+  // 3.0: exclusiveMinimum is a boolean beside minimum; 3.1: it is the bound itself.
+  if (typeof exclusiveMinimum === "number") code += `.gt(${exclusiveMinimum})`;
+  else if (typeof minimum === "number")
+    code += exclusiveMinimum === true ? `.gt(${minimum})` : `.min(${minimum})`;
+  if (typeof exclusiveMaximum === "number") code += `.lt(${exclusiveMaximum})`;
+  else if (typeof maximum === "number")
+    code += exclusiveMaximum === true ? `.lt(${maximum})` : `.max(${maximum})`;
+  return code;
+}
+
+/** A quoted key unless it is a plain identifier. */
+export function objectKey(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : lit(key);
+}
+
+function objectCode(schema: Schema, opts: EmitOptions, depth: number, seen: Set<string>): string {
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const fields: string[] = [];
+  for (const [key, prop] of Object.entries(props)) {
+    const resolved = follow(prop, opts.doc, seen).schema;
+    // Inputs leave out what the server sets (readOnly); outputs leave out what it never returns (writeOnly).
+    if (opts.mode === "input" && resolved.readOnly === true) continue;
+    if (opts.mode === "output" && resolved.writeOnly === true) continue;
+    const code = finish(zodParts(prop, opts, depth + 1, seen), {
+      optional: !required.has(key),
+      mode: opts.mode,
+    });
+    fields.push(`${objectKey(key)}: ${code}`);
+  }
+  const extra = schema.additionalProperties;
+  if (fields.length === 0 && extra && typeof extra === "object") {
+    const value = finish(zodParts(extra as Schema, opts, depth + 1, seen), {
+      optional: false,
+      mode: opts.mode,
+    });
+    return `z.record(z.string(), ${value})`;
+  }
+  if (fields.length === 0)
+    return opts.mode === "output" ? "z.looseObject({})" : "z.record(z.string(), z.unknown())";
+  const fn =
+    opts.mode === "output" || extra === true || typeof extra === "object" ? "z.looseObject" : "z.object";
+  return `${fn}({ ${fields.join(", ")} })`;
+}

@@ -1,0 +1,115 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadDocument, OpenApiError, parseDocument } from "../src/document.js";
+import { collectCredentials, collectOperations } from "../src/operations.js";
+import { fixtures } from "./helpers.js";
+
+const features = () => loadDocument(join(fixtures, "features.json"));
+
+describe("reading documents", () => {
+  it("reads YAML and JSON, 3.0 and 3.1", async () => {
+    expect((await loadDocument(join(fixtures, "petstore.yaml"))).openapi).toBe("3.0.0");
+    expect((await features()).openapi).toBe("3.1.0");
+  });
+
+  it("refuses Swagger 2.0, other versions and garbage with a message that says what to do", () => {
+    expect(() => parseDocument('{"swagger":"2.0","info":{"title":"x"}}')).toThrow(/convert it to OpenAPI 3/);
+    expect(() => parseDocument("openapi: 4.0.0\ninfo: {title: x}")).toThrow(/3\.0\.x or 3\.1\.x/);
+    expect(() => parseDocument("openapi: [")).toThrow(OpenApiError);
+  });
+
+  it("refuses external $refs, naming the ref", () => {
+    const doc = parseDocument(
+      JSON.stringify({
+        openapi: "3.0.3",
+        info: { title: "x", version: "1" },
+        paths: { "/a": { get: { parameters: [{ $ref: "other.yaml#/p" }], responses: {} } } },
+      }),
+    );
+    expect(() => collectOperations(doc)).toThrow(/'other\.yaml#\/p' points outside the document/);
+  });
+});
+
+describe("collecting operations", () => {
+  it("names tools from operationIds, leaves out x-mcp: false and skips non-JSON bodies with a reason", async () => {
+    const { operations, skipped } = collectOperations(await features());
+    expect(operations.map((o) => o.name)).toEqual([
+      "get_thing_by_id",
+      "replace_thing",
+      "delete_thing",
+      "list_things",
+      expect.stringMatching(/^a_very_long_operation_identifier_.*_[0-9a-f]{6}$/),
+      "get_tree",
+    ]);
+    expect(operations.every((o) => o.name.length <= 64)).toBe(true);
+    expect(skipped).toEqual([
+      { method: "patch", path: "/things/{thingId}", reason: "x-mcp excludes it" },
+      { method: "post", path: "/files", reason: "request body is not JSON (multipart/form-data)" },
+    ]);
+  });
+
+  it("derives annotations from the HTTP method", async () => {
+    const byName = Object.fromEntries(collectOperations(await features()).operations.map((o) => [o.name, o]));
+    expect(byName.get_thing_by_id?.annotations).toEqual({
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    });
+    expect(byName.delete_thing?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+    });
+    expect(byName.replace_thing?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: true,
+    });
+  });
+
+  it("sorts inputs by location: path-level parameters, headers as snake_case fields, flat JSON bodies", async () => {
+    const byName = Object.fromEntries(collectOperations(await features()).operations.map((o) => [o.name, o]));
+    expect(byName.get_thing_by_id?.parameters.map((p) => [p.key, p.in, p.name, p.required])).toEqual([
+      ["thingId", "path", "thingId", true],
+      ["x_request_id", "header", "X-Request-Id", false],
+      ["verbose", "query", "verbose", false],
+    ]);
+    expect(byName.replace_thing?.body).toMatchObject({ kind: "flat", required: true });
+    const upload = collectOperations(await features(), { include: ["a_very_long*"] }).operations[0];
+    expect(upload?.body).toMatchObject({ kind: "whole", key: "body", required: false });
+    expect(upload?.title).toBe("Upload a thing");
+  });
+
+  it("filters with --include/--exclude by name, operationId, tag and wildcard", async () => {
+    const doc = await features();
+    const names = (include?: string[], exclude?: string[]) =>
+      collectOperations(doc, {
+        ...(include ? { include } : {}),
+        ...(exclude ? { exclude } : {}),
+      }).operations.map((o) => o.name);
+    expect(names(["tag:things"])).toEqual(["list_things"]);
+    expect(names(["getThingByID", "delete_*"])).toEqual(["get_thing_by_id", "delete_thing"]);
+    expect(names(undefined, ["*thing*", "a_very*"])).toEqual(["get_tree"]);
+  });
+
+  it("picks the 2xx response and how it becomes an object output", async () => {
+    const byName = Object.fromEntries(collectOperations(await features()).operations.map((o) => [o.name, o]));
+    expect(byName.get_thing_by_id?.response.wrap).toBe("none");
+    expect(byName.list_things?.response.wrap).toBe("items");
+    expect(byName.delete_thing?.response.wrap).toBe("empty");
+    expect(byName[Object.keys(byName).find((n) => n.startsWith("a_very"))!]?.response.wrap).toBe("result");
+  });
+
+  it("maps security schemes to config keys, per operation (security: [] means none)", async () => {
+    const doc = await features();
+    const { operations } = collectOperations(doc);
+    expect(operations.find((o) => o.name === "list_things")?.security).toEqual([]);
+    expect(operations.find((o) => o.name === "get_tree")?.security).toEqual([["token"]]);
+    expect(collectCredentials(doc, operations)).toEqual([
+      { scheme: "token", kind: "bearer", keys: ["token"], description: "the 'token' credential" },
+    ]);
+    const petstore = await loadDocument(join(fixtures, "petstore.yaml"));
+    expect(collectCredentials(petstore, collectOperations(petstore).operations)).toEqual([]);
+  });
+});
