@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Filter, VectorStore } from "../src/store/index.js";
 import { BACKENDS } from "./backends.js";
+
+// PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 // The same suite on embedded PGlite and over a real pg connection.
 describe.each(BACKENDS)("store on $name", (backend) => {
