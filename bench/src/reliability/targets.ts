@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -23,6 +25,11 @@ export interface ReliabilityTarget {
   slowCall?: (ms: number) => ToolCall;
 }
 
+/** A server's bin through this package's dependency link (same depth from src/ and dist/). */
+function serverBin(dir: string): string {
+  return fileURLToPath(new URL(`../../node_modules/@toolshed/server-${dir}/dist/bin.js`, import.meta.url));
+}
+
 function fixtureBin(): string {
   // Through this package's own dependency link; src/reliability and dist/reliability sit at the same
   // depth, so the path holds for the built CLI and for vitest (which has no import.meta.resolve).
@@ -43,5 +50,18 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "slow", arguments: { ms: 1 } },
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
+  },
+  {
+    name: "vector-search",
+    bin: serverBin("vector-search"),
+    // Embedded PGlite in a scratch dir; no service, no network (the offline embedder is not loaded
+    // by these calls).
+    args: ["--data-dir", join(tmpdir(), `toolshed-reliability-vector-search-${process.pid}`)],
+    env: {},
+    safeCalls: [
+      { name: "list_collections", arguments: {} },
+      { name: "search", arguments: { collection: "missing", vector: [1, 0], top_k: 3 } },
+      { name: "get_documents", arguments: { collection: "missing", limit: 5 } },
+    ],
   },
 ];

@@ -35,7 +35,11 @@ export function renderCollection(c: CollectionInfo): string {
  * The server's embedder, after checking it is the one that filled this collection: vectors from
  * different models (or sizes) are not comparable, so a mismatch is refused, naming both.
  */
-export async function embedderFor(c: CollectionInfo, deps: Deps, signal?: AbortSignal) {
+export async function embedderFor(
+  c: Pick<CollectionInfo, "name" | "embedder" | "dimension">,
+  deps: Deps,
+  signal?: AbortSignal,
+) {
   if (c.embedder === NO_EMBEDDER) {
     throw new ToolshedError(
       "invalid_input",

@@ -94,6 +94,9 @@ CREATE TABLE IF NOT EXISTS toolshed_vs_collections (
  * with a typed `vector(d)` column and an HNSW index, JSONB metadata and a generated tsvector.
  */
 export class VectorStore {
+  /** name -> catalog row, so a search costs one round trip; dropped when a collection changes. */
+  private readonly catalog = new Map<string, CollectionRow>();
+
   private constructor(readonly sql: SqlClient) {}
 
   static async open(sql: SqlClient): Promise<VectorStore> {
@@ -120,6 +123,7 @@ export class VectorStore {
   }
 
   async createCollection(c: NewCollection): Promise<CollectionInfo> {
+    this.catalog.delete(c.name);
     if (!Number.isInteger(c.dimension) || c.dimension < 1 || c.dimension > MAX_DIMENSION) {
       throw new ToolshedError("invalid_input", `dimension must be a whole number from 1 to ${MAX_DIMENSION}`);
     }
@@ -173,6 +177,7 @@ export class VectorStore {
       await tx.query(`DROP TABLE IF EXISTS ${table}`);
       await tx.query("DELETE FROM toolshed_vs_collections WHERE id = $1", [row.id]);
     });
+    this.catalog.delete(name);
     return { deleted: count };
   }
 
@@ -183,6 +188,7 @@ export class VectorStore {
     await this.sql.query(`DROP INDEX IF EXISTS ${table}_hnsw`);
     await this.sql.query(hnswDdl(table, row.metric));
     await this.sql.query("UPDATE toolshed_vs_collections SET indexed = true WHERE id = $1", [row.id]);
+    this.catalog.delete(name);
     return performance.now() - start;
   }
 
@@ -355,11 +361,21 @@ export class VectorStore {
     return parts.length ? parts.join(" AND ") : "true";
   }
 
+  /** A collection's settings without counting its documents (cheap; for every search). */
+  async collection(name: string): Promise<Omit<CollectionInfo, "count">> {
+    const { count: _count, ...rest } = await this.info((await this.resolve(name)).row, false);
+    return rest;
+  }
+
   private async resolve(name: string): Promise<Resolved> {
+    const cached = this.catalog.get(name);
+    if (cached) return { row: cached, table: tableName(cached.id) };
     const [row] = await this.sql.query<CollectionRow>(
       "SELECT * FROM toolshed_vs_collections WHERE name = $1",
       [name],
     );
+    // Only PGlite's single owning process can trust a cache; PostgreSQL may be shared by replicas.
+    if (row && this.sql.kind === "pglite") this.catalog.set(name, row);
     if (!row) {
       throw new ToolshedError(
         "not_found",
@@ -374,7 +390,7 @@ export class VectorStore {
     return r?.n ?? 0;
   }
 
-  private async info(row: CollectionRow): Promise<CollectionInfo> {
+  private async info(row: CollectionRow, count = true): Promise<CollectionInfo> {
     return {
       name: row.name,
       dimension: row.dimension,
@@ -382,7 +398,7 @@ export class VectorStore {
       embedder: row.embedder,
       metadataSchema: row.metadata_schema,
       description: row.description,
-      count: await this.countRows(tableName(row.id)),
+      count: count ? await this.countRows(tableName(row.id)) : -1,
       index: row.indexed ? "hnsw" : "none",
       createdAt: new Date(row.created_at).toISOString(),
     };

@@ -60,7 +60,7 @@ export const searchTool = defineVectorTool({
         `mode '${mode}' needs query text; use mode 'vector' with only a vector`,
       );
     }
-    const info = await store.collectionInfo(collection);
+    const info = await store.collection(collection);
     const queryVector = async () => {
       if (input.vector) return input.vector;
       const embedder = await embedderFor(info, ctx.deps, ctx.signal);

@@ -65,7 +65,7 @@ export const upsertDocumentsTool = defineVectorTool({
     if (chunk && chunk.overlap >= chunk.size) {
       throw new ToolshedError("invalid_input", "chunk.overlap must be smaller than chunk.size");
     }
-    const info = await store.collectionInfo(collection);
+    const info = await store.collection(collection);
     const progress = documents.length > PROGRESS_THRESHOLD;
     const total = documents.length * 2; // embedding, then writing
     if (progress) await ctx.progress(0, total, `upserting ${documents.length} documents into ${collection}`);
