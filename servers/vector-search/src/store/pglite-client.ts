@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { PGlite, type SerializerOptions, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { DEFAULT_EF_SEARCH, encodeVector, sessionSettings, type SqlClient, type VectorInput } from "./sql.js";
@@ -41,7 +42,13 @@ export async function openPGlite(
   options: { efSearch?: number } = {},
 ): Promise<SqlClient & { db: PGlite }> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir, extensions: { vector } });
+  const fresh = !dataDir || readdirSync(dataDir).length === 0;
+  const template = fresh ? findTemplate() : undefined;
+  const db = await PGlite.create({
+    dataDir,
+    extensions: { vector },
+    ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
+  });
   await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
   await db.exec(sessionSettings(options.efSearch ?? DEFAULT_EF_SEARCH));
   const [row] = (await db.query<{ oid: number }>("SELECT 'vector'::regtype::oid AS oid")).rows;
@@ -49,4 +56,14 @@ export async function openPGlite(
   // (PGlite types serializers as returning strings; its wire encoder also takes bytes.)
   const serializers: SerializerOptions = { [Number(row?.oid)]: (x: unknown) => x as string };
   return Object.assign(new PGliteSql(db, db, serializers), { db });
+}
+
+/** The initialised data dir made at build time (dist/pgdata-template.tar.gz), if there is one. */
+function findTemplate(): string | undefined {
+  // From dist/store/ (the package) or src/store/ (tests run from source after a build).
+  for (const rel of ["../pgdata-template.tar.gz", "../../dist/pgdata-template.tar.gz"]) {
+    const file = new URL(rel, import.meta.url);
+    if (existsSync(file)) return fileURLToPath(file);
+  }
+  return undefined;
 }
