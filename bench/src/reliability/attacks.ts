@@ -6,6 +6,7 @@ import type { ReliabilityTarget } from "./targets.js";
 
 /** A running server with API-key auth on, two principals, its log captured at debug. */
 export interface AttackContext {
+  target: ReliabilityTarget;
   server: ServerProcess;
   url: string;
   /** Alice's and Bob's valid keys. */
@@ -35,6 +36,7 @@ export async function startAttackServer(target: ReliabilityTarget): Promise<Atta
     env: { TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*` },
   });
   return {
+    target,
     server,
     url: `${server.base}/mcp`,
     alice,
@@ -190,7 +192,9 @@ export const ATTACKS: readonly Attack[] = [
     run: async (ctx) => {
       const alice = await openSession(ctx.url, { "x-api-key": ctx.alice });
       const bobHeaders = { ...alice.headers, "x-api-key": ctx.bob };
-      const post = await rawPost(ctx.url, call(1, "echo", { message: "stolen" }), bobHeaders);
+      const echo = ctx.target.echoCall ?? ((message: string) => ({ name: "echo", arguments: { message } }));
+      const stolen = echo("stolen");
+      const post = await rawPost(ctx.url, call(1, stolen.name, stolen.arguments), bobHeaders);
       const deleted = await new Promise<{ status: number; body: string }>((resolve) => {
         const req = httpRequest(
           { host: "127.0.0.1", port: ctx.server.port, path: "/mcp", method: "DELETE", headers: bobHeaders },
@@ -202,7 +206,8 @@ export const ATTACKS: readonly Attack[] = [
         req.on("error", () => resolve({ status: 0, body: "" }));
         req.end();
       });
-      const stillAlice = await rawPost(ctx.url, call(2, "echo", { message: "mine" }), alice.headers);
+      const mine = echo("mine");
+      const stillAlice = await rawPost(ctx.url, call(2, mine.name, mine.arguments), alice.headers);
       return all([
         expectStatus(post, 404),
         expectStatus(deleted, 404),
@@ -311,7 +316,8 @@ export const ATTACKS: readonly Attack[] = [
         authorization: `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`,
       });
       const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
-      await rawPost(ctx.url, call(10, "fail", { mode: "crash" }), session.headers);
+      const failing = ctx.target.failingCall ?? { name: "fail", arguments: { mode: "crash" } };
+      await rawPost(ctx.url, call(10, failing.name, failing.arguments), session.headers);
       await rawPost(
         ctx.url,
         call(11, "echo", { message: 42, password, token: wrong, apiKey: ctx.bob }),
@@ -321,7 +327,7 @@ export const ATTACKS: readonly Attack[] = [
       await new Promise((r) => setTimeout(r, 300)); // the logger writes asynchronously
       const lines = ctx.server.logLines();
       const leaks = ctx.secrets.filter((s) => lines.some((line) => line.includes(s)));
-      const crashLogged = lines.some((l) => l.includes('"tool":"fail"'));
+      const crashLogged = lines.some((l) => l.includes(`"tool":"${failing.name}"`));
       return {
         refused: leaks.length === 0 && crashLogged,
         detail:

@@ -21,6 +21,10 @@ export interface ReliabilityTarget {
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
+  /** A call whose answer repeats `text` (the attacks' session-ownership check); the fixture's echo if unset. */
+  echoCall?: (text: string) => ToolCall;
+  /** A call that fails and is logged under its tool name (the attacks' log check); the fixture's crash if unset. */
+  failingCall?: ToolCall;
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
 }
@@ -63,5 +67,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "search", arguments: { collection: "missing", vector: [1, 0], top_k: 3 } },
       { name: "get_documents", arguments: { collection: "missing", limit: 5 } },
     ],
+    // "collection '<text>' not found; …" repeats the text.
+    echoCall: (text) => ({ name: "collection_info", arguments: { name: text } }),
+    failingCall: { name: "get_documents", arguments: { collection: "missing" } },
   },
 ];
