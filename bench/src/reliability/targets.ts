@@ -31,6 +31,8 @@ export interface ReliabilityTarget {
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
+  /** A call that fails and is logged under its tool name (the attacks' log check); the fixture's crash if unset. */
+  failingCall?: ToolCall;
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
   /** A call that fails inside the server (logged at warn with its tool name), for the secrets check. */
@@ -161,5 +163,20 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "get_resource", arguments: { id: "no-such-id" } },
     ],
     failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
+  },
+  {
+    name: "vector-search",
+    bin: binOf("@toolshed/server-vector-search"),
+    // Embedded PGlite in a scratch dir; no service, no network (the offline embedder is not loaded
+    // by these calls).
+    // One data dir for the run (removed at exit): a fresh PGlite takes seconds to seed.
+    args: ["--data-dir", tempDir("vector-search")],
+    env: {},
+    safeCalls: [
+      { name: "list_collections", arguments: {} },
+      { name: "search", arguments: { collection: "missing", vector: [1, 0], top_k: 3 } },
+      { name: "get_documents", arguments: { collection: "missing", limit: 5 } },
+    ],
+    failingCall: { name: "get_documents", arguments: { collection: "missing" } },
   },
 ];

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * pnpm bench:vector [--quick | --smoke] [--out <dir>]
+ *
+ * The vector-search server's embedded engine (PGlite + pgvector HNSW) on clustered 384-dimension
+ * vectors (100,000; quick 10,000): ingest rate, HNSW build time, search p50/p99 and recall@10
+ * against exact search, through the store directly and through tools/call (real SDK client, same
+ * process, same collection, alternating), with usearch exact and HNSW as the reference, one run.
+ * Writes <out>/results/vector.json and the vector section of <out>/RESULTS.md.
+ */
+import { runBenchmark, type Report } from "./lib/cli.js";
+import { markdownTable } from "./lib/results.js";
+import { figuresOf, PLANS, runVector, type Mode, type Plan, type Samples } from "./vector/run.js";
+
+const met = (ok: boolean) => (ok ? "met" : "missed");
+
+function section({ figures, samples, plan, mode, date, machine }: Report<Plan, Samples>): string {
+  const f = figures;
+  return [
+    "## vector: vector-search store and tools/call vs usearch",
+    "",
+    `\`pnpm bench:vector\`${mode === "full" ? "" : ` (${mode} run)`} on ${date}: Node ${machine.node}, ` +
+      `${machine.cpus} CPUs (${machine.cpu_model}), load average ${machine.loadavg_1m_start} at start ` +
+      `and ${machine.loadavg_1m_end} at end.`,
+    "",
+    `${plan.vectors.toLocaleString("en")} clustered ${plan.dim}-dimension vectors (100 topics × 10 sub-topics, ` +
+      `5% unclustered noise) and ${plan.queries} held-out queries from the same distribution. Ingest goes ` +
+      "through the store (multi-row INSERTs of 2,000, binary vectors) into embedded PGlite with the index " +
+      "deferred, then one HNSW build (m 16, ef_construction 64, cosine). Ground truth is usearch's exact " +
+      "search. Searches run through the store directly and through `tools/call` `search` (the real SDK " +
+      "client over in-memory transports, same process and collection), alternating which goes first; " +
+      `\`hnsw.ef_search\` ${plan.efDefault} (the server default) unless swept.`,
+    "",
+    markdownTable(
+      ["figure", "value", "target"],
+      [
+        ["`recall_at_10`", String(f.recall_at_10), `>= 0.95: ${met(f.recall_at_10! >= 0.95)}`],
+        ["`store_search_p50_ms`", String(f.store_search_p50_ms), `<= 5: ${met(f.store_search_p50_ms! <= 5)}`],
+        ["`store_search_p99_ms`", String(f.store_search_p99_ms), ""],
+        ["`tools_call_search_p50_ms`", String(f.tools_call_search_p50_ms), ""],
+        [
+          "`tools_call_overhead_ratio`",
+          String(f.tools_call_overhead_ratio),
+          `(tools/call p50 − store p50) / store p50 <= 0.20: ${met(f.tools_call_overhead_ratio! <= 0.2)}`,
+        ],
+        ["`ingest_vectors_per_s`", String(f.ingest_vectors_per_s), "store upserts, index deferred"],
+        ["`index_build_s`", String(f.index_build_s), "one HNSW build, single-threaded WebAssembly"],
+        ["`pglite_rss_mb`", String(f.pglite_rss_mb), "process RSS growth from opening PGlite to index built"],
+        ["`usearch_hnsw_recall_at_10`", String(f.usearch_hnsw_recall_at_10), "reference, same m/ef"],
+        [
+          "`usearch_hnsw_p50_ms`",
+          String(f.usearch_hnsw_p50_ms),
+          `reference (build ${samples.usearch_hnsw.build_s} s)`,
+        ],
+        ["`usearch_exact_p50_ms`", String(f.usearch_exact_p50_ms), "brute force, 1 thread"],
+      ],
+    ),
+    "",
+    markdownTable(
+      ["ef_search", "store p50 ms", "store p99 ms", "recall@10"],
+      Object.entries(samples.store_by_ef).map(([ef, l]) => [
+        ef,
+        String(l.p50_ms),
+        String(l.p99_ms),
+        String(l.recall_at_10),
+      ]),
+    ),
+    "",
+    "Raw numbers: `results/vector.json`.",
+  ].join("\n");
+}
+
+function summary(f: Record<string, number>, mode: Mode): string {
+  return (
+    [
+      `vector benchmark (${mode}; ${f.vectors} vectors)`,
+      `  recall_at_10 ${f.recall_at_10}, store_search_p50_ms ${f.store_search_p50_ms} (p99 ${f.store_search_p99_ms})`,
+      `  tools/call p50 ${f.tools_call_search_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
+      `  ingest_vectors_per_s ${f.ingest_vectors_per_s}, index_build_s ${f.index_build_s}, pglite_rss_mb ${f.pglite_rss_mb}`,
+      `  usearch HNSW recall ${f.usearch_hnsw_recall_at_10} p50 ${f.usearch_hnsw_p50_ms} ms; exact p50 ${f.usearch_exact_p50_ms} ms`,
+    ].join("\n") + "\n"
+  );
+}
+
+runBenchmark({ name: "vector", plans: PLANS, run: runVector, figures: figuresOf, section, summary });

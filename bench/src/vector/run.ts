@@ -1,0 +1,238 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestClient } from "@toolshed/testing";
+import server, { configSchema, type Deps } from "@toolshed/server-vector-search";
+import usearch, { MetricKind, ScalarKind, type BatchMatches } from "usearch";
+import { quantile, round } from "../lib/stats.js";
+import { makeDataset, row } from "./data.js";
+
+export type Mode = "full" | "quick" | "smoke";
+
+export interface Plan {
+  vectors: number;
+  queries: number;
+  dim: number;
+  /** hnsw.ef_search values swept on the store; the server default is measured through tools/call too. */
+  efSweep: number[];
+  efDefault: number;
+  watchdogMs: number;
+}
+
+export const PLANS: Record<Mode, Plan> = {
+  full: {
+    vectors: 100_000,
+    queries: 200,
+    dim: 384,
+    efSweep: [40, 100, 200],
+    efDefault: 100,
+    watchdogMs: 3_600_000,
+  },
+  quick: { vectors: 10_000, queries: 100, dim: 384, efSweep: [40, 100], efDefault: 100, watchdogMs: 300_000 },
+  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], efDefault: 100, watchdogMs: 120_000 },
+};
+
+export interface Latency {
+  p50_ms: number;
+  p99_ms: number;
+  recall_at_10: number;
+}
+
+export interface Samples {
+  vectors: number;
+  ingest_s: number;
+  index_build_s: number;
+  rss_mb_before: number;
+  rss_mb_after_ingest: number;
+  rss_mb_after_index: number;
+  store_by_ef: Record<string, Latency>;
+  store: Latency;
+  tools_call: Latency;
+  usearch_exact: { p50_ms: number };
+  usearch_hnsw: Latency & { build_s: number };
+  tools_ms: number[];
+  store_ms: number[];
+}
+
+const K = 10;
+const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+function summarize(ms: number[], found: string[][], truth: string[][]): Latency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  let hit = 0;
+  found.forEach((ids, i) => {
+    const t = new Set(truth[i]);
+    hit += ids.filter((id) => t.has(id)).length;
+  });
+  return {
+    p50_ms: round(quantile(sorted, 0.5), 3),
+    p99_ms: round(quantile(sorted, 0.99), 3),
+    recall_at_10: round(hit / (truth.length * K), 4),
+  };
+}
+
+export async function runVector(plan: Plan, log: (line: string) => void): Promise<Samples> {
+  const { dim, vectors: n, queries: q } = plan;
+  log(`generating ${n} clustered ${dim}-dim vectors and ${q} queries`);
+  const data = makeDataset(n, q, dim);
+
+  // Exact ground truth (usearch brute force, cosine), and usearch HNSW as the reference engine.
+  const exact = usearch.exactSearch(data.vectors, data.queries, dim, K, MetricKind.Cos) as BatchMatches;
+  const truth = Array.from({ length: q }, (_, i) => [...exact.get(i).keys].map((k) => String(k)));
+  const exactMs: number[] = [];
+  for (let i = 0; i < Math.min(q, 50); i++) {
+    const t0 = performance.now();
+    usearch.exactSearch(data.vectors, row(data.queries, i, dim), dim, K, MetricKind.Cos, 1);
+    exactMs.push(performance.now() - t0);
+  }
+  const idx = new usearch.Index({
+    dimensions: dim,
+    metric: MetricKind.Cos,
+    quantization: ScalarKind.F32,
+    connectivity: 16,
+    expansion_add: 64,
+    expansion_search: plan.efDefault,
+    multi: false,
+  });
+  let t0 = performance.now();
+  idx.add(
+    BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+    data.vectors,
+    1,
+  );
+  const usearchBuild = (performance.now() - t0) / 1000;
+  const uMs: number[] = [];
+  const uFound: string[][] = [];
+  for (let i = 0; i < q; i++) {
+    t0 = performance.now();
+    const m = idx.search(row(data.queries, i, dim), K, 1);
+    uMs.push(performance.now() - t0);
+    uFound.push([...m.keys].map((k) => String(k)));
+  }
+  log(`usearch: HNSW build ${usearchBuild.toFixed(1)} s (1 thread)`);
+
+  const dir = mkdtempSync(join(tmpdir(), "toolshed-bench-vector-"));
+  const rssBefore = rssMb();
+  const t = await createTestClient(server, {
+    config: configSchema.parse({ dataDir: dir, efSearch: plan.efDefault }),
+  });
+  try {
+    const { store } = (await t.runtime.deps()) as Deps;
+    await store.createCollection({
+      name: "bench",
+      dimension: dim,
+      metric: "cosine",
+      embedder: "none",
+      index: false,
+    });
+
+    // Ingest through the store (multi-row INSERTs, binary vectors), index deferred, then built once.
+    const BATCH = 2_000;
+    t0 = performance.now();
+    for (let i = 0; i < n; i += BATCH) {
+      const docs = [];
+      for (let j = i; j < Math.min(n, i + BATCH); j++)
+        docs.push({ id: String(j), vector: row(data.vectors, j, dim), metadata: { c: j % 10 } });
+      await store.upsert("bench", docs);
+      if ((i / BATCH) % 10 === 0) log(`ingested ${Math.min(n, i + BATCH)} / ${n}`);
+    }
+    const ingest = (performance.now() - t0) / 1000;
+    const rssIngest = rssMb();
+    log(`ingest ${ingest.toFixed(1)} s; building the HNSW index`);
+    const build = (await store.buildIndex("bench")) / 1000;
+    const rssIndex = rssMb();
+    log(`index build ${build.toFixed(1)} s`);
+
+    const storeSearch = async (i: number) => {
+      const s = performance.now();
+      const hits = await store.searchVector("bench", row(data.queries, i, dim), { topK: K });
+      return { ms: performance.now() - s, ids: hits.map((h) => h.id) };
+    };
+    const toolSearch = async (i: number) => {
+      const vector = Array.from(row(data.queries, i, dim));
+      const s = performance.now();
+      const r = (await t.client.callTool({
+        name: "search",
+        arguments: { collection: "bench", vector, top_k: K, mode: "vector" },
+      })) as unknown as { structuredContent: { results: { id: string }[] } };
+      return { ms: performance.now() - s, ids: r.structuredContent.results.map((h) => h.id) };
+    };
+
+    const byEf: Record<string, Latency> = {};
+    for (const ef of plan.efSweep) {
+      await store.sql.query(`SET hnsw.ef_search = ${Math.trunc(ef)}`);
+      for (let i = 0; i < Math.min(q, 10); i++) await storeSearch(i); // warm-up
+      const ms: number[] = [];
+      const found: string[][] = [];
+      for (let i = 0; i < q; i++) {
+        const r = await storeSearch(i);
+        ms.push(r.ms);
+        found.push(r.ids);
+      }
+      byEf[String(ef)] = summarize(ms, found, truth);
+      log(`store ef_search=${ef}: ${JSON.stringify(byEf[String(ef)])}`);
+    }
+
+    // The default setting: store directly and tools/call alternating, same queries, same run.
+    await store.sql.query(`SET hnsw.ef_search = ${Math.trunc(plan.efDefault)}`);
+    for (let i = 0; i < Math.min(q, 10); i++) await toolSearch(i);
+    const sMs: number[] = [];
+    const tMs: number[] = [];
+    const sFound: string[][] = [];
+    const tFound: string[][] = [];
+    for (let i = 0; i < q; i++) {
+      const first = i % 2 === 0;
+      const a = first ? await storeSearch(i) : await toolSearch(i);
+      const b = first ? await toolSearch(i) : await storeSearch(i);
+      const [s, tc] = first ? [a, b] : [b, a];
+      sMs.push(s.ms);
+      sFound.push(s.ids);
+      tMs.push(tc.ms);
+      tFound.push(tc.ids);
+    }
+    return {
+      vectors: n,
+      ingest_s: round(ingest, 2),
+      index_build_s: round(build, 2),
+      rss_mb_before: rssBefore,
+      rss_mb_after_ingest: rssIngest,
+      rss_mb_after_index: rssIndex,
+      store_by_ef: byEf,
+      store: summarize(sMs, sFound, truth),
+      tools_call: summarize(tMs, tFound, truth),
+      usearch_exact: {
+        p50_ms: round(
+          quantile(
+            [...exactMs].sort((a, b) => a - b),
+            0.5,
+          ),
+          3,
+        ),
+      },
+      usearch_hnsw: { ...summarize(uMs, uFound, truth), build_s: round(usearchBuild, 2) },
+      tools_ms: tMs.map((x) => round(x, 3)),
+      store_ms: sMs.map((x) => round(x, 3)),
+    };
+  } finally {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function figuresOf(s: Samples): Record<string, number> {
+  return {
+    vectors: s.vectors,
+    recall_at_10: s.store.recall_at_10,
+    store_search_p50_ms: s.store.p50_ms,
+    store_search_p99_ms: s.store.p99_ms,
+    tools_call_search_p50_ms: s.tools_call.p50_ms,
+    tools_call_search_p99_ms: s.tools_call.p99_ms,
+    tools_call_overhead_ratio: round((s.tools_call.p50_ms - s.store.p50_ms) / s.store.p50_ms, 3),
+    ingest_vectors_per_s: Math.round(s.vectors / s.ingest_s),
+    index_build_s: s.index_build_s,
+    usearch_hnsw_recall_at_10: s.usearch_hnsw.recall_at_10,
+    usearch_hnsw_p50_ms: s.usearch_hnsw.p50_ms,
+    usearch_exact_p50_ms: s.usearch_exact.p50_ms,
+    pglite_rss_mb: s.rss_mb_after_index - s.rss_mb_before,
+  };
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from "@toolshed/server";
+import server from "./server.js";
+
+main(server);

@@ -1,0 +1,70 @@
+import { z } from "@toolshed/server";
+
+export const configSchema = z.object({
+  dataDir: z
+    .string()
+    .default("./data")
+    .describe("Where the embedded PGlite database lives (created if missing); unused with --postgres-url."),
+  postgresUrl: z
+    .string()
+    .optional()
+    .describe(
+      "Use this PostgreSQL database with pgvector (postgres://user@host/db) instead of embedded PGlite.",
+    ),
+  postgresPoolSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(4)
+    .describe("Most PostgreSQL connections open at once."),
+  efSearch: z
+    .number()
+    .int()
+    .min(10)
+    .max(1000)
+    .default(100)
+    .describe(
+      "HNSW candidate list size per search (hnsw.ef_search): higher finds more true neighbours, slower.",
+    ),
+  embedder: z
+    .enum(["offline", "openai-compatible"])
+    .default("offline")
+    .describe(
+      "What turns text into vectors: 'offline' (Universal Sentence Encoder shipped in the npm package, 512 dims, no network) or 'openai-compatible' (--embedding-url).",
+    ),
+  embeddingUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "Base URL of an OpenAI-compatible embeddings API, e.g. https://api.openai.com/v1 or http://localhost:11434/v1.",
+    ),
+  embeddingModel: z
+    .string()
+    .default("text-embedding-3-small")
+    .describe("Model name sent to the embeddings API."),
+  embeddingApiKey: z.string().optional().describe("Bearer token for the embeddings API; never logged."),
+  embeddingDimension: z
+    .number()
+    .int()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe("Vector length of the embeddings model; learned from the first call when unset."),
+  embeddingBatchSize: z.number().int().min(1).max(2048).default(64).describe("Texts per embeddings request."),
+  embeddingAllowPrivate: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Let the embeddings URL be a loopback or private address (a local Ollama, vLLM, TEI, LM Studio).",
+    ),
+  queryTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe("PostgreSQL statement timeout and embeddings request timeout, in milliseconds."),
+});
+
+export type Config = z.output<typeof configSchema>;

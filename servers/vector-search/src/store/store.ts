@@ -1,0 +1,442 @@
+import { ToolshedError } from "@toolshed/errors";
+import { compileFilter, FilterError, type Filter } from "./filter.js";
+import { METRIC_SQL, type Metric } from "./metric.js";
+import { parseVectorText, type SqlClient, type VectorInput } from "./sql.js";
+
+export const MAX_DIMENSION = 2000; // pgvector's HNSW limit for `vector`
+export const WRITE_BATCH_ROWS = 500; // rows per multi-row INSERT (4 parameters each)
+/** Reciprocal-rank-fusion constant (Cormack et al.): score = sum of 1 / (RRF_K + rank). */
+export const RRF_K = 60;
+
+export interface NewCollection {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  /** What makes this collection's vectors, e.g. `offline:universal-sentence-encoder` or `none`. */
+  embedder: string;
+  metadataSchema?: Record<string, unknown>;
+  description?: string;
+  /** Build the HNSW index now (default); false defers it to `buildIndex` (faster bulk loads). */
+  index?: boolean;
+}
+
+export interface CollectionInfo {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  embedder: string;
+  metadataSchema: Record<string, unknown> | null;
+  description: string | null;
+  count: number;
+  index: "hnsw" | "none";
+  createdAt: string;
+}
+
+export interface Document {
+  id: string;
+  text: string | null;
+  metadata: Record<string, unknown>;
+  vector?: number[];
+}
+
+export interface NewDocument {
+  id: string;
+  text?: string | null;
+  metadata?: Record<string, unknown>;
+  vector: VectorInput;
+}
+
+export interface Hit {
+  id: string;
+  text: string | null;
+  metadata: Record<string, unknown>;
+  score: number;
+}
+
+export interface SearchOptions {
+  topK: number;
+  filter?: Filter;
+}
+
+interface CollectionRow {
+  id: number;
+  name: string;
+  dimension: number;
+  metric: Metric;
+  embedder: string;
+  metadata_schema: Record<string, unknown> | null;
+  description: string | null;
+  indexed: boolean;
+  created_at: Date | string;
+}
+
+interface Resolved {
+  row: CollectionRow;
+  table: string;
+}
+
+const MIGRATION = `
+CREATE TABLE IF NOT EXISTS toolshed_vs_collections (
+  id serial PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  dimension integer NOT NULL,
+  metric text NOT NULL,
+  embedder text NOT NULL,
+  metadata_schema jsonb,
+  description text,
+  indexed boolean NOT NULL DEFAULT true,
+  created_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+/**
+ * Collections and documents on pgvector. One implementation over any `SqlClient` (PGlite or a
+ * PostgreSQL server). Each collection is a table named from its numeric id (never from its name),
+ * with a typed `vector(d)` column and an HNSW index, JSONB metadata and a generated tsvector.
+ */
+export class VectorStore {
+  /** name -> catalog row, so a search costs one round trip; dropped when a collection changes. */
+  private readonly catalog = new Map<string, CollectionRow>();
+
+  private constructor(readonly sql: SqlClient) {}
+
+  static async open(sql: SqlClient): Promise<VectorStore> {
+    await sql.query(MIGRATION);
+    return new VectorStore(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+
+  async ping(): Promise<boolean> {
+    await this.sql.query("SELECT 1");
+    return true;
+  }
+
+  async listCollections(): Promise<CollectionInfo[]> {
+    const rows = await this.sql.query<CollectionRow>("SELECT * FROM toolshed_vs_collections ORDER BY name");
+    return Promise.all(rows.map((r) => this.info(r)));
+  }
+
+  async collectionInfo(name: string): Promise<CollectionInfo> {
+    return this.info((await this.resolve(name)).row);
+  }
+
+  async createCollection(c: NewCollection): Promise<CollectionInfo> {
+    this.catalog.delete(c.name);
+    if (!Number.isInteger(c.dimension) || c.dimension < 1 || c.dimension > MAX_DIMENSION) {
+      throw new ToolshedError("invalid_input", `dimension must be a whole number from 1 to ${MAX_DIMENSION}`);
+    }
+    const m = METRIC_SQL[c.metric];
+    if (!m) throw new ToolshedError("invalid_input", "metric must be cosine, l2 or inner_product");
+    const row = await this.sql.transaction(async (tx) => {
+      const existing = await tx.query("SELECT 1 FROM toolshed_vs_collections WHERE name = $1", [c.name]);
+      if (existing.length > 0) {
+        throw new ToolshedError(
+          "conflict",
+          `collection '${c.name}' already exists; use it, or delete_collection first`,
+        );
+      }
+      const [r] = await tx.query<CollectionRow>(
+        `INSERT INTO toolshed_vs_collections (name, dimension, metric, embedder, metadata_schema, description, indexed)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING *`,
+        [
+          c.name,
+          c.dimension,
+          c.metric,
+          c.embedder,
+          c.metadataSchema ? JSON.stringify(c.metadataSchema) : null,
+          c.description ?? null,
+          c.index !== false,
+        ],
+      );
+      if (!r) throw new Error("INSERT ... RETURNING gave no row");
+      const table = tableName(r.id);
+      // Identifiers here are built from the integer id and a validated integer and enum: no input text.
+      await tx.query(
+        `CREATE TABLE ${table} (
+          id text PRIMARY KEY,
+          text text,
+          metadata jsonb NOT NULL DEFAULT '{}',
+          embedding vector(${Math.trunc(c.dimension)}) NOT NULL,
+          tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(text, ''))) STORED,
+          updated_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      );
+      await tx.query(`CREATE INDEX ${table}_tsv ON ${table} USING gin (tsv)`);
+      if (c.index !== false) await tx.query(hnswDdl(table, c.metric));
+      return r;
+    });
+    return this.info(row);
+  }
+
+  async deleteCollection(name: string): Promise<{ deleted: number }> {
+    const { row, table } = await this.resolve(name);
+    const count = await this.countRows(table);
+    await this.sql.transaction(async (tx) => {
+      await tx.query(`DROP TABLE IF EXISTS ${table}`);
+      await tx.query("DELETE FROM toolshed_vs_collections WHERE id = $1", [row.id]);
+    });
+    this.catalog.delete(name);
+    return { deleted: count };
+  }
+
+  /** Builds the HNSW index of a collection created with `index: false`; returns the milliseconds taken. */
+  async buildIndex(name: string): Promise<number> {
+    const { row, table } = await this.resolve(name);
+    const start = performance.now();
+    await this.sql.query(`DROP INDEX IF EXISTS ${table}_hnsw`);
+    await this.sql.query(hnswDdl(table, row.metric));
+    await this.sql.query("UPDATE toolshed_vs_collections SET indexed = true WHERE id = $1", [row.id]);
+    this.catalog.delete(name);
+    return performance.now() - start;
+  }
+
+  /**
+   * Inserts or replaces documents by id, in multi-row INSERTs of `WRITE_BATCH_ROWS` inside one
+   * transaction: all or nothing. A repeated id in one call keeps its last occurrence.
+   */
+  async upsert(
+    name: string,
+    docs: readonly NewDocument[],
+    onBatch?: (written: number) => Promise<void> | void,
+  ): Promise<{ upserted: number }> {
+    const { row, table } = await this.resolve(name);
+    const byId = new Map<string, NewDocument>();
+    for (const d of docs) {
+      if (d.vector.length !== row.dimension) {
+        throw new ToolshedError(
+          "invalid_input",
+          `document '${d.id}' has a ${d.vector.length}-dimension vector but collection '${name}' holds ${row.dimension}-dimension vectors`,
+        );
+      }
+      for (const x of d.vector) {
+        if (!Number.isFinite(x)) {
+          throw new ToolshedError(
+            "invalid_input",
+            `document '${d.id}' has a vector value that is not a finite number`,
+          );
+        }
+      }
+      byId.delete(d.id);
+      byId.set(d.id, d);
+    }
+    const unique = [...byId.values()];
+    await this.sql.transaction(async (tx) => {
+      for (let i = 0; i < unique.length; i += WRITE_BATCH_ROWS) {
+        const batch = unique.slice(i, i + WRITE_BATCH_ROWS);
+        const params: unknown[] = [];
+        const values = batch.map((d) => {
+          params.push(d.id, d.text ?? null, JSON.stringify(d.metadata ?? {}), tx.vectorParam(d.vector));
+          const n = params.length;
+          return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::vector)`;
+        });
+        await tx.query(
+          `INSERT INTO ${table} (id, text, metadata, embedding) VALUES ${values.join(", ")}
+           ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
+             embedding = excluded.embedding, updated_at = now()`,
+          params,
+        );
+        await onBatch?.(Math.min(i + WRITE_BATCH_ROWS, unique.length));
+      }
+    });
+    return { upserted: unique.length };
+  }
+
+  async get(
+    name: string,
+    opts: { ids?: string[]; filter?: Filter; limit: number; offset: number; includeVectors?: boolean },
+  ): Promise<{ documents: Document[]; total: number }> {
+    const { table } = await this.resolve(name);
+    const params: unknown[] = [];
+    const where = this.where(opts, params);
+    const [countRow] = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+      params,
+    );
+    const vec = opts.includeVectors ? ", embedding::text AS embedding" : "";
+    const rows = await this.sql.query<{
+      id: string;
+      text: string | null;
+      metadata: unknown;
+      embedding?: string;
+    }>(
+      `SELECT id, text, metadata${vec} FROM ${table} WHERE ${where} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, opts.limit, opts.offset],
+    );
+    return {
+      total: countRow?.n ?? 0,
+      documents: rows.map((r) => ({
+        id: r.id,
+        text: r.text,
+        metadata: asObject(r.metadata),
+        ...(r.embedding !== undefined ? { vector: parseVectorText(r.embedding) } : {}),
+      })),
+    };
+  }
+
+  async delete(name: string, opts: { ids?: string[]; filter?: Filter }): Promise<{ deleted: number }> {
+    const { table } = await this.resolve(name);
+    if (!opts.ids && !opts.filter) throw new ToolshedError("invalid_input", "give ids or a filter to delete");
+    const params: unknown[] = [];
+    const where = this.where(opts, params);
+    const rows = await this.sql.query(`DELETE FROM ${table} WHERE ${where} RETURNING 1`, params);
+    return { deleted: rows.length };
+  }
+
+  /** Nearest neighbours by the collection's metric, through the HNSW index. */
+  async searchVector(name: string, vector: VectorInput, opts: SearchOptions): Promise<Hit[]> {
+    const { row, table } = await this.resolve(name);
+    this.checkQueryVector(name, row, vector);
+    const m = METRIC_SQL[row.metric];
+    const params: unknown[] = [this.sql.vectorParam(vector)];
+    const where = opts.filter ? `WHERE ${this.where({ filter: opts.filter }, params)}` : "";
+    params.push(opts.topK);
+    const rows = await this.sql.query<{ id: string; text: string | null; metadata: unknown; score: number }>(
+      `SELECT id, text, metadata, ${m.score("d")} AS score FROM (
+         SELECT id, text, metadata, embedding ${m.op} $1::vector AS d FROM ${table} ${where}
+         ORDER BY embedding ${m.op} $1::vector LIMIT $${params.length}
+       ) s ORDER BY d`,
+      params,
+    );
+    return rows.map(hit);
+  }
+
+  /** Full-text search: any of the query's words (English stemming), ranked by ts_rank_cd in [0, 1). */
+  async searchKeyword(name: string, query: string, opts: SearchOptions): Promise<Hit[]> {
+    const { table } = await this.resolve(name);
+    const params: unknown[] = [query];
+    const where = opts.filter ? `AND ${this.where({ filter: opts.filter }, params)}` : "";
+    params.push(opts.topK);
+    const rows = await this.sql.query<{ id: string; text: string | null; metadata: unknown; score: number }>(
+      `WITH q AS (SELECT ${ANY_WORD_TSQUERY} AS q)
+       SELECT id, text, metadata, ts_rank_cd(tsv, q.q, 32) AS score FROM ${table}, q
+       WHERE tsv @@ q.q ${where} ORDER BY score DESC, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(hit);
+  }
+
+  /**
+   * Vector and keyword results fused by reciprocal rank: each list contributes 1 / (60 + rank) for
+   * its top `candidates`; the score is the sum (at most 2 / 61).
+   */
+  async searchHybrid(
+    name: string,
+    query: string,
+    vector: VectorInput,
+    opts: SearchOptions & { candidates?: number },
+  ): Promise<Hit[]> {
+    const candidates = opts.candidates ?? Math.max(50, opts.topK * 4);
+    const [byVector, byWords] = await Promise.all([
+      this.searchVector(name, vector, { topK: candidates, filter: opts.filter }),
+      this.searchKeyword(name, query, { topK: candidates, filter: opts.filter }),
+    ]);
+    return fuse([byVector, byWords], opts.topK);
+  }
+
+  private checkQueryVector(name: string, row: CollectionRow, vector: VectorInput): void {
+    if (vector.length !== row.dimension) {
+      throw new ToolshedError(
+        "invalid_input",
+        `the query vector has ${vector.length} dimensions but collection '${name}' holds ${row.dimension}-dimension vectors (embedder ${row.embedder})`,
+      );
+    }
+  }
+
+  private where(opts: { ids?: string[]; filter?: Filter }, params: unknown[]): string {
+    const parts: string[] = [];
+    if (opts.ids) {
+      params.push(opts.ids);
+      parts.push(`id = ANY($${params.length}::text[])`);
+    }
+    if (opts.filter) {
+      try {
+        parts.push(compileFilter(opts.filter, params));
+      } catch (e) {
+        if (e instanceof FilterError) throw new ToolshedError("invalid_input", `filter: ${e.message}`);
+        throw e;
+      }
+    }
+    return parts.length ? parts.join(" AND ") : "true";
+  }
+
+  /** A collection's settings without counting its documents (cheap; for every search). */
+  async collection(name: string): Promise<Omit<CollectionInfo, "count">> {
+    const { count: _count, ...rest } = await this.info((await this.resolve(name)).row, false);
+    return rest;
+  }
+
+  private async resolve(name: string): Promise<Resolved> {
+    const cached = this.catalog.get(name);
+    if (cached) return { row: cached, table: tableName(cached.id) };
+    const [row] = await this.sql.query<CollectionRow>(
+      "SELECT * FROM toolshed_vs_collections WHERE name = $1",
+      [name],
+    );
+    // Only PGlite's single owning process can trust a cache; PostgreSQL may be shared by replicas.
+    if (row && this.sql.kind === "pglite") this.catalog.set(name, row);
+    if (!row) {
+      throw new ToolshedError(
+        "not_found",
+        `collection '${name}' not found; call list_collections to see them`,
+      );
+    }
+    return { row, table: tableName(row.id) };
+  }
+
+  private async countRows(table: string): Promise<number> {
+    const [r] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+    return r?.n ?? 0;
+  }
+
+  private async info(row: CollectionRow, count = true): Promise<CollectionInfo> {
+    return {
+      name: row.name,
+      dimension: row.dimension,
+      metric: row.metric,
+      embedder: row.embedder,
+      metadataSchema: row.metadata_schema,
+      description: row.description,
+      count: count ? await this.countRows(tableName(row.id)) : -1,
+      index: row.indexed ? "hnsw" : "none",
+      createdAt: new Date(row.created_at).toISOString(),
+    };
+  }
+}
+
+/** The query's stemmed words joined with OR, each quoted as a tsquery literal (no tsquery syntax from input). */
+const ANY_WORD_TSQUERY = `(SELECT coalesce(string_agg('''' || replace(replace(w, '\\', '\\\\'), '''', '''''') || '''', ' | '), '')::tsquery
+  FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS w)`;
+
+function tableName(id: number): string {
+  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`bad collection id ${id}`);
+  return `toolshed_vs_docs_${id}`;
+}
+
+function hnswDdl(table: string, metric: Metric): string {
+  return `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding ${METRIC_SQL[metric].opclass}) WITH (m = 16, ef_construction = 64)`;
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  if (typeof v === "string") return asObject(JSON.parse(v));
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function hit(r: { id: string; text: string | null; metadata: unknown; score: number }): Hit {
+  return { id: r.id, text: r.text, metadata: asObject(r.metadata), score: Number(r.score) };
+}
+
+/** Reciprocal-rank fusion of ranked lists. */
+export function fuse(lists: Hit[][], topK: number): Hit[] {
+  const byId = new Map<string, Hit>();
+  for (const list of lists) {
+    list.forEach((h, rank) => {
+      const add = 1 / (RRF_K + rank + 1);
+      const seen = byId.get(h.id);
+      if (seen) seen.score += add;
+      else byId.set(h.id, { ...h, score: add });
+    });
+  }
+  return [...byId.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, topK);
+}

@@ -1,0 +1,15 @@
+import { z } from "@toolshed/server";
+import { collectionInfoSchema, collectionNameSchema, renderCollection } from "../collections.js";
+import { defineVectorTool } from "../deps.js";
+
+export const collectionInfoTool = defineVectorTool({
+  name: "collection_info",
+  title: "Describe a collection",
+  description:
+    "Shows one collection: document count, dimension, metric, embedder, metadata schema and index state.",
+  input: z.object({ name: collectionNameSchema }),
+  output: collectionInfoSchema,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  render: renderCollection,
+  handler: async ({ name }, ctx) => ctx.deps.store.collectionInfo(name),
+});

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { ToolshedError, z } from "@toolshed/server";
+import { chunkText } from "../chunk.js";
+import { checkMetadata, collectionNameSchema, embedderFor } from "../collections.js";
+import { defineVectorTool } from "../deps.js";
+import type { NewDocument } from "../store/index.js";
+import { metadataSchema, vectorSchema } from "./shared.js";
+
+export const MAX_DOCUMENTS = 1000;
+export const MAX_TEXT_CHARS = 100_000;
+/** Calls with more documents than this send progress notifications. */
+export const PROGRESS_THRESHOLD = 100;
+
+const documentSchema = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe("Stable id; upserting the same id replaces it. Generated when omitted."),
+    text: z
+      .string()
+      .max(MAX_TEXT_CHARS)
+      .optional()
+      .describe("The document text: embedded (unless vector is given) and keyword-indexed."),
+    vector: vectorSchema
+      .optional()
+      .describe("Your own vector, of the collection's dimension; skips embedding."),
+    metadata: metadataSchema.optional(),
+  })
+  .describe("One document: text and/or vector, optional id and metadata.");
+
+export const upsertDocumentsTool = defineVectorTool({
+  name: "upsert_documents",
+  title: "Add or replace documents",
+  description: `Adds documents to a collection, or replaces those whose id exists (idempotent: the same call twice leaves the same state). Each document needs text (embedded by the collection's embedder) or a vector (yours). Long texts can be split with chunk: { size, overlap } into documents '<id>#<n>' carrying metadata source_id and chunk; re-upserting the id replaces all its old chunks. At most ${MAX_DOCUMENTS} documents and ${MAX_TEXT_CHARS} characters of text each per call; calls over ${PROGRESS_THRESHOLD} documents report progress. All or nothing: one bad document fails the call.`,
+  input: z.object({
+    collection: collectionNameSchema,
+    documents: z.array(documentSchema).min(1).max(MAX_DOCUMENTS).describe("The documents to write."),
+    chunk: z
+      .object({
+        size: z.number().int().min(100).max(20_000).describe("Most characters per chunk."),
+        overlap: z
+          .number()
+          .int()
+          .min(0)
+          .max(5_000)
+          .default(0)
+          .describe("Characters each chunk repeats from the previous one."),
+      })
+      .optional()
+      .describe("Split texts longer than size into overlapping chunks, each its own document."),
+  }),
+  output: z.object({
+    collection: z.string(),
+    upserted: z.number().int().describe("Documents written, chunks counted one by one."),
+    ids: z.array(z.string()).describe("Ids written, in order (the first 100)."),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  render: (r) =>
+    `Upserted ${r.upserted} documents into ${r.collection}: ${r.ids.slice(0, 10).join(", ")}${r.ids.length > 10 ? ", …" : ""}`,
+  handler: async ({ collection, documents, chunk }, ctx) => {
+    const { store } = ctx.deps;
+    if (chunk && chunk.overlap >= chunk.size) {
+      throw new ToolshedError("invalid_input", "chunk.overlap must be smaller than chunk.size");
+    }
+    const info = await store.collection(collection);
+    const progress = documents.length > PROGRESS_THRESHOLD;
+    const total = documents.length * 2; // embedding, then writing
+    if (progress) await ctx.progress(0, total, `upserting ${documents.length} documents into ${collection}`);
+
+    // Expand documents into rows (chunking), remembering which need embedding.
+    const rows: (Omit<NewDocument, "vector"> & { vector?: readonly number[] })[] = [];
+    const chunkedSources: string[] = [];
+    documents.forEach((d, i) => {
+      if (d.text === undefined && d.vector === undefined) {
+        throw new ToolshedError("invalid_input", `document ${i} has neither text nor vector; give one`);
+      }
+      const id = d.id ?? randomUUID();
+      const metadata = d.metadata ?? {};
+      checkMetadata(info.metadataSchema, id, metadata);
+      if (chunk && d.text !== undefined && d.vector === undefined && d.text.length > chunk.size) {
+        chunkedSources.push(id);
+        chunkText(d.text, chunk.size, chunk.overlap).forEach((text, n) =>
+          rows.push({ id: `${id}#${n}`, text, metadata: { ...metadata, source_id: id, chunk: n } }),
+        );
+      } else {
+        rows.push({ id, text: d.text ?? null, metadata, vector: d.vector });
+      }
+    });
+
+    const toEmbed = rows.filter((r) => r.vector === undefined);
+    if (toEmbed.length > 0) {
+      const embedder = await embedderFor(info, ctx.deps, ctx.signal);
+      const vectors = await embedder.embed(
+        toEmbed.map((r) => r.text ?? ""),
+        ctx.signal,
+      );
+      toEmbed.forEach((r, i) => (r.vector = vectors[i]));
+    }
+    if (progress) await ctx.progress(documents.length, total, `embedded ${toEmbed.length} texts`);
+
+    if (chunkedSources.length > 0) {
+      await store.delete(collection, { filter: { field: "source_id", op: "in", value: chunkedSources } });
+    }
+    const { upserted } = await store.upsert(collection, rows as NewDocument[], async (written) => {
+      if (progress) {
+        await ctx.progress(
+          documents.length + Math.round((written / rows.length) * documents.length),
+          total,
+          `wrote ${written} of ${rows.length}`,
+        );
+      }
+    });
+    ctx.notifyResourceUpdated(`collection://${collection}`);
+    return { collection, upserted, ids: rows.slice(0, 100).map((r) => r.id) };
+  },
+});

@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Filter, VectorStore } from "../src/store/index.js";
+import { BACKENDS } from "./backends.js";
+
+// PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+// The same suite on embedded PGlite and over a real pg connection.
+describe.each(BACKENDS)("store on $name", (backend) => {
+  let store: VectorStore;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, close } = await backend.open());
+    await store.createCollection({ name: "docs", dimension: 3, metric: "cosine", embedder: "none" });
+    await store.upsert("docs", [
+      {
+        id: "a",
+        text: "The quick brown fox jumps",
+        vector: [1, 0, 0],
+        metadata: { kind: "animal", year: 2020, tags: ["x"] },
+      },
+      {
+        id: "b",
+        text: "Lazy dogs sleep all day",
+        vector: [0.9, 0.1, 0],
+        metadata: { kind: "animal", year: 2022 },
+      },
+      {
+        id: "c",
+        text: "Stock markets fell sharply",
+        vector: [0, 1, 0],
+        metadata: { kind: "finance", year: 2023, author: { name: "Ann" } },
+      },
+      {
+        id: "d",
+        text: "Interest rates and bonds",
+        vector: [0, 0.9, 0.1],
+        metadata: { kind: "finance", year: "2021" },
+      },
+      { id: "e", text: null, vector: [0, 0, 1], metadata: {} },
+    ]);
+  }, 60_000);
+  afterAll(async () => close());
+
+  it("creates, lists and describes collections", async () => {
+    const list = await store.listCollections();
+    expect(list.map((c) => c.name)).toEqual(["docs"]);
+    expect(await store.collectionInfo("docs")).toMatchObject({
+      name: "docs",
+      dimension: 3,
+      metric: "cosine",
+      embedder: "none",
+      count: 5,
+      index: "hnsw",
+    });
+    await expect(
+      store.createCollection({ name: "docs", dimension: 3, metric: "l2", embedder: "none" }),
+    ).rejects.toThrow(/already exists/);
+    await expect(store.collectionInfo("nope")).rejects.toThrow(/not found; call list_collections/);
+  });
+
+  it("finds nearest neighbours by cosine with scores in order", async () => {
+    const hits = await store.searchVector("docs", [1, 0.05, 0], { topK: 3 });
+    expect(hits.map((h) => h.id)).toEqual(["a", "b", "c"]);
+    expect(hits[0]!.score).toBeGreaterThan(0.99);
+    expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
+    expect(hits[0]!.metadata).toEqual({ kind: "animal", year: 2020, tags: ["x"] });
+  });
+
+  it("supports l2 and inner product collections", async () => {
+    await store.createCollection({ name: "l2", dimension: 2, metric: "l2", embedder: "none" });
+    await store.createCollection({ name: "ip", dimension: 2, metric: "inner_product", embedder: "none" });
+    const docs = [
+      { id: "near", vector: [1, 1] },
+      { id: "far", vector: [10, 10] },
+    ];
+    await store.upsert("l2", docs);
+    await store.upsert("ip", docs);
+    const l2 = await store.searchVector("l2", [1, 1], { topK: 2 });
+    expect(l2.map((h) => h.id)).toEqual(["near", "far"]);
+    expect(l2[0]!.score).toBe(1); // 1 / (1 + 0)
+    const ip = await store.searchVector("ip", [1, 1], { topK: 2 });
+    expect(ip.map((h) => [h.id, h.score])).toEqual([
+      ["far", 20],
+      ["near", 2],
+    ]);
+    await store.deleteCollection("l2");
+    await store.deleteCollection("ip");
+  });
+
+  it("keyword search matches stemmed words and ranks", async () => {
+    const hits = await store.searchKeyword("docs", "jumping foxes", { topK: 5 });
+    expect(hits.map((h) => h.id)).toEqual(["a"]);
+    expect(hits[0]!.score).toBeGreaterThan(0);
+    expect(await store.searchKeyword("docs", "'; DROP TABLE x; --", { topK: 5 })).toEqual([]);
+    expect(await store.searchKeyword("docs", "", { topK: 5 })).toEqual([]);
+  });
+
+  it("hybrid fuses both lists by reciprocal rank", async () => {
+    // Vector says finance (c, d); words say bonds (d): d is in both lists and wins.
+    const hits = await store.searchHybrid("docs", "bonds", [0, 1, 0], { topK: 3 });
+    expect(hits[0]!.id).toBe("d");
+    expect(hits[0]!.score).toBeCloseTo(1 / 62 + 1 / 61, 10);
+  });
+
+  const cases: [string, Filter, string[]][] = [
+    ["eq string", { field: "kind", op: "eq", value: "finance" }, ["c", "d"]],
+    ["eq number is not eq string", { field: "year", op: "eq", value: 2021 }, []],
+    ["ne includes missing keys", { field: "kind", op: "ne", value: "finance" }, ["a", "b", "e"]],
+    ["gt numbers only", { field: "year", op: "gt", value: 2020 }, ["b", "c"]],
+    ["gte", { field: "year", op: "gte", value: 2020 }, ["a", "b", "c"]],
+    ["lt", { field: "year", op: "lt", value: 2022 }, ["a"]],
+    ["lte string compares strings", { field: "year", op: "lte", value: "2021" }, ["d"]],
+    ["in", { field: "year", op: "in", value: [2020, 2023, "2021"] }, ["a", "c", "d"]],
+    ["nin", { field: "kind", op: "nin", value: ["animal"] }, ["c", "d", "e"]],
+    ["exists", { field: "author", op: "exists", value: true }, ["c"]],
+    ["not exists", { field: "year", op: "exists", value: false }, ["e"]],
+    ["nested path", { field: "author.name", op: "eq", value: "Ann" }, ["c"]],
+    [
+      "and/or",
+      {
+        or: [
+          {
+            and: [
+              { field: "kind", op: "eq", value: "animal" },
+              { field: "year", op: "gte", value: 2022 },
+            ],
+          },
+          { field: "year", op: "eq", value: "2021" },
+        ],
+      },
+      ["b", "d"],
+    ],
+  ];
+  it.each(cases)("filter: %s", async (_label, filter, ids) => {
+    const got = await store.get("docs", { filter, limit: 100, offset: 0 });
+    expect(got.documents.map((d) => d.id)).toEqual(ids);
+    expect(got.total).toBe(ids.length);
+    const hits = await store.searchVector("docs", [1, 1, 1], { topK: 10, filter });
+    expect(hits.map((h) => h.id).sort()).toEqual(ids);
+  });
+
+  it("gets by ids with paging and vectors; deletes by ids and by filter", async () => {
+    const page = await store.get("docs", { limit: 2, offset: 1, includeVectors: true });
+    expect(page.total).toBe(5);
+    expect(page.documents.map((d) => d.id)).toEqual(["b", "c"]);
+    expect(page.documents[0]!.vector?.map((x) => Math.round(x * 10) / 10)).toEqual([0.9, 0.1, 0]);
+    const byIds = await store.get("docs", { ids: ["e", "a", "zz"], limit: 10, offset: 0 });
+    expect(byIds.documents.map((d) => d.id)).toEqual(["a", "e"]);
+
+    await store.createCollection({ name: "scratch", dimension: 3, metric: "cosine", embedder: "none" });
+    await store.upsert("scratch", [
+      { id: "1", vector: [1, 0, 0], metadata: { k: 1 } },
+      { id: "2", vector: [0, 1, 0], metadata: { k: 2 } },
+      { id: "3", vector: [0, 0, 1], metadata: { k: 3 } },
+    ]);
+    expect(await store.delete("scratch", { ids: ["1", "nope"] })).toEqual({ deleted: 1 });
+    expect(await store.delete("scratch", { filter: { field: "k", op: "gte", value: 3 } })).toEqual({
+      deleted: 1,
+    });
+    expect((await store.get("scratch", { limit: 10, offset: 0 })).documents.map((d) => d.id)).toEqual(["2"]);
+    expect(await store.deleteCollection("scratch")).toEqual({ deleted: 1 });
+  });
+
+  it("upserts are idempotent on id and batched past one statement", async () => {
+    await store.createCollection({
+      name: "bulk",
+      dimension: 4,
+      metric: "cosine",
+      embedder: "none",
+      index: false,
+    });
+    const docs = Array.from({ length: 1234 }, (_, i) => ({
+      id: `doc-${i}`,
+      text: `document number ${i}`,
+      vector: [Math.cos(i), Math.sin(i), (i % 7) / 7, 1],
+      metadata: { i },
+    }));
+    const batches: number[] = [];
+    expect(await store.upsert("bulk", docs, (n) => void batches.push(n))).toEqual({ upserted: 1234 });
+    expect(batches).toEqual([500, 1000, 1234]);
+    await store.upsert("bulk", [...docs.slice(0, 10), { ...docs[0]!, text: "replaced" }]);
+    const info = await store.collectionInfo("bulk");
+    expect(info).toMatchObject({ count: 1234, index: "none" });
+    expect((await store.get("bulk", { ids: ["doc-0"], limit: 1, offset: 0 })).documents[0]!.text).toBe(
+      "replaced",
+    );
+    await store.buildIndex("bulk");
+    expect((await store.collectionInfo("bulk")).index).toBe("hnsw");
+    const hit = await store.searchVector("bulk", docs[77]!.vector, { topK: 1 });
+    expect(hit[0]!.id).toBe("doc-77");
+  });
+
+  it("refuses vectors of the wrong dimension, naming both", async () => {
+    await expect(store.upsert("docs", [{ id: "x", vector: [1, 2] }])).rejects.toThrow(
+      "document 'x' has a 2-dimension vector but collection 'docs' holds 3-dimension vectors",
+    );
+    await expect(store.searchVector("docs", [1, 2, 3, 4], { topK: 1 })).rejects.toThrow(
+      /query vector has 4 dimensions but collection 'docs' holds 3-dimension vectors/,
+    );
+    await expect(store.upsert("docs", [{ id: "x", vector: [1, Number.NaN, 0] }])).rejects.toThrow(/finite/);
+  });
+});

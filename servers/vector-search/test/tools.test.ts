@@ -1,0 +1,299 @@
+import type { TestClient } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { tempDir } from "./backends.js";
+import { call, client } from "./helpers.js";
+
+// PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+const data = tempDir();
+let t: TestClient;
+
+beforeAll(async () => {
+  t = await client({ dataDir: data.dir });
+});
+afterAll(async () => {
+  await t.close();
+  data.cleanup();
+});
+
+describe("collections and documents", () => {
+  it("creates a text collection recording the offline embedder and its dimension", async () => {
+    const r = await call(t, "create_collection", { name: "faq", description: "help centre" });
+    expect(r.isError).toBeFalsy();
+    expect(r.data).toMatchObject({
+      name: "faq",
+      dimension: 512,
+      embedder: "offline:universal-sentence-encoder",
+      metric: "cosine",
+      count: 0,
+      index: "hnsw",
+    });
+    const again = await call(t, "create_collection", { name: "faq" });
+    expect(again.isError).toBe(true);
+    expect(again.text).toMatch(/already exists/);
+    const wrongDim = await call(t, "create_collection", { name: "x", dimension: 3 });
+    expect(wrongDim.text).toMatch(/dimension 3 does not match the server's embedder .* \(512 dimensions\)/);
+  });
+
+  it("upserts text, searches it in all modes, idempotently", async () => {
+    const docs = [
+      {
+        id: "pw",
+        text: "To reset your password, open Settings and choose Forgot password.",
+        metadata: { topic: "account" },
+      },
+      {
+        id: "bill",
+        text: "Invoices are emailed on the first day of each month.",
+        metadata: { topic: "billing" },
+      },
+      {
+        id: "ship",
+        text: "Orders ship within two business days from our warehouse.",
+        metadata: { topic: "shipping" },
+      },
+    ];
+    const up = await call(t, "upsert_documents", { collection: "faq", documents: docs });
+    expect(up.data).toMatchObject({ upserted: 3, ids: ["pw", "bill", "ship"] });
+    await call(t, "upsert_documents", { collection: "faq", documents: docs });
+    expect((await call(t, "collection_info", { name: "faq" })).data.count).toBe(3);
+
+    const hybrid = await call(t, "search", {
+      collection: "faq",
+      query: "I forgot my login password",
+      top_k: 2,
+    });
+    expect(hybrid.data.mode).toBe("hybrid");
+    expect(hybrid.data.results[0]).toMatchObject({ id: "pw", metadata: { topic: "account" } });
+    expect(hybrid.data.results[0].snippet).toMatch(/^To reset your password/);
+    expect(hybrid.text).toMatch(/^2 hits in faq \(hybrid\):\n1\. pw \(/);
+
+    const vector = await call(t, "search", {
+      collection: "faq",
+      query: "when will my package arrive",
+      mode: "vector",
+      top_k: 1,
+    });
+    expect(vector.data.results.map((h: { id: string }) => h.id)).toEqual(["ship"]);
+    const keyword = await call(t, "search", { collection: "faq", query: "invoices", mode: "keyword" });
+    expect(keyword.data.results.map((h: { id: string }) => h.id)).toEqual(["bill"]);
+    const filtered = await call(t, "search", {
+      collection: "faq",
+      query: "password",
+      filter: { field: "topic", op: "ne", value: "account" },
+    });
+    expect(filtered.data.results.map((h: { id: string }) => h.id)).not.toContain("pw");
+    const strict = await call(t, "search", {
+      collection: "faq",
+      query: "password",
+      mode: "vector",
+      min_score: 0.99,
+    });
+    expect(strict.data.results).toEqual([]);
+  });
+
+  it("chunks long text with overlap and replaces old chunks on re-upsert", async () => {
+    const long = Array.from({ length: 60 }, (_, i) => `Sentence ${i} talks about topic ${i % 5}.`).join(" ");
+    const r = await call(t, "upsert_documents", {
+      collection: "faq",
+      documents: [{ id: "manual", text: long, metadata: { topic: "manual" } }],
+      chunk: { size: 400, overlap: 80 },
+    });
+    const n = r.data.upserted as number;
+    expect(n).toBeGreaterThan(4);
+    expect(r.data.ids[0]).toBe("manual#0");
+    const got = await call(t, "get_documents", {
+      collection: "faq",
+      filter: { field: "source_id", op: "eq", value: "manual" },
+      limit: 100,
+    });
+    expect(got.data.total).toBe(n);
+    const [c0, c1] = got.data.documents as { text: string; metadata: { chunk: number } }[];
+    expect(c0!.metadata.chunk).toBe(0);
+    expect(c0!.text.slice(-40).split(" ").slice(1).join(" ").length).toBeGreaterThan(0);
+    expect(c1!.text.includes(c0!.text.slice(-30).trim())).toBe(true); // the overlap
+    await call(t, "upsert_documents", {
+      collection: "faq",
+      documents: [{ id: "manual", text: long.slice(0, 700) }],
+      chunk: { size: 400, overlap: 80 },
+    });
+    const after = await call(t, "get_documents", {
+      collection: "faq",
+      filter: { field: "source_id", op: "eq", value: "manual" },
+    });
+    expect(after.data.total).toBe(2);
+    expect(
+      (
+        await call(t, "delete_documents", {
+          collection: "faq",
+          filter: { field: "source_id", op: "eq", value: "manual" },
+        })
+      ).data.deleted,
+    ).toBe(2);
+  });
+
+  it("takes caller vectors and refuses mismatches, naming which is which", async () => {
+    const made = await call(t, "create_collection", {
+      name: "vecs",
+      embedder: "none",
+      dimension: 3,
+      metric: "l2",
+    });
+    expect(made.data).toMatchObject({ embedder: "none", dimension: 3, metric: "l2" });
+    await call(t, "upsert_documents", {
+      collection: "vecs",
+      documents: [
+        { id: "x", vector: [1, 0, 0], metadata: { n: 1 } },
+        { id: "y", vector: [0, 1, 0], metadata: { n: 2 } },
+      ],
+    });
+    const s = await call(t, "search", { collection: "vecs", vector: [0.9, 0.1, 0], top_k: 1 });
+    expect(s.data).toMatchObject({ mode: "vector", results: [{ id: "x" }] });
+    const text = await call(t, "upsert_documents", {
+      collection: "vecs",
+      documents: [{ id: "z", text: "hello" }],
+    });
+    expect(text.isError).toBe(true);
+    expect(text.text).toMatch(
+      /collection 'vecs' holds caller-supplied 3-dimension vectors \(embedder none\)/,
+    );
+    const dim = await call(t, "upsert_documents", {
+      collection: "vecs",
+      documents: [{ id: "z", vector: [1, 2] }],
+    });
+    expect(dim.text).toMatch(
+      /document 'z' has a 2-dimension vector but collection 'vecs' holds 3-dimension vectors/,
+    );
+    const q = await call(t, "search", { collection: "faq", vector: [1, 2, 3] });
+    expect(q.text).toMatch(/query vector has 3 dimensions but collection 'faq' holds 512-dimension vectors/);
+    const none = await call(t, "search", { collection: "vecs", query: "hello" });
+    expect(none.isError).toBe(true);
+    expect((await call(t, "search", { collection: "missing", query: "x" })).text).toMatch(
+      /not found; call list_collections/,
+    );
+  });
+
+  it("gets with paging, deletes documents, lists, reads the resource, deletes a collection", async () => {
+    const page = await call(t, "get_documents", {
+      collection: "faq",
+      limit: 2,
+      offset: 0,
+      include_vectors: true,
+    });
+    expect(page.data.total).toBe(3);
+    expect(page.data.documents.map((d: { id: string }) => d.id)).toEqual(["bill", "pw"]);
+    expect(page.data.documents[0].vector).toHaveLength(512);
+    expect(page.text).toMatch(/next page: offset 2/);
+    const list = await call(t, "list_collections", {});
+    expect(list.data.collections.map((c: { name: string }) => c.name)).toEqual(["faq", "vecs"]);
+    const res = await t.client.readResource({ uri: "collection://faq" });
+    const body = JSON.parse((res.contents[0] as { text: string }).text) as {
+      count: number;
+      sample: unknown[];
+    };
+    expect(body.count).toBe(3);
+    expect(body.sample).toHaveLength(3);
+    expect((await call(t, "delete_documents", { collection: "faq", ids: ["bill"] })).data.deleted).toBe(1);
+    expect((await call(t, "delete_documents", { collection: "faq" })).isError).toBe(true);
+    const del = await call(t, "delete_collection", { name: "vecs" });
+    expect(del.data).toEqual({ name: "vecs", deletedDocuments: 2 });
+  });
+
+  it("embeds text", async () => {
+    const r = await call(t, "embed_text", { texts: ["hello world", "goodbye"] });
+    expect(r.data.embedder).toBe("offline:universal-sentence-encoder");
+    expect(r.data.dimension).toBe(512);
+    expect(r.data.vectors).toHaveLength(2);
+  });
+
+  it("reports progress for a large batch", async () => {
+    await call(t, "create_collection", { name: "big", embedder: "none", dimension: 8 });
+    const documents = Array.from({ length: 900 }, (_, i) => ({
+      id: `d${i}`,
+      vector: Array.from({ length: 8 }, (_, j) => Math.sin(i + j)),
+    }));
+    const seen: { progress: number; total?: number; message?: string }[] = [];
+    const r = (await t.client.callTool(
+      { name: "upsert_documents", arguments: { collection: "big", documents } },
+      undefined,
+      {
+        onprogress: (p) => seen.push(p),
+      },
+    )) as unknown as { structuredContent: { upserted: number } };
+    expect(r.structuredContent.upserted).toBe(900);
+    expect(seen[0]).toMatchObject({ progress: 0, total: 1800 });
+    expect(seen.at(-1)).toMatchObject({ progress: 1800, total: 1800, message: "wrote 900 of 900" });
+  });
+});
+
+describe("hostile filters are bound, never spliced", () => {
+  const hostileKey = `a'b"c--d;e) OR 1=1`;
+  beforeAll(async () => {
+    await call(t, "create_collection", { name: "hostile", embedder: "none", dimension: 2 });
+    await call(t, "upsert_documents", {
+      collection: "hostile",
+      documents: [
+        {
+          id: "q",
+          vector: [1, 0],
+          metadata: { [hostileKey]: "x'; DROP TABLE toolshed_vs_collections; --", "a.b": 1, a: { b: 2 } },
+        },
+        {
+          id: "r",
+          vector: [0, 1],
+          metadata: { name: "O'Brien", path: "{a,b}", "{}": "brace", "x\\y": "back" },
+        },
+        { id: "s", vector: [1, 1], metadata: { name: "plain", tags: ["--", "'"] } },
+      ],
+    });
+  });
+  const ids = async (filter: unknown) => {
+    const r = await call(t, "get_documents", { collection: "hostile", filter });
+    expect(r.isError, r.text).toBeFalsy();
+    return (r.data.documents as { id: string }[]).map((d) => d.id);
+  };
+
+  it("matches keys and values with quotes, comments and semicolons literally", async () => {
+    expect(
+      await ids({ field: [hostileKey], op: "eq", value: "x'; DROP TABLE toolshed_vs_collections; --" }),
+    ).toEqual(["q"]);
+    expect(await ids({ field: "name", op: "eq", value: "O'Brien" })).toEqual(["r"]);
+    expect(await ids({ field: "name", op: "eq", value: "' OR '1'='1" })).toEqual([]);
+    expect(await ids({ field: "name", op: "in", value: ["O'Brien", "plain", "') --"] })).toEqual(["r", "s"]);
+    expect((await call(t, "list_collections", {})).data.collections.length).toBeGreaterThan(0);
+  });
+
+  it("treats JSON-path syntax in keys as plain key text", async () => {
+    expect(await ids({ field: ["a.b"], op: "eq", value: 1 })).toEqual(["q"]); // the key "a.b"
+    expect(await ids({ field: "a.b", op: "eq", value: 2 })).toEqual(["q"]); // the path a -> b
+    expect(await ids({ field: ["{}"], op: "exists", value: true })).toEqual(["r"]);
+    expect(await ids({ field: ["x\\y"], op: "eq", value: "back" })).toEqual(["r"]);
+    expect(await ids({ field: "$.name", op: "exists", value: true })).toEqual([]);
+    expect(await ids({ field: "name}", op: "exists", value: true })).toEqual([]);
+    expect(await ids({ field: ['name", "x'], op: "exists", value: true })).toEqual([]);
+    expect(await ids({ field: "path", op: "eq", value: "{a,b}" })).toEqual(["r"]);
+  });
+
+  it("compares arrays and types exactly, and refuses malformed filters with advice", async () => {
+    expect(await ids({ field: "tags", op: "eq", value: "--" })).toEqual([]);
+    expect(await ids({ field: "name", op: "gt", value: "o" })).toEqual(["s"]);
+    const bad = await call(t, "get_documents", {
+      collection: "hostile",
+      filter: { field: "name", op: "in", value: "x" },
+    });
+    expect(bad.isError).toBe(true);
+    expect(bad.text).toMatch(/'in' needs an array value/);
+    const unknownOp = await call(t, "get_documents", {
+      collection: "hostile",
+      filter: { field: "name", op: "regex", value: ".*" },
+    });
+    expect(unknownOp.isError).toBe(true);
+    const extra = await call(t, "search", {
+      collection: "hostile",
+      vector: [1, 0],
+      filter: { field: "name", op: "eq", value: "plain", sql: "1=1" },
+    });
+    expect(extra.isError).toBe(true);
+  });
+});
