@@ -31,8 +31,6 @@ export interface ReliabilityTarget {
   env: Record<string, string>;
   /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
   safeCalls: ToolCall[];
-  /** A call that fails and is logged under its tool name (the attacks' log check); the fixture's crash if unset. */
-  failingCall?: ToolCall;
   /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
   slowCall?: (ms: number) => ToolCall;
   /** A call that fails inside the server (logged at warn with its tool name), for the secrets check. */
