@@ -216,3 +216,101 @@ export const githubAttacks: readonly Attack[] = [
     },
   },
 ];
+
+/** The JSON of a tool result's structuredContent, or undefined. */
+async function structured(
+  url: string,
+  headers: Record<string, string>,
+  id: number,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  const res = await rawPost(url, callMessage(id, name, args), headers);
+  const [message] = parseMessages(String(res.headers["content-type"] ?? ""), res.body) as {
+    result?: { isError?: boolean; structuredContent?: Record<string, unknown> };
+  }[];
+  return message?.result?.isError ? undefined : message?.result?.structuredContent;
+}
+
+/**
+ * vector-search: SQL written into filter keys, values, collection names and ids must be data, never
+ * SQL: every hostile filter returns exactly what the same filter means as data, and afterwards the
+ * collection still holds the same documents.
+ */
+export const vectorSearchAttacks: readonly Attack[] = [
+  {
+    name: "SQL writes through filters, collection names and ids (quotes, --, ;, JSON-path tricks) change nothing",
+    run: async (ctx) => {
+      const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
+      const h = session.headers;
+      let id = 400;
+      const collection = `attack_${Date.now().toString(36)}`;
+      const setup = await callTool(ctx.url, h, id++, "create_collection", {
+        name: collection,
+        embedder: "none",
+        dimension: 2,
+      });
+      if (setup.isError) return { refused: false, detail: `could not create the collection: ${setup.text}` };
+      const hostileId = "x'); DROP TABLE documents; --";
+      const upsert = await callTool(ctx.url, h, id++, "upsert_documents", {
+        collection,
+        documents: [
+          {
+            id: "a",
+            text: "alpha",
+            vector: [1, 0],
+            metadata: { "k'ey": "v'; DELETE FROM documents; --", n: 1 },
+          },
+          { id: hostileId, text: "beta", vector: [0, 1], metadata: { "k'ey": "other", n: 2 } },
+        ],
+      });
+      if (upsert.isError) return { refused: false, detail: `could not upsert: ${upsert.text}` };
+      const filters: [string, unknown, number][] = [
+        // [what, filter, documents it must match]
+        ["a quoted key", { field: "k'ey", op: "eq", value: "other" }, 1],
+        ["a value that is SQL", { field: "k'ey", op: "eq", value: "v'; DELETE FROM documents; --" }, 1],
+        ["a key that is SQL", { field: "n') OR 1=1 --", op: "exists", value: true }, 0],
+        ["a JSON-path key", { field: "$.n ? (@ > 0)", op: "exists", value: true }, 0],
+        ["a nested-path key", { field: "k'ey\"}'::jsonb --", op: "eq", value: "x" }, 0],
+        ["an in-list of SQL", { field: "n", op: "in", value: ["1) OR (1=1", 2] }, 1],
+        [
+          "or of SQL",
+          {
+            or: [
+              { field: "n", op: "gt", value: "0; DROP TABLE x" },
+              { field: "n", op: "eq", value: 1 },
+            ],
+          },
+          1,
+        ],
+      ];
+      const results = [];
+      for (const [what, filter, expected] of filters) {
+        const r = await structured(ctx.url, h, id++, "get_documents", { collection, filter, limit: 10 });
+        const docs = (r?.documents as unknown[] | undefined) ?? [];
+        const ok = r !== undefined ? docs.length === expected : expected === 0;
+        results.push({ what, isError: r === undefined, text: `${docs.length} documents`, ok });
+      }
+      const byId = await structured(ctx.url, h, id++, "get_documents", { collection, ids: [hostileId, "a"] });
+      results.push({
+        what: "the hostile id reads back as itself",
+        isError: byId === undefined,
+        text: JSON.stringify(byId?.documents ?? null).slice(0, 120),
+        ok: ((byId?.documents as unknown[] | undefined) ?? []).length === 2,
+      });
+      for (const name of [`${collection}"; DROP TABLE collections; --`, "x' OR '1'='1"]) {
+        const r = await callTool(ctx.url, h, id++, "collection_info", { name });
+        results.push({ what: `collection name ${name}`, ...r, ok: r.isError });
+      }
+      const info = await structured(ctx.url, h, id++, "collection_info", { name: collection });
+      results.push({
+        what: "the collection still holds its 2 documents",
+        isError: info === undefined,
+        text: JSON.stringify(info ?? null).slice(0, 120),
+        ok: info?.count === 2,
+      });
+      await callTool(ctx.url, h, id++, "delete_collection", { name: collection });
+      return refusedAll(results);
+    },
+  },
+];

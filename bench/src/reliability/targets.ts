@@ -8,6 +8,7 @@ import {
   dataAnalyticsAttacks,
   githubAttacks,
   startHostileGitHub,
+  vectorSearchAttacks,
 } from "./domain-attacks.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -176,5 +177,6 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "get_documents", arguments: { collection: "missing", limit: 5 } },
     ],
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
+    attacks: vectorSearchAttacks,
   },
 ];
