@@ -106,6 +106,30 @@ async function runSuite(name, url, args, echo) {
   };
 }
 
+/** The capabilities a server declares at initialize (its resources and prompts scenarios apply only if declared). */
+async function capabilitiesOf(url) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-11-25",
+        capabilities: {},
+        clientInfo: { name: "conformance-probe", version: "0" },
+      },
+    }),
+  });
+  const text = await res.text();
+  // JSON, or SSE whose first event may be an empty priming event.
+  const json = text.startsWith("{") ? text : (/^data: (\{.*)$/m.exec(text)?.[1] ?? "{}");
+  const session = res.headers.get("mcp-session-id");
+  if (session) await fetch(url, { method: "DELETE", headers: { "mcp-session-id": session } }).catch(() => {});
+  return JSON.parse(json).result?.capabilities ?? {};
+}
+
 function serverBins() {
   return readdirSync(join(root, "servers"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, "servers", d.name, "package.json")))
@@ -154,16 +178,21 @@ if (extra.length === 0) {
     const server = startServer(name, bin, cwd);
     try {
       const url = await server.url;
+      // A server that declares no resources (or prompts) need not answer resources/list (prompts/list).
+      const caps = await capabilitiesOf(url);
+      const scenarios = PROTOCOL_SCENARIOS.filter(
+        (s) => (s !== "resources-list" || caps.resources) && (s !== "prompts-list" || caps.prompts),
+      );
       const r = await runSuite(name, url, [], false); // its own output is in .test-results/conformance/
-      const verdicts = Object.fromEntries(PROTOCOL_SCENARIOS.map((s) => [s, r.scenarios[s]?.ok === true]));
-      const failedHere = PROTOCOL_SCENARIOS.filter((s) => !verdicts[s]);
-      report.passed += PROTOCOL_SCENARIOS.length - failedHere.length;
+      const verdicts = Object.fromEntries(scenarios.map((s) => [s, r.scenarios[s]?.ok === true]));
+      const failedHere = scenarios.filter((s) => !verdicts[s]);
+      report.passed += scenarios.length - failedHere.length;
       report.failed += failedHere.length;
       report.servers[name] = { protocolScenarios: verdicts };
       process.stdout.write(
-        `conformance: ${name}: ${PROTOCOL_SCENARIOS.length - failedHere.length}/${PROTOCOL_SCENARIOS.length} protocol scenarios passed` +
+        `conformance: ${name}: ${scenarios.length - failedHere.length}/${scenarios.length} protocol scenarios passed` +
           (failedHere.length ? ` (FAILED: ${failedHere.join(", ")})` : "") +
-          "; the tool-specific scenarios need the fixture's test tools and are not applicable\n",
+          `; not applicable: ${PROTOCOL_SCENARIOS.filter((x) => !scenarios.includes(x)).join(", ") || "none"} (capability not declared) and the tool-specific scenarios (they need the fixture's test tools)\n`,
       );
       if (failedHere.length) ok = false;
     } catch (err) {
