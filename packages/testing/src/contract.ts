@@ -1,6 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { AnyServerDefinition } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { format } from "prettier";
 import { createTestClient, type TestClient } from "./test-client.js";
 
 export interface ContractOptions {
@@ -97,4 +98,23 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
       });
     }
   });
+}
+
+/**
+ * Pins a server's `tools/list` (names, descriptions, schemas) to `file`, a path relative to the
+ * calling test file, formatted as Prettier would so `prettier --check` and the snapshot agree.
+ * Run vitest with `-u` to accept a deliberate change.
+ */
+export async function expectToolsSnapshot(
+  def: AnyServerDefinition,
+  options: { config?: unknown; file?: string } = {},
+): Promise<void> {
+  const t = await createTestClient(def, options.config === undefined ? {} : { config: options.config });
+  try {
+    const { tools } = await t.client.listTools();
+    const text = await format(JSON.stringify(tools), { parser: "json", printWidth: 110 });
+    await expect(text).toMatchFileSnapshot(options.file ?? "__snapshots__/tools.json");
+  } finally {
+    await t.close();
+  }
 }
