@@ -5,4 +5,4 @@ export type { TestHttpServer } from "./http-harness.js";
 export { spawnStdioServer } from "./stdio-harness.js";
 export type { StdioServerProcess } from "./stdio-harness.js";
 // runContractTests lives at "@toolshed/testing/contract": it needs vitest, the rest does not.
-export { textOf } from "./results.js";
+export { callTool, textOf, type CallResult } from "./results.js";

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestClient, type TestClient } from "@toolshed/testing";
+import { callTool, createTestClient, type CallResult, type TestClient } from "@toolshed/testing";
 import pg from "pg";
 import { configSchema } from "../src/config.js";
 import server from "../src/server.js";
@@ -20,18 +20,10 @@ export async function client(config: Record<string, unknown>): Promise<TestClien
   return createTestClient(server, { config: configSchema.parse(config) });
 }
 
-export interface CallResult {
-  isError?: boolean;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- structured results are checked by the assertions
-  data: Record<string, any>;
-}
+export type { CallResult } from "@toolshed/testing";
 
-export async function call(t: TestClient, name: string, args: Record<string, unknown>): Promise<CallResult> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK types content loosely; the test reads it
-  const r = (await t.client.callTool({ name, arguments: args })) as any;
-  const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("\n");
-  return { isError: r.isError, text, data: r.structuredContent ?? {} };
+export function call(t: TestClient, name: string, args: Record<string, unknown>): Promise<CallResult> {
+  return callTool(t.client, name, args);
 }
 
 export const POSTGRES_URL =
