@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 
 const read = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined);
 const vitest = read(".test-results/vitest.json");
-const template = read(".test-results/template.json"); // `pnpm test:template`, run on its own
+// `pnpm test:template`, run on its own (its vitest root is turbo/generators; the test line writes here).
+const template = read(".test-results/template.json");
 const conformance = read(".test-results/conformance.json");
 let passed = 0;
 let failed = 0;
