@@ -6,6 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
 import { freePort, waitForPort } from "../lib/net.js";
+import { withTimeout } from "../lib/timeout.js";
 
 export type Side = "kit" | "sdk";
 export type TransportKind = "http" | "stdio";
@@ -124,17 +125,5 @@ export async function startHttp(side: Side, sessions: number): Promise<Target> {
       clearTimeout(timer);
     }
     untrackChild(pid!);
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

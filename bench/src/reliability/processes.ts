@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
 import { freePort, waitForPort } from "../lib/net.js";
+export { withTimeout } from "../lib/timeout.js";
 import type { ReliabilityTarget } from "./targets.js";
 
 export interface Exit {
@@ -131,19 +132,6 @@ export async function httpGet(base: string, path: string): Promise<{ status: num
 export function metricValue(text: string, name: string): number | undefined {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(text);
   return match ? Number(match[1]) : undefined;
-}
-
-/** Runs `fn` with a deadline, rejecting with `message` when it passes. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A throwaway redis-server on a free port (never the machine's own), killed with the run. */
