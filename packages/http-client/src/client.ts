@@ -658,6 +658,24 @@ class ToolshedHttpClient implements HttpClient {
     if (from.protocol === "https:" && next.protocol === "http:") {
       return redirectError(ctx, "the upstream redirected from https to plain http", attempts);
     }
+    // The allow-list names hosts, not ports: a hop to another port of the host it comes from (or,
+    // from another host, of the base's host) is another service on that machine (an admin port,
+    // Redis, a canary), so it is refused; http:80 -> https:443 on the same host is an upgrade.
+    const nextPort = defaultPort(next);
+    const known =
+      next.hostname === from.hostname ? from : next.hostname === this.base?.hostname ? this.base : undefined;
+    if (
+      known &&
+      nextPort !== known.port &&
+      !(known.protocol === "http:" && known.port === 80 && next.protocol === "https:" && nextPort === 443)
+    ) {
+      return redirectError(
+        ctx,
+        `the upstream redirected to another port of '${next.hostname}' (${known.port} -> ${nextPort})`,
+        attempts,
+        { redirectHost: next.hostname },
+      );
+    }
     if (next.hostname !== from.hostname && !this.allowList.allows(next.hostname)) {
       return redirectError(
         ctx,

@@ -74,6 +74,61 @@ describe("redirects", () => {
     expect(other.seen.map((s) => s.url)).toEqual(["/there"]);
   });
 
+  // Found by the bench's SSRF attack on github: the allow-list is by host name, so a redirect to
+  // another port of the same host (a canary, an admin port, Redis) was followed, credentials included.
+  it.each([301, 302, 303, 307, 308])(
+    "refuses a %i redirect to another port of the same host, absolute or protocol-relative",
+    async (status) => {
+      const other = await upstream();
+      const first = await upstream((req, res) => {
+        const where = req.url === "/relative" ? `//127.0.0.1:${other.port}/steal` : `${other.url}/steal`;
+        res.writeHead(status, { location: where });
+        res.end();
+      });
+      const c = client({
+        name: "test",
+        baseUrl: first.url,
+        allowPrivateNetwork: true,
+        headers: { authorization: "Bearer secret" },
+      });
+      for (const path of ["/absolute", "/relative"]) {
+        const err = await failure(c.get(path));
+        expect(err.code).toBe("upstream_error");
+        expect(err.retryable).toBe(false);
+        expect(err.message).toContain(
+          `redirected to another port of '127.0.0.1' (${first.port} -> ${other.port})`,
+        );
+        expect(err.message).toContain("the redirect was not followed");
+      }
+      expect(first.seen).toHaveLength(2);
+      expect(other.connections()).toBe(0);
+    },
+  );
+
+  it("refuses a hop from an allowed host back to another port of the base host", async () => {
+    const canary = await upstream();
+    const middle = await upstream((_req, res) => {
+      res.writeHead(302, { location: `${canary.url}/steal` });
+      res.end();
+    });
+    const first = await upstream((_req, res) => {
+      res.writeHead(302, { location: `http://localhost:${middle.port}/hop` });
+      res.end();
+    });
+    const c = client({
+      name: "test",
+      baseUrl: first.url,
+      allowHosts: ["127.0.0.1", "localhost"],
+      allowPrivateNetwork: true,
+    });
+    const err = await failure(c.get("/start"));
+    expect(err.message).toContain(
+      `redirected to another port of '127.0.0.1' (${first.port} -> ${canary.port})`,
+    );
+    expect(middle.seen).toHaveLength(1);
+    expect(canary.connections()).toBe(0);
+  });
+
   it("stops after 5 redirects", async () => {
     const loop = await upstream((req, res) => {
       const n = Number(req.url!.slice(1));
