@@ -49,6 +49,25 @@ describe(`faults on ${target.name}`, () => {
   });
 });
 
+// The same two faults on every other server with a slow call (a real call through its own loopback
+// upstream that takes about `ms`, e.g. github's get_issue on a slow-<ms> repository, example-api's
+// search for slow-<ms>).
+describe.each(
+  TARGETS.slice(1)
+    .filter((t) => t.slowCall)
+    .map((t) => [t.name, t] as const),
+)("faults on %s", (_name, t) => {
+  it("a client that disconnects mid-call: others keep being answered, mcp_sessions_active returns to baseline", async () => {
+    const r = await disconnectMidCall(t);
+    expect(r.passed, JSON.stringify(r.details)).toBe(true);
+  }, 30_000);
+
+  it("SIGTERM under load: in-flight calls complete and the exit code is 0", async () => {
+    const r = await sigtermUnderLoad(t);
+    expect(r.passed, JSON.stringify(r.details)).toBe(true);
+  }, 30_000);
+});
+
 // A PostgreSQL cluster of its own (initdb in a temp dir, run as the postgres user), so stopping it
 // disturbs nothing else; in CI a machine that cannot do that fails here, elsewhere it is skipped.
 const canRunPostgres = needWithout("a private PostgreSQL cluster", postgresMissing());

@@ -1,21 +1,28 @@
 // example-api for the reliability suites, with its real upstream: the Example API runs in this same
 // process on a loopback port (data in a temp dir, a fresh token), then the server's own bin starts
-// with EXAMPLE_API_BASE_URL and EXAMPLE_API_BEARER_TOKEN pointing at it. The upstream writes nothing
-// to stdout, so a stdio run still carries protocol only.
+// with EXAMPLE_API_BASE_URL and EXAMPLE_API_BEARER_TOKEN pointing at it. A request whose URL carries
+// `slow-<ms>` (e.g. a search for "slow-1500") is answered that much later (slow-upstream.ts), for
+// the fault suites' slow call. When EXAMPLE_API_BASE_URL is already set (an attack's own recording
+// upstream), that one is used and none is started. The upstream writes nothing to stdout, so a stdio
+// run still carries protocol only.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createExampleApi } from "@toolshed/example-api-upstream";
+import { delayMarkedRequests } from "./slow-upstream.js";
 
-const dir = mkdtempSync(join(tmpdir(), "toolshed-reliability-example-api-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const token = randomBytes(16).toString("hex");
-const api = await createExampleApi({ dataFile: join(dir, "resources.json"), tokens: [token] });
-await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-api.unref(); // the server's shutdown decides when the process ends
-process.env.EXAMPLE_API_BASE_URL = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-process.env.EXAMPLE_API_BEARER_TOKEN = token;
+if (!process.env.EXAMPLE_API_BASE_URL) {
+  const dir = mkdtempSync(join(tmpdir(), "toolshed-reliability-example-api-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const token = randomBytes(16).toString("hex");
+  const api = await createExampleApi({ dataFile: join(dir, "resources.json"), tokens: [token] });
+  delayMarkedRequests(api);
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  api.unref(); // the server's shutdown decides when the process ends
+  process.env.EXAMPLE_API_BASE_URL = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  process.env.EXAMPLE_API_BEARER_TOKEN = token;
+}
 // Same depth in src/ and dist/, so the path holds for vitest and the built CLI.
 await import(new URL("../../node_modules/@toolshed/server-example-api/dist/bin.js", import.meta.url).href);

@@ -120,17 +120,21 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     },
   },
   {
-    // No token and an API URL where nothing listens: get_me answers without a request; the other calls
-    // fail cleanly (token checks before any request; connection refused, then the breaker, for reads).
+    // No token, and a loopback GitHub answering from the server's recorded fixtures in the same process
+    // (see github-with-upstream.ts): get_me answers without a request, add_issue_comment fails cleanly
+    // (token check before any request), get_issue and search_repositories get recorded answers, and a
+    // missing issue is GitHub's 404. GITHUB_API_URL is empty so the wrapper starts its own GitHub (the
+    // attack suite sets it to a hostile one instead).
     name: "github",
-    bin: binOf("@toolshed/server-github"),
+    // The built wrapper, from src/ (vitest) and dist/ alike.
+    bin: fileURLToPath(new URL("../../dist/reliability/github-with-upstream.js", import.meta.url)),
     args: [],
     env: {
       GITHUB_TOKEN: "",
       GITHUB_PERSONAL_ACCESS_TOKEN: "",
       TOOLSHED_GITHUB_TOKEN: "",
-      GITHUB_API_URL: "http://127.0.0.1:9",
-      TOOLSHED_TIMEOUT_SECONDS: "2",
+      GITHUB_API_URL: "",
+      TOOLSHED_TIMEOUT_SECONDS: "5",
     },
     safeCalls: [
       { name: "get_me", arguments: {} },
@@ -138,9 +142,15 @@ export const TARGETS: readonly ReliabilityTarget[] = [
         name: "add_issue_comment",
         arguments: { owner: "octo-org", repo: "widgets", issue_number: 1, body: "hi" },
       },
+      { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 3 } },
       { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 1 } },
       { name: "search_repositories", arguments: { query: "mcp", fields: ["full_name"] } },
     ],
+    // A recorded issue from a repository the loopback GitHub answers for only after `ms`.
+    slowCall: (ms) => ({
+      name: "get_issue",
+      arguments: { owner: "octo-org", repo: `slow-${ms}`, issue_number: 3, comments: 0 },
+    }),
     failingCall: {
       name: "add_issue_comment",
       arguments: { owner: "o", repo: "r", issue_number: 1, body: "x" },
@@ -155,12 +165,15 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     // The built wrapper, from src/ (vitest) and dist/ alike.
     bin: fileURLToPath(new URL("../../dist/reliability/example-api-with-upstream.js", import.meta.url)),
     args: [],
-    env: {},
+    // Empty, so the wrapper starts its own upstream whatever the caller's environment says.
+    env: { EXAMPLE_API_BASE_URL: "", EXAMPLE_API_BEARER_TOKEN: "" },
     safeCalls: [
       { name: "list_resources", arguments: { limit: 5 } },
       { name: "search_resources", arguments: { query: "abc", sort_by: "name" } },
       { name: "get_resource", arguments: { id: "no-such-id" } },
     ],
+    // A search the upstream answers (with no matches) only after `ms`.
+    slowCall: (ms) => ({ name: "search_resources", arguments: { query: `slow-${ms}` } }),
     failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
   },
   {
