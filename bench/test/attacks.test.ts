@@ -20,15 +20,13 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))("attacks on %s", (_name,
     });
   }
 
-  // Prompt-injection markers in upstream content are each server's own attack (github: issues and
-  // comments from a hostile GitHub on loopback), in bench/src/reliability/domain-attacks.ts.
+  // Prompt-injection markers in upstream content, SSRF through an upstream's redirects (github: a
+  // hostile GitHub on loopback) and path parameters that try to leave their segment (example-api) are
+  // each server's own attacks, in bench/src/reliability/domain-attacks.ts.
 });
 
-// Still to become attacks here (each is covered by the server's own tests meanwhile): SSRF through
-// operator-set upstream URLs (GITHUB_API_URL: servers/github/test/faults.test.ts; the embedder URL:
-// servers/vector-search/test/embedders.test.ts) and example-api's path parameters.
+// Still to become an attack here (covered by the server's own tests meanwhile): SSRF through the
+// embedder URL (servers/vector-search/test/embedders.test.ts).
 describe("attacks still to write", () => {
-  it.todo("github: SSRF through GITHUB_API_URL redirects to private addresses is refused");
-  it.todo("example-api: path parameters cannot move a call to another path or host");
   it.todo("vector-search: SSRF through the OpenAI-compatible embedder URL is refused");
 });

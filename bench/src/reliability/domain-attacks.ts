@@ -1,9 +1,13 @@
-import { existsSync } from "node:fs";
-import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createExampleApi } from "@toolshed/example-api-upstream";
+import { request } from "undici";
 import type { Attack, AttackOutcome } from "./attacks.js";
+import { startServer } from "./processes.js";
 import { callMessage, openSession, parseMessages, rawPost } from "./raw-http.js";
 
 /** The tool result of one raw `tools/call` (its JSON-RPC error, if it was one, as an error result). */
@@ -136,8 +140,34 @@ const HIDDEN = {
 const HIDDEN_TEXT = Object.values(HIDDEN).join("");
 
 /**
+ * Where the hostile GitHub's issue #7 of repository `hop-<status>-<where>[-<port>]` redirects: another
+ * port on loopback (absolute or protocol-relative), the cloud metadata address, other names for this
+ * machine, a host elsewhere.
+ */
+function redirectTo(where: string, port: string | undefined): string | undefined {
+  const rest = "/repos/acme/tools/issues/7";
+  switch (where) {
+    case "port":
+      return `http://127.0.0.1:${port}${rest}`;
+    case "relative":
+      return `//127.0.0.1:${port}${rest}`;
+    case "localhost":
+      return `http://localhost:${port}${rest}`;
+    case "zero":
+      return `http://0.0.0.0:${port}${rest}`;
+    case "metadata":
+      return "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
+    case "elsewhere":
+      return `http://evil.example${rest}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
  * A GitHub API on loopback whose issue and comment carry prompt-injection markers in their title,
- * body and comment: invisible, bidirectional and tag characters and an HTML comment.
+ * body and comment: invisible, bidirectional and tag characters and an HTML comment. Issue #7 of a
+ * repository named `hop-<status>-<where>[-<port>]` is a redirect instead (see `redirectTo`).
  */
 export async function startHostileGitHub(): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
   const user = { login: "mallory", id: 666, type: "User" };
@@ -165,12 +195,15 @@ export async function startHostileGitHub(): Promise<{ env: Record<string, string
     html_url: "https://github.com/acme/tools/issues/7#issuecomment-1",
   };
   const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0]!;
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+    const hop = /^\/repos\/acme\/hop-(30[1-8])-([a-z]+)(?:-(\d+))?\/issues\/7$/.exec(path);
     if (path === "/repos/acme/tools/issues/7") json(200, issue);
     else if (path === "/repos/acme/tools/issues/7/comments") json(200, [comment]);
-    else json(404, { message: "Not Found" });
+    else if (hop && redirectTo(hop[2]!, hop[3])) {
+      res.writeHead(Number(hop[1]), { location: redirectTo(hop[2]!, hop[3])! }).end();
+    } else json(404, { message: "Not Found" });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -213,6 +246,63 @@ export const githubAttacks: readonly Attack[] = [
               ? `all ${Object.keys(HIDDEN).length} kinds of marker stripped; the visible text kept`
               : `the visible text was lost too: ${r.text.slice(0, 200)}`,
       };
+    },
+  },
+  {
+    name: "SSRF through GITHUB_API_URL: redirects to another loopback port, 169.254.169.254 and other hosts are refused, not followed",
+    run: async (ctx) => {
+      // A canary on another loopback port: what a redirect must not reach (it would answer the issue).
+      let canaryHits = 0;
+      const canary = createServer((_req, res) => {
+        canaryHits++;
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ number: 7, title: "canary" }));
+      });
+      await new Promise<void>((resolve) => canary.listen(0, "127.0.0.1", resolve));
+      const port = (canary.address() as AddressInfo).port;
+      try {
+        const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
+        const repos = [
+          `hop-301-port-${port}`,
+          `hop-302-port-${port}`,
+          `hop-307-port-${port}`,
+          `hop-308-port-${port}`,
+          `hop-302-relative-${port}`,
+          `hop-307-localhost-${port}`,
+          `hop-302-zero-${port}`,
+          "hop-302-metadata",
+          "hop-307-metadata",
+          "hop-301-elsewhere",
+        ];
+        const results = [];
+        let id = 320;
+        for (const repo of repos) {
+          const t0 = Date.now();
+          const r = await callTool(ctx.url, session.headers, id++, "get_issue", {
+            owner: "acme",
+            repo,
+            issue_number: 7,
+          });
+          const ms = Date.now() - t0;
+          results.push({
+            what: `${repo} (${ms} ms)`,
+            ...r,
+            // A clear refusal that names the redirect, in time (the server's own timeout is 5 s).
+            ok: r.isError && /redirect/i.test(r.text) && /not followed/.test(r.text) && ms < 4_000,
+          });
+        }
+        results.push({
+          what: "the canary on another loopback port was never reached",
+          isError: false,
+          text: `${canaryHits} requests reached it`,
+          ok: canaryHits === 0,
+        });
+        return refusedAll(results);
+      } finally {
+        canary.closeAllConnections();
+        await new Promise((resolve) => canary.close(resolve));
+      }
     },
   },
 ];
@@ -311,6 +401,138 @@ export const vectorSearchAttacks: readonly Attack[] = [
       });
       await callTool(ctx.url, h, id++, "delete_collection", { name: collection });
       return refusedAll(results);
+    },
+  },
+];
+
+/** Ids that try to move a call off `/resources/<id>`: traversal, separators, query, fragment, URLs. */
+const HOSTILE_IDS = [
+  "../admin",
+  "..%2f..",
+  "..%2F..%2Fhealthz",
+  "a/b",
+  "x?y=1",
+  "x#frag",
+  "//evil.example/x",
+  "%2e%2e",
+  "%2E%2E%2Fadmin",
+  ".",
+  "..",
+  ".%2e",
+  "..\\admin",
+  "http://169.254.169.254/",
+  "@evil.example",
+  "x/../../openapi.yaml",
+  "a%00b",
+  "\u2025",
+];
+
+/**
+ * example-api: every path parameter lands in one encoded segment. The attack runs the server on an
+ * Example API of its own whose listener records each request's raw method and path; each hostile id
+ * through get_resource, update_resource and delete_resource must reach exactly
+ * `<METHOD> /resources/<encodeURIComponent(id)>` (no query, nothing after) or be refused before any
+ * request. A resource created beforehand must survive ids built to reach it by traversal.
+ */
+export const exampleApiAttacks: readonly Attack[] = [
+  {
+    name: "path parameters cannot move a call to another path or host (../, %2f, ?, #, //host, URLs)",
+    run: async (ctx) => {
+      const dir = mkdtempSync(join(tmpdir(), "toolshed-attack-example-api-"));
+      const token = randomBytes(16).toString("hex");
+      const api = await createExampleApi({ dataFile: join(dir, "resources.json"), tokens: [token] });
+      const seen: string[] = [];
+      const handlers = api.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+      api.removeAllListeners("request");
+      api.on("request", (req: IncomingMessage, res: ServerResponse) => {
+        seen.push(`${req.method} ${req.url}`);
+        for (const handler of handlers) handler.call(api, req, res);
+      });
+      await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+      const base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      const server = await startServer(ctx.target, {
+        env: { EXAMPLE_API_BASE_URL: base, EXAMPLE_API_BEARER_TOKEN: token },
+      });
+      try {
+        const upstream = async (method: "GET" | "POST", path: string, body?: unknown) => {
+          const res = await request(`${base}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+          return { status: res.statusCode, body: await res.body.text() };
+        };
+        const created = await upstream("POST", "/resources", { name: "victim" });
+        const victim = (JSON.parse(created.body) as { id?: string }).id;
+        if (created.status !== 201 || !victim) {
+          return { refused: false, detail: `could not create the victim: HTTP ${created.status}` };
+        }
+        seen.length = 0;
+        const url = `${server.base}/mcp`;
+        const session = await openSession(url, {});
+        const ids = [
+          ...HOSTILE_IDS,
+          `../resources/${victim}`,
+          `x/../${victim}`,
+          `x%2f..%2f${victim}`,
+          `${victim}/..`,
+          `${victim}?x=1`,
+          `${victim}#x`,
+        ];
+        const tools: [string, string, Record<string, unknown>][] = [
+          ["get_resource", "GET", {}],
+          ["update_resource", "PUT", { name: "pwned" }],
+          ["delete_resource", "DELETE", {}],
+        ];
+        const results = [];
+        let reached = 0;
+        let id = 500;
+        for (const hostile of ids) {
+          for (const [tool, method, extra] of tools) {
+            const mark = seen.length;
+            const r = await callTool(url, session.headers, id++, tool, { id: hostile, ...extra });
+            const requests = seen.slice(mark);
+            const expected = `${method} /resources/${encodeURIComponent(hostile)}`;
+            reached += requests.length > 0 ? 1 : 0;
+            results.push({
+              what: `${tool} ${JSON.stringify(hostile)}`,
+              isError: r.isError,
+              text: requests.length
+                ? `upstream saw ${requests.join(", ")}`
+                : `refused before any request: ${r.text}`,
+              // Landed on its own one-segment path (retries included), or refused with nothing sent.
+              ok: requests.length > 0 ? requests.every((q) => q === expected) : r.isError,
+            });
+          }
+        }
+        // The check would be vacuous if every call were refused before reaching the upstream.
+        results.push({
+          what: "most hostile ids reached the upstream, as one segment",
+          isError: false,
+          text: `${reached} of ${results.length} calls sent a request`,
+          ok: reached >= results.length / 2,
+        });
+        const still = await upstream("GET", `/resources/${victim}`);
+        results.push({
+          what: "the victim resource is untouched",
+          isError: false,
+          text: `HTTP ${still.status} ${still.body.slice(0, 80)}`,
+          ok: still.status === 200 && (JSON.parse(still.body) as { name?: string }).name === "victim",
+        });
+        const direct = seen.filter((q) => !/^(GET|PUT|DELETE) \/resources\/[^/?#]+$/.test(q));
+        results.push({
+          what: "every request the upstream saw was on /resources/<one segment>",
+          isError: false,
+          text: direct.length ? direct.join(", ") : `${seen.length} requests, all on /resources/<id>`,
+          ok: direct.length === 0,
+        });
+        return refusedAll(results);
+      } finally {
+        await server.stop("SIGTERM");
+        api.closeAllConnections();
+        await new Promise((resolve) => api.close(resolve));
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   },
 ];

@@ -6,6 +6,7 @@ import type { Attack } from "./attacks.js";
 import {
   DATA_ANALYTICS_ATTACK_ARGS,
   dataAnalyticsAttacks,
+  exampleApiAttacks,
   githubAttacks,
   startHostileGitHub,
   vectorSearchAttacks,
@@ -175,6 +176,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     // A search the upstream answers (with no matches) only after `ms`.
     slowCall: (ms) => ({ name: "search_resources", arguments: { query: `slow-${ms}` } }),
     failingCall: { name: "get_resource", arguments: { id: "no-such-id" } },
+    attacks: exampleApiAttacks,
   },
   {
     name: "vector-search",
