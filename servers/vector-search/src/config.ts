@@ -1,4 +1,6 @@
 import { z } from "@toolshed/server";
+import { DEFAULT_EF_SEARCH } from "./store/sql.js";
+import { DEFAULT_HNSW } from "./store/store.js";
 
 export const configSchema = z.object({
   dataDir: z
@@ -23,9 +25,27 @@ export const configSchema = z.object({
     .int()
     .min(10)
     .max(1000)
-    .default(100)
+    .default(DEFAULT_EF_SEARCH)
     .describe(
       "HNSW candidate list size per search (hnsw.ef_search): higher finds more true neighbours, slower.",
+    ),
+  hnswM: z
+    .number()
+    .int()
+    .min(2)
+    .max(100)
+    .default(DEFAULT_HNSW.m)
+    .describe(
+      "HNSW links per node (m) for indexes built from now on: higher, better recall and more memory.",
+    ),
+  hnswEfConstruction: z
+    .number()
+    .int()
+    .min(4)
+    .max(1000)
+    .default(DEFAULT_HNSW.efConstruction)
+    .describe(
+      "HNSW build candidate list (ef_construction) for indexes built from now on: higher, better recall and slower builds.",
     ),
   embedder: z
     .enum(["offline", "openai-compatible"])

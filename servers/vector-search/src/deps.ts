@@ -47,7 +47,10 @@ export async function openDeps(config: Config): Promise<Deps> {
         statementTimeoutMs: config.queryTimeoutMs,
       })
     : await openPGlite(config.dataDir, { efSearch: config.efSearch });
-  return { store: await VectorStore.open(sql), embedder };
+  return {
+    store: await VectorStore.open(sql, { m: config.hnswM, efConstruction: config.hnswEfConstruction }),
+    embedder,
+  };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {

@@ -1,6 +1,7 @@
 import type { TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { tempDir } from "./backends.js";
+import type { Deps } from "../src/deps.js";
 import { call, client } from "./helpers.js";
 
 // PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
@@ -295,5 +296,32 @@ describe("hostile filters are bound, never spliced", () => {
       filter: { field: "name", op: "eq", value: "plain", sql: "1=1" },
     });
     expect(extra.isError).toBe(true);
+  });
+});
+
+describe("HNSW settings", () => {
+  it("builds new indexes with --hnsw-m and --hnsw-ef-construction, and searches with --ef-search", async () => {
+    const dir = tempDir();
+    const tuned = await client({ dataDir: dir.dir, hnswM: 8, hnswEfConstruction: 24, efSearch: 60 });
+    try {
+      const made = await call(tuned, "create_collection", {
+        name: "tuned",
+        embedder: "none",
+        dimension: 3,
+      });
+      expect(made.isError).toBeFalsy();
+      const { store } = (await tuned.runtime.deps()) as Deps;
+      const [index] = await store.sql.query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%\\_hnsw'",
+      );
+      expect(index?.indexdef).toMatch(/USING hnsw .*WITH \(m='8', ef_construction='24'\)/);
+      const [setting] = await store.sql.query<{ ef: string }>(
+        "SELECT current_setting('hnsw.ef_search') AS ef",
+      );
+      expect(setting?.ef).toBe("60");
+    } finally {
+      await tuned.close();
+      dir.cleanup();
+    }
   });
 });

@@ -1,5 +1,13 @@
-export { VectorStore, fuse, MAX_DIMENSION, RRF_K, WRITE_BATCH_ROWS } from "./store.js";
-export type { CollectionInfo, Document, Hit, NewCollection, NewDocument, SearchOptions } from "./store.js";
+export { VectorStore, fuse, DEFAULT_HNSW, MAX_DIMENSION, RRF_K, WRITE_BATCH_ROWS } from "./store.js";
+export type {
+  CollectionInfo,
+  Document,
+  Hit,
+  HnswOptions,
+  NewCollection,
+  NewDocument,
+  SearchOptions,
+} from "./store.js";
 export { compileFilter, filterSchema, fieldPath, COMPARISONS } from "./filter.js";
 export type { Comparison, Condition, Filter } from "./filter.js";
 export { METRICS, METRIC_SQL } from "./metric.js";

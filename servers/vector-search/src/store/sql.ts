@@ -31,7 +31,7 @@ export function parseVectorText(text: string): number[] {
 }
 
 /** HNSW candidate list size at query time; higher: better recall, slower queries. */
-export const DEFAULT_EF_SEARCH = 100;
+export const DEFAULT_EF_SEARCH = 200;
 
 /**
  * Session settings for search: the candidate list size, and iterative index scans so a filtered

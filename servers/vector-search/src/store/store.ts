@@ -53,6 +53,18 @@ export interface Hit {
   score: number;
 }
 
+/** HNSW graph settings for indexes built from now on (pgvector's `m` and `ef_construction`). */
+export interface HnswOptions {
+  m: number;
+  efConstruction: number;
+}
+
+/**
+ * m as pgvector has it; ef_construction twice its 64: on clustered data the 64-graph leaves recall@10
+ * near 0.95 at any ef_search, 128 gives 0.97 for a build about twice as long (bench:vector).
+ */
+export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 128 };
+
 export interface SearchOptions {
   topK: number;
   filter?: Filter;
@@ -97,11 +109,14 @@ export class VectorStore {
   /** name -> catalog row, so a search costs one round trip; dropped when a collection changes. */
   private readonly catalog = new Map<string, CollectionRow>();
 
-  private constructor(readonly sql: SqlClient) {}
+  private constructor(
+    readonly sql: SqlClient,
+    private readonly hnsw: HnswOptions,
+  ) {}
 
-  static async open(sql: SqlClient): Promise<VectorStore> {
+  static async open(sql: SqlClient, hnsw: Partial<HnswOptions> = {}): Promise<VectorStore> {
     await sql.query(MIGRATION);
-    return new VectorStore(sql);
+    return new VectorStore(sql, { ...DEFAULT_HNSW, ...hnsw });
   }
 
   async close(): Promise<void> {
@@ -164,7 +179,7 @@ export class VectorStore {
         )`,
       );
       await tx.query(`CREATE INDEX ${table}_tsv ON ${table} USING gin (tsv)`);
-      if (c.index !== false) await tx.query(hnswDdl(table, c.metric));
+      if (c.index !== false) await tx.query(hnswDdl(table, c.metric, this.hnsw));
       return r;
     });
     return this.info(row);
@@ -186,7 +201,7 @@ export class VectorStore {
     const { row, table } = await this.resolve(name);
     const start = performance.now();
     await this.sql.query(`DROP INDEX IF EXISTS ${table}_hnsw`);
-    await this.sql.query(hnswDdl(table, row.metric));
+    await this.sql.query(hnswDdl(table, row.metric, this.hnsw));
     await this.sql.query("UPDATE toolshed_vs_collections SET indexed = true WHERE id = $1", [row.id]);
     this.catalog.delete(name);
     return performance.now() - start;
@@ -414,8 +429,9 @@ function tableName(id: number): string {
   return `toolshed_vs_docs_${id}`;
 }
 
-function hnswDdl(table: string, metric: Metric): string {
-  return `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding ${METRIC_SQL[metric].opclass}) WITH (m = 16, ef_construction = 64)`;
+function hnswDdl(table: string, metric: Metric, { m, efConstruction }: HnswOptions): string {
+  const int = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.trunc(n)));
+  return `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding ${METRIC_SQL[metric].opclass}) WITH (m = ${int(m, 2, 100)}, ef_construction = ${int(efConstruction, 4, 1000)})`;
 }
 
 function asObject(v: unknown): Record<string, unknown> {

@@ -60,10 +60,10 @@ export const searchTool = defineVectorTool({
         `mode '${mode}' needs query text; use mode 'vector' with only a vector`,
       );
     }
-    const info = await store.collection(collection);
     const queryVector = async () => {
       if (input.vector) return input.vector;
-      const embedder = await embedderFor(info, ctx.deps, ctx.signal);
+      // Only text needs the collection's embedder; a caller's vector is checked by the store.
+      const embedder = await embedderFor(await store.collection(collection), ctx.deps, ctx.signal);
       const [v] = await embedder.embed([query ?? ""], ctx.signal);
       return v ?? [];
     };
