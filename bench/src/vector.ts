@@ -10,7 +10,15 @@
  */
 import { runBenchmark, type Report } from "./lib/cli.js";
 import { markdownTable } from "./lib/results.js";
-import { figuresOf, PLANS, runVector, type Mode, type Plan, type Samples } from "./vector/run.js";
+import {
+  figuresOf,
+  PLANS,
+  runVector,
+  SERVER_DEFAULTS,
+  type Mode,
+  type Plan,
+  type Samples,
+} from "./vector/run.js";
 
 const met = (ok: boolean) => (ok ? "met" : "missed");
 
@@ -26,10 +34,10 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
     `${plan.vectors.toLocaleString("en")} clustered ${plan.dim}-dimension vectors (100 topics × 10 sub-topics, ` +
       `5% unclustered noise) and ${plan.queries} held-out queries from the same distribution. Ingest goes ` +
       "through the store (multi-row INSERTs of 2,000, binary vectors) into embedded PGlite with the index " +
-      "deferred, then one HNSW build (m 16, ef_construction 64, cosine). Ground truth is usearch's exact " +
+      `deferred, then one HNSW build (m ${SERVER_DEFAULTS.hnswM}, ef_construction ${SERVER_DEFAULTS.hnswEfConstruction}, cosine). Ground truth is usearch's exact ` +
       "search. Searches run through the store directly and through `tools/call` `search` (the real SDK " +
       "client over in-memory transports, same process and collection), alternating which goes first; " +
-      `\`hnsw.ef_search\` ${plan.efDefault} (the server default) unless swept.`,
+      `\`hnsw.ef_search\` ${SERVER_DEFAULTS.efSearch} (the server default) unless swept.`,
     "",
     markdownTable(
       ["figure", "value", "target"],

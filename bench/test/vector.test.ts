@@ -41,3 +41,30 @@ describe("bench:vector --smoke", () => {
     expect(markdown).toContain("`tools_call_overhead_ratio`");
   }, 180_000);
 });
+
+// The crossover measurement behind the vector-search README: sizes in child processes, smoke sizes.
+describe("vector-scale --smoke", () => {
+  const scaleCli = fileURLToPath(new URL("../dist/vector-scale.js", import.meta.url));
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), "toolshed-bench-vector-scale-"));
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it("measures each size in its own process and writes its RESULTS.md section", async () => {
+    expect(existsSync(scaleCli), `${scaleCli} is missing; build first (turbo run build)`).toBe(true);
+    await run(process.execPath, [scaleCli, "--smoke", "--out", out], { timeout: 170_000 });
+    const result = JSON.parse(await readFile(join(out, "results", "vector-scale.json"), "utf8"));
+    expect(result.samples.sizes.map((s: { vectors: number }) => s.vectors)).toEqual([1_000, 2_000]);
+    for (const s of result.samples.sizes) {
+      expect(s.pglite_rss_mb).toBeGreaterThan(0);
+      expect(s.index_build_s).toBeGreaterThan(0);
+      expect(s.search_p50_ms).toBeGreaterThan(0);
+      expect(s.recall_at_10).toBeGreaterThan(0.9);
+    }
+    const markdown = await readFile(join(out, "RESULTS.md"), "utf8");
+    expect(markdown).toContain("## vector-scale: the embedded engine as collections grow");
+  }, 180_000);
+});

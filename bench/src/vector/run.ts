@@ -15,7 +15,6 @@ export interface Plan {
   dim: number;
   /** hnsw.ef_search values swept on the store; the server default is measured through tools/call too. */
   efSweep: number[];
-  efDefault: number;
   watchdogMs: number;
 }
 
@@ -24,12 +23,11 @@ export const PLANS: Record<Mode, Plan> = {
     vectors: 100_000,
     queries: 200,
     dim: 384,
-    efSweep: [40, 100, 200],
-    efDefault: 100,
+    efSweep: [40, 100, 200, 400],
     watchdogMs: 3_600_000,
   },
-  quick: { vectors: 10_000, queries: 100, dim: 384, efSweep: [40, 100], efDefault: 100, watchdogMs: 300_000 },
-  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], efDefault: 100, watchdogMs: 120_000 },
+  quick: { vectors: 10_000, queries: 100, dim: 384, efSweep: [40, 100, 200], watchdogMs: 300_000 },
+  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], watchdogMs: 120_000 },
 };
 
 export interface Latency {
@@ -55,6 +53,8 @@ export interface Samples {
 }
 
 const K = 10;
+/** The server's own defaults: what a user gets without flags. */
+export const SERVER_DEFAULTS = configSchema.parse({});
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 function summarize(ms: number[], found: string[][], truth: string[][]): Latency {
@@ -89,9 +89,9 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
     dimensions: dim,
     metric: MetricKind.Cos,
     quantization: ScalarKind.F32,
-    connectivity: 16,
-    expansion_add: 64,
-    expansion_search: plan.efDefault,
+    connectivity: SERVER_DEFAULTS.hnswM,
+    expansion_add: SERVER_DEFAULTS.hnswEfConstruction,
+    expansion_search: SERVER_DEFAULTS.efSearch,
     multi: false,
   });
   let t0 = performance.now();
@@ -114,7 +114,7 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
   const dir = mkdtempSync(join(tmpdir(), "toolshed-bench-vector-"));
   const rssBefore = rssMb();
   const t = await createTestClient(server, {
-    config: configSchema.parse({ dataDir: dir, efSearch: plan.efDefault }),
+    config: configSchema.parse({ dataDir: dir }),
   });
   try {
     const { store } = (await t.runtime.deps()) as Deps;
@@ -174,7 +174,7 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
     }
 
     // The default setting: store directly and tools/call alternating, same queries, same run.
-    await store.sql.query(`SET hnsw.ef_search = ${Math.trunc(plan.efDefault)}`);
+    await store.sql.query(`SET hnsw.ef_search = ${Math.trunc(SERVER_DEFAULTS.efSearch)}`);
     for (let i = 0; i < Math.min(q, 10); i++) await toolSearch(i);
     const sMs: number[] = [];
     const tMs: number[] = [];
