@@ -9,6 +9,7 @@ import {
   exampleApiAttacks,
   githubAttacks,
   startHostileGitHub,
+  startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-upstreams.js";
@@ -216,5 +217,6 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     slowCall: (ms) => ({ name: "embed_text", arguments: { texts: [`slow-${ms}`] } }),
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
     attacks: vectorSearchAttacks,
+    attackUpstream: startHostileEmbeddings,
   },
 ];
