@@ -9,7 +9,12 @@ import { request } from "undici";
 import type { Attack, AttackOutcome } from "./attacks.js";
 import { startServer } from "./processes.js";
 import { callMessage, openSession, parseMessages, rawPost } from "./raw-http.js";
-import { answerEmbeddings, embeddingInputs, listenLoopback, type LoopbackServer } from "./slow-upstreams.js";
+import {
+  answerEmbeddings,
+  embeddingInputs,
+  listenLoopback,
+  type LoopbackServer,
+} from "./slow-loopback-servers.js";
 
 /** The tool result of one raw `tools/call` (its JSON-RPC error, if it was one, as an error result). */
 async function callTool(

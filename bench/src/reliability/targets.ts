@@ -12,7 +12,7 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
-import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-upstreams.js";
+import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
 export interface ToolCall {
@@ -97,7 +97,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "data-analytics",
     bin: binOf("@toolshed/server-data-analytics"),
-    // Downloads allowed from the bench's loopback slow file server (slow-upstreams.ts), for slowCall.
+    // Downloads allowed from the bench's loopback slow file server (slow-loopback-servers.ts), for slowCall.
     args: ["--allow-url", SLOW_FILES.base],
     freshArgs: () => ["--data-dir", tempDir("data-analytics")],
     env: {},
@@ -197,7 +197,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     name: "vector-search",
     bin: binOf("@toolshed/server-vector-search"),
     // Embedded PGlite in a scratch dir; no service. Text is embedded by the OpenAI-compatible
-    // embedder against the bench's loopback embeddings API (slow-upstreams.ts), which answers at once
+    // embedder against the bench's loopback embeddings API (slow-loopback-servers.ts), which answers at once
     // unless a text asks for a delay: slowCall's, and no offline model to load. Set through env so
     // that the attack server's hostile embeddings URL (attackUpstream) replaces it.
     // One data dir for the run (removed at exit): a fresh PGlite takes seconds to seed.

@@ -1,17 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { disconnectMidCall, sigtermUnderLoad } from "../src/reliability/faults.js";
 import { connectClients } from "../src/reliability/load.js";
 import { startServer } from "../src/reliability/processes.js";
 import { TARGETS } from "../src/reliability/targets.js";
 
-// The mid-call faults on the domain servers whose slow call goes through a real upstream on loopback
-// (bench/src/reliability/slow-upstreams.ts): data-analytics downloads a CSV the file server answers
-// late, vector-search embeds a text the embeddings API answers late. reliability-faults.test.ts runs
-// the same faults on the fixture.
+// The mid-call faults (test/reliability-faults.test.ts) only mean something if the slow call really
+// is slow and really succeeds: checked here for the servers whose slow call goes through the bench's
+// loopback upstreams (src/reliability/slow-loopback-servers.ts): data-analytics downloads a CSV the
+// file server answers late, vector-search embeds a text the embeddings API answers late.
 const targets = TARGETS.filter((t) => t.name === "data-analytics" || t.name === "vector-search");
 
-describe.each(targets.map((t) => [t.name, t] as const))("mid-call faults on %s", (_name, target) => {
-  it("the slow call succeeds, and takes about the time asked", async () => {
+describe.each(targets.map((t) => [t.name, t] as const))("slowCall on %s", (_name, target) => {
+  it("succeeds, and takes about the time asked", async () => {
     const server = await startServer(target);
     try {
       const [client] = await connectClients(`${server.base}/mcp`, 1);
@@ -28,16 +27,5 @@ describe.each(targets.map((t) => [t.name, t] as const))("mid-call faults on %s",
     } finally {
       await server.stop("SIGKILL");
     }
-  }, 30_000);
-
-  it("a client that disconnects mid-call: others keep being answered, mcp_sessions_active returns to baseline", async () => {
-    const r = await disconnectMidCall(target);
-    expect(r.passed, JSON.stringify(r.details)).toBe(true);
-  }, 30_000);
-
-  it("SIGTERM under load: in-flight calls complete and the exit code is 0", async () => {
-    const r = await sigtermUnderLoad(target);
-    expect(r.passed, JSON.stringify(r.details)).toBe(true);
-    expect(r.details.calls_failed).toBe(0);
   }, 30_000);
 });
