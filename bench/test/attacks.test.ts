@@ -21,12 +21,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))("attacks on %s", (_name,
   }
 
   // Prompt-injection markers in upstream content, SSRF through an upstream's redirects (github: a
-  // hostile GitHub on loopback) and path parameters that try to leave their segment (example-api) are
-  // each server's own attacks, in bench/src/reliability/domain-attacks.ts.
-});
-
-// Still to become an attack here (covered by the server's own tests meanwhile): SSRF through the
-// embedder URL (servers/vector-search/test/embedders.test.ts).
-describe("attacks still to write", () => {
-  it.todo("vector-search: SSRF through the OpenAI-compatible embedder URL is refused");
+  // hostile GitHub on loopback; vector-search: a hostile embeddings API behind its embedder URL) and
+  // path parameters that try to leave their segment (example-api) are each server's own attacks, in
+  // bench/src/reliability/domain-attacks.ts.
 });

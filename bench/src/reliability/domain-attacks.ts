@@ -9,6 +9,12 @@ import { request } from "undici";
 import type { Attack, AttackOutcome } from "./attacks.js";
 import { startServer } from "./processes.js";
 import { callMessage, openSession, parseMessages, rawPost } from "./raw-http.js";
+import {
+  answerEmbeddings,
+  embeddingInputs,
+  listenLoopback,
+  type LoopbackServer,
+} from "./slow-loopback-servers.js";
 
 /** The tool result of one raw `tools/call` (its JSON-RPC error, if it was one, as an error result). */
 async function callTool(
@@ -322,6 +328,181 @@ async function structured(
   return message?.result?.isError ? undefined : message?.result?.structuredContent;
 }
 
+/** Where the hostile embeddings API redirects, by the text's `redirect-<status>-<where>` marker. */
+const REDIRECT_TARGETS = ["port", "host", "metadata", "public"] as const;
+const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
+
+/** The hostile embeddings API of the running attack server and its canary (one attack server at a time). */
+let hostileEmbeddings: { api: LoopbackServer; canary: LoopbackServer; canaryV6?: LoopbackServer } | undefined;
+
+/**
+ * An OpenAI-compatible embeddings API on loopback that answers a text `redirect-<status>-<where>`
+ * with that redirect: to a canary on another loopback port (`port`), to the canary by another host
+ * name (`host`: localhost), to the cloud metadata address (`metadata`) or to a public host
+ * (`public`); other texts get ordinary vectors. The canary answers valid vectors too, so a followed
+ * redirect would succeed, and counts every request: it must see none. The attack server runs with
+ * the target's embedder flags (openai-compatible, private addresses allowed, as for a local Ollama)
+ * and this API as its `TOOLSHED_EMBEDDING_URL`.
+ */
+export async function startHostileEmbeddings(): Promise<{
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
+  const canaryHandler = (_req: IncomingMessage, res: ServerResponse) => answerEmbeddings(res, ["canary"]);
+  const canary = await listenLoopback(canaryHandler);
+  // `localhost` may resolve to ::1: the canary listens there too, on the same port, when it can.
+  const canaryV6 = await listenLoopbackV6(canary.port, canaryHandler);
+  const where = {
+    port: `http://127.0.0.1:${canary.port}/v1/embeddings`,
+    host: `http://localhost:${canary.port}/v1/embeddings`,
+    metadata: "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+    public: "https://embeddings.example.com/v1/embeddings",
+  };
+  const api = await listenLoopback((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const texts = embeddingInputs(Buffer.concat(chunks).toString("utf8")) ?? [];
+      const marker = /^redirect-(\d{3})-(\w+)$/.exec(texts[0] ?? "");
+      const location = marker ? where[marker[2] as keyof typeof where] : undefined;
+      if (marker && location) res.writeHead(Number(marker[1]), { location }).end();
+      else answerEmbeddings(res, texts);
+    });
+  });
+  hostileEmbeddings = { api, canary, ...(canaryV6 ? { canaryV6 } : {}) };
+  return {
+    env: { TOOLSHED_EMBEDDING_URL: `${api.origin}/v1` },
+    close: async () => {
+      hostileEmbeddings = undefined;
+      await Promise.all([api.close(), canary.close(), canaryV6?.close()]);
+    },
+  };
+}
+
+/** A server on [::1]:port, or undefined where IPv6 loopback is not available. */
+async function listenLoopbackV6(
+  port: number,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LoopbackServer | undefined> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    count++;
+    handler(req, res);
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "::1", () => resolve(true));
+  });
+  if (!ok) return undefined;
+  return {
+    port,
+    origin: `http://[::1]:${port}`,
+    requests: () => count,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Names of input properties, at any depth, that could carry an address to fetch. */
+function urlLikeProperties(schema: unknown, at = ""): string[] {
+  if (!schema || typeof schema !== "object") return [];
+  const found: string[] = [];
+  const s = schema as { properties?: Record<string, unknown>; items?: unknown };
+  for (const [key, value] of Object.entries(s.properties ?? {})) {
+    if (/url|uri|endpoint|host|address|base/i.test(key)) found.push(`${at}${key}`);
+    found.push(...urlLikeProperties(value, `${at}${key}.`));
+  }
+  if (s.items) found.push(...urlLikeProperties(s.items, `${at}[].`));
+  return found;
+}
+
+/** vector-search: the operator-set embeddings URL cannot be turned into a request elsewhere. */
+const embedderUrlSsrf: Attack = {
+  name: "SSRF through the OpenAI-compatible embedder URL: redirects (301/302/307/308) to another port, another host, the metadata address or a public host are not followed, and no tool input picks the URL",
+  run: async (ctx) => {
+    const hostile = hostileEmbeddings;
+    if (!hostile) return { refused: false, detail: "the hostile embeddings API is not running" };
+    const canaryHits = () => hostile.canary.requests() + (hostile.canaryV6?.requests() ?? 0);
+    const session = await openSession(ctx.url, { "x-api-key": ctx.alice });
+    const h = session.headers;
+    const results = [];
+    let id = 500;
+    const apiBefore = hostile.api.requests();
+    for (const status of REDIRECT_STATUSES) {
+      for (const where of REDIRECT_TARGETS) {
+        const t0 = Date.now();
+        const r = await callTool(ctx.url, h, id++, "embed_text", { texts: [`redirect-${status}-${where}`] });
+        const ms = Date.now() - t0;
+        results.push({
+          what: `${status} to ${where}`,
+          ...r,
+          text: `${r.text} (${ms} ms)`,
+          ok: r.isError && /redirect/i.test(r.text) && /not followed/.test(r.text) && ms < 10_000,
+        });
+      }
+    }
+    const sent = hostile.api.requests() - apiBefore;
+    results.push({
+      what: "each redirect came from the embeddings API itself",
+      isError: false,
+      text: `${sent} requests to the API`,
+      ok: sent >= REDIRECT_STATUSES.length * REDIRECT_TARGETS.length,
+    });
+
+    // No tool input chooses where text is embedded.
+    const list = await rawPost(
+      ctx.url,
+      JSON.stringify({ jsonrpc: "2.0", id: id++, method: "tools/list" }),
+      h,
+    );
+    const [listed] = parseMessages(String(list.headers["content-type"] ?? ""), list.body) as {
+      result?: { tools?: { name: string; inputSchema?: unknown }[] };
+    }[];
+    const tools = listed?.result?.tools ?? [];
+    const urlInputs = tools.flatMap((t) => urlLikeProperties(t.inputSchema).map((p) => `${t.name}.${p}`));
+    results.push({
+      what: "no tool has an input that names an address",
+      isError: false,
+      text: urlInputs.length ? urlInputs.join(", ") : `${tools.length} tools checked`,
+      ok: tools.length > 0 && urlInputs.length === 0,
+    });
+    const canaryUrl = `http://127.0.0.1:${hostile.canary.port}/v1`;
+    const name = `ssrf_${Date.now().toString(36)}`;
+    const asEmbedder = await callTool(ctx.url, h, id++, "create_collection", { name, embedder: canaryUrl });
+    results.push({
+      what: "create_collection with a URL as its embedder",
+      ...asEmbedder,
+      ok: asEmbedder.isError,
+    });
+    const extra = await callTool(ctx.url, h, id++, "create_collection", {
+      name: `${name}_x`,
+      embedding_url: canaryUrl,
+      embeddingUrl: canaryUrl,
+      url: canaryUrl,
+    });
+    results.push({
+      what: "create_collection with embedding_url, embeddingUrl and url beside its inputs",
+      ...extra,
+      // Refused, or created with the server's own embedder (the extra keys ignored): the canary says which.
+      ok: true,
+    });
+    if (!extra.isError) await callTool(ctx.url, h, id++, "delete_collection", { name: `${name}_x` });
+    const asText = await callTool(ctx.url, h, id++, "embed_text", { texts: [canaryUrl] });
+    results.push({ what: "a URL as the text to embed is embedded as text", ...asText, ok: !asText.isError });
+
+    const hits = canaryHits();
+    results.push({
+      what: "the canary saw no request",
+      isError: false,
+      text: `${hits} requests`,
+      ok: hits === 0,
+    });
+    return refusedAll(results);
+  },
+};
+
 /**
  * vector-search: SQL written into filter keys, values, collection names and ids must be data, never
  * SQL: every hostile filter returns exactly what the same filter means as data, and afterwards the
@@ -403,6 +584,7 @@ export const vectorSearchAttacks: readonly Attack[] = [
       return refusedAll(results);
     },
   },
+  embedderUrlSsrf,
 ];
 
 /** Ids that try to move a call off `/resources/<id>`: traversal, separators, query, fragment, URLs. */

@@ -9,8 +9,10 @@ import {
   exampleApiAttacks,
   githubAttacks,
   startHostileGitHub,
+  startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
 export interface ToolCall {
@@ -75,6 +77,9 @@ function binOf(pkg: string): string {
   return fileURLToPath(new URL(`../../node_modules/${pkg}/dist/bin.js`, import.meta.url));
 }
 
+/** data-analytics slow calls made so far: each registers a dataset of its own. */
+let slowDatasets = 0;
+
 export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "everything",
@@ -92,7 +97,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "data-analytics",
     bin: binOf("@toolshed/server-data-analytics"),
-    args: [],
+    // Downloads allowed from the bench's loopback slow file server (slow-loopback-servers.ts), for slowCall.
+    args: ["--allow-url", SLOW_FILES.base],
     freshArgs: () => ["--data-dir", tempDir("data-analytics")],
     env: {},
     safeCalls: [
@@ -101,6 +107,15 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       { name: "list_datasets", arguments: {} },
       { name: "describe_dataset", arguments: { name: "missing" } },
     ],
+    // A real download (a small CSV the file server answers after `ms`) and load; each call a new
+    // dataset name, since register_dataset refuses to overwrite one.
+    slowCall: (ms) => {
+      const n = ++slowDatasets;
+      return {
+        name: "register_dataset",
+        arguments: { name: `slow_${n}`, url: SLOW_FILES.url(ms, `slow_${n}`) },
+      };
+    },
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
     attacks: dataAnalyticsAttacks,
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
@@ -181,17 +196,27 @@ export const TARGETS: readonly ReliabilityTarget[] = [
   {
     name: "vector-search",
     bin: binOf("@toolshed/server-vector-search"),
-    // Embedded PGlite in a scratch dir; no service, no network (the offline embedder is not loaded
-    // by these calls).
+    // Embedded PGlite in a scratch dir; no service. Text is embedded by the OpenAI-compatible
+    // embedder against the bench's loopback embeddings API (slow-loopback-servers.ts), which answers at once
+    // unless a text asks for a delay: slowCall's, and no offline model to load. Set through env so
+    // that the attack server's hostile embeddings URL (attackUpstream) replaces it.
     // One data dir for the run (removed at exit): a fresh PGlite takes seconds to seed.
     args: ["--data-dir", tempDir("vector-search")],
-    env: {},
+    env: {
+      TOOLSHED_EMBEDDER: "openai-compatible",
+      TOOLSHED_EMBEDDING_URL: SLOW_EMBEDDINGS.url,
+      TOOLSHED_EMBEDDING_ALLOW_PRIVATE: "true",
+      TOOLSHED_EMBEDDING_DIMENSION: String(EMBEDDING_DIMENSION),
+    },
     safeCalls: [
       { name: "list_collections", arguments: {} },
       { name: "search", arguments: { collection: "missing", vector: [1, 0], top_k: 3 } },
       { name: "get_documents", arguments: { collection: "missing", limit: 5 } },
     ],
+    // One embeddings request that the loopback API answers after `ms`.
+    slowCall: (ms) => ({ name: "embed_text", arguments: { texts: [`slow-${ms}`] } }),
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
     attacks: vectorSearchAttacks,
+    attackUpstream: startHostileEmbeddings,
   },
 ];
