@@ -105,6 +105,25 @@ describe("redirects", () => {
     },
   );
 
+  it("follows a same-origin absolute redirect, then refuses a POST's hop to another port", async () => {
+    const other = await upstream();
+    const first = await upstream((req, res) => {
+      const location =
+        req.url === "/start"
+          ? `http://127.0.0.1:${first.port}/again`
+          : `http://127.0.0.1:${other.port}/steal`;
+      res.writeHead(307, { location });
+      res.end();
+    });
+    const c = client({ name: "test", baseUrl: first.url, allowPrivateNetwork: true });
+    const err = await failure(c.post("/start", { json: { a: 1 }, idempotent: true }));
+    expect(err.message).toContain(
+      `redirected to another port of '127.0.0.1' (${first.port} -> ${other.port})`,
+    );
+    expect(first.seen.map((s) => s.url)).toEqual(["/start", "/again"]);
+    expect(other.connections()).toBe(0);
+  });
+
   it("refuses a hop from an allowed host back to another port of the base host", async () => {
     const canary = await upstream();
     const middle = await upstream((_req, res) => {
