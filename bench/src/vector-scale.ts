@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * pnpm --filter @toolshed/bench run vector-scale [--quick | --smoke] [--out <dir>]
+ * pnpm bench:vector-scale [--quick | --smoke] [--out <dir>]
  *
  * Where embedded PGlite stops being the right engine: the vector-search store with the server's
  * defaults at growing collection sizes (100,000, 200,000 and 300,000 clustered 384-dimension
@@ -75,7 +75,7 @@ if (argv[0] === "--child") {
       [
         "## vector-scale: the embedded engine as collections grow",
         "",
-        `\`pnpm --filter @toolshed/bench run vector-scale\`${mode === "full" ? "" : ` (${mode} run)`} on ${date}: ` +
+        `\`pnpm bench:vector-scale\`${mode === "full" ? "" : ` (${mode} run)`} on ${date}: ` +
           `Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpu_model}), load average ` +
           `${machine.loadavg_1m_start} at start and ${machine.loadavg_1m_end} at end.`,
         "",

@@ -35,9 +35,11 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
       `5% unclustered noise) and ${plan.queries} held-out queries from the same distribution. Ingest goes ` +
       "through the store (multi-row INSERTs of 2,000, binary vectors) into embedded PGlite with the index " +
       `deferred, then one HNSW build (m ${SERVER_DEFAULTS.hnswM}, ef_construction ${SERVER_DEFAULTS.hnswEfConstruction}, cosine). Ground truth is usearch's exact ` +
-      "search. Searches run through the store directly and through `tools/call` `search` (the real SDK " +
-      "client over in-memory transports, same process and collection), alternating which goes first; " +
-      `\`hnsw.ef_search\` ${SERVER_DEFAULTS.efSearch} (the server default) unless swept.`,
+      "search. Each query runs once per pass: through the store directly for each swept " +
+      `\`hnsw.ef_search\` (the server default, ${SERVER_DEFAULTS.efSearch}, gives the store figures), then ` +
+      "through `tools/call` `search` at the default (the real SDK client over in-memory transports, same " +
+      "process and collection), with the store's own time inside each call timed too: the overhead is " +
+      "what each call added to its own store time, so both sides share one cache state.",
     "",
     markdownTable(
       ["figure", "value", "target"],
@@ -47,9 +49,14 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
         ["`store_search_p99_ms`", String(f.store_search_p99_ms), ""],
         ["`tools_call_search_p50_ms`", String(f.tools_call_search_p50_ms), ""],
         [
+          "`tools_call_added_p50_ms`",
+          String(f.tools_call_added_p50_ms),
+          "tools/call minus the store's time inside it",
+        ],
+        [
           "`tools_call_overhead_ratio`",
           String(f.tools_call_overhead_ratio),
-          `(tools/call p50 − store p50) / store p50 <= 0.20: ${met(f.tools_call_overhead_ratio! <= 0.2)}`,
+          `added p50 / store-inside-the-call p50 <= 0.20: ${met(f.tools_call_overhead_ratio! <= 0.2)}`,
         ],
         ["`ingest_vectors_per_s`", String(f.ingest_vectors_per_s), "store upserts, index deferred"],
         ["`index_build_s`", String(f.index_build_s), "one HNSW build, single-threaded WebAssembly"],
@@ -83,7 +90,7 @@ function summary(f: Record<string, number>, mode: Mode): string {
     [
       `vector benchmark (${mode}; ${f.vectors} vectors)`,
       `  recall_at_10 ${f.recall_at_10}, store_search_p50_ms ${f.store_search_p50_ms} (p99 ${f.store_search_p99_ms})`,
-      `  tools/call p50 ${f.tools_call_search_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
+      `  tools/call p50 ${f.tools_call_search_p50_ms} ms, adding ${f.tools_call_added_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
       `  ingest_vectors_per_s ${f.ingest_vectors_per_s}, index_build_s ${f.index_build_s}, pglite_rss_mb ${f.pglite_rss_mb}`,
       `  usearch HNSW recall ${f.usearch_hnsw_recall_at_10} p50 ${f.usearch_hnsw_p50_ms} ms; exact p50 ${f.usearch_exact_p50_ms} ms`,
     ].join("\n") + "\n"

@@ -35,7 +35,8 @@ describe("bench:vector --smoke", () => {
     // Tiny clustered sets are easy: HNSW must find nearly all true neighbours.
     expect(result.figures.recall_at_10).toBeGreaterThan(0.9);
     expect(result).toMatchObject({ mode: "smoke", plan: { vectors: 2_000 } });
-    expect(result.samples.store_ms).toHaveLength(20);
+    expect(result.samples.store_in_tools_ms).toHaveLength(20);
+    expect(result.figures.tools_call_added_p50_ms).toBeGreaterThan(0);
     const markdown = await readFile(join(out, "RESULTS.md"), "utf8");
     expect(markdown).toContain("## vector: vector-search store and tools/call vs usearch");
     expect(markdown).toContain("`tools_call_overhead_ratio`");
