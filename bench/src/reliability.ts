@@ -101,7 +101,13 @@ function section(report: Report<Plan, Samples>): string {
       fuzzRows,
     ),
     "",
-    "### Load (SDK clients over Streamable HTTP, `echo` in a closed loop)",
+    "### Load (SDK clients over Streamable HTTP, each server's first safe call in a closed loop)",
+    ...(plan.concurrent
+      ? [
+          "",
+          "This pass ran the servers side by side, so they shared the CPUs: read the rates as a smoke check.",
+        ]
+      : []),
     "",
     markdownTable(
       ["server", "sessions", "seconds", "calls/s", "p50 ms", "p99 ms", "errors", "server RSS MiB"],

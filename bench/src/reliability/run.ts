@@ -5,7 +5,7 @@ import { fuzzHttp } from "./fuzz-http.js";
 import { fuzzStdio, type FuzzPlan, type FuzzResult } from "./fuzz-stdio.js";
 import { runLoad, type LoadPlan, type LoadResult } from "./load.js";
 import { runSoak, type SoakPlan, type SoakResult } from "./soak.js";
-import { TARGETS } from "./targets.js";
+import { TARGETS, type ReliabilityTarget } from "./targets.js";
 
 export type { Mode };
 
@@ -15,6 +15,8 @@ export interface Plan {
   load: LoadPlan;
   faults: boolean;
   attacks: boolean;
+  /** Run the servers side by side instead of one after another (the quick pass). */
+  concurrent?: boolean;
   /** Only with --soak: the ten-minute run instead of everything else. */
   soak?: SoakPlan;
 }
@@ -44,12 +46,14 @@ export const PLANS: Record<Mode, Plan> = {
     faults: true,
     attacks: true,
   },
+  // Every suite, smaller, with the servers side by side: about a minute in all.
   quick: {
-    watchdogMs: 3 * 60_000 * PER_TARGET,
-    fuzz: { messages: 10_000, timeMs: 20_000, seed: SEED, httpConcurrency: 16 },
-    load: { sessions: 64, durationMs: 5_000 },
+    watchdogMs: 5 * 60_000,
+    fuzz: { messages: 2_000, timeMs: 20_000, seed: SEED, httpConcurrency: 16 },
+    load: { sessions: 16, durationMs: 3_000 },
     faults: true,
     attacks: true,
+    concurrent: true,
   },
   smoke: {
     watchdogMs: 60_000 * PER_TARGET,
@@ -99,13 +103,19 @@ export async function runReliability(plan: Plan, log: (line: string) => void): P
     samples.soak.push(...(await Promise.all(TARGETS.map((target) => runSoak(target, soakPlan, log)))));
     return samples;
   }
-  for (const target of TARGETS) {
+  const one = async (target: ReliabilityTarget) => {
+    const out: Pick<Samples, "fuzz" | "load" | "faults" | "attacks"> = {
+      fuzz: [],
+      load: [],
+      faults: [],
+      attacks: [],
+    };
     const fuzz = { ...plan.fuzz, concurrency: plan.fuzz.httpConcurrency };
     log(`fuzz stdio ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
-    samples.fuzz.push(await fuzzStdio(target, { ...fuzz, oversizedBytes: STDIO_BIG_LINE_BYTES }));
+    out.fuzz.push(await fuzzStdio(target, { ...fuzz, oversizedBytes: STDIO_BIG_LINE_BYTES }));
     log(`fuzz http ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
-    samples.fuzz.push(await fuzzHttp(target, { ...fuzz, oversizedBytes: HTTP_BODY_CAP_BYTES + 1 }, log));
-    for (const f of samples.fuzz.filter((r) => r.target === target.name)) {
+    out.fuzz.push(await fuzzHttp(target, { ...fuzz, oversizedBytes: HTTP_BODY_CAP_BYTES + 1 }, log));
+    for (const f of out.fuzz) {
       log(
         `fuzz ${f.transport} ${target.name}: ${f.messages_sent} messages in ${f.seconds} s, ${f.unanswered_requests} unanswered, ` +
           `${f.crashes} crashes, ${f.stdout_non_protocol_bytes} non-protocol stdout bytes`,
@@ -116,9 +126,21 @@ export async function runReliability(plan: Plan, log: (line: string) => void): P
     log(
       `load ${target.name}: ${load.calls_per_s} calls/s, p50 ${load.p50_ms} ms, p99 ${load.p99_ms} ms, ${load.errors} errors`,
     );
-    samples.load.push(load);
-    if (plan.faults) samples.faults.push(...(await runFaults(target, log)));
-    if (plan.attacks) samples.attacks.push(...(await runAttacks(target, log)));
+    out.load.push(load);
+    if (plan.faults) out.faults.push(...(await runFaults(target, log)));
+    if (plan.attacks) out.attacks.push(...(await runAttacks(target, log)));
+    return out;
+  };
+  // Side by side (the quick pass) or one after another (figures per server undisturbed by the others);
+  // either way the report lists the servers in TARGETS order.
+  const results: Awaited<ReturnType<typeof one>>[] = [];
+  if (plan.concurrent) results.push(...(await Promise.all(TARGETS.map(one))));
+  else for (const target of TARGETS) results.push(await one(target));
+  for (const r of results) {
+    samples.fuzz.push(...r.fuzz);
+    samples.load.push(...r.load);
+    samples.faults.push(...r.faults);
+    samples.attacks.push(...r.attacks);
   }
   return samples;
 }
