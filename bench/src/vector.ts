@@ -60,6 +60,21 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
         ],
         ["`ingest_vectors_per_s`", String(f.ingest_vectors_per_s), "store upserts, index deferred"],
         ["`index_build_s`", String(f.index_build_s), "one HNSW build, single-threaded WebAssembly"],
+        [
+          "`live_index_ingest_store_vectors_per_s`",
+          String(f.live_index_ingest_store_vectors_per_s),
+          `${samples.live_ingest.vectors.toLocaleString("en")} vectors into an indexed collection, batches of 1,000`,
+        ],
+        [
+          "`live_index_ingest_tools_call_vectors_per_s`",
+          String(f.live_index_ingest_tools_call_vectors_per_s),
+          "the same through `tools/call` `upsert_documents`, batch by batch alternating",
+        ],
+        [
+          "`live_index_ingest_tools_call_overhead_ratio`",
+          String(f.live_index_ingest_tools_call_overhead_ratio),
+          "(tools/call time − store time) / store time",
+        ],
         ["`pglite_rss_mb`", String(f.pglite_rss_mb), "process RSS growth from opening PGlite to index built"],
         ["`usearch_hnsw_recall_at_10`", String(f.usearch_hnsw_recall_at_10), "reference, same m/ef"],
         [
@@ -92,6 +107,7 @@ function summary(f: Record<string, number>, mode: Mode): string {
       `  recall_at_10 ${f.recall_at_10}, store_search_p50_ms ${f.store_search_p50_ms} (p99 ${f.store_search_p99_ms})`,
       `  tools/call p50 ${f.tools_call_search_p50_ms} ms, adding ${f.tools_call_added_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
       `  ingest_vectors_per_s ${f.ingest_vectors_per_s}, index_build_s ${f.index_build_s}, pglite_rss_mb ${f.pglite_rss_mb}`,
+      `  live-index ingest: store ${f.live_index_ingest_store_vectors_per_s} vec/s, tools/call ${f.live_index_ingest_tools_call_vectors_per_s} vec/s (overhead ${f.live_index_ingest_tools_call_overhead_ratio})`,
       `  usearch HNSW recall ${f.usearch_hnsw_recall_at_10} p50 ${f.usearch_hnsw_p50_ms} ms; exact p50 ${f.usearch_exact_p50_ms} ms`,
     ].join("\n") + "\n"
   );

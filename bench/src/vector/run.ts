@@ -15,6 +15,8 @@ export interface Plan {
   dim: number;
   /** hnsw.ef_search values swept on the store; the server default is measured through tools/call too. */
   efSweep: number[];
+  /** Vectors written into an indexed collection through the store and through tools/call (batches of 1,000). */
+  liveIngest: number;
   watchdogMs: number;
 }
 
@@ -24,10 +26,18 @@ export const PLANS: Record<Mode, Plan> = {
     queries: 200,
     dim: 384,
     efSweep: [40, 100, 200, 400],
+    liveIngest: 10_000,
     watchdogMs: 3_600_000,
   },
-  quick: { vectors: 10_000, queries: 100, dim: 384, efSweep: [40, 100, 200], watchdogMs: 300_000 },
-  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], watchdogMs: 120_000 },
+  quick: {
+    vectors: 10_000,
+    queries: 100,
+    dim: 384,
+    efSweep: [40, 100, 200],
+    liveIngest: 4_000,
+    watchdogMs: 300_000,
+  },
+  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], liveIngest: 1_000, watchdogMs: 120_000 },
 };
 
 export interface Latency {
@@ -54,6 +64,8 @@ export interface Samples {
   usearch_hnsw: Latency & { build_s: number };
   tools_ms: number[];
   store_in_tools_ms: number[];
+  /** Writes into collections with a live HNSW index, through the store and through tools/call. */
+  live_ingest: { vectors: number; store_s: number; tools_call_s: number };
 }
 
 const K = 10;
@@ -214,6 +226,32 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
         0.5,
       );
     const added = tMs.map((ms, i) => ms - inMs[i]!);
+    // Writes as a client makes them: into a collection whose HNSW index is live, in batches of
+    // 1,000, through the store and through tools/call upsert_documents, batch by batch alternating.
+    const live = Math.min(plan.liveIngest, n);
+    log(`live-index ingest: ${live} vectors through the store and through tools/call`);
+    await store.createCollection({ name: "live_store", dimension: dim, metric: "cosine", embedder: "none" });
+    const made = await t.client.callTool({
+      name: "create_collection",
+      arguments: { name: "live_tools", embedder: "none", dimension: dim, metric: "cosine" },
+    });
+    if (made.isError) throw new Error(`create_collection failed: ${JSON.stringify(made.content)}`);
+    let liveStore = 0;
+    let liveTools = 0;
+    for (let i = 0; i < live; i += 1_000) {
+      const ids = Array.from({ length: Math.min(1_000, live - i) }, (_, j) => i + j);
+      const documents = ids.map((j) => ({ id: String(j), vector: Array.from(row(data.vectors, j, dim)) }));
+      let s0 = performance.now();
+      await store.upsert("live_store", documents);
+      liveStore += performance.now() - s0;
+      s0 = performance.now();
+      const r = await t.client.callTool({
+        name: "upsert_documents",
+        arguments: { collection: "live_tools", documents },
+      });
+      liveTools += performance.now() - s0;
+      if (r.isError) throw new Error(`upsert_documents failed: ${JSON.stringify(r.content)}`);
+    }
     return {
       vectors: n,
       ingest_s: round(ingest, 2),
@@ -238,6 +276,11 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
       usearch_hnsw: { ...summarize(uMs, uFound, truth), build_s: round(usearchBuild, 2) },
       tools_ms: tMs.map((x) => round(x, 3)),
       store_in_tools_ms: inMs.map((x) => round(x, 3)),
+      live_ingest: {
+        vectors: live,
+        store_s: round(liveStore / 1000, 2),
+        tools_call_s: round(liveTools / 1000, 2),
+      },
     };
   } finally {
     await t.close();
@@ -257,6 +300,14 @@ export function figuresOf(s: Samples): Record<string, number> {
     // What tools/call adds to the store's work, both timed in the same calls.
     tools_call_overhead_ratio: round(s.tools_call_added_p50_ms / s.store_in_tools_call_p50_ms, 3),
     ingest_vectors_per_s: Math.round(s.vectors / s.ingest_s),
+    live_index_ingest_store_vectors_per_s: Math.round(s.live_ingest.vectors / s.live_ingest.store_s),
+    live_index_ingest_tools_call_vectors_per_s: Math.round(
+      s.live_ingest.vectors / s.live_ingest.tools_call_s,
+    ),
+    live_index_ingest_tools_call_overhead_ratio: round(
+      (s.live_ingest.tools_call_s - s.live_ingest.store_s) / s.live_ingest.store_s,
+      3,
+    ),
     index_build_s: s.index_build_s,
     usearch_hnsw_recall_at_10: s.usearch_hnsw.recall_at_10,
     usearch_hnsw_p50_ms: s.usearch_hnsw.p50_ms,
