@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * pnpm reliability [--quick | --smoke] [--soak] [--out <dir>]
+ * pnpm reliability [--quick | --smoke] [--soak | --fuzz] [--out <dir>]
  *
  * Protocol fuzzing over stdio and HTTP, load, faults and the attack suite against every server in
  * reliability/targets.ts. Writes <out>/results/reliability.json and the reliability section of
- * <out>/RESULTS.md (with --soak: the ten-minute soak instead, as reliability-soak).
+ * <out>/RESULTS.md (with --soak: the ten-minute soak instead, as reliability-soak; with --fuzz: only
+ * the fuzzing, as reliability-fuzz, which `pnpm test` runs at the full count). Exits 1 when a figure
+ * that must be zero is not.
  */
 import { runBenchmark, type Report } from "./lib/cli.js";
 import { markdownTable } from "./lib/results.js";
 import { SOAK_FD_TOLERANCE, SOAK_RSS_TOLERANCE_MIB } from "./reliability/soak.js";
 import {
   figuresOf,
+  FUZZ_PLANS,
   HTTP_BODY_CAP_BYTES,
   PLANS,
   runReliability,
@@ -38,14 +41,8 @@ function runLine({ mode, date, machine }: Report<Plan, Samples>, command: string
   );
 }
 
-function section(report: Report<Plan, Samples>): string {
-  const { figures, samples, plan } = report;
-  const zero = MUST_BE_ZERO.map((name) => [
-    `\`${name}\``,
-    String(figures[name]),
-    figures[name] === 0 ? "0: met" : "0: MISSED",
-  ]);
-  const fuzzRows = samples.fuzz.map((f) => [
+function fuzzTables({ samples, plan }: Report<Plan, Samples>): string[] {
+  const rows = samples.fuzz.map((f) => [
     f.target,
     f.transport,
     String(f.messages_sent),
@@ -55,6 +52,38 @@ function section(report: Report<Plan, Samples>): string {
     String(f.crashes),
     String(f.stdout_non_protocol_bytes),
   ]);
+  return [
+    `### Protocol fuzzing (seed ${plan.fuzz.seed}, up to ${plan.fuzz.messages} messages or ${plan.fuzz.timeMs / 1000} s per transport)`,
+    "",
+    `Mutated and random JSON-RPC, one ${STDIO_BIG_LINE_BYTES / 1e6} MB line on stdio and one body of ` +
+      `${HTTP_BODY_CAP_BYTES + 1} bytes (over the cap) on HTTP. "requests" are the messages that are valid ` +
+      "JSON-RPC requests by the SDK's schema, each of which must be answered with its id (HTTP: or a JSON-RPC error).",
+    "",
+    markdownTable(
+      [
+        "server",
+        "transport",
+        "messages",
+        "requests",
+        "msg/s",
+        "unanswered",
+        "crashes",
+        "non-protocol stdout bytes",
+      ],
+      rows,
+    ),
+  ];
+}
+
+function zeroTable(figures: Record<string, number>, names: readonly string[]): string {
+  return markdownTable(
+    ["figure", "value", "target"],
+    names.map((name) => [`\`${name}\``, String(figures[name]), figures[name] === 0 ? "0: met" : "0: MISSED"]),
+  );
+}
+
+function section(report: Report<Plan, Samples>): string {
+  const { figures, samples, plan } = report;
   const loadRows = samples.load.map((l) => [
     l.target,
     String(l.sessions),
@@ -79,27 +108,9 @@ function section(report: Report<Plan, Samples>): string {
     "",
     runLine(report, "pnpm reliability"),
     "",
-    markdownTable(["figure", "value", "target"], zero),
+    zeroTable(figures, MUST_BE_ZERO),
     "",
-    `### Protocol fuzzing (seed ${plan.fuzz.seed}, up to ${plan.fuzz.messages} messages or ${plan.fuzz.timeMs / 1000} s per transport)`,
-    "",
-    `Mutated and random JSON-RPC, one ${STDIO_BIG_LINE_BYTES / 1e6} MB line on stdio and one body of ` +
-      `${HTTP_BODY_CAP_BYTES + 1} bytes (over the cap) on HTTP. "requests" are the messages that are valid ` +
-      "JSON-RPC requests by the SDK's schema, each of which must be answered with its id (HTTP: or a JSON-RPC error).",
-    "",
-    markdownTable(
-      [
-        "server",
-        "transport",
-        "messages",
-        "requests",
-        "msg/s",
-        "unanswered",
-        "crashes",
-        "non-protocol stdout bytes",
-      ],
-      fuzzRows,
-    ),
+    ...fuzzTables(report),
     "",
     "### Load (SDK clients over Streamable HTTP, each server's first safe call in a closed loop)",
     ...(plan.concurrent
@@ -121,6 +132,21 @@ function section(report: Report<Plan, Samples>): string {
     "### Attacks (the same checks as `bench/test/attacks.test.ts`)",
     "",
     markdownTable(["server", "attack", "result"], attackRows),
+  ].join("\n");
+}
+
+/** The figures a fuzz-only run must hold at zero. */
+const FUZZ_MUST_BE_ZERO = ["crashes", "unanswered_requests", "stdout_non_protocol_bytes"];
+
+function fuzzSection(report: Report<Plan, Samples>): string {
+  return [
+    "## reliability-fuzz: protocol fuzzing at the full count (the test line's run)",
+    "",
+    runLine(report, "pnpm reliability --fuzz"),
+    "",
+    zeroTable(report.figures, FUZZ_MUST_BE_ZERO),
+    "",
+    ...fuzzTables(report),
   ].join("\n");
 }
 
@@ -152,16 +178,38 @@ function summary(figures: Record<string, number>, mode: Mode): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A run fails when a figure that must be zero is not (soak: when a server crashed or grew). */
+function verdict(names: readonly string[]) {
+  return (figures: Record<string, number>): string | undefined => {
+    const bad = names.filter((name) => figures[name] !== 0);
+    return bad.length
+      ? `${bad.map((name) => `${name} = ${figures[name]}`).join(", ")} (must be 0); see RESULTS.md`
+      : undefined;
+  };
+}
+
 const argv = process.argv.slice(2);
 const soak = argv.includes("--soak");
+const fuzz = argv.includes("--fuzz");
+if (soak && fuzz) {
+  process.stderr.write("reliability: --soak and --fuzz are separate runs; give one of them\n");
+  process.exit(2);
+}
 runBenchmark(
   {
-    name: soak ? "reliability-soak" : "reliability",
-    plans: soak ? SOAK_PLANS : PLANS,
+    name: soak ? "reliability-soak" : fuzz ? "reliability-fuzz" : "reliability",
+    plans: soak ? SOAK_PLANS : fuzz ? FUZZ_PLANS : PLANS,
     run: runReliability,
     figures: figuresOf,
-    section: soak ? soakSection : section,
+    section: soak ? soakSection : fuzz ? fuzzSection : section,
     summary,
+    // A soak fails on a crash, and (not in the seconds-long smoke mode) on growth.
+    verdict: soak
+      ? (f, mode) =>
+          f.crashes !== 0 || (mode !== "smoke" && f.soak_flat !== 1)
+            ? `crashes = ${f.crashes}, soak_flat = ${f.soak_flat}; see RESULTS.md`
+            : undefined
+      : verdict(fuzz ? FUZZ_MUST_BE_ZERO : MUST_BE_ZERO),
   },
-  argv.filter((a) => a !== "--soak"),
+  argv.filter((a) => a !== "--soak" && a !== "--fuzz"),
 );

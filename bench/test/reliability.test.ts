@@ -58,6 +58,38 @@ describe("pnpm reliability --smoke", () => {
   );
 });
 
+// The test line runs `--fuzz` at the full count (100,000 messages a transport a server); here, its smoke.
+describe("pnpm reliability --fuzz --smoke", () => {
+  it(
+    "fuzzes every server over both transports and nothing else, all zero",
+    async () => {
+      const out = await mkdtemp(join(tmpdir(), "toolshed-fuzz-"));
+      try {
+        await run(process.execPath, [cli, "--fuzz", "--smoke", "--out", out], {
+          timeout: 30_000 * TARGETS.length,
+        });
+        const result = JSON.parse(await readFile(join(out, "results", "reliability-fuzz.json"), "utf8"));
+        expect(result.samples.fuzz).toHaveLength(2 * TARGETS.length);
+        expect(result.samples.load).toEqual([]);
+        expect(result.samples.attacks).toEqual([]);
+        for (const name of ["crashes", "unanswered_requests", "stdout_non_protocol_bytes"]) {
+          expect(result.figures[name], name).toBe(0);
+        }
+        expect(await readFile(join(out, "RESULTS.md"), "utf8")).toContain("## reliability-fuzz:");
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    },
+    35_000 * TARGETS.length,
+  );
+
+  it("refuses --soak with --fuzz, saying why", async () => {
+    const err = await run(process.execPath, [cli, "--fuzz", "--soak"]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 2 });
+    expect((err as { stderr: string }).stderr).toMatch(/separate runs; give one of them/);
+  });
+});
+
 describe("pnpm reliability --soak --smoke", () => {
   it("soaks every server at once and writes flat-or-not figures with the samples", async () => {
     const out = await mkdtemp(join(tmpdir(), "toolshed-soak-"));

@@ -37,6 +37,8 @@ describe("bench:vector --smoke", () => {
     expect(result).toMatchObject({ mode: "smoke", plan: { vectors: 2_000 } });
     expect(result.samples.store_in_tools_ms).toHaveLength(20);
     expect(result.figures.tools_call_added_p50_ms).toBeGreaterThan(0);
+    expect(result.samples.live_ingest).toMatchObject({ vectors: 1_000 });
+    expect(result.figures.live_index_ingest_tools_call_vectors_per_s).toBeGreaterThan(0);
     const markdown = await readFile(join(out, "RESULTS.md"), "utf8");
     expect(markdown).toContain("## vector: vector-search store and tools/call vs usearch");
     expect(markdown).toContain("`tools_call_overhead_ratio`");

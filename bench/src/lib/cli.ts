@@ -17,6 +17,8 @@ export interface Benchmark<Plan extends { watchdogMs: number }, Samples> {
   figures(samples: Samples): Record<string, number>;
   section(report: Report<Plan, Samples>): string;
   summary(figures: Record<string, number>, mode: Mode): string;
+  /** What in the figures makes the run fail (exit 1, after the results are written), if anything. */
+  verdict?(figures: Record<string, number>, mode: Mode): string | undefined;
 }
 
 export interface Report<Plan, Samples> {
@@ -78,6 +80,8 @@ export function runBenchmark<Plan extends { watchdogMs: number }, Samples>(
     );
     process.stdout.write(bench.summary(figures, mode));
     clearTimeout(watchdog);
+    const failure = bench.verdict?.(figures, mode);
+    if (failure) fail(failure, 1);
   };
   main().catch((err: unknown) =>
     fail(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1),

@@ -56,7 +56,10 @@ export async function runSoak(
         openFds(server.pid) ?? 0,
       ];
       samples.push(sample);
-      log(`soak ${target.name}: t=${sample[0]} s rss=${sample[1]} MiB fds=${sample[2]}`);
+      // Sampled often (V8's heap grows and shrinks in a sawtooth of minutes), logged every 30 s or so.
+      if (samples.length % Math.max(1, Math.round(30_000 / plan.sampleMs)) === 0) {
+        log(`soak ${target.name}: t=${sample[0]} s rss=${sample[1]} MiB fds=${sample[2]}`);
+      }
     }
     const stats = await loop;
     await Promise.allSettled(clients.map((c) => c.close()));
