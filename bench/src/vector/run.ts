@@ -5,7 +5,7 @@ import { createTestClient } from "@toolshed/testing";
 import server, { configSchema, type Deps } from "@toolshed/server-vector-search";
 import usearch, { MetricKind, ScalarKind, type BatchMatches } from "usearch";
 import { quantile, round } from "../lib/stats.js";
-import { makeDataset, row } from "./data.js";
+import { makeDataset, row, type Dataset } from "./data.js";
 
 export type Mode = "full" | "quick" | "smoke";
 
@@ -71,7 +71,31 @@ export interface Samples {
 const K = 10;
 /** The server's own defaults: what a user gets without flags. */
 export const SERVER_DEFAULTS = configSchema.parse({});
-const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+export const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+/**
+ * A collection of the dataset's first `n` vectors with its HNSW index deferred, written through the
+ * store in multi-row batches of 2,000 (binary vectors); resolves to the seconds the writes took.
+ */
+export async function ingestDeferred(
+  store: Deps["store"],
+  name: string,
+  data: Dataset,
+  log?: (done: number) => void,
+): Promise<number> {
+  const { n, dim } = data;
+  await store.createCollection({ name, dimension: dim, metric: "cosine", embedder: "none", index: false });
+  const BATCH = 2_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += BATCH) {
+    const docs = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++)
+      docs.push({ id: String(j), vector: row(data.vectors, j, dim), metadata: { c: j % 10 } });
+    await store.upsert(name, docs);
+    if ((i / BATCH) % 10 === 0) log?.(Math.min(n, i + BATCH));
+  }
+  return (performance.now() - t0) / 1000;
+}
 
 function summarize(ms: number[], found: string[][], truth: string[][]): Latency {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -134,25 +158,8 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
   });
   try {
     const { store } = (await t.runtime.deps()) as Deps;
-    await store.createCollection({
-      name: "bench",
-      dimension: dim,
-      metric: "cosine",
-      embedder: "none",
-      index: false,
-    });
-
-    // Ingest through the store (multi-row INSERTs, binary vectors), index deferred, then built once.
-    const BATCH = 2_000;
-    t0 = performance.now();
-    for (let i = 0; i < n; i += BATCH) {
-      const docs = [];
-      for (let j = i; j < Math.min(n, i + BATCH); j++)
-        docs.push({ id: String(j), vector: row(data.vectors, j, dim), metadata: { c: j % 10 } });
-      await store.upsert("bench", docs);
-      if ((i / BATCH) % 10 === 0) log(`ingested ${Math.min(n, i + BATCH)} / ${n}`);
-    }
-    const ingest = (performance.now() - t0) / 1000;
+    // Ingest through the store, index deferred, then built once.
+    const ingest = await ingestDeferred(store, "bench", data, (done) => log(`ingested ${done} / ${n}`));
     const rssIngest = rssMb();
     log(`ingest ${ingest.toFixed(1)} s; building the HNSW index`);
     const build = (await store.buildIndex("bench")) / 1000;

@@ -9,6 +9,7 @@ import { createTestClient } from "@toolshed/testing";
 import usearch, { MetricKind, type BatchMatches } from "usearch";
 import { quantile, round } from "../lib/stats.js";
 import { makeDataset, row } from "./data.js";
+import { ingestDeferred, rssMb } from "./run.js";
 
 /** One collection size, measured in a process of its own so each size's memory is its own. */
 export interface SizeResult {
@@ -23,7 +24,6 @@ export interface SizeResult {
 }
 
 const K = 10;
-const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 /** Runs in the child: the server's defaults, one collection of `n` vectors, `q` searches. */
 export async function measureSize(n: number, q: number, dim: number): Promise<SizeResult> {
@@ -35,21 +35,7 @@ export async function measureSize(n: number, q: number, dim: number): Promise<Si
   const t = await createTestClient(server, { config: configSchema.parse({ dataDir: dir }) });
   try {
     const { store } = (await t.runtime.deps()) as Deps;
-    await store.createCollection({
-      name: "s",
-      dimension: dim,
-      metric: "cosine",
-      embedder: "none",
-      index: false,
-    });
-    let t0 = performance.now();
-    for (let i = 0; i < n; i += 2_000) {
-      const docs = [];
-      for (let j = i; j < Math.min(n, i + 2_000); j++)
-        docs.push({ id: String(j), vector: row(data.vectors, j, dim) });
-      await store.upsert("s", docs);
-    }
-    const ingest = (performance.now() - t0) / 1000;
+    const ingest = await ingestDeferred(store, "s", data);
     const build = (await store.buildIndex("s")) / 1000;
     const rss = rssMb() - before;
     for (let i = 0; i < Math.min(q, 10); i++)
@@ -57,7 +43,7 @@ export async function measureSize(n: number, q: number, dim: number): Promise<Si
     const ms: number[] = [];
     let hits = 0;
     for (let i = 0; i < q; i++) {
-      t0 = performance.now();
+      const t0 = performance.now();
       const found = await store.searchVector("s", row(data.queries, i, dim), { topK: K });
       ms.push(performance.now() - t0);
       hits += found.filter((h) => truth[i]!.has(h.id)).length;
