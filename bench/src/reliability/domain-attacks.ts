@@ -13,6 +13,7 @@ import {
   answerEmbeddings,
   embeddingInputs,
   listenLoopback,
+  readBody,
   type LoopbackServer,
 } from "./slow-loopback-servers.js";
 
@@ -359,10 +360,8 @@ export async function startHostileEmbeddings(): Promise<{
     public: "https://embeddings.example.com/v1/embeddings",
   };
   const api = await listenLoopback((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const texts = embeddingInputs(Buffer.concat(chunks).toString("utf8")) ?? [];
+    void readBody(req).then((body) => {
+      const texts = embeddingInputs(body) ?? [];
       const marker = /^redirect-(\d{3})-(\w+)$/.exec(texts[0] ?? "");
       const location = marker ? where[marker[2] as keyof typeof where] : undefined;
       if (marker && location) res.writeHead(Number(marker[1]), { location }).end();

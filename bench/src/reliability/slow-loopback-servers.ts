@@ -56,7 +56,7 @@ function later(res: ServerResponse, ms: number, answer: () => void): void {
 }
 
 /** Reads a request body of at most `limit` bytes (a larger one is cut off). */
-function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
+export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
