@@ -12,6 +12,7 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -216,7 +217,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     // One embeddings request that the loopback API answers after `ms`.
     slowCall: (ms) => ({ name: "embed_text", arguments: { texts: [`slow-${ms}`] } }),
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
-    attacks: vectorSearchAttacks,
+    attacks: [...vectorSearchAttacks, ...vectorIngestAttacks],
     attackUpstream: startHostileEmbeddings,
   },
 ];
