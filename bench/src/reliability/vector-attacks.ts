@@ -127,7 +127,7 @@ export const vectorIngestAttacks: readonly Attack[] = [
     },
   },
   {
-    name: "/healthz starvation: a big ingest on the offline embedder leaves /healthz answering within a second throughout",
+    name: "/healthz starvation: a big ingest on the offline embedder leaves /healthz answering within 750 ms throughout",
     run: async (ctx) => {
       // Its own server: the attack target embeds over HTTP; this one runs the offline model, which
       // used to run on the event loop (/healthz silent for 9.95 s of a 10.5 s upsert).
@@ -141,7 +141,9 @@ export const vectorIngestAttacks: readonly Attack[] = [
         const { headers } = await openSession(url);
         const made = await call(url, headers, 1, "create_collection", { name: "ingest" });
         if (made.isError) return { refused: false, detail: `could not create the collection: ${made.text}` };
-        const n = 16; // over a second of embedding on one thread, which used to block it; keeps CI short
+        // Over a second of embedding on one thread (about 1.3 s at the old 15 documents/s on a quiet
+        // machine), all of which used to block the loop; few enough to keep CI short.
+        const n = 20;
         let done = false;
         const upsert = call(url, headers, 2, "upsert_documents", {
           collection: "ingest",
@@ -159,7 +161,7 @@ export const vectorIngestAttacks: readonly Attack[] = [
         const result = await upsert;
         const worst = Math.round(Math.max(...waits));
         const refused =
-          !result.isError && result.data?.upserted === n && failed === 0 && worst < 1000 && waits.length >= 5;
+          !result.isError && result.data?.upserted === n && failed === 0 && worst < 750 && waits.length >= 5;
         return {
           refused,
           detail: `upsert of ${n}: ${result.isError ? result.text.slice(0, 160) : "ok"}; /healthz polled ${waits.length} times, ${failed} failed, slowest ${worst} ms`,
