@@ -7,11 +7,11 @@ export const MAX_DIMENSION = 2000; // pgvector's HNSW limit for `vector`
 export const WRITE_BATCH_ROWS = 500; // rows per multi-row INSERT (4 parameters each)
 /**
  * Rows per INSERT into a PGlite collection with a live HNSW index. PGlite runs on the event loop
- * and each row costs the index a few milliseconds (about 220 rows/s on the benchmark), so 500
- * rows held the loop for over 2 s; 16 hold it for about 75 ms (300 ms seen for 32 on a loaded
- * two-core machine), for the same rows per second.
+ * and each row costs the index milliseconds (about 220 rows/s on the benchmark's data, 50 to 100 on
+ * random vectors on a loaded machine), so 500 rows held the loop for 2 to 10 s. Rows per second are
+ * the same from 4 to 500 rows a statement; 8 hold the loop for about 40 ms (150 ms seen loaded).
  */
-export const PGLITE_INDEXED_BATCH_ROWS = 16;
+export const PGLITE_INDEXED_BATCH_ROWS = 8;
 /** Reciprocal-rank-fusion constant (Cormack et al.): score = sum of 1 / (RRF_K + rank). */
 export const RRF_K = 60;
 
