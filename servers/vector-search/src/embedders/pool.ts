@@ -127,7 +127,9 @@ export class EmbedPool {
   }
 
   private spawn(i: number): Slot {
-    const worker = new Worker(this.options.file);
+    // stdout of a stdio server carries protocol only: whatever a worker prints goes to stderr.
+    const worker = new Worker(this.options.file, { stdout: true });
+    worker.stdout.pipe(process.stderr, { end: false });
     const slot: Slot = { worker, job: undefined, id: 0 };
     worker.unref();
     worker.on("message", (reply: EmbedReply) => {
