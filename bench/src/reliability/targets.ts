@@ -12,6 +12,7 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { postgresAttacks } from "./postgres-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -117,7 +118,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       };
     },
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
-    attacks: dataAnalyticsAttacks,
+    attacks: [...dataAnalyticsAttacks, ...postgresAttacks],
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
     upstream: {
       args: (base, maxBytes) => [
@@ -131,7 +132,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       call: (url, n) => ({ name: "register_dataset", arguments: { name: `chaos_${n}`, url } }),
     },
     postgres: {
-      args: (url) => ["--postgres-url", url],
+      // A throwaway private cluster whose only role is its superuser, so the role check is waived.
+      args: (url) => ["--postgres-url", url, "--postgres-allow-privileged-role"],
       probe: { name: "query", arguments: { sql: "SELECT 1 AS one" } },
     },
   },
