@@ -66,7 +66,7 @@ describe("attack suite", () => {
   it("refuses read_csv('/etc/passwd') and other file reads", async () => {
     await refused("SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) is not allowed/);
     await refused("SELECT * FROM READ_CSV_AUTO('/etc/passwd')", /not allowed/);
-    await refused("SELECT * FROM '/etc/passwd'", /reading the file/);
+    await refused("SELECT * FROM '/etc/passwd'", /reading '\/etc\/passwd' directly is not allowed/);
     await refused("SELECT * FROM glob('/etc/*')", /glob\(\) is not allowed/);
     await refused("SELECT * FROM (SELECT 1) t, read_text('/etc/hostname')", /read_text\(\) is not allowed/);
     await refused("WITH q AS (SELECT * FROM read_parquet('x.parquet')) SELECT * FROM q", /read_parquet/);
