@@ -117,8 +117,8 @@ describe("resource flags reach DuckDB", () => {
         "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('max_temp_directory_size'), current_setting('temp_directory')",
       );
       expect(rows[0]?.slice(0, 3)).toEqual(["488.2 MiB", 1, "953.6 MiB"]);
-      expect(String(rows[0]?.[3])).toMatch(/\.tmp$/);
-      expect(String(rows[0]?.[3]).startsWith(engine.dataDir)).toBe(true);
+      expect(rows[0]?.[3] as string).toMatch(/\.tmp$/);
+      expect((rows[0]?.[3] as string).startsWith(engine.dataDir)).toBe(true);
     } finally {
       await engine.close();
       data.cleanup();
@@ -130,7 +130,7 @@ describe("resource flags reach DuckDB", () => {
     const engine = await DuckDBEngine.open(configSchema.parse({ dataDir: data.dir }));
     try {
       const { rows } = await engine.run("SELECT current_setting('memory_limit')");
-      const [value, unit] = String(rows[0]?.[0]).split(" ");
+      const [value, unit] = (rows[0]?.[0] as string).split(" ");
       const mib = Number(value) * (unit === "GiB" ? 1024 : unit === "MiB" ? 1 : NaN);
       expect(mib).toBeLessThanOrEqual(1024);
       expect(mib).toBeGreaterThan(0);
