@@ -75,9 +75,7 @@ export const configSchema = z.object({
     .string()
     .regex(DUCKDB_SIZE, "a size such as 512MB, 2GB or 1.5GiB")
     .default("4GB")
-    .describe(
-      "Most disk DuckDB may spill to in <data-dir>/.tmp when a statement outgrows memory (default 4GB).",
-    ),
+    .describe("Most disk DuckDB may spill to in <data-dir>/.tmp when a statement outgrows memory."),
   // End of DuckDB resources.
   postgresUrl: z
     .string()
