@@ -140,3 +140,36 @@ describe("resource flags reach DuckDB", () => {
     }
   });
 });
+
+describe("cancelling a wedged load", () => {
+  const data = tempDataDir();
+  let t: Awaited<ReturnType<typeof client>>;
+
+  beforeAll(async () => {
+    t = await client({ dataDir: data.dir, queryTimeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    await t.close();
+    data.cleanup();
+  });
+
+  it("frees the engine for the next load soon after the client cancels", async () => {
+    writeFileSync(path.join(data.dir, "deep.json"), "[".repeat(5_000) + "]".repeat(5_000));
+    const abort = new AbortController();
+    const wedged = t.client
+      .callTool({ name: "register_dataset", arguments: { name: "deep", path: "deep.json" } }, undefined, {
+        signal: abort.signal,
+      })
+      .then(
+        () => "answered",
+        () => "cancelled",
+      );
+    setTimeout(() => abort.abort(), 500);
+    expect(await wedged).toBe("cancelled");
+    const started = Date.now();
+    const next = await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
+    expect(next.isError, next.text).toBeFalsy();
+    // Queued behind the wedged load until its host is killed, 3 s after the interrupt it ignored.
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
