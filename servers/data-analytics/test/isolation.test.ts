@@ -85,6 +85,13 @@ describe("limits", () => {
     const fine = `[{"a": ${"[".repeat(100)}1${"]".repeat(100)}}]`;
     const ok = await call(t, "load_inline_dataset", { name: "nested", data: fine });
     expect(ok.isError, ok.text).toBeFalsy();
+    // validate_json does not parse what it would refuse (millions of brackets hold JSON.parse for seconds).
+    const checked = await call(t, "validate_json", { text: "[".repeat(5_000_000) + "]".repeat(5_000_000) });
+    expect(checked.text).toMatch(
+      new RegExp(`^invalid_input: the JSON nests arrays or objects more than ${MAX_JSON_DEPTH} deep`),
+    );
+    const shallow = await call(t, "validate_json", { text: fine });
+    expect(shallow.data.valid).toBe(true);
   });
 
   it("answers a statement that outgrows --memory-limit with advice, not a crash", async () => {
