@@ -133,8 +133,8 @@ export class MemoryEventStore implements EventStore {
         while (this.#bytes > this.#maxBytes && stream.events.length > 1) this.#shift(stream);
         return;
       }
+      // An emptied stream keeps its counter, so its event ids are never handed out twice.
       while (this.#bytes > this.#maxBytes && stream.events.length) this.#shift(stream);
-      if (!stream.events.length) this.#drop(id);
     }
   }
 
