@@ -154,6 +154,31 @@ describe("kit limits over real HTTP", () => {
     expect(r.closedAfterMs!).toBeLessThan(3_500);
   });
 
+  it("keeps a long SSE answer and a GET stream open past the request deadlines", async () => {
+    srv = await start({ timeouts: { headersMs: 500, bodyMs: 500 } });
+    const headers = await session(srv.url, alice);
+    const get = await fetch(srv.url, { headers: { ...headers, accept: "text/event-stream" } });
+    expect(get.status).toBe(200);
+    const started = Date.now();
+    const slow = await post(srv.url, headers, {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "slow", arguments: { ms: 2_500 } },
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_400);
+    expect(slow.status).toBe(200);
+    expect(slow.body).toMatch(/"result"/);
+    // The GET stream outlived both deadlines too: a read now still waits rather than ending.
+    const reader = get.body!.getReader();
+    const next = await Promise.race([
+      reader.read().then((r) => (r.done ? "ended" : "data")),
+      new Promise((r) => setTimeout(() => r("open"), 300)),
+    ]);
+    expect(next).not.toBe("ended");
+    await reader.cancel();
+  });
+
   it("times out headers that trickle in", async () => {
     srv = await start({ timeouts: { headersMs: 1_000, bodyMs: 1_000 } });
     const r = await trickle(srv.port, `POST /mcp HTTP/1.1\r\nX-Slow: `, 200, 8_000);

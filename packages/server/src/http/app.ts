@@ -121,6 +121,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const refused = refusal(req, policy);
     if (refused) {
       rt.logger.warn({ host: req.headers.host, origin: req.headers.origin, path }, "request refused");
+      closeAfterResponse(req, res);
       return rpcError(res, 403, -32000, `Forbidden: ${refused}`);
     }
     const auth = options.auth;
