@@ -135,6 +135,16 @@ describe("kit limits over real HTTP", () => {
     expect(srv.sessions).toBe(3);
   });
 
+  it("frees a principal's slots when its sessions idle out", async () => {
+    srv = await start({ maxSessionsPerPrincipal: 1, sessionIdleMs: 1_000 });
+    await session(srv.url, alice);
+    expect((await post(srv.url, { "x-api-key": alice })).status).toBe(429);
+    const deadline = Date.now() + 5_000;
+    while (srv.sessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(srv.sessions).toBe(0);
+    await session(srv.url, alice);
+  });
+
   it("answers 401 to a bad key before the body and closes the connection at once", async () => {
     srv = await start({ timeouts: { headersMs: 2_000, bodyMs: 2_000 } });
     const wrong = generateApiKey();
