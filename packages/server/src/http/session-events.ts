@@ -9,6 +9,12 @@ export function sessionStreamPrefix(sessionId: string): string {
   return `${sessionId}.`;
 }
 
+/** The session a stored stream id belongs to, or undefined for a stream stored without one. */
+export function sessionOfStream(storedStreamId: string): string | undefined {
+  const cut = storedStreamId.indexOf(".");
+  return cut > 0 ? storedStreamId.slice(0, cut) : undefined;
+}
+
 /** The session's own name for a stored stream id, or undefined when the stream is another session's. */
 export function ownStream(sessionId: string, storedStreamId: string): string | undefined {
   const prefix = sessionStreamPrefix(sessionId);
