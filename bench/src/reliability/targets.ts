@@ -12,6 +12,7 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { duckdbAttacks } from "./duckdb-attacks.js";
 import { postgresAttacks } from "./postgres-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
@@ -118,7 +119,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       };
     },
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
-    attacks: [...dataAnalyticsAttacks, ...postgresAttacks],
+    attacks: [...dataAnalyticsAttacks, ...duckdbAttacks, ...postgresAttacks],
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
     upstream: {
       args: (base, maxBytes) => [
