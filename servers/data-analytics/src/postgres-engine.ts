@@ -15,7 +15,7 @@ import {
   type RunOptions,
   type SqlShape,
 } from "./engine.js";
-import { checkPostgresSelect } from "./pg-guard.js";
+import { PgGuardThread } from "./pg-guard-thread.js";
 import { requireReadOnlyRole } from "./pg-role.js";
 import { quoteIdent } from "./sql.js";
 
@@ -93,6 +93,7 @@ export class PostgresEngine implements Engine {
   }
 
   private readonly searchPath: string;
+  private readonly guard = new PgGuardThread();
 
   static async open(config: Config, url: string): Promise<PostgresEngine> {
     const pool = new pg.Pool({
@@ -158,7 +159,7 @@ export class PostgresEngine implements Engine {
       let more = false;
       if (options.maxRows !== undefined) {
         // A cursor reads only the rows asked for, so a huge result costs no more than the cap. Every
-        // statement run here is a SELECT (user SQL has passed checkPostgresSelect).
+        // statement run here is a SELECT (user SQL has passed the guard, pg-guard.ts).
         await client.query(one(`DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, params));
         result = await client.query<unknown[]>(
           one(`FETCH ${options.maxRows + 1} FROM toolshed_cursor`, [], { rowMode: "array", types: TYPES }),
@@ -201,7 +202,7 @@ export class PostgresEngine implements Engine {
   }
 
   async checkReadOnly(sql: string): Promise<SqlShape> {
-    await checkPostgresSelect(sql);
+    await this.guard.check(sql);
     return {}; // results are read through a cursor whatever their shape
   }
 
@@ -227,6 +228,7 @@ export class PostgresEngine implements Engine {
 
   async close(): Promise<void> {
     untrackEngine(this);
+    await this.guard.close();
     await this.pool.end();
   }
 

@@ -338,6 +338,33 @@ describe.runIf(postgresUp)("PostgreSQL engine layer (beneath the guard)", () => 
     }
   });
 
+  it("a costly statement is parsed off the event loop: timers keep firing meanwhile", async () => {
+    const engine = await open(fixture.url);
+    try {
+      // About 90 KB of columns: PostgreSQL's parser and the tree walk take hundreds of ms on it.
+      const sql = "SELECT " + Array.from({ length: 6_000 }, (_, i) => `abs(${i}) + ${i}`).join(", ");
+      await engine.checkReadOnly("SELECT 1"); // the parser loaded, so only the parse is timed
+      let ticks = 0;
+      let last = performance.now();
+      let worstGap = 0;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        worstGap = Math.max(worstGap, now - last);
+        last = now;
+        ticks++;
+      }, 5);
+      const started = performance.now();
+      await engine.checkReadOnly(sql);
+      const took = performance.now() - started;
+      clearInterval(timer);
+      expect(took).toBeGreaterThan(50);
+      expect(ticks).toBeGreaterThan(3);
+      expect(worstGap).toBeLessThan(took / 2);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("a superuser URL is refused at open, saying why and how; the flag accepts it", async () => {
     await expect(open(POSTGRES_URL)).rejects.toThrow(
       /refusing to query PostgreSQL as role "\w+": it is a superuser.*--postgres-allow-privileged-role/s,
