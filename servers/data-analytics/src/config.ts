@@ -94,6 +94,12 @@ export const configSchema = z.object({
     .max(50)
     .default(4)
     .describe("Most PostgreSQL connections open at once."),
+  postgresAllowPrivilegedRole: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Query PostgreSQL even as a superuser or a role that can write (refused by default: a model's SQL runs as this role).",
+    ),
 });
 
 export type Config = z.output<typeof configSchema>;
