@@ -87,7 +87,7 @@ export const configSchema = z.object({
     .max(64)
     .default(0)
     .describe(
-      "Worker threads that run the offline embedder, off the event loop; 0 = one per core but one (at least one). Each loads the model (about 120 MB).",
+      "Worker threads that run the offline embedder, off the event loop; 0 = one per core, at most 4. Each loads the model (about 120 MB).",
     ),
   maxChunksPerDocument: z
     .number()

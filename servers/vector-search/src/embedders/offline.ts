@@ -15,7 +15,7 @@ export const OFFLINE_BATCH = 4;
 const MAX_QUEUED_BATCHES = 64;
 
 export interface OfflineEmbedderOptions {
-  /** Worker threads; 0 picks one per core but one (at least one). */
+  /** Worker threads; 0 picks one per core, at most 4. */
   workers?: number;
 }
 

@@ -6,7 +6,7 @@ import type { EmbedReply, EmbedRequest } from "./offline-worker.js";
 export interface EmbedPoolOptions {
   /** The worker script (offline-worker.js). */
   file: URL;
-  /** Worker threads; 0 picks one per core but one, at least one. */
+  /** Worker threads; 0 picks one per core, at most 4. */
   size: number;
   /** Batches waiting for a thread before callers wait for room (backpressure). */
   maxQueued: number;
@@ -27,9 +27,14 @@ interface Slot {
   id: number;
 }
 
-/** One thread per core but one, so the event loop keeps a core of its own. */
+/**
+ * One thread per core, at most 4 (each holds the model, about 120 MB). Not one core less for the
+ * event loop: it is idle while embedding and the OS gives it a core when it wakes (/healthz p99
+ * 35 ms at a load of 10 on two cores), while one thread on two cores measured 10-25% under the old
+ * in-thread embedder in some runs on this shared machine (within noise in others).
+ */
 export function defaultPoolSize(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 /**
