@@ -14,6 +14,7 @@ import {
 } from "./domain-attacks.js";
 import { duckdbAttacks } from "./duckdb-attacks.js";
 import { postgresAttacks } from "./postgres-attacks.js";
+import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -219,7 +220,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     // One embeddings request that the loopback API answers after `ms`.
     slowCall: (ms) => ({ name: "embed_text", arguments: { texts: [`slow-${ms}`] } }),
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
-    attacks: vectorSearchAttacks,
+    attacks: [...vectorSearchAttacks, ...vectorIngestAttacks],
     attackUpstream: startHostileEmbeddings,
   },
 ];
