@@ -1,19 +1,15 @@
-import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
+  McpServer,
+  ProtocolErrorCode,
+  ResourceTemplate,
+  UriTemplate,
+  completable,
   type JSONRPCMessage,
-} from "@modelcontextprotocol/sdk/types.js";
+  type Transport,
+} from "@modelcontextprotocol/server";
 import type { Span } from "@opentelemetry/api";
 import type { Outcome } from "@toolshed/metrics";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
@@ -42,14 +38,14 @@ export function createMcpServer(rt: Runtime): McpServer {
   const state: ConnectionState = { logLevel: undefined, subscriptions: new Set() };
   const server = mcp.server;
 
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+  server.setRequestHandler("logging/setLevel", (request) => {
     state.logLevel = request.params.level;
     return {};
   });
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
   server.registerCapabilities({ tools: { listChanged: false } });
-  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+  server.setRequestHandler("tools/list", (_request, extra) => {
     const principal = principalOf(extra);
     // A principal sees only the tools its scopes allow; without auth every tool is listed.
     const tools =
@@ -61,11 +57,11 @@ export function createMcpServer(rt: Runtime): McpServer {
         : rt.toolList;
     return { tools: tools as never };
   });
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  server.setRequestHandler("tools/call", (request, extra) => {
     const tool = rt.tools.get(request.params.name);
     if (!tool) {
       throw new RpcError(
-        ErrorCode.InvalidParams,
+        ProtocolErrorCode.InvalidParams,
         `unknown tool '${request.params.name}'; call tools/list to see the available tools`,
       );
     }
@@ -83,7 +79,7 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
   if ("uri" in r) {
     mcp.registerResource(r.name, r.uri, meta, async (uri, extra) => {
       const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
-      return { contents: await guard(() => r.read(uri, ctx)) };
+      return { contents: await guardRead(uri, () => r.read(uri, ctx)) };
     });
     return;
   }
@@ -104,17 +100,17 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
   });
   mcp.registerResource(r.name, template, meta, async (uri, variables, extra) => {
     const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
-    return { contents: await guard(() => r.read(uri, variables, ctx)) };
+    return { contents: await guardRead(uri, () => r.read(uri, variables, ctx)) };
   });
 }
 
 // completable() marks the schema object itself, so the completable shape is built once per prompt.
-const promptShapes = new WeakMap<AnyPromptDefinition, Record<string, z.ZodType>>();
+const promptShapes = new WeakMap<AnyPromptDefinition, z.ZodObject>();
 
-function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
-  let shape = promptShapes.get(p);
-  if (shape) return shape;
-  shape = {};
+function promptShape(p: AnyPromptDefinition): z.ZodObject {
+  const known = promptShapes.get(p);
+  if (known) return known;
+  const shape: Record<string, z.ZodType> = {};
   for (const [key, field] of Object.entries((p.args as AnyObjectSchema).shape as Record<string, z.ZodType>)) {
     const complete = p.complete?.[key];
     shape[key] = complete
@@ -125,8 +121,9 @@ function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
         )
       : field;
   }
-  promptShapes.set(p, shape);
-  return shape;
+  const schema = z.object(shape);
+  promptShapes.set(p, schema);
+  return schema;
 }
 
 function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, state: ConnectionState): void {
@@ -149,7 +146,7 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
     else templates.push(new UriTemplate(r.uriTemplate));
   }
   const known = (uri: string) => fixed.has(uri) || templates.some((t) => t.match(uri) !== null);
-  mcp.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  mcp.server.setRequestHandler("resources/subscribe", (request) => {
     const { uri } = request.params;
     if (!known(uri)) {
       throw new RpcError(
@@ -160,7 +157,7 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
     state.subscriptions.add(uri);
     return {};
   });
-  mcp.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  mcp.server.setRequestHandler("resources/unsubscribe", (request) => {
     state.subscriptions.delete(request.params.uri);
     return {};
   });
@@ -184,6 +181,20 @@ async function guard<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/**
+ * guard() for resources/read: the error names the URI read (`data.uri`), which MCP asks of
+ * resource-not-found errors; the SDK answers them -32602 on every protocol revision.
+ */
+async function guardRead<T>(uri: URL, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = RpcError.from(err);
+    const data = e.data && typeof e.data === "object" ? e.data : {};
+    throw new RpcError(e.code, e.message, { ...data, uri: uri.href });
+  }
+}
+
 async function readContext(
   rt: Runtime,
   state: ConnectionState,
@@ -195,10 +206,10 @@ async function readContext(
     config: rt.config,
     deps,
     log: toolLogger(rt, state, extra, loggerName),
-    signal: extra.signal,
+    signal: extra.mcpReq.signal,
     principal: principalOf(extra),
     sessionId: extra.sessionId,
-    requestId: extra.requestId,
+    requestId: extra.mcpReq.id,
   };
 }
 

@@ -1,4 +1,4 @@
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import type { Readable, Writable } from "node:stream";
 import { createMcpServer, instrumentTransport } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";

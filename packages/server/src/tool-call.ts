@@ -1,19 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import {
-  CreateMessageResultSchema,
-  ElicitResultSchema,
-  type CallToolResult,
-  type ServerNotification,
-  type ServerRequest,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
 import type { Runtime } from "./runtime.js";
 import { describeIssues } from "./tool-json.js";
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 
 /** Per-connection state the kit keeps beside the SDK server. */
 export interface ConnectionState {
@@ -53,7 +45,7 @@ export class ToolCall implements HandlerContext {
   }
 
   get requestId(): string | number {
-    return this.extra.requestId;
+    return this.extra.mcpReq.id;
   }
 
   get log(): ToolLogger {
@@ -66,8 +58,8 @@ export class ToolCall implements HandlerContext {
       const call = (this.#call = new AbortController());
       this.#untrack = this.rt.trackCall(call);
       if (this.#timedOut) call.abort(this.#timedOut);
-      else if (this.extra.signal.aborted) this.#onCancel();
-      else this.extra.signal.addEventListener("abort", this.#onCancel, { once: true });
+      else if (this.extra.mcpReq.signal.aborted) this.#onCancel();
+      else this.extra.mcpReq.signal.addEventListener("abort", this.#onCancel, { once: true });
     }
     return this.#call.signal;
   }
@@ -77,10 +69,10 @@ export class ToolCall implements HandlerContext {
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
-    const token = this.extra._meta?.progressToken;
+    const token = this.extra.mcpReq._meta?.progressToken;
     if (token === undefined) return Promise.resolve();
-    return this.extra
-      .sendNotification({
+    return this.extra.mcpReq
+      .notify({
         method: "notifications/progress",
         params: {
           progressToken: token,
@@ -111,7 +103,7 @@ export class ToolCall implements HandlerContext {
           });
         }
       }
-      const key = this.extra.authInfo?.extra?.principalKey;
+      const key = this.extra.http?.authInfo?.extra?.principalKey;
       if (rt.toolLimiter && typeof key === "string") {
         const taken = await rt.toolLimiter.take(`${key}|tool:${tool.name}`);
         if (!taken.allowed) {
@@ -137,7 +129,7 @@ export class ToolCall implements HandlerContext {
         if (isPromiseLike(raw)) raw = await this.#withDeadline(raw, tool.timeoutMs ?? rt.defaultTimeoutMs);
       } finally {
         if (this.#call) {
-          this.extra.signal.removeEventListener("abort", this.#onCancel);
+          this.extra.mcpReq.signal.removeEventListener("abort", this.#onCancel);
           this.#untrack?.();
         }
       }
@@ -194,13 +186,13 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 /** The logger a handler gets: the server log, bridged to the client at the level it asked for. */
 export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, name: string): ToolLogger {
-  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.requestId });
+  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.mcpReq.id });
   return createMcpLogBridge(
     child,
     {
       level: () => state.logLevel,
       send: (params) => {
-        extra.sendNotification({ method: "notifications/message", params }).catch(() => {});
+        extra.mcpReq.notify({ method: "notifications/message", params }).catch(() => {});
       },
     },
     name,
@@ -213,22 +205,15 @@ function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
       return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
     },
     sample: (params) =>
-      extra.sendRequest(
-        { method: "sampling/createMessage", params } as ServerRequest,
-        CreateMessageResultSchema,
-        {
-          signal: extra.signal,
-        },
-      ),
+      extra.mcpReq.send({ method: "sampling/createMessage", params }, { signal: extra.mcpReq.signal }),
     elicit: (params) =>
-      extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
-        signal: extra.signal,
-      }),
+      extra.mcpReq.send({ method: "elicitation/create", params }, { signal: extra.mcpReq.signal }),
   };
 }
 
 export function principalOf(extra: Extra): Principal | undefined {
-  return extra.authInfo ? principalFromAuthInfo(extra.authInfo) : undefined;
+  const auth = extra.http?.authInfo;
+  return auth ? principalFromAuthInfo(auth) : undefined;
 }
 
 /** The principal the HTTP auth layer put in the SDK's AuthInfo (see http/auth.ts authInfoFor). */

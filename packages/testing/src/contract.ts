@@ -1,4 +1,4 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/client";
 import type { AnyServerDefinition } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";

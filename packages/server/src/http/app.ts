@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { BodyTooLarge, readBody } from "./body.js";
