@@ -1,10 +1,12 @@
 import {
   McpServer,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   ResourceTemplate,
   UriTemplate,
   completable,
   type JSONRPCMessage,
+  type McpRequestContext,
   type Transport,
 } from "@modelcontextprotocol/server";
 import type { Span } from "@opentelemetry/api";
@@ -21,7 +23,7 @@ import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } f
  * server stays inside this module so that logging, metrics, validation, timeouts and error mapping
  * cannot be bypassed by a server's code.
  */
-export function createMcpServer(rt: Runtime): McpServer {
+export function createMcpServer(rt: Runtime, era: Era = "legacy"): McpServer {
   const { def } = rt;
   const mcp = new McpServer(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
@@ -69,7 +71,7 @@ export function createMcpServer(rt: Runtime): McpServer {
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
-  if (def.resources?.length) serveSubscriptions(rt, mcp, state);
+  if (def.resources?.length) serveSubscriptions(rt, mcp, state, era);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
 }
@@ -138,7 +140,21 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
   );
 }
 
-function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
+function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState, era: Era): void {
+  if (era === "modern") {
+    // 2026-07-28 has no resources/subscribe: the serving entry's subscriptions/listen router filters
+    // the updates by what each stream asked for, so this connection is told of every update.
+    const forget = rt.addSubscriber(state, {
+      subscriptions: EVERY_URI,
+      notify: (uri) => void mcp.server.sendResourceUpdated({ uri }).catch(() => {}),
+    });
+    const onclose = mcp.server.onclose;
+    mcp.server.onclose = () => {
+      forget();
+      onclose?.();
+    };
+    return;
+  }
   const fixed = new Set<string>();
   const templates: UriTemplate[] = [];
   for (const r of rt.def.resources ?? []) {
@@ -169,6 +185,30 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
   mcp.server.onclose = () => {
     forget();
     onclose?.();
+  };
+}
+
+/** Which protocol family a server instance serves: 2025 (initialize, sessions) or 2026-07-28 (per request). */
+export type Era = McpRequestContext["era"];
+
+const EVERY_URI: { has(uri: string): boolean } = { has: () => true };
+
+/**
+ * The server factory the SDK's serving entries call (per HTTP request on the 2026-07-28 lane, per
+ * stdio connection, per discover probe): a kit server whose transport is instrumented on connect.
+ */
+export function kitServerFactory(
+  rt: Runtime,
+  network: "pipe" | "tcp" | "inproc",
+): (ctx: McpRequestContext) => McpServer {
+  return ({ era }) => {
+    const mcp = createMcpServer(rt, era);
+    const connect = mcp.connect.bind(mcp);
+    mcp.connect = async (transport: Transport) => {
+      await connect(transport);
+      instrumentTransport(rt, transport, network, () => mcp.server.getNegotiatedProtocolVersion());
+    };
+    return mcp;
   };
 }
 
@@ -237,6 +277,7 @@ export function instrumentTransport(
   rt: Runtime,
   transport: Transport,
   network: "pipe" | "tcp" | "inproc",
+  negotiatedVersion: () => string | undefined = () => undefined,
 ): { isPending(id: string | number): boolean } {
   const pending = new Map<string | number, { method: string; tool: string; start: number; span: Span }>();
   const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
@@ -270,7 +311,14 @@ export function instrumentTransport(
         const id = message.id;
         if (pending.has(id)) finish(id, "cancelled");
         rt.requestStarted();
-        const traced = startRequestSpan(method, id, message.params, transport.sessionId, network);
+        const traced = startRequestSpan(
+          method,
+          id,
+          message.params,
+          transport.sessionId,
+          network,
+          protocolVersionOf(message, negotiatedVersion),
+        );
         pending.set(id, { method, tool, start: performance.now(), span: traced.span });
         // The handler runs in the span's context, so its outbound calls become child spans.
         runInContext(traced.context, () => onmessage?.(message, extra));
@@ -295,6 +343,20 @@ export function instrumentTransport(
     onclose?.();
   };
   return { isPending: (id) => pending.has(id) };
+}
+
+/** The revision a request speaks: its own `_meta` envelope (2026-07-28), or what initialize settled. */
+function protocolVersionOf(
+  message: { method: string; params?: Record<string, unknown> },
+  negotiated: () => string | undefined,
+): string | undefined {
+  const meta = message.params?._meta as Record<string, unknown> | undefined;
+  const claimed = meta?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof claimed === "string") return claimed;
+  if (message.method === "initialize" && typeof message.params?.protocolVersion === "string") {
+    return message.params.protocolVersion;
+  }
+  return negotiated();
 }
 
 /** `error.type` for a span: the JSON-RPC error code, "tool_error" (with the Toolshed code) or "cancelled". */

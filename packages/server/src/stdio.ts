@@ -1,6 +1,6 @@
-import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
+import { serveStdio as serveStdioEntry, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import type { Readable, Writable } from "node:stream";
-import { createMcpServer, instrumentTransport } from "./connection.js";
+import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
 
@@ -10,8 +10,12 @@ export interface StdioHandle {
   close(): Promise<void>;
 }
 
-/** Serves one client over stdin/stdout. stdout carries protocol only; logs go to stderr. */
-export async function serveStdio(
+/**
+ * Serves one client over stdin/stdout, in whichever era its first message opens: the 2025 handshake
+ * (initialize) or 2026-07-28 (server/discover, per-request `_meta`). stdout carries protocol only;
+ * logs go to stderr.
+ */
+export function serveStdio(
   rt: Runtime,
   streams: { stdin?: Readable; stdout?: Writable; maxMessageBytes?: number } = {},
 ): Promise<StdioHandle> {
@@ -32,20 +36,23 @@ export async function serveStdio(
     }),
   );
   const transport = new StdioServerTransport(guarded, stdout);
-  const mcp = createMcpServer(rt);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  await mcp.connect(transport);
-  instrumentTransport(rt, transport, "pipe");
+  // The entry owns the transport and picks the era from the opening message; each server instance it
+  // builds (the pinned one, and a discarded discover probe) is instrumented as it connects.
+  const entry = serveStdioEntry(kitServerFactory(rt, "pipe"), {
+    transport,
+    onerror: (err) => rt.logger.debug({ err }, "stdio message refused or failed"),
+  });
   rt.metrics.sessionsActive.inc();
-  const previous = transport.onclose;
+  void closed.then(() => rt.metrics.sessionsActive.dec());
+  const onclose = transport.onclose;
   transport.onclose = () => {
-    previous?.();
-    rt.metrics.sessionsActive.dec();
+    onclose?.();
     resolveClosed();
   };
-  // The SDK transport does not notice the end of stdin; a client closing the pipe ends the session.
+  // A client closing the pipe ends the session.
   stdin.once("end", resolveClosed);
   stdin.once("close", resolveClosed);
-  return { closed, close: () => mcp.close() };
+  return Promise.resolve({ closed, close: () => entry.close() });
 }

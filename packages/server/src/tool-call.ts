@@ -1,4 +1,9 @@
-import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
+import {
+  LOG_LEVEL_META_KEY,
+  type CallToolResult,
+  type McpServer,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
@@ -184,14 +189,23 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
-/** The logger a handler gets: the server log, bridged to the client at the level it asked for. */
+/**
+ * The logger a handler gets: the server log, bridged to the client at the level it asked for — with
+ * logging/setLevel on a 2025 connection, or per request in the 2026-07-28 `_meta` envelope, where a
+ * request that names no level gets no log notifications.
+ */
 export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, name: string): ToolLogger {
   const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.mcpReq.id });
+  const envelope = extra.mcpReq.envelope;
+  const requested = (envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY] as
+    McpLogLevel | undefined;
+  const silent = envelope !== undefined && requested === undefined;
   return createMcpLogBridge(
     child,
     {
-      level: () => state.logLevel,
+      level: () => (envelope ? requested : state.logLevel),
       send: (params) => {
+        if (silent) return;
         extra.mcpReq.notify({ method: "notifications/message", params }).catch(() => {});
       },
     },

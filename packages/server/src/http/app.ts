@@ -13,6 +13,7 @@ import {
   type SharedEventStore,
 } from "./event-store.js";
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
+import { createModernLane } from "./modern.js";
 import { principalFromAuthInfo } from "../tool-call.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
 
@@ -71,6 +72,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   if (shared) rt.addReadinessCheck(() => shared.check());
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
+  const modern = createModernLane(rt, maxBody);
   let openPosts = 0;
   let closing = false;
 
@@ -170,6 +172,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       const refusedScope = scopeRefusal(body, principalFromAuthInfo(req.auth), rt.toolScopes);
       if (refusedScope) return refuse(res, options.auth, refusedScope);
     }
+    // A 2026-07-28 request carries its protocol version in its own _meta: no session, any replica.
+    if (!(await modern.isLegacy(req, body))) return modern.serve(req, res, body);
     if (Array.isArray(body)) {
       // JSON-RPC batches left MCP in 2025-06-18, and initialize was never allowed in one.
       const version = header(req, "mcp-protocol-version");
@@ -376,6 +380,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       await rt.drain(deadlineMs);
       while (openPosts > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      await modern.close().catch(() => {});
       server.closeAllConnections();
       await stopped;
       await rt.close();
