@@ -1,5 +1,8 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   LOG_LEVEL_META_KEY,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
   type CallToolResult,
   type McpServer,
   type ServerContext,
@@ -156,6 +159,9 @@ export class ToolCall implements HandlerContext {
         : [{ type: "text", text: tool.render ? tool.render(structured) : JSON.stringify(structured) }];
       return { content: content as CallToolResult["content"], structuredContent: structured };
     } catch (err) {
+      // A 2026-07-28 client that did not declare a capability the call needs gets the revision's
+      // protocol error (-32021, HTTP 400), not a tool result.
+      if (ProtocolError.isInstance(err) && err instanceof MissingRequiredClientCapabilityError) throw err;
       const error = toToolshedError(err);
       // Internal failures are logged in full on the server only; the client gets the hidden message.
       if (error.code === "internal") {
@@ -214,14 +220,34 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
 }
 
 function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  // 2026-07-28: what this request's _meta declares; 2025: what the client declared at initialize.
+  const capabilities = (): Record<string, unknown> =>
+    ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : mcp.server.getClientCapabilities()) ??
+      {}) as Record<string, unknown>;
+  /** Refuses at once, naming the capability, instead of sending a request the client cannot answer. */
+  const need = (capability: "sampling" | "elicitation") => {
+    if (capabilities()[capability]) return;
+    if (envelope)
+      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { [capability]: {} } });
+    throw new ToolshedError(
+      "invalid_input",
+      `this tool needs the client's '${capability}' capability, which this client did not declare; use a client that supports ${capability}`,
+      { details: { missingCapability: capability } },
+    );
+  };
   return {
     get capabilities() {
-      return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
+      return capabilities();
     },
-    sample: (params) =>
-      extra.mcpReq.send({ method: "sampling/createMessage", params }, { signal: extra.mcpReq.signal }),
-    elicit: (params) =>
-      extra.mcpReq.send({ method: "elicitation/create", params }, { signal: extra.mcpReq.signal }),
+    sample: async (params) => {
+      need("sampling");
+      return extra.mcpReq.send({ method: "sampling/createMessage", params }, { signal: extra.mcpReq.signal });
+    },
+    elicit: async (params) => {
+      need("elicitation");
+      return extra.mcpReq.send({ method: "elicitation/create", params }, { signal: extra.mcpReq.signal });
+    },
   };
 }
 

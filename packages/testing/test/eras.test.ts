@@ -116,11 +116,43 @@ describe("2026-07-28 on the wire", () => {
   });
 
   it("sends log notifications only at the level the request's _meta asks for", async () => {
+    const logs = (messages: Record<string, unknown>[]) =>
+      messages
+        .filter((m) => m.method === "notifications/message")
+        .map((m) => (m.params as { level: string }).level);
     const quiet = await messagesOf(
-      await modernPost(srv.url, 2, "tools/call", { name: "echo", arguments: { message: "q" } }),
+      await modernPost(srv.url, 2, "tools/call", { name: "test_logging_tool", arguments: {} }),
     );
-    expect(quiet.filter((m) => m.method === "notifications/message")).toEqual([]);
+    expect(logs(quiet)).toEqual([]);
     expect(quiet.at(-1)).toMatchObject({ id: 2, result: { resultType: "complete" } });
+    const asked = await messagesOf(
+      await modernPost(srv.url, 6, "tools/call", {
+        name: "test_logging_tool",
+        arguments: {},
+        _meta: { "io.modelcontextprotocol/logLevel": "info" },
+      }),
+    );
+    expect(logs(asked)).toEqual(["info", "warning"]);
+  });
+
+  it("answers a call needing a capability the request did not declare with -32021 and HTTP 400", async () => {
+    const res = await modernPost(srv.url, 7, "tools/call", {
+      name: "test_missing_capability",
+      arguments: {},
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      id: 7,
+      error: { code: -32021, data: { requiredCapabilities: { sampling: {} } } },
+    });
+  });
+
+  it("tells a 2025 client that lacks the capability which one, in a tool error", async () => {
+    const client = await srv.connect();
+    const result = await client.callTool({ name: "test_missing_capability", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/'sampling' capability/);
+    await client.close();
   });
 
   it("refuses a request whose Mcp-Method header disagrees with its body (-32020)", async () => {
