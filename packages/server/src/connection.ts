@@ -13,6 +13,7 @@ import type { Span } from "@opentelemetry/api";
 import type { Outcome } from "@toolshed/metrics";
 import { z } from "zod";
 import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
+import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
@@ -23,27 +24,37 @@ import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } f
  * server stays inside this module so that logging, metrics, validation, timeouts and error mapping
  * cannot be bypassed by a server's code.
  */
-export function createMcpServer(rt: Runtime, era: Era = "legacy"): McpServer {
+export function createMcpServer(
+  rt: Runtime,
+  era: Era = "legacy",
+  options: { stateless?: boolean } = {},
+): McpServer {
   const { def } = rt;
+  // A 2025 client of a --stateless server talks to a new server on every POST: a log level set with
+  // logging/setLevel, a subscription or an answer to a server request would reach nobody, so those
+  // capabilities are not offered (and tools that ask the client get a clear error, not a hang).
+  const stateless = era === "legacy" && options.stateless === true;
   const mcp = new McpServer(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
     {
       capabilities: {
-        logging: {},
+        ...(stateless ? {} : { logging: {} }),
         // The SDK adds `completions` itself when a prompt or template has a completer.
-        ...(def.resources?.length ? { resources: { subscribe: true, listChanged: false } } : {}),
+        ...(def.resources?.length ? { resources: { subscribe: !stateless, listChanged: false } } : {}),
         ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
     },
   );
-  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set() };
+  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set(), stateless };
   const server = mcp.server;
 
-  server.setRequestHandler("logging/setLevel", (request) => {
-    state.logLevel = request.params.level;
-    return {};
-  });
+  if (!stateless) {
+    server.setRequestHandler("logging/setLevel", (request) => {
+      state.logLevel = request.params.level;
+      return {};
+    });
+  }
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
   server.registerCapabilities({ tools: { listChanged: false } });
@@ -71,7 +82,7 @@ export function createMcpServer(rt: Runtime, era: Era = "legacy"): McpServer {
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
-  if (def.resources?.length) serveSubscriptions(rt, mcp, state, era);
+  if (def.resources?.length && !stateless) serveSubscriptions(rt, mcp, state, era);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
 }
@@ -333,7 +344,10 @@ export function instrumentTransport(
   const send = transport.send.bind(transport);
   transport.send = (message, options) => {
     if ("id" in message && message.id != null && !("method" in message)) {
-      finish(message.id, outcomeOf(message), message);
+      const id = message.id;
+      const method = pending.get(id)?.method;
+      message = readableError(message, method === "other" ? undefined : method);
+      finish(id, outcomeOf(message), message);
     }
     return send(message, options);
   };

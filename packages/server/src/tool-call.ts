@@ -19,6 +19,8 @@ export type Extra = ServerContext;
 export interface ConnectionState {
   logLevel: McpLogLevel | undefined;
   subscriptions: Set<string>;
+  /** A 2025 client of a --stateless server: no log notifications, no requests to the client. */
+  stateless?: boolean;
 }
 
 /**
@@ -73,7 +75,7 @@ export class ToolCall implements HandlerContext {
   }
 
   get client(): ClientRequests {
-    return (this.#client ??= clientRequests(this.mcp, this.extra));
+    return (this.#client ??= clientRequests(this.mcp, this.extra, this.state.stateless === true));
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
@@ -205,7 +207,7 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
   const envelope = extra.mcpReq.envelope;
   const requested = (envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY] as
     McpLogLevel | undefined;
-  const silent = envelope !== undefined && requested === undefined;
+  const silent = state.stateless === true || (envelope !== undefined && requested === undefined);
   return createMcpLogBridge(
     child,
     {
@@ -219,7 +221,7 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
   );
 }
 
-function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
+function clientRequests(mcp: McpServer, extra: Extra, stateless: boolean): ClientRequests {
   const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
   // 2026-07-28: what this request's _meta declares; 2025: what the client declared at initialize.
   const capabilities = (): Record<string, unknown> =>
@@ -227,9 +229,25 @@ function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
       {}) as Record<string, unknown>;
   /** Refuses at once, naming the capability, instead of sending a request the client cannot answer. */
   const need = (capability: "sampling" | "elicitation") => {
-    if (capabilities()[capability]) return;
-    if (envelope)
+    if (stateless) {
+      throw new ToolshedError(
+        "invalid_input",
+        `this server runs --stateless, where a 2025 client's answer to a ${capability} request would reach another server instance; run it without --stateless to use this tool`,
+        { details: { unavailable: capability } },
+      );
+    }
+    if (envelope && !capabilities()[capability]) {
       throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { [capability]: {} } });
+    }
+    if (envelope) {
+      // 2026-07-28 has no server-to-client requests; asking goes through input_required results.
+      throw new ToolshedError(
+        "invalid_input",
+        `this tool asks the client (${capability}), which on protocol 2026-07-28 takes an input_required round trip this server does not offer yet; connect with protocol 2025-11-25 to use it`,
+        { details: { unavailable: capability } },
+      );
+    }
+    if (capabilities()[capability]) return;
     throw new ToolshedError(
       "invalid_input",
       `this tool needs the client's '${capability}' capability, which this client did not declare; use a client that supports ${capability}`,

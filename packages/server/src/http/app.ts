@@ -191,7 +191,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         sessionIdGenerator: undefined,
         enableJsonResponse: options.jsonResponse ?? false,
       });
-      const mcp = createMcpServer(rt);
+      const mcp = createMcpServer(rt, "legacy", { stateless: true });
       res.once("close", () => {
         void transport.close();
         void mcp.close();
@@ -205,7 +205,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       const session = sessions.get(id);
       // Another principal's session answers as if it did not exist: ids are not to be probed.
       if (!session || session.owner !== owner) {
-        return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+        return rpcError(res, 404, -32001, "Session not found; initialize a new session", requestIdOf(body));
       }
       session.lastSeen = Date.now();
       // A reused id would be matched to the wrong stream by the SDK and leave a POST open for good.
@@ -228,6 +228,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         400,
         -32000,
         "Bad Request: Mcp-Session-Id header is required; send initialize first",
+        requestIdOf(body),
       );
     }
     if (sessions.size >= maxSessions) {
@@ -237,6 +238,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         503,
         -32000,
         `too many open sessions (${maxSessions}); retry later or close idle sessions`,
+        requestIdOf(body),
       );
     }
     const mcp = createMcpServer(rt);
@@ -398,8 +400,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
-function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  json(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
+/** `id` is the request's when the body was read and held one request; null only when it is unknowable. */
+function rpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+): void {
+  json(res, status, { jsonrpc: "2.0", error: { code, message }, id });
+}
+
+/** The id of a POST body that is one JSON-RPC request, else null (a batch, a notification, junk). */
+function requestIdOf(body: unknown): string | number | null {
+  const ids = Array.isArray(body) ? [] : requestIds(body);
+  return ids[0] ?? null;
 }
 
 /** The ids of the JSON-RPC requests in a POST body (a message or a batch). */
