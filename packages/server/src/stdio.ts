@@ -3,6 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
+import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 
 export interface StdioHandle {
   /** Resolves when the client closes stdin or the transport closes. */
@@ -36,6 +37,16 @@ export function serveStdio(
     }),
   );
   const transport = new StdioServerTransport(guarded, stdout);
+  // The SDK's reader would drop a non-JSON line silently; this one answers it and logs it.
+  const reader = transport as unknown as { _readBuffer?: unknown };
+  if (reader._readBuffer === undefined) {
+    rt.logger.warn("the SDK's stdio transport changed: invalid lines go unanswered");
+  } else {
+    reader._readBuffer = new ReportingReadBuffer((kind, id) => {
+      rt.logger.warn({ reason: kind }, "answered an invalid stdio line with an error");
+      stdout.write(invalidLineAnswer(kind, id));
+    });
+  }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   // The entry owns the transport and picks the era from the opening message; each server instance it
