@@ -68,6 +68,8 @@ describe.runIf(hasCompose)("docker-compose.dev.yaml", () => {
       expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
       expect(test[3]).toContain("http://127.0.0.1:8080/healthz");
       expect(service?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://otel-collector:4318");
+      // Prometheus scrapes without a credential: /metrics must stay open when auth is turned on.
+      expect(service?.environment?.TOOLSHED_PUBLIC_METRICS).toBe("true");
     },
   );
 });

@@ -32,7 +32,7 @@ interface Resource {
     scaleTargetRef?: { kind: string; name: string };
     podSelector?: { matchLabels?: Record<string, string> };
     template?: {
-      metadata: { labels: Record<string, string> };
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         securityContext?: { runAsNonRoot?: boolean };
         containers: Container[];
@@ -137,6 +137,16 @@ describe.runIf(hasKubectl)("deploy/k8s", () => {
         expect(keys).toHaveLength(1);
         expect(keys[0]?.value).toBeUndefined();
         expect(keys[0]?.valueFrom?.secretKeyRef).toEqual({ name: `toolshed-${overlay}`, key: "api-keys" });
+      }
+    });
+
+    it("serves /metrics without a credential only to match the prometheus.io scrape annotations", () => {
+      for (const d of ofKind("Deployment")) {
+        const annotations =
+          (d.spec.template!.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+        const env = d.spec.template!.spec.containers[0]!.env ?? [];
+        const open = env.find((e) => e.name === "TOOLSHED_PUBLIC_METRICS")?.value === "true";
+        expect(open).toBe(annotations["prometheus.io/scrape"] === "true");
       }
     });
 

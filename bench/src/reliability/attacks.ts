@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
+import { KIT_EXHAUSTION_ATTACKS } from "./kit-exhaustion-attacks.js";
 import { startServer, type ServerProcess } from "./processes.js";
 import {
   callMessage as call,
@@ -19,6 +20,8 @@ export interface AttackContext {
   /** Alice's and Bob's valid keys. */
   alice: string;
   bob: string;
+  /** A key with only `<server>:read`: every read-only tool, no other. */
+  reader: string;
   /** Every secret the attacks send; none may reach a log line. */
   secrets: string[];
   close(): Promise<void>;
@@ -38,12 +41,13 @@ export interface Attack {
 export async function startAttackServer(target: ReliabilityTarget): Promise<AttackContext> {
   const alice = generateApiKey();
   const bob = generateApiKey();
+  const reader = generateApiKey();
   const upstream = await target.attackUpstream?.();
   const server = await startServer(target, {
     args: ["--log-level", "debug", ...(target.attackArgs ?? [])],
     env: {
       ...upstream?.env,
-      TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*`,
+      TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:*;bob:${hashApiKey(bob)}:*;reader:${hashApiKey(reader)}:${target.name}:read`,
     },
   }).catch(async (err: unknown) => {
     await upstream?.close();
@@ -55,7 +59,8 @@ export async function startAttackServer(target: ReliabilityTarget): Promise<Atta
     url: `${server.base}/mcp`,
     alice,
     bob,
-    secrets: [alice, bob],
+    reader,
+    secrets: [alice, bob, reader],
     close: async () => {
       await server.stop("SIGTERM");
       await upstream?.close();
@@ -354,6 +359,8 @@ export const ATTACKS: readonly Attack[] = [
       };
     },
   },
+  // Sessions, slow bodies, replay, key guessing, /metrics and scopes (kit-exhaustion-attacks.ts).
+  ...KIT_EXHAUSTION_ATTACKS,
 ];
 
 /** The kit's attacks (auth, rebinding, bodies, paths, batches, logs) and the server's own. */

@@ -12,6 +12,7 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { duckdbAttacks } from "./duckdb-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -117,7 +118,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       };
     },
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
-    attacks: dataAnalyticsAttacks,
+    attacks: [...dataAnalyticsAttacks, ...duckdbAttacks],
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
     upstream: {
       args: (base, maxBytes) => [

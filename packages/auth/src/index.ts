@@ -18,7 +18,7 @@ export { createJwtAuthenticator, ASYMMETRIC_ALGORITHMS, JWKS_MAX_STALE_MS } from
 export type { JwtAuthenticatorOptions } from "./jwt.js";
 export { combineAuthenticators, AUTHENTICATION_REQUIRED } from "./combine.js";
 export type { CombinedAuthenticator } from "./combine.js";
-export { missingScopes, insufficientScope } from "./scopes.js";
+export { missingScopes, insufficientScope, scopeGrants } from "./scopes.js";
 export { wwwAuthenticate } from "./challenge.js";
 export type { ChallengeOptions } from "./challenge.js";
 export { protectedResourceMetadata, protectedResourceMetadataUrl } from "./metadata.js";

@@ -86,4 +86,17 @@ describe("missingScopes", () => {
     expect(missingScopes(principal, ["c", "a", "d", "c"])).toEqual(["c", "d"]);
     expect(missingScopes({ id: "q", scopes: [] }, ["a"])).toEqual(["a"]);
   });
+
+  it("takes * as every scope and <prefix>:* as every scope under <prefix>:", () => {
+    expect(missingScopes({ id: "all", scopes: ["*"] }, ["github:write", "x"])).toEqual([]);
+    const gh = { id: "gh", scopes: ["github:*"] };
+    expect(missingScopes(gh, ["github:read", "github:write"])).toEqual([]);
+    expect(missingScopes(gh, ["vector-search:read", "github", "githubx:read"])).toEqual([
+      "vector-search:read",
+      "github",
+      "githubx:read",
+    ]);
+    // A literal scope ending in * grants nothing beyond itself.
+    expect(missingScopes({ id: "p", scopes: ["repo*"] }, ["repo:read"])).toEqual(["repo:read"]);
+  });
 });

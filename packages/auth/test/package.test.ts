@@ -34,6 +34,7 @@ describe("the published package", () => {
       "parseApiKeys",
       "protectedResourceMetadata",
       "protectedResourceMetadataUrl",
+      "scopeGrants",
       "wwwAuthenticate",
     ]);
   });

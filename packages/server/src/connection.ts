@@ -18,6 +18,7 @@ import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
 import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
+import { allowsAll } from "./tool-scopes.js";
 
 /**
  * One SDK server for one connection (a stdio pipe, an HTTP session or a stateless request). The SDK
@@ -63,10 +64,7 @@ export function createMcpServer(
     // A principal sees only the tools its scopes allow; without auth every tool is listed.
     const tools =
       principal && rt.toolScopes.size
-        ? rt.toolList.filter((t) => {
-            const required = rt.toolScopes.get(t.name as string);
-            return !required || required.every((s) => principal.scopes.includes(s));
-          })
+        ? rt.toolList.filter((t) => allowsAll(principal, rt.toolScopes.get(t.name as string) ?? []))
         : rt.toolList;
     return { tools: tools as never };
   });

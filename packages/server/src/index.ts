@@ -23,6 +23,7 @@ export type {
 } from "./define.js";
 export { definitionProblems } from "./validate-definition.js";
 export { Runtime } from "./runtime.js";
+export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";
 export { createMcpServer, instrumentTransport } from "./connection.js";
 export { serveHttp } from "./http/app.js";
 export type { HttpHandle, HttpOptions } from "./http/app.js";

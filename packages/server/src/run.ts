@@ -85,6 +85,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
         authServers: common.authServers,
         rateLimit: common.rateLimit,
         toolRateLimit: common.toolRateLimit,
+        authFailureLimit: common.authFailureLimit,
         redisUrl: common.redisUrl,
       },
       `http://${common.host.includes(":") ? `[${common.host}]` : common.host}:${common.port}/mcp`,
@@ -126,6 +127,10 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       ...(common.allowedOrigins ? { allowedOrigins: common.allowedOrigins } : {}),
       maxBodyBytes: common.maxBodyBytes,
       maxSessions: common.maxSessions,
+      maxSessionsPerPrincipal: common.maxSessionsPerPrincipal,
+      timeouts: { headersMs: common.headersTimeoutSeconds * 1000, bodyMs: common.bodyTimeoutSeconds * 1000 },
+      publicMetrics: common.publicMetrics,
+      eventStoreMaxBytes: common.eventStoreMaxBytes,
       sessionIdleMs: common.sessionIdleSeconds * 1000,
     });
   } catch (err) {

@@ -4,6 +4,7 @@ import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import type { AnyTool, AnyServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
+import { toolScopesOf } from "./tool-scopes.js";
 
 /** A connection told of resource updates: the URIs it subscribed to (or all) and how to tell it. */
 export interface Subscriber {
@@ -29,7 +30,7 @@ export class Runtime {
   readonly metrics: ToolshedMetrics;
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly toolList: readonly Record<string, unknown>[];
-  /** The scopes each tool requires (only tools that declare some). */
+  /** The scopes each tool requires when auth is on (declared, or the default from its annotations). */
   readonly toolScopes: ReadonlyMap<string, readonly string[]>;
   /** Calls per principal and tool, when the HTTP auth layer configured a limit. */
   toolLimiter: RateLimiter | undefined;
@@ -52,7 +53,7 @@ export class Runtime {
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.toolList = def.tools.map(toolListEntry);
-    this.toolScopes = new Map(def.tools.filter((t) => t.scopes?.length).map((t) => [t.name, t.scopes!]));
+    this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
   }
 

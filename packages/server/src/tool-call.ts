@@ -7,6 +7,7 @@ import {
   type McpServer,
   type ServerContext,
 } from "@modelcontextprotocol/server";
+import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
@@ -105,8 +106,9 @@ export class ToolCall implements HandlerContext {
     const { rt, tool } = this;
     try {
       const principal = this.principal;
-      if (principal && tool.scopes?.length) {
-        const missing = tool.scopes.filter((s) => !principal.scopes.includes(s));
+      const required = rt.toolScopes.get(tool.name) ?? [];
+      if (principal && required.length) {
+        const missing = missingScopes(principal, required);
         if (missing.length) {
           throw new ToolshedError("forbidden", `tool '${tool.name}' needs scope ${missing.join(", ")}`, {
             details: { missingScopes: missing },

@@ -38,6 +38,34 @@ describe("parseCommandLine", () => {
     expect(config).toEqual({ dataDir: "./data", maxRows: 100, readOnly: true, allowDir: [] });
   });
 
+  it("has safe defaults for the transport limits, with env twins, and refuses 0", () => {
+    expect(run([]).common).toMatchObject({
+      maxSessionsPerPrincipal: 100,
+      headersTimeoutSeconds: 10,
+      bodyTimeoutSeconds: 30,
+      eventStoreMaxBytes: 64 * 1024 * 1024,
+      authFailureLimit: "30,0.5",
+      publicMetrics: false,
+    });
+    expect(
+      run([], {
+        TOOLSHED_MAX_SESSIONS_PER_PRINCIPAL: "5",
+        TOOLSHED_BODY_TIMEOUT_SECONDS: "3",
+        TOOLSHED_AUTH_FAILURE_LIMIT: "off",
+        TOOLSHED_PUBLIC_METRICS: "true",
+      }).common,
+    ).toMatchObject({
+      maxSessionsPerPrincipal: 5,
+      bodyTimeoutSeconds: 3,
+      authFailureLimit: "off",
+      publicMetrics: true,
+    });
+    expect(() => run(["--body-timeout-seconds", "0"])).toThrow(
+      /invalid --body-timeout-seconds '0': expected a number above 0/,
+    );
+    expect(() => run([], { TOOLSHED_MAX_SESSIONS_PER_PRINCIPAL: "-1" })).toThrow(UsageError);
+  });
+
   it("reads flags, and env twins when a flag is absent", () => {
     const { common, config } = run(
       [

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
+import { sessionEventStore } from "../src/http/session-events.js";
 import { needRedis } from "../../../test-support/services.js";
 
 const progressOf = (m: JSONRPCMessage) => (m as unknown as { params: { progress: number } }).params.progress;
@@ -71,6 +72,30 @@ describe.each([
       /unknown event id/,
     );
     expect(await store.getStreamIdForEventId!("nope_1-0")).toBeUndefined();
+  });
+
+  it("keeps each session's streams to itself and drops them with the session", async () => {
+    const [sa, sb] = [randomUUID(), randomUUID()];
+    const a = sessionEventStore(store, sa);
+    const b = sessionEventStore(store, sb);
+    const first = await a.storeEvent("_GET_stream", msg(1));
+    await a.storeEvent("_GET_stream", msg(2));
+    const own = await b.storeEvent("_GET_stream", msg(7));
+    const replay = async (view: EventStore, id: string) => {
+      const seen: number[] = [];
+      const stream = await view.replayEventsAfter(id, {
+        send: (_id, m) => Promise.resolve(void seen.push(progressOf(m))),
+      });
+      return { stream, seen };
+    };
+    expect(await replay(a, first)).toEqual({ stream: "_GET_stream", seen: [2] });
+    // B's view: A's event id, and the bare name every session's GET stream has, are unknown.
+    await expect(replay(b, first)).rejects.toThrow(/unknown event id/);
+    await expect(replay(b, "_GET_stream_0")).rejects.toThrow(/unknown event id/);
+    expect(await b.getStreamIdForEventId!(first)).toBeUndefined();
+    await store.forgetSession!(sa);
+    await expect(replay(a, first)).rejects.toThrow(/unknown event id/);
+    expect(await b.getStreamIdForEventId!(own)).toBe("_GET_stream");
   });
 });
 

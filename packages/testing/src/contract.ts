@@ -1,5 +1,5 @@
 import type { Client } from "@modelcontextprotocol/client";
-import type { AnyServerDefinition } from "@toolshed/server";
+import { toolScopesOf, type AnyServerDefinition } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";
 import { createTestClient, type TestClient } from "./test-client.js";
@@ -53,6 +53,16 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
         for (const [key, prop] of Object.entries(props)) {
           expect(prop.description, `${tool.name}.${key} description`).toBeTruthy();
         }
+      }
+    });
+
+    it("gives every tool scopes: its own, or <server>:read / <server>:write from its annotations", () => {
+      const scopes = toolScopesOf(def);
+      for (const tool of def.tools) {
+        const expected = tool.scopes?.length
+          ? tool.scopes
+          : [`${def.name}:${tool.annotations.readOnlyHint === true ? "read" : "write"}`];
+        expect(scopes.get(tool.name), tool.name).toEqual(expected);
       }
     });
 

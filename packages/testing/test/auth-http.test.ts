@@ -94,7 +94,7 @@ describe("auth over real HTTP", () => {
     const auth = authFromSettings(
       {
         serverName: "auth-test",
-        apiKeys: `ci:${hashApiKey(apiKey)}:things:read things:write;!old:${hashApiKey(revokedKey)}:things:read`,
+        apiKeys: `ci:${hashApiKey(apiKey)}:things:read things:write auth-test:read;!old:${hashApiKey(revokedKey)}:things:read`,
         jwtIssuer: ISSUER,
         jwtAudience: [AUDIENCE],
         jwksUrl,
@@ -177,8 +177,10 @@ describe("auth over real HTTP", () => {
   it("lets a valid token in, listing only the tools its scopes allow", async () => {
     const client = await srv.connect({}, { authorization: `Bearer ${await token()}` });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["public_echo", "read_thing"]);
+    // public_echo declares no scopes: as a read-only tool it needs the default auth-test:read.
+    expect(tools.map((t) => t.name).sort()).toEqual(["read_thing"]);
     expect(textOf(await client.callTool({ name: "read_thing", arguments: {} }))).toBe("read_thing");
+    await expect(client.callTool({ name: "public_echo", arguments: {} })).rejects.toThrow(/auth-test:read/);
     await client.close();
   });
 
@@ -248,7 +250,11 @@ describe("rate limits per principal and tool", () => {
     const key = generateApiKey();
     const logger = createLogger({ name: "rl", level: "silent" });
     const auth = authFromSettings(
-      { serverName: "rl-tool", apiKeys: `a:${hashApiKey(key)}:things:read`, toolRateLimit: "2,0.01" },
+      {
+        serverName: "rl-tool",
+        apiKeys: `a:${hashApiKey(key)}:things:read auth-test:*`,
+        toolRateLimit: "2,0.01",
+      },
       "http://127.0.0.1/mcp",
       logger,
     )!;

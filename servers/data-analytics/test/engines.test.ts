@@ -127,11 +127,14 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
   });
 
   it("pings the engine for readiness", async () => {
-    const engine = await openEngine(configSchema.parse(config));
+    // DuckDB's host process locks its database file, so a second DuckDB engine needs its own dir.
+    const own = kind === "duckdb" ? tempDataDir() : undefined;
+    const engine = await openEngine(configSchema.parse(own ? { ...config, dataDir: own.dir } : config));
     try {
       expect(await engine.ping()).toBe(true);
     } finally {
       await engine.close();
+      own?.cleanup();
     }
   });
 

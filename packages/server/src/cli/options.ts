@@ -15,6 +15,12 @@ export interface CommonOptions {
   allowedOrigins: string[] | undefined;
   maxBodyBytes: number;
   maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  headersTimeoutSeconds: number;
+  bodyTimeoutSeconds: number;
+  eventStoreMaxBytes: number;
+  authFailureLimit: string;
+  publicMetrics: boolean;
   sessionIdleSeconds: number;
   shutdownTimeoutSeconds: number;
   redisUrl: string | undefined;
@@ -49,6 +55,14 @@ interface OptionSpec {
   defaultValue?: unknown;
   choices?: readonly string[];
 }
+
+/** Numeric options that must be above 0. */
+const POSITIVE = new Set([
+  "maxSessionsPerPrincipal",
+  "headersTimeoutSeconds",
+  "bodyTimeoutSeconds",
+  "eventStoreMaxBytes",
+]);
 
 const COMMON: OptionSpec[] = [
   {
@@ -133,6 +147,38 @@ const COMMON: OptionSpec[] = [
     description: "open HTTP sessions at most",
   },
   {
+    key: "maxSessionsPerPrincipal",
+    flag: "max-sessions-per-principal",
+    env: ["TOOLSHED_MAX_SESSIONS_PER_PRINCIPAL"],
+    kind: "number",
+    defaultValue: 100,
+    description: "open HTTP sessions one principal may hold (429 beyond: close idle ones with DELETE)",
+  },
+  {
+    key: "headersTimeoutSeconds",
+    flag: "headers-timeout-seconds",
+    env: ["TOOLSHED_HEADERS_TIMEOUT_SECONDS"],
+    kind: "number",
+    defaultValue: 10,
+    description: "longest wait for an HTTP request's headers",
+  },
+  {
+    key: "bodyTimeoutSeconds",
+    flag: "body-timeout-seconds",
+    env: ["TOOLSHED_BODY_TIMEOUT_SECONDS"],
+    kind: "number",
+    defaultValue: 30,
+    description: "longest wait for an HTTP request's body (408 and the connection closed beyond)",
+  },
+  {
+    key: "eventStoreMaxBytes",
+    flag: "event-store-max-bytes",
+    env: ["TOOLSHED_EVENT_STORE_MAX_BYTES"],
+    kind: "number",
+    defaultValue: 64 * 1024 * 1024,
+    description: "bytes of resumable-stream events kept in memory (without --redis-url); oldest go first",
+  },
+  {
     key: "sessionIdleSeconds",
     flag: "session-idle-seconds",
     env: ["TOOLSHED_SESSION_IDLE_SECONDS"],
@@ -213,6 +259,24 @@ const COMMON: OptionSpec[] = [
     description: "calls per principal and tool, same format",
   },
   {
+    key: "authFailureLimit",
+    flag: "auth-failure-limit",
+    env: ["TOOLSHED_AUTH_FAILURE_LIMIT"],
+    kind: "string",
+    defaultValue: "30,0.5",
+    description:
+      "failed authentications per client address, same format, then 429 for every request from it; 'off' to disable",
+  },
+  {
+    key: "publicMetrics",
+    flag: "public-metrics",
+    env: ["TOOLSHED_PUBLIC_METRICS"],
+    kind: "boolean",
+    defaultValue: false,
+    description:
+      "serve /metrics without credentials when auth is on (e.g. for a scraper on a private network)",
+  },
+  {
     key: "insecureNoAuth",
     flag: "insecure-no-auth",
     env: ["TOOLSHED_INSECURE_NO_AUTH"],
@@ -284,6 +348,10 @@ export function parseCommandLine(
   if (!isLogLevel(common.logLevel)) throw new UsageError(`invalid --log-level '${String(common.logLevel)}'`);
   if (!Number.isInteger(common.port) || common.port < 0 || common.port > 65535) {
     throw new UsageError(`invalid --port '${common.port}': expected 0-65535`);
+  }
+  for (const spec of COMMON.filter((s) => POSITIVE.has(s.key))) {
+    const value = (common as unknown as Record<string, number>)[spec.key]!;
+    if (!(value > 0)) throw new UsageError(`invalid --${spec.flag} '${value}': expected a number above 0`);
   }
 
   let config: unknown = undefined;

@@ -5,7 +5,8 @@ import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } fr
 import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
-import { BodyTooLarge, readBody } from "./body.js";
+import { authenticateOrRefuse } from "./admission.js";
+import { BodyTimeout, BodyTooLarge, readBody } from "./body.js";
 import {
   MemoryEventStore,
   isSharedEventStore,
@@ -16,6 +17,15 @@ import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
 import { createModernLane } from "./modern.js";
 import { principalFromAuthInfo } from "../tool-call.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
+import { ownStream, sessionEventStore } from "./session-events.js";
+import { SessionLimits } from "./session-limits.js";
+import {
+  CONNECTIONS_CHECK_MS,
+  DEFAULT_TIMEOUTS,
+  applyServerTimeouts,
+  closeAfterResponse,
+  type HttpTimeouts,
+} from "./timeouts.js";
 
 export interface HttpOptions {
   host: string;
@@ -30,6 +40,14 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Default 1000. */
   maxSessions?: number;
+  /** Open sessions one principal may hold (with auth). Default 100. */
+  maxSessionsPerPrincipal?: number;
+  /** Header and body deadlines. Default 10 s and 30 s. */
+  timeouts?: Partial<HttpTimeouts>;
+  /** Serve /metrics without credentials even when auth is on. */
+  publicMetrics?: boolean;
+  /** Byte cap of the default in-memory event store. Default 64 MiB. */
+  eventStoreMaxBytes?: number;
   /** Sessions idle longer than this are closed. Default 30 minutes. */
   sessionIdleMs?: number;
   /** Where resumable streams keep events; in memory by default. */
@@ -67,7 +85,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxSessions = options.maxSessions ?? 1000;
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
-  const eventStore = options.eventStore ?? new MemoryEventStore();
+  const eventStore =
+    options.eventStore ??
+    new MemoryEventStore(options.eventStoreMaxBytes ? { maxBytes: options.eventStoreMaxBytes } : {});
+  const perPrincipal = new SessionLimits(options.maxSessionsPerPrincipal ?? 100);
+  const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
   if (shared) rt.addReadinessCheck(() => shared.check());
   rt.toolLimiter = options.auth?.toolLimiter;
@@ -76,7 +98,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   let openPosts = 0;
   let closing = false;
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       rt.logger.error({ err }, "http request failed");
       if (!res.headersSent) rpcError(res, 500, -32603, "internal error; the server log has the details");
@@ -84,8 +106,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     });
   });
   server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // SSE streams stay open; idle sessions are expired instead.
+  applyServerTimeouts(server, timeouts);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -101,6 +122,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const refused = refusal(req, policy);
     if (refused) {
       rt.logger.warn({ host: req.headers.host, origin: req.headers.origin, path }, "request refused");
+      closeAfterResponse(req, res);
       return rpcError(res, 403, -32000, `Forbidden: ${refused}`);
     }
     const auth = options.auth;
@@ -108,6 +130,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       return json(res, 200, auth.metadata);
     }
     if (path === "/metrics" && req.method === "GET") {
+      // With auth on, metrics need a credential too, unless --public-metrics says otherwise.
+      if (auth && !options.publicMetrics && !(await authenticateOrRefuse(req, res, auth, rt.logger, path)))
+        return;
       const text = await rt.metrics.render();
       res.writeHead(200, { "content-type": rt.metrics.contentType }).end(text);
       return;
@@ -120,17 +145,15 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     let owner: string | undefined;
     if (auth) {
-      const outcome = await auth.authenticator.authenticate(req.headers);
-      if (!outcome.ok) {
-        rt.logger.info({ status: outcome.status, error: outcome.error, path }, "request refused by auth");
-        return refuse(res, auth, outcome);
-      }
+      const outcome = await authenticateOrRefuse(req, res, auth, rt.logger, path);
+      if (!outcome) return;
       req.auth = authInfoFor(outcome.principal, outcome.expiresAt);
       owner = principalKey(outcome.principal);
       if (auth.principalLimiter) {
         const taken = await auth.principalLimiter.take(owner);
         if (taken.degraded) rt.logger.warn("rate-limit store degraded; request allowed");
         if (!taken.allowed) {
+          closeAfterResponse(req, res);
           res.setHeader("retry-after", String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))));
           return rpcError(
             res,
@@ -158,9 +181,18 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   async function post(req: IncomingMessage, res: ServerResponse, owner: string | undefined): Promise<void> {
     let body: unknown;
     try {
-      const raw = await readBody(req, maxBody);
+      const raw = await readBody(req, maxBody, timeouts.bodyMs);
       body = JSON.parse(raw.toString("utf8"));
     } catch (err) {
+      if (err instanceof BodyTimeout) {
+        closeAfterResponse(req, res);
+        return rpcError(
+          res,
+          408,
+          -32600,
+          `the request body did not arrive within ${timeouts.bodyMs / 1000}s`,
+        );
+      }
       if (err instanceof BodyTooLarge) {
         res.setHeader("connection", "close");
         return rpcError(res, 413, -32600, `request body exceeds ${maxBody} bytes`);
@@ -241,13 +273,26 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         requestIdOf(body),
       );
     }
+    const release = owner === undefined ? () => {} : perPrincipal.reserve(owner);
+    if (!release) {
+      res.setHeader("retry-after", "30");
+      return rpcError(res, 429, -32000, perPrincipal.message());
+    }
+    // Until the session exists, the slot goes back when this request ends; after, when it closes.
+    let initialized = false;
+    res.once("close", () => {
+      if (!initialized) release();
+    });
     const mcp = createMcpServer(rt);
     let tracked: ReturnType<typeof instrumentTransport> | undefined = undefined;
+    const newId = randomUUID();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => newId,
       enableJsonResponse: options.jsonResponse ?? false,
-      eventStore,
+      // Each session replays only its own streams (Last-Event-ID cannot reach another session's).
+      eventStore: sessionEventStore(eventStore, newId),
       onsessioninitialized: (sid) => {
+        initialized = true;
         const isPending = (id: string | number) => tracked?.isPending(id) ?? false;
         sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner, isPending });
         if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
@@ -260,9 +305,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     transport.onclose = () => {
       onclose?.();
       const sid = transport.sessionId;
+      if (initialized) release();
       if (sid && sessions.delete(sid)) {
         rt.metrics.sessionsActive.dec();
-        if (shared) void shared.forgetSession(sid).catch(logStoreError);
+        void eventStore.forgetSession?.(sid).catch(logStoreError);
       }
     };
     return transport.handleRequest(req, res, body);
@@ -307,7 +353,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     if (sessionOwner === undefined || sessionOwner !== (owner ?? "")) {
       return rpcError(res, 404, -32001, "Session not found; initialize a new session");
     }
-    const streamId = await store.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    const stored = await store.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    // Only this session's streams: an event id of another session's stream is unknown here.
+    const streamId = stored === undefined ? undefined : ownStream(sessionId, stored);
     if (!streamId) return rpcError(res, 404, -32001, "unknown Last-Event-ID; the stream has expired");
     const gone = new AbortController();
     res.once("close", () => gone.abort());
@@ -386,7 +434,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       server.closeAllConnections();
       await stopped;
       await rt.close();
-      await Promise.allSettled([options.auth?.principalLimiter?.close(), options.auth?.toolLimiter?.close()]);
+      await Promise.allSettled([
+        options.auth?.principalLimiter?.close(),
+        options.auth?.toolLimiter?.close(),
+        options.auth?.failureLimiter?.close(),
+      ]);
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   type RateLimiter,
 } from "@toolshed/auth";
 import type { Logger } from "@toolshed/logging";
+import { AuthFailureLimiter } from "./auth-failures.js";
 
 /** Inbound auth for the HTTP transport: who may call, how often, and what clients are told. */
 export interface HttpAuth {
@@ -30,7 +31,12 @@ export interface HttpAuth {
   principalLimiter?: RateLimiter;
   /** Calls per principal and tool. */
   toolLimiter?: RateLimiter;
+  /** Failed authentications per client address. */
+  failureLimiter?: AuthFailureLimiter;
 }
+
+/** Failed authentications per client address: a burst of 30, then one every 2 seconds. */
+export const DEFAULT_AUTH_FAILURE_LIMIT = "30,0.5";
 
 export interface AuthSettings {
   apiKeys?: string;
@@ -45,6 +51,8 @@ export interface AuthSettings {
   /** "capacity,refillPerSecond", e.g. "120,2". */
   rateLimit?: string;
   toolRateLimit?: string;
+  /** Same format; "off" turns it off. Default DEFAULT_AUTH_FAILURE_LIMIT. */
+  authFailureLimit?: string;
   redisUrl?: string;
   serverName: string;
 }
@@ -101,13 +109,15 @@ export function authFromSettings(
     return createRateLimiter({
       capacity,
       refillPerSecond: refill,
-      keyPrefix: `toolshed:${settings.serverName}:${what === "--rate-limit" ? "principal" : "tool"}:`,
+      keyPrefix: `toolshed:${settings.serverName}:${LIMIT_KEYS[what] ?? "tool"}:`,
       ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
       onError: (err) => log.warn({ err }, "rate-limit store unavailable; allowing requests"),
     });
   };
   const principalLimiter = limiter(settings.rateLimit, "--rate-limit");
   const toolLimiter = limiter(settings.toolRateLimit, "--tool-rate-limit");
+  const failureSpec = settings.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
+  const failures = failureSpec === "off" ? undefined : limiter(failureSpec, "--auth-failure-limit");
   const authorizationServers = settings.authServers?.length
     ? settings.authServers
     : settings.jwtIssuer
@@ -127,8 +137,14 @@ export function authFromSettings(
       : {}),
     ...(principalLimiter ? { principalLimiter } : {}),
     ...(toolLimiter ? { toolLimiter } : {}),
+    ...(failures ? { failureLimiter: new AuthFailureLimiter(failures) } : {}),
   };
 }
+
+const LIMIT_KEYS: Record<string, string> = {
+  "--rate-limit": "principal",
+  "--auth-failure-limit": "auth-failure",
+};
 
 /** A stable rate-limit and session-owner key that API keys and tokens from two issuers cannot share. */
 export function principalKey(principal: Principal): string {

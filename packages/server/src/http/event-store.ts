@@ -1,4 +1,5 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
+import { sessionStreamPrefix } from "./session-events.js";
 
 /**
  * Where a resumable Streamable HTTP stream keeps its events so a client that lost its connection can
@@ -12,6 +13,8 @@ export interface EventStore {
     lastEventId: string,
     { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
   ): Promise<string>;
+  /** Drops what the store keeps for a closed session (its streams, its owner record). */
+  forgetSession?(sessionId: string): Promise<void>;
 }
 
 /**
@@ -46,22 +49,30 @@ export interface MemoryEventStoreOptions {
   maxEventsPerStream?: number;
   /** Streams kept; the least recently written is dropped first. Default 10,000. */
   maxStreams?: number;
+  /** Bytes of messages (as JSON) kept in all; the oldest events of the least recently written stream go first. Default 64 MiB. */
+  maxBytes?: number;
 }
 
 interface Stream {
   next: number;
-  events: { seq: number; message: JSONRPCMessage }[];
+  events: { seq: number; message: JSONRPCMessage; bytes: number }[];
+  bytes: number;
 }
+
+export const DEFAULT_EVENT_STORE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** A bounded in-memory event store: resumption within one process, memory that cannot grow without limit. */
 export class MemoryEventStore implements EventStore {
   readonly #streams = new Map<string, Stream>();
   readonly #maxEvents: number;
   readonly #maxStreams: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
 
   constructor(options: MemoryEventStoreOptions = {}) {
     this.#maxEvents = options.maxEventsPerStream ?? 1000;
     this.#maxStreams = options.maxStreams ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_EVENT_STORE_MAX_BYTES;
   }
 
   storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
@@ -70,17 +81,61 @@ export class MemoryEventStore implements EventStore {
       // Re-insert so Map order is least-recently-written first.
       this.#streams.delete(streamId);
     } else {
-      stream = { next: 1, events: [] };
+      stream = { next: 1, events: [], bytes: 0 };
       if (this.#streams.size >= this.#maxStreams) {
         const oldest = this.#streams.keys().next().value;
-        if (oldest !== undefined) this.#streams.delete(oldest);
+        if (oldest !== undefined) this.#drop(oldest);
       }
     }
     this.#streams.set(streamId, stream);
     const seq = stream.next++;
-    stream.events.push({ seq, message });
-    if (stream.events.length > this.#maxEvents) stream.events.shift();
+    const bytes = JSON.stringify(message).length * 2; // UTF-16 in memory: a fair upper bound
+    stream.events.push({ seq, message, bytes });
+    stream.bytes += bytes;
+    this.#bytes += bytes;
+    if (stream.events.length > this.#maxEvents) this.#shift(stream);
+    this.#trimToBytes(streamId);
     return Promise.resolve(eventId(streamId, seq));
+  }
+
+  /** Drops every stream of a closed session. */
+  forgetSession(sessionId: string): Promise<void> {
+    const prefix = sessionStreamPrefix(sessionId);
+    for (const id of [...this.#streams.keys()]) if (id.startsWith(prefix)) this.#drop(id);
+    return Promise.resolve();
+  }
+
+  /** Bytes held (for tests and metrics). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #shift(stream: Stream): void {
+    const gone = stream.events.shift();
+    if (gone) {
+      stream.bytes -= gone.bytes;
+      this.#bytes -= gone.bytes;
+    }
+  }
+
+  #drop(streamId: string): void {
+    const stream = this.#streams.get(streamId);
+    if (!stream) return;
+    this.#bytes -= stream.bytes;
+    this.#streams.delete(streamId);
+  }
+
+  /** Over the byte cap: oldest events of the least recently written streams go first; the newest event stays. */
+  #trimToBytes(newest: string): void {
+    for (const [id, stream] of this.#streams) {
+      if (this.#bytes <= this.#maxBytes) return;
+      if (id === newest) {
+        while (this.#bytes > this.#maxBytes && stream.events.length > 1) this.#shift(stream);
+        return;
+      }
+      // An emptied stream keeps its counter, so its event ids are never handed out twice.
+      while (this.#bytes > this.#maxBytes && stream.events.length) this.#shift(stream);
+    }
   }
 
   getStreamIdForEventId(id: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import type { Redis } from "ioredis";
 import type { SharedEventStore } from "./event-store.js";
+import { sessionOfStream } from "./session-events.js";
 
 export interface RedisEventStoreOptions {
   /** e.g. redis://127.0.0.1:6379 (TOOLSHED_REDIS_URL). */
@@ -54,11 +55,17 @@ export class RedisEventStore implements SharedEventStore {
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const key = this.#key(streamId);
-    const result = await this.#redis
+    const multi = this.#redis
       .multi()
       .xadd(key, "MAXLEN", "~", String(this.#maxEvents), "*", "m", JSON.stringify(message))
-      .expire(key, this.#ttl)
-      .exec();
+      .expire(key, this.#ttl);
+    // Remember a session's streams, so they go with it (forgetSession) rather than at their TTL.
+    const session = sessionOfStream(streamId);
+    if (session !== undefined) {
+      const streams = this.#streamsKey(session);
+      multi.sadd(streams, key).expire(streams, this.#ttl);
+    }
+    const result = await multi.exec();
     const entryId = result?.[0]?.[1];
     if (typeof entryId !== "string") throw new Error("Redis did not store the event");
     return `${streamId}_${entryId}`;
@@ -101,7 +108,9 @@ export class RedisEventStore implements SharedEventStore {
   }
 
   async forgetSession(sessionId: string): Promise<void> {
-    await this.#redis.del(this.#sessionKey(sessionId));
+    const streams = this.#streamsKey(sessionId);
+    const keys = await this.#redis.smembers(streams);
+    await this.#redis.del(this.#sessionKey(sessionId), streams, ...keys);
   }
 
   async sessionOwner(sessionId: string): Promise<string | undefined> {
@@ -147,6 +156,10 @@ export class RedisEventStore implements SharedEventStore {
 
   #key(streamId: string): string {
     return `${this.#prefix}:${streamId}`;
+  }
+
+  #streamsKey(sessionId: string): string {
+    return `${this.#prefix}:session-streams:${sessionId}`;
   }
 
   #sessionKey(sessionId: string): string {
