@@ -12,7 +12,13 @@ import {
 import type { Span } from "@opentelemetry/api";
 import type { Outcome } from "@toolshed/metrics";
 import { z } from "zod";
-import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
+import type {
+  AnyObjectSchema,
+  AnyPromptDefinition,
+  CacheHint,
+  ReadContext,
+  ResourceDefinition,
+} from "./define.js";
 import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
@@ -45,6 +51,7 @@ export function createMcpServer(
         ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
+      ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
     },
   );
   const state: ConnectionState = { logLevel: undefined, subscriptions: new Set(), stateless };
@@ -85,8 +92,25 @@ export function createMcpServer(
   return mcp;
 }
 
+/** The server's one cache hint, on every operation the 2026-07-28 revision lets carry one. */
+function cacheHintsFor(hint: CacheHint): Record<string, CacheHint> {
+  const methods = [
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+  ];
+  return Object.fromEntries(methods.map((m) => [m, hint]));
+}
+
 function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, state: ConnectionState): void {
-  const meta = { title: r.title, description: r.description, mimeType: r.mimeType };
+  const meta = {
+    title: r.title,
+    description: r.description,
+    mimeType: r.mimeType,
+    ...(r.cacheHint ? { cacheHint: r.cacheHint } : {}),
+  };
   if ("uri" in r) {
     mcp.registerResource(r.name, r.uri, meta, async (uri, extra) => {
       const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
