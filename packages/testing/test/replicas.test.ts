@@ -108,8 +108,9 @@ describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
     const served = await Promise.all(replicas.map(echoCallsServed));
     expect(served).toEqual([500, 500]);
     process.stderr.write(`[replicas] 1,000 calls through the proxy in ${ms} ms\n`);
-    expect(ms).toBeLessThan(20_000);
-  }, 30_000);
+    // A few seconds on an idle machine; the bound only catches a hang or a per-call stall.
+    expect(ms).toBeLessThan(30_000);
+  }, 45_000);
 });
 
 const redisUp = await needRedis(REDIS_URL);
