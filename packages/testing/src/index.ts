@@ -9,3 +9,8 @@ export { callTool, textOf, type CallResult } from "./results.js";
 export type { Client } from "@modelcontextprotocol/client";
 export { connectV1HttpClient, connectV1StdioClient, type V1Client } from "./v1-client.js";
 export { MODERN_PROTOCOL_VERSION, type Era } from "./era.js";
+export {
+  startRoundRobinProxy,
+  type RoundRobinProxy,
+  type RoundRobinProxyOptions,
+} from "./round-robin-proxy.js";
