@@ -1,5 +1,4 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
+import { startTestHttpServer, type Client, type TestHttpServer } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { configSchema } from "../src/config.js";
 import type { Deps } from "../src/deps.js";
@@ -71,13 +70,14 @@ describe("ingest never freezes the server", () => {
     writer = await http.connect();
     other = await http.connect();
     await writer.callTool({ name: "create_collection", arguments: { name: "big" } });
-    // Loads the model on the worker, so the timings below are of steady work.
+    // Loads the model on the worker (slow on a cold, busy machine: hence the hook timeout), so the
+    // timings below are of steady work.
     const warm = (await writer.callTool({
       name: "upsert_documents",
       arguments: { collection: "big", documents: docs(2, "warm") },
     })) as Result;
     expect(warm.isError).toBeFalsy();
-  });
+  }, 120_000);
   afterAll(async () => {
     await writer?.close();
     await other?.close();
@@ -92,7 +92,6 @@ describe("ingest never freezes the server", () => {
       try {
         return (await writer.callTool(
           { name: "upsert_documents", arguments: { collection: "big", documents: docs(n, "d") } },
-          undefined,
           { timeout: 110_000 },
         )) as Result;
       } finally {
@@ -154,7 +153,6 @@ describe("ingest never freezes the server", () => {
     const cancel = new AbortController();
     const call = writer.callTool(
       { name: "upsert_documents", arguments: { collection: "big", documents: docs(400, "c") } },
-      undefined,
       { signal: cancel.signal, timeout: 110_000 },
     );
     await sleep(1500);
