@@ -15,6 +15,11 @@ export interface EmitOptions {
    * whole rather than stripped to its own properties (a key-less variant would otherwise eat the input).
    */
   loose?: boolean;
+  /**
+   * Outputs only: required properties may be missing. The schema a tool advertises, so an answer that
+   * leaves out what the document requires (as its own examples often do) still reaches the model.
+   */
+  lenient?: boolean;
 }
 
 const MAX_DESCRIPTION = 600;
@@ -51,12 +56,17 @@ export function zodExpression(schema: Schema | undefined, opts: EmitOptions, dep
 
 export function finish(
   code: ZodCode,
-  { optional, mode, description }: { optional: boolean; mode: Mode; description?: string | undefined },
+  {
+    optional,
+    mode,
+    description,
+    absentOnly,
+  }: { optional: boolean; mode: Mode; description?: string | undefined; absentOnly?: boolean },
 ): string {
   let out = code.base;
   if (code.nullable) out += ".nullable()";
   if (mode === "input" && code.defaultValue !== undefined) out += `.default(${lit(code.defaultValue)})`;
-  else if (optional) out += mode === "output" ? ".nullish()" : ".optional()";
+  else if (optional) out += mode === "output" && !absentOnly ? ".nullish()" : ".optional()";
   const text = description ?? code.description;
   if (text) out += `.describe(${lit(text)})`;
   return out;
@@ -262,9 +272,12 @@ function objectCode(schema: Schema, opts: EmitOptions, depth: number, seen: Set<
     // Inputs leave out what the server sets (readOnly); outputs leave out what it never returns (writeOnly).
     if (opts.mode === "input" && resolved.readOnly === true) continue;
     if (opts.mode === "output" && resolved.writeOnly === true) continue;
+    // A required field of a lenient output may be missing (not null: that costs an anyOf per field).
+    const lenientOnly = required.has(key) && opts.mode === "output" && opts.lenient === true;
     const code = finish(zodParts(prop, opts, depth + 1, seen), {
-      optional: !required.has(key),
+      optional: !required.has(key) || lenientOnly,
       mode: opts.mode,
+      absentOnly: lenientOnly,
     });
     fields.push(`${objectKey(key)}: ${code}`);
   }

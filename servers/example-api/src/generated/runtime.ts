@@ -32,6 +32,8 @@ export interface ApiConfig {
   baseUrl: string;
   allowPrivateNetwork: boolean;
   timeoutMs: number;
+  /** Refuse answers that drift from the document's schema instead of warning and passing them on. */
+  strictAnswers?: boolean;
 }
 
 export interface ApiDeps {
@@ -70,7 +72,10 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   wrap: "none" | "items" | "result" | "empty";
   annotations: ToolAnnotations;
   input: In;
+  /** What the tool advertises and returns: the document's answer with required fields optional. */
   output: Out;
+  /** The document's answer schema, wrapped like output: drift from it is warned about or refused. */
+  answer: AnyObjectSchema;
 }
 
 /** A tool that calls one API operation. */
@@ -117,8 +122,9 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
         if (Object.keys(picked).length > 0 || spec.method !== "GET") json = picked;
       }
       applyCredentials(spec.security, ctx.deps, headers, query);
-      const expected =
-        spec.wrap === "none" ? spec.output : spec.wrap === "empty" ? undefined : spec.output.shape[spec.wrap];
+      const expected = (
+        spec.wrap === "none" ? spec.answer : spec.wrap === "empty" ? undefined : spec.answer.shape[spec.wrap]
+      ) as z.ZodType | undefined;
       try {
         const res = await ctx.deps.http.request({
           method: spec.method,
@@ -126,9 +132,42 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
           query,
           headers,
           ...(json === undefined ? {} : { json }),
-          ...(expected ? { expect: expected as z.ZodType } : {}),
+          ...(expected ? { responseType: "json" as const } : {}),
           signal: ctx.signal,
         });
+        const checked = expected?.safeParse(res.data);
+        if (checked && !checked.success) {
+          const first = checked.error.issues[0];
+          const issue =
+            (first && first.path.length ? first.path.join(".") : "(root)") +
+            ": " +
+            (first?.message ?? "invalid");
+          const strict = ctx.deps.config.strictAnswers === true;
+          // Lenient answers tolerate what the advertised output does (missing fields), not other types.
+          const advertised = (spec.wrap === "none" ? spec.output : spec.output.shape[spec.wrap]) as z.ZodType;
+          if (strict || !advertised.safeParse(res.data).success) {
+            throw new ToolshedError(
+              "upstream_error",
+              ctx.deps.api.name +
+                " " +
+                spec.method +
+                " " +
+                spec.path +
+                ": the answer does not match the document at " +
+                issue +
+                (strict
+                  ? " (strict answers are on: turn them off to accept missing fields)"
+                  : "; the upstream API may have changed"),
+              { retryable: false, details: { issue, issues: checked.error.issues.length } },
+            );
+          }
+          // Drift from the document is common (examples and real APIs omit "required" fields): say so, pass it on.
+          ctx.log.warn("answer does not match the document's schema; passing it on", {
+            tool: spec.name,
+            issue,
+            issues: checked.error.issues.length,
+          });
+        }
         const data: unknown =
           spec.wrap === "none"
             ? res.data
