@@ -16,6 +16,8 @@ export interface EmitContext {
   operations: Operation[];
   credentials: Credential[];
   baseUrl: string | undefined;
+  /** Per tool, the most bytes of output JSON Schema advertised before it is summarised (0: no limit). */
+  maxOutputSchemaBytes: number;
 }
 
 const lit = (v: unknown) => JSON.stringify(v);
@@ -218,6 +220,7 @@ export const ${exportName} = operationTool({
   input: z.object({ ${fields.join(", ")} }),
   output: ${outputCode},
   answer: ${answerCode},
+  maxOutputSchemaBytes: ${ctx.maxOutputSchemaBytes},
 });
 `;
 }

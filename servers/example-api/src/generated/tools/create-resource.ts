@@ -35,4 +35,5 @@ export const createResourceTool = operationTool({
     created_at: z.string().describe("When the resource was created (ISO 8601, UTC)."),
     updated_at: z.string().describe("When the resource last changed (ISO 8601, UTC)."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

@@ -23,4 +23,5 @@ export const deleteResourceTool = operationTool({
   answer: z.object({
     status: z.number().int().describe("The HTTP status of the API's answer, which has no body."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

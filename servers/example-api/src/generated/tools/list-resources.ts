@@ -53,4 +53,5 @@ export const listResourcesTool = operationTool({
     limit: z.number().int().describe("The page size used."),
     offset: z.number().int().describe("The offset used."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

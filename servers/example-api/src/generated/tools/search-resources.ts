@@ -63,4 +63,5 @@ export const searchResourcesTool = operationTool({
       .describe("The matches, sorted as asked, at most `limit` of them."),
     total: z.number().int().describe("How many resources match in all."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

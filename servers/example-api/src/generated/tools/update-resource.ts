@@ -37,4 +37,5 @@ export const updateResourceTool = operationTool({
     created_at: z.string().describe("When the resource was created (ISO 8601, UTC)."),
     updated_at: z.string().describe("When the resource last changed (ISO 8601, UTC)."),
   }),
+  maxOutputSchemaBytes: 1000,
 });
