@@ -191,5 +191,8 @@ describe("re-running the generator", () => {
     await expect(
       generate({ document: doc, outDir: tmp.dir, name: "x", include: ["nothing"], write: false }),
     ).rejects.toThrow(/no operations selected/);
+    await expect(
+      generate({ document: doc, outDir: tmp.dir, name: "x", maxOutputSchemaBytes: -5, write: false }),
+    ).rejects.toThrow(/--max-output-schema-bytes must be a whole number of bytes \(0 for no limit\)/);
   });
 });
