@@ -59,7 +59,7 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Rou
         (result.structuredContent as { message?: unknown } | undefined)?.message !== MESSAGE
       ) {
         throw new Error(
-          `${target.side} ${target.transport}: echo answered ${JSON.stringify(result).slice(0, 300)}`,
+          `${target.side} ${target.transport} ${target.era}: echo answered ${JSON.stringify(result).slice(0, 300)}`,
         );
       }
       latencies[done++] = Number(t1 - t0) / 1e6;
@@ -68,7 +68,8 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Rou
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => loop(i)));
 
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (done === 0) throw new Error(`${target.side} ${target.transport}: no call finished in the round`);
+  if (done === 0)
+    throw new Error(`${target.side} ${target.transport} ${target.era}: no call finished in the round`);
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const serverCpuAfter = processCpuSeconds(target.pid);
   const sorted = latencies.subarray(0, done).sort();

@@ -18,7 +18,7 @@ import {
 } from "./slow-loopback-servers.js";
 
 /** The tool result of one raw `tools/call` (its JSON-RPC error, if it was one, as an error result). */
-async function callTool(
+export async function callTool(
   url: string,
   headers: Record<string, string>,
   id: number,

@@ -12,6 +12,9 @@ import {
   startHostileEmbeddings,
   vectorSearchAttacks,
 } from "./domain-attacks.js";
+import { duckdbAttacks } from "./duckdb-attacks.js";
+import { postgresAttacks } from "./postgres-attacks.js";
+import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -117,7 +120,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       };
     },
     failingCall: { name: "query", arguments: { sql: "SELECT * FROM no_such_dataset" } },
-    attacks: dataAnalyticsAttacks,
+    attacks: [...dataAnalyticsAttacks, ...duckdbAttacks, ...postgresAttacks],
     attackArgs: DATA_ANALYTICS_ATTACK_ARGS,
     upstream: {
       args: (base, maxBytes) => [
@@ -131,7 +134,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       call: (url, n) => ({ name: "register_dataset", arguments: { name: `chaos_${n}`, url } }),
     },
     postgres: {
-      args: (url) => ["--postgres-url", url],
+      // A throwaway private cluster whose only role is its superuser, so the role check is waived.
+      args: (url) => ["--postgres-url", url, "--postgres-allow-privileged-role"],
       probe: { name: "query", arguments: { sql: "SELECT 1 AS one" } },
     },
   },
@@ -216,7 +220,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     // One embeddings request that the loopback API answers after `ms`.
     slowCall: (ms) => ({ name: "embed_text", arguments: { texts: [`slow-${ms}`] } }),
     failingCall: { name: "get_documents", arguments: { collection: "missing" } },
-    attacks: vectorSearchAttacks,
+    attacks: [...vectorSearchAttacks, ...vectorIngestAttacks],
     attackUpstream: startHostileEmbeddings,
   },
 ];

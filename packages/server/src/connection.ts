@@ -1,20 +1,25 @@
-import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
+  McpServer,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolErrorCode,
+  ResourceTemplate,
+  UriTemplate,
+  completable,
   type JSONRPCMessage,
-} from "@modelcontextprotocol/sdk/types.js";
+  type McpRequestContext,
+  type Transport,
+} from "@modelcontextprotocol/server";
 import type { Span } from "@opentelemetry/api";
 import type { Outcome } from "@toolshed/metrics";
-import type { z } from "zod";
-import type { AnyObjectSchema, AnyPromptDefinition, ReadContext, ResourceDefinition } from "./define.js";
+import { z } from "zod";
+import type {
+  AnyObjectSchema,
+  AnyPromptDefinition,
+  CacheHint,
+  ReadContext,
+  ResourceDefinition,
+} from "./define.js";
+import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
@@ -26,31 +31,42 @@ import { allowsAll } from "./tool-scopes.js";
  * server stays inside this module so that logging, metrics, validation, timeouts and error mapping
  * cannot be bypassed by a server's code.
  */
-export function createMcpServer(rt: Runtime): McpServer {
+export function createMcpServer(
+  rt: Runtime,
+  era: Era = "legacy",
+  options: { stateless?: boolean } = {},
+): McpServer {
   const { def } = rt;
+  // A 2025 client of a --stateless server talks to a new server on every POST: a log level set with
+  // logging/setLevel, a subscription or an answer to a server request would reach nobody, so those
+  // capabilities are not offered (and tools that ask the client get a clear error, not a hang).
+  const stateless = era === "legacy" && options.stateless === true;
   const mcp = new McpServer(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
     {
       capabilities: {
-        logging: {},
+        ...(stateless ? {} : { logging: {} }),
         // The SDK adds `completions` itself when a prompt or template has a completer.
-        ...(def.resources?.length ? { resources: { subscribe: true, listChanged: false } } : {}),
+        ...(def.resources?.length ? { resources: { subscribe: !stateless, listChanged: false } } : {}),
         ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
+      ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
     },
   );
-  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set() };
+  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set(), stateless };
   const server = mcp.server;
 
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
-    state.logLevel = request.params.level;
-    return {};
-  });
+  if (!stateless) {
+    server.setRequestHandler("logging/setLevel", (request) => {
+      state.logLevel = request.params.level;
+      return {};
+    });
+  }
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
   server.registerCapabilities({ tools: { listChanged: false } });
-  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+  server.setRequestHandler("tools/list", (_request, extra) => {
     const principal = principalOf(extra);
     // A principal sees only the tools its scopes allow; without auth every tool is listed.
     const tools =
@@ -59,11 +75,11 @@ export function createMcpServer(rt: Runtime): McpServer {
         : rt.toolList;
     return { tools: tools as never };
   });
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  server.setRequestHandler("tools/call", (request, extra) => {
     const tool = rt.tools.get(request.params.name);
     if (!tool) {
       throw new RpcError(
-        ErrorCode.InvalidParams,
+        ProtocolErrorCode.InvalidParams,
         `unknown tool '${request.params.name}'; call tools/list to see the available tools`,
       );
     }
@@ -71,17 +87,34 @@ export function createMcpServer(rt: Runtime): McpServer {
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
-  if (def.resources?.length) serveSubscriptions(rt, mcp, state);
+  if (def.resources?.length && !stateless) serveSubscriptions(rt, mcp, state, era);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
 }
 
+/** The server's one cache hint, on every operation the 2026-07-28 revision lets carry one. */
+function cacheHintsFor(hint: CacheHint): Record<string, CacheHint> {
+  const methods = [
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+  ];
+  return Object.fromEntries(methods.map((m) => [m, hint]));
+}
+
 function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, state: ConnectionState): void {
-  const meta = { title: r.title, description: r.description, mimeType: r.mimeType };
+  const meta = {
+    title: r.title,
+    description: r.description,
+    mimeType: r.mimeType,
+    ...(r.cacheHint ? { cacheHint: r.cacheHint } : {}),
+  };
   if ("uri" in r) {
     mcp.registerResource(r.name, r.uri, meta, async (uri, extra) => {
       const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
-      return { contents: await guard(() => r.read(uri, ctx)) };
+      return { contents: await guardRead(uri, () => r.read(uri, ctx)) };
     });
     return;
   }
@@ -102,17 +135,17 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
   });
   mcp.registerResource(r.name, template, meta, async (uri, variables, extra) => {
     const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
-    return { contents: await guard(() => r.read(uri, variables, ctx)) };
+    return { contents: await guardRead(uri, () => r.read(uri, variables, ctx)) };
   });
 }
 
 // completable() marks the schema object itself, so the completable shape is built once per prompt.
-const promptShapes = new WeakMap<AnyPromptDefinition, Record<string, z.ZodType>>();
+const promptShapes = new WeakMap<AnyPromptDefinition, z.ZodObject>();
 
-function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
-  let shape = promptShapes.get(p);
-  if (shape) return shape;
-  shape = {};
+function promptShape(p: AnyPromptDefinition): z.ZodObject {
+  const known = promptShapes.get(p);
+  if (known) return known;
+  const shape: Record<string, z.ZodType> = {};
   for (const [key, field] of Object.entries((p.args as AnyObjectSchema).shape as Record<string, z.ZodType>)) {
     const complete = p.complete?.[key];
     shape[key] = complete
@@ -123,8 +156,9 @@ function promptShape(p: AnyPromptDefinition): Record<string, z.ZodType> {
         )
       : field;
   }
-  promptShapes.set(p, shape);
-  return shape;
+  const schema = z.object(shape);
+  promptShapes.set(p, schema);
+  return schema;
 }
 
 function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, state: ConnectionState): void {
@@ -139,7 +173,21 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
   );
 }
 
-function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
+function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState, era: Era): void {
+  if (era === "modern") {
+    // 2026-07-28 has no resources/subscribe: the serving entry's subscriptions/listen router filters
+    // the updates by what each stream asked for, so this connection is told of every update.
+    const forget = rt.addSubscriber(state, {
+      subscriptions: EVERY_URI,
+      notify: (uri) => void mcp.server.sendResourceUpdated({ uri }).catch(() => {}),
+    });
+    const onclose = mcp.server.onclose;
+    mcp.server.onclose = () => {
+      forget();
+      onclose?.();
+    };
+    return;
+  }
   const fixed = new Set<string>();
   const templates: UriTemplate[] = [];
   for (const r of rt.def.resources ?? []) {
@@ -147,7 +195,7 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
     else templates.push(new UriTemplate(r.uriTemplate));
   }
   const known = (uri: string) => fixed.has(uri) || templates.some((t) => t.match(uri) !== null);
-  mcp.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  mcp.server.setRequestHandler("resources/subscribe", (request) => {
     const { uri } = request.params;
     if (!known(uri)) {
       throw new RpcError(
@@ -158,7 +206,7 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
     state.subscriptions.add(uri);
     return {};
   });
-  mcp.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  mcp.server.setRequestHandler("resources/unsubscribe", (request) => {
     state.subscriptions.delete(request.params.uri);
     return {};
   });
@@ -173,12 +221,50 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState)
   };
 }
 
+/** Which protocol family a server instance serves: 2025 (initialize, sessions) or 2026-07-28 (per request). */
+export type Era = McpRequestContext["era"];
+
+const EVERY_URI: { has(uri: string): boolean } = { has: () => true };
+
+/**
+ * The server factory the SDK's serving entries call (per HTTP request on the 2026-07-28 lane, per
+ * stdio connection, per discover probe): a kit server whose transport is instrumented on connect.
+ */
+export function kitServerFactory(
+  rt: Runtime,
+  network: "pipe" | "tcp" | "inproc",
+): (ctx: McpRequestContext) => McpServer {
+  return ({ era }) => {
+    const mcp = createMcpServer(rt, era);
+    const connect = mcp.connect.bind(mcp);
+    mcp.connect = async (transport: Transport) => {
+      await connect(transport);
+      instrumentTransport(rt, transport, network, () => mcp.server.getNegotiatedProtocolVersion());
+    };
+    return mcp;
+  };
+}
+
 /** Runs a resource/prompt callback; a thrown error becomes a JSON-RPC error that hides internals. */
 async function guard<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     throw RpcError.from(err);
+  }
+}
+
+/**
+ * guard() for resources/read: the error names the URI read (`data.uri`), which MCP asks of
+ * resource-not-found errors; the SDK answers them -32602 on every protocol revision.
+ */
+async function guardRead<T>(uri: URL, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = RpcError.from(err);
+    const data = e.data && typeof e.data === "object" ? e.data : {};
+    throw new RpcError(e.code, e.message, { ...data, uri: uri.href });
   }
 }
 
@@ -193,10 +279,10 @@ async function readContext(
     config: rt.config,
     deps,
     log: toolLogger(rt, state, extra, loggerName),
-    signal: extra.signal,
+    signal: extra.mcpReq.signal,
     principal: principalOf(extra),
     sessionId: extra.sessionId,
-    requestId: extra.requestId,
+    requestId: extra.mcpReq.id,
   };
 }
 
@@ -224,6 +310,7 @@ export function instrumentTransport(
   rt: Runtime,
   transport: Transport,
   network: "pipe" | "tcp" | "inproc",
+  negotiatedVersion: () => string | undefined = () => undefined,
 ): { isPending(id: string | number): boolean } {
   const pending = new Map<string | number, { method: string; tool: string; start: number; span: Span }>();
   const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
@@ -257,7 +344,14 @@ export function instrumentTransport(
         const id = message.id;
         if (pending.has(id)) finish(id, "cancelled");
         rt.requestStarted();
-        const traced = startRequestSpan(method, id, message.params, transport.sessionId, network);
+        const traced = startRequestSpan(
+          method,
+          id,
+          message.params,
+          transport.sessionId,
+          network,
+          protocolVersionOf(message, negotiatedVersion),
+        );
         pending.set(id, { method, tool, start: performance.now(), span: traced.span });
         // The handler runs in the span's context, so its outbound calls become child spans.
         runInContext(traced.context, () => onmessage?.(message, extra));
@@ -272,7 +366,10 @@ export function instrumentTransport(
   const send = transport.send.bind(transport);
   transport.send = (message, options) => {
     if ("id" in message && message.id != null && !("method" in message)) {
-      finish(message.id, outcomeOf(message), message);
+      const id = message.id;
+      const method = pending.get(id)?.method;
+      message = readableError(message, method === "other" ? undefined : method);
+      finish(id, outcomeOf(message), message);
     }
     return send(message, options);
   };
@@ -282,6 +379,20 @@ export function instrumentTransport(
     onclose?.();
   };
   return { isPending: (id) => pending.has(id) };
+}
+
+/** The revision a request speaks: its own `_meta` envelope (2026-07-28), or what initialize settled. */
+function protocolVersionOf(
+  message: { method: string; params?: Record<string, unknown> },
+  negotiated: () => string | undefined,
+): string | undefined {
+  const meta = message.params?._meta as Record<string, unknown> | undefined;
+  const claimed = meta?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof claimed === "string") return claimed;
+  if (message.method === "initialize" && typeof message.params?.protocolVersion === "string") {
+    return message.params.protocolVersion;
+  }
+  return negotiated();
 }
 
 /** `error.type` for a span: the JSON-RPC error code, "tool_error" (with the Toolshed code) or "cancelled". */

@@ -111,11 +111,22 @@ export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   "progress" | "client" | "notifyResourceUpdated"
 >;
 
+/**
+ * How long a 2026-07-28 client may cache a list or read result (`ttlMs`), and whether shared caches
+ * may (`public`) or only that client (`private`, the default). 2025 clients never see it.
+ */
+export interface CacheHint {
+  ttlMs: number;
+  cacheScope?: "public" | "private";
+}
+
 interface ResourceBase {
   name: string;
   title: string;
   description: string;
   mimeType: string;
+  /** This resource's reads; overrides the server's `cacheHint`. */
+  cacheHint?: CacheHint;
 }
 
 /** A resource at a fixed URI. */
@@ -223,6 +234,12 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
   prompts?: PromptDefinition<any>[];
   /** Default per-call timeout; 60 s unless set. */
   defaultTimeoutMs?: number;
+  /**
+   * Cache hint on tools/list, prompts/list, resources/list, resources/templates/list and
+   * resources/read results for 2026-07-28 clients; `{ ttlMs: 0, cacheScope: "private" }` unless set.
+   * Keep it private when auth decides what a caller sees (tools/list is filtered by scopes).
+   */
+  cacheHint?: CacheHint;
 }
 
 /** A server definition with its config and deps types erased, as the kit handles it. */

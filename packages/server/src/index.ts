@@ -4,6 +4,7 @@ export type {
   AnyPromptDefinition,
   AnyObjectSchema,
   AnyTool,
+  CacheHint,
   ClientRequests,
   ContentBlock,
   HandlerContext,

@@ -6,6 +6,12 @@ import type { AnyTool, AnyServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
+/** A connection told of resource updates: the URIs it subscribed to (or all) and how to tell it. */
+export interface Subscriber {
+  subscriptions: { has(uri: string): boolean };
+  notify: (uri: string) => void;
+}
+
 export interface RuntimeOptions {
   logger: Logger;
   metrics?: ToolshedMetrics;
@@ -38,7 +44,7 @@ export class Runtime {
   #closing = false;
   #closed = false;
   /** Open connections and the resource URIs each subscribed to. */
-  readonly #subscribers = new Map<object, { subscriptions: Set<string>; notify: (uri: string) => void }>();
+  readonly #subscribers = new Map<object, Subscriber>();
 
   constructor(def: AnyServerDefinition, options: RuntimeOptions) {
     this.def = def;
@@ -52,10 +58,7 @@ export class Runtime {
   }
 
   /** Registers a connection's subscriptions; returns the function that forgets it. */
-  addSubscriber(
-    key: object,
-    entry: { subscriptions: Set<string>; notify: (uri: string) => void },
-  ): () => void {
+  addSubscriber(key: object, entry: Subscriber): () => void {
     this.#subscribers.set(key, entry);
     return () => this.#subscribers.delete(key);
   }

@@ -1,8 +1,9 @@
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { serveStdio as serveStdioEntry, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import type { Readable, Writable } from "node:stream";
-import { createMcpServer, instrumentTransport } from "./connection.js";
+import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
+import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 
 export interface StdioHandle {
   /** Resolves when the client closes stdin or the transport closes. */
@@ -10,8 +11,12 @@ export interface StdioHandle {
   close(): Promise<void>;
 }
 
-/** Serves one client over stdin/stdout. stdout carries protocol only; logs go to stderr. */
-export async function serveStdio(
+/**
+ * Serves one client over stdin/stdout, in whichever era its first message opens: the 2025 handshake
+ * (initialize) or 2026-07-28 (server/discover, per-request `_meta`). stdout carries protocol only;
+ * logs go to stderr.
+ */
+export function serveStdio(
   rt: Runtime,
   streams: { stdin?: Readable; stdout?: Writable; maxMessageBytes?: number } = {},
 ): Promise<StdioHandle> {
@@ -32,20 +37,33 @@ export async function serveStdio(
     }),
   );
   const transport = new StdioServerTransport(guarded, stdout);
-  const mcp = createMcpServer(rt);
+  // The SDK's reader would drop a non-JSON line silently; this one answers it and logs it.
+  const reader = transport as unknown as { _readBuffer?: unknown };
+  if (reader._readBuffer === undefined) {
+    rt.logger.warn("the SDK's stdio transport changed: invalid lines go unanswered");
+  } else {
+    reader._readBuffer = new ReportingReadBuffer((kind, id) => {
+      rt.logger.warn({ reason: kind }, "answered an invalid stdio line with an error");
+      stdout.write(invalidLineAnswer(kind, id));
+    });
+  }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  await mcp.connect(transport);
-  instrumentTransport(rt, transport, "pipe");
+  // The entry owns the transport and picks the era from the opening message; each server instance it
+  // builds (the pinned one, and a discarded discover probe) is instrumented as it connects.
+  const entry = serveStdioEntry(kitServerFactory(rt, "pipe"), {
+    transport,
+    onerror: (err) => rt.logger.debug({ err }, "stdio message refused or failed"),
+  });
   rt.metrics.sessionsActive.inc();
-  const previous = transport.onclose;
+  void closed.then(() => rt.metrics.sessionsActive.dec());
+  const onclose = transport.onclose;
   transport.onclose = () => {
-    previous?.();
-    rt.metrics.sessionsActive.dec();
+    onclose?.();
     resolveClosed();
   };
-  // The SDK transport does not notice the end of stdin; a client closing the pipe ends the session.
+  // A client closing the pipe ends the session.
   stdin.once("end", resolveClosed);
   stdin.once("close", resolveClosed);
-  return { closed, close: () => mcp.close() };
+  return Promise.resolve({ closed, close: () => entry.close() });
 }

@@ -1,12 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
-  CreateMessageResultSchema,
-  ElicitResultSchema,
+  CLIENT_CAPABILITIES_META_KEY,
+  LOG_LEVEL_META_KEY,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
   type CallToolResult,
-  type ServerNotification,
-  type ServerRequest,
-} from "@modelcontextprotocol/sdk/types.js";
+  type McpServer,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
 import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
@@ -14,12 +14,14 @@ import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type P
 import type { Runtime } from "./runtime.js";
 import { describeIssues } from "./tool-json.js";
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 
 /** Per-connection state the kit keeps beside the SDK server. */
 export interface ConnectionState {
   logLevel: McpLogLevel | undefined;
   subscriptions: Set<string>;
+  /** A 2025 client of a --stateless server: no log notifications, no requests to the client. */
+  stateless?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export class ToolCall implements HandlerContext {
   }
 
   get requestId(): string | number {
-    return this.extra.requestId;
+    return this.extra.mcpReq.id;
   }
 
   get log(): ToolLogger {
@@ -67,21 +69,21 @@ export class ToolCall implements HandlerContext {
       const call = (this.#call = new AbortController());
       this.#untrack = this.rt.trackCall(call);
       if (this.#timedOut) call.abort(this.#timedOut);
-      else if (this.extra.signal.aborted) this.#onCancel();
-      else this.extra.signal.addEventListener("abort", this.#onCancel, { once: true });
+      else if (this.extra.mcpReq.signal.aborted) this.#onCancel();
+      else this.extra.mcpReq.signal.addEventListener("abort", this.#onCancel, { once: true });
     }
     return this.#call.signal;
   }
 
   get client(): ClientRequests {
-    return (this.#client ??= clientRequests(this.mcp, this.extra));
+    return (this.#client ??= clientRequests(this.mcp, this.extra, this.state.stateless === true));
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
-    const token = this.extra._meta?.progressToken;
+    const token = this.extra.mcpReq._meta?.progressToken;
     if (token === undefined) return Promise.resolve();
-    return this.extra
-      .sendNotification({
+    return this.extra.mcpReq
+      .notify({
         method: "notifications/progress",
         params: {
           progressToken: token,
@@ -113,7 +115,7 @@ export class ToolCall implements HandlerContext {
           });
         }
       }
-      const key = this.extra.authInfo?.extra?.principalKey;
+      const key = this.extra.http?.authInfo?.extra?.principalKey;
       if (rt.toolLimiter && typeof key === "string") {
         const taken = await rt.toolLimiter.take(`${key}|tool:${tool.name}`);
         if (!taken.allowed) {
@@ -139,7 +141,7 @@ export class ToolCall implements HandlerContext {
         if (isPromiseLike(raw)) raw = await this.#withDeadline(raw, tool.timeoutMs ?? rt.defaultTimeoutMs);
       } finally {
         if (this.#call) {
-          this.extra.signal.removeEventListener("abort", this.#onCancel);
+          this.extra.mcpReq.signal.removeEventListener("abort", this.#onCancel);
           this.#untrack?.();
         }
       }
@@ -161,6 +163,9 @@ export class ToolCall implements HandlerContext {
         : [{ type: "text", text: tool.render ? tool.render(structured) : JSON.stringify(structured) }];
       return { content: content as CallToolResult["content"], structuredContent: structured };
     } catch (err) {
+      // A 2026-07-28 client that did not declare a capability the call needs gets the revision's
+      // protocol error (-32021, HTTP 400), not a tool result.
+      if (ProtocolError.isInstance(err) && err instanceof MissingRequiredClientCapabilityError) throw err;
       const error = toToolshedError(err);
       // Internal failures are logged in full on the server only; the client gets the hidden message.
       if (error.code === "internal") {
@@ -194,43 +199,81 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
-/** The logger a handler gets: the server log, bridged to the client at the level it asked for. */
+/**
+ * The logger a handler gets: the server log, bridged to the client at the level it asked for — with
+ * logging/setLevel on a 2025 connection, or per request in the 2026-07-28 `_meta` envelope, where a
+ * request that names no level gets no log notifications.
+ */
 export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, name: string): ToolLogger {
-  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.requestId });
+  const child = rt.logger.child({ tool: name, session: extra.sessionId, rpc_id: extra.mcpReq.id });
+  const envelope = extra.mcpReq.envelope;
+  const requested = (envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY] as
+    McpLogLevel | undefined;
+  const silent = state.stateless === true || (envelope !== undefined && requested === undefined);
   return createMcpLogBridge(
     child,
     {
-      level: () => state.logLevel,
+      level: () => (envelope ? requested : state.logLevel),
       send: (params) => {
-        extra.sendNotification({ method: "notifications/message", params }).catch(() => {});
+        if (silent) return;
+        extra.mcpReq.notify({ method: "notifications/message", params }).catch(() => {});
       },
     },
     name,
   );
 }
 
-function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
+function clientRequests(mcp: McpServer, extra: Extra, stateless: boolean): ClientRequests {
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  // 2026-07-28: what this request's _meta declares; 2025: what the client declared at initialize.
+  const capabilities = (): Record<string, unknown> =>
+    ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : mcp.server.getClientCapabilities()) ??
+      {}) as Record<string, unknown>;
+  /** Refuses at once, naming the capability, instead of sending a request the client cannot answer. */
+  const need = (capability: "sampling" | "elicitation") => {
+    if (stateless) {
+      throw new ToolshedError(
+        "invalid_input",
+        `this server runs --stateless, where a 2025 client's answer to a ${capability} request would reach another server instance; run it without --stateless to use this tool`,
+        { details: { unavailable: capability } },
+      );
+    }
+    if (envelope && !capabilities()[capability]) {
+      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { [capability]: {} } });
+    }
+    if (envelope) {
+      // 2026-07-28 has no server-to-client requests; asking goes through input_required results.
+      throw new ToolshedError(
+        "invalid_input",
+        `this tool asks the client (${capability}), which on protocol 2026-07-28 takes an input_required round trip this server does not offer yet; connect with protocol 2025-11-25 to use it`,
+        { details: { unavailable: capability } },
+      );
+    }
+    if (capabilities()[capability]) return;
+    throw new ToolshedError(
+      "invalid_input",
+      `this tool needs the client's '${capability}' capability, which this client did not declare; use a client that supports ${capability}`,
+      { details: { missingCapability: capability } },
+    );
+  };
   return {
     get capabilities() {
-      return (mcp.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
+      return capabilities();
     },
-    sample: (params) =>
-      extra.sendRequest(
-        { method: "sampling/createMessage", params } as ServerRequest,
-        CreateMessageResultSchema,
-        {
-          signal: extra.signal,
-        },
-      ),
-    elicit: (params) =>
-      extra.sendRequest({ method: "elicitation/create", params } as ServerRequest, ElicitResultSchema, {
-        signal: extra.signal,
-      }),
+    sample: async (params) => {
+      need("sampling");
+      return extra.mcpReq.send({ method: "sampling/createMessage", params }, { signal: extra.mcpReq.signal });
+    },
+    elicit: async (params) => {
+      need("elicitation");
+      return extra.mcpReq.send({ method: "elicitation/create", params }, { signal: extra.mcpReq.signal });
+    },
   };
 }
 
 export function principalOf(extra: Extra): Principal | undefined {
-  return extra.authInfo ? principalFromAuthInfo(extra.authInfo) : undefined;
+  const auth = extra.http?.authInfo;
+  return auth ? principalFromAuthInfo(auth) : undefined;
 }
 
 /** The principal the HTTP auth layer put in the SDK's AuthInfo (see http/auth.ts authInfoFor). */

@@ -37,6 +37,7 @@ export function startRequestSpan(
   params: Record<string, unknown> | undefined,
   sessionId: string | undefined,
   network: "pipe" | "tcp" | "inproc",
+  protocolVersion?: string,
 ): RequestSpan {
   const meta = params?._meta;
   const parent =
@@ -50,6 +51,7 @@ export function startRequestSpan(
     "network.transport": network,
   };
   if (sessionId) attributes["mcp.session.id"] = sessionId;
+  if (protocolVersion) attributes["mcp.protocol.version"] = protocolVersion;
   if (method === "tools/call" && name) {
     attributes["gen_ai.tool.name"] = name;
     attributes["gen_ai.operation.name"] = "execute_tool";

@@ -34,9 +34,11 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
     if (typeof tool.handler !== "function") problems.push(`${at}: handler is missing`);
   }
   problems.push(
-    ...namedProblems("resource", def.resources ?? [], (r, at) =>
-      r.mimeType?.trim() ? [] : [`${at}: mimeType is missing`],
-    ),
+    ...namedProblems("resource", def.resources ?? [], (r, at) => [
+      ...(r.mimeType?.trim() ? [] : [`${at}: mimeType is missing`]),
+      ...cacheHintProblems(at, r.cacheHint),
+    ]),
+    ...cacheHintProblems("server", def.cacheHint),
     ...namedProblems("prompt", def.prompts ?? [], (p, at) => schemaProblems(at, "args", p.args, true)),
   );
   return problems;
@@ -83,4 +85,19 @@ function fieldDescription(field: z.ZodType): string | undefined {
 export function assertValidTool(tool: AnyTool): void {
   const problems = definitionProblems({ name: "x", version: "0", tools: [tool] });
   if (problems.length) throw new Error(problems.join("\n"));
+}
+
+function cacheHintProblems(
+  at: string,
+  hint: { ttlMs?: unknown; cacheScope?: unknown } | undefined,
+): string[] {
+  if (hint === undefined) return [];
+  const problems: string[] = [];
+  if (!Number.isSafeInteger(hint.ttlMs) || (hint.ttlMs as number) < 0) {
+    problems.push(`${at}: cacheHint.ttlMs must be a whole number of milliseconds, 0 or more`);
+  }
+  if (hint.cacheScope !== undefined && hint.cacheScope !== "public" && hint.cacheScope !== "private") {
+    problems.push(`${at}: cacheHint.cacheScope must be "public" or "private"`);
+  }
+  return problems;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";

@@ -6,3 +6,11 @@ export { spawnStdioServer } from "./stdio-harness.js";
 export type { StdioServerProcess } from "./stdio-harness.js";
 // runContractTests lives at "@toolshed/testing/contract": it needs vitest, the rest does not.
 export { callTool, textOf, type CallResult } from "./results.js";
+export type { Client } from "@modelcontextprotocol/client";
+export { connectV1HttpClient, connectV1StdioClient, type V1Client } from "./v1-client.js";
+export { MODERN_PROTOCOL_VERSION, type Era } from "./era.js";
+export {
+  startRoundRobinProxy,
+  type RoundRobinProxy,
+  type RoundRobinProxyOptions,
+} from "./round-robin-proxy.js";

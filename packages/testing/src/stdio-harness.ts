@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import {
+  Client,
+  parseJSONRPCMessage,
+  type JSONRPCMessage,
+  type Transport,
+} from "@modelcontextprotocol/client";
+import { versionNegotiation, type Era } from "./era.js";
 
 export interface StdioServerProcess {
   client: Client;
@@ -23,7 +27,7 @@ export interface StdioServerProcess {
 export async function spawnStdioServer(
   command: string,
   args: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; era?: Era } = {},
 ): Promise<StdioServerProcess> {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -35,7 +39,10 @@ export async function spawnStdioServer(
   child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const transport = new PipeTransport(child, (chunk) => (out += chunk));
-  const client = new Client({ name: "toolshed-stdio-test", version: "0.0.0" }, { capabilities: {} });
+  const client = new Client(
+    { name: "toolshed-stdio-test", version: "0.0.0" },
+    { capabilities: {}, ...versionNegotiation(options.era ?? "legacy") },
+  );
   await client.connect(transport);
   return {
     client,
@@ -48,7 +55,8 @@ export async function spawnStdioServer(
         .filter((line) => line.length > 0)
         .filter((line) => {
           try {
-            return !JSONRPCMessageSchema.safeParse(JSON.parse(line)).success;
+            parseJSONRPCMessage(JSON.parse(line));
+            return false;
           } catch {
             return true;
           }
@@ -85,7 +93,7 @@ class PipeTransport implements Transport {
         this.#buffer = this.#buffer.slice(nl + 1);
         if (!line) continue;
         try {
-          this.onmessage?.(JSONRPCMessageSchema.parse(JSON.parse(line)));
+          this.onmessage?.(parseJSONRPCMessage(JSON.parse(line)));
         } catch (e) {
           this.onerror?.(e as Error);
         }

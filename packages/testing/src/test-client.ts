@@ -1,6 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { Client, InMemoryTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import {
   createMcpServer,
   createRuntime,
@@ -11,7 +9,7 @@ import {
 } from "@toolshed/server";
 
 export interface TestClient {
-  /** The real SDK client, connected to the server through linked in-memory transports. */
+  /** The real SDK (v2) client, connected to the server through linked in-memory transports. */
   client: Client;
   runtime: Runtime;
   close(): Promise<void>;
@@ -19,7 +17,9 @@ export interface TestClient {
 
 /**
  * A server and a real SDK client in one process: the same kit code path as stdio and HTTP, without
- * processes or sockets. Logs are silent unless `logLevel` is given.
+ * processes or sockets. In-memory pairs speak the 2025 handshake; the 2026-07-28 lane is covered over
+ * real HTTP and stdio (see connectHttpClient and spawnStdioServer). Logs are silent unless `logLevel`
+ * is given.
  */
 export async function createTestClient(
   def: AnyServerDefinition,

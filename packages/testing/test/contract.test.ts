@@ -22,6 +22,9 @@ runContractTests(everything, {
     "test_elicitation",
     "test_elicitation_sep1034_defaults",
     "test_elicitation_sep1330_enums",
+    "test_missing_capability",
+    "test_streaming_elicitation",
+    "test_logging_tool",
   ],
   resources: ["static-text", "static-binary", "watched-resource", "template-data"],
   prompts: [

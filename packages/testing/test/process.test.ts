@@ -14,9 +14,12 @@ describe("stdio end to end (real binary, real pipes)", () => {
       "über ✓",
     );
     const progress: number[] = [];
-    await server.client.callTool({ name: "slow", arguments: { ms: 50 } }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    });
+    await server.client.callTool(
+      { name: "slow", arguments: { ms: 50 } },
+      {
+        onprogress: (p) => progress.push(p.progress),
+      },
+    );
     // Sent in order, 1..10, before the result. The SDK client runs notification handlers on a
     // microtask but responses at once, so when the last progress and the result arrive in one
     // stdout chunk it may drop that last one: 9 or 10, always in order.

@@ -1,5 +1,6 @@
 import { z } from "@toolshed/server";
 import { parseAllowedBase } from "./downloads.js";
+import { DUCKDB_SIZE } from "./resource-limits.js";
 
 export const configSchema = z.object({
   dataDir: z
@@ -55,6 +56,27 @@ export const configSchema = z.object({
     .min(100)
     .default(30_000)
     .describe("A query still running after this many milliseconds is interrupted."),
+  // DuckDB resources (engine host); see resource-limits.ts for the defaults.
+  memoryLimit: z
+    .string()
+    .regex(DUCKDB_SIZE, "a size such as 512MB, 2GB or 1.5GiB")
+    .optional()
+    .describe(
+      "Most memory DuckDB may use (e.g. 2GB); beyond it, it spills to the temp directory or fails the statement. Default: half the machine's memory, at most 1GB.",
+    ),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe("Threads DuckDB runs a statement on. Default: the number of CPU cores."),
+  maxTempDirectorySize: z
+    .string()
+    .regex(DUCKDB_SIZE, "a size such as 512MB, 2GB or 1.5GiB")
+    .default("4GB")
+    .describe("Most disk DuckDB may spill to in <data-dir>/.tmp when a statement outgrows memory."),
+  // End of DuckDB resources.
   postgresUrl: z
     .string()
     .optional()
@@ -72,6 +94,12 @@ export const configSchema = z.object({
     .max(50)
     .default(4)
     .describe("Most PostgreSQL connections open at once."),
+  postgresAllowPrivilegedRole: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Query PostgreSQL even as a superuser or a role that can write (refused by default: a model's SQL runs as this role).",
+    ),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,20 +1,21 @@
 import { mkdirSync, realpathSync } from "node:fs";
 import * as path from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { ToolshedError } from "@toolshed/server";
 import type { Config } from "./config.js";
 import { catalogFind, catalogList, type DatasetInfo } from "./datasets.js";
+import { EngineHostClient } from "./engine-client.js";
+import type { RunValue } from "./engine-protocol.js";
 import {
-  toNumber,
+  engineMessage,
   trackEngine,
   untrackEngine,
-  type Cell,
   type Dialect,
   type Engine,
   type QueryResult,
   type RunOptions,
   type SqlShape,
 } from "./engine.js";
+import { resolveResourceLimits } from "./resource-limits.js";
 import { checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";
 
@@ -25,77 +26,71 @@ const DUCKDB_DIALECT: Dialect = {
   comparable: (e) => e,
 };
 
-const NUMERIC =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
-
-/** The embedded DuckDB: one instance on a file in the data dir, locked down, a connection per call. */
+/**
+ * The embedded DuckDB: one instance on a file in the data dir, locked down, a connection per call,
+ * owned by an engine host process (engine-host.ts) so that a crash or a wedged statement in DuckDB
+ * costs a restart of the host, not the server and its sessions.
+ */
 export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;
   readonly dialect = DUCKDB_DIALECT;
 
-  /** Loads run one at a time on this connection, the only one with progress tracking on. */
+  /** Loads run one at a time on the host's progress-tracking connection. */
   private loads: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly loader: DuckDBConnection,
+    /** The engine host; exposed for tests that check restarts. */
+    readonly host: EngineHostClient,
     readonly dataDir: string,
     readonly roots: string[],
     private readonly defaultTimeoutMs: number,
+    /** The memory limit DuckDB runs under, for the advice when a statement exceeds it. */
+    readonly memoryLimit: string,
   ) {}
 
   static async open(config: Config): Promise<DuckDBEngine> {
     mkdirSync(config.dataDir, { recursive: true });
     const dataDir = realpathSync(config.dataDir);
     const roots = (config.allowDir.length ? config.allowDir : [dataDir]).map((dir) => realpathSync(dir));
-    const instance = await DuckDBInstance.create(path.join(dataDir, "analytics.duckdb"), {
-      autoinstall_known_extensions: "false",
-      autoload_known_extensions: "false",
+    const limits = resolveResourceLimits(config);
+    const tempDirectory = path.join(dataDir, ".tmp");
+    mkdirSync(tempDirectory, { recursive: true });
+    const host = new EngineHostClient({
+      databaseFile: path.join(dataDir, "analytics.duckdb"),
+      allowedDirectories: [...new Set([dataDir, ...roots])],
+      tempDirectory,
+      ...limits,
     });
-    // Progress tracking is a per-connection setting that the locked configuration cannot turn on
-    // later, so one connection is set up for it now (never printing: stdout is the protocol's).
-    const loader = await instance.connect();
-    await loader.run("SET enable_progress_bar = true");
-    await loader.run("SET enable_progress_bar_print = false");
-    await loader.run("SET progress_bar_time = 0");
-    const conn = await instance.connect();
+    await host.start();
+    const engine = new DuckDBEngine(host, dataDir, roots, config.queryTimeoutMs, limits.memoryLimit);
     try {
-      // Order matters: allowed_directories must be set while external access is still on, and
-      // lock_configuration last so no statement (ours or a user's) can change any of it afterwards.
-      const dirs = [...new Set([dataDir, ...roots])].map((d) => `'${d.replaceAll("'", "''")}/'`).join(", ");
-      await conn.run(`SET allowed_directories = [${dirs}]`);
-      await conn.run("SET enable_external_access = false");
-      await conn.run("SET lock_configuration = true");
-      await conn.run(
+      await engine.run(
         `CREATE TABLE IF NOT EXISTS ${quoteIdent(CATALOG_TABLE)} (name VARCHAR PRIMARY KEY, source VARCHAR, format VARCHAR, row_count BIGINT, columns VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp)`,
       );
-    } finally {
-      conn.closeSync();
+    } catch (e) {
+      await host.close();
+      throw e;
     }
-    const engine = new DuckDBEngine(instance, loader, dataDir, roots, config.queryTimeoutMs);
     trackEngine(engine);
     return engine;
   }
 
+  /** The names (lower case, without schema) of this DuckDB's built-in views, which user SQL may not read. */
+  get internalViewNames(): ReadonlySet<string> {
+    return this.host.internalViewNames;
+  }
+
   /** Runs one statement on its own connection, interrupted on timeout or abort. */
   async run(sql: string, options: RunOptions = {}): Promise<QueryResult> {
-    return this.withConnection(options, async (conn) => {
-      const reader =
-        options.maxRows === undefined
-          ? await conn.runAndReadAll(sql, options.params ?? [])
-          : await conn.streamAndReadUntil(sql, options.maxRows + 1, options.params ?? []);
-      const types = reader.columnTypes().map((t) => t.toString());
-      const columns = reader.columnNames().map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" }));
-      let rows = reader.getRowsJson() as Cell[][];
-      let more = false;
-      if (options.maxRows !== undefined && (rows.length > options.maxRows || !reader.done)) {
-        more = true;
-        rows = rows.slice(0, options.maxRows);
-      }
-      const numeric = columns.map((c) => NUMERIC.test(c.type));
-      rows = rows.map((row) => row.map((v, i) => (numeric[i] ? toNumber(v) : v)));
-      return { columns, rows, more };
-    });
+    const value = await this.call(
+      {
+        sql,
+        params: options.params ?? [],
+        ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+      },
+      options,
+    );
+    return value as RunValue as QueryResult;
   }
 
   /**
@@ -107,57 +102,31 @@ export class DuckDBEngine implements Engine {
     sql: string,
     options: RunOptions & { onProgress: (percentage: number) => void },
   ): Promise<void> {
-    const run = this.loads.then(() =>
-      this.withConnection(
-        options,
-        async (conn) => {
-          // The progress type lives in @duckdb/node-bindings, which is not our direct dependency.
-          const progress = () => (conn.progress as unknown as { percentage: number }).percentage;
-          const poll = setInterval(() => options.onProgress(progress()), 200);
-          try {
-            await conn.run(sql, options.params ?? []);
-          } finally {
-            clearInterval(poll);
-          }
-        },
-        this.loader,
-      ),
-    );
+    const run = this.loads.then(async () => {
+      await this.call({ sql, params: options.params ?? [], progress: true }, options);
+    });
     this.loads = run.catch(() => undefined);
     return run;
   }
 
-  private async withConnection<T>(
-    options: RunOptions,
-    fn: (conn: DuckDBConnection) => Promise<T>,
-    shared?: DuckDBConnection,
-  ): Promise<T> {
-    if (options.signal?.aborted) throw new ToolshedError("timeout", "the call was cancelled before it ran");
-    const conn = shared ?? (await this.instance.connect());
-    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    let reason: "timeout" | "cancelled" | undefined;
-    const stop = (why: "timeout" | "cancelled") => {
-      reason ??= why;
-      conn.interrupt();
-    };
-    const timer = setTimeout(() => stop("timeout"), timeoutMs);
-    const onAbort = () => stop("cancelled");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
+  private async call(
+    request: Parameters<EngineHostClient["run"]>[0],
+    options: RunOptions & { onProgress?: (percentage: number) => void },
+  ): Promise<unknown> {
     try {
-      return await fn(conn);
+      return await this.host.run(request, {
+        timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     } catch (e) {
-      if (reason === "timeout") {
+      if (!(e instanceof ToolshedError) && /^Out of Memory Error/i.test(engineMessage(e))) {
         throw new ToolshedError(
-          "timeout",
-          `query stopped after ${timeoutMs} ms (the time limit); narrow it with WHERE or LIMIT, or aggregate first`,
+          "invalid_input",
+          `the statement needs more memory than the engine's limit (${this.memoryLimit}, --memory-limit) and the temp-directory spill allows; narrow it with WHERE or LIMIT, aggregate first, or have the operator raise --memory-limit or --max-temp-directory-size. DuckDB said: ${engineMessage(e)}`,
         );
       }
-      if (reason === "cancelled") throw new ToolshedError("timeout", "query cancelled");
       throw e;
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      if (!shared) conn.closeSync();
     }
   }
 
@@ -183,10 +152,8 @@ export class DuckDBEngine implements Engine {
     return rows[0]?.[0] === 1;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     untrackEngine(this);
-    this.loader.closeSync();
-    this.instance.closeSync();
-    return Promise.resolve();
+    await this.host.close();
   }
 }

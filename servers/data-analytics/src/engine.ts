@@ -80,12 +80,7 @@ export function requireKind<E extends Engine>(engine: Engine, kind: E["kind"], t
   return engine as E;
 }
 
-/** A big integer or decimal as a number when that loses nothing a model would notice. */
-export function toNumber(v: Cell): Cell {
-  if (typeof v !== "string") return v;
-  const n = Number(v);
-  return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v)) ? n : v;
-}
+export { toNumber } from "./cells.js";
 
 /** The engine's error text, first line only, for a model to read. */
 export function engineMessage(e: unknown): string {

@@ -15,8 +15,8 @@ import {
   type RunOptions,
   type SqlShape,
 } from "./engine.js";
-import { checkPostgresReadOnly } from "./pg-guard.js";
-import { stripSql } from "./sql-guard.js";
+import { PgGuardThread } from "./pg-guard-thread.js";
+import { requireReadOnlyRole } from "./pg-role.js";
 import { quoteIdent } from "./sql.js";
 
 /** Type names for the OIDs a result commonly has; anything else shows as its OID. */
@@ -65,9 +65,20 @@ const POSTGRES_DIALECT: Dialect = {
 const MAX_TABLES = 500;
 
 /**
- * An existing PostgreSQL database, read-only: every statement runs in its own READ ONLY transaction
- * with a statement_timeout, on a bounded pool. Datasets are the tables and views of the allowed
- * schemas; which rows a query can read is up to the connecting role's privileges.
+ * Every statement goes over the extended query protocol, whose Parse message carries exactly one
+ * statement: `SELECT 1; COMMIT` is refused by PostgreSQL itself. (node-postgres uses the simple
+ * protocol, which runs any number of statements, for a query without values unless told otherwise.)
+ */
+type OneStatement = pg.QueryConfig & { queryMode: "extended"; rowMode?: "array"; types?: typeof TYPES };
+function one(text: string, values: unknown[] = [], extra: Partial<OneStatement> = {}): OneStatement {
+  return { text, values, queryMode: "extended", ...extra };
+}
+
+/**
+ * An existing PostgreSQL database, read-only: every statement runs alone (extended protocol) in its
+ * own READ ONLY transaction with statement_timeout and idle_in_transaction_session_timeout, on a
+ * bounded pool, as a role checked at open to hold no write privileges. Datasets are the tables and
+ * views of the allowed schemas; which rows a query can read is up to the role's privileges.
  */
 export class PostgresEngine implements Engine {
   readonly kind = "postgres" as const;
@@ -82,6 +93,7 @@ export class PostgresEngine implements Engine {
   }
 
   private readonly searchPath: string;
+  private readonly guard = new PgGuardThread();
 
   static async open(config: Config, url: string): Promise<PostgresEngine> {
     const pool = new pg.Pool({
@@ -101,6 +113,20 @@ export class PostgresEngine implements Engine {
       await pool.end();
       throw new ToolshedError("upstream_error", `cannot reach PostgreSQL: ${engineMessage(e)}`);
     }
+    if (!config.postgresAllowPrivilegedRole) {
+      try {
+        const client = await pool.connect();
+        try {
+          await requireReadOnlyRole(client, config.postgresSchema);
+        } finally {
+          client.release();
+        }
+      } catch (e) {
+        await pool.end();
+        if (e instanceof ToolshedError) throw e;
+        throw new ToolshedError("upstream_error", `cannot check the PostgreSQL role: ${engineMessage(e)}`);
+      }
+    }
     trackEngine(engine);
     return engine;
   }
@@ -114,31 +140,34 @@ export class PostgresEngine implements Engine {
     let cancelled = false;
     const onAbort = () => {
       cancelled = true;
-      void this.pool.query("SELECT pg_cancel_backend($1)", [pid(client)]).catch(() => undefined);
+      void this.pool.query(one("SELECT pg_cancel_backend($1)", [pid(client)])).catch(() => undefined);
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     let broken = false;
     try {
-      await client.query("BEGIN READ ONLY");
-      await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
-      // Unqualified names resolve in the allowed schemas, first one first (names are validated).
-      await client.query(`SET LOCAL search_path = ${this.searchPath}`);
+      await client.query(one("BEGIN READ ONLY"));
+      // Set by us inside the transaction (is_local = true), so they end with it. Unqualified names
+      // resolve in the allowed schemas, first one first (names are validated); a connection left
+      // idle mid-transaction (a stalled process) is closed by the server after the time limit.
+      await client.query(
+        one(
+          "SELECT set_config('statement_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $1, true), set_config('search_path', $2, true)",
+          [String(timeoutMs), this.searchPath],
+        ),
+      );
       let result: pg.QueryResult<unknown[]>;
       let more = false;
-      const cursor =
-        options.maxRows !== undefined && /^(select|with|values|table|\()/i.test(stripSql(sql).trim());
-      if (cursor) {
-        // A cursor reads only the rows asked for, so a huge result costs no more than the cap.
-        await client.query({ text: `DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, values: params });
-        result = await client.query<unknown[]>({
-          text: `FETCH ${options.maxRows! + 1} FROM toolshed_cursor`,
-          rowMode: "array",
-          types: TYPES,
-        });
+      if (options.maxRows !== undefined) {
+        // A cursor reads only the rows asked for, so a huge result costs no more than the cap. Every
+        // statement run here is a SELECT (user SQL has passed the guard, pg-guard.ts).
+        await client.query(one(`DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, params));
+        result = await client.query<unknown[]>(
+          one(`FETCH ${options.maxRows + 1} FROM toolshed_cursor`, [], { rowMode: "array", types: TYPES }),
+        );
       } else {
-        result = await client.query<unknown[]>({ text, values: params, rowMode: "array", types: TYPES });
+        result = await client.query<unknown[]>(one(text, params, { rowMode: "array", types: TYPES }));
       }
-      await client.query("ROLLBACK");
+      await client.query(one("ROLLBACK"));
       const columns = result.fields.map((f) => ({
         name: f.name,
         type: TYPE_NAMES[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
@@ -151,7 +180,7 @@ export class PostgresEngine implements Engine {
       }
       return { columns, rows, more };
     } catch (e) {
-      await client.query("ROLLBACK").catch(() => {
+      await client.query(one("ROLLBACK")).catch(() => {
         broken = true;
       });
       const code = (e as { code?: string }).code;
@@ -172,9 +201,9 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  checkReadOnly(sql: string): Promise<SqlShape> {
-    checkPostgresReadOnly(sql);
-    return Promise.resolve({}); // results are read through a cursor whatever their shape
+  async checkReadOnly(sql: string): Promise<SqlShape> {
+    await this.guard.check(sql);
+    return {}; // results are read through a cursor whatever their shape
   }
 
   tableRef(name: string): string {
@@ -199,6 +228,7 @@ export class PostgresEngine implements Engine {
 
   async close(): Promise<void> {
     untrackEngine(this);
+    await this.guard.close();
     await this.pool.end();
   }
 

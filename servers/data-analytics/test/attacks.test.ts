@@ -66,7 +66,7 @@ describe("attack suite", () => {
   it("refuses read_csv('/etc/passwd') and other file reads", async () => {
     await refused("SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) is not allowed/);
     await refused("SELECT * FROM READ_CSV_AUTO('/etc/passwd')", /not allowed/);
-    await refused("SELECT * FROM '/etc/passwd'", /reading the file/);
+    await refused("SELECT * FROM '/etc/passwd'", /reading '\/etc\/passwd' directly is not allowed/);
     await refused("SELECT * FROM glob('/etc/*')", /glob\(\) is not allowed/);
     await refused("SELECT * FROM (SELECT 1) t, read_text('/etc/hostname')", /read_text\(\) is not allowed/);
     await refused("WITH q AS (SELECT * FROM read_parquet('x.parquet')) SELECT * FROM q", /read_parquet/);
@@ -140,6 +140,76 @@ describe("attack suite", () => {
     await refused("SELECT 1; /* ; */ DROP TABLE x;", /multiple statements/);
     await refused("DROP TABLE x", /not allowed/);
     await refused("WITH a AS (SELECT 1) INSERT INTO x SELECT * FROM x", /not read-only|not allowed/);
+  });
+
+  it("refuses enable_logging (stdout, file) and reading duckdb_logs", async () => {
+    await refused(
+      "SELECT * FROM enable_logging(storage = 'stdout')",
+      /table function enable_logging\(\) is not allowed/,
+    );
+    await refused(
+      `SELECT * FROM enable_logging(storage = 'file', storage_path = '${path.join(data.dir, "logs")}')`,
+      /enable_logging\(\) is not allowed/,
+    );
+    await refused("CALL enable_logging()", /'CALL' statements are not allowed/);
+    await refused("SELECT * FROM duckdb_logs", /'duckdb_logs' is not a dataset/);
+    await refused("SELECT * FROM duckdb_logs()", /duckdb_logs\(\) is not allowed/);
+    await refused("SELECT write_log('x')", /write_log\(\) is not allowed/);
+  });
+
+  it("refuses SQL text run through json_execute_serialized_sql and file reads by any route", async () => {
+    await refused(
+      "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT * FROM read_text(''/etc/hostname'')'))",
+      /json_execute_serialized_sql\(\) is not allowed/,
+    );
+    await refused("SELECT json_serialize_sql('SELECT 1')", /json_serialize_sql\(\) is not allowed/);
+    await refused(
+      "SELECT * FROM query('SELECT * FROM read_text(''/etc/hostname'')')",
+      /query\(\) is not allowed/,
+    );
+    await refused("SELECT * FROM read_blob('/etc/hostname')", /read_blob\(\) is not allowed/);
+    await refused("SELECT main.read_text('/etc/hostname')", /read_text\(\) is not allowed/);
+    await refused("SELECT * FROM system.main.read_text('/etc/hostname')", /read_text\(\) is not allowed/);
+    await refused("SELECT * FROM x, LATERAL read_text('/etc/hostname')", /read_text\(\) is not allowed/);
+    await refused("SELECT * FROM range((SELECT count(*) FROM read_text('/etc/hostname')))", /read_text/);
+    await refused("SELECT (SELECT content FROM read_text('/etc/hostname'))", /read_text/);
+    await refused("SELECT * FROM 'sales.csv'", /directly is not allowed/);
+    await refused("SELECT * FROM glob('*')", /glob\(\) is not allowed/);
+  });
+
+  it("shows no settings or absolute paths: duckdb_settings, current_setting, pg_settings, duckdb_databases", async () => {
+    const leaks = [
+      "SELECT * FROM duckdb_settings()",
+      "SELECT current_setting('temp_directory')",
+      "SELECT * FROM pg_settings",
+      "SELECT * FROM pg_catalog.pg_settings",
+      "SELECT * FROM duckdb_databases",
+      "SELECT * FROM duckdb_databases()",
+      "SELECT * FROM pragma_database_list",
+      "SELECT * FROM duckdb_temporary_files()",
+      "SELECT * FROM duckdb_extensions()",
+    ];
+    for (const sql of leaks) {
+      const r = await refused(sql, /not allowed|not a dataset|not available/);
+      expect(r.text).not.toContain(data.dir);
+    }
+  });
+
+  it("still answers ordinary analytics SQL (aggregates, windows, JSON, lists, generators, CTEs)", async () => {
+    const ok = [
+      "SELECT region, sum(amount), median(amount), quantile_cont(amount, 0.9) FROM x GROUP BY ALL",
+      "SELECT id, rank() OVER (PARTITION BY region ORDER BY amount DESC) FROM x QUALIFY row_number() OVER () < 3",
+      "WITH t AS (SELECT * FROM x) SELECT count(*) FROM t JOIN t AS u USING (id)",
+      "SELECT '{\"a\": [1, 2]}'::JSON->>'$.a', list_transform([1, 2], v -> v * 2), date_trunc('month', DATE '2024-05-03')",
+      "SELECT * FROM range(3) r, generate_series(1, 2) g, unnest([1, 2]) u",
+      "SELECT * FROM information_schema.columns WHERE table_name = 'x'",
+      "DESCRIBE x",
+      "SUMMARIZE x",
+    ];
+    for (const sql of ok) {
+      const r = await call(t, "query", { sql });
+      expect(r.isError, `${sql}: ${r.text}`).toBeFalsy();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import { openEngine } from "../src/open-engine.js";
-import { call, client, POSTGRES_URL, postgresSchema, tempDataDir } from "./helpers.js";
+import { call, client, postgresSchema, tempDataDir } from "./helpers.js";
 import { needPostgres } from "../../../test-support/services.js";
 
 // The same tool tests on both engines, over the same sales data: DuckDB from the fixture CSV, and a
@@ -21,7 +21,7 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     if (kind === "postgres") {
       const fixture = await postgresSchema();
       pgCleanup = () => fixture.cleanup();
-      config = { ...config, postgresUrl: POSTGRES_URL, postgresSchema: [fixture.schema] };
+      config = { ...config, postgresUrl: fixture.url, postgresSchema: [fixture.schema] };
     }
     t = await client(config);
     if (kind === "duckdb") await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
@@ -127,11 +127,14 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
   });
 
   it("pings the engine for readiness", async () => {
-    const engine = await openEngine(configSchema.parse(config));
+    // DuckDB's host process locks its database file, so a second DuckDB engine needs its own dir.
+    const own = kind === "duckdb" ? tempDataDir() : undefined;
+    const engine = await openEngine(configSchema.parse(own ? { ...config, dataDir: own.dir } : config));
     try {
       expect(await engine.ping()).toBe(true);
     } finally {
       await engine.close();
+      own?.cleanup();
     }
   });
 

@@ -29,12 +29,25 @@ export function call(t: TestClient, name: string, args: Record<string, unknown>)
 export const POSTGRES_URL =
   process.env.TOOLSHED_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
+/** The same URL with another user (trust auth on the test server, so no password). */
+export function urlAs(url: string, user: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = "";
+  return u.toString();
+}
+
 /**
- * A uniquely named schema in the real PostgreSQL holding the fixture sales table (and a view),
- * dropped by cleanup. Fails, never skips, when PostgreSQL is down, saying how to start it.
+ * A uniquely named schema in the real PostgreSQL holding the fixture sales table (and a view), and
+ * a read-only role for it (LOGIN, USAGE on the schema, SELECT on its tables: what the server
+ * accepts); `url` connects as that role. Both are dropped by cleanup. Fails, never skips, when
+ * PostgreSQL is down, saying how to start it.
  */
 export async function postgresSchema(): Promise<{
   schema: string;
+  role: string;
+  /** Connects as the read-only role. */
+  url: string;
   admin: pg.Client;
   cleanup(): Promise<void>;
 }> {
@@ -65,11 +78,19 @@ export async function postgresSchema(): Promise<{
     ]);
   }
   await admin.query(`CREATE VIEW ${schema}.north AS SELECT * FROM ${schema}.sales WHERE region = 'north'`);
+  const role = `${schema}_reader`;
+  await admin.query(`CREATE ROLE ${role} LOGIN`);
+  await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
+  await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
   return {
     schema,
+    role,
+    url: urlAs(POSTGRES_URL, role),
     admin,
     cleanup: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.query(`DROP OWNED BY ${role}`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     },
   };

@@ -1,4 +1,4 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@toolshed/testing";
 import { createTestClient, type TestClient } from "@toolshed/testing";
 import { configSchema, type Config } from "../src/config.js";
 import { createGithubServer } from "../src/server.js";

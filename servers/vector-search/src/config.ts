@@ -1,4 +1,5 @@
 import { z } from "@toolshed/server";
+import { DEFAULT_MAX_CHUNKS_PER_CALL, DEFAULT_MAX_CHUNKS_PER_DOCUMENT } from "./chunk.js";
 import { DEFAULT_EF_SEARCH } from "./store/sql.js";
 import { DEFAULT_HNSW } from "./store/store.js";
 
@@ -78,6 +79,31 @@ export const configSchema = z.object({
     .default(false)
     .describe(
       "Let the embeddings URL be a loopback or private address (a local Ollama, vLLM, TEI, LM Studio).",
+    ),
+  embedWorkers: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(0)
+    .describe(
+      "Worker threads that run the offline embedder, off the event loop; 0 = one per core, at most 4. Each loads the model (about 120 MB).",
+    ),
+  maxChunksPerDocument: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(DEFAULT_MAX_CHUNKS_PER_DOCUMENT)
+    .describe("Most chunks upsert_documents may cut one document into; more is refused before any work."),
+  maxChunksPerCall: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_MAX_CHUNKS_PER_CALL)
+    .describe(
+      "Most documents one upsert_documents call may write, chunks counted one by one; more is refused before any work.",
     ),
   queryTimeoutMs: z
     .number()

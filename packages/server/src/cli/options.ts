@@ -96,7 +96,7 @@ const COMMON: OptionSpec[] = [
     env: ["TOOLSHED_STATELESS"],
     kind: "boolean",
     defaultValue: false,
-    description: "HTTP without sessions: every POST stands alone",
+    description: "no sessions for 2025 clients either (2026-07-28 never has them): every POST stands alone",
   },
   {
     key: "jsonResponse",

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { authenticateOrRefuse } from "./admission.js";
@@ -15,6 +14,7 @@ import {
   type SharedEventStore,
 } from "./event-store.js";
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
+import { createModernLane } from "./modern.js";
 import { principalFromAuthInfo } from "../tool-call.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
 import { ownStream, sessionEventStore } from "./session-events.js";
@@ -94,6 +94,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   if (shared) rt.addReadinessCheck(() => shared.check());
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
+  const modern = createModernLane(rt, maxBody);
   let openPosts = 0;
   let closing = false;
 
@@ -203,6 +204,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       const refusedScope = scopeRefusal(body, principalFromAuthInfo(req.auth), rt.toolScopes);
       if (refusedScope) return refuse(res, options.auth, refusedScope);
     }
+    // A 2026-07-28 request carries its protocol version in its own _meta: no session, any replica.
+    if (!(await modern.isLegacy(req, body))) return modern.serve(req, res, body);
     if (Array.isArray(body)) {
       // JSON-RPC batches left MCP in 2025-06-18, and initialize was never allowed in one.
       const version = header(req, "mcp-protocol-version");
@@ -220,7 +223,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         sessionIdGenerator: undefined,
         enableJsonResponse: options.jsonResponse ?? false,
       });
-      const mcp = createMcpServer(rt);
+      const mcp = createMcpServer(rt, "legacy", { stateless: true });
       res.once("close", () => {
         void transport.close();
         void mcp.close();
@@ -234,7 +237,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       const session = sessions.get(id);
       // Another principal's session answers as if it did not exist: ids are not to be probed.
       if (!session || session.owner !== owner) {
-        return rpcError(res, 404, -32001, "Session not found; initialize a new session");
+        return rpcError(res, 404, -32001, "Session not found; initialize a new session", requestIdOf(body));
       }
       session.lastSeen = Date.now();
       // A reused id would be matched to the wrong stream by the SDK and leave a POST open for good.
@@ -257,6 +260,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         400,
         -32000,
         "Bad Request: Mcp-Session-Id header is required; send initialize first",
+        requestIdOf(body),
       );
     }
     if (sessions.size >= maxSessions) {
@@ -266,6 +270,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         503,
         -32000,
         `too many open sessions (${maxSessions}); retry later or close idle sessions`,
+        requestIdOf(body),
       );
     }
     const release = owner === undefined ? () => {} : perPrincipal.reserve(owner);
@@ -425,6 +430,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       await rt.drain(deadlineMs);
       while (openPosts > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      await modern.close().catch(() => {});
       server.closeAllConnections();
       await stopped;
       await rt.close();
@@ -446,8 +452,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
-function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  json(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
+/** `id` is the request's when the body was read and held one request; null only when it is unknowable. */
+function rpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+): void {
+  json(res, status, { jsonrpc: "2.0", error: { code, message }, id });
+}
+
+/** The id of a POST body that is one JSON-RPC request, else null (a batch, a notification, junk). */
+function requestIdOf(body: unknown): string | number | null {
+  const ids = Array.isArray(body) ? [] : requestIds(body);
+  return ids[0] ?? null;
 }
 
 /** The ids of the JSON-RPC requests in a POST body (a message or a batch). */

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import type { Redis } from "ioredis";
 import type { SharedEventStore } from "./event-store.js";
 import { sessionOfStream } from "./session-events.js";

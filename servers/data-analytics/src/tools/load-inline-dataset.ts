@@ -6,6 +6,7 @@ import { datasetInfoSchema, newDatasetNameSchema, loadDataset } from "../dataset
 import { defineAnalyticsTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json-depth.js";
 import { renderInfo } from "./register-dataset.js";
 
 export const INLINE_MAX_BYTES = 1024 * 1024;
@@ -37,6 +38,13 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "load_inline_dataset");
     const fmt = format ?? (/^\s*[[{]/.test(data) ? "json" : "csv");
     if (fmt === "json") {
+      // Deeply nested JSON crashes DuckDB's reader (and a recursive parser); refuse it up front.
+      if (jsonDepthExceeds(data, MAX_JSON_DEPTH)) {
+        throw new ToolshedError(
+          "invalid_input",
+          `JSON data nests arrays or objects more than ${MAX_JSON_DEPTH} deep (the limit); flatten it, or pass nested values as JSON strings`,
+        );
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(data);

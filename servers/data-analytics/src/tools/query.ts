@@ -42,7 +42,7 @@ export const queryTool = defineAnalyticsTool({
   name: "query",
   title: "Run a read-only SQL query",
   description:
-    "Runs one read-only SQL statement (DuckDB: SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; on PostgreSQL when the server is connected to one: SELECT, WITH, VALUES, TABLE, EXPLAIN, SHOW, in a READ ONLY transaction) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. Results are capped by rows (100 by default) and bytes (256 KiB); when truncated the answer says so with the total row count, so page with LIMIT/OFFSET or aggregate. Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
+    "Runs one read-only SQL statement (DuckDB: SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; on PostgreSQL when the server is connected to one: one SELECT (WITH, VALUES, TABLE) calling built-in functions only, in a READ ONLY transaction) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. Results are capped by rows (100 by default) and bytes (256 KiB); when truncated the answer says so with the total row count, so page with LIMIT/OFFSET or aggregate. Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
   input,
   output: queryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

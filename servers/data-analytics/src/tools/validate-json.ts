@@ -1,5 +1,6 @@
-import { z } from "@toolshed/server";
+import { ToolshedError, z } from "@toolshed/server";
 import { defineAnalyticsTool } from "../deps.js";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json-depth.js";
 import { errorOffset, lineColumn } from "../json-position.js";
 
 const input = z.object({
@@ -34,6 +35,13 @@ export const validateJsonTool = defineAnalyticsTool({
       ? `Valid JSON (${r.topLevelType}).`
       : `Invalid JSON at line ${r.error!.line}, column ${r.error!.column}: ${r.error!.message}\n${r.error!.excerpt}\n${" ".repeat(Math.max(0, r.error!.column - 1))}^`,
   handler: ({ text }) => {
+    // Millions of nested brackets would hold the event loop for seconds in JSON.parse.
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      throw new ToolshedError(
+        "invalid_input",
+        `the JSON nests arrays or objects more than ${MAX_JSON_DEPTH} deep (the server's limit); it is not parsed, and load_inline_dataset would refuse it too`,
+      );
+    }
     try {
       const value: unknown = JSON.parse(text);
       return {

@@ -67,6 +67,13 @@ export function compileFilter(filter: Filter, params: unknown[], column = "metad
     return `(${parts.map((f) => compileFilter(f, params, column, depth + 1)).join(joiner)})`;
   }
   const { op, value } = filter;
+  // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail in the database.
+  const strings = [...fieldPath(filter.field), ...(Array.isArray(value) ? (value as unknown[]) : [value])];
+  if (strings.some((s) => typeof s === "string" && s.includes("\u0000"))) {
+    throw new FilterError(
+      "a field or value contains a NUL character (\\u0000), which no metadata holds; remove it",
+    );
+  }
   const target = `(${column} #> ${bind(fieldPath(filter.field), "text[]")})`;
   const json = (v: unknown) => bind(JSON.stringify(v), "jsonb");
   switch (op) {

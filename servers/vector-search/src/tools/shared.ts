@@ -1,10 +1,22 @@
 import { z } from "@toolshed/server";
+import { metadataProblem } from "../metadata.js";
 import { filterSchema, MAX_DIMENSION } from "../store/index.js";
 
 export const vectorSchema = z.array(z.number()).min(1).max(MAX_DIMENSION);
 
+/** Text PostgreSQL can store: no NUL character. */
+export function noNul<S extends z.ZodString>(schema: S, what: string) {
+  return schema.refine((s) => !s.includes("\u0000"), {
+    message: `${what} contains a NUL character (\\u0000), which PostgreSQL cannot store; remove it`,
+  });
+}
+
 export const metadataSchema = z
   .record(z.string(), z.unknown())
+  .superRefine((metadata, ctx) => {
+    const problem = metadataProblem(metadata);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
   .describe('JSON metadata to filter on, e.g. { "source": "faq", "year": 2024 }.');
 
 export const filterInput = filterSchema.describe(

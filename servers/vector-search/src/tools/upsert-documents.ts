@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { ToolshedError, z } from "@toolshed/server";
-import { chunkText } from "../chunk.js";
+import { chunkText, overlapProblem } from "../chunk.js";
 import { checkMetadata, collectionNameSchema, embedderFor } from "../collections.js";
 import { defineVectorTool } from "../deps.js";
 import type { NewDocument } from "../store/index.js";
-import { metadataSchema, vectorSchema } from "./shared.js";
+import { metadataSchema, noNul, vectorSchema } from "./shared.js";
 
 export const MAX_DOCUMENTS = 1000;
 export const MAX_TEXT_CHARS = 100_000;
@@ -13,15 +13,10 @@ export const PROGRESS_THRESHOLD = 100;
 
 const documentSchema = z
   .object({
-    id: z
-      .string()
-      .min(1)
-      .max(512)
+    id: noNul(z.string().min(1).max(512), "id")
       .optional()
       .describe("Stable id; upserting the same id replaces it. Generated when omitted."),
-    text: z
-      .string()
-      .max(MAX_TEXT_CHARS)
+    text: noNul(z.string().max(MAX_TEXT_CHARS), "text")
       .optional()
       .describe("The document text: embedded (unless vector is given) and keyword-indexed."),
     vector: vectorSchema
@@ -34,7 +29,7 @@ const documentSchema = z
 export const upsertDocumentsTool = defineVectorTool({
   name: "upsert_documents",
   title: "Add or replace documents",
-  description: `Adds documents to a collection, or replaces those whose id exists (idempotent: the same call twice leaves the same state). Each document needs text (embedded by the collection's embedder) or a vector (yours). Long texts can be split with chunk: { size, overlap } into documents '<id>#<n>' carrying metadata source_id and chunk; re-upserting the id replaces all its old chunks. At most ${MAX_DOCUMENTS} documents and ${MAX_TEXT_CHARS} characters of text each per call; calls over ${PROGRESS_THRESHOLD} documents report progress. All or nothing: one bad document fails the call.`,
+  description: `Adds documents to a collection, or replaces those whose id exists (idempotent: the same call twice leaves the same state). Each document needs text (embedded by the collection's embedder) or a vector (yours). Long texts can be split with chunk: { size, overlap } (overlap under half the size) into documents '<id>#<n>' carrying metadata source_id and chunk; re-upserting the id replaces all its old chunks. At most ${MAX_DOCUMENTS} documents and ${MAX_TEXT_CHARS} characters of text each per call, and the server's caps on chunks per document and per call (1,000 and 2,000 by default; split a bigger call); calls over ${PROGRESS_THRESHOLD} documents report progress. All or nothing: one bad document fails the call.`,
   input: z.object({
     collection: collectionNameSchema,
     documents: z.array(documentSchema).min(1).max(MAX_DOCUMENTS).describe("The documents to write."),
@@ -47,7 +42,7 @@ export const upsertDocumentsTool = defineVectorTool({
           .min(0)
           .max(5_000)
           .default(0)
-          .describe("Characters each chunk repeats from the previous one."),
+          .describe("Characters each chunk repeats from the previous one; less than half of size."),
       })
       .optional()
       .describe("Split texts longer than size into overlapping chunks, each its own document."),
@@ -62,9 +57,9 @@ export const upsertDocumentsTool = defineVectorTool({
     `Upserted ${r.upserted} documents into ${r.collection}: ${r.ids.slice(0, 10).join(", ")}${r.ids.length > 10 ? ", …" : ""}`,
   handler: async ({ collection, documents, chunk }, ctx) => {
     const { store } = ctx.deps;
-    if (chunk && chunk.overlap >= chunk.size) {
-      throw new ToolshedError("invalid_input", "chunk.overlap must be smaller than chunk.size");
-    }
+    const problem = chunk && overlapProblem(chunk.size, chunk.overlap);
+    if (problem) throw new ToolshedError("invalid_input", problem);
+    const { maxChunksPerDocument, maxChunksPerCall } = ctx.config;
     const info = await store.collection(collection);
     const progress = documents.length > PROGRESS_THRESHOLD;
     const total = documents.length * 2; // embedding, then writing
@@ -82,11 +77,24 @@ export const upsertDocumentsTool = defineVectorTool({
       checkMetadata(info.metadataSchema, id, metadata);
       if (chunk && d.text !== undefined && d.vector === undefined && d.text.length > chunk.size) {
         chunkedSources.push(id);
-        chunkText(d.text, chunk.size, chunk.overlap).forEach((text, n) =>
+        const pieces = chunkText(d.text, chunk.size, chunk.overlap, maxChunksPerDocument);
+        if (pieces.length > maxChunksPerDocument) {
+          throw new ToolshedError(
+            "invalid_input",
+            `document ${i} ('${id}') would be cut into more than ${maxChunksPerDocument} chunks of ${chunk.size} characters (--max-chunks-per-document); use a larger chunk.size, a smaller overlap, split the text into several documents, or raise the flag (TOOLSHED_MAX_CHUNKS_PER_DOCUMENT)`,
+          );
+        }
+        pieces.forEach((text, n) =>
           rows.push({ id: `${id}#${n}`, text, metadata: { ...metadata, source_id: id, chunk: n } }),
         );
       } else {
         rows.push({ id, text: d.text ?? null, metadata, vector: d.vector });
+      }
+      if (rows.length > maxChunksPerCall) {
+        throw new ToolshedError(
+          "invalid_input",
+          `this call would write more than ${maxChunksPerCall} documents, chunks counted one by one (--max-chunks-per-call), by document ${i} of ${documents.length}; split it into calls of fewer documents, use a larger chunk.size, or raise the flag (TOOLSHED_MAX_CHUNKS_PER_CALL)`,
+        );
       }
     });
 
@@ -101,10 +109,14 @@ export const upsertDocumentsTool = defineVectorTool({
     }
     if (progress) await ctx.progress(documents.length, total, `embedded ${toEmbed.length} texts`);
 
+    // A deadline or cancellation that fired while embedding stops here, before anything is written;
+    // one that fires while writing rolls the transaction back between batches.
+    ctx.signal.throwIfAborted();
     if (chunkedSources.length > 0) {
       await store.delete(collection, { filter: { field: "source_id", op: "in", value: chunkedSources } });
     }
     const { upserted } = await store.upsert(collection, rows as NewDocument[], async (written) => {
+      ctx.signal.throwIfAborted();
       if (progress) {
         await ctx.progress(
           documents.length + Math.round((written / rows.length) * documents.length),

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import { createMcpHandler, isLegacyRequest, type AuthInfo } from "@modelcontextprotocol/server";
+import { kitServerFactory } from "../connection.js";
+import type { Runtime } from "../runtime.js";
+
+/**
+ * The 2026-07-28 lane of /mcp: every request is self-describing (its `_meta` envelope carries the
+ * protocol version and the client's capabilities), so it is answered by a fresh kit server with no
+ * session, and any replica can answer any request. 2025 requests (initialize, Mcp-Session-Id, GET
+ * streams) stay on the sessionful lane in app.ts; the SDK's own classifier decides which is which.
+ */
+export interface ModernLane {
+  /** Whether a POST belongs to the 2025 lane; false means this lane answers it (or its error). */
+  isLegacy(req: IncomingMessage, body: unknown): Promise<boolean>;
+  serve(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane {
+  const onerror = (err: Error) => rt.logger.debug({ err }, "2026-07-28 request refused or failed");
+  // legacy: "reject" — 2025 traffic never reaches this handler; app.ts routes it to its sessions.
+  const handler = createMcpHandler(kitServerFactory(rt, "tcp"), {
+    legacy: "reject",
+    onerror,
+    maxRequestBodySize: maxBodyBytes,
+  });
+  const node = toNodeHandler(handler, { onerror, maxRequestBodySize: maxBodyBytes });
+  // Resource updates reach the open subscriptions/listen streams through the handler's bus.
+  const forget = rt.addSubscriber(handler, {
+    subscriptions: { has: () => true },
+    notify: (uri) => handler.notify.resourceUpdated(uri),
+  });
+  return {
+    isLegacy: (req, body) => isLegacyRequest(headersOnly(req), body, { maxRequestBodySize: maxBodyBytes }),
+    serve: (req, res, body) => node(req, res, body),
+    async close() {
+      forget();
+      await handler.close();
+    },
+  };
+}
+
+/** The request as the classifier reads it: method and headers (the parsed body is passed beside it). */
+function headersOnly(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return new Request(`http://localhost${req.url ?? "/"}`, { method: req.method ?? "POST", headers });
+}

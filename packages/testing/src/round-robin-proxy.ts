@@ -1,0 +1,112 @@
+import { createServer, request, Agent, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RoundRobinProxyOptions {
+  /**
+   * Session affinity: a request carrying an `Mcp-Session-Id` goes to the replica whose response
+   * issued that id, the way a load balancer hashing on that header would. Off by default: plain
+   * round robin, every request to the next replica.
+   */
+  stickySessions?: boolean;
+}
+
+export interface RoundRobinProxy {
+  /** The proxy's origin plus `/mcp`, e.g. http://127.0.0.1:41234/mcp. */
+  readonly url: string;
+  /** Requests forwarded to each target so far, in the order the targets were given. */
+  readonly counts: readonly number[];
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business and not forwarded.
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * A loopback reverse proxy in front of several replicas of one HTTP server (`targets` are their
+ * origins, e.g. http://127.0.0.1:3001). Each request goes to the next target in turn; bodies and
+ * responses are streamed both ways as they come, so SSE responses reach the client event by event.
+ * A target that cannot be reached is answered 502.
+ */
+export async function startRoundRobinProxy(
+  targets: readonly string[],
+  options: RoundRobinProxyOptions = {},
+): Promise<RoundRobinProxy> {
+  if (targets.length === 0) throw new Error("startRoundRobinProxy needs at least one target");
+  const upstreams = targets.map((t) => new URL(t));
+  const counts = upstreams.map(() => 0);
+  const sessionTarget = new Map<string, number>();
+  const agent = new Agent({ keepAlive: true });
+  let next = 0;
+
+  const server = createServer((req, res) => {
+    const sid = req.headers["mcp-session-id"];
+    const pinned = options.stickySessions && typeof sid === "string" ? sessionTarget.get(sid) : undefined;
+    const index = pinned ?? next++ % upstreams.length;
+    const upstream = upstreams[index]!;
+    counts[index]!++;
+    const forward = request(
+      {
+        agent,
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: endToEnd(req.headers),
+      },
+      (answer) => {
+        const issued = answer.headers["mcp-session-id"];
+        if (options.stickySessions && typeof issued === "string") sessionTarget.set(issued, index);
+        res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        // SSE: send each chunk on as it arrives (pipe does, without buffering whole responses).
+        answer.pipe(res);
+        answer.once("error", () => res.destroy());
+      },
+    );
+    forward.once("error", (err) => {
+      if (res.headersSent) return void res.destroy();
+      res
+        .writeHead(502, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: `upstream ${upstream.origin} failed: ${err.message}` }));
+    });
+    // The client going away (e.g. closing an SSE stream) closes the upstream request too.
+    res.once("close", () => {
+      if (!res.writableFinished) forward.destroy();
+    });
+    req.pipe(forward);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    counts,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      agent.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { needRedis } from "../../../test-support/services.js";
+import { INITIALIZE, MCP_HEADERS, readSse } from "./sse.js";
+import {
+  connectHttpClient,
+  connectV1HttpClient,
+  startRoundRobinProxy,
+  type RoundRobinProxy,
+} from "../src/index.js";
+
+// Two replicas of the fixture server as separate processes behind a loopback round-robin proxy:
+// what a deployment with N pods behind a plain load balancer looks like to a client.
+const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
+const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+interface Replica {
+  child: ChildProcess;
+  /** e.g. http://127.0.0.1:41234 */
+  origin: string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the fixture on HTTP on a free port; resolves once it logs the URL it listens on. */
+async function startReplica(env: Record<string, string> = {}): Promise<Replica> {
+  const child = spawn(process.execPath, [BIN, "--transport", "http", "--port", "0"], {
+    env: { ...process.env, TOOLSHED_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  const lines = createInterface({ input: child.stderr });
+  const exited = once(child, "exit");
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`replica did not start in 10 s: ${log}`)), 10_000);
+    lines.on("line", (line) => {
+      log += `${line}\n`;
+      const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`replica exited while starting: ${log}`));
+    });
+  });
+  return {
+    child,
+    origin: url,
+    stderr: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** `mcp_tool_calls_total{tool="echo",outcome="ok"}` as the replica itself reports it. */
+async function echoCallsServed(replica: Replica): Promise<number> {
+  const text = await (await fetch(`${replica.origin}/metrics`)).text();
+  const m = /^mcp_tool_calls_total\{(?=[^}]*tool="echo")(?=[^}]*outcome="ok")[^}]*\} (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
+  let replicas: Replica[] = [];
+  let proxy: RoundRobinProxy;
+  beforeAll(async () => {
+    replicas = await Promise.all([startReplica(), startReplica()]);
+    proxy = await startRoundRobinProxy(replicas.map((r) => r.origin));
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await Promise.all(replicas.map((r) => r.stop()));
+  });
+
+  it("answers 1,000 tools/call alternating replicas with 0 errors, no session, no shared store", async () => {
+    const client = await connectHttpClient(proxy.url, {}, undefined, "modern");
+    expect(client.getProtocolEra()).toBe("modern");
+    const before = [...proxy.counts];
+    const started = Date.now();
+    let errors = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const message = `call ${i}`;
+      try {
+        const r = await client.callTool({ name: "echo", arguments: { message } });
+        if (r.isError || (r.structuredContent as { message?: string }).message !== message) errors++;
+      } catch {
+        errors++;
+      }
+    }
+    const ms = Date.now() - started;
+    await client.close();
+
+    expect(errors).toBe(0);
+    // One POST per call, each to the next replica in turn: exactly half each.
+    const forwarded = proxy.counts.map((n, i) => n - before[i]!);
+    expect(forwarded).toEqual([500, 500]);
+    // And each replica really answered its half (its own metrics, not the proxy's word).
+    const served = await Promise.all(replicas.map(echoCallsServed));
+    expect(served).toEqual([500, 500]);
+    process.stderr.write(`[replicas] 1,000 calls through the proxy in ${ms} ms\n`);
+    // A few seconds on an idle machine; the bound only catches a hang or a per-call stall.
+    expect(ms).toBeLessThan(30_000);
+  }, 45_000);
+});
+
+const redisUp = await needRedis(REDIS_URL);
+
+// 2025 clients hold a session (Mcp-Session-Id) that lives in the replica that initialized it. The
+// shared Redis event store carries their resumable streams, not the sessions themselves.
+describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 clients", () => {
+  let replicas: Replica[] = [];
+  beforeAll(async () => {
+    replicas = await Promise.all([
+      startReplica({ TOOLSHED_REDIS_URL: REDIS_URL }),
+      startReplica({ TOOLSHED_REDIS_URL: REDIS_URL }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+  });
+
+  it("plain round robin: the session is unknown to the other replica (404), Redis or not", async () => {
+    const proxy = await startRoundRobinProxy(replicas.map((r) => r.origin));
+    try {
+      // initialize lands on one replica, notifications/initialized on the other, which answers 404.
+      await expect(connectHttpClient(proxy.url)).rejects.toThrow(/Session not found/);
+      await expect(connectV1HttpClient(proxy.url)).rejects.toThrow(/Session not found/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("session affinity on the same proxy: 2025 clients work, 2026 calls still alternate", async () => {
+    const proxy = await startRoundRobinProxy(
+      replicas.map((r) => r.origin),
+      { stickySessions: true },
+    );
+    const before = await Promise.all(replicas.map(echoCallsServed));
+    try {
+      // Four 2025 sessions (two v2 clients on 2025-11-25, two v1 clients): initialize alternates,
+      // so the sessions spread over both replicas; every later request follows its session.
+      const legacy = [
+        await connectHttpClient(proxy.url),
+        await connectV1HttpClient(proxy.url),
+        await connectHttpClient(proxy.url),
+        await connectV1HttpClient(proxy.url),
+      ];
+      const modern = await connectHttpClient(proxy.url, {}, undefined, "modern");
+      let errors = 0;
+      const call = async (client: (typeof legacy)[number] | typeof modern, message: string) => {
+        try {
+          const r = await client.callTool({ name: "echo", arguments: { message } });
+          if (r.isError || (r.structuredContent as { message?: string }).message !== message) errors++;
+        } catch {
+          errors++;
+        }
+      };
+      for (let i = 0; i < 100; i++) {
+        await Promise.all([
+          ...legacy.map((c, j) => call(c, `legacy ${j} ${i}`)),
+          call(modern, `modern ${i}`),
+        ]);
+      }
+      await Promise.all([...legacy, modern].map((c) => c.close()));
+      expect(errors).toBe(0);
+      const served = (await Promise.all(replicas.map(echoCallsServed))).map((n, i) => n - before[i]!);
+      // 400 legacy calls, 200 on each replica's sessions; 100 modern calls alternating: 250 each.
+      expect(served).toEqual([250, 250]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a stream dropped on one replica resumes on the other through the shared Redis store", async () => {
+    const proxy = await startRoundRobinProxy(
+      replicas.map((r) => r.origin),
+      { stickySessions: true },
+    );
+    const post = (body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+      fetch(proxy.url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, ...headers },
+        body: JSON.stringify(body),
+        signal,
+      });
+    try {
+      const init = await post(INITIALIZE);
+      const sid = init.headers.get("mcp-session-id")!;
+      expect(sid).toBeTruthy();
+      await init.body?.cancel();
+      const home = proxy.counts.findIndex((n) => n === 1);
+      const session = { "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+      await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session)).body?.cancel();
+      const drop = new AbortController();
+      const res = await post(
+        {
+          jsonrpc: "2.0",
+          id: 9,
+          method: "tools/call",
+          params: { name: "slow", arguments: { ms: 1_000 }, _meta: { progressToken: "p" } },
+        },
+        session,
+        drop.signal,
+      );
+      let lastId: string | undefined;
+      let seen = 0;
+      for await (const event of readSse(res.body!)) {
+        if (event.id) lastId = event.id;
+        if (event.data && ++seen === 2) break;
+      }
+      drop.abort();
+      expect(proxy.counts[home]).toBe(3);
+      // The balancer loses its affinity table (restart, expiry): the resuming GET lands on the other
+      // replica, which has never seen the session. The shared store vouches for it and replays.
+      const other = replicas[1 - home]!;
+      const restarted = await startRoundRobinProxy([other.origin, replicas[home]!.origin], {
+        stickySessions: true,
+      });
+      const resumed = await fetch(restarted.url, {
+        headers: { accept: "text/event-stream", "mcp-session-id": sid, "last-event-id": lastId! },
+      });
+      expect(restarted.counts).toEqual([1, 0]);
+      expect(resumed.status).toBe(200);
+      const progress: number[] = [];
+      let result: { structuredContent?: unknown } | undefined;
+      for await (const event of readSse(resumed.body!)) {
+        const msg = JSON.parse(event.data) as {
+          id?: number;
+          params?: { progress: number };
+          result?: typeof result;
+        };
+        if (msg.params) progress.push(msg.params.progress);
+        if (msg.id === 9) result = msg.result;
+      }
+      expect(progress).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(result?.structuredContent).toMatchObject({ steps: 10 });
+      expect(other.stderr()).toContain("resuming a stream written by another replica");
+      await restarted.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * The messages between the server and its engine host (engine-host.ts), a child process that owns
+ * DuckDB so that a native crash or a statement that ignores interrupts costs a restart, not the server.
+ */
+
+/** How the host opens DuckDB; every path is absolute and already resolved. */
+export interface OpenSettings {
+  databaseFile: string;
+  /** The only directories DuckDB may read or write once external access is off. */
+  allowedDirectories: string[];
+  memoryLimit: string;
+  threads: number;
+  tempDirectory: string;
+  maxTempDirectorySize: string;
+}
+
+export type HostRequest =
+  | { op: "open"; id: number; settings: OpenSettings }
+  | {
+      op: "run";
+      id: number;
+      sql: string;
+      params: (string | number | boolean | null)[];
+      /** Stop reading after this many rows (one more is read to tell whether there are more). */
+      maxRows?: number;
+      /** Run on the progress-tracking connection, reporting DuckDB's percentage. */
+      progress?: boolean;
+    }
+  | { op: "interrupt"; id: number };
+
+export interface RunValue {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  more: boolean;
+}
+
+export interface OpenValue {
+  /** The built-in views (schema.name), which user SQL may not name as tables. */
+  internalViews: string[];
+}
+
+export type HostReply =
+  | { id: number; ok: true; value: RunValue | OpenValue | null }
+  | { id: number; ok: false; message: string }
+  | { id: number; progress: number };

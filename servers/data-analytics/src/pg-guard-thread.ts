@@ -1,0 +1,89 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ErrorCode } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
+
+/** Longer than any honest statement takes to parse (a hostile 100 KB one: about 0.6 s). */
+const CHECK_TIMEOUT_MS = 5_000;
+
+/** The built worker next to this module, or, when the sources run as TypeScript (tests), in dist. */
+function workerEntry(): string {
+  const dir = path.dirname(fileURLToPath(import.meta.url));
+  const here = path.join(dir, "pg-guard-worker.js");
+  return existsSync(here) ? here : path.join(dir, "..", "dist", "pg-guard-worker.js");
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Runs checkPostgresSelect on a worker thread: PostgreSQL's parser (WebAssembly) and the tree walk
+ * cost up to about half a second on a hostile statement, which must not stall every other session.
+ * A check that outlasts its deadline ends the worker; the next check starts a fresh one.
+ */
+export class PgGuardThread {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  check(sql: string): Promise<void> {
+    const worker = (this.worker ??= this.start());
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle(id, new ToolshedError("invalid_input", "the SQL took too long to check; simplify it"));
+        this.restart(worker);
+      }, CHECK_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, sql });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  private start(): Worker {
+    // Its stdout is captured and dropped: on a stdio server the process's stdout carries the
+    // protocol only, and the parser's runtime may print.
+    const worker = new Worker(workerEntry(), { stdout: true });
+    worker.stdout.resume();
+    // An idle worker must not keep the process alive; a pending check's timer does meanwhile.
+    worker.unref();
+    worker.on("message", (answer: { id: number; code?: ErrorCode; message?: string }) => {
+      this.settle(
+        answer.id,
+        answer.message ? new ToolshedError(answer.code ?? "internal", answer.message) : undefined,
+      );
+    });
+    worker.on("error", () => this.restart(worker));
+    worker.on("exit", () => this.restart(worker));
+    return worker;
+  }
+
+  private settle(id: number, error: Error | undefined): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (error) p.reject(error);
+    else p.resolve();
+  }
+
+  /** Ends `worker` and fails the checks it still held (they may be retried). */
+  private restart(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    void worker.terminate();
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, new ToolshedError("upstream_unavailable", "the SQL checker restarted; retry the call"));
+    }
+  }
+}
