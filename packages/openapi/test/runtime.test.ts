@@ -4,7 +4,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { createTestClient, type TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generate } from "../src/generate.js";
@@ -125,7 +124,7 @@ describe("a generated server's requests", () => {
 
   it("passes on an answer missing a required field, warning with the tool and the first issue", async () => {
     const warnings: unknown[] = [];
-    t.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    t.client.setNotificationHandler("notifications/message", (n) => {
       if (n.params.level === "warning") warnings.push(n.params.data);
     });
     reply = () => ({ status: 200, body: { name: "abc", note: "n" } }); // the document requires id
