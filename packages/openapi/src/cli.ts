@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// toolshed-openapi <document> --out <dir> --name <name> [--include a,b] [--exclude c] [--base-url u] [--check]
+// toolshed-openapi <document> --out <dir> --name <name> [--include a,b] [--exclude c] [--base-url u] [--max-output-schema-bytes n] [--check]
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +18,10 @@ Options:
   --include <list>     only these operations: tool names, operationIds or tag:<tag>; * wildcards; repeatable
   --exclude <list>     leave these out (same patterns); x-mcp: false in the document does the same
   --base-url <url>     default base URL (else the document's first server)
+  --max-output-schema-bytes <n>
+                       per tool, the most bytes of output JSON Schema shown in tools/list; above it
+                       the schema is summarised (top-level fields, types), then left open; 0: no
+                       limit (default 1000)
   --check              write nothing; exit 1 if the generated files differ from the ones on disk
   -h, --help           show this help
 `;
@@ -33,6 +37,7 @@ async function main(): Promise<number> {
       include: { type: "string", multiple: true },
       exclude: { type: "string", multiple: true },
       "base-url": { type: "string" },
+      "max-output-schema-bytes": { type: "string" },
       check: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -60,6 +65,9 @@ async function main(): Promise<number> {
     ...(include ? { include } : {}),
     ...(exclude ? { exclude } : {}),
     ...(values["base-url"] ? { baseUrl: values["base-url"] } : {}),
+    ...(values["max-output-schema-bytes"] !== undefined
+      ? { maxOutputSchemaBytes: Number(values["max-output-schema-bytes"]) }
+      : {}),
     write: !values.check,
   });
   for (const s of result.skipped) say(`skipped ${s.method.toUpperCase()} ${s.path}: ${s.reason}`);

@@ -16,6 +16,8 @@ export interface EmitContext {
   operations: Operation[];
   credentials: Credential[];
   baseUrl: string | undefined;
+  /** Per tool, the most bytes of output JSON Schema advertised before it is summarised (0: no limit). */
+  maxOutputSchemaBytes: number;
 }
 
 const lit = (v: unknown) => JSON.stringify(v);
@@ -91,6 +93,11 @@ function configFile(ctx: EmitContext): string {
       "Longest an API call may take, retries included, in milliseconds.",
     )}).meta({ env: ${lit(envName(prefix, "timeoutMs"))} })`,
   );
+  fields.push(
+    `strictAnswers: z.boolean().default(false).describe(${lit(
+      "Refuse API answers that do not match the document's schema (else they are logged at warn and passed on).",
+    )}).meta({ env: ${lit(envName(prefix, "strictAnswers"))} })`,
+  );
   const creds: string[] = [];
   for (const c of ctx.credentials) {
     const envs = c.keys.map((k) => envName(prefix, k));
@@ -149,7 +156,6 @@ function fieldDescription(...candidates: unknown[]): string | undefined {
 
 function toolFile(ctx: EmitContext, op: Operation, exportName: string): string {
   const input: EmitOptions = { doc: ctx.doc, mode: "input", maxDepth: 6 };
-  const output: EmitOptions = { doc: ctx.doc, mode: "output", maxDepth: 5 };
   const fields: string[] = [];
   const params: string[] = [];
   for (const p of op.parameters) {
@@ -195,28 +201,8 @@ function toolFile(ctx: EmitContext, op: Operation, exportName: string): string {
       body = `{ kind: "whole", key: ${lit(b.key)} }`;
     }
   }
-  let wrap = op.response.wrap;
-  let outputCode: string;
-  if (wrap === "none") {
-    const code = finish(zodParts(op.response.schema, output, 0, new Set()), {
-      optional: false,
-      mode: "output",
-    });
-    if (code.startsWith("z.looseObject(")) outputCode = code;
-    else {
-      wrap = "result";
-      outputCode = `z.object({ result: ${code}.describe("The API's answer.") })`;
-    }
-  } else if (wrap === "empty") {
-    outputCode = `z.object({ status: z.number().int().describe("The HTTP status of the API's answer, which has no body.") })`;
-  } else {
-    const code = finish(zodParts(op.response.schema, output, 0, new Set()), {
-      optional: false,
-      mode: "output",
-    });
-    const text = wrap === "items" ? "The items the API returned." : "The API's answer.";
-    outputCode = `z.object({ ${wrap}: ${code.includes(".describe(") ? code : `${code}.describe(${lit(text)})`} })`;
-  }
+  const { wrap, code: outputCode } = outputFor(ctx, op, { lenient: true });
+  const { code: answerCode } = outputFor(ctx, op, { lenient: false });
   return `import { z } from "@toolshed/server";
 import { operationTool } from "../runtime.js";
 
@@ -233,6 +219,41 @@ export const ${exportName} = operationTool({
   annotations: ${lit(op.annotations)},
   input: z.object({ ${fields.join(", ")} }),
   output: ${outputCode},
+  answer: ${answerCode},
+  maxOutputSchemaBytes: ${ctx.maxOutputSchemaBytes},
 });
 `;
+}
+
+/**
+ * The tool's output as zod, and how the answer is wrapped into it. Lenient: what the tool advertises
+ * and the kit checks (drift tolerated); strict: the document's schema, which answers are checked
+ * against (warned about, or refused in strict mode).
+ */
+function outputFor(
+  ctx: EmitContext,
+  op: Operation,
+  { lenient }: { lenient: boolean },
+): { wrap: Operation["response"]["wrap"]; code: string } {
+  const output: EmitOptions = { doc: ctx.doc, mode: "output", maxDepth: 5, lenient };
+  const wrap = op.response.wrap;
+  if (wrap === "empty") {
+    return {
+      wrap,
+      code: `z.object({ status: z.number().int().describe("The HTTP status of the API's answer, which has no body.") })`,
+    };
+  }
+  const code = finish(zodParts(op.response.schema, output, 0, new Set()), {
+    optional: false,
+    mode: "output",
+  });
+  if (wrap === "none") {
+    if (code.startsWith("z.looseObject(")) return { wrap, code };
+    return { wrap: "result", code: `z.object({ result: ${code}.describe("The API's answer.") })` };
+  }
+  const text = wrap === "items" ? "The items the API returned." : "The API's answer.";
+  return {
+    wrap,
+    code: `z.object({ ${wrap}: ${code.includes(".describe(") ? code : `${code}.describe(${lit(text)})`} })`,
+  };
 }

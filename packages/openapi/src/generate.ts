@@ -18,6 +18,11 @@ export interface GenerateOptions {
   exclude?: string[];
   /** Overrides the document's first server URL as the default base URL. */
   baseUrl?: string;
+  /**
+   * Per tool, the most bytes of output JSON Schema a tool advertises in tools/list; above it the schema
+   * is summarised (top-level fields and types), above it again left open. 0: no limit. Default 1,000.
+   */
+  maxOutputSchemaBytes?: number;
   /** false: compute the files but write nothing (for drift checks). Default true. */
   write?: boolean;
 }
@@ -34,10 +39,17 @@ export interface GenerateResult {
 }
 
 const MAX_DEFAULT_TOOLS = 200;
+export const DEFAULT_MAX_OUTPUT_SCHEMA_BYTES = 1000;
 
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(options.name)) {
     throw new OpenApiError(`server name '${options.name}' must be kebab-case (like 'example-api')`);
+  }
+  const budget = options.maxOutputSchemaBytes;
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 0)) {
+    throw new OpenApiError(
+      `--max-output-schema-bytes must be a whole number of bytes (0 for no limit), not '${budget}'`,
+    );
   }
   const outDir = resolve(options.outDir);
   const doc = await loadDocument(options.document);
@@ -60,6 +72,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     operations,
     credentials: collectCredentials(doc, operations),
     baseUrl: options.baseUrl ?? defaultBaseUrl(doc),
+    maxOutputSchemaBytes: options.maxOutputSchemaBytes ?? DEFAULT_MAX_OUTPUT_SCHEMA_BYTES,
   };
   const generated = new Map<string, string>();
   for (const [path, text] of emitFiles(ctx)) generated.set(path, await pretty(join(outDir, path), text));
@@ -68,6 +81,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     ...(options.include?.length ? ["--include", options.include.join(",")] : []),
     ...(options.exclude?.length ? ["--exclude", options.exclude.join(",")] : []),
     ...(options.baseUrl ? ["--base-url", options.baseUrl] : []),
+    ...(options.maxOutputSchemaBytes !== undefined &&
+    options.maxOutputSchemaBytes !== DEFAULT_MAX_OUTPUT_SCHEMA_BYTES
+      ? ["--max-output-schema-bytes", String(options.maxOutputSchemaBytes)]
+      : []),
   ];
   const base = findUp(outDir, "tsconfig.base.json");
   const scaffold = scaffoldFiles(ctx, {

@@ -10,6 +10,16 @@ export interface EmitOptions {
   mode: Mode;
   /** Nesting beyond this becomes z.unknown() (huge or recursive schemas). */
   maxDepth: number;
+  /**
+   * Set inside oneOf/anyOf: objects keep keys they do not list, so the variant that matches is sent
+   * whole rather than stripped to its own properties (a key-less variant would otherwise eat the input).
+   */
+  loose?: boolean;
+  /**
+   * Outputs only: required properties may be missing. The schema a tool advertises, so an answer that
+   * leaves out what the document requires (as its own examples often do) still reaches the model.
+   */
+  lenient?: boolean;
 }
 
 const MAX_DESCRIPTION = 600;
@@ -46,12 +56,17 @@ export function zodExpression(schema: Schema | undefined, opts: EmitOptions, dep
 
 export function finish(
   code: ZodCode,
-  { optional, mode, description }: { optional: boolean; mode: Mode; description?: string | undefined },
+  {
+    optional,
+    mode,
+    description,
+    absentOnly,
+  }: { optional: boolean; mode: Mode; description?: string | undefined; absentOnly?: boolean },
 ): string {
   let out = code.base;
   if (code.nullable) out += ".nullable()";
   if (mode === "input" && code.defaultValue !== undefined) out += `.default(${lit(code.defaultValue)})`;
-  else if (optional) out += mode === "output" ? ".nullish()" : ".optional()";
+  else if (optional) out += mode === "output" && !absentOnly ? ".nullish()" : ".optional()";
   const text = description ?? code.description;
   if (text) out += `.describe(${lit(text)})`;
   return out;
@@ -144,8 +159,13 @@ export function zodParts(
   for (const key of ["oneOf", "anyOf"] as const) {
     const members = schema[key];
     if (Array.isArray(members) && members.length > 0) {
+      const looseOpts = { ...opts, loose: true };
+      if (input_) {
+        const tagged = discriminated(schema, members as Schema[], looseOpts, depth, inner);
+        if (tagged) return done(tagged);
+      }
       const codes = (members as Schema[]).map((m) =>
-        finish(zodParts(m, opts, depth + 1, inner), { optional: false, mode: opts.mode }),
+        finish(zodParts(m, looseOpts, depth + 1, inner), { optional: false, mode: opts.mode }),
       );
       const unique = [...new Set(codes)];
       return done(unique.length === 1 ? unique[0]! : `z.union([${unique.join(", ")}])`);
@@ -252,9 +272,12 @@ function objectCode(schema: Schema, opts: EmitOptions, depth: number, seen: Set<
     // Inputs leave out what the server sets (readOnly); outputs leave out what it never returns (writeOnly).
     if (opts.mode === "input" && resolved.readOnly === true) continue;
     if (opts.mode === "output" && resolved.writeOnly === true) continue;
+    // A required field of a lenient output may be missing (not null: that costs an anyOf per field).
+    const lenientOnly = required.has(key) && opts.mode === "output" && opts.lenient === true;
     const code = finish(zodParts(prop, opts, depth + 1, seen), {
-      optional: !required.has(key),
+      optional: !required.has(key) || lenientOnly,
       mode: opts.mode,
+      absentOnly: lenientOnly,
     });
     fields.push(`${objectKey(key)}: ${code}`);
   }
@@ -269,6 +292,64 @@ function objectCode(schema: Schema, opts: EmitOptions, depth: number, seen: Set<
   if (fields.length === 0)
     return opts.mode === "output" ? "z.looseObject({})" : "z.record(z.string(), z.unknown())";
   const fn =
-    opts.mode === "output" || extra === true || typeof extra === "object" ? "z.looseObject" : "z.object";
+    opts.mode === "output" || opts.loose || extra === true || typeof extra === "object"
+      ? "z.looseObject"
+      : "z.object";
   return `${fn}({ ${fields.join(", ")} })`;
+}
+
+/**
+ * A `discriminator` as zod: z.discriminatedUnion when every variant is an object that the mapping (or
+ * the schema name, as OpenAPI implies without one) tags with one value; else a union checked on the
+ * property. Undefined when there is no discriminator to honour.
+ */
+function discriminated(
+  schema: Schema,
+  members: Schema[],
+  opts: EmitOptions,
+  depth: number,
+  seen: Set<string>,
+): string | undefined {
+  const disc = schema.discriminator as { propertyName?: unknown; mapping?: unknown } | undefined;
+  const prop = disc?.propertyName;
+  if (typeof prop !== "string" || !prop) return undefined;
+  const mapping = (disc?.mapping && typeof disc.mapping === "object" ? disc.mapping : {}) as Record<
+    string,
+    string
+  >;
+  // value -> the member it selects: the mapping's entries, then each $ref member under its schema name.
+  const tags = new Map<string, Schema>();
+  for (const [value, ref] of Object.entries(mapping)) {
+    if (typeof ref === "string")
+      tags.set(value, { $ref: ref.startsWith("#") ? ref : `#/components/schemas/${ref}` });
+  }
+  for (const m of members) {
+    const ref = typeof m.$ref === "string" ? m.$ref : undefined;
+    if (!ref || Object.values(mapping).some((r) => ref === r || ref.endsWith(`/${r}`))) continue;
+    tags.set(ref.slice(ref.lastIndexOf("/") + 1), m);
+  }
+  const variants: string[] = [];
+  for (const [value, member] of tags) {
+    const followed = follow(member, opts.doc, seen);
+    if (followed.cycle) break;
+    let target = followed.schema;
+    if (Array.isArray(target.allOf))
+      target = mergeAllOf(target, opts.doc, new Set([...seen, ...followed.refs]));
+    if (!isObjectLike(target)) break;
+    const properties = { ...((target.properties ?? {}) as Record<string, Schema>), [prop]: { const: value } };
+    const required = [...new Set([...((target.required as string[] | undefined) ?? []), prop])];
+    const code = zodParts({ ...target, type: "object", properties, required }, opts, depth + 1, seen);
+    variants.push(code.base);
+  }
+  const values = [...tags.keys()];
+  if (variants.length === tags.size && variants.length > 0) {
+    return `z.discriminatedUnion(${lit(prop)}, [${variants.join(", ")}])`;
+  }
+  // Some variant is not a plain object: keep the union, and still refuse a tag the document does not name.
+  const codes = members.map((m) =>
+    finish(zodParts(m, opts, depth + 1, seen), { optional: false, mode: opts.mode }),
+  );
+  const union = codes.length === 1 ? codes[0]! : `z.union([${codes.join(", ")}])`;
+  if (values.length === 0) return union;
+  return `${union}.refine((v: unknown) => typeof v !== "object" || v === null || ${lit(values)}.includes((v as Record<string, unknown>)[${lit(prop)}] as string), { message: ${lit(`'${prop}' must be one of ${values.join(", ")}`)}, path: [${lit(prop)}] })`;
 }

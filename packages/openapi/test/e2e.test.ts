@@ -75,6 +75,6 @@ describe.each(cases)("a server generated from $name", ({ name, document, include
       tmp.dir,
     );
     expect(contract.code, `contract test failed:\n${contract.output}`).toBe(0);
-    expect(contract.output).toMatch(/Tests\s+5 passed/);
+    expect(contract.output).toMatch(/Tests\s+6 passed/);
   }, 600_000);
 });

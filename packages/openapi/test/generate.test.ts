@@ -101,7 +101,12 @@ describe("generating a server", () => {
   it("makes object outputs from the 2xx response: as is, wrapped, or the status of an empty answer", () => {
     const thing = tools.get_thing_by_id!.output;
     expect(thing.safeParse({ id: "1", name: "a", extra: true }).success).toBe(true); // loose: new fields pass
-    expect(thing.safeParse({ name: "a" }).success).toBe(false); // id is required (allOf merged)
+    // Advertised leniently: an answer without the required id (allOf merged) passes; a wrong type does not.
+    expect(thing.safeParse({ name: "a" }).success).toBe(true);
+    expect(thing.safeParse({ id: 1, name: "a" }).success).toBe(false);
+    expect(readFileSync(join(tmp.dir, "src/generated/tools/get-thing-by-id.ts"), "utf8")).toMatch(
+      /answer: z\.looseObject\(\{[^}]*\bid: z\.string\(\),/,
+    );
     expect(thing.shape).not.toHaveProperty("secret"); // writeOnly
     expect(thing.safeParse({ id: "1", name: "a", note: null }).success).toBe(true);
     expect(Object.keys(tools.list_things!.output.shape)).toEqual(["items"]);
@@ -129,6 +134,7 @@ describe("generating a server", () => {
       baseUrl: "https://eu.api.example.com/v2",
       allowPrivateNetwork: false,
       timeoutMs: 30000,
+      strictAnswers: false,
     });
     expect(api.credentials[0]?.env).toEqual(["FEATURES_TOKEN"]);
     expect(api.baseUrlEnv).toBe("FEATURES_BASE_URL");
@@ -185,5 +191,8 @@ describe("re-running the generator", () => {
     await expect(
       generate({ document: doc, outDir: tmp.dir, name: "x", include: ["nothing"], write: false }),
     ).rejects.toThrow(/no operations selected/);
+    await expect(
+      generate({ document: doc, outDir: tmp.dir, name: "x", maxOutputSchemaBytes: -5, write: false }),
+    ).rejects.toThrow(/--max-output-schema-bytes must be a whole number of bytes \(0 for no limit\)/);
   });
 });

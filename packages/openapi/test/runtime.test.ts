@@ -42,6 +42,10 @@ afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 
 async function serverFor(fixture: string, name: string, dir: string, config: Record<string, unknown>) {
   await generate({ document: join(fixtures, fixture), outDir: dir, name });
+  return clientFor(dir, config);
+}
+
+async function clientFor(dir: string, config: Record<string, unknown>) {
   const def = (
     (await import(join(dir, "src/server.ts"))) as { default: Parameters<typeof createTestClient>[0] }
   ).default;
@@ -116,6 +120,40 @@ describe("a generated server's requests", () => {
     expect(r.isError).toBe(true);
     expect(r.content[0]!.text).toMatch(/upstream_error/);
     expect(r.content[0]!.text).toContain("name");
+  });
+
+  it("passes on an answer missing a required field, warning with the tool and the first issue", async () => {
+    const warnings: unknown[] = [];
+    t.client.setNotificationHandler("notifications/message", (n) => {
+      if (n.params.level === "warning") warnings.push(n.params.data);
+    });
+    reply = () => ({ status: 200, body: { name: "abc", note: "n" } }); // the document requires id
+    const id = "0b6b5d9e-8a8f-4c35-9a55-4a3c6f1f2d10";
+    const r = await callTool(t, "get_thing_by_id", { thingId: id });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(r.structuredContent).toEqual({ name: "abc", note: "n" });
+    await vi.waitFor(() => expect(warnings).toHaveLength(1));
+    expect(JSON.stringify(warnings[0])).toMatch(/get_thing_by_id.*id: /);
+  });
+
+  it("refuses the same answer when strict answers are on", async () => {
+    const strict = await clientFor(tmp.dir, {
+      baseUrl: `${base}/v2`,
+      featuresToken: "x",
+      strictAnswers: true,
+    });
+    try {
+      reply = () => ({ status: 200, body: { name: "abc" } });
+      const r = await callTool(strict, "get_thing_by_id", {
+        thingId: "0b6b5d9e-8a8f-4c35-9a55-4a3c6f1f2d10",
+      });
+      expect(r.isError).toBe(true);
+      expect(r.content[0]!.text).toMatch(
+        /upstream_error.*does not match the document at id: .*strict answers are on/,
+      );
+    } finally {
+      await strict.close();
+    }
   });
 });
 

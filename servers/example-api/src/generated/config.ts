@@ -24,6 +24,13 @@ export const configSchema = z.object({
     .default(30000)
     .describe("Longest an API call may take, retries included, in milliseconds.")
     .meta({ env: "EXAMPLE_API_TIMEOUT_MS" }),
+  strictAnswers: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse API answers that do not match the document's schema (else they are logged at warn and passed on).",
+    )
+    .meta({ env: "EXAMPLE_API_STRICT_ANSWERS" }),
   exampleApiApiKey: z
     .string()
     .optional()

@@ -4,6 +4,7 @@ import { createHttpClient, type HttpClient, type QueryValue } from "@toolshed/ht
 import {
   defineTool,
   ToolshedError,
+  z as zod,
   type AnyObjectSchema,
   type AnyTool,
   type ToolAnnotations,
@@ -32,6 +33,8 @@ export interface ApiConfig {
   baseUrl: string;
   allowPrivateNetwork: boolean;
   timeoutMs: number;
+  /** Refuse answers that drift from the document's schema instead of warning and passing them on. */
+  strictAnswers?: boolean;
 }
 
 export interface ApiDeps {
@@ -70,19 +73,28 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   wrap: "none" | "items" | "result" | "empty";
   annotations: ToolAnnotations;
   input: In;
+  /** What the tool advertises and returns: the document's answer with required fields optional. */
   output: Out;
+  /** The document's answer schema, wrapped like output: drift from it is warned about or refused. */
+  answer: AnyObjectSchema;
+  /**
+   * The most bytes of output JSON Schema the tool advertises in tools/list: above it the schema is
+   * summarised (top-level fields and their types), and above it again left open. 0: no limit.
+   */
+  maxOutputSchemaBytes?: number;
 }
 
 /** A tool that calls one API operation. */
 export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectSchema>(
   spec: OperationSpec<In, Out>,
 ): ToolDefinition<In, Out, ApiConfig, ApiDeps> {
-  return defineTool<In, Out, ApiConfig, ApiDeps>({
+  const output = withinBudget(spec.output, spec.wrap, spec.maxOutputSchemaBytes ?? 0) as Out;
+  const tool = defineTool<In, Out, ApiConfig, ApiDeps>({
     name: spec.name,
     title: spec.title,
     description: spec.description,
     input: spec.input,
-    output: spec.output,
+    output,
     annotations: spec.annotations,
     handler: async (input, ctx) => {
       const args = input as Record<string, unknown>;
@@ -117,8 +129,9 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
         if (Object.keys(picked).length > 0 || spec.method !== "GET") json = picked;
       }
       applyCredentials(spec.security, ctx.deps, headers, query);
-      const expected =
-        spec.wrap === "none" ? spec.output : spec.wrap === "empty" ? undefined : spec.output.shape[spec.wrap];
+      const expected = (
+        spec.wrap === "none" ? spec.answer : spec.wrap === "empty" ? undefined : spec.answer.shape[spec.wrap]
+      ) as z.ZodType | undefined;
       try {
         const res = await ctx.deps.http.request({
           method: spec.method,
@@ -126,9 +139,42 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
           query,
           headers,
           ...(json === undefined ? {} : { json }),
-          ...(expected ? { expect: expected as z.ZodType } : {}),
+          ...(expected ? { responseType: "json" as const } : {}),
           signal: ctx.signal,
         });
+        const checked = expected?.safeParse(res.data);
+        if (checked && !checked.success) {
+          const first = checked.error.issues[0];
+          const issue =
+            (first && first.path.length ? first.path.join(".") : "(root)") +
+            ": " +
+            (first?.message ?? "invalid");
+          const strict = ctx.deps.config.strictAnswers === true;
+          // Lenient answers tolerate what the advertised output does (missing fields), not other types.
+          const advertised = (spec.wrap === "none" ? output : output.shape[spec.wrap]) as z.ZodType;
+          if (strict || !advertised.safeParse(res.data).success) {
+            throw new ToolshedError(
+              "upstream_error",
+              ctx.deps.api.name +
+                " " +
+                spec.method +
+                " " +
+                spec.path +
+                ": the answer does not match the document at " +
+                issue +
+                (strict
+                  ? " (strict answers are on: turn them off to accept missing fields)"
+                  : "; the upstream API may have changed"),
+              { retryable: false, details: { issue, issues: checked.error.issues.length } },
+            );
+          }
+          // Drift from the document is common (examples and real APIs omit "required" fields): say so, pass it on.
+          ctx.log.warn("answer does not match the document's schema; passing it on", {
+            tool: spec.name,
+            issue,
+            issues: checked.error.issues.length,
+          });
+        }
         const data: unknown =
           spec.wrap === "none"
             ? res.data
@@ -141,6 +187,75 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
       }
     },
   });
+  specs.set(tool, spec);
+  return tool;
+}
+
+/** Each generated tool's spec, so an override can rebuild it (a different output budget). */
+const specs = new WeakMap<object, OperationSpec<AnyObjectSchema, AnyObjectSchema>>();
+
+const schemaBytes = (schema: z.ZodType): number =>
+  Buffer.byteLength(JSON.stringify(zod.toJSONSchema(schema, { io: "output", unrepresentable: "any" })));
+
+/**
+ * The advertised output within a byte budget: as generated if it fits; else summarised, the first of
+ * these that fits: every field with its type but no descriptions; the fields two levels down (a
+ * list's items included); the top-level fields only; else open (still an object). Answers are still
+ * checked against the document's full schema.
+ */
+function withinBudget(
+  output: AnyObjectSchema,
+  wrap: OperationSpec<AnyObjectSchema, AnyObjectSchema>["wrap"],
+  budget: number,
+): AnyObjectSchema {
+  if (budget <= 0 || wrap === "empty" || schemaBytes(output) <= budget) return output;
+  for (const levels of [Infinity, 2, 1]) {
+    const summary =
+      wrap === "none"
+        ? (typesOnly(output, levels) as AnyObjectSchema)
+        : zod.object({ [wrap]: typesOnly(output.shape[wrap] as z.ZodType, levels) });
+    if (schemaBytes(summary) <= budget) return summary;
+  }
+  if (wrap === "none") return zod.looseObject({});
+  return zod.object({ [wrap]: wrap === "items" ? zod.array(zod.unknown()) : zod.unknown() });
+}
+
+type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> };
+
+/** A schema's types without descriptions, objects' fields kept so many levels deep (lists do not count). */
+function typesOnly(schema: z.ZodType, levels: number): z.ZodType {
+  const def = (schema as unknown as { def: Def }).def;
+  switch (def.type) {
+    case "optional":
+      return typesOnly(def.innerType!, levels).optional();
+    case "nullable":
+      return typesOnly(def.innerType!, levels).nullable();
+    case "object":
+      return zod.looseObject(
+        levels > 0
+          ? Object.fromEntries(
+              Object.entries((schema as unknown as AnyObjectSchema).shape).map(([k, v]) => [
+                k,
+                typesOnly(v as z.ZodType, levels - 1),
+              ]),
+            )
+          : {},
+      );
+    case "array":
+      return zod.array(levels > 0 ? typesOnly(def.element!, levels) : zod.unknown());
+    case "string":
+      return zod.string();
+    case "number":
+      return zod.number();
+    case "boolean":
+      return zod.boolean();
+    case "literal":
+      return schema;
+    case "record":
+      return zod.record(zod.string(), zod.unknown());
+    default:
+      return zod.unknown();
+  }
 }
 
 function scalar(value: unknown): string {
@@ -202,6 +317,8 @@ function explain(err: unknown, deps: ApiDeps): unknown {
 
 /** Hand-written changes to generated tools, by tool name (see src/overrides.ts). */
 export interface ToolOverride {
+  /** This tool's output budget in bytes of JSON Schema (0: no limit), instead of the generator's. */
+  maxOutputSchemaBytes?: number;
   title?: string;
   description?: string;
   /** New descriptions of input fields, by field name. */
@@ -219,9 +336,14 @@ export function applyOverrides(
     if (!names.has(name))
       throw new Error("src/overrides.ts names tool '" + name + "', which the document does not define");
   }
-  return tools.map((tool) => {
-    const o = overrides[tool.name];
-    if (!o) return tool;
+  return tools.map((original) => {
+    const o = overrides[original.name];
+    if (!o) return original;
+    const spec = specs.get(original);
+    const tool: AnyTool =
+      o.maxOutputSchemaBytes !== undefined && spec
+        ? operationTool({ ...spec, maxOutputSchemaBytes: o.maxOutputSchemaBytes })
+        : original;
     let input = tool.input;
     for (const [field, text] of Object.entries(o.params ?? {})) {
       const shape = input.shape as Record<string, z.ZodType>;

@@ -20,6 +20,14 @@ export const createResourceTool = operationTool({
     category: z.string().min(1).max(50).default("general").describe("A category to group and filter by."),
   }),
   output: z.looseObject({
+    id: z.string().optional().describe("The resource's id."),
+    name: z.string().optional().describe("The resource's name."),
+    description: z.string().optional().describe("What the resource is."),
+    category: z.string().optional().describe("The resource's category."),
+    created_at: z.string().optional().describe("When the resource was created (ISO 8601, UTC)."),
+    updated_at: z.string().optional().describe("When the resource last changed (ISO 8601, UTC)."),
+  }),
+  answer: z.looseObject({
     id: z.string().describe("The resource's id."),
     name: z.string().describe("The resource's name."),
     description: z.string().describe("What the resource is."),
@@ -27,4 +35,5 @@ export const createResourceTool = operationTool({
     created_at: z.string().describe("When the resource was created (ISO 8601, UTC)."),
     updated_at: z.string().describe("When the resource last changed (ISO 8601, UTC)."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

@@ -20,4 +20,8 @@ export const deleteResourceTool = operationTool({
   output: z.object({
     status: z.number().int().describe("The HTTP status of the API's answer, which has no body."),
   }),
+  answer: z.object({
+    status: z.number().int().describe("The HTTP status of the API's answer, which has no body."),
+  }),
+  maxOutputSchemaBytes: 1000,
 });

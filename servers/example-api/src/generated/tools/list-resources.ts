@@ -22,6 +22,24 @@ export const listResourcesTool = operationTool({
     items: z
       .array(
         z.looseObject({
+          id: z.string().optional().describe("The resource's id."),
+          name: z.string().optional().describe("The resource's name."),
+          description: z.string().optional().describe("What the resource is."),
+          category: z.string().optional().describe("The resource's category."),
+          created_at: z.string().optional().describe("When the resource was created (ISO 8601, UTC)."),
+          updated_at: z.string().optional().describe("When the resource last changed (ISO 8601, UTC)."),
+        }),
+      )
+      .optional()
+      .describe("The resources on this page."),
+    total: z.number().int().optional().describe("How many resources there are in all."),
+    limit: z.number().int().optional().describe("The page size used."),
+    offset: z.number().int().optional().describe("The offset used."),
+  }),
+  answer: z.looseObject({
+    items: z
+      .array(
+        z.looseObject({
           id: z.string().describe("The resource's id."),
           name: z.string().describe("The resource's name."),
           description: z.string().describe("What the resource is."),
@@ -35,4 +53,5 @@ export const listResourcesTool = operationTool({
     limit: z.number().int().describe("The page size used."),
     offset: z.number().int().describe("The offset used."),
   }),
+  maxOutputSchemaBytes: 1000,
 });

@@ -36,6 +36,22 @@ export const searchResourcesTool = operationTool({
     items: z
       .array(
         z.looseObject({
+          id: z.string().optional().describe("The resource's id."),
+          name: z.string().optional().describe("The resource's name."),
+          description: z.string().optional().describe("What the resource is."),
+          category: z.string().optional().describe("The resource's category."),
+          created_at: z.string().optional().describe("When the resource was created (ISO 8601, UTC)."),
+          updated_at: z.string().optional().describe("When the resource last changed (ISO 8601, UTC)."),
+        }),
+      )
+      .optional()
+      .describe("The matches, sorted as asked, at most `limit` of them."),
+    total: z.number().int().optional().describe("How many resources match in all."),
+  }),
+  answer: z.looseObject({
+    items: z
+      .array(
+        z.looseObject({
           id: z.string().describe("The resource's id."),
           name: z.string().describe("The resource's name."),
           description: z.string().describe("What the resource is."),
@@ -47,4 +63,5 @@ export const searchResourcesTool = operationTool({
       .describe("The matches, sorted as asked, at most `limit` of them."),
     total: z.number().int().describe("How many resources match in all."),
   }),
+  maxOutputSchemaBytes: 1000,
 });
