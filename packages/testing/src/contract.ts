@@ -1,8 +1,13 @@
 import type { Client } from "@modelcontextprotocol/client";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { toolScopesOf, type AnyServerDefinition } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";
+import { connectHttpClient } from "./http-harness.js";
+import { spawnStdioServer } from "./stdio-harness.js";
 import { createTestClient, type TestClient } from "./test-client.js";
+import { connectV1HttpClient, connectV1StdioClient } from "./v1-client.js";
 
 export interface ContractOptions {
   /** The tool names the server must list (exactly). */
@@ -127,4 +132,118 @@ export async function expectToolsSnapshot(
   } finally {
     await t.close();
   }
+}
+
+export interface ClientMatrixTarget {
+  /** The built binary (`command args`), with its env and cwd; run over stdio and over HTTP. */
+  command: string;
+  args: string[];
+  /** Arguments for the HTTP process, which runs beside the stdio ones (e.g. its own data dir). */
+  httpArgs?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** A tool call every client makes; it must succeed. */
+  call: { name: string; arguments: Record<string, unknown> };
+}
+
+const ERAS = [
+  ["an SDK v2 client pinned to 2026-07-28", "modern"],
+  ["an SDK v2 client that probes (versionNegotiation auto)", "auto"],
+  ["an SDK v2 client on the 2025 handshake", "legacy"],
+] as const;
+
+/**
+ * Every kind of client a server must serve — SDK v2 on 2026-07-28, probing, and on 2025, and the SDK
+ * v1 client — over stdio and over Streamable HTTP (the real binary both times), each making one tool
+ * call. `target` is read in beforeAll, so it may depend on fixtures the test file starts first.
+ */
+export function runClientMatrix(name: string, target: () => ClientMatrixTarget): void {
+  describe(`${name} with every kind of client`, () => {
+    let t: ClientMatrixTarget;
+    let http: { url: string; child: ChildProcess } | undefined;
+    beforeAll(async () => {
+      t = target();
+      http = await spawnHttpServer(t);
+    });
+    afterAll(async () => {
+      if (!http || http.child.exitCode !== null) return;
+      const exited = once(http.child, "exit");
+      http.child.kill("SIGTERM");
+      await exited;
+    });
+
+    const succeeds = async (client: { callTool(p: ClientMatrixTarget["call"]): Promise<unknown> }) => {
+      const result = (await client.callTool(t.call)) as { isError?: boolean; content?: unknown };
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    };
+    const stdioOptions = () => ({ env: t.env, cwd: t.cwd });
+
+    for (const [label, era] of ERAS) {
+      it(`serves ${label} over stdio`, async () => {
+        const server = await spawnStdioServer(t.command, t.args, { ...stdioOptions(), era });
+        try {
+          expect(server.client.getProtocolEra()).toBe(era === "legacy" ? "legacy" : "modern");
+          await succeeds(server.client);
+        } finally {
+          expect(await server.close()).toBe(0);
+        }
+      });
+      it(`serves ${label} over HTTP`, async () => {
+        const client = await connectHttpClient(http!.url, {}, undefined, era);
+        try {
+          expect(client.getProtocolEra()).toBe(era === "legacy" ? "legacy" : "modern");
+          await succeeds(client);
+        } finally {
+          await client.close();
+        }
+      });
+    }
+
+    it("serves an SDK v1 client over stdio", async () => {
+      const client = await connectV1StdioClient(t.command, t.args, stdioOptions());
+      try {
+        await succeeds(client);
+      } finally {
+        await client.close();
+      }
+    });
+    it("serves an SDK v1 client over HTTP", async () => {
+      const client = await connectV1HttpClient(http!.url);
+      try {
+        await succeeds(client);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+}
+
+/** Starts the binary on a free loopback port; resolves once it logs the URL it listens on. */
+async function spawnHttpServer(t: ClientMatrixTarget): Promise<{ url: string; child: ChildProcess }> {
+  const args = [...(t.httpArgs ?? t.args), "--transport", "http", "--host", "127.0.0.1", "--port", "0"];
+  const child = spawn(t.command, args, {
+    cwd: t.cwd,
+    env: { ...process.env, ...t.env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no HTTP listener within 30 s:\n${stderr.slice(-2000)}`)),
+      30_000,
+    );
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      const m = /listening on (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}) before listening:\n${stderr.slice(-2000)}`));
+    });
+  });
+  return { url, child };
 }

@@ -118,7 +118,6 @@ describe("register_dataset from an allow-listed URL", () => {
     const seen: { progress: number; total?: number; message?: string }[] = [];
     const r = (await t.client.callTool(
       { name: "register_dataset", arguments: { name: "big", url: `${base}/data/big.csv` } },
-      undefined,
       { onprogress: (p) => seen.push(p) },
     )) as { structuredContent?: { rowCount: number } };
     expect(r.structuredContent?.rowCount).toBe(120_000);

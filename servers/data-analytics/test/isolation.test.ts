@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@toolshed/testing";
 import { callTool, startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
@@ -164,9 +164,12 @@ describe("cancelling a wedged load", () => {
     writeFileSync(path.join(data.dir, "deep.json"), "[".repeat(5_000) + "]".repeat(5_000));
     const abort = new AbortController();
     const wedged = t.client
-      .callTool({ name: "register_dataset", arguments: { name: "deep", path: "deep.json" } }, undefined, {
-        signal: abort.signal,
-      })
+      .callTool(
+        { name: "register_dataset", arguments: { name: "deep", path: "deep.json" } },
+        {
+          signal: abort.signal,
+        },
+      )
       .then(
         () => "answered",
         () => "cancelled",

@@ -30,7 +30,6 @@ it("reports DuckDB's own percentage while loading a large file, always going up"
   const seen: { progress: number; total?: number; message?: string }[] = [];
   const r = (await t.client.callTool(
     { name: "register_dataset", arguments: { name: "big", path: "big.csv" } },
-    undefined,
     {
       onprogress: (p) => seen.push(p),
     },
@@ -55,7 +54,6 @@ it("sends no progress for a small file", async () => {
   const seen: unknown[] = [];
   await t.client.callTool(
     { name: "register_dataset", arguments: { name: "sales", path: "sales.csv" } },
-    undefined,
     {
       onprogress: (p) => seen.push(p),
     },

@@ -217,7 +217,6 @@ describe("collections and documents", () => {
     const seen: { progress: number; total?: number; message?: string }[] = [];
     const r = (await t.client.callTool(
       { name: "upsert_documents", arguments: { collection: "big", documents } },
-      undefined,
       {
         onprogress: (p) => seen.push(p),
       },
