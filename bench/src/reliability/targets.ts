@@ -13,6 +13,7 @@ import {
   vectorSearchAttacks,
 } from "./domain-attacks.js";
 import { duckdbAttacks } from "./duckdb-attacks.js";
+import { REPLICA_ATTACKS } from "./replica-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
 /** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
@@ -94,6 +95,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
     failingCall: { name: "fail", arguments: { mode: "crash" } },
+    // Two replicas sharing Redis: the kit's own checks, so the fixture runs them (replica-attacks.ts).
+    attacks: REPLICA_ATTACKS,
   },
   {
     name: "data-analytics",
