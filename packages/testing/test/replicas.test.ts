@@ -71,6 +71,14 @@ async function echoCallsServed(replica: Replica): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/** `mcp_sessions_active`: the 2025 sessions the replica holds. */
+async function sessionsActive(replica: Replica): Promise<number> {
+  const text = await (await fetch(`${replica.origin}/metrics`)).text();
+  const m = /^mcp_sessions_active(?:\{[^}]*\})? (\d+)$/m.exec(text);
+  if (!m) throw new Error("no mcp_sessions_active in /metrics");
+  return Number(m[1]);
+}
+
 describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
   let replicas: Replica[] = [];
   let proxy: RoundRobinProxy;
@@ -155,6 +163,8 @@ describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 c
             failures.push(String(err));
           }
         }
+        // DELETE /mcp (client.close() alone leaves the session to its idle expiry).
+        await (client.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
         await client.close();
       }
       expect(failures.slice(0, 3)).toEqual([]);
@@ -166,7 +176,18 @@ describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 c
       expect(served[0]! + served[1]!).toBe(400);
       for (const n of served) expect(n).toBeGreaterThanOrEqual(190);
       // Each session was opened on one replica and taken up by the other from its shared record.
-      for (const r of replicas) expect(r.stderr()).toContain("took up a session opened on another replica");
+      const takenUp = replicas
+        .map((r) => r.stderr().split("took up a session opened on another replica").length - 1)
+        .reduce((a, b) => a + b, 0);
+      expect(takenUp).toBeGreaterThanOrEqual(2);
+      // Each DELETE reached one replica; the other drops its copy too (within its 10 s prune).
+      const deadline = Date.now() + 15_000;
+      let active = await Promise.all(replicas.map(sessionsActive));
+      while (active.some((n) => n > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        active = await Promise.all(replicas.map(sessionsActive));
+      }
+      expect(active).toEqual([0, 0]);
     } finally {
       await proxy.close();
     }

@@ -79,6 +79,10 @@ export class SharedSessions {
   constructor(rt: Runtime, options: SharedSessionsOptions) {
     this.#rt = rt;
     this.#o = options;
+    // Copies of sessions deleted on another replica go without waiting for a request to find out,
+    // so mcp_sessions_active and the caps count live sessions.
+    const prune = setInterval(() => void this.#prune(), Math.min(options.idleMs / 2, 10_000));
+    prune.unref();
   }
 
   /** Saves the record of a session initialized here (awaited before the client learns its id). */
@@ -140,6 +144,14 @@ export class SharedSessions {
   /** A local copy closed (idle, shutdown): only this replica's part goes. */
   closed(sessionId: string): void {
     this.#localOnly.delete(sessionId);
+  }
+
+  async #prune(): Promise<void> {
+    for (const [sessionId, session] of this.#o.sessions) {
+      if (this.#localOnly.has(sessionId)) continue;
+      const record = await this.#o.store.sessionRecord(sessionId).catch(() => "unknown: the store failed");
+      if (record === undefined) void session.transport.close();
+    }
   }
 
   async #stillOpen(sessionId: string): Promise<boolean> {
