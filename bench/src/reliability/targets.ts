@@ -14,6 +14,7 @@ import {
 } from "./domain-attacks.js";
 import { duckdbAttacks } from "./duckdb-attacks.js";
 import { postgresAttacks } from "./postgres-attacks.js";
+import { REPLICA_ATTACKS } from "./replica-attacks.js";
 import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
@@ -96,6 +97,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     ],
     slowCall: (ms) => ({ name: "slow", arguments: { ms } }),
     failingCall: { name: "fail", arguments: { mode: "crash" } },
+    // Two replicas sharing Redis: the kit's own checks, so the fixture runs them (replica-attacks.ts).
+    attacks: REPLICA_ATTACKS,
   },
   {
     name: "data-analytics",

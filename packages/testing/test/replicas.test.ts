@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { needRedis } from "../../../test-support/services.js";
 import { INITIALIZE, MCP_HEADERS, readSse } from "./sse.js";
 import {
@@ -70,6 +71,14 @@ async function echoCallsServed(replica: Replica): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/** `mcp_sessions_active`: the 2025 sessions the replica holds. */
+async function sessionsActive(replica: Replica): Promise<number> {
+  const text = await (await fetch(`${replica.origin}/metrics`)).text();
+  const m = /^mcp_sessions_active(?:\{[^}]*\})? (\d+)$/m.exec(text);
+  if (!m) throw new Error("no mcp_sessions_active in /metrics");
+  return Number(m[1]);
+}
+
 describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
   let replicas: Replica[] = [];
   let proxy: RoundRobinProxy;
@@ -111,12 +120,19 @@ describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
     // A few seconds on an idle machine; the bound only catches a hang or a per-call stall.
     expect(ms).toBeLessThan(30_000);
   }, 45_000);
+
+  it("2025 clients on plain round robin without a shared store: the other replica answers 404", async () => {
+    // initialize lands on one replica, notifications/initialized on the other, which never heard of
+    // the session: without Redis a 2025 deployment needs session affinity.
+    await expect(connectHttpClient(proxy.url)).rejects.toThrow(/Session not found/);
+    await expect(connectV1HttpClient(proxy.url)).rejects.toThrow(/Session not found/);
+  });
 });
 
 const redisUp = await needRedis(REDIS_URL);
 
-// 2025 clients hold a session (Mcp-Session-Id) that lives in the replica that initialized it. The
-// shared Redis event store carries their resumable streams, not the sessions themselves.
+// 2025 clients hold a session (Mcp-Session-Id). With Redis, its record (owner, initialize) is shared,
+// and a replica that has not seen the session rebuilds it from there; resumable streams too.
 describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 clients", () => {
   let replicas: Replica[] = [];
   beforeAll(async () => {
@@ -129,14 +145,79 @@ describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 c
     await Promise.all(replicas.map((r) => r.stop()));
   });
 
-  it("plain round robin: the session is unknown to the other replica (404), Redis or not", async () => {
+  it("plain round robin: 200 calls each from a v2 (2025-11-25) and a v1 client, 0 errors, both replicas serving", async () => {
     const proxy = await startRoundRobinProxy(replicas.map((r) => r.origin));
+    const before = await Promise.all(replicas.map(echoCallsServed));
     try {
-      // initialize lands on one replica, notifications/initialized on the other, which answers 404.
-      await expect(connectHttpClient(proxy.url)).rejects.toThrow(/Session not found/);
-      await expect(connectV1HttpClient(proxy.url)).rejects.toThrow(/Session not found/);
+      let errors = 0;
+      const failures: string[] = [];
+      for (const connect of [() => connectHttpClient(proxy.url), () => connectV1HttpClient(proxy.url)]) {
+        const client = await connect();
+        for (let i = 0; i < 200; i++) {
+          const message = `legacy ${i}`;
+          try {
+            const r = await client.callTool({ name: "echo", arguments: { message } });
+            if (r.isError || (r.structuredContent as { message?: string }).message !== message) errors++;
+          } catch (err) {
+            errors++;
+            failures.push(String(err));
+          }
+        }
+        // DELETE /mcp (client.close() alone leaves the session to its idle expiry).
+        await (client.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
+        await client.close();
+      }
+      expect(failures.slice(0, 3)).toEqual([]);
+      expect(errors).toBe(0);
+      // Every request went to the next replica in turn (the proxy's word)...
+      expect(Math.abs(proxy.counts[0]! - proxy.counts[1]!)).toBeLessThanOrEqual(1);
+      // ...and each replica answered about half of the 400 calls in the same sessions (its own word).
+      const served = (await Promise.all(replicas.map(echoCallsServed))).map((n, i) => n - before[i]!);
+      expect(served[0]! + served[1]!).toBe(400);
+      for (const n of served) expect(n).toBeGreaterThanOrEqual(190);
+      // Each session was opened on one replica and taken up by the other from its shared record.
+      const takenUp = replicas
+        .map((r) => r.stderr().split("took up a session opened on another replica").length - 1)
+        .reduce((a, b) => a + b, 0);
+      expect(takenUp).toBeGreaterThanOrEqual(2);
+      // Each DELETE reached one replica; the other drops its copy too (within its 10 s prune).
+      const deadline = Date.now() + 15_000;
+      let active = await Promise.all(replicas.map(sessionsActive));
+      while (active.some((n) => n > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        active = await Promise.all(replicas.map(sessionsActive));
+      }
+      expect(active).toEqual([0, 0]);
     } finally {
       await proxy.close();
+    }
+  }, 60_000);
+
+  it("DELETE on one replica ends the session on both", async () => {
+    const [a, b] = replicas.map((r) => `${r.origin}/mcp`) as [string, string];
+    const send = (url: string, body: unknown, headers: Record<string, string> = {}, method = "POST") =>
+      fetch(url, {
+        method,
+        headers: { ...MCP_HEADERS, ...headers },
+        ...(method === "POST" ? { body: JSON.stringify(body) } : {}),
+      });
+    const init = await send(a, INITIALIZE);
+    const sid = init.headers.get("mcp-session-id")!;
+    await init.body?.cancel();
+    const session = { "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+    const ack = await send(b, { jsonrpc: "2.0", method: "notifications/initialized" }, session);
+    expect(ack.status).toBe(202);
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+    const onB = await send(b, list, session);
+    expect(onB.status).toBe(200);
+    expect(await onB.text()).toContain('"echo"');
+    const deleted = await send(a, undefined, session, "DELETE");
+    expect(deleted.status).toBe(200);
+    // B still holds a copy; it finds the record gone and drops it.
+    for (const url of [b, a]) {
+      const after = await send(url, { ...list, id: 2 }, session);
+      expect(after.status).toBe(404);
+      await after.body?.cancel();
     }
   });
 
@@ -249,5 +330,66 @@ describe.runIf(redisUp)("two replicas sharing Redis behind a proxy: 2025-11-25 c
     } finally {
       await proxy.close();
     }
+  });
+});
+
+// With auth on, a session's shared record names its owner: another principal presenting the id to a
+// replica that has not seen the session gets the same 404 as for an id that does not exist.
+describe.runIf(redisUp)("two replicas sharing Redis, with API keys: sessions stay their owner's", () => {
+  const alice = generateApiKey();
+  const mallory = generateApiKey();
+  let replicas: Replica[] = [];
+  beforeAll(async () => {
+    const env = {
+      TOOLSHED_REDIS_URL: REDIS_URL,
+      TOOLSHED_API_KEYS: `alice:${hashApiKey(alice)}:everything:*;mallory:${hashApiKey(mallory)}:everything:*`,
+    };
+    replicas = await Promise.all([startReplica(env), startReplica(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+  });
+
+  it("another principal presenting the session id gets 404 on every replica; the owner is served", async () => {
+    const [a, b] = replicas.map((r) => `${r.origin}/mcp`) as [string, string];
+    const send = (url: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, "x-api-key": key, ...headers },
+        body: JSON.stringify(body),
+      });
+    const init = await send(a, alice, INITIALIZE);
+    expect(init.status).toBe(200);
+    const sid = init.headers.get("mcp-session-id")!;
+    await init.body?.cancel();
+    const session = { "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+    const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
+    const call = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "echo", arguments: { message: "x" } },
+    };
+    // Mallory first, on the replica that never held the session (so it would have to be rebuilt).
+    for (const url of [b, a]) {
+      for (const body of [initialized, call]) {
+        const stolen = await send(url, mallory, body, session);
+        expect(stolen.status).toBe(404);
+        expect(await stolen.text()).toContain("Session not found");
+      }
+    }
+    expect(replicas[1]!.stderr()).not.toContain("took up a session");
+    // The owner is served on both replicas.
+    expect((await send(b, alice, initialized, session)).status).toBe(202);
+    for (const url of [b, a]) {
+      const own = await send(url, alice, call, session);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toContain('"message":"x"');
+    }
+    expect(replicas[1]!.stderr()).toContain("took up a session opened on another replica");
+    // And having a copy on B changes nothing for Mallory there.
+    const again = await send(b, mallory, { ...call, id: 2 }, session);
+    expect(again.status).toBe(404);
+    await again.body?.cancel();
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
+import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { authenticateOrRefuse } from "./admission.js";
@@ -19,6 +19,7 @@ import { principalFromAuthInfo } from "../tool-call.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
 import { ownStream, sessionEventStore } from "./session-events.js";
 import { SessionLimits } from "./session-limits.js";
+import { SharedSessions, type AdoptionRefused, type LocalSession } from "./shared-sessions.js";
 import {
   CONNECTIONS_CHECK_MS,
   DEFAULT_TIMEOUTS,
@@ -67,15 +68,7 @@ export interface HttpHandle {
   close(deadlineMs?: number): Promise<void>;
 }
 
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  mcp: McpServer;
-  lastSeen: number;
-  /** The principal that opened it; no one else may use it. */
-  owner: string | undefined;
-  /** Whether a request id is still being answered in this session. */
-  isPending(id: string | number): boolean;
-}
+type Session = LocalSession;
 
 const MCP_PATH = "/mcp";
 
@@ -94,6 +87,18 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   if (shared) rt.addReadinessCheck(() => shared.check());
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
+  // With a shared store, a 2025 session is usable from every replica (shared-sessions.ts).
+  const everywhere =
+    shared &&
+    new SharedSessions(rt, {
+      store: shared,
+      sessions,
+      idleMs,
+      maxSessions,
+      perPrincipal,
+      jsonResponse: options.jsonResponse ?? false,
+      maxBodyBytes: maxBody,
+    });
   const modern = createModernLane(rt, maxBody);
   let openPosts = 0;
   let closing = false;
@@ -234,7 +239,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     const id = header(req, "mcp-session-id");
     if (id !== undefined) {
-      const session = sessions.get(id);
+      const session = everywhere ? await everywhere.find(id, owner) : sessions.get(id);
+      if (session && "status" in session) return refuseAdoption(res, session, requestIdOf(body));
       // Another principal's session answers as if it did not exist: ids are not to be probed.
       if (!session || session.owner !== owner) {
         return rpcError(res, 404, -32001, "Session not found; initialize a new session", requestIdOf(body));
@@ -297,7 +303,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner, isPending });
         if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
         rt.metrics.sessionsActive.inc();
+        return everywhere?.record(sid, owner, body);
       },
+      onsessionclosed: everywhere ? (sid) => everywhere.end(sid) : undefined,
     });
     await mcp.connect(transport);
     tracked = instrumentTransport(rt, transport, "tcp");
@@ -308,7 +316,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       if (initialized) release();
       if (sid && sessions.delete(sid)) {
         rt.metrics.sessionsActive.dec();
-        void eventStore.forgetSession?.(sid).catch(logStoreError);
+        // Shared: closing this copy (idle, shutdown) leaves the session to the other replicas.
+        if (everywhere) everywhere.closed(sid);
+        else void eventStore.forgetSession?.(sid).catch(logStoreError);
       }
     };
     return transport.handleRequest(req, res, body);
@@ -325,11 +335,12 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     const id = header(req, "mcp-session-id");
     if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
-    const session = sessions.get(id);
     const lastEventId = header(req, "last-event-id");
-    if (!session && shared && req.method === "GET" && lastEventId) {
+    if (!sessions.has(id) && shared && req.method === "GET" && lastEventId) {
       return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
     }
+    const session = everywhere ? await everywhere.find(id, owner) : sessions.get(id);
+    if (session && "status" in session) return refuseAdoption(res, session, null);
     if (!session || session.owner !== owner) {
       return rpcError(res, 404, -32001, "Session not found; initialize a new session");
     }
@@ -441,6 +452,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       ]);
     },
   };
+}
+
+function refuseAdoption(res: ServerResponse, refused: AdoptionRefused, id: string | number | null): void {
+  res.setHeader("retry-after", String(refused.retryAfterSeconds));
+  rpcError(res, refused.status, -32000, refused.message, id);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -29,6 +29,12 @@ export interface SharedEventStore extends EventStore {
   forgetSession(sessionId: string): Promise<void>;
   /** The owner of a session opened on any replica, or undefined when no replica has it. */
   sessionOwner(sessionId: string): Promise<string | undefined>;
+  /** Keeps what a replica needs to rebuild a 2025 session (JSON), expiring after `ttlMs` unused. */
+  saveSessionRecord(sessionId: string, record: string, ttlMs: number): Promise<void>;
+  /** The record saved for a session, or undefined when it was deleted or expired. */
+  sessionRecord(sessionId: string): Promise<string | undefined>;
+  /** Pushes the record's expiry `ttlMs` out; false when there is no record any more. */
+  touchSessionRecord(sessionId: string, ttlMs: number): Promise<boolean>;
   /**
    * Sends every event after `lastEventId`, then new ones as they are stored, until `send` returns
    * true (the stream is complete) or `signal` aborts.

@@ -110,7 +110,19 @@ export class RedisEventStore implements SharedEventStore {
   async forgetSession(sessionId: string): Promise<void> {
     const streams = this.#streamsKey(sessionId);
     const keys = await this.#redis.smembers(streams);
-    await this.#redis.del(this.#sessionKey(sessionId), streams, ...keys);
+    await this.#redis.del(this.#sessionKey(sessionId), this.#recordKey(sessionId), streams, ...keys);
+  }
+
+  async saveSessionRecord(sessionId: string, record: string, ttlMs: number): Promise<void> {
+    await this.#redis.set(this.#recordKey(sessionId), record, "PX", ttlMs);
+  }
+
+  async sessionRecord(sessionId: string): Promise<string | undefined> {
+    return (await this.#redis.get(this.#recordKey(sessionId))) ?? undefined;
+  }
+
+  async touchSessionRecord(sessionId: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.pexpire(this.#recordKey(sessionId), ttlMs)) === 1;
   }
 
   async sessionOwner(sessionId: string): Promise<string | undefined> {
@@ -160,6 +172,10 @@ export class RedisEventStore implements SharedEventStore {
 
   #streamsKey(sessionId: string): string {
     return `${this.#prefix}:session-streams:${sessionId}`;
+  }
+
+  #recordKey(sessionId: string): string {
+    return `${this.#prefix}:session-record:${sessionId}`;
   }
 
   #sessionKey(sessionId: string): string {
