@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { callTool as rawCallTool } from "./domain-attacks.js";
 import type { Attack, AttackContext, AttackOutcome } from "./attacks.js";
 import { sleep, startServer, withTimeout, type ServerProcess } from "./processes.js";
-import { callMessage, initializeMessage, openSession, parseMessages, rawPost } from "./raw-http.js";
+import { callMessage, initializeMessage, openSession } from "./raw-http.js";
 
 /**
  * data-analytics on its embedded DuckDB: native crashes and wedges in the engine, functions with
@@ -26,20 +27,14 @@ async function session(ctx: AttackContext, who: "alice" | "bob"): Promise<Record
 
 let nextId = 5_000;
 
-async function callTool(
+/** One raw `tools/call` through the shared helper, with ids of this file's own range. */
+function callTool(
   ctx: AttackContext,
   headers: Record<string, string>,
   name: string,
   args: Record<string, unknown>,
-): Promise<{ isError: boolean; text: string }> {
-  const res = await rawPost(ctx.url, callMessage(nextId++, name, args), headers);
-  const [message] = parseMessages(String(res.headers["content-type"] ?? ""), res.body) as {
-    result?: { isError?: boolean; content?: { text?: string }[] };
-    error?: { message?: string };
-  }[];
-  if (message?.error) return { isError: true, text: message.error.message ?? "" };
-  const text = (message?.result?.content ?? []).map((c) => c.text ?? "").join("\n");
-  return { isError: message?.result?.isError === true, text: text || `HTTP ${res.status}` };
+) {
+  return rawCallTool(ctx.url, headers, nextId++, name, args);
 }
 
 function outcome(results: Result[]): AttackOutcome {
