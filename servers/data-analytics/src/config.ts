@@ -56,6 +56,14 @@ export const configSchema = z.object({
     .min(100)
     .default(30_000)
     .describe("A query still running after this many milliseconds is interrupted."),
+  loadTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(600_000)
+    .describe(
+      "A file load (register_dataset, load_inline_dataset) still running after this many milliseconds is interrupted; separate from the query limit (default 10 minutes).",
+    ),
   // DuckDB resources (engine host); see resource-limits.ts for the defaults.
   memoryLimit: z
     .string()

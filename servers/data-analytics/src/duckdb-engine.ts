@@ -46,6 +46,8 @@ export class DuckDBEngine implements Engine {
     private readonly defaultTimeoutMs: number,
     /** The memory limit DuckDB runs under, for the advice when a statement exceeds it. */
     readonly memoryLimit: string,
+    /** The time limit of a file load (--load-timeout-ms), separate from the query limit. */
+    readonly loadTimeoutMs: number,
   ) {}
 
   static async open(config: Config): Promise<DuckDBEngine> {
@@ -62,7 +64,14 @@ export class DuckDBEngine implements Engine {
       ...limits,
     });
     await host.start();
-    const engine = new DuckDBEngine(host, dataDir, roots, config.queryTimeoutMs, limits.memoryLimit);
+    const engine = new DuckDBEngine(
+      host,
+      dataDir,
+      roots,
+      config.queryTimeoutMs,
+      limits.memoryLimit,
+      config.loadTimeoutMs,
+    );
     try {
       await engine.run(
         `CREATE TABLE IF NOT EXISTS ${quoteIdent(CATALOG_TABLE)} (name VARCHAR PRIMARY KEY, source VARCHAR, format VARCHAR, row_count BIGINT, columns VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp)`,

@@ -6,6 +6,7 @@ import {
   checkTarget,
   datasetInfoSchema,
   newDatasetNameSchema,
+  readerOptionsSchema,
   formatFromPath,
   loadDataset,
   type DatasetInfo,
@@ -18,7 +19,18 @@ import { resolveInsideRoots } from "../paths.js";
 import { Progress } from "../progress.js";
 
 export function renderInfo(d: DatasetInfo): string {
-  return `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:\n${d.columns.map((c) => `- ${c.name}: ${c.type}`).join("\n")}`;
+  const lines = [
+    `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:`,
+    ...d.columns.map((c) => `- ${c.name}: ${c.type}`),
+  ];
+  if (d.assumed) {
+    const a = d.assumed;
+    lines.push(
+      `Read as: delimiter ${JSON.stringify(a.delimiter)}, header ${a.header ? "yes" : "no"}, quote ${JSON.stringify(a.quote)}, encoding ${a.encoding}, ${a.skipRows ? `${a.skipRows} lines skipped, ` : ""}NULL cells ${JSON.stringify(a.nullStrings)}, decimal mark ${JSON.stringify(a.decimalSeparator)}${a.dateFormat ? `, dates ${a.dateFormat}` : ""}${a.timestampFormat ? `, timestamps ${a.timestampFormat}` : ""} (change any with options).`,
+    );
+  }
+  for (const note of d.notes ?? []) lines.push(`Note: ${note}`);
+  return lines.join("\n");
 }
 
 const input = z
@@ -39,6 +51,11 @@ const input = z
       .optional()
       .describe("File format; inferred from the extension (or a download's content-type) when omitted."),
     replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
+    options: readerOptionsSchema
+      .optional()
+      .describe(
+        "How to read the file when detection guesses wrong (the answer's 'assumed' says what was detected): delimiter, header, quote, escape, encoding, skipRows, nullStrings, nullPadding, ignoreErrors, decimalSeparator, dateFormat, timestampFormat, types, allVarchar.",
+      ),
   })
   .refine((a) => (a.path === undefined) !== (a.url === undefined), {
     message: "give exactly one of path or url",
@@ -68,7 +85,7 @@ export const registerDatasetTool = defineAnalyticsTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 900_000, // a download (--download-timeout-ms, 5 minutes by default) and then the load
   render: renderInfo,
-  handler: async ({ name, path, url, format, replace }, ctx) => {
+  handler: async ({ name, path, url, format, replace, options }, ctx) => {
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");
     const progress = new Progress((p, total, message) => ctx.progress(p, total, message));
     if (url !== undefined) {
@@ -106,6 +123,7 @@ export const registerDatasetTool = defineAnalyticsTool({
         signal: ctx.signal,
         progress: progress.phase(50, 100),
         progressFromBytes: 0,
+        options,
       });
     }
     const file = resolveInsideRoots(path!, engine.roots);
@@ -124,6 +142,7 @@ export const registerDatasetTool = defineAnalyticsTool({
       replace,
       signal: ctx.signal,
       progress: progress.phase(0, 100),
+      options,
     });
   },
 });
