@@ -75,6 +75,23 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     expect(q.text).toContain("| region (");
   });
 
+  it("names array types and prints exact decimals, with the engine's hints kept in errors", async () => {
+    const q = await call(t, "query", {
+      sql: "SELECT ARRAY[1.5, 2.25] AS a, CAST(37103458.82 AS DECIMAL(18,2)) AS d",
+    });
+    expect(q.isError, q.text).toBeFalsy();
+    expect(q.data.columns[0].type).toBe(kind === "duckdb" ? "DECIMAL(3,2)[]" : "numeric[]");
+    expect(q.text).toContain("37103458.82");
+    const wrong = await call(t, "query", { sql: "SELECT regio FROM sales" });
+    expect(wrong.isError).toBe(true);
+    // DuckDB names the candidates; PostgreSQL's HINT suggests the column it probably meant.
+    expect(wrong.text).toMatch(
+      kind === "duckdb"
+        ? /Candidate bindings: .*"region"/
+        : /HINT: Perhaps you meant to reference the column "sales.region"/,
+    );
+  });
+
   it("caps rows and states the total", async () => {
     const q = await call(t, "query", {
       sql: "SELECT a.id FROM sales a, sales b, sales c, sales d",

@@ -172,3 +172,28 @@ describe("DuckDB's guidance in errors", () => {
     expect(column.text).toMatch(/Candidate bindings: "a"/);
   });
 });
+
+describe("exact numbers in text", () => {
+  it("prints DECIMALs and big values exactly, and marks rounded floating-point values", async () => {
+    const r = await call(t, "query", {
+      sql: "SELECT 37103458.82::DECIMAL(18,2) AS d, 12345678901234567.12::DECIMAL(38,2) AS big, 9007199254740993::HUGEINT AS huge, 1/3 AS third, 2.5::DOUBLE AS half, 37103458.82::DOUBLE AS dbl",
+    });
+    expect(r.isError, r.text).toBeFalsy();
+    expect(r.text).toContain(
+      "| 37103458.82 | 12345678901234567.12 | 9007199254740993 | ~0.333333 | 2.5 | 37103458.82 |",
+    );
+    expect(r.text).toMatch(/~ marks floating-point values rounded for display/);
+    // Structured: numbers where a double holds them exactly, exact text where it cannot.
+    expect(r.data.rows[0]).toEqual([
+      37103458.82,
+      "12345678901234567.12",
+      "9007199254740993",
+      1 / 3,
+      2.5,
+      37103458.82,
+    ]);
+    const plain = await call(t, "query", { sql: "SELECT 1.50::DECIMAL(5,2) AS a, 2 AS b" });
+    expect(plain.text).toContain("| 1.5 | 2 |");
+    expect(plain.text).not.toMatch(/~ marks/);
+  });
+});
