@@ -16,7 +16,8 @@ import {
   type SqlShape,
 } from "./engine.js";
 import { resolveResourceLimits } from "./resource-limits.js";
-import { checkReadOnly } from "./sql-guard.js";
+import { prefilter } from "./duckdb-tree-check.js";
+import { asToolshedError, checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";
 
 const DUCKDB_DIALECT: Dialect = {
@@ -146,6 +147,21 @@ export class DuckDBEngine implements Engine {
 
   checkReadOnly(sql: string): Promise<SqlShape> {
     return checkReadOnly(this, sql);
+  }
+
+  /**
+   * User SQL in one round trip: the keyword filter here, then the engine host parses, checks the
+   * tree against the allow-lists and runs on one connection (see duckdb-tree-check.ts).
+   */
+  async query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult> {
+    let guard;
+    try {
+      guard = { ...prefilter(sql), maxRows: options.maxRows };
+    } catch (e) {
+      throw asToolshedError(e);
+    }
+    const value = await this.call({ sql, params: options.params ?? [], guard }, options);
+    return value as RunValue as QueryResult;
   }
 
   listDatasets(): Promise<DatasetInfo[]> {

@@ -46,6 +46,11 @@ export interface Engine {
   run(sql: string, options?: RunOptions): Promise<QueryResult>;
   /** Refuses user SQL that is not one read-only statement over datasets; tells what it learned. */
   checkReadOnly(sql: string): Promise<SqlShape>;
+  /**
+   * Checks user SQL (as checkReadOnly) and runs it, reading at most `maxRows` rows (a statement
+   * whose own LIMIT fits runs materialized).
+   */
+  query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult>;
   /** The SQL reference to a dataset's table. */
   tableRef(name: string): string;
   listDatasets(): Promise<DatasetInfo[]>;

@@ -223,6 +223,11 @@ export class PostgresEngine implements Engine {
     return {}; // results are read through a cursor whatever their shape
   }
 
+  async query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult> {
+    await this.checkReadOnly(sql);
+    return this.run(sql, options);
+  }
+
   tableRef(name: string): string {
     const [schema, table] = this.split(name);
     return `${quoteIdent(schema)}.${quoteIdent(table)}`;

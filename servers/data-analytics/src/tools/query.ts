@@ -60,18 +60,11 @@ export const queryTool = defineAnalyticsTool({
   handler: async ({ sql, limit }, ctx) => {
     const { engine } = ctx.deps;
     const maxRows = Math.min(limit ?? ctx.config.maxRows, ctx.config.maxRows);
-    const shape = await engine.checkReadOnly(sql);
     const started = Date.now();
-    // A statement whose own LIMIT fits under the cap is run materialized, which DuckDB parallelizes
-    // fully; any other is streamed and read only up to the cap (a 10^12-row join costs nothing).
-    const bounded = shape.rowLimit !== undefined && shape.rowLimit <= maxRows;
     let result;
     try {
-      result = await engine.run(sql, {
-        ...(bounded ? {} : { maxRows }),
-        signal: ctx.signal,
-        timeoutMs: ctx.config.queryTimeoutMs,
-      });
+      // The guard and the statement together: on DuckDB one round trip to the engine host.
+      result = await engine.query(sql, { maxRows, signal: ctx.signal, timeoutMs: ctx.config.queryTimeoutMs });
     } catch (e) {
       if (e instanceof ToolshedError) throw e;
       throw new ToolshedError("invalid_input", `query failed: ${engineMessage(e)}`);
