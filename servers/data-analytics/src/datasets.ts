@@ -449,6 +449,12 @@ async function loadNotes(
         `${what} read with format '${format}'; pass options.${what === "dates" ? "dateFormat" : "timestampFormat"} if the file means another order`,
       );
   }
+  const json = info.columns.filter((c) => c.type === "JSON").map((c) => `'${c.name}'`);
+  if (json.length) {
+    notes.push(
+      `column${json.length > 1 ? "s" : ""} ${json.join(", ")} read as JSON: compare the text with col::VARCHAR = '…', or read fields with col->>'$.field'`,
+    );
+  }
   const columns = info.columns.slice(0, 200);
   if (!columns.length || info.rowCount === 0) return notes;
   const table = quoteIdent(info.name);

@@ -21,7 +21,7 @@ export interface ParsedShape {
 const asText = (v: unknown): string =>
   typeof v === "string" ? v : v === null || v === undefined ? "" : JSON.stringify(v);
 
-const ALLOWED_START = /^(select|with|values|from|describe|show|summarize|explain|table|\()/i;
+const ALLOWED_START = /^(select|with|values|from|describe|show|summarize|explain|table|pivot|unpivot|\()/i;
 /** Schemas a query may name: the datasets' own, and the standard catalog views (names, no paths). */
 const ALLOWED_SCHEMA = /^(main|information_schema)?$/i;
 /** The catalogs a query may name: the database file's ("analytics"), or none. */
@@ -78,6 +78,7 @@ export function checkParsed(
   tree: string,
   internalViews: ReadonlySet<string>,
   explained: boolean,
+  sql = "",
 ): ParsedShape {
   if (jsonDepthExceeds(tree, MAX_TREE_DEPTH)) throw refuse("the statement is nested too deeply");
   const parsed = JSON.parse(tree) as {
@@ -87,6 +88,12 @@ export function checkParsed(
   };
   if (parsed.error) {
     const message = parsed.error_message ?? "";
+    if (/only select/i.test(message) && /\bpivot\b/i.test(stripSql(sql))) {
+      // Without its values listed, DuckDB runs a PIVOT as several statements (one finds the values).
+      throw new GuardRefusal(
+        "a PIVOT runs here with its values listed: PIVOT t ON col IN ('a', 'b') USING sum(x) GROUP BY y (or FROM t PIVOT (sum(x) FOR col IN ('a', 'b') GROUP BY y)); find the values with SELECT DISTINCT col FROM t",
+      );
+    }
     if (/only select/i.test(message)) throw refuse("this statement is not read-only");
     throw new GuardRefusal(`SQL does not parse: ${message.split("\n")[0]}`);
   }

@@ -92,7 +92,7 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
       // Parse once and check on this connection, then run: one round trip for user SQL.
       const parsed = await conn.runAndReadAll(PARSE_SQL, [request.guard.inner]);
       const tree = (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
-      const shape = checkParsed(tree, internalViews, request.guard.explained);
+      const shape = checkParsed(tree, internalViews, request.guard.explained, request.guard.inner);
       // A statement whose own LIMIT fits under the cap runs materialized, which DuckDB parallelizes
       // fully; any other is streamed and read only up to the cap (a 10^12-row join costs nothing).
       const bounded = shape.rowLimit !== undefined && shape.rowLimit <= request.guard.maxRows;

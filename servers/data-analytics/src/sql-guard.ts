@@ -20,7 +20,7 @@ export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<
   try {
     const { inner, explained } = prefilter(sql);
     const { rows } = await engine.run(PARSE_SQL, { params: [inner] });
-    return checkParsed(asText(rows[0]?.[0] ?? "{}"), engine.internalViewNames, explained);
+    return checkParsed(asText(rows[0]?.[0] ?? "{}"), engine.internalViewNames, explained, inner);
   } catch (e) {
     throw asToolshedError(e);
   }

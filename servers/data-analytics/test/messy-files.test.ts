@@ -24,6 +24,7 @@ beforeAll(async () => {
   );
   write("deep.json", `${"[".repeat(5000)}1${"]".repeat(5000)}`);
   write("plain.json", '[{"a":1},{"a":2}]');
+  write("mixed.json", '[{"id":1,"title":{"en":"Dune"}},{"id":2,"title":"Emma"}]');
   t = await client({ dataDir: data.dir, queryTimeoutMs: 100 });
 });
 afterAll(async () => {
@@ -195,5 +196,59 @@ describe("exact numbers in text", () => {
     const plain = await call(t, "query", { sql: "SELECT 1.50::DECIMAL(5,2) AS a, 2 AS b" });
     expect(plain.text).toContain("| 1.5 | 2 |");
     expect(plain.text).not.toMatch(/~ marks/);
+  });
+});
+
+describe("read-only statements DuckDB writes its own way", () => {
+  it("runs PIVOT with its values listed, and says how when they are not", async () => {
+    await call(t, "load_inline_dataset", {
+      name: "pv",
+      data: '[{"region":"n","yr":2024,"amount":1.5},{"region":"s","yr":2024,"amount":2}]',
+    });
+    const ok = await call(t, "query", {
+      sql: "PIVOT pv ON region IN ('n', 's') USING sum(amount) GROUP BY yr",
+    });
+    expect(ok.isError, ok.text).toBeFalsy();
+    expect(ok.data.rows).toEqual([[2024, 1.5, 2]]);
+    const bare = await call(t, "query", { sql: "PIVOT pv ON region USING sum(amount)" });
+    expect(bare.isError).toBe(true);
+    expect(bare.text).toMatch(/a PIVOT runs here with its values listed: PIVOT t ON col IN/);
+  });
+
+  it("notes JSON-typed columns on load and explains a failed comparison on one", async () => {
+    const res = await call(t, "register_dataset", { name: "mixed", path: "mixed.json" });
+    expect(res.data.columns).toContainEqual({ name: "title", type: "JSON" });
+    expect(res.text).toMatch(/column 'title' read as JSON: compare the text with col::VARCHAR/);
+    const eq = await call(t, "query", { sql: "SELECT id FROM mixed WHERE title = 'Emma'" });
+    expect(eq.isError).toBe(true);
+    expect(eq.text).toMatch(/a column of type JSON compares as JSON/);
+    const fixed = await call(t, "query", { sql: "SELECT id FROM mixed WHERE title->>'$' = 'Emma'" });
+    expect(fixed.data.rows).toEqual([[2]]);
+  });
+});
+
+describe("export, then register the export, with --allow-dir set", () => {
+  const other = tempDataDir();
+  const own = tempDataDir();
+  let s: TestClient;
+  beforeAll(async () => {
+    s = await client({ dataDir: own.dir, allowDir: [other.dir] });
+  });
+  afterAll(async () => {
+    await s.close();
+    other.cleanup();
+    own.cleanup();
+  });
+
+  it("reads back exports/<file> from the data dir", async () => {
+    expect((await call(s, "register_dataset", { name: "sales", path: "sales.csv" })).isError).toBeFalsy();
+    const out = await call(s, "export_dataset", { name: "sales", file: "sales_copy.parquet" });
+    expect(out.isError, out.text).toBeFalsy();
+    const back = await call(s, "register_dataset", { name: "copy", path: out.data.file as string });
+    expect(back.isError, back.text).toBeFalsy();
+    expect(back.data.rowCount).toBe(6);
+    // Only the exports folder is added, not the rest of the data dir.
+    const outside = await call(s, "register_dataset", { name: "x", path: "exports/../analytics.duckdb" });
+    expect(outside.isError).toBe(true);
   });
 });

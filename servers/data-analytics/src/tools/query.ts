@@ -67,7 +67,12 @@ export const queryTool = defineAnalyticsTool({
       result = await engine.query(sql, { maxRows, signal: ctx.signal, timeoutMs: ctx.config.queryTimeoutMs });
     } catch (e) {
       if (e instanceof ToolshedError) throw e;
-      throw new ToolshedError("invalid_input", `query failed: ${engineMessage(e)}`);
+      const said = engineMessage(e);
+      // A column DuckDB typed JSON compares as JSON, so `title = 'x'` fails on the literal.
+      const json = /Malformed JSON/i.test(said)
+        ? " (a column of type JSON compares as JSON: compare its text with col::VARCHAR = '…', or read a field with col->>'$.field')"
+        : "";
+      throw new ToolshedError("invalid_input", `query failed${json}: ${said}`);
     }
     const capped = capBytes(result.rows, ctx.config.maxBytes);
     const truncated = result.more || capped.cut;

@@ -1,5 +1,6 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { renameSync, rmSync } from "node:fs";
+import { existsSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Downloader } from "../downloads.js";
 import {
   FORMATS,
@@ -17,6 +18,21 @@ import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
 import { Progress } from "../progress.js";
+import { EXPORT_DIR } from "./export-dataset.js";
+
+/**
+ * A path under the allowed roots, or a file export_dataset wrote ('exports/<file>', as it answers),
+ * which is the server's own output in the data dir and readable back even when --allow-dir names
+ * other roots.
+ */
+function resolveDatasetFile(userPath: string, engine: DuckDBEngine): string {
+  const exported = /^exports[/\\]([^/\\]+)$/.exec(userPath)?.[1];
+  const exportsDir = join(engine.dataDir, EXPORT_DIR);
+  if (exported !== undefined && exported !== ".." && existsSync(join(exportsDir, exported))) {
+    return resolveInsideRoots(exported, [realpathSync(exportsDir)]);
+  }
+  return resolveInsideRoots(userPath, engine.roots);
+}
 
 export function renderInfo(d: DatasetInfo): string {
   const lines = [
@@ -126,7 +142,7 @@ export const registerDatasetTool = defineAnalyticsTool({
         options,
       });
     }
-    const file = resolveInsideRoots(path!, engine.roots);
+    const file = resolveDatasetFile(path!, engine);
     const fmt = format ?? formatFromPath(file);
     if (!fmt) {
       throw new ToolshedError(
