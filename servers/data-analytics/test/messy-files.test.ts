@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../src/config.js";
 import { call, client, tempDataDir } from "./helpers.js";
 
 // Files shaped like the ones analysts are handed, written here byte for byte: a ragged CSV, a
@@ -250,5 +251,36 @@ describe("export, then register the export, with --allow-dir set", () => {
     // Only the exports folder is added, not the rest of the data dir.
     const outside = await call(s, "register_dataset", { name: "x", path: "exports/../analytics.duckdb" });
     expect(outside.isError).toBe(true);
+  });
+});
+
+describe("answers sized to the transport", () => {
+  it("sends big results' rows once in full (structured), the text only the first ones with a pointer", async () => {
+    const big = await client({ dataDir: data.dir, maxRows: 5_000, maxBytes: 2 * 1024 * 1024 });
+    try {
+      const r = await call(big, "query", {
+        sql: "SELECT range AS id, repeat('x', 100) AS pad FROM range(3000)",
+        limit: 3000,
+      });
+      expect(r.isError, r.text).toBeFalsy();
+      expect(r.data.rows).toHaveLength(3000);
+      expect(r.text).toMatch(
+        /The text shows the first \d+ of the 3000 rows returned; all of them, in full, are in the structured result/,
+      );
+      // The text carries a fraction of the rows, not a second copy of all of them.
+      expect(r.text.length).toBeLessThan(100_000);
+      const small = await call(big, "query", { sql: "SELECT 1 AS one" });
+      expect(small.text).not.toMatch(/The text shows/);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it("refuses a --max-bytes that would break stdio clients, saying what to do instead", () => {
+    const parsed = configSchema.safeParse({ maxBytes: 6 * 1024 * 1024 });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toMatch(
+      /at most 2097152 \(2 MiB\): bigger answers break stdio clients/,
+    );
   });
 });

@@ -7,6 +7,9 @@ const cell: z.ZodType<Cell> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(cell), z.record(z.string(), cell)]),
 );
 
+/** Row data beyond this is left out of the text (it is in the structured result). */
+export const TEXT_ROW_BYTES = 64 * 1024;
+
 export const queryOutput = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
   rows: z.array(z.array(cell)),
@@ -48,7 +51,15 @@ export const queryTool = defineAnalyticsTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 600_000,
   render: (r) => {
-    const lines = [markdownTable(r.columns, r.rows)];
+    // The rows travel once in full, in the structured result; the text shows them too while they
+    // are small, and past TEXT_ROW_BYTES only the first ones, saying where the rest are.
+    const text = capBytes(r.rows, TEXT_ROW_BYTES);
+    const lines = [markdownTable(r.columns, text.rows)];
+    if (text.cut) {
+      lines.push(
+        `The text shows ${text.rows.length < r.rows.length ? `the first ${text.rows.length} of the ${r.rowCount} rows returned` : "every row"}${text.rows.some((row, i) => row.some((v, j) => v !== r.rows[i]![j])) ? " with long cells shortened" : ""}; all of them, in full, are in the structured result (structuredContent.rows).`,
+      );
+    }
     const total = r.totalRows === null ? "more" : String(r.totalRows);
     lines.push(
       r.truncated
