@@ -256,7 +256,8 @@ describe("export, then register the export, with --allow-dir set", () => {
 
 describe("answers sized to the transport", () => {
   it("sends big results' rows once in full (structured), the text only the first ones with a pointer", async () => {
-    const big = await client({ dataDir: data.dir, maxRows: 5_000, maxBytes: 2 * 1024 * 1024 });
+    const own = tempDataDir(); // its own DuckDB file: the suite's server holds the other one
+    const big = await client({ dataDir: own.dir, maxRows: 5_000, maxBytes: 2 * 1024 * 1024 });
     try {
       const r = await call(big, "query", {
         sql: "SELECT range AS id, repeat('x', 100) AS pad FROM range(3000)",
@@ -273,6 +274,7 @@ describe("answers sized to the transport", () => {
       expect(small.text).not.toMatch(/The text shows/);
     } finally {
       await big.close();
+      own.cleanup();
     }
   });
 
