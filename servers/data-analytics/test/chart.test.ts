@@ -86,6 +86,21 @@ describe("chart", () => {
     expect(r.data.spec.title.subtitle).toContainEqual(expect.stringMatching(/first 5000 rows only/));
   });
 
+  it("plots a random sample of a big dataset's points, not its first rows, and says so", async () => {
+    await call(t, "load_inline_dataset", {
+      name: "many",
+      data: ["a,b", ...Array.from({ length: 12_000 }, (_, i) => `${i},${i % 13}`)].join("\n"),
+    });
+    const r = await chart({ type: "scatter", name: "many", x: "a", y: "b" });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect(r.data).toMatchObject({ points: 5000, truncated: true });
+    expect(r.content[0]!.text).toMatch(/a random sample of 5000 of 12000 rows/);
+    expect(r.data.spec.title.subtitle).toContain("a random sample of 5000 of 12000 rows");
+    // Drawn from the whole table: the first 5,000 rows would stop at a = 4999.
+    const xs = (r.data.spec.data.values as { x: number }[]).map((v) => v.x);
+    expect(Math.max(...xs)).toBeGreaterThan(6000);
+  });
+
   it("plots text dates on a time axis, not an alphabetical one", async () => {
     const r = await chart({
       type: "line",

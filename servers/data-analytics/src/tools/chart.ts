@@ -65,7 +65,11 @@ export const chartTool = defineAnalyticsTool({
     type: z.enum(CHART_TYPES),
     spec: z.record(z.string(), z.unknown()).describe("The Vega-Lite spec, data included."),
     points: z.number().describe("Rows plotted."),
-    truncated: z.boolean().describe(`True when the data had more than ${MAX_POINTS} rows and was cut.`),
+    truncated: z
+      .boolean()
+      .describe(
+        `True when the data had more than ${MAX_POINTS} rows: a scatter or histogram of a dataset plots a random sample, other charts the first rows.`,
+      ),
     nullsDropped: z
       .number()
       .describe("Rows left out because a plotted field was NULL (said on the image too)."),
@@ -90,6 +94,8 @@ export const chartTool = defineAnalyticsTool({
     }
     const wanted = [args.x, ...(args.y ? [args.y] : []), ...(args.color ? [args.color] : [])];
     let sql: string;
+    /** Rows in the dataset when a random sample of it is plotted instead of its first rows. */
+    let sampledFrom: number | undefined;
     if (args.name !== undefined) {
       const info = await getDataset(engine, args.name);
       const known = new Set(info.columns.map((c) => c.name));
@@ -102,6 +108,16 @@ export const chartTool = defineAnalyticsTool({
         }
       }
       sql = `SELECT ${wanted.map(quoteIdent).join(", ")} FROM ${engine.tableRef(args.name)}`;
+      // Points and bins show a distribution: a big dataset is sampled at random, not cut at its
+      // first rows (a line or bar over a sample would misstate totals and order, so those are cut).
+      if (
+        engine.kind === "duckdb" &&
+        (args.type === "scatter" || args.type === "histogram") &&
+        info.rowCount > MAX_POINTS
+      ) {
+        sql += ` USING SAMPLE reservoir(${MAX_POINTS} ROWS) REPEATABLE (42)`;
+        sampledFrom = info.rowCount;
+      }
     } else {
       await engine.checkReadOnly(args.sql!);
       sql = args.sql!;
@@ -145,6 +161,7 @@ export const chartTool = defineAnalyticsTool({
     const values = all.filter((v) => !missing(v.x) && !missing(v.y));
     const dropped = all.length - values.length;
     const notes = [
+      ...(sampledFrom !== undefined ? [`a random sample of ${MAX_POINTS} of ${sampledFrom} rows`] : []),
       ...(result.more
         ? [`first ${MAX_POINTS} rows only (more were cut; aggregate first to plot everything)`]
         : []),
@@ -170,7 +187,7 @@ export const chartTool = defineAnalyticsTool({
       type: args.type,
       spec: spec as unknown as Record<string, unknown>,
       points: values.length,
-      truncated: result.more,
+      truncated: result.more || sampledFrom !== undefined,
       nullsDropped: dropped,
       width: args.width,
       height: args.height,
