@@ -1,5 +1,6 @@
 import {
   McpServer,
+  MissingRequiredClientCapabilityError,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   ResourceTemplate,
@@ -16,6 +17,7 @@ import type {
   AnyObjectSchema,
   AnyPromptDefinition,
   CacheHint,
+  PromptContext,
   ReadContext,
   ResourceDefinition,
 } from "./define.js";
@@ -23,7 +25,15 @@ import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
-import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
+import { AskRound, callIdentity } from "./ask.js";
+import {
+  ToolCall,
+  clientRequests,
+  principalOf,
+  toolLogger,
+  type ConnectionState,
+  type Extra,
+} from "./tool-call.js";
 import { allowsAll } from "./tool-scopes.js";
 
 /**
@@ -167,8 +177,32 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
     p.name,
     { title: p.title, description: p.description, argsSchema: shape as never },
     (async (args: Record<string, string | undefined>, extra: Extra) => {
-      const ctx = await readContext(rt, state, extra, `prompt:${p.name}`);
-      return guard(() => p.handler(args, ctx));
+      // A requestState that fails verification is refused here, before the handler (-32602).
+      const round = await AskRound.open({
+        keys: rt.requestStateKeys,
+        extra,
+        mcp,
+        identity: callIdentity(principalOf(extra)?.id, `prompts/get:${p.name}`, args),
+        stateless: state.stateless === true,
+        logger: rt.logger,
+      });
+      const ctx: PromptContext = {
+        ...(await readContext(rt, state, extra, `prompt:${p.name}`)),
+        client: clientRequests(mcp, extra),
+        ask: round.ask.bind(round) as PromptContext["ask"],
+        askUrl: round.askUrl.bind(round),
+        sample: round.sample.bind(round),
+        listRoots: round.listRoots.bind(round),
+        askAll: round.askAll.bind(round),
+      };
+      try {
+        const result = await p.handler(args, ctx);
+        return round.waiting ? await round.inputRequired() : result;
+      } catch (err) {
+        if (err instanceof MissingRequiredClientCapabilityError) throw err;
+        if (round.waiting) return round.inputRequired();
+        throw RpcError.from(err);
+      }
     }) as never,
   );
 }
