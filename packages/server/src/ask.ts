@@ -156,7 +156,7 @@ export class AskRound implements Asking {
     earlier: Record<string, unknown>,
   ) {
     const fresh = extra.mcpReq.inputResponses;
-    this.#fresh = fresh && typeof fresh === "object" ? { ...(fresh as Record<string, unknown>) } : {};
+    this.#fresh = fresh && typeof fresh === "object" ? { ...fresh } : {};
     this.#answers = { ...earlier, ...this.#fresh };
   }
 
@@ -212,7 +212,11 @@ export class AskRound implements Asking {
     message: string,
     options?: AskOptions,
   ): Promise<Answer<z.output<S>>>;
-  ask(schema: ElicitationSchema, message: string, options?: AskOptions): Promise<Answer<Record<string, unknown>>>;
+  ask(
+    schema: ElicitationSchema,
+    message: string,
+    options?: AskOptions,
+  ): Promise<Answer<Record<string, unknown>>>;
   ask(
     schema: AnyObjectSchema | ElicitationSchema,
     message: string,
@@ -271,7 +275,7 @@ export class AskRound implements Asking {
         // Replies may carry tool_use blocks (and content arrays) whether or not this request offered
         // tools: the wider result type accepts both shapes.
         isSpecType.CreateMessageResultWithTools(response) || isSpecType.CreateMessageResult(response)
-          ? (response as CreateMessageResultWithTools)
+          ? response
           : undefined,
     );
   }
@@ -281,7 +285,7 @@ export class AskRound implements Asking {
       options?.key,
       "roots",
       () => inputRequired.listRoots(),
-      (response) => (isSpecType.ListRootsResult(response) ? (response as { roots: Root[] }).roots : undefined),
+      (response) => (isSpecType.ListRootsResult(response) ? response.roots : undefined),
     );
   }
 
@@ -289,7 +293,7 @@ export class AskRound implements Asking {
     asks: T,
   ): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
     const keys = Object.keys(asks);
-    const values = await Promise.all(keys.map((k) => asks[k]));
+    const values = await Promise.all(keys.map((k): Promise<unknown> => asks[k]!));
     return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as { [K in keyof T]: Awaited<T[K]> };
   }
 
@@ -315,7 +319,7 @@ export class AskRound implements Asking {
       this.#pending.set(key, build());
       result = Promise.reject(new InputNeeded());
     } catch (err) {
-      result = Promise.reject(err);
+      result = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     // A handler that starts several questions before awaiting them must not crash the process with
     // an unhandled rejection; the kit reads the open questions from the round, not from the promise.
@@ -335,8 +339,12 @@ export class AskRound implements Asking {
         { details: { unavailable: capability } },
       );
     }
-    const declared = ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : this.mcp.server.getClientCapabilities()) ??
-      {}) as Record<string, Record<string, unknown> | undefined>;
+    const declared = ((envelope
+      ? envelope[CLIENT_CAPABILITIES_META_KEY]
+      : this.mcp.server.getClientCapabilities()) ?? {}) as Record<
+      string,
+      Record<string, unknown> | undefined
+    >;
     if (hasCapability(declared, family, feature)) return;
     const name = feature ? `${family}.${feature}` : family;
     const message = `this needs the client's '${name}' capability, which this client did not declare; use a client that supports ${name}`;

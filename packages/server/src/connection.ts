@@ -189,7 +189,7 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
       const ctx: PromptContext = {
         ...(await readContext(rt, state, extra, `prompt:${p.name}`)),
         client: clientRequests(mcp, extra),
-        ask: round.ask.bind(round) as PromptContext["ask"],
+        ask: (...args: Parameters<PromptContext["ask"]>) => round.ask(...(args as [never, string])),
         askUrl: round.askUrl.bind(round),
         sample: round.sample.bind(round),
         listRoots: round.listRoots.bind(round),

@@ -29,7 +29,8 @@ export interface ClientRequests {
 }
 
 /** The user's answer to a form question: the validated content when accepted. */
-export type Answer<T> = { action: "accept"; content: T } | { action: "decline" | "cancel"; content?: undefined };
+export type Answer<T> =
+  { action: "accept"; content: T } | { action: "decline" | "cancel"; content?: undefined };
 
 /** A form elicitation schema written as JSON Schema (a flat object of primitive properties). */
 export interface ElicitationSchema {
@@ -56,10 +57,22 @@ export interface AskOptions {
  */
 export interface Asking {
   /** Asks the user to fill a form (elicitation); the accepted content is validated by `schema`. */
-  ask<S extends AnyObjectSchema>(schema: S, message: string, options?: AskOptions): Promise<Answer<z.output<S>>>;
-  ask(schema: ElicitationSchema, message: string, options?: AskOptions): Promise<Answer<Record<string, unknown>>>;
+  ask<S extends AnyObjectSchema>(
+    schema: S,
+    message: string,
+    options?: AskOptions,
+  ): Promise<Answer<z.output<S>>>;
+  ask(
+    schema: ElicitationSchema,
+    message: string,
+    options?: AskOptions,
+  ): Promise<Answer<Record<string, unknown>>>;
   /** Sends the user to a URL (URL-mode elicitation, e.g. an OAuth consent); resolves with their action. */
-  askUrl(url: string, message: string, options?: AskOptions): Promise<{ action: "accept" | "decline" | "cancel" }>;
+  askUrl(
+    url: string,
+    message: string,
+    options?: AskOptions,
+  ): Promise<{ action: "accept" | "decline" | "cancel" }>;
   /** Asks the client's model (sampling/createMessage); a reply may carry tool_use content. */
   sample(
     params: CreateMessageRequestParams,
