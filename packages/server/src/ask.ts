@@ -152,7 +152,7 @@ export class AskRound implements Asking {
     private readonly extra: ServerContext,
     private readonly mcp: McpServer,
     private readonly identity: string,
-    private readonly stateless: boolean,
+    private readonly cannotAsk: string | undefined,
     earlier: Record<string, unknown>,
   ) {
     const fresh = extra.mcpReq.inputResponses;
@@ -169,7 +169,8 @@ export class AskRound implements Asking {
     extra: ServerContext;
     mcp: McpServer;
     identity: string;
-    stateless: boolean;
+    /** Why this client cannot be asked at all (a 2025 client under --stateless or --json-response). */
+    cannotAsk: string | undefined;
     logger: Logger;
   }): Promise<AskRound> {
     const { keys, extra, identity, logger } = options;
@@ -193,7 +194,7 @@ export class AskRound implements Asking {
       }
       earlier = (verified as StatePayload).a ?? {};
     }
-    return new AskRound(keys, extra, options.mcp, identity, options.stateless, earlier);
+    return new AskRound(keys, extra, options.mcp, identity, options.cannotAsk, earlier);
   }
 
   /** Whether the handler asked something that has no answer yet. */
@@ -332,10 +333,10 @@ export class AskRound implements Asking {
     const { extra } = this;
     const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
     const [family, feature] = capability.split(".") as [string, string | undefined];
-    if (this.stateless) {
+    if (this.cannotAsk !== undefined) {
       throw new ToolshedError(
         "invalid_input",
-        `this server runs --stateless, where a 2025 client's answer to a ${family} request would reach another server instance; run it without --stateless, or connect with protocol 2026-07-28, to use this`,
+        `this needs to ask the client (${family}), but ${this.cannotAsk}, or connect with protocol 2026-07-28, to use it`,
         { details: { unavailable: capability } },
       );
     }

@@ -44,7 +44,7 @@ import { allowsAll } from "./tool-scopes.js";
 export function createMcpServer(
   rt: Runtime,
   era: Era = "legacy",
-  options: { stateless?: boolean } = {},
+  options: { stateless?: boolean; jsonResponse?: boolean } = {},
 ): McpServer {
   const { def } = rt;
   // A 2025 client of a --stateless server talks to a new server on every POST: a log level set with
@@ -64,7 +64,12 @@ export function createMcpServer(
       ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
     },
   );
-  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set(), stateless };
+  const state: ConnectionState = {
+    logLevel: undefined,
+    subscriptions: new Set(),
+    stateless,
+    cannotAsk: cannotAskReason(era, options),
+  };
   const server = mcp.server;
 
   if (!stateless) {
@@ -100,6 +105,25 @@ export function createMcpServer(
   if (def.resources?.length && !stateless) serveSubscriptions(rt, mcp, state, era);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
+}
+
+/**
+ * Why a 2025 client of this connection cannot be asked anything mid-call (ctx.ask & co.), if so: the
+ * SDK's legacy shim sends it requests, which need a session (not --stateless) and a stream to carry
+ * them (not --json-response, where it would wait out its 10-minute timeout instead).
+ */
+function cannotAskReason(
+  era: Era,
+  options: { stateless?: boolean; jsonResponse?: boolean },
+): string | undefined {
+  if (era !== "legacy") return undefined;
+  if (options.stateless) {
+    return "this server runs --stateless, where a 2025 client's answer would reach another server instance; run it without --stateless";
+  }
+  if (options.jsonResponse) {
+    return "this server answers with --json-response, where a request to a 2025 client cannot be sent mid-call; run it without --json-response";
+  }
+  return undefined;
 }
 
 /** The server's one cache hint, on every operation the 2026-07-28 revision lets carry one. */
@@ -183,7 +207,7 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
         extra,
         mcp,
         identity: callIdentity(principalOf(extra)?.id, `prompts/get:${p.name}`, args),
-        stateless: state.stateless === true,
+        cannotAsk: state.cannotAsk,
         logger: rt.logger,
       });
       const ctx: PromptContext = {

@@ -24,6 +24,8 @@ export interface ConnectionState {
   subscriptions: Set<string>;
   /** A 2025 client of a --stateless server: no log notifications, no requests to the client. */
   stateless?: boolean;
+  /** Why this connection's client cannot be asked mid-call (a 2025 client under --stateless or --json-response). */
+  cannotAsk?: string | undefined;
 }
 
 /**
@@ -135,7 +137,7 @@ export class ToolCall implements HandlerContext {
       extra: this.extra,
       mcp: this.mcp,
       identity: callIdentity(this.principal?.id, `tools/call:${tool.name}`, args),
-      stateless: this.state.stateless === true,
+      cannotAsk: this.state.cannotAsk,
       logger: rt.logger,
     });
     try {

@@ -177,10 +177,13 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
   },
 );
 
-describe("2025 clients of a --stateless server", () => {
+describe.each([
+  { flag: "--stateless", http: { stateless: true } },
+  { flag: "--json-response", http: { jsonResponse: true } },
+])("2025 clients of a $flag server", ({ flag, http }) => {
   let srv: TestHttpServer;
   beforeAll(async () => {
-    srv = await startTestHttpServer(everything, { stateless: true });
+    srv = await startTestHttpServer(everything, http);
   });
   afterAll(async () => srv.close(1_000));
 
@@ -190,7 +193,7 @@ describe("2025 clients of a --stateless server", () => {
     const started = performance.now();
     const r = await client.callTool({ name: "test_input_required_result_elicitation", arguments: {} });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/--stateless/);
+    expect(textOf(r)).toContain(`run it without ${flag}, or connect with protocol 2026-07-28`);
     expect(asked).toEqual([]);
     expect(performance.now() - started).toBeLessThan(5_000);
     await client.close();
