@@ -52,6 +52,10 @@ export interface ToolshedMetrics {
     seconds: number,
     labels?: OperationLabels,
   ): void;
+  /** `toolshed_ready`: 1 when the readiness check passes at scrape time, else 0 (absent until one is set). */
+  readonly ready: Gauge;
+  /** The check `toolshed_ready` runs on every scrape (the one /readyz answers with). */
+  setReadinessCheck(check: () => Promise<boolean>): void;
   /** Counts one refused HTTP request; `route` is a closed set chosen by the caller (mcp, metrics, …). */
   countRefusal(status: number, route: string): void;
   /** The Prometheus exposition text. */
@@ -96,8 +100,22 @@ export function createMetrics(options: CreateMetricsOptions = {}): ToolshedMetri
     registers: [registry],
   });
 
+  let readinessCheck: (() => Promise<boolean>) | undefined;
+  const ready = new Gauge({
+    name: "toolshed_ready",
+    help: "1 when the server's dependencies are ready (what /readyz answers), 0 when not; evaluated at scrape time.",
+    registers: [registry],
+    async collect() {
+      if (readinessCheck) this.set((await readinessCheck().catch(() => false)) ? 1 : 0);
+    },
+  });
+
   return {
     registry,
+    ready,
+    setReadinessCheck(check) {
+      readinessCheck = check;
+    },
     operationDuration,
     toolCalls,
     sessionsActive,

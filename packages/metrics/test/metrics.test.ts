@@ -45,4 +45,15 @@ describe("createMetrics", () => {
     a.observeOperation("tools/call", "x", "ok", 0.1);
     expect(await b.render()).not.toContain('tool="x"');
   });
+
+  it("reports readiness at scrape time through toolshed_ready", async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    let ok = true;
+    m.setReadinessCheck(() => Promise.resolve(ok));
+    expect(await m.render()).toMatch(/^toolshed_ready 1$/m);
+    ok = false;
+    expect(await m.render()).toMatch(/^toolshed_ready 0$/m);
+    m.setReadinessCheck(() => Promise.reject(new Error("store down")));
+    expect(await m.render()).toMatch(/^toolshed_ready 0$/m);
+  });
 });

@@ -172,6 +172,8 @@ describe("error classes, protocol versions and span attributes over real HTTP", 
     expect(count(after, "404", "other") - count(before, "404", "other")).toBe(1);
     // The path a scanner sends is not a label.
     expect(after).not.toContain("/nope");
+    // Readiness, as /readyz answers it, is a series to alert on.
+    expect(after).toMatch(/^toolshed_ready\{server="obs-test"\} 1$/m);
   });
 });
 

@@ -85,6 +85,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
   if (shared) rt.addReadinessCheck(() => shared.check());
+  rt.metrics.setReadinessCheck(async () => (await rt.readiness()).ready);
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   // With a shared store, a 2025 session is usable from every replica (shared-sessions.ts).
