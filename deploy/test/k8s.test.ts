@@ -1,13 +1,12 @@
 // Every overlay renders with `kubectl kustomize`, and every Deployment is probed, locked down, bounded,
 // and scaled only as far as its store allows: an embedded store (DuckDB, PGlite) never past one replica.
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { needCommand } from "../../test-support/services.js";
 import { parseAllDocuments } from "yaml";
 import { runCommand } from "./processes.js";
-import { root, servers } from "./workspace.js";
+import { embeddedStoreServers, root, servers } from "./workspace.js";
 
 interface Container {
   name: string;
@@ -66,18 +65,6 @@ const hasKubectl = needCommand(
   "install kubectl (https://kubernetes.io/docs/tasks/tools/) to render deploy/k8s",
 );
 const kubectl = "kubectl";
-
-/** Servers whose own --help offers an embedded store (--data-dir) and PostgreSQL (--postgres-url). */
-function embeddedStoreServers(): Set<string> {
-  const found = new Set<string>();
-  for (const s of servers()) {
-    const bin = Object.values(s.pkg.bin ?? {})[0];
-    if (!bin) continue;
-    const help = execFileSync("node", [join(root, s.dir, bin), "--help"], { encoding: "utf8" });
-    if (help.includes("--data-dir") && help.includes("--postgres-url")) found.add(s.name);
-  }
-  return found;
-}
 
 async function render(overlay: string): Promise<Resource[]> {
   const r = await runCommand(kubectl, ["kustomize", join(overlaysDir, overlay)]);
