@@ -80,7 +80,7 @@ describe.each(docs.map((d) => [d] as const))("client snippets in %s", (doc) => {
 
   it("has JSON blocks that parse", () => {
     expect(blocks.length).toBeGreaterThan(0);
-    for (const b of blocks) expect(() => JSON.parse(b.json), `${b.context}\n${b.json}`).not.toThrow();
+    for (const b of blocks) expect(() => void JSON.parse(b.json), `${b.context}\n${b.json}`).not.toThrow();
   });
 
   it("gives Claude Desktop only stdio servers, and every client a runnable entry", () => {
