@@ -1,4 +1,4 @@
-import { z } from "@toolshed/server";
+import { UsageError, z } from "@toolshed/server";
 
 export const DEFAULT_API_URL = "https://api.github.com";
 
@@ -21,19 +21,33 @@ export const configSchema = z.object({
     .url()
     .default(DEFAULT_API_URL)
     .meta(about("GitHub REST base URL; https://HOST/api/v3 for GitHub Enterprise Server.", "GITHUB_API_URL")),
+  githubHost: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "GitHub host, as the official server takes it: github.com, a GHES host (https://HOST/api/v3 is used) or a GHE.com tenant (SUBDOMAIN.ghe.com); --api-url wins when both are given.",
+        "GITHUB_HOST",
+      ),
+    ),
   toolsets: z
     .array(z.string())
     .optional()
     .meta(
       about(
-        "Toolsets to enable: context, repos, issues, pull_requests, users, actions, notifications, 'default' (the first five) or 'all'; default: 'default', or none when --tools is given.",
+        "Toolsets to enable (the official server's names): context, repos, issues, pull_requests, users, copilot, actions, notifications, gists, stargazers, labels, orgs, git, code_security, secret_protection, dependabot, security_advisories, 'default' (the first six) or 'all'; default: 'default', or none when --tools is given.",
         "GITHUB_TOOLSETS",
       ),
     ),
   tools: z
     .array(z.string())
     .default([])
-    .meta(about("Tools to enable by name, on top of --toolsets (alone: only these).", "GITHUB_TOOLS")),
+    .meta(
+      about(
+        "Tools to enable by name (ours or the official server's), on top of --toolsets (alone: only these).",
+        "GITHUB_TOOLS",
+      ),
+    ),
   excludeTools: z
     .array(z.string())
     .default([])
@@ -72,3 +86,22 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * The REST base URL: --api-url when set, else one derived from GITHUB_HOST the way the official
+ * server does (github.com, a GHE.com tenant, or a GHES host), else api.github.com.
+ */
+export function apiUrlOf(config: Pick<Config, "apiUrl" | "githubHost">): string {
+  if (config.apiUrl !== DEFAULT_API_URL || !config.githubHost) return config.apiUrl;
+  const raw = config.githubHost.trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z]+:\/\//i.test(raw) ? raw : `https://${raw}`);
+  } catch {
+    throw new UsageError(`GITHUB_HOST '${raw}' is not a host name; give e.g. github.example.com`);
+  }
+  const host = url.hostname.toLowerCase();
+  if (host === "github.com" || host === "api.github.com") return DEFAULT_API_URL;
+  if (host.endsWith(".ghe.com")) return `${url.protocol}//api.${host.replace(/^api\./, "")}`;
+  return `${url.protocol}//${url.host}/api/v3`;
+}

@@ -1,6 +1,6 @@
 import { defineServer, type AnyTool } from "@toolshed/server";
 import { createRequire } from "node:module";
-import { configSchema, type Config } from "./config.js";
+import { apiUrlOf, configSchema, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
 import { GitHub } from "./github/client.js";
 import { selectTools } from "./toolsets.js";
@@ -9,7 +9,9 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";
-export { ALL_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, selectTools } from "./toolsets.js";
+export { ALL_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, selectTools, toolName } from "./toolsets.js";
+export { OFFICIAL_COMMIT, OFFICIAL_DEFAULT_TOOLSETS, OFFICIAL_TOOLS, OFFICIAL_TOOLSETS } from "./official.js";
+export type { OfficialTool } from "./official.js";
 
 const INSTRUCTIONS =
   "GitHub through its REST API. Lists are paged (page, per_page; next_page tells there is more) and trimmed; " +
@@ -20,6 +22,7 @@ const INSTRUCTIONS =
 /** The server for a configuration: its tool list follows --toolsets, --tools, --exclude-tools and --read-only. */
 export function createGithubServer(config: Partial<Config> = {}) {
   const parsed = configSchema.parse(config);
+  apiUrlOf(parsed); // a GITHUB_HOST that is no host is a usage error at start, not at the first call
   return defineServer({
     name: "github",
     title: "Toolshed GitHub",

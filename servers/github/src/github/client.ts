@@ -2,7 +2,7 @@ import { isToolshedError, toToolshedError, ToolshedError } from "@toolshed/error
 import { createHttpClient, type HttpClient, type HttpHeaders, type QueryValue } from "@toolshed/http-client";
 import type { SetupContext } from "@toolshed/server";
 import type { Config } from "../config.js";
-import { DEFAULT_API_URL } from "../config.js";
+import { apiUrlOf, DEFAULT_API_URL } from "../config.js";
 import { pageInfo, type PageInfo } from "./pagination.js";
 import { describePermission, type PermissionKey } from "./permissions.js";
 
@@ -10,6 +10,10 @@ export interface GitHubRequest {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Under the API base, segments already encoded (see `path`). */
   path: string;
+  /** An absolute URL instead of `path` (GraphQL on GitHub Enterprise Server lives outside /api/v3). */
+  url?: string;
+  /** Extra request headers (e.g. GraphQL-Features). */
+  headers?: Record<string, string>;
   query?: Record<string, QueryValue | readonly QueryValue[]>;
   body?: unknown;
   /** Media type, e.g. `application/vnd.github.diff`; JSON by default. */
@@ -108,7 +112,7 @@ export class GitHub {
 
   constructor(config: Config, metrics?: SetupContext<Config>["metrics"]) {
     this.authenticated = Boolean(config.githubToken);
-    this.apiUrl = config.apiUrl.replace(/\/+$/, "");
+    this.apiUrl = apiUrlOf(config).replace(/\/+$/, "");
     this.maxWaitMs = config.maxRetryWaitSeconds * 1000;
     const headers: Record<string, string> = {
       accept: "application/vnd.github+json",
@@ -134,6 +138,42 @@ export class GitHub {
       errorHeaders: EXPOSED,
       ...(metrics ? { metrics } : {}),
     });
+  }
+
+  /** GitHub's GraphQL endpoint: /graphql beside /api/v3 on GHES, api.github.com/graphql otherwise. */
+  get graphqlUrl(): string {
+    return this.apiUrl.endsWith("/api/v3") ? `${this.apiUrl.slice(0, -3)}graphql` : `${this.apiUrl}/graphql`;
+  }
+
+  /**
+   * One GraphQL query (for what REST lacks). GraphQL answers errors with 200 and an `errors` list:
+   * those become an error naming the first message.
+   */
+  async graphql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown>,
+    opts: { permission: PermissionKey; signal: AbortSignal; features?: string[] },
+  ): Promise<T> {
+    this.requireToken(opts.permission); // GitHub's GraphQL API takes no anonymous calls
+    const res = await this.request<{ data?: T; errors?: { message?: string; type?: string }[] }>({
+      method: "POST",
+      path: "/graphql",
+      url: this.graphqlUrl,
+      body: { query, variables },
+      permission: opts.permission,
+      signal: opts.signal,
+      ...(opts.features ? { headers: { "graphql-features": opts.features.join(",") } } : {}),
+    });
+    const first = res.data?.errors?.[0];
+    if (first) {
+      const code =
+        first.type === "NOT_FOUND" ? "not_found" : first.type === "FORBIDDEN" ? "forbidden" : "invalid_input";
+      throw new ToolshedError(
+        code,
+        `GitHub's GraphQL API refused the query: ${first.message ?? "unknown error"}`,
+      );
+    }
+    return res.data?.data ?? ({} as T);
   }
 
   /** The rate limits seen so far, by resource (core, search, graphql…). */
@@ -168,10 +208,12 @@ export class GitHub {
       try {
         const res = await this.http.request<T>({
           method,
-          path: req.path,
+          ...(req.url ? { url: req.url } : { path: req.path }),
           ...(req.query ? { query: req.query } : {}),
           ...(req.body !== undefined ? { json: req.body } : {}),
-          ...(req.accept ? { headers: { accept: req.accept } } : {}),
+          ...(req.accept || req.headers
+            ? { headers: { ...req.headers, ...(req.accept ? { accept: req.accept } : {}) } }
+            : {}),
           ...(req.text ? { responseType: "text" as const } : {}),
           signal: req.signal,
         });

@@ -25,6 +25,13 @@ export const PERMISSIONS = {
     fine: "none beyond the token itself",
     classic: "none (read:user for private profile fields)",
   },
+  "orgs:read": { fine: "Organization Administration: read", classic: "read:org" },
+  "gists:write": { fine: "Gists: write", classic: "gist" },
+  "starring:write": { fine: "Starring: write", classic: "public_repo (repo for private repositories)" },
+  "code_scanning:read": { fine: "Code scanning alerts: read", classic: "security_events" },
+  "secret_scanning:read": { fine: "Secret scanning alerts: read", classic: "repo or security_events" },
+  "dependabot:read": { fine: "Dependabot alerts: read", classic: "security_events" },
+  "advisories:read": { fine: "Repository security advisories: read", classic: "repo or security_events" },
   notifications: {
     fine: "not available to fine-grained tokens; use a classic token",
     classic: "notifications",

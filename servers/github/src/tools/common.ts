@@ -22,7 +22,23 @@ export const WRITE = {
 };
 
 export type Toolset =
-  "context" | "repos" | "issues" | "pull_requests" | "users" | "actions" | "notifications";
+  | "context"
+  | "repos"
+  | "issues"
+  | "pull_requests"
+  | "users"
+  | "copilot"
+  | "actions"
+  | "notifications"
+  | "gists"
+  | "stargazers"
+  | "labels"
+  | "orgs"
+  | "git"
+  | "code_security"
+  | "secret_protection"
+  | "dependabot"
+  | "security_advisories";
 
 export type GitHubTool<In extends AnyObjectSchema = AnyObjectSchema> = ToolDefinition<
   In,

@@ -1,6 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
+import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
 import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
@@ -188,16 +189,51 @@ export const listRefsTool = githubTool("repos", {
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
-    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped) or latest_release (the newest published release).",
+    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped), latest_release; tag: one tag (sha, annotated message) or release: one release, both by name.",
   input: z.object({
     owner,
     repo,
-    kind: z.enum(["branches", "tags", "releases", "latest_release"]).describe("What to list"),
+    kind: z
+      .enum(["branches", "tags", "releases", "latest_release", "tag", "release"])
+      .describe("What to list or get"),
+    name: z.string().optional().describe("tag, release: the tag name"),
     page,
     per_page: perPage,
   }),
   annotations: READ,
-  handler: async ({ owner, repo, kind, page, per_page }, ctx) => {
+  handler: async ({ owner, repo, kind, name, page, per_page }, ctx) => {
+    if (kind === "tag" || kind === "release") {
+      if (!name) throw new ToolshedError("invalid_input", `kind=${kind} needs name (the tag, e.g. 'v1.2.0')`);
+      const base = { permission: "contents:read" as const, signal: ctx.signal };
+      if (kind === "release") {
+        const res = await ctx.deps.gh.request({
+          ...base,
+          path: path`/repos/${owner}/${repo}/releases/tags/${name}`,
+        });
+        return release(res.data);
+      }
+      const ref = await ctx.deps.gh.request({
+        ...base,
+        path: path`/repos/${owner}/${repo}/git/ref/tags/${name}`,
+      });
+      const target = obj(obj(ref.data).object);
+      if (target.type !== "tag") return compact({ name, sha: target.sha, type: target.type });
+      // An annotated tag: its own object carries the tagger, message and the commit it points at.
+      const tag = await ctx.deps.gh.request({
+        ...base,
+        path: path`/repos/${owner}/${repo}/git/tags/${String(target.sha)}`,
+      });
+      const t = obj(tag.data);
+      return compact({
+        name,
+        tag_sha: t.sha,
+        sha: obj(t.object).sha,
+        type: obj(t.object).type,
+        tagger: obj(t.tagger).name,
+        date: obj(t.tagger).date,
+        message: cleanText(t.message as string | null),
+      });
+    }
     if (kind === "latest_release") {
       const res = await ctx.deps.gh.request({
         path: path`/repos/${owner}/${repo}/releases/latest`,
