@@ -389,3 +389,15 @@ export const OFFICIAL_TOOLS: readonly OfficialTool[] = [
     how: "`method: list_org`",
   },
 ];
+
+/**
+ * The compact-JSON bytes of the official server's `tools/list` tools array for its default
+ * toolsets, or for all of them: each tool definition's size, plus the array's commas and brackets.
+ */
+export function officialToolsListBytes(which: "default" | "all"): { bytes: number; tools: number } {
+  const tools = OFFICIAL_TOOLS.filter(
+    (t) => which === "all" || OFFICIAL_DEFAULT_TOOLSETS.includes(t.toolset),
+  );
+  const bytes = tools.reduce((sum, t) => sum + t.bytes, 0) + Math.max(0, tools.length - 1) + 2;
+  return { bytes, tools: tools.length };
+}

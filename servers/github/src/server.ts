@@ -10,7 +10,13 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";
 export { ALL_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, selectTools, toolName } from "./toolsets.js";
-export { OFFICIAL_COMMIT, OFFICIAL_DEFAULT_TOOLSETS, OFFICIAL_TOOLS, OFFICIAL_TOOLSETS } from "./official.js";
+export {
+  OFFICIAL_COMMIT,
+  OFFICIAL_DEFAULT_TOOLSETS,
+  OFFICIAL_TOOLS,
+  OFFICIAL_TOOLSETS,
+  officialToolsListBytes,
+} from "./official.js";
 export type { OfficialTool } from "./official.js";
 
 const INSTRUCTIONS =
