@@ -65,6 +65,24 @@ export const configSchema = z.object({
         "GITHUB_LOCKDOWN_MODE",
       ),
     ),
+  callerTokensFile: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "HTTP with auth: a JSON file (mode 0600) mapping each caller (API key id or JWT sub) to their own GitHub token, so calls act as that user; read again when it changes.",
+        "GITHUB_CALLER_TOKENS_FILE",
+      ),
+    ),
+  serverTokenFallback: z
+    .boolean()
+    .default(false)
+    .meta(
+      about(
+        "With --caller-tokens-file: a caller the file does not name uses the server's token instead of being refused.",
+        "GITHUB_SERVER_TOKEN_FALLBACK",
+      ),
+    ),
   maxRetryWaitSeconds: z
     .number()
     .int()

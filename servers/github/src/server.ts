@@ -2,6 +2,7 @@ import { defineServer, type AnyTool } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { apiUrlOf, configSchema, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
+import { CallerTokens } from "./github/callers.js";
 import { GitHub } from "./github/client.js";
 import { selectTools } from "./toolsets.js";
 
@@ -35,7 +36,11 @@ export function createGithubServer(config: Partial<Config> = {}) {
     version,
     instructions: INSTRUCTIONS,
     config: configSchema,
-    setup: ({ config, metrics }): Deps => ({ gh: new GitHub(config, metrics), visibility: new Map() }),
+    setup: async ({ config, metrics }): Promise<Deps> => ({
+      gh: new GitHub(config, metrics),
+      visibility: new Map(),
+      ...(config.callerTokensFile ? { callers: await new CallerTokens(config.callerTokensFile).load() } : {}),
+    }),
     teardown: (deps) => deps.gh.close(),
     tools: selectTools(parsed) as AnyTool[],
   });

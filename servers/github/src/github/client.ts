@@ -107,10 +107,33 @@ export class GitHub {
   readonly http: HttpClient;
   private readonly maxWaitMs: number;
   private readonly rates = new Map<string, RateState>();
+  /** A caller's own token, sent instead of the server's (see `as`). */
+  private readonly authorization: string | undefined;
+  /** The server's instance, for a caller's view. */
+  private readonly base: GitHub | undefined;
+  /** Callers' views by token, each with its own rate-limit state; the oldest is dropped past 1,000. */
+  private readonly views = new Map<string, GitHub>();
   /** Retries made after rate-limit answers (the HTTP client counts its own). */
   rateRetries = 0;
 
-  constructor(config: Config, metrics?: SetupContext<Config>["metrics"]) {
+  constructor(
+    config: Config,
+    metrics?: SetupContext<Config>["metrics"],
+    caller?: { base: GitHub; token: string },
+  ) {
+    if (caller) {
+      // A caller's view: the server's HTTP client (its ETag cache is keyed by the token too, so no
+      // caller is ever answered from another's cache), the caller's token on every request.
+      this.base = caller.base;
+      this.http = caller.base.http;
+      this.apiUrl = caller.base.apiUrl;
+      this.maxWaitMs = caller.base.maxWaitMs;
+      this.authenticated = true;
+      this.authorization = `Bearer ${caller.token}`;
+      return;
+    }
+    this.base = undefined;
+    this.authorization = undefined;
     this.authenticated = Boolean(config.githubToken);
     this.apiUrl = apiUrlOf(config).replace(/\/+$/, "");
     this.maxWaitMs = config.maxRetryWaitSeconds * 1000;
@@ -138,6 +161,20 @@ export class GitHub {
       errorHeaders: EXPOSED,
       ...(metrics ? { metrics } : {}),
     });
+  }
+
+  /** The same GitHub acting as the holder of `token` (an HTTP caller's own token). */
+  as(token: string, config: Config): GitHub {
+    const root = this.base ?? this;
+    let view = root.views.get(token);
+    if (view) {
+      root.views.delete(token); // re-inserted: the Map's first key is the least recently used
+    } else {
+      view = new GitHub(config, undefined, { base: root, token });
+      if (root.views.size >= 1000) root.views.delete(root.views.keys().next().value!);
+    }
+    root.views.set(token, view);
+    return view;
   }
 
   /** GitHub's GraphQL endpoint: /graphql beside /api/v3 on GHES, api.github.com/graphql otherwise. */
@@ -211,8 +248,14 @@ export class GitHub {
           ...(req.url ? { url: req.url } : { path: req.path }),
           ...(req.query ? { query: req.query } : {}),
           ...(req.body !== undefined ? { json: req.body } : {}),
-          ...(req.accept || req.headers
-            ? { headers: { ...req.headers, ...(req.accept ? { accept: req.accept } : {}) } }
+          ...(req.accept || req.headers || this.authorization
+            ? {
+                headers: {
+                  ...req.headers,
+                  ...(req.accept ? { accept: req.accept } : {}),
+                  ...(this.authorization ? { authorization: this.authorization } : {}),
+                },
+              }
             : {}),
           ...(req.text ? { responseType: "text" as const } : {}),
           signal: req.signal,
@@ -368,6 +411,7 @@ export class GitHub {
   }
 
   close(): Promise<void> {
+    if (this.base) return Promise.resolve(); // a caller's view shares the server's client
     return this.http.close();
   }
 }
