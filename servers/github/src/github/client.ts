@@ -258,6 +258,9 @@ export class GitHub {
               }
             : {}),
           ...(req.text ? { responseType: "text" as const } : {}),
+          // Only reads are repeated after a 5xx or a reset: a PUT (merge, file commit) or DELETE
+          // GitHub may have applied is never sent twice.
+          idempotent: method === "GET",
           signal: req.signal,
         });
         this.noteRate(res.headers);
@@ -273,9 +276,9 @@ export class GitHub {
         const headers = e.details?.headers as Record<string, string> | undefined;
         if (headers) this.noteRate(headers);
         const wait = this.rateWait(e, headers);
-        // The HTTP client already waited out 429s on idempotent methods; 403 secondary limits and
-        // 429s on POST/PATCH (GitHub did not act on them) are retried here.
-        const ours = e.details?.status === 403 || method === "POST" || method === "PATCH";
+        // The HTTP client already waited out 429s on reads; 403 secondary limits and 429s on
+        // writes (GitHub did not act on them) are retried here.
+        const ours = e.details?.status === 403 || method !== "GET";
         if (wait !== undefined && ours && wait <= this.maxWaitMs && attempt < RATE_RETRIES) {
           this.rateRetries++;
           await sleep(wait, req.signal);
@@ -406,6 +409,11 @@ export class GitHub {
           opts,
         );
       default:
+        // x-ratelimit-reset says when a rate limit resets, not when a failed call may be retried:
+        // only a Retry-After header gives a wait for other statuses (a 502 is not "retry in 1 h").
+        if (e.retryAfterMs !== undefined && header(headers, "retry-after") === undefined) {
+          return new ToolshedError(e.code, e.message, { ...opts, retryable: e.retryable });
+        }
         return e;
     }
   }

@@ -19,6 +19,7 @@ export const PERMISSIONS = {
     classic: "repo for private repositories (none for public)",
   },
   "actions:read": { fine: "Actions: read", classic: "repo for private repositories (none for public)" },
+  "actions:write": { fine: "Actions: write", classic: "repo (workflow to dispatch)" },
   "admin:write": { fine: "Administration: write", classic: "repo (public_repo for public repositories)" },
   "members:read": { fine: "Organization Members: read", classic: "read:org" },
   "user:read": {

@@ -12,7 +12,7 @@ export const listIssuesTool = githubTool("issues", {
   name: "list_issues",
   title: "List a repository's issues",
   description:
-    "A repository's issues without bodies (PRs included, marked is_pull_request), filtered. Text search: search_issues; one issue with comments: get_issue.",
+    "A repository's issues without bodies (pull requests left out: list_pull_requests), filtered. Text search: search_issues; one issue with comments: get_issue.",
   input: z.object({
     owner,
     repo,
@@ -36,6 +36,8 @@ export const listIssuesTool = githubTool("issues", {
       per_page,
       fields,
       permission: "issues:read",
+      // GitHub's issues endpoint returns pull requests too; a page may hold fewer than per_page.
+      from: (d) => asList(d).filter((i) => !obj(i).pull_request),
       shape: (i) => issue(i, false),
       repo: { owner, repo },
     }),

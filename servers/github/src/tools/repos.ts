@@ -416,7 +416,7 @@ export const repositoryWriteTool = githubTool("repos", {
     repo: repo.optional(),
     organization: z.string().optional().describe("Org to create or fork into"),
     description: z.string().optional().describe("create: description"),
-    private: z.boolean().default(false).describe("create: private repository"),
+    private: z.boolean().default(true).describe("create: private (default) or public"),
     auto_init: z.boolean().default(true).describe("create: add an initial README commit"),
   }),
   annotations: WRITE,
