@@ -53,7 +53,7 @@ export const getFileContentsTool = githubTool("repos", {
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
-    "A file's text from offset, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
+    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
   input: z.object({
     owner,
     repo,
@@ -61,9 +61,14 @@ export const getFileContentsTool = githubTool("repos", {
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
     offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
+    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
+    end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
   }),
   annotations: READ,
-  handler: async ({ owner, repo, path: p, ref, offset, max_bytes }, ctx) => {
+  handler: async ({ owner, repo, path: p, ref, offset, max_bytes, start_line, end_line }, ctx) => {
+    if (start_line !== undefined && end_line !== undefined && end_line < start_line) {
+      throw new ToolshedError("invalid_input", `end_line (${end_line}) is before start_line (${start_line})`);
+    }
     const res = await ctx.deps.gh.request({
       path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
       query: { ref },
@@ -102,6 +107,25 @@ export const getFileContentsTool = githubTool("repos", {
         signal: ctx.signal,
       });
       text = String(raw.data ?? "");
+    }
+    if (start_line !== undefined || end_line !== undefined) {
+      // Lines are counted on the whole file; the range is still capped at max_bytes.
+      const lines = text.split("\n");
+      const first = start_line ?? 1;
+      const last = Math.min(lines.length, end_line ?? lines.length);
+      let content = lines.slice(first - 1, last).join("\n");
+      const cut = content.length > max_bytes;
+      if (cut) content = content.slice(0, max_bytes);
+      return compact({
+        path: f.path,
+        sha: f.sha,
+        size: f.size,
+        total_lines: lines.length,
+        start_line: first,
+        end_line: cut ? first + content.split("\n").length - 1 : last,
+        content,
+        truncated: cut ? `the lines pass max_bytes (${max_bytes}); ask for fewer lines` : undefined,
+      });
     }
     const end = Math.min(text.length, offset + max_bytes);
     return compact({
