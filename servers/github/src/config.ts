@@ -17,6 +17,36 @@ export const configSchema = z.object({
         "GITHUB_PERSONAL_ACCESS_TOKEN",
       ),
     ),
+  appId: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "GitHub App id (or client id): act as the app's installation instead of a token.",
+        "GITHUB_APP_ID",
+      ),
+    ),
+  appInstallationId: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta(
+      about("With --app-id: the installation whose access tokens are used.", "GITHUB_APP_INSTALLATION_ID"),
+    ),
+  appPrivateKeyPath: z
+    .string()
+    .optional()
+    .meta(about("With --app-id: the app's private key (.pem file).", "GITHUB_APP_PRIVATE_KEY_PATH")),
+  appPrivateKey: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "With --app-id: the private key's PEM text (literal \\n allowed); prefer the env var or a key file to a flag, which other processes can see.",
+        "GITHUB_APP_PRIVATE_KEY",
+      ),
+    ),
   apiUrl: z
     .url()
     .default(DEFAULT_API_URL)

@@ -1,7 +1,8 @@
-import { defineServer, type AnyTool } from "@toolshed/server";
+import { defineServer, UsageError, type AnyTool } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { apiUrlOf, configSchema, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
+import { appKey } from "./github/app.js";
 import { CallerTokens } from "./github/callers.js";
 import { GitHub } from "./github/client.js";
 import { selectTools } from "./toolsets.js";
@@ -30,6 +31,7 @@ const INSTRUCTIONS =
 export function createGithubServer(config: Partial<Config> = {}) {
   const parsed = configSchema.parse(config);
   apiUrlOf(parsed); // a GITHUB_HOST that is no host is a usage error at start, not at the first call
+  checkAppAuth(parsed);
   return defineServer({
     name: "github",
     title: "Toolshed GitHub",
@@ -48,3 +50,18 @@ export function createGithubServer(config: Partial<Config> = {}) {
 
 /** The default toolsets, for `tools/list` snapshots and embedding. */
 export default createGithubServer();
+
+/** GitHub App settings, checked at start: all three parts, the key readable, and no token beside them. */
+function checkAppAuth(config: Config): void {
+  const given = config.appId || config.appInstallationId || config.appPrivateKeyPath || config.appPrivateKey;
+  if (!given) return;
+  if (!config.appId || !config.appInstallationId) {
+    throw new UsageError(
+      "GitHub App auth needs --app-id (GITHUB_APP_ID), --app-installation-id (GITHUB_APP_INSTALLATION_ID) and a private key",
+    );
+  }
+  if (config.githubToken) {
+    throw new UsageError("give either a GitHub token or GitHub App settings, not both");
+  }
+  appKey(config);
+}

@@ -3,6 +3,7 @@ import { createHttpClient, type HttpClient, type HttpHeaders, type QueryValue } 
 import type { SetupContext } from "@toolshed/server";
 import type { Config } from "../config.js";
 import { apiUrlOf, DEFAULT_API_URL } from "../config.js";
+import { AppTokens, appKey } from "./app.js";
 import { pageInfo, type PageInfo } from "./pagination.js";
 import { describePermission, type PermissionKey } from "./permissions.js";
 
@@ -111,6 +112,8 @@ export class GitHub {
   private readonly authorization: string | undefined;
   /** The server's instance, for a caller's view. */
   private readonly base: GitHub | undefined;
+  /** A GitHub App installation's tokens, minted and refreshed (--app-id). */
+  readonly app: AppTokens | undefined;
   /** Callers' views by token, each with its own rate-limit state; the oldest is dropped past 1,000. */
   private readonly views = new Map<string, GitHub>();
   /** Retries made after rate-limit answers (the HTTP client counts its own). */
@@ -130,11 +133,12 @@ export class GitHub {
       this.maxWaitMs = caller.base.maxWaitMs;
       this.authenticated = true;
       this.authorization = `Bearer ${caller.token}`;
+      this.app = undefined;
       return;
     }
     this.base = undefined;
     this.authorization = undefined;
-    this.authenticated = Boolean(config.githubToken);
+    this.authenticated = Boolean(config.githubToken || config.appId);
     this.apiUrl = apiUrlOf(config).replace(/\/+$/, "");
     this.maxWaitMs = config.maxRetryWaitSeconds * 1000;
     const headers: Record<string, string> = {
@@ -161,6 +165,10 @@ export class GitHub {
       errorHeaders: EXPOSED,
       ...(metrics ? { metrics } : {}),
     });
+    this.app =
+      config.appId && config.appInstallationId
+        ? new AppTokens(this.http, config.appId, config.appInstallationId, appKey(config))
+        : undefined;
   }
 
   /** The same GitHub acting as the holder of `token` (an HTTP caller's own token). */
@@ -241,6 +249,8 @@ export class GitHub {
         ? "search"
         : "core";
     this.refuseWhileExhausted(resource);
+    const authorization =
+      this.authorization ?? (this.app ? `Bearer ${await this.app.token(req.signal)}` : undefined);
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.http.request<T>({
@@ -248,12 +258,12 @@ export class GitHub {
           ...(req.url ? { url: req.url } : { path: req.path }),
           ...(req.query ? { query: req.query } : {}),
           ...(req.body !== undefined ? { json: req.body } : {}),
-          ...(req.accept || req.headers || this.authorization
+          ...(req.accept || req.headers || authorization
             ? {
                 headers: {
                   ...req.headers,
                   ...(req.accept ? { accept: req.accept } : {}),
-                  ...(this.authorization ? { authorization: this.authorization } : {}),
+                  ...(authorization ? { authorization } : {}),
                 },
               }
             : {}),
