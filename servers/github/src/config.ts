@@ -17,6 +17,27 @@ export const configSchema = z.object({
         "GITHUB_PERSONAL_ACCESS_TOKEN",
       ),
     ),
+  oauthClientId: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "`toolshed-github login`: the OAuth app (client id, device flow enabled) to log in with.",
+        "GITHUB_OAUTH_CLIENT_ID",
+      ),
+    ),
+  oauthScopes: z
+    .string()
+    .default("repo read:org gist notifications")
+    .meta(about("`toolshed-github login`: the scopes asked for.", "GITHUB_OAUTH_SCOPES")),
+  tokenFile: z
+    .string()
+    .optional()
+    .meta(
+      about(
+        "Where `toolshed-github login` stores the token (mode 0600) and the server reads it when no token is given; default $XDG_CONFIG_HOME/toolshed/github-token.json.",
+      ),
+    ),
   appId: z
     .string()
     .optional()

@@ -53,6 +53,8 @@ it("starts with no token at all (as `pnpm start` runs it) and lists the default 
     GITHUB_PERSONAL_ACCESS_TOKEN: "",
     TOOLSHED_GITHUB_TOKEN: "",
     GITHUB_API_URL: fake.url,
+    // Nor a token an earlier `toolshed-github login` stored on this machine.
+    TOOLSHED_TOKEN_FILE: "/nonexistent/github-token.json",
   };
   const proc = await spawnStdioServer(process.execPath, [bin], { env });
   try {

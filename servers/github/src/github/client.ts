@@ -4,6 +4,7 @@ import type { SetupContext } from "@toolshed/server";
 import type { Config } from "../config.js";
 import { apiUrlOf, DEFAULT_API_URL } from "../config.js";
 import { AppTokens, appKey } from "./app.js";
+import { defaultTokenFile, storedToken } from "./device-flow.js";
 import { pageInfo, type PageInfo } from "./pagination.js";
 import { describePermission, type PermissionKey } from "./permissions.js";
 
@@ -138,7 +139,10 @@ export class GitHub {
     }
     this.base = undefined;
     this.authorization = undefined;
-    this.authenticated = Boolean(config.githubToken || config.appId);
+    // Without a token or an app, the token `toolshed-github login` stored, if any.
+    const token =
+      config.githubToken || (config.appId ? undefined : storedToken(config.tokenFile ?? defaultTokenFile()));
+    this.authenticated = Boolean(token || config.appId);
     this.apiUrl = apiUrlOf(config).replace(/\/+$/, "");
     this.maxWaitMs = config.maxRetryWaitSeconds * 1000;
     const headers: Record<string, string> = {
@@ -146,7 +150,7 @@ export class GitHub {
       "x-github-api-version": "2022-11-28",
       "user-agent": "toolshed-github-mcp",
     };
-    if (config.githubToken) headers.authorization = `Bearer ${config.githubToken}`;
+    if (token) headers.authorization = `Bearer ${token}`;
     this.http = createHttpClient({
       name: "github",
       baseUrl: this.apiUrl,
@@ -236,7 +240,7 @@ export class GitHub {
     throw new ToolshedError(
       "unauthenticated",
       `this needs a GitHub token and none is set: set GITHUB_TOKEN (${describePermission(permission)}) ` +
-        "and restart the server",
+        "or run `toolshed-github login`, and restart the server",
     );
   }
 
