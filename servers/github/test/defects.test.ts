@@ -57,6 +57,26 @@ describe("issue 18 defects", () => {
     expect(h.fake.count("POST", at)).toBe(1);
   });
 
+  it("4: lockdown withholds a stranger's PR diff on a public repository, and shows a member's", async () => {
+    h = await harness([ownFixture("issues"), ownFixture("pull-requests")], { lockdown: true });
+    const pr = "/repos/octo-org/widgets/pulls/7";
+    const member = await call(h.client, "pull_request_read", { ...repo, pull_number: 7, method: "diff" });
+    expect(member.text).toContain("diff --git");
+    // The same PR as GitHub describes it when its author has no association with the repository.
+    const recorded = ownFixture("pull-requests").find((r) => r.method === "get" && r.path === pr)!;
+    const stranger = {
+      ...(recorded.response as Record<string, unknown>),
+      author_association: "NONE",
+      user: { ...octocat, login: "stranger42" },
+    };
+    h.fake.fail("GET", pr, { status: 200, body: stranger });
+    const before = h.fake.count("GET", pr);
+    const r = await call(h.client, "pull_request_read", { ...repo, pull_number: 7, method: "diff" });
+    expect(r.data).toEqual({ withheld: "[withheld by lockdown mode: @stranger42 has no push access]" });
+    expect(r.text).not.toContain("diff --git");
+    expect(h.fake.count("GET", pr)).toBe(before + 1); // the PR was looked up, its diff never fetched
+  });
+
   it("5: repository_write create makes a private repository unless told otherwise", async () => {
     h = await harness([]);
     const made = {
