@@ -5,6 +5,8 @@ import type { Deps } from "./deps.js";
 import { appKey } from "./github/app.js";
 import { CallerTokens } from "./github/callers.js";
 import { GitHub } from "./github/client.js";
+import { prompts } from "./prompts.js";
+import { repoResources, type CompletionHolder } from "./resources.js";
 import { selectTools } from "./toolsets.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -32,19 +34,28 @@ export function createGithubServer(config: Partial<Config> = {}) {
   const parsed = configSchema.parse(config);
   apiUrlOf(parsed); // a GITHUB_HOST that is no host is a usage error at start, not at the first call
   checkAppAuth(parsed);
+  const completions: CompletionHolder = {};
   return defineServer({
     name: "github",
     title: "Toolshed GitHub",
     version,
     instructions: INSTRUCTIONS,
     config: configSchema,
-    setup: async ({ config, metrics }): Promise<Deps> => ({
-      gh: new GitHub(config, metrics),
-      visibility: new Map(),
-      ...(config.callerTokensFile ? { callers: await new CallerTokens(config.callerTokensFile).load() } : {}),
-    }),
+    setup: async ({ config, metrics }): Promise<Deps> => {
+      const gh = new GitHub(config, metrics);
+      completions.gh = gh;
+      return {
+        gh,
+        visibility: new Map(),
+        ...(config.callerTokensFile
+          ? { callers: await new CallerTokens(config.callerTokensFile).load() }
+          : {}),
+      };
+    },
     teardown: (deps) => deps.gh.close(),
     tools: selectTools(parsed) as AnyTool[],
+    resources: repoResources(completions),
+    prompts,
   });
 }
 

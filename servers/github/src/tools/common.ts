@@ -69,7 +69,7 @@ export function githubTool<In extends AnyObjectSchema>(
  * HTTP); otherwise with `deps.gh` acting as the caller, or a refusal when the caller has no token
  * and the server's token is not an explicit fallback.
  */
-export async function asCaller(ctx: Ctx): Promise<Ctx> {
+export async function asCaller<C extends Pick<Ctx, "deps" | "config" | "principal">>(ctx: C): Promise<C> {
   const callers = ctx.deps.callers;
   if (!callers || !ctx.principal) return ctx;
   const token = await callers.tokenFor(ctx.principal.id);
