@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { officialToolsListBytes } from "@toolshed/server-github";
 
 export type Mode = "full" | "quick" | "smoke";
 
@@ -229,15 +230,25 @@ const median = (xs: number[]) => {
 };
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** The official server's default tools/list, as issue 6 reports it (52 KB); it cannot run here. */
-export const OFFICIAL_TOOLS_LIST_BYTES = 52_000;
+/**
+ * The official server's tools/list for its default toolsets and for all of them: the sizes of its
+ * own tool definitions (its `__toolsnaps__`, recorded per tool in the github server's official.ts;
+ * it cannot run here).
+ */
+export const OFFICIAL = {
+  default: officialToolsListBytes("default"),
+  all: officialToolsListBytes("all"),
+};
 
 export function figuresOf(s: Samples): Record<string, number> {
   return {
     tools_list_bytes_default: s.tools_list_bytes.default,
     tools_list_bytes_all: s.tools_list_bytes.all,
     tools_list_bytes_read_only: s.tools_list_bytes.read_only,
-    tools_list_ratio_vs_official: r3(s.tools_list_bytes.default / OFFICIAL_TOOLS_LIST_BYTES),
+    official_tools_list_bytes_default: OFFICIAL.default.bytes,
+    official_tools_list_bytes_all: OFFICIAL.all.bytes,
+    tools_list_ratio_vs_official: r3(s.tools_list_bytes.default / OFFICIAL.default.bytes),
+    tools_list_ratio_vs_official_all: r3(s.tools_list_bytes.all / OFFICIAL.all.bytes),
     list_30_prs_raw_bytes: s.list_prs.raw_bytes,
     list_30_prs_result_bytes: s.list_prs.result_bytes,
     list_30_prs_ratio_vs_raw: r3(s.list_prs.result_bytes / s.list_prs.raw_bytes),

@@ -1,15 +1,27 @@
-import { defineServer, type AnyTool } from "@toolshed/server";
+import { defineServer, UsageError, type AnyTool } from "@toolshed/server";
 import { createRequire } from "node:module";
-import { configSchema, type Config } from "./config.js";
+import { apiUrlOf, configSchema, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
+import { appKey } from "./github/app.js";
+import { CallerTokens } from "./github/callers.js";
 import { GitHub } from "./github/client.js";
+import { prompts } from "./prompts.js";
+import { repoResources, type CompletionHolder } from "./resources.js";
 import { selectTools } from "./toolsets.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";
-export { ALL_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, selectTools } from "./toolsets.js";
+export { ALL_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, selectTools, toolName } from "./toolsets.js";
+export {
+  OFFICIAL_COMMIT,
+  OFFICIAL_DEFAULT_TOOLSETS,
+  OFFICIAL_TOOLS,
+  OFFICIAL_TOOLSETS,
+  officialToolsListBytes,
+} from "./official.js";
+export type { OfficialTool } from "./official.js";
 
 const INSTRUCTIONS =
   "GitHub through its REST API. Lists are paged (page, per_page; next_page tells there is more) and trimmed; " +
@@ -20,17 +32,47 @@ const INSTRUCTIONS =
 /** The server for a configuration: its tool list follows --toolsets, --tools, --exclude-tools and --read-only. */
 export function createGithubServer(config: Partial<Config> = {}) {
   const parsed = configSchema.parse(config);
+  apiUrlOf(parsed); // a GITHUB_HOST that is no host is a usage error at start, not at the first call
+  checkAppAuth(parsed);
+  const completions: CompletionHolder = {};
   return defineServer({
     name: "github",
     title: "Toolshed GitHub",
     version,
     instructions: INSTRUCTIONS,
     config: configSchema,
-    setup: ({ config, metrics }): Deps => ({ gh: new GitHub(config, metrics), visibility: new Map() }),
+    setup: async ({ config, metrics }): Promise<Deps> => {
+      const gh = new GitHub(config, metrics);
+      completions.gh = gh;
+      return {
+        gh,
+        visibility: new Map(),
+        ...(config.callerTokensFile
+          ? { callers: await new CallerTokens(config.callerTokensFile).load() }
+          : {}),
+      };
+    },
     teardown: (deps) => deps.gh.close(),
     tools: selectTools(parsed) as AnyTool[],
+    resources: repoResources(completions),
+    prompts,
   });
 }
 
 /** The default toolsets, for `tools/list` snapshots and embedding. */
 export default createGithubServer();
+
+/** GitHub App settings, checked at start: all three parts, the key readable, and no token beside them. */
+function checkAppAuth(config: Config): void {
+  const given = config.appId || config.appInstallationId || config.appPrivateKeyPath || config.appPrivateKey;
+  if (!given) return;
+  if (!config.appId || !config.appInstallationId) {
+    throw new UsageError(
+      "GitHub App auth needs --app-id (GITHUB_APP_ID), --app-installation-id (GITHUB_APP_INSTALLATION_ID) and a private key",
+    );
+  }
+  if (config.githubToken) {
+    throw new UsageError("give either a GitHub token or GitHub App settings, not both");
+  }
+  appKey(config);
+}

@@ -1,9 +1,12 @@
 import { UsageError } from "@toolshed/server";
 import type { Config } from "./config.js";
+import { OFFICIAL_TOOLS, OFFICIAL_TOOLSETS } from "./official.js";
 import { actionTools } from "./tools/actions.js";
 import type { GitHubTool, Toolset } from "./tools/common.js";
 import { getMeTool } from "./tools/context.js";
+import { copilotTools } from "./tools/copilot.js";
 import { issueTools } from "./tools/issues.js";
+import { moreTools } from "./tools/more.js";
 import { notificationTools } from "./tools/notifications.js";
 import { pullRequestTools } from "./tools/pull-requests.js";
 import { repoTools } from "./tools/repos.js";
@@ -15,8 +18,10 @@ export const ALL_TOOLS: readonly GitHubTool[] = [
   ...issueTools,
   ...pullRequestTools,
   searchUsersTool,
+  ...copilotTools,
   ...actionTools,
   ...notificationTools,
+  ...moreTools,
 ];
 
 export const TOOLSETS: readonly Toolset[] = [
@@ -25,37 +30,85 @@ export const TOOLSETS: readonly Toolset[] = [
   "issues",
   "pull_requests",
   "users",
+  "copilot",
   "actions",
   "notifications",
+  "gists",
+  "stargazers",
+  "labels",
+  "orgs",
+  "git",
+  "code_security",
+  "secret_protection",
+  "dependabot",
+  "security_advisories",
 ];
-export const DEFAULT_TOOLSETS: readonly Toolset[] = ["context", "repos", "issues", "pull_requests", "users"];
+/** The official server's default toolsets. */
+export const DEFAULT_TOOLSETS: readonly Toolset[] = [
+  "context",
+  "repos",
+  "issues",
+  "pull_requests",
+  "users",
+  "copilot",
+];
+
+/** Tools a toolset shares with another (the official server lists them in both). */
+const SHARED: Partial<Record<Toolset, readonly string[]>> = {
+  labels: ["list_issue_options"],
+  orgs: ["search_users"],
+};
+
+/** Official toolset names that are another name for one of ours. */
+const TOOLSET_ALIASES: Record<string, Toolset> = { copilot_issue_intents: "copilot" };
+
+/** A tool name, ours or the official server's, as ours (a usage error for one that has no equivalent). */
+export function toolName(name: string): string {
+  if (ALL_TOOLS.some((t) => t.name === name)) return name;
+  const official = OFFICIAL_TOOLS.find((t) => t.name === name);
+  if (official?.tool) return official.tool;
+  if (official) {
+    throw new UsageError(
+      `the official server's tool '${name}' (toolset ${official.toolset}) has no Toolshed equivalent yet; leave it out`,
+    );
+  }
+  throw new UsageError(
+    `unknown tool '${name}'; the tools are: ${ALL_TOOLS.map((t) => t.name).join(", ")} ` +
+      "(the official server's names are accepted too)",
+  );
+}
+
+function toolsetsOf(name: string): readonly Toolset[] {
+  if (name === "all") return TOOLSETS;
+  if (name === "default") return DEFAULT_TOOLSETS;
+  if ((TOOLSETS as readonly string[]).includes(name)) return [name as Toolset];
+  const alias = TOOLSET_ALIASES[name];
+  if (alias) return [alias];
+  const valid = `default, all, ${TOOLSETS.join(", ")}`;
+  if (OFFICIAL_TOOLSETS.includes(name)) {
+    throw new UsageError(
+      `the official server's toolset '${name}' is not available in Toolshed yet; leave it out (the toolsets are: ${valid})`,
+    );
+  }
+  throw new UsageError(`unknown toolset '${name}'; the toolsets are: ${valid}`);
+}
 
 /**
  * The tools a configuration lists: the toolsets (default: the default ones, or none when only
  * --tools is given), plus --tools, minus --exclude-tools, minus every write tool in read-only mode.
- * Unknown names are usage errors, so a typo does not silently hide tools.
+ * Tool and toolset names may be ours or the official server's; unknown names are usage errors, so
+ * a typo does not silently hide tools.
  */
 export function selectTools(
   config: Pick<Config, "toolsets" | "tools" | "excludeTools" | "readOnly">,
 ): GitHubTool[] {
-  const names = new Set(ALL_TOOLS.map((t) => t.name));
-  for (const name of [...config.tools, ...config.excludeTools]) {
-    if (!names.has(name)) {
-      throw new UsageError(`unknown tool '${name}'; the tools are: ${[...names].join(", ")}`);
-    }
-  }
-  const sets = new Set<string>();
+  const chosen = new Set(config.tools.map(toolName));
+  const exclude = new Set(config.excludeTools.map(toolName));
+  const sets = new Set<Toolset>();
   for (const name of config.toolsets ?? (config.tools.length ? [] : ["default"])) {
-    if (name === "all") TOOLSETS.forEach((s) => sets.add(s));
-    else if (name === "default") DEFAULT_TOOLSETS.forEach((s) => sets.add(s));
-    else if ((TOOLSETS as readonly string[]).includes(name)) sets.add(name);
-    else
-      throw new UsageError(
-        `unknown toolset '${name}'; the toolsets are: default, all, ${TOOLSETS.join(", ")}`,
-      );
+    for (const set of toolsetsOf(name)) sets.add(set);
   }
-  const chosen = new Set(config.tools);
-  const exclude = new Set(config.excludeTools);
+  for (const set of sets) for (const name of SHARED[set] ?? []) chosen.add(name);
   return ALL_TOOLS.filter(
     (t) =>
       (sets.has(t.toolset) || chosen.has(t.name)) &&

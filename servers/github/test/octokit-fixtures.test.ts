@@ -59,7 +59,10 @@ describe("against @octokit/fixtures recordings", () => {
       octokitScenario("api.github.com/labels"),
       octokitScenario("api.github.com/create-file"),
     ]);
-    const labels = await call(h.client, "list_labels", { owner: "octokit-fixture-org", repo: "labels" });
+    const labels = await call(h.client, "list_issue_options", {
+      owner: "octokit-fixture-org",
+      repo: "labels",
+    });
     expect((labels.data.items as { name: string }[]).length).toBeGreaterThan(0);
     const file = await call(h.client, "create_or_update_file", {
       owner: "octokit-fixture-org",

@@ -28,7 +28,12 @@ it("runs the built bin over stdio with flags and env twins, and keeps stdout for
   });
   try {
     const { tools } = await proc.client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(["list_issues", "get_issue", "search_issues", "list_labels"]);
+    expect(tools.map((t) => t.name)).toEqual([
+      "list_issues",
+      "get_issue",
+      "search_issues",
+      "list_issue_options",
+    ]);
     const r = (await proc.client.callTool({
       name: "get_issue",
       arguments: { owner: "octo-org", repo: "widgets", issue_number: 3, comments: 0 },
@@ -48,11 +53,13 @@ it("starts with no token at all (as `pnpm start` runs it) and lists the default 
     GITHUB_PERSONAL_ACCESS_TOKEN: "",
     TOOLSHED_GITHUB_TOKEN: "",
     GITHUB_API_URL: fake.url,
+    // Nor a token an earlier `toolshed-github login` stored on this machine.
+    TOOLSHED_TOKEN_FILE: "/nonexistent/github-token.json",
   };
   const proc = await spawnStdioServer(process.execPath, [bin], { env });
   try {
     const { tools } = await proc.client.listTools();
-    expect(tools).toHaveLength(23);
+    expect(tools).toHaveLength(24);
     const me = (await proc.client.callTool({ name: "get_me", arguments: {} })) as unknown as {
       isError?: boolean;
       structuredContent: { authenticated: boolean };
@@ -90,5 +97,30 @@ it("serves over Streamable HTTP to the real SDK client", async () => {
   } finally {
     await client.close();
     await http.close();
+  }
+});
+
+it("takes the official server's configuration: GITHUB_TOOLSETS=default,gists, GITHUB_TOOLS=issue_read, GITHUB_HOST", async () => {
+  const proc = await spawnStdioServer(process.execPath, [bin], {
+    env: {
+      GITHUB_TOOLSETS: "default,gists",
+      GITHUB_TOOLS: "issue_read",
+      GITHUB_HOST: fake.url, // http://127.0.0.1:PORT: a GHES host, so its API is under /api/v3
+      GITHUB_PERSONAL_ACCESS_TOKEN: TOKEN,
+      GITHUB_API_URL: "",
+      GITHUB_TOKEN: "",
+      TOOLSHED_GITHUB_TOKEN: "",
+    },
+  });
+  try {
+    const { tools } = await proc.client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["get_issue", "copilot_write", "gist_read"]),
+    );
+    await proc.client.callTool({ name: "get_issue", arguments: { owner: "o", repo: "r", issue_number: 1 } });
+    expect(fake.requests.at(-1)!.path).toMatch(/^\/api\/v3\/repos\/o\/r\/issues\/1/);
+    expect(proc.nonProtocolLines()).toEqual([]);
+  } finally {
+    expect(await proc.close()).toBe(0);
   }
 });

@@ -186,6 +186,38 @@ describe("tools against recorded GitHub responses", () => {
     expect(second.data.offset).toBe(1000);
   });
 
+  it("reads a file by line range, capped at max_bytes", async () => {
+    const lines = await call(h.client, "get_file_contents", {
+      ...repo,
+      path: "src/app.ts",
+      start_line: 2,
+      end_line: 4,
+    });
+    expect(lines.data).toMatchObject({
+      sha: "3d21ec53a331a6f037a91c368710b99387d012c1",
+      total_lines: 1201,
+      start_line: 2,
+      end_line: 4,
+      content: "  return 42;\n}\nexport function widget() {",
+    });
+    const capped = await call(h.client, "get_file_contents", {
+      ...repo,
+      path: "src/app.ts",
+      start_line: 1,
+      max_bytes: 100,
+    });
+    expect(capped.data).toMatchObject({ start_line: 1, end_line: 7 });
+    expect(capped.data.truncated).toMatch(/ask for fewer lines/);
+    const bad = await call(h.client, "get_file_contents", {
+      ...repo,
+      path: "src/app.ts",
+      start_line: 5,
+      end_line: 2,
+    });
+    expect(bad.isError).toBe(true);
+    expect(bad.text).toContain("end_line (2) is before start_line (5)");
+  });
+
   it("pushes several files in one commit through the git data API", async () => {
     const r = await call(h.client, "push_files", {
       ...repo,

@@ -2,7 +2,9 @@ import { isToolshedError, toToolshedError, ToolshedError } from "@toolshed/error
 import { createHttpClient, type HttpClient, type HttpHeaders, type QueryValue } from "@toolshed/http-client";
 import type { SetupContext } from "@toolshed/server";
 import type { Config } from "../config.js";
-import { DEFAULT_API_URL } from "../config.js";
+import { apiUrlOf, DEFAULT_API_URL } from "../config.js";
+import { AppTokens, appKey } from "./app.js";
+import { defaultTokenFile, storedToken } from "./device-flow.js";
 import { pageInfo, type PageInfo } from "./pagination.js";
 import { describePermission, type PermissionKey } from "./permissions.js";
 
@@ -10,6 +12,10 @@ export interface GitHubRequest {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Under the API base, segments already encoded (see `path`). */
   path: string;
+  /** An absolute URL instead of `path` (GraphQL on GitHub Enterprise Server lives outside /api/v3). */
+  url?: string;
+  /** Extra request headers (e.g. GraphQL-Features). */
+  headers?: Record<string, string>;
   query?: Record<string, QueryValue | readonly QueryValue[]>;
   body?: unknown;
   /** Media type, e.g. `application/vnd.github.diff`; JSON by default. */
@@ -103,19 +109,48 @@ export class GitHub {
   readonly http: HttpClient;
   private readonly maxWaitMs: number;
   private readonly rates = new Map<string, RateState>();
+  /** A caller's own token, sent instead of the server's (see `as`). */
+  private readonly authorization: string | undefined;
+  /** The server's instance, for a caller's view. */
+  private readonly base: GitHub | undefined;
+  /** A GitHub App installation's tokens, minted and refreshed (--app-id). */
+  readonly app: AppTokens | undefined;
+  /** Callers' views by token, each with its own rate-limit state; the oldest is dropped past 1,000. */
+  private readonly views = new Map<string, GitHub>();
   /** Retries made after rate-limit answers (the HTTP client counts its own). */
   rateRetries = 0;
 
-  constructor(config: Config, metrics?: SetupContext<Config>["metrics"]) {
-    this.authenticated = Boolean(config.githubToken);
-    this.apiUrl = config.apiUrl.replace(/\/+$/, "");
+  constructor(
+    config: Config,
+    metrics?: SetupContext<Config>["metrics"],
+    caller?: { base: GitHub; token: string },
+  ) {
+    if (caller) {
+      // A caller's view: the server's HTTP client (its ETag cache is keyed by the token too, so no
+      // caller is ever answered from another's cache), the caller's token on every request.
+      this.base = caller.base;
+      this.http = caller.base.http;
+      this.apiUrl = caller.base.apiUrl;
+      this.maxWaitMs = caller.base.maxWaitMs;
+      this.authenticated = true;
+      this.authorization = `Bearer ${caller.token}`;
+      this.app = undefined;
+      return;
+    }
+    this.base = undefined;
+    this.authorization = undefined;
+    // Without a token or an app, the token `toolshed-github login` stored, if any.
+    const token =
+      config.githubToken || (config.appId ? undefined : storedToken(config.tokenFile ?? defaultTokenFile()));
+    this.authenticated = Boolean(token || config.appId);
+    this.apiUrl = apiUrlOf(config).replace(/\/+$/, "");
     this.maxWaitMs = config.maxRetryWaitSeconds * 1000;
     const headers: Record<string, string> = {
       accept: "application/vnd.github+json",
       "x-github-api-version": "2022-11-28",
       "user-agent": "toolshed-github-mcp",
     };
-    if (config.githubToken) headers.authorization = `Bearer ${config.githubToken}`;
+    if (token) headers.authorization = `Bearer ${token}`;
     this.http = createHttpClient({
       name: "github",
       baseUrl: this.apiUrl,
@@ -134,6 +169,60 @@ export class GitHub {
       errorHeaders: EXPOSED,
       ...(metrics ? { metrics } : {}),
     });
+    this.app =
+      config.appId && config.appInstallationId
+        ? new AppTokens(this.http, config.appId, config.appInstallationId, appKey(config))
+        : undefined;
+  }
+
+  /** The same GitHub acting as the holder of `token` (an HTTP caller's own token). */
+  as(token: string, config: Config): GitHub {
+    const root = this.base ?? this;
+    let view = root.views.get(token);
+    if (view) {
+      root.views.delete(token); // re-inserted: the Map's first key is the least recently used
+    } else {
+      view = new GitHub(config, undefined, { base: root, token });
+      if (root.views.size >= 1000) root.views.delete(root.views.keys().next().value!);
+    }
+    root.views.set(token, view);
+    return view;
+  }
+
+  /** GitHub's GraphQL endpoint: /graphql beside /api/v3 on GHES, api.github.com/graphql otherwise. */
+  get graphqlUrl(): string {
+    return this.apiUrl.endsWith("/api/v3") ? `${this.apiUrl.slice(0, -3)}graphql` : `${this.apiUrl}/graphql`;
+  }
+
+  /**
+   * One GraphQL query (for what REST lacks). GraphQL answers errors with 200 and an `errors` list:
+   * those become an error naming the first message.
+   */
+  async graphql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown>,
+    opts: { permission: PermissionKey; signal: AbortSignal; features?: string[] },
+  ): Promise<T> {
+    this.requireToken(opts.permission); // GitHub's GraphQL API takes no anonymous calls
+    const res = await this.request<{ data?: T; errors?: { message?: string; type?: string }[] }>({
+      method: "POST",
+      path: "/graphql",
+      url: this.graphqlUrl,
+      body: { query, variables },
+      permission: opts.permission,
+      signal: opts.signal,
+      ...(opts.features ? { headers: { "graphql-features": opts.features.join(",") } } : {}),
+    });
+    const first = res.data?.errors?.[0];
+    if (first) {
+      const code =
+        first.type === "NOT_FOUND" ? "not_found" : first.type === "FORBIDDEN" ? "forbidden" : "invalid_input";
+      throw new ToolshedError(
+        code,
+        `GitHub's GraphQL API refused the query: ${first.message ?? "unknown error"}`,
+      );
+    }
+    return res.data?.data ?? ({} as T);
   }
 
   /** The rate limits seen so far, by resource (core, search, graphql…). */
@@ -151,7 +240,7 @@ export class GitHub {
     throw new ToolshedError(
       "unauthenticated",
       `this needs a GitHub token and none is set: set GITHUB_TOKEN (${describePermission(permission)}) ` +
-        "and restart the server",
+        "or run `toolshed-github login`, and restart the server",
     );
   }
 
@@ -164,15 +253,28 @@ export class GitHub {
         ? "search"
         : "core";
     this.refuseWhileExhausted(resource);
+    const authorization =
+      this.authorization ?? (this.app ? `Bearer ${await this.app.token(req.signal)}` : undefined);
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.http.request<T>({
           method,
-          path: req.path,
+          ...(req.url ? { url: req.url } : { path: req.path }),
           ...(req.query ? { query: req.query } : {}),
           ...(req.body !== undefined ? { json: req.body } : {}),
-          ...(req.accept ? { headers: { accept: req.accept } } : {}),
+          ...(req.accept || req.headers || authorization
+            ? {
+                headers: {
+                  ...req.headers,
+                  ...(req.accept ? { accept: req.accept } : {}),
+                  ...(authorization ? { authorization } : {}),
+                },
+              }
+            : {}),
           ...(req.text ? { responseType: "text" as const } : {}),
+          // Only reads are repeated after a 5xx or a reset: a PUT (merge, file commit) or DELETE
+          // GitHub may have applied is never sent twice.
+          idempotent: method === "GET",
           signal: req.signal,
         });
         this.noteRate(res.headers);
@@ -188,9 +290,9 @@ export class GitHub {
         const headers = e.details?.headers as Record<string, string> | undefined;
         if (headers) this.noteRate(headers);
         const wait = this.rateWait(e, headers);
-        // The HTTP client already waited out 429s on idempotent methods; 403 secondary limits and
-        // 429s on POST/PATCH (GitHub did not act on them) are retried here.
-        const ours = e.details?.status === 403 || method === "POST" || method === "PATCH";
+        // The HTTP client already waited out 429s on reads; 403 secondary limits and 429s on
+        // writes (GitHub did not act on them) are retried here.
+        const ours = e.details?.status === 403 || method !== "GET";
         if (wait !== undefined && ours && wait <= this.maxWaitMs && attempt < RATE_RETRIES) {
           this.rateRetries++;
           await sleep(wait, req.signal);
@@ -321,11 +423,17 @@ export class GitHub {
           opts,
         );
       default:
+        // x-ratelimit-reset says when a rate limit resets, not when a failed call may be retried:
+        // only a Retry-After header gives a wait for other statuses (a 502 is not "retry in 1 h").
+        if (e.retryAfterMs !== undefined && header(headers, "retry-after") === undefined) {
+          return new ToolshedError(e.code, e.message, { ...opts, retryable: e.retryable });
+        }
         return e;
     }
   }
 
   close(): Promise<void> {
+    if (this.base) return Promise.resolve(); // a caller's view shares the server's client
     return this.http.close();
   }
 }

@@ -64,3 +64,25 @@ export async function lockdownEach<T extends Record<string, unknown>>(
   }
   return out;
 }
+
+/**
+ * In lockdown mode on a public repository: the notice that replaces a pull request's diff and
+ * patches when its author has no push access, or undefined when they may be shown.
+ */
+export async function withheldPull(
+  ctx: Ctx,
+  owner: string,
+  repo: string,
+  pullNumber: number,
+): Promise<string | undefined> {
+  if (!ctx.config.lockdown) return undefined;
+  if (!(await isPublic(ctx, owner, repo))) return undefined;
+  const res = await ctx.deps.gh.request<{ author_association?: string; user?: { login?: string } }>({
+    path: path`/repos/${owner}/${repo}/pulls/${pullNumber}`,
+    permission: "pulls:read",
+    signal: ctx.signal,
+  });
+  const assoc = res.data.author_association;
+  if (typeof assoc === "string" && TRUSTED.has(assoc)) return undefined;
+  return `[withheld by lockdown mode: @${String(res.data.user?.login)} has no push access]`;
+}

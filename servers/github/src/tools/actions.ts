@@ -161,7 +161,7 @@ export const actionsRunWriteTool = githubTool("actions", {
     const at = path`/repos/${owner}/${repo}/actions`;
     const base = {
       method: "POST" as const,
-      permission: "actions:read" as const,
+      permission: "actions:write" as const,
       auth: "required" as const,
       signal: ctx.signal,
     };

@@ -1,6 +1,6 @@
-import { z, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
+import { ToolshedError, z, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
 import type { Config } from "../config.js";
-import type { Deps } from "../deps.js";
+import type { Ctx, Deps } from "../deps.js";
 
 /* Shared parameters: short descriptions, since every tool repeats them in tools/list. */
 
@@ -22,7 +22,23 @@ export const WRITE = {
 };
 
 export type Toolset =
-  "context" | "repos" | "issues" | "pull_requests" | "users" | "actions" | "notifications";
+  | "context"
+  | "repos"
+  | "issues"
+  | "pull_requests"
+  | "users"
+  | "copilot"
+  | "actions"
+  | "notifications"
+  | "gists"
+  | "stargazers"
+  | "labels"
+  | "orgs"
+  | "git"
+  | "code_security"
+  | "secret_protection"
+  | "dependabot"
+  | "security_advisories";
 
 export type GitHubTool<In extends AnyObjectSchema = AnyObjectSchema> = ToolDefinition<
   In,
@@ -31,10 +47,47 @@ export type GitHubTool<In extends AnyObjectSchema = AnyObjectSchema> = ToolDefin
   Deps
 > & { toolset: Toolset };
 
-/** A GitHub tool: its input type inferred, its config and deps fixed, and the toolset it belongs to. */
+/**
+ * A GitHub tool: its input type inferred, its config and deps fixed, and the toolset it belongs to.
+ * Its handler runs as the caller: over HTTP with --caller-tokens-file, with the caller's own token.
+ */
 export function githubTool<In extends AnyObjectSchema>(
   toolset: Toolset,
   tool: Omit<GitHubTool<In>, "toolset" | "output">,
 ): GitHubTool<In> {
-  return { ...tool, output: result, toolset };
+  const handler = tool.handler;
+  return {
+    ...tool,
+    output: result,
+    toolset,
+    handler: async (input, ctx) => handler(input, await asCaller(ctx)),
+  };
+}
+
+/**
+ * The context a handler gets: unchanged without caller tokens or without a caller (stdio, open
+ * HTTP); otherwise with `deps.gh` acting as the caller, or a refusal when the caller has no token
+ * and the server's token is not an explicit fallback.
+ */
+export async function asCaller<C extends Pick<Ctx, "deps" | "config" | "principal">>(ctx: C): Promise<C> {
+  const callers = ctx.deps.callers;
+  if (!callers || !ctx.principal) return ctx;
+  const token = await callers.tokenFor(ctx.principal.id);
+  if (token === undefined) {
+    if (ctx.config.serverTokenFallback) return ctx;
+    throw new ToolshedError(
+      "forbidden",
+      `no GitHub token is set for caller '${ctx.principal.id}': the server's operator adds one to ` +
+        `${callers.file} (or starts the server with --server-token-fallback to share the server's token)`,
+    );
+  }
+  const deps: Deps = { ...ctx.deps, gh: ctx.deps.gh.as(token, ctx.config) };
+  // The kit's context is a class with private fields: a proxy that swaps `deps` and keeps `this`.
+  return new Proxy(ctx, {
+    get(target, key) {
+      if (key === "deps") return deps;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

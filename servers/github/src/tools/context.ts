@@ -1,4 +1,5 @@
-import { z } from "@toolshed/server";
+import { ToolshedError, z } from "@toolshed/server";
+import { path } from "../github/client.js";
 import { asList, compact, obj, user } from "../github/shape.js";
 import { githubTool, READ } from "./common.js";
 
@@ -6,10 +7,13 @@ export const getMeTool = githubTool("context", {
   name: "get_me",
   title: "Who am I on GitHub",
   description:
-    "The token's user (login, name, plan), rate limits seen so far and, with teams, the user's teams (org/slug). Without a token: authenticated=false.",
-  input: z.object({ teams: z.boolean().default(false).describe("Also list the user's teams") }),
+    "The token's user (login, name, plan), rate limits seen so far and, with teams, the user's teams (org/slug); team='org/slug' adds that team's members. Without a token: authenticated=false.",
+  input: z.object({
+    teams: z.boolean().default(false).describe("Also list the user's teams"),
+    team: z.string().optional().describe("org/slug: also list its members"),
+  }),
   annotations: READ,
-  handler: async ({ teams }, ctx) => {
+  handler: async ({ teams, team }, ctx) => {
     const gh = ctx.deps.gh;
     if (!gh.authenticated) {
       // Answered without a request, so a model learns its footing even when GitHub is unreachable.
@@ -44,6 +48,23 @@ export const getMeTool = githubTool("context", {
           name: obj(x).name,
         }),
       );
+    }
+    if (team !== undefined) {
+      const [org, slug, ...rest] = team.split("/");
+      if (!org || !slug || rest.length) {
+        throw new ToolshedError(
+          "invalid_input",
+          `team must be 'org/slug' (e.g. 'github/docs'), not '${team}'`,
+        );
+      }
+      const m = await gh.request({
+        path: path`/orgs/${org}/teams/${slug}/members`,
+        query: { per_page: 100 },
+        permission: "members:read",
+        auth: "required",
+        signal: ctx.signal,
+      });
+      out.team_members = asList(m.data).map((x) => obj(x).login);
     }
     out.rate_limits = gh.rateLimits();
     return compact(out);

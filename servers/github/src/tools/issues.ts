@@ -12,7 +12,7 @@ export const listIssuesTool = githubTool("issues", {
   name: "list_issues",
   title: "List a repository's issues",
   description:
-    "A repository's issues without bodies (PRs included, marked is_pull_request), filtered. Text search: search_issues; one issue with comments: get_issue.",
+    "A repository's issues without bodies (pull requests left out: list_pull_requests), filtered. Text search: search_issues; one issue with comments: get_issue.",
   input: z.object({
     owner,
     repo,
@@ -36,6 +36,8 @@ export const listIssuesTool = githubTool("issues", {
       per_page,
       fields,
       permission: "issues:read",
+      // GitHub's issues endpoint returns pull requests too; a page may hold fewer than per_page.
+      from: (d) => asList(d).filter((i) => !obj(i).pull_request),
       shape: (i) => issue(i, false),
       repo: { owner, repo },
     }),
@@ -179,15 +181,25 @@ export const issueWriteTool = githubTool("issues", {
 export const addIssueCommentTool = githubTool("issues", {
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
-  description: "Adds a comment to an issue or a pull request's conversation. Returns the comment id and url.",
-  input: z.object({ owner, repo, issue_number: issueNumber, body: z.string().describe("Markdown comment") }),
+  description:
+    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment. Returns the comment id and url.",
+  input: z.object({
+    owner,
+    repo,
+    issue_number: issueNumber,
+    body: z.string().describe("Markdown comment"),
+    reply_to: z.number().int().min(1).optional().describe("PR review comment id to reply to"),
+  }),
   annotations: WRITE,
-  handler: async ({ owner, repo, issue_number, body }, ctx) => {
+  handler: async ({ owner, repo, issue_number, body, reply_to }, ctx) => {
     const res = await ctx.deps.gh.request({
       method: "POST",
-      path: path`/repos/${owner}/${repo}/issues/${issue_number}/comments`,
+      path:
+        reply_to === undefined
+          ? path`/repos/${owner}/${repo}/issues/${issue_number}/comments`
+          : path`/repos/${owner}/${repo}/pulls/${issue_number}/comments/${reply_to}/replies`,
       body: { body },
-      permission: "issues:write",
+      permission: reply_to === undefined ? "issues:write" : "pulls:write",
       auth: "required",
       signal: ctx.signal,
     });
@@ -195,21 +207,101 @@ export const addIssueCommentTool = githubTool("issues", {
   },
 });
 
-export const listLabelsTool = githubTool("issues", {
-  name: "list_labels",
-  title: "List a repository's labels",
+const ISSUE_FIELD = `__typename id name description dataType visibility`;
+const ISSUE_FIELDS_QUERY = (
+  inRepo: boolean,
+) => `query(${inRepo ? "$owner: String!, $name: String!" : "$owner: String!"}) {
+  ${inRepo ? "repository(owner: $owner, name: $name)" : "organization(login: $owner)"} { issueFields(first: 100) { nodes {
+    ... on IssueFieldText { ${ISSUE_FIELD} }
+    ... on IssueFieldNumber { ${ISSUE_FIELD} }
+    ... on IssueFieldDate { ${ISSUE_FIELD} }
+    ... on IssueFieldSingleSelect { ${ISSUE_FIELD} options { name description } }
+  } } }
+}`;
+
+export const listIssueOptionsTool = githubTool("issues", {
+  name: "list_issue_options",
+  title: "Labels, issue types, issue fields and collaborators",
   description:
-    "Labels defined in a repository (name, color, description), to pick valid names for issue_write.",
-  input: z.object({ owner, repo, page, per_page: perPage }),
+    "What issue_write accepts: kind=labels (or label: one by name), types (the org's issue types), fields (custom issue fields; repo optional), collaborators (people with access, their permission).",
+  input: z.object({
+    owner,
+    repo: z.string().optional().describe("Repo name (types: unused)"),
+    kind: z
+      .enum(["labels", "label", "types", "fields", "collaborators"])
+      .default("labels")
+      .describe("What to list"),
+    name: z.string().optional().describe("label: its name"),
+    page,
+    per_page: perPage,
+  }),
   annotations: READ,
-  handler: ({ owner, repo, page, per_page }, ctx) =>
-    listPage(ctx, {
-      path: path`/repos/${owner}/${repo}/labels`,
-      page,
-      per_page,
-      permission: "issues:read",
-      shape: (l) => compact({ name: obj(l).name, color: obj(l).color, description: obj(l).description }),
-    }),
+  handler: async ({ owner, repo, kind, name, page, per_page }, ctx) => {
+    const label = (l: unknown) =>
+      compact({ name: obj(l).name, color: obj(l).color, description: obj(l).description });
+    const needRepo = (): string => {
+      if (!repo) throw new ToolshedError("invalid_input", `kind=${kind} needs repo`);
+      return repo;
+    };
+    switch (kind) {
+      case "types": {
+        const res = await ctx.deps.gh.request({
+          path: path`/orgs/${owner}/issue-types`,
+          permission: "issues:read",
+          signal: ctx.signal,
+        });
+        return {
+          items: asList(res.data).map((t) =>
+            compact({ name: obj(t).name, description: obj(t).description, color: obj(t).color }),
+          ),
+        };
+      }
+      case "fields": {
+        const data = await ctx.deps.gh.graphql(
+          ISSUE_FIELDS_QUERY(Boolean(repo)),
+          repo ? { owner, name: repo } : { owner },
+          { permission: "issues:read", signal: ctx.signal, features: ["issue_fields", "repo_issue_fields"] },
+        );
+        const holder = obj(repo ? data.repository : data.organization);
+        return {
+          items: asList(obj(holder.issueFields).nodes).map((f) =>
+            compact({
+              name: obj(f).name,
+              type: obj(f).dataType,
+              description: obj(f).description,
+              options: asList(obj(f).options).map((o) => obj(o).name),
+            }),
+          ),
+        };
+      }
+      case "label": {
+        if (!name) throw new ToolshedError("invalid_input", "kind=label needs name");
+        const res = await ctx.deps.gh.request({
+          path: path`/repos/${owner}/${needRepo()}/labels/${name}`,
+          permission: "issues:read",
+          signal: ctx.signal,
+        });
+        return label(res.data);
+      }
+      case "collaborators":
+        return listPage(ctx, {
+          path: path`/repos/${owner}/${needRepo()}/collaborators`,
+          page,
+          per_page,
+          permission: "contents:read",
+          auth: "required",
+          shape: (u) => compact({ login: obj(u).login, permission: obj(u).role_name }),
+        });
+      default:
+        return listPage(ctx, {
+          path: path`/repos/${owner}/${needRepo()}/labels`,
+          page,
+          per_page,
+          permission: "issues:read",
+          shape: label,
+        });
+    }
+  },
 });
 
 async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promise<number> {
@@ -286,6 +378,6 @@ export const issueTools = [
   searchIssuesTool,
   issueWriteTool,
   addIssueCommentTool,
-  listLabelsTool,
+  listIssueOptionsTool,
   subIssueWriteTool,
 ];

@@ -9,8 +9,9 @@ export const listNotificationsTool = githubTool("notifications", {
   name: "list_notifications",
   title: "List your notifications",
   description:
-    "Your GitHub notifications, newest first: thread id, reason, unread, repo, subject title and type. Unread only unless all=true; owner+repo for one repository. Needs a classic token with the notifications scope.",
+    "Your GitHub notifications, newest first: thread id, reason, unread, repo, subject title and type. Unread only unless all=true; owner+repo for one repository; thread_id for one thread's details. Needs a classic token with the notifications scope.",
   input: z.object({
+    thread_id: z.string().optional().describe("One thread's details"),
     all: z.boolean().default(false).describe("Include read ones"),
     participating: z.boolean().default(false).describe("Only where you participate"),
     since: z.string().optional().describe("Updated after (ISO 8601)"),
@@ -21,8 +22,21 @@ export const listNotificationsTool = githubTool("notifications", {
     fields,
   }),
   annotations: READ,
-  handler: ({ all, participating, since, owner, repo, page, per_page, fields }, ctx) =>
-    listPage(ctx, {
+  handler: async ({ thread_id, all, participating, since, owner, repo, page, per_page, fields }, ctx) => {
+    if (thread_id !== undefined) {
+      const res = await ctx.deps.gh.request({
+        path: path`/notifications/threads/${thread_id}`,
+        permission: "notifications",
+        auth: "required",
+        signal: ctx.signal,
+      });
+      return {
+        ...thread(res.data),
+        subject_url: obj(obj(res.data).subject).url,
+        last_read_at: obj(res.data).last_read_at,
+      };
+    }
+    return listPage(ctx, {
       path: owner && repo ? path`/repos/${owner}/${repo}/notifications` : "/notifications",
       query: { all, participating, since },
       page,
@@ -30,33 +44,57 @@ export const listNotificationsTool = githubTool("notifications", {
       fields,
       permission: "notifications",
       auth: "required",
-      shape: (n) =>
-        compact({
-          id: obj(n).id,
-          reason: obj(n).reason,
-          unread: obj(n).unread,
-          repo: obj(obj(n).repository).full_name,
-          title: cleanText(obj(obj(n).subject).title as string | null),
-          type: obj(obj(n).subject).type,
-          updated_at: obj(n).updated_at,
-        }),
-    }),
+      shape: thread,
+    });
+  },
 });
+
+const thread = (n: unknown) =>
+  compact({
+    id: obj(n).id,
+    reason: obj(n).reason,
+    unread: obj(n).unread,
+    repo: obj(obj(n).repository).full_name,
+    title: cleanText(obj(obj(n).subject).title as string | null),
+    type: obj(obj(n).subject).type,
+    updated_at: obj(n).updated_at,
+  });
 
 export const notificationWriteTool = githubTool("notifications", {
   name: "notification_write",
-  title: "Mark notifications read or done",
+  title: "Mark notifications, manage subscriptions",
   description:
-    "method=read: marks thread_id read; done: marks thread_id done; read_all: marks everything (or owner+repo's) read up to now.",
+    "method=read: marks thread_id read; done: marks thread_id done; read_all: marks everything (or owner+repo's) read up to now; watch, ignore, unwatch: subscription of thread_id, or of owner+repo.",
   input: z.object({
-    method: z.enum(["read", "done", "read_all"]).describe("What to do"),
+    method: z.enum(["read", "done", "read_all", "watch", "ignore", "unwatch"]).describe("What to do"),
     thread_id: z.string().optional().describe("Thread id from list_notifications"),
-    owner: z.string().optional().describe("read_all: repository owner"),
-    repo: z.string().optional().describe("read_all: repository name"),
+    owner: z.string().optional().describe("Repository owner"),
+    repo: z.string().optional().describe("Repository name"),
   }),
   annotations: { ...WRITE, idempotentHint: true },
   handler: async ({ method, thread_id, owner, repo }, ctx) => {
     const base = { permission: "notifications" as const, auth: "required" as const, signal: ctx.signal };
+    if (method === "watch" || method === "ignore" || method === "unwatch") {
+      const where = thread_id
+        ? path`/notifications/threads/${thread_id}/subscription`
+        : owner && repo
+          ? path`/repos/${owner}/${repo}/subscription`
+          : undefined;
+      if (!where)
+        throw new ToolshedError("invalid_input", `method=${method} needs thread_id, or owner and repo`);
+      if (method === "unwatch") {
+        await ctx.deps.gh.request({ ...base, method: "DELETE", path: where });
+        return { subscription: "removed" };
+      }
+      const ignored = method === "ignore";
+      const res = await ctx.deps.gh.request({
+        ...base,
+        method: "PUT",
+        path: where,
+        body: thread_id ? { ignored } : { subscribed: !ignored, ignored },
+      });
+      return compact({ subscribed: obj(res.data).subscribed, ignored: obj(res.data).ignored });
+    }
     if (method === "read_all") {
       await ctx.deps.gh.request({
         ...base,

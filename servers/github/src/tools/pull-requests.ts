@@ -1,7 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
-import { lockdown } from "../github/lockdown.js";
+import { lockdown, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
@@ -80,6 +80,9 @@ export const pullRequestReadTool = githubTool("pull_requests", {
         return pr!;
       }
       case "diff": {
+        // A stranger's diff is their text as much as their description is (comments, strings).
+        const withheld = await withheldPull(ctx, owner, repo, pull_number);
+        if (withheld) return { withheld };
         const res = await gh.request<string>({
           path: at,
           accept: "application/vnd.github.diff",

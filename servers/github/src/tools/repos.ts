@@ -1,6 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
+import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
 import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
@@ -52,7 +53,7 @@ export const getFileContentsTool = githubTool("repos", {
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
-    "A file's text from offset, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
+    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
   input: z.object({
     owner,
     repo,
@@ -60,9 +61,14 @@ export const getFileContentsTool = githubTool("repos", {
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
     offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
+    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
+    end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
   }),
   annotations: READ,
-  handler: async ({ owner, repo, path: p, ref, offset, max_bytes }, ctx) => {
+  handler: async ({ owner, repo, path: p, ref, offset, max_bytes, start_line, end_line }, ctx) => {
+    if (start_line !== undefined && end_line !== undefined && end_line < start_line) {
+      throw new ToolshedError("invalid_input", `end_line (${end_line}) is before start_line (${start_line})`);
+    }
     const res = await ctx.deps.gh.request({
       path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
       query: { ref },
@@ -101,6 +107,25 @@ export const getFileContentsTool = githubTool("repos", {
         signal: ctx.signal,
       });
       text = String(raw.data ?? "");
+    }
+    if (start_line !== undefined || end_line !== undefined) {
+      // Lines are counted on the whole file; the range is still capped at max_bytes.
+      const lines = text.split("\n");
+      const first = start_line ?? 1;
+      const last = Math.min(lines.length, end_line ?? lines.length);
+      let content = lines.slice(first - 1, last).join("\n");
+      const cut = content.length > max_bytes;
+      if (cut) content = content.slice(0, max_bytes);
+      return compact({
+        path: f.path,
+        sha: f.sha,
+        size: f.size,
+        total_lines: lines.length,
+        start_line: first,
+        end_line: cut ? first + content.split("\n").length - 1 : last,
+        content,
+        truncated: cut ? `the lines pass max_bytes (${max_bytes}); ask for fewer lines` : undefined,
+      });
     }
     const end = Math.min(text.length, offset + max_bytes);
     return compact({
@@ -188,16 +213,51 @@ export const listRefsTool = githubTool("repos", {
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
-    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped) or latest_release (the newest published release).",
+    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped), latest_release; tag: one tag (sha, annotated message) or release: one release, both by name.",
   input: z.object({
     owner,
     repo,
-    kind: z.enum(["branches", "tags", "releases", "latest_release"]).describe("What to list"),
+    kind: z
+      .enum(["branches", "tags", "releases", "latest_release", "tag", "release"])
+      .describe("What to list or get"),
+    name: z.string().optional().describe("tag, release: the tag name"),
     page,
     per_page: perPage,
   }),
   annotations: READ,
-  handler: async ({ owner, repo, kind, page, per_page }, ctx) => {
+  handler: async ({ owner, repo, kind, name, page, per_page }, ctx) => {
+    if (kind === "tag" || kind === "release") {
+      if (!name) throw new ToolshedError("invalid_input", `kind=${kind} needs name (the tag, e.g. 'v1.2.0')`);
+      const base = { permission: "contents:read" as const, signal: ctx.signal };
+      if (kind === "release") {
+        const res = await ctx.deps.gh.request({
+          ...base,
+          path: path`/repos/${owner}/${repo}/releases/tags/${name}`,
+        });
+        return release(res.data);
+      }
+      const ref = await ctx.deps.gh.request({
+        ...base,
+        path: path`/repos/${owner}/${repo}/git/ref/tags/${name}`,
+      });
+      const target = obj(obj(ref.data).object);
+      if (target.type !== "tag") return compact({ name, sha: target.sha, type: target.type });
+      // An annotated tag: its own object carries the tagger, message and the commit it points at.
+      const tag = await ctx.deps.gh.request({
+        ...base,
+        path: path`/repos/${owner}/${repo}/git/tags/${String(target.sha)}`,
+      });
+      const t = obj(tag.data);
+      return compact({
+        name,
+        tag_sha: t.sha,
+        sha: obj(t.object).sha,
+        type: obj(t.object).type,
+        tagger: obj(t.tagger).name,
+        date: obj(t.tagger).date,
+        message: cleanText(t.message as string | null),
+      });
+    }
     if (kind === "latest_release") {
       const res = await ctx.deps.gh.request({
         path: path`/repos/${owner}/${repo}/releases/latest`,
@@ -380,7 +440,7 @@ export const repositoryWriteTool = githubTool("repos", {
     repo: repo.optional(),
     organization: z.string().optional().describe("Org to create or fork into"),
     description: z.string().optional().describe("create: description"),
-    private: z.boolean().default(false).describe("create: private repository"),
+    private: z.boolean().default(true).describe("create: private (default) or public"),
     auto_init: z.boolean().default(true).describe("create: add an initial README commit"),
   }),
   annotations: WRITE,

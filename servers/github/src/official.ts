@@ -1,0 +1,403 @@
+/**
+ * The official github/github-mcp-server's tools (its non-feature-flagged ones, at commit
+ * 64a49f34d076b6f5917dae1424521d43c7bcae84), with the Toolshed tool and arguments that do the same.
+ * `bytes` is the compact-JSON size of the official tool definition (its `__toolsnaps__` entry), for
+ * the context-size comparison; names, toolsets and sizes are all that is kept of it.
+ * `tool: undefined` marks a capability Toolshed does not have yet.
+ */
+export interface OfficialTool {
+  name: string;
+  toolset: string;
+  bytes: number;
+  tool: string | undefined;
+  how: string;
+}
+
+export const OFFICIAL_COMMIT = "64a49f34d076b6f5917dae1424521d43c7bcae84";
+
+/** The official server's toolsets, its default ones first. */
+export const OFFICIAL_DEFAULT_TOOLSETS = ["context", "repos", "issues", "pull_requests", "users", "copilot"];
+export const OFFICIAL_TOOLSETS = [
+  ...OFFICIAL_DEFAULT_TOOLSETS,
+  "git",
+  "orgs",
+  "actions",
+  "code_quality",
+  "code_security",
+  "secret_protection",
+  "dependabot",
+  "notifications",
+  "discussions",
+  "gists",
+  "security_advisories",
+  "projects",
+  "stargazers",
+  "labels",
+  "copilot_issue_intents",
+  "copilot_spaces",
+  "github_support_docs_search",
+];
+
+export const OFFICIAL_TOOLS: readonly OfficialTool[] = [
+  {
+    name: "actions_list",
+    toolset: "actions",
+    bytes: 2743,
+    tool: "actions_read",
+    how: "`method`: list_workflows, list_runs, list_jobs",
+  },
+  { name: "actions_get", toolset: "actions", bytes: 1298, tool: "actions_read", how: "`method: get_run`" },
+  {
+    name: "actions_run_trigger",
+    toolset: "actions",
+    bytes: 1249,
+    tool: "actions_run_write",
+    how: "`method`: dispatch, rerun, rerun_failed, cancel",
+  },
+  {
+    name: "get_job_logs",
+    toolset: "actions",
+    bytes: 904,
+    tool: "actions_read",
+    how: "`method`: failed_logs, job_log",
+  },
+  { name: "get_code_quality_finding", toolset: "code_quality", bytes: 524, tool: undefined, how: "" },
+  {
+    name: "get_code_scanning_alert",
+    toolset: "code_security",
+    bytes: 515,
+    tool: "code_scanning_alerts",
+    how: "`alert_number`",
+  },
+  {
+    name: "list_code_scanning_alerts",
+    toolset: "code_security",
+    bytes: 1113,
+    tool: "code_scanning_alerts",
+    how: "`state`, `severity`",
+  },
+  { name: "get_me", toolset: "context", bytes: 434, tool: "get_me", how: "" },
+  { name: "get_teams", toolset: "context", bytes: 387, tool: "get_me", how: "`teams: true`" },
+  { name: "get_team_members", toolset: "context", bytes: 475, tool: "get_me", how: '`team: "org/slug"`' },
+  {
+    name: "assign_copilot_to_issue",
+    toolset: "copilot",
+    bytes: 3158,
+    tool: "copilot_write",
+    how: "`method: assign_issue`",
+  },
+  {
+    name: "assign_copilot_to_issue_with_intent",
+    toolset: "copilot_issue_intents",
+    bytes: 3985,
+    tool: "copilot_write",
+    how: "`method: assign_issue`, `instructions`",
+  },
+  {
+    name: "request_copilot_review",
+    toolset: "copilot",
+    bytes: 2589,
+    tool: "copilot_write",
+    how: "`method: request_review`",
+  },
+  {
+    name: "get_dependabot_alert",
+    toolset: "dependabot",
+    bytes: 506,
+    tool: "dependabot_alerts",
+    how: "`alert_number`",
+  },
+  {
+    name: "list_dependabot_alerts",
+    toolset: "dependabot",
+    bytes: 918,
+    tool: "dependabot_alerts",
+    how: "`state`, `severity`",
+  },
+  { name: "list_discussions", toolset: "discussions", bytes: 1061, tool: undefined, how: "" },
+  { name: "get_discussion", toolset: "discussions", bytes: 438, tool: undefined, how: "" },
+  { name: "get_discussion_comments", toolset: "discussions", bytes: 895, tool: undefined, how: "" },
+  { name: "discussion_comment_write", toolset: "discussions", bytes: 1745, tool: undefined, how: "" },
+  { name: "list_discussion_categories", toolset: "discussions", bytes: 501, tool: undefined, how: "" },
+  { name: "list_gists", toolset: "gists", bytes: 590, tool: "gist_read", how: "`username`" },
+  { name: "get_gist", toolset: "gists", bytes: 304, tool: "gist_read", how: "`gist_id`" },
+  { name: "create_gist", toolset: "gists", bytes: 558, tool: "gist_write", how: "`method: create`" },
+  { name: "update_gist", toolset: "gists", bytes: 523, tool: "gist_write", how: "`method: update`" },
+  {
+    name: "get_repository_tree",
+    toolset: "git",
+    bytes: 911,
+    tool: "get_repository_tree",
+    how: "`ref`, `path_filter`",
+  },
+  {
+    name: "list_issue_fields",
+    toolset: "issues",
+    bytes: 792,
+    tool: "list_issue_options",
+    how: "`kind: fields`",
+  },
+  {
+    name: "issue_read",
+    toolset: "issues",
+    bytes: 1422,
+    tool: "get_issue",
+    how: "comments page, `sub_issues: true`",
+  },
+  {
+    name: "list_issue_types",
+    toolset: "issues",
+    bytes: 623,
+    tool: "list_issue_options",
+    how: "`kind: types`",
+  },
+  { name: "add_issue_comment", toolset: "issues", bytes: 1305, tool: "add_issue_comment", how: "" },
+  {
+    name: "sub_issue_write",
+    toolset: "issues",
+    bytes: 1588,
+    tool: "sub_issue_write",
+    how: "`method`: add, remove, reprioritize",
+  },
+  { name: "search_issues", toolset: "issues", bytes: 1987, tool: "search_issues", how: "" },
+  {
+    name: "issue_write",
+    toolset: "issues",
+    bytes: 3089,
+    tool: "issue_write",
+    how: "`method`: create, update",
+  },
+  { name: "list_issues", toolset: "issues", bytes: 2376, tool: "list_issues", how: "" },
+  {
+    name: "get_label",
+    toolset: "issues",
+    bytes: 467,
+    tool: "list_issue_options",
+    how: "`kind: label`, `name`",
+  },
+  { name: "list_label", toolset: "labels", bytes: 529, tool: "list_issue_options", how: "`kind: labels`" },
+  {
+    name: "label_write",
+    toolset: "labels",
+    bytes: 1104,
+    tool: "label_write",
+    how: "`method`: create, update, delete",
+  },
+  { name: "list_notifications", toolset: "notifications", bytes: 1846, tool: "list_notifications", how: "" },
+  {
+    name: "dismiss_notification",
+    toolset: "notifications",
+    bytes: 460,
+    tool: "notification_write",
+    how: "`method`: read, done",
+  },
+  {
+    name: "mark_all_notifications_read",
+    toolset: "notifications",
+    bytes: 663,
+    tool: "notification_write",
+    how: "`method: read_all`",
+  },
+  {
+    name: "get_notification_details",
+    toolset: "notifications",
+    bytes: 496,
+    tool: "list_notifications",
+    how: "`thread_id`",
+  },
+  {
+    name: "manage_notification_subscription",
+    toolset: "notifications",
+    bytes: 607,
+    tool: "notification_write",
+    how: "`method`: watch, ignore, unwatch with `thread_id`",
+  },
+  {
+    name: "manage_repository_notification_subscription",
+    toolset: "notifications",
+    bytes: 742,
+    tool: "notification_write",
+    how: "`method`: watch, ignore, unwatch with `owner`, `repo`",
+  },
+  { name: "projects_list", toolset: "projects", bytes: 2346, tool: undefined, how: "" },
+  { name: "projects_get", toolset: "projects", bytes: 2160, tool: undefined, how: "" },
+  { name: "projects_write", toolset: "projects", bytes: 7356, tool: undefined, how: "" },
+  {
+    name: "pull_request_read",
+    toolset: "pull_requests",
+    bytes: 2491,
+    tool: "pull_request_read",
+    how: "`method`: get, diff, files, status, reviews, comments",
+  },
+  {
+    name: "create_pull_request",
+    toolset: "pull_requests",
+    bytes: 1019,
+    tool: "pull_request_write",
+    how: "`method: create`",
+  },
+  {
+    name: "update_pull_request",
+    toolset: "pull_requests",
+    bytes: 1143,
+    tool: "pull_request_write",
+    how: "`method: update`",
+  },
+  {
+    name: "add_reply_to_pull_request_comment",
+    toolset: "pull_requests",
+    bytes: 1207,
+    tool: "add_issue_comment",
+    how: "`reply_to`: the review comment id",
+  },
+  { name: "list_pull_requests", toolset: "pull_requests", bytes: 1672, tool: "list_pull_requests", how: "" },
+  { name: "merge_pull_request", toolset: "pull_requests", bytes: 2425, tool: "merge_pull_request", how: "" },
+  {
+    name: "search_pull_requests",
+    toolset: "pull_requests",
+    bytes: 1837,
+    tool: "search_issues",
+    how: "`is:pr` in the query",
+  },
+  {
+    name: "update_pull_request_branch",
+    toolset: "pull_requests",
+    bytes: 603,
+    tool: "pull_request_write",
+    how: "`method: update_branch`",
+  },
+  {
+    name: "pull_request_review_write",
+    toolset: "pull_requests",
+    bytes: 2264,
+    tool: "pull_request_review_write",
+    how: "`method`: create, submit_pending, delete_pending",
+  },
+  {
+    name: "add_comment_to_pending_review",
+    toolset: "pull_requests",
+    bytes: 1625,
+    tool: "pull_request_review_write",
+    how: "`comments` with `method: create` (REST cannot add one to an existing pending review)",
+  },
+  { name: "get_commit", toolset: "repos", bytes: 1087, tool: "get_commit", how: "" },
+  { name: "list_commits", toolset: "repos", bytes: 1697, tool: "list_commits", how: "" },
+  { name: "list_branches", toolset: "repos", bytes: 558, tool: "list_refs", how: "`kind: branches`" },
+  { name: "create_or_update_file", toolset: "repos", bytes: 1503, tool: "create_or_update_file", how: "" },
+  {
+    name: "create_repository",
+    toolset: "repos",
+    bytes: 744,
+    tool: "repository_write",
+    how: "`method: create`",
+  },
+  { name: "get_file_contents", toolset: "repos", bytes: 1190, tool: "get_file_contents", how: "" },
+  { name: "fork_repository", toolset: "repos", bytes: 2296, tool: "repository_write", how: "`method: fork`" },
+  { name: "delete_file", toolset: "repos", bytes: 627, tool: "push_files", how: "`delete`" },
+  { name: "create_branch", toolset: "repos", bytes: 519, tool: "create_branch", how: "" },
+  { name: "push_files", toolset: "repos", bytes: 871, tool: "push_files", how: "" },
+  { name: "list_tags", toolset: "repos", bytes: 550, tool: "list_refs", how: "`kind: tags`" },
+  { name: "get_tag", toolset: "repos", bytes: 425, tool: "list_refs", how: "`kind: tag`, `name`" },
+  { name: "list_releases", toolset: "repos", bytes: 938, tool: "list_refs", how: "`kind: releases`" },
+  {
+    name: "get_latest_release",
+    toolset: "repos",
+    bytes: 370,
+    tool: "list_refs",
+    how: "`kind: latest_release`",
+  },
+  {
+    name: "get_release_by_tag",
+    toolset: "repos",
+    bytes: 465,
+    tool: "list_refs",
+    how: "`kind: release`, `name`",
+  },
+  {
+    name: "list_starred_repositories",
+    toolset: "stargazers",
+    bytes: 865,
+    tool: "list_starred_repositories",
+    how: "",
+  },
+  { name: "star_repository", toolset: "stargazers", bytes: 1817, tool: "star_write", how: "`method: star`" },
+  {
+    name: "unstar_repository",
+    toolset: "stargazers",
+    bytes: 350,
+    tool: "star_write",
+    how: "`method: unstar`",
+  },
+  {
+    name: "list_repository_collaborators",
+    toolset: "repos",
+    bytes: 1055,
+    tool: "list_issue_options",
+    how: "`kind: collaborators`",
+  },
+  { name: "search_repositories", toolset: "repos", bytes: 1214, tool: "search_repositories", how: "" },
+  { name: "search_code", toolset: "repos", bytes: 1621, tool: "search_repositories", how: "`type: code`" },
+  { name: "search_users", toolset: "users", bytes: 945, tool: "search_users", how: "" },
+  { name: "search_orgs", toolset: "orgs", bytes: 915, tool: "search_users", how: "`type:org` in the query" },
+  {
+    name: "search_commits",
+    toolset: "repos",
+    bytes: 1557,
+    tool: "search_repositories",
+    how: "`type: commits`",
+  },
+  {
+    name: "get_secret_scanning_alert",
+    toolset: "secret_protection",
+    bytes: 521,
+    tool: "secret_scanning_alerts",
+    how: "`alert_number`",
+  },
+  {
+    name: "list_secret_scanning_alerts",
+    toolset: "secret_protection",
+    bytes: 1085,
+    tool: "secret_scanning_alerts",
+    how: "`state`",
+  },
+  {
+    name: "list_global_security_advisories",
+    toolset: "security_advisories",
+    bytes: 1537,
+    tool: "security_advisories",
+    how: "`method: list_global`",
+  },
+  {
+    name: "list_repository_security_advisories",
+    toolset: "security_advisories",
+    bytes: 736,
+    tool: "security_advisories",
+    how: "`method: list_repo`",
+  },
+  {
+    name: "get_global_security_advisory",
+    toolset: "security_advisories",
+    bytes: 357,
+    tool: "security_advisories",
+    how: "`method: get_global`",
+  },
+  {
+    name: "list_org_repository_security_advisories",
+    toolset: "security_advisories",
+    bytes: 661,
+    tool: "security_advisories",
+    how: "`method: list_org`",
+  },
+];
+
+/**
+ * The compact-JSON bytes of the official server's `tools/list` tools array for its default
+ * toolsets, or for all of them: each tool definition's size, plus the array's commas and brackets.
+ */
+export function officialToolsListBytes(which: "default" | "all"): { bytes: number; tools: number } {
+  const tools = OFFICIAL_TOOLS.filter(
+    (t) => which === "all" || OFFICIAL_DEFAULT_TOOLSETS.includes(t.toolset),
+  );
+  const bytes = tools.reduce((sum, t) => sum + t.bytes, 0) + Math.max(0, tools.length - 1) + 2;
+  return { bytes, tools: tools.length };
+}

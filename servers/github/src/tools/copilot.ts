@@ -1,0 +1,67 @@
+import { ToolshedError, z } from "@toolshed/server";
+import { path } from "../github/client.js";
+import { compact, obj, userLogin } from "../github/shape.js";
+import { githubTool, owner, repo, WRITE } from "./common.js";
+
+/** The bots GitHub documents for these: the coding agent, and the code reviewer. */
+export const COPILOT_AGENT = "copilot-swe-agent[bot]";
+export const COPILOT_REVIEWER = "copilot-pull-request-reviewer[bot]";
+
+export const copilotWriteTool = githubTool("copilot", {
+  name: "copilot_write",
+  title: "Hand work to Copilot",
+  description:
+    "method=assign_issue assigns Copilot's coding agent to issue number (it opens a PR; base_branch, instructions optional); request_review asks Copilot to review PR number.",
+  input: z.object({
+    method: z.enum(["assign_issue", "request_review"]).describe("What to do"),
+    owner,
+    repo,
+    number: z.number().int().min(1).max(1e9).describe("Issue or PR number"),
+    base_branch: z.string().optional().describe("assign_issue: branch to start from"),
+    instructions: z.string().optional().describe("assign_issue: extra instructions"),
+  }),
+  annotations: WRITE,
+  handler: async ({ method, owner, repo, number, base_branch, instructions }, ctx) => {
+    if (method === "request_review") {
+      const res = await ctx.deps.gh.request({
+        method: "POST",
+        path: path`/repos/${owner}/${repo}/pulls/${number}/requested_reviewers`,
+        body: { reviewers: [COPILOT_REVIEWER] },
+        permission: "pulls:write",
+        auth: "required",
+        signal: ctx.signal,
+      });
+      return { number, requested_reviewers: asLogins(obj(res.data).requested_reviewers) };
+    }
+    const res = await ctx.deps.gh.request({
+      method: "POST",
+      path: path`/repos/${owner}/${repo}/issues/${number}/assignees`,
+      body: {
+        assignees: [COPILOT_AGENT],
+        agent_assignment: compact({
+          target_repo: `${owner}/${repo}`,
+          base_branch,
+          custom_instructions: instructions,
+        }),
+      },
+      permission: "issues:write",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    const assignees = asLogins(obj(res.data).assignees);
+    if (!assignees.some((a) => a.toLowerCase().startsWith("copilot"))) {
+      // GitHub drops assignees it cannot assign without an error: say why instead of claiming success.
+      throw new ToolshedError(
+        "forbidden",
+        `GitHub did not assign Copilot to ${owner}/${repo}#${number}: the coding agent must be enabled for the repository and the token's user needs a Copilot plan that includes it`,
+      );
+    }
+    return { number, assignees, note: "Copilot works on it and opens a pull request when done" };
+  },
+});
+
+function asLogins(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(userLogin).filter((x): x is string => x !== null) : [];
+}
+
+export const copilotTools = [copilotWriteTool];
