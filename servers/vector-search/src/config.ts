@@ -1,6 +1,10 @@
 import { z } from "@toolshed/server";
 import { DEFAULT_MAX_CHUNKS_PER_CALL, DEFAULT_MAX_CHUNKS_PER_DOCUMENT } from "./chunk.js";
-import { DEFAULT_EF_SEARCH } from "./store/sql.js";
+import {
+  DEFAULT_EF_SEARCH,
+  DEFAULT_MAINTENANCE_WORK_MEM_MB,
+  MAX_MAINTENANCE_WORK_MEM_MB,
+} from "./store/sql.js";
 import { DEFAULT_HNSW } from "./store/store.js";
 
 export const configSchema = z.object({
@@ -47,6 +51,15 @@ export const configSchema = z.object({
     .default(DEFAULT_HNSW.efConstruction)
     .describe(
       "HNSW build candidate list (ef_construction) for indexes built from now on: higher, better recall and slower builds.",
+    ),
+  maintenanceWorkMemMb: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_MAINTENANCE_WORK_MEM_MB)
+    .default(DEFAULT_MAINTENANCE_WORK_MEM_MB)
+    .describe(
+      "Memory for building an HNSW index (maintenance_work_mem), in MB: an index whose graph outgrows it builds far slower. PGlite's whole heap is WebAssembly's (at most 2 GB here).",
     ),
   embedder: z
     .enum(["offline", "openai-compatible"])

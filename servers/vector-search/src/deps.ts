@@ -45,8 +45,12 @@ export async function openDeps(config: Config): Promise<Deps> {
         poolSize: config.postgresPoolSize,
         efSearch: config.efSearch,
         statementTimeoutMs: config.queryTimeoutMs,
+        maintenanceWorkMemMb: config.maintenanceWorkMemMb,
       })
-    : await openPGlite(config.dataDir, { efSearch: config.efSearch });
+    : await openPGlite(config.dataDir, {
+        efSearch: config.efSearch,
+        maintenanceWorkMemMb: config.maintenanceWorkMemMb,
+      });
   return {
     store: await VectorStore.open(sql, { m: config.hnswM, efConstruction: config.hnswEfConstruction }),
     embedder,

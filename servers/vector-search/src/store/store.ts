@@ -6,10 +6,10 @@ import { parseVectorText, type SqlClient, type VectorInput } from "./sql.js";
 export const MAX_DIMENSION = 2000; // pgvector's HNSW limit for `vector`
 export const WRITE_BATCH_ROWS = 500; // rows per multi-row INSERT (4 parameters each)
 /**
- * Rows per INSERT into a PGlite collection with a live HNSW index. PGlite runs on the event loop
- * and each row costs the index milliseconds (about 220 rows/s on the benchmark's data, 50 to 100 on
- * random vectors on a loaded machine), so 500 rows held the loop for 2 to 10 s. Rows per second are
- * the same from 4 to 500 rows a statement; 8 hold the loop for about 40 ms (150 ms seen loaded).
+ * Rows per INSERT (and per transaction) into a PGlite collection with a live HNSW index. Each row
+ * costs the index milliseconds (about 220 rows/s on the benchmark's data, 50 to 100 on random
+ * vectors on a loaded machine) and PGlite has one connection, so a search waits for the statement
+ * running. Rows per second are the same from 4 to 500 rows a statement; 8 take about 40 ms.
  */
 export const PGLITE_INDEXED_BATCH_ROWS = 8;
 /** Reciprocal-rank-fusion constant (Cormack et al.): score = sum of 1 / (RRF_K + rank). */
@@ -215,8 +215,14 @@ export class VectorStore {
   }
 
   /**
-   * Inserts or replaces documents by id, in multi-row INSERTs of `WRITE_BATCH_ROWS` inside one
-   * transaction: all or nothing. A repeated id in one call keeps its last occurrence.
+   * Inserts or replaces documents by id, in multi-row INSERTs of `WRITE_BATCH_ROWS`. A repeated id in
+   * one call keeps its last occurrence. Every document is checked before anything is written.
+   *
+   * All in one transaction (all or nothing), except into an embedded (PGlite) collection with a live
+   * index: PGlite has one connection, and each row costs the index milliseconds, so there every
+   * `PGLITE_INDEXED_BATCH_ROWS` rows commit on their own and other sessions' searches run between
+   * them instead of waiting out the whole write. An error or an abort from `onBatch` then leaves
+   * the batches already committed (repeating the call is safe: it is idempotent).
    */
   async upsert(
     name: string,
@@ -238,28 +244,30 @@ export class VectorStore {
       byId.set(d.id, d);
     }
     const unique = [...byId.values()];
-    const embedded = this.sql.kind === "pglite";
-    const step = embedded && row.indexed ? PGLITE_INDEXED_BATCH_ROWS : WRITE_BATCH_ROWS;
-    await this.sql.transaction(async (tx) => {
+    const inBatches = this.sql.kind === "pglite" && row.indexed;
+    const step = inBatches ? PGLITE_INDEXED_BATCH_ROWS : WRITE_BATCH_ROWS;
+    const write = async (tx: SqlClient, batch: NewDocument[]) => {
+      const params: unknown[] = [];
+      const values = batch.map((d) => {
+        params.push(d.id, d.text ?? null, JSON.stringify(d.metadata ?? {}), tx.vectorParam(d.vector));
+        const n = params.length;
+        return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::vector)`;
+      });
+      await tx.query(
+        `INSERT INTO ${table} (id, text, metadata, embedding) VALUES ${values.join(", ")}
+         ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
+           embedding = excluded.embedding, updated_at = now()`,
+        params,
+      );
+    };
+    const all = async (tx: SqlClient) => {
       for (let i = 0; i < unique.length; i += step) {
-        // Let the event loop answer others (/healthz, other sessions' I/O) between INSERTs.
-        if (embedded && i > 0) await new Promise((resolve) => setImmediate(resolve));
         const batch = unique.slice(i, i + step);
-        const params: unknown[] = [];
-        const values = batch.map((d) => {
-          params.push(d.id, d.text ?? null, JSON.stringify(d.metadata ?? {}), tx.vectorParam(d.vector));
-          const n = params.length;
-          return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::vector)`;
-        });
-        await tx.query(
-          `INSERT INTO ${table} (id, text, metadata, embedding) VALUES ${values.join(", ")}
-           ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
-             embedding = excluded.embedding, updated_at = now()`,
-          params,
-        );
+        await (inBatches ? tx.transaction((t) => write(t, batch)) : write(tx, batch));
         await onBatch?.(Math.min(i + step, unique.length));
       }
-    });
+    };
+    await (inBatches ? all(this.sql) : this.sql.transaction(all));
     return { upserted: unique.length };
   }
 
