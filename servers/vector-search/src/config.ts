@@ -102,6 +102,15 @@ export const configSchema = z.object({
     .describe(
       "Worker threads that run the offline embedder, off the event loop; 0 = one per core, at most 4. Each loads the model (about 120 MB).",
     ),
+  embedNice: z
+    .number()
+    .int()
+    .min(0)
+    .max(19)
+    .default(10)
+    .describe(
+      "How far below the server's own priority the bulk embedding threads run (Linux niceness, per thread): searches, /healthz and the database go first. 0 lets an ingest compete on equal terms with other processes on a shared machine.",
+    ),
   maxChunksPerDocument: z
     .number()
     .int()

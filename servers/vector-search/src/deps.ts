@@ -18,7 +18,8 @@ export function defineVectorTool<In extends AnyObjectSchema, Out extends AnyObje
 }
 
 export function makeEmbedder(config: Config): Embedder {
-  if (config.embedder === "offline") return new OfflineEmbedder({ workers: config.embedWorkers });
+  if (config.embedder === "offline")
+    return new OfflineEmbedder({ workers: config.embedWorkers, bulkNice: config.embedNice });
   if (!config.embeddingUrl) {
     throw new ToolshedError(
       "invalid_input",

@@ -23,6 +23,8 @@ export const BULK_NICE = 10;
 export interface OfflineEmbedderOptions {
   /** Worker threads; 0 picks one per core, at most 4. */
   workers?: number;
+  /** Niceness of the bulk threads over the process's (default BULK_NICE). */
+  bulkNice?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export class OfflineEmbedder implements Embedder {
       size: options.workers ?? 0,
       maxQueued: MAX_QUEUED_BATCHES,
       queryLane: true,
-      bulkNice: BULK_NICE,
+      bulkNice: options.bulkNice ?? BULK_NICE,
     });
   }
 
