@@ -1,9 +1,19 @@
-export { VectorStore, fuse, DEFAULT_HNSW, MAX_DIMENSION, RRF_K, WRITE_BATCH_ROWS } from "./store.js";
+export {
+  VectorStore,
+  fuse,
+  DEFAULT_HNSW,
+  DEFAULT_HYBRID_WEIGHTS,
+  MAX_DIMENSION,
+  RRF_K,
+  WRITE_BATCH_ROWS,
+} from "./store.js";
 export type {
   CollectionInfo,
   Document,
   Hit,
   HnswOptions,
+  HybridOptions,
+  HybridWeights,
   NewCollection,
   NewDocument,
   SearchOptions,
