@@ -417,13 +417,22 @@ export class VectorStore {
        FROM ${table}, q WHERE id = ANY($4::text[])`,
       params,
     );
-    const scale = (xs: number[]) => {
-      const lo = Math.min(...xs);
-      const span = Math.max(...xs) - lo;
-      return (x: number) => (span > 0 ? (x - lo) / span : 1);
+    // Each signal as a share of its best candidate's score, from a floor of 0: the gaps between
+    // candidates keep their size (min-max scaling would stretch a near-tie in one signal to the
+    // full range and let it out-vote a clear lead in the other).
+    const vectorFloor = row.metric === "cosine" ? -1 : row.metric === "l2" ? 0 : undefined;
+    const scale = (xs: number[], floor = Math.min(...xs)) => {
+      const span = Math.max(...xs) - floor;
+      return (x: number) => (span > 0 ? (x - floor) / span : 1);
     };
-    const vs = scale(rows.map((r) => Number(r.vs)));
-    const ks = scale(rows.map((r) => Number(r.ks)));
+    const vs = scale(
+      rows.map((r) => Number(r.vs)),
+      vectorFloor,
+    );
+    const ks = scale(
+      rows.map((r) => Number(r.ks)),
+      0,
+    );
     const total = weights.vector + weights.keyword || 1;
     const byId = new Map(rows.map((r) => [r.id, r]));
     return candidates
