@@ -75,6 +75,21 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
           String(f.live_index_ingest_tools_call_overhead_ratio),
           "(tools/call time − store time) / store time",
         ],
+        [
+          "`ingest_text_docs_per_s`",
+          String(f.ingest_text_docs_per_s),
+          `${samples.text_ingest.docs} MDN summaries (${samples.text_ingest.avg_chars} characters on average, from typescript's lib.dom.d.ts), default embedder, tools/call upsert_documents of 100, live index`,
+        ],
+        [
+          "`ingest_text_main_thread_docs_per_s`",
+          String(f.ingest_text_main_thread_docs_per_s),
+          "the same documents, the model on the main thread (batches of 4) then the same store writes",
+        ],
+        [
+          "`ingest_speedup_vs_main_thread`",
+          String(f.ingest_speedup_vs_main_thread),
+          `median rates, ${samples.text_ingest.pool_s.length} passes each, alternating; >= 1.8: ${met(f.ingest_speedup_vs_main_thread! >= 1.8)}`,
+        ],
         ["`pglite_rss_mb`", String(f.pglite_rss_mb), "process RSS growth from opening PGlite to index built"],
         ["`usearch_hnsw_recall_at_10`", String(f.usearch_hnsw_recall_at_10), "reference, same m/ef"],
         [
@@ -108,6 +123,7 @@ function summary(f: Record<string, number>, mode: Mode): string {
       `  tools/call p50 ${f.tools_call_search_p50_ms} ms, adding ${f.tools_call_added_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
       `  ingest_vectors_per_s ${f.ingest_vectors_per_s}, index_build_s ${f.index_build_s}, pglite_rss_mb ${f.pglite_rss_mb}`,
       `  live-index ingest: store ${f.live_index_ingest_store_vectors_per_s} vec/s, tools/call ${f.live_index_ingest_tools_call_vectors_per_s} vec/s (overhead ${f.live_index_ingest_tools_call_overhead_ratio})`,
+      `  text ingest: ${f.ingest_text_docs_per_s} docs/s (main thread ${f.ingest_text_main_thread_docs_per_s}): ingest_speedup_vs_main_thread ${f.ingest_speedup_vs_main_thread}`,
       `  usearch HNSW recall ${f.usearch_hnsw_recall_at_10} p50 ${f.usearch_hnsw_p50_ms} ms; exact p50 ${f.usearch_exact_p50_ms} ms`,
     ].join("\n") + "\n"
   );

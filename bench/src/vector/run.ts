@@ -6,6 +6,7 @@ import server, { configSchema, type Deps } from "@toolshed/server-vector-search"
 import usearch, { MetricKind, ScalarKind, type BatchMatches } from "usearch";
 import { quantile, round } from "../lib/stats.js";
 import { makeDataset, row, type Dataset } from "./data.js";
+import { runTextIngest, textIngestFigures, type TextIngest } from "./text-ingest.js";
 
 export type Mode = "full" | "quick" | "smoke";
 
@@ -17,6 +18,10 @@ export interface Plan {
   efSweep: number[];
   /** Vectors written into an indexed collection through the store and through tools/call (batches of 1,000). */
   liveIngest: number;
+  /** Text documents (real MDN summaries) ingested with the default embedder, per pass. */
+  textDocs: number;
+  /** Passes of each way (main thread, pool), alternating. */
+  textRounds: number;
   watchdogMs: number;
 }
 
@@ -27,6 +32,8 @@ export const PLANS: Record<Mode, Plan> = {
     dim: 384,
     efSweep: [40, 100, 200, 400],
     liveIngest: 10_000,
+    textDocs: 600,
+    textRounds: 3,
     watchdogMs: 3_600_000,
   },
   quick: {
@@ -35,9 +42,20 @@ export const PLANS: Record<Mode, Plan> = {
     dim: 384,
     efSweep: [40, 100, 200],
     liveIngest: 4_000,
-    watchdogMs: 300_000,
+    textDocs: 300,
+    textRounds: 2,
+    watchdogMs: 600_000,
   },
-  smoke: { vectors: 2_000, queries: 20, dim: 384, efSweep: [100], liveIngest: 1_000, watchdogMs: 120_000 },
+  smoke: {
+    vectors: 2_000,
+    queries: 20,
+    dim: 384,
+    efSweep: [100],
+    liveIngest: 1_000,
+    textDocs: 60,
+    textRounds: 1,
+    watchdogMs: 240_000,
+  },
 };
 
 export interface Latency {
@@ -66,6 +84,8 @@ export interface Samples {
   store_in_tools_ms: number[];
   /** Writes into collections with a live HNSW index, through the store and through tools/call. */
   live_ingest: { vectors: number; store_s: number; tools_call_s: number };
+  /** Text embedded by the default embedder: on the main thread vs the server's pool. */
+  text_ingest: TextIngest;
 }
 
 const K = 10;
@@ -259,7 +279,10 @@ export async function runVector(plan: Plan, log: (line: string) => void): Promis
       liveTools += performance.now() - s0;
       if (r.isError) throw new Error(`upsert_documents failed: ${JSON.stringify(r.content)}`);
     }
+    log(`text ingest: ${plan.textDocs} MDN summaries, ${plan.textRounds} rounds of main thread vs pool`);
+    const textIngest = await runTextIngest(t, plan.textDocs, plan.textRounds, log);
     return {
+      text_ingest: textIngest,
       vectors: n,
       ingest_s: round(ingest, 2),
       index_build_s: round(build, 2),
@@ -320,5 +343,6 @@ export function figuresOf(s: Samples): Record<string, number> {
     usearch_hnsw_p50_ms: s.usearch_hnsw.p50_ms,
     usearch_exact_p50_ms: s.usearch_exact.p50_ms,
     pglite_rss_mb: s.rss_mb_after_index - s.rss_mb_before,
+    ...textIngestFigures(s.text_ingest),
   };
 }

@@ -1,6 +1,10 @@
 import { z } from "@toolshed/server";
 import { DEFAULT_MAX_CHUNKS_PER_CALL, DEFAULT_MAX_CHUNKS_PER_DOCUMENT } from "./chunk.js";
-import { DEFAULT_EF_SEARCH } from "./store/sql.js";
+import {
+  DEFAULT_EF_SEARCH,
+  DEFAULT_MAINTENANCE_WORK_MEM_MB,
+  MAX_MAINTENANCE_WORK_MEM_MB,
+} from "./store/sql.js";
 import { DEFAULT_HNSW } from "./store/store.js";
 
 export const configSchema = z.object({
@@ -48,6 +52,15 @@ export const configSchema = z.object({
     .describe(
       "HNSW build candidate list (ef_construction) for indexes built from now on: higher, better recall and slower builds.",
     ),
+  maintenanceWorkMemMb: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_MAINTENANCE_WORK_MEM_MB)
+    .default(DEFAULT_MAINTENANCE_WORK_MEM_MB)
+    .describe(
+      "Memory for building an HNSW index (maintenance_work_mem), in MB: an index whose graph outgrows it builds far slower. PGlite's whole heap is WebAssembly's (at most 2 GB here).",
+    ),
   embedder: z
     .enum(["offline", "openai-compatible"])
     .default("offline")
@@ -88,6 +101,15 @@ export const configSchema = z.object({
     .default(0)
     .describe(
       "Worker threads that run the offline embedder, off the event loop; 0 = one per core, at most 4. Each loads the model (about 120 MB).",
+    ),
+  embedNice: z
+    .number()
+    .int()
+    .min(0)
+    .max(19)
+    .default(10)
+    .describe(
+      "How far below the server's own priority the bulk embedding threads run (Linux niceness, per thread): searches, /healthz and the database go first. 0 lets an ingest compete on equal terms with other processes on a shared machine.",
     ),
   maxChunksPerDocument: z
     .number()

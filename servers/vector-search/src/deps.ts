@@ -18,7 +18,8 @@ export function defineVectorTool<In extends AnyObjectSchema, Out extends AnyObje
 }
 
 export function makeEmbedder(config: Config): Embedder {
-  if (config.embedder === "offline") return new OfflineEmbedder({ workers: config.embedWorkers });
+  if (config.embedder === "offline")
+    return new OfflineEmbedder({ workers: config.embedWorkers, bulkNice: config.embedNice });
   if (!config.embeddingUrl) {
     throw new ToolshedError(
       "invalid_input",
@@ -45,8 +46,12 @@ export async function openDeps(config: Config): Promise<Deps> {
         poolSize: config.postgresPoolSize,
         efSearch: config.efSearch,
         statementTimeoutMs: config.queryTimeoutMs,
+        maintenanceWorkMemMb: config.maintenanceWorkMemMb,
       })
-    : await openPGlite(config.dataDir, { efSearch: config.efSearch });
+    : await openPGlite(config.dataDir, {
+        efSearch: config.efSearch,
+        maintenanceWorkMemMb: config.maintenanceWorkMemMb,
+      });
   return {
     store: await VectorStore.open(sql, { m: config.hnswM, efConstruction: config.hnswEfConstruction }),
     embedder,

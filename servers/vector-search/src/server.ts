@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { configSchema } from "./config.js";
 import { closeDeps, openDeps, type Deps } from "./deps.js";
 import { collectionResource } from "./resources.js";
+import { buildIndexTool } from "./tools/build-index.js";
 import { collectionInfoTool } from "./tools/collection-info.js";
 import { createCollectionTool } from "./tools/create-collection.js";
 import { deleteCollectionTool } from "./tools/delete-collection.js";
@@ -24,7 +25,7 @@ export default defineServer({
   title: "Toolshed vector search",
   version,
   instructions:
-    "Stores documents in named collections and finds them by meaning (vector), by words (keyword) or both (hybrid, the default). Start with list_collections; create one with create_collection (text is embedded by the server's embedder, offline by default, or bring your own vectors with embedder 'none'); add or replace documents with upsert_documents (optionally chunking long text); find with search (top_k, metadata filter, min_score); read with get_documents; remove with delete_documents or delete_collection.",
+    "Stores documents in named collections and finds them by meaning (vector), by words (keyword) or both (hybrid, the default). Start with list_collections; create one with create_collection (index 'deferred' then build_index for a bulk load; text is embedded by the server's embedder, offline by default, or bring your own vectors with embedder 'none'); add or replace documents with upsert_documents (optionally chunking long text); find with search (top_k, metadata filter, min_score); read with get_documents; remove with delete_documents or delete_collection.",
   config: configSchema,
   setup: async ({ config }): Promise<Deps> => openDeps(config),
   ready: (deps) => deps.store.ping(),
@@ -34,6 +35,7 @@ export default defineServer({
     createCollectionTool,
     collectionInfoTool,
     deleteCollectionTool,
+    buildIndexTool,
     upsertDocumentsTool,
     getDocumentsTool,
     deleteDocumentsTool,

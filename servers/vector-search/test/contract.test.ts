@@ -17,6 +17,7 @@ runContractTests(server, {
     "create_collection",
     "collection_info",
     "delete_collection",
+    "build_index",
     "upsert_documents",
     "get_documents",
     "delete_documents",

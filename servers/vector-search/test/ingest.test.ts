@@ -1,4 +1,5 @@
 import { startTestHttpServer, type Client, type TestHttpServer } from "@toolshed/testing";
+import { availableParallelism, loadavg } from "node:os";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { configSchema } from "../src/config.js";
 import type { Deps } from "../src/deps.js";
@@ -7,18 +8,18 @@ import server from "../src/server.js";
 import { tempDir } from "./backends.js";
 
 // Real HTTP on loopback, the real SDK client, PGlite on disk, the offline model on worker threads.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 200_000, hookTimeout: 120_000 });
 
 const WORDS =
   "the river bank holds old boats while traders count silver coins near market stalls and children chase bright kites across green hills under autumn skies".split(
     " ",
   );
 
-/** Documents of about 500 characters of English-like text, different from each other. */
-function docs(n: number, prefix: string): { id: string; text: string }[] {
+/** Documents of English-like text (90 words: about 500 characters), different from each other. */
+function docs(n: number, prefix: string, words = 90): { id: string; text: string }[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `${prefix}${i}`,
-    text: Array.from({ length: 90 }, (_, k) => WORDS[(i * 7 + k * 13 + k * k) % WORDS.length]).join(" "),
+    text: Array.from({ length: words }, (_, k) => WORDS[(i * 7 + k * 13 + k * k) % WORDS.length]).join(" "),
   }));
 }
 
@@ -66,7 +67,12 @@ describe("ingest never freezes the server", () => {
   let other: Client;
 
   beforeAll(async () => {
-    http = await startTestHttpServer(server, {}, { config: configSchema.parse({ dataDir: data.dir }) });
+    // A deadline (60 s by default) with room for 300 documents on a machine shared at a load of 15.
+    http = await startTestHttpServer(
+      { ...server, defaultTimeoutMs: 170_000 },
+      {},
+      { config: configSchema.parse({ dataDir: data.dir }) },
+    );
     writer = await http.connect();
     other = await http.connect();
     await writer.callTool({ name: "create_collection", arguments: { name: "big" } });
@@ -77,6 +83,12 @@ describe("ingest never freezes the server", () => {
       arguments: { collection: "big", documents: docs(2, "warm") },
     })) as Result;
     expect(warm.isError).toBeFalsy();
+    // And on the query lane, the thread a search's query runs on.
+    const query = (await other.callTool({
+      name: "search",
+      arguments: { collection: "big", query: "warm up" },
+    })) as Result;
+    expect(query.isError, textOf(query)).toBeFalsy();
   }, 120_000);
   afterAll(async () => {
     await writer?.close();
@@ -85,67 +97,88 @@ describe("ingest never freezes the server", () => {
     data.cleanup();
   });
 
-  it("answers /healthz promptly and serves another session during a long upsert", async () => {
-    const n = 48;
+  it("answers /healthz and another session's searches within 200 ms (p99) during a 300-document upsert", async () => {
+    const n = 300;
+    const search = () =>
+      timed(
+        () =>
+          other.callTool({
+            name: "search",
+            arguments: { collection: "big", query: "silver coins near the market" },
+          }) as Promise<Result>,
+      );
+    // The same search with nothing else running: what this machine, as loaded now, makes of it.
+    const idle: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      idle.push((await search()).ms);
+      await sleep(50);
+    }
     let done = false;
     const upsert = timed(async () => {
       try {
         return (await writer.callTool(
-          { name: "upsert_documents", arguments: { collection: "big", documents: docs(n, "d") } },
-          { timeout: 110_000 },
+          { name: "upsert_documents", arguments: { collection: "big", documents: docs(n, "d", 40) } },
+          { timeout: 180_000 },
         )) as Result;
       } finally {
         done = true;
       }
     });
+    const base = http.url.replace(/\/mcp$/, "");
+    // Two pollers at once, as a load balancer and another user would be; bounded by the upsert
+    // (itself bounded by its 110 s timeout).
     const health: number[] = [];
     const searches: number[] = [];
-    const lists: number[] = [];
-    while (!done) {
-      const h = await timed(() => fetch(`${http.url.replace(/\/mcp$/, "")}/healthz`));
-      expect(h.value.status).toBe(200);
-      health.push(h.ms);
-      if (health.length % 5 === 0) {
-        const s = await timed(
-          () =>
-            other.callTool({
-              name: "search",
-              arguments: { collection: "big", query: "silver coins", mode: "vector" },
-            }) as Promise<Result>,
-        );
-        expect(s.value.isError).toBeFalsy();
-        searches.push(s.ms);
-        const l = await timed(() => other.callTool({ name: "list_collections", arguments: {} }));
-        lists.push(l.ms);
+    const pollHealth = async () => {
+      while (!done) {
+        const h = await timed(() => fetch(`${base}/healthz`));
+        expect(h.value.status).toBe(200);
+        health.push(h.ms);
+        await sleep(20);
       }
-      await sleep(25);
-    }
+    };
+    const pollSearch = async () => {
+      while (!done) {
+        const s = await search();
+        expect(s.value.isError, textOf(s.value)).toBeFalsy();
+        searches.push(s.ms);
+        await sleep(100);
+      }
+    };
+    await Promise.all([pollHealth(), pollSearch()]);
     const { ms, value } = await upsert;
-    expect(value.isError, textOf(value)).toBeFalsy();
-    expect(value.structuredContent?.upserted).toBe(n);
+    const stats = (xs: number[]) => ({
+      n: xs.length,
+      p50: Math.round(percentile(xs, 50)),
+      p99: Math.round(percentile(xs, 99)),
+      max: Math.round(Math.max(...xs)),
+    });
     const summary = {
       upsert_s: +(ms / 1000).toFixed(2),
       docs_per_s: +((n * 1000) / ms).toFixed(1),
-      healthz: {
-        n: health.length,
-        p50: percentile(health, 50),
-        p99: percentile(health, 99),
-        max: Math.max(...health),
-      },
-      search_max: Math.max(...searches),
-      list_max: Math.max(...lists),
+      healthz: stats(health),
+      search: stats(searches),
+      search_idle: stats(idle),
+      loadavg: +loadavg()[0]!.toFixed(1),
     };
-    // Before the worker pool, /healthz waited for the whole upsert (9.95 s in a 10.5 s one).
-    expect(health.length, JSON.stringify(summary)).toBeGreaterThan(20);
-    expect(summary.healthz.p50, JSON.stringify(summary)).toBeLessThan(50);
-    // A margin for a busy two-core machine; a blocked loop shows as seconds.
-    expect(summary.healthz.p99, JSON.stringify(summary)).toBeLessThan(300);
-    expect(searches.length).toBeGreaterThan(2);
-    // A query goes ahead of bulk batches and waits for the one running on its thread: under a
-    // second on a quiet machine; the margin is for a loaded one (2.9 s seen at load 10 on 2 cores
-    // with batches of 8), still well short of waiting out the whole upsert.
-    expect(summary.search_max, JSON.stringify(summary)).toBeLessThan(5000);
-    expect(summary.list_max, JSON.stringify(summary)).toBeLessThan(1000);
+    process.stderr.write(`[ingest] ${JSON.stringify(summary)}\n`);
+    expect(value.isError, textOf(value)).toBeFalsy();
+    expect(value.structuredContent?.upserted).toBe(n);
+    // Before the worker pool, /healthz waited for the whole upsert (9.95 s in a 10.5 s one); before
+    // the query lane and the database thread, a search waited for bulk batches (up to 2.9 s).
+    expect(health.length, JSON.stringify(summary)).toBeGreaterThan(50);
+    expect(searches.length, JSON.stringify(summary)).toBeGreaterThan(20);
+    expect(summary.healthz.p99, JSON.stringify(summary)).toBeLessThanOrEqual(200);
+    // A search costs CPU of its own (the query's embedding): on a machine loaded by others it is
+    // slow with or without an ingest (p50 120-150 ms idle at a load of 13 on two cores, p99 250-360).
+    // There the bar is what the ingest may add: the idle p99 twice over, plus 200 ms.
+    const othersLoad = summary.loadavg > availableParallelism() * 1.5;
+    const searchBar = othersLoad ? 200 + 2 * summary.search_idle.p99 : 200;
+    process.stderr.write(
+      `[ingest] search p99 bar: ${searchBar} ms (${othersLoad ? "machine loaded by others" : "quiet machine"})
+`,
+    );
+    expect(summary.search.p99, JSON.stringify(summary)).toBeLessThanOrEqual(searchBar);
   });
 
   it("stops a long upsert at once when the client cancels, writing nothing", async () => {
@@ -171,7 +204,7 @@ describe("ingest never freezes the server", () => {
   });
 });
 
-describe("the per-call deadline holds for embedding", () => {
+describe("the per-call deadline holds for embedding and for writing", () => {
   const data = tempDir();
   let http: TestHttpServer;
   let c: Client;
@@ -181,10 +214,15 @@ describe("the per-call deadline holds for embedding", () => {
     http = await startTestHttpServer(
       { ...server, defaultTimeoutMs: 2000 },
       {},
-      { config: configSchema.parse({ dataDir: data.dir }) },
+      // A dense, wide HNSW graph makes each write into the live index slow (tens of ms a row).
+      { config: configSchema.parse({ dataDir: data.dir, hnswM: 64, hnswEfConstruction: 1000 }) },
     );
     c = await http.connect();
     await c.callTool({ name: "create_collection", arguments: { name: "slow" } });
+    await c.callTool({
+      name: "create_collection",
+      arguments: { name: "wide", embedder: "none", dimension: 128 },
+    });
   });
   afterAll(async () => {
     await c?.close();
@@ -216,5 +254,35 @@ describe("the per-call deadline holds for embedding", () => {
       arguments: { collection: "slow", query: "silver", mode: "keyword" },
     })) as Result;
     expect(keyword.isError, textOf(keyword)).toBeFalsy();
+  });
+
+  it("stops writing into a live index at the deadline, keeping the batches committed, and stays healthy", async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const documents = Array.from({ length: 1000 }, (_, i) => ({
+      id: `v${i}`,
+      vector: Array.from({ length: 128 }, () => +random().toFixed(4)),
+    }));
+    const { ms, value } = await timed(
+      () =>
+        c.callTool({
+          name: "upsert_documents",
+          arguments: { collection: "wide", documents },
+        }) as Promise<Result>,
+    );
+    expect(value.isError).toBe(true);
+    expect(textOf(value)).toMatch(/^timeout: tool 'upsert_documents' did not finish within 2s/);
+    expect(ms).toBeLessThan(4000);
+    const health = await timed(() => fetch(`${http.url.replace(/\/mcp$/, "")}/healthz`));
+    expect(health.value.status).toBe(200);
+    expect(health.ms).toBeLessThan(300);
+    // The batch running at the deadline finishes; none starts after it.
+    await sleep(500);
+    const written = await count(c, "wide");
+    await sleep(1000);
+    expect(await count(c, "wide")).toBe(written);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(1000);
+    expect(written % 8).toBe(0); // whole batches of PGLITE_INDEXED_BATCH_ROWS
   });
 });

@@ -98,9 +98,60 @@ describe.each(BACKENDS)("store on $name", (backend) => {
 
   it("hybrid fuses both lists by reciprocal rank", async () => {
     // Vector says finance (c, d); words say bonds (d): d is in both lists and wins.
-    const hits = await store.searchHybrid("docs", "bonds", [0, 1, 0], { topK: 3 });
+    const hits = await store.searchHybrid("docs", "bonds", [0, 1, 0], { topK: 3, rerank: false });
     expect(hits[0]!.id).toBe("d");
     expect(hits[0]!.score).toBeCloseTo(1 / 62 + 1 / 61, 10);
+  });
+
+  it("keyword search: web-search syntax, coverage first, dotted names found by their parts", async () => {
+    await store.createCollection({ name: "words", dimension: 2, metric: "cosine", embedder: "none" });
+    await store.upsert("words", [
+      { id: "one", text: "Reset your password from the settings page", vector: [1, 0] },
+      { id: "both", text: "Forgot password? Reset it: a reset link is emailed", vector: [0, 1] },
+      { id: "other", text: "Billing settings and invoices", vector: [1, 1] },
+      {
+        id: "api",
+        text: "Element.getBoundingClientRect: returns a position relative to the viewport",
+        vector: [1, 0],
+      },
+    ]);
+    const ids = async (q: string) => (await store.searchKeyword("words", q, { topK: 5 })).map((h) => h.id);
+    // Any word matches; documents with more of the query's words come first.
+    expect(await ids("forgot password email")).toEqual(["both", "one"]);
+    expect((await ids("password settings"))[0]).toBe("one");
+    // A phrase and an exclusion are the query's syntax: the whole query must hold.
+    expect(await ids('"reset your password"')).toEqual(["one"]);
+    expect(await ids("settings -billing")).toEqual(["one"]);
+    expect((await ids("reset or invoices")).sort()).toEqual(["both", "one", "other"]);
+    expect(await ids("getBoundingClientRect")).toEqual(["api"]);
+    expect(await ids("Element.getBoundingClientRect")).toEqual(["api"]);
+    const [top] = await store.searchKeyword("words", "forgot password email", { topK: 1 });
+    expect(top!.score).toBeGreaterThan(0.5);
+    expect(top!.score).toBeLessThan(1);
+  });
+
+  it("hybrid weights each list, and rerank scores the candidates on both signals", async () => {
+    // Keyword alone (vector weight 0): 'both' has the most of the words.
+    const kw = await store.searchHybrid("words", "forgot password", [1, 0], {
+      topK: 2,
+      weights: { vector: 0, keyword: 1 },
+      rerank: false,
+    });
+    expect(kw.map((h) => h.id)).toEqual(["both", "one"]);
+    expect(kw[0]!.score).toBeCloseTo(1 / 61, 10);
+    const vec = await store.searchHybrid("words", "forgot password", [1, 0], {
+      topK: 1,
+      weights: { vector: 1, keyword: 0 },
+      rerank: false,
+    });
+    expect(["one", "api"]).toContain(vec[0]!.id);
+    const reranked = await store.searchHybrid("words", "forgot password", [0, 1], { topK: 3 });
+    expect(reranked[0]!.id).toBe("both"); // best on both signals
+    for (const h of reranked) {
+      expect(h.score).toBeGreaterThanOrEqual(0);
+      expect(h.score).toBeLessThanOrEqual(1);
+    }
+    expect(reranked[0]!.score).toBeCloseTo(1, 10);
   });
 
   const cases: [string, Filter, string[]][] = [

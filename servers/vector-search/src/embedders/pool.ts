@@ -10,6 +10,21 @@ export interface EmbedPoolOptions {
   size: number;
   /** Batches waiting for a thread before callers wait for room (backpressure). */
   maxQueued: number;
+  /**
+   * One more thread that runs only urgent batches (a search's query), so a query never waits for
+   * a bulk batch to finish. Started on the first urgent batch.
+   */
+  queryLane?: boolean;
+  /**
+   * Niceness of the bulk threads (Linux sets it per thread): the event loop, the query lane and
+   * the database thread run first when they have work, bulk embedding takes the rest.
+   */
+  bulkNice?: number;
+}
+
+/** What a pool's worker is started with. */
+export interface EmbedWorkerData {
+  nice: number;
 }
 
 interface Job {
@@ -54,7 +69,7 @@ export class EmbedPool {
 
   constructor(private readonly options: EmbedPoolOptions) {
     this.size = options.size > 0 ? options.size : defaultPoolSize();
-    this.slots = Array.from({ length: this.size }, () => undefined);
+    this.slots = Array.from({ length: this.size + (options.queryLane ? 1 : 0) }, () => undefined);
   }
 
   /** Embeds one batch. `urgent` batches skip the queue's back and never wait for room. */
@@ -119,8 +134,11 @@ export class EmbedPool {
   }
 
   private dispatch(): void {
-    for (let i = 0; i < this.slots.length && this.queue.length > 0 && !this.closed; i++) {
+    // The query lane (the last slot) first, for urgent batches only (they are at the queue's front).
+    for (let n = 0; n < this.slots.length && this.queue.length > 0 && !this.closed; n++) {
+      const i = (n + this.size) % this.slots.length;
       if (this.slots[i]?.job) continue;
+      if (i === this.size && !this.queue[0]!.urgent) continue;
       const slot = (this.slots[i] ??= this.spawn(i));
       const job = this.queue.shift()!;
       slot.job = job;
@@ -133,7 +151,11 @@ export class EmbedPool {
 
   private spawn(i: number): Slot {
     // stdout of a stdio server carries protocol only: whatever a worker prints goes to stderr.
-    const worker = new Worker(this.options.file, { stdout: true });
+    const nice = i < this.size ? (this.options.bulkNice ?? 0) : 0;
+    const worker = new Worker(this.options.file, {
+      stdout: true,
+      workerData: { nice } satisfies EmbedWorkerData,
+    });
     worker.stdout.pipe(process.stderr, { end: false });
     const slot: Slot = { worker, job: undefined, id: 0 };
     worker.unref();

@@ -37,12 +37,93 @@ const conditionSchema = z
   .strict();
 
 export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
-  z.union([
-    conditionSchema,
-    z.object({ and: z.array(filterSchema).min(1).max(64) }).strict(),
-    z.object({ or: z.array(filterSchema).min(1).max(64) }).strict(),
-  ]),
+  z.union(
+    [
+      conditionSchema,
+      z.object({ and: z.array(filterSchema).min(1).max(64) }).strict(),
+      z.object({ or: z.array(filterSchema).min(1).max(64) }).strict(),
+    ],
+    // zod says only "Invalid input" when no branch of a union fits: say what is wrong, and where.
+    { error: (issue) => filterShapeProblem(issue.input) ?? "not a filter; " + FILTER_SHAPES },
+  ),
 );
+
+const FILTER_SHAPES =
+  "a filter is { field, op, value }, { and: [filters] } or { or: [filters] }, e.g. { field: 'year', op: 'gte', value: 2020 }";
+const MAX_LIST = 64;
+const MAX_VALUES = 1000;
+
+/**
+ * The first thing wrong with a filter's shape, with where it is (`and[1].op`), or undefined. What
+ * compileFilter checks (a value that suits its op, nesting depth) is left to it.
+ */
+export function filterShapeProblem(f: unknown, at = ""): string | undefined {
+  const where = at ? `${at}: ` : "";
+  if (typeof f !== "object" || f === null || Array.isArray(f)) {
+    return `${where}got ${kindOf(f)}; ${FILTER_SHAPES}`;
+  }
+  const node = f as Record<string, unknown>;
+  const keys = Object.keys(node);
+  const list = "and" in node ? "and" : "or" in node ? "or" : undefined;
+  if (list) {
+    const others = keys.filter((k) => k !== list);
+    if (others.length > 0) {
+      return `${where}'${list}' cannot stand beside ${others.map((k) => `'${k}'`).join(", ")}; put every condition inside its list, e.g. { ${list}: [{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'exists', value: true }] }`;
+    }
+    const items = node[list];
+    if (!Array.isArray(items) || items.length === 0) {
+      return `${where}'${list}' takes a non-empty array of filters; got ${kindOf(items)}`;
+    }
+    if (items.length > MAX_LIST) {
+      return `${where}'${list}' holds at most ${MAX_LIST} filters; got ${items.length} (for many values of one field use op 'in')`;
+    }
+    for (let i = 0; i < items.length; i++) {
+      const problem = filterShapeProblem(items[i], `${at}${at ? "." : ""}${list}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  const unknown = keys.filter((k) => k !== "field" && k !== "op" && k !== "value");
+  if (unknown.length > 0) {
+    return `${where}unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k}'`).join(", ")}; a condition has only field, op and value (combine conditions with and/or)`;
+  }
+  const { field, op, value } = node;
+  if (field === undefined)
+    return `${where}'field' is missing: the metadata key to test, e.g. 'year' or 'author.name'`;
+  const fieldOk =
+    (typeof field === "string" && field.length >= 1 && field.length <= 256) ||
+    (Array.isArray(field) &&
+      field.length >= 1 &&
+      field.length <= 16 &&
+      field.every((k) => typeof k === "string" && k.length <= 256));
+  if (!fieldOk) {
+    return `${where}'field' must be a metadata key (1-256 characters, dots reach into objects) or an array of 1-16 keys; got ${kindOf(field)}`;
+  }
+  if (op === undefined) return `${where}'op' is missing: one of ${COMPARISONS.join(", ")}`;
+  if (typeof op !== "string" || !(COMPARISONS as readonly string[]).includes(op)) {
+    return `${where}op ${JSON.stringify(op)} is not one of ${COMPARISONS.join(", ")}`;
+  }
+  const scalar = (v: unknown) => v === null || ["string", "number", "boolean"].includes(typeof v);
+  if (value !== undefined && !scalar(value)) {
+    if (!Array.isArray(value)) {
+      return `${where}'value' must be a string, number, boolean or null (an array of them for in/nin); got ${kindOf(value)}: metadata filters compare top-level values, reach nested ones with a dotted field`;
+    }
+    if (value.length > MAX_VALUES)
+      return `${where}'value' lists at most ${MAX_VALUES} values; got ${value.length}`;
+    if (!value.every(scalar)) {
+      return `${where}'value' lists strings, numbers, booleans or null only; one is ${kindOf(value.find((v) => !scalar(v)))}`;
+    }
+  }
+  return undefined;
+}
+
+function kindOf(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${JSON.stringify(v)}`.slice(0, 80);
+}
 
 /** Splits a dotted field into path keys; an array is taken as the path as-is. */
 export function fieldPath(field: string | string[]): string[] {

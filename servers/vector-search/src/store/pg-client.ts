@@ -46,6 +46,8 @@ export interface PgOptions {
   /** HNSW candidate list size at query time (`hnsw.ef_search`), set on every new connection. */
   efSearch: number;
   statementTimeoutMs: number;
+  /** Memory for an index build (`maintenance_work_mem`), in MB; the server's own setting when unset. */
+  maintenanceWorkMemMb?: number;
 }
 
 /** PostgreSQL with pgvector over `pg`; creates the extension when allowed, else expects it installed. */
@@ -58,7 +60,7 @@ export async function openPostgres(options: PgOptions): Promise<SqlClient> {
   });
   pool.on("error", () => undefined); // an idle client's error; the next query reports it
   pool.on("connect", (client) => {
-    client.query(sessionSettings(options.efSearch)).catch(() => undefined);
+    client.query(sessionSettings(options.efSearch, options.maintenanceWorkMemMb)).catch(() => undefined);
   });
   const sql = new PgSql(pool, pool);
   try {

@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PGlite, type SerializerOptions, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { DEFAULT_EF_SEARCH, encodeVector, sessionSettings, type SqlClient, type VectorInput } from "./sql.js";
+import {
+  DEFAULT_EF_SEARCH,
+  DEFAULT_MAINTENANCE_WORK_MEM_MB,
+  sessionSettings,
+  vectorBytes,
+  type SqlClient,
+  type VectorInput,
+} from "./sql.js";
 
 type Queryable = Pick<PGlite, "query"> | Transaction;
 
@@ -24,8 +31,7 @@ class PGliteSql implements SqlClient {
   }
 
   vectorParam(v: VectorInput): unknown {
-    const b = encodeVector(v);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    return vectorBytes(v);
   }
 
   async close(): Promise<void> {
@@ -33,13 +39,22 @@ class PGliteSql implements SqlClient {
   }
 }
 
+export interface PGliteOptions {
+  /** HNSW candidate list size at query time (`hnsw.ef_search`). */
+  efSearch?: number;
+  /** Memory for an HNSW index build (`maintenance_work_mem`), in MB. */
+  maintenanceWorkMemMb?: number;
+}
+
 /**
- * Embedded PostgreSQL (PGlite, WebAssembly) with pgvector, persisted in `dataDir` (in memory when
- * undefined). Vectors are bound in binary: PGlite parses float text slowly, binary skips that.
+ * Embedded PostgreSQL (PGlite, WebAssembly) with pgvector on the calling thread, persisted in
+ * `dataDir` (in memory when undefined). Vectors are bound in binary: PGlite parses float text
+ * slowly, binary skips that. The server uses `openPGlite` (this on its own thread) instead: every
+ * statement here runs on the caller's event loop.
  */
-export async function openPGlite(
+export async function openPGliteInProcess(
   dataDir: string | undefined,
-  options: { efSearch?: number } = {},
+  options: PGliteOptions = {},
 ): Promise<SqlClient & { db: PGlite }> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const fresh = !dataDir || readdirSync(dataDir).length === 0;
@@ -50,7 +65,12 @@ export async function openPGlite(
     ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
   });
   await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
-  await db.exec(sessionSettings(options.efSearch ?? DEFAULT_EF_SEARCH));
+  await db.exec(
+    sessionSettings(
+      options.efSearch ?? DEFAULT_EF_SEARCH,
+      options.maintenanceWorkMemMb ?? DEFAULT_MAINTENANCE_WORK_MEM_MB,
+    ),
+  );
   const [row] = (await db.query<{ oid: number }>("SELECT 'vector'::regtype::oid AS oid")).rows;
   // A Uint8Array returned by a serializer is sent as a binary-format parameter.
   // (PGlite types serializers as returning strings; its wire encoder also takes bytes.)

@@ -25,6 +25,11 @@ export function encodeVector(v: VectorInput): Buffer {
   return buf;
 }
 
+/** A vector as a standalone Uint8Array in pgvector's binary format (PGlite sends it as a binary parameter). */
+export function vectorBytes(v: VectorInput): Uint8Array {
+  return new Uint8Array(encodeVector(v)); // a copy: not a view of Buffer's shared pool
+}
+
 /** pgvector's text output, `[1,2.5,3]`, back to numbers. */
 export function parseVectorText(text: string): number[] {
   return JSON.parse(text) as number[];
@@ -37,7 +42,15 @@ export const DEFAULT_EF_SEARCH = 200;
  * Session settings for search: the candidate list size, and iterative index scans so a filtered
  * search keeps scanning the HNSW graph until it has enough matching rows (pgvector >= 0.8).
  */
-export function sessionSettings(efSearch: number): string {
+export function sessionSettings(efSearch: number, maintenanceWorkMemMb?: number): string {
   const ef = Math.min(1000, Math.max(1, Math.trunc(efSearch)));
-  return `SET hnsw.ef_search = ${ef}; SET hnsw.iterative_scan = relaxed_order; SET maintenance_work_mem = '256MB'`;
+  const set = `SET hnsw.ef_search = ${ef}; SET hnsw.iterative_scan = relaxed_order`;
+  if (maintenanceWorkMemMb === undefined) return set;
+  const mb = Math.min(MAX_MAINTENANCE_WORK_MEM_MB, Math.max(1, Math.trunc(maintenanceWorkMemMb)));
+  return `${set}; SET maintenance_work_mem = '${mb}MB'`;
 }
+
+/** PGlite's default memory for an index build; an HNSW graph that outgrows it builds far slower. */
+export const DEFAULT_MAINTENANCE_WORK_MEM_MB = 256;
+/** PGlite runs in 32-bit WebAssembly: its whole heap is at most 4 GB (2 GB on some builds). */
+export const MAX_MAINTENANCE_WORK_MEM_MB = 2048;

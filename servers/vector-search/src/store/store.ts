@@ -6,10 +6,10 @@ import { parseVectorText, type SqlClient, type VectorInput } from "./sql.js";
 export const MAX_DIMENSION = 2000; // pgvector's HNSW limit for `vector`
 export const WRITE_BATCH_ROWS = 500; // rows per multi-row INSERT (4 parameters each)
 /**
- * Rows per INSERT into a PGlite collection with a live HNSW index. PGlite runs on the event loop
- * and each row costs the index milliseconds (about 220 rows/s on the benchmark's data, 50 to 100 on
- * random vectors on a loaded machine), so 500 rows held the loop for 2 to 10 s. Rows per second are
- * the same from 4 to 500 rows a statement; 8 hold the loop for about 40 ms (150 ms seen loaded).
+ * Rows per INSERT (and per transaction) into a PGlite collection with a live HNSW index. Each row
+ * costs the index milliseconds (about 220 rows/s on the benchmark's data, 50 to 100 on random
+ * vectors on a loaded machine) and PGlite has one connection, so a search waits for the statement
+ * running. Rows per second are the same from 4 to 500 rows a statement; 8 take about 40 ms.
  */
 export const PGLITE_INDEXED_BATCH_ROWS = 8;
 /** Reciprocal-rank-fusion constant (Cormack et al.): score = sum of 1 / (RRF_K + rank). */
@@ -75,6 +75,29 @@ export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 128 };
 export interface SearchOptions {
   topK: number;
   filter?: Filter;
+}
+
+/** How much each list counts in hybrid search's weighted reciprocal-rank fusion. */
+export interface HybridWeights {
+  vector: number;
+  keyword: number;
+}
+
+/** Equal weights; bench:vector-quality measures others (bench/RESULTS.md): none did better. */
+export const DEFAULT_HYBRID_WEIGHTS: HybridWeights = { vector: 1, keyword: 1 };
+
+export interface HybridOptions extends SearchOptions {
+  /** Candidates taken from each list (default max(50, 4 x topK)). */
+  candidates?: number;
+  weights?: HybridWeights;
+  /**
+   * Re-score the fused candidates (the top max(20, 4 x topK) by weighted RRF) on both signals' own
+   * scores: the exact vector similarity and the keyword score of every candidate, each scaled to
+   * [0, 1] over the candidates, weighted as above. A document found by one list is judged on the
+   * other too, and a clear keyword match is not out-voted by ranks. Default true; false returns the
+   * weighted RRF order and scores.
+   */
+  rerank?: boolean;
 }
 
 interface CollectionRow {
@@ -181,7 +204,7 @@ export class VectorStore {
           text text,
           metadata jsonb NOT NULL DEFAULT '{}',
           embedding vector(${Math.trunc(c.dimension)}) NOT NULL,
-          tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(text, ''))) STORED,
+          tsv tsvector GENERATED ALWAYS AS (${TSV_OF_TEXT}) STORED,
           updated_at timestamptz NOT NULL DEFAULT now()
         )`,
       );
@@ -215,8 +238,14 @@ export class VectorStore {
   }
 
   /**
-   * Inserts or replaces documents by id, in multi-row INSERTs of `WRITE_BATCH_ROWS` inside one
-   * transaction: all or nothing. A repeated id in one call keeps its last occurrence.
+   * Inserts or replaces documents by id, in multi-row INSERTs of `WRITE_BATCH_ROWS`. A repeated id in
+   * one call keeps its last occurrence. Every document is checked before anything is written.
+   *
+   * All in one transaction (all or nothing), except into an embedded (PGlite) collection with a live
+   * index: PGlite has one connection, and each row costs the index milliseconds, so there every
+   * `PGLITE_INDEXED_BATCH_ROWS` rows commit on their own and other sessions' searches run between
+   * them instead of waiting out the whole write. An error or an abort from `onBatch` then leaves
+   * the batches already committed (repeating the call is safe: it is idempotent).
    */
   async upsert(
     name: string,
@@ -238,28 +267,30 @@ export class VectorStore {
       byId.set(d.id, d);
     }
     const unique = [...byId.values()];
-    const embedded = this.sql.kind === "pglite";
-    const step = embedded && row.indexed ? PGLITE_INDEXED_BATCH_ROWS : WRITE_BATCH_ROWS;
-    await this.sql.transaction(async (tx) => {
+    const inBatches = this.sql.kind === "pglite" && row.indexed;
+    const step = inBatches ? PGLITE_INDEXED_BATCH_ROWS : WRITE_BATCH_ROWS;
+    const write = async (tx: SqlClient, batch: NewDocument[]) => {
+      const params: unknown[] = [];
+      const values = batch.map((d) => {
+        params.push(d.id, d.text ?? null, JSON.stringify(d.metadata ?? {}), tx.vectorParam(d.vector));
+        const n = params.length;
+        return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::vector)`;
+      });
+      await tx.query(
+        `INSERT INTO ${table} (id, text, metadata, embedding) VALUES ${values.join(", ")}
+         ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
+           embedding = excluded.embedding, updated_at = now()`,
+        params,
+      );
+    };
+    const all = async (tx: SqlClient) => {
       for (let i = 0; i < unique.length; i += step) {
-        // Let the event loop answer others (/healthz, other sessions' I/O) between INSERTs.
-        if (embedded && i > 0) await new Promise((resolve) => setImmediate(resolve));
         const batch = unique.slice(i, i + step);
-        const params: unknown[] = [];
-        const values = batch.map((d) => {
-          params.push(d.id, d.text ?? null, JSON.stringify(d.metadata ?? {}), tx.vectorParam(d.vector));
-          const n = params.length;
-          return `($${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::vector)`;
-        });
-        await tx.query(
-          `INSERT INTO ${table} (id, text, metadata, embedding) VALUES ${values.join(", ")}
-           ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
-             embedding = excluded.embedding, updated_at = now()`,
-          params,
-        );
+        await (inBatches ? tx.transaction((t) => write(t, batch)) : write(tx, batch));
         await onBatch?.(Math.min(i + step, unique.length));
       }
-    });
+    };
+    await (inBatches ? all(this.sql) : this.sql.transaction(all));
     return { upserted: unique.length };
   }
 
@@ -322,37 +353,99 @@ export class VectorStore {
     return rows.map(hit);
   }
 
-  /** Full-text search: any of the query's words (English stemming), ranked by ts_rank_cd in [0, 1). */
+  /**
+   * Full-text search with web-search syntax (PostgreSQL's websearch_to_tsquery, English stemming):
+   * "quoted phrase", -excluded, or. Without quotes or exclusions a document needs any of the
+   * query's words; with them it must satisfy the whole query. Ranked by coverage (the share of the
+   * query's words the document has) first, then ts_rank_cd: a score in [0, 1).
+   */
   async searchKeyword(name: string, query: string, opts: SearchOptions): Promise<Hit[]> {
     const { table } = await this.resolve(name);
-    const params: unknown[] = [query];
+    const params: unknown[] = [query, looseText(query)];
     const where = opts.filter ? `AND ${this.where({ filter: opts.filter }, params)}` : "";
     params.push(opts.topK);
+    const strict = requiresWholeQuery(query) ? "AND tsv @@ q.strict" : "";
     const rows = await this.sql.query<{ id: string; text: string | null; metadata: unknown; score: number }>(
-      `WITH q AS (SELECT ${ANY_WORD_TSQUERY} AS q)
-       SELECT id, text, metadata, ts_rank_cd(tsv, q.q, 32) AS score FROM ${table}, q
-       WHERE tsv @@ q.q ${where} ORDER BY score DESC, id LIMIT $${params.length}`,
+      `WITH q AS (${KEYWORD_QUERY})
+       SELECT id, text, metadata, ${KEYWORD_SCORE} AS score FROM ${table}, q
+       WHERE tsv @@ q.loose ${strict} ${where} ORDER BY score DESC, id LIMIT $${params.length}`,
       params,
     );
     return rows.map(hit);
   }
 
   /**
-   * Vector and keyword results fused by reciprocal rank: each list contributes 1 / (60 + rank) for
-   * its top `candidates`; the score is the sum (at most 2 / 61).
+   * Vector and keyword results fused by weighted reciprocal rank: each list contributes
+   * weight / (60 + rank) for its top `candidates`; then (unless `rerank: false`) the fused
+   * candidates are scored again on both signals' own scores (see HybridOptions).
    */
-  async searchHybrid(
-    name: string,
-    query: string,
-    vector: VectorInput,
-    opts: SearchOptions & { candidates?: number },
-  ): Promise<Hit[]> {
+  async searchHybrid(name: string, query: string, vector: VectorInput, opts: HybridOptions): Promise<Hit[]> {
     const candidates = opts.candidates ?? Math.max(50, opts.topK * 4);
+    const weights = opts.weights ?? DEFAULT_HYBRID_WEIGHTS;
     const [byVector, byWords] = await Promise.all([
       this.searchVector(name, vector, { topK: candidates, filter: opts.filter }),
       this.searchKeyword(name, query, { topK: candidates, filter: opts.filter }),
     ]);
-    return fuse([byVector, byWords], opts.topK);
+    const rerank = opts.rerank ?? true;
+    const fused = fuse([byVector, byWords], rerank ? Math.max(opts.topK * 4, 20) : opts.topK, [
+      weights.vector,
+      weights.keyword,
+    ]);
+    if (!rerank || fused.length === 0) return fused;
+    return this.rerank(name, query, vector, fused, weights, opts.topK);
+  }
+
+  private async rerank(
+    name: string,
+    query: string,
+    vector: VectorInput,
+    candidates: Hit[],
+    weights: HybridWeights,
+    topK: number,
+  ): Promise<Hit[]> {
+    const { row, table } = await this.resolve(name);
+    const m = METRIC_SQL[row.metric];
+    const params: unknown[] = [
+      query,
+      looseText(query),
+      this.sql.vectorParam(vector),
+      candidates.map((h) => h.id),
+    ];
+    const rows = await this.sql.query<{ id: string; vs: number; ks: number }>(
+      `WITH q AS (${KEYWORD_QUERY})
+       SELECT id, ${m.score(`(embedding ${m.op} $3::vector)`)} AS vs, ${KEYWORD_SCORE} AS ks
+       FROM ${table}, q WHERE id = ANY($4::text[])`,
+      params,
+    );
+    // Each signal as a share of its best candidate's score, from a floor of 0: the gaps between
+    // candidates keep their size (min-max scaling would stretch a near-tie in one signal to the
+    // full range and let it out-vote a clear lead in the other).
+    const vectorFloor = row.metric === "cosine" ? -1 : row.metric === "l2" ? 0 : undefined;
+    const scale = (xs: number[], floor = Math.min(...xs)) => {
+      const span = Math.max(...xs) - floor;
+      return (x: number) => (span > 0 ? (x - floor) / span : 1);
+    };
+    const vs = scale(
+      rows.map((r) => Number(r.vs)),
+      vectorFloor,
+    );
+    const ks = scale(
+      rows.map((r) => Number(r.ks)),
+      0,
+    );
+    const total = weights.vector + weights.keyword || 1;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return candidates
+      .filter((h) => byId.has(h.id))
+      .map((h) => {
+        const r = byId.get(h.id)!;
+        return {
+          ...h,
+          score: (weights.vector * vs(Number(r.vs)) + weights.keyword * ks(Number(r.ks))) / total,
+        };
+      })
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+      .slice(0, topK);
   }
 
   private checkQueryVector(name: string, row: CollectionRow, vector: VectorInput): void {
@@ -427,9 +520,38 @@ export class VectorStore {
   }
 }
 
-/** The query's stemmed words joined with OR, each quoted as a tsquery literal (no tsquery syntax from input). */
-const ANY_WORD_TSQUERY = `(SELECT coalesce(string_agg('''' || replace(replace(w, '\\', '\\\\'), '''', '''''') || '''', ' | '), '')::tsquery
-  FROM unnest(tsvector_to_array(to_tsvector('english', $1::text))) AS w)`;
+/**
+ * A document's words for keyword search: English stems of its text, and again with '.', '_', '/'
+ * and ':' read as spaces, so `Element.getBoundingClientRect` is found by `getBoundingClientRect`
+ * (PostgreSQL's parser keeps a dotted name as one token). For collections created from now on.
+ */
+const TSV_OF_TEXT = `to_tsvector('english', coalesce(text, '')) || to_tsvector('english', translate(coalesce(text, ''), '._/:', '    '))`;
+
+/**
+ * The parts of a keyword query, from $1 (the query as typed) and $2 (its words without exclusions
+ * and quotes): `strict`, the whole query in web-search syntax; `words`, the distinct stems of $2
+ * (read both ways, as documents are); `loose`, those words joined with OR, each quoted as a tsquery
+ * literal (no tsquery syntax from input).
+ */
+const KEYWORD_QUERY = `SELECT websearch_to_tsquery('english', $1::text) AS strict, w.words,
+    (SELECT coalesce(string_agg('''' || replace(replace(x, '\\', '\\\\'), '''', '''''') || '''', ' | '), '')::tsquery
+       FROM unnest(w.words) AS x) AS loose
+  FROM (SELECT tsvector_to_array(to_tsvector('english', $2::text)
+    || to_tsvector('english', translate($2::text, '._/:', '    '))) AS words) w`;
+
+/** Coverage of the query's words (0.8) and ts_rank_cd's rank scaled into [0, 1) (0.2). */
+const KEYWORD_SCORE = `(0.8 * (SELECT count(*) FROM unnest(q.words) AS x WHERE x = ANY(tsvector_to_array(tsv)))::float8
+    / greatest(1, cardinality(q.words)) + 0.2 * ts_rank_cd(tsv, q.loose, 32))`;
+
+/** Quotes or a -word: the query means its syntax, so a document must satisfy all of it. */
+function requiresWholeQuery(query: string): boolean {
+  return query.includes('"') || /(^|\s)-\S/.test(query);
+}
+
+/** The query's words with -excluded words and quote marks taken out. */
+function looseText(query: string): string {
+  return query.replace(/(^|\s)-\S+/g, " ").replace(/"/g, " ");
+}
 
 /**
  * Largest vector component taken. pgvector stores float4 (max 3.4e38) and sums squares in float4,
@@ -468,12 +590,14 @@ function hit(r: { id: string; text: string | null; metadata: unknown; score: num
   return { id: r.id, text: r.text, metadata: asObject(r.metadata), score: Number(r.score) };
 }
 
-/** Reciprocal-rank fusion of ranked lists. */
-export function fuse(lists: Hit[][], topK: number): Hit[] {
+/** Weighted reciprocal-rank fusion of ranked lists (each list's weight defaults to 1). */
+export function fuse(lists: Hit[][], topK: number, weights: number[] = []): Hit[] {
   const byId = new Map<string, Hit>();
-  for (const list of lists) {
+  for (const [l, list] of lists.entries()) {
+    const weight = weights[l] ?? 1;
+    if (weight === 0) continue;
     list.forEach((h, rank) => {
-      const add = 1 / (RRF_K + rank + 1);
+      const add = weight / (RRF_K + rank + 1);
       const seen = byId.get(h.id);
       if (seen) seen.score += add;
       else byId.set(h.id, { ...h, score: add });

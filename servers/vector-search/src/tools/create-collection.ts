@@ -13,7 +13,7 @@ export const createCollectionTool = defineVectorTool({
   name: "create_collection",
   title: "Create a collection",
   description:
-    "Creates an empty collection of documents with vectors, an HNSW index and full-text search. With embedder 'server' (the default) text is embedded by this server's embedder and the dimension follows from it; with embedder 'none' you supply vectors of the given dimension. The embedder and dimension are recorded and enforced. Example: { name: 'notes' } or { name: 'images', embedder: 'none', dimension: 768, metric: 'cosine' }.",
+    "Creates an empty collection of documents with vectors, an HNSW index and full-text search. With embedder 'server' (the default) text is embedded by this server's embedder and the dimension follows from it; with embedder 'none' you supply vectors of the given dimension. The embedder and dimension are recorded and enforced. For a bulk load pass index 'deferred', upsert everything, then call build_index. Example: { name: 'notes' } or { name: 'images', embedder: 'none', dimension: 768, metric: 'cosine' }.",
   input: z.object({
     name: collectionNameSchema,
     embedder: z
@@ -35,6 +35,12 @@ export const createCollectionTool = defineVectorTool({
       ),
     metadata_schema: metadataSchemaSchema.optional(),
     description: z.string().max(1000).optional().describe("What the collection holds, shown in listings."),
+    index: z
+      .enum(["hnsw", "deferred"])
+      .default("hnsw")
+      .describe(
+        "'hnsw' (default): build the vector index now and keep it live on every write. 'deferred': no vector index until build_index, for a bulk load (writes many times faster; searches scan every row until then).",
+      ),
   }),
   output: collectionInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -65,6 +71,7 @@ export const createCollectionTool = defineVectorTool({
       embedder,
       metadataSchema: input.metadata_schema,
       description: input.description,
+      index: input.index === "hnsw",
     });
   },
 });

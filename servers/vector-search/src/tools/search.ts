@@ -9,7 +9,7 @@ export const MAX_TOP_K = 100;
 export const searchTool = defineVectorTool({
   name: "search",
   title: "Search a collection",
-  description: `Finds the documents most like a query. mode 'vector' ranks by embedding similarity (meaning), 'keyword' by full-text match (exact words, English stemming), 'hybrid' (the default when you give text) fuses both by reciprocal rank and usually finds the most. Give query text, or your own vector for 'vector' mode. Narrow with a metadata filter; drop weak hits with min_score (cosine: similarity in [-1, 1]; keyword: rank in [0, 1); hybrid: fused score, at most 2/61 ≈ 0.033). Returns id, score, a text snippet and metadata per hit, best first; top_k at most ${MAX_TOP_K}. Example: { collection: 'notes', query: 'how do I reset my password', top_k: 5 }.`,
+  description: `Finds the documents most like a query. mode 'vector' ranks by embedding similarity (meaning), 'keyword' by full-text match (English stemming, web-search syntax: "exact phrase", -exclude, or; ranked by how many of the query's words a document has), 'hybrid' (the default when you give text) fuses both by weighted reciprocal rank (weights), then scores the fused candidates again on both signals (rerank, on by default), and usually finds the most. Give query text, or your own vector for 'vector' mode. Narrow with a metadata filter; drop weak hits with min_score (cosine: similarity in [-1, 1]; keyword: score in [0, 1); hybrid: in [0, 1], or the fused sum of weight/(60 + rank) with rerank false). Returns id, score, a text snippet and metadata per hit, best first; top_k at most ${MAX_TOP_K}. Example: { collection: 'notes', query: 'how do I reset my password', top_k: 5 }.`,
   input: z.object({
     collection: collectionNameSchema,
     query: z.string().min(1).max(10_000).optional().describe("What to look for, in words."),
@@ -23,6 +23,21 @@ export const searchTool = defineVectorTool({
     top_k: z.number().int().min(1).max(MAX_TOP_K).default(5).describe(`How many hits (1-${MAX_TOP_K}).`),
     filter: filterInput.optional(),
     min_score: z.number().optional().describe("Leave out hits scoring below this."),
+    weights: z
+      .object({
+        vector: z.number().min(0).max(10).describe("Weight of the vector (meaning) list."),
+        keyword: z.number().min(0).max(10).describe("Weight of the keyword (exact words) list."),
+      })
+      .optional()
+      .describe(
+        "hybrid only: how much each list counts in the fusion; default { vector: 1, keyword: 1 }. Raise keyword for names, codes and exact phrases, vector for loosely worded questions.",
+      ),
+    rerank: z
+      .boolean()
+      .default(true)
+      .describe(
+        "hybrid only: score the fused candidates again on both signals' own scores (exact similarity and keyword score, each scaled to [0, 1] over the candidates, weighted), so scores are in [0, 1]; false keeps the weighted reciprocal-rank order and scores.",
+      ),
   }),
   output: z.object({
     collection: z.string(),
@@ -54,6 +69,12 @@ export const searchTool = defineVectorTool({
       throw new ToolshedError("invalid_input", "give query text or a vector to search with");
     }
     const mode = input.mode ?? (query !== undefined ? "hybrid" : "vector");
+    if (mode !== "hybrid" && input.weights) {
+      throw new ToolshedError(
+        "invalid_input",
+        `weights apply to mode 'hybrid' only; drop them or use mode 'hybrid' (this search is '${mode}')`,
+      );
+    }
     if ((mode === "keyword" || mode === "hybrid") && query === undefined) {
       throw new ToolshedError(
         "invalid_input",
@@ -71,7 +92,14 @@ export const searchTool = defineVectorTool({
     if (mode === "keyword") hits = await store.searchKeyword(collection, query ?? "", { topK, filter });
     else if (mode === "vector")
       hits = await store.searchVector(collection, await queryVector(), { topK, filter });
-    else hits = await store.searchHybrid(collection, query ?? "", await queryVector(), { topK, filter });
+    else {
+      hits = await store.searchHybrid(collection, query ?? "", await queryVector(), {
+        topK,
+        filter,
+        weights: input.weights,
+        rerank: input.rerank,
+      });
+    }
     const min = input.min_score;
     return {
       collection,

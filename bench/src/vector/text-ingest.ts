@@ -1,0 +1,97 @@
+import type { TestClient } from "@toolshed/testing";
+import type { Deps } from "@toolshed/server-vector-search";
+import { loadUseModel, OFFLINE_BATCH } from "@toolshed/server-vector-search/embedders";
+import { median, round } from "../lib/stats.js";
+import { domCorpus, type CorpusDoc } from "./corpus.js";
+
+/** Documents per upsert_documents call, as a client loading a corpus would send them. */
+const CALL = 100;
+
+export interface TextIngest {
+  docs: number;
+  avg_chars: number;
+  /** Seconds per pass, alternating: the model on the event loop, then the server's pool. */
+  main_thread_s: number[];
+  pool_s: number[];
+}
+
+/**
+ * Text documents embedded by the default (offline) embedder and written into a collection with a
+ * live index, two ways in the same run, passes alternating (main, pool, main, pool): the model on
+ * the main thread in batches of OFFLINE_BATCH as the server embedded before the pool (then the same
+ * store writes), and the server as it is, through tools/call upsert_documents.
+ */
+export async function runTextIngest(
+  t: TestClient,
+  n: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<TextIngest> {
+  const all = domCorpus();
+  const step = Math.max(1, Math.floor(all.length / n));
+  const docs: CorpusDoc[] = all.filter((_, i) => i % step === 0).slice(0, n);
+  const { store, embedder } = (await t.runtime.deps()) as Deps;
+  const dim = await embedder.dimension();
+  const model = await loadUseModel();
+  await model.embed(["warm up"]);
+  // The pool's threads load the model on first use: warm them outside the timing.
+  await t.client.callTool({ name: "create_collection", arguments: { name: "text_warm" } });
+  await t.client.callTool({
+    name: "upsert_documents",
+    arguments: { collection: "text_warm", documents: docs.slice(0, 16) },
+  });
+
+  const mainPass = async (name: string) => {
+    await store.createCollection({ name, dimension: dim, metric: "cosine", embedder: embedder.id });
+    const start = performance.now();
+    for (let i = 0; i < docs.length; i += CALL) {
+      const chunk = docs.slice(i, i + CALL);
+      const vectors: number[][] = [];
+      for (let b = 0; b < chunk.length; b += OFFLINE_BATCH) {
+        vectors.push(...(await model.embed(chunk.slice(b, b + OFFLINE_BATCH).map((d) => d.text))));
+      }
+      await store.upsert(
+        name,
+        chunk.map((d, j) => ({ id: d.id, text: d.text, vector: vectors[j]! })),
+      );
+    }
+    return (performance.now() - start) / 1000;
+  };
+  const poolPass = async (name: string) => {
+    await t.client.callTool({ name: "create_collection", arguments: { name } });
+    const start = performance.now();
+    for (let i = 0; i < docs.length; i += CALL) {
+      const r = await t.client.callTool({
+        name: "upsert_documents",
+        arguments: { collection: name, documents: docs.slice(i, i + CALL) },
+      });
+      if (r.isError) throw new Error(`upsert_documents failed: ${JSON.stringify(r.content)}`);
+    }
+    return (performance.now() - start) / 1000;
+  };
+
+  const main: number[] = [];
+  const pool: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    main.push(await mainPass(`text_main_${r}`));
+    log(`text ingest round ${r + 1}: main thread ${(docs.length / main.at(-1)!).toFixed(1)} docs/s`);
+    pool.push(await poolPass(`text_pool_${r}`));
+    log(`text ingest round ${r + 1}: pool ${(docs.length / pool.at(-1)!).toFixed(1)} docs/s`);
+  }
+  return {
+    docs: docs.length,
+    avg_chars: Math.round(docs.reduce((a, d) => a + d.text.length, 0) / docs.length),
+    main_thread_s: main.map((s) => round(s, 2)),
+    pool_s: pool.map((s) => round(s, 2)),
+  };
+}
+
+export function textIngestFigures(s: TextIngest): Record<string, number> {
+  const pool = s.docs / median(s.pool_s);
+  const main = s.docs / median(s.main_thread_s);
+  return {
+    ingest_text_docs_per_s: round(pool, 1),
+    ingest_text_main_thread_docs_per_s: round(main, 1),
+    ingest_speedup_vs_main_thread: round(pool / main, 2),
+  };
+}
