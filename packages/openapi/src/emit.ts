@@ -136,6 +136,7 @@ export type Config = z.output<typeof configSchema>;
 export const api: ApiInfo = {
   name: ${lit(ctx.name)},
   baseUrlEnv: ${lit(envName(prefix, "baseUrl"))},
+  privateNetworkEnv: ${lit(envName(prefix, "allowPrivateNetwork"))},
   credentials: [${creds.join(", ")}],
 };
 

@@ -52,6 +52,7 @@ export type Config = z.output<typeof configSchema>;
 export const api: ApiInfo = {
   name: "example-api",
   baseUrlEnv: "EXAMPLE_API_BASE_URL",
+  privateNetworkEnv: "EXAMPLE_API_ALLOW_PRIVATE_NETWORK",
   credentials: [
     {
       scheme: "apiKeyAuth",

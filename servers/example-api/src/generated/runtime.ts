@@ -26,6 +26,8 @@ export interface ApiInfo {
   /** The upstream's name in metrics and error messages. */
   name: string;
   baseUrlEnv: string;
+  /** The env var of allowPrivateNetwork, named when the SSRF guard refuses an address. */
+  privateNetworkEnv?: string;
   credentials: readonly CredentialSpec[];
 }
 
@@ -41,20 +43,37 @@ export interface ApiDeps {
   http: HttpClient;
   config: ApiConfig & Record<string, unknown>;
   api: ApiInfo;
+  /** Query parameters of src/overrides.ts sent with every request (their settings filled in). */
+  query: Record<string, string>;
 }
 
 type Metrics = Parameters<typeof createHttpClient>[0]["metrics"];
 
 /** The HTTP client every tool of the server calls through (opened in setup, closed in teardown). */
-export function createApiDeps(config: ApiConfig, api: ApiInfo, metrics?: Metrics): ApiDeps {
+export function createApiDeps(
+  config: ApiConfig,
+  api: ApiInfo,
+  metrics?: Metrics,
+  overrides: Overrides = {},
+): ApiDeps {
+  const settings = config as ApiConfig & Record<string, unknown>;
+  const filled = (templates: Record<string, string> | undefined): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(templates ?? {}).flatMap(([k, t]) => {
+        const v = fillTemplate(t, settings);
+        return v === undefined ? [] : [[k, v]];
+      }),
+    );
   const http = createHttpClient({
     name: api.name,
+    // Client-level headers are never copied into errors, logs or spans.
+    headers: filled(overrides.headers),
     baseUrl: config.baseUrl,
     allowPrivateNetwork: config.allowPrivateNetwork,
     timeouts: { totalMs: config.timeoutMs },
     ...(metrics ? { metrics } : {}),
   });
-  return { http, config: config as ApiConfig & Record<string, unknown>, api };
+  return { http, config: settings, api, query: filled(overrides.query) };
 }
 
 export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObjectSchema> {
@@ -98,7 +117,7 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
     annotations: spec.annotations,
     handler: async (input, ctx) => {
       const args = input as Record<string, unknown>;
-      const query: Record<string, QueryValue | QueryValue[]> = {};
+      const query: Record<string, QueryValue | QueryValue[]> = { ...ctx.deps.query };
       const headers: Record<string, string> = {};
       let path = spec.path;
       for (const [key, param] of Object.entries(spec.params)) {
@@ -297,6 +316,22 @@ function explain(err: unknown, deps: ApiDeps): unknown {
   if (err.code === "unauthenticated" && deps.api.credentials.length > 0) {
     const envs = deps.api.credentials.map((c) => c.env.join(" and ")).join(" or ");
     hint = " Set " + envs + " to a valid credential for " + deps.config.baseUrl + ".";
+  } else if (
+    err.code === "forbidden" &&
+    /refused to connect/.test(err.message) &&
+    deps.api.privateNetworkEnv
+  ) {
+    // The HTTP client names its own option; a user of this server sets an env var.
+    return new ToolshedError(
+      err.code,
+      err.message.replace(/ \(set allowPrivateNetwork[^)]*\)/, "") +
+        ". If " +
+        deps.config.baseUrl +
+        " is your own internal API, set " +
+        deps.api.privateNetworkEnv +
+        "=true.",
+      { ...(err.details ? { details: err.details } : {}), retryable: false, cause: err },
+    );
   } else if (err.code === "upstream_unavailable" && !err.retryAfterMs) {
     hint =
       " Is the API running at " +
@@ -315,49 +350,253 @@ function explain(err: unknown, deps: ApiDeps): unknown {
   });
 }
 
-/** Hand-written changes to generated tools, by tool name (see src/overrides.ts). */
+/** A mistake in src/overrides.ts: the bin prints its message alone and exits 1 (no stack trace). */
+export class OverrideError extends Error {
+  override name = "OverrideError";
+  constructor(message: string) {
+    super("src/overrides.ts: " + message);
+  }
+}
+
+/** Hand-written changes to one generated tool (see src/overrides.ts). */
 export interface ToolOverride {
-  /** This tool's output budget in bytes of JSON Schema (0: no limit), instead of the generator's. */
-  maxOutputSchemaBytes?: number;
+  /** A new name (snake_case: 1-64 of a-z, 0-9 and _) instead of the generated one. */
+  name?: string;
   title?: string;
   description?: string;
   /** New descriptions of input fields, by field name. */
   params?: Record<string, string>;
+  /** Input fields hidden from the model and filled from settings: field -> template, e.g. "{owner}". */
+  fill?: Record<string, string>;
   annotations?: Partial<ToolAnnotations>;
+  /** This tool's output budget in bytes of JSON Schema (0: no limit), instead of the generator's. */
+  maxOutputSchemaBytes?: number;
 }
 
-/** Applies overrides; an override naming a tool or field that does not exist is a startup error. */
-export function applyOverrides(
-  tools: readonly AnyTool[],
-  overrides: Readonly<Record<string, ToolOverride>>,
-): AnyTool[] {
-  const names = new Set(tools.map((t) => t.name));
-  for (const name of Object.keys(overrides)) {
-    if (!names.has(name))
-      throw new Error("src/overrides.ts names tool '" + name + "', which the document does not define");
+/** A setting the document does not declare (a token, an account): a config field with its own env var. */
+export interface SettingOverride {
+  /** The env var holding it, e.g. "GITHUB_TOKEN" (it is also a --flag and a TOOLSHED_* variable). */
+  env: string;
+  description: string;
+  /** Used when the env var is unset; without one the setting is optional. */
+  default?: string;
+}
+
+/**
+ * Everything src/overrides.ts can change. Templates are literal text with settings in braces
+ * ("Bearer {githubToken}"): any setting of the generated config or of settings below.
+ */
+export interface Overrides {
+  /** New settings, by config key (camelCase). */
+  settings?: Record<string, SettingOverride>;
+  /** Headers sent with every request; one whose settings are unset is left out. Never logged. */
+  headers?: Record<string, string>;
+  /** Query parameters sent with every request; one whose settings are unset is left out. */
+  query?: Record<string, string>;
+  /** Input fields hidden from the model in every tool that has them, filled from a template. */
+  fill?: Record<string, string>;
+  /** Changes to single tools, by generated tool name. */
+  tools?: Record<string, ToolOverride>;
+}
+
+const OVERRIDE_KEYS = ["settings", "headers", "query", "fill", "tools"];
+const SETTING_REF = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
+
+/** The template with its settings filled in, or undefined while one of them is unset. */
+export function fillTemplate(
+  template: string,
+  config: Readonly<Record<string, unknown>>,
+): string | undefined {
+  let missing = false;
+  const out = template.replace(SETTING_REF, (_, key: string) => {
+    const v = config[key];
+    if (v === undefined || v === null || v === "") missing = true;
+    return missing ? "" : String(v);
+  });
+  return missing ? undefined : out;
+}
+
+const templateKeys = (template: string): string[] => [...template.matchAll(SETTING_REF)].map((m) => m[1]!);
+
+/**
+ * The generated config with the settings of src/overrides.ts added (each a --flag, a TOOLSHED_*
+ * variable and its env var); a template naming a setting that exists nowhere is a startup error.
+ */
+export function withSettings<S extends AnyObjectSchema>(schema: S, overrides: Overrides): S {
+  checkShape(overrides);
+  const extra: Record<string, z.ZodType> = {};
+  for (const [key, s] of Object.entries(overrides.settings ?? {})) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(key))
+      throw new OverrideError("setting '" + key + "' must be camelCase (like githubToken)");
+    if (key in schema.shape)
+      throw new OverrideError("setting '" + key + "' is already a generated setting; give it another name");
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(s.env))
+      throw new OverrideError(
+        "setting '" + key + "': env '" + s.env + "' must be an env var name (like GITHUB_TOKEN)",
+      );
+    const base = zod.string().describe(s.description);
+    extra[key] = (s.default === undefined ? base.optional() : base.default(s.default)).meta({ env: s.env });
   }
-  return tools.map((original) => {
-    const o = overrides[original.name];
-    if (!o) return original;
+  const known = new Set([...Object.keys(schema.shape), ...Object.keys(extra)]);
+  const templates: [string, string][] = [
+    ...Object.entries(overrides.headers ?? {}).map(([k, t]): [string, string] => ["headers." + k, t]),
+    ...Object.entries(overrides.query ?? {}).map(([k, t]): [string, string] => ["query." + k, t]),
+    ...Object.entries(overrides.fill ?? {}).map(([k, t]): [string, string] => ["fill." + k, t]),
+    ...Object.entries(overrides.tools ?? {}).flatMap(([tool, o]) =>
+      Object.entries(o.fill ?? {}).map(([k, t]): [string, string] => ["tools." + tool + ".fill." + k, t]),
+    ),
+  ];
+  for (const [where, template] of templates) {
+    for (const key of templateKeys(template)) {
+      if (!known.has(key)) {
+        throw new OverrideError(
+          where +
+            " uses '{" +
+            key +
+            "}', which is no setting: add it under settings, or use one of " +
+            [...known].join(", "),
+        );
+      }
+    }
+  }
+  return schema.extend(extra) as unknown as S;
+}
+
+function checkShape(overrides: Overrides): void {
+  for (const key of Object.keys(overrides)) {
+    if (!OVERRIDE_KEYS.includes(key)) {
+      throw new OverrideError(
+        "unknown key '" +
+          key +
+          "' (known: " +
+          OVERRIDE_KEYS.join(", ") +
+          "); changes to one tool go under tools: { " +
+          key +
+          ": { ... } }",
+      );
+    }
+  }
+}
+
+/** The tool names after the renames of src/overrides.ts (for the contract test). */
+export function overriddenNames(names: readonly string[], overrides: Overrides): string[] {
+  return names.map((n) => overrides.tools?.[n]?.name ?? n);
+}
+
+/** Applies src/overrides.ts to the generated tools; a mistake in it is an OverrideError at startup. */
+export function applyOverrides(tools: readonly AnyTool[], overrides: Overrides): AnyTool[] {
+  checkShape(overrides);
+  const byTool = overrides.tools ?? {};
+  const names = tools.map((t) => t.name);
+  for (const name of Object.keys(byTool)) {
+    if (!names.includes(name)) {
+      throw new OverrideError(
+        "tools." +
+          name +
+          " names a tool the document does not define (any more): remove it, or move it to the tool's new name",
+      );
+    }
+  }
+  const envOf = (key: string) => overrides.settings?.[key]?.env ?? key;
+  const result = tools.map((original) => {
+    const o = byTool[original.name] ?? {};
     const spec = specs.get(original);
-    const tool: AnyTool =
+    let tool: AnyTool =
       o.maxOutputSchemaBytes !== undefined && spec
         ? operationTool({ ...spec, maxOutputSchemaBytes: o.maxOutputSchemaBytes })
         : original;
     let input = tool.input;
+    const shape = () => input.shape as Record<string, z.ZodType>;
     for (const [field, text] of Object.entries(o.params ?? {})) {
-      const shape = input.shape as Record<string, z.ZodType>;
-      const current = shape[field];
+      const current = shape()[field];
       if (!current)
-        throw new Error("src/overrides.ts: tool '" + tool.name + "' has no input field '" + field + "'");
+        throw new OverrideError(
+          "tools." + original.name + ".params: the tool has no input field '" + field + "'",
+        );
       input = input.extend({ [field]: current.describe(text) });
+    }
+    const fill: Record<string, string> = {};
+    for (const [field, template] of Object.entries(overrides.fill ?? {}))
+      if (shape()[field]) fill[field] = template;
+    for (const [field, template] of Object.entries(o.fill ?? {})) {
+      if (!shape()[field])
+        throw new OverrideError(
+          "tools." + original.name + ".fill: the tool has no input field '" + field + "'",
+        );
+      fill[field] = template;
+    }
+    if (Object.keys(fill).length > 0) {
+      const fields = { ...shape() };
+      input = input.omit(Object.fromEntries(Object.keys(fill).map((f) => [f, true as const])));
+      const handler = tool.handler.bind(tool);
+      tool = {
+        ...tool,
+        handler: (args: Record<string, unknown>, ctx: Parameters<AnyTool["handler"]>[1]) => {
+          const filled: Record<string, unknown> = { ...args };
+          for (const [field, template] of Object.entries(fill)) {
+            const value = fillTemplate(template, (ctx.deps as ApiDeps).config);
+            const schema = fields[field]!;
+            if (value === undefined) {
+              if (schema.safeParse(undefined).success) continue;
+              throw new ToolshedError(
+                "invalid_input",
+                "'" +
+                  field +
+                  "' is filled from the server's settings (" +
+                  template +
+                  "), which are not set: set " +
+                  templateKeys(template).map(envOf).join(" and ") +
+                  " and restart the server",
+              );
+            }
+            // A number or boolean setting arrives as text: take the JSON reading when the text does not fit.
+            let parsed = schema.safeParse(value);
+            if (!parsed.success) {
+              try {
+                parsed = schema.safeParse(JSON.parse(value));
+              } catch {
+                // not JSON either: the first error stands
+              }
+            }
+            if (!parsed.success) {
+              throw new ToolshedError(
+                "invalid_input",
+                "'" +
+                  field +
+                  "' is filled from the server's settings (" +
+                  template +
+                  "), whose value does not fit it: " +
+                  (parsed.error.issues[0]?.message ?? "invalid") +
+                  "; fix " +
+                  templateKeys(template).map(envOf).join(" and "),
+              );
+            }
+            filled[field] = parsed.data;
+          }
+          return handler(filled, ctx);
+        },
+      };
+    }
+    const name = o.name ?? tool.name;
+    if (!/^[a-z0-9_]{1,64}$/.test(name)) {
+      throw new OverrideError(
+        "tools." + original.name + ".name '" + name + "' must be 1-64 of a-z, 0-9 and _",
+      );
     }
     return {
       ...tool,
+      name,
       input,
       ...(o.title ? { title: o.title } : {}),
       ...(o.description ? { description: o.description } : {}),
       annotations: { ...tool.annotations, ...o.annotations },
     };
   });
+  const seen = new Set<string>();
+  for (const t of result) {
+    if (seen.has(t.name))
+      throw new OverrideError("two tools would be named '" + t.name + "': rename one of them");
+    seen.add(t.name);
+  }
+  return result;
 }
