@@ -33,6 +33,8 @@ export async function loadDocument(path: string): Promise<OpenApiDocument> {
 }
 
 export function parseDocument(text: string, source = "document"): OpenApiDocument {
+  // A byte order mark (some editors and exporters write one) is not part of the JSON or YAML.
+  text = text.replace(/^\uFEFF/, "");
   let doc: unknown;
   try {
     doc = /^\s*[{[]/.test(text) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 1000 });

@@ -37,6 +37,8 @@ export interface ApiConfig {
   timeoutMs: number;
   /** Refuse answers that drift from the document's schema instead of warning and passing them on. */
   strictAnswers?: boolean;
+  /** The most bytes of decoded uploads (base64 bodies and files) one call may send. */
+  maxUploadBytes?: number;
 }
 
 export interface ApiDeps {
@@ -82,14 +84,26 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   description: string;
   method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   path: string;
+  /** The media type asked for (the document's answer type). */
+  accept?: string;
   /** Input field -> where it goes in the request and under which name. */
   params: Readonly<Record<string, { in: "path" | "query" | "header"; name: string }>>;
-  /** Input fields sent as the JSON body: its properties (flat) or one field holding all of it (whole). */
-  body?: { kind: "flat"; keys: readonly string[] } | { kind: "whole"; key: string };
+  /**
+   * The request body: JSON from its properties (flat) or one field (whole), sent with the document's
+   * JSON type (a +json one kept); a form or multipart from fields (files base64); text or base64
+   * bytes from one field, with a fixed type or the one in typeKey.
+   */
+  body?:
+    | { kind: "flat"; keys: readonly string[]; contentType?: string }
+    | { kind: "whole"; key: string; contentType?: string }
+    | { kind: "form" | "multipart"; keys: readonly string[]; files: readonly string[] }
+    | { kind: "text" | "binary"; key: string; contentType: string; typeKey?: string };
   /** Alternatives, each a list of schemes that must all be sent; the first one configured is used. */
   security: readonly (readonly string[])[];
-  /** How the answer becomes the tool's object output. */
-  wrap: "none" | "items" | "result" | "empty";
+  /** The input field listing the answer's fields to keep (object answers and lists of objects). */
+  select?: string;
+  /** How the answer becomes the tool's object output (text: { text }, bytes: { base64, content_type, bytes }). */
+  wrap: "none" | "items" | "result" | "empty" | "text" | "bytes";
   annotations: ToolAnnotations;
   input: In;
   /** What the tool advertises and returns: the document's answer with required fields optional. */
@@ -115,6 +129,7 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
     input: spec.input,
     output,
     annotations: spec.annotations,
+    ...(spec.wrap === "text" ? { render: (data: z.output<Out>) => (data as { text: string }).text } : {}),
     handler: async (input, ctx) => {
       const args = input as Record<string, unknown>;
       const query: Record<string, QueryValue | QueryValue[]> = { ...ctx.deps.query };
@@ -139,18 +154,24 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
           headers[param.name] = scalar(value);
         }
       }
-      let json: unknown = undefined;
-      if (spec.body?.kind === "whole") json = args[spec.body.key];
-      else if (spec.body?.kind === "flat") {
-        const picked = Object.fromEntries(
-          spec.body.keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]),
-        );
-        if (Object.keys(picked).length > 0 || spec.method !== "GET") json = picked;
-      }
+      const { json, raw, contentType } = await requestBody(spec, args, ctx.deps);
+      if (contentType) headers["content-type"] = contentType;
+      if (spec.accept) headers.accept = spec.accept;
       applyCredentials(spec.security, ctx.deps, headers, query);
       const expected = (
-        spec.wrap === "none" ? spec.answer : spec.wrap === "empty" ? undefined : spec.answer.shape[spec.wrap]
+        spec.wrap === "none"
+          ? spec.answer
+          : spec.wrap === "empty" || spec.wrap === "text" || spec.wrap === "bytes"
+            ? undefined
+            : spec.answer.shape[spec.wrap]
       ) as z.ZodType | undefined;
+      const responseType = expected
+        ? "json"
+        : spec.wrap === "text"
+          ? "text"
+          : spec.wrap === "bytes"
+            ? "bytes"
+            : undefined;
       try {
         const res = await ctx.deps.http.request({
           method: spec.method,
@@ -158,7 +179,8 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
           query,
           headers,
           ...(json === undefined ? {} : { json }),
-          ...(expected ? { responseType: "json" as const } : {}),
+          ...(raw === undefined ? {} : { body: raw }),
+          ...(responseType ? { responseType } : {}),
           signal: ctx.signal,
         });
         const checked = expected?.safeParse(res.data);
@@ -194,12 +216,18 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
             issues: checked.error.issues.length,
           });
         }
+        const selected = spec.select ? (args[spec.select] as string[] | undefined) : undefined;
+        const answer = selected?.length ? selectFields(res.data, selected, spec.select!) : res.data;
         const data: unknown =
           spec.wrap === "none"
-            ? res.data
+            ? answer
             : spec.wrap === "empty"
               ? { status: res.status }
-              : { [spec.wrap]: res.data };
+              : spec.wrap === "text"
+                ? { text: typeof res.data === "string" ? res.data : "" }
+                : spec.wrap === "bytes"
+                  ? bytesAnswer(res.data, res.headers["content-type"])
+                  : { [spec.wrap]: answer };
         return data as z.input<Out>;
       } catch (err) {
         throw explain(err, ctx.deps);
@@ -227,7 +255,15 @@ function withinBudget(
   wrap: OperationSpec<AnyObjectSchema, AnyObjectSchema>["wrap"],
   budget: number,
 ): AnyObjectSchema {
-  if (budget <= 0 || wrap === "empty" || schemaBytes(output) <= budget) return output;
+  if (
+    budget <= 0 ||
+    wrap === "empty" ||
+    wrap === "text" ||
+    wrap === "bytes" ||
+    schemaBytes(output) <= budget
+  ) {
+    return output;
+  }
   for (const levels of [Infinity, 2, 1]) {
     const summary =
       wrap === "none"
@@ -275,6 +311,159 @@ function typesOnly(schema: z.ZodType, levels: number): z.ZodType {
     default:
       return zod.unknown();
   }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Keeps only the named fields of an object answer, or of each item of a list; "a.b" reaches into
+ * nested objects (and each item of a nested list). Names that match nothing anywhere are an error
+ * listing the fields there are, so a typo does not return empty objects.
+ */
+function selectFields(data: unknown, fields: readonly string[], key: string): unknown {
+  const items: unknown[] = Array.isArray(data) ? data : [data];
+  const pick = (value: unknown, path: string[]): unknown => {
+    if (Array.isArray(value)) return value.map((v) => pick(v, path));
+    if (!isObject(value) || path.length === 0) return value;
+    const [head, ...rest] = path as [string, ...string[]];
+    return head in value ? { [head]: pick(value[head], rest) } : {};
+  };
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (Array.isArray(a) && Array.isArray(b)) return a.map((v, i) => merge(v, b[i]));
+    if (isObject(a) && isObject(b)) {
+      const out: Json = { ...a };
+      for (const [k, v] of Object.entries(b)) out[k] = k in out ? merge(out[k], v) : v;
+      return out;
+    }
+    return b;
+  };
+  const found = new Set<string>();
+  const picked = items.map((item) => {
+    if (!isObject(item)) return item;
+    let out: unknown = {};
+    for (const f of fields) {
+      const part = pick(item, f.split("."));
+      if (isObject(part) && Object.keys(part).length > 0) found.add(f);
+      out = merge(out, part);
+    }
+    return out;
+  });
+  const objects = items.filter(isObject);
+  if (objects.length > 0 && found.size === 0) {
+    const known = [...new Set(objects.flatMap((o) => Object.keys(o)))].sort();
+    throw new ToolshedError(
+      "invalid_input",
+      "'" + key + "': no field named " + fields.join(", ") + "; the answer has: " + known.join(", "),
+    );
+  }
+  return Array.isArray(data) ? picked : picked[0];
+}
+
+const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Decodes one base64 upload, refusing it (before decoding) above the upload limit. */
+function decodeUpload(field: string, value: string, deps: ApiDeps, sent: { bytes: number }): Buffer {
+  const limit = deps.config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const size = Math.floor((value.replace(/=+$/, "").length * 3) / 4);
+  sent.bytes += size;
+  if (sent.bytes > limit) {
+    const env = deps.api.baseUrlEnv.replace(/BASE_URL$/, "MAX_UPLOAD_BYTES");
+    throw new ToolshedError(
+      "invalid_input",
+      "'" +
+        field +
+        "' is " +
+        size +
+        " bytes, and this call may upload at most " +
+        limit +
+        " in all: send a smaller file, or raise " +
+        env +
+        " on the server",
+    );
+  }
+  return Buffer.from(value, "base64");
+}
+
+interface FileInput {
+  base64: string;
+  filename?: string;
+  content_type?: string;
+}
+
+/** The request body of a call: JSON, or raw bytes or text, with the media type to send. */
+async function requestBody(
+  spec: OperationSpec<AnyObjectSchema, AnyObjectSchema>,
+  args: Record<string, unknown>,
+  deps: ApiDeps,
+): Promise<{ json?: unknown; raw?: string | Uint8Array; contentType?: string }> {
+  const b = spec.body;
+  if (!b) return {};
+  const sent = { bytes: 0 };
+  switch (b.kind) {
+    case "whole":
+      return args[b.key] === undefined
+        ? {}
+        : { json: args[b.key], ...(b.contentType ? { contentType: b.contentType } : {}) };
+    case "flat": {
+      const picked = Object.fromEntries(b.keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+      if (Object.keys(picked).length === 0 && spec.method === "GET") return {};
+      return { json: picked, ...(b.contentType ? { contentType: b.contentType } : {}) };
+    }
+    case "text":
+    case "binary": {
+      const value = args[b.key];
+      if (typeof value !== "string") return {};
+      const named = b.typeKey ? args[b.typeKey] : undefined;
+      const type = typeof named === "string" && named !== "" ? named : b.contentType;
+      const raw = b.kind === "text" ? value : decodeUpload(b.key, value, deps, sent);
+      return { raw, contentType: type };
+    }
+    case "form": {
+      const form = new URLSearchParams();
+      for (const k of b.keys) {
+        const v = args[k];
+        if (v === undefined) continue;
+        for (const item of Array.isArray(v) ? v : [v]) form.append(k, scalar(item));
+      }
+      return { raw: form.toString(), contentType: "application/x-www-form-urlencoded" };
+    }
+    case "multipart": {
+      // The platform's own multipart encoder (the boundary comes with its content type).
+      const form = new FormData();
+      for (const k of b.keys) {
+        const v = args[k];
+        if (v === undefined) continue;
+        if (b.files.includes(k)) {
+          for (const file of (Array.isArray(v) ? v : [v]) as FileInput[]) {
+            const bytes = decodeUpload(k, file.base64, deps, sent);
+            const blob = new Blob([bytes], { type: file.content_type ?? "application/octet-stream" });
+            form.append(k, blob, file.filename ?? k);
+          }
+        } else {
+          for (const item of Array.isArray(v) ? v : [v]) form.append(k, scalar(item));
+        }
+      }
+      const encoded = new Response(form);
+      return {
+        raw: new Uint8Array(await encoded.arrayBuffer()),
+        contentType: encoded.headers.get("content-type") ?? "multipart/form-data",
+      };
+    }
+  }
+}
+
+/** A binary answer for the model: base64 with its media type and size. */
+function bytesAnswer(
+  data: unknown,
+  contentType: unknown,
+): { base64: string; content_type: string; bytes: number } {
+  const bytes = data instanceof Uint8Array ? Buffer.from(data) : Buffer.alloc(0);
+  return {
+    base64: bytes.toString("base64"),
+    content_type: typeof contentType === "string" ? contentType : "application/octet-stream",
+    bytes: bytes.length,
+  };
 }
 
 function scalar(value: unknown): string {
