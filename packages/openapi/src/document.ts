@@ -85,3 +85,10 @@ export function deref<T>(doc: OpenApiDocument, value: unknown): T {
   }
   throw new OpenApiError("a $ref chain is longer than 20 steps (a cycle?)");
 }
+
+/** A server entry's URL with its variables at their defaults, without a trailing slash. */
+export function serverUrl(server: { url: string; variables?: Record<string, { default: string }> }): string {
+  return server.url
+    .replace(/\{([^}]+)\}/g, (_, v: string) => server.variables?.[v]?.default ?? "")
+    .replace(/\/+$/, "");
+}

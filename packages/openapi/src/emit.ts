@@ -62,6 +62,13 @@ export function emitFiles(ctx: EmitContext): Map<string, string> {
   return files;
 }
 
+function serverHosts(ctx: EmitContext): string[] {
+  const hosts = ctx.operations.flatMap((o) =>
+    o.server !== undefined && /^https?:\/\//i.test(o.server) ? [new URL(o.server).hostname] : [],
+  );
+  return [...new Set(hosts)].sort();
+}
+
 function isPrivateUrl(url: string | undefined): boolean {
   if (!url) return false;
   try {
@@ -142,6 +149,8 @@ export const api: ApiInfo = {
   name: ${lit(ctx.name)},
   baseUrlEnv: ${lit(envName(prefix, "baseUrl"))},
   privateNetworkEnv: ${lit(envName(prefix, "allowPrivateNetwork"))},
+  defaultBaseUrl: ${lit(ctx.baseUrl ?? null)},
+  serverHosts: ${lit(serverHosts(ctx))},
   credentials: [${creds.join(", ")}],
 };
 
@@ -212,7 +221,8 @@ function toolFile(ctx: EmitContext, op: Operation, exportName: string): string {
     fields.push(
       `${objectKey(p.key)}: ${finish(code, { optional: !p.required, mode: "input", description })}`,
     );
-    params.push(`${objectKey(p.key)}: { in: ${lit(p.in)}, name: ${lit(p.name)} }`);
+    const how = `${p.style ? `, style: ${lit(p.style)}` : ""}${p.explode !== undefined ? `, explode: ${lit(p.explode)}` : ""}`;
+    params.push(`${objectKey(p.key)}: { in: ${lit(p.in)}, name: ${lit(p.name)}${how} }`);
   }
   let body = "undefined";
   if (op.body) {
@@ -304,7 +314,7 @@ export const ${exportName} = operationTool({
   title: ${lit(op.title)},
   description: ${lit(cleanDescription(op.description, 1500))},
   method: ${lit(op.method.toUpperCase())},
-  path: ${lit(op.path)},${op.response.contentType ? `\n  accept: ${lit(op.response.contentType)},` : ""}
+  path: ${lit(op.path)},${op.server !== undefined ? `\n  server: ${lit(op.server)},` : ""}${op.response.contentType ? `\n  accept: ${lit(op.response.contentType)},` : ""}
   params: { ${params.join(", ")} },
   body: ${body},
   security: ${lit(op.security)},

@@ -1,6 +1,6 @@
 // The operations of a document as the generator needs them: a tool name, inputs by location, the
 // JSON body, the 2xx response, annotations and security, after --include/--exclude and x-mcp.
-import { deref, OpenApiError, type OpenApiDocument, type Schema } from "./document.js";
+import { deref, OpenApiError, serverUrl, type OpenApiDocument, type Schema } from "./document.js";
 import { follow } from "./zod-emit.js";
 import { camelCase, matches, snakeCase, toolName, uniqueNames } from "./names.js";
 
@@ -15,6 +15,9 @@ export interface Parameter {
   required: boolean;
   description: string | undefined;
   schema: Schema;
+  /** Serialisation, when not the location's default (form/explode for query, simple for path and header). */
+  style?: string;
+  explode?: boolean;
 }
 
 export interface Body {
@@ -64,6 +67,8 @@ export interface Operation {
   response: Response;
   /** Alternatives, each a list of scheme names that must all be sent. */
   security: string[][];
+  /** The operation's or path's own server (absolute, or a path under the base URL), if it has one. */
+  server?: string;
   annotations: {
     readOnlyHint: boolean;
     destructiveHint: boolean;
@@ -94,6 +99,7 @@ interface RawOperation {
   requestBody?: unknown;
   responses?: Record<string, unknown>;
   security?: Record<string, string[]>[];
+  servers?: { url: string; variables?: Record<string, { default: string }> }[];
   "x-mcp"?: boolean | { name?: string; title?: string; description?: string; exclude?: boolean };
 }
 
@@ -126,7 +132,8 @@ export function collectOperations(
         continue;
       }
       const custom = typeof xmcp === "object" ? xmcp : {};
-      const rawName = custom.name ?? toolName(op.operationId, method, path);
+      // x-mcp names go through the same rules (snake_case, never a leading digit) as operationIds.
+      const rawName = toolName(custom.name ?? op.operationId, method, path);
       const tags = op.tags ?? [];
       const self = { rawName, operationId: op.operationId, tags };
       seen.push(self);
@@ -135,7 +142,14 @@ export function collectOperations(
       if (select.include?.length && !wanted(select.include)) continue;
       if (wanted(select.exclude)) continue;
       try {
-        found.push({ rawName, ...describeOperation(doc, path, method, op, shared, custom) });
+        const own = op.servers?.[0] ?? (item.servers as RawOperation["servers"])?.[0];
+        const docServer = doc.servers?.[0] ? serverUrl(doc.servers[0]) : undefined;
+        const server = own ? serverUrl(own) : undefined;
+        found.push({
+          rawName,
+          ...describeOperation(doc, path, method, op, shared, custom),
+          ...(server !== undefined && server !== docServer ? { server } : {}),
+        });
       } catch (err) {
         if (!(err instanceof Unsupported)) throw err;
         skipped.push({ method, path, reason: err.message });
@@ -232,6 +246,10 @@ function collectParameters(doc: OpenApiDocument, path: string, method: string, r
     }
     const key = where === "header" ? snakeCase(name) || "header" : name;
     // Later entries (operation level) override earlier ones (path level) of the same name and place.
+    const style = typeof p.style === "string" ? p.style : undefined;
+    const defaultStyle = where === "query" ? "form" : "simple";
+    const explode = typeof p.explode === "boolean" ? p.explode : (style ?? defaultStyle) === "form";
+    const defaultExplode = where === "query";
     byKey.set(`${where}:${name}`, {
       name,
       in: where,
@@ -239,6 +257,8 @@ function collectParameters(doc: OpenApiDocument, path: string, method: string, r
       required: where === "path" || p.required === true,
       description: (p.description as string | undefined) ?? undefined,
       schema,
+      ...(style && style !== defaultStyle ? { style } : {}),
+      ...(explode !== defaultExplode ? { explode } : {}),
     });
   }
   const params = [...byKey.values()];
@@ -395,7 +415,9 @@ export function collectCredentials(doc: OpenApiDocument, operations: Operation[]
   for (const name of [...used].sort()) {
     if (!(name in schemes)) throw new OpenApiError(`security scheme '${name}' is used but not defined`);
     const s = deref<Record<string, unknown>>(doc, schemes[name]);
-    const base = camelCase(name.replace(/[-_ ]?(auth|scheme|security)$/i, "")) || camelCase(name);
+    const plain = camelCase(name.replace(/[-_ ]?(auth|scheme|security)$/i, "")) || camelCase(name);
+    // A config key is a TypeScript identifier: a scheme named "2fa" becomes "scheme2fa".
+    const base = /^[0-9]/.test(plain) ? `scheme${plain}` : plain;
     const description = (s.description as string | undefined) ?? `the '${name}' credential`;
     if (s.type === "apiKey") {
       const key = /key|token/i.test(base) ? base : `${base}Key`;

@@ -220,4 +220,34 @@ describe("reading documents", () => {
     const result = await generate({ document: doc, outDir: tmp.dir, name: "bom", write: false });
     expect(result.operations.length).toBeGreaterThan(0);
   });
+
+  it("gives names starting with a digit a valid form everywhere", async () => {
+    const doc = join(tmp.dir, "digits.json");
+    writeFileSync(
+      doc,
+      JSON.stringify({
+        openapi: "3.0.3",
+        info: { title: "Digits", version: "1" },
+        servers: [{ url: "http://127.0.0.1:9" }],
+        components: { securitySchemes: { "2fa": { type: "apiKey", in: "header", name: "X-2FA" } } },
+        security: [{ "2fa": [] }],
+        paths: {
+          "/a": { get: { operationId: "3dSecure", responses: { "204": { description: "ok" } } } },
+          "/b": { get: { "x-mcp": { name: "2fa-enable" }, responses: { "204": { description: "ok" } } } },
+        },
+      }),
+    );
+    const out = join(tmp.dir, "digits");
+    const result = await generate({ document: doc, outDir: out, name: "digits" });
+    expect(result.operations.map((o) => o.name)).toEqual(["op_3d_secure", "op_2fa_enable"]);
+    // Importing the generated TypeScript proves the identifiers are valid.
+    const { generatedToolNames } = (await import(join(out, "src/generated/tools.ts"))) as {
+      generatedToolNames: string[];
+    };
+    expect(generatedToolNames).toEqual(["op_3d_secure", "op_2fa_enable"]);
+    const { configSchema } = (await import(join(out, "src/generated/config.ts"))) as {
+      configSchema: z.ZodObject;
+    };
+    expect(Object.keys(configSchema.shape)).toContain("digitsScheme2faKey");
+  });
 });

@@ -60,6 +60,8 @@ export const api: ApiInfo = {
   name: "example-api",
   baseUrlEnv: "EXAMPLE_API_BASE_URL",
   privateNetworkEnv: "EXAMPLE_API_ALLOW_PRIVATE_NETWORK",
+  defaultBaseUrl: "http://127.0.0.1:4010",
+  serverHosts: [],
   credentials: [
     {
       scheme: "apiKeyAuth",

@@ -26,6 +26,10 @@ export interface ApiInfo {
   /** The upstream's name in metrics and error messages. */
   name: string;
   baseUrlEnv: string;
+  /** Hosts of the operations' own servers, which the HTTP client may call besides the base URL's. */
+  serverHosts?: readonly string[];
+  /** The document's base URL: operations with their own server use it only while baseUrl is this. */
+  defaultBaseUrl?: string | null;
   /** The env var of allowPrivateNetwork, named when the SSRF guard refuses an address. */
   privateNetworkEnv?: string;
   credentials: readonly CredentialSpec[];
@@ -68,6 +72,8 @@ export function createApiDeps(
     );
   const http = createHttpClient({
     name: api.name,
+    // Hosts of operations with their own server (uploads.github.com) besides the base URL's.
+    allowHosts: [new URL(config.baseUrl).hostname, ...(api.serverHosts ?? [])],
     // Client-level headers are never copied into errors, logs or spans.
     headers: filled(overrides.headers),
     baseUrl: config.baseUrl,
@@ -84,10 +90,18 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   description: string;
   method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   path: string;
+  /**
+   * The operation's own server (OpenAPI path- or operation-level servers): an absolute URL used while
+   * baseUrl is the document's (a baseUrl pointed elsewhere, a proxy or a test double, takes every
+   * call), or a path prefixed to the operation's path.
+   */
+  server?: string;
   /** The media type asked for (the document's answer type). */
   accept?: string;
   /** Input field -> where it goes in the request and under which name. */
-  params: Readonly<Record<string, { in: "path" | "query" | "header"; name: string }>>;
+  params: Readonly<
+    Record<string, { in: "path" | "query" | "header"; name: string; style?: string; explode?: boolean }>
+  >;
   /**
    * The request body: JSON from its properties (flat) or one field (whole), sent with the document's
    * JSON type (a +json one kept); a form or multipart from fields (files base64); text or base64
@@ -138,20 +152,25 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
       for (const [key, param] of Object.entries(spec.params)) {
         const value = args[key];
         if (value === undefined) continue;
+        const explode = param.explode ?? param.in === "query";
         if (param.in === "path") {
-          const segment = scalar(value);
+          const text = Array.isArray(value) || isObject(value) ? "" : scalar(value);
           // "." and ".." (also as %2E) would move the request to another path of the API.
-          if (/^(\.|%2e){1,2}$/i.test(segment)) {
+          if (/^(\.|%2e){1,2}$/i.test(text)) {
             throw new ToolshedError(
               "invalid_input",
-              "'" + key + "' cannot be '" + segment + "': pass a real " + key,
+              "'" + key + "' cannot be '" + text + "': pass a real " + key,
             );
           }
-          path = path.split("{" + param.name + "}").join(encodeURIComponent(segment));
+          const segment = pathValue(value, param.name, param.style ?? "simple", explode);
+          path = path.split("{" + param.name + "}").join(segment);
         } else if (param.in === "query") {
-          query[param.name] = Array.isArray(value) ? value.map((v) => scalar(v)) : scalar(value);
+          for (const [k, v] of queryPairs(param.name, value, param.style ?? "form", explode)) {
+            const prev = query[k];
+            query[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+          }
         } else {
-          headers[param.name] = scalar(value);
+          headers[param.name] = joined(value, ",", explode);
         }
       }
       const { json, raw, contentType } = await requestBody(spec, args, ctx.deps);
@@ -172,10 +191,13 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
           : spec.wrap === "bytes"
             ? "bytes"
             : undefined;
+      const absolute = spec.server !== undefined && /^https?:\/\//i.test(spec.server);
+      const own = absolute && ctx.deps.config.baseUrl.replace(/\/+$/, "") === ctx.deps.api.defaultBaseUrl;
+      if (spec.server !== undefined && !absolute) path = spec.server + path;
       try {
         const res = await ctx.deps.http.request({
           method: spec.method,
-          path,
+          ...(own ? { url: spec.server + path } : { path }),
           query,
           headers,
           ...(json === undefined ? {} : { json }),
@@ -464,6 +486,58 @@ function bytesAnswer(
     content_type: typeof contentType === "string" ? contentType : "application/octet-stream",
     bytes: bytes.length,
   };
+}
+
+/** Arrays and objects the OpenAPI way: "a,b", or "k,v,k2,v2" / "k=v,k2=v2" (exploded). */
+function joined(value: unknown, sep: string, explode: boolean): string {
+  if (Array.isArray(value)) return value.map((v) => scalar(v)).join(sep);
+  if (isObject(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => (explode ? k + "=" + scalar(v) : k + sep + scalar(v)))
+      .join(sep);
+  }
+  return scalar(value);
+}
+
+/** A query parameter's name=value pairs by its style (form, spaceDelimited, pipeDelimited, deepObject). */
+function queryPairs(name: string, value: unknown, style: string, explode: boolean): [string, string][] {
+  if (style === "deepObject" && isObject(value)) {
+    return Object.entries(value).map(([k, v]): [string, string] => [name + "[" + k + "]", scalar(v)]);
+  }
+  if (Array.isArray(value)) {
+    if (explode) return value.map((v): [string, string] => [name, scalar(v)]);
+    const sep = style === "spaceDelimited" ? " " : style === "pipeDelimited" ? "|" : ",";
+    return [[name, value.map((v) => scalar(v)).join(sep)]];
+  }
+  if (isObject(value)) {
+    if (explode) return Object.entries(value).map(([k, v]): [string, string] => [k, scalar(v)]);
+    return [[name, joined(value, ",", false)]];
+  }
+  return [[name, scalar(value)]];
+}
+
+/** A path parameter's encoded segment by its style (simple, label, matrix). */
+function pathValue(value: unknown, name: string, style: string, explode: boolean): string {
+  const enc = (v: unknown) => encodeURIComponent(scalar(v));
+  if (style === "label") {
+    if (Array.isArray(value)) return "." + value.map(enc).join(explode ? "." : ",");
+    return "." + enc(value);
+  }
+  if (style === "matrix") {
+    if (Array.isArray(value)) {
+      return explode
+        ? value.map((v) => ";" + name + "=" + enc(v)).join("")
+        : ";" + name + "=" + value.map(enc).join(",");
+    }
+    return ";" + name + "=" + enc(value);
+  }
+  if (Array.isArray(value)) return value.map(enc).join(",");
+  if (isObject(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => encodeURIComponent(k) + (explode ? "=" : ",") + enc(v))
+      .join(",");
+  }
+  return enc(value);
 }
 
 function scalar(value: unknown): string {
