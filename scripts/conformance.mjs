@@ -6,8 +6,7 @@
 //   exactly what that revision requires (the suite runs but never scores extension and pending
 //   scenarios; neither does this script).
 // Against the kit's fixture server, which has every test tool, resource and prompt the suites call,
-// every scored scenario must pass (no expected-failures file; AWAITING below names the scenarios the
-// kit cannot pass yet and why, and shrinks to nothing). Against every server in servers/, on embedded
+// every scored scenario must pass (no expected-failures file, nothing skipped). Against every server in servers/, on embedded
 // defaults in a temp dir, the protocol scenarios that need no particular tool must pass: checks the
 // suite reports as not testable (a missing diagnostic tool) or that concern a capability the server
 // does not declare are not applicable; the rest name the fixture's test tools.
@@ -89,29 +88,6 @@ const SUITES = [
     ],
   },
 ];
-
-/**
- * Scored scenarios the fixture cannot pass until the kit has the feature named; reported on every
- * run, counted as neither passed nor failed. Issue 15 ends with this empty.
- */
-const AWAITING = {
-  "2026-07-28": {
-    reason:
-      "the kit has no ctx.ask yet (input_required results with a signed requestState; issue 15), and the fixture none of the tools these scenarios call",
-    scenarios: [
-      "input-required-result-basic-elicitation",
-      "input-required-result-basic-sampling",
-      "input-required-result-basic-list-roots",
-      "input-required-result-request-state",
-      "input-required-result-multiple-input-requests",
-      "input-required-result-multi-round",
-      "input-required-result-non-tool-request",
-      "input-required-result-result-type",
-      "input-required-result-tampered-state",
-      "input-required-result-capability-check",
-    ],
-  },
-};
 
 /** Starts a server bin on a free loopback port; resolves with its /mcp URL once it listens. */
 function startServer(name, bin, cwd) {
@@ -262,7 +238,7 @@ async function stop(server) {
   );
 }
 
-const report = { passed: 0, failed: 0, awaiting: 0, fixture: {}, servers: {} };
+const report = { passed: 0, failed: 0, fixture: {}, servers: {} };
 let ok = true;
 const started = Date.now();
 
@@ -276,46 +252,25 @@ const started = Date.now();
       : SUITES.map((s) => ({ ...s }));
     for (const suite of passes) {
       const r = await runSuite("fixture", url, suite, suite.args, true);
-      const awaiting = new Set(AWAITING[suite.id]?.scenarios ?? []);
       let passed = 0;
       let failed = 0;
       const failing = [];
-      const waiting = [];
       for (const [name, v] of Object.entries(r.scenarios)) {
-        if (awaiting.has(name) && !v.ok) {
-          waiting.push(name);
-          report.awaiting += 1;
-          continue;
-        }
         passed += v.passed;
         failed += v.failed;
         if (!v.ok) failing.push(name);
       }
-      // A scenario on the AWAITING list that passes now: the list must shrink.
-      const stale = [...awaiting].filter((n) => r.scenarios[n]?.ok);
       const empty = Object.keys(r.scenarios).length === 0;
       report.passed += passed;
-      report.failed += failed + (empty ? 1 : 0) + stale.length;
-      report.fixture[suite.id] = {
-        exitCode: r.code,
-        passed,
-        failed,
-        failing,
-        awaiting: waiting,
-        seconds: r.seconds,
-      };
+      report.failed += failed + (empty ? 1 : 0);
+      report.fixture[suite.id] = { exitCode: r.code, passed, failed, failing, seconds: r.seconds };
       process.stdout.write(
         `conformance: fixture ${suite.id}: ${passed} checks passed, ${failed} failed` +
           (failing.length ? ` (FAILED: ${failing.join(", ")})` : "") +
-          (waiting.length
-            ? `; awaiting kit work, not counted: ${waiting.join(", ")} — ${AWAITING[suite.id].reason}`
-            : "") +
           ` [${r.seconds}s]\n`,
       );
       if (empty) process.stderr.write(`conformance: ${suite.id} reported no scenarios for the fixture\n`);
-      if (stale.length)
-        process.stderr.write(`conformance: now passing, remove from AWAITING: ${stale.join(", ")}\n`);
-      if (failed > 0 || empty || stale.length) ok = false;
+      if (failed > 0 || empty) ok = false;
     }
   } catch (err) {
     process.stderr.write(`conformance: ${err.message}\n`);
@@ -378,7 +333,7 @@ if (extra.length === 0) {
 
 report.seconds = Math.round((Date.now() - started) / 1000);
 process.stdout.write(
-  `conformance: ${report.passed} passed, ${report.failed} failed, ${report.awaiting} scenarios awaiting kit work, in ${report.seconds}s\n`,
+  `conformance: ${report.passed} passed, ${report.failed} failed, in ${report.seconds}s\n`,
 );
 writeFileSync(`${outDir}/conformance.json`, JSON.stringify(report, null, 2));
 process.exit(ok ? 0 : 1);

@@ -1,5 +1,6 @@
 import {
   McpServer,
+  MissingRequiredClientCapabilityError,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   ResourceTemplate,
@@ -16,6 +17,7 @@ import type {
   AnyObjectSchema,
   AnyPromptDefinition,
   CacheHint,
+  PromptContext,
   ReadContext,
   ResourceDefinition,
 } from "./define.js";
@@ -23,7 +25,15 @@ import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
-import { ToolCall, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
+import { AskRound, callIdentity } from "./ask.js";
+import {
+  ToolCall,
+  clientRequests,
+  principalOf,
+  toolLogger,
+  type ConnectionState,
+  type Extra,
+} from "./tool-call.js";
 import { allowsAll } from "./tool-scopes.js";
 
 /**
@@ -34,7 +44,7 @@ import { allowsAll } from "./tool-scopes.js";
 export function createMcpServer(
   rt: Runtime,
   era: Era = "legacy",
-  options: { stateless?: boolean } = {},
+  options: { stateless?: boolean; jsonResponse?: boolean } = {},
 ): McpServer {
   const { def } = rt;
   // A 2025 client of a --stateless server talks to a new server on every POST: a log level set with
@@ -54,7 +64,12 @@ export function createMcpServer(
       ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
     },
   );
-  const state: ConnectionState = { logLevel: undefined, subscriptions: new Set(), stateless };
+  const state: ConnectionState = {
+    logLevel: undefined,
+    subscriptions: new Set(),
+    stateless,
+    cannotAsk: cannotAskReason(era, options),
+  };
   const server = mcp.server;
 
   if (!stateless) {
@@ -90,6 +105,25 @@ export function createMcpServer(
   if (def.resources?.length && !stateless) serveSubscriptions(rt, mcp, state, era);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   return mcp;
+}
+
+/**
+ * Why a 2025 client of this connection cannot be asked anything mid-call (ctx.ask & co.), if so: the
+ * SDK's legacy shim sends it requests, which need a session (not --stateless) and a stream to carry
+ * them (not --json-response, where it would wait out its 10-minute timeout instead).
+ */
+function cannotAskReason(
+  era: Era,
+  options: { stateless?: boolean; jsonResponse?: boolean },
+): string | undefined {
+  if (era !== "legacy") return undefined;
+  if (options.stateless) {
+    return "this server runs --stateless, where a 2025 client's answer would reach another server instance; run it without --stateless";
+  }
+  if (options.jsonResponse) {
+    return "this server answers with --json-response, where a request to a 2025 client cannot be sent mid-call; run it without --json-response";
+  }
+  return undefined;
 }
 
 /** The server's one cache hint, on every operation the 2026-07-28 revision lets carry one. */
@@ -167,8 +201,32 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
     p.name,
     { title: p.title, description: p.description, argsSchema: shape as never },
     (async (args: Record<string, string | undefined>, extra: Extra) => {
-      const ctx = await readContext(rt, state, extra, `prompt:${p.name}`);
-      return guard(() => p.handler(args, ctx));
+      // A requestState that fails verification is refused here, before the handler (-32602).
+      const round = await AskRound.open({
+        keys: rt.requestStateKeys,
+        extra,
+        mcp,
+        identity: callIdentity(principalOf(extra)?.id, `prompts/get:${p.name}`, args),
+        cannotAsk: state.cannotAsk,
+        logger: rt.logger,
+      });
+      const ctx: PromptContext = {
+        ...(await readContext(rt, state, extra, `prompt:${p.name}`)),
+        client: clientRequests(mcp, extra),
+        ask: (...args: Parameters<PromptContext["ask"]>) => round.ask(...(args as [never, string])),
+        askUrl: round.askUrl.bind(round),
+        sample: round.sample.bind(round),
+        listRoots: round.listRoots.bind(round),
+        askAll: round.askAll.bind(round),
+      };
+      try {
+        const result = await p.handler(args, ctx);
+        return round.waiting ? await round.inputRequired() : result;
+      } catch (err) {
+        if (err instanceof MissingRequiredClientCapabilityError) throw err;
+        if (round.waiting) return round.inputRequired();
+        throw RpcError.from(err);
+      }
     }) as never,
   );
 }

@@ -2,6 +2,12 @@
    and prompts whose config and deps types differ, so the erased forms use `any` (only in this file). */
 import type { Logger, ToolLogger } from "@toolshed/logging";
 import type { ToolshedMetrics } from "@toolshed/metrics";
+import type {
+  CreateMessageRequestParams,
+  CreateMessageResult,
+  CreateMessageResultWithTools,
+  Root,
+} from "@modelcontextprotocol/server";
 import type { z } from "zod";
 
 /** Who is calling: set by an authenticator (HTTP with auth), undefined for stdio and open HTTP. */
@@ -16,18 +22,70 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
-/** What the client can do for a handler (sampling, elicitation), asked through the kit. */
+/** What the client declared it can do (sampling, elicitation, roots, ...). */
 export interface ClientRequests {
-  /** The capabilities the client declared at initialize. */
+  /** 2026-07-28: this request's `_meta` declaration; 2025: what the client declared at initialize. */
   readonly capabilities: Readonly<Record<string, unknown>>;
-  /** Sends `sampling/createMessage` to the client and returns its result. */
-  sample(params: Record<string, unknown>): Promise<Record<string, unknown>>;
-  /** Sends `elicitation/create` to the client and returns its result. */
-  elicit(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** The user's answer to a form question: the validated content when accepted. */
+export type Answer<T> =
+  { action: "accept"; content: T } | { action: "decline" | "cancel"; content?: undefined };
+
+/** A form elicitation schema written as JSON Schema (a flat object of primitive properties). */
+export interface ElicitationSchema {
+  type: "object";
+  properties: Record<string, Record<string, unknown>>;
+  required?: string[];
+}
+
+export interface AskOptions {
+  /**
+   * The question's key in `inputRequests` / `inputResponses`; by default the order of the question
+   * in the handler run (`q1`, `q2`, ...). Give one when a handler asks conditionally.
+   */
+  key?: string;
+}
+
+/**
+ * Asking the client mid-call, on both protocol eras. The first run of a handler stops at the first
+ * `await` of an unanswered question; the kit asks the client (an `input_required` result on
+ * 2026-07-28, `elicitation/create` & co. on 2025) and runs the handler again from the top with the
+ * answer. So: ask before side effects, and start several questions before awaiting them (or use
+ * `askAll`) to ask them in one round. A client that did not declare the capability gets an error
+ * naming it (a tool error on 2025, -32021 on 2026-07-28).
+ */
+export interface Asking {
+  /** Asks the user to fill a form (elicitation); the accepted content is validated by `schema`. */
+  ask<S extends AnyObjectSchema>(
+    schema: S,
+    message: string,
+    options?: AskOptions,
+  ): Promise<Answer<z.output<S>>>;
+  ask(
+    schema: ElicitationSchema,
+    message: string,
+    options?: AskOptions,
+  ): Promise<Answer<Record<string, unknown>>>;
+  /** Sends the user to a URL (URL-mode elicitation, e.g. an OAuth consent); resolves with their action. */
+  askUrl(
+    url: string,
+    message: string,
+    options?: AskOptions,
+  ): Promise<{ action: "accept" | "decline" | "cancel" }>;
+  /** Asks the client's model (sampling/createMessage); a reply may carry tool_use content. */
+  sample(
+    params: CreateMessageRequestParams,
+    options?: AskOptions,
+  ): Promise<CreateMessageResult | CreateMessageResultWithTools>;
+  /** The client's roots (roots/list). */
+  listRoots(options?: AskOptions): Promise<Root[]>;
+  /** Asks several questions in one round: `askAll({ name: ctx.ask(...), roots: ctx.listRoots() })`. */
+  askAll<T extends Record<string, Promise<unknown>>>(asks: T): Promise<{ [K in keyof T]: Awaited<T[K]> }>;
 }
 
 /** The narrow context every handler gets; never the raw SDK server. */
-export interface HandlerContext<Config = unknown, Deps = unknown> {
+export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking {
   readonly config: Config;
   readonly deps: Deps;
   readonly log: ToolLogger;
@@ -105,11 +163,15 @@ export function defineTool<In extends AnyObjectSchema, Out extends AnyObjectSche
 export type ResourceContents =
   { uri: string; mimeType?: string; text: string } | { uri: string; mimeType?: string; blob: string };
 
-/** Context for resource and prompt handlers: everything a tool gets but progress and client requests. */
+/** Context for resource handlers: everything a tool gets but progress, asking and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
-  "progress" | "client" | "notifyResourceUpdated"
+  "progress" | "client" | "notifyResourceUpdated" | keyof Asking
 >;
+
+/** Context for prompt handlers: a resource handler's, plus asking the client (see {@link Asking}). */
+export type PromptContext<Config = unknown, Deps = unknown> = ReadContext<Config, Deps> &
+  Asking & { readonly client: ClientRequests };
 
 /**
  * How long a 2026-07-28 client may cache a list or read result (`ttlMs`), and whether shared caches
@@ -193,7 +255,7 @@ export interface PromptDefinition<
   >;
   handler: (
     args: z.output<Args>,
-    ctx: ReadContext<Config, Deps>,
+    ctx: PromptContext<Config, Deps>,
   ) =>
     | Promise<{ description?: string; messages: PromptMessage[] }>
     | { description?: string; messages: PromptMessage[] };

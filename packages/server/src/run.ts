@@ -39,7 +39,11 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   const logger = createLogger({ name: def.name, level: common.logLevel, mixin: traceLogFields });
   let runtime;
   try {
-    runtime = createRuntime(def, { config, logger });
+    runtime = createRuntime(def, {
+      config,
+      logger,
+      ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
+    });
   } catch (err) {
     if (err instanceof InvalidServerDefinition) {
       process.stderr.write(`${bin}: refusing to start: ${err.message}\n`);

@@ -2,6 +2,7 @@ import type { RateLimiter } from "@toolshed/auth";
 import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
+import { RequestStateKeys } from "./ask.js";
 import type { AnyTool, AnyServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
@@ -17,6 +18,13 @@ export interface RuntimeOptions {
   metrics?: ToolshedMetrics;
   /** The parsed server config (its own fields). */
   config: unknown;
+  /**
+   * HMAC keys for the requestState of questions to the user (`ctx.ask`): the first signs, all verify.
+   * Replicas behind one load balancer need the same keys; without any, a random per-process key.
+   */
+  requestStateKeys?: readonly string[];
+  /** How long a question's requestState may be echoed back; 600 s unless set. */
+  requestStateTtlSeconds?: number;
 }
 
 /**
@@ -35,6 +43,8 @@ export class Runtime {
   /** Calls per principal and tool, when the HTTP auth layer configured a limit. */
   toolLimiter: RateLimiter | undefined;
   readonly defaultTimeoutMs: number;
+  /** Signs and verifies the requestState of handlers that ask the client (ask.ts). */
+  readonly requestStateKeys: RequestStateKeys;
   /** Calls in flight, aborted together when shutdown gives up waiting. */
   readonly #calls = new Set<AbortController>();
   #deps: Promise<unknown> | undefined;
@@ -55,6 +65,11 @@ export class Runtime {
     this.toolList = def.tools.map(toolListEntry);
     this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
+    this.requestStateKeys = new RequestStateKeys(
+      options.requestStateKeys,
+      options.logger,
+      options.requestStateTtlSeconds,
+    );
   }
 
   /** Registers a connection's subscriptions; returns the function that forgets it. */

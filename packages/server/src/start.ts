@@ -17,6 +17,9 @@ export interface StartOptions {
   config?: unknown;
   logger?: Logger;
   logLevel?: LogLevel;
+  /** HMAC keys for the requestState of questions to the user; see RuntimeOptions. */
+  requestStateKeys?: readonly string[];
+  requestStateTtlSeconds?: number;
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
@@ -28,7 +31,12 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     createLogger({ name: def.name, level: options.logLevel ?? "info", mixin: traceLogFields });
   const schema = def.config as AnyObjectSchema | undefined;
   const config: unknown = options.config ?? schema?.parse({});
-  return new Runtime(def, { logger, config });
+  return new Runtime(def, {
+    logger,
+    config,
+    ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
+    ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
+  });
 }
 
 /** Starts a server on Streamable HTTP; for tests, embedding and the binary. */

@@ -4,6 +4,7 @@ import {
   MissingRequiredClientCapabilityError,
   ProtocolError,
   type CallToolResult,
+  type InputRequiredResult,
   type McpServer,
   type ServerContext,
 } from "@modelcontextprotocol/server";
@@ -11,6 +12,7 @@ import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
+import { AskRound, callIdentity } from "./ask.js";
 import type { Runtime } from "./runtime.js";
 import { describeIssues } from "./tool-json.js";
 
@@ -22,6 +24,8 @@ export interface ConnectionState {
   subscriptions: Set<string>;
   /** A 2025 client of a --stateless server: no log notifications, no requests to the client. */
   stateless?: boolean;
+  /** Why this connection's client cannot be asked mid-call (a 2025 client under --stateless or --json-response). */
+  cannotAsk?: string | undefined;
 }
 
 /**
@@ -76,7 +80,30 @@ export class ToolCall implements HandlerContext {
   }
 
   get client(): ClientRequests {
-    return (this.#client ??= clientRequests(this.mcp, this.extra, this.state.stateless === true));
+    return (this.#client ??= clientRequests(this.mcp, this.extra));
+  }
+
+  /** The asking half of the context; set by run() before the handler starts. */
+  #round!: AskRound;
+
+  ask(...args: Parameters<AskRound["ask"]>): ReturnType<AskRound["ask"]> {
+    return this.#round.ask(...(args as [never, string]));
+  }
+
+  askUrl(...args: Parameters<AskRound["askUrl"]>): ReturnType<AskRound["askUrl"]> {
+    return this.#round.askUrl(...args);
+  }
+
+  sample(...args: Parameters<AskRound["sample"]>): ReturnType<AskRound["sample"]> {
+    return this.#round.sample(...args);
+  }
+
+  listRoots(...args: Parameters<AskRound["listRoots"]>): ReturnType<AskRound["listRoots"]> {
+    return this.#round.listRoots(...args);
+  }
+
+  askAll<T extends Record<string, Promise<unknown>>>(asks: T): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+    return this.#round.askAll(asks);
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
@@ -102,8 +129,17 @@ export class ToolCall implements HandlerContext {
   #onCancel = () =>
     this.#call?.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
 
-  async run(args: Record<string, unknown>): Promise<CallToolResult> {
+  async run(args: Record<string, unknown>): Promise<CallToolResult | InputRequiredResult> {
     const { rt, tool } = this;
+    // A requestState that fails verification is a JSON-RPC error (-32602), not a tool result.
+    this.#round = await AskRound.open({
+      keys: rt.requestStateKeys,
+      extra: this.extra,
+      mcp: this.mcp,
+      identity: callIdentity(this.principal?.id, `tools/call:${tool.name}`, args),
+      cannotAsk: this.state.cannotAsk,
+      logger: rt.logger,
+    });
     try {
       const principal = this.principal;
       const required = rt.toolScopes.get(tool.name) ?? [];
@@ -145,6 +181,8 @@ export class ToolCall implements HandlerContext {
           this.#untrack?.();
         }
       }
+      // A question without an answer wins over whatever the handler made of it.
+      if (this.#round.waiting) return await this.#round.inputRequired();
       const data: unknown = isReply(raw) ? raw.data : raw;
       const output = tool.output.safeParse(data);
       if (!output.success) {
@@ -166,6 +204,9 @@ export class ToolCall implements HandlerContext {
       // A 2026-07-28 client that did not declare a capability the call needs gets the revision's
       // protocol error (-32021, HTTP 400), not a tool result.
       if (ProtocolError.isInstance(err) && err instanceof MissingRequiredClientCapabilityError) throw err;
+      if (this.#round.waiting && !(err instanceof ToolshedError && err.code === "timeout")) {
+        return await this.#round.inputRequired();
+      }
       const error = toToolshedError(err);
       // Internal failures are logged in full on the server only; the client gets the hidden message.
       if (error.code === "internal") {
@@ -223,50 +264,13 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
   );
 }
 
-function clientRequests(mcp: McpServer, extra: Extra, stateless: boolean): ClientRequests {
+/** What the client declared: this request's `_meta` (2026-07-28), or its initialize (2025). */
+export function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
   const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
-  // 2026-07-28: what this request's _meta declares; 2025: what the client declared at initialize.
-  const capabilities = (): Record<string, unknown> =>
-    ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : mcp.server.getClientCapabilities()) ??
-      {}) as Record<string, unknown>;
-  /** Refuses at once, naming the capability, instead of sending a request the client cannot answer. */
-  const need = (capability: "sampling" | "elicitation") => {
-    if (stateless) {
-      throw new ToolshedError(
-        "invalid_input",
-        `this server runs --stateless, where a 2025 client's answer to a ${capability} request would reach another server instance; run it without --stateless to use this tool`,
-        { details: { unavailable: capability } },
-      );
-    }
-    if (envelope && !capabilities()[capability]) {
-      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { [capability]: {} } });
-    }
-    if (envelope) {
-      // 2026-07-28 has no server-to-client requests; asking goes through input_required results.
-      throw new ToolshedError(
-        "invalid_input",
-        `this tool asks the client (${capability}), which on protocol 2026-07-28 takes an input_required round trip this server does not offer yet; connect with protocol 2025-11-25 to use it`,
-        { details: { unavailable: capability } },
-      );
-    }
-    if (capabilities()[capability]) return;
-    throw new ToolshedError(
-      "invalid_input",
-      `this tool needs the client's '${capability}' capability, which this client did not declare; use a client that supports ${capability}`,
-      { details: { missingCapability: capability } },
-    );
-  };
   return {
     get capabilities() {
-      return capabilities();
-    },
-    sample: async (params) => {
-      need("sampling");
-      return extra.mcpReq.send({ method: "sampling/createMessage", params }, { signal: extra.mcpReq.signal });
-    },
-    elicit: async (params) => {
-      need("elicitation");
-      return extra.mcpReq.send({ method: "elicitation/create", params }, { signal: extra.mcpReq.signal });
+      return ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : mcp.server.getClientCapabilities()) ??
+        {}) as Record<string, unknown>;
     },
   };
 }

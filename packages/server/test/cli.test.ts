@@ -119,6 +119,23 @@ describe("parseCommandLine", () => {
     expect(() => run(argv, env)).toThrow(message);
   });
 
+  it("reads request-state keys (first signs, all verify) and refuses short ones", () => {
+    const one = "k".repeat(32);
+    const two = "o".repeat(40);
+    expect(run([]).common.requestStateKeys).toBeUndefined();
+    expect(run([], { TOOLSHED_REQUEST_STATE_KEYS: `${one},${two}` }).common.requestStateKeys).toEqual([
+      one,
+      two,
+    ]);
+    expect(run(["--request-state-key", two, "--request-state-key", one]).common.requestStateKeys).toEqual([
+      two,
+      one,
+    ]);
+    expect(() => run([], { TOOLSHED_REQUEST_STATE_KEYS: `${one},short` })).toThrow(
+      /every key must be at least 32 bytes; generate one with `openssl rand -base64 32`/,
+    );
+  });
+
   it("documents every flag with its env twin in --help", () => {
     const parsed = parseCommandLine(def, ["--help"], {});
     expect(parsed.kind).toBe("help");

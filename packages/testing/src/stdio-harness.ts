@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import {
   Client,
   parseJSONRPCMessage,
+  type ClientCapabilities,
   type JSONRPCMessage,
   type Transport,
 } from "@modelcontextprotocol/client";
@@ -27,7 +28,7 @@ export interface StdioServerProcess {
 export async function spawnStdioServer(
   command: string,
   args: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; era?: Era } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; era?: Era; capabilities?: ClientCapabilities } = {},
 ): Promise<StdioServerProcess> {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -41,7 +42,7 @@ export async function spawnStdioServer(
   const transport = new PipeTransport(child, (chunk) => (out += chunk));
   const client = new Client(
     { name: "toolshed-stdio-test", version: "0.0.0" },
-    { capabilities: {}, ...versionNegotiation(options.era ?? "legacy") },
+    { capabilities: options.capabilities ?? {}, ...versionNegotiation(options.era ?? "legacy") },
   );
   await client.connect(transport);
   return {

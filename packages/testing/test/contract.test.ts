@@ -25,6 +25,15 @@ runContractTests(everything, {
     "test_missing_capability",
     "test_streaming_elicitation",
     "test_logging_tool",
+    "test_input_required_result_elicitation",
+    "test_input_required_result_sampling",
+    "test_input_required_result_list_roots",
+    "test_input_required_result_request_state",
+    "test_input_required_result_multiple_inputs",
+    "test_input_required_result_multi_round",
+    "test_input_required_result_tampered_state",
+    "test_input_required_result_capabilities",
+    "test_sampling_with_tools",
   ],
   resources: ["static-text", "static-binary", "watched-resource", "template-data"],
   prompts: [
@@ -32,5 +41,6 @@ runContractTests(everything, {
     "test_prompt_with_arguments",
     "test_prompt_with_embedded_resource",
     "test_prompt_with_image",
+    "test_input_required_result_prompt",
   ],
 });

@@ -24,6 +24,7 @@ export interface CommonOptions {
   sessionIdleSeconds: number;
   shutdownTimeoutSeconds: number;
   redisUrl: string | undefined;
+  requestStateKeys: string[] | undefined;
   apiKeys: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string[] | undefined;
@@ -194,6 +195,14 @@ const COMMON: OptionSpec[] = [
     description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
   },
   {
+    key: "requestStateKeys",
+    flag: "request-state-key",
+    env: ["TOOLSHED_REQUEST_STATE_KEYS"],
+    kind: "list",
+    description:
+      "HMAC keys (>= 32 bytes each, comma-separated; the first signs, all verify) for the requestState of questions to the user; replicas need the same keys (default: a random key per process)",
+  },
+  {
     key: "apiKeys",
     flag: "api-keys",
     env: ["TOOLSHED_API_KEYS"],
@@ -352,6 +361,14 @@ export function parseCommandLine(
   for (const spec of COMMON.filter((s) => POSITIVE.has(s.key))) {
     const value = (common as unknown as Record<string, number>)[spec.key]!;
     if (!(value > 0)) throw new UsageError(`invalid --${spec.flag} '${value}': expected a number above 0`);
+  }
+
+  for (const key of common.requestStateKeys ?? []) {
+    if (Buffer.byteLength(key, "utf8") < 32) {
+      throw new UsageError(
+        "invalid --request-state-key (TOOLSHED_REQUEST_STATE_KEYS): every key must be at least 32 bytes; generate one with `openssl rand -base64 32`",
+      );
+    }
   }
 
   let config: unknown = undefined;

@@ -228,7 +228,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         sessionIdGenerator: undefined,
         enableJsonResponse: options.jsonResponse ?? false,
       });
-      const mcp = createMcpServer(rt, "legacy", { stateless: true });
+      const mcp = createMcpServer(rt, "legacy", {
+        stateless: true,
+        jsonResponse: options.jsonResponse ?? false,
+      });
       res.once("close", () => {
         void transport.close();
         void mcp.close();
@@ -289,7 +292,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     res.once("close", () => {
       if (!initialized) release();
     });
-    const mcp = createMcpServer(rt);
+    const mcp = createMcpServer(rt, "legacy", { jsonResponse: options.jsonResponse ?? false });
     let tracked: ReturnType<typeof instrumentTransport> | undefined = undefined;
     const newId = randomUUID();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

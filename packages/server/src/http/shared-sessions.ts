@@ -202,7 +202,7 @@ export class SharedSessions {
     release: () => void,
   ): Promise<LocalSession> {
     const rt = this.#rt;
-    const mcp = createMcpServer(rt);
+    const mcp = createMcpServer(rt, "legacy", { jsonResponse: this.#o.jsonResponse });
     // The replayed answers are discarded, so they are not stored for resumption either.
     let replaying = true;
     const view = sessionEventStore(this.#o.store, sessionId);
