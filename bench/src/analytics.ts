@@ -21,14 +21,25 @@ import {
 } from "./analytics/run.js";
 
 const TARGET_RATIO = 0.95;
+/** The most the server may cost over a bare SDK server (call floor, cold start). */
+const TARGET_OVERHEAD = 1.5;
 
 const verdict = (value: number) => (value >= TARGET_RATIO ? "met" : "missed");
+const overheadVerdict = (value: number) => (value <= TARGET_OVERHEAD ? "met" : "missed");
 
 function section({ figures, samples, plan, mode, date, machine }: Report<Plan, Samples>): string {
   const ratios = ["groupby_ratio_vs_duckdb", "topk_ratio_vs_duckdb"].map((name) => [
     `\`${name}\``,
     String(figures[name]),
     `>= ${TARGET_RATIO}: ${verdict(figures[name]!)}`,
+  ]);
+  const overheads = [
+    ["call_floor_ratio_vs_sdk", `${figures.call_floor_kit_ms} ms vs ${figures.call_floor_sdk_ms} ms`],
+    ["coldstart_ratio_vs_sdk", `${figures.coldstart_kit_ms} ms vs ${figures.coldstart_sdk_ms} ms`],
+  ].map(([name, detail]) => [
+    `\`${name}\``,
+    String(figures[name!]),
+    `<= ${TARGET_OVERHEAD}: ${overheadVerdict(figures[name!]!)} (${detail})`,
   ]);
   return [
     "## analytics: data-analytics server vs DuckDB directly",
@@ -43,7 +54,11 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
       "process loads the same Parquet into its own DuckDB file with `@duckdb/node-api`. Then each query " +
       `runs through \`tools/call\` \`query\` and directly, alternating which side goes first, ${plan.rounds} ` +
       "rounds after a warm-up; figures are medians. The ratio is direct time over server time (the " +
-      "server's throughput as a fraction of DuckDB's).",
+      "server's throughput as a fraction of DuckDB's). The overhead ratios set the server against the " +
+      "bare SDK server (`src/baseline/sdk-server.ts`) over the same stdio transport: " +
+      "`call_floor_ratio_vs_sdk` is a `query` of `SELECT 1` over an `echo` call, alternating, " +
+      `${plan.floorCalls} calls each; \`coldstart_ratio_vs_sdk\` is spawn to initialize result (the ` +
+      `server on a fresh data dir), ${plan.coldStarts} spawns each. Both are server time over SDK time.`,
     "",
     markdownTable(
       ["query", "server ms", "DuckDB direct ms", "SQL"],
@@ -59,6 +74,7 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
       ["figure", "value", "target"],
       [
         ...ratios,
+        ...overheads,
         ["`load_rows_per_s`", String(figures.load_rows_per_s), "register_dataset of the CSV"],
         [
           "`load_parquet_rows_per_s`",
@@ -81,6 +97,8 @@ function summary(figures: Record<string, number>, mode: Mode): string {
       `analytics benchmark (${mode}; ${figures.rows} rows; medians of rounds)`,
       `  groupby server ${figures.groupby_kit_ms} ms vs DuckDB ${figures.groupby_direct_ms} ms: groupby_ratio_vs_duckdb ${figures.groupby_ratio_vs_duckdb} (${verdict(figures.groupby_ratio_vs_duckdb!)})`,
       `  topk    server ${figures.topk_kit_ms} ms vs DuckDB ${figures.topk_direct_ms} ms: topk_ratio_vs_duckdb ${figures.topk_ratio_vs_duckdb} (${verdict(figures.topk_ratio_vs_duckdb!)})`,
+      `  call floor server ${figures.call_floor_kit_ms} ms vs bare SDK ${figures.call_floor_sdk_ms} ms: call_floor_ratio_vs_sdk ${figures.call_floor_ratio_vs_sdk} (${overheadVerdict(figures.call_floor_ratio_vs_sdk!)})`,
+      `  cold start server ${figures.coldstart_kit_ms} ms vs bare SDK ${figures.coldstart_sdk_ms} ms: coldstart_ratio_vs_sdk ${figures.coldstart_ratio_vs_sdk} (${overheadVerdict(figures.coldstart_ratio_vs_sdk!)})`,
       `  load_rows_per_s ${figures.load_rows_per_s} (CSV), peak_rss_mb ${figures.peak_rss_mb}`,
     ].join("\n") + "\n"
   );

@@ -32,6 +32,8 @@ describe("bench:analytics --smoke", () => {
       "topk_ratio_vs_duckdb",
       "load_rows_per_s",
       "peak_rss_mb",
+      "call_floor_ratio_vs_sdk",
+      "coldstart_ratio_vs_sdk",
     ]) {
       const value: unknown = result.figures[name];
       expect(typeof value, name).toBe("number");
@@ -44,5 +46,7 @@ describe("bench:analytics --smoke", () => {
     const markdown = await readFile(join(out, "RESULTS.md"), "utf8");
     expect(markdown).toContain("## analytics: data-analytics server vs DuckDB directly");
     expect(markdown).toContain("`groupby_ratio_vs_duckdb`");
+    expect(markdown).toContain("`coldstart_ratio_vs_sdk`");
+    expect(stdout).toMatch(/call_floor_ratio_vs_sdk \d/);
   }, 30_000);
 });

@@ -1,4 +1,5 @@
 // The published surface of every package: what npm and the MCP registry will see.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ interface ServerJson {
     identifier: string;
     version: string;
     transport: { type: string };
-    environmentVariables?: { name: string; description: string }[];
+    environmentVariables?: { name: string; description: string; default?: string }[];
   }[];
 }
 
@@ -62,7 +63,7 @@ describe.each(servers().map((s) => [s.name, s] as const))("server %s", (name, { 
   it("is published as @toolshed/server-<dir> with an mcpName", () => {
     expect(pkg.private).toBeFalsy();
     expect(pkg.name).toBe(`@toolshed/server-${name}`);
-    expect(pkg.mcpName).toBe(`io.github.toolshed/${name}`);
+    expect(pkg.mcpName).toMatch(new RegExp(`^io\\.github\\.[\\w-]+/${name}$`));
   });
 
   it("has a toolshed-<name> bin in dist whose source starts with a shebang", () => {
@@ -110,3 +111,48 @@ describe.each(servers().map((s) => [s.name, s] as const))("server %s", (name, { 
 function isKitVariable(name: string): boolean {
   return readFileSync(join(root, "README.md"), "utf8").includes(`\`${name}\``);
 }
+
+/** `--help` of a server's bin: for each env var, the default its flag shows (undefined when none). */
+function helpDefaults(dir: string, bin: string): Map<string, string | undefined> {
+  const help = execFileSync("node", [join(root, dir, bin), "--help"], { encoding: "utf8" });
+  const found = new Map<string, string | undefined>();
+  // The kit prints a flag's default as JSON right before its env names; "(default: in memory)" and
+  // the like are prose inside a description.
+  const line = /^ {6}.*?(?: \(default: ("[^"]*"|[^()\s]+|\[[^\]]*\])\))? {2}\[env: ([^\]]+)\]$/gm;
+  for (const m of help.matchAll(line)) {
+    const shown = m[1] === undefined ? undefined : String(JSON.parse(m[1]) as unknown);
+    for (const name of m[2]!.split(", ")) found.set(name, shown);
+  }
+  return found;
+}
+
+describe.each(servers().map((s) => [s.name, s] as const))(
+  "server %s in the MCP registry",
+  (name, { dir, pkg }) => {
+    const sj = () => readJson<ServerJson>(`${dir}/server.json`);
+    const owner = () => /^https:\/\/github\.com\/([^/]+)\//.exec(sj().repository?.url ?? "")?.[1];
+
+    it("is named under the GitHub owner of its repository, the only one the registry lets publish it", () => {
+      expect(owner()).toBeTruthy();
+      expect(sj().name).toBe(`io.github.${owner()}/${name}`);
+      expect(pkg.repository?.url).toBe(`git+${sj().repository?.url}.git`);
+    });
+
+    it("states the defaults its --help shows, for every variable the server reads", () => {
+      const bin = Object.values(pkg.bin ?? {})[0]!;
+      const defaults = helpDefaults(dir, bin);
+      for (const v of sj().packages.flatMap((p) => p.environmentVariables ?? [])) {
+        if (!defaults.has(v.name)) continue; // read by the server's own code (GITHUB_TOKEN, …), not a flag
+        const shown = defaults.get(v.name);
+        // A flag without a JSON default is computed by the server (its help says how in prose).
+        if (v.default !== undefined && shown !== undefined) {
+          expect(v.default, `${v.name}: server.json default`).toBe(shown);
+        }
+        const said = /\(default:? ([^)]+)\)/.exec(v.description)?.[1];
+        if (said !== undefined && shown !== undefined && /^[\w.-]+$/.test(said)) {
+          expect(said, `${v.name}: default in the description`).toBe(shown);
+        }
+      }
+    });
+  },
+);

@@ -1,4 +1,5 @@
 // Where things are in the workspace, for the delivery checks.
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -58,4 +59,16 @@ export function privateWorkspacePackages(): WorkspacePackage[] {
 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(join(root, path), "utf8")) as T;
+}
+
+/** Servers whose own --help offers an embedded store (--data-dir) and PostgreSQL (--postgres-url). */
+export function embeddedStoreServers(): Set<string> {
+  const found = new Set<string>();
+  for (const s of servers()) {
+    const bin = Object.values(s.pkg.bin ?? {})[0];
+    if (!bin) continue;
+    const help = execFileSync("node", [join(root, s.dir, bin), "--help"], { encoding: "utf8" });
+    if (help.includes("--data-dir") && help.includes("--postgres-url")) found.add(s.name);
+  }
+  return found;
 }

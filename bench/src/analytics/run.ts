@@ -17,13 +17,17 @@ export interface Plan {
   rows: number;
   /** Timed rounds per query and side, after one warm-up round. */
   rounds: number;
+  /** Calls per side for the call floor (SELECT 1 vs the bare SDK's echo), after a warm-up. */
+  floorCalls: number;
+  /** Spawns per side for the cold start (spawn to initialize result), alternating. */
+  coldStarts: number;
   watchdogMs: number;
 }
 
 export const PLANS: Record<Mode, Plan> = {
-  full: { rows: 10_000_000, rounds: 11, watchdogMs: 30 * 60_000 },
-  quick: { rows: 1_000_000, rounds: 7, watchdogMs: 10 * 60_000 },
-  smoke: { rows: 20_000, rounds: 3, watchdogMs: 25_000 },
+  full: { rows: 10_000_000, rounds: 11, floorCalls: 200, coldStarts: 11, watchdogMs: 30 * 60_000 },
+  quick: { rows: 1_000_000, rounds: 7, floorCalls: 100, coldStarts: 7, watchdogMs: 10 * 60_000 },
+  smoke: { rows: 20_000, rounds: 3, floorCalls: 10, coldStarts: 2, watchdogMs: 25_000 },
 };
 
 /** The two queries, the same SQL text on both sides. */
@@ -46,12 +50,97 @@ export interface Samples {
   direct_ms: Record<QueryName, number[]>;
   server_peak_rss_mib: number;
   server_stderr_bytes: number;
+  /** Milliseconds per call: `query` SELECT 1 on the server vs `echo` on the bare SDK server, both over stdio. */
+  floor_kit_ms: number[];
+  floor_sdk_ms: number[];
+  /** Milliseconds from spawn to the initialize result: the server vs the bare SDK server. */
+  coldstart_kit_ms: number[];
+  coldstart_sdk_ms: number[];
 }
 
 const CLIENT_INFO = { name: "toolshed-bench-analytics", version: "0.0.0" };
 
 function serverBin(): string {
   return fileURLToPath(new URL("./bin.js", import.meta.resolve("@toolshed/server-data-analytics")));
+}
+
+/** The bare-SDK baseline server (src/baseline/sdk-server.ts, built). */
+function sdkBin(): string {
+  return fileURLToPath(new URL("../baseline/sdk-server.js", import.meta.url));
+}
+
+/** Spawns a stdio server and connects an SDK client; resolves once the initialize result is in. */
+async function connect(args: string[]): Promise<{ client: Client; pid: number; stderr: () => number }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args,
+    env: serverEnv(),
+    stderr: "pipe",
+  });
+  let stderrBytes = 0;
+  transport.stderr!.on("data", (chunk: Buffer) => (stderrBytes += chunk.length));
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    await start();
+    trackChild(transport.pid!);
+  };
+  const client = new Client(CLIENT_INFO, { capabilities: {} });
+  await client.connect(transport);
+  return { client, pid: transport.pid!, stderr: () => stderrBytes };
+}
+
+async function closeClient(c: { client: Client; pid: number }): Promise<void> {
+  await c.client.close();
+  untrackChild(c.pid);
+}
+
+/**
+ * Cold start: spawn to initialize result, the server (on a fresh data dir each time) against the
+ * bare SDK server, alternating which goes first.
+ */
+async function coldStarts(dir: string, plan: Plan, log: (line: string) => void) {
+  const kit: number[] = [];
+  const sdk: number[] = [];
+  for (let i = -1; i < plan.coldStarts; i++) {
+    const order = i % 2 === 0 ? (["kit", "sdk"] as const) : (["sdk", "kit"] as const);
+    for (const side of order) {
+      const args =
+        side === "kit"
+          ? [serverBin(), "--data-dir", join(dir, `cold-${i + 1}`)]
+          : [sdkBin(), "--transport", "stdio"];
+      const [ms, c] = await timed(() => connect(args));
+      await closeClient(c);
+      if (i >= 0) (side === "kit" ? kit : sdk).push(round3(ms));
+    }
+  }
+  log(`cold start: server ${median(kit)} ms, bare SDK ${median(sdk)} ms (medians of ${plan.coldStarts})`);
+  return { kit, sdk };
+}
+
+/** The call floor: `query` SELECT 1 on the server vs `echo` on the bare SDK server, calls alternating. */
+async function callFloor(kitClient: Client, plan: Plan, log: (line: string) => void) {
+  const sdk = await connect([sdkBin(), "--transport", "stdio"]);
+  const kit: number[] = [];
+  const base: number[] = [];
+  try {
+    for (let i = -10; i < plan.floorCalls; i++) {
+      const order = i % 2 === 0 ? (["kit", "sdk"] as const) : (["sdk", "kit"] as const);
+      for (const side of order) {
+        const [ms] = await timed(() =>
+          side === "kit"
+            ? callTool(kitClient, "query", { sql: "SELECT 1 AS one" })
+            : callTool(sdk.client, "echo", { message: "1" }),
+        );
+        if (i >= 0) (side === "kit" ? kit : base).push(round3(ms));
+      }
+    }
+  } finally {
+    await closeClient(sdk);
+  }
+  log(
+    `call floor: server SELECT 1 ${median(kit)} ms, bare SDK echo ${median(base)} ms (medians of ${plan.floorCalls})`,
+  );
+  return { kit, sdk: base };
 }
 
 /** Peak resident set size (VmHWM) of a process in MiB, from /proc. */
@@ -103,22 +192,10 @@ export async function runAnalytics(plan: Plan, log: (line: string) => void): Pro
     log(`generated in ${(generateMs / 1000).toFixed(1)} s: Parquet ${mb(parquetBytes)}, CSV ${mb(csvBytes)}`);
 
     // The server under test: the built bin over stdio, as a client would run it.
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [serverBin(), "--data-dir", dir, "--query-timeout-ms", "600000"],
-      env: serverEnv(),
-      stderr: "pipe",
-    });
-    let stderrBytes = 0;
-    transport.stderr!.on("data", (chunk: Buffer) => (stderrBytes += chunk.length));
-    const start = transport.start.bind(transport);
-    transport.start = async () => {
-      await start();
-      trackChild(transport.pid!);
-    };
-    client = new Client(CLIENT_INFO, { capabilities: {} });
-    await client.connect(transport);
-    pid = transport.pid!;
+    const server = await connect([serverBin(), "--data-dir", dir, "--query-timeout-ms", "600000"]);
+    client = server.client;
+    pid = server.pid;
+    const stderrBytes = server.stderr;
 
     const [loadCsvMs] = await timed(() =>
       callTool(client!, "register_dataset", { name: "events_csv", path: "events.csv" }),
@@ -165,7 +242,9 @@ export async function runAnalytics(plan: Plan, log: (line: string) => void): Pro
         );
       }
     }
+    const floor = await callFloor(client, plan, log);
     const peak = peakRssMiB(pid);
+    const cold = await coldStarts(dir, plan, log);
     return {
       rows: plan.rows,
       parquet_bytes: parquetBytes,
@@ -176,7 +255,11 @@ export async function runAnalytics(plan: Plan, log: (line: string) => void): Pro
       kit_ms: kitMs,
       direct_ms: directMs,
       server_peak_rss_mib: round(peak, 1),
-      server_stderr_bytes: stderrBytes,
+      server_stderr_bytes: stderrBytes(),
+      floor_kit_ms: floor.kit,
+      floor_sdk_ms: floor.sdk,
+      coldstart_kit_ms: cold.kit,
+      coldstart_sdk_ms: cold.sdk,
     };
   } finally {
     await client?.close();
@@ -196,6 +279,13 @@ export function figuresOf(s: Samples): Record<string, number> {
     // Throughput ratio: queries/s through tools/call over queries/s on DuckDB directly.
     groupby_ratio_vs_duckdb: round(directGroupby / kitGroupby, 3),
     topk_ratio_vs_duckdb: round(directTopk / kitTopk, 3),
+    // Overhead ratios: the server's time over the bare SDK server's (lower is better).
+    call_floor_ratio_vs_sdk: round(median(s.floor_kit_ms) / median(s.floor_sdk_ms), 3),
+    coldstart_ratio_vs_sdk: round(median(s.coldstart_kit_ms) / median(s.coldstart_sdk_ms), 3),
+    call_floor_kit_ms: round(median(s.floor_kit_ms), 3),
+    call_floor_sdk_ms: round(median(s.floor_sdk_ms), 3),
+    coldstart_kit_ms: round(median(s.coldstart_kit_ms), 1),
+    coldstart_sdk_ms: round(median(s.coldstart_sdk_ms), 1),
     load_rows_per_s: Math.round(s.rows / s.load_csv_s),
     peak_rss_mb: s.server_peak_rss_mib,
     groupby_kit_ms: round(kitGroupby, 2),

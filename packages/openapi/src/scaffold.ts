@@ -27,7 +27,7 @@ export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<stri
       description: `Toolshed MCP server for ${ctx.doc.info.title}, generated from its OpenAPI document`,
       license: "MIT",
       type: "module",
-      mcpName: `io.github.toolshed/${name}`,
+      mcpName: `io.github.toolshed-mcp/${name}`,
       engines: { node: ">=20.18.1" },
       repository: {
         type: "git",

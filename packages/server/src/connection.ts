@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   ResourceTemplate,
+  SUPPORTED_PROTOCOL_VERSIONS,
   UriTemplate,
   completable,
   type JSONRPCMessage,
@@ -11,6 +12,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/server";
 import type { Span } from "@opentelemetry/api";
+import { ERROR_CODES, JSONRPC_ERROR_CODES, type ErrorCode } from "@toolshed/errors";
 import type { Outcome } from "@toolshed/metrics";
 import { z } from "zod";
 import type {
@@ -370,21 +372,34 @@ export function instrumentTransport(
   network: "pipe" | "tcp" | "inproc",
   negotiatedVersion: () => string | undefined = () => undefined,
 ): { isPending(id: string | number): boolean } {
-  const pending = new Map<string | number, { method: string; tool: string; start: number; span: Span }>();
+  const pending = new Map<
+    string | number,
+    { method: string; tool: string; start: number; span: Span; version: string | undefined }
+  >();
   const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
     const p = pending.get(id);
     if (!p) return;
     pending.delete(id);
     rt.requestFinished();
-    endRequestSpan(p.span, ...errorTypeOf(outcome, message));
+    const errorClass = errorClassOf(outcome, message);
+    endRequestSpan(p.span, { ...errorTypeOf(outcome, message), rpcStatus: rpcStatusOf(message) });
     const seconds = (performance.now() - p.start) / 1000;
-    rt.metrics.observeOperation(p.method, p.tool, outcome, seconds);
+    rt.metrics.observeOperation(p.method, p.tool, outcome, seconds, {
+      errorClass,
+      protocolVersion: knownVersion(p.version),
+    });
     if (p.method === "tools/call") {
       // Successful calls are counted in the metrics and logged at debug; failures at warn.
       const level = outcome === "ok" ? "debug" : "warn";
       if (rt.logger.isLevelEnabled(level)) {
         rt.logger[level](
-          { "mcp.method.name": p.method, tool: p.tool, outcome, duration_ms: Math.round(seconds * 1000) },
+          {
+            "mcp.method.name": p.method,
+            tool: p.tool,
+            outcome,
+            ...(errorClass ? { error_class: errorClass } : {}),
+            duration_ms: Math.round(seconds * 1000),
+          },
           "tool call",
         );
       }
@@ -402,15 +417,12 @@ export function instrumentTransport(
         const id = message.id;
         if (pending.has(id)) finish(id, "cancelled");
         rt.requestStarted();
-        const traced = startRequestSpan(
-          method,
-          id,
-          message.params,
-          transport.sessionId,
-          network,
-          protocolVersionOf(message, negotiatedVersion),
-        );
-        pending.set(id, { method, tool, start: performance.now(), span: traced.span });
+        const version = protocolVersionOf(message, negotiatedVersion);
+        // A made-up tool name stays out of the span name (cardinality); the attribute keeps it.
+        const traced = startRequestSpan(method, id, message.params, transport.sessionId, network, version, {
+          knownTarget: method !== "tools/call" || tool !== "unknown",
+        });
+        pending.set(id, { method, tool, start: performance.now(), span: traced.span, version });
         // The handler runs in the span's context, so its outbound calls become child spans.
         runInContext(traced.context, () => onmessage?.(message, extra));
         return;
@@ -454,15 +466,66 @@ function protocolVersionOf(
 }
 
 /** `error.type` for a span: the JSON-RPC error code, "tool_error" (with the Toolshed code) or "cancelled". */
-function errorTypeOf(outcome: Outcome, message: JSONRPCMessage | undefined): [string | undefined, string?] {
-  if (outcome === "ok") return [undefined];
-  if (outcome === "cancelled") return ["cancelled"];
-  if (message && "error" in message) return [String(message.error.code)];
+function errorTypeOf(
+  outcome: Outcome,
+  message: JSONRPCMessage | undefined,
+): { errorType?: string; toolErrorCode?: string } {
+  if (outcome === "ok") return {};
+  if (outcome === "cancelled") return { errorType: "cancelled" };
+  if (message && "error" in message) return { errorType: String(message.error.code) };
   const meta =
     message && "result" in message
       ? (message.result._meta as Record<string, { code?: string }> | undefined)
       : undefined;
-  return ["tool_error", meta?.["toolshed/error"]?.code];
+  const code = meta?.["toolshed/error"]?.code;
+  return { errorType: "tool_error", ...(code ? { toolErrorCode: code } : {}) };
+}
+
+// The SDK lists the 2025-era revisions; the stateless revision it serves beside them is named here.
+const KNOWN_VERSIONS: ReadonlySet<string> = new Set([...SUPPORTED_PROTOCOL_VERSIONS, "2026-07-28"]);
+
+/** `mcp_protocol_version` for metrics: a revision the SDK knows, "other" for anything a client made up. */
+function knownVersion(version: string | undefined): string {
+  if (version === undefined) return "";
+  return KNOWN_VERSIONS.has(version) ? version : "other";
+}
+
+const CODE_BY_RPC = new Map<number, ErrorCode>(
+  Object.entries(JSONRPC_ERROR_CODES).map(([code, rpc]) => [rpc, code as ErrorCode]),
+);
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/**
+ * `error_class` for metrics: the Toolshed error code of a failed call (an `isError` result or a
+ * JSON-RPC error), so a user's bad input and a server fault are told apart; "" for a success.
+ */
+function errorClassOf(outcome: Outcome, message: JSONRPCMessage | undefined): string {
+  if (outcome === "ok") return "";
+  if (outcome === "cancelled") return "cancelled";
+  if (message && "error" in message) {
+    const type = (message.error.data as { type?: unknown } | undefined)?.type;
+    if (typeof type === "string" && KNOWN_CODES.has(type)) return type;
+    const code = message.error.code;
+    const mapped = CODE_BY_RPC.get(code);
+    if (mapped) return mapped;
+    // Parse error, invalid request, method not found and the 2026-07-28 envelope errors
+    // (-32020..-32029: missing capability, unsupported version, …) are the client's to fix.
+    if (code === -32700 || code === -32600 || code === -32601 || (code <= -32020 && code >= -32029)) {
+      return "invalid_input";
+    }
+    return "internal";
+  }
+  const code =
+    message && "result" in message
+      ? (message.result._meta as Record<string, { code?: unknown }> | undefined)?.["toolshed/error"]?.code
+      : undefined;
+  if (typeof code === "string" && KNOWN_CODES.has(code)) return code;
+  return outcome === "timeout" ? "timeout" : "internal";
+}
+
+/** `rpc.response.status_code`: the JSON-RPC error code of an error response. */
+function rpcStatusOf(message: JSONRPCMessage | undefined): string | undefined {
+  return message && "error" in message ? String(message.error.code) : undefined;
 }
 
 function outcomeOf(message: JSONRPCMessage): Outcome {

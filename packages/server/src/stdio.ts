@@ -25,12 +25,14 @@ export function serveStdio(
   const maxBytes = streams.maxMessageBytes ?? 4 * 1024 * 1024;
   const guarded = guardInput(
     stdin,
-    new LineGuard(maxBytes, () => {
-      rt.logger.warn({ maxBytes }, "dropped an oversized message");
+    new LineGuard(maxBytes, (id) => {
+      rt.logger.warn({ maxBytes, id }, "dropped an oversized message");
       stdout.write(
         `${JSON.stringify({
-          // Its id is unknowable; MCP's schema lets an error omit it (a null id would not parse).
+          // The id when it could be read off the line's ends (so the client's call fails at once);
+          // otherwise none: MCP's schema lets an error omit it (a null id would not parse).
           jsonrpc: "2.0",
+          ...(id === undefined ? {} : { id }),
           error: { code: -32600, message: `message exceeds ${maxBytes} bytes; send smaller requests` },
         })}\n`,
       );

@@ -38,6 +38,7 @@ export function startRequestSpan(
   sessionId: string | undefined,
   network: "pipe" | "tcp" | "inproc",
   protocolVersion?: string,
+  options: { knownTarget?: boolean } = {},
 ): RequestSpan {
   const meta = params?._meta;
   const parent =
@@ -50,6 +51,8 @@ export function startRequestSpan(
     "jsonrpc.request.id": String(id),
     "network.transport": network,
   };
+  // Streamable HTTP is the only MCP transport on TCP here.
+  if (network === "tcp") attributes["network.protocol.name"] = "http";
   if (sessionId) attributes["mcp.session.id"] = sessionId;
   if (protocolVersion) attributes["mcp.protocol.version"] = protocolVersion;
   if (method === "tools/call" && name) {
@@ -60,8 +63,11 @@ export function startRequestSpan(
   } else if (method.startsWith("resources/") && typeof params?.uri === "string") {
     attributes["mcp.resource.uri"] = params.uri;
   }
+  // The span name carries the target only when it is one of the server's own (a made-up tool name
+  // would make a new span name per request); the attribute above still records what was asked.
+  const target = name && method !== "resources/read" && options.knownTarget !== false;
   const span = tracer.startSpan(
-    name && method !== "resources/read" ? `${method} ${name}` : method,
+    target ? `${method} ${name}` : method,
     {
       kind: SpanKind.SERVER,
       attributes,
@@ -71,11 +77,18 @@ export function startRequestSpan(
   return { span, context: trace.setSpan(parent, span) };
 }
 
-/** Ends a request span; `errorType` is a JSON-RPC error code, "tool_error" or "cancelled". */
-export function endRequestSpan(span: Span, errorType: string | undefined, toolErrorCode?: string): void {
-  if (errorType) {
-    span.setAttribute("error.type", errorType);
-    if (toolErrorCode) span.setAttribute("toolshed.error.code", toolErrorCode);
+/**
+ * Ends a request span. `errorType` is a JSON-RPC error code, "tool_error" or "cancelled";
+ * `rpcStatus` the JSON-RPC error code of an error response (`rpc.response.status_code`).
+ */
+export function endRequestSpan(
+  span: Span,
+  end: { errorType?: string; toolErrorCode?: string; rpcStatus?: string } = {},
+): void {
+  if (end.rpcStatus) span.setAttribute("rpc.response.status_code", end.rpcStatus);
+  if (end.errorType) {
+    span.setAttribute("error.type", end.errorType);
+    if (end.toolErrorCode) span.setAttribute("toolshed.error.code", end.toolErrorCode);
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();

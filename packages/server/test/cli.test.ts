@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineServer, parseCommandLine, UsageError } from "../src/index.js";
@@ -146,5 +149,28 @@ describe("parseCommandLine", () => {
     );
     expect(text).toMatch(/--token <string>\n\s+API token\.\s+\[env: TOOLSHED_TOKEN, DEMO_TOKEN\]/);
     expect(parseCommandLine(def, ["-v"], {})).toEqual({ kind: "version", text: "2.0.0" });
+  });
+
+  it("reads NAME_FILE when NAME is unset: secrets by reference, for the kit's options and a server's own", () => {
+    const dir = mkdtempSync(join(tmpdir(), "toolshed-cli-"));
+    try {
+      writeFileSync(join(dir, "redis"), "redis://secret-host:6379\n");
+      writeFileSync(join(dir, "token"), "t0ken");
+      const { common, config } = run([], {
+        TOOLSHED_REDIS_URL_FILE: join(dir, "redis"),
+        DEMO_TOKEN_FILE: join(dir, "token"),
+        TOOLSHED_MAX_ROWS_FILE: join(dir, "missing-but-shadowed"),
+        TOOLSHED_MAX_ROWS: "7",
+      });
+      expect(common.redisUrl).toBe("redis://secret-host:6379");
+      expect(config).toMatchObject({ token: "t0ken", maxRows: 7 });
+      expect(() => run([], { TOOLSHED_API_KEYS_FILE: join(dir, "nope") })).toThrow(
+        /TOOLSHED_API_KEYS_FILE: cannot read '.*nope' \(ENOENT\); mount the secret there or unset TOOLSHED_API_KEYS_FILE/,
+      );
+      const help = parseCommandLine(def, ["--help"], {});
+      expect(help.kind === "help" && help.text).toContain("NAME_FILE");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,11 @@
-import { createServer, request, Agent, type IncomingHttpHeaders } from "node:http";
+import {
+  createServer,
+  request,
+  Agent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface RoundRobinProxyOptions {
@@ -8,6 +15,14 @@ export interface RoundRobinProxyOptions {
    * round robin, every request to the next replica.
    */
   stickySessions?: boolean;
+  /**
+   * What a load balancer does when a replica is gone: a request whose connection is refused goes to
+   * the next replica instead of being answered 502 (it never reached the dead one, so this is safe
+   * for POSTs too), and that replica is skipped for `downMs` (default 5 s). Request bodies are
+   * buffered for the retry.
+   */
+  failover?: boolean;
+  downMs?: number;
 }
 
 export interface RoundRobinProxy {
@@ -54,13 +69,35 @@ export async function startRoundRobinProxy(
   const agent = new Agent({ keepAlive: true });
   let next = 0;
 
+  const downUntil = upstreams.map(() => 0);
+  const pick = (): number => {
+    for (let tries = 0; tries < upstreams.length; tries++) {
+      const index = next++ % upstreams.length;
+      if (!options.failover || downUntil[index]! <= Date.now()) return index;
+    }
+    return next++ % upstreams.length;
+  };
+
   const server = createServer((req, res) => {
     const sid = req.headers["mcp-session-id"];
     const pinned = options.stickySessions && typeof sid === "string" ? sessionTarget.get(sid) : undefined;
-    const index = pinned ?? next++ % upstreams.length;
+    if (!options.failover) return void forward(req, res, pinned ?? pick(), undefined, 1);
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.once("end", () => forward(req, res, pinned ?? pick(), Buffer.concat(chunks), upstreams.length));
+  });
+
+  /** Sends `req` to `index`; with a buffered `body`, a refused connection moves on to the next one. */
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    index: number,
+    body: Buffer | undefined,
+    triesLeft: number,
+  ): void {
     const upstream = upstreams[index]!;
     counts[index]!++;
-    const forward = request(
+    const upstreamReq = request(
       {
         agent,
         host: upstream.hostname,
@@ -78,18 +115,24 @@ export async function startRoundRobinProxy(
         answer.once("error", () => res.destroy());
       },
     );
-    forward.once("error", (err) => {
+    upstreamReq.once("error", (err: NodeJS.ErrnoException) => {
       if (res.headersSent) return void res.destroy();
+      if (body && err.code === "ECONNREFUSED" && triesLeft > 1) {
+        downUntil[index] = Date.now() + (options.downMs ?? 5_000);
+        counts[index]!--;
+        return forward(req, res, pick(), body, triesLeft - 1);
+      }
       res
         .writeHead(502, { "content-type": "application/json" })
         .end(JSON.stringify({ error: `upstream ${upstream.origin} failed: ${err.message}` }));
     });
     // The client going away (e.g. closing an SSE stream) closes the upstream request too.
     res.once("close", () => {
-      if (!res.writableFinished) forward.destroy();
+      if (!res.writableFinished) upstreamReq.destroy();
     });
-    req.pipe(forward);
-  });
+    if (body) upstreamReq.end(body);
+    else req.pipe(upstreamReq);
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

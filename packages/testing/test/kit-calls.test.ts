@@ -204,9 +204,16 @@ describe("tool calls through the kit", () => {
 
   it("counts calls by tool and outcome", async () => {
     const text = await t.runtime.metrics.render();
-    expect(text).toMatch(/mcp_tool_calls_total\{tool="add",outcome="ok",server="kit-test"\} [1-9]/);
-    expect(text).toMatch(/mcp_tool_calls_total\{tool="failing",outcome="timeout",server="kit-test"\} 1/);
-    expect(text).toMatch(/mcp_tool_calls_total\{tool="unknown",outcome="error",server="kit-test"\} 51/);
+    expect(text).toMatch(
+      /mcp_tool_calls_total\{tool="add",outcome="ok",error_class="",[^}]*server="kit-test"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /mcp_tool_calls_total\{tool="failing",outcome="timeout",error_class="timeout",[^}]*server="kit-test"\} 1/,
+    );
+    // An unknown tool is the client's mistake (-32602), not a server fault.
+    expect(text).toMatch(
+      /mcp_tool_calls_total\{tool="unknown",outcome="error",error_class="invalid_input",[^}]*server="kit-test"\} 51/,
+    );
     expect(text).not.toContain('tool="nope"');
   });
 });

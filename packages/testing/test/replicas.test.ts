@@ -64,11 +64,11 @@ async function startReplica(env: Record<string, string> = {}): Promise<Replica> 
   };
 }
 
-/** `mcp_tool_calls_total{tool="echo",outcome="ok"}` as the replica itself reports it. */
+/** `mcp_tool_calls_total{tool="echo",outcome="ok"}` as the replica itself reports it, over all protocol versions. */
 async function echoCallsServed(replica: Replica): Promise<number> {
   const text = await (await fetch(`${replica.origin}/metrics`)).text();
-  const m = /^mcp_tool_calls_total\{(?=[^}]*tool="echo")(?=[^}]*outcome="ok")[^}]*\} (\d+)$/m.exec(text);
-  return m ? Number(m[1]) : 0;
+  const series = /^mcp_tool_calls_total\{(?=[^}]*tool="echo")(?=[^}]*outcome="ok")[^}]*\} (\d+)$/gm;
+  return [...text.matchAll(series)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** `mcp_sessions_active`: the 2025 sessions the replica holds. */

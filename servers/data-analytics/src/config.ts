@@ -2,6 +2,12 @@ import { z } from "@toolshed/server";
 import { parseAllowedBase } from "./downloads.js";
 import { DUCKDB_SIZE } from "./resource-limits.js";
 
+/**
+ * The most row data one answer may carry: with the text summary and JSON framing an answer stays
+ * well under the ~5 MiB that stdio clients take in one message.
+ */
+export const MAX_ROW_BYTES = 2 * 1024 * 1024;
+
 export const configSchema = z.object({
   dataDir: z
     .string()
@@ -48,14 +54,26 @@ export const configSchema = z.object({
     .number()
     .int()
     .min(1024)
+    .max(
+      MAX_ROW_BYTES,
+      `at most ${MAX_ROW_BYTES} (2 MiB): bigger answers break stdio clients; page with LIMIT/OFFSET or export_dataset instead`,
+    )
     .default(256 * 1024)
-    .describe("Most bytes of row data a query returns; longer cells and extra rows are cut."),
+    .describe("Most bytes of row data a query returns (at most 2 MiB); longer cells and extra rows are cut."),
   queryTimeoutMs: z
     .number()
     .int()
     .min(100)
     .default(30_000)
     .describe("A query still running after this many milliseconds is interrupted."),
+  loadTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(600_000)
+    .describe(
+      "A file load (register_dataset, load_inline_dataset) still running after this many milliseconds is interrupted; separate from the query limit (default 10 minutes).",
+    ),
   // DuckDB resources (engine host); see resource-limits.ts for the defaults.
   memoryLimit: z
     .string()

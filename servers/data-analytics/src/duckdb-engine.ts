@@ -16,7 +16,8 @@ import {
   type SqlShape,
 } from "./engine.js";
 import { resolveResourceLimits } from "./resource-limits.js";
-import { checkReadOnly } from "./sql-guard.js";
+import { prefilter } from "./duckdb-tree-check.js";
+import { asToolshedError, checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";
 
 const DUCKDB_DIALECT: Dialect = {
@@ -46,6 +47,8 @@ export class DuckDBEngine implements Engine {
     private readonly defaultTimeoutMs: number,
     /** The memory limit DuckDB runs under, for the advice when a statement exceeds it. */
     readonly memoryLimit: string,
+    /** The time limit of a file load (--load-timeout-ms), separate from the query limit. */
+    readonly loadTimeoutMs: number,
   ) {}
 
   static async open(config: Config): Promise<DuckDBEngine> {
@@ -62,7 +65,14 @@ export class DuckDBEngine implements Engine {
       ...limits,
     });
     await host.start();
-    const engine = new DuckDBEngine(host, dataDir, roots, config.queryTimeoutMs, limits.memoryLimit);
+    const engine = new DuckDBEngine(
+      host,
+      dataDir,
+      roots,
+      config.queryTimeoutMs,
+      limits.memoryLimit,
+      config.loadTimeoutMs,
+    );
     try {
       await engine.run(
         `CREATE TABLE IF NOT EXISTS ${quoteIdent(CATALOG_TABLE)} (name VARCHAR PRIMARY KEY, source VARCHAR, format VARCHAR, row_count BIGINT, columns VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp)`,
@@ -137,6 +147,21 @@ export class DuckDBEngine implements Engine {
 
   checkReadOnly(sql: string): Promise<SqlShape> {
     return checkReadOnly(this, sql);
+  }
+
+  /**
+   * User SQL in one round trip: the keyword filter here, then the engine host parses, checks the
+   * tree against the allow-lists and runs on one connection (see duckdb-tree-check.ts).
+   */
+  async query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult> {
+    let guard;
+    try {
+      guard = { ...prefilter(sql), maxRows: options.maxRows };
+    } catch (e) {
+      throw asToolshedError(e);
+    }
+    const value = await this.call({ sql, params: options.params ?? [], guard }, options);
+    return value as RunValue as QueryResult;
   }
 
   listDatasets(): Promise<DatasetInfo[]> {

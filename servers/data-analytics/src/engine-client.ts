@@ -168,6 +168,7 @@ export class EngineHostClient {
     if (!pending) return;
     if ("progress" in reply) pending.onProgress?.(reply.progress);
     else if (reply.ok) pending.resolve(reply.value);
+    else if (reply.refused) pending.reject(new ToolshedError("invalid_input", reply.message));
     else pending.reject(new Error(reply.message));
   }
 

@@ -5,11 +5,22 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DUCKDB_NUMERIC, toNumber } from "./cells.js";
+import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
 import type { HostReply, HostRequest, OpenSettings, OpenValue, RunValue } from "./engine-protocol.js";
 
 let instance: DuckDBInstance | undefined;
 /** The one connection with progress tracking on; loads run on it one at a time (the parent queues them). */
 let loader: DuckDBConnection | undefined;
+/** DuckDB's built-in views (names, lower case), which user SQL may not read. */
+let internalViews: ReadonlySet<string> = new Set();
+/**
+ * Idle connections, kept for the next statement: opening one is a trip through the thread pool
+ * that a call should not pay. Nothing a statement may run (user SQL is read-only and cannot SET)
+ * leaves state on a connection; one that was interrupted is closed rather than kept.
+ */
+const idle: DuckDBConnection[] = [];
+const MAX_IDLE = 8;
+const interrupted = new Set<number>();
 /** Connections of running statements, by request id, for interrupts. */
 const running = new Map<number, DuckDBConnection>();
 
@@ -45,7 +56,9 @@ async function open(settings: OpenSettings): Promise<OpenValue> {
     const views = await conn.runAndReadAll(
       "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE internal ORDER BY 1",
     );
-    return { internalViews: views.getRowsJson().map((row) => row[0] as string) };
+    const names = views.getRowsJson().map((row) => row[0] as string);
+    internalViews = new Set(names.map((v) => v.slice(v.indexOf(".") + 1).toLowerCase()));
+    return { internalViews: names };
   } finally {
     conn.closeSync();
   }
@@ -68,46 +81,70 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
     } finally {
       clearInterval(poll);
       running.delete(request.id);
+      interrupted.delete(request.id);
     }
   }
-  const conn = await instance.connect();
+  const conn = idle.pop() ?? (await instance.connect());
   running.set(request.id, conn);
   try {
+    let maxRows = request.maxRows;
+    if (request.guard) {
+      // Parse once and check on this connection, then run: one round trip for user SQL.
+      const parsed = await conn.runAndReadAll(PARSE_SQL, [request.guard.inner]);
+      const tree = (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+      const shape = checkParsed(tree, internalViews, request.guard.explained, request.guard.inner);
+      // A statement whose own LIMIT fits under the cap runs materialized, which DuckDB parallelizes
+      // fully; any other is streamed and read only up to the cap (a 10^12-row join costs nothing).
+      const bounded = shape.rowLimit !== undefined && shape.rowLimit <= request.guard.maxRows;
+      maxRows = bounded ? undefined : request.guard.maxRows;
+    }
     const reader =
-      request.maxRows === undefined
+      maxRows === undefined
         ? await conn.runAndReadAll(request.sql, request.params)
-        : await conn.streamAndReadUntil(request.sql, request.maxRows + 1, request.params);
+        : await conn.streamAndReadUntil(request.sql, maxRows + 1, request.params);
     const types = reader.columnTypes().map((t) => t.toString());
     const columns = reader.columnNames().map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" }));
     let rows = reader.getRowsJson() as unknown[][];
     let more = false;
-    if (request.maxRows !== undefined && (rows.length > request.maxRows || !reader.done)) {
+    if (maxRows !== undefined && (rows.length > maxRows || !reader.done)) {
       more = true;
-      rows = rows.slice(0, request.maxRows);
+      rows = rows.slice(0, maxRows);
     }
     const numeric = columns.map((c) => DUCKDB_NUMERIC.test(c.type));
     if (numeric.some(Boolean)) rows = rows.map((row) => row.map((v, i) => (numeric[i] ? toNumber(v) : v)));
     return { columns, rows, more };
   } finally {
     running.delete(request.id);
-    conn.closeSync();
+    if (interrupted.delete(request.id) || idle.length >= MAX_IDLE) conn.closeSync();
+    else idle.push(conn);
   }
 }
 
 process.on("message", (message: HostRequest) => {
   if (message.op === "interrupt") {
-    running.get(message.id)?.interrupt();
+    const conn = running.get(message.id);
+    if (conn) {
+      interrupted.add(message.id);
+      conn.interrupt();
+    }
     return;
   }
   const work = message.op === "open" ? open(message.settings) : run(message);
   work.then(
     (value) => send({ id: message.id, ok: true, value }),
-    (e: unknown) => send({ id: message.id, ok: false, message: e instanceof Error ? e.message : String(e) }),
+    (e: unknown) =>
+      send({
+        id: message.id,
+        ok: false,
+        message: e instanceof Error ? e.message : String(e),
+        ...(e instanceof GuardRefusal ? { refused: true } : {}),
+      }),
   );
 });
 
 // The parent going away (or closing the channel to stop us) ends the host; DuckDB checkpoints on close.
 process.on("disconnect", () => {
+  for (const conn of idle.splice(0)) conn.closeSync();
   loader?.closeSync();
   instance?.closeSync();
   process.exit(0);

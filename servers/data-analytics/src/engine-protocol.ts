@@ -25,6 +25,11 @@ export type HostRequest =
       maxRows?: number;
       /** Run on the progress-tracking connection, reporting DuckDB's percentage. */
       progress?: boolean;
+      /**
+       * User SQL: parse `inner` on the same connection and check its tree (duckdb-tree-check.ts)
+       * before running; a statement whose own LIMIT is at most `maxRows` runs materialized.
+       */
+      guard?: { inner: string; explained: boolean; maxRows: number };
     }
   | { op: "interrupt"; id: number };
 
@@ -41,5 +46,5 @@ export interface OpenValue {
 
 export type HostReply =
   | { id: number; ok: true; value: RunValue | OpenValue | null }
-  | { id: number; ok: false; message: string }
+  | { id: number; ok: false; message: string; /** Set when the guard refused the SQL. */ refused?: boolean }
   | { id: number; progress: number };

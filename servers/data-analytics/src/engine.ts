@@ -46,6 +46,11 @@ export interface Engine {
   run(sql: string, options?: RunOptions): Promise<QueryResult>;
   /** Refuses user SQL that is not one read-only statement over datasets; tells what it learned. */
   checkReadOnly(sql: string): Promise<SqlShape>;
+  /**
+   * Checks user SQL (as checkReadOnly) and runs it, reading at most `maxRows` rows (a statement
+   * whose own LIMIT fits runs materialized).
+   */
+  query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult>;
   /** The SQL reference to a dataset's table. */
   tableRef(name: string): string;
   listDatasets(): Promise<DatasetInfo[]>;
@@ -82,10 +87,32 @@ export function requireKind<E extends Engine>(engine: Engine, kind: E["kind"], t
 
 export { toNumber } from "./cells.js";
 
-/** The engine's error text, first line only, for a model to read. */
+/**
+ * DuckDB's lines that tell the caller what to do next: its suggestions for a misspelt name, the
+ * columns in scope, the CSV reader's possible solutions and fixes, and the line of a CSV error.
+ */
+const GUIDANCE =
+  /^(Did you mean|Candidate bindings|Possible Solution|Possible fixes|\* |HINT|Original Line|Invalid unicode|Expected Number of Columns|Could not convert|Error when converting|Column .* is being converted|This file is not)/;
+
+/**
+ * The engine's error text for a model to read: the first line, then the engine's own guidance
+ * (DuckDB's "Did you mean", "Candidate bindings", "Possible Solution" lines; PostgreSQL's HINT and
+ * DETAIL), without the echoed statement, caret or reader settings dump.
+ */
 export function engineMessage(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split("\n")[0]!.slice(0, 500);
+  const [first = "", ...rest] = text.split("\n");
+  const lines = [first.slice(0, 500)];
+  for (const line of rest) {
+    const trimmed = line.trim();
+    if (GUIDANCE.test(trimmed) && !lines.includes(trimmed)) lines.push(trimmed.slice(0, 300));
+  }
+  if (e && typeof e === "object") {
+    const { detail, hint } = e as { detail?: unknown; hint?: unknown };
+    if (typeof detail === "string" && detail) lines.push(`DETAIL: ${detail.slice(0, 300)}`);
+    if (typeof hint === "string" && hint) lines.push(`HINT: ${hint.slice(0, 300)}`);
+  }
+  return lines.join("\n").slice(0, 2000);
 }
 
 /** A cell or syntax-tree value as text: strings as they are, anything else as JSON. */

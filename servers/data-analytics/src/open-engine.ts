@@ -1,9 +1,15 @@
 import type { Config } from "./config.js";
-import { DuckDBEngine } from "./duckdb-engine.js";
 import type { Engine } from "./engine.js";
-import { PostgresEngine } from "./postgres-engine.js";
 
-/** PostgreSQL when a URL is configured, embedded DuckDB otherwise. */
+/**
+ * PostgreSQL when a URL is configured, embedded DuckDB otherwise. Each engine's module (and its
+ * driver) is loaded only when chosen, so start-up pays for neither.
+ */
 export async function openEngine(config: Config): Promise<Engine> {
-  return config.postgresUrl ? PostgresEngine.open(config, config.postgresUrl) : DuckDBEngine.open(config);
+  if (config.postgresUrl) {
+    const { PostgresEngine } = await import("./postgres-engine.js");
+    return PostgresEngine.open(config, config.postgresUrl);
+  }
+  const { DuckDBEngine } = await import("./duckdb-engine.js");
+  return DuckDBEngine.open(config);
 }

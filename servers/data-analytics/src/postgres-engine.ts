@@ -43,6 +43,23 @@ const TYPE_NAMES: Record<number, string> = {
   1700: "numeric",
   2950: "uuid",
   3802: "jsonb",
+  // Arrays, named as PostgreSQL writes them.
+  199: "json[]",
+  1000: "boolean[]",
+  1005: "smallint[]",
+  1007: "integer[]",
+  1009: "text[]",
+  1014: "character[]",
+  1015: "character varying[]",
+  1016: "bigint[]",
+  1021: "real[]",
+  1022: "double precision[]",
+  1115: "timestamp[]",
+  1182: "date[]",
+  1185: "timestamptz[]",
+  1231: "numeric[]",
+  2951: "uuid[]",
+  3807: "jsonb[]",
 };
 const NUMERIC_OIDS = new Set([20, 1700]);
 /** Dates and times stay as PostgreSQL prints them rather than becoming JS Dates. */
@@ -204,6 +221,11 @@ export class PostgresEngine implements Engine {
   async checkReadOnly(sql: string): Promise<SqlShape> {
     await this.guard.check(sql);
     return {}; // results are read through a cursor whatever their shape
+  }
+
+  async query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult> {
+    await this.checkReadOnly(sql);
+    return this.run(sql, options);
   }
 
   tableRef(name: string): string {

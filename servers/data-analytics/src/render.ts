@@ -1,25 +1,58 @@
 import type { Cell } from "./engine.js";
 
-/** Rounds to 6 significant digits for display; integers stay as they are. */
+/**
+ * A statistic for display: 6 significant digits, but never fewer than the integer part and two
+ * decimals hold (37103458.82 stays 37103458.82); integers stay as they are.
+ */
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
-  return String(Number(n.toPrecision(6)));
+  const intDigits = Math.abs(n) < 1 ? 0 : Math.floor(Math.log10(Math.abs(n))) + 1;
+  return String(Number(n.toPrecision(Math.min(15, Math.max(6, intDigits + 2)))));
 }
 
-function cellText(v: Cell | undefined): string {
-  if (v === null || v === undefined) return "NULL";
-  if (typeof v === "number") return formatNumber(v);
-  if (typeof v === "string") return v;
-  return JSON.stringify(v);
+/** Column types whose values are exact (integers, DECIMAL, PostgreSQL numeric): printed in full. */
+const EXACT_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|DECIMAL.*|smallint|integer|bigint|numeric)$/;
+
+/** A cell as text, and whether the number in it was rounded for display. */
+function cellText(v: Cell | undefined, type: string | undefined): [string, boolean] {
+  if (v === null || v === undefined) return ["NULL", false];
+  if (typeof v === "number") {
+    if (Number.isInteger(v) || (type !== undefined && EXACT_TYPE.test(type))) return [String(v), false];
+    const shown = formatNumber(v);
+    return shown === String(v) ? [shown, false] : [`~${shown}`, true];
+  }
+  if (typeof v === "string") return [v, false];
+  return [JSON.stringify(v), false];
 }
 
-/** A markdown table with the column types in the header, e.g. `| id (INTEGER) |`. */
+/**
+ * A markdown table with the column types in the header, e.g. `| id (INTEGER) |`. Integers and
+ * DECIMALs print exactly; a floating-point value shortened for display is marked `~` and the table
+ * says so (the structured result keeps every digit).
+ */
 export function markdownTable(columns: { name: string; type?: string }[], rows: Cell[][]): string {
   const esc = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
   const head = `| ${columns.map((c) => esc(c.type ? `${c.name} (${c.type})` : c.name)).join(" | ")} |`;
   const rule = `|${columns.map(() => "---").join("|")}|`;
-  const body = rows.map((r) => `| ${columns.map((_, i) => esc(cellText(r[i]))).join(" | ")} |`);
-  return [head, rule, ...body].join("\n");
+  let rounded = false;
+  const body = rows.map(
+    (r) =>
+      `| ${columns
+        .map((c, i) => {
+          const [text, approx] = cellText(r[i], c.type);
+          rounded ||= approx;
+          return esc(text);
+        })
+        .join(" | ")} |`,
+  );
+  const lines = [head, rule, ...body];
+  if (rounded)
+    lines.push(
+      "",
+      "~ marks floating-point values rounded for display; the structured result has every digit.",
+    );
+  return lines.join("\n");
 }
 
 /**

@@ -11,6 +11,7 @@ import { analyzeTool } from "./tools/analyze.js";
 import { chartTool } from "./tools/chart.js";
 import { correlateTool } from "./tools/correlate.js";
 import { describeDatasetTool } from "./tools/describe-dataset.js";
+import { explainTool } from "./tools/explain.js";
 import { exportDatasetTool } from "./tools/export-dataset.js";
 import { listDatasetsTool } from "./tools/list-datasets.js";
 import { loadInlineDatasetTool } from "./tools/load-inline-dataset.js";
@@ -52,6 +53,7 @@ export default defineServer({
     loadInlineDatasetTool,
     describeDatasetTool,
     queryTool,
+    explainTool,
     analyzeTool,
     correlateTool,
     transformTool,

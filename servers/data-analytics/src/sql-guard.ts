@@ -1,156 +1,27 @@
 import { ToolshedError } from "@toolshed/server";
-import { EXPRESSION_FUNCTIONS, TABLE_FUNCTIONS } from "./allowed-functions.js";
 import type { DuckDBEngine } from "./duckdb-engine.js";
+import { checkParsed, GuardRefusal, PARSE_SQL, prefilter } from "./duckdb-tree-check.js";
 import { asText, type SqlShape } from "./engine.js";
-import { jsonDepthExceeds } from "./json-depth.js";
-import { DATASET_NAME } from "./sql.js";
 
-const ALLOWED_START = /^(select|with|values|from|describe|show|summarize|explain|table|\()/i;
-/** Schemas a query may name: the datasets' own, and the standard catalog views (names, no paths). */
-const ALLOWED_SCHEMA = /^(main|information_schema)?$/i;
-/** The catalogs a query may name: the database file's ("analytics"), or none. */
-const ALLOWED_CATALOG = /^(analytics)?$/i;
-/** Deeper than this, DuckDB's syntax tree is refused rather than walked. */
-const MAX_TREE_DEPTH = 4096;
+export { stripSql } from "./duckdb-tree-check.js";
 
-/** Removes comments and string literals so the keyword checks see only SQL. */
-export function stripSql(sql: string): string {
-  return sql
-    .replace(/--[^\n]*/g, " ")
-    .replace(/\/\*[\s\S]*?\*\//g, " ")
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/"(?:[^"]|"")*"/g, '""');
+/** A guard refusal as the error the caller sees. */
+export function asToolshedError(e: unknown): unknown {
+  return e instanceof GuardRefusal ? new ToolshedError("invalid_input", e.message) : e;
 }
-
-const refuse = (why: string) =>
-  new ToolshedError(
-    "invalid_input",
-    `${why}. Only one read-only statement is allowed (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) over registered datasets; register files with register_dataset.`,
-  );
 
 /**
  * Checks that user SQL is one read-only statement over datasets, in two layers: a keyword filter on
  * the comment- and string-stripped text, then DuckDB's own parser (json_serialize_sql serializes
- * SELECT statements only) whose syntax tree is checked against allow-lists of functions and tables.
+ * SELECT statements only) whose syntax tree is checked against allow-lists of functions and tables
+ * (duckdb-tree-check.ts). The query tool does the same in one round trip (DuckDBEngine.query).
  */
 export async function checkReadOnly(engine: DuckDBEngine, sql: string): Promise<SqlShape> {
-  const stripped = stripSql(sql).trim().replace(/;\s*$/, "");
-  if (!stripped) throw refuse("empty SQL");
-  if (stripped.includes(";")) throw refuse("multiple statements are not allowed");
-  if (!ALLOWED_START.test(stripped)) {
-    throw refuse(`'${stripped.split(/\s+/)[0]!.slice(0, 20).toUpperCase()}' statements are not allowed`);
-  }
-  // EXPLAIN is not serializable; check the statement it explains.
-  const inner = sql
-    .trim()
-    .replace(/;\s*$/, "")
-    .replace(/^explain(\s+analyze)?\s+/i, "");
-  const { rows } = await engine.run("SELECT json_serialize_sql(?::VARCHAR)", { params: [inner] });
-  const tree = asText(rows[0]?.[0] ?? "{}");
-  if (jsonDepthExceeds(tree, MAX_TREE_DEPTH)) throw refuse("the statement is nested too deeply");
-  const parsed = JSON.parse(tree) as {
-    error?: boolean;
-    error_message?: string;
-    statements?: unknown[];
-  };
-  if (parsed.error) {
-    const message = parsed.error_message ?? "";
-    if (/only select/i.test(message)) throw refuse("this statement is not read-only");
-    throw new ToolshedError("invalid_input", `SQL does not parse: ${message.split("\n")[0]}`);
-  }
-  if ((parsed.statements?.length ?? 0) !== 1) throw refuse("multiple statements are not allowed");
-  checkTree(parsed.statements, engine.internalViewNames);
-  // An EXPLAIN's rows are its plan, not the statement's result.
-  const explained = inner !== sql.trim().replace(/;\s*$/, "");
-  return explained ? {} : topLevelLimit(parsed.statements?.[0]);
-}
-
-/** The statement's own `LIMIT <integer constant>`, if any (not a percentage, not an expression). */
-function topLevelLimit(statement: unknown): SqlShape {
-  const node = (statement as { node?: { type?: string; modifiers?: unknown[] } } | undefined)?.node;
-  if (node?.type !== "SELECT_NODE") return {};
-  for (const m of node.modifiers ?? []) {
-    const mod = m as {
-      type?: string;
-      limit?: { class?: string; value?: { is_null?: boolean; value?: unknown } };
-    };
-    if (mod.type !== "LIMIT_MODIFIER" || mod.limit?.class !== "CONSTANT" || mod.limit.value?.is_null)
-      continue;
-    const n = Number(mod.limit.value?.value);
-    if (Number.isSafeInteger(n) && n >= 0) return { rowLimit: n };
-  }
-  return {};
-}
-
-/**
- * Walks DuckDB's syntax tree: every function called (in expressions, FROM, window clauses, macros)
- * must be on the allow-list, and every table named must be a dataset, a CTE of the statement or a
- * standard catalog view; never a file, another catalog, or DuckDB's internal views (settings, logs,
- * databases with their paths).
- */
-function checkTree(statements: unknown, internalViews: ReadonlySet<string>): void {
-  const ctes = new Set<string>();
-  walk(statements, (node) => {
-    const map = (node.cte_map as { map?: { key?: unknown }[] } | undefined)?.map;
-    for (const entry of map ?? []) ctes.add(asText(entry.key).toLowerCase());
-    return true;
-  });
-  const visit = (node: Record<string, unknown>): boolean => {
-    if (node.type === "TABLE_FUNCTION") {
-      const fn = node.function as { function_name?: unknown; children?: unknown } | undefined;
-      const name = asText(fn?.function_name);
-      if (!TABLE_FUNCTIONS.has(name.toLowerCase())) {
-        throw refuse(
-          `table function ${name}() is not allowed in queries (allowed: ${[...TABLE_FUNCTIONS].join(", ")}); query registered datasets by name`,
-        );
-      }
-      // The arguments are expressions like any other; the call itself was checked here.
-      walk(fn?.children, visit);
-      for (const [key, value] of Object.entries(node)) if (key !== "function") walk(value, visit);
-      return false;
-    }
-    if (node.type === "BASE_TABLE") checkTable(node, ctes, internalViews);
-    if (node.type === "SHOW_REF" && node.show_type === "SHOW_UNQUALIFIED") {
-      const name = asText(node.table_name).replace(/^"|"$/g, "");
-      if (name.toLowerCase() !== "tables") checkTable({ table_name: name }, ctes, internalViews);
-    }
-    return visitExpression(node);
-  };
-  walk(statements, visit);
-}
-
-function visitExpression(node: Record<string, unknown>): boolean {
-  const fn = node.function_name;
-  if (typeof fn === "string" && !EXPRESSION_FUNCTIONS.has(fn.toLowerCase())) {
-    throw refuse(
-      `function ${fn}() is not allowed in queries (it reads files, settings, logs or SQL text, or is not on the list of analytics functions); query registered datasets by name`,
-    );
-  }
-  return true;
-}
-
-function checkTable(node: Record<string, unknown>, ctes: ReadonlySet<string>, internal: ReadonlySet<string>) {
-  const name = asText(node.table_name);
-  const schema = asText(node.schema_name);
-  const catalog = asText(node.catalog_name);
-  if (!schema && !catalog && ctes.has(name.toLowerCase())) return;
-  if (!ALLOWED_CATALOG.test(catalog)) throw refuse(`catalog '${catalog}' is not available`);
-  if (!ALLOWED_SCHEMA.test(schema)) throw refuse(`schema '${schema}' is not available`);
-  if (!DATASET_NAME.test(name))
-    throw refuse(`reading '${name}' directly is not allowed (not a dataset name)`);
-  if (/^information_schema$/i.test(schema)) return;
-  // An unqualified name is looked up in main, then DuckDB's own schemas (pg_catalog's pg_settings
-  // shows settings and paths), so the name of any internal view is refused.
-  const isInternal = internal.has(name.toLowerCase());
-  if (isInternal) throw refuse(`'${name}' is not a dataset (it is one of DuckDB's internal views)`);
-}
-
-/** Visits every object in the tree; `visit` returns false to skip a node's children. */
-function walk(value: unknown, visit: (node: Record<string, unknown>) => boolean): void {
-  if (Array.isArray(value)) {
-    for (const v of value) walk(v, visit);
-  } else if (typeof value === "object" && value !== null) {
-    if (!visit(value as Record<string, unknown>)) return;
-    for (const v of Object.values(value)) walk(v, visit);
+  try {
+    const { inner, explained } = prefilter(sql);
+    const { rows } = await engine.run(PARSE_SQL, { params: [inner] });
+    return checkParsed(asText(rows[0]?.[0] ?? "{}"), engine.internalViewNames, explained, inner);
+  } catch (e) {
+    throw asToolshedError(e);
   }
 }

@@ -15,6 +15,7 @@ runContractTests(server, {
     "load_inline_dataset",
     "describe_dataset",
     "query",
+    "explain",
     "analyze",
     "correlate",
     "transform",

@@ -75,6 +75,41 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     expect(q.text).toContain("| region (");
   });
 
+  it("names array types and prints exact decimals, with the engine's hints kept in errors", async () => {
+    const q = await call(t, "query", {
+      sql: "SELECT ARRAY[1.5, 2.25] AS a, CAST(37103458.82 AS DECIMAL(18,2)) AS d",
+    });
+    expect(q.isError, q.text).toBeFalsy();
+    expect(q.data.columns[0].type).toBe(kind === "duckdb" ? "DECIMAL(3,2)[]" : "numeric[]");
+    expect(q.text).toContain("37103458.82");
+    const wrong = await call(t, "query", { sql: "SELECT regio FROM sales" });
+    expect(wrong.isError).toBe(true);
+    // DuckDB names the candidates; PostgreSQL's HINT suggests the column it probably meant.
+    expect(wrong.text).toMatch(
+      kind === "duckdb"
+        ? /Candidate bindings: .*"region"/
+        : /HINT: Perhaps you meant to reference the column "sales.region"/,
+    );
+  });
+
+  it("explains a read-only statement's plan, and refuses what query refuses", async () => {
+    const r = await call(t, "explain", { sql: "SELECT region, sum(amount) FROM sales GROUP BY 1;" });
+    expect(r.isError, r.text).toBeFalsy();
+    expect(r.data).toMatchObject({ engine: kind, analyzed: false });
+    expect(r.data.plan).toMatch(kind === "duckdb" ? /HASH_GROUP_BY|GROUP_BY/ : /Aggregate/);
+    expect(r.data.plan).toMatch(kind === "duckdb" ? /SEQ_SCAN|sales/i : /Seq Scan on sales/);
+    const analyzed = await call(t, "explain", { sql: "SELECT count(*) FROM sales", analyze: true });
+    expect(analyzed.isError, analyzed.text).toBeFalsy();
+    expect(analyzed.data.plan).toMatch(kind === "duckdb" ? /Total Time|Query Profiling/i : /actual time/);
+    const refused = await call(t, "explain", {
+      sql: kind === "duckdb" ? "SELECT * FROM read_csv('/etc/passwd')" : "SELECT pg_read_file('/etc/passwd')",
+    });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/not allowed/);
+    const write = await call(t, "explain", { sql: "DELETE FROM sales" });
+    expect(write.isError).toBe(true);
+  });
+
   it("caps rows and states the total", async () => {
     const q = await call(t, "query", {
       sql: "SELECT a.id FROM sales a, sales b, sales c, sales d",

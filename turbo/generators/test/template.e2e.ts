@@ -209,7 +209,7 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         expect(existsSync(join(dir, file)), file).toBe(true);
       }
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
-      expect(pkg).toMatchObject({ name: PKG, mcpName: `io.github.toolshed/${NAME}`, files: ["dist"] });
+      expect(pkg).toMatchObject({ name: PKG, mcpName: `io.github.toolshed-mcp/${NAME}`, files: ["dist"] });
       expect(pkg.bin).toEqual({ [`toolshed-${NAME}`]: "./dist/bin.js" });
       expect(readFileSync(join(dir, "src/bin.ts"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
       const readme = readFileSync(join(dir, "README.md"), "utf8");

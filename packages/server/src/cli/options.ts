@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isLogLevel, type LogLevel } from "@toolshed/logging";
 import { z } from "zod";
@@ -350,6 +351,12 @@ export function parseCommandLine(
       const v = env[name];
       if (v !== undefined && v !== "") return coerce(spec, v, name);
     }
+    // Secrets by reference: NAME_FILE names a file holding the value (Docker and Kubernetes secrets).
+    for (const name of spec.env) {
+      const path = env[`${name}_FILE`];
+      if (path !== undefined && path !== "")
+        return coerce(spec, readSecretFile(`${name}_FILE`, path), `${name}_FILE`);
+    }
     return spec.defaultValue;
   };
 
@@ -388,6 +395,20 @@ export function parseCommandLine(
     config = parsed.data;
   }
   return { kind: "run", common, config };
+}
+
+/** The value a `*_FILE` variable points at, without the trailing newline editors and `echo` add. */
+function readSecretFile(variable: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new UsageError(
+      `${variable}: cannot read '${path}' (${code}); mount the secret there or unset ${variable}`,
+    );
+  }
+  return text.replace(/\r?\n$/, "");
 }
 
 function coerce(spec: OptionSpec, value: unknown, source: string): unknown {
@@ -511,6 +532,7 @@ function helpText(def: AnyServerDefinition, specs: OptionSpec[]): string {
     ...COMMON.map(line),
     "  -h, --help      show this help",
     "  -v, --version   print the version",
+    "  Every variable NAME also reads from the file named by NAME_FILE (for Docker and Kubernetes secrets).",
     ...(own.length ? ["", `${def.name} options:`, ...own.map(line)] : []),
     "",
   ].join("\n");

@@ -85,6 +85,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
   if (shared) rt.addReadinessCheck(() => shared.check());
+  rt.metrics.setReadinessCheck(async () => (await rt.readiness()).ready);
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   // With a shared store, a 2025 session is usable from every replica (shared-sessions.ts).
@@ -104,6 +105,14 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   let closing = false;
 
   const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
+    // Every 4xx/5xx answer is counted by status (401, 404, 413, 429, 503, …), whoever wrote it: the
+    // guards here, the auth layer or the SDK's transports. Probes report through /readyz itself.
+    res.once("close", () => {
+      if (res.headersSent && res.statusCode >= 400) {
+        const route = routeOf(req.url);
+        if (route !== "probe") rt.metrics.countRefusal(res.statusCode, route);
+      }
+    });
     handle(req, res).catch((err: unknown) => {
       rt.logger.error({ err }, "http request failed");
       if (!res.headersSent) rpcError(res, 500, -32603, "internal error; the server log has the details");
@@ -311,7 +320,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       onsessionclosed: everywhere ? (sid) => everywhere.end(sid) : undefined,
     });
     await mcp.connect(transport);
-    tracked = instrumentTransport(rt, transport, "tcp");
+    tracked = instrumentTransport(rt, transport, "tcp", () => mcp.server.getNegotiatedProtocolVersion());
     const onclose = transport.onclose;
     transport.onclose = () => {
       onclose?.();
@@ -455,6 +464,15 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       ]);
     },
   };
+}
+
+/** The `route` label of a refusal: a closed set, whatever path a client or scanner sends. */
+function routeOf(url: string | undefined): "mcp" | "metrics" | "well_known" | "probe" | "other" {
+  const path = (url ?? "/").split("?")[0] ?? "/";
+  if (path === MCP_PATH) return "mcp";
+  if (path === "/metrics") return "metrics";
+  if (path === "/healthz" || path === "/readyz") return "probe";
+  return path.startsWith("/.well-known/") ? "well_known" : "other";
 }
 
 function refuseAdoption(res: ServerResponse, refused: AdoptionRefused, id: string | number | null): void {

@@ -233,7 +233,7 @@ export class SharedSessions {
       throw new Error(`replaying the handshake answered ${init.status} and ${ack.status}`);
     }
     replaying = false;
-    const tracked = instrumentTransport(rt, web, "tcp");
+    const tracked = instrumentTransport(rt, web, "tcp", () => mcp.server.getNegotiatedProtocolVersion());
     const node = toNodeHandler(
       { fetch: (request, options) => web.handleRequest(request, options) },
       { maxRequestBodySize: this.#o.maxBodyBytes },

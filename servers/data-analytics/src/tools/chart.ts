@@ -1,10 +1,34 @@
 import { reply, ToolshedError, z } from "@toolshed/server";
 import type { TopLevelSpec } from "vega-lite";
-import { renderChart } from "../chart-render.js";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine.js";
 import { quoteIdent } from "../sql.js";
+import { TaskThread } from "../task-thread.js";
+
+/** Charts render on a worker thread, which loads vega on the first chart. */
+const renderThread = new TaskThread("chart rendering");
+
+type FieldKind = "number" | "time" | "text";
+
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|smallint|integer|bigint|real|double precision|numeric)$/;
+const TEMPORAL_TYPE = /^(DATE|TIMESTAMP.*|date|timestamp|timestamptz)$/;
+/** Text that Vega parses as a date: ISO 8601 days, optionally with a time. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+
+/**
+ * What a result column holds, from its engine type, or for text, from its values: text whose every
+ * value is an ISO date is time (plotted on a time axis, not an alphabetical one).
+ */
+function fieldKind(type: string, values: (Cell | undefined)[]): FieldKind {
+  if (NUMERIC_TYPE.test(type)) return "number";
+  if (TEMPORAL_TYPE.test(type)) return "time";
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length && present.every((v) => typeof v === "number")) return "number";
+  if (present.length && present.every((v) => typeof v === "string" && ISO_DATE.test(v))) return "time";
+  return "text";
+}
 
 export const MAX_POINTS = 5_000;
 const CHART_TYPES = ["bar", "line", "scatter", "histogram"] as const;
@@ -41,7 +65,14 @@ export const chartTool = defineAnalyticsTool({
     type: z.enum(CHART_TYPES),
     spec: z.record(z.string(), z.unknown()).describe("The Vega-Lite spec, data included."),
     points: z.number().describe("Rows plotted."),
-    truncated: z.boolean().describe(`True when the data had more than ${MAX_POINTS} rows and was cut.`),
+    truncated: z
+      .boolean()
+      .describe(
+        `True when the data had more than ${MAX_POINTS} rows: a scatter or histogram of a dataset plots a random sample, other charts the first rows.`,
+      ),
+    nullsDropped: z
+      .number()
+      .describe("Rows left out because a plotted field was NULL (said on the image too)."),
     width: z.number(),
     height: z.number(),
   }),
@@ -63,6 +94,8 @@ export const chartTool = defineAnalyticsTool({
     }
     const wanted = [args.x, ...(args.y ? [args.y] : []), ...(args.color ? [args.color] : [])];
     let sql: string;
+    /** Rows in the dataset when a random sample of it is plotted instead of its first rows. */
+    let sampledFrom: number | undefined;
     if (args.name !== undefined) {
       const info = await getDataset(engine, args.name);
       const known = new Set(info.columns.map((c) => c.name));
@@ -75,6 +108,16 @@ export const chartTool = defineAnalyticsTool({
         }
       }
       sql = `SELECT ${wanted.map(quoteIdent).join(", ")} FROM ${engine.tableRef(args.name)}`;
+      // Points and bins show a distribution: a big dataset is sampled at random, not cut at its
+      // first rows (a line or bar over a sample would misstate totals and order, so those are cut).
+      if (
+        engine.kind === "duckdb" &&
+        (args.type === "scatter" || args.type === "histogram") &&
+        info.rowCount > MAX_POINTS
+      ) {
+        sql += ` USING SAMPLE reservoir(${MAX_POINTS} ROWS) REPEATABLE (42)`;
+        sampledFrom = info.rowCount;
+      }
     } else {
       await engine.checkReadOnly(args.sql!);
       sql = args.sql!;
@@ -101,27 +144,55 @@ export const chartTool = defineAnalyticsTool({
     }
     // Fixed field names keep user column names out of Vega's field syntax (dots, brackets).
     const pick = (row: Cell[], c: string | undefined) => (c === undefined ? undefined : row[index.get(c)!]);
-    const values = result.rows.map((row) => ({
+    const all = result.rows.map((row) => ({
       x: pick(row, args.x),
       y: pick(row, args.y),
       color: pick(row, args.color),
     }));
-    const spec = buildSpec(args, values);
+    const kindOf = (c: string) =>
+      fieldKind(
+        result.columns[index.get(c)!]!.type,
+        result.rows.map((row) => row[index.get(c)!]),
+      );
+    const kinds = { x: kindOf(args.x), y: args.y === undefined ? undefined : kindOf(args.y) };
+    checkKinds(args, kinds);
+    // Rows whose plotted fields are NULL cannot be drawn: they are left out and counted, not lost silently.
+    const missing = (v: Cell | undefined) => v === null;
+    const values = all.filter((v) => !missing(v.x) && !missing(v.y));
+    const dropped = all.length - values.length;
+    const notes = [
+      ...(sampledFrom !== undefined ? [`a random sample of ${MAX_POINTS} of ${sampledFrom} rows`] : []),
+      ...(result.more
+        ? [`first ${MAX_POINTS} rows only (more were cut; aggregate first to plot everything)`]
+        : []),
+      ...(dropped
+        ? [
+            `${dropped} row${dropped > 1 ? "s" : ""} with NULL ${args.y ? `${args.x} or ${args.y}` : args.x} not plotted`,
+          ]
+        : []),
+    ];
+    const spec = buildSpec(args, values, kinds, notes);
     let png: Buffer;
     try {
-      ({ png } = await renderChart(spec));
+      const rendered = await renderThread.run(
+        { op: "chart", spec },
+        { timeoutMs: ctx.config.queryTimeoutMs, signal: ctx.signal },
+      );
+      png = Buffer.from(rendered.png.buffer, rendered.png.byteOffset, rendered.png.byteLength);
     } catch (e) {
+      if (e instanceof ToolshedError && e.code !== "invalid_input" && e.code !== "internal") throw e;
       throw new ToolshedError("invalid_input", `could not render the chart: ${engineMessage(e)}`);
     }
     const data = {
       type: args.type,
       spec: spec as unknown as Record<string, unknown>,
       points: values.length,
-      truncated: result.more,
+      truncated: result.more || sampledFrom !== undefined,
+      nullsDropped: dropped,
       width: args.width,
       height: args.height,
     };
-    const note = result.more ? ` (cut at ${MAX_POINTS} rows; aggregate first to plot everything)` : "";
+    const note = notes.length ? ` (${notes.join("; ")})` : "";
     return reply(data, [
       {
         type: "text",
@@ -132,21 +203,59 @@ export const chartTool = defineAnalyticsTool({
   },
 });
 
-function buildSpec(args: z.output<typeof input>, values: Record<string, Cell | undefined>[]): TopLevelSpec {
-  const sample = values.find((v) => v.x !== null && v.x !== undefined)?.x;
-  let xType: "quantitative" | "temporal" | "ordinal" | "nominal" = "nominal";
-  if (args.type === "scatter" || args.type === "histogram") xType = "quantitative";
-  else if (args.type === "line") {
-    xType =
-      typeof sample === "number"
-        ? "quantitative"
-        : typeof sample === "string" && /^\d{4}-\d{2}-\d{2}/.test(sample)
-          ? "temporal"
-          : "ordinal";
+/** Refuses a mark the field types cannot make, saying which chart or cast would. */
+function checkKinds(args: z.output<typeof input>, kinds: { x: FieldKind; y: FieldKind | undefined }): void {
+  const refuse = (what: string) => {
+    throw new ToolshedError("invalid_input", what);
+  };
+  if (args.type === "scatter") {
+    if (kinds.x === "text") {
+      refuse(
+        `a scatter chart needs a numeric or date x, and '${args.x}' is text; use a bar chart for categories, or cast it in SQL (e.g. CAST(${args.x} AS DOUBLE))`,
+      );
+    }
+    if (kinds.y !== "number") {
+      refuse(
+        `a scatter chart needs a numeric y, and '${args.y}' is ${kinds.y ?? "missing"}; cast it in SQL or pick a numeric column`,
+      );
+    }
   }
+  if (args.type === "histogram" && kinds.x !== "number") {
+    refuse(
+      `a histogram bins numbers, and '${args.x}' is ${kinds.x}; use a bar chart to count categories (y omitted), or cast it in SQL`,
+    );
+  }
+  if (
+    (args.type === "bar" || args.type === "line") &&
+    args.y &&
+    kinds.y !== "number" &&
+    args.aggregate !== "count"
+  ) {
+    refuse(
+      `a ${args.type} chart sums or averages y, and '${args.y}' is ${kinds.y}; pick a numeric y, omit y to count rows, or pass aggregate: 'count'`,
+    );
+  }
+}
+
+function buildSpec(
+  args: z.output<typeof input>,
+  values: Record<string, Cell | undefined>[],
+  kinds: { x: FieldKind; y: FieldKind | undefined },
+  notes: string[],
+): TopLevelSpec {
+  let xType: "quantitative" | "temporal" | "ordinal" | "nominal";
+  if (args.type === "histogram") xType = "quantitative";
+  else if (kinds.x === "time") xType = args.type === "bar" ? "ordinal" : "temporal";
+  else if (kinds.x === "number") xType = args.type === "bar" ? "ordinal" : "quantitative";
+  else xType = args.type === "line" ? "ordinal" : "nominal";
+  // A query's rows come in its own order (its ORDER BY); categories keep it instead of sorting.
+  const keepOrder = args.sql !== undefined && (xType === "nominal" || xType === "ordinal");
+  const title =
+    args.title ?? (notes.length ? `${args.type} of ${args.y ?? "count"} by ${args.x}` : undefined);
   const base = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    ...(args.title ? { title: args.title } : {}),
+    // Cuts and dropped NULLs are said on the image, for whoever sees only the picture.
+    ...(title ? { title: notes.length ? { text: title, subtitle: notes } : title } : {}),
     width: args.width,
     height: args.height,
     autosize: { type: "fit", contains: "padding" },
@@ -183,6 +292,10 @@ function buildSpec(args: z.output<typeof input>, values: Record<string, Cell | u
         : args.type === "line"
           ? { type: "line", point: true }
           : "bar",
-    encoding: { x: { field: "x", type: xType, title: args.x }, y, ...color },
+    encoding: {
+      x: { field: "x", type: xType, title: args.x, ...(keepOrder ? { sort: null } : {}) },
+      y,
+      ...color,
+    },
   } as TopLevelSpec;
 }

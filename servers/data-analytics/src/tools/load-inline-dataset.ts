@@ -72,6 +72,8 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
         source: "inline",
         replace,
         signal: ctx.signal,
+        // The tool asks for a header line; DuckDB's detection would take an all-text header for data.
+        options: fmt === "csv" ? { header: true } : undefined,
       });
     } finally {
       await rm(file, { force: true });

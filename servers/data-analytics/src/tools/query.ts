@@ -7,6 +7,9 @@ const cell: z.ZodType<Cell> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(cell), z.record(z.string(), cell)]),
 );
 
+/** Row data beyond this is left out of the text (it is in the structured result). */
+export const TEXT_ROW_BYTES = 64 * 1024;
+
 export const queryOutput = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
   rows: z.array(z.array(cell)),
@@ -48,7 +51,15 @@ export const queryTool = defineAnalyticsTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 600_000,
   render: (r) => {
-    const lines = [markdownTable(r.columns, r.rows)];
+    // The rows travel once in full, in the structured result; the text shows them too while they
+    // are small, and past TEXT_ROW_BYTES only the first ones, saying where the rest are.
+    const text = capBytes(r.rows, TEXT_ROW_BYTES);
+    const lines = [markdownTable(r.columns, text.rows)];
+    if (text.cut) {
+      lines.push(
+        `The text shows ${text.rows.length < r.rows.length ? `the first ${text.rows.length} of the ${r.rowCount} rows returned` : "every row"}${text.rows.some((row, i) => row.some((v, j) => v !== r.rows[i]![j])) ? " with long cells shortened" : ""}; all of them, in full, are in the structured result (structuredContent.rows).`,
+      );
+    }
     const total = r.totalRows === null ? "more" : String(r.totalRows);
     lines.push(
       r.truncated
@@ -60,21 +71,19 @@ export const queryTool = defineAnalyticsTool({
   handler: async ({ sql, limit }, ctx) => {
     const { engine } = ctx.deps;
     const maxRows = Math.min(limit ?? ctx.config.maxRows, ctx.config.maxRows);
-    const shape = await engine.checkReadOnly(sql);
     const started = Date.now();
-    // A statement whose own LIMIT fits under the cap is run materialized, which DuckDB parallelizes
-    // fully; any other is streamed and read only up to the cap (a 10^12-row join costs nothing).
-    const bounded = shape.rowLimit !== undefined && shape.rowLimit <= maxRows;
     let result;
     try {
-      result = await engine.run(sql, {
-        ...(bounded ? {} : { maxRows }),
-        signal: ctx.signal,
-        timeoutMs: ctx.config.queryTimeoutMs,
-      });
+      // The guard and the statement together: on DuckDB one round trip to the engine host.
+      result = await engine.query(sql, { maxRows, signal: ctx.signal, timeoutMs: ctx.config.queryTimeoutMs });
     } catch (e) {
       if (e instanceof ToolshedError) throw e;
-      throw new ToolshedError("invalid_input", `query failed: ${engineMessage(e)}`);
+      const said = engineMessage(e);
+      // A column DuckDB typed JSON compares as JSON, so `title = 'x'` fails on the literal.
+      const json = /Malformed JSON/i.test(said)
+        ? " (a column of type JSON compares as JSON: compare its text with col::VARCHAR = '…', or read a field with col->>'$.field')"
+        : "";
+      throw new ToolshedError("invalid_input", `query failed${json}: ${said}`);
     }
     const capped = capBytes(result.rows, ctx.config.maxBytes);
     const truncated = result.more || capped.cut;

