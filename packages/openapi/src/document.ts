@@ -33,6 +33,8 @@ export async function loadDocument(path: string): Promise<OpenApiDocument> {
 }
 
 export function parseDocument(text: string, source = "document"): OpenApiDocument {
+  // A byte order mark (some editors and exporters write one) is not part of the JSON or YAML.
+  text = text.replace(/^\uFEFF/, "");
   let doc: unknown;
   try {
     doc = /^\s*[{[]/.test(text) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 1000 });
@@ -82,4 +84,11 @@ export function deref<T>(doc: OpenApiDocument, value: unknown): T {
     current = resolveRef(doc, (current as { $ref: string }).$ref);
   }
   throw new OpenApiError("a $ref chain is longer than 20 steps (a cycle?)");
+}
+
+/** A server entry's URL with its variables at their defaults, without a trailing slash. */
+export function serverUrl(server: { url: string; variables?: Record<string, { default: string }> }): string {
+  return server.url
+    .replace(/\{([^}]+)\}/g, (_, v: string) => server.variables?.[v]?.default ?? "")
+    .replace(/\/+$/, "");
 }

@@ -62,6 +62,13 @@ export function emitFiles(ctx: EmitContext): Map<string, string> {
   return files;
 }
 
+function serverHosts(ctx: EmitContext): string[] {
+  const hosts = ctx.operations.flatMap((o) =>
+    o.server !== undefined && /^https?:\/\//i.test(o.server) ? [new URL(o.server).hostname] : [],
+  );
+  return [...new Set(hosts)].sort();
+}
+
 function isPrivateUrl(url: string | undefined): boolean {
   if (!url) return false;
   try {
@@ -92,6 +99,11 @@ function configFile(ctx: EmitContext): string {
     `timeoutMs: z.number().int().min(100).default(30000).describe(${lit(
       "Longest an API call may take, retries included, in milliseconds.",
     )}).meta({ env: ${lit(envName(prefix, "timeoutMs"))} })`,
+  );
+  fields.push(
+    `maxUploadBytes: z.number().int().min(1).default(${10 * 1024 * 1024}).describe(${lit(
+      "The most bytes of files and binary bodies (decoded) one call may upload.",
+    )}).meta({ env: ${lit(envName(prefix, "maxUploadBytes"))} })`,
   );
   fields.push(
     `strictAnswers: z.boolean().default(false).describe(${lit(
@@ -136,6 +148,9 @@ export type Config = z.output<typeof configSchema>;
 export const api: ApiInfo = {
   name: ${lit(ctx.name)},
   baseUrlEnv: ${lit(envName(prefix, "baseUrl"))},
+  privateNetworkEnv: ${lit(envName(prefix, "allowPrivateNetwork"))},
+  defaultBaseUrl: ${lit(ctx.baseUrl ?? null)},
+  serverHosts: ${lit(serverHosts(ctx))},
   credentials: [${creds.join(", ")}],
 };
 
@@ -144,6 +159,40 @@ export const apiTitle = ${lit(ctx.doc.info.title)};
 /** From the document's info.description. */
 export const apiInstructions = ${lit(instructions)};
 `;
+}
+
+/** Whether the answer is an object or a list of objects, whose fields a model can choose. */
+function selectable(ctx: EmitContext, op: Operation, wrap: Operation["response"]["wrap"]): boolean {
+  if (wrap === "none") return true;
+  if (wrap !== "items" || !op.response.schema) return false;
+  const list = follow(op.response.schema, ctx.doc, new Set()).schema;
+  if (!list.items) return false;
+  const item = follow(list.items as Schema, ctx.doc, new Set()).schema;
+  return item.type === "object" || (!item.type && (!!item.properties || !!item.allOf));
+}
+
+/** A file in a multipart body, as the model sends it. */
+const FILE_FIELD =
+  "z.object({ base64: z.base64().describe(\"The file's content, base64-encoded (decoded size within the server's upload limit).\"), " +
+  'filename: z.string().optional().describe("The file name sent with it."), ' +
+  'content_type: z.string().optional().describe("Its media type (default application/octet-stream).") })';
+
+/** Whether a multipart property is a file ("one"), a list of files ("many") or neither. */
+function fileShape(ctx: EmitContext, schema: Schema): "one" | "many" | undefined {
+  const isFile = (s: Schema) =>
+    s.type === "string" &&
+    (s.format === "binary" ||
+      s.format === "byte" ||
+      s.contentEncoding !== undefined ||
+      s.contentMediaType !== undefined);
+  if (isFile(schema)) return "one";
+  if (
+    schema.type === "array" &&
+    schema.items &&
+    isFile(follow(schema.items as Schema, ctx.doc, new Set()).schema)
+  )
+    return "many";
+  return undefined;
 }
 
 function fieldDescription(...candidates: unknown[]): string | undefined {
@@ -172,36 +221,90 @@ function toolFile(ctx: EmitContext, op: Operation, exportName: string): string {
     fields.push(
       `${objectKey(p.key)}: ${finish(code, { optional: !p.required, mode: "input", description })}`,
     );
-    params.push(`${objectKey(p.key)}: { in: ${lit(p.in)}, name: ${lit(p.name)} }`);
+    const how = `${p.style ? `, style: ${lit(p.style)}` : ""}${p.explode !== undefined ? `, explode: ${lit(p.explode)}` : ""}`;
+    params.push(`${objectKey(p.key)}: { in: ${lit(p.in)}, name: ${lit(p.name)}${how} }`);
   }
   let body = "undefined";
   if (op.body) {
     const b = op.body;
-    if (b.kind === "flat") {
+    const files: string[] = [];
+    if (b.kind === "text" || b.kind === "binary") {
+      const what =
+        b.kind === "text"
+          ? `The request body, as text (sent as ${b.anyType ? "content_type" : b.contentType}).`
+          : `The request body, base64-encoded (sent as ${b.anyType ? "content_type" : b.contentType}; decoded size within the server's upload limit).`;
+      const description = fieldDescription(b.description)
+        ? `${fieldDescription(b.description)} ${what}`
+        : what;
+      const code = b.kind === "text" ? "z.string()" : "z.base64()";
+      fields.push(
+        `${objectKey(b.key)}: ${code}${b.required ? "" : ".optional()"}.describe(${lit(cleanDescription(description, 1000))})`,
+      );
+      let typeKey: string | undefined;
+      if (b.anyType) {
+        typeKey = op.parameters.some((p) => p.key === "content_type") ? "body_content_type" : "content_type";
+        fields.push(
+          `${objectKey(typeKey)}: z.string().regex(/^[\\w.+-]+\\/[\\w.+-]+/).default(${lit(b.contentType)}).describe(${lit(
+            "The media type of the body (e.g. image/png, application/zip).",
+          )})`,
+        );
+      }
+      body = `{ kind: ${lit(b.kind)}, key: ${lit(b.key)}, contentType: ${lit(b.contentType)}${typeKey ? `, typeKey: ${lit(typeKey)}` : ""} }`;
+    } else if (b.kind === "flat") {
       const resolved = follow(b.schema, ctx.doc, new Set()).schema;
       const props = (resolved.properties ?? {}) as Record<string, Schema>;
       const required = new Set((resolved.required as string[] | undefined) ?? []);
       const keys: string[] = [];
       for (const key of b.keys) {
         const prop = props[key]!;
-        if (follow(prop, ctx.doc, new Set()).schema.readOnly === true) continue;
+        const resolvedProp = follow(prop, ctx.doc, new Set()).schema;
+        if (resolvedProp.readOnly === true) continue;
+        const optional = !b.required || !required.has(key);
+        const file = b.encoding === "multipart" ? fileShape(ctx, resolvedProp) : undefined;
+        if (file) {
+          const text = cleanDescription(resolvedProp.description) ?? `The '${key}' file.`;
+          const opt = optional ? ".optional()" : "";
+          const code =
+            file === "many"
+              ? `z.array(${FILE_FIELD}.describe("One file."))${opt}.describe(${lit(text)})`
+              : `${FILE_FIELD}${opt}.describe(${lit(text)})`;
+          fields.push(`${objectKey(key)}: ${code}`);
+          files.push(key);
+          keys.push(key);
+          continue;
+        }
         const code = zodParts(prop, input, 1, new Set());
         const description = fieldDescription(code.description) ?? `The '${key}' field of the request body.`;
-        const optional = !b.required || !required.has(key);
         fields.push(`${objectKey(key)}: ${finish(code, { optional, mode: "input", description })}`);
         keys.push(key);
       }
-      body = `{ kind: "flat", keys: ${lit(keys)} }`;
+      body =
+        b.encoding === "json"
+          ? `{ kind: "flat", keys: ${lit(keys)}${b.contentType === "application/json" ? "" : `, contentType: ${lit(b.contentType)}`} }`
+          : `{ kind: ${lit(b.encoding)}, keys: ${lit(keys)}, files: ${lit(files)} }`;
     } else {
       const code = zodParts(b.schema, input, 0, new Set());
       const description = fieldDescription(b.description, code.description) ?? "The request body, as JSON.";
       fields.push(
         `${objectKey(b.key)}: ${finish(code, { optional: !b.required, mode: "input", description })}`,
       );
-      body = `{ kind: "whole", key: ${lit(b.key)} }`;
+      body = `{ kind: "whole", key: ${lit(b.key)}${b.contentType === "application/json" ? "" : `, contentType: ${lit(b.contentType)}`} }`;
     }
   }
   const { wrap, code: outputCode } = outputFor(ctx, op, { lenient: true });
+  // Object answers and lists of objects: the model may ask for only some fields.
+  let select: string | undefined;
+  if (selectable(ctx, op, wrap)) {
+    const taken = new Set(fields.map((f) => f.slice(0, f.indexOf(":")).replace(/"/g, "")));
+    select = ["fields", "select_fields", "answer_fields"].find((k) => !taken.has(k));
+    if (select) {
+      fields.push(
+        `${select}: z.array(z.string()).optional().describe(${lit(
+          `Only these answer fields${wrap === "items" ? " (per item)" : ""}, e.g. ["id","user.login"]; omit for all.`,
+        )})`,
+      );
+    }
+  }
   const { code: answerCode } = outputFor(ctx, op, { lenient: false });
   return `import { z } from "@toolshed/server";
 import { operationTool } from "../runtime.js";
@@ -211,11 +314,11 @@ export const ${exportName} = operationTool({
   title: ${lit(op.title)},
   description: ${lit(cleanDescription(op.description, 1500))},
   method: ${lit(op.method.toUpperCase())},
-  path: ${lit(op.path)},
+  path: ${lit(op.path)},${op.server !== undefined ? `\n  server: ${lit(op.server)},` : ""}${op.response.contentType ? `\n  accept: ${lit(op.response.contentType)},` : ""}
   params: { ${params.join(", ")} },
   body: ${body},
   security: ${lit(op.security)},
-  wrap: ${lit(wrap)},
+  wrap: ${lit(wrap)},${select ? `\n  select: ${lit(select)},` : ""}
   annotations: ${lit(op.annotations)},
   input: z.object({ ${fields.join(", ")} }),
   output: ${outputCode},
@@ -237,6 +340,21 @@ function outputFor(
 ): { wrap: Operation["response"]["wrap"]; code: string } {
   const output: EmitOptions = { doc: ctx.doc, mode: "output", maxDepth: 5, lenient };
   const wrap = op.response.wrap;
+  if (wrap === "text") {
+    return {
+      wrap,
+      code: `z.object({ text: z.string().describe(${lit(`The API's answer, as text (${op.response.contentType}).`)}) })`,
+    };
+  }
+  if (wrap === "bytes") {
+    return {
+      wrap,
+      code:
+        `z.object({ base64: z.string().describe("The API's answer, base64-encoded."), ` +
+        `content_type: z.string().describe(${lit(`Its media type (the document says ${op.response.contentType}).`)}), ` +
+        `bytes: z.number().int().describe("Its size in bytes.") })`,
+    };
+  }
   if (wrap === "empty") {
     return {
       wrap,

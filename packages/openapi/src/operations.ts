@@ -1,6 +1,6 @@
 // The operations of a document as the generator needs them: a tool name, inputs by location, the
 // JSON body, the 2xx response, annotations and security, after --include/--exclude and x-mcp.
-import { deref, OpenApiError, type OpenApiDocument, type Schema } from "./document.js";
+import { deref, OpenApiError, serverUrl, type OpenApiDocument, type Schema } from "./document.js";
 import { follow } from "./zod-emit.js";
 import { camelCase, matches, snakeCase, toolName, uniqueNames } from "./names.js";
 
@@ -15,14 +15,26 @@ export interface Parameter {
   required: boolean;
   description: string | undefined;
   schema: Schema;
+  /** Serialisation, when not the location's default (form/explode for query, simple for path and header). */
+  style?: string;
+  explode?: boolean;
 }
 
 export interface Body {
   required: boolean;
   schema: Schema;
   description: string | undefined;
-  /** "flat": the object body's properties are input fields; "whole": the body is one field `key`. */
-  kind: "flat" | "whole";
+  /**
+   * "flat": an object body's properties are input fields (JSON, a form or multipart);
+   * "whole": the JSON body is one field `key`; "text": a text body in `key`; "binary": base64 in `key`.
+   */
+  kind: "flat" | "whole" | "text" | "binary";
+  /** How a flat body is encoded. */
+  encoding: "json" | "form" | "multipart";
+  /** The media type sent (for a body of any type, the default of the `content_type` field). */
+  contentType: string;
+  /** The media type allows any type: the model names it in a `content_type` field. */
+  anyType: boolean;
   key: string;
   /** For flat bodies: the property names. */
   keys: string[];
@@ -32,8 +44,13 @@ export interface Response {
   status: number;
   /** No JSON body (204, or a non-JSON media type). */
   schema: Schema | undefined;
-  /** How the body becomes an object output: as is, under `items` (arrays) or `result` (anything else). */
-  wrap: "none" | "items" | "result" | "empty";
+  /**
+   * How the body becomes an object output: as is, under `items` (arrays) or `result` (anything else);
+   * `text` for a text answer, `bytes` for a binary one (base64), `empty` without a body.
+   */
+  wrap: "none" | "items" | "result" | "empty" | "text" | "bytes";
+  /** The answer's media type, sent as `Accept`. */
+  contentType?: string;
 }
 
 export interface Operation {
@@ -50,6 +67,8 @@ export interface Operation {
   response: Response;
   /** Alternatives, each a list of scheme names that must all be sent. */
   security: string[][];
+  /** The operation's or path's own server (absolute, or a path under the base URL), if it has one. */
+  server?: string;
   annotations: {
     readOnlyHint: boolean;
     destructiveHint: boolean;
@@ -80,10 +99,19 @@ interface RawOperation {
   requestBody?: unknown;
   responses?: Record<string, unknown>;
   security?: Record<string, string[]>[];
+  servers?: { url: string; variables?: Record<string, { default: string }> }[];
   "x-mcp"?: boolean | { name?: string; title?: string; description?: string; exclude?: boolean };
 }
 
 const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+const TEXT_TYPE = /^(text\/|application\/(xml|x-yaml|yaml|javascript|x-ndjson|csv)\b|[^/]+\/[^;]*\+xml\b)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+const MULTIPART_TYPE = /^multipart\/form-data\b/i;
+
+/** The JSON type to send or read: application/json first, else the first `+json` type. */
+function jsonTypeOf(types: string[]): string | undefined {
+  return types.find((t) => /^application\/json\b/i.test(t)) ?? types.find((t) => JSON_TYPE.test(t));
+}
 
 export function collectOperations(
   doc: OpenApiDocument,
@@ -91,6 +119,7 @@ export function collectOperations(
 ): { operations: Operation[]; skipped: Skipped[] } {
   const skipped: Skipped[] = [];
   const found: (Omit<Operation, "name"> & { rawName: string })[] = [];
+  const seen: Selectable[] = [];
   for (const [path, rawItem] of Object.entries(doc.paths ?? {})) {
     const item = deref<Record<string, unknown>>(doc, rawItem);
     const shared = (item.parameters as unknown[] | undefined) ?? [];
@@ -103,23 +132,37 @@ export function collectOperations(
         continue;
       }
       const custom = typeof xmcp === "object" ? xmcp : {};
-      const rawName = custom.name ?? toolName(op.operationId, method, path);
+      // x-mcp names go through the same rules (snake_case, never a leading digit) as operationIds.
+      const rawName = toolName(custom.name ?? op.operationId, method, path);
       const tags = op.tags ?? [];
+      const self = { rawName, operationId: op.operationId, tags };
+      seen.push(self);
       const wanted = (patterns: string[] | undefined) =>
-        (patterns ?? []).some((p) =>
-          p.startsWith("tag:")
-            ? tags.some((t) => matches(p.slice(4), t))
-            : matches(p, rawName) || (op.operationId !== undefined && matches(p, op.operationId)),
-        );
+        (patterns ?? []).some((p) => patternMatches(p, self));
       if (select.include?.length && !wanted(select.include)) continue;
       if (wanted(select.exclude)) continue;
       try {
-        found.push({ rawName, ...describeOperation(doc, path, method, op, shared, custom) });
+        const own = op.servers?.[0] ?? (item.servers as RawOperation["servers"])?.[0];
+        const docServer = doc.servers?.[0] ? serverUrl(doc.servers[0]) : undefined;
+        const server = own ? serverUrl(own) : undefined;
+        found.push({
+          rawName,
+          ...describeOperation(doc, path, method, op, shared, custom),
+          ...(server !== undefined && server !== docServer ? { server } : {}),
+        });
       } catch (err) {
         if (!(err instanceof Unsupported)) throw err;
         skipped.push({ method, path, reason: err.message });
       }
     }
+  }
+  // A pattern that selects nothing is a typo or a stale name: say so instead of silently dropping it.
+  const unmatched = (select.include ?? []).filter((p) => !seen.some((s) => patternMatches(p, s)));
+  if (unmatched.length > 0) {
+    throw new OpenApiError(
+      `--include ${unmatched.map((p) => `'${p}'`).join(", ")} matches no operation of the document: ` +
+        "use tool names (snake_case), operationIds or tag:<tag>, with * wildcards",
+    );
   }
   const names = uniqueNames(found.map((f) => f.rawName));
   const operations = found.map(({ rawName: _, ...rest }, i) => ({ ...rest, name: names[i]! }));
@@ -127,6 +170,18 @@ export function collectOperations(
 }
 
 class Unsupported extends Error {}
+
+interface Selectable {
+  rawName: string;
+  operationId: string | undefined;
+  tags: string[];
+}
+
+function patternMatches(p: string, op: Selectable): boolean {
+  return p.startsWith("tag:")
+    ? op.tags.some((t) => matches(p.slice(4), t))
+    : matches(p, op.rawName) || (op.operationId !== undefined && matches(p, op.operationId));
+}
 
 function describeOperation(
   doc: OpenApiDocument,
@@ -191,6 +246,10 @@ function collectParameters(doc: OpenApiDocument, path: string, method: string, r
     }
     const key = where === "header" ? snakeCase(name) || "header" : name;
     // Later entries (operation level) override earlier ones (path level) of the same name and place.
+    const style = typeof p.style === "string" ? p.style : undefined;
+    const defaultStyle = where === "query" ? "form" : "simple";
+    const explode = typeof p.explode === "boolean" ? p.explode : (style ?? defaultStyle) === "form";
+    const defaultExplode = where === "query";
     byKey.set(`${where}:${name}`, {
       name,
       in: where,
@@ -198,6 +257,8 @@ function collectParameters(doc: OpenApiDocument, path: string, method: string, r
       required: where === "path" || p.required === true,
       description: (p.description as string | undefined) ?? undefined,
       schema,
+      ...(style && style !== defaultStyle ? { style } : {}),
+      ...(explode !== defaultExplode ? { explode } : {}),
     });
   }
   const params = [...byKey.values()];
@@ -230,30 +291,70 @@ function collectBody(doc: OpenApiDocument, raw: unknown, taken: Set<string>): Bo
     content?: Record<string, { schema?: Schema }>;
   }>(doc, raw);
   const content = body.content ?? {};
-  const jsonType = Object.keys(content).find((t) => JSON_TYPE.test(t));
-  if (!jsonType) {
-    const types = Object.keys(content);
+  const types = Object.keys(content);
+  const key = taken.has("body") ? "request_body" : "body";
+  const base = { required: body.required === true, description: body.description, key, anyType: false };
+  // In order of preference: JSON (its own +json type kept), a form, multipart, text, anything else as bytes.
+  const jsonType = jsonTypeOf(types);
+  const chosen =
+    jsonType ??
+    types.find((t) => FORM_TYPE.test(t)) ??
+    types.find((t) => MULTIPART_TYPE.test(t)) ??
+    types.find((t) => TEXT_TYPE.test(t)) ??
+    types[0];
+  if (!chosen) {
     if (!body.required) return undefined;
-    throw new Unsupported(`request body is not JSON (${types.join(", ") || "no media type"})`);
+    throw new Unsupported("request body without a media type");
   }
-  const schema = content[jsonType]?.schema ?? {};
+  const schema = content[chosen]?.schema ?? {};
   const resolved = follow(schema, doc, new Set()).schema;
   const props = resolved.properties as Record<string, unknown> | undefined;
   const flat =
-    props &&
+    !!props &&
     !resolved.allOf &&
     !resolved.oneOf &&
     !resolved.anyOf &&
     Object.keys(props).length > 0 &&
     Object.keys(props).every((k) => !taken.has(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
-  const key = taken.has("body") ? "request_body" : "body";
+  if (chosen === jsonType) {
+    return {
+      ...base,
+      schema,
+      kind: flat ? "flat" : "whole",
+      encoding: "json",
+      contentType: chosen,
+      keys: flat ? Object.keys(props) : [],
+    };
+  }
+  if (FORM_TYPE.test(chosen) || MULTIPART_TYPE.test(chosen)) {
+    if (!flat) {
+      throw new Unsupported(
+        props && Object.keys(props).length > 0
+          ? `${chosen} body whose field names clash with the parameters or are not plain names`
+          : `${chosen} body without listed fields`,
+      );
+    }
+    return {
+      ...base,
+      schema,
+      kind: "flat",
+      encoding: FORM_TYPE.test(chosen) ? "form" : "multipart",
+      contentType: chosen,
+      keys: Object.keys(props),
+    };
+  }
+  const anyType = /^\*\/\*$|\/\*$/.test(chosen);
+  const text = TEXT_TYPE.test(chosen);
   return {
-    required: body.required === true,
-    schema,
-    description: body.description,
-    kind: flat ? "flat" : "whole",
-    key,
-    keys: flat ? Object.keys(props) : [],
+    ...base,
+    schema: { type: "string" },
+    description: body.description ?? resolved.description,
+    kind: text ? "text" : "binary",
+    encoding: "json",
+    contentType: anyType ? "application/octet-stream" : chosen,
+    anyType,
+    key: text ? key : `${key}_base64`,
+    keys: [],
   };
 }
 
@@ -265,9 +366,17 @@ function collectResponse(doc: OpenApiDocument, responses: Record<string, unknown
   const status = chosen && /^\d+$/.test(chosen) ? Number(chosen) : 200;
   if (!chosen) return { status, schema: undefined, wrap: "empty" };
   const response = deref<{ content?: Record<string, { schema?: Schema }> }>(doc, responses[chosen]);
-  const jsonType = Object.keys(response.content ?? {}).find((t) => JSON_TYPE.test(t));
-  const schema = jsonType ? response.content![jsonType]?.schema : undefined;
-  if (!schema || status === 204) return { status, schema: undefined, wrap: "empty" };
+  const media = Object.keys(response.content ?? {});
+  const jsonType = jsonTypeOf(media);
+  if (status === 204 || media.length === 0) return { status, schema: undefined, wrap: "empty" };
+  if (!jsonType) {
+    // Text answers come back as text, anything else as base64.
+    const text = media.find((t) => TEXT_TYPE.test(t));
+    if (text) return { status, schema: undefined, wrap: "text", contentType: text };
+    return { status, schema: undefined, wrap: "bytes", contentType: media[0]! };
+  }
+  const schema = response.content![jsonType]?.schema;
+  if (!schema) return { status, schema: undefined, wrap: "empty" };
   const resolved = follow(schema, doc, new Set()).schema;
   const types = Array.isArray(resolved.type) ? resolved.type : [resolved.type];
   const objectish =
@@ -276,8 +385,8 @@ function collectResponse(doc: OpenApiDocument, responses: Record<string, unknown
     !types.includes("null") &&
     resolved.nullable !== true &&
     (types.includes("object") || (!resolved.type && (!!resolved.properties || !!resolved.allOf)));
-  if (objectish) return { status, schema, wrap: "none" };
-  return { status, schema, wrap: types.includes("array") ? "items" : "result" };
+  if (objectish) return { status, schema, wrap: "none", contentType: jsonType };
+  return { status, schema, wrap: types.includes("array") ? "items" : "result", contentType: jsonType };
 }
 
 /** The config keys and env names for each security scheme the selected operations use. */
@@ -296,7 +405,7 @@ export function collectCredentials(doc: OpenApiDocument, operations: Operation[]
   const used = new Set(operations.flatMap((o) => o.security.flat()));
   const schemes = doc.components?.securitySchemes ?? {};
   const out: Credential[] = [];
-  const taken = new Set(["baseUrl", "allowPrivateNetwork", "timeoutMs"]);
+  const taken = new Set(["baseUrl", "allowPrivateNetwork", "timeoutMs", "strictAnswers", "maxUploadBytes"]);
   const claim = (key: string) => {
     let k = key;
     for (let n = 2; taken.has(k); n++) k = `${key}${n}`;
@@ -306,7 +415,9 @@ export function collectCredentials(doc: OpenApiDocument, operations: Operation[]
   for (const name of [...used].sort()) {
     if (!(name in schemes)) throw new OpenApiError(`security scheme '${name}' is used but not defined`);
     const s = deref<Record<string, unknown>>(doc, schemes[name]);
-    const base = camelCase(name.replace(/[-_ ]?(auth|scheme|security)$/i, "")) || camelCase(name);
+    const plain = camelCase(name.replace(/[-_ ]?(auth|scheme|security)$/i, "")) || camelCase(name);
+    // A config key is a TypeScript identifier: a scheme named "2fa" becomes "scheme2fa".
+    const base = /^[0-9]/.test(plain) ? `scheme${plain}` : plain;
     const description = (s.description as string | undefined) ?? `the '${name}' credential`;
     if (s.type === "apiKey") {
       const key = /key|token/i.test(base) ? base : `${base}Key`;

@@ -95,9 +95,16 @@ export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<stri
     "src/bin.ts",
     `#!/usr/bin/env node
 import { main } from "@toolshed/server";
-import server from "./server.js";
 
-main(server);
+// Imported here so a mistake in src/overrides.ts is one line on stderr, not a stack trace.
+import("./server.js").then(
+  ({ default: server }) => main(server),
+  (err: unknown) => {
+    if (!(err instanceof Error) || err.name !== "OverrideError") throw err;
+    process.stderr.write(\`toolshed-${name}: refusing to start: \${err.message}\\n\`);
+    process.exit(1);
+  },
+);
 `,
   );
   files.set(
@@ -105,12 +112,14 @@ main(server);
     `import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { api, apiInstructions, apiTitle, configSchema } from "./generated/config.js";
-import { applyOverrides, createApiDeps, type ApiDeps } from "./generated/runtime.js";
+import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "./generated/runtime.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
+/** The generated settings and those src/overrides.ts adds. */
+export const settingsSchema = withSettings(configSchema, overrides);
 export { configSchema } from "./generated/config.js";
 export type { Config } from "./generated/config.js";
 
@@ -119,8 +128,8 @@ export default defineServer({
   title: apiTitle,
   version,
   instructions: apiInstructions,
-  config: configSchema,
-  setup: ({ config, metrics }): ApiDeps => createApiDeps(config, api, metrics),
+  config: settingsSchema,
+  setup: ({ config, metrics }): ApiDeps => createApiDeps(config, api, metrics, overrides),
   teardown: (deps) => deps.http.close(),
   tools: applyOverrides(generatedTools, overrides),
 });
@@ -128,25 +137,31 @@ export default defineServer({
   );
   files.set(
     "src/overrides.ts",
-    `import type { ToolOverride } from "./generated/runtime.js";
+    `import type { Overrides } from "./generated/runtime.js";
 
 /**
- * Hand-written improvements to the generated tools, by tool name: a better title or description
- * for a model, clearer input descriptions, corrected annotations. The generator never touches this file.
+ * Hand-written changes to the generated server; the generator never touches this file.
+ * - settings: new config fields, each with its env var (a token the document does not declare).
+ * - headers / query: sent with every request; "{setting}" fills in a setting, e.g.
+ *   headers: { authorization: "Bearer {myToken}" }. Left out while a setting they name is unset.
+ * - fill: input fields hidden from the model and filled from settings, e.g. { account_id: "{accountId}" }.
+ * - tools: by generated tool name, a new name, title, description, field descriptions,
+ *   annotations, fill, or output budget.
  */
-export const overrides: Record<string, ToolOverride> = {};
+export const overrides: Overrides = {};
 `,
   );
   files.set(
     "test/contract.test.ts",
     `import { runContractTests } from "@toolshed/testing/contract";
-import { configSchema } from "../src/generated/config.js";
-import server from "../src/server.js";
+import { overriddenNames } from "../src/generated/runtime.js";
+import { overrides } from "../src/overrides.js";
+import server, { settingsSchema } from "../src/server.js";
 
 // Port 9 on loopback refuses connections at once: no call in the contract reaches a real API.
 runContractTests(server, {
-  tools: ${JSON.stringify(ctx.operations.map((o) => o.name))},
-  config: configSchema.parse({ baseUrl: "http://127.0.0.1:9", allowPrivateNetwork: true }),
+  tools: overriddenNames(${JSON.stringify(ctx.operations.map((o) => o.name))}, overrides),
+  config: settingsSchema.parse({ baseUrl: "http://127.0.0.1:9", allowPrivateNetwork: true }),
 });
 `,
   );

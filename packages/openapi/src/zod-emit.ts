@@ -65,7 +65,12 @@ export function finish(
 ): string {
   let out = code.base;
   if (code.nullable) out += ".nullable()";
-  if (mode === "input" && code.defaultValue !== undefined) out += `.default(${lit(code.defaultValue)})`;
+  // An optional field's default is shown to the model but not filled in: the API applies its own, and
+  // a call sends only what the model chose. A required field with a default is filled.
+  if (mode === "input" && code.defaultValue !== undefined && !optional)
+    out += `.default(${lit(code.defaultValue)})`;
+  else if (mode === "input" && code.defaultValue !== undefined)
+    out += `.optional().meta({ default: ${lit(code.defaultValue)} })`;
   else if (optional) out += mode === "output" && !absentOnly ? ".nullish()" : ".optional()";
   const text = description ?? code.description;
   if (text) out += `.describe(${lit(text)})`;

@@ -76,5 +76,18 @@ describe.each(cases)("a server generated from $name", ({ name, document, include
     );
     expect(contract.code, `contract test failed:\n${contract.output}`).toBe(0);
     expect(contract.output).toMatch(/Tests\s+6 passed/);
+    // An override for an operation the document no longer has: one line on stderr, exit 1, no stack.
+    writeFileSync(
+      join(tmp.dir, "src/overrides.ts"),
+      'import type { Overrides } from "./generated/runtime.js";\n' +
+        'export const overrides: Overrides = { tools: { removed_op: { title: "Gone" } } };\n',
+    );
+    const rebuilt = await run([TSC, "-p", "tsconfig.build.json"], tmp.dir);
+    expect(rebuilt.code, rebuilt.output).toBe(0);
+    const refused = await run([join(tmp.dir, "dist/bin.js"), "--version"], tmp.dir);
+    expect(refused.code).toBe(1);
+    expect(refused.output.trim()).toBe(
+      `toolshed-${name}: refusing to start: src/overrides.ts: tools.removed_op names a tool the document does not define (any more): remove it, or move it to the tool's new name`,
+    );
   }, 600_000);
 });

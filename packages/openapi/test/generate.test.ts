@@ -66,7 +66,8 @@ describe("generating a server", () => {
       properties: Record<string, Record<string, unknown>>;
       required: string[];
     };
-    expect(Object.keys(shape.properties)).toEqual(["thingId", "name", "email", "color", "secret"]); // id is readOnly
+    // id is readOnly; fields selects parts of the object answer
+    expect(Object.keys(shape.properties)).toEqual(["thingId", "name", "email", "color", "secret", "fields"]);
     expect(shape.properties.name).toMatchObject({
       minLength: 2,
       pattern: "^[a-z]+$",
@@ -76,7 +77,7 @@ describe("generating a server", () => {
     expect(shape.required).toEqual(expect.arrayContaining(["thingId", "name"]));
 
     const ok = { thingId: "0b6b5d9e-8a8f-4c35-9a55-4a3c6f1f2d10", name: "abc" };
-    expect(replace.parse(ok)).toMatchObject({ color: "red" });
+    expect(replace.parse(ok)).not.toHaveProperty("color"); // the default is shown, not filled in
     expect(replace.safeParse({ ...ok, name: "ABC" }).success).toBe(false);
     expect(replace.safeParse({ ...ok, email: "not-an-email" }).success).toBe(false);
     expect(replace.safeParse({ ...ok, thingId: "not-a-uuid" }).success).toBe(false);
@@ -134,6 +135,7 @@ describe("generating a server", () => {
       baseUrl: "https://eu.api.example.com/v2",
       allowPrivateNetwork: false,
       timeoutMs: 30000,
+      maxUploadBytes: 10485760,
       strictAnswers: false,
     });
     expect(api.credentials[0]?.env).toEqual(["FEATURES_TOKEN"]);
@@ -189,10 +191,63 @@ describe("re-running the generator", () => {
       /kebab-case/,
     );
     await expect(
-      generate({ document: doc, outDir: tmp.dir, name: "x", include: ["nothing"], write: false }),
+      generate({
+        document: doc,
+        outDir: tmp.dir,
+        name: "x",
+        include: ["list_things", "nothing"],
+        write: false,
+      }),
+    ).rejects.toThrow(
+      /--include 'nothing' matches no operation of the document: use tool names \(snake_case\), operationIds or tag:<tag>/,
+    );
+    await expect(
+      generate({ document: doc, outDir: tmp.dir, name: "x", exclude: ["*"], write: false }),
     ).rejects.toThrow(/no operations selected/);
     await expect(
       generate({ document: doc, outDir: tmp.dir, name: "x", maxOutputSchemaBytes: -5, write: false }),
     ).rejects.toThrow(/--max-output-schema-bytes must be a whole number of bytes \(0 for no limit\)/);
+  });
+});
+
+describe("reading documents", () => {
+  const tmp = tempServerDir("bom");
+  afterAll(() => tmp.cleanup());
+
+  it("reads a JSON document that starts with a byte order mark", async () => {
+    const doc = join(tmp.dir, "bom.json");
+    writeFileSync(doc, "\uFEFF" + readFileSync(join(fixtures, "features.json"), "utf8"));
+    const result = await generate({ document: doc, outDir: tmp.dir, name: "bom", write: false });
+    expect(result.operations.length).toBeGreaterThan(0);
+  });
+
+  it("gives names starting with a digit a valid form everywhere", async () => {
+    const doc = join(tmp.dir, "digits.json");
+    writeFileSync(
+      doc,
+      JSON.stringify({
+        openapi: "3.0.3",
+        info: { title: "Digits", version: "1" },
+        servers: [{ url: "http://127.0.0.1:9" }],
+        components: { securitySchemes: { "2fa": { type: "apiKey", in: "header", name: "X-2FA" } } },
+        security: [{ "2fa": [] }],
+        paths: {
+          "/a": { get: { operationId: "3dSecure", responses: { "204": { description: "ok" } } } },
+          "/b": { get: { "x-mcp": { name: "2fa-enable" }, responses: { "204": { description: "ok" } } } },
+        },
+      }),
+    );
+    const out = join(tmp.dir, "digits");
+    const result = await generate({ document: doc, outDir: out, name: "digits" });
+    expect(result.operations.map((o) => o.name)).toEqual(["op_3d_secure", "op_2fa_enable"]);
+    // Importing the generated TypeScript proves the identifiers are valid.
+    const { generatedToolNames } = (await import(join(out, "src/generated/tools.ts"))) as {
+      generatedToolNames: string[];
+    };
+    expect(generatedToolNames).toEqual(["op_3d_secure", "op_2fa_enable"]);
+    const { configSchema } = (await import(join(out, "src/generated/config.ts"))) as {
+      configSchema: z.ZodObject;
+    };
+    expect(Object.keys(configSchema.shape)).toContain("digitsScheme2faKey");
   });
 });

@@ -44,7 +44,7 @@ describe("collecting operations", () => {
     expect(operations.every((o) => o.name.length <= 64)).toBe(true);
     expect(skipped).toEqual([
       { method: "patch", path: "/things/{thingId}", reason: "x-mcp excludes it" },
-      { method: "post", path: "/files", reason: "request body is not JSON (multipart/form-data)" },
+      { method: "post", path: "/files", reason: "multipart/form-data body without listed fields" },
     ]);
   });
 

@@ -109,9 +109,9 @@ describe("the output schema budget", () => {
   it("lets src/overrides.ts give one tool its own budget", async () => {
     const one = await listed(
       700,
-      'import type { ToolOverride } from "./generated/runtime.js";\n' +
-        "export const overrides: Record<string, ToolOverride> = {\n" +
-        "  get_accounts_by_stake_address: { maxOutputSchemaBytes: 0 },\n};\n",
+      'import type { Overrides } from "./generated/runtime.js";\n' +
+        "export const overrides: Overrides = {\n" +
+        "  tools: { get_accounts_by_stake_address: { maxOutputSchemaBytes: 0 } },\n};\n",
     );
     try {
       expect(one.out.get_accounts_by_stake_address).toEqual(full.out.get_accounts_by_stake_address);

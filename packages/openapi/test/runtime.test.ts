@@ -85,12 +85,14 @@ describe("a generated server's requests", () => {
     expect(seen[0]!.headers).toMatchObject({ "x-request-id": "req-1", authorization: "Bearer s3cret-token" });
   });
 
-  it("sends a flat body with defaults applied, repeats array query values, honours security: []", async () => {
+  it("sends a flat body without filling in defaults, asks for JSON, repeats array query values, honours security: []", async () => {
     reply = () => ({ status: 200, body: { id: "t1", name: "abc" } });
     seen.length = 0;
     await callTool(t, "replace_thing", { thingId: "0b6b5d9e-8a8f-4c35-9a55-4a3c6f1f2d10", name: "abc" });
     expect(seen[0]!.method).toBe("PUT");
-    expect(JSON.parse(seen[0]!.body)).toEqual({ name: "abc", color: "red" });
+    // color's default (red) is the API's to apply: only what the model chose is sent.
+    expect(JSON.parse(seen[0]!.body)).toEqual({ name: "abc" });
+    expect(seen[0]!.headers.accept).toBe("application/json");
     reply = () => ({ status: 200, body: [{ id: "1", name: "x" }] });
     const list = await callTool(t, "list_things", { kind: "a", ids: [1, 2] });
     expect(seen[1]!.url).toBe("/v2/things?kind=a&ids=1&ids=2");

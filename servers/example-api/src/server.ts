@@ -1,12 +1,14 @@
 import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { api, apiTitle, configSchema } from "./generated/config.js";
-import { applyOverrides, createApiDeps, type ApiDeps } from "./generated/runtime.js";
+import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "./generated/runtime.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
+/** The generated settings and those src/overrides.ts adds. */
+export const settingsSchema = withSettings(configSchema, overrides);
 export { configSchema } from "./generated/config.js";
 export type { Config } from "./generated/config.js";
 
@@ -16,8 +18,8 @@ export default defineServer({
   version,
   instructions:
     "Manages resources (name, description, category) in the Example API. Browse with list_resources (paged) or find by text with search_resources; read one with get_resource; add with create_resource; change with update_resource (replaces all fields); remove with delete_resource. Ids come from list, search or create.",
-  config: configSchema,
-  setup: ({ config, metrics }): ApiDeps => createApiDeps(config, api, metrics),
+  config: settingsSchema,
+  setup: ({ config, metrics }): ApiDeps => createApiDeps(config, api, metrics, overrides),
   teardown: (deps) => deps.http.close(),
   tools: applyOverrides(generatedTools, overrides),
 });

@@ -24,6 +24,13 @@ export const configSchema = z.object({
     .default(30000)
     .describe("Longest an API call may take, retries included, in milliseconds.")
     .meta({ env: "EXAMPLE_API_TIMEOUT_MS" }),
+  maxUploadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(10485760)
+    .describe("The most bytes of files and binary bodies (decoded) one call may upload.")
+    .meta({ env: "EXAMPLE_API_MAX_UPLOAD_BYTES" }),
   strictAnswers: z
     .boolean()
     .default(false)
@@ -52,6 +59,9 @@ export type Config = z.output<typeof configSchema>;
 export const api: ApiInfo = {
   name: "example-api",
   baseUrlEnv: "EXAMPLE_API_BASE_URL",
+  privateNetworkEnv: "EXAMPLE_API_ALLOW_PRIVATE_NETWORK",
+  defaultBaseUrl: "http://127.0.0.1:4010",
+  serverHosts: [],
   credentials: [
     {
       scheme: "apiKeyAuth",

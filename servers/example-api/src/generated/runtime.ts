@@ -26,6 +26,12 @@ export interface ApiInfo {
   /** The upstream's name in metrics and error messages. */
   name: string;
   baseUrlEnv: string;
+  /** Hosts of the operations' own servers, which the HTTP client may call besides the base URL's. */
+  serverHosts?: readonly string[];
+  /** The document's base URL: operations with their own server use it only while baseUrl is this. */
+  defaultBaseUrl?: string | null;
+  /** The env var of allowPrivateNetwork, named when the SSRF guard refuses an address. */
+  privateNetworkEnv?: string;
   credentials: readonly CredentialSpec[];
 }
 
@@ -35,26 +41,47 @@ export interface ApiConfig {
   timeoutMs: number;
   /** Refuse answers that drift from the document's schema instead of warning and passing them on. */
   strictAnswers?: boolean;
+  /** The most bytes of decoded uploads (base64 bodies and files) one call may send. */
+  maxUploadBytes?: number;
 }
 
 export interface ApiDeps {
   http: HttpClient;
   config: ApiConfig & Record<string, unknown>;
   api: ApiInfo;
+  /** Query parameters of src/overrides.ts sent with every request (their settings filled in). */
+  query: Record<string, string>;
 }
 
 type Metrics = Parameters<typeof createHttpClient>[0]["metrics"];
 
 /** The HTTP client every tool of the server calls through (opened in setup, closed in teardown). */
-export function createApiDeps(config: ApiConfig, api: ApiInfo, metrics?: Metrics): ApiDeps {
+export function createApiDeps(
+  config: ApiConfig,
+  api: ApiInfo,
+  metrics?: Metrics,
+  overrides: Overrides = {},
+): ApiDeps {
+  const settings = config as ApiConfig & Record<string, unknown>;
+  const filled = (templates: Record<string, string> | undefined): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(templates ?? {}).flatMap(([k, t]) => {
+        const v = fillTemplate(t, settings);
+        return v === undefined ? [] : [[k, v]];
+      }),
+    );
   const http = createHttpClient({
     name: api.name,
+    // Hosts of operations with their own server (uploads.github.com) besides the base URL's.
+    allowHosts: [new URL(config.baseUrl).hostname, ...(api.serverHosts ?? [])],
+    // Client-level headers are never copied into errors, logs or spans.
+    headers: filled(overrides.headers),
     baseUrl: config.baseUrl,
     allowPrivateNetwork: config.allowPrivateNetwork,
     timeouts: { totalMs: config.timeoutMs },
     ...(metrics ? { metrics } : {}),
   });
-  return { http, config: config as ApiConfig & Record<string, unknown>, api };
+  return { http, config: settings, api, query: filled(overrides.query) };
 }
 
 export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObjectSchema> {
@@ -63,14 +90,34 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   description: string;
   method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   path: string;
+  /**
+   * The operation's own server (OpenAPI path- or operation-level servers): an absolute URL used while
+   * baseUrl is the document's (a baseUrl pointed elsewhere, a proxy or a test double, takes every
+   * call), or a path prefixed to the operation's path.
+   */
+  server?: string;
+  /** The media type asked for (the document's answer type). */
+  accept?: string;
   /** Input field -> where it goes in the request and under which name. */
-  params: Readonly<Record<string, { in: "path" | "query" | "header"; name: string }>>;
-  /** Input fields sent as the JSON body: its properties (flat) or one field holding all of it (whole). */
-  body?: { kind: "flat"; keys: readonly string[] } | { kind: "whole"; key: string };
+  params: Readonly<
+    Record<string, { in: "path" | "query" | "header"; name: string; style?: string; explode?: boolean }>
+  >;
+  /**
+   * The request body: JSON from its properties (flat) or one field (whole), sent with the document's
+   * JSON type (a +json one kept); a form or multipart from fields (files base64); text or base64
+   * bytes from one field, with a fixed type or the one in typeKey.
+   */
+  body?:
+    | { kind: "flat"; keys: readonly string[]; contentType?: string }
+    | { kind: "whole"; key: string; contentType?: string }
+    | { kind: "form" | "multipart"; keys: readonly string[]; files: readonly string[] }
+    | { kind: "text" | "binary"; key: string; contentType: string; typeKey?: string };
   /** Alternatives, each a list of schemes that must all be sent; the first one configured is used. */
   security: readonly (readonly string[])[];
-  /** How the answer becomes the tool's object output. */
-  wrap: "none" | "items" | "result" | "empty";
+  /** The input field listing the answer's fields to keep (object answers and lists of objects). */
+  select?: string;
+  /** How the answer becomes the tool's object output (text: { text }, bytes: { base64, content_type, bytes }). */
+  wrap: "none" | "items" | "result" | "empty" | "text" | "bytes";
   annotations: ToolAnnotations;
   input: In;
   /** What the tool advertises and returns: the document's answer with required fields optional. */
@@ -96,50 +143,66 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
     input: spec.input,
     output,
     annotations: spec.annotations,
+    ...(spec.wrap === "text" ? { render: (data: z.output<Out>) => (data as { text: string }).text } : {}),
     handler: async (input, ctx) => {
       const args = input as Record<string, unknown>;
-      const query: Record<string, QueryValue | QueryValue[]> = {};
+      const query: Record<string, QueryValue | QueryValue[]> = { ...ctx.deps.query };
       const headers: Record<string, string> = {};
       let path = spec.path;
       for (const [key, param] of Object.entries(spec.params)) {
         const value = args[key];
         if (value === undefined) continue;
+        const explode = param.explode ?? param.in === "query";
         if (param.in === "path") {
-          const segment = scalar(value);
+          const text = Array.isArray(value) || isObject(value) ? "" : scalar(value);
           // "." and ".." (also as %2E) would move the request to another path of the API.
-          if (/^(\.|%2e){1,2}$/i.test(segment)) {
+          if (/^(\.|%2e){1,2}$/i.test(text)) {
             throw new ToolshedError(
               "invalid_input",
-              "'" + key + "' cannot be '" + segment + "': pass a real " + key,
+              "'" + key + "' cannot be '" + text + "': pass a real " + key,
             );
           }
-          path = path.split("{" + param.name + "}").join(encodeURIComponent(segment));
+          const segment = pathValue(value, param.name, param.style ?? "simple", explode);
+          path = path.split("{" + param.name + "}").join(segment);
         } else if (param.in === "query") {
-          query[param.name] = Array.isArray(value) ? value.map((v) => scalar(v)) : scalar(value);
+          for (const [k, v] of queryPairs(param.name, value, param.style ?? "form", explode)) {
+            const prev = query[k];
+            query[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+          }
         } else {
-          headers[param.name] = scalar(value);
+          headers[param.name] = joined(value, ",", explode);
         }
       }
-      let json: unknown = undefined;
-      if (spec.body?.kind === "whole") json = args[spec.body.key];
-      else if (spec.body?.kind === "flat") {
-        const picked = Object.fromEntries(
-          spec.body.keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]),
-        );
-        if (Object.keys(picked).length > 0 || spec.method !== "GET") json = picked;
-      }
+      const { json, raw, contentType } = await requestBody(spec, args, ctx.deps);
+      if (contentType) headers["content-type"] = contentType;
+      if (spec.accept) headers.accept = spec.accept;
       applyCredentials(spec.security, ctx.deps, headers, query);
       const expected = (
-        spec.wrap === "none" ? spec.answer : spec.wrap === "empty" ? undefined : spec.answer.shape[spec.wrap]
+        spec.wrap === "none"
+          ? spec.answer
+          : spec.wrap === "empty" || spec.wrap === "text" || spec.wrap === "bytes"
+            ? undefined
+            : spec.answer.shape[spec.wrap]
       ) as z.ZodType | undefined;
+      const responseType = expected
+        ? "json"
+        : spec.wrap === "text"
+          ? "text"
+          : spec.wrap === "bytes"
+            ? "bytes"
+            : undefined;
+      const absolute = spec.server !== undefined && /^https?:\/\//i.test(spec.server);
+      const own = absolute && ctx.deps.config.baseUrl.replace(/\/+$/, "") === ctx.deps.api.defaultBaseUrl;
+      if (spec.server !== undefined && !absolute) path = spec.server + path;
       try {
         const res = await ctx.deps.http.request({
           method: spec.method,
-          path,
+          ...(own ? { url: spec.server + path } : { path }),
           query,
           headers,
           ...(json === undefined ? {} : { json }),
-          ...(expected ? { responseType: "json" as const } : {}),
+          ...(raw === undefined ? {} : { body: raw }),
+          ...(responseType ? { responseType } : {}),
           signal: ctx.signal,
         });
         const checked = expected?.safeParse(res.data);
@@ -175,12 +238,18 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
             issues: checked.error.issues.length,
           });
         }
+        const selected = spec.select ? (args[spec.select] as string[] | undefined) : undefined;
+        const answer = selected?.length ? selectFields(res.data, selected, spec.select!) : res.data;
         const data: unknown =
           spec.wrap === "none"
-            ? res.data
+            ? answer
             : spec.wrap === "empty"
               ? { status: res.status }
-              : { [spec.wrap]: res.data };
+              : spec.wrap === "text"
+                ? { text: typeof res.data === "string" ? res.data : "" }
+                : spec.wrap === "bytes"
+                  ? bytesAnswer(res.data, res.headers["content-type"])
+                  : { [spec.wrap]: answer };
         return data as z.input<Out>;
       } catch (err) {
         throw explain(err, ctx.deps);
@@ -208,7 +277,15 @@ function withinBudget(
   wrap: OperationSpec<AnyObjectSchema, AnyObjectSchema>["wrap"],
   budget: number,
 ): AnyObjectSchema {
-  if (budget <= 0 || wrap === "empty" || schemaBytes(output) <= budget) return output;
+  if (
+    budget <= 0 ||
+    wrap === "empty" ||
+    wrap === "text" ||
+    wrap === "bytes" ||
+    schemaBytes(output) <= budget
+  ) {
+    return output;
+  }
   for (const levels of [Infinity, 2, 1]) {
     const summary =
       wrap === "none"
@@ -258,6 +335,211 @@ function typesOnly(schema: z.ZodType, levels: number): z.ZodType {
   }
 }
 
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Keeps only the named fields of an object answer, or of each item of a list; "a.b" reaches into
+ * nested objects (and each item of a nested list). Names that match nothing anywhere are an error
+ * listing the fields there are, so a typo does not return empty objects.
+ */
+function selectFields(data: unknown, fields: readonly string[], key: string): unknown {
+  const items: unknown[] = Array.isArray(data) ? data : [data];
+  const pick = (value: unknown, path: string[]): unknown => {
+    if (Array.isArray(value)) return value.map((v) => pick(v, path));
+    if (!isObject(value) || path.length === 0) return value;
+    const [head, ...rest] = path as [string, ...string[]];
+    return head in value ? { [head]: pick(value[head], rest) } : {};
+  };
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (Array.isArray(a) && Array.isArray(b)) return a.map((v, i) => merge(v, b[i]));
+    if (isObject(a) && isObject(b)) {
+      const out: Json = { ...a };
+      for (const [k, v] of Object.entries(b)) out[k] = k in out ? merge(out[k], v) : v;
+      return out;
+    }
+    return b;
+  };
+  const found = new Set<string>();
+  const picked = items.map((item) => {
+    if (!isObject(item)) return item;
+    let out: unknown = {};
+    for (const f of fields) {
+      const part = pick(item, f.split("."));
+      if (isObject(part) && Object.keys(part).length > 0) found.add(f);
+      out = merge(out, part);
+    }
+    return out;
+  });
+  const objects = items.filter(isObject);
+  if (objects.length > 0 && found.size === 0) {
+    const known = [...new Set(objects.flatMap((o) => Object.keys(o)))].sort();
+    throw new ToolshedError(
+      "invalid_input",
+      "'" + key + "': no field named " + fields.join(", ") + "; the answer has: " + known.join(", "),
+    );
+  }
+  return Array.isArray(data) ? picked : picked[0];
+}
+
+const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Decodes one base64 upload, refusing it (before decoding) above the upload limit. */
+function decodeUpload(field: string, value: string, deps: ApiDeps, sent: { bytes: number }): Buffer {
+  const limit = deps.config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const size = Math.floor((value.replace(/=+$/, "").length * 3) / 4);
+  sent.bytes += size;
+  if (sent.bytes > limit) {
+    const env = deps.api.baseUrlEnv.replace(/BASE_URL$/, "MAX_UPLOAD_BYTES");
+    throw new ToolshedError(
+      "invalid_input",
+      "'" +
+        field +
+        "' is " +
+        size +
+        " bytes, and this call may upload at most " +
+        limit +
+        " in all: send a smaller file, or raise " +
+        env +
+        " on the server",
+    );
+  }
+  return Buffer.from(value, "base64");
+}
+
+interface FileInput {
+  base64: string;
+  filename?: string;
+  content_type?: string;
+}
+
+/** The request body of a call: JSON, or raw bytes or text, with the media type to send. */
+async function requestBody(
+  spec: OperationSpec<AnyObjectSchema, AnyObjectSchema>,
+  args: Record<string, unknown>,
+  deps: ApiDeps,
+): Promise<{ json?: unknown; raw?: string | Uint8Array; contentType?: string }> {
+  const b = spec.body;
+  if (!b) return {};
+  const sent = { bytes: 0 };
+  switch (b.kind) {
+    case "whole":
+      return args[b.key] === undefined
+        ? {}
+        : { json: args[b.key], ...(b.contentType ? { contentType: b.contentType } : {}) };
+    case "flat": {
+      const picked = Object.fromEntries(b.keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+      if (Object.keys(picked).length === 0 && spec.method === "GET") return {};
+      return { json: picked, ...(b.contentType ? { contentType: b.contentType } : {}) };
+    }
+    case "text":
+    case "binary": {
+      const value = args[b.key];
+      if (typeof value !== "string") return {};
+      const named = b.typeKey ? args[b.typeKey] : undefined;
+      const type = typeof named === "string" && named !== "" ? named : b.contentType;
+      const raw = b.kind === "text" ? value : decodeUpload(b.key, value, deps, sent);
+      return { raw, contentType: type };
+    }
+    case "form": {
+      const form = new URLSearchParams();
+      for (const k of b.keys) {
+        const v = args[k];
+        if (v === undefined) continue;
+        for (const item of Array.isArray(v) ? v : [v]) form.append(k, scalar(item));
+      }
+      return { raw: form.toString(), contentType: "application/x-www-form-urlencoded" };
+    }
+    case "multipart": {
+      // The platform's own multipart encoder (the boundary comes with its content type).
+      const form = new FormData();
+      for (const k of b.keys) {
+        const v = args[k];
+        if (v === undefined) continue;
+        if (b.files.includes(k)) {
+          for (const file of (Array.isArray(v) ? v : [v]) as FileInput[]) {
+            const bytes = decodeUpload(k, file.base64, deps, sent);
+            const blob = new Blob([bytes], { type: file.content_type ?? "application/octet-stream" });
+            form.append(k, blob, file.filename ?? k);
+          }
+        } else {
+          for (const item of Array.isArray(v) ? v : [v]) form.append(k, scalar(item));
+        }
+      }
+      const encoded = new Response(form);
+      return {
+        raw: new Uint8Array(await encoded.arrayBuffer()),
+        contentType: encoded.headers.get("content-type") ?? "multipart/form-data",
+      };
+    }
+  }
+}
+
+/** A binary answer for the model: base64 with its media type and size. */
+function bytesAnswer(
+  data: unknown,
+  contentType: unknown,
+): { base64: string; content_type: string; bytes: number } {
+  const bytes = data instanceof Uint8Array ? Buffer.from(data) : Buffer.alloc(0);
+  return {
+    base64: bytes.toString("base64"),
+    content_type: typeof contentType === "string" ? contentType : "application/octet-stream",
+    bytes: bytes.length,
+  };
+}
+
+/** Arrays and objects the OpenAPI way: "a,b", or "k,v,k2,v2" / "k=v,k2=v2" (exploded). */
+function joined(value: unknown, sep: string, explode: boolean): string {
+  if (Array.isArray(value)) return value.map((v) => scalar(v)).join(sep);
+  if (isObject(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => (explode ? k + "=" + scalar(v) : k + sep + scalar(v)))
+      .join(sep);
+  }
+  return scalar(value);
+}
+
+/** A query parameter's name=value pairs by its style (form, spaceDelimited, pipeDelimited, deepObject). */
+function queryPairs(name: string, value: unknown, style: string, explode: boolean): [string, string][] {
+  if (style === "deepObject" && isObject(value)) {
+    return Object.entries(value).map(([k, v]): [string, string] => [name + "[" + k + "]", scalar(v)]);
+  }
+  if (Array.isArray(value)) {
+    if (explode) return value.map((v): [string, string] => [name, scalar(v)]);
+    const sep = style === "spaceDelimited" ? " " : style === "pipeDelimited" ? "|" : ",";
+    return [[name, value.map((v) => scalar(v)).join(sep)]];
+  }
+  if (isObject(value)) {
+    if (explode) return Object.entries(value).map(([k, v]): [string, string] => [k, scalar(v)]);
+    return [[name, joined(value, ",", false)]];
+  }
+  return [[name, scalar(value)]];
+}
+
+/** A path parameter's encoded segment by its style (simple, label, matrix). */
+function pathValue(value: unknown, name: string, style: string, explode: boolean): string {
+  const enc = (v: unknown) => encodeURIComponent(scalar(v));
+  if (style === "label") {
+    if (Array.isArray(value)) return "." + value.map(enc).join(explode ? "." : ",");
+    return "." + enc(value);
+  }
+  if (style === "matrix") {
+    if (Array.isArray(value)) {
+      return explode
+        ? value.map((v) => ";" + name + "=" + enc(v)).join("")
+        : ";" + name + "=" + value.map(enc).join(",");
+    }
+    return ";" + name + "=" + enc(value);
+  }
+  if (Array.isArray(value)) return value.map(enc).join(",");
+  if (isObject(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => encodeURIComponent(k) + (explode ? "=" : ",") + enc(v))
+      .join(",");
+  }
+  return enc(value);
+}
+
 function scalar(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -297,6 +579,22 @@ function explain(err: unknown, deps: ApiDeps): unknown {
   if (err.code === "unauthenticated" && deps.api.credentials.length > 0) {
     const envs = deps.api.credentials.map((c) => c.env.join(" and ")).join(" or ");
     hint = " Set " + envs + " to a valid credential for " + deps.config.baseUrl + ".";
+  } else if (
+    err.code === "forbidden" &&
+    /refused to connect/.test(err.message) &&
+    deps.api.privateNetworkEnv
+  ) {
+    // The HTTP client names its own option; a user of this server sets an env var.
+    return new ToolshedError(
+      err.code,
+      err.message.replace(/ \(set allowPrivateNetwork[^)]*\)/, "") +
+        ". If " +
+        deps.config.baseUrl +
+        " is your own internal API, set " +
+        deps.api.privateNetworkEnv +
+        "=true.",
+      { ...(err.details ? { details: err.details } : {}), retryable: false, cause: err },
+    );
   } else if (err.code === "upstream_unavailable" && !err.retryAfterMs) {
     hint =
       " Is the API running at " +
@@ -315,49 +613,253 @@ function explain(err: unknown, deps: ApiDeps): unknown {
   });
 }
 
-/** Hand-written changes to generated tools, by tool name (see src/overrides.ts). */
+/** A mistake in src/overrides.ts: the bin prints its message alone and exits 1 (no stack trace). */
+export class OverrideError extends Error {
+  override name = "OverrideError";
+  constructor(message: string) {
+    super("src/overrides.ts: " + message);
+  }
+}
+
+/** Hand-written changes to one generated tool (see src/overrides.ts). */
 export interface ToolOverride {
-  /** This tool's output budget in bytes of JSON Schema (0: no limit), instead of the generator's. */
-  maxOutputSchemaBytes?: number;
+  /** A new name (snake_case: 1-64 of a-z, 0-9 and _) instead of the generated one. */
+  name?: string;
   title?: string;
   description?: string;
   /** New descriptions of input fields, by field name. */
   params?: Record<string, string>;
+  /** Input fields hidden from the model and filled from settings: field -> template, e.g. "{owner}". */
+  fill?: Record<string, string>;
   annotations?: Partial<ToolAnnotations>;
+  /** This tool's output budget in bytes of JSON Schema (0: no limit), instead of the generator's. */
+  maxOutputSchemaBytes?: number;
 }
 
-/** Applies overrides; an override naming a tool or field that does not exist is a startup error. */
-export function applyOverrides(
-  tools: readonly AnyTool[],
-  overrides: Readonly<Record<string, ToolOverride>>,
-): AnyTool[] {
-  const names = new Set(tools.map((t) => t.name));
-  for (const name of Object.keys(overrides)) {
-    if (!names.has(name))
-      throw new Error("src/overrides.ts names tool '" + name + "', which the document does not define");
+/** A setting the document does not declare (a token, an account): a config field with its own env var. */
+export interface SettingOverride {
+  /** The env var holding it, e.g. "GITHUB_TOKEN" (it is also a --flag and a TOOLSHED_* variable). */
+  env: string;
+  description: string;
+  /** Used when the env var is unset; without one the setting is optional. */
+  default?: string;
+}
+
+/**
+ * Everything src/overrides.ts can change. Templates are literal text with settings in braces
+ * ("Bearer {githubToken}"): any setting of the generated config or of settings below.
+ */
+export interface Overrides {
+  /** New settings, by config key (camelCase). */
+  settings?: Record<string, SettingOverride>;
+  /** Headers sent with every request; one whose settings are unset is left out. Never logged. */
+  headers?: Record<string, string>;
+  /** Query parameters sent with every request; one whose settings are unset is left out. */
+  query?: Record<string, string>;
+  /** Input fields hidden from the model in every tool that has them, filled from a template. */
+  fill?: Record<string, string>;
+  /** Changes to single tools, by generated tool name. */
+  tools?: Record<string, ToolOverride>;
+}
+
+const OVERRIDE_KEYS = ["settings", "headers", "query", "fill", "tools"];
+const SETTING_REF = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
+
+/** The template with its settings filled in, or undefined while one of them is unset. */
+export function fillTemplate(
+  template: string,
+  config: Readonly<Record<string, unknown>>,
+): string | undefined {
+  let missing = false;
+  const out = template.replace(SETTING_REF, (_, key: string) => {
+    const v = config[key];
+    if (v === undefined || v === null || v === "") missing = true;
+    return missing ? "" : String(v);
+  });
+  return missing ? undefined : out;
+}
+
+const templateKeys = (template: string): string[] => [...template.matchAll(SETTING_REF)].map((m) => m[1]!);
+
+/**
+ * The generated config with the settings of src/overrides.ts added (each a --flag, a TOOLSHED_*
+ * variable and its env var); a template naming a setting that exists nowhere is a startup error.
+ */
+export function withSettings<S extends AnyObjectSchema>(schema: S, overrides: Overrides): S {
+  checkShape(overrides);
+  const extra: Record<string, z.ZodType> = {};
+  for (const [key, s] of Object.entries(overrides.settings ?? {})) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(key))
+      throw new OverrideError("setting '" + key + "' must be camelCase (like githubToken)");
+    if (key in schema.shape)
+      throw new OverrideError("setting '" + key + "' is already a generated setting; give it another name");
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(s.env))
+      throw new OverrideError(
+        "setting '" + key + "': env '" + s.env + "' must be an env var name (like GITHUB_TOKEN)",
+      );
+    const base = zod.string().describe(s.description);
+    extra[key] = (s.default === undefined ? base.optional() : base.default(s.default)).meta({ env: s.env });
   }
-  return tools.map((original) => {
-    const o = overrides[original.name];
-    if (!o) return original;
+  const known = new Set([...Object.keys(schema.shape), ...Object.keys(extra)]);
+  const templates: [string, string][] = [
+    ...Object.entries(overrides.headers ?? {}).map(([k, t]): [string, string] => ["headers." + k, t]),
+    ...Object.entries(overrides.query ?? {}).map(([k, t]): [string, string] => ["query." + k, t]),
+    ...Object.entries(overrides.fill ?? {}).map(([k, t]): [string, string] => ["fill." + k, t]),
+    ...Object.entries(overrides.tools ?? {}).flatMap(([tool, o]) =>
+      Object.entries(o.fill ?? {}).map(([k, t]): [string, string] => ["tools." + tool + ".fill." + k, t]),
+    ),
+  ];
+  for (const [where, template] of templates) {
+    for (const key of templateKeys(template)) {
+      if (!known.has(key)) {
+        throw new OverrideError(
+          where +
+            " uses '{" +
+            key +
+            "}', which is no setting: add it under settings, or use one of " +
+            [...known].join(", "),
+        );
+      }
+    }
+  }
+  return schema.extend(extra) as unknown as S;
+}
+
+function checkShape(overrides: Overrides): void {
+  for (const key of Object.keys(overrides)) {
+    if (!OVERRIDE_KEYS.includes(key)) {
+      throw new OverrideError(
+        "unknown key '" +
+          key +
+          "' (known: " +
+          OVERRIDE_KEYS.join(", ") +
+          "); changes to one tool go under tools: { " +
+          key +
+          ": { ... } }",
+      );
+    }
+  }
+}
+
+/** The tool names after the renames of src/overrides.ts (for the contract test). */
+export function overriddenNames(names: readonly string[], overrides: Overrides): string[] {
+  return names.map((n) => overrides.tools?.[n]?.name ?? n);
+}
+
+/** Applies src/overrides.ts to the generated tools; a mistake in it is an OverrideError at startup. */
+export function applyOverrides(tools: readonly AnyTool[], overrides: Overrides): AnyTool[] {
+  checkShape(overrides);
+  const byTool = overrides.tools ?? {};
+  const names = tools.map((t) => t.name);
+  for (const name of Object.keys(byTool)) {
+    if (!names.includes(name)) {
+      throw new OverrideError(
+        "tools." +
+          name +
+          " names a tool the document does not define (any more): remove it, or move it to the tool's new name",
+      );
+    }
+  }
+  const envOf = (key: string) => overrides.settings?.[key]?.env ?? key;
+  const result = tools.map((original) => {
+    const o = byTool[original.name] ?? {};
     const spec = specs.get(original);
-    const tool: AnyTool =
+    let tool: AnyTool =
       o.maxOutputSchemaBytes !== undefined && spec
         ? operationTool({ ...spec, maxOutputSchemaBytes: o.maxOutputSchemaBytes })
         : original;
     let input = tool.input;
+    const shape = () => input.shape as Record<string, z.ZodType>;
     for (const [field, text] of Object.entries(o.params ?? {})) {
-      const shape = input.shape as Record<string, z.ZodType>;
-      const current = shape[field];
+      const current = shape()[field];
       if (!current)
-        throw new Error("src/overrides.ts: tool '" + tool.name + "' has no input field '" + field + "'");
+        throw new OverrideError(
+          "tools." + original.name + ".params: the tool has no input field '" + field + "'",
+        );
       input = input.extend({ [field]: current.describe(text) });
+    }
+    const fill: Record<string, string> = {};
+    for (const [field, template] of Object.entries(overrides.fill ?? {}))
+      if (shape()[field]) fill[field] = template;
+    for (const [field, template] of Object.entries(o.fill ?? {})) {
+      if (!shape()[field])
+        throw new OverrideError(
+          "tools." + original.name + ".fill: the tool has no input field '" + field + "'",
+        );
+      fill[field] = template;
+    }
+    if (Object.keys(fill).length > 0) {
+      const fields = { ...shape() };
+      input = input.omit(Object.fromEntries(Object.keys(fill).map((f) => [f, true as const])));
+      const handler = tool.handler.bind(tool);
+      tool = {
+        ...tool,
+        handler: (args: Record<string, unknown>, ctx: Parameters<AnyTool["handler"]>[1]) => {
+          const filled: Record<string, unknown> = { ...args };
+          for (const [field, template] of Object.entries(fill)) {
+            const value = fillTemplate(template, (ctx.deps as ApiDeps).config);
+            const schema = fields[field]!;
+            if (value === undefined) {
+              if (schema.safeParse(undefined).success) continue;
+              throw new ToolshedError(
+                "invalid_input",
+                "'" +
+                  field +
+                  "' is filled from the server's settings (" +
+                  template +
+                  "), which are not set: set " +
+                  templateKeys(template).map(envOf).join(" and ") +
+                  " and restart the server",
+              );
+            }
+            // A number or boolean setting arrives as text: take the JSON reading when the text does not fit.
+            let parsed = schema.safeParse(value);
+            if (!parsed.success) {
+              try {
+                parsed = schema.safeParse(JSON.parse(value));
+              } catch {
+                // not JSON either: the first error stands
+              }
+            }
+            if (!parsed.success) {
+              throw new ToolshedError(
+                "invalid_input",
+                "'" +
+                  field +
+                  "' is filled from the server's settings (" +
+                  template +
+                  "), whose value does not fit it: " +
+                  (parsed.error.issues[0]?.message ?? "invalid") +
+                  "; fix " +
+                  templateKeys(template).map(envOf).join(" and "),
+              );
+            }
+            filled[field] = parsed.data;
+          }
+          return handler(filled, ctx);
+        },
+      };
+    }
+    const name = o.name ?? tool.name;
+    if (!/^[a-z0-9_]{1,64}$/.test(name)) {
+      throw new OverrideError(
+        "tools." + original.name + ".name '" + name + "' must be 1-64 of a-z, 0-9 and _",
+      );
     }
     return {
       ...tool,
+      name,
       input,
       ...(o.title ? { title: o.title } : {}),
       ...(o.description ? { description: o.description } : {}),
       annotations: { ...tool.annotations, ...o.annotations },
     };
   });
+  const seen = new Set<string>();
+  for (const t of result) {
+    if (seen.has(t.name))
+      throw new OverrideError("two tools would be named '" + t.name + "': rename one of them");
+    seen.add(t.name);
+  }
+  return result;
 }

@@ -9,15 +9,32 @@ export const createResourceTool = operationTool({
   description: "Stores a new resource and returns it with its id and timestamps. (POST /resources)",
   method: "POST",
   path: "/resources",
+  accept: "application/json",
   params: {},
   body: { kind: "flat", keys: ["name", "description", "category"] },
   security: [["bearerAuth"], ["apiKeyAuth"]],
   wrap: "none",
+  select: "fields",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   input: z.object({
     name: z.string().min(3).max(100).describe("A short name, 3 to 100 characters."),
-    description: z.string().max(1000).default("").describe("What the resource is, up to 1000 characters."),
-    category: z.string().min(1).max(50).default("general").describe("A category to group and filter by."),
+    description: z
+      .string()
+      .max(1000)
+      .optional()
+      .meta({ default: "" })
+      .describe("What the resource is, up to 1000 characters."),
+    category: z
+      .string()
+      .min(1)
+      .max(50)
+      .optional()
+      .meta({ default: "general" })
+      .describe("A category to group and filter by."),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these answer fields, e.g. ["id","user.login"]; omit for all.'),
   }),
   output: z.looseObject({
     id: z.string().optional().describe("The resource's id."),

@@ -9,13 +9,19 @@ export const getResourceTool = operationTool({
   description: "Returns one resource by its id. (GET /resources/{id})",
   method: "GET",
   path: "/resources/{id}",
+  accept: "application/json",
   params: { id: { in: "path", name: "id" } },
   body: undefined,
   security: [["bearerAuth"], ["apiKeyAuth"]],
   wrap: "none",
+  select: "fields",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({
     id: z.string().min(1).max(100).describe("The resource's id (a UUID, as returned by create or list)."),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these answer fields, e.g. ["id","user.login"]; omit for all.'),
   }),
   output: z.looseObject({
     id: z.string().optional().describe("The resource's id."),

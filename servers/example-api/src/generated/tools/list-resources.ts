@@ -9,14 +9,33 @@ export const listResourcesTool = operationTool({
   description: "Returns one page of resources, newest first. (GET /resources)",
   method: "GET",
   path: "/resources",
+  accept: "application/json",
   params: { limit: { in: "query", name: "limit" }, offset: { in: "query", name: "offset" } },
   body: undefined,
   security: [["bearerAuth"], ["apiKeyAuth"]],
   wrap: "none",
+  select: "fields",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({
-    limit: z.number().int().min(1).max(100).default(20).describe("The most resources to return, 1 to 100."),
-    offset: z.number().int().min(0).default(0).describe("How many resources to skip before the page starts."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ default: 20 })
+      .describe("The most resources to return, 1 to 100."),
+    offset: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ default: 0 })
+      .describe("How many resources to skip before the page starts."),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these answer fields, e.g. ["id","user.login"]; omit for all.'),
   }),
   output: z.looseObject({
     items: z

@@ -10,6 +10,7 @@ export const searchResourcesTool = operationTool({
     "Finds resources whose name or description contains the query (case-insensitive), optionally in one category, sorted by name, created_at or updated_at. (GET /search)",
   method: "GET",
   path: "/search",
+  accept: "application/json",
   params: {
     query: { in: "query", name: "query" },
     category: { in: "query", name: "category" },
@@ -20,6 +21,7 @@ export const searchResourcesTool = operationTool({
   body: undefined,
   security: [["bearerAuth"], ["apiKeyAuth"]],
   wrap: "none",
+  select: "fields",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({
     query: z
@@ -28,9 +30,28 @@ export const searchResourcesTool = operationTool({
       .max(200)
       .describe("Text to look for in names and descriptions, at least 3 characters."),
     category: z.string().min(1).max(50).optional().describe("Only resources in this category."),
-    sort_by: z.enum(["name", "created_at", "updated_at"]).default("name").describe("The field to sort by."),
-    order: z.enum(["asc", "desc"]).default("asc").describe("Ascending or descending order."),
-    limit: z.number().int().min(1).max(100).default(20).describe("The most resources to return, 1 to 100."),
+    sort_by: z
+      .enum(["name", "created_at", "updated_at"])
+      .optional()
+      .meta({ default: "name" })
+      .describe("The field to sort by."),
+    order: z
+      .enum(["asc", "desc"])
+      .optional()
+      .meta({ default: "asc" })
+      .describe("Ascending or descending order."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ default: 20 })
+      .describe("The most resources to return, 1 to 100."),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these answer fields, e.g. ["id","user.login"]; omit for all.'),
   }),
   output: z.looseObject({
     items: z

@@ -10,16 +10,33 @@ export const updateResourceTool = operationTool({
     "Replaces a resource's name, description and category (fields left out take their defaults) and returns it with a new updated_at. (PUT /resources/{id})",
   method: "PUT",
   path: "/resources/{id}",
+  accept: "application/json",
   params: { id: { in: "path", name: "id" } },
   body: { kind: "flat", keys: ["name", "description", "category"] },
   security: [["bearerAuth"], ["apiKeyAuth"]],
   wrap: "none",
+  select: "fields",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({
     id: z.string().min(1).max(100).describe("The resource's id (a UUID, as returned by create or list)."),
     name: z.string().min(3).max(100).describe("A short name, 3 to 100 characters."),
-    description: z.string().max(1000).default("").describe("What the resource is, up to 1000 characters."),
-    category: z.string().min(1).max(50).default("general").describe("A category to group and filter by."),
+    description: z
+      .string()
+      .max(1000)
+      .optional()
+      .meta({ default: "" })
+      .describe("What the resource is, up to 1000 characters."),
+    category: z
+      .string()
+      .min(1)
+      .max(50)
+      .optional()
+      .meta({ default: "general" })
+      .describe("A category to group and filter by."),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these answer fields, e.g. ["id","user.login"]; omit for all.'),
   }),
   output: z.looseObject({
     id: z.string().optional().describe("The resource's id."),

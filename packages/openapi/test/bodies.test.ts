@@ -1,0 +1,249 @@
+// Every body type, on real descriptions from npm: GitHub's text (markdown/render-raw, answered in
+// HTML), its any-type upload (repos/upload-release-asset, `*/*`) and its text answers (meta/get-zen);
+// Blockfrost's CBOR transaction (application/cbor, sent as bytes) and its multipart IPFS upload.
+// A loopback upstream records each request's method, path, content type and raw bytes.
+import { writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { createTestClient, type TestClient } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { generate } from "../src/generate.js";
+import { tempServerDir } from "./helpers.js";
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
+const require = createRequire(import.meta.url);
+const GITHUB = join(
+  dirname(require.resolve("@octokit/openapi/package.json")),
+  "generated/api.github.com.json",
+);
+const BLOCKFROST = join(dirname(require.resolve("@blockfrost/openapi/package.json")), "openapi.yaml");
+
+const GITHUB_ASSET = (require(GITHUB) as { components: { examples: Record<string, { value: unknown }> } })
+  .components.examples["release-asset-response-for-successful-upload"]!.value;
+
+interface Recorded {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  body: Buffer;
+}
+const requests: Recorded[] = [];
+let upstream: Server;
+let base: string;
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const path = new URL(req.url!, "http://x").pathname;
+      requests.push({
+        method: req.method!,
+        path,
+        contentType: req.headers["content-type"],
+        body: Buffer.concat(chunks),
+      });
+      if (path === "/markdown/raw")
+        res.writeHead(200, { "content-type": "text/html" }).end("<p><strong>hi</strong></p>");
+      else if (path === "/zen")
+        res.writeHead(200, { "content-type": "text/plain" }).end("Keep it logically awesome.");
+      else if (path === "/tx/submit")
+        res.writeHead(200, { "content-type": "application/json" }).end('"abc123"');
+      else if (path.endsWith("/assets"))
+        // The answer GitHub's description gives as its example of a successful upload.
+        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify(GITHUB_ASSET));
+      else
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ name: "a.txt", ipfs_hash: "Qm", size: "10" }));
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are read by the assertions
+type Result = { isError?: boolean; structuredContent?: any; content: { text?: string }[] };
+
+async function clientFor(
+  document: string,
+  name: string,
+  dir: string,
+  include: string[],
+  settings: Record<string, unknown> = {},
+) {
+  await generate({ document, outDir: dir, name, include });
+  const mod = (await import(join(dir, "src/server.ts"))) as {
+    default: Parameters<typeof createTestClient>[0];
+    settingsSchema: { parse(v: unknown): unknown };
+  };
+  const config = mod.settingsSchema.parse({ baseUrl: base, allowPrivateNetwork: true, ...settings });
+  return createTestClient(mod.default, { config });
+}
+
+const call = async (t: TestClient, name: string, args: Record<string, unknown>) =>
+  (await t.client.callTool({ name, arguments: args })) as unknown as Result;
+
+describe("GitHub's text and any-type bodies and text answers", () => {
+  const tmp = tempServerDir("bodies-gh");
+  let t: TestClient;
+  beforeAll(async () => {
+    t = await clientFor(GITHUB, "gh", tmp.dir, [
+      "markdown/render-raw",
+      "meta/get-zen",
+      "repos/upload-release-asset",
+    ]);
+  });
+  afterAll(async () => {
+    await t?.close();
+    tmp.cleanup();
+  });
+
+  it("sends a text body as text with its type and returns the HTML answer as text", async () => {
+    requests.length = 0;
+    const r = await call(t, "markdown_render_raw", { body: "**hi**" });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.contentType).toBe("text/plain");
+    expect(requests[0]!.body.toString()).toBe("**hi**");
+    expect(r.structuredContent).toEqual({ text: "<p><strong>hi</strong></p>" });
+    expect(r.content[0]!.text).toBe("<p><strong>hi</strong></p>");
+  });
+
+  it("returns a text/plain answer as text", async () => {
+    const r = await call(t, "meta_get_zen", {});
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(r.content[0]!.text).toBe("Keep it logically awesome.");
+  });
+
+  it("sends an any-type body as the decoded bytes with the type the model names", async () => {
+    const { tools } = await t.client.listTools();
+    const upload = tools.find((x) => x.name === "repos_upload_release_asset")!;
+    expect(Object.keys(upload.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["body_base64", "content_type", "name"]),
+    );
+    requests.length = 0;
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    const r = await call(t, "repos_upload_release_asset", {
+      owner: "o",
+      repo: "r",
+      release_id: 1,
+      name: "logo.png",
+      body_base64: png.toString("base64"),
+      content_type: "image/png",
+    });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.method).toBe("POST");
+    expect(requests[0]!.path).toBe("/repos/o/r/releases/1/assets");
+    expect(requests[0]!.contentType).toBe("image/png");
+    expect(requests[0]!.body.equals(png)).toBe(true);
+  });
+});
+
+describe("Blockfrost's CBOR and multipart bodies", () => {
+  const tmp = tempServerDir("bodies-bf");
+  let t: TestClient;
+  let small: TestClient;
+  beforeAll(async () => {
+    t = await clientFor(BLOCKFROST, "bf", tmp.dir, ["post_tx_submit", "ipfs_add"]);
+    const mod = (await import(join(tmp.dir, "src/server.ts"))) as {
+      default: Parameters<typeof createTestClient>[0];
+      settingsSchema: { parse(v: unknown): unknown };
+    };
+    small = await createTestClient(mod.default, {
+      config: mod.settingsSchema.parse({ baseUrl: base, allowPrivateNetwork: true, maxUploadBytes: 4 }),
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([t?.close(), small?.close()]);
+    tmp.cleanup();
+  });
+
+  it("sends the CBOR transaction as bytes with its own media type", async () => {
+    requests.length = 0;
+    const cbor = Buffer.from("84a400818258208911f640", "hex");
+    const r = await call(t, "post_tx_submit", { body_base64: cbor.toString("base64") });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.contentType).toBe("application/cbor");
+    expect(requests[0]!.body.equals(cbor)).toBe(true);
+    expect(r.structuredContent).toEqual({ result: "abc123" });
+  });
+
+  it("sends a file as multipart form data with its name and type", async () => {
+    requests.length = 0;
+    const r = await call(t, "ipfs_add", {
+      file: {
+        base64: Buffer.from("hello ipfs").toString("base64"),
+        filename: "a.txt",
+        content_type: "text/plain",
+      },
+    });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    const sent = requests[0]!;
+    expect(sent.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    const form = await new Response(sent.body, { headers: { "content-type": sent.contentType! } }).formData();
+    const file = form.get("file") as File;
+    expect(file.name).toBe("a.txt");
+    expect(file.type).toBe("text/plain");
+    expect(await file.text()).toBe("hello ipfs");
+  });
+
+  it("refuses an upload above the limit before any request, naming the setting", async () => {
+    requests.length = 0;
+    const r = await call(small, "post_tx_submit", {
+      body_base64: Buffer.from("123456789").toString("base64"),
+    });
+    expect(r.isError).toBe(true);
+    expect(r.content[0]!.text).toContain("BF_MAX_UPLOAD_BYTES");
+    expect(requests).toEqual([]);
+  });
+});
+
+// No description on npm we found sends a `+json` request body (Kubernetes' merge patches are the usual
+// case), so this one is written here with the JSON Merge Patch media type (RFC 7396).
+const PATCH_DOC = {
+  openapi: "3.0.3",
+  info: { title: "Patch", version: "1" },
+  paths: {
+    "/things/{id}": {
+      patch: {
+        operationId: "patchThing",
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: {
+          required: true,
+          content: {
+            "application/merge-patch+json": {
+              schema: { type: "object", properties: { name: { type: "string" }, size: { type: "integer" } } },
+            },
+          },
+        },
+        responses: { "204": { description: "patched" } },
+      },
+    },
+  },
+};
+
+describe("a +json request body", () => {
+  const tmp = tempServerDir("bodies-patch");
+  let t: TestClient;
+  beforeAll(async () => {
+    const doc = join(tmp.dir, "patch.json");
+    writeFileSync(doc, JSON.stringify(PATCH_DOC));
+    t = await clientFor(doc, "patch", tmp.dir, ["patchThing"]);
+  });
+  afterAll(async () => {
+    await t?.close();
+    tmp.cleanup();
+  });
+
+  it("is sent as JSON with its own media type", async () => {
+    requests.length = 0;
+    const r = await call(t, "patch_thing", { id: "t1", size: 3 });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.contentType).toBe("application/merge-patch+json");
+    expect(JSON.parse(requests[0]!.body.toString())).toEqual({ size: 3 });
+  });
+});
