@@ -112,23 +112,38 @@ export class InputNeeded extends Error {
   }
 }
 
+/** Deeper arguments than this cannot be bound to a question's state (and no real tool takes them). */
+const MAX_IDENTITY_DEPTH = 512;
+
 /** Stable JSON (sorted keys), so a retry with the same arguments hashes the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+function canonical(value: unknown, depth = 0): string {
+  if (depth > MAX_IDENTITY_DEPTH) {
+    throw new ToolshedError(
+      "invalid_input",
+      `arguments nested deeper than ${MAX_IDENTITY_DEPTH} levels cannot be carried across a question; flatten them`,
+    );
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, depth + 1)).join(",")}]`;
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v, depth + 1)}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
 
-export function callIdentity(principalId: string | undefined, target: string, args: unknown): string {
-  return createHash("sha256")
-    .update(`${principalId ?? ""}\0${target}\0${canonical(args ?? {})}`)
-    .digest("base64url")
-    .slice(0, 32);
+/**
+ * The call a question's state is bound to (caller, method and name, arguments), computed on first
+ * use: only a handler that asks, or a retry that carries state, pays for hashing its arguments.
+ */
+export function callIdentity(principalId: string | undefined, target: string, args: unknown): () => string {
+  let memo: string | undefined;
+  return () =>
+    (memo ??= createHash("sha256")
+      .update(`${principalId ?? ""}\0${target}\0${canonical(args ?? {})}`)
+      .digest("base64url")
+      .slice(0, 32));
 }
 
 function isZodObject(schema: unknown): schema is AnyObjectSchema {
@@ -151,7 +166,7 @@ export class AskRound implements Asking {
     private readonly keys: RequestStateKeys,
     private readonly extra: ServerContext,
     private readonly mcp: McpServer,
-    private readonly identity: string,
+    private readonly identity: () => string,
     private readonly cannotAsk: string | undefined,
     earlier: Record<string, unknown>,
   ) {
@@ -168,7 +183,7 @@ export class AskRound implements Asking {
     keys: RequestStateKeys;
     extra: ServerContext;
     mcp: McpServer;
-    identity: string;
+    identity: () => string;
     /** Why this client cannot be asked at all (a 2025 client under --stateless or --json-response). */
     cannotAsk: string | undefined;
     logger: Logger;
@@ -179,7 +194,7 @@ export class AskRound implements Asking {
     if (raw !== undefined) {
       const verified = typeof raw === "string" ? await keys.verify(raw, extra) : { refused: "malformed" };
       const refused =
-        "refused" in verified ? verified.refused : verified.c !== identity ? "another call" : undefined;
+        "refused" in verified ? verified.refused : verified.c !== identity() ? "another call" : undefined;
       if (refused !== undefined) {
         logger.warn({ reason: refused, rpc_id: extra.mcpReq.id }, "requestState refused");
         throw new RpcError(
@@ -204,7 +219,7 @@ export class AskRound implements Asking {
 
   /** The input_required result for the open questions, with the answers so far in a signed state. */
   async inputRequired(): Promise<InputRequiredResult> {
-    const requestState = await this.keys.mint({ a: this.#used, c: this.identity });
+    const requestState = await this.keys.mint({ a: this.#used, c: this.identity() });
     return inputRequired({ inputRequests: Object.fromEntries(this.#pending), requestState });
   }
 
