@@ -5,37 +5,54 @@ import { describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+};
+
+type Line = { id?: unknown; result?: unknown; error?: { code: number; message: string } };
+
+/** Writes raw lines to the fixture over stdio, waits for the answer with id `lastId`, and returns what came back. */
+async function exchange(
+  args: string[],
+  lines: string[],
+  lastId: number,
+): Promise<{ lines: Line[]; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stdin.write([...lines, ""].join("\n"));
+  const deadline = Date.now() + 30_000; // a loaded machine can take long to start the fixture
+  while (!out.includes(`"id":${lastId}`) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  child.stdin.end();
+  await once(child, "exit");
+  return {
+    lines: out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line),
+    stderr: err,
+  };
+}
+
 describe("stdio lines that are not one JSON-RPC message", () => {
   it("answers each with an error line and logs it, then keeps serving", async () => {
-    const child = spawn(process.execPath, [BIN], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    const initialize = {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
-    };
-    child.stdin.write(
+    const { lines, stderr: err } = await exchange(
+      [],
       [
         "this is not json",
         JSON.stringify([{ jsonrpc: "2.0", id: 2, method: "ping" }]),
         JSON.stringify({ id: 3, method: 42 }),
-        JSON.stringify(initialize),
+        JSON.stringify(INITIALIZE),
         JSON.stringify({ jsonrpc: "2.0", id: 4, method: "ping" }),
-        "",
-      ].join("\n"),
+      ],
+      4,
     );
-    const deadline = Date.now() + 10_000;
-    while (!out.includes('"id":4') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.stdin.end();
-    await once(child, "exit");
-    const lines = out
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { id?: unknown; error?: { code: number; message: string } });
     expect(lines.slice(0, 3).map((l) => [l.id, l.error?.code])).toEqual([
       [undefined, -32700],
       [undefined, -32600],
@@ -51,49 +68,26 @@ describe("stdio lines that are not one JSON-RPC message", () => {
     ]);
     // The offending content never reaches the log.
     expect(err).not.toContain("this is not json");
-  });
+  }, 60_000);
 });
 
 describe("a stdio request over the size cap", () => {
   it("is answered with its own id, so the client's call fails at once, and the session goes on", async () => {
-    const child = spawn(process.execPath, [BIN, "--max-body-bytes", "2048"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
     const big = {
       jsonrpc: "2.0",
       id: 9,
       method: "tools/call",
       params: { name: "echo", arguments: { text: "z".repeat(10_000) } },
     };
-    child.stdin.write(
+    const { lines, stderr: err } = await exchange(
+      ["--max-body-bytes", "2048"],
       [
-        JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-11-25",
-            capabilities: {},
-            clientInfo: { name: "raw", version: "0" },
-          },
-        }),
+        JSON.stringify(INITIALIZE),
         JSON.stringify(big),
         JSON.stringify({ jsonrpc: "2.0", id: 10, method: "ping" }),
-        "",
-      ].join("\n"),
+      ],
+      10,
     );
-    const deadline = Date.now() + 10_000;
-    while (!out.includes('"id":10') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.stdin.end();
-    await once(child, "exit");
-    const lines = out
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { id?: unknown; error?: { code: number; message: string } });
     expect(lines.find((l) => l.id === 9)).toMatchObject({
       error: { code: -32600, message: "message exceeds 2048 bytes; send smaller requests" },
     });
@@ -101,5 +95,5 @@ describe("a stdio request over the size cap", () => {
     // The log names the id, not the content.
     expect(err).toContain("dropped an oversized message");
     expect(err).not.toContain("zzzz");
-  });
+  }, 60_000);
 });
