@@ -8,7 +8,9 @@ export type {
   AskOptions,
   Asking,
   CacheHint,
+  Choice,
   ClientRequests,
+  ConfirmPolicy,
   ContentBlock,
   ElicitationSchema,
   HandlerContext,
@@ -27,6 +29,7 @@ export type {
   ToolDefinition,
   ToolReply,
 } from "./define.js";
+export { similarNames } from "./ask.js";
 export { definitionProblems } from "./validate-definition.js";
 export { Runtime } from "./runtime.js";
 export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";

@@ -43,6 +43,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       config,
       logger,
       ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
+      confirm: common.confirm,
     });
   } catch (err) {
     if (err instanceof InvalidServerDefinition) {

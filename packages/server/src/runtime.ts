@@ -3,7 +3,7 @@ import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
-import type { AnyTool, AnyServerDefinition } from "./define.js";
+import type { AnyTool, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   requestStateKeys?: readonly string[];
   /** How long a question's requestState may be echoed back; 600 s unless set. */
   requestStateTtlSeconds?: number;
+  /** `--confirm`: whether `ctx.confirm` / `ctx.choose` ask a person; `ask` unless set. */
+  confirm?: ConfirmPolicy;
 }
 
 /**
@@ -45,6 +47,8 @@ export class Runtime {
   readonly defaultTimeoutMs: number;
   /** Signs and verifies the requestState of handlers that ask the client (ask.ts). */
   readonly requestStateKeys: RequestStateKeys;
+  /** `--confirm`: whether handlers' confirmations and choices ask a person. */
+  readonly confirm: ConfirmPolicy;
   /** Calls in flight, aborted together when shutdown gives up waiting. */
   readonly #calls = new Set<AbortController>();
   #deps: Promise<unknown> | undefined;
@@ -65,6 +69,7 @@ export class Runtime {
     this.toolList = def.tools.map(toolListEntry);
     this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
+    this.confirm = options.confirm ?? "ask";
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
       options.logger,

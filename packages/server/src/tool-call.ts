@@ -11,7 +11,15 @@ import {
 import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
-import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
+import {
+  isReply,
+  type AnyTool,
+  type AskOptions,
+  type Choice,
+  type ClientRequests,
+  type HandlerContext,
+  type Principal,
+} from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
 import type { Runtime } from "./runtime.js";
 import { describeIssues } from "./tool-json.js";
@@ -106,6 +114,14 @@ export class ToolCall implements HandlerContext {
     return this.#round.askAll(asks);
   }
 
+  confirm(...args: Parameters<AskRound["confirm"]>): ReturnType<AskRound["confirm"]> {
+    return this.#round.confirm(...args);
+  }
+
+  choose<T extends string>(message: string, choices: readonly T[], options?: AskOptions): Promise<Choice<T>> {
+    return this.#round.choose(message, choices, options);
+  }
+
   progress(progress: number, total?: number, message?: string): Promise<void> {
     const token = this.extra.mcpReq._meta?.progressToken;
     if (token === undefined) return Promise.resolve();
@@ -138,6 +154,7 @@ export class ToolCall implements HandlerContext {
       mcp: this.mcp,
       identity: callIdentity(this.principal?.id, `tools/call:${tool.name}`, args),
       cannotAsk: this.state.cannotAsk,
+      confirm: rt.confirm,
       logger: rt.logger,
     });
     try {
