@@ -329,8 +329,9 @@ export class AskRound implements Asking {
     );
   }
 
-  async confirm(message: string, options?: AskOptions): Promise<boolean> {
+  async confirm(what: string | (() => string | Promise<string>), options?: AskOptions): Promise<boolean> {
     if (this.confirmPolicy === "never") return true;
+    const message = typeof what === "string" ? what : await what();
     const why = this.#unavailable("elicitation");
     if (why !== undefined) {
       throw new ToolshedError(

@@ -93,11 +93,12 @@ export interface Asking {
   listRoots(options?: AskOptions): Promise<Root[]>;
   /**
    * Asks a person to confirm `message` (say exactly what will happen) and resolves true only when
-   * they accept it. Under `--confirm never` it resolves true without asking; a client that cannot be
-   * asked gets a tool error (nothing done) naming the elicitation capability and `--confirm never`.
-   * Ask before the action: the handler runs again from the top with the answer.
+   * they accept it. Under `--confirm never` it resolves true without asking (a function message, e.g.
+   * one that looks up a title, is then never called); a client that cannot be asked gets a tool error
+   * (nothing done) naming the elicitation capability and `--confirm never`. Ask before the action:
+   * the handler runs again from the top with the answer. A changed message is asked again.
    */
-  confirm(message: string, options?: AskOptions): Promise<boolean>;
+  confirm(message: string | (() => string | Promise<string>), options?: AskOptions): Promise<boolean>;
   /**
    * Asks a person which of `choices` they meant (an enum). Resolves `unavailable` without asking
    * when nobody can be asked (no elicitation, `--confirm never`): the tool then reports the
