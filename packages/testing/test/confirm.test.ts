@@ -33,7 +33,7 @@ const drop = defineTool({
       name = pick.value;
     }
     const chosen = name;
-    const ok = await ctx.confirm(async () => {
+    const ok = await ctx.confirm(() => {
       titleLookups += 1; // a lookup the message needs: only made when someone is asked
       return `Drop table '${chosen}' and its 12 rows?`;
     });
