@@ -1,6 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { lockdown } from "../github/lockdown.js";
+import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
@@ -172,7 +173,7 @@ export const issueWriteTool = githubTool("issues", {
           permission: "issues:read",
           signal: ctx.signal,
         });
-        const title = JSON.stringify(String(obj(res.data).title));
+        const title = JSON.stringify(cleanText(String(obj(res.data).title)));
         return `Close issue #${issue_number!} ${title} in ${owner}/${repo}${fieldsIn.state_reason ? ` as ${fieldsIn.state_reason}` : ""}?`;
       });
       if (!confirmed) return declined(`closing issue #${issue_number!} in ${owner}/${repo}`);

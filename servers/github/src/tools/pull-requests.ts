@@ -1,6 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
+import { cleanText } from "../github/sanitize.js";
 import { lockdown, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
@@ -232,7 +233,8 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
   });
   const pr = obj(res.data);
   const head = String(obj(pr.head).label ?? obj(pr.head).ref);
-  return `PR #${pull_number} ${JSON.stringify(String(pr.title))} (${head} into ${String(obj(pr.base).ref)}) in ${owner}/${repo}`;
+  // Untrusted text shown to a person: no invisible characters that could make it read otherwise.
+  return `PR #${pull_number} ${JSON.stringify(cleanText(String(pr.title)))} (${head} into ${String(obj(pr.base).ref)}) in ${owner}/${repo}`;
 }
 
 export const mergePullRequestTool = githubTool("pull_requests", {
