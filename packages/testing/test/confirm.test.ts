@@ -44,7 +44,8 @@ const drop = defineTool({
 });
 const def = defineServer({ name: "tables", version: "0.0.0", tools: [drop] });
 
-type Reply = { action: "accept"; content: Record<string, string | boolean> } | { action: "decline" | "cancel" };
+type Reply =
+  { action: "accept"; content: Record<string, string | boolean> } | { action: "decline" | "cancel" };
 
 /** A person answering every question with `reply`; records the messages they were shown. */
 function person(client: Client, reply: (message: string) => Reply): string[] {
