@@ -150,6 +150,26 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
   },
 );
 
+describe("a 2025 client of a --stateless server", () => {
+  it("is refused a confirmation at once, naming why and --confirm never, and nothing is done", async () => {
+    dropped.length = 0;
+    const srv = await startTestHttpServer(def, { stateless: true });
+    const client = await srv.connect({ elicitation: {} });
+    try {
+      const asked = person(client, () => ({ action: "accept", content: { confirm: true } }));
+      const r = await client.callTool({ name: "drop_table", arguments: { table: "users" } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain("this server runs --stateless");
+      expect(textOf(r)).toContain("--confirm never (TOOLSHED_CONFIRM=never)");
+      expect(asked).toEqual([]);
+      expect(dropped).toEqual([]);
+    } finally {
+      await client.close();
+      await srv.close(1_000);
+    }
+  });
+});
+
 describe("a confirmation's requestState (2026-07-28)", () => {
   let srv: TestHttpServer;
   beforeAll(async () => {
