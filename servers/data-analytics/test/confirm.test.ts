@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Client } from "@modelcontextprotocol/client";
 import {
   callTool,
+  type Client,
   modernCall,
   startTestHttpServer,
   tamperedState,
@@ -44,7 +44,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
     let never: TestHttpServer;
     let admin: Client;
     const rows = async (client: Client, name: string) =>
-      (await callTool(client, "describe_dataset", { name })).data.rowCount;
+      (await callTool(client, "describe_dataset", { name })).data.rowCount as number;
 
     beforeAll(async () => {
       srv = await startTestHttpServer(server, {}, { config: configSchema.parse({ dataDir: data.dir }) });
@@ -141,7 +141,10 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       const client = await srv.connect({ elicitation: {} }, undefined, era);
       const asked: { message: string; choices: unknown }[] = [];
       client.setRequestHandler("elicitation/create", (request) => {
-        const schema = request.params.requestedSchema as { properties: { choice?: { enum?: unknown } } };
+        const params = request.params as {
+          requestedSchema?: { properties: { choice?: { enum?: unknown } } };
+        };
+        const schema = params.requestedSchema ?? { properties: {} };
         asked.push({ message: request.params.message, choices: schema.properties.choice?.enum });
         return { action: "accept", content: { choice: "sales_2024" } };
       });

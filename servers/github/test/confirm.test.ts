@@ -1,6 +1,6 @@
-import type { Client } from "@modelcontextprotocol/client";
 import {
   callTool,
+  type Client,
   modernCall,
   startTestHttpServer,
   tamperedState,

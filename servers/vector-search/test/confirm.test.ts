@@ -1,6 +1,6 @@
-import type { Client } from "@modelcontextprotocol/client";
 import {
   callTool,
+  type Client,
   modernCall,
   startTestHttpServer,
   tamperedState,
@@ -52,7 +52,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
         })),
       });
     const count = async (client: Client, name: string) =>
-      (await callTool(client, "collection_info", { name })).data.count;
+      (await callTool(client, "collection_info", { name })).data.count as number;
 
     beforeAll(async () => {
       srv = await startTestHttpServer(server, {}, { config: configSchema.parse({ dataDir: data.dir }) });
@@ -122,7 +122,10 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       const client = await srv.connect({ elicitation: {} }, undefined, era);
       const asked: { message: string; choices: unknown }[] = [];
       client.setRequestHandler("elicitation/create", (request) => {
-        const schema = request.params.requestedSchema as { properties: { choice?: { enum?: unknown } } };
+        const params = request.params as {
+          requestedSchema?: { properties: { choice?: { enum?: unknown } } };
+        };
+        const schema = params.requestedSchema ?? { properties: {} };
         asked.push({ message: request.params.message, choices: schema.properties.choice?.enum });
         return { action: "accept", content: { choice: "notes_2024" } };
       });
