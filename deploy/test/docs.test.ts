@@ -5,8 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { root } from "./workspace.js";
+import { root, workspacePackages } from "./workspace.js";
 
 const ROOT_README_MAX_BYTES = 10 * 1024;
 const TEMPLATE = "turbo/generators/templates/server/README.md.hbs";
@@ -14,18 +13,6 @@ const KIT_GUIDE = "packages/server/README.md";
 const FIXTURE_BIN = "packages/testing/fixtures/everything/dist/bin.js";
 
 const read = (path: string): string => readFileSync(join(root, path), "utf8");
-
-/** Every folder the pnpm workspace makes a package (its globs end in `/*` or name one folder). */
-function workspacePackages(): string[] {
-  const { packages } = parse(read("pnpm-workspace.yaml")) as { packages: string[] };
-  return packages.flatMap((glob) => {
-    if (!glob.endsWith("/*")) return existsSync(join(root, glob, "package.json")) ? [glob] : [];
-    const parent = glob.slice(0, -2);
-    return readdirSync(join(root, parent), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(root, parent, d.name, "package.json")))
-      .map((d) => `${parent}/${d.name}`);
-  });
-}
 
 const SKIP_DIRS = new Set([
   "node_modules",
