@@ -1,8 +1,9 @@
-import type { Client } from "@modelcontextprotocol/client";
 import { defineServer, defineTool, similarNames, z, type ConfirmPolicy } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  actAsPerson,
   modernCall,
+  type PersonReply,
   startTestHttpServer,
   tamperedState,
   textOf,
@@ -44,19 +45,6 @@ const drop = defineTool({
 });
 const def = defineServer({ name: "tables", version: "0.0.0", tools: [drop] });
 
-type Reply =
-  { action: "accept"; content: Record<string, string | boolean> } | { action: "decline" | "cancel" };
-
-/** A person answering every question with `reply`; records the messages they were shown. */
-function person(client: Client, reply: (message: string) => Reply): string[] {
-  const asked: string[] = [];
-  client.setRequestHandler("elicitation/create", (request) => {
-    asked.push(request.params.message);
-    return reply(request.params.message);
-  });
-  return asked;
-}
-
 describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
   "ctx.confirm ($era client)",
   ({ era }) => {
@@ -71,7 +59,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
     it("asks, and acts once when the person accepts", async () => {
       dropped.length = 0;
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => ({ action: "accept", content: { confirm: true } }));
+      const asked = actAsPerson(client, () => ({ action: "accept", content: { confirm: true } }));
       const r = await client.callTool({ name: "drop_table", arguments: { table: "users" } });
       expect(r.structuredContent).toEqual({ dropped: true, message: "dropped users" });
       expect(asked).toEqual(["Drop table 'users' and its 12 rows?"]);
@@ -79,14 +67,14 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       await client.close();
     });
 
-    it.each<[string, Reply]>([
+    it.each<[string, PersonReply]>([
       ["declines", { action: "decline" }],
       ["cancels", { action: "cancel" }],
       ["accepts with the box unticked", { action: "accept", content: { confirm: false } }],
     ])("does nothing, as a plain result, when the person %s", async (_, reply) => {
       dropped.length = 0;
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => reply);
+      const asked = actAsPerson(client, () => reply);
       const r = await client.callTool({ name: "drop_table", arguments: { table: "users" } });
       expect(r.isError).toBeFalsy();
       expect(r.structuredContent).toMatchObject({
@@ -102,7 +90,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       dropped.length = 0;
       const client = await srv.connect({ elicitation: {} }, undefined, era);
       const schemas: unknown[] = [];
-      client.setRequestHandler("elicitation/create", (request): Reply => {
+      client.setRequestHandler("elicitation/create", (request): PersonReply => {
         const params = request.params as { message: string; requestedSchema?: unknown };
         schemas.push(params.requestedSchema);
         return params.message.startsWith("No table")
@@ -134,7 +122,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       dropped.length = 0;
       titleLookups = 0;
       const client = await never.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => ({ action: "accept", content: { confirm: true } }));
+      const asked = actAsPerson(client, () => ({ action: "accept", content: { confirm: true } }));
       const r = await client.callTool({ name: "drop_table", arguments: { table: "users" } });
       expect(r.structuredContent).toEqual({ dropped: true, message: "dropped users" });
       const ambiguous = await client.callTool({ name: "drop_table", arguments: { table: "order" } });
@@ -156,7 +144,7 @@ describe("a 2025 client of a --stateless server", () => {
     const srv = await startTestHttpServer(def, { stateless: true });
     const client = await srv.connect({ elicitation: {} });
     try {
-      const asked = person(client, () => ({ action: "accept", content: { confirm: true } }));
+      const asked = actAsPerson(client, () => ({ action: "accept", content: { confirm: true } }));
       const r = await client.callTool({ name: "drop_table", arguments: { table: "users" } });
       expect(r.isError).toBe(true);
       expect(textOf(r)).toContain("this server runs --stateless");

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
+  actAsPerson,
+  CONFIRMED,
+  type PersonReply,
   callTool,
   type Client,
   modernCall,
   startTestHttpServer,
-  tamperedState,
+  confirmWithTamperedState,
   type Era,
   type TestHttpServer,
 } from "@toolshed/testing";
@@ -20,19 +23,6 @@ import { tempDataDir } from "./helpers.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-type Reply =
-  { action: "accept"; content: Record<string, string | boolean> } | { action: "decline" | "cancel" };
-
-function person(client: Client, reply: (message: string) => Reply): string[] {
-  const asked: string[] = [];
-  client.setRequestHandler("elicitation/create", (request) => {
-    asked.push(request.params.message);
-    return reply(request.params.message);
-  });
-  return asked;
-}
-
-const yes: Reply = { action: "accept", content: { confirm: true } };
 const INLINE = '[{"a":1},{"a":2},{"a":3}]';
 
 describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
@@ -69,8 +59,8 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
     it("register_dataset with replace: declined keeps the dataset and says so; accepted replaces it", async () => {
       const before = await rows(admin, "sales");
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "decline" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "decline" };
+      const asked = actAsPerson(client, () => reply);
       const no = await callTool(client, "load_inline_dataset", {
         name: "sales",
         data: INLINE,
@@ -82,7 +72,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       );
       expect(no.data).toMatchObject({ name: "sales", rowCount: before, declined: expect.any(String) });
       expect(await rows(client, "sales")).toBe(before);
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "load_inline_dataset", {
         name: "sales",
         data: INLINE,
@@ -112,8 +102,8 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("export_dataset over an existing file: declined leaves the file; accepted overwrites it", async () => {
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "cancel" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "cancel" };
+      const asked = actAsPerson(client, () => reply);
       const file = `sales_${era}.csv`;
       const target = path.join(data.dir, "exports", file);
       await callTool(client, "load_inline_dataset", { name: `tiny_${era}`, data: INLINE });
@@ -124,7 +114,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       expect(no.isError).toBeFalsy();
       expect(no.text).toMatch(/^Nothing was done: the user did not confirm overwriting exports\//);
       expect(readFileSync(target, "utf8")).toBe(original);
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "export_dataset", { name: `tiny_${era}`, file, replace: true });
       expect(ok.data).toMatchObject({ rowCount: 3 });
       expect(readFileSync(target, "utf8")).toBe("a\n1\n2\n3\n");
@@ -180,7 +170,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("--confirm never: replaces without asking", async () => {
       const client = await never.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => yes);
+      const asked = actAsPerson(client, () => CONFIRMED);
       const name = `unattended_${era}`;
       await callTool(client, "load_inline_dataset", { name, data: INLINE });
       const again = await callTool(client, "load_inline_dataset", { name, data: '[{"b":1}]', replace: true });
@@ -211,16 +201,7 @@ describe("a tampered requestState on register_dataset's retry (2026-07-28)", () 
 
   it("is refused with -32602 and the dataset stays as it was", async () => {
     const args = { name: "sales", data: INLINE, replace: true };
-    const first = await modernCall(srv.url, "tools/call", { name: "load_inline_dataset", arguments: args });
-    const asked = first.result as { resultType: string; requestState: string; inputRequests: object };
-    expect(asked.resultType).toBe("input_required");
-    const [key] = Object.keys(asked.inputRequests);
-    const retry = await modernCall(srv.url, "tools/call", {
-      name: "load_inline_dataset",
-      arguments: args,
-      inputResponses: { [key!]: { action: "accept", content: { confirm: true } } },
-      requestState: tamperedState(asked.requestState),
-    });
+    const retry = await confirmWithTamperedState(srv.url, "load_inline_dataset", args);
     expect(retry.error).toMatchObject({ code: -32602, message: expect.stringContaining("integrity check") });
     const described = await modernCall(srv.url, "tools/call", {
       name: "describe_dataset",

@@ -1,9 +1,11 @@
 import {
+  actAsPerson,
+  CONFIRMED,
+  type PersonReply,
   callTool,
   type Client,
-  modernCall,
   startTestHttpServer,
-  tamperedState,
+  confirmWithTamperedState,
   type Era,
   type TestHttpServer,
 } from "@toolshed/testing";
@@ -46,19 +48,6 @@ function recordedWrites(): Recording[] {
   ];
 }
 
-type Reply = { action: "accept"; content: Record<string, boolean> } | { action: "decline" | "cancel" };
-
-function person(client: Client, reply: () => Reply): string[] {
-  const asked: string[] = [];
-  client.setRequestHandler("elicitation/create", (request) => {
-    asked.push(request.params.message);
-    return reply();
-  });
-  return asked;
-}
-
-const yes: Reply = { action: "accept", content: { confirm: true } };
-
 async function start(confirm?: "never", keys?: string[]) {
   const fake = (await FakeGitHub.start()).load(
     ownFixture("pull-requests"),
@@ -93,7 +82,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("merge_pull_request: declined sends no merge and says nothing was done", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => ({ action: "decline" }));
+      const asked = actAsPerson(client, () => ({ action: "decline" }));
       const before = fake.count("PUT", MERGE);
       const r = await callTool(client, "merge_pull_request", merge);
       expect(r.isError).toBeFalsy();
@@ -110,7 +99,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("merge_pull_request: accepted merges once", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => yes);
+      const asked = actAsPerson(client, () => CONFIRMED);
       const before = fake.count("PUT", MERGE);
       const r = await callTool(client, "merge_pull_request", merge);
       expect(r.data).toMatchObject({ merged: true });
@@ -120,8 +109,8 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("closing an issue or a PR asks with its title cleaned of invisible characters; reopening does not ask", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "cancel" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "cancel" };
+      const asked = actAsPerson(client, () => reply);
       const close = {
         method: "update",
         ...repo,
@@ -132,7 +121,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       const no = await callTool(client, "issue_write", close);
       expect(no.data).toMatchObject({ done: false });
       expect(fake.count("PATCH", "/repos/octo-org/widgets/issues/3")).toBe(0);
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "issue_write", close);
       expect(ok.data).toMatchObject({ number: 3, state: "closed" });
       expect(fake.count("PATCH", "/repos/octo-org/widgets/issues/3")).toBe(1);
@@ -156,8 +145,8 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("push_files deleting files: declined sends nothing; label deletion asks too", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "decline" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "decline" };
+      const asked = actAsPerson(client, () => reply);
       const seen = fake.requests.length;
       const push = {
         ...repo,
@@ -169,7 +158,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       const no = await callTool(client, "push_files", push);
       expect(no.data).toMatchObject({ done: false });
       expect(fake.requests.length).toBe(seen); // not even the branch head was read
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "push_files", push);
       expect(ok.data).toMatchObject({ deleted: 1, written: 1 });
       const label = await callTool(client, "label_write", { method: "delete", ...repo, name: "wontfix" });
@@ -199,7 +188,7 @@ describe("github with --confirm never", () => {
     const { fake, srv } = await start("never");
     const client = await srv.connect({ elicitation: {} }, undefined, "modern");
     try {
-      const asked = person(client, () => yes);
+      const asked = actAsPerson(client, () => CONFIRMED);
       const r = await callTool(client, "merge_pull_request", merge);
       expect(r.data).toMatchObject({ merged: true });
       expect(asked).toEqual([]);
@@ -217,16 +206,7 @@ describe("a tampered requestState on merge_pull_request's retry (2026-07-28)", (
   it("is refused with -32602 and nothing is merged", async () => {
     const { fake, srv } = await start(undefined, ["g".repeat(40)]);
     try {
-      const first = await modernCall(srv.url, "tools/call", { name: "merge_pull_request", arguments: merge });
-      const asked = first.result as { resultType: string; requestState: string; inputRequests: object };
-      expect(asked.resultType).toBe("input_required");
-      const [key] = Object.keys(asked.inputRequests);
-      const retry = await modernCall(srv.url, "tools/call", {
-        name: "merge_pull_request",
-        arguments: merge,
-        inputResponses: { [key!]: { action: "accept", content: { confirm: true } } },
-        requestState: tamperedState(asked.requestState),
-      });
+      const retry = await confirmWithTamperedState(srv.url, "merge_pull_request", merge);
       expect(retry.error).toMatchObject({
         code: -32602,
         message: expect.stringContaining("integrity check"),

@@ -1,9 +1,12 @@
 import {
+  actAsPerson,
+  CONFIRMED,
+  type PersonReply,
   callTool,
   type Client,
   modernCall,
   startTestHttpServer,
-  tamperedState,
+  confirmWithTamperedState,
   textOf,
   type Era,
   type TestHttpServer,
@@ -18,20 +21,6 @@ import { tempDir } from "./backends.js";
 // client on both eras, PGlite, caller vectors (no model to load).
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
-
-type Reply =
-  { action: "accept"; content: Record<string, string | boolean> } | { action: "decline" | "cancel" };
-
-function person(client: Client, reply: (message: string) => Reply): string[] {
-  const asked: string[] = [];
-  client.setRequestHandler("elicitation/create", (request) => {
-    asked.push(request.params.message);
-    return reply(request.params.message);
-  });
-  return asked;
-}
-
-const yes: Reply = { action: "accept", content: { confirm: true } };
 
 describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
   "vector-search asks ($era client)",
@@ -76,14 +65,14 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("delete_documents by filter: declined deletes nothing and says so; accepted deletes the matches", async () => {
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "decline" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "decline" };
+      const asked = actAsPerson(client, () => reply);
       const filter = { field: "kind", op: "eq", value: "odd" };
       const no = await callTool(client, "delete_documents", { collection: "notes", filter });
       expect(no.isError).toBeFalsy();
       expect(no.data).toMatchObject({ deleted: 0, declined: expect.stringContaining("Nothing was done") });
       expect(await count(client, "notes")).toBe(4);
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "delete_documents", { collection: "notes", filter });
       expect(ok.data).toEqual({ collection: "notes", deleted: 2 });
       expect(asked).toEqual([
@@ -100,15 +89,15 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("delete_collection: asks with the document count; declined keeps it, accepted deletes it", async () => {
       const client = await srv.connect({ elicitation: {} }, undefined, era);
-      let reply: Reply = { action: "cancel" };
-      const asked = person(client, () => reply);
+      let reply: PersonReply = { action: "cancel" };
+      const asked = actAsPerson(client, () => reply);
       const no = await callTool(client, "delete_collection", { name: "notes_2023" });
       expect(no.isError).toBeFalsy();
       expect(no.text).toMatch(
         /^Nothing was done: the user did not confirm deleting collection 'notes_2023' and its 4 documents/,
       );
       expect(await count(client, "notes_2023")).toBe(4);
-      reply = yes;
+      reply = CONFIRMED;
       const ok = await callTool(client, "delete_collection", { name: "notes_2023" });
       expect(ok.data).toEqual({ name: "notes_2023", deletedDocuments: 4 });
       expect(asked).toEqual([
@@ -153,7 +142,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
 
     it("--confirm never: deletes without asking", async () => {
       const client = await never.connect({ elicitation: {} }, undefined, era);
-      const asked = person(client, () => yes);
+      const asked = actAsPerson(client, () => CONFIRMED);
       await callTool(client, "create_collection", { name: "scratch", embedder: "none", dimension: 3 });
       await callTool(client, "upsert_documents", {
         collection: "scratch",
@@ -194,19 +183,7 @@ describe("a tampered requestState on delete_collection's retry (2026-07-28)", ()
   });
 
   it("is refused with -32602 and the collection stays", async () => {
-    const first = await modernCall(srv.url, "tools/call", {
-      name: "delete_collection",
-      arguments: { name: "keep" },
-    });
-    const asked = first.result as { resultType: string; requestState: string; inputRequests: object };
-    expect(asked.resultType).toBe("input_required");
-    const [key] = Object.keys(asked.inputRequests);
-    const retry = await modernCall(srv.url, "tools/call", {
-      name: "delete_collection",
-      arguments: { name: "keep" },
-      inputResponses: { [key!]: { action: "accept", content: { confirm: true } } },
-      requestState: tamperedState(asked.requestState),
-    });
+    const retry = await confirmWithTamperedState(srv.url, "delete_collection", { name: "keep" });
     expect(retry.error).toMatchObject({ code: -32602, message: expect.stringContaining("integrity check") });
     const info = await modernCall(srv.url, "tools/call", {
       name: "collection_info",
