@@ -46,7 +46,7 @@ export function serveForwarded(
       const result = await forward.callTool(
         opened.deps,
         name,
-        (request.params.arguments ?? {}) as Record<string, unknown>,
+        (request.params.arguments ?? {}),
         opened.ctx,
       );
       if (result === undefined) {
@@ -61,7 +61,7 @@ export function serveForwarded(
       const error = opened?.timedOut() ?? toToolshedError(err);
       if (error.code === "internal")
         rt.logger.error({ err: error.cause ?? error, tool: name }, "tool failed");
-      return toToolResult(error) as never;
+      return toToolResult(error);
     } finally {
       opened?.done();
     }
