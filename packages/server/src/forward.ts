@@ -1,9 +1,11 @@
-import { ProtocolErrorCode, type McpServer } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode, type McpServer } from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import type { ForwardContext, ForwardDefinition, WireResult } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { clientRequests, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
+
+const MISSING_CAPABILITY = -32021;
 
 /**
  * Serves a forwarding definition (`def.forward`, the gateway) on one SDK server: tools, and resources
@@ -43,12 +45,7 @@ export function serveForwarded(
         }
       }
       opened = await open(rt, mcp, state, extra, name);
-      const result = await forward.callTool(
-        opened.deps,
-        name,
-        (request.params.arguments ?? {}),
-        opened.ctx,
-      );
+      const result = await forward.callTool(opened.deps, name, request.params.arguments ?? {}, opened.ctx);
       if (result === undefined) {
         throw new RpcError(
           ProtocolErrorCode.InvalidParams,
@@ -58,6 +55,11 @@ export function serveForwarded(
       return result as never;
     } catch (err) {
       if (err instanceof RpcError) throw err;
+      // A client that lacks a capability the forwarded call needs gets the revision's protocol error
+      // (-32021), as from an own tool.
+      if (ProtocolError.isInstance(err) && err.code === MISSING_CAPABILITY) {
+        throw new RpcError(err.code, err.message, err.data);
+      }
       const error = opened?.timedOut() ?? toToolshedError(err);
       if (error.code === "internal")
         rt.logger.error({ err: error.cause ?? error, tool: name }, "tool failed");

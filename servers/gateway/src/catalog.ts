@@ -16,7 +16,7 @@ import type { Upstream } from "./upstream.js";
 export const SEPARATOR = "__";
 
 export function exposedName(namespace: string, name: string): string {
-  return `${namespace}${SEPARATOR}${name}`;
+  return namespace ? `${namespace}${SEPARATOR}${name}` : name;
 }
 
 export function splitName(exposed: string): { namespace: string; name: string } | undefined {
@@ -26,7 +26,7 @@ export function splitName(exposed: string): { namespace: string; name: string } 
 }
 
 export function exposedUri(namespace: string, uri: string): string {
-  return `${namespace}+${uri}`;
+  return namespace ? `${namespace}+${uri}` : uri;
 }
 
 export function splitUri(exposed: string): { namespace: string; uri: string } | undefined {
@@ -82,8 +82,14 @@ export class Catalog {
   constructor(upstreams: Iterable<Upstream>) {
     const tools = new Map<string, CatalogTool>();
     const byNamespace = new Map<string, Upstream>();
-    for (const upstream of upstreams) {
+    const prompts = new Map<string, { upstream: Upstream; original: string }>();
+    // The root upstream first, so that a namespaced name always wins a collision with one of its own.
+    const ordered = [...upstreams].sort((a, b) => (a.namespace === "" ? -1 : b.namespace === "" ? 1 : 0));
+    for (const upstream of ordered) {
       byNamespace.set(upstream.namespace, upstream);
+      for (const prompt of upstream.prompts) {
+        prompts.set(exposedName(upstream.namespace, prompt.name), { upstream, original: prompt.name });
+      }
       for (const tool of upstream.tools) {
         const exposed = exposedName(upstream.namespace, tool.name);
         tools.set(exposed, { exposed, upstream, original: tool.name, entry: { ...tool, name: exposed } });
@@ -92,6 +98,23 @@ export class Catalog {
     // Deterministic order: by exposed name, whatever order the upstreams answered in.
     this.tools = new Map([...tools.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     this.byNamespace = byNamespace;
+    this.#prompts = prompts;
+  }
+
+  readonly #prompts: ReadonlyMap<string, { upstream: Upstream; original: string }>;
+
+  /** The upstream and own name of an exposed prompt name. */
+  prompt(exposed: string): { upstream: Upstream; original: string } | undefined {
+    return this.#prompts.get(exposed);
+  }
+
+  /** The upstream and own URI of an exposed resource URI: `<namespace>+…`, else the root upstream's. */
+  resource(exposed: string): { upstream: Upstream; uri: string } | undefined {
+    const split = splitUri(exposed);
+    const named = split && split.namespace !== "" ? this.byNamespace.get(split.namespace) : undefined;
+    if (named && split) return { upstream: named, uri: split.uri };
+    const root = this.byNamespace.get("");
+    return root ? { upstream: root, uri: exposed } : undefined;
   }
 
   visibleTools(access: Access): CatalogTool[] {

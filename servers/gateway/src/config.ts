@@ -41,7 +41,8 @@ const upstreamSchema = z
     env: z.record(z.string(), valueSchema).optional(),
     cwd: z.string().optional(),
     /** The prefix of this upstream's tools, prompts and resource URIs; its name unless set. */
-    namespace: z.string().regex(UPSTREAM_NAME, NAME_HINT).optional(),
+    /** `false` mounts the upstream at the root: its names unprefixed (at most one upstream). */
+    namespace: z.union([z.string().regex(UPSTREAM_NAME, NAME_HINT), z.literal(false)]).optional(),
     /** Per-call deadline towards this upstream, in ms (60 s). */
     timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Which protocol era to speak: probe (`auto`, the default), or pin the 2025 handshake / 2026-07-28. */
@@ -121,13 +122,13 @@ export const gatewayFileSchema = z
     }
     const seen = new Map<string, string>();
     for (const [name, up] of Object.entries(file.upstreams)) {
-      const ns = up.namespace ?? name;
+      const ns = up.namespace === false ? "(the root)" : (up.namespace ?? name);
       const other = seen.get(ns);
       if (other) {
         ctx.addIssue({
           code: "custom",
           path: ["upstreams", name, "namespace"],
-          message: `namespace '${ns}' is already used by upstream '${other}'; give one of them another namespace`,
+          message: `namespace ${ns === "(the root)" ? ns : `'${ns}'`} is already used by upstream '${other}'; give one of them another namespace`,
         });
       }
       seen.set(ns, name);

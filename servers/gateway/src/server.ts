@@ -5,7 +5,7 @@ import {
   type ForwardDefinition,
   type WireResult,
 } from "@toolshed/server";
-import { accessFor, allows, exposedUri, splitName, splitUri, type Access } from "./catalog.js";
+import { accessFor, allows, exposedUri, splitName, type Access } from "./catalog.js";
 import { gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import type { Upstream } from "./upstream.js";
@@ -225,15 +225,15 @@ const forward: ForwardDefinition<GatewayDeps> = {
       return deps.gateway.catalog.templates(accessOf(deps, ctx));
     },
     async read(deps, uri, ctx) {
-      const split = splitUri(uri);
-      const upstream = split && upstreamFor(deps, split.namespace, accessOf(deps, ctx));
-      if (!split || !upstream) {
+      const found = deps.gateway.catalog.resource(uri);
+      const upstream = found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx));
+      if (!found || !upstream) {
         throw new ToolshedError(
           "not_found",
           `resource '${uri}' not found; call resources/list or resources/templates/list`,
         );
       }
-      const result = await upstream.readResource(split.uri, { signal: ctx.signal });
+      const result = await upstream.readResource(found.uri, { signal: ctx.signal });
       return {
         ...result,
         contents: result.contents.map((c) => ({ ...c, uri: exposedUri(upstream.namespace, c.uri) })),
@@ -245,15 +245,15 @@ const forward: ForwardDefinition<GatewayDeps> = {
       return deps.gateway.catalog.prompts(accessOf(deps, ctx));
     },
     async get(deps, name, args, ctx) {
-      const split = splitName(name);
-      const upstream = split && upstreamFor(deps, split.namespace, accessOf(deps, ctx));
-      if (!split || !upstream) {
+      const found = deps.gateway.catalog.prompt(name);
+      const upstream = found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx));
+      if (!found || !upstream) {
         throw new ToolshedError(
           "invalid_input",
           `unknown prompt '${name}'; call prompts/list to see the available prompts`,
         );
       }
-      return await upstream.getPrompt(split.name, args, { signal: ctx.signal });
+      return await upstream.getPrompt(found.original, args, { signal: ctx.signal });
     },
   },
 };

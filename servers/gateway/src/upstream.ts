@@ -38,6 +38,7 @@ export interface ForwardOptions {
  */
 export class Upstream {
   readonly name: string;
+  /** The prefix of its names; "" for the upstream mounted at the root (`namespace: false`). */
   readonly namespace: string;
   readonly spec: UpstreamConfig;
   /** The spec as JSON: a reload keeps an upstream whose spec did not change. */
@@ -72,7 +73,7 @@ export class Upstream {
     options: { logger: Logger; env?: NodeJS.ProcessEnv; onChange?: () => void },
   ) {
     this.name = name;
-    this.namespace = spec.namespace ?? name;
+    this.namespace = spec.namespace === false ? "" : (spec.namespace ?? name);
     this.spec = spec;
     this.fingerprint = JSON.stringify(spec);
     this.#log = options.logger.child({ upstream: name });
@@ -173,6 +174,9 @@ export class Upstream {
     if (err instanceof ToolshedError) return err;
     if (ProtocolError.isInstance(err)) {
       const e = err;
+      // The upstream needs a client capability the gateway does not relay (yet): its -32021 goes to
+      // the client as is, so the client learns what is missing.
+      if (e.code === -32021) throw e;
       if (e.code === -32001) {
         return new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
           retryable: true,
