@@ -53,7 +53,7 @@ interface Server {
 async function startServer(script: string, args: string[], cwd: string): Promise<Server> {
   const child = spawn(process.execPath, [script, "--transport", "http", "--port", "0", ...args], {
     cwd,
-    env: { ...serverEnv(), TOOLSHED_LOG_LEVEL: "warn" },
+    env: { ...serverEnv(), TOOLSHED_LOG_LEVEL: "info" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   trackChild(child.pid!);
@@ -64,7 +64,7 @@ async function startServer(script: string, args: string[], cwd: string): Promise
       () => reject(new Error(`${script} did not start in 60 s:\n${stderr.slice(-1000)}`)),
       60_000,
     );
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       bytes += Buffer.byteLength(chunk);
       if (stderr.length < 20_000) stderr += chunk;
       const m = /listening on (http:\/\/\S+\/mcp)/.exec(stderr);
@@ -169,7 +169,7 @@ async function target(server: Server, side: string, clients: number): Promise<Ta
     era: "modern" as Target["era"],
     pid: server.child.pid!,
     clients: list,
-    stderrBytes: server.stderrBytes,
+    stderrBytes: () => server.stderrBytes(),
     async close() {
       await Promise.all(list.map((c) => c.close()));
     },

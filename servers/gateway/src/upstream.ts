@@ -113,8 +113,13 @@ export class Upstream {
     args: Record<string, unknown>,
     options: ForwardOptions,
   ): Promise<CallToolResult> {
+    // The plain request, not callTool: the result goes to the client as it came (the client checks
+    // it against the schema it was shown), so the gateway skips a second output-schema validation.
     return this.#forward(options.signal, (client) =>
-      client.callTool({ name, arguments: args }, this.#requestOptions(options)),
+      client.request(
+        { method: "tools/call", params: { name, arguments: args } },
+        this.#requestOptions(options),
+      ),
     );
   }
 
