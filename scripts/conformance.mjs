@@ -243,7 +243,9 @@ function serverBins() {
  * the gateway does not relay them yet (servers/gateway/README.md): questions to the user
  * (tools-call-sampling, tools-call-elicitation, elicitation-sep1034-defaults, elicitation-sep1330-enums
  * and the input-required-result-* scenarios that ask), log notifications (tools-call-with-logging),
- * subscriptions (resources-subscribe, resources-unsubscribe) and completion-complete.
+ * subscriptions (resources-subscribe, resources-unsubscribe), completion-complete, and server-stateless
+ * (27 of its 28 checks pass; one needs the fixture's streaming elicitation, which the gateway does not
+ * relay, so the suite reports it untestable and fails the scenario).
  */
 const GATEWAY_SCENARIOS = {
   "0.1.16": [
@@ -295,7 +297,6 @@ const GATEWAY_SCENARIOS = {
     "dns-rebinding-protection",
   ],
   "2026-07-28": [
-    "server-stateless",
     "tools-list",
     "tools-call-simple-text",
     "tools-call-image",
