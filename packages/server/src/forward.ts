@@ -3,7 +3,14 @@ import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import type { ForwardContext, ForwardDefinition, WireResult } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
-import { clientRequests, principalOf, toolLogger, type ConnectionState, type Extra } from "./tool-call.js";
+import {
+  clientRequests,
+  principalOf,
+  sendProgress,
+  toolLogger,
+  type ConnectionState,
+  type Extra,
+} from "./tool-call.js";
 
 const MISSING_CAPABILITY = -32021;
 
@@ -184,21 +191,7 @@ async function open(
     },
     requestId: extra.mcpReq.id,
     client: clientRequests(mcp, extra),
-    progress(progress, total, message) {
-      const token = extra.mcpReq._meta?.progressToken;
-      if (token === undefined) return Promise.resolve();
-      return extra.mcpReq
-        .notify({
-          method: "notifications/progress",
-          params: {
-            progressToken: token,
-            progress,
-            ...(total === undefined ? {} : { total }),
-            ...(message === undefined ? {} : { message }),
-          },
-        })
-        .catch(() => {});
-    },
+    progress: (progress, total, message) => sendProgress(extra, progress, total, message),
   };
   return {
     deps,

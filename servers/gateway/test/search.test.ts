@@ -2,33 +2,17 @@
 // the right one in the first three results for realistic requests, reads its schema and calls it.
 import { connectHttpClient } from "@toolshed/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import {
-  EXAMPLE_MCP_KEY,
-  stackConfig,
-  startGateway,
-  startStack,
-  textOf,
-  type Stack,
-  type TestGateway,
-  type ToolResultShape,
-} from "./stack.js";
+import { startStackGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
-let stack: Stack;
 let gw: TestGateway;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  stack = await startStack();
-  gw = await startGateway(stackConfig(stack), {
-    mode: "search",
-    env: { GATEWAY_TEST_EXAMPLE_KEY: EXAMPLE_MCP_KEY },
-  });
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
+  ({ gw, close } = await startStackGateway("", "search"));
 });
 afterAll(async () => {
-  await gw?.close();
-  await stack?.close();
+  await close?.();
 });
 
 /** What a user asks for, and the tool(s) that do it. */

@@ -6,36 +6,26 @@ import { connectHttpClient, type Era } from "@toolshed/testing";
 import {
   EXAMPLE_MCP_KEY,
   FIXTURE_BIN,
-  stackConfig,
-  startGateway,
-  startStack,
+  startStackGateway,
   textOf,
-  type Stack,
   type TestGateway,
   type ToolResultShape,
 } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
-let stack: Stack;
 let gw: TestGateway;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  stack = await startStack();
-  gw = await startGateway(
-    stackConfig(
-      stack,
-      `  everything:
+  ({ gw, close } = await startStackGateway(
+    `  everything:
     command: ${process.execPath}
     args: [${JSON.stringify(FIXTURE_BIN)}]
 `,
-    ),
-    { env: { GATEWAY_TEST_EXAMPLE_KEY: EXAMPLE_MCP_KEY } },
-  );
-  await gw.deps();
+  ));
 });
 afterAll(async () => {
-  await gw?.close();
-  await stack?.close();
+  await close?.();
 });
 
 const ERAS: Era[] = ["legacy", "modern"];

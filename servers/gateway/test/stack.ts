@@ -166,3 +166,25 @@ export interface ToolResultShape {
 export function textOf(r: ToolResultShape): string {
   return r.content.map((c) => c.text ?? "").join("\n");
 }
+
+/** The four domain servers and a gateway in front of them (plus `extra` config), both closed by `close`. */
+export async function startStackGateway(
+  extra = "",
+  mode: "all" | "search" = "all",
+): Promise<{ stack: Stack; gw: TestGateway; close: () => Promise<void> }> {
+  const stack = await startStack();
+  const gw = await startGateway(stackConfig(stack, extra), {
+    mode,
+    env: { GATEWAY_TEST_EXAMPLE_KEY: EXAMPLE_MCP_KEY },
+  });
+  const { gateway } = await gw.deps();
+  if (gateway.down().length) throw new Error(`upstreams not ready: ${gateway.down().join(", ")}`);
+  return {
+    stack,
+    gw,
+    close: async () => {
+      await gw.close();
+      await stack.close();
+    },
+  };
+}
