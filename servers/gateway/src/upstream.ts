@@ -153,7 +153,7 @@ export class Upstream {
     if (this.state !== "ready" || !client) throw this.unavailable();
     this.#inflight++;
     try {
-      return await request(client);
+      return withoutServerInfo(await request(client));
     } catch (err) {
       // A call the caller cancelled (or that ran out of time) says nothing about the upstream's health.
       if (signal.aborted) {
@@ -400,3 +400,13 @@ function stripPrefix(message: string): string {
 function scrub(error: Error): { message: string; name: string } {
   return { name: error.name, message: firstLine(error.message) };
 }
+
+/** The result's `_meta` without the upstream's serverInfo: the gateway answers as itself. */
+function withoutServerInfo<T>(result: T): T {
+  const meta = (result as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  if (!meta || !(SERVER_INFO in meta)) return result;
+  const { [SERVER_INFO]: _upstream, ...rest } = meta;
+  return { ...result, _meta: rest };
+}
+
+const SERVER_INFO = "io.modelcontextprotocol/serverInfo";

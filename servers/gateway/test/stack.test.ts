@@ -74,6 +74,11 @@ describe.each(ERAS)("through the gateway, %s client", (era) => {
 
       const me = await call("github__get_me");
       expect(me.isError, textOf(me)).toBeFalsy();
+      // The gateway answers as itself: the upstream's serverInfo does not ride along in the result.
+      const info = (me as { _meta?: Record<string, { name?: string }> })._meta?.[
+        "io.modelcontextprotocol/serverInfo"
+      ];
+      expect([undefined, "gateway"]).toContain(info?.name);
       expect(JSON.stringify(me.structuredContent)).toContain("login");
     } finally {
       await client.close();
