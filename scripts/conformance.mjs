@@ -10,6 +10,10 @@
 // defaults in a temp dir, the protocol scenarios that need no particular tool must pass: checks the
 // suite reports as not testable (a missing diagnostic tool) or that concern a capability the server
 // does not declare are not applicable; the rest name the fixture's test tools.
+// Extensions are never in a requirement set, so the fixture also runs every scenario of the tasks
+// extension (io.modelcontextprotocol/tasks) by name on the newest suite, scored like the rest; a
+// scenario the suite itself skips is reported as skipped, not passed. Domain servers have none of
+// the tools these scenarios call, so they run against the fixture only.
 // Extra arguments go to the suite, e.g. `pnpm conformance --suite all` (then only the fixture runs,
 // on 0.1.16, or on the newest suite when they contain --requirements).
 // Writes .test-results/conformance.json for the test summary.
@@ -89,6 +93,20 @@ const SUITES = [
   },
 ];
 
+/** The tasks extension's scenarios (SEP-2663) in the newest suite, run one by one with --scenario. */
+const TASK_SCENARIOS = [
+  "tasks-lifecycle",
+  "tasks-capability-negotiation",
+  "tasks-wire-fields",
+  "tasks-request-state-removal",
+  "tasks-mrtr-input",
+  "tasks-request-headers",
+  "tasks-dispatch-and-envelope",
+  "tasks-status-notifications",
+  "tasks-required-task-error",
+  "tasks-mrtr-composition",
+];
+
 /** Starts a server bin on a free loopback port; resolves with its /mcp URL once it listens. */
 function startServer(name, bin, cwd) {
   const log = createWriteStream(`${outDir}/conformance-${name}.log`);
@@ -164,6 +182,19 @@ async function runSuite(name, url, suite, args, echo) {
       failed: Number(m[4]),
       checks: checks[m[2]] ?? [],
     };
+  }
+  // One scenario run by name prints no summary line: its verdict comes from its checks.json.
+  if (args.includes("--scenario")) {
+    for (const [scenario, list] of Object.entries(checks)) {
+      const count = (status) => list.filter((c) => c.status === status).length;
+      scenarios[scenario] = {
+        ok: count("FAILURE") === 0,
+        passed: count("SUCCESS"),
+        failed: count("FAILURE"),
+        skipped: list.length > 0 && count("SKIPPED") === list.length,
+        checks: list,
+      };
+    }
   }
   if (!Object.keys(scenarios).length) process.stderr.write(err.slice(-2000));
   return { code, scenarios, seconds: Math.round((Date.now() - started) / 1000) };
@@ -271,6 +302,34 @@ const started = Date.now();
       );
       if (empty) process.stderr.write(`conformance: ${suite.id} reported no scenarios for the fixture\n`);
       if (failed > 0 || empty) ok = false;
+    }
+    if (extra.length === 0) {
+      // The tasks extension: every scenario by name; each must pass (or be skipped by the suite itself).
+      const tasks = { passed: 0, failed: 0, failing: [], skippedBySuite: [], seconds: 0 };
+      for (const scenario of TASK_SCENARIOS) {
+        const r = await runSuite("fixture", url, { id: `tasks/${scenario}`, pkg: NEWEST_SUITE }, [
+          "--scenario",
+          scenario,
+        ]);
+        tasks.seconds += r.seconds;
+        const v = r.scenarios[scenario];
+        if (v?.skipped) tasks.skippedBySuite.push(scenario);
+        else if (!v || !v.ok) tasks.failing.push(scenario);
+        tasks.passed += v?.passed ?? 0;
+        tasks.failed += v ? v.failed : 1;
+      }
+      report.passed += tasks.passed;
+      report.failed += tasks.failed;
+      report.fixture.tasks = tasks;
+      process.stdout.write(
+        `conformance: fixture tasks extension: ${TASK_SCENARIOS.length - tasks.failing.length - tasks.skippedBySuite.length}/${TASK_SCENARIOS.length} scenarios passed, ${tasks.passed} checks` +
+          (tasks.failing.length ? ` (FAILED: ${tasks.failing.join(", ")})` : "") +
+          (tasks.skippedBySuite.length
+            ? `; skipped by the suite itself: ${tasks.skippedBySuite.join(", ")}`
+            : "") +
+          ` [${tasks.seconds}s]\n`,
+      );
+      if (tasks.failing.length) ok = false;
     }
   } catch (err) {
     process.stderr.write(`conformance: ${err.message}\n`);
