@@ -5,6 +5,7 @@ import { serveHttp } from "./http/app.js";
 import { authFromSettings, type HttpAuth } from "./http/auth.js";
 import { isLoopback } from "./http/guards.js";
 import { RedisEventStore } from "./http/redis-event-store.js";
+import { RedisTaskStore } from "./tasks/redis-store.js";
 import { installOtlpFromEnv } from "./otlp.js";
 import { traceLogFields } from "./tracing.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
@@ -37,12 +38,27 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   }
   const { common, config } = parsed;
   const logger = createLogger({ name: def.name, level: common.logLevel, mixin: traceLogFields });
+  // Tasks are shared through Redis when replicas share one (HTTP only: a stdio server is one process).
+  let taskStore: RedisTaskStore | undefined;
+  if (common.redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)) {
+    try {
+      taskStore = await RedisTaskStore.connect({ url: common.redisUrl, keyPrefix: `toolshed:${def.name}:tasks` });
+    } catch (err) {
+      process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
+      process.exit(1);
+    }
+  }
   let runtime;
   try {
     runtime = createRuntime(def, {
       config,
       logger,
       ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
+      tasks: {
+        ...(taskStore ? { store: taskStore } : {}),
+        ttlMs: common.taskTtlMs,
+        maxPerOwner: common.maxTasksPerPrincipal,
+      },
     });
   } catch (err) {
     if (err instanceof InvalidServerDefinition) {
