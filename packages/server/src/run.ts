@@ -42,7 +42,10 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   let taskStore: RedisTaskStore | undefined;
   if (common.redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)) {
     try {
-      taskStore = await RedisTaskStore.connect({ url: common.redisUrl, keyPrefix: `toolshed:${def.name}:tasks` });
+      taskStore = await RedisTaskStore.connect({
+        url: common.redisUrl,
+        keyPrefix: `toolshed:${def.name}:tasks`,
+      });
     } catch (err) {
       process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
       process.exit(1);
@@ -57,6 +60,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       tasks: {
         ...(taskStore ? { store: taskStore } : {}),
         ttlMs: common.taskTtlMs,
+        leaseMs: common.taskLeaseMs,
         maxPerOwner: common.maxTasksPerPrincipal,
       },
     });

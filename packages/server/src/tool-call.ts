@@ -48,6 +48,8 @@ export class ToolCall implements HandlerContext {
   #timedOut: ToolshedError | undefined;
   /** Set once the call has become a task: progress, questions and cancellation go through it. */
   #task: TaskExecution | undefined;
+  /** The last progress report, the first statusMessage of a call that becomes a task. */
+  #lastProgress: string | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -114,8 +116,9 @@ export class ToolCall implements HandlerContext {
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
+    this.#lastProgress = statusText(progress, total, message);
     if (this.#task) {
-      this.#task.setStatusMessage(statusText(progress, total, message));
+      this.#task.setStatusMessage(this.#lastProgress);
       return Promise.resolve();
     }
     const token = this.extra.mcpReq._meta?.progressToken;
@@ -147,7 +150,7 @@ export class ToolCall implements HandlerContext {
     const tasking = tool.task !== undefined && envelope !== undefined && declaresTasks(envelope);
     if (tool.task === "required" && envelope !== undefined && !tasking) {
       throw new MissingRequiredClientCapabilityError(
-        { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } } as never,
+        { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
         `tool '${tool.name}' runs only as a task: declare the '${TASKS_EXTENSION}' extension in this request's client capabilities, then poll tasks/get`,
       );
     }
@@ -277,6 +280,7 @@ export class ToolCall implements HandlerContext {
       throw err;
     }
     this.#task = execution;
+    if (this.#lastProgress !== undefined) execution.setStatusMessage(this.#lastProgress);
     this.extra.mcpReq.signal.removeEventListener("abort", this.#onCancel);
     void this.signal; // a controller for tasks/cancel and shutdown to abort
     this.#round.deferTo(execution);
@@ -304,7 +308,7 @@ export class ToolCall implements HandlerContext {
   async #settleTask(execution: TaskExecution, outcome: Settled): Promise<void> {
     try {
       if (!outcome.ok) throw outcome.error;
-      await execution.complete(this.#render(outcome.value) as Record<string, unknown>);
+      await execution.complete(this.#render(outcome.value));
     } catch (err) {
       if (err instanceof RpcError || ProtocolError.isInstance(err)) {
         const e = err as { code: number; message: string; data?: unknown };
@@ -317,7 +321,7 @@ export class ToolCall implements HandlerContext {
       }
       const error = this.#logged(toToolshedError(err));
       if (error.code === "internal") await execution.fail(toJsonRpcError(error));
-      else await execution.complete(toToolResult(error) as Record<string, unknown>);
+      else await execution.complete(toToolResult(error));
     }
   }
 

@@ -27,6 +27,7 @@ export interface CommonOptions {
   redisUrl: string | undefined;
   requestStateKeys: string[] | undefined;
   taskTtlMs: number;
+  taskLeaseMs: number;
   maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
   jwtIssuer: string | undefined;
@@ -67,6 +68,7 @@ const POSITIVE = new Set([
   "bodyTimeoutSeconds",
   "eventStoreMaxBytes",
   "taskTtlMs",
+  "taskLeaseMs",
   "maxTasksPerPrincipal",
 ]);
 
@@ -197,8 +199,7 @@ const COMMON: OptionSpec[] = [
     flag: "redis-url",
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
-    description:
-      "Redis for resumable HTTP streams and tasks shared by replicas (default: in memory)",
+    description: "Redis for resumable HTTP streams and tasks shared by replicas (default: in memory)",
   },
   {
     key: "requestStateKeys",
@@ -216,6 +217,15 @@ const COMMON: OptionSpec[] = [
     defaultValue: 3_600_000,
     description:
       "how long a task (a long tool call run for a client of the tasks extension) and its result are kept, in ms",
+  },
+  {
+    key: "taskLeaseMs",
+    flag: "task-lease-ms",
+    env: ["TOOLSHED_TASK_LEASE_MS"],
+    kind: "number",
+    defaultValue: 15_000,
+    description:
+      "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is reported failed",
   },
   {
     key: "maxTasksPerPrincipal",

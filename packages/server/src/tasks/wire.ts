@@ -26,7 +26,7 @@ const announced = new WeakMap<McpServer, Map<string | number, Record<string, unk
 /** Makes the response to request `id` on `mcp` the given CreateTaskResult. */
 export function announceTask(mcp: McpServer, id: string | number, result: Record<string, unknown>): void {
   let pending = announced.get(mcp);
-  if (!pending) announced.set(mcp, (pending = new Map()));
+  if (!pending) announced.set(mcp, (pending = new Map<string | number, Record<string, unknown>>()));
   pending.set(id, result);
 }
 
@@ -76,14 +76,14 @@ export function serveTaskMethods(rt: Runtime, mcp: McpServer, transport: Transpo
           jsonrpc: "2.0",
           id,
           result: { ...result, resultType: "complete", _meta: { [SERVER_INFO_META_KEY]: serverInfo } },
-        } as JSONRPCMessage),
+        }),
       (err: unknown) => {
         const e = RpcError.from(err);
         return transport.send({
           jsonrpc: "2.0",
           id,
           error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) },
-        } as JSONRPCMessage);
+        });
       },
     );
   };
