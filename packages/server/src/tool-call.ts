@@ -197,9 +197,9 @@ export class ToolCall implements HandlerContext {
       try {
         raw = tool.handler(parsed.data, this);
         if (isPromiseLike(raw) && tasking) {
-          // Questions asked before the handler's first real wait are asked on the call itself
-          // (input_required); once it waits on anything else, the call becomes a task.
-          const early = await settledWithinTurn(raw);
+          // A call that finishes or asks within the grace period is answered directly (questions
+          // on the call itself, input_required); one still working after it becomes a task.
+          const early = await settledWithin(raw, rt.tasks.graceMs);
           if (early === undefined) return await this.#detach(raw);
           if (!early.ok) throw early.error;
           raw = early.value;
@@ -344,17 +344,17 @@ export class ToolCall implements HandlerContext {
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** How the handler settled before the event loop's next turn, or undefined when it is still working. */
-function settledWithinTurn(pending: PromiseLike<unknown>): Promise<Settled | undefined> {
+/** How the handler settled within `ms`, or undefined when it is still working. */
+function settledWithin(pending: PromiseLike<unknown>, ms: number): Promise<Settled | undefined> {
   return new Promise((resolve) => {
-    const later = setImmediate(() => resolve(undefined));
+    const later = setTimeout(() => resolve(undefined), ms);
     pending.then(
       (value) => {
-        clearImmediate(later);
+        clearTimeout(later);
         resolve({ ok: true, value });
       },
       (error: unknown) => {
-        clearImmediate(later);
+        clearTimeout(later);
         resolve({ ok: false, error });
       },
     );

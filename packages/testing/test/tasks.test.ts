@@ -142,7 +142,7 @@ const server = defineServer({
       annotations: hints,
       task: "optional",
       handler: async () => {
-        await sleep(20);
+        await sleep(200);
         throw new ToolshedError("not_found", "no such thing; list the things first");
       },
     }),
@@ -155,7 +155,7 @@ const server = defineServer({
       annotations: hints,
       task: "required",
       handler: async () => {
-        await sleep(20);
+        await sleep(200);
         throw new Error("secret internal detail");
       },
     }),
@@ -168,7 +168,7 @@ const server = defineServer({
       annotations: hints,
       task: "optional",
       handler: async (_args, ctx) => {
-        await sleep(20);
+        await sleep(200);
         const a = await ctx.ask(z.object({ colour: z.string().describe("a colour") }), "Which colour?");
         return { text: a.action === "accept" ? `colour ${a.content.colour}` : a.action };
       },
@@ -179,7 +179,7 @@ const server = defineServer({
 describe("tasks on one server (memory store)", () => {
   let srv: TestHttpServer;
   beforeAll(async () => {
-    srv = await startTestHttpServer(server, {}, { tasks: { pollIntervalMs: 200 } });
+    srv = await startTestHttpServer(server, {}, { tasks: { pollIntervalMs: 200, graceMs: 100 } });
   });
   afterAll(async () => {
     await srv?.close(500);

@@ -20,6 +20,11 @@ export interface TaskSettings {
   leaseMs?: number;
   /** Live tasks one caller may keep at once; 100 unless set. */
   maxPerOwner?: number;
+  /**
+   * A task-capable call still working after this long becomes a task; one that finishes (or asks
+   * the client) sooner is answered directly, as a quick call should be. 500 ms unless set.
+   */
+  graceMs?: number;
 }
 
 export const DEFAULT_TASK_TTL_MS = 3_600_000;
@@ -70,6 +75,7 @@ export class TaskManager {
   readonly ttlMs: number;
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
+  readonly graceMs: number;
   readonly #watchMs: number;
   readonly #maxPerOwner: number;
   readonly #running = new Map<string, TaskExecution>();
@@ -85,6 +91,7 @@ export class TaskManager {
     this.#watchMs = settings.watchMs ?? 250;
     this.leaseMs = settings.leaseMs ?? 15_000;
     this.#maxPerOwner = settings.maxPerOwner ?? 100;
+    this.graceMs = settings.graceMs ?? 500;
   }
 
   /** Stores a new working task for `owner`; resolves once any replica can read it. */
