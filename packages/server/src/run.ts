@@ -39,18 +39,20 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   const { common, config } = parsed;
   const logger = createLogger({ name: def.name, level: common.logLevel, mixin: traceLogFields });
   // Tasks are shared through Redis when replicas share one (HTTP only: a stdio server is one process).
-  let taskStore: RedisTaskStore | undefined;
-  if (common.redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)) {
+  const redisUrl = common.redisUrl;
+  /** A store on the configured Redis, or exit 1 saying Redis is unreachable. */
+  const onRedis = async <T>(connect: (url: string) => Promise<T>): Promise<T> => {
     try {
-      taskStore = await RedisTaskStore.connect({
-        url: common.redisUrl,
-        keyPrefix: `toolshed:${def.name}:tasks`,
-      });
+      return await connect(redisUrl!);
     } catch (err) {
       process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
       process.exit(1);
     }
-  }
+  };
+  const taskStore =
+    redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)
+      ? await onRedis((url) => RedisTaskStore.connect({ url, keyPrefix: `toolshed:${def.name}:tasks` }))
+      : undefined;
   let runtime;
   try {
     runtime = createRuntime(def, {
@@ -126,18 +128,9 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     );
     process.exit(2);
   }
-  let eventStore: RedisEventStore | undefined;
-  if (common.redisUrl) {
-    try {
-      eventStore = await RedisEventStore.connect({
-        url: common.redisUrl,
-        keyPrefix: `toolshed:${def.name}:events`,
-      });
-    } catch (err) {
-      process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
-      process.exit(1);
-    }
-  }
+  const eventStore = redisUrl
+    ? await onRedis((url) => RedisEventStore.connect({ url, keyPrefix: `toolshed:${def.name}:events` }))
+    : undefined;
   let http;
   try {
     http = await serveHttp(rt, {

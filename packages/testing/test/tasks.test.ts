@@ -1,21 +1,17 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { request as httpRequest } from "node:http";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { defineServer, defineTool, ToolshedError, z } from "@toolshed/server";
 import { needRedis } from "../../../test-support/services.js";
 import { connectHttpClient, startTestHttpServer, type TestHttpServer } from "../src/index.js";
+import { startReplica, type Replica } from "./fixture-replica.js";
 
 // The tasks extension (io.modelcontextprotocol/tasks) over real HTTP on loopback. The SDK v2 client
 // has no tasks support, so these speak raw 2026-07-28 JSON-RPC: every request carries its own
 // `_meta` envelope, and the tasks/* methods carry the task id in Mcp-Name.
 
 const TASKS = "io.modelcontextprotocol/tasks";
-const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 interface Rpc {
@@ -299,46 +295,6 @@ describe("tasks on one server (memory store)", () => {
   });
 });
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** The fixture as its own process, sharing Redis with the other replica. */
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, "--transport", "http", "--port", "0"], {
-    env: { ...process.env, TOOLSHED_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const exited = once(child, "exit");
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start in 30 s: ${log}`)), 30_000);
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      log += `${line}\n`;
-      const m = /"url":"(http:\/\/[^"]+\/mcp)"/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`replica exited while starting: ${log}`));
-    });
-  });
-  return {
-    child,
-    url,
-    async kill(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      await exited;
-    },
-  };
-}
-
 /** tools/call on a connection of its own that is destroyed as soon as the answer is read. */
 function callAndDrop(url: string, name: string, args: object, key: string): Promise<Rpc> {
   const body = JSON.stringify({
@@ -411,7 +367,7 @@ describe.runIf(redisUp)("tasks across two replicas sharing Redis", () => {
     [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
   });
   afterAll(async () => {
-    await Promise.all([a?.kill(), b?.kill()]);
+    await Promise.all([a?.stop(), b?.stop()]);
   });
 
   it("started through A on a dropped connection, polled and answered through B, completes; another principal is refused", async () => {
@@ -457,7 +413,7 @@ describe.runIf(redisUp)("tasks across two replicas sharing Redis", () => {
   it("a replica killed mid-task: the task is reported failed once its lease lapses, not working forever", async () => {
     const created = await call(a.url, "slow_compute", { seconds: 60, label: "doomed" }, asAlice);
     const taskId = created.result!.taskId as string;
-    await a.kill("SIGKILL");
+    await a.stop("SIGKILL");
     const t = await pollUntil(b.url, taskId, terminal, asAlice, 10_000);
     expect(t.status).toBe("failed");
     expect((t.error as { message: string }).message).toContain("stopped before it finished");

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { safeUrl } from "../http/redis-event-store.js";
+import { connectRedis } from "../redis.js";
 import { expiresAt, type TaskMutation, type TaskRecord, type TaskStore } from "./store.js";
 
 export interface RedisTaskStoreOptions {
@@ -37,23 +37,7 @@ export class RedisTaskStore implements TaskStore {
 
   /** Connects (with bounded timeouts) and checks the server answers before returning. */
   static async connect(options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
-    const { Redis } = await import("ioredis");
-    const redis = new Redis(options.url, {
-      lazyConnect: true,
-      connectTimeout: 2_000,
-      commandTimeout: 2_000,
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: false,
-    });
-    redis.on("error", () => {}); // surfaced by the failing command instead
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (err) {
-      redis.disconnect();
-      throw new Error(`cannot reach Redis at ${safeUrl(options.url)}: ${(err as Error).message}`);
-    }
-    return new RedisTaskStore(redis, options.keyPrefix ?? "toolshed:tasks");
+    return new RedisTaskStore(await connectRedis(options.url), options.keyPrefix ?? "toolshed:tasks");
   }
 
   async create(record: TaskRecord, maxPerOwner: number): Promise<boolean> {
