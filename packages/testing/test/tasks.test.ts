@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
@@ -13,6 +16,8 @@ import { startReplica, type Replica } from "./fixture-replica.js";
 
 const TASKS = "io.modelcontextprotocol/tasks";
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+const FIXTURE_BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 
 interface Rpc {
   status: number;
@@ -292,6 +297,56 @@ describe("tasks on one server (memory store)", () => {
     const r = await client.callTool({ name: "work", arguments: { ms: 1 } });
     expect(r.structuredContent).toEqual({ text: "done" });
     await client.close();
+  });
+});
+
+describe("tasks over stdio (2026-07-28 lines)", () => {
+  it("a task is created, polled and completed on the pipe", async () => {
+    const child = spawn(process.execPath, [FIXTURE_BIN], { stdio: ["pipe", "pipe", "ignore"] });
+    const pending = new Map<number, (m: Omit<Rpc, "status">) => void>();
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = JSON.parse(line) as { id?: number } & Omit<Rpc, "status">;
+      if (m.id !== undefined) pending.get(m.id)?.(m);
+    });
+    const send = (method: string, params: Record<string, unknown>) =>
+      new Promise<Omit<Rpc, "status">>((resolve) => {
+        const id = nextId++;
+        pending.set(id, resolve);
+        child.stdin.write(
+          `${JSON.stringify({
+            jsonrpc: "2.0",
+            id,
+            method,
+            params: {
+              ...params,
+              _meta: {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "0" },
+                "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
+              },
+            },
+          })}\n`,
+        );
+      });
+    try {
+      const created = await send("tools/call", {
+        name: "slow_compute",
+        arguments: { seconds: 1, label: "pipe" },
+      });
+      expect(created.result?.resultType).toBe("task");
+      const taskId = created.result!.taskId as string;
+      let task: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && task?.status !== "completed"; i++) {
+        task = (await send("tasks/get", { taskId })).result;
+        await sleep(50);
+      }
+      expect(task).toMatchObject({
+        status: "completed",
+        result: { structuredContent: { text: "computed pipe in 1s" } },
+      });
+    } finally {
+      child.kill();
+    }
   });
 });
 

@@ -48,7 +48,8 @@ export function missingTasksCapability(what: string): RpcError {
 
 /** Installs the tasks methods on a 2026-07-28 connection's transport (call after connect). */
 export function serveTaskMethods(rt: Runtime, mcp: McpServer, transport: Transport): void {
-  const serverInfo = { name: rt.def.name, version: rt.def.version };
+  const { name, version, title } = rt.def;
+  const serverInfo = { name, version, ...(title ? { title } : {}) };
   const send = transport.send.bind(transport);
   transport.send = (message, options) => {
     if ("result" in message && message.id !== undefined) {
