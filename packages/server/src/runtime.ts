@@ -3,6 +3,7 @@ import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
+import { TaskManager, type TaskSettings } from "./tasks/manager.js";
 import type { AnyTool, AnyServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   requestStateKeys?: readonly string[];
   /** How long a question's requestState may be echoed back; 600 s unless set. */
   requestStateTtlSeconds?: number;
+  /** Where tasks live and how long they are kept (tools declaring `task`); memory and 1 h unless set. */
+  tasks?: TaskSettings;
 }
 
 /**
@@ -45,6 +48,10 @@ export class Runtime {
   readonly defaultTimeoutMs: number;
   /** Signs and verifies the requestState of handlers that ask the client (ask.ts). */
   readonly requestStateKeys: RequestStateKeys;
+  /** Tools that run as tasks for clients of the tasks extension (tasks/manager.ts). */
+  readonly tasks: TaskManager;
+  /** Whether any tool may run as a task: only then is the tasks extension declared. */
+  readonly servesTasks: boolean;
   /** Calls in flight, aborted together when shutdown gives up waiting. */
   readonly #calls = new Set<AbortController>();
   #deps: Promise<unknown> | undefined;
@@ -65,6 +72,8 @@ export class Runtime {
     this.toolList = def.tools.map(toolListEntry);
     this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
+    this.tasks = new TaskManager(options.logger, options.tasks);
+    this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
       options.logger,
@@ -227,5 +236,8 @@ export class Runtime {
     }
     this.#depsValue = undefined;
     this.#deps = undefined;
+    await this.tasks
+      .close()
+      .catch((err: unknown) => this.logger.warn({ err }, "closing the task store failed"));
   }
 }

@@ -2,6 +2,7 @@ import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
 import type { AnyObjectSchema, AnyServerDefinition } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
+import type { TaskSettings } from "./tasks/manager.js";
 import { traceLogFields } from "./tracing.js";
 import { serveStdio, type StdioHandle } from "./stdio.js";
 import { definitionProblems } from "./validate-definition.js";
@@ -20,6 +21,8 @@ export interface StartOptions {
   /** HMAC keys for the requestState of questions to the user; see RuntimeOptions. */
   requestStateKeys?: readonly string[];
   requestStateTtlSeconds?: number;
+  /** Where tasks live (a RedisTaskStore for replicas), how long they are kept, the lease; see TaskSettings. */
+  tasks?: TaskSettings;
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
@@ -36,6 +39,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     config,
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
     ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
+    ...(options.tasks ? { tasks: options.tasks } : {}),
   });
 }
 

@@ -26,6 +26,9 @@ export interface CommonOptions {
   shutdownTimeoutSeconds: number;
   redisUrl: string | undefined;
   requestStateKeys: string[] | undefined;
+  taskTtlMs: number;
+  taskLeaseMs: number;
+  maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string[] | undefined;
@@ -64,6 +67,9 @@ const POSITIVE = new Set([
   "headersTimeoutSeconds",
   "bodyTimeoutSeconds",
   "eventStoreMaxBytes",
+  "taskTtlMs",
+  "taskLeaseMs",
+  "maxTasksPerPrincipal",
 ]);
 
 const COMMON: OptionSpec[] = [
@@ -193,7 +199,7 @@ const COMMON: OptionSpec[] = [
     flag: "redis-url",
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
-    description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
+    description: "Redis for resumable HTTP streams and tasks shared by replicas (default: in memory)",
   },
   {
     key: "requestStateKeys",
@@ -202,6 +208,32 @@ const COMMON: OptionSpec[] = [
     kind: "list",
     description:
       "HMAC keys (>= 32 bytes each, comma-separated; the first signs, all verify) for the requestState of questions to the user; replicas need the same keys (default: a random key per process)",
+  },
+  {
+    key: "taskTtlMs",
+    flag: "task-ttl-ms",
+    env: ["TOOLSHED_TASK_TTL_MS"],
+    kind: "number",
+    defaultValue: 3_600_000,
+    description:
+      "how long a task (a long tool call run for a client of the tasks extension) and its result are kept, in ms",
+  },
+  {
+    key: "taskLeaseMs",
+    flag: "task-lease-ms",
+    env: ["TOOLSHED_TASK_LEASE_MS"],
+    kind: "number",
+    defaultValue: 15_000,
+    description:
+      "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is reported failed",
+  },
+  {
+    key: "maxTasksPerPrincipal",
+    flag: "max-tasks-per-principal",
+    env: ["TOOLSHED_MAX_TASKS_PER_PRINCIPAL"],
+    kind: "number",
+    defaultValue: 100,
+    description: "tasks one caller may keep at once (until they expire); more are refused",
   },
   {
     key: "apiKeys",

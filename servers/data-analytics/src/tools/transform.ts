@@ -38,6 +38,7 @@ export const transformTool = defineAnalyticsTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
+  task: "optional", // a big table's transform runs as a task for clients of the tasks extension
   render: (d) =>
     [
       `Dataset ${d.name}: ${d.rowCount} rows (${d.source}). Columns: ${d.columns.map((c) => `${c.name} ${c.type}`).join(", ")}`,
@@ -49,6 +50,7 @@ export const transformTool = defineAnalyticsTool({
         : "(no rows)",
     ].join("\n\n"),
   handler: async ({ source, target, steps, replace }, ctx) => {
+    await ctx.progress(0, 1, `transforming ${source} into ${target}`);
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "transform");
     const info = await getDataset(engine, source);
     await checkTarget(engine, target, replace);
