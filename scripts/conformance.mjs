@@ -10,6 +10,11 @@
 // defaults in a temp dir, the protocol scenarios that need no particular tool must pass: checks the
 // suite reports as not testable (a missing diagnostic tool) or that concern a capability the server
 // does not declare are not applicable; the rest name the fixture's test tools.
+// Extensions are never in a requirement set: the 2026-07-28 pass runs the tasks extension's
+// scenarios (io.modelcontextprotocol/tasks) without scoring them, so this script scores them on the
+// fixture (running by name any the pass did not run); a scenario the suite itself skips is reported
+// as skipped, not passed. Domain servers have none of
+// the tools these scenarios call, so they run against the fixture only.
 // Extra arguments go to the suite, e.g. `pnpm conformance --suite all` (then only the fixture runs,
 // on 0.1.16, or on the newest suite when they contain --requirements).
 // Writes .test-results/conformance.json for the test summary.
@@ -87,6 +92,20 @@ const SUITES = [
       "input-required-result-unsupported-methods",
     ],
   },
+];
+
+/** The tasks extension's scenarios (SEP-2663) in the newest suite, run one by one with --scenario. */
+const TASK_SCENARIOS = [
+  "tasks-lifecycle",
+  "tasks-capability-negotiation",
+  "tasks-wire-fields",
+  "tasks-request-state-removal",
+  "tasks-mrtr-input",
+  "tasks-request-headers",
+  "tasks-dispatch-and-envelope",
+  "tasks-status-notifications",
+  "tasks-required-task-error",
+  "tasks-mrtr-composition",
 ];
 
 /** Starts a server bin on a free loopback port; resolves with its /mcp URL once it listens. */
@@ -169,8 +188,28 @@ async function runSuite(name, url, suite, args, echo) {
       checks: checks[m[2]] ?? [],
     };
   }
+  // One scenario run by name prints no summary line: its verdict comes from its checks.json.
+  if (args.includes("--scenario")) {
+    for (const [scenario, list] of Object.entries(checks)) scenarios[scenario] = verdictOf(list);
+  }
+  // What the suite ran but does not score (extensions, pending): the caller may score it.
+  const unscoredVerdicts = Object.fromEntries(
+    [...unscored].filter((s) => checks[s]).map((s) => [s, verdictOf(checks[s])]),
+  );
   if (!Object.keys(scenarios).length) process.stderr.write(err.slice(-2000));
-  return { code, scenarios, seconds: Math.round((Date.now() - started) / 1000) };
+  return { code, scenarios, unscored: unscoredVerdicts, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+/** A scenario's verdict from its checks: failed checks fail it; all checks SKIPPED is the suite's own skip. */
+function verdictOf(list) {
+  const count = (status) => list.filter((c) => c.status === status).length;
+  return {
+    ok: count("FAILURE") === 0,
+    passed: count("SUCCESS"),
+    failed: count("FAILURE"),
+    skipped: list.length > 0 && count("SKIPPED") === list.length,
+    checks: list,
+  };
 }
 
 /** The suite's checks.json files under `dir`, by scenario (directories are server-<scenario>-<time>). */
@@ -323,8 +362,10 @@ const started = Date.now();
     const passes = extra.length
       ? [{ ...(extra.includes("--requirements") ? SUITES[2] : SUITES[0]), id: "custom", args: extra }]
       : SUITES.map((s) => ({ ...s }));
+    let modern;
     for (const suite of passes) {
       const r = await runSuite("fixture", url, suite, suite.args, true);
+      if (suite.id === "2026-07-28") modern = r;
       let passed = 0;
       let failed = 0;
       const failing = [];
@@ -344,6 +385,38 @@ const started = Date.now();
       );
       if (empty) process.stderr.write(`conformance: ${suite.id} reported no scenarios for the fixture\n`);
       if (failed > 0 || empty) ok = false;
+    }
+    if (extra.length === 0) {
+      // The tasks extension: every scenario must pass (or be skipped by the suite itself). The
+      // 2026-07-28 pass runs them without scoring them; any it did not run is run here by name.
+      const tasks = { passed: 0, failed: 0, failing: [], skippedBySuite: [], seconds: 0 };
+      for (const scenario of TASK_SCENARIOS) {
+        let v = modern?.unscored[scenario];
+        if (!v) {
+          const r = await runSuite("fixture", url, { id: `tasks/${scenario}`, pkg: NEWEST_SUITE }, [
+            "--scenario",
+            scenario,
+          ]);
+          tasks.seconds += r.seconds;
+          v = r.scenarios[scenario];
+        }
+        if (v?.skipped) tasks.skippedBySuite.push(scenario);
+        else if (!v || !v.ok) tasks.failing.push(scenario);
+        tasks.passed += v?.passed ?? 0;
+        tasks.failed += v ? v.failed : 1;
+      }
+      report.passed += tasks.passed;
+      report.failed += tasks.failed;
+      report.fixture.tasks = tasks;
+      process.stdout.write(
+        `conformance: fixture tasks extension: ${TASK_SCENARIOS.length - tasks.failing.length - tasks.skippedBySuite.length}/${TASK_SCENARIOS.length} scenarios passed, ${tasks.passed} checks` +
+          (tasks.failing.length ? ` (FAILED: ${tasks.failing.join(", ")})` : "") +
+          (tasks.skippedBySuite.length
+            ? `; skipped by the suite itself: ${tasks.skippedBySuite.join(", ")}`
+            : "") +
+          ` [${tasks.seconds}s]\n`,
+      );
+      if (tasks.failing.length) ok = false;
     }
   } catch (err) {
     process.stderr.write(`conformance: ${err.message}\n`);

@@ -303,7 +303,16 @@ describe.runIf(hasCompose).each(servers().map((s) => [s.name, s.dir, s.pkg] as c
         port = await freePort();
         // Other services' hostnames become loopback; the container port becomes a free one; paths a temp dir.
         const hosts = new RegExp(`\\b(${Object.keys(compose.services).join("|")})(?=:\\d)`, "g");
-        const local = (v: string) => v.replace(hosts, "127.0.0.1").replace(/\b8080\b/g, String(port));
+        // A file bind-mounted into the container (the gateway's config) is read from where compose mounts it from.
+        const mounts = (service.volumes ?? [])
+          .map((v) => v.split(":"))
+          .filter(([from, to]) => !!to && (from!.startsWith("/") || from!.startsWith("./")))
+          .map(([from, to]) => [to!, from!.startsWith("/") ? from! : join(root, from!)] as const);
+        const local = (v: string) =>
+          mounts
+            .reduce((acc, [to, from]) => (acc === to ? from : acc), v)
+            .replace(hosts, "127.0.0.1")
+            .replace(/\b8080\b/g, String(port));
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(service.environment ?? {})) env[k] = local(v ?? "");
         // The stack's PostgreSQL (pgvector) is not on this machine: here the data servers run on their

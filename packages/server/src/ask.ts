@@ -163,6 +163,11 @@ function isZodObject(schema: unknown): schema is AnyObjectSchema {
   return typeof (schema as { safeParse?: unknown }).safeParse === "function";
 }
 
+/** Where questions go once a call has become a task: answered later, by tasks/update (tasks/manager.ts). */
+export interface QuestionInbox {
+  ask<T>(key: string, request: InputRequest, read: (response: unknown) => T | undefined): Promise<T>;
+}
+
 /**
  * One run of a handler that may ask: the answers it can use (earlier rounds from the verified state,
  * this round from `inputResponses`) and the questions still open.
@@ -174,6 +179,7 @@ export class AskRound implements Asking {
   readonly #used: Record<string, unknown> = {};
   readonly #pending = new Map<string, InputRequest>();
   #sequence = 0;
+  #inbox: QuestionInbox | undefined;
 
   private constructor(
     private readonly keys: RequestStateKeys,
@@ -234,6 +240,14 @@ export class AskRound implements Asking {
       options.confirm ?? "ask",
       earlier,
     );
+  }
+
+  /**
+   * From now on, a question without an answer waits in `inbox` (the task's inputRequests) instead of
+   * stopping the handler for an input_required result: the call has become a task.
+   */
+  deferTo(inbox: QuestionInbox): void {
+    this.#inbox = inbox;
   }
 
   /** Whether the handler asked something that has no answer yet. */
@@ -396,8 +410,12 @@ export class AskRound implements Asking {
         // An answer of the wrong shape (or one the schema refuses) is asked again.
       }
       this.#check(capability);
-      this.#pending.set(key, build());
-      result = Promise.reject(new InputNeeded());
+      if (this.#inbox) {
+        result = this.#inbox.ask(key, build(), read);
+      } else {
+        this.#pending.set(key, build());
+        result = Promise.reject(new InputNeeded());
+      }
     } catch (err) {
       result = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

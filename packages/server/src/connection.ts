@@ -38,6 +38,8 @@ import {
 } from "./tool-call.js";
 import { allowsAll } from "./tool-scopes.js";
 import { serveForwarded } from "./forward.js";
+import { TASKS_EXTENSION } from "./tasks/manager.js";
+import { serveTaskMethods } from "./tasks/wire.js";
 
 /**
  * One SDK server for one connection (a stdio pipe, an HTTP session or a stateless request). The SDK
@@ -62,6 +64,8 @@ export function createMcpServer(
         // The SDK adds `completions` itself when a prompt or template has a completer.
         ...(def.resources?.length ? { resources: { subscribe: !stateless, listChanged: false } } : {}),
         ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
+        // The tasks extension is 2026-07-28 vocabulary, declared only when some tool can run as a task.
+        ...(era === "modern" && rt.servesTasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
       ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
@@ -308,6 +312,8 @@ export function kitServerFactory(
     const connect = mcp.connect.bind(mcp);
     mcp.connect = async (transport: Transport) => {
       await connect(transport);
+      // Inside the instrumentation, so tasks/* requests are counted, traced and logged like the rest.
+      if (era === "modern" && rt.servesTasks) serveTaskMethods(rt, mcp, transport);
       instrumentTransport(rt, transport, network, () => mcp.server.getNegotiatedProtocolVersion());
     };
     return mcp;
@@ -369,6 +375,9 @@ const MCP_METHODS: ReadonlySet<string> = new Set([
   "prompts/get",
   "completion/complete",
   "logging/setLevel",
+  "tasks/get",
+  "tasks/update",
+  "tasks/cancel",
 ]);
 
 /**

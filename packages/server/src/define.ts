@@ -167,6 +167,13 @@ export interface ToolDefinition<
   scopes?: string[];
   /** Overrides the server's default per-call timeout. */
   timeoutMs?: number;
+  /**
+   * Long work: the tool may run as a task (the `io.modelcontextprotocol/tasks` extension) for
+   * 2026-07-28 clients that declare it. `"optional"`: such clients get a task handle and poll it,
+   * others get the result as before; `"required"`: clients without the extension are refused
+   * (-32021). See "Long work as tasks" in the kit's README.
+   */
+  task?: TaskSupport;
   /** A compact text rendering of the data for clients that read only text; compact JSON by default. */
   // Method syntax on purpose: it lets a concrete tool stand in a list of AnyTool.
   render?(data: z.output<Out>): string;
@@ -175,6 +182,9 @@ export interface ToolDefinition<
     ctx: HandlerContext<Config, Deps>,
   ): Promise<z.input<Out> | ToolReply<z.input<Out>>> | z.input<Out> | ToolReply<z.input<Out>>;
 }
+
+/** Whether a tool may (`optional`) or must (`required`) run as a task for clients of the tasks extension. */
+export type TaskSupport = "optional" | "required";
 
 export type AnyTool = ToolDefinition<AnyObjectSchema, AnyObjectSchema, any, any>;
 

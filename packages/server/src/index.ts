@@ -31,8 +31,15 @@ export type {
   ToolAnnotations,
   ToolDefinition,
   ToolReply,
+  TaskSupport,
 } from "./define.js";
 export { similarNames } from "./ask.js";
+export { MemoryTaskStore } from "./tasks/store.js";
+export type { TaskRecord, TaskStatus, TaskStore } from "./tasks/store.js";
+export { RedisTaskStore } from "./tasks/redis-store.js";
+export type { RedisTaskStoreOptions } from "./tasks/redis-store.js";
+export { TASKS_EXTENSION, DEFAULT_TASK_TTL_MS } from "./tasks/manager.js";
+export type { TaskSettings } from "./tasks/manager.js";
 export { definitionProblems } from "./validate-definition.js";
 export { Runtime } from "./runtime.js";
 export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";

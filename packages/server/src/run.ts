@@ -5,6 +5,7 @@ import { serveHttp } from "./http/app.js";
 import { authFromSettings, type HttpAuth } from "./http/auth.js";
 import { isLoopback } from "./http/guards.js";
 import { RedisEventStore } from "./http/redis-event-store.js";
+import { RedisTaskStore } from "./tasks/redis-store.js";
 import { installOtlpFromEnv } from "./otlp.js";
 import { traceLogFields } from "./tracing.js";
 import { InvalidServerDefinition, createRuntime } from "./start.js";
@@ -37,6 +38,21 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   }
   const { common, config } = parsed;
   const logger = createLogger({ name: def.name, level: common.logLevel, mixin: traceLogFields });
+  // Tasks are shared through Redis when replicas share one (HTTP only: a stdio server is one process).
+  const redisUrl = common.redisUrl;
+  /** A store on the configured Redis, or exit 1 saying Redis is unreachable. */
+  const onRedis = async <T>(connect: (url: string) => Promise<T>): Promise<T> => {
+    try {
+      return await connect(redisUrl!);
+    } catch (err) {
+      process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
+      process.exit(1);
+    }
+  };
+  const taskStore =
+    redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)
+      ? await onRedis((url) => RedisTaskStore.connect({ url, keyPrefix: `toolshed:${def.name}:tasks` }))
+      : undefined;
   let runtime;
   try {
     runtime = createRuntime(def, {
@@ -44,6 +60,12 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       logger,
       ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
       confirm: common.confirm,
+      tasks: {
+        ...(taskStore ? { store: taskStore } : {}),
+        ttlMs: common.taskTtlMs,
+        leaseMs: common.taskLeaseMs,
+        maxPerOwner: common.maxTasksPerPrincipal,
+      },
     });
   } catch (err) {
     if (err instanceof InvalidServerDefinition) {
@@ -107,18 +129,9 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
     );
     process.exit(2);
   }
-  let eventStore: RedisEventStore | undefined;
-  if (common.redisUrl) {
-    try {
-      eventStore = await RedisEventStore.connect({
-        url: common.redisUrl,
-        keyPrefix: `toolshed:${def.name}:events`,
-      });
-    } catch (err) {
-      process.stderr.write(`${bin}: ${(err as Error).message}; start Redis or unset TOOLSHED_REDIS_URL\n`);
-      process.exit(1);
-    }
-  }
+  const eventStore = redisUrl
+    ? await onRedis((url) => RedisEventStore.connect({ url, keyPrefix: `toolshed:${def.name}:events` }))
+    : undefined;
   let http;
   try {
     http = await serveHttp(rt, {

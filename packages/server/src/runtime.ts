@@ -3,6 +3,7 @@ import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
+import { TaskManager, type TaskSettings } from "./tasks/manager.js";
 import type { AnyTool, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   requestStateTtlSeconds?: number;
   /** `--confirm`: whether `ctx.confirm` / `ctx.choose` ask a person; `ask` unless set. */
   confirm?: ConfirmPolicy;
+  /** Where tasks live and how long they are kept (tools declaring `task`); memory and 1 h unless set. */
+  tasks?: TaskSettings;
 }
 
 /**
@@ -49,6 +52,10 @@ export class Runtime {
   readonly requestStateKeys: RequestStateKeys;
   /** `--confirm`: whether handlers' confirmations and choices ask a person. */
   readonly confirm: ConfirmPolicy;
+  /** Tools that run as tasks for clients of the tasks extension (tasks/manager.ts). */
+  readonly tasks: TaskManager;
+  /** Whether any tool may run as a task: only then is the tasks extension declared. */
+  readonly servesTasks: boolean;
   /** Calls in flight, aborted together when shutdown gives up waiting. */
   readonly #calls = new Set<AbortController>();
   #deps: Promise<unknown> | undefined;
@@ -70,6 +77,8 @@ export class Runtime {
     this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
     this.confirm = options.confirm ?? "ask";
+    this.tasks = new TaskManager(options.logger, options.tasks);
+    this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
       options.logger,
@@ -232,5 +241,8 @@ export class Runtime {
     }
     this.#depsValue = undefined;
     this.#deps = undefined;
+    await this.tasks
+      .close()
+      .catch((err: unknown) => this.logger.warn({ err }, "closing the task store failed"));
   }
 }

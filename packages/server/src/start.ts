@@ -2,6 +2,7 @@ import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
 import type { AnyObjectSchema, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
+import type { TaskSettings } from "./tasks/manager.js";
 import { traceLogFields } from "./tracing.js";
 import { serveStdio, type StdioHandle } from "./stdio.js";
 import { definitionProblems } from "./validate-definition.js";
@@ -22,6 +23,8 @@ export interface StartOptions {
   requestStateTtlSeconds?: number;
   /** `--confirm`: `ask` (default) or `never` (unattended agents); see RuntimeOptions. */
   confirm?: ConfirmPolicy;
+  /** Where tasks live (a RedisTaskStore for replicas), how long they are kept, the lease; see TaskSettings. */
+  tasks?: TaskSettings;
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
@@ -39,6 +42,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
     ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
     ...(options.confirm ? { confirm: options.confirm } : {}),
+    ...(options.tasks ? { tasks: options.tasks } : {}),
   });
 }
 

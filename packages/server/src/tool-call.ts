@@ -9,7 +9,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { missingScopes } from "@toolshed/auth";
-import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
+import { ToolshedError, toJsonRpcError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
 import {
   isReply,
@@ -21,7 +21,10 @@ import {
   type Principal,
 } from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
+import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
+import { createTaskResult, TASKS_EXTENSION, type TaskExecution } from "./tasks/manager.js";
+import { announceTask, declaresTasks } from "./tasks/wire.js";
 import { describeIssues } from "./tool-json.js";
 
 export type Extra = ServerContext;
@@ -51,6 +54,10 @@ export class ToolCall implements HandlerContext {
   #untrack: (() => void) | undefined;
   #client: ClientRequests | undefined;
   #timedOut: ToolshedError | undefined;
+  /** Set once the call has become a task: progress, questions and cancellation go through it. */
+  #task: TaskExecution | undefined;
+  /** The last progress report, the first statusMessage of a call that becomes a task. */
+  #lastProgress: string | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -81,6 +88,8 @@ export class ToolCall implements HandlerContext {
       const call = (this.#call = new AbortController());
       this.#untrack = this.rt.trackCall(call);
       if (this.#timedOut) call.abort(this.#timedOut);
+      // A task outlives its request: only tasks/cancel, its deadline or shutdown stop it.
+      else if (this.#task) return call.signal;
       else if (this.extra.mcpReq.signal.aborted) this.#onCancel();
       else this.extra.mcpReq.signal.addEventListener("abort", this.#onCancel, { once: true });
     }
@@ -123,6 +132,11 @@ export class ToolCall implements HandlerContext {
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
+    this.#lastProgress = statusText(progress, total, message);
+    if (this.#task) {
+      this.#task.setStatusMessage(this.#lastProgress);
+      return Promise.resolve();
+    }
     return sendProgress(this.extra, progress, total, message);
   }
 
@@ -135,6 +149,15 @@ export class ToolCall implements HandlerContext {
 
   async run(args: Record<string, unknown>): Promise<CallToolResult | InputRequiredResult> {
     const { rt, tool } = this;
+    // A 2026-07-28 request (it has an envelope) from a client of the tasks extension may get a task.
+    const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
+    const tasking = tool.task !== undefined && envelope !== undefined && declaresTasks(envelope);
+    if (tool.task === "required" && envelope !== undefined && !tasking) {
+      throw new MissingRequiredClientCapabilityError(
+        { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+        `tool '${tool.name}' runs only as a task: declare the '${TASKS_EXTENSION}' extension in this request's client capabilities, then poll tasks/get`,
+      );
+    }
     // A requestState that fails verification is a JSON-RPC error (-32602), not a tool result.
     this.#round = await AskRound.open({
       keys: rt.requestStateKeys,
@@ -178,16 +201,40 @@ export class ToolCall implements HandlerContext {
       let raw: unknown;
       try {
         raw = tool.handler(parsed.data, this);
+        if (isPromiseLike(raw) && tasking) {
+          // A call that finishes or asks within the grace period is answered directly (questions
+          // on the call itself, input_required); one still working after it becomes a task.
+          const early = await settledWithin(raw, rt.tasks.graceMs);
+          if (early === undefined) return await this.#detach(raw);
+          if (!early.ok) throw early.error;
+          raw = early.value;
+        }
         // Only an asynchronous result can be late; a synchronous one needs no timer.
         if (isPromiseLike(raw)) raw = await this.#withDeadline(raw, tool.timeoutMs ?? rt.defaultTimeoutMs);
       } finally {
-        if (this.#call) {
+        if (this.#call && !this.#task) {
           this.extra.mcpReq.signal.removeEventListener("abort", this.#onCancel);
           this.#untrack?.();
         }
       }
       // A question without an answer wins over whatever the handler made of it.
       if (this.#round.waiting) return await this.#round.inputRequired();
+      return this.#render(raw);
+    } catch (err) {
+      // A 2026-07-28 client that did not declare a capability the call needs gets the revision's
+      // protocol error (-32021, HTTP 400), not a tool result.
+      if (ProtocolError.isInstance(err) && err instanceof MissingRequiredClientCapabilityError) throw err;
+      if (this.#round.waiting && !(err instanceof ToolshedError && err.code === "timeout")) {
+        return await this.#round.inputRequired();
+      }
+      return toToolResult(this.#logged(toToolshedError(err)));
+    }
+  }
+
+  /** The handler's value as a CallToolResult, checked against the tool's output schema. */
+  #render(raw: unknown): CallToolResult {
+    const { rt, tool } = this;
+    {
       const data: unknown = isReply(raw) ? raw.data : raw;
       const output = tool.output.safeParse(data);
       if (!output.success) {
@@ -205,22 +252,81 @@ export class ToolCall implements HandlerContext {
         ? raw.content
         : [{ type: "text", text: tool.render ? tool.render(structured) : JSON.stringify(structured) }];
       return { content: content as CallToolResult["content"], structuredContent: structured };
+    }
+  }
+
+  /** Internal failures are logged in full on the server only; the client gets the hidden message. */
+  #logged(error: ToolshedError): ToolshedError {
+    if (error.code === "internal") {
+      this.rt.logger.error(
+        { err: error.cause ?? error, tool: this.tool.name, session: this.extra.sessionId },
+        "tool failed",
+      );
+    }
+    return error;
+  }
+
+  /**
+   * Turns the running call into a task: stores it (the CreateTaskResult leaves only once any
+   * replica can read it), cuts it loose from the request, and settles the task when the handler
+   * ends. Questions from here on wait in the task's inputRequests; progress is its statusMessage.
+   */
+  async #detach(pending: PromiseLike<unknown>): Promise<CallToolResult> {
+    const { rt, tool } = this;
+    let execution: TaskExecution;
+    try {
+      execution = await rt.tasks.create(this.principal?.id ?? "", tool.name, (reason) =>
+        this.#call?.abort(reason),
+      );
     } catch (err) {
-      // A 2026-07-28 client that did not declare a capability the call needs gets the revision's
-      // protocol error (-32021, HTTP 400), not a tool result.
-      if (ProtocolError.isInstance(err) && err instanceof MissingRequiredClientCapabilityError) throw err;
-      if (this.#round.waiting && !(err instanceof ToolshedError && err.code === "timeout")) {
-        return await this.#round.inputRequired();
+      // No task to run it in: stop the handler, and tell the caller why.
+      this.#onCancel();
+      pending.then(undefined, () => {});
+      throw err;
+    }
+    this.#task = execution;
+    if (this.#lastProgress !== undefined) execution.setStatusMessage(this.#lastProgress);
+    this.extra.mcpReq.signal.removeEventListener("abort", this.#onCancel);
+    void this.signal; // a controller for tasks/cancel and shutdown to abort
+    this.#round.deferTo(execution);
+    rt.requestStarted();
+    const ms = tool.timeoutMs ?? rt.tasks.ttlMs;
+    void this.#withDeadline(pending, ms)
+      .then(
+        (raw) => this.#settleTask(execution, { ok: true, value: raw }),
+        (error: unknown) => this.#settleTask(execution, { ok: false, error }),
+      )
+      .finally(() => {
+        this.#untrack?.();
+        rt.requestFinished();
+      });
+    announceTask(this.mcp, this.extra.mcpReq.id, createTaskResult(execution.record));
+    // The SDK validates this placeholder as the tools/call result; the transport sends the
+    // CreateTaskResult announced above in its place (tasks/wire.ts).
+    return { content: [] };
+  }
+
+  /**
+   * A task's outcome: `completed` with the tool result (tool errors included, as `isError`
+   * results), or `failed` with a JSON-RPC error for protocol errors and server faults.
+   */
+  async #settleTask(execution: TaskExecution, outcome: Settled): Promise<void> {
+    try {
+      if (!outcome.ok) throw outcome.error;
+      await execution.complete(this.#render(outcome.value));
+    } catch (err) {
+      if (err instanceof RpcError || ProtocolError.isInstance(err)) {
+        const e = err as { code: number; message: string; data?: unknown };
+        await execution.fail({
+          code: e.code,
+          message: e.message,
+          ...(e.data === undefined ? {} : { data: e.data }),
+        });
+        return;
       }
-      const error = toToolshedError(err);
-      // Internal failures are logged in full on the server only; the client gets the hidden message.
-      if (error.code === "internal") {
-        rt.logger.error(
-          { err: error.cause ?? error, tool: tool.name, session: this.extra.sessionId },
-          "tool failed",
-        );
-      }
-      return toToolResult(error);
+      const error = this.#logged(toToolshedError(err));
+      if (error.code === "internal") await execution.fail(toJsonRpcError(error));
+      else await execution.complete(toToolResult(error));
     }
   }
 
@@ -239,6 +345,31 @@ export class ToolCall implements HandlerContext {
       }, ms);
     }).finally(() => clearTimeout(timer));
   }
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How the handler settled within `ms`, or undefined when it is still working. */
+function settledWithin(pending: PromiseLike<unknown>, ms: number): Promise<Settled | undefined> {
+  return new Promise((resolve) => {
+    const later = setTimeout(() => resolve(undefined), ms);
+    pending.then(
+      (value) => {
+        clearTimeout(later);
+        resolve({ ok: true, value });
+      },
+      (error: unknown) => {
+        clearTimeout(later);
+        resolve({ ok: false, error });
+      },
+    );
+  });
+}
+
+/** A progress report as a task's statusMessage. */
+function statusText(progress: number, total: number | undefined, message: string | undefined): string {
+  const count = total === undefined ? `${progress}` : `${progress}/${total}`;
+  return message ? `${message} (${count})` : `progress ${count}`;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

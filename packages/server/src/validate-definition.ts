@@ -32,6 +32,11 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
       problems.push(`${at}: a read-only tool cannot be destructive`);
     }
     if (typeof tool.handler !== "function") problems.push(`${at}: handler is missing`);
+    if (tool.task !== undefined && tool.task !== "optional" && tool.task !== "required") {
+      problems.push(
+        `${at}: task must be "optional" or "required" (or left out for a tool that never runs as a task)`,
+      );
+    }
   }
   problems.push(
     ...namedProblems("resource", def.resources ?? [], (r, at) => [

@@ -34,6 +34,13 @@ runContractTests(everything, {
     "test_input_required_result_tampered_state",
     "test_input_required_result_capabilities",
     "test_sampling_with_tools",
+    "greet",
+    "slow_compute",
+    "failing_job",
+    "protocol_error_job",
+    "confirm_delete",
+    "multi_input",
+    "test_tool_with_task",
   ],
   resources: ["static-text", "static-binary", "watched-resource", "template-data"],
   prompts: [

@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { needRedis } from "../../../test-support/services.js";
+import { startReplica, type Replica } from "./fixture-replica.js";
 import { INITIALIZE, MCP_HEADERS, readSse } from "./sse.js";
 import {
   connectHttpClient,
@@ -15,54 +12,7 @@ import {
 
 // Two replicas of the fixture server as separate processes behind a loopback round-robin proxy:
 // what a deployment with N pods behind a plain load balancer looks like to a client.
-const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-interface Replica {
-  child: ChildProcess;
-  /** e.g. http://127.0.0.1:41234 */
-  origin: string;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts the fixture on HTTP on a free port; resolves once it logs the URL it listens on. */
-async function startReplica(env: Record<string, string> = {}): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, "--transport", "http", "--port", "0"], {
-    env: { ...process.env, TOOLSHED_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const lines = createInterface({ input: child.stderr });
-  const exited = once(child, "exit");
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start in 10 s: ${log}`)), 10_000);
-    lines.on("line", (line) => {
-      log += `${line}\n`;
-      const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`replica exited while starting: ${log}`));
-    });
-  });
-  return {
-    child,
-    origin: url,
-    stderr: () => log,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** `mcp_tool_calls_total{tool="echo",outcome="ok"}` as the replica itself reports it, over all protocol versions. */
 async function echoCallsServed(replica: Replica): Promise<number> {

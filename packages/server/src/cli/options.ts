@@ -27,6 +27,9 @@ export interface CommonOptions {
   redisUrl: string | undefined;
   requestStateKeys: string[] | undefined;
   confirm: "ask" | "never";
+  taskTtlMs: number;
+  taskLeaseMs: number;
+  maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string[] | undefined;
@@ -65,6 +68,9 @@ const POSITIVE = new Set([
   "headersTimeoutSeconds",
   "bodyTimeoutSeconds",
   "eventStoreMaxBytes",
+  "taskTtlMs",
+  "taskLeaseMs",
+  "maxTasksPerPrincipal",
 ]);
 
 const COMMON: OptionSpec[] = [
@@ -194,7 +200,7 @@ const COMMON: OptionSpec[] = [
     flag: "redis-url",
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
-    description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
+    description: "Redis for resumable HTTP streams and tasks shared by replicas (default: in memory)",
   },
   {
     key: "requestStateKeys",
@@ -213,6 +219,32 @@ const COMMON: OptionSpec[] = [
     defaultValue: "ask",
     description:
       "before destructive actions, ask a person (ask: a client that cannot be asked is refused) or never (unattended agents)",
+  },
+  {
+    key: "taskTtlMs",
+    flag: "task-ttl-ms",
+    env: ["TOOLSHED_TASK_TTL_MS"],
+    kind: "number",
+    defaultValue: 3_600_000,
+    description:
+      "how long a task (a long tool call run for a client of the tasks extension) and its result are kept, in ms",
+  },
+  {
+    key: "taskLeaseMs",
+    flag: "task-lease-ms",
+    env: ["TOOLSHED_TASK_LEASE_MS"],
+    kind: "number",
+    defaultValue: 15_000,
+    description:
+      "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is reported failed",
+  },
+  {
+    key: "maxTasksPerPrincipal",
+    flag: "max-tasks-per-principal",
+    env: ["TOOLSHED_MAX_TASKS_PER_PRINCIPAL"],
+    kind: "number",
+    defaultValue: 100,
+    description: "tasks one caller may keep at once (until they expire); more are refused",
   },
   {
     key: "apiKeys",

@@ -3,6 +3,7 @@ import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, isLegacyRequest, type AuthInfo } from "@modelcontextprotocol/server";
 import { kitServerFactory } from "../connection.js";
 import type { Runtime } from "../runtime.js";
+import { TASK_METHODS } from "../tasks/wire.js";
 
 /**
  * The 2026-07-28 lane of /mcp: every request is self-describing (its `_meta` envelope carries the
@@ -33,11 +34,54 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
   });
   return {
     isLegacy: (req, body) => isLegacyRequest(headersOnly(req), body, { maxRequestBodySize: maxBodyBytes }),
-    serve: (req, res, body) => node(req, res, body),
+    serve: (req, res, body) => {
+      const mismatch = rt.servesTasks ? taskNameMismatch(req, body) : undefined;
+      if (mismatch) {
+        rt.logger.debug({ reason: mismatch.message }, "2026-07-28 request refused: Mcp-Name");
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: mismatch.id,
+            error: { code: -32020, message: mismatch.message },
+          }),
+        );
+        return Promise.resolve();
+      }
+      return node(req, res, body);
+    },
     async close() {
       forget();
       await handler.close();
     },
+  };
+}
+
+/**
+ * The tasks extension's routing header: `tasks/get`, `tasks/update` and `tasks/cancel` carry the
+ * task id in `Mcp-Name` (so a load balancer can route on it), and it must match `params.taskId`
+ * (SEP-2243: a missing or different value is a HeaderMismatch, -32020). The SDK checks the header
+ * for the methods it knows; these are the kit's (tasks/wire.ts).
+ */
+function taskNameMismatch(
+  req: IncomingMessage,
+  body: unknown,
+): { id: string | number | null; message: string } | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const { method, params, id } = body as { method?: unknown; params?: { taskId?: unknown }; id?: unknown };
+  if (typeof method !== "string" || !TASK_METHODS.has(method)) return undefined;
+  const taskId = params?.taskId;
+  if (typeof taskId !== "string") return undefined;
+  const header = req.headers["mcp-name"];
+  const value = typeof header === "string" ? header.trim() : undefined;
+  if (value === taskId) return undefined;
+  const replyId = typeof id === "string" || typeof id === "number" ? id : null;
+  return {
+    id: replyId,
+    message:
+      value === undefined
+        ? `the body carries params.taskId="${taskId}" but the required Mcp-Name header is absent; send Mcp-Name: <taskId>`
+        : `the body carries params.taskId="${taskId}" but the Mcp-Name header names "${value}"; send the task id in Mcp-Name`,
   };
 }
 

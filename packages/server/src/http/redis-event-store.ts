@@ -1,5 +1,6 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import type { Redis } from "ioredis";
+import { connectRedis } from "../redis.js";
 import type { SharedEventStore } from "./event-store.js";
 import { sessionOfStream } from "./session-events.js";
 
@@ -34,23 +35,7 @@ export class RedisEventStore implements SharedEventStore {
 
   /** Connects (with bounded timeouts) and checks the server answers before returning. */
   static async connect(options: RedisEventStoreOptions): Promise<RedisEventStore> {
-    const { Redis } = await import("ioredis");
-    const redis = new Redis(options.url, {
-      lazyConnect: true,
-      connectTimeout: 2_000,
-      commandTimeout: 2_000,
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: false,
-    });
-    redis.on("error", () => {}); // surfaced by the failing command instead
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (err) {
-      redis.disconnect();
-      throw new Error(`cannot reach Redis at ${safeUrl(options.url)}: ${(err as Error).message}`);
-    }
-    return new RedisEventStore(redis, options);
+    return new RedisEventStore(await connectRedis(options.url), options);
   }
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
@@ -188,14 +173,4 @@ function parse(eventId: string): { streamId: string; entryId: string } | undefin
   if (cut <= 0) return undefined;
   const entryId = eventId.slice(cut + 1);
   return /^\d+-\d+$/.test(entryId) ? { streamId: eventId.slice(0, cut), entryId } : undefined;
-}
-
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
 }

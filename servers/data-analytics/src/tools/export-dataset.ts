@@ -40,9 +40,11 @@ export const exportDatasetTool = defineAnalyticsTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
+  task: "optional", // a big table's export runs as a task for clients of the tasks extension
   render: (r) =>
     r.declined ?? `Exported ${r.rowCount} rows of ${r.name} to ${r.file} (${r.format}, ${r.bytes} bytes).`,
   handler: async ({ name: asked, file, replace }, ctx) => {
+    await ctx.progress(0, 1, `exporting ${asked} to ${file}`);
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "export_dataset");
     const match = FILE_NAME.exec(file);
     if (!match || file.includes("..")) {

@@ -102,6 +102,7 @@ export const registerDatasetTool = defineAnalyticsTool({
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 900_000, // a download (--download-timeout-ms, 5 minutes by default) and then the load
+  task: "optional", // a long load runs as a task for clients of the tasks extension; progress is its status
   render: renderInfo,
   handler: async ({ name, path, url, format, replace, options }, ctx) => {
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "register_dataset");

@@ -39,6 +39,7 @@ export const transformTool = defineAnalyticsTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
+  task: "optional", // a big table's transform runs as a task for clients of the tasks extension
   render: (d) =>
     d.declined ??
     [
@@ -51,6 +52,7 @@ export const transformTool = defineAnalyticsTool({
         : "(no rows)",
     ].join("\n\n"),
   handler: async ({ source: asked, target, steps, replace }, ctx) => {
+    await ctx.progress(0, 1, `transforming ${asked} into ${target}`);
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "transform");
     const info = await getDataset(engine, asked, ctx);
     const source = info.name;

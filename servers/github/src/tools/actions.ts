@@ -76,6 +76,7 @@ export const actionsReadTool = githubTool("actions", {
     per_page: perPage,
   }),
   annotations: READ,
+  task: "optional", // log downloads run as a task for clients of the tasks extension
   handler: async (
     { method, owner, repo, run_id, job_id, workflow, branch, status, tail_lines, page, per_page },
     ctx,
@@ -130,13 +131,16 @@ export const actionsReadTool = githubTool("actions", {
           .filter((j) => j.conclusion === "failure")
           .slice(0, 5);
         const logs = [];
-        for (const j of failed)
+        for (const [i, j] of failed.entries()) {
+          await ctx.progress(i, failed.length, `downloading the log of job ${String(j.id)}`);
           logs.push({ ...j, ...(await logTail(ctx, owner, repo, Number(j.id), tail_lines)) });
+        }
         return { run_id, failed_jobs: logs.length, jobs: logs };
       }
       case "job_log":
         if (job_id === undefined)
           throw new ToolshedError("invalid_input", "method=job_log needs job_id (from list_jobs)");
+        await ctx.progress(0, 1, `downloading the log of job ${job_id}`);
         return logTail(ctx, owner, repo, job_id, tail_lines);
     }
   },

@@ -18,6 +18,7 @@ export const buildIndexTool = defineVectorTool({
     seconds: z.number().describe("How long the build took."),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  task: "optional", // building a big index runs as a task for clients of the tasks extension
   render: (r) => `Built the HNSW index of ${r.collection} over ${r.documents} documents in ${r.seconds} s.`,
   handler: async ({ collection }, ctx) => {
     const { store } = ctx.deps;

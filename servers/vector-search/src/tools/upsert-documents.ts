@@ -53,6 +53,7 @@ export const upsertDocumentsTool = defineVectorTool({
     ids: z.array(z.string()).describe("Ids written, in order (the first 100)."),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  task: "optional", // a bulk upsert with embedding runs as a task for clients of the tasks extension
   render: (r) =>
     `Upserted ${r.upserted} documents into ${r.collection}: ${r.ids.slice(0, 10).join(", ")}${r.ids.length > 10 ? ", …" : ""}`,
   handler: async ({ collection, documents, chunk }, ctx) => {

@@ -1,0 +1,392 @@
+import { randomBytes } from "node:crypto";
+import { ToolshedError } from "@toolshed/errors";
+import type { Logger } from "@toolshed/logging";
+import { RpcError } from "../rpc-error.js";
+import { MemoryTaskStore, TERMINAL, type TaskRecord, type TaskStore } from "./store.js";
+
+/** The extension's identifier, in capabilities (both sides) and in -32021 errors. */
+export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
+
+export interface TaskSettings {
+  /** Where tasks live; in this process's memory unless set (RedisTaskStore for replicas). */
+  store?: TaskStore;
+  /** How long a task and its result are kept after it starts; 1 hour unless set. */
+  ttlMs?: number;
+  /** The polling interval suggested to clients; 1 s unless set. */
+  pollIntervalMs?: number;
+  /** How often the running replica renews its lease and looks for answers and cancels; 250 ms. */
+  watchMs?: number;
+  /** A live task whose replica has not renewed its lease for this long is reported failed; 15 s. */
+  leaseMs?: number;
+  /** Live tasks one caller may keep at once; 100 unless set. */
+  maxPerOwner?: number;
+  /**
+   * A task-capable call still working after this long becomes a task; one that finishes (or asks
+   * the client) sooner is answered directly, as a quick call should be. 500 ms unless set.
+   */
+  graceMs?: number;
+}
+
+export const DEFAULT_TASK_TTL_MS = 3_600_000;
+
+/** A task the client sees: the Task fields plus the payload of its status (tasks/get). */
+export function detailedTask(record: TaskRecord): Record<string, unknown> {
+  return {
+    taskId: record.taskId,
+    status: record.status,
+    ...(record.statusMessage === undefined ? {} : { statusMessage: record.statusMessage }),
+    createdAt: record.createdAt,
+    lastUpdatedAt: record.lastUpdatedAt,
+    ttlMs: record.ttlMs,
+    pollIntervalMs: record.pollIntervalMs,
+    ...(record.status === "input_required" ? { inputRequests: record.inputRequests } : {}),
+    ...(record.status === "completed" && record.result ? { result: record.result } : {}),
+    ...(record.status === "failed" && record.error ? { error: record.error } : {}),
+  };
+}
+
+/** The answer to the tools/call that created a task (a flat CreateTaskResult). */
+export function createTaskResult(record: TaskRecord): Record<string, unknown> {
+  return {
+    resultType: "task",
+    taskId: record.taskId,
+    status: record.status,
+    createdAt: record.createdAt,
+    lastUpdatedAt: record.lastUpdatedAt,
+    ttlMs: record.ttlMs,
+    pollIntervalMs: record.pollIntervalMs,
+  };
+}
+
+function unknownTask(taskId: string): RpcError {
+  return new RpcError(
+    -32602,
+    `no task '${taskId}' is known to this server for this caller (it may have expired); start the call again`,
+  );
+}
+
+/**
+ * The tasks of one server process: creates them, runs the replica-side watch over the ones this
+ * replica executes (lease renewal, answers, cancels written by any replica), and answers the
+ * tasks/* methods from the shared store.
+ */
+export class TaskManager {
+  readonly store: TaskStore;
+  readonly ttlMs: number;
+  readonly pollIntervalMs: number;
+  readonly leaseMs: number;
+  readonly graceMs: number;
+  readonly #watchMs: number;
+  readonly #maxPerOwner: number;
+  readonly #running = new Map<string, TaskExecution>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    settings: TaskSettings = {},
+  ) {
+    this.store = settings.store ?? new MemoryTaskStore();
+    this.ttlMs = settings.ttlMs ?? DEFAULT_TASK_TTL_MS;
+    this.pollIntervalMs = settings.pollIntervalMs ?? 1000;
+    this.#watchMs = settings.watchMs ?? 250;
+    this.leaseMs = settings.leaseMs ?? 15_000;
+    this.#maxPerOwner = settings.maxPerOwner ?? 100;
+    this.graceMs = settings.graceMs ?? 500;
+  }
+
+  /** Stores a new working task for `owner`; resolves once any replica can read it. */
+  async create(owner: string, tool: string, onCancel: (reason: Error) => void): Promise<TaskExecution> {
+    const now = new Date();
+    const record: TaskRecord = {
+      taskId: randomBytes(18).toString("base64url"),
+      owner,
+      tool,
+      status: "working",
+      createdAt: now.toISOString(),
+      lastUpdatedAt: now.toISOString(),
+      ttlMs: this.ttlMs,
+      pollIntervalMs: this.pollIntervalMs,
+      inputRequests: {},
+      inputResponses: {},
+      issuedKeys: [],
+      leaseUntil: now.getTime() + this.leaseMs,
+    };
+    if (!(await this.store.create(record, this.#maxPerOwner))) {
+      throw new ToolshedError(
+        "rate_limited",
+        `you already keep ${this.#maxPerOwner} tasks on this server; wait for them to finish and expire, or cancel some with tasks/cancel`,
+        { retryAfterMs: this.ttlMs },
+      );
+    }
+    const execution = new TaskExecution(this, record, onCancel, () => this.#running.delete(record.taskId));
+    this.#running.set(record.taskId, execution);
+    this.#timer ??= setInterval(() => void this.#watch(), this.#watchMs).unref();
+    return execution;
+  }
+
+  /** tasks/get: the task as the client sees it; a live task whose replica died is failed here. */
+  async get(taskId: string, owner: string): Promise<Record<string, unknown>> {
+    let record = await this.#owned(taskId, owner);
+    if (!TERMINAL.has(record.status) && record.leaseUntil < Date.now() && !this.#running.has(taskId)) {
+      record =
+        (await this.store.update(taskId, (r) =>
+          TERMINAL.has(r.status) || r.leaseUntil >= Date.now()
+            ? undefined
+            : settle(r, "failed", {
+                error: {
+                  code: -32603,
+                  message: `the server instance running this task stopped before it finished (no heartbeat since ${new Date(r.leaseUntil - this.leaseMs).toISOString()}); call the tool again`,
+                },
+              }),
+        )) ?? record;
+    }
+    return detailedTask(record);
+  }
+
+  /** tasks/update: answers for open questions; unknown or already answered keys are ignored. */
+  async update(taskId: string, owner: string, responses: Record<string, unknown>): Promise<void> {
+    await this.#owned(taskId, owner);
+    await this.store.update(taskId, (r) => {
+      if (TERMINAL.has(r.status)) return undefined;
+      const taken = Object.keys(responses).filter((key) => key in r.inputRequests);
+      if (taken.length === 0) return undefined;
+      for (const key of taken) {
+        delete r.inputRequests[key];
+        r.inputResponses[key] = responses[key];
+      }
+      if (Object.keys(r.inputRequests).length === 0 && r.status === "input_required") r.status = "working";
+      r.lastUpdatedAt = new Date().toISOString();
+      return r;
+    });
+    void this.#running.get(taskId)?.watch();
+  }
+
+  /** tasks/cancel: a live task turns cancelled and its handler's signal is aborted; a finished one stays. */
+  async cancel(taskId: string, owner: string): Promise<void> {
+    await this.#owned(taskId, owner);
+    await this.store.update(taskId, (r) =>
+      TERMINAL.has(r.status)
+        ? undefined
+        : settle(r, "cancelled", { statusMessage: "cancelled by the client" }),
+    );
+    void this.#running.get(taskId)?.watch();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.store.close();
+  }
+
+  async #owned(taskId: string, owner: string): Promise<TaskRecord> {
+    const record = typeof taskId === "string" && taskId !== "" ? await this.store.get(taskId) : undefined;
+    // Another caller's task is as unknown as a missing one: its existence is not revealed.
+    if (!record || record.owner !== owner) throw unknownTask(String(taskId));
+    return record;
+  }
+
+  async #watch(): Promise<void> {
+    if (this.#running.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    await Promise.all([...this.#running.values()].map((e) => e.watch()));
+  }
+
+  /** @internal for TaskExecution */
+  log(err: unknown, message: string): void {
+    this.logger.warn({ err }, message);
+  }
+}
+
+/** A record moved to a terminal status, its open questions dropped. */
+function settle(
+  record: TaskRecord,
+  status: "completed" | "failed" | "cancelled",
+  fields: Partial<TaskRecord>,
+): TaskRecord {
+  return {
+    ...record,
+    ...fields,
+    status,
+    inputRequests: {},
+    inputResponses: {},
+    lastUpdatedAt: new Date().toISOString(),
+  };
+}
+
+interface Waiter {
+  read: (response: unknown) => unknown;
+  request: unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * One task running on this replica: the handler's view of it (status message, questions) and the
+ * watch that renews its lease, hands it answers and notices a cancel written by any replica.
+ */
+export class TaskExecution {
+  readonly taskId: string;
+  readonly record: TaskRecord;
+  #message: string | undefined;
+  #messageWritten: string | undefined;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #unclaimed = new Map<string, unknown>();
+  #done = false;
+  #watching: Promise<void> | undefined;
+
+  constructor(
+    private readonly manager: TaskManager,
+    record: TaskRecord,
+    private readonly onCancel: (reason: Error) => void,
+    private readonly forget: () => void,
+  ) {
+    this.taskId = record.taskId;
+    this.record = record;
+  }
+
+  /** Progress from the handler: becomes the task's statusMessage at the next watch. */
+  setStatusMessage(message: string): void {
+    this.#message = message;
+  }
+
+  /**
+   * A question inside the task: the task turns input_required with it in `inputRequests` (under a
+   * key never used before in this task), and the promise resolves with `read(answer)` once a
+   * tasks/update on any replica delivers it. An answer `read` refuses is asked again under a new key.
+   */
+  ask<T>(key: string, request: unknown, read: (response: unknown) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      void this.#issue(key, request, {
+        read,
+        request,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  async #issue(key: string, request: unknown, waiter: Waiter): Promise<void> {
+    let issued = key;
+    try {
+      const written = await this.manager.store.update(this.taskId, (r) => {
+        if (TERMINAL.has(r.status)) return undefined;
+        let unique = key;
+        for (let n = 2; r.issuedKeys.includes(unique); n++) unique = `${key}.${n}`;
+        issued = unique;
+        r.issuedKeys.push(unique);
+        r.inputRequests[unique] = request;
+        r.status = "input_required";
+        r.lastUpdatedAt = new Date().toISOString();
+        return r;
+      });
+      if (!written || TERMINAL.has(written.status)) {
+        waiter.reject(new ToolshedError("timeout", "the task was cancelled", { retryable: false }));
+        return;
+      }
+      this.#waiters.set(issued, waiter);
+      // An answer a watch took before the waiter was registered.
+      if (this.#unclaimed.has(issued)) {
+        const answer = this.#unclaimed.get(issued);
+        this.#unclaimed.delete(issued);
+        this.#deliver(issued, answer);
+      }
+    } catch (err) {
+      waiter.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** One watch round (also run at once after a local tasks/update or tasks/cancel). */
+  watch(): Promise<void> {
+    return (this.#watching ??= this.#watchOnce().finally(() => (this.#watching = undefined)));
+  }
+
+  async #watchOnce(): Promise<void> {
+    if (this.#done) return;
+    let answers: Record<string, unknown> = {};
+    let record: TaskRecord | undefined;
+    try {
+      record = await this.manager.store.update(this.taskId, (r) => {
+        if (TERMINAL.has(r.status)) return undefined;
+        answers = r.inputResponses;
+        r.inputResponses = {};
+        r.leaseUntil = Date.now() + this.manager.leaseMs;
+        if (this.#message !== undefined && this.#message !== this.#messageWritten) {
+          r.statusMessage = this.#message;
+          r.lastUpdatedAt = new Date().toISOString();
+        }
+        return r;
+      });
+    } catch (err) {
+      this.manager.log(err, "could not renew a task's lease; retrying at the next watch");
+      return;
+    }
+    if (!record || TERMINAL.has(record.status)) {
+      // Cancelled (here or on another replica), or expired: stop the handler.
+      this.#stop(
+        new ToolshedError(
+          "timeout",
+          record ? "the task was cancelled" : "the task expired before it finished",
+          { retryable: false },
+        ),
+      );
+      return;
+    }
+    this.#messageWritten = record.statusMessage;
+    for (const [key, answer] of Object.entries(answers)) this.#deliver(key, answer);
+  }
+
+  #deliver(key: string, answer: unknown): void {
+    const waiter = this.#waiters.get(key);
+    if (!waiter) {
+      this.#unclaimed.set(key, answer);
+      return;
+    }
+    this.#waiters.delete(key);
+    const value = waiter.read(answer);
+    // An answer of the wrong shape (or one the schema refuses) is asked again, under a new key.
+    if (value === undefined) void this.#issue(key, waiter.request, waiter);
+    else waiter.resolve(value);
+  }
+
+  #stop(reason: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.forget();
+    for (const waiter of this.#waiters.values()) waiter.reject(reason);
+    this.#waiters.clear();
+    this.onCancel(reason);
+  }
+
+  /** The handler finished: the task completes with the tool result (isError results included). */
+  complete(result: Record<string, unknown>): Promise<void> {
+    return this.#settle("completed", { result });
+  }
+
+  /** The handler failed with a JSON-RPC error. */
+  fail(error: { code: number; message: string; data?: unknown }): Promise<void> {
+    return this.#settle("failed", { error });
+  }
+
+  async #settle(status: "completed" | "failed", fields: Partial<TaskRecord>): Promise<void> {
+    this.#done = true;
+    this.forget();
+    try {
+      await this.manager.store.update(this.taskId, (r) =>
+        TERMINAL.has(r.status)
+          ? undefined
+          : settle(r, status, {
+              ...fields,
+              ...(this.#message === undefined ? {} : { statusMessage: this.#message }),
+            }),
+      );
+    } catch (err) {
+      this.manager.log(
+        err,
+        "could not store a task's outcome; it will be reported failed when its lease lapses",
+      );
+    }
+  }
+}
