@@ -18,8 +18,16 @@ import {
 } from "@modelcontextprotocol/server";
 import { ToolshedError } from "@toolshed/errors";
 import type { Logger } from "@toolshed/logging";
-import type { z } from "zod";
-import type { AnyObjectSchema, Answer, AskOptions, Asking, ElicitationSchema } from "./define.js";
+import { z } from "zod";
+import type {
+  AnyObjectSchema,
+  Answer,
+  AskOptions,
+  Asking,
+  Choice,
+  ConfirmPolicy,
+  ElicitationSchema,
+} from "./define.js";
 import { RpcError } from "./rpc-error.js";
 
 /**
@@ -146,6 +154,11 @@ export function callIdentity(principalId: string | undefined, target: string, ar
       .slice(0, 32));
 }
 
+/** The form a confirmation shows: one checkbox, which must be ticked for the action to go ahead. */
+const CONFIRM_SCHEMA = z.object({
+  confirm: z.boolean().describe("Tick to go ahead; leave unticked or decline to do nothing."),
+});
+
 function isZodObject(schema: unknown): schema is AnyObjectSchema {
   return typeof (schema as { safeParse?: unknown }).safeParse === "function";
 }
@@ -174,6 +187,7 @@ export class AskRound implements Asking {
     private readonly mcp: McpServer,
     private readonly identity: () => string,
     private readonly cannotAsk: string | undefined,
+    private readonly confirmPolicy: ConfirmPolicy,
     earlier: Record<string, unknown>,
   ) {
     const fresh = extra.mcpReq.inputResponses;
@@ -192,6 +206,8 @@ export class AskRound implements Asking {
     identity: () => string;
     /** Why this client cannot be asked at all (a 2025 client under --stateless or --json-response). */
     cannotAsk: string | undefined;
+    /** --confirm: whether `confirm` and `choose` ask a person (`ask`) or never do (`never`). */
+    confirm?: ConfirmPolicy;
     logger: Logger;
   }): Promise<AskRound> {
     const { keys, extra, identity, logger } = options;
@@ -215,7 +231,15 @@ export class AskRound implements Asking {
       }
       earlier = (verified as StatePayload).a ?? {};
     }
-    return new AskRound(keys, extra, options.mcp, identity, options.cannotAsk, earlier);
+    return new AskRound(
+      keys,
+      extra,
+      options.mcp,
+      identity,
+      options.cannotAsk,
+      options.confirm ?? "ask",
+      earlier,
+    );
   }
 
   /**
@@ -319,6 +343,46 @@ export class AskRound implements Asking {
     );
   }
 
+  async confirm(what: string | (() => string | Promise<string>), options?: AskOptions): Promise<boolean> {
+    if (this.confirmPolicy === "never") return true;
+    const message = typeof what === "string" ? what : await what();
+    const why = this.#unavailable("elicitation");
+    if (why !== undefined) {
+      throw new ToolshedError(
+        "forbidden",
+        `nothing was done: this needs a person to confirm (${message}), but ${why}. Use a client that supports elicitation, or, for an agent running without a person, start the server with --confirm never (TOOLSHED_CONFIRM=never)`,
+        { details: { confirmation: message, unavailable: "elicitation" } },
+      );
+    }
+    // The answer is keyed by what was shown: if the action changed between rounds (another count,
+    // another title), the person is asked again instead of their answer carrying over.
+    const key = options?.key ?? `confirm-${createHash("sha256").update(message).digest("hex").slice(0, 12)}`;
+    const answer = await this.ask(CONFIRM_SCHEMA, message, { key });
+    return answer.action === "accept" && answer.content.confirm;
+  }
+
+  async choose<T extends string>(
+    message: string,
+    choices: readonly T[],
+    options?: AskOptions,
+  ): Promise<Choice<T>> {
+    if (choices.length === 0) return { action: "unavailable" };
+    if (this.confirmPolicy === "never" || this.#unavailable("elicitation") !== undefined) {
+      return { action: "unavailable" };
+    }
+    const schema: ElicitationSchema = {
+      type: "object",
+      properties: { choice: { type: "string", title: "Choice", enum: [...choices] } },
+      required: ["choice"],
+    };
+    const answer = await this.ask(schema, message, { key: options?.key ?? "choice" });
+    if (answer.action !== "accept") return { action: answer.action };
+    const picked = answer.content.choice;
+    // The client's reply is checked against the candidates; anything else is no choice.
+    const value = choices.find((c) => c === picked);
+    return value === undefined ? { action: "cancel" } : { action: "accept", value };
+  }
+
   async askAll<T extends Record<string, Promise<unknown>>>(
     asks: T,
   ): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
@@ -361,10 +425,23 @@ export class AskRound implements Asking {
     return result;
   }
 
+  /** Why this client cannot be asked for `capability`, or undefined when it can. */
+  #unavailable(capability: Capability): string | undefined {
+    if (this.cannotAsk !== undefined) return this.cannotAsk;
+    const [family, feature] = capability.split(".") as [string, string | undefined];
+    if (hasCapability(this.#declared(), family, feature)) return undefined;
+    return `this client did not declare the '${feature ? `${family}.${feature}` : family}' capability`;
+  }
+
+  #declared(): Record<string, Record<string, unknown> | undefined> {
+    const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
+    return ((envelope ? envelope[CLIENT_CAPABILITIES_META_KEY] : this.mcp.server.getClientCapabilities()) ??
+      {}) as Record<string, Record<string, unknown> | undefined>;
+  }
+
   /** Refuses at once, naming the capability, instead of asking a client that cannot answer. */
   #check(capability: Capability): void {
-    const { extra } = this;
-    const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+    const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
     const [family, feature] = capability.split(".") as [string, string | undefined];
     if (this.cannotAsk !== undefined) {
       throw new ToolshedError(
@@ -373,13 +450,7 @@ export class AskRound implements Asking {
         { details: { unavailable: capability } },
       );
     }
-    const declared = ((envelope
-      ? envelope[CLIENT_CAPABILITIES_META_KEY]
-      : this.mcp.server.getClientCapabilities()) ?? {}) as Record<
-      string,
-      Record<string, unknown> | undefined
-    >;
-    if (hasCapability(declared, family, feature)) return;
+    if (hasCapability(this.#declared(), family, feature)) return;
     const name = feature ? `${family}.${feature}` : family;
     const message = `this needs the client's '${name}' capability, which this client did not declare; use a client that supports ${name}`;
     if (envelope) {
@@ -406,4 +477,24 @@ function hasCapability(
     return cap.form !== undefined || cap.url === undefined;
   }
   return feature === undefined || cap[feature] !== undefined;
+}
+
+/**
+ * The names a person may have meant by `name`, for `ctx.choose` when nothing is named exactly that:
+ * the same name in another case, then names that start with it, then names that contain it (at most
+ * `max`, in that order). Empty when nothing is close.
+ */
+export function similarNames(name: string, names: Iterable<string>, max = 10): string[] {
+  const wanted = name.toLowerCase();
+  if (wanted === "") return [];
+  const ranked: [number, string][] = [];
+  for (const candidate of names) {
+    const c = candidate.toLowerCase();
+    const rank = c === wanted ? 0 : c.startsWith(wanted) ? 1 : c.includes(wanted) ? 2 : -1;
+    if (rank >= 0) ranked.push([rank, candidate]);
+  }
+  return ranked
+    .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .slice(0, max)
+    .map(([, n]) => n);
 }

@@ -220,6 +220,7 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
         mcp,
         identity: callIdentity(principalOf(extra)?.id, `prompts/get:${p.name}`, args),
         cannotAsk: state.cannotAsk,
+        confirm: rt.confirm,
         logger: rt.logger,
       });
       const ctx: PromptContext = {
@@ -230,6 +231,8 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
         sample: round.sample.bind(round),
         listRoots: round.listRoots.bind(round),
         askAll: round.askAll.bind(round),
+        confirm: round.confirm.bind(round),
+        choose: round.choose.bind(round),
       };
       try {
         const result = await p.handler(args, ctx);

@@ -48,6 +48,17 @@ export interface AskOptions {
 }
 
 /**
+ * `--confirm` (TOOLSHED_CONFIRM): `ask` (the default) asks a person before destructive actions and
+ * refuses, doing nothing, when the client cannot be asked; `never` is for agents running without a
+ * person: confirmations pass and choices are not asked.
+ */
+export type ConfirmPolicy = "ask" | "never";
+
+/** A person's pick among candidates; `unavailable` when nobody can be asked (see `choose`). */
+export type Choice<T extends string> =
+  { action: "accept"; value: T } | { action: "decline" | "cancel" | "unavailable"; value?: undefined };
+
+/**
  * Asking the client mid-call, on both protocol eras. The first run of a handler stops at the first
  * `await` of an unanswered question; the kit asks the client (an `input_required` result on
  * 2026-07-28, `elicitation/create` & co. on 2025) and runs the handler again from the top with the
@@ -80,6 +91,20 @@ export interface Asking {
   ): Promise<CreateMessageResult | CreateMessageResultWithTools>;
   /** The client's roots (roots/list). */
   listRoots(options?: AskOptions): Promise<Root[]>;
+  /**
+   * Asks a person to confirm `message` (say exactly what will happen) and resolves true only when
+   * they accept it. Under `--confirm never` it resolves true without asking (a function message, e.g.
+   * one that looks up a title, is then never called); a client that cannot be asked gets a tool error
+   * (nothing done) naming the elicitation capability and `--confirm never`. Ask before the action:
+   * the handler runs again from the top with the answer. A changed message is asked again.
+   */
+  confirm(message: string | (() => string | Promise<string>), options?: AskOptions): Promise<boolean>;
+  /**
+   * Asks a person which of `choices` they meant (an enum). Resolves `unavailable` without asking
+   * when nobody can be asked (no elicitation, `--confirm never`): the tool then reports the
+   * candidates as it would have without asking.
+   */
+  choose<T extends string>(message: string, choices: readonly T[], options?: AskOptions): Promise<Choice<T>>;
   /** Asks several questions in one round: `askAll({ name: ctx.ask(...), roots: ctx.listRoots() })`. */
   askAll<T extends Record<string, Promise<unknown>>>(asks: T): Promise<{ [K in keyof T]: Awaited<T[K]> }>;
 }

@@ -8,7 +8,9 @@ export type {
   AskOptions,
   Asking,
   CacheHint,
+  Choice,
   ClientRequests,
+  ConfirmPolicy,
   ContentBlock,
   ElicitationSchema,
   HandlerContext,
@@ -31,6 +33,7 @@ export type {
   ToolReply,
   TaskSupport,
 } from "./define.js";
+export { similarNames } from "./ask.js";
 export { MemoryTaskStore } from "./tasks/store.js";
 export type { TaskRecord, TaskStatus, TaskStore } from "./tasks/store.js";
 export { RedisTaskStore } from "./tasks/redis-store.js";

@@ -59,6 +59,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       config,
       logger,
       ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
+      confirm: common.confirm,
       tasks: {
         ...(taskStore ? { store: taskStore } : {}),
         ttlMs: common.taskTtlMs,

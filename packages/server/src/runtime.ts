@@ -4,7 +4,7 @@ import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
 import { TaskManager, type TaskSettings } from "./tasks/manager.js";
-import type { AnyTool, AnyServerDefinition } from "./define.js";
+import type { AnyTool, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   requestStateKeys?: readonly string[];
   /** How long a question's requestState may be echoed back; 600 s unless set. */
   requestStateTtlSeconds?: number;
+  /** `--confirm`: whether `ctx.confirm` / `ctx.choose` ask a person; `ask` unless set. */
+  confirm?: ConfirmPolicy;
   /** Where tasks live and how long they are kept (tools declaring `task`); memory and 1 h unless set. */
   tasks?: TaskSettings;
 }
@@ -48,6 +50,8 @@ export class Runtime {
   readonly defaultTimeoutMs: number;
   /** Signs and verifies the requestState of handlers that ask the client (ask.ts). */
   readonly requestStateKeys: RequestStateKeys;
+  /** `--confirm`: whether handlers' confirmations and choices ask a person. */
+  readonly confirm: ConfirmPolicy;
   /** Tools that run as tasks for clients of the tasks extension (tasks/manager.ts). */
   readonly tasks: TaskManager;
   /** Whether any tool may run as a task: only then is the tasks extension declared. */
@@ -72,6 +76,7 @@ export class Runtime {
     this.toolList = def.tools.map(toolListEntry);
     this.toolScopes = toolScopesOf(def);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
+    this.confirm = options.confirm ?? "ask";
     this.tasks = new TaskManager(options.logger, options.tasks);
     this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(

@@ -1,5 +1,5 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
-import type { AnyObjectSchema, AnyServerDefinition } from "./define.js";
+import type { AnyObjectSchema, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
 import type { TaskSettings } from "./tasks/manager.js";
@@ -21,6 +21,8 @@ export interface StartOptions {
   /** HMAC keys for the requestState of questions to the user; see RuntimeOptions. */
   requestStateKeys?: readonly string[];
   requestStateTtlSeconds?: number;
+  /** `--confirm`: `ask` (default) or `never` (unattended agents); see RuntimeOptions. */
+  confirm?: ConfirmPolicy;
   /** Where tasks live (a RedisTaskStore for replicas), how long they are kept, the lease; see TaskSettings. */
   tasks?: TaskSettings;
 }
@@ -39,6 +41,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     config,
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
     ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
+    ...(options.confirm ? { confirm: options.confirm } : {}),
     ...(options.tasks ? { tasks: options.tasks } : {}),
   });
 }

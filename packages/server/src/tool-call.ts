@@ -11,7 +11,15 @@ import {
 import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toJsonRpcError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
-import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
+import {
+  isReply,
+  type AnyTool,
+  type AskOptions,
+  type Choice,
+  type ClientRequests,
+  type HandlerContext,
+  type Principal,
+} from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
@@ -115,6 +123,14 @@ export class ToolCall implements HandlerContext {
     return this.#round.askAll(asks);
   }
 
+  confirm(...args: Parameters<AskRound["confirm"]>): ReturnType<AskRound["confirm"]> {
+    return this.#round.confirm(...args);
+  }
+
+  choose<T extends string>(message: string, choices: readonly T[], options?: AskOptions): Promise<Choice<T>> {
+    return this.#round.choose(message, choices, options);
+  }
+
   progress(progress: number, total?: number, message?: string): Promise<void> {
     this.#lastProgress = statusText(progress, total, message);
     if (this.#task) {
@@ -149,6 +165,7 @@ export class ToolCall implements HandlerContext {
       mcp: this.mcp,
       identity: callIdentity(this.principal?.id, `tools/call:${tool.name}`, args),
       cannotAsk: this.state.cannotAsk,
+      confirm: rt.confirm,
       logger: rt.logger,
     });
     try {

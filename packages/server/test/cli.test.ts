@@ -139,6 +139,17 @@ describe("parseCommandLine", () => {
     );
   });
 
+  it("reads --confirm (TOOLSHED_CONFIRM): ask by default, never for unattended agents, nothing else", () => {
+    expect(run([]).common.confirm).toBe("ask");
+    expect(run(["--confirm", "never"]).common.confirm).toBe("never");
+    expect(run([], { TOOLSHED_CONFIRM: "never" }).common.confirm).toBe("never");
+    expect(run(["--confirm", "ask"], { TOOLSHED_CONFIRM: "never" }).common.confirm).toBe("ask");
+    expect(() => run(["--confirm", "sometimes"])).toThrow(UsageError);
+    expect(() => run([], { TOOLSHED_CONFIRM: "yes" })).toThrow(/TOOLSHED_CONFIRM/);
+    const help = parseCommandLine(def, ["--help"], {});
+    expect(help.kind === "help" && help.text).toMatch(/--confirm.*TOOLSHED_CONFIRM/s);
+  });
+
   it("documents every flag with its env twin in --help", () => {
     const parsed = parseCommandLine(def, ["--help"], {});
     expect(parsed.kind).toBe("help");

@@ -7,7 +7,8 @@ import everything from "@toolshed/fixture-everything";
 import { defineServer, defineTool, z } from "@toolshed/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  MODERN_PROTOCOL_VERSION,
+  ASKING_CAPABILITIES,
+  modernCall,
   spawnStdioServer,
   startRoundRobinProxy,
   startTestHttpServer,
@@ -23,7 +24,7 @@ import {
 const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 const KEY_A = "a".repeat(16) + "-request-state-key-one";
 const KEY_B = "b".repeat(16) + "-request-state-key-two";
-const ASKING: ClientCapabilities = { elicitation: {}, sampling: { tools: {} }, roots: {} };
+const ASKING: ClientCapabilities = ASKING_CAPABILITIES;
 
 /** Answers every question the way a user and a model would; records what it was asked. */
 function answerEverything(
@@ -63,42 +64,6 @@ function answerEverything(
       return { roots: [{ uri: "file:///work/project", name: "project" }] };
     });
   return asked;
-}
-
-/** One 2026-07-28 request over plain HTTP, the way the conformance suite sends it. */
-async function modernCall(
-  url: string,
-  method: string,
-  params: Record<string, unknown>,
-  capabilities: ClientCapabilities = ASKING,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
-      "mcp-method": method,
-      ...(typeof params.name === "string" ? { "mcp-name": params.name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
-          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": capabilities,
-        },
-      },
-    }),
-  });
-  const text = await res.text();
-  const json = text.startsWith("{") ? text : /^data: ?(\{.*)$/m.exec(text)?.[1];
-  if (!json) throw new Error(`no JSON-RPC message in HTTP ${res.status}: ${text}`);
-  return JSON.parse(json) as Record<string, unknown>;
 }
 
 /** Round 1 of the multi-round tool: the input_required result and its requestState. */

@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { ToolshedError, z } from "@toolshed/server";
+import { similarNames, ToolshedError, z, type Asking } from "@toolshed/server";
 import type { DuckDBEngine } from "./duckdb-engine.js";
 import { asText, engineMessage, type Engine, type Param } from "./engine.js";
 import { MAX_JSON_DEPTH } from "./json-depth.js";
@@ -223,6 +223,10 @@ export const datasetInfoSchema = z.object({
     .array(z.string())
     .optional()
     .describe("What the load noticed: NULLs per column, numbers kept as text, assumed date order."),
+  declined: z
+    .string()
+    .optional()
+    .describe("Set when the user did not confirm replacing: nothing changed, this is the dataset kept."),
 });
 export type DatasetInfo = z.output<typeof datasetInfoSchema>;
 
@@ -587,10 +591,56 @@ export async function catalogFind(engine: DuckDBEngine, name: string): Promise<D
 }
 
 /** The dataset, or a not_found error that says what to do. */
-export async function getDataset(engine: Engine, name: string): Promise<DatasetInfo> {
+/**
+ * The dataset named `name`. Given a handler's context, a name that matches none but resembles some
+ * (another case, a prefix, a part) asks the person which one they meant, and the answer's dataset is
+ * returned (callers use `info.name` from then on); without an answer, the error names the candidates.
+ */
+export async function getDataset(
+  engine: Engine,
+  name: string,
+  ctx?: Pick<Asking, "choose">,
+): Promise<DatasetInfo> {
   const found = await engine.findDataset(name);
-  if (!found) throw new ToolshedError("not_found", `dataset '${name}' not found; call list_datasets`);
-  return found;
+  if (found) return found;
+  const candidates = ctx
+    ? similarNames(
+        name,
+        (await engine.listDatasets()).map((d) => d.name),
+      )
+    : [];
+  if (candidates.length === 0) {
+    throw new ToolshedError("not_found", `dataset '${name}' not found; call list_datasets`);
+  }
+  const pick = await ctx!.choose(`There is no dataset '${name}'. Which one did you mean?`, candidates);
+  if (pick.action === "accept") return getDataset(engine, pick.value);
+  throw new ToolshedError(
+    "not_found",
+    `dataset '${name}' not found; did you mean ${candidates.map((c) => `'${c}'`).join(", ")}?`,
+  );
+}
+
+/**
+ * Before `replace` overwrites an existing dataset, asks a person to confirm (`ctx.confirm`, honouring
+ * --confirm). Returns the dataset kept, marked declined, when they did not; undefined to go ahead.
+ */
+export async function confirmReplace(
+  engine: Engine,
+  ctx: Pick<Asking, "confirm">,
+  args: { name: string; replace: boolean; by: string },
+): Promise<DatasetInfo | undefined> {
+  if (!args.replace) return undefined;
+  const existing = await engine.findDataset(args.name);
+  if (!existing) return undefined;
+  const rows = `${existing.rowCount} rows, ${existing.columns.length} columns, from ${existing.source}`;
+  const confirmed = await ctx.confirm(
+    `Replace dataset '${args.name}' (${rows}) with ${args.by}? Its current rows are dropped.`,
+  );
+  if (confirmed) return undefined;
+  return {
+    ...existing,
+    declined: `Nothing was done: the user did not confirm replacing dataset '${args.name}' (${rows}); it is unchanged. Do not retry unless the user asks again.`,
+  };
 }
 
 function toInfo(r: unknown[]): DatasetInfo {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { callTool, createTestClient, type CallResult, type TestClient } from "@toolshed/testing";
+import type { ConfirmPolicy } from "@toolshed/server";
 import pg from "pg";
 import { configSchema } from "../src/config.js";
 import server from "../src/server.js";
@@ -16,8 +17,12 @@ export function tempDataDir(): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function client(config: Record<string, unknown>): Promise<TestClient> {
-  return createTestClient(server, { config: configSchema.parse(config) });
+/** The server and a real SDK client in memory; `confirm: "never"` runs it as an unattended agent would. */
+export async function client(
+  config: Record<string, unknown>,
+  options: { confirm?: ConfirmPolicy } = {},
+): Promise<TestClient> {
+  return createTestClient(server, { config: configSchema.parse(config), ...options });
 }
 
 export type { CallResult } from "@toolshed/testing";

@@ -26,7 +26,8 @@ beforeAll(async () => {
   write("deep.json", `${"[".repeat(5000)}1${"]".repeat(5000)}`);
   write("plain.json", '[{"a":1},{"a":2}]');
   write("mixed.json", '[{"id":1,"title":{"en":"Dune"}},{"id":2,"title":"Emma"}]');
-  t = await client({ dataDir: data.dir, queryTimeoutMs: 100 });
+  // Replacing asks a person; these tests are about the tools and run unattended (see confirm.test.ts).
+  t = await client({ dataDir: data.dir, queryTimeoutMs: 100 }, { confirm: "never" });
 });
 afterAll(async () => {
   await t.close();

@@ -16,7 +16,8 @@ beforeAll(async () => {
   );
   conn.closeSync();
   db.closeSync();
-  t = await client({ dataDir: data.dir });
+  // Replacing asks a person; these tests are about the tools and run unattended (see confirm.test.ts).
+  t = await client({ dataDir: data.dir }, { confirm: "never" });
 });
 afterAll(async () => {
   await t.close();

@@ -8,7 +8,8 @@ const data = tempDataDir();
 let t: TestClient;
 
 beforeAll(async () => {
-  t = await client({ dataDir: data.dir });
+  // Replacing asks a person; these tests are about the tools and run unattended (see confirm.test.ts).
+  t = await client({ dataDir: data.dir }, { confirm: "never" });
   await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
 });
 afterAll(async () => {

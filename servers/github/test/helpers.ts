@@ -1,4 +1,5 @@
 import type { Client } from "@toolshed/testing";
+import type { ConfirmPolicy } from "@toolshed/server";
 import { createTestClient, type TestClient } from "@toolshed/testing";
 import { configSchema, type Config } from "../src/config.js";
 import { createGithubServer } from "../src/server.js";
@@ -14,11 +15,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A loopback GitHub replaying `recordings`, and the server (real SDK client, in memory) pointed at it. */
-export async function harness(recordings: Recording[][], config: Partial<Config> = {}): Promise<Harness> {
+/**
+ * A loopback GitHub replaying `recordings`, and the server (real SDK client, in memory) pointed at it.
+ * It runs as an unattended agent (`--confirm never`) unless told otherwise: these tests are about what
+ * the tools send to GitHub; confirm.test.ts is about asking before merges, closes and deletions.
+ */
+export async function harness(
+  recordings: Recording[][],
+  config: Partial<Config> = {},
+  options: { confirm?: ConfirmPolicy } = {},
+): Promise<Harness> {
   const fake = (await FakeGitHub.start()).load(...recordings);
   const parsed = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, ...config });
-  const t = await createTestClient(createGithubServer(parsed), { config: parsed });
+  const t = await createTestClient(createGithubServer(parsed), {
+    config: parsed,
+    confirm: options.confirm ?? "never",
+  });
   return {
     fake,
     client: t.client,

@@ -11,7 +11,8 @@ const data = tempDir();
 let t: TestClient;
 
 beforeAll(async () => {
-  t = await client({ dataDir: data.dir });
+  // These tests are about what the tools do: they run unattended (confirmations: confirm.test.ts).
+  t = await client({ dataDir: data.dir }, { confirm: "never" });
 });
 afterAll(async () => {
   await t.close();

@@ -26,6 +26,7 @@ export interface CommonOptions {
   shutdownTimeoutSeconds: number;
   redisUrl: string | undefined;
   requestStateKeys: string[] | undefined;
+  confirm: "ask" | "never";
   taskTtlMs: number;
   taskLeaseMs: number;
   maxTasksPerPrincipal: number;
@@ -208,6 +209,16 @@ const COMMON: OptionSpec[] = [
     kind: "list",
     description:
       "HMAC keys (>= 32 bytes each, comma-separated; the first signs, all verify) for the requestState of questions to the user; replicas need the same keys (default: a random key per process)",
+  },
+  {
+    key: "confirm",
+    flag: "confirm",
+    env: ["TOOLSHED_CONFIRM"],
+    kind: "enum",
+    choices: ["ask", "never"],
+    defaultValue: "ask",
+    description:
+      "before destructive actions, ask a person (ask: a client that cannot be asked is refused) or never (unattended agents)",
   },
   {
     key: "taskTtlMs",

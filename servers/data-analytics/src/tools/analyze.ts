@@ -25,7 +25,7 @@ export const analyzeTool = defineAnalyticsTool({
   name: "analyze",
   title: "Summary statistics",
   description:
-    "Computes count, mean, median, standard deviation, min, max and the 25th/75th percentiles of numeric columns of a dataset, optionally per group of another column (at most 100 groups, largest first). Example: { name: 'sales', columns: ['amount'], groupBy: 'region' }.",
+    "Computes count, mean, median, standard deviation, min, max and the 25th/75th percentiles of numeric columns of a dataset, optionally per group of another column (at most 100 groups, largest first). An unknown name resembling existing datasets: asks the user which one. Example: { name: 'sales', columns: ['amount'], groupBy: 'region' }.",
   input,
   output: z.object({
     name: z.string(),
@@ -63,9 +63,10 @@ export const analyzeTool = defineAnalyticsTool({
         ),
       ]),
     ),
-  handler: async ({ name, columns, groupBy }, ctx) => {
+  handler: async ({ name: asked, columns, groupBy }, ctx) => {
     const { engine } = ctx.deps;
-    const info = await getDataset(engine, name);
+    const info = await getDataset(engine, asked, ctx);
+    const name = info.name;
     const known = new Map(info.columns.map((c) => [c.name, c.type]));
     for (const c of [...(columns ?? []), ...(groupBy ? [groupBy] : [])]) {
       if (!known.has(c)) {

@@ -19,7 +19,7 @@ const input = z.object({
 export const correlateTool = defineAnalyticsTool({
   name: "correlate",
   title: "Pairwise correlation",
-  description: `Computes the Pearson correlation coefficient of every pair of numeric columns of a dataset (rows where either value is null are skipped), as a matrix and as pairs sorted by strength. Use it to find which columns move together. At most ${MAX_COLUMNS} columns. Example: { name: 'sales', columns: ['units', 'unit_price', 'amount'] }.`,
+  description: `Computes the Pearson correlation coefficient of every pair of numeric columns of a dataset (rows where either value is null are skipped), as a matrix and as pairs sorted by strength. Use it to find which columns move together. At most ${MAX_COLUMNS} columns. An unknown name resembling existing datasets: asks the user which one. Example: { name: 'sales', columns: ['units', 'unit_price', 'amount'] }.`,
   input,
   output: z.object({
     name: z.string(),
@@ -41,9 +41,10 @@ export const correlateTool = defineAnalyticsTool({
         .map((p) => `${p.a}~${p.b} r=${p.r === null ? "n/a" : formatNumber(p.r)} (n=${p.n})`)
         .join("; ")}`,
     ].join("\n\n"),
-  handler: async ({ name, columns }, ctx) => {
+  handler: async ({ name: asked, columns }, ctx) => {
     const { engine } = ctx.deps;
-    const info = await getDataset(engine, name);
+    const info = await getDataset(engine, asked, ctx);
+    const name = info.name;
     const known = new Map(info.columns.map((c) => [c.name, c.type]));
     for (const c of columns ?? []) {
       if (!known.has(c)) {

@@ -13,7 +13,7 @@ export const describeDatasetTool = defineAnalyticsTool({
   name: "describe_dataset",
   title: "Describe a dataset",
   description:
-    "Profiles one dataset: for every column its type, null count, distinct count, min and max, plus the row count and a few sample rows. Use it before writing a query to learn column names, types and value ranges.",
+    "Profiles one dataset: for every column its type, null count, distinct count, min and max, plus the row count and a few sample rows. Use it before writing a query to learn column names, types and value ranges. An unknown name resembling existing datasets: asks the user which one.",
   input,
   output: z.object({
     name: z.string(),
@@ -47,9 +47,10 @@ export const describeDatasetTool = defineAnalyticsTool({
       ),
       `Sample rows:\n${d.sample.map((r) => JSON.stringify(r)).join("\n")}`,
     ].join("\n\n"),
-  handler: async ({ name, sampleRows }, ctx) => {
+  handler: async ({ name: asked, sampleRows }, ctx) => {
     const { engine } = ctx.deps;
-    const info = await getDataset(engine, name);
+    const info = await getDataset(engine, asked, ctx);
+    const name = info.name;
     const table = engine.tableRef(name);
     const parts = info.columns.flatMap((c) => {
       const raw = quoteIdent(c.name);

@@ -28,7 +28,7 @@ export const exportDatasetTool = defineAnalyticsTool({
   name: "export_dataset",
   title: "Export a dataset to a file",
   description:
-    "Writes a dataset to a CSV (with header), Parquet or JSON (newline-delimited) file in the data dir's 'exports' folder, the format taken from the file name's extension. Only plain file names are accepted (no '/', '\\\\' or '..'); an existing file is kept unless replace: true. Returns the file's path relative to the data dir, its size and row count; register_dataset can read it back. Example: { name: 'north_totals', file: 'north_totals.csv' }.",
+    "Writes a dataset to a CSV (with header), Parquet or JSON (newline-delimited) file in the data dir's 'exports' folder, the format taken from the file name's extension. Only plain file names are accepted (no '/', '\\\\' or '..'); an existing file is kept unless replace: true, and then the user is asked to confirm first. Returns the file's path relative to the data dir, its size and row count; register_dataset can read it back. An unknown name resembling existing datasets: asks the user which one. Example: { name: 'north_totals', file: 'north_totals.csv' }.",
   input,
   output: z.object({
     name: z.string(),
@@ -36,13 +36,15 @@ export const exportDatasetTool = defineAnalyticsTool({
     format: z.enum(EXPORT_FORMATS),
     rowCount: z.number(),
     bytes: z.number(),
+    declined: z.string().optional().describe("Set when the user did not confirm: nothing was written."),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 300_000,
   task: "optional", // a big table's export runs as a task for clients of the tasks extension
-  render: (r) => `Exported ${r.rowCount} rows of ${r.name} to ${r.file} (${r.format}, ${r.bytes} bytes).`,
-  handler: async ({ name, file, replace }, ctx) => {
-    await ctx.progress(0, 1, `exporting ${name} to ${file}`);
+  render: (r) =>
+    r.declined ?? `Exported ${r.rowCount} rows of ${r.name} to ${r.file} (${r.format}, ${r.bytes} bytes).`,
+  handler: async ({ name: asked, file, replace }, ctx) => {
+    await ctx.progress(0, 1, `exporting ${asked} to ${file}`);
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "export_dataset");
     const match = FILE_NAME.exec(file);
     if (!match || file.includes("..")) {
@@ -52,17 +54,34 @@ export const exportDatasetTool = defineAnalyticsTool({
       );
     }
     const format = match[1] as (typeof EXPORT_FORMATS)[number];
-    const info = await getDataset(engine, name);
+    const info = await getDataset(engine, asked, ctx);
+    const name = info.name;
     const dir = path.join(engine.dataDir, EXPORT_DIR);
     const target = path.join(dir, file);
     // Belt and braces: the joined path must still be a direct child of the exports folder.
     if (path.dirname(target) !== dir)
       throw new ToolshedError("forbidden", `'${file}' escapes the exports folder`);
-    if (existsSync(target) && !replace) {
-      throw new ToolshedError(
-        "conflict",
-        `export '${file}' already exists; pass replace: true to overwrite it`,
+    if (existsSync(target)) {
+      if (!replace) {
+        throw new ToolshedError(
+          "conflict",
+          `export '${file}' already exists; pass replace: true to overwrite it`,
+        );
+      }
+      const old = statSync(target);
+      const confirmed = await ctx.confirm(
+        `Overwrite ${EXPORT_DIR}/${file} (${old.size} bytes, written ${old.mtime.toISOString()}) with the ${info.rowCount} rows of dataset '${name}'?`,
       );
+      if (!confirmed) {
+        return {
+          name,
+          file: `${EXPORT_DIR}/${file}`,
+          format,
+          rowCount: 0,
+          bytes: old.size,
+          declined: `Nothing was done: the user did not confirm overwriting ${EXPORT_DIR}/${file}; it is unchanged. Do not retry unless the user asks again.`,
+        };
+      }
     }
     mkdirSync(dir, { recursive: true });
     const options =

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { ToolshedError, z } from "@toolshed/server";
-import { datasetInfoSchema, newDatasetNameSchema, loadDataset } from "../datasets.js";
+import { confirmReplace, datasetInfoSchema, newDatasetNameSchema, loadDataset } from "../datasets.js";
 import { defineAnalyticsTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
@@ -29,7 +29,7 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
   name: "load_inline_dataset",
   title: "Create a dataset from inline data",
   description:
-    'Creates a small dataset from data in the call: a JSON array of objects or CSV text with a header (at most 1 MiB). Column types are inferred and returned. Example: { name: \'pets\', data: \'[{"name":"Rex","age":3}]\' }.',
+    'Creates a small dataset from data in the call: a JSON array of objects or CSV text with a header (at most 1 MiB). Column types are inferred and returned. replace over an existing dataset asks the user to confirm first. Example: { name: \'pets\', data: \'[{"name":"Rex","age":3}]\' }.',
   input,
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -59,6 +59,8 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
       }
       if (parsed.length === 0) throw new ToolshedError("invalid_input", "JSON data has no rows");
     }
+    const kept = await confirmReplace(engine, ctx, { name, replace, by: "the inline data" });
+    if (kept) return kept;
     // The server writes the rows to a scratch file in the data dir and loads it like any file.
     const dir = path.join(engine.dataDir, ".inline");
     await mkdir(dir, { recursive: true });

@@ -5,6 +5,7 @@ import { Downloader } from "../downloads.js";
 import {
   FORMATS,
   checkTarget,
+  confirmReplace,
   datasetInfoSchema,
   newDatasetNameSchema,
   readerOptionsSchema,
@@ -35,6 +36,7 @@ function resolveDatasetFile(userPath: string, engine: DuckDBEngine): string {
 }
 
 export function renderInfo(d: DatasetInfo): string {
+  if (d.declined) return d.declined;
   const lines = [
     `Dataset ${d.name}: ${d.rowCount} rows from ${d.source} (${d.format}). Inferred columns:`,
     ...d.columns.map((c) => `- ${c.name}: ${c.type}`),
@@ -95,7 +97,7 @@ export const registerDatasetTool = defineAnalyticsTool({
   name: "register_dataset",
   title: "Register a file as a dataset",
   description:
-    "Loads a CSV, TSV, JSON, NDJSON or Parquet file into a named dataset and returns the inferred column types and row count. The file is a path under an allowed root (the data dir by default; '../' or symlinks out are refused) or a url under one of the server's allowed base URLs (downloaded into the data dir). Downloads and files of 8 MiB or more send progress notifications in percent when the call carries a progressToken. Example: { name: 'sales', path: 'sales.csv' }.",
+    "Loads a CSV, TSV, JSON, NDJSON or Parquet file into a named dataset and returns the inferred column types and row count. The file is a path under an allowed root (the data dir by default; '../' or symlinks out are refused) or a url under one of the server's allowed base URLs (downloaded into the data dir). Downloads and files of 8 MiB or more send progress notifications in percent when the call carries a progressToken. replace over an existing dataset asks the user to confirm first. Example: { name: 'sales', path: 'sales.csv' }.",
   input,
   output: datasetInfoSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -108,6 +110,8 @@ export const registerDatasetTool = defineAnalyticsTool({
     if (url !== undefined) {
       const { downloads } = ctx.deps;
       const target = downloads.check(url);
+      const kept = await confirmReplace(engine, ctx, { name, replace, by: Downloader.shown(target) });
+      if (kept) return kept;
       await checkTarget(engine, name, replace); // refuse before spending the download
       const fetched = await downloads.download(url, `${name}.download`, {
         signal: ctx.signal,
@@ -151,6 +155,8 @@ export const registerDatasetTool = defineAnalyticsTool({
         `cannot tell the format of '${path!}'; pass format (${FORMATS.join(", ")})`,
       );
     }
+    const kept = await confirmReplace(engine, ctx, { name, replace, by: `'${path!}'` });
+    if (kept) return kept;
     return loadDataset(engine, {
       name,
       file,

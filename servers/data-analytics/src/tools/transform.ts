@@ -3,6 +3,7 @@ import {
   checkTarget,
   datasetInfoSchema,
   datasetNameSchema,
+  confirmReplace,
   getDataset,
   newDatasetNameSchema,
   recordDataset,
@@ -31,7 +32,7 @@ export const transformTool = defineAnalyticsTool({
   name: "transform",
   title: "Transform a dataset into a new one",
   description:
-    "Reshapes a dataset with a pipeline of structured steps and saves the result as a new dataset (refuses to overwrite one unless replace: true). Steps: filter (column, op =,!=,<,<=,>,>=,in,not_in,is_null,not_null,contains,starts_with, value), select, rename, sort, aggregate (groupBy + count/count_distinct/sum/avg/min/max/median/stdev), pivot (index, column, value, fn; at most 100 new columns), distinct (optionally on columns), drop_nulls, limit. Returns the new dataset's columns, row count and first rows. Example: { source: 'sales', target: 'north_totals', steps: [{ op: 'filter', where: [{ column: 'region', op: '=', value: 'north' }] }, { op: 'aggregate', groupBy: ['product'], aggregates: [{ fn: 'sum', column: 'amount', as: 'total' }] }] }.",
+    "Reshapes a dataset with a pipeline of structured steps and saves the result as a new dataset (refuses to overwrite one unless replace: true, and then asks the user to confirm first; a source name matching none but resembling several: asks which one). Steps: filter (column, op =,!=,<,<=,>,>=,in,not_in,is_null,not_null,contains,starts_with, value), select, rename, sort, aggregate (groupBy + count/count_distinct/sum/avg/min/max/median/stdev), pivot (index, column, value, fn; at most 100 new columns), distinct (optionally on columns), drop_nulls, limit. Returns the new dataset's columns, row count and first rows. Example: { source: 'sales', target: 'north_totals', steps: [{ op: 'filter', where: [{ column: 'region', op: '=', value: 'north' }] }, { op: 'aggregate', groupBy: ['product'], aggregates: [{ fn: 'sum', column: 'amount', as: 'total' }] }] }.",
   input,
   output: datasetInfoSchema.extend({
     preview: z.array(z.record(z.string(), z.unknown())).describe("The first 5 rows of the new dataset."),
@@ -40,6 +41,7 @@ export const transformTool = defineAnalyticsTool({
   timeoutMs: 300_000,
   task: "optional", // a big table's transform runs as a task for clients of the tasks extension
   render: (d) =>
+    d.declined ??
     [
       `Dataset ${d.name}: ${d.rowCount} rows (${d.source}). Columns: ${d.columns.map((c) => `${c.name} ${c.type}`).join(", ")}`,
       d.preview.length
@@ -49,11 +51,18 @@ export const transformTool = defineAnalyticsTool({
           )
         : "(no rows)",
     ].join("\n\n"),
-  handler: async ({ source, target, steps, replace }, ctx) => {
-    await ctx.progress(0, 1, `transforming ${source} into ${target}`);
+  handler: async ({ source: asked, target, steps, replace }, ctx) => {
+    await ctx.progress(0, 1, `transforming ${asked} into ${target}`);
     const engine = requireKind<DuckDBEngine>(ctx.deps.engine, "duckdb", "transform");
-    const info = await getDataset(engine, source);
+    const info = await getDataset(engine, asked, ctx);
+    const source = info.name;
     await checkTarget(engine, target, replace);
+    const kept = await confirmReplace(engine, ctx, {
+      name: target,
+      replace,
+      by: `the result of transforming '${source}'`,
+    });
+    if (kept) return { ...kept, preview: [] };
     const ctes: string[] = [`s0 AS (SELECT * FROM ${quoteIdent(source)})`];
     const params: (string | number | boolean)[] = [];
     let columns = info.columns.map((c) => c.name);

@@ -21,6 +21,14 @@ export const WRITE = {
   openWorldHint: true,
 };
 
+/** The result when a person did not confirm: nothing happened, and the model should not retry. */
+export function declined(what: string): { done: false; declined: string } {
+  return {
+    done: false,
+    declined: `Nothing was done: the user did not confirm ${what}. Do not retry unless the user asks again.`,
+  };
+}
+
 export type Toolset =
   | "context"
   | "repos"

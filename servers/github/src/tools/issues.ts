@@ -1,9 +1,10 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { lockdown } from "../github/lockdown.js";
+import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
@@ -130,7 +131,7 @@ export const issueWriteTool = githubTool("issues", {
   name: "issue_write",
   title: "Create or update an issue",
   description:
-    "method=create opens an issue (title required); update changes issue_number's title, body, labels and assignees (replaced), milestone, state and state_reason.",
+    "method=create opens an issue (title required); update changes issue_number's title, body, labels and assignees (replaced), milestone, state and state_reason. Closing asks the user to confirm.",
   input: z.object({
     method: z.enum(["create", "update"]).describe("Create or update"),
     owner,
@@ -162,6 +163,20 @@ export const issueWriteTool = githubTool("issues", {
       throw new ToolshedError("invalid_input", "method=create needs a title");
     if (method === "update" && issue_number === undefined) {
       throw new ToolshedError("invalid_input", "method=update needs issue_number");
+    }
+    if (method === "update" && fieldsIn.state === "closed") {
+      const gh = ctx.deps.gh;
+      gh.requireToken("issues:write");
+      const confirmed = await ctx.confirm(async () => {
+        const res = await gh.request({
+          path: path`/repos/${owner}/${repo}/issues/${issue_number!}`,
+          permission: "issues:read",
+          signal: ctx.signal,
+        });
+        const title = JSON.stringify(cleanText(String(obj(res.data).title)));
+        return `Close issue #${issue_number!} ${title} in ${owner}/${repo}${fieldsIn.state_reason ? ` as ${fieldsIn.state_reason}` : ""}?`;
+      });
+      if (!confirmed) return declined(`closing issue #${issue_number!} in ${owner}/${repo}`);
     }
     const res = await ctx.deps.gh.request({
       method: method === "create" ? "POST" : "PATCH",

@@ -4,7 +4,18 @@ import type { PermissionKey } from "../github/permissions.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, compact, obj, repository } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { fields, githubTool, owner, page, perPage, READ, repo, WRITE, type Toolset } from "./common.js";
+import {
+  declined,
+  fields,
+  githubTool,
+  owner,
+  page,
+  perPage,
+  READ,
+  repo,
+  WRITE,
+  type Toolset,
+} from "./common.js";
 import { listPage } from "./list.js";
 
 /* The official server's non-default toolsets: gists, stargazers, labels, git, security alerts, advisories. */
@@ -148,7 +159,7 @@ export const labelWriteTool = githubTool("labels", {
   name: "label_write",
   title: "Create, update or delete a label",
   description:
-    "method=create a label (name, color hex without #); update name's new_name, color, description; delete name.",
+    "method=create a label (name, color hex without #); update name's new_name, color, description; delete name (asks the user to confirm).",
   input: z.object({
     method: z.enum(["create", "update", "delete"]).describe("What to do"),
     owner,
@@ -166,6 +177,11 @@ export const labelWriteTool = githubTool("labels", {
   handler: async ({ method, owner, repo, name, new_name, color, description }, ctx) => {
     const base = { permission: "issues:write" as const, auth: "required" as const, signal: ctx.signal };
     if (method === "delete") {
+      ctx.deps.gh.requireToken("issues:write");
+      const confirmed = await ctx.confirm(
+        `Delete label '${name}' from ${owner}/${repo}? It comes off every issue and pull request that has it.`,
+      );
+      if (!confirmed) return declined(`deleting label '${name}' from ${owner}/${repo}`);
       await ctx.deps.gh.request({
         ...base,
         method: "DELETE",

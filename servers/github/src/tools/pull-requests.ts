@@ -1,10 +1,11 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
+import { cleanText } from "../github/sanitize.js";
 import { lockdown, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
@@ -147,7 +148,7 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
-    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch.",
+    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch. Closing asks the user to confirm.",
   input: z.object({
     method: z.enum(["create", "update", "update_branch"]).describe("What to do"),
     owner,
@@ -205,6 +206,14 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
         throw new ToolshedError("invalid_input", "method=update needs something to change");
       return requestReviews({ number: pull_number });
     }
+    if (f.state === "closed") {
+      gh.requireToken("pulls:write");
+      const pr = pull_number;
+      const confirmed = await ctx.confirm(
+        async () => `Close ${await prSummary(ctx, owner, repo, pr)} without merging?`,
+      );
+      if (!confirmed) return declined(`closing PR #${pull_number} in ${owner}/${repo}`);
+    }
     const res = await gh.request({
       ...base,
       method: "PATCH",
@@ -215,11 +224,24 @@ export const pullRequestWriteTool = githubTool("pull_requests", {
   },
 });
 
+/** `PR #7 "Title" (head into base) in owner/repo`, for a confirmation: one GET of the pull request. */
+async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: number): Promise<string> {
+  const res = await ctx.deps.gh.request({
+    path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
+    permission: "pulls:read",
+    signal: ctx.signal,
+  });
+  const pr = obj(res.data);
+  const head = String(obj(pr.head).label ?? obj(pr.head).ref);
+  // Untrusted text shown to a person: no invisible characters that could make it read otherwise.
+  return `PR #${pull_number} ${JSON.stringify(cleanText(String(pr.title)))} (${head} into ${String(obj(pr.base).ref)}) in ${owner}/${repo}`;
+}
+
 export const mergePullRequestTool = githubTool("pull_requests", {
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
-    "Merges pull_number (merge, squash or rebase). Pass sha, the head you reviewed, so a PR that moved since is not merged.",
+    "Merges pull_number (merge, squash or rebase). Pass sha, the head you reviewed, so a PR that moved since is not merged. Asks the user to confirm.",
   input: z.object({
     owner,
     repo,
@@ -231,7 +253,14 @@ export const mergePullRequestTool = githubTool("pull_requests", {
   }),
   annotations: { ...WRITE, destructiveHint: true },
   handler: async ({ owner, repo, pull_number, ...body }, ctx) => {
-    const res = await ctx.deps.gh.request({
+    const gh = ctx.deps.gh;
+    gh.requireToken("contents:write");
+    const confirmed = await ctx.confirm(async () => {
+      const pr = await prSummary(ctx, owner, repo, pull_number);
+      return `Merge ${pr} by ${body.merge_method}${body.sha ? ` (only if its head is still ${body.sha})` : ""}?`;
+    });
+    if (!confirmed) return declined(`merging PR #${pull_number} in ${owner}/${repo}`);
+    const res = await gh.request({
       method: "PUT",
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}/merge`,
       body: compact(body),

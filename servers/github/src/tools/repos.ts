@@ -3,7 +3,7 @@ import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
-import { fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
 
@@ -326,7 +326,7 @@ export const pushFilesTool = githubTool("repos", {
   name: "push_files",
   title: "Commit several files at once",
   description:
-    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Returns the commit sha.",
+    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Returns the commit sha. Deleting asks the user to confirm.",
   input: z.object({
     owner,
     repo,
@@ -351,6 +351,15 @@ export const pushFilesTool = githubTool("repos", {
     );
     const permission = touchesWorkflows ? ("workflows:write" as const) : ("contents:write" as const);
     gh.requireToken(permission);
+    if (remove.length > 0) {
+      const listed =
+        remove.slice(0, 10).join(", ") + (remove.length > 10 ? `, … (${remove.length} in all)` : "");
+      const written = files.length ? ` and writing ${files.length}` : "";
+      const confirmed = await ctx.confirm(
+        `Commit to ${owner}/${repo} branch '${branch}' deleting ${remove.length} file${remove.length === 1 ? "" : "s"} (${listed})${written}: "${message}"?`,
+      );
+      if (!confirmed) return declined(`deleting ${remove.length} files from ${owner}/${repo} '${branch}'`);
+    }
     const head = await branchHead(ctx, owner, repo, branch);
     const base = await gh.request({
       path: path`/repos/${owner}/${repo}/git/commits/${head}`,

@@ -163,6 +163,14 @@ export class VectorStore {
     return Promise.all(rows.map((r) => this.info(r)));
   }
 
+  /** Every collection's name, without counting documents. */
+  async collectionNames(): Promise<string[]> {
+    const rows = await this.sql.query<{ name: string }>(
+      "SELECT name FROM toolshed_vs_collections ORDER BY name",
+    );
+    return rows.map((r) => r.name);
+  }
+
   async collectionInfo(name: string): Promise<CollectionInfo> {
     return this.info((await this.resolve(name)).row);
   }

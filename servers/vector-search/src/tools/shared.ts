@@ -1,4 +1,5 @@
-import { z } from "@toolshed/server";
+import { similarNames, ToolshedError, z, type HandlerContext } from "@toolshed/server";
+import type { Deps } from "../deps.js";
 import { metadataProblem } from "../metadata.js";
 import { filterSchema, MAX_DIMENSION } from "../store/index.js";
 
@@ -34,4 +35,35 @@ export function snippet(text: string | null): string | null {
 export function compactJson(v: unknown): string {
   const s = JSON.stringify(v);
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/**
+ * The collection the caller meant: `name` when it exists; otherwise, when collections with similar
+ * names exist and a person can be asked, the one they pick. Without a pick, the not-found error names
+ * the candidates.
+ */
+export async function collectionMeant(
+  ctx: Pick<HandlerContext<unknown, Deps>, "deps" | "choose">,
+  name: string,
+): Promise<string> {
+  const { store } = ctx.deps;
+  try {
+    await store.collection(name);
+    return name;
+  } catch (err) {
+    if (!(err instanceof ToolshedError && err.code === "not_found")) throw err;
+    const candidates = similarNames(name, await store.collectionNames());
+    if (candidates.length === 0) throw err;
+    const pick = await ctx.choose(`There is no collection '${name}'. Which one did you mean?`, candidates);
+    if (pick.action === "accept") return pick.value;
+    throw new ToolshedError(
+      "not_found",
+      `collection '${name}' not found; did you mean ${candidates.map((c) => `'${c}'`).join(", ")}?`,
+    );
+  }
+}
+
+/** The tool result when a person did not confirm: nothing happened, and the model should not retry. */
+export function notConfirmed(what: string): string {
+  return `Nothing was done: the user did not confirm ${what}. Do not retry unless the user asks again.`;
 }
