@@ -8,10 +8,12 @@ export type {
   AskOptions,
   Asking,
   CacheHint,
+  ChangeNotifier,
   ClientRequests,
   ContentBlock,
   ElicitationSchema,
   HandlerContext,
+  NotificationsDeclared,
   Principal,
   PromptContext,
   PromptDefinition,
@@ -50,3 +52,5 @@ export { parseCommandLine, UsageError } from "./cli/options.js";
 export type { CommonOptions } from "./cli/options.js";
 export { ToolshedError } from "@toolshed/errors";
 export { z } from "zod";
+export { LocalChangeBus, RedisChangeBus } from "./bus.js";
+export type { ChangeBus, ChangeEvent, RedisChangeBusOptions } from "./bus.js";

@@ -1,4 +1,5 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
+import type { ChangeBus } from "./bus.js";
 import type { AnyObjectSchema, AnyServerDefinition } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
@@ -20,6 +21,8 @@ export interface StartOptions {
   /** HMAC keys for the requestState of questions to the user; see RuntimeOptions. */
   requestStateKeys?: readonly string[];
   requestStateTtlSeconds?: number;
+  /** Where change notifications travel (e.g. a RedisChangeBus shared by replicas); the runtime closes it. */
+  changes?: ChangeBus;
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
@@ -36,6 +39,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     config,
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
     ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
+    ...(options.changes ? { changes: options.changes } : {}),
   });
 }
 

@@ -11,7 +11,14 @@ import {
 import { missingScopes } from "@toolshed/auth";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { createMcpLogBridge, type McpLogLevel, type ToolLogger } from "@toolshed/logging";
-import { isReply, type AnyTool, type ClientRequests, type HandlerContext, type Principal } from "./define.js";
+import {
+  isReply,
+  type AnyTool,
+  type ChangeNotifier,
+  type ClientRequests,
+  type HandlerContext,
+  type Principal,
+} from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
 import type { Runtime } from "./runtime.js";
 import { describeIssues } from "./tool-json.js";
@@ -122,8 +129,12 @@ export class ToolCall implements HandlerContext {
       .catch(() => {});
   }
 
+  get notify(): ChangeNotifier {
+    return this.rt.notify;
+  }
+
   notifyResourceUpdated(uri: string): void {
-    this.rt.notifyResourceUpdated(uri);
+    this.rt.notify.resourceUpdated(uri);
   }
 
   #onCancel = () =>

@@ -34,6 +34,9 @@ runContractTests(everything, {
     "test_input_required_result_tampered_state",
     "test_input_required_result_capabilities",
     "test_sampling_with_tools",
+    "test_trigger_tool_change",
+    "test_trigger_prompt_change",
+    "announce_change",
   ],
   resources: ["static-text", "static-binary", "watched-resource", "template-data"],
   prompts: [

@@ -193,7 +193,8 @@ const COMMON: OptionSpec[] = [
     flag: "redis-url",
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
-    description: "Redis for resumable HTTP streams shared by replicas (default: in memory)",
+    description:
+      "Redis shared by replicas: resumable HTTP streams, rate limits, change notifications (default: in memory)",
   },
   {
     key: "requestStateKeys",

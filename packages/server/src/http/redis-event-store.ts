@@ -190,7 +190,8 @@ function parse(eventId: string): { streamId: string; entryId: string } | undefin
   return /^\d+-\d+$/.test(entryId) ? { streamId: eventId.slice(0, cut), entryId } : undefined;
 }
 
-function safeUrl(url: string): string {
+/** The URL without its password, for messages and log lines. */
+export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

@@ -13,7 +13,8 @@ export const deleteCollectionTool = defineVectorTool({
   render: (r) => `Deleted collection ${r.name} and its ${r.deletedDocuments} documents.`,
   handler: async ({ name }, ctx) => {
     const { deleted } = await ctx.deps.store.deleteCollection(name);
-    ctx.notifyResourceUpdated(`collection://${name}`);
+    ctx.notify.resourceUpdated(`collection://${name}`);
+    ctx.notify.resourceListChanged();
     return { name, deletedDocuments: deleted };
   },
 });
