@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
-import type { Logger } from "@toolshed/logging";
+import { createLogger, type Logger } from "@toolshed/logging";
 import type { Redis } from "ioredis";
 import { safeUrl } from "./http/redis-event-store.js";
 
@@ -53,7 +53,8 @@ export interface RedisChangeBusOptions {
   url: string;
   /** The pub/sub channel; one per server, e.g. "toolshed:data-analytics:changes". */
   channel: string;
-  logger: Logger;
+  /** Where outages and recoveries are logged; a stderr logger named "toolshed-changes" unless given. */
+  logger?: Logger;
 }
 
 /**
@@ -75,9 +76,9 @@ export class RedisChangeBus implements ChangeBus {
   #closed = false;
 
   private constructor(Ctor: typeof Redis, options: RedisChangeBusOptions) {
-    this.#local = new LocalChangeBus(options.logger);
+    this.#logger = options.logger ?? createLogger({ name: "toolshed-changes" });
+    this.#local = new LocalChangeBus(this.#logger);
     this.#channel = options.channel;
-    this.#logger = options.logger;
     this.#where = safeUrl(options.url);
     const settings = {
       connectTimeout: 2_000,
@@ -91,7 +92,7 @@ export class RedisChangeBus implements ChangeBus {
     this.#sub = new Ctor(options.url, settings);
     for (const redis of [this.#pub, this.#sub]) {
       redis.on("error", (err: Error) => this.#down(err));
-      redis.on("end", () => this.#down(new Error("connection closed")));
+      redis.on("close", () => this.#down(new Error("connection lost")));
       redis.on("ready", () => this.#ready());
     }
     // Subscribed again on every (re)connection, since autoResubscribe waits on a queue we turned off.

@@ -3,12 +3,6 @@ import { once } from "node:events";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
 import everything from "@toolshed/fixture-everything";
 import { createLogger } from "@toolshed/logging";
 import {
@@ -24,11 +18,12 @@ import { needRedis } from "../../../test-support/services.js";
 import {
   connectHttpClient,
   connectV1HttpClient,
+  eventually,
+  recordChanges as record,
   spawnStdioServer,
   startTestHttpServer,
   type Client,
   type TestHttpServer,
-  type V1Client,
 } from "../src/index.js";
 
 // Change notifications end to end: a tool on one connection (or replica) announces a change, and
@@ -38,44 +33,6 @@ import {
 const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.meta.url));
 const WATCHED = "test://watched-resource";
 const OTHER = "test://template/1/data";
-
-interface Seen {
-  method: string;
-  uri?: string;
-}
-
-/** Records the four change notifications a client receives, in order. */
-function record(client: Client | V1Client): {
-  seen: Seen[];
-  until(method: string, uri?: string): Promise<void>;
-} {
-  const seen: Seen[] = [];
-  const push = (n: { method: string; params?: { uri?: string } }) =>
-    seen.push({ method: n.method, ...(n.params?.uri ? { uri: n.params.uri } : {}) });
-  if ("listen" in client) {
-    client.setNotificationHandler("notifications/resources/updated", push);
-    client.setNotificationHandler("notifications/resources/list_changed", push);
-    client.setNotificationHandler("notifications/tools/list_changed", push);
-    client.setNotificationHandler("notifications/prompts/list_changed", push);
-  } else {
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, push);
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, push);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, push);
-    client.setNotificationHandler(PromptListChangedNotificationSchema, push);
-  }
-  return {
-    seen,
-    async until(method, uri) {
-      const deadline = Date.now() + 5_000;
-      while (!seen.some((s) => s.method === method && (uri === undefined || s.uri === uri))) {
-        if (Date.now() > deadline) {
-          throw new Error(`no ${method} ${uri ?? ""} within 5 s; seen: ${JSON.stringify(seen)}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
 
 async function announce(client: Client, kind: string, uri?: string): Promise<void> {
   const result = await client.callTool({
@@ -302,19 +259,6 @@ describe.runIf(redisUp)("change notifications across two replicas on one Redis",
   });
 });
 
-/** Retries `attempt` (each bounded by its own waits) until it passes or `ms` have gone by. */
-async function eventually(attempt: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 /** A free loopback port, from the OS. */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -336,7 +280,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
     },
   );
   let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   const deadline = Date.now() + 10_000;
   while (!/Ready to accept connections/i.test(out)) {
     if (child.exitCode !== null) throw new Error(`redis-server exited: ${out}`);
@@ -396,9 +340,13 @@ describe.runIf(redisServerInstalled)("a Redis outage", () => {
       });
 
       await stopRedis(redis);
-      await eventually(async () => {
-        if (busA.connected || busB.connected) throw new Error("the buses have not noticed yet");
-      }, 5_000);
+      await eventually(
+        () =>
+          busA.connected || busB.connected
+            ? Promise.reject(new Error("the buses have not noticed yet"))
+            : Promise.resolve(),
+        5_000,
+      );
       const crossedBefore = onB.length;
       const started = Date.now();
       await announce(caller, "tools"); // answered at once: nothing waits on Redis
