@@ -56,7 +56,7 @@ export function recordChanges(client: Client | V1Client): ChangeRecorder {
 }
 
 /** Retries `attempt` every 50 ms until it resolves, or rethrows its last error after `ms`. */
-export async function eventually(attempt: () => Promise<void>, ms = 10_000): Promise<void> {
+export async function eventually(attempt: () => Promise<void> | void, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {

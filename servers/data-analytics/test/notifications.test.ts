@@ -83,7 +83,7 @@ describe.runIf(redisUp)("dataset changes across two replicas", () => {
       });
       // Both listen to the same URI on B, so the 2025 one has caught up when the counts agree.
       const updates = (r: typeof onModern) => r.seen.filter((s) => s.method === UPDATED).length;
-      await eventually(async () => expect(updates(onLegacy)).toBe(updates(onModern)), 5_000);
+      await eventually(() => expect(updates(onLegacy)).toBe(updates(onModern)), 5_000);
       // A new name changes the list; B's listeners were told, and a replaced dataset does not.
       expect(onModern.seen.filter((s) => s.method === LIST).length).toBeLessThanOrEqual(1);
       const before = { modern: onModern.seen.length, legacy: onLegacy.seen.length };
@@ -97,14 +97,14 @@ describe.runIf(redisUp)("dataset changes across two replicas", () => {
       const pets = await callTool(caller, "register_dataset", { name: "pets", path: "pets.json" });
       expect(pets.isError, pets.text).toBeFalsy();
       await onModern.until(LIST);
-      await eventually(async () => {
+      await eventually(() => {
         expect(onModern.seen.slice(before.modern)).toEqual([
           { method: UPDATED, uri: SCHEMA },
           { method: LIST },
         ]);
       }, 5_000);
       // 2025: only the subscribed URI's update (not sample's, not pets'), and every list change.
-      await eventually(async () => {
+      await eventually(() => {
         expect(onLegacy.seen.slice(before.legacy)).toEqual([
           { method: UPDATED, uri: SCHEMA },
           { method: LIST },
