@@ -290,19 +290,24 @@ function serveSubscribe(rt: Runtime, mcp: McpServer, state: ConnectionState): vo
 function deliverChanges(rt: Runtime, mcp: McpServer, state: ConnectionState, era: Era): void {
   const server = mcp.server;
   const sent = (p: Promise<void>) => void p.catch(() => {}); // a closing transport: nobody to tell
+  // Only what this server declares, even if another replica (say, another version) publishes more.
+  const declared = rt.notifications;
   const onEvent = (event: ChangeEvent) => {
     switch (event.kind) {
       case "resource_updated":
-        if (era === "modern" || state.subscriptions.has(event.uri)) {
+        if (declared.resourceUpdated && (era === "modern" || state.subscriptions.has(event.uri))) {
           sent(server.sendResourceUpdated({ uri: event.uri }));
         }
         return;
       case "resources_list_changed":
-        return sent(server.sendResourceListChanged());
+        if (declared.resourceListChanged) sent(server.sendResourceListChanged());
+        return;
       case "tools_list_changed":
-        return sent(server.sendToolListChanged());
+        if (declared.toolListChanged) sent(server.sendToolListChanged());
+        return;
       case "prompts_list_changed":
-        return sent(server.sendPromptListChanged());
+        if (declared.promptListChanged) sent(server.sendPromptListChanged());
+        return;
     }
   };
   const connect = mcp.connect.bind(mcp);

@@ -187,6 +187,13 @@ describe("capabilities say exactly what is sent", () => {
       expect(caps?.resources).toMatchObject({ subscribe: false, listChanged: false });
       expect(caps?.tools).toMatchObject({ listChanged: false });
       await expect(v1.subscribeResource({ uri: "quiet://thing" })).rejects.toThrow(/-32601|not found/i);
+      // Neither the tool's calls nor changes arriving on the bus (as from another replica) reach it.
+      const got = record(v1);
+      expect((await v1.callTool({ name: "change_things", arguments: {} })).isError).toBeFalsy();
+      srv.runtime.changes.publish({ kind: "tools_list_changed" });
+      srv.runtime.changes.publish({ kind: "resource_updated", uri: "quiet://thing" });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got.seen).toEqual([]);
     } finally {
       await v1.close();
     }
