@@ -38,6 +38,7 @@ import {
   type Extra,
 } from "./tool-call.js";
 import { allowsAll } from "./tool-scopes.js";
+import { serveForwarded } from "./forward.js";
 
 /**
  * One SDK server for one connection (a stdio pipe, an HTTP session or a stateless request). The SDK
@@ -97,6 +98,12 @@ export function createMcpServer(
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
   server.registerCapabilities({ tools: { listChanged: sends.toolListChanged } });
+  if (def.forward) {
+    // A forwarding server (the gateway) decides its tools, resources and prompts per request.
+    serveForwarded(rt, mcp, def.forward, state);
+    if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
+    return mcp;
+  }
   server.setRequestHandler("tools/list", (_request, extra) => {
     const principal = principalOf(extra);
     // A principal sees only the tools its scopes allow; without auth every tool is listed.
@@ -454,7 +461,7 @@ export function instrumentTransport(
         // tool names must not grow the metrics registry.
         const method = MCP_METHODS.has(message.method) ? message.method : "other";
         const name = method === "tools/call" ? message.params?.name : undefined;
-        const tool = typeof name === "string" ? (rt.tools.has(name) ? name : "unknown") : "";
+        const tool = typeof name === "string" ? (rt.knowsTool(name) ? name : "unknown") : "";
         const id = message.id;
         if (pending.has(id)) finish(id, "cancelled");
         rt.requestStarted();

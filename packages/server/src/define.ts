@@ -308,6 +308,50 @@ export interface SetupContext<Config> {
   metrics: ToolshedMetrics;
 }
 
+/** What a forwarding handler gets: who calls, the call's signal, a logger and progress to the caller. */
+export interface ForwardContext {
+  readonly principal: Principal | undefined;
+  /** Aborted when the client cancels, the call times out or the server shuts down. */
+  readonly signal: AbortSignal;
+  readonly log: ToolLogger;
+  readonly requestId: string | number;
+  readonly client: ClientRequests;
+  /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+/** An MCP result as it travels (tools/call, resources/read, prompts/get, lists). */
+export type WireResult = Record<string, unknown>;
+
+/**
+ * Tools, resources and prompts served from elsewhere and decided per request (the gateway): the kit
+ * still owns the transports, auth, limits, metrics and deadlines, but lists and calls go to these
+ * functions instead of `tools`/`resources`/`prompts`. Lists return MCP wire objects; `callTool`
+ * returns a `CallToolResult` (a thrown ToolshedError becomes an `isError` result) or `undefined`
+ * for a name the caller cannot see (a JSON-RPC error telling it to call tools/list).
+ */
+export interface ForwardDefinition<Deps = any> {
+  listTools(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
+  callTool(
+    deps: Deps,
+    name: string,
+    args: Record<string, unknown>,
+    ctx: ForwardContext,
+  ): Promise<WireResult | undefined>;
+  /** Whether a tool name is one the server serves now (keeps metric labels to real names). */
+  knowsTool?(deps: Deps, name: string): boolean;
+  resources?: {
+    list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
+    templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
+    /** The `resources/read` result; throw a ToolshedError `not_found` for unknown URIs. */
+    read(deps: Deps, uri: string, ctx: ForwardContext): Promise<WireResult>;
+  };
+  prompts?: {
+    list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
+    get(deps: Deps, name: string, args: Record<string, string>, ctx: ForwardContext): Promise<WireResult>;
+  };
+}
+
 export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown> {
   /** kebab-case; the binary is `toolshed-<name>`, the package `@toolshed/server-<name>`. */
   name: string;
@@ -321,11 +365,16 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
   setup?: (ctx: SetupContext<z.output<ConfigSchema>>) => Promise<Deps> | Deps;
   /** Closes what setup opened, on shutdown. */
   teardown?: (deps: Deps) => Promise<void> | void;
-  /** Readiness beyond setup having succeeded (e.g. a ping); throw or return false when not ready. */
-  ready?: (deps: Deps) => Promise<boolean> | boolean;
+  /**
+   * Readiness beyond setup having succeeded (e.g. a ping); throw or return false when not ready, or
+   * a reason (shown on the unauthenticated /readyz: no hosts or secrets in it).
+   */
+  ready?: (deps: Deps) => Promise<boolean | string> | boolean | string;
   tools: AnyTool[];
   resources?: ResourceDefinition[];
   prompts?: PromptDefinition<any>[];
+  /** Lists and calls answered by forwarding (a gateway); excludes own resources and prompts. */
+  forward?: ForwardDefinition<Deps>;
   /** Default per-call timeout; 60 s unless set. */
   defaultTimeoutMs?: number;
   /** The change notifications this server sends (`ctx.notify.*`); none unless declared. */

@@ -88,6 +88,15 @@ export class Runtime {
     };
   }
 
+  /** Whether `name` is a tool this server serves (its own, or one its forward definition knows now). */
+  knowsTool(name: string): boolean {
+    if (this.tools.has(name)) return true;
+    const forward = this.def.forward;
+    return forward?.knowsTool !== undefined && this.#depsValue !== undefined
+      ? forward.knowsTool(this.#depsValue.value, name)
+      : false;
+  }
+
   /** Same as `notify.resourceUpdated(uri)`. */
   notifyResourceUpdated(uri: string): void {
     this.notify.resourceUpdated(uri);
@@ -183,7 +192,9 @@ export class Runtime {
       if (reason) return { ready: false, reason };
     }
     try {
-      if (!this.def.ready || (await this.def.ready(deps))) return { ready: true };
+      const verdict = this.def.ready ? await this.def.ready(deps) : true;
+      if (verdict === true) return { ready: true };
+      if (typeof verdict === "string") return { ready: false, reason: verdict };
     } catch (err) {
       // /readyz is unauthenticated: the details (hosts, connection strings) go to the log only.
       this.logger.warn({ err }, "readiness check failed");

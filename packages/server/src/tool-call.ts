@@ -114,19 +114,7 @@ export class ToolCall implements HandlerContext {
   }
 
   progress(progress: number, total?: number, message?: string): Promise<void> {
-    const token = this.extra.mcpReq._meta?.progressToken;
-    if (token === undefined) return Promise.resolve();
-    return this.extra.mcpReq
-      .notify({
-        method: "notifications/progress",
-        params: {
-          progressToken: token,
-          progress,
-          ...(total === undefined ? {} : { total }),
-          ...(message === undefined ? {} : { message }),
-        },
-      })
-      .catch(() => {});
+    return sendProgress(this.extra, progress, total, message);
   }
 
   get notify(): ChangeNotifier {
@@ -273,6 +261,28 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
     },
     name,
   );
+}
+
+/** Sends `notifications/progress` for a request whose client asked for it (a progressToken); else nothing. */
+export function sendProgress(
+  extra: Extra,
+  progress: number,
+  total?: number,
+  message?: string,
+): Promise<void> {
+  const token = extra.mcpReq._meta?.progressToken;
+  if (token === undefined) return Promise.resolve();
+  return extra.mcpReq
+    .notify({
+      method: "notifications/progress",
+      params: {
+        progressToken: token,
+        progress,
+        ...(total === undefined ? {} : { total }),
+        ...(message === undefined ? {} : { message }),
+      },
+    })
+    .catch(() => {});
 }
 
 /** What the client declared: this request's `_meta` (2026-07-28), or its initialize (2025). */

@@ -46,6 +46,11 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
       ...cacheHintProblems(at, r.cacheHint),
     ]),
     ...cacheHintProblems("server", def.cacheHint),
+    ...(def.forward && (def.resources?.length || def.prompts?.length)
+      ? [
+          "a server with `forward` serves its resources and prompts through it; drop `resources` and `prompts`",
+        ]
+      : []),
     ...namedProblems("prompt", def.prompts ?? [], (p, at) => schemaProblems(at, "args", p.args, true)),
   );
   return problems;

@@ -1,0 +1,208 @@
+import { ProtocolError, ProtocolErrorCode, type McpServer } from "@modelcontextprotocol/server";
+import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
+import type { ForwardContext, ForwardDefinition, WireResult } from "./define.js";
+import { RpcError } from "./rpc-error.js";
+import type { Runtime } from "./runtime.js";
+import {
+  clientRequests,
+  principalOf,
+  sendProgress,
+  toolLogger,
+  type ConnectionState,
+  type Extra,
+} from "./tool-call.js";
+
+const MISSING_CAPABILITY = -32021;
+
+/**
+ * Serves a forwarding definition (`def.forward`, the gateway) on one SDK server: tools, and resources
+ * and prompts when it has them, answered per request by its functions. Deadlines, cancellation,
+ * shutdown, rate limits per principal and tool, and error mapping are the kit's, as for own tools.
+ */
+export function serveForwarded(
+  rt: Runtime,
+  mcp: McpServer,
+  forward: ForwardDefinition,
+  state: ConnectionState,
+): void {
+  const server = mcp.server;
+  server.setRequestHandler("tools/list", async (_request, extra) => {
+    const { deps, ctx, done } = await open(rt, mcp, state, extra, "tools/list");
+    try {
+      return { tools: (await forward.listTools(deps, ctx)) as never };
+    } catch (err) {
+      throw RpcError.from(err);
+    } finally {
+      done();
+    }
+  });
+  server.setRequestHandler("tools/call", async (request, extra) => {
+    const name = request.params.name;
+    let opened;
+    try {
+      const key = extra.http?.authInfo?.extra?.principalKey;
+      if (rt.toolLimiter && typeof key === "string") {
+        const taken = await rt.toolLimiter.take(`${key}|tool:${name}`);
+        if (!taken.allowed) {
+          throw new ToolshedError(
+            "rate_limited",
+            `rate limit for tool '${name}' reached; retry in ${Math.ceil(taken.retryAfterMs / 1000)}s`,
+            { retryAfterMs: taken.retryAfterMs },
+          );
+        }
+      }
+      opened = await open(rt, mcp, state, extra, name);
+      const result = await forward.callTool(opened.deps, name, request.params.arguments ?? {}, opened.ctx);
+      if (result === undefined) {
+        throw new RpcError(
+          ProtocolErrorCode.InvalidParams,
+          `unknown tool '${name}'; call tools/list to see the available tools`,
+        );
+      }
+      return result as never;
+    } catch (err) {
+      if (err instanceof RpcError) throw err;
+      // A client that lacks a capability the forwarded call needs gets the revision's protocol error
+      // (-32021), as from an own tool.
+      if (ProtocolError.isInstance(err) && err.code === MISSING_CAPABILITY) {
+        throw new RpcError(err.code, err.message, err.data);
+      }
+      const error = opened?.timedOut() ?? toToolshedError(err);
+      if (error.code === "internal")
+        rt.logger.error({ err: error.cause ?? error, tool: name }, "tool failed");
+      return toToolResult(error);
+    } finally {
+      opened?.done();
+    }
+  });
+  if (forward.resources) {
+    const resources = forward.resources;
+    server.registerCapabilities({ resources: { subscribe: false, listChanged: false } });
+    server.setRequestHandler("resources/list", (_request, extra) =>
+      guarded(rt, mcp, state, extra, "resources/list", async (deps, ctx) => ({
+        resources: (await resources.list(deps, ctx)) as never,
+      })),
+    );
+    server.setRequestHandler("resources/templates/list", (_request, extra) =>
+      guarded(rt, mcp, state, extra, "resources/templates/list", async (deps, ctx) => ({
+        resourceTemplates: (await resources.templates(deps, ctx)) as never,
+      })),
+    );
+    server.setRequestHandler("resources/read", async (request, extra) => {
+      try {
+        return await guarded(
+          rt,
+          mcp,
+          state,
+          extra,
+          "resources/read",
+          async (deps, ctx) => (await resources.read(deps, request.params.uri, ctx)) as never,
+        );
+      } catch (err) {
+        const e = RpcError.from(err);
+        const data = e.data && typeof e.data === "object" ? e.data : {};
+        throw new RpcError(e.code, e.message, { ...data, uri: request.params.uri });
+      }
+    });
+  }
+  if (forward.prompts) {
+    const prompts = forward.prompts;
+    server.registerCapabilities({ prompts: { listChanged: false } });
+    server.setRequestHandler("prompts/list", (_request, extra) =>
+      guarded(rt, mcp, state, extra, "prompts/list", async (deps, ctx) => ({
+        prompts: (await prompts.list(deps, ctx)) as never,
+      })),
+    );
+    server.setRequestHandler("prompts/get", (request, extra) =>
+      guarded(
+        rt,
+        mcp,
+        state,
+        extra,
+        `prompt:${request.params.name}`,
+        async (deps, ctx) =>
+          (await prompts.get(
+            deps,
+            request.params.name,
+            (request.params.arguments ?? {}) as Record<string, string>,
+            ctx,
+          )) as never,
+      ),
+    );
+  }
+}
+
+async function guarded<T>(
+  rt: Runtime,
+  mcp: McpServer,
+  state: ConnectionState,
+  extra: Extra,
+  name: string,
+  fn: (deps: unknown, ctx: ForwardContext) => Promise<T>,
+): Promise<T> {
+  let opened;
+  try {
+    opened = await open(rt, mcp, state, extra, name);
+    return await fn(opened.deps, opened.ctx);
+  } catch (err) {
+    throw RpcError.from(opened?.timedOut() ?? err);
+  } finally {
+    opened?.done();
+  }
+}
+
+/** The context of one forwarded request: deps, a signal aborted on cancel, deadline or shutdown. */
+async function open(
+  rt: Runtime,
+  mcp: McpServer,
+  state: ConnectionState,
+  extra: Extra,
+  name: string,
+): Promise<{
+  deps: unknown;
+  ctx: ForwardContext;
+  done: () => void;
+  timedOut: () => ToolshedError | undefined;
+}> {
+  const deps = rt.openedDeps ?? (await rt.deps());
+  const call = new AbortController();
+  const untrack = rt.trackCall(call);
+  const onCancel = () =>
+    call.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
+  if (extra.mcpReq.signal.aborted) onCancel();
+  else extra.mcpReq.signal.addEventListener("abort", onCancel, { once: true });
+  const ms = rt.defaultTimeoutMs;
+  let late: ToolshedError | undefined;
+  const timer = setTimeout(() => {
+    late = new ToolshedError(
+      "timeout",
+      `'${name}' did not finish within ${ms / 1000}s; narrow the request or retry`,
+      {
+        details: { timeoutMs: ms },
+      },
+    );
+    call.abort(late);
+  }, ms);
+  const ctx: ForwardContext = {
+    principal: principalOf(extra),
+    signal: call.signal,
+    get log() {
+      return toolLogger(rt, state, extra, name);
+    },
+    requestId: extra.mcpReq.id,
+    client: clientRequests(mcp, extra),
+    progress: (progress, total, message) => sendProgress(extra, progress, total, message),
+  };
+  return {
+    deps,
+    ctx,
+    timedOut: () => late,
+    done: () => {
+      clearTimeout(timer);
+      extra.mcpReq.signal.removeEventListener("abort", onCancel);
+      untrack();
+    },
+  };
+}
+
+export type { WireResult };

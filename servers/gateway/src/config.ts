@@ -1,0 +1,221 @@
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { ToolshedError } from "@toolshed/errors";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * A secret the gateway holds for an upstream: read from an environment variable (or, when that is
+ * unset, from the file named by `<NAME>_FILE`), or from a file. Never a literal in the config file.
+ */
+const secretSchema = z.union(
+  [
+    z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }).strict(),
+    z.object({ file: z.string().min(1) }).strict(),
+  ],
+  { error: "a secret reference, { env: NAME } or { file: /path/to/secret }; never the secret itself" },
+);
+export type SecretRef = z.infer<typeof secretSchema>;
+
+/** A header or env value: plain text (not secret) or a secret reference. */
+const valueSchema = z.union([z.string(), secretSchema]);
+export type ValueRef = z.infer<typeof valueSchema>;
+
+/** Upstream names become tool prefixes (`github__create_issue`) and URI scheme prefixes (`github+repo://…`). */
+export const UPSTREAM_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+const NAME_HINT = "lowercase letters, digits and '-', starting with a letter (at most 32)";
+
+const upstreamSchema = z
+  .object({
+    /** Streamable HTTP: the upstream's MCP endpoint. */
+    url: z
+      .url({ protocol: /^https?$/, error: "an http(s) URL such as http://127.0.0.1:3001/mcp" })
+      .optional(),
+    /** Sent as `Authorization: Bearer <secret>` (url upstreams). */
+    bearer: secretSchema.optional(),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "an HTTP header name"), valueSchema).optional(),
+    /** stdio: the program to spawn and supervise. */
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    env: z.record(z.string(), valueSchema).optional(),
+    cwd: z.string().optional(),
+    /** The prefix of this upstream's tools, prompts and resource URIs; its name unless set. */
+    /** `false` mounts the upstream at the root: its names unprefixed (at most one upstream). */
+    namespace: z.union([z.string().regex(UPSTREAM_NAME, NAME_HINT), z.literal(false)]).optional(),
+    /** Per-call deadline towards this upstream, in ms (60 s). */
+    timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+    /** Which protocol era to speak: probe (`auto`, the default), or pin the 2025 handshake / 2026-07-28. */
+    protocol: z.enum(["auto", "2025", "2026-07-28"]).optional(),
+  })
+  .strict()
+  .superRefine((up, ctx) => {
+    if ((up.url === undefined) === (up.command === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "give either `url` (a Streamable HTTP upstream) or `command` (a stdio upstream), not both or neither",
+      });
+      return;
+    }
+    const wrong = up.url !== undefined ? ["args", "env", "cwd"] : ["bearer", "headers"];
+    for (const key of wrong) {
+      if ((up as Record<string, unknown>)[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `only for ${up.url !== undefined ? "`command` (stdio)" : "`url` (HTTP)"} upstreams; remove it`,
+        });
+      }
+    }
+  });
+
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+
+/** Tool patterns: `github__*`, `github__create_issue`, or `*`. */
+const patternSchema = z.string().regex(/^[A-Za-z0-9_.*-]+$/, "a tool name or a pattern with '*'");
+
+export const gatewayFileSchema = z
+  .object({
+    upstreams: z.record(z.string(), upstreamSchema),
+    /** Named subsets of the tools (and the prompts and resources of the upstreams they touch). */
+    virtualServers: z
+      .record(z.string(), z.object({ tools: z.array(patternSchema).min(1) }).strict())
+      .default({}),
+    /** Principal id (API key id, JWT `sub`) → the virtual server it sees. */
+    principals: z.record(z.string().min(1), z.string()).default({}),
+    /** What a caller not listed in `principals` sees: `all`, `none`, or a virtual server's name. */
+    defaultAccess: z.string().default("all"),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    for (const name of Object.keys(file.upstreams)) {
+      if (!UPSTREAM_NAME.test(name)) {
+        ctx.addIssue({ code: "custom", path: ["upstreams", name], message: `the name must be ${NAME_HINT}` });
+      }
+    }
+    for (const name of Object.keys(file.virtualServers)) {
+      if (!/^[a-z][a-z0-9-]{0,63}$/.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["virtualServers", name],
+          message: `the name must be ${NAME_HINT}`,
+        });
+      }
+    }
+    const names = new Set(Object.keys(file.virtualServers));
+    for (const [principal, server] of Object.entries(file.principals)) {
+      if (!names.has(server) && server !== "all" && server !== "none") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["principals", principal],
+          message: `names virtual server '${server}', which is not defined; define it under virtualServers or write 'all' or 'none'`,
+        });
+      }
+    }
+    if (!names.has(file.defaultAccess) && file.defaultAccess !== "all" && file.defaultAccess !== "none") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultAccess"],
+        message: `names virtual server '${file.defaultAccess}', which is not defined; write 'all', 'none' or a name under virtualServers`,
+      });
+    }
+    const seen = new Map<string, string>();
+    for (const [name, up] of Object.entries(file.upstreams)) {
+      const ns = up.namespace === false ? "(the root)" : (up.namespace ?? name);
+      const other = seen.get(ns);
+      if (other) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["upstreams", name, "namespace"],
+          message: `namespace ${ns === "(the root)" ? ns : `'${ns}'`} is already used by upstream '${other}'; give one of them another namespace`,
+        });
+      }
+      seen.set(ns, name);
+    }
+  });
+
+export type GatewayFile = z.infer<typeof gatewayFileSchema>;
+
+/** Reads and validates a gateway config file (YAML, or JSON by its `.json` extension). */
+export function loadGatewayFile(path: string): GatewayFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ToolshedError(
+      "invalid_input",
+      `cannot read the gateway config '${path}' (${(err as NodeJS.ErrnoException).code ?? "error"}); check --config / TOOLSHED_GATEWAY_CONFIG`,
+    );
+  }
+  return parseGatewayFile(text, path);
+}
+
+export function parseGatewayFile(text: string, source: string): GatewayFile {
+  let raw: unknown;
+  try {
+    raw = extname(source).toLowerCase() === ".json" ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ToolshedError(
+      "invalid_input",
+      `${source} is not valid ${extname(source) === ".json" ? "JSON" : "YAML"}: ${(err as Error).message.split("\n")[0]}`,
+    );
+  }
+  const parsed = gatewayFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 10).map((issue) => {
+      const at = issue.path.length ? issue.path.join(".") : "(top level)";
+      return `${at}: ${issue.message}`;
+    });
+    throw new ToolshedError(
+      "invalid_input",
+      `${source} is not a valid gateway config:\n- ${lines.join("\n- ")}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Resolves a secret reference; throws a message naming the variable or file, never its value. */
+export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, where: string): string {
+  if ("env" in ref) {
+    const direct = env[ref.env];
+    if (direct !== undefined && direct !== "") return direct;
+    const file = env[`${ref.env}_FILE`];
+    if (file) return readSecretFile(file, where);
+    throw new ToolshedError(
+      "invalid_input",
+      `${where}: environment variable ${ref.env} (or ${ref.env}_FILE) is not set; set it to the upstream's credential`,
+    );
+  }
+  return readSecretFile(ref.file, where);
+}
+
+function readSecretFile(path: string, where: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (err) {
+    throw new ToolshedError(
+      "invalid_input",
+      `${where}: cannot read secret file '${path}' (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+}
+
+export function readValue(value: ValueRef, env: NodeJS.ProcessEnv, where: string): string {
+  return typeof value === "string" ? value : readSecret(value, env, where);
+}
+
+/** The gateway's own settings (flags and TOOLSHED_* env vars, through the kit). */
+export const gatewayConfigSchema = z.object({
+  config: z.string().optional().meta({
+    env: "TOOLSHED_GATEWAY_CONFIG",
+    description:
+      "Path of the gateway config file (YAML or JSON) listing the upstreams; reloaded on change or SIGHUP.",
+  }),
+  mode: z.enum(["all", "search"]).default("all").meta({
+    env: "TOOLSHED_GATEWAY_MODE",
+    description:
+      "all: every upstream tool, namespaced; search: three tools (search_tools, describe_tool, call_tool) instead of every schema.",
+  }),
+});
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -1,0 +1,151 @@
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import type { Logger } from "@toolshed/logging";
+import { Catalog } from "./catalog.js";
+import { loadGatewayFile, type GatewayFile } from "./config.js";
+import { ToolSearch } from "./search.js";
+import { Upstream } from "./upstream.js";
+
+export interface GatewayOptions {
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** How long a removed or changed upstream may finish its calls in flight; 30 s. */
+  drainMs?: number;
+}
+
+/**
+ * The gateway's state: the config file, one Upstream per entry and the merged catalogue. A reload
+ * (file change or SIGHUP) keeps unchanged upstreams, starts new ones and lets removed or changed ones
+ * finish their calls in flight before closing them.
+ */
+export class Gateway {
+  file: GatewayFile;
+  readonly upstreams = new Map<string, Upstream>();
+  readonly #options: GatewayOptions;
+  readonly #path: string | undefined;
+  #catalog: Catalog | undefined;
+  #search: ToolSearch | undefined;
+  #watcher: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #onHup: (() => void) | undefined;
+  /** Completed reloads, for tests and logs. */
+  reloads = 0;
+
+  private constructor(file: GatewayFile, path: string | undefined, options: GatewayOptions) {
+    this.file = file;
+    this.#path = path;
+    this.#options = options;
+  }
+
+  /** Loads the config file (or uses `file`), starts every upstream and waits for its first attempt. */
+  static async start(
+    source: { path: string } | { file: GatewayFile },
+    options: GatewayOptions,
+  ): Promise<Gateway> {
+    const path = "path" in source ? resolve(source.path) : undefined;
+    const file = "path" in source ? loadGatewayFile(source.path) : source.file;
+    const gateway = new Gateway(file, path, options);
+    gateway.#apply(file);
+    await Promise.all([...gateway.upstreams.values()].map((u) => u.start()));
+    return gateway;
+  }
+
+  get catalog(): Catalog {
+    return (this.#catalog ??= new Catalog(this.upstreams.values()));
+  }
+
+  get search(): ToolSearch {
+    return (this.#search ??= new ToolSearch(this.catalog));
+  }
+
+  #changed = () => {
+    this.#catalog = undefined;
+    this.#search = undefined;
+  };
+
+  /** Starts, keeps or retires upstreams so that they match `file`. */
+  #apply(file: GatewayFile): Upstream[] {
+    const retired: Upstream[] = [];
+    const started: Upstream[] = [];
+    for (const [name, spec] of Object.entries(file.upstreams)) {
+      const current = this.upstreams.get(name);
+      const next = new Upstream(name, spec, {
+        logger: this.#options.logger,
+        ...(this.#options.env ? { env: this.#options.env } : {}),
+        onChange: this.#changed,
+      });
+      if (current && current.fingerprint === next.fingerprint) continue;
+      if (current) retired.push(current);
+      this.upstreams.set(name, next);
+      started.push(next);
+    }
+    for (const [name, upstream] of this.upstreams) {
+      if (!(name in file.upstreams)) {
+        retired.push(upstream);
+        this.upstreams.delete(name);
+      }
+    }
+    this.file = file;
+    this.#changed();
+    for (const upstream of started) void upstream.start();
+    // Calls in flight hold their Upstream object: they finish on it while new calls go to the new one.
+    for (const upstream of retired) void upstream.close(this.#options.drainMs ?? 30_000).then(this.#changed);
+    return started;
+  }
+
+  /** Re-reads the config file; a file that does not validate is logged and the running config kept. */
+  async reload(): Promise<boolean> {
+    if (!this.#path) return false;
+    let file: GatewayFile;
+    try {
+      file = loadGatewayFile(this.#path);
+    } catch (err) {
+      this.#options.logger.error(
+        { err: { message: (err as Error).message } },
+        "gateway config reload refused; keeping the running config",
+      );
+      return false;
+    }
+    const started = this.#apply(file);
+    this.reloads++;
+    this.#options.logger.info(
+      { upstreams: [...this.upstreams.keys()], started: started.map((u) => u.name) },
+      "gateway config reloaded",
+    );
+    await Promise.all(started.map((u) => u.start()));
+    return true;
+  }
+
+  /** Reloads when the file changes (watching its directory, as editors replace files) or on SIGHUP. */
+  watch(): void {
+    if (!this.#path || this.#watcher) return;
+    const name = basename(this.#path);
+    try {
+      this.#watcher = watch(dirname(this.#path), (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(this.#debounce);
+        this.#debounce = setTimeout(() => void this.reload(), 200);
+      });
+      this.#watcher.unref();
+    } catch (err) {
+      this.#options.logger.warn(
+        { err: { message: (err as Error).message } },
+        "cannot watch the gateway config; reload with SIGHUP",
+      );
+    }
+    this.#onHup = () => void this.reload();
+    process.on("SIGHUP", this.#onHup);
+  }
+
+  /** Upstreams that are not up, by name. */
+  down(): string[] {
+    return [...this.upstreams.values()].filter((u) => u.state !== "ready").map((u) => u.name);
+  }
+
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    clearTimeout(this.#debounce);
+    if (this.#onHup) process.off("SIGHUP", this.#onHup);
+    await Promise.all([...this.upstreams.values()].map((u) => u.close(this.#options.drainMs ?? 30_000)));
+  }
+}
