@@ -25,6 +25,7 @@ import type {
 } from "./define.js";
 import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
+import type { ChangeEvent } from "./bus.js";
 import type { Runtime } from "./runtime.js";
 import { endRequestSpan, runInContext, startRequestSpan } from "./tracing.js";
 import { AskRound, callIdentity } from "./ask.js";
@@ -49,21 +50,34 @@ import { serveTaskMethods } from "./tasks/wire.js";
 export function createMcpServer(
   rt: Runtime,
   era: Era = "legacy",
-  options: { stateless?: boolean; jsonResponse?: boolean } = {},
+  options: {
+    stateless?: boolean;
+    jsonResponse?: boolean;
+    /**
+     * The serving entry delivers change notifications itself (the 2026-07-28 HTTP lane, whose listen
+     * streams subscribe to the runtime's bus), so this per-request instance must not.
+     */
+    changesByEntry?: boolean;
+  } = {},
 ): McpServer {
   const { def } = rt;
   // A 2025 client of a --stateless server talks to a new server on every POST: a log level set with
   // logging/setLevel, a subscription or an answer to a server request would reach nobody, so those
   // capabilities are not offered (and tools that ask the client get a clear error, not a hang).
   const stateless = era === "legacy" && options.stateless === true;
+  // Change notifications are advertised exactly as declared, and not at all where they cannot
+  // arrive (a --stateless 2025 connection has no stream to carry them).
+  const sends = stateless ? NOTHING_SENT : rt.notifications;
   const mcp = new McpServer(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
     {
       capabilities: {
         ...(stateless ? {} : { logging: {} }),
         // The SDK adds `completions` itself when a prompt or template has a completer.
-        ...(def.resources?.length ? { resources: { subscribe: !stateless, listChanged: false } } : {}),
-        ...(def.prompts?.length ? { prompts: { listChanged: false } } : {}),
+        ...(def.resources?.length
+          ? { resources: { subscribe: sends.resourceUpdated, listChanged: sends.resourceListChanged } }
+          : {}),
+        ...(def.prompts?.length ? { prompts: { listChanged: sends.promptListChanged } } : {}),
         // The tasks extension is 2026-07-28 vocabulary, declared only when some tool can run as a task.
         ...(era === "modern" && rt.servesTasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
       },
@@ -87,10 +101,11 @@ export function createMcpServer(
   }
   // Tools are served by the kit, not McpServer.registerTool: the list is computed once per process,
   // input errors become isError results a model can fix, and an unknown tool is a JSON-RPC error.
-  server.registerCapabilities({ tools: { listChanged: false } });
+  server.registerCapabilities({ tools: { listChanged: sends.toolListChanged } });
   if (def.forward) {
     // A forwarding server (the gateway) decides its tools, resources and prompts per request.
     serveForwarded(rt, mcp, def.forward, state);
+    if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
     return mcp;
   }
   server.setRequestHandler("tools/list", (_request, extra) => {
@@ -114,10 +129,18 @@ export function createMcpServer(
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
-  if (def.resources?.length && !stateless) serveSubscriptions(rt, mcp, state, era);
+  if (era === "legacy" && def.resources?.length && sends.resourceUpdated) serveSubscribe(rt, mcp, state);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
+  if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
   return mcp;
 }
+
+const NOTHING_SENT: Runtime["notifications"] = {
+  resourceUpdated: false,
+  resourceListChanged: false,
+  toolListChanged: false,
+  promptListChanged: false,
+};
 
 /**
  * Why a 2025 client of this connection cannot be asked anything mid-call (ctx.ask & co.), if so: the
@@ -246,21 +269,8 @@ function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, sta
   );
 }
 
-function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState, era: Era): void {
-  if (era === "modern") {
-    // 2026-07-28 has no resources/subscribe: the serving entry's subscriptions/listen router filters
-    // the updates by what each stream asked for, so this connection is told of every update.
-    const forget = rt.addSubscriber(state, {
-      subscriptions: EVERY_URI,
-      notify: (uri) => void mcp.server.sendResourceUpdated({ uri }).catch(() => {}),
-    });
-    const onclose = mcp.server.onclose;
-    mcp.server.onclose = () => {
-      forget();
-      onclose?.();
-    };
-    return;
-  }
+/** 2025: resources/subscribe and unsubscribe record the URIs this connection wants updates of. */
+function serveSubscribe(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
   const fixed = new Set<string>();
   const templates: UriTemplate[] = [];
   for (const r of rt.def.resources ?? []) {
@@ -283,21 +293,52 @@ function serveSubscriptions(rt: Runtime, mcp: McpServer, state: ConnectionState,
     state.subscriptions.delete(request.params.uri);
     return {};
   });
-  const forget = rt.addSubscriber(state, {
-    subscriptions: state.subscriptions,
-    notify: (uri) => void mcp.server.sendResourceUpdated({ uri }).catch(() => {}),
-  });
-  const onclose = mcp.server.onclose;
-  mcp.server.onclose = () => {
-    forget();
-    onclose?.();
+}
+
+/**
+ * Sends this connection the changes published on the runtime's bus (from this process or, through
+ * Redis, another replica) while it is connected. 2025: resource updates for the URIs it subscribed
+ * to, list changes always. 2026-07-28 over stdio: every change, which the stdio entry routes onto
+ * the client's open subscriptions/listen streams, filtered by what each asked for.
+ */
+function deliverChanges(rt: Runtime, mcp: McpServer, state: ConnectionState, era: Era): void {
+  const server = mcp.server;
+  const sent = (p: Promise<void>) => void p.catch(() => {}); // a closing transport: nobody to tell
+  // Only what this server declares, even if another replica (say, another version) publishes more.
+  const declared = rt.notifications;
+  const onEvent = (event: ChangeEvent) => {
+    switch (event.kind) {
+      case "resource_updated":
+        if (declared.resourceUpdated && (era === "modern" || state.subscriptions.has(event.uri))) {
+          sent(server.sendResourceUpdated({ uri: event.uri }));
+        }
+        return;
+      case "resources_list_changed":
+        if (declared.resourceListChanged) sent(server.sendResourceListChanged());
+        return;
+      case "tools_list_changed":
+        if (declared.toolListChanged) sent(server.sendToolListChanged());
+        return;
+      case "prompts_list_changed":
+        if (declared.promptListChanged) sent(server.sendPromptListChanged());
+        return;
+    }
+  };
+  const connect = mcp.connect.bind(mcp);
+  mcp.connect = async (transport: Transport) => {
+    await connect(transport);
+    // Subscribed once connected (a probe instance that is never connected holds nothing).
+    const unsubscribe = rt.changes.subscribe(onEvent);
+    const onclose = server.onclose;
+    server.onclose = () => {
+      unsubscribe();
+      onclose?.();
+    };
   };
 }
 
 /** Which protocol family a server instance serves: 2025 (initialize, sessions) or 2026-07-28 (per request). */
 export type Era = McpRequestContext["era"];
-
-const EVERY_URI: { has(uri: string): boolean } = { has: () => true };
 
 /**
  * The server factory the SDK's serving entries call (per HTTP request on the 2026-07-28 lane, per
@@ -308,7 +349,8 @@ export function kitServerFactory(
   network: "pipe" | "tcp" | "inproc",
 ): (ctx: McpRequestContext) => McpServer {
   return ({ era }) => {
-    const mcp = createMcpServer(rt, era);
+    // Over HTTP the 2026-07-28 entry serves subscriptions/listen from the runtime's bus itself.
+    const mcp = createMcpServer(rt, era, { changesByEntry: network === "tcp" && era === "modern" });
     const connect = mcp.connect.bind(mcp);
     mcp.connect = async (transport: Transport) => {
       await connect(transport);

@@ -122,8 +122,38 @@ export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking
   readonly sessionId: string | undefined;
   readonly requestId: string | number;
   readonly client: ClientRequests;
-  /** Tells clients subscribed to `uri` (resources/subscribe) that it changed. */
+  /** Announces changes to clients on every replica; see {@link ChangeNotifier}. */
+  readonly notify: ChangeNotifier;
+  /** Same as `notify.resourceUpdated(uri)`. */
   notifyResourceUpdated(uri: string): void;
+}
+
+/**
+ * Change notifications, on both protocol eras and (with `TOOLSHED_REDIS_URL`) across replicas. Each
+ * kind must be declared in the server's `notifications`, which is what the capabilities advertise;
+ * an undeclared kind is dropped with a warning. Fire-and-forget: nothing is awaited.
+ */
+export interface ChangeNotifier {
+  /** A resource's content changed: `notifications/resources/updated` to clients subscribed to `uri`. */
+  resourceUpdated(uri: string): void;
+  /** Resources were added or removed: `notifications/resources/list_changed`. */
+  resourceListChanged(): void;
+  /** The tool list changed: `notifications/tools/list_changed`. */
+  toolListChanged(): void;
+  /** The prompt list changed: `notifications/prompts/list_changed`. */
+  promptListChanged(): void;
+}
+
+/** Which change notifications a server sends; each is advertised to clients only when true. */
+export interface NotificationsDeclared {
+  /** `resources.subscribe`: the server calls `notify.resourceUpdated(uri)` when a resource changes. */
+  resourceUpdated?: boolean;
+  /** `resources.listChanged`: the server calls `notify.resourceListChanged()`. */
+  resourceListChanged?: boolean;
+  /** `tools.listChanged`: the server calls `notify.toolListChanged()`. */
+  toolListChanged?: boolean;
+  /** `prompts.listChanged`: the server calls `notify.promptListChanged()`. */
+  promptListChanged?: boolean;
 }
 
 export type ContentBlock = Record<string, unknown> & { type: string };
@@ -201,7 +231,7 @@ export type ResourceContents =
 /** Context for resource handlers: everything a tool gets but progress, asking and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
-  "progress" | "client" | "notifyResourceUpdated" | keyof Asking
+  "progress" | "client" | "notify" | "notifyResourceUpdated" | keyof Asking
 >;
 
 /** Context for prompt handlers: a resource handler's, plus asking the client (see {@link Asking}). */
@@ -305,7 +335,9 @@ export function definePrompt<Args extends z.ZodObject<Record<string, z.ZodType<s
 export interface SetupContext<Config> {
   config: Config;
   log: Logger;
-  /** Tells clients subscribed to `uri` that it changed (e.g. from a file watcher opened in setup). */
+  /** Announces changes (e.g. from a file watcher opened in setup); see {@link ChangeNotifier}. */
+  notify: ChangeNotifier;
+  /** Same as `notify.resourceUpdated(uri)`. */
   notifyResourceUpdated(uri: string): void;
   /** The server's metrics registry: pass it to `createHttpClient({ metrics })` so upstream calls show on /metrics. */
   metrics: ToolshedMetrics;
@@ -380,6 +412,8 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
   forward?: ForwardDefinition<Deps>;
   /** Default per-call timeout; 60 s unless set. */
   defaultTimeoutMs?: number;
+  /** The change notifications this server sends (`ctx.notify.*`); none unless declared. */
+  notifications?: NotificationsDeclared;
   /**
    * Cache hint on tools/list, prompts/list, resources/list, resources/templates/list and
    * resources/read results for 2026-07-28 clients; `{ ttlMs: 0, cacheScope: "private" }` unless set.

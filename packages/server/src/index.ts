@@ -9,11 +9,13 @@ export type {
   Asking,
   CacheHint,
   Choice,
+  ChangeNotifier,
   ClientRequests,
   ConfirmPolicy,
   ContentBlock,
   ElicitationSchema,
   HandlerContext,
+  NotificationsDeclared,
   Principal,
   PromptContext,
   PromptDefinition,
@@ -63,3 +65,5 @@ export { parseCommandLine, UsageError } from "./cli/options.js";
 export type { CommonOptions } from "./cli/options.js";
 export { ToolshedError } from "@toolshed/errors";
 export { z } from "zod";
+export { LocalChangeBus, RedisChangeBus } from "./bus.js";
+export type { ChangeBus, ChangeEvent, RedisChangeBusOptions } from "./bus.js";

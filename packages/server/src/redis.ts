@@ -25,7 +25,8 @@ export async function connectRedis(url: string): Promise<Redis> {
   return redis;
 }
 
-function safeUrl(url: string): string {
+/** The URL without its password, for messages and log lines. */
+export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

@@ -1,4 +1,5 @@
 import { createLogger } from "@toolshed/logging";
+import { RedisChangeBus } from "./bus.js";
 import { parseCommandLine, UsageError } from "./cli/options.js";
 import type { AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
@@ -66,6 +67,16 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
         leaseMs: common.taskLeaseMs,
         maxPerOwner: common.maxTasksPerPrincipal,
       },
+      // Change notifications cross replicas through Redis; an outage never stops the server.
+      ...(common.redisUrl
+        ? {
+            changes: await RedisChangeBus.create({
+              url: common.redisUrl,
+              channel: `toolshed:${def.name}:changes`,
+              logger,
+            }),
+          }
+        : {}),
     });
   } catch (err) {
     if (err instanceof InvalidServerDefinition) {

@@ -4,15 +4,16 @@ import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
 import { TaskManager, type TaskSettings } from "./tasks/manager.js";
-import type { AnyTool, AnyServerDefinition, ConfirmPolicy } from "./define.js";
+import { LocalChangeBus, type ChangeBus, type ChangeEvent } from "./bus.js";
+import type {
+  AnyTool,
+  AnyServerDefinition,
+  ChangeNotifier,
+  ConfirmPolicy,
+  NotificationsDeclared,
+} from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
-
-/** A connection told of resource updates: the URIs it subscribed to (or all) and how to tell it. */
-export interface Subscriber {
-  subscriptions: { has(uri: string): boolean };
-  notify: (uri: string) => void;
-}
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   confirm?: ConfirmPolicy;
   /** Where tasks live and how long they are kept (tools declaring `task`); memory and 1 h unless set. */
   tasks?: TaskSettings;
+  /** Where change notifications travel: this process only unless given (e.g. a RedisChangeBus). */
+  changes?: ChangeBus;
 }
 
 /**
@@ -64,8 +67,13 @@ export class Runtime {
   #idleWaiters: (() => void)[] = [];
   #closing = false;
   #closed = false;
-  /** Open connections and the resource URIs each subscribed to. */
-  readonly #subscribers = new Map<object, Subscriber>();
+  /** Change events: every connection of this process (and, through Redis, of the other replicas). */
+  readonly changes: ChangeBus;
+  /** The change notifications the server declared; capabilities advertise exactly these. */
+  readonly notifications: Readonly<Required<NotificationsDeclared>>;
+  /** Publishes declared changes on the bus; what handlers get as `ctx.notify`. */
+  readonly notify: ChangeNotifier;
+  readonly #undeclaredWarned = new Set<string>();
 
   constructor(def: AnyServerDefinition, options: RuntimeOptions) {
     this.def = def;
@@ -84,6 +92,20 @@ export class Runtime {
       options.logger,
       options.requestStateTtlSeconds,
     );
+    this.changes = options.changes ?? new LocalChangeBus(options.logger);
+    const declared = def.notifications ?? {};
+    this.notifications = {
+      resourceUpdated: declared.resourceUpdated === true,
+      resourceListChanged: declared.resourceListChanged === true,
+      toolListChanged: declared.toolListChanged === true,
+      promptListChanged: declared.promptListChanged === true,
+    };
+    this.notify = {
+      resourceUpdated: (uri) => this.#publish("resourceUpdated", { kind: "resource_updated", uri }),
+      resourceListChanged: () => this.#publish("resourceListChanged", { kind: "resources_list_changed" }),
+      toolListChanged: () => this.#publish("toolListChanged", { kind: "tools_list_changed" }),
+      promptListChanged: () => this.#publish("promptListChanged", { kind: "prompts_list_changed" }),
+    };
   }
 
   /** Whether `name` is a tool this server serves (its own, or one its forward definition knows now). */
@@ -95,17 +117,23 @@ export class Runtime {
       : false;
   }
 
-  /** Registers a connection's subscriptions; returns the function that forgets it. */
-  addSubscriber(key: object, entry: Subscriber): () => void {
-    this.#subscribers.set(key, entry);
-    return () => this.#subscribers.delete(key);
+  /** Same as `notify.resourceUpdated(uri)`. */
+  notifyResourceUpdated(uri: string): void {
+    this.notify.resourceUpdated(uri);
   }
 
-  /** Sends `notifications/resources/updated` to every connection subscribed to `uri`. */
-  notifyResourceUpdated(uri: string): void {
-    for (const { subscriptions, notify } of this.#subscribers.values()) {
-      if (subscriptions.has(uri)) notify(uri);
+  /** Publishes a change the server declared; an undeclared one is dropped (warned once per kind). */
+  #publish(kind: keyof NotificationsDeclared, event: ChangeEvent): void {
+    if (this.notifications[kind]) {
+      this.changes.publish(event);
+      return;
     }
+    if (this.#undeclaredWarned.has(kind)) return;
+    this.#undeclaredWarned.add(kind);
+    this.logger.warn(
+      { notification: kind },
+      `notify.${kind}() was called but the server does not declare notifications.${kind}: nothing is sent; declare it in defineServer`,
+    );
   }
 
   /** Tracks a call's controller so shutdown can abort it; returns the function that forgets it. */
@@ -138,7 +166,8 @@ export class Runtime {
         const value: unknown = await this.def.setup!({
           config: this.config,
           log: this.logger,
-          notifyResourceUpdated: (uri) => this.notifyResourceUpdated(uri),
+          notify: this.notify,
+          notifyResourceUpdated: (uri) => this.notify.resourceUpdated(uri),
           metrics: this.metrics,
         });
         this.#depsValue = { value };
@@ -244,5 +273,6 @@ export class Runtime {
     await this.tasks
       .close()
       .catch((err: unknown) => this.logger.warn({ err }, "closing the task store failed"));
+    await this.changes.close();
   }
 }

@@ -1,4 +1,5 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
+import type { ChangeBus } from "./bus.js";
 import type { AnyObjectSchema, AnyServerDefinition, ConfirmPolicy } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
@@ -25,6 +26,8 @@ export interface StartOptions {
   confirm?: ConfirmPolicy;
   /** Where tasks live (a RedisTaskStore for replicas), how long they are kept, the lease; see TaskSettings. */
   tasks?: TaskSettings;
+  /** Where change notifications travel (e.g. a RedisChangeBus shared by replicas); the runtime closes it. */
+  changes?: ChangeBus;
 }
 
 /** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
@@ -43,6 +46,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     ...(options.requestStateTtlSeconds ? { requestStateTtlSeconds: options.requestStateTtlSeconds } : {}),
     ...(options.confirm ? { confirm: options.confirm } : {}),
     ...(options.tasks ? { tasks: options.tasks } : {}),
+    ...(options.changes ? { changes: options.changes } : {}),
   });
 }
 

@@ -16,6 +16,7 @@ import {
   type AnyTool,
   type AskOptions,
   type Choice,
+  type ChangeNotifier,
   type ClientRequests,
   type HandlerContext,
   type Principal,
@@ -140,8 +141,12 @@ export class ToolCall implements HandlerContext {
     return sendProgress(this.extra, progress, total, message);
   }
 
+  get notify(): ChangeNotifier {
+    return this.rt.notify;
+  }
+
   notifyResourceUpdated(uri: string): void {
-    this.rt.notifyResourceUpdated(uri);
+    this.rt.notify.resourceUpdated(uri);
   }
 
   #onCancel = () =>

@@ -38,6 +38,13 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
       );
     }
   }
+  const declared = def.notifications ?? {};
+  if ((declared.resourceUpdated || declared.resourceListChanged) && !def.resources?.length) {
+    problems.push("notifications declare resource changes but the server has no resources");
+  }
+  if (declared.promptListChanged && !def.prompts?.length) {
+    problems.push("notifications.promptListChanged is declared but the server has no prompts");
+  }
   problems.push(
     ...namedProblems("resource", def.resources ?? [], (r, at) => [
       ...(r.mimeType?.trim() ? [] : [`${at}: mimeType is missing`]),

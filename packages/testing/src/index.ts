@@ -8,6 +8,7 @@ export type { StdioServerProcess } from "./stdio-harness.js";
 export { callTool, textOf, type CallResult } from "./results.js";
 export type { Client } from "@modelcontextprotocol/client";
 export { connectV1HttpClient, connectV1StdioClient, type V1Client } from "./v1-client.js";
+export { eventually, recordChanges, type ChangeRecorder, type SeenChange } from "./changes.js";
 export { MODERN_PROTOCOL_VERSION, type Era } from "./era.js";
 export { ASKING_CAPABILITIES, modernCall, tamperedState } from "./modern-call.js";
 export { actAsPerson, CONFIRMED, confirmWithTamperedState, type PersonReply } from "./person.js";

@@ -41,6 +41,9 @@ runContractTests(everything, {
     "confirm_delete",
     "multi_input",
     "test_tool_with_task",
+    "test_trigger_tool_change",
+    "test_trigger_prompt_change",
+    "announce_change",
   ],
   resources: ["static-text", "static-binary", "watched-resource", "template-data"],
   prompts: [

@@ -63,4 +63,7 @@ export default defineServer({
   ],
   resources: [datasetSchemaResource, datasetSampleResource, sampleDatasetResource],
   prompts: [dataAnalysisWorkflowPrompt],
+  // register_dataset, load_inline_dataset and transform announce the datasets they write
+  // (dataset-changes.ts): dataset://{name}/schema and /sample updated, the list when a name is new.
+  notifications: { resourceUpdated: true, resourceListChanged: true },
 });

@@ -43,4 +43,6 @@ export default defineServer({
     embedTextTool,
   ],
   resources: [collectionResource],
+  // collection://{name} is updated on upsert, delete and build_index; the list on create and delete.
+  notifications: { resourceUpdated: true, resourceListChanged: true },
 });

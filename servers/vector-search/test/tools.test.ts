@@ -1,4 +1,4 @@
-import type { TestClient } from "@toolshed/testing";
+import { recordChanges, type TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { tempDir } from "./backends.js";
 import type { Deps } from "../src/deps.js";
@@ -408,5 +408,37 @@ describe("HNSW settings", () => {
       await tuned.close();
       dir.cleanup();
     }
+  });
+});
+
+// Collections announce their changes: collection://{name} updated on upsert, delete and
+// build_index; the resource list changed on create and delete (2025 client, in process).
+const UPDATED = "notifications/resources/updated";
+const LIST = "notifications/resources/list_changed";
+
+describe("collection change notifications", () => {
+  it("advertises them, and sends them for the collection subscribed to", async () => {
+    expect(t.client.getServerCapabilities()?.resources).toEqual({ subscribe: true, listChanged: true });
+    const seen = recordChanges(t.client);
+    const made = await call(t, "create_collection", { name: "watched", embedder: "none", dimension: 3 });
+    expect(made.isError, made.text).toBeFalsy();
+    await seen.until(LIST);
+    await t.client.subscribeResource({ uri: "collection://watched" });
+    const up = await call(t, "upsert_documents", {
+      collection: "watched",
+      documents: [{ id: "x", vector: [1, 0, 0] }],
+    });
+    expect(up.isError, up.text).toBeFalsy();
+    await seen.until(UPDATED, "collection://watched");
+    const gone = await call(t, "delete_collection", { name: "watched" });
+    expect(gone.isError, gone.text).toBeFalsy();
+    await seen.until(LIST);
+    await new Promise((r) => setTimeout(r, 50)); // in process: anything else would be here by now
+    expect(seen.seen).toEqual([
+      { method: LIST },
+      { method: UPDATED, uri: "collection://watched" },
+      { method: UPDATED, uri: "collection://watched" },
+      { method: LIST },
+    ]);
   });
 });

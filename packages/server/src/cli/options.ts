@@ -200,7 +200,8 @@ const COMMON: OptionSpec[] = [
     flag: "redis-url",
     env: ["TOOLSHED_REDIS_URL"],
     kind: "string",
-    description: "Redis for resumable HTTP streams and tasks shared by replicas (default: in memory)",
+    description:
+      "Redis shared by replicas: resumable HTTP streams, tasks, rate limits, change notifications (default: in memory)",
   },
   {
     key: "requestStateKeys",

@@ -21,17 +21,15 @@ export interface ModernLane {
 export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane {
   const onerror = (err: Error) => rt.logger.debug({ err }, "2026-07-28 request refused or failed");
   // legacy: "reject" — 2025 traffic never reaches this handler; app.ts routes it to its sessions.
+  // subscriptions/listen streams subscribe to the runtime's change bus (shared by replicas through
+  // Redis when configured); the SDK's router filters each stream by what its client asked for.
   const handler = createMcpHandler(kitServerFactory(rt, "tcp"), {
     legacy: "reject",
     onerror,
     maxRequestBodySize: maxBodyBytes,
+    bus: rt.changes,
   });
   const node = toNodeHandler(handler, { onerror, maxRequestBodySize: maxBodyBytes });
-  // Resource updates reach the open subscriptions/listen streams through the handler's bus.
-  const forget = rt.addSubscriber(handler, {
-    subscriptions: { has: () => true },
-    notify: (uri) => handler.notify.resourceUpdated(uri),
-  });
   return {
     isLegacy: (req, body) => isLegacyRequest(headersOnly(req), body, { maxRequestBodySize: maxBodyBytes }),
     serve: (req, res, body) => {
@@ -51,7 +49,6 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
       return node(req, res, body);
     },
     async close() {
-      forget();
       await handler.close();
     },
   };

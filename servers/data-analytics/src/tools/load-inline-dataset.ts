@@ -8,6 +8,7 @@ import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json-depth.js";
 import { renderInfo } from "./register-dataset.js";
+import { announcesDatasetWrite } from "../dataset-changes.js";
 
 export const INLINE_MAX_BYTES = 1024 * 1024;
 
@@ -25,7 +26,7 @@ const input = z.object({
   replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
 });
 
-export const loadInlineDatasetTool = defineAnalyticsTool({
+const loadInlineDataset = defineAnalyticsTool({
   name: "load_inline_dataset",
   title: "Create a dataset from inline data",
   description:
@@ -82,3 +83,6 @@ export const loadInlineDatasetTool = defineAnalyticsTool({
     }
   },
 });
+
+/** Tells subscribed clients once the dataset is written (dataset-changes.ts). */
+export const loadInlineDatasetTool = announcesDatasetWrite(loadInlineDataset, (input) => input.name);

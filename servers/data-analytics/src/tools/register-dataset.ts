@@ -20,6 +20,7 @@ import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
 import { Progress } from "../progress.js";
 import { EXPORT_DIR } from "./export-dataset.js";
+import { announcesDatasetWrite } from "../dataset-changes.js";
 
 /**
  * A path under the allowed roots, or a file export_dataset wrote ('exports/<file>', as it answers),
@@ -93,7 +94,7 @@ function formatFromContentType(type: string | undefined): Format | undefined {
   return CONTENT_TYPES.find(([re]) => re.test(t))?.[1];
 }
 
-export const registerDatasetTool = defineAnalyticsTool({
+const registerDataset = defineAnalyticsTool({
   name: "register_dataset",
   title: "Register a file as a dataset",
   description:
@@ -169,3 +170,6 @@ export const registerDatasetTool = defineAnalyticsTool({
     });
   },
 });
+
+/** Tells subscribed clients once the dataset is written (dataset-changes.ts). */
+export const registerDatasetTool = announcesDatasetWrite(registerDataset, (input) => input.name);

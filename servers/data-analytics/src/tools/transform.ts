@@ -14,6 +14,7 @@ import { asText, engineMessage, type Cell, requireKind } from "../engine.js";
 import { markdownTable } from "../render.js";
 import { quoteIdent } from "../sql.js";
 import { compileStep, MAX_PIVOT_COLUMNS, stepSchema } from "../transform-spec.js";
+import { announcesDatasetWrite } from "../dataset-changes.js";
 
 const input = z.object({
   source: datasetNameSchema.describe("The dataset to transform."),
@@ -28,7 +29,7 @@ const input = z.object({
   replace: z.boolean().default(false).describe("Overwrite an existing dataset named target."),
 });
 
-export const transformTool = defineAnalyticsTool({
+const transform = defineAnalyticsTool({
   name: "transform",
   title: "Transform a dataset into a new one",
   description:
@@ -140,3 +141,6 @@ async function distinctValues(
     return typeof v === "number" || typeof v === "boolean" ? v : asText(v);
   });
 }
+
+/** Tells subscribed clients once the dataset is written (dataset-changes.ts). */
+export const transformTool = announcesDatasetWrite(transform, (input) => input.target);

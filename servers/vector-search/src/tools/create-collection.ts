@@ -64,7 +64,7 @@ export const createCollectionTool = defineVectorTool({
         "embedder 'none' needs a dimension: the length of the vectors you will supply",
       );
     }
-    return ctx.deps.store.createCollection({
+    const created = await ctx.deps.store.createCollection({
       name: input.name,
       dimension,
       metric: input.metric,
@@ -73,5 +73,7 @@ export const createCollectionTool = defineVectorTool({
       description: input.description,
       index: input.index === "hnsw",
     });
+    ctx.notify.resourceListChanged();
+    return created;
   },
 });

@@ -25,7 +25,8 @@ export const deleteCollectionTool = defineVectorTool({
     )
       return { name, deletedDocuments: 0, declined: notConfirmed(what) };
     const { deleted } = await ctx.deps.store.deleteCollection(name);
-    ctx.notifyResourceUpdated(`collection://${name}`);
+    ctx.notify.resourceUpdated(`collection://${name}`);
+    ctx.notify.resourceListChanged();
     return { name, deletedDocuments: deleted };
   },
 });
