@@ -3,7 +3,7 @@ import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
-import type { AnyTool, AnyServerDefinition } from "./define.js";
+import type { AnyTool, ResolvedServerDefinition } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
@@ -32,7 +32,7 @@ export interface RuntimeOptions {
  * `setup`, the logger, the metrics, the precomputed tool list and the in-flight request count.
  */
 export class Runtime {
-  readonly def: AnyServerDefinition;
+  readonly def: ResolvedServerDefinition;
   readonly config: unknown;
   readonly logger: Logger;
   readonly metrics: ToolshedMetrics;
@@ -56,14 +56,14 @@ export class Runtime {
   /** Open connections and the resource URIs each subscribed to. */
   readonly #subscribers = new Map<object, Subscriber>();
 
-  constructor(def: AnyServerDefinition, options: RuntimeOptions) {
+  constructor(def: ResolvedServerDefinition, options: RuntimeOptions) {
     this.def = def;
     this.config = options.config;
     this.logger = options.logger;
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.toolList = def.tools.map(toolListEntry);
-    this.toolScopes = toolScopesOf(def);
+    this.toolScopes = toolScopesOf(def, options.config);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,

@@ -1,7 +1,7 @@
 import type { Client } from "@toolshed/testing";
 import { createTestClient, type TestClient } from "@toolshed/testing";
 import { configSchema, type Config } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server from "../src/server.js";
 import { FakeGitHub, type Recording } from "./fake-github.js";
 
 export const TOKEN = "ghp_TestToken000000000000000000000000000";
@@ -18,7 +18,7 @@ export interface Harness {
 export async function harness(recordings: Recording[][], config: Partial<Config> = {}): Promise<Harness> {
   const fake = (await FakeGitHub.start()).load(...recordings);
   const parsed = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, ...config });
-  const t = await createTestClient(createGithubServer(parsed), { config: parsed });
+  const t = await createTestClient(server, { config: parsed });
   return {
     fake,
     client: t.client,

@@ -1,8 +1,8 @@
 import { z } from "@toolshed/server";
 import { collectionInfoSchema, collectionNameSchema, renderCollection } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 
-export const collectionInfoTool = defineVectorTool({
+export const collectionInfoTool = defineTool({
   name: "collection_info",
   title: "Describe a collection",
   description:
