@@ -8,7 +8,9 @@ import { defineConfig } from "vitest/config";
 // --project <its name>`) runs from its own folder.
 const root = import.meta.dirname;
 const folders = [
-  ...["packages", "servers"].flatMap((parent) => readdirSync(join(root, parent)).map((d) => `${parent}/${d}`)),
+  ...["packages", "servers"].flatMap((parent) =>
+    readdirSync(join(root, parent)).map((d) => `${parent}/${d}`),
+  ),
   "bench",
   "deploy",
   "turbo/generators",
