@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { root, servers } from "./workspace.js";
 
 const TEMPLATE = "turbo/generators/templates/server/README.md.hbs";
-const docs = ["README.md", ...servers().map((s) => `${s.dir}/README.md`), TEMPLATE];
+// docs/clients.md is the client guide every server's README points to.
+const docs = ["docs/clients.md", ...servers().map((s) => `${s.dir}/README.md`), TEMPLATE];
 
 interface Snippet {
   json: string;

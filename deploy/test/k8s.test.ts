@@ -240,3 +240,39 @@ describe.runIf(hasKubectl)("deploy/k8s", () => {
     });
   });
 });
+
+interface ServiceMonitor {
+  kind: string;
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    jobLabel: string;
+    endpoints: {
+      port: string;
+      path: string;
+      authorization: { credentials: { name: string; key: string } };
+    }[];
+  };
+}
+
+describe.runIf(hasKubectl)("deploy/k8s/monitoring", () => {
+  it("scrapes every overlay's Service on its http port with an API key from a Secret, job = server name", async () => {
+    const r = await runCommand(kubectl, ["kustomize", join(root, "deploy/k8s/monitoring")]);
+    expect(r.status, r.stderr).toBe(0);
+    const [monitor, ...rest] = parseAllDocuments(r.stdout).map((d) => d.toJS() as ServiceMonitor);
+    expect(rest).toEqual([]);
+    expect(monitor!.kind).toBe("ServiceMonitor");
+    const { spec } = monitor!;
+    const endpoint = spec.endpoints[0]!;
+    expect(endpoint).toMatchObject({ port: "http", path: "/metrics" });
+    expect(endpoint.authorization.credentials).toEqual({ name: "toolshed-metrics", key: "api-key" });
+    for (const overlay of overlays) {
+      const service = (await render(overlay)).find((x) => x.kind === "Service")!;
+      const labels = service.metadata.labels ?? {};
+      for (const [k, v] of Object.entries(spec.selector.matchLabels)) {
+        expect(labels[k], `${overlay}: Service label ${k}`).toBe(v);
+      }
+      expect(labels[spec.jobLabel], overlay).toBe(serverOf(overlay));
+      expect((service.spec as { ports?: { name: string }[] }).ports?.map((p) => p.name)).toContain("http");
+    }
+  }, 60_000);
+});

@@ -107,9 +107,9 @@ describe.each(servers().map((s) => [s.name, s] as const))("server %s", (name, { 
   });
 });
 
-/** Variables every kit-built server reads (see the root README's flag table). */
+/** Variables every kit-built server reads (see the kit guide's configuration tables). */
 function isKitVariable(name: string): boolean {
-  return readFileSync(join(root, "README.md"), "utf8").includes(`\`${name}\``);
+  return readFileSync(join(root, "packages/server/README.md"), "utf8").includes(`\`${name}\``);
 }
 
 /** `--help` of a server's bin: for each env var, the default its flag shows (undefined when none). */

@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parse } from "yaml";
 
 export const root = resolve(import.meta.dirname, "../..");
 
@@ -71,4 +72,18 @@ export function embeddedStoreServers(): Set<string> {
     if (help.includes("--data-dir") && help.includes("--postgres-url")) found.add(s.name);
   }
   return found;
+}
+
+/** Every folder the pnpm workspace makes a package (its globs end in `/*` or name one folder). */
+export function workspacePackages(): string[] {
+  const { packages } = parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")) as {
+    packages: string[];
+  };
+  return packages.flatMap((glob) => {
+    if (!glob.endsWith("/*")) return existsSync(join(root, glob, "package.json")) ? [glob] : [];
+    const parent = glob.slice(0, -2);
+    return readdirSync(join(root, parent), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(root, parent, d.name, "package.json")))
+      .map((d) => `${parent}/${d.name}`);
+  });
 }

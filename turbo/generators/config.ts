@@ -6,7 +6,13 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { PlopTypes } from "@turbo/gen";
 import { nameProblem, serverNames } from "./src/names.js";
-import { addBenchDependency, addComposeService, addPrometheusJob, addReliabilityTarget } from "./src/wire.js";
+import {
+  addBenchDependency,
+  addComposeService,
+  addPrometheusJob,
+  addReadmeRow,
+  addReliabilityTarget,
+} from "./src/wire.js";
 
 interface Answers {
   name: string;
@@ -68,6 +74,7 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         wire(addPrometheusJob),
         wire(addBenchDependency),
         wire(addReliabilityTarget),
+        wire(addReadmeRow),
         () => {
           // The workspace's own Prettier, so every generated and edited file is already formatted.
           const prettier = join(root, "node_modules/prettier/bin/prettier.cjs");

@@ -108,9 +108,33 @@ const TEXT_TYPE = /^(text\/|application\/(xml|x-yaml|yaml|javascript|x-ndjson|cs
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 const MULTIPART_TYPE = /^multipart\/form-data\b/i;
 
-/** The JSON type to send or read: application/json first, else the first `+json` type. */
-function jsonTypeOf(types: string[]): string | undefined {
-  return types.find((t) => /^application\/json\b/i.test(t)) ?? types.find((t) => JSON_TYPE.test(t));
+/** A vendor media type without a structured suffix, e.g. GitHub's `application/vnd.github.v3.object`. */
+const VENDOR_TYPE = /^application\/vnd\.[^+;]+$/i;
+
+/**
+ * The JSON type to send or read: application/json first, else the first `+json` type, else a vendor
+ * type (no `+json` suffix, as GitHub's `application/vnd.github.v3.object`) whose schema is an object
+ * or an array: such bodies are JSON whatever the name says; a string or binary schema stays bytes.
+ */
+function jsonTypeOf(doc: OpenApiDocument, content: Record<string, { schema?: Schema }>): string | undefined {
+  const types = Object.keys(content);
+  return (
+    types.find((t) => /^application\/json\b/i.test(t)) ??
+    types.find((t) => JSON_TYPE.test(t)) ??
+    types.find((t) => VENDOR_TYPE.test(t.trim()) && structured(doc, content[t]?.schema))
+  );
+}
+
+/** Whether a schema describes an object or an array (so its body is JSON, not text or bytes). */
+function structured(doc: OpenApiDocument, schema: Schema | undefined): boolean {
+  if (!schema) return false;
+  const resolved = follow(schema, doc, new Set()).schema;
+  const types = Array.isArray(resolved.type) ? resolved.type : [resolved.type];
+  if (types.includes("object") || types.includes("array")) return true;
+  return (
+    !resolved.type &&
+    !!(resolved.properties || resolved.items || resolved.allOf || resolved.oneOf || resolved.anyOf)
+  );
 }
 
 export function collectOperations(
@@ -295,7 +319,7 @@ function collectBody(doc: OpenApiDocument, raw: unknown, taken: Set<string>): Bo
   const key = taken.has("body") ? "request_body" : "body";
   const base = { required: body.required === true, description: body.description, key, anyType: false };
   // In order of preference: JSON (its own +json type kept), a form, multipart, text, anything else as bytes.
-  const jsonType = jsonTypeOf(types);
+  const jsonType = jsonTypeOf(doc, content);
   const chosen =
     jsonType ??
     types.find((t) => FORM_TYPE.test(t)) ??
@@ -367,7 +391,7 @@ function collectResponse(doc: OpenApiDocument, responses: Record<string, unknown
   if (!chosen) return { status, schema: undefined, wrap: "empty" };
   const response = deref<{ content?: Record<string, { schema?: Schema }> }>(doc, responses[chosen]);
   const media = Object.keys(response.content ?? {});
-  const jsonType = jsonTypeOf(media);
+  const jsonType = jsonTypeOf(doc, response.content ?? {});
   if (status === 204 || media.length === 0) return { status, schema: undefined, wrap: "empty" };
   if (!jsonType) {
     // Text answers come back as text, anything else as base64.

@@ -101,6 +101,80 @@ describe("collecting operations", () => {
     expect(byName[Object.keys(byName).find((n) => n.startsWith("a_very"))!]?.response.wrap).toBe("result");
   });
 
+  it("reads a vendor media type with an object or array schema as JSON, and one with a string schema as bytes", () => {
+    // GitHub's contents API answers `application/vnd.github.v3.object` (a JSON object) and
+    // `application/vnd.github.raw` (the file's bytes) for the same path.
+    const doc = parseDocument(
+      JSON.stringify({
+        openapi: "3.1.0",
+        info: { title: "x", version: "1" },
+        components: { schemas: { Entry: { type: "object", properties: { path: { type: "string" } } } } },
+        paths: {
+          "/object": {
+            get: {
+              operationId: "getObject",
+              responses: {
+                "200": {
+                  description: "ok",
+                  content: {
+                    "application/vnd.github.v3.object": { schema: { $ref: "#/components/schemas/Entry" } },
+                  },
+                },
+              },
+            },
+          },
+          "/list": {
+            post: {
+              operationId: "putList",
+              requestBody: {
+                content: {
+                  "application/vnd.example.list": { schema: { type: "array", items: { type: "string" } } },
+                },
+              },
+              responses: {
+                "200": {
+                  description: "ok",
+                  content: {
+                    "application/vnd.example.list": { schema: { type: "array", items: { type: "string" } } },
+                  },
+                },
+              },
+            },
+          },
+          "/raw": {
+            get: {
+              operationId: "getRaw",
+              responses: {
+                "200": {
+                  description: "ok",
+                  content: { "application/vnd.github.raw": { schema: { type: "string" } } },
+                },
+              },
+            },
+          },
+        },
+      }),
+    );
+    const byName = Object.fromEntries(collectOperations(doc).operations.map((o) => [o.name, o]));
+    expect(byName.get_object?.response).toMatchObject({
+      wrap: "none",
+      contentType: "application/vnd.github.v3.object",
+    });
+    expect(byName.put_list?.response).toMatchObject({
+      wrap: "items",
+      contentType: "application/vnd.example.list",
+    });
+    expect(byName.put_list?.body).toMatchObject({
+      encoding: "json",
+      kind: "whole",
+      contentType: "application/vnd.example.list",
+    });
+    expect(byName.get_raw?.response).toMatchObject({
+      wrap: "bytes",
+      contentType: "application/vnd.github.raw",
+    });
+  });
+
   it("maps security schemes to config keys, per operation (security: [] means none)", async () => {
     const doc = await features();
     const { operations } = collectOperations(doc);

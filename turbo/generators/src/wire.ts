@@ -1,4 +1,5 @@
-// Wires a new server into the dev stack files that exist: a compose service and a Prometheus scrape job.
+// Wires a new server into the files that exist: a compose service, a Prometheus scrape job, the bench, the
+// reliability targets and the root README's table of servers.
 // Each edit inserts text next to the existing servers (comments, anchors and layout elsewhere stay byte for
 // byte), then parses the result and checks the new entry before writing it.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -252,4 +253,32 @@ export function addReliabilityTarget(root: string, n: ServerNames): Result {
   const out = `${head}${sep}\n${indentBlock(block, 2)}\n${text.slice(at)}`;
   writeFileSync(file, out);
   return { file: RELIABILITY_TARGETS, changed: true, note: `reliability target '${n.name}'` };
+}
+
+export const ROOT_README = "README.md";
+
+/**
+ * Adds the server to the root README's table of servers (the front door links every server's README;
+ * `deploy/test/docs.test.ts` checks it), after the last `servers/` row, with a TODO for its one line.
+ * The caller formats the file with Prettier, which realigns the table.
+ */
+export function addReadmeRow(root: string, n: ServerNames): Result {
+  const file = join(root, ROOT_README);
+  if (!existsSync(file)) return { file: ROOT_README, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const link = `servers/${n.name}/README.md`;
+  if (text.includes(`](${link})`))
+    return { file: ROOT_README, changed: false, note: `${link} is linked already` };
+  const rows = [...text.matchAll(/^\| \[`[^`]+`\]\(servers\/[^)]+\/README\.md\) +\|.*$/gm)];
+  const last = rows.at(-1);
+  if (!last) {
+    throw new Error(
+      `${ROOT_README} has no table of servers (rows like "| [\`github\`](servers/github/README.md) | … |"); ` +
+        `add a row linking ${link} by hand`,
+    );
+  }
+  const at = last.index + last[0].length;
+  const row = `| [\`${n.name}\`](${link}) | TODO: what a model can do with it |`;
+  writeFileSync(file, `${text.slice(0, at)}\n${row}${text.slice(at)}`);
+  return { file: ROOT_README, changed: true, note: `a row for ${n.name} in the table of servers` };
 }

@@ -217,6 +217,7 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         expect(readme).toContain(client);
       }
       expect(readFileSync(join(ws, `.changeset/${NAME}.md`), "utf8")).toContain(`"${PKG}": minor`);
+      expect(readFileSync(join(ws, "README.md"), "utf8")).toContain(`](servers/${NAME}/README.md)`);
       expect(existsSync(join(ws, `deploy/k8s/overlays/${NAME}/kustomization.yaml`))).toBe(true);
       const compose = parse(readFileSync(join(ws, "docker-compose.dev.yaml"), "utf8"), { merge: true }) as {
         services: Record<string, unknown>;
@@ -345,6 +346,7 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         "deploy/prometheus/prometheus.yml",
         "bench/package.json",
         "bench/src/reliability/targets.ts",
+        "README.md",
       ];
       expectOk(await run(["exec", "prettier", "--check", ...paths], 120_000), "prettier --check");
     },

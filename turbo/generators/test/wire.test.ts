@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { check } from "prettier";
+import { check, format } from "prettier";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { serverNames } from "../src/names.js";
@@ -10,9 +10,11 @@ import {
   COMPOSE_FILE,
   PROMETHEUS_FILE,
   RELIABILITY_TARGETS,
+  ROOT_README,
   addBenchDependency,
   addComposeService,
   addPrometheusJob,
+  addReadmeRow,
   addReliabilityTarget,
   nextHostPort,
 } from "../src/wire.js";
@@ -248,6 +250,43 @@ describe("bench/src/reliability/targets.ts", () => {
     const dir = workspace({ [RELIABILITY_TARGETS]: "export const OTHER = [];\n" });
     expect(() => addReliabilityTarget(dir, serverNames("weather"))).toThrow(
       /has no `export const TARGETS = \[ … \];` array; add the 'weather' target by hand/,
+    );
+  });
+});
+
+describe("README.md", () => {
+  it("adds a row linking the server's README after the last server, Prettier-clean once formatted", async () => {
+    const dir = workspace({ [ROOT_README]: true });
+    const before = read(dir, ROOT_README);
+    expect(addReadmeRow(dir, serverNames("issue-tracker"))).toMatchObject({ changed: true });
+    const text = read(dir, ROOT_README);
+    const row = "| [`issue-tracker`](servers/issue-tracker/README.md) | TODO: what a model can do with it |";
+    // The new row follows the last row that links a server, and nothing else changed.
+    const lines = text.split("\n");
+    const at = lines.indexOf(row);
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at - 1]).toMatch(/^\| \[`[^`]+`\]\(servers\/[^)]+\/README\.md\)/);
+    expect(lines.filter((_, i) => i !== at).join("\n")).toBe(before);
+    // Prettier (run by the generator) realigns it as a row of the same table.
+    const formatted = await format(text, { filepath: ROOT_README, printWidth: 110, trailingComma: "all" });
+    const cells = (line: string) => line.split(/(?<!\\)\|/).length;
+    const newRow = formatted.split("\n").find((l) => l.includes("(servers/issue-tracker/README.md)"))!;
+    const neighbour = formatted.split("\n").find((l) => l.includes("(servers/github/README.md)"))!;
+    expect(newRow.length).toBe(neighbour.length);
+    expect(cells(newRow)).toBe(cells(neighbour));
+    // Twice is once.
+    expect(addReadmeRow(dir, serverNames("issue-tracker")).changed).toBe(false);
+    expect(read(dir, ROOT_README)).toBe(text);
+  });
+
+  it("skips a missing README and refuses one without a table of servers, saying what to add", () => {
+    expect(addReadmeRow(workspace({}), serverNames("weather"))).toMatchObject({
+      changed: false,
+      note: "not found, skipped",
+    });
+    const dir = workspace({ [ROOT_README]: "# Toolshed\n\nNo table here.\n" });
+    expect(() => addReadmeRow(dir, serverNames("weather"))).toThrow(
+      /add a row linking servers\/weather\/README\.md/,
     );
   });
 });
