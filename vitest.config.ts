@@ -3,13 +3,20 @@ import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // Every workspace folder with a package.json is a project named after its package. Projects given as
-// globs would not inherit the options below, so each is spelled out with `extends: true`.
+// globs would not inherit the options below, so each is spelled out with `extends: true`. Paths are
+// from this file, so a package's `test` script (`vitest run --config ../../vitest.config.ts
+// --project <its name>`) runs from its own folder.
+const root = import.meta.dirname;
 const folders = [
-  ...["packages", "servers"].flatMap((parent) => readdirSync(parent).map((d) => `${parent}/${d}`)),
+  ...["packages", "servers"].flatMap((parent) =>
+    readdirSync(join(root, parent)).map((d) => `${parent}/${d}`),
+  ),
   "bench",
   "deploy",
   "turbo/generators",
-].filter((dir) => existsSync(join(dir, "package.json")));
+]
+  .map((dir) => join(root, dir))
+  .filter((dir) => existsSync(join(dir, "package.json")));
 
 export default defineConfig({
   test: {

@@ -3,7 +3,7 @@
 // Kept as text (the package ships only dist); the generator tests typecheck and lint its output.
 export const RUNTIME_SOURCE = String.raw`import { createHttpClient, type HttpClient, type QueryValue } from "@toolshed/http-client";
 import {
-  defineTool,
+  definers,
   ToolshedError,
   z as zod,
   type AnyObjectSchema,
@@ -127,12 +127,15 @@ export interface OperationSpec<In extends AnyObjectSchema, Out extends AnyObject
   maxOutputSchemaBytes?: number;
 }
 
+/** The definers of a generated server: its tools' ctx.config and ctx.deps typed. */
+export const { defineTool } = definers<ApiConfig, ApiDeps>();
+
 /** A tool that calls one API operation. */
 export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectSchema>(
   spec: OperationSpec<In, Out>,
 ): ToolDefinition<In, Out, ApiConfig, ApiDeps> {
   const output = withinBudget(spec.output, spec.wrap, spec.maxOutputSchemaBytes ?? 0) as Out;
-  const tool = defineTool<In, Out, ApiConfig, ApiDeps>({
+  const tool = defineTool({
     name: spec.name,
     title: spec.title,
     description: spec.description,

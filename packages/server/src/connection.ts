@@ -15,13 +15,15 @@ import type { Span } from "@opentelemetry/api";
 import { ERROR_CODES, JSONRPC_ERROR_CODES, type ErrorCode } from "@toolshed/errors";
 import type { Outcome } from "@toolshed/metrics";
 import { z } from "zod";
+import { createMcpLogBridge } from "@toolshed/logging";
 import type {
   AnyObjectSchema,
   AnyPromptDefinition,
+  AnyResource,
   CacheHint,
+  CompletionContext,
   PromptContext,
   ReadContext,
-  ResourceDefinition,
 } from "./define.js";
 import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
@@ -173,7 +175,7 @@ function cacheHintsFor(hint: CacheHint): Record<string, CacheHint> {
   return Object.fromEntries(methods.map((m) => [m, hint]));
 }
 
-function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, state: ConnectionState): void {
+function registerResource(rt: Runtime, mcp: McpServer, r: AnyResource, state: ConnectionState): void {
   const meta = {
     title: r.title,
     description: r.description,
@@ -198,7 +200,9 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
       Object.entries(r.complete ?? {}).map(([variable, complete]) => [
         variable,
         (value: string, context?: { arguments?: Record<string, string> }) =>
-          guard(() => complete(value, { arguments: context?.arguments ?? {} })),
+          guard(async () =>
+            complete(value, await completionContext(rt, context?.arguments, `resource:${r.name}`)),
+          ),
       ]),
     ),
   });
@@ -208,30 +212,36 @@ function registerResource(rt: Runtime, mcp: McpServer, r: ResourceDefinition, st
   });
 }
 
-// completable() marks the schema object itself, so the completable shape is built once per prompt.
-const promptShapes = new WeakMap<AnyPromptDefinition, z.ZodObject>();
+// completable() marks the schema object itself: each runtime marks its own copy of a field (its
+// completions read that runtime's config and deps), once per prompt.
+const promptShapes = new WeakMap<Runtime, WeakMap<AnyPromptDefinition, z.ZodObject>>();
 
-function promptShape(p: AnyPromptDefinition): z.ZodObject {
-  const known = promptShapes.get(p);
+function promptShape(rt: Runtime, p: AnyPromptDefinition): z.ZodObject {
+  let shapes = promptShapes.get(rt);
+  if (!shapes) promptShapes.set(rt, (shapes = new WeakMap()));
+  const known = shapes.get(p);
   if (known) return known;
   const shape: Record<string, z.ZodType> = {};
   for (const [key, field] of Object.entries((p.args as AnyObjectSchema).shape as Record<string, z.ZodType>)) {
     const complete = p.complete?.[key];
     shape[key] = complete
-      ? completable(field as z.ZodType<string>, (value, context) =>
-          guard(() =>
-            complete(typeof value === "string" ? value : "", { arguments: context?.arguments ?? {} }),
+      ? completable(field.clone() as z.ZodType<string>, (value, context) =>
+          guard(async () =>
+            complete(
+              typeof value === "string" ? value : "",
+              await completionContext(rt, context?.arguments, `prompt:${p.name}`),
+            ),
           ),
         )
       : field;
   }
   const schema = z.object(shape);
-  promptShapes.set(p, schema);
+  shapes.set(p, schema);
   return schema;
 }
 
 function registerPrompt(rt: Runtime, mcp: McpServer, p: AnyPromptDefinition, state: ConnectionState): void {
-  const shape = promptShape(p);
+  const shape = promptShape(rt, p);
   mcp.registerPrompt(
     p.name,
     { title: p.title, description: p.description, argsSchema: shape as never },
@@ -383,6 +393,24 @@ async function guardRead<T>(uri: URL, fn: () => Promise<T> | T): Promise<T> {
     const data = e.data && typeof e.data === "object" ? e.data : {};
     throw new RpcError(e.code, e.message, { ...data, uri: uri.href });
   }
+}
+
+/**
+ * A completion's context: the SDK runs completion callbacks without the request's context, so their
+ * log lines go to the server log only (not to the client).
+ */
+async function completionContext(
+  rt: Runtime,
+  args: Record<string, string> | undefined,
+  loggerName: string,
+): Promise<CompletionContext> {
+  const logger = rt.logger.child({ completion: loggerName });
+  return {
+    arguments: args ?? {},
+    config: rt.config,
+    deps: await rt.deps(),
+    log: createMcpLogBridge(logger, { level: () => undefined, send: () => {} }, loggerName),
+  };
 }
 
 async function readContext(

@@ -193,6 +193,11 @@ export interface ToolDefinition<
   /** The structured result; sent as `structuredContent` and validated before it leaves. */
   output: Out;
   annotations: ToolAnnotations;
+  /**
+   * The group the tool belongs to (snake_case), for servers that let an operator enable groups of
+   * tools (github's `--toolsets`). The kit checks its spelling; it is not sent to clients.
+   */
+  toolset?: string;
   /** Scopes a principal must hold (checked when auth is on). */
   scopes?: string[];
   /** Overrides the server's default per-call timeout. */
@@ -216,13 +221,8 @@ export interface ToolDefinition<
 /** Whether a tool may (`optional`) or must (`required`) run as a task for clients of the tasks extension. */
 export type TaskSupport = "optional" | "required";
 
+/** A tool with its config and deps types erased, as a server's tool list holds it. */
 export type AnyTool = ToolDefinition<AnyObjectSchema, AnyObjectSchema, any, any>;
-
-export function defineTool<In extends AnyObjectSchema, Out extends AnyObjectSchema, Config = any, Deps = any>(
-  tool: ToolDefinition<In, Out, Config, Deps>,
-): ToolDefinition<In, Out, Config, Deps> {
-  return tool;
-}
 
 /** One item of a resource: text, or binary as base64 `blob`. */
 export type ResourceContents =
@@ -233,6 +233,23 @@ export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
   "progress" | "client" | "notify" | "notifyResourceUpdated" | keyof Asking
 >;
+
+/**
+ * What a completion callback gets besides the value typed so far: the other arguments already
+ * filled in, and the server's config, deps and a logger, as handlers get them.
+ */
+export interface CompletionContext<Config = unknown, Deps = unknown> {
+  readonly arguments: Record<string, string>;
+  readonly config: Config;
+  readonly deps: Deps;
+  readonly log: ToolLogger;
+}
+
+/** Completes one variable or argument: the candidates for what the user has typed so far. */
+export type Completer<Config = unknown, Deps = unknown> = (
+  value: string,
+  ctx: CompletionContext<Config, Deps>,
+) => Promise<string[]> | string[];
 
 /** Context for prompt handlers: a resource handler's, plus asking the client (see {@link Asking}). */
 export type PromptContext<Config = unknown, Deps = unknown> = ReadContext<Config, Deps> &
@@ -257,23 +274,20 @@ interface ResourceBase {
 }
 
 /** A resource at a fixed URI. */
-export interface FixedResourceDefinition<Config = any, Deps = any> extends ResourceBase {
+export interface FixedResourceDefinition<Config = unknown, Deps = unknown> extends ResourceBase {
   uri: string;
   read(uri: URL, ctx: ReadContext<Config, Deps>): Promise<ResourceContents[]> | ResourceContents[];
 }
 
 /** Resources under an RFC 6570 URI template, with optional listing and variable completion. */
-export interface TemplateResourceDefinition<Config = any, Deps = any> extends ResourceBase {
+export interface TemplateResourceDefinition<Config = unknown, Deps = unknown> extends ResourceBase {
   uriTemplate: string;
   /** Lists concrete resources the template covers (for `resources/list`). */
   list?(
     ctx: ReadContext<Config, Deps>,
   ): Promise<{ uri: string; name: string; description?: string; mimeType?: string }[]>;
   /** Completion of template variables, by variable name. */
-  complete?: Record<
-    string,
-    (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
-  >;
+  complete?: Record<string, Completer<Config, Deps>>;
   read(
     uri: URL,
     variables: Record<string, string | string[]>,
@@ -281,43 +295,25 @@ export interface TemplateResourceDefinition<Config = any, Deps = any> extends Re
   ): Promise<ResourceContents[]> | ResourceContents[];
 }
 
-export type ResourceDefinition<Config = any, Deps = any> =
+export type ResourceDefinition<Config = unknown, Deps = unknown> =
   FixedResourceDefinition<Config, Deps> | TemplateResourceDefinition<Config, Deps>;
 
-export function defineResource<Config = any, Deps = any>(
-  resource: FixedResourceDefinition<Config, Deps>,
-): FixedResourceDefinition<Config, Deps>;
-export function defineResource<Config = any, Deps = any>(
-  resource: TemplateResourceDefinition<Config, Deps>,
-): TemplateResourceDefinition<Config, Deps>;
-export function defineResource(resource: ResourceDefinition): ResourceDefinition {
-  return resource;
-}
+/** A resource with its config and deps types erased, as a server's resource list holds it. */
+export type AnyResource = ResourceDefinition<any, any>;
 
 export interface PromptMessage {
   role: "user" | "assistant";
   content: ContentBlock;
 }
 
-export interface PromptDefinition<
-  Args extends z.ZodObject<Record<string, z.ZodType<string | undefined>>> = z.ZodObject<
-    Record<string, z.ZodType<string | undefined>>
-  >,
-  Config = any,
-  Deps = any,
-> {
+export interface PromptDefinition<Args extends PromptArgs = PromptArgs, Config = unknown, Deps = unknown> {
   name: string;
   title: string;
   description: string;
   /** String arguments (MCP prompt arguments are strings), each with a description. */
   args: Args;
   /** Completion of argument values, by argument name. */
-  complete?: Partial<
-    Record<
-      keyof z.output<Args> & string,
-      (value: string, context: { arguments: Record<string, string> }) => Promise<string[]> | string[]
-    >
-  >;
+  complete?: Partial<Record<keyof z.output<Args> & string, Completer<Config, Deps>>>;
   handler: (
     args: z.output<Args>,
     ctx: PromptContext<Config, Deps>,
@@ -326,11 +322,50 @@ export interface PromptDefinition<
     | { description?: string; messages: PromptMessage[] };
 }
 
-export function definePrompt<Args extends z.ZodObject<Record<string, z.ZodType<string | undefined>>>>(
-  prompt: PromptDefinition<Args>,
-): PromptDefinition<Args> {
-  return prompt;
+/** The object schema of a prompt's arguments: MCP prompt arguments are strings. */
+export type PromptArgs = z.ZodObject<Record<string, z.ZodType<string | undefined>>>;
+
+/** With a server's toolset names given, every tool names one of them; without, `toolset` is optional. */
+export type ToolsetField<Toolset extends string> = [Toolset] extends [never] ? unknown : { toolset: Toolset };
+
+/** The typed definers of one server: its config and deps types written once, checked everywhere. */
+export interface Definers<Config, Deps, Toolset extends string = never> {
+  defineTool: <In extends AnyObjectSchema, Out extends AnyObjectSchema>(
+    tool: ToolDefinition<In, Out, Config, Deps> & ToolsetField<Toolset>,
+  ) => ToolDefinition<In, Out, Config, Deps> & ToolsetField<Toolset>;
+  defineResource: {
+    (resource: FixedResourceDefinition<Config, Deps>): FixedResourceDefinition<Config, Deps>;
+    (resource: TemplateResourceDefinition<Config, Deps>): TemplateResourceDefinition<Config, Deps>;
+  };
+  definePrompt: <Args extends PromptArgs>(
+    prompt: PromptDefinition<Args, Config, Deps>,
+  ) => PromptDefinition<Args, Config, Deps>;
 }
+
+/**
+ * `defineTool`, `defineResource` and `definePrompt` with a server's config and deps types filled in,
+ * so `ctx.config` and `ctx.deps` are typed in every handler and a typo there fails to compile:
+ *
+ *     export const { defineTool, defineResource, definePrompt } = definers<Config, Deps>();
+ *
+ * A server without setup passes `undefined` for Deps (`definers<Config, undefined>()`). A server whose
+ * tools come in groups an operator picks from passes the group names as a third type, and each tool
+ * then names its `toolset` (`definers<Config, Deps, "repos" | "issues">()`).
+ */
+export function definers<Config, Deps, Toolset extends string = never>(): Definers<Config, Deps, Toolset> {
+  // Identity at run time: the definers exist for their types.
+  const same = <T>(definition: T): T => definition;
+  return { defineTool: same, defineResource: same, definePrompt: same };
+}
+
+/**
+ * The definers of a server with neither config nor deps (`ctx.config` and `ctx.deps` are `unknown`);
+ * a server with either uses {@link definers}.
+ */
+export const { defineTool, defineResource, definePrompt }: Definers<unknown, unknown> = definers<
+  unknown,
+  unknown
+>();
 
 export interface SetupContext<Config> {
   config: Config;
@@ -405,9 +440,10 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
    * a reason (shown on the unauthenticated /readyz: no hosts or secrets in it).
    */
   ready?: (deps: Deps) => Promise<boolean | string> | boolean | string;
-  tools: AnyTool[];
-  resources?: ResourceDefinition[];
-  prompts?: PromptDefinition<any>[];
+  /** The tools; a function of the parsed config when the config decides which (e.g. toolsets). */
+  tools: AnyTool[] | ((config: z.output<ConfigSchema>) => AnyTool[]);
+  resources?: AnyResource[] | ((config: z.output<ConfigSchema>) => AnyResource[]);
+  prompts?: AnyPromptDefinition[] | ((config: z.output<ConfigSchema>) => AnyPromptDefinition[]);
   /** Lists and calls answered by forwarding (a gateway); excludes own resources and prompts. */
   forward?: ForwardDefinition<Deps>;
   /** Default per-call timeout; 60 s unless set. */
@@ -424,6 +460,30 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
 
 /** A server definition with its config and deps types erased, as the kit handles it. */
 export type AnyServerDefinition = ServerDefinition<any, any>;
+
+/** A server definition for one config: its tools, resources and prompts as lists. */
+export type ResolvedServerDefinition = Omit<AnyServerDefinition, "tools" | "resources" | "prompts"> & {
+  tools: AnyTool[];
+  resources?: AnyResource[];
+  prompts?: AnyPromptDefinition[];
+};
+
+/**
+ * The definition's tools, resources and prompts for a parsed config (those given as functions called
+ * once); without a config, for the defaults of the definition's config schema.
+ */
+export function resolveDefinition(
+  def: AnyServerDefinition,
+  config: unknown = (def.config as AnyObjectSchema | undefined)?.parse({}),
+): ResolvedServerDefinition {
+  const { tools, resources, prompts, ...rest } = def;
+  return {
+    ...rest,
+    tools: typeof tools === "function" ? tools(config) : tools,
+    ...(resources ? { resources: typeof resources === "function" ? resources(config) : resources } : {}),
+    ...(prompts ? { prompts: typeof prompts === "function" ? prompts(config) : prompts } : {}),
+  };
+}
 export type AnyPromptDefinition = PromptDefinition<any, any, any>;
 
 export function defineServer<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown>(

@@ -83,6 +83,11 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       process.stderr.write(`${bin}: refusing to start: ${err.message}\n`);
       process.exit(1);
     }
+    // A tool list built from the config (e.g. an unknown toolset) refuses it as a usage error.
+    if (err instanceof UsageError) {
+      process.stderr.write(`${bin}: ${err.message} (run ${bin} --help for the options)\n`);
+      process.exit(2);
+    }
     throw err;
   }
   const rt = runtime;

@@ -7,10 +7,10 @@ import { TaskManager, type TaskSettings } from "./tasks/manager.js";
 import { LocalChangeBus, type ChangeBus, type ChangeEvent } from "./bus.js";
 import type {
   AnyTool,
-  AnyServerDefinition,
   ChangeNotifier,
   ConfirmPolicy,
   NotificationsDeclared,
+  ResolvedServerDefinition,
 } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
 import { toolScopesOf } from "./tool-scopes.js";
@@ -40,7 +40,7 @@ export interface RuntimeOptions {
  * `setup`, the logger, the metrics, the precomputed tool list and the in-flight request count.
  */
 export class Runtime {
-  readonly def: AnyServerDefinition;
+  readonly def: ResolvedServerDefinition;
   readonly config: unknown;
   readonly logger: Logger;
   readonly metrics: ToolshedMetrics;
@@ -75,14 +75,14 @@ export class Runtime {
   readonly notify: ChangeNotifier;
   readonly #undeclaredWarned = new Set<string>();
 
-  constructor(def: AnyServerDefinition, options: RuntimeOptions) {
+  constructor(def: ResolvedServerDefinition, options: RuntimeOptions) {
     this.def = def;
     this.config = options.config;
     this.logger = options.logger;
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.toolList = def.tools.map(toolListEntry);
-    this.toolScopes = toolScopesOf(def);
+    this.toolScopes = toolScopesOf(def, options.config);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
     this.confirm = options.confirm ?? "ask";
     this.tasks = new TaskManager(options.logger, options.tasks);

@@ -1,6 +1,6 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
 import type { ChangeBus } from "./bus.js";
-import type { AnyObjectSchema, AnyServerDefinition, ConfirmPolicy } from "./define.js";
+import { resolveDefinition, type AnyObjectSchema, type AnyServerDefinition, type ConfirmPolicy } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
 import type { TaskSettings } from "./tasks/manager.js";
@@ -30,16 +30,20 @@ export interface StartOptions {
   changes?: ChangeBus;
 }
 
-/** Builds the shared runtime after checking the definition's metadata; refuses incomplete servers. */
+/**
+ * Builds the shared runtime after checking the definition's metadata; refuses incomplete servers.
+ * Tools, resources and prompts given as functions of the config are listed here, once.
+ */
 export function createRuntime(def: AnyServerDefinition, options: StartOptions = {}): Runtime {
-  const problems = definitionProblems(def);
+  const schema = def.config as AnyObjectSchema | undefined;
+  const config: unknown = options.config ?? schema?.parse({});
+  const resolved = resolveDefinition(def, config);
+  const problems = definitionProblems(resolved, config);
   if (problems.length) throw new InvalidServerDefinition(problems);
   const logger =
     options.logger ??
     createLogger({ name: def.name, level: options.logLevel ?? "info", mixin: traceLogFields });
-  const schema = def.config as AnyObjectSchema | undefined;
-  const config: unknown = options.config ?? schema?.parse({});
-  return new Runtime(def, {
+  return new Runtime(resolved, {
     logger,
     config,
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),

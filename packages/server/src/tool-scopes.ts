@@ -1,5 +1,5 @@
 import { missingScopes } from "@toolshed/auth";
-import type { AnyServerDefinition, AnyTool } from "./define.js";
+import { resolveDefinition, type AnyServerDefinition, type AnyTool } from "./define.js";
 
 /**
  * The scopes a tool needs when auth is on: its own `scopes`, or by default `<server>:read` for a
@@ -11,9 +11,12 @@ export function defaultToolScopes(serverName: string, tool: AnyTool): readonly s
   return [`${serverName}:${tool.annotations.readOnlyHint === true ? "read" : "write"}`];
 }
 
-/** Every tool's scopes, by tool name. */
-export function toolScopesOf(def: AnyServerDefinition): ReadonlyMap<string, readonly string[]> {
-  return new Map(def.tools.map((t) => [t.name, defaultToolScopes(def.name, t)]));
+/** Every tool's scopes, by tool name (of the tools for `config`, or for the default config). */
+export function toolScopesOf(
+  def: AnyServerDefinition,
+  config?: unknown,
+): ReadonlyMap<string, readonly string[]> {
+  return new Map(resolveDefinition(def, config).tools.map((t) => [t.name, defaultToolScopes(def.name, t)]));
 }
 
 /** Whether a principal's scopes allow every scope in `required`. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AnyTool, AnyServerDefinition } from "./define.js";
+import { resolveDefinition, type AnyServerDefinition, type AnyTool } from "./define.js";
 
 const TOOL_NAME = /^[a-z0-9][a-z0-9_]{0,63}$/;
 const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const;
@@ -8,7 +8,8 @@ const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHi
  * Every problem with a server's metadata, so one start-up shows them all. A server whose tools lack a
  * title, descriptions, annotations or an output schema does not start.
  */
-export function definitionProblems(def: AnyServerDefinition): string[] {
+export function definitionProblems(server: AnyServerDefinition, config?: unknown): string[] {
+  const def = resolveDefinition(server, config);
   const problems: string[] = [];
   if (!/^[a-z0-9][a-z0-9-]*$/.test(def.name)) problems.push(`server name '${def.name}' must be kebab-case`);
   if (!def.version) problems.push("server version is missing");
@@ -18,6 +19,9 @@ export function definitionProblems(def: AnyServerDefinition): string[] {
     if (seen.has(tool.name)) problems.push(`${at} is defined twice`);
     seen.add(tool.name);
     if (!TOOL_NAME.test(tool.name)) problems.push(`${at}: name must be snake_case, 1-64 of [a-z0-9_]`);
+    if (tool.toolset !== undefined && !TOOL_NAME.test(tool.toolset)) {
+      problems.push(`${at}: toolset '${tool.toolset}' must be snake_case, 1-64 of [a-z0-9_]`);
+    }
     if (!tool.title?.trim()) problems.push(`${at}: title is missing`);
     if (!tool.description?.trim() || tool.description.trim().length < 20) {
       problems.push(`${at}: description is missing or shorter than 20 characters`);

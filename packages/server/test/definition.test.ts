@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createRuntime, defineServer, defineTool, InvalidServerDefinition } from "../src/index.js";
+import { createRuntime, defineTool, InvalidServerDefinition } from "../src/index.js";
 import { definitionProblems } from "../src/validate-definition.js";
 
 const good = defineTool({
@@ -15,7 +15,7 @@ const good = defineTool({
 
 describe("definitionProblems", () => {
   it("accepts a complete server", () => {
-    expect(definitionProblems(defineServer({ name: "ok", version: "1.0.0", tools: [good] }))).toEqual([]);
+    expect(definitionProblems({ name: "ok", version: "1.0.0", tools: [good] })).toEqual([]);
   });
 
   it("names every gap at once", () => {

@@ -1,7 +1,7 @@
 import type { Client } from "@modelcontextprotocol/client";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { toolScopesOf, type AnyServerDefinition } from "@toolshed/server";
+import { resolveDefinition, toolScopesOf, type AnyServerDefinition } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";
 import { connectHttpClient } from "./http-harness.js";
@@ -62,8 +62,9 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
     });
 
     it("gives every tool scopes: its own, or <server>:read / <server>:write from its annotations", () => {
-      const scopes = toolScopesOf(def);
-      for (const tool of def.tools) {
+      const resolved = resolveDefinition(def, options.config);
+      const scopes = toolScopesOf(resolved);
+      for (const tool of resolved.tools) {
         const expected = tool.scopes?.length
           ? tool.scopes
           : [`${def.name}:${tool.annotations.readOnlyHint === true ? "read" : "write"}`];

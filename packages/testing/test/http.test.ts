@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import everything from "@toolshed/fixture-everything";
-import { RedisEventStore } from "@toolshed/server";
+import { RedisEventStore, resolveDefinition } from "@toolshed/server";
 import { needRedis } from "../../../test-support/services.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestHttpServer, textOf, type TestHttpServer } from "../src/index.js";
@@ -237,7 +237,11 @@ describe("Streamable HTTP, JSON-RPC batches", () => {
 });
 
 describe("readiness", () => {
-  const base = { name: "ready-test", version: "1.0.0", tools: everything.tools.slice(0, 1) };
+  const base = {
+    name: "ready-test",
+    version: "1.0.0",
+    tools: resolveDefinition(everything).tools.slice(0, 1),
+  };
 
   it("is not ready while setup fails, and says so without internals", async () => {
     let attempts = 0;

@@ -1,4 +1,4 @@
-import { defineTool, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
+import { definers } from "@toolshed/server";
 import type { Config } from "./config.js";
 import type { Downloader } from "./downloads.js";
 import type { Engine } from "./engine.js";
@@ -9,9 +9,5 @@ export interface Deps {
   downloads: Downloader;
 }
 
-/** defineTool with this server's config and deps types filled in. */
-export function defineAnalyticsTool<In extends AnyObjectSchema, Out extends AnyObjectSchema>(
-  tool: ToolDefinition<In, Out, Config, Deps>,
-): ToolDefinition<In, Out, Config, Deps> {
-  return defineTool(tool);
-}
+/** This server's definers: `ctx.config` and `ctx.deps` typed in every tool, resource and prompt. */
+export const { defineTool, defineResource, definePrompt } = definers<Config, Deps>();

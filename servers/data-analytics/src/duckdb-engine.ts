@@ -7,8 +7,6 @@ import { EngineHostClient } from "./engine-client.js";
 import type { RunValue } from "./engine-protocol.js";
 import {
   engineMessage,
-  trackEngine,
-  untrackEngine,
   type Dialect,
   type Engine,
   type QueryResult,
@@ -81,7 +79,6 @@ export class DuckDBEngine implements Engine {
       await host.close();
       throw e;
     }
-    trackEngine(engine);
     return engine;
   }
 
@@ -178,7 +175,6 @@ export class DuckDBEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    untrackEngine(this);
     await this.host.close();
   }
 }

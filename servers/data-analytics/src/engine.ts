@@ -59,21 +59,6 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-let open: Engine[] = [];
-
-/** The most recently opened engine still open (for callbacks the kit gives no context). */
-export function latestEngine(): Engine | undefined {
-  return open.at(-1);
-}
-
-export function trackEngine(engine: Engine): void {
-  open.push(engine);
-}
-
-export function untrackEngine(engine: Engine): void {
-  open = open.filter((e) => e !== engine);
-}
-
 /** Narrows to the DuckDB engine for tools that create or write datasets. */
 export function requireKind<E extends Engine>(engine: Engine, kind: E["kind"], tool: string): E {
   if (engine.kind !== kind) {

@@ -5,8 +5,6 @@ import type { DatasetInfo } from "./datasets.js";
 import {
   engineMessage,
   toNumber,
-  trackEngine,
-  untrackEngine,
   type Cell,
   type Dialect,
   type Engine,
@@ -144,7 +142,6 @@ export class PostgresEngine implements Engine {
         throw new ToolshedError("upstream_error", `cannot check the PostgreSQL role: ${engineMessage(e)}`);
       }
     }
-    trackEngine(engine);
     return engine;
   }
 
@@ -249,7 +246,6 @@ export class PostgresEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    untrackEngine(this);
     await this.guard.close();
     await this.pool.end();
   }

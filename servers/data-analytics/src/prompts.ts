@@ -1,4 +1,5 @@
-import { definePrompt, z } from "@toolshed/server";
+import { z } from "@toolshed/server";
+import { definePrompt } from "./deps.js";
 
 export const dataAnalysisWorkflowPrompt = definePrompt({
   name: "data_analysis_workflow",

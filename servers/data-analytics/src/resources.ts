@@ -1,8 +1,7 @@
-import { ToolshedError, defineResource } from "@toolshed/server";
+import { ToolshedError, type CompletionContext } from "@toolshed/server";
 import type { Config } from "./config.js";
 import { getDataset, listDatasets } from "./datasets.js";
-import type { Deps } from "./deps.js";
-import { latestEngine } from "./engine.js";
+import { defineResource, type Deps } from "./deps.js";
 import { capBytes } from "./render.js";
 
 export const SAMPLE_MAX_ROWS = 10_000;
@@ -10,15 +9,13 @@ export const SAMPLE_MAX_ROWS = 10_000;
 /** Rows in a dataset's sample resource; its bytes are capped like a query's. */
 export const DATASET_SAMPLE_ROWS = 20;
 
-/** Completes a dataset name from the engine setup last opened (completion gets no context from the kit). */
-async function completeDatasetName(value: string): Promise<string[]> {
-  const engine = latestEngine();
-  if (!engine) return [];
-  const names = (await listDatasets(engine)).map((d) => d.name);
+/** Completes a dataset name from this server's registered datasets. */
+async function completeDatasetName(value: string, ctx: CompletionContext<Config, Deps>): Promise<string[]> {
+  const names = (await listDatasets(ctx.deps.engine)).map((d) => d.name);
   return names.filter((n) => n.startsWith(value)).slice(0, 100);
 }
 
-export const datasetSchemaResource = defineResource<Config, Deps>({
+export const datasetSchemaResource = defineResource({
   name: "dataset_schema",
   title: "Dataset schema",
   description: "The columns and types, row count and source of one registered dataset, as JSON.",
@@ -37,7 +34,7 @@ export const datasetSchemaResource = defineResource<Config, Deps>({
   },
 });
 
-export const datasetSampleResource = defineResource<Config, Deps>({
+export const datasetSampleResource = defineResource({
   name: "dataset_sample",
   title: "Dataset sample rows",
   description: `The first ${DATASET_SAMPLE_ROWS} rows of one registered dataset as JSON objects, with its column types and row count (bytes capped like a query's).`,
@@ -88,7 +85,7 @@ export function sampleCsv(rows: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-export const sampleDatasetResource = defineResource<Config, Deps>({
+export const sampleDatasetResource = defineResource({
   name: "sample_dataset",
   title: "Generated sample dataset",
   description: `A generated sales table as CSV with the given number of rows (1-${SAMPLE_MAX_ROWS}), e.g. dataset://sample/100. Load it with load_inline_dataset to try the tools.`,

@@ -2,13 +2,13 @@
 import { main, parseCommandLine, UsageError } from "@toolshed/server";
 import { apiUrlOf, type Config } from "./config.js";
 import { defaultTokenFile, deviceLogin, storeToken } from "./github/device-flow.js";
-import base, { createGithubServer } from "./server.js";
+import server from "./server.js";
 
 const args = process.argv.slice(2);
 
 /** `toolshed-github login`: GitHub's device flow; the token goes to a 0600 file, never to a log. */
 async function login(): Promise<void> {
-  const parsed = parseCommandLine(base, args.slice(1), process.env);
+  const parsed = parseCommandLine(server, args.slice(1), process.env);
   if (parsed.kind !== "run") {
     process.stderr.write(
       "toolshed-github login: logs in with GitHub's device flow and stores the token (mode 0600).\n" +
@@ -46,16 +46,5 @@ if (args[0] === "login") {
     },
   );
 } else {
-  // The tool list depends on the flags, so they are read once here to build the server, and again
-  // (with every other option) by main().
-  let server = base;
-  try {
-    const parsed = parseCommandLine(base, args, process.env);
-    if (parsed.kind === "run") server = createGithubServer(parsed.config as Config);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`toolshed-github: ${err.message} (run toolshed-github --help for the options)\n`);
-    process.exit(2);
-  }
   main(server);
 }

@@ -1,12 +1,12 @@
 /* `pnpm --filter @toolshed/server-github context-size`: the compact-JSON size of tools/list, the official server's beside it. */
 import { createRuntime } from "@toolshed/server";
-import type { Config } from "./config.js";
+import { configSchema, type Config } from "./config.js";
 import { officialToolsListBytes } from "./official.js";
-import { createGithubServer } from "./server.js";
+import server from "./server.js";
 
 /** What tools/list sends for a configuration: the kit's precomputed entries. */
 export function toolsListBytes(config: Partial<Config> = {}): { bytes: number; tools: number } {
-  const runtime = createRuntime(createGithubServer(config), { logLevel: "silent" });
+  const runtime = createRuntime(server, { config: configSchema.parse(config), logLevel: "silent" });
   return { bytes: Buffer.byteLength(JSON.stringify(runtime.toolList)), tools: runtime.toolList.length };
 }
 

@@ -1,10 +1,11 @@
-import { z, type PromptDefinition } from "@toolshed/server";
+import { z } from "@toolshed/server";
+import { definePrompt } from "./tools/common.js";
 
 /* The workflow prompts people use with the official server: review a PR, triage issues. */
 
 const text = (t: string) => ({ role: "user" as const, content: { type: "text", text: t } });
 
-export const reviewPullRequestPrompt: PromptDefinition = {
+export const reviewPullRequestPrompt = definePrompt({
   name: "review_pull_request",
   title: "Review a pull request",
   description:
@@ -28,9 +29,9 @@ export const reviewPullRequestPrompt: PromptDefinition = {
       ),
     ],
   }),
-};
+});
 
-export const triageIssuesPrompt: PromptDefinition = {
+export const triageIssuesPrompt = definePrompt({
   name: "triage_issues",
   title: "Triage open issues",
   description: "Goes through a repository's open unlabeled issues and proposes labels, types and duplicates.",
@@ -52,6 +53,6 @@ export const triageIssuesPrompt: PromptDefinition = {
       ),
     ],
   }),
-};
+});
 
 export const prompts = [reviewPullRequestPrompt, triageIssuesPrompt];

@@ -1,9 +1,9 @@
-import { defineResource, type ReadContext, type ResourceContents } from "@toolshed/server";
+import type { ReadContext, ResourceContents } from "@toolshed/server";
 import type { Config } from "./config.js";
 import type { Deps } from "./deps.js";
 import { filePath, path, type GitHub } from "./github/client.js";
 import { asList, obj } from "./github/shape.js";
-import { asCaller } from "./tools/common.js";
+import { asCaller, defineResource } from "./tools/common.js";
 
 /* repo:// resources, as the official server names them: a repository's files at its default
    branch, a branch, a tag or a commit, with completion of branches, tags and paths. */
@@ -40,22 +40,11 @@ async function contents(
   return [{ uri: uri.href, mimeType: "text/plain", text: bytes.toString("utf8") }];
 }
 
-/**
- * The server's GitHub for completions, which the kit calls without a context: set by setup.
- * Completions use the server's token (a caller's own token is used for reads).
- */
-export interface CompletionHolder {
-  gh?: GitHub;
-}
+/* Completions use the server's token (a caller's own token is used for reads). */
 
-async function refNames(
-  holder: CompletionHolder,
-  args: Record<string, string>,
-  kind: "branches" | "tags",
-  prefix: string,
-) {
-  if (!holder.gh || !args.owner || !args.repo) return [];
-  const res = await holder.gh.request({
+async function refNames(gh: GitHub, args: Record<string, string>, kind: "branches" | "tags", prefix: string) {
+  if (!args.owner || !args.repo) return [];
+  const res = await gh.request({
     path: path`/repos/${args.owner}/${args.repo}/${kind}`,
     query: { per_page: 100 },
     permission: "contents:read",
@@ -67,15 +56,10 @@ async function refNames(
 }
 
 /** Paths for completion: the entries of the directory the typed prefix is in. */
-async function pathNames(
-  holder: CompletionHolder,
-  args: Record<string, string>,
-  prefix: string,
-  ref?: string,
-) {
-  if (!holder.gh || !args.owner || !args.repo) return [];
+async function pathNames(gh: GitHub, args: Record<string, string>, prefix: string, ref?: string) {
+  if (!args.owner || !args.repo) return [];
   const dir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-  const res = await holder.gh.request({
+  const res = await gh.request({
     path: `${path`/repos/${args.owner}/${args.repo}/contents`}/${filePath(dir)}`,
     query: { ref },
     permission: "contents:read",
@@ -88,38 +72,38 @@ async function pathNames(
 
 const base = { mimeType: "text/plain" } as const;
 
-export const repoResources = (holder: CompletionHolder) => [
-  defineResource<Config, Deps>({
+export const repoResources = [
+  defineResource({
     ...base,
     name: "repository_content",
     title: "Repository file or directory",
     description: "A file's text (or a directory's entries) at the default branch.",
     uriTemplate: "repo://{owner}/{repo}/contents/{+path}",
-    complete: { path: (value, { arguments: a }) => pathNames(holder, a, value) },
+    complete: { path: (value, { arguments: a, deps }) => pathNames(deps.gh, a, value) },
     read: (uri, vars, ctx) => contents(uri, vars, undefined, ctx),
   }),
-  defineResource<Config, Deps>({
+  defineResource({
     ...base,
     name: "repository_content_branch",
     title: "Repository file at a branch",
     description: "A file's text (or a directory's entries) at a branch.",
     uriTemplate: "repo://{owner}/{repo}/refs/heads/{branch}/contents/{+path}",
     complete: {
-      branch: (value, { arguments: a }) => refNames(holder, a, "branches", value),
-      path: (value, { arguments: a }) => pathNames(holder, a, value, a.branch),
+      branch: (value, { arguments: a, deps }) => refNames(deps.gh, a, "branches", value),
+      path: (value, { arguments: a, deps }) => pathNames(deps.gh, a, value, a.branch),
     },
     read: (uri, vars, ctx) => contents(uri, vars, one(vars.branch), ctx),
   }),
-  defineResource<Config, Deps>({
+  defineResource({
     ...base,
     name: "repository_content_tag",
     title: "Repository file at a tag",
     description: "A file's text (or a directory's entries) at a tag.",
     uriTemplate: "repo://{owner}/{repo}/refs/tags/{tag}/contents/{+path}",
-    complete: { tag: (value, { arguments: a }) => refNames(holder, a, "tags", value) },
+    complete: { tag: (value, { arguments: a, deps }) => refNames(deps.gh, a, "tags", value) },
     read: (uri, vars, ctx) => contents(uri, vars, one(vars.tag), ctx),
   }),
-  defineResource<Config, Deps>({
+  defineResource({
     ...base,
     name: "repository_content_sha",
     title: "Repository file at a commit",

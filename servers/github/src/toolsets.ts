@@ -2,7 +2,7 @@ import { UsageError } from "@toolshed/server";
 import type { Config } from "./config.js";
 import { OFFICIAL_TOOLS, OFFICIAL_TOOLSETS } from "./official.js";
 import { actionTools } from "./tools/actions.js";
-import type { GitHubTool, Toolset } from "./tools/common.js";
+import { runAsCaller, type GitHubTool, type Toolset } from "./tools/common.js";
 import { getMeTool } from "./tools/context.js";
 import { copilotTools } from "./tools/copilot.js";
 import { issueTools } from "./tools/issues.js";
@@ -22,7 +22,7 @@ export const ALL_TOOLS: readonly GitHubTool[] = [
   ...actionTools,
   ...notificationTools,
   ...moreTools,
-];
+].map(runAsCaller);
 
 export const TOOLSETS: readonly Toolset[] = [
   "context",

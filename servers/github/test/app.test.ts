@@ -2,12 +2,12 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { UsageError } from "@toolshed/server";
+import { createRuntime, UsageError } from "@toolshed/server";
 import { createTestClient } from "@toolshed/testing";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server, { type Config } from "../src/server.js";
 import { FakeGitHub, ownFixture, type Recording } from "./fake-github.js";
 import { call } from "./helpers.js";
 
@@ -61,7 +61,7 @@ describe("GitHub App auth", () => {
       appInstallationId: 4242,
       appPrivateKeyPath: keyFile,
     });
-    const t = await createTestClient(createGithubServer(config), { config });
+    const t = await createTestClient(server, { config });
     try {
       const args = { owner: "octo-org", repo: "widgets", issue_number: 3, comments: 0 };
       for (let i = 0; i < 3; i++) expect((await call(t.client, "get_issue", args)).isError).toBeUndefined();
@@ -93,7 +93,7 @@ describe("GitHub App auth", () => {
       appInstallationId: 4242,
       appPrivateKey: privateKey.replace(/\n/g, "\\n"), // the env var's one-line form
     });
-    const t = await createTestClient(createGithubServer(config), { config });
+    const t = await createTestClient(server, { config });
     try {
       const args = { owner: "octo-org", repo: "widgets", issue_number: 3 };
       fake.fail("POST", INSTALL, {
@@ -118,25 +118,23 @@ describe("GitHub App auth", () => {
   });
 
   it("refuses incomplete or conflicting settings at start, without quoting the key", () => {
-    expect(() => createGithubServer({ appId: "1", appPrivateKeyPath: keyFile })).toThrow(
-      /--app-installation-id/,
-    );
+    const start = (config: Partial<Config>) =>
+      createRuntime(server, { config: configSchema.parse(config), logLevel: "silent" });
+    expect(() => start({ appId: "1", appPrivateKeyPath: keyFile })).toThrow(/--app-installation-id/);
     expect(() =>
-      createGithubServer({
+      start({
         appId: "1",
         appInstallationId: 2,
         appPrivateKeyPath: keyFile,
         githubToken: "ghp_x",
       }),
     ).toThrow(/not both/);
-    expect(() => createGithubServer({ appId: "1", appInstallationId: 2 })).toThrow(
-      /GITHUB_APP_PRIVATE_KEY_PATH/,
-    );
+    expect(() => start({ appId: "1", appInstallationId: 2 })).toThrow(/GITHUB_APP_PRIVATE_KEY_PATH/);
     const notAKey =
       "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END RSA PRIVATE KEY-----";
     let err: unknown;
     try {
-      createGithubServer({ appId: "1", appInstallationId: 2, appPrivateKey: notAKey });
+      start({ appId: "1", appInstallationId: 2, appPrivateKey: notAKey });
     } catch (e) {
       err = e;
     }

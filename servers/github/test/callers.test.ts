@@ -6,7 +6,7 @@ import { authFromSettings } from "@toolshed/server";
 import { startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server from "../src/server.js";
 import { FakeGitHub, ownFixture } from "./fake-github.js";
 import { TOKEN } from "./helpers.js";
 
@@ -50,7 +50,7 @@ async function serve(extra: Record<string, unknown>): Promise<TestHttpServer> {
     "http://127.0.0.1/mcp",
     silent,
   );
-  return startTestHttpServer(createGithubServer(config), { auth: auth! }, { config });
+  return startTestHttpServer(server, { auth: auth! }, { config });
 }
 
 async function getMe(server: TestHttpServer, key: string) {

@@ -2,7 +2,7 @@ import type { Client } from "@toolshed/testing";
 import type { ConfirmPolicy } from "@toolshed/server";
 import { createTestClient, type TestClient } from "@toolshed/testing";
 import { configSchema, type Config } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server from "../src/server.js";
 import { FakeGitHub, type Recording } from "./fake-github.js";
 
 export const TOKEN = "ghp_TestToken000000000000000000000000000";
@@ -27,7 +27,7 @@ export async function harness(
 ): Promise<Harness> {
   const fake = (await FakeGitHub.start()).load(...recordings);
   const parsed = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, ...config });
-  const t = await createTestClient(createGithubServer(parsed), {
+  const t = await createTestClient(server, {
     config: parsed,
     confirm: options.confirm ?? "never",
   });

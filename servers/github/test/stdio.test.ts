@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { connectHttpClient, spawnStdioServer, startTestHttpServer } from "@toolshed/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server from "../src/server.js";
 import { FakeGitHub, octokitScenario, ownFixture } from "./fake-github.js";
 import { TOKEN } from "./helpers.js";
 
@@ -86,7 +86,7 @@ it("exits with a usage error for an unknown toolset", async () => {
 
 it("serves over Streamable HTTP to the real SDK client", async () => {
   const config = configSchema.parse({ apiUrl: fake.url });
-  const http = await startTestHttpServer(createGithubServer(config), {}, { config });
+  const http = await startTestHttpServer(server, {}, { config });
   const client = await connectHttpClient(http.url);
   try {
     const r = (await client.callTool({

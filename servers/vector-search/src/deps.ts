@@ -1,4 +1,4 @@
-import { defineTool, ToolshedError, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
+import { definers, ToolshedError } from "@toolshed/server";
 import type { Config } from "./config.js";
 import type { Embedder } from "./embedders/embedder.js";
 import { OfflineEmbedder } from "./embedders/offline.js";
@@ -10,12 +10,8 @@ export interface Deps {
   embedder: Embedder;
 }
 
-/** defineTool with this server's config and deps types filled in. */
-export function defineVectorTool<In extends AnyObjectSchema, Out extends AnyObjectSchema>(
-  tool: ToolDefinition<In, Out, Config, Deps>,
-): ToolDefinition<In, Out, Config, Deps> {
-  return defineTool(tool);
-}
+/** This server's definers: `ctx.config` and `ctx.deps` typed in every tool and resource. */
+export const { defineTool, defineResource } = definers<Config, Deps>();
 
 export function makeEmbedder(config: Config): Embedder {
   if (config.embedder === "offline")

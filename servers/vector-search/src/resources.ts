@@ -1,8 +1,6 @@
-import { defineResource } from "@toolshed/server";
-import type { Config } from "./config.js";
-import type { Deps } from "./deps.js";
+import { defineResource } from "./deps.js";
 
-export const collectionResource = defineResource<Config, Deps>({
+export const collectionResource = defineResource({
   name: "collection",
   title: "Collection",
   description:

@@ -1,6 +1,6 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { formatNumber, markdownTable } from "../render.js";
 import { NUMERIC_TYPE, quoteIdent } from "../sql.js";
 
@@ -21,7 +21,7 @@ const input = z.object({
 
 const stat = z.number().nullable();
 
-export const analyzeTool = defineAnalyticsTool({
+export const analyzeTool = defineTool({
   name: "analyze",
   title: "Summary statistics",
   description:

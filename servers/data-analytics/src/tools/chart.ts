@@ -1,7 +1,7 @@
 import { reply, ToolshedError, z } from "@toolshed/server";
 import type { TopLevelSpec } from "vega-lite";
 import { datasetNameSchema, getDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine.js";
 import { quoteIdent } from "../sql.js";
 import { TaskThread } from "../task-thread.js";
@@ -56,7 +56,7 @@ const input = z.object({
   height: z.number().int().min(100).max(2000).default(400).describe("Image height in pixels (100-2000)."),
 });
 
-export const chartTool = defineAnalyticsTool({
+export const chartTool = defineTool({
   name: "chart",
   title: "Plot a chart",
   description: `Plots a bar, line, scatter or histogram chart of a dataset or of a read-only query's result and returns it as a PNG image plus the Vega-Lite spec (in structuredContent, with the data). At most ${MAX_POINTS} rows are plotted (the answer says when more were cut; aggregate in SQL first for big data); the image is at most 2000x2000 px. Example: { type: 'bar', name: 'sales', x: 'region', y: 'amount', aggregate: 'sum' }.`,

@@ -1,6 +1,6 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { formatNumber, markdownTable } from "../render.js";
 import { NUMERIC_TYPE, quoteIdent } from "../sql.js";
 
@@ -16,7 +16,7 @@ const input = z.object({
     .describe(`Numeric columns to correlate; every numeric column (at most ${MAX_COLUMNS}) when omitted.`),
 });
 
-export const correlateTool = defineAnalyticsTool({
+export const correlateTool = defineTool({
   name: "correlate",
   title: "Pairwise correlation",
   description: `Computes the Pearson correlation coefficient of every pair of numeric columns of a dataset (rows where either value is null are skipped), as a matrix and as pairs sorted by strength. Use it to find which columns move together. At most ${MAX_COLUMNS} columns. An unknown name resembling existing datasets: asks the user which one. Example: { name: 'sales', columns: ['units', 'unit_price', 'amount'] }.`,

@@ -1,6 +1,6 @@
 import { z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { markdownTable } from "../render.js";
 import { quoteIdent } from "../sql.js";
 
@@ -9,7 +9,7 @@ const input = z.object({
   sampleRows: z.number().int().min(0).max(20).default(5).describe("How many sample rows to include (0-20)."),
 });
 
-export const describeDatasetTool = defineAnalyticsTool({
+export const describeDatasetTool = defineTool({
   name: "describe_dataset",
   title: "Describe a dataset",
   description:

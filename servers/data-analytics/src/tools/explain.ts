@@ -1,5 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { asText, engineMessage } from "../engine.js";
 
 const input = z.object({
@@ -17,7 +17,7 @@ const input = z.object({
 /** The statement without a trailing semicolon, so EXPLAIN can wrap it. */
 const bare = (sql: string) => sql.trim().replace(/;\s*$/, "");
 
-export const explainTool = defineAnalyticsTool({
+export const explainTool = defineTool({
   name: "explain",
   title: "Explain a query's plan",
   description:

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { engineMessage, requireKind } from "../engine.js";
 import { quoteIdent } from "../sql.js";
@@ -24,7 +24,7 @@ const input = z.object({
   replace: z.boolean().default(false).describe("Overwrite an existing export of the same name."),
 });
 
-export const exportDatasetTool = defineAnalyticsTool({
+export const exportDatasetTool = defineTool({
   name: "export_dataset",
   title: "Export a dataset to a file",
   description:

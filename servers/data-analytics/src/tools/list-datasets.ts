@@ -1,8 +1,8 @@
 import { z } from "@toolshed/server";
 import { datasetInfoSchema, listDatasets } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 
-export const listDatasetsTool = defineAnalyticsTool({
+export const listDatasetsTool = defineTool({
   name: "list_datasets",
   title: "List datasets",
   description:

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { ToolshedError, z } from "@toolshed/server";
 import { confirmReplace, datasetInfoSchema, newDatasetNameSchema, loadDataset } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json-depth.js";
@@ -26,7 +26,7 @@ const input = z.object({
   replace: z.boolean().default(false).describe("Overwrite a dataset of the same name."),
 });
 
-const loadInlineDataset = defineAnalyticsTool({
+const loadInlineDataset = defineTool({
   name: "load_inline_dataset",
   title: "Create a dataset from inline data",
   description:

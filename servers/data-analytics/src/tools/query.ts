@@ -1,5 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine.js";
 import { capBytes, markdownTable } from "../render.js";
 
@@ -41,7 +41,7 @@ const input = z.object({
     ),
 });
 
-export const queryTool = defineAnalyticsTool({
+export const queryTool = defineTool({
   name: "query",
   title: "Run a read-only SQL query",
   description:

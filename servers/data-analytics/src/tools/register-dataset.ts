@@ -14,7 +14,7 @@ import {
   type DatasetInfo,
   type Format,
 } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { requireKind } from "../engine.js";
 import { resolveInsideRoots } from "../paths.js";
@@ -94,7 +94,7 @@ function formatFromContentType(type: string | undefined): Format | undefined {
   return CONTENT_TYPES.find(([re]) => re.test(t))?.[1];
 }
 
-const registerDataset = defineAnalyticsTool({
+const registerDataset = defineTool({
   name: "register_dataset",
   title: "Register a file as a dataset",
   description:

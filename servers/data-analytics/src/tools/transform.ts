@@ -8,7 +8,7 @@ import {
   newDatasetNameSchema,
   recordDataset,
 } from "../datasets.js";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { DuckDBEngine } from "../duckdb-engine.js";
 import { asText, engineMessage, type Cell, requireKind } from "../engine.js";
 import { markdownTable } from "../render.js";
@@ -29,7 +29,7 @@ const input = z.object({
   replace: z.boolean().default(false).describe("Overwrite an existing dataset named target."),
 });
 
-const transform = defineAnalyticsTool({
+const transform = defineTool({
   name: "transform",
   title: "Transform a dataset into a new one",
   description:

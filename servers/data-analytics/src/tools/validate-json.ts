@@ -1,5 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { defineAnalyticsTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json-depth.js";
 import { errorOffset, lineColumn } from "../json-position.js";
 
@@ -10,7 +10,7 @@ const input = z.object({
     .describe("The JSON text to check, e.g. '{\"a\": 1}'."),
 });
 
-export const validateJsonTool = defineAnalyticsTool({
+export const validateJsonTool = defineTool({
   name: "validate_json",
   title: "Validate JSON text",
   description:

@@ -2,7 +2,7 @@ import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
 import { listPage } from "./list.js";
 
 type Json = Record<string, unknown>;
@@ -55,7 +55,9 @@ async function logTail(ctx: Ctx, owner: string, repo: string, jobId: number, lin
   return { job_id: jobId, total_lines: all.length, tail: tail.join("\n") };
 }
 
-export const actionsReadTool = githubTool("actions", {
+export const actionsReadTool = defineTool({
+  toolset: "actions",
+  output: result,
   name: "actions_read",
   title: "Read GitHub Actions runs, jobs and logs",
   description:
@@ -146,7 +148,9 @@ export const actionsReadTool = githubTool("actions", {
   },
 });
 
-export const actionsRunWriteTool = githubTool("actions", {
+export const actionsRunWriteTool = defineTool({
+  toolset: "actions",
+  output: result,
   name: "actions_run_write",
   title: "Re-run, cancel or dispatch workflows",
   description:

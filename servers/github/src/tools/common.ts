@@ -1,4 +1,4 @@
-import { ToolshedError, z, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
+import { definers, ToolshedError, z, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
 import type { Config } from "../config.js";
 import type { Ctx, Deps } from "../deps.js";
 
@@ -48,28 +48,21 @@ export type Toolset =
   | "dependabot"
   | "security_advisories";
 
-export type GitHubTool<In extends AnyObjectSchema = AnyObjectSchema> = ToolDefinition<
-  In,
-  typeof result,
-  Config,
-  Deps
-> & { toolset: Toolset };
+/** This server's definers: config and deps typed, and every tool in one of the toolsets. */
+export const { defineTool, defineResource, definePrompt } = definers<Config, Deps, Toolset>();
+
+export type GitHubTool<
+  In extends AnyObjectSchema = AnyObjectSchema,
+  Out extends AnyObjectSchema = AnyObjectSchema,
+> = ToolDefinition<In, Out, Config, Deps> & { toolset: Toolset };
 
 /**
- * A GitHub tool: its input type inferred, its config and deps fixed, and the toolset it belongs to.
- * Its handler runs as the caller: over HTTP with --caller-tokens-file, with the caller's own token.
+ * The tool with its handler run as the caller: over HTTP with --caller-tokens-file, with the
+ * caller's own token (applied to every tool where the tool list is put together).
  */
-export function githubTool<In extends AnyObjectSchema>(
-  toolset: Toolset,
-  tool: Omit<GitHubTool<In>, "toolset" | "output">,
-): GitHubTool<In> {
-  const handler = tool.handler;
-  return {
-    ...tool,
-    output: result,
-    toolset,
-    handler: async (input, ctx) => handler(input, await asCaller(ctx)),
-  };
+export function runAsCaller(tool: GitHubTool): GitHubTool {
+  const handler = tool.handler.bind(tool);
+  return { ...tool, handler: async (input, ctx) => handler(input, await asCaller(ctx)) };
 }
 
 /**

@@ -1,9 +1,11 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { asList, compact, obj, user } from "../github/shape.js";
-import { githubTool, READ } from "./common.js";
+import { defineTool, READ, result } from "./common.js";
 
-export const getMeTool = githubTool("context", {
+export const getMeTool = defineTool({
+  toolset: "context",
+  output: result,
   name: "get_me",
   title: "Who am I on GitHub",
   description:

@@ -1,13 +1,15 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { compact, obj, userLogin } from "../github/shape.js";
-import { githubTool, owner, repo, WRITE } from "./common.js";
+import { defineTool, owner, repo, WRITE, result } from "./common.js";
 
 /** The bots GitHub documents for these: the coding agent, and the code reviewer. */
 export const COPILOT_AGENT = "copilot-swe-agent[bot]";
 export const COPILOT_REVIEWER = "copilot-pull-request-reviewer[bot]";
 
-export const copilotWriteTool = githubTool("copilot", {
+export const copilotWriteTool = defineTool({
+  toolset: "copilot",
+  output: result,
   name: "copilot_write",
   title: "Hand work to Copilot",
   description:

@@ -4,12 +4,14 @@ import { lockdown } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
 import { listPage } from "./list.js";
 
 const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
 
-export const listIssuesTool = githubTool("issues", {
+export const listIssuesTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "list_issues",
   title: "List a repository's issues",
   description:
@@ -44,7 +46,9 @@ export const listIssuesTool = githubTool("issues", {
     }),
 });
 
-export const getIssueTool = githubTool("issues", {
+export const getIssueTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "get_issue",
   title: "Get an issue with its comments",
   description:
@@ -91,7 +95,9 @@ export const getIssueTool = githubTool("issues", {
   },
 });
 
-export const searchIssuesTool = githubTool("issues", {
+export const searchIssuesTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "search_issues",
   title: "Search issues and pull requests",
   description:
@@ -127,7 +133,9 @@ export const searchIssuesTool = githubTool("issues", {
   },
 });
 
-export const issueWriteTool = githubTool("issues", {
+export const issueWriteTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "issue_write",
   title: "Create or update an issue",
   description:
@@ -193,7 +201,9 @@ export const issueWriteTool = githubTool("issues", {
   },
 });
 
-export const addIssueCommentTool = githubTool("issues", {
+export const addIssueCommentTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
   description:
@@ -234,7 +244,9 @@ const ISSUE_FIELDS_QUERY = (
   } } }
 }`;
 
-export const listIssueOptionsTool = githubTool("issues", {
+export const listIssueOptionsTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "list_issue_options",
   title: "Labels, issue types, issue fields and collaborators",
   description:
@@ -328,7 +340,9 @@ async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promis
   return Number(obj(res.data).id);
 }
 
-export const subIssueWriteTool = githubTool("issues", {
+export const subIssueWriteTool = defineTool({
+  toolset: "issues",
+  output: result,
   name: "sub_issue_write",
   title: "Add, remove or reorder sub-issues",
   description:

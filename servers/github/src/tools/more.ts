@@ -7,7 +7,7 @@ import type { Ctx } from "../deps.js";
 import {
   declined,
   fields,
-  githubTool,
+  defineTool,
   owner,
   page,
   perPage,
@@ -15,6 +15,7 @@ import {
   repo,
   WRITE,
   type Toolset,
+  result,
 } from "./common.js";
 import { listPage } from "./list.js";
 
@@ -41,7 +42,9 @@ const gist = (g: unknown, withFiles: boolean) => {
   });
 };
 
-export const gistReadTool = githubTool("gists", {
+export const gistReadTool = defineTool({
+  toolset: "gists",
+  output: result,
   name: "gist_read",
   title: "List gists or read one",
   description: "gist_id: one gist with its files' content; otherwise the gists of username (default: yours).",
@@ -74,7 +77,9 @@ export const gistReadTool = githubTool("gists", {
   },
 });
 
-export const gistWriteTool = githubTool("gists", {
+export const gistWriteTool = defineTool({
+  toolset: "gists",
+  output: result,
   name: "gist_write",
   title: "Create or update a gist",
   description:
@@ -112,7 +117,9 @@ export const gistWriteTool = githubTool("gists", {
   },
 });
 
-export const listStarredTool = githubTool("stargazers", {
+export const listStarredTool = defineTool({
+  toolset: "stargazers",
+  output: result,
   name: "list_starred_repositories",
   title: "Repositories someone starred",
   description: "Repositories starred by username (default: you), most recently starred first.",
@@ -137,7 +144,9 @@ export const listStarredTool = githubTool("stargazers", {
     }),
 });
 
-export const starWriteTool = githubTool("stargazers", {
+export const starWriteTool = defineTool({
+  toolset: "stargazers",
+  output: result,
   name: "star_write",
   title: "Star or unstar a repository",
   description: "method=star or unstar owner/repo as you.",
@@ -155,7 +164,9 @@ export const starWriteTool = githubTool("stargazers", {
   },
 });
 
-export const labelWriteTool = githubTool("labels", {
+export const labelWriteTool = defineTool({
+  toolset: "labels",
+  output: result,
   name: "label_write",
   title: "Create, update or delete a label",
   description:
@@ -208,7 +219,9 @@ export const labelWriteTool = githubTool("labels", {
 
 const MAX_TREE = 1000;
 
-export const getRepositoryTreeTool = githubTool("git", {
+export const getRepositoryTreeTool = defineTool({
+  toolset: "git",
+  output: result,
   name: "get_repository_tree",
   title: "A repository's file tree",
   description: `Every path under ref (recursive; at most ${MAX_TREE}, path_filter prefix narrows), with type and size.`,
@@ -258,7 +271,9 @@ function alertsTool(
   permission: PermissionKey,
   shape: (a: Record<string, unknown>) => Record<string, unknown>,
 ) {
-  return githubTool(toolset, {
+  return defineTool({
+    toolset: toolset,
+    output: result,
     name,
     title: `${kind} alerts`,
     description: `A repository's ${kind} alerts (state, severity filters), or alert_number's details.`,
@@ -371,7 +386,9 @@ const advisory = (a: unknown) => {
   });
 };
 
-export const advisoriesTool = githubTool("security_advisories", {
+export const advisoriesTool = defineTool({
+  toolset: "security_advisories",
+  output: result,
   name: "security_advisories",
   title: "Security advisories",
   description:

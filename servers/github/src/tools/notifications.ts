@@ -2,10 +2,12 @@ import { ToolshedError, z } from "@toolshed/server";
 import { path } from "../github/client.js";
 import { cleanText } from "../github/sanitize.js";
 import { compact, obj } from "../github/shape.js";
-import { fields, githubTool, page, perPage, READ, WRITE } from "./common.js";
+import { fields, defineTool, page, perPage, READ, WRITE, result } from "./common.js";
 import { listPage } from "./list.js";
 
-export const listNotificationsTool = githubTool("notifications", {
+export const listNotificationsTool = defineTool({
+  toolset: "notifications",
+  output: result,
   name: "list_notifications",
   title: "List your notifications",
   description:
@@ -60,7 +62,9 @@ const thread = (n: unknown) =>
     updated_at: obj(n).updated_at,
   });
 
-export const notificationWriteTool = githubTool("notifications", {
+export const notificationWriteTool = defineTool({
+  toolset: "notifications",
+  output: result,
   name: "notification_write",
   title: "Mark notifications, manage subscriptions",
   description:

@@ -5,12 +5,14 @@ import { cleanText } from "../github/sanitize.js";
 import { lockdown, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
 import { listPage } from "./list.js";
 
 const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
 
-export const listPullRequestsTool = githubTool("pull_requests", {
+export const listPullRequestsTool = defineTool({
+  toolset: "pull_requests",
+  output: result,
   name: "list_pull_requests",
   title: "List pull requests",
   description:
@@ -50,7 +52,9 @@ async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promis
   return String(obj(obj(res.data).head).sha);
 }
 
-export const pullRequestReadTool = githubTool("pull_requests", {
+export const pullRequestReadTool = defineTool({
+  toolset: "pull_requests",
+  output: result,
   name: "pull_request_read",
   title: "Read a pull request",
   description:
@@ -144,7 +148,9 @@ export const pullRequestReadTool = githubTool("pull_requests", {
   },
 });
 
-export const pullRequestWriteTool = githubTool("pull_requests", {
+export const pullRequestWriteTool = defineTool({
+  toolset: "pull_requests",
+  output: result,
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
@@ -237,7 +243,9 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
   return `PR #${pull_number} ${JSON.stringify(cleanText(String(pr.title)))} (${head} into ${String(obj(pr.base).ref)}) in ${owner}/${repo}`;
 }
 
-export const mergePullRequestTool = githubTool("pull_requests", {
+export const mergePullRequestTool = defineTool({
+  toolset: "pull_requests",
+  output: result,
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
@@ -272,7 +280,9 @@ export const mergePullRequestTool = githubTool("pull_requests", {
   },
 });
 
-export const pullRequestReviewWriteTool = githubTool("pull_requests", {
+export const pullRequestReviewWriteTool = defineTool({
+  toolset: "pull_requests",
+  output: result,
   name: "pull_request_review_write",
   title: "Review a pull request",
   description:

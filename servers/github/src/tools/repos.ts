@@ -3,11 +3,13 @@ import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
-import { declined, fields, githubTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
 
-export const searchRepositoriesTool = githubTool("repos", {
+export const searchRepositoriesTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
@@ -49,7 +51,9 @@ export const searchRepositoriesTool = githubTool("repos", {
 
 const MAX_FILE = 20_000;
 
-export const getFileContentsTool = githubTool("repos", {
+export const getFileContentsTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
@@ -139,7 +143,9 @@ export const getFileContentsTool = githubTool("repos", {
   },
 });
 
-export const listCommitsTool = githubTool("repos", {
+export const listCommitsTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "list_commits",
   title: "List commits",
   description:
@@ -169,7 +175,9 @@ export const listCommitsTool = githubTool("repos", {
     }),
 });
 
-export const getCommitTool = githubTool("repos", {
+export const getCommitTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "get_commit",
   title: "Get one commit",
   description:
@@ -209,7 +217,9 @@ export const getCommitTool = githubTool("repos", {
   },
 });
 
-export const listRefsTool = githubTool("repos", {
+export const listRefsTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
@@ -279,7 +289,9 @@ export const listRefsTool = githubTool("repos", {
   },
 });
 
-export const createOrUpdateFileTool = githubTool("repos", {
+export const createOrUpdateFileTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "create_or_update_file",
   title: "Create or update one file",
   description:
@@ -322,7 +334,9 @@ async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string)
   return String(obj(obj(ref.data).object).sha);
 }
 
-export const pushFilesTool = githubTool("repos", {
+export const pushFilesTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "push_files",
   title: "Commit several files at once",
   description:
@@ -401,7 +415,9 @@ export const pushFilesTool = githubTool("repos", {
   },
 });
 
-export const createBranchTool = githubTool("repos", {
+export const createBranchTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "create_branch",
   title: "Create a branch",
   description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
@@ -437,7 +453,9 @@ export const createBranchTool = githubTool("repos", {
   },
 });
 
-export const repositoryWriteTool = githubTool("repos", {
+export const repositoryWriteTool = defineTool({
+  toolset: "repos",
+  output: result,
   name: "repository_write",
   title: "Create or fork a repository",
   description:

@@ -1,9 +1,11 @@
 import { z } from "@toolshed/server";
 import { asList, compact, obj } from "../github/shape.js";
-import { fields, githubTool, page, perPage, READ } from "./common.js";
+import { fields, defineTool, page, perPage, READ, result } from "./common.js";
 import { listPage } from "./list.js";
 
-export const searchUsersTool = githubTool("users", {
+export const searchUsersTool = defineTool({
+  toolset: "users",
+  output: result,
   name: "search_users",
   title: "Search users and organizations",
   description:

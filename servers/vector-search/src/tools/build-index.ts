@@ -1,11 +1,11 @@
 import { z } from "@toolshed/server";
 import { collectionNameSchema } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 
 /** Seconds between progress notifications while an index builds. */
 export const BUILD_PROGRESS_INTERVAL_MS = 1000;
 
-export const buildIndexTool = defineVectorTool({
+export const buildIndexTool = defineTool({
   name: "build_index",
   title: "Build a collection's vector index",
   description:

@@ -1,9 +1,9 @@
 import { z } from "@toolshed/server";
 import { collectionInfoSchema, collectionNameSchema, renderCollection } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { collectionMeant } from "./shared.js";
 
-export const collectionInfoTool = defineVectorTool({
+export const collectionInfoTool = defineTool({
   name: "collection_info",
   title: "Describe a collection",
   description:

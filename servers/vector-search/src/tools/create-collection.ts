@@ -6,10 +6,10 @@ import {
   NO_EMBEDDER,
   renderCollection,
 } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { MAX_DIMENSION, METRICS } from "../store/index.js";
 
-export const createCollectionTool = defineVectorTool({
+export const createCollectionTool = defineTool({
   name: "create_collection",
   title: "Create a collection",
   description:

@@ -1,9 +1,9 @@
 import { z } from "@toolshed/server";
 import { collectionNameSchema } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { collectionMeant, notConfirmed } from "./shared.js";
 
-export const deleteCollectionTool = defineVectorTool({
+export const deleteCollectionTool = defineTool({
   name: "delete_collection",
   title: "Delete a collection",
   description:

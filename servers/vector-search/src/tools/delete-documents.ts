@@ -1,9 +1,9 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { collectionNameSchema } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { collectionMeant, compactJson, filterInput, notConfirmed } from "./shared.js";
 
-export const deleteDocumentsTool = defineVectorTool({
+export const deleteDocumentsTool = defineTool({
   name: "delete_documents",
   title: "Delete documents",
   description:

@@ -1,7 +1,7 @@
 import { z } from "@toolshed/server";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 
-export const embedTextTool = defineVectorTool({
+export const embedTextTool = defineTool({
   name: "embed_text",
   title: "Embed text",
   description:

@@ -1,9 +1,9 @@
 import { z } from "@toolshed/server";
 import { collectionNameSchema } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import { compactJson, filterInput, snippet } from "./shared.js";
 
-export const getDocumentsTool = defineVectorTool({
+export const getDocumentsTool = defineTool({
   name: "get_documents",
   title: "Get documents",
   description:

@@ -1,8 +1,8 @@
 import { z } from "@toolshed/server";
 import { collectionInfoSchema, renderCollection } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 
-export const listCollectionsTool = defineVectorTool({
+export const listCollectionsTool = defineTool({
   name: "list_collections",
   title: "List collections",
   description:

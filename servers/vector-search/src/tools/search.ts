@@ -1,12 +1,12 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { collectionNameSchema, embedderFor } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { Hit } from "../store/index.js";
 import { collectionMeant, compactJson, filterInput, snippet, vectorSchema } from "./shared.js";
 
 export const MAX_TOP_K = 100;
 
-export const searchTool = defineVectorTool({
+export const searchTool = defineTool({
   name: "search",
   title: "Search a collection",
   description: `Finds the documents most like a query. mode 'vector' ranks by embedding similarity (meaning), 'keyword' by full-text match (English stemming, web-search syntax: "exact phrase", -exclude, or; ranked by how many of the query's words a document has), 'hybrid' (the default when you give text) fuses both by weighted reciprocal rank (weights), then scores the fused candidates again on both signals (rerank, on by default), and usually finds the most. Give query text, or your own vector for 'vector' mode. Narrow with a metadata filter; drop weak hits with min_score (cosine: similarity in [-1, 1]; keyword: score in [0, 1); hybrid: in [0, 1], or the fused sum of weight/(60 + rank) with rerank false). Returns id, score, a text snippet and metadata per hit, best first; top_k at most ${MAX_TOP_K}. An unknown collection resembling several: asks the user which one. Example: { collection: 'notes', query: 'how do I reset my password', top_k: 5 }.`,

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ToolshedError, z } from "@toolshed/server";
 import { chunkText, overlapProblem } from "../chunk.js";
 import { checkMetadata, collectionNameSchema, embedderFor } from "../collections.js";
-import { defineVectorTool } from "../deps.js";
+import { defineTool } from "../deps.js";
 import type { NewDocument } from "../store/index.js";
 import { metadataSchema, noNul, vectorSchema } from "./shared.js";
 
@@ -26,7 +26,7 @@ const documentSchema = z
   })
   .describe("One document: text and/or vector, optional id and metadata.");
 
-export const upsertDocumentsTool = defineVectorTool({
+export const upsertDocumentsTool = defineTool({
   name: "upsert_documents",
   title: "Add or replace documents",
   description: `Adds documents to a collection, or replaces those whose id exists (idempotent: the same call twice leaves the same state). Each document needs text (embedded by the collection's embedder) or a vector (yours). Long texts can be split with chunk: { size, overlap } (overlap under half the size) into documents '<id>#<n>' carrying metadata source_id and chunk; re-upserting the id replaces all its old chunks. At most ${MAX_DOCUMENTS} documents and ${MAX_TEXT_CHARS} characters of text each per call, and the server's caps on chunks per document and per call (1,000 and 2,000 by default; split a bigger call); calls over ${PROGRESS_THRESHOLD} documents report progress. Every document is checked before anything is written: one bad document fails the call and writes nothing. Writes into an embedded (PGlite) collection with a live index commit a few rows at a time so searches go on meanwhile: a deadline or cancellation while writing keeps the documents written so far; repeat the call (it is idempotent).`,

@@ -1,0 +1,60 @@
+// Every server, the new-server template and the OpenAPI generator's runtime get their typed
+// defineTool/defineResource/definePrompt from one `definers<Config, Deps>()` call, never from a
+// wrapper written by hand (the wrappers this replaced let typos in ctx.deps compile).
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === "node_modules" || name === "dist") return [];
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.ts(\.hbs)?$/.test(name) ? [path] : [];
+  });
+}
+
+const servers = readdirSync(join(root, "servers"))
+  .filter((name) => statSync(join(root, "servers", name)).isDirectory())
+  .map((name) => ({ name, files: sources(join(root, "servers", name, "src")) }));
+const codeBases = [
+  ...servers,
+  { name: "template", files: sources(join(root, "turbo/generators/templates/server/src")) },
+  // The runtime every generated server carries (example-api's src/generated/runtime.ts is one).
+  { name: "openapi runtime", files: [join(root, "packages/openapi/src/runtime-source.ts")] },
+];
+
+/** What a hand-written definer looks like: a define* function, or a function taking a definition type. */
+const HAND_WRITTEN = [
+  /\bfunction\s+define\w*/,
+  /\(\s*\w+\s*:\s*(Omit<\s*)?(ToolDefinition|FixedResourceDefinition|TemplateResourceDefinition|ResourceDefinition|PromptDefinition)</,
+];
+/** The untyped definers (config and deps unknown) imported straight from the kit. */
+const UNTYPED_IMPORT =
+  /import\s*\{[^}]*\b(defineTool|defineResource|definePrompt)\b[^}]*\}\s*from\s*"@toolshed\/server"/;
+
+describe("servers use the kit's definers", () => {
+  it("finds the servers and the template to check", () => {
+    expect(servers.map((s) => s.name)).toEqual(
+      expect.arrayContaining(["data-analytics", "example-api", "github", "vector-search"]),
+    );
+  });
+
+  it.each(codeBases)("$name writes no definer by hand and imports no untyped one", ({ files }) => {
+    const offenders = files.flatMap((file) => {
+      const text = readFileSync(file, "utf8");
+      return [...HAND_WRITTEN, UNTYPED_IMPORT]
+        .filter((pattern) => pattern.test(text))
+        .map((pattern) => `${relative(root, file)}: ${String(pattern)}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it.each(codeBases)("$name calls definers<…>() once", ({ files }) => {
+    const calls = files.flatMap((file) => readFileSync(file, "utf8").match(/\bdefiners<[^>]+>\(\)/g) ?? []);
+    expect(calls).toHaveLength(1);
+  });
+});
