@@ -1,7 +1,7 @@
 import { createLogger } from "@toolshed/logging";
 import { RedisChangeBus } from "./bus.js";
 import { parseCommandLine, UsageError } from "./cli/options.js";
-import type { AnyServerDefinition } from "./define.js";
+import { resolveDefinition, type AnyServerDefinition } from "./define.js";
 import { serveHttp } from "./http/app.js";
 import { authFromSettings, type HttpAuth } from "./http/auth.js";
 import { isLoopback } from "./http/guards.js";
@@ -50,8 +50,16 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       process.exit(1);
     }
   };
+  // The tool list may depend on the config; an error there is reported by createRuntime below.
+  const servesTasks = (() => {
+    try {
+      return resolveDefinition(def, config).tools.some((t) => t.task !== undefined);
+    } catch {
+      return false;
+    }
+  })();
   const taskStore =
-    redisUrl && common.transport === "http" && def.tools.some((t) => t.task !== undefined)
+    redisUrl && common.transport === "http" && servesTasks
       ? await onRedis((url) => RedisTaskStore.connect({ url, keyPrefix: `toolshed:${def.name}:tasks` }))
       : undefined;
   let runtime;

@@ -1,6 +1,11 @@
 import { createLogger, type Logger, type LogLevel } from "@toolshed/logging";
 import type { ChangeBus } from "./bus.js";
-import { resolveDefinition, type AnyObjectSchema, type AnyServerDefinition, type ConfirmPolicy } from "./define.js";
+import {
+  resolveDefinition,
+  type AnyObjectSchema,
+  type AnyServerDefinition,
+  type ConfirmPolicy,
+} from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
 import { Runtime } from "./runtime.js";
 import type { TaskSettings } from "./tasks/manager.js";

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "@toolshed/logging";
 import { authFromSettings, startHttpServer, type HttpOptions } from "@toolshed/server";
 import dataAnalytics, { configSchema as daConfig } from "@toolshed/server-data-analytics";
 import exampleApi from "@toolshed/server-example-api";
-import { configSchema as githubConfig, createGithubServer } from "@toolshed/server-github";
+import githubServer, { configSchema as githubConfig } from "@toolshed/server-github";
 import vectorSearch, { configSchema as vsConfig } from "@toolshed/server-vector-search";
 import { startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
 import type { AddressInfo } from "node:net";
@@ -88,7 +88,7 @@ export async function startStack(): Promise<Stack> {
     apiUrl: fake.url,
   });
   const gh = await started(
-    startHttpServer(createGithubServer(githubParsed), {}, { ...silent, config: githubParsed }),
+    startHttpServer(githubServer, {}, { ...silent, config: githubParsed }),
   );
   return {
     urls: { "data-analytics": da.url, "vector-search": vs.url, "example-api": ex.url, github: gh.url },

@@ -11,7 +11,7 @@ import {
 } from "@toolshed/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { createGithubServer } from "../src/server.js";
+import server from "../src/server.js";
 import { FakeGitHub, ownFixture, type Recording } from "./fake-github.js";
 import { TOKEN } from "./helpers.js";
 
@@ -57,7 +57,7 @@ async function start(confirm?: "never", keys?: string[]) {
   );
   const config = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, toolsets: ["all"] });
   const srv = await startTestHttpServer(
-    createGithubServer(config),
+    server,
     {},
     { config, ...(confirm ? { confirm } : {}), ...(keys ? { requestStateKeys: keys } : {}) },
   );
