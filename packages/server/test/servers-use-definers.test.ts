@@ -32,6 +32,17 @@ const HAND_WRITTEN = [
   /\bfunction\s+define\w*/,
   /\(\s*\w+\s*:\s*(Omit<\s*)?(ToolDefinition|FixedResourceDefinition|TemplateResourceDefinition|ResourceDefinition|PromptDefinition)</,
 ];
+/**
+ * Decorators: functions that take a finished definition and return it with its handler wrapped (not a
+ * definer: the definition they take was made by the typed definers). Named here, one by one.
+ */
+const DECORATORS = ["announcesDatasetWrite"];
+function withoutDecorators(text: string): string {
+  return DECORATORS.reduce(
+    (acc, name) => acc.replace(new RegExp(`function\\s+${name}\\s*<[\\s\\S]*?\\)\\s*:`, "g"), ""),
+    text,
+  );
+}
 /** The untyped definers (config and deps unknown) imported straight from the kit. */
 const UNTYPED_IMPORT =
   /import\s*\{[^}]*\b(defineTool|defineResource|definePrompt)\b[^}]*\}\s*from\s*"@toolshed\/server"/;
@@ -45,7 +56,7 @@ describe("servers use the kit's definers", () => {
 
   it.each(codeBases)("$name writes no definer by hand and imports no untyped one", ({ files }) => {
     const offenders = files.flatMap((file) => {
-      const text = readFileSync(file, "utf8");
+      const text = withoutDecorators(readFileSync(file, "utf8"));
       return [...HAND_WRITTEN, UNTYPED_IMPORT]
         .filter((pattern) => pattern.test(text))
         .map((pattern) => `${relative(root, file)}: ${String(pattern)}`);
@@ -53,8 +64,11 @@ describe("servers use the kit's definers", () => {
     expect(offenders).toEqual([]);
   });
 
-  it.each(codeBases)("$name calls definers<…>() once", ({ files }) => {
-    const calls = files.flatMap((file) => readFileSync(file, "utf8").match(/\bdefiners<[^>]+>\(\)/g) ?? []);
-    expect(calls).toHaveLength(1);
+  it.each(codeBases)("$name calls definers<…>() once, if it defines anything", ({ files }) => {
+    const texts = files.map((file) => readFileSync(file, "utf8"));
+    const calls = texts.flatMap((text) => text.match(/\bdefiners<[^>]+>\(\)/g) ?? []);
+    // A server whose tools all come from forwarding (the gateway) defines none and needs no definers.
+    const defines = texts.some((text) => /\bdefine(Tool|Resource|Prompt)\(/.test(text));
+    expect(calls).toHaveLength(defines ? 1 : 0);
   });
 });

@@ -38,6 +38,7 @@ describe.runIf(redisUp)("dataset changes across two replicas", () => {
         {},
         {
           config: configSchema.parse({ dataDir: dir }),
+          confirm: "never", // replacing a dataset asks a person otherwise; this is about what listeners get
           changes: await RedisChangeBus.create({ url: REDIS_URL, channel }),
         },
       );

@@ -87,9 +87,7 @@ export async function startStack(): Promise<Stack> {
     githubToken: "ghp_TestToken000000000000000000000000000",
     apiUrl: fake.url,
   });
-  const gh = await started(
-    startHttpServer(githubServer, {}, { ...silent, config: githubParsed }),
-  );
+  const gh = await started(startHttpServer(githubServer, {}, { ...silent, config: githubParsed }));
   return {
     urls: { "data-analytics": da.url, "vector-search": vs.url, "example-api": ex.url, github: gh.url },
     fake,
