@@ -93,6 +93,7 @@ export async function disconnectMidCall(target: ReliabilityTarget, victims = 4):
         sessions_back_to_baseline_ms: settledMs,
         other_client_calls: stats.latencies.length,
         other_client_errors: stats.errors,
+        ...(stats.examples.length ? { other_client_error_example: stats.examples[0]! } : {}),
       },
     };
   } finally {

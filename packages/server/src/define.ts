@@ -472,16 +472,16 @@ export type ResolvedServerDefinition = Omit<AnyServerDefinition, "tools" | "reso
  * The definition's tools, resources and prompts for a parsed config (those given as functions called
  * once); without a config, for the defaults of the definition's config schema.
  */
-export function resolveDefinition(
-  def: AnyServerDefinition,
-  config: unknown = (def.config as AnyObjectSchema | undefined)?.parse({}),
-): ResolvedServerDefinition {
+export function resolveDefinition(def: AnyServerDefinition, config?: unknown): ResolvedServerDefinition {
   const { tools, resources, prompts, ...rest } = def;
+  // The defaults are parsed only when a list is a function of the config: a config with required
+  // settings (an API's base URL) has no defaults to parse, and fixed lists need none.
+  const cfg = () => config ?? (def.config as AnyObjectSchema | undefined)?.parse({});
   return {
     ...rest,
-    tools: typeof tools === "function" ? tools(config) : tools,
-    ...(resources ? { resources: typeof resources === "function" ? resources(config) : resources } : {}),
-    ...(prompts ? { prompts: typeof prompts === "function" ? prompts(config) : prompts } : {}),
+    tools: typeof tools === "function" ? tools(cfg()) : tools,
+    ...(resources ? { resources: typeof resources === "function" ? resources(cfg()) : resources } : {}),
+    ...(prompts ? { prompts: typeof prompts === "function" ? prompts(cfg()) : prompts } : {}),
   };
 }
 export type AnyPromptDefinition = PromptDefinition<any, any, any>;
