@@ -290,10 +290,19 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
     async () => {
       expectOk(
         await run(
-          ["exec", "turbo", "run", "build", "--filter=@toolshed/bench", "--output-logs=errors-only"],
+          // Every server too: the deploy checks below read each server's --help (the gateway is no bench dependency).
+          [
+            "exec",
+            "turbo",
+            "run",
+            "build",
+            "--filter=@toolshed/bench",
+            "--filter=./servers/*",
+            "--output-logs=errors-only",
+          ],
           300_000,
         ),
-        "turbo run build --filter=@toolshed/bench",
+        "turbo run build --filter=@toolshed/bench --filter=./servers/*",
       );
       // Only this server's attacks (the other targets' describe blocks are filtered out, hooks and all).
       const { passed } = await vitest(["bench/test/attacks.test.ts", "-t", `attacks on ${NAME} `], 120_000, {
