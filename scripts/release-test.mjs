@@ -280,11 +280,18 @@ async function checkServer(pkg, env) {
     fail(`npx ${pkg.name} --version printed '${version}', not ${pkg.version}`);
   log(`npx ${pkg.name} --version -> ${version} (${Date.now() - t0} ms, install included)`);
 
+  // The gateway needs a config: one upstream that is down, in search mode (its three tools list anyway).
+  let serverEnv = env;
+  if (pkg.name === "@toolshed/server-gateway") {
+    const config = join(dir, "gateway.yaml");
+    writeFileSync(config, "upstreams:\n  down:\n    url: http://127.0.0.1:9/mcp\n");
+    serverEnv = { ...env, TOOLSHED_GATEWAY_CONFIG: config, TOOLSHED_GATEWAY_MODE: "search" };
+  }
   const transport = new StdioClientTransport({
     command: "npx",
     args: ["-y", pkg.name],
     cwd: dir,
-    env,
+    env: serverEnv,
     stderr: "pipe",
   });
   let stderr = "";
