@@ -60,7 +60,7 @@ describe.each(
   it("a client that disconnects mid-call: others keep being answered, mcp_sessions_active returns to baseline", async () => {
     const r = await disconnectMidCall(t);
     expect(r.passed, JSON.stringify(r.details)).toBe(true);
-  }, 30_000);
+  }, 90_000);
 
   it("SIGTERM under load: in-flight calls complete and the exit code is 0", async () => {
     const r = await sigtermUnderLoad(t);
@@ -79,7 +79,7 @@ describe.runIf(canRunPostgres)(
     let r: FaultResult;
     beforeAll(async () => {
       r = await postgresRestart(analytics);
-    }, 60_000);
+    }, 90_000);
 
     it(`answers again within ${RECOVERY_LIMIT_MS / 1000} s of PostgreSQL being back, without crashing`, () => {
       expect(r.passed, JSON.stringify(r.details)).toBe(true);

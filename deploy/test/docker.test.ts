@@ -143,11 +143,6 @@ describe("deploy/docker/Dockerfile", () => {
         NODE_ENV: "production",
         TOOLSHED_DATA_DIR: dataDir,
         TOOLSHED_LOG_LEVEL: "warn",
-        // The gateway's image needs its config file, as compose mounts it (its upstreams may be down:
-        // /healthz still answers, /readyz names them).
-        ...(server === "gateway"
-          ? { TOOLSHED_GATEWAY_CONFIG: join(root, "deploy/compose/gateway.yaml") }
-          : {}),
       };
       const argsFor = (port: number) => cmd.map((a) => (a === "8080" ? String(port) : a));
 

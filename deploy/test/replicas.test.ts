@@ -4,14 +4,17 @@
 // workload from 2026-07-28 clients and a 2025 client: every write is read back through the proxy
 // (so from other replicas), one replica is killed mid-run, and at the end every write is read from
 // every surviving replica directly. 0 errors, 0 lost writes.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { connectHttpClient, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
+import {
+  connectHttpClient,
+  startRoundRobinProxy,
+  startServerProcess,
+  type RoundRobinProxy,
+} from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { needRedis } from "../../test-support/services.js";
 import { root } from "./workspace.js";
@@ -33,46 +36,17 @@ interface Replica {
 
 /** One vector-search process on HTTP; resolves once /readyz answers 200 (its store is reachable). */
 async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, "--transport", "http", "--port", "0"], {
-    env: { PATH: process.env.PATH, TOOLSHED_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+  const server = await startServerProcess(BIN, {
+    env,
+    cleanEnv: true,
+    startTimeoutMs: 60_000,
+    waitReady: true,
   });
-  let log = "";
-  const exited = once(child, "exit");
-  const lines = createInterface({ input: child.stderr });
-  const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start in 60 s:\n${log}`)), 60_000);
-    lines.on("line", (line) => {
-      log += `${line}\n`;
-      const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`replica exited while starting:\n${log}`));
-    });
-  });
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${origin}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 300) throw new Error(`replica not ready in 30 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
-    child,
-    origin,
-    log: () => log,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGKILL");
-      await exited;
-    },
+    child: server.child,
+    origin: server.origin,
+    log: () => server.stderr(),
+    kill: () => server.stop("SIGKILL"),
   };
 }
 

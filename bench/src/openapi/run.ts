@@ -29,6 +29,46 @@ export interface DocumentSamples {
   /** Examples not tried because no arguments could be built for the tool. */
   untried: number;
   ms: number;
+  /** Search mode (dynamic cases): bytes of its tools/list, and the top-3 hits of the requests. */
+  search?: { tools_list_bytes: number; queries: number; top3: number; misses: string[] };
+}
+
+const TASKS = join(OPENAPI_DIR, "test/fixtures/github-tasks.json");
+
+/** Search mode on the same server: its tools/list, and where search_tools ranks each request's tool. */
+async function searchSamples(
+  def: Parameters<typeof createTestClient>[0],
+  config: unknown,
+  available: Set<string>,
+): Promise<NonNullable<DocumentSamples["search"]>> {
+  const tasks = (
+    JSON.parse(readFileSync(TASKS, "utf8")) as { tasks: { query: string; tool: string }[] }
+  ).tasks.filter((t) => available.has(t.tool));
+  const t = await createTestClient(def, { config, toolMode: "search" });
+  try {
+    const { tools } = await t.client.listTools();
+    let top3 = 0;
+    const misses: string[] = [];
+    for (const task of tasks) {
+      const r = (await t.client.callTool({
+        name: "search_tools",
+        arguments: { query: task.query, limit: 3 },
+      })) as {
+        structuredContent: { results: { name: string }[] };
+      };
+      const names = r.structuredContent.results.map((x) => x.name);
+      if (names.includes(task.tool)) top3++;
+      else misses.push(`'${task.query}' (wanted ${task.tool}): ${names.join(", ")}`);
+    }
+    return {
+      tools_list_bytes: Buffer.byteLength(JSON.stringify({ tools })),
+      queries: tasks.length,
+      top3,
+      misses,
+    };
+  } finally {
+    await t.close();
+  }
 }
 
 function transpileTree(dir: string): void {
@@ -70,9 +110,9 @@ export async function runDocument(c: DocumentCase): Promise<DocumentSamples> {
     const { configSchema } = (await import(pathToFileURL(join(dir, "src/generated/config.js")).href)) as {
       configSchema: { parse(v: unknown): unknown };
     };
-    const t = await createTestClient(def, {
-      config: configSchema.parse({ baseUrl: base, allowPrivateNetwork: true }),
-    });
+    const config = configSchema.parse({ baseUrl: base, allowPrivateNetwork: true });
+    // Every tool listed, however many: the figures are per tool (search mode is measured apart).
+    const t = await createTestClient(def, { config, toolMode: "all" });
     try {
       const { tools } = await t.client.listTools();
       const samples: DocumentSamples = {
@@ -89,6 +129,11 @@ export async function runDocument(c: DocumentCase): Promise<DocumentSamples> {
         untried: 0,
         ms: 0,
       };
+      if (c.dynamic) {
+        samples.search = await searchSamples(def, config, new Set(tools.map((tool) => tool.name)));
+        samples.ms = Math.round(performance.now() - started);
+        return samples;
+      }
       const doc = await loadDocument(c.document);
       const byName = new Map(tools.map((tool) => [tool.name, tool]));
       for (const op of result.operations) {

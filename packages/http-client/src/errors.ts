@@ -71,7 +71,11 @@ export function statusError(
 ): ToolshedError {
   const quoted = upstreamMessage(headers, body, ctx.secrets);
   const said = quoted ? `; the upstream said: "${quoted}"` : "";
-  const resetAt = rateLimitResetAt(headers);
+  // x-ratelimit-reset is on every answer of APIs like GitHub's and says when the quota resets, not
+  // when a failed call may be retried: it is a wait only for a rate limit (429, or a 403 with the
+  // quota spent, as GitHub answers a primary limit). Retry-After is a wait on any status.
+  const limited = status === 429 || (status === 403 && isRateLimitExhausted(headers));
+  const resetAt = limited ? rateLimitResetAt(headers) : undefined;
   const retryAfterMs =
     parseRetryAfter(headers["retry-after"], now) ??
     (resetAt === undefined ? undefined : Math.max(0, resetAt - now));
@@ -86,7 +90,7 @@ export function statusError(
   }
   if (Object.keys(exposed).length > 0) extra.headers = exposed;
 
-  if (status === 429 || (status === 403 && isRateLimitExhausted(headers))) {
+  if (limited) {
     const when = retryAfterMs === undefined ? "retry later" : `retry in ${seconds(retryAfterMs)}`;
     return new ToolshedError(
       "rate_limited",

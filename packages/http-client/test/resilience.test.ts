@@ -130,6 +130,33 @@ describe("retries", () => {
     expect(upstream.seen).toHaveLength(1);
   });
 
+  it("reads x-ratelimit-reset as a wait only on a rate limit, not on a 502 or a plain 403", async () => {
+    // GitHub sends its quota headers on every answer: an hour to the reset is no retry time for a 502.
+    const quota = {
+      "x-ratelimit-remaining": "4990",
+      "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600),
+    };
+    const { upstream, client } = await setup((req, res) =>
+      req.url === "/bad-gateway"
+        ? json(res, 502, { message: "Server Error" }, quota)
+        : json(res, 403, { message: "Resource not accessible by integration" }, quota),
+    );
+    const gateway = await failure(client.post("/bad-gateway", { json: {} }));
+    expect(gateway.code).toBe("upstream_unavailable");
+    expect(gateway.retryAfterMs).toBeUndefined();
+    expect(gateway.details?.resetAt).toBeUndefined();
+    const forbidden = await failure(client.get("/forbidden"));
+    expect(forbidden.code).toBe("forbidden");
+    expect(forbidden.retryAfterMs).toBeUndefined();
+    expect(upstream.seen).toHaveLength(2);
+  });
+
+  it("still takes Retry-After as the wait on a 503", async () => {
+    const { client } = await setup((_req, res) => json(res, 503, {}, { "retry-after": "7" }));
+    const err = await failure(client.post("/items", { json: {} }));
+    expect(err.retryAfterMs).toBe(7_000);
+  });
+
   it("does not retry a POST on 503, but does when the caller marks it idempotent", async () => {
     const { upstream, client } = await setup((_req, res) => json(res, 503, {}));
     const err = await failure(client.post("/items", { json: { a: 1 } }));

@@ -4,13 +4,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OpenApiError } from "./document.js";
-import { generate } from "./generate.js";
+import { generate, SEARCH_MODE_ABOVE } from "./generate.js";
 
 const USAGE = `Usage: toolshed-openapi <openapi.yaml|json> --out <server dir> --name <kebab-name> [options]
 
 Writes a Toolshed MCP server with one tool per operation. Files under src/generated/ are rewritten on
 every run; hand-written files (src/server.ts, src/overrides.ts, tests, README, package.json) are created
-once and then left alone.
+once and then left alone. A server with more than ${SEARCH_MODE_ABOVE} tools starts in search mode: tools/list
+shows search_tools, describe_tool and call_tool instead of every tool (--tool-mode all|search|auto).
 
 Options:
   --out <dir>          the server's folder, e.g. servers/my-api (required)
@@ -82,6 +83,12 @@ async function main(): Promise<number> {
     return drift.length ? 1 : 0;
   }
   say(`${result.operations.length} tools in ${values.out}/src/generated`);
+  if (result.operations.length > SEARCH_MODE_ABOVE) {
+    say(
+      `more than ${SEARCH_MODE_ABOVE} tools: the server starts in search mode (tools/list shows search_tools, describe_tool and call_tool); ` +
+        "run it with --tool-mode all to list every tool, or choose fewer with --include",
+    );
+  }
   for (const path of result.scaffolded) say(`created ${path} (hand-written from now on)`);
   for (const path of result.stale) say(`removed ${path} (no longer generated)`);
   return 0;

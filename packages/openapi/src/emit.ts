@@ -69,7 +69,7 @@ function serverHosts(ctx: EmitContext): string[] {
   return [...new Set(hosts)].sort();
 }
 
-function isPrivateUrl(url: string | undefined): boolean {
+export function isPrivateUrl(url: string | undefined): boolean {
   if (!url) return false;
   try {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, "");

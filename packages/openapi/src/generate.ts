@@ -38,7 +38,12 @@ export interface GenerateResult {
   skipped: Skipped[];
 }
 
-const MAX_DEFAULT_TOOLS = 200;
+/**
+ * Above this many tools the generated server starts in search mode (the kit's `--tool-mode auto`):
+ * tools/list answers search_tools, describe_tool and call_tool. The kit's default, repeated here so
+ * the generator can say so.
+ */
+export const SEARCH_MODE_ABOVE = 40;
 export const DEFAULT_MAX_OUTPUT_SCHEMA_BYTES = 1000;
 
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
@@ -59,11 +64,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   });
   if (operations.length === 0) {
     throw new OpenApiError("no operations selected: check --include/--exclude and x-mcp in the document");
-  }
-  if (operations.length > MAX_DEFAULT_TOOLS) {
-    throw new OpenApiError(
-      `${operations.length} operations selected; a model works best with a few dozen tools: choose some with --include (names, operationIds, tag:<tag>, * wildcards)`,
-    );
   }
   const ctx: EmitContext = {
     doc,

@@ -221,7 +221,12 @@ function describeOperation(
   const upper = method.toUpperCase();
   const summary = op.summary?.trim();
   const title = custom.title ?? summary ?? `${upper} ${path}`;
-  const what = custom.description ?? op.description?.trim() ?? summary ?? `Calls ${upper} ${path}.`;
+  // An empty description (GitHub's /licenses, /markdown) falls back to the summary.
+  const what =
+    custom.description ??
+    (op.description?.trim() || undefined) ??
+    (summary || undefined) ??
+    `Calls ${upper} ${path}.`;
   const description = `${what}${op.deprecated ? " Deprecated by the API." : ""} (${upper} ${path})`;
   return {
     operationId: op.operationId,

@@ -1,5 +1,5 @@
 // Hand-written files of a new generated server: written once, never overwritten by a re-run.
-import { envName, envPrefix, type EmitContext } from "./emit.js";
+import { envName, envPrefix, isPrivateUrl, type EmitContext } from "./emit.js";
 
 export interface ScaffoldOptions {
   /** From the server dir to the document, for the `generate` script. */
@@ -176,6 +176,7 @@ runContractTests(server, {
       c.keys.map((k) => [envName(prefix, k), `Credential for the '${c.scheme}' scheme.`]),
     ),
   ];
+  files.set("server.json", lit(serverJson(ctx)) + "\n");
   files.set(
     "README.md",
     `# @toolshed/server-${name}
@@ -207,4 +208,76 @@ HTTP: \`npx -y @toolshed/server-${name} --transport http --port 3000\`, then con
 `,
   );
   return files;
+}
+
+/** The MCP registry's entry for the server: what npm publishes and the settings a client may set. */
+function serverJson(ctx: EmitContext): Record<string, unknown> {
+  const { name } = ctx;
+  const prefix = envPrefix(name);
+  const title = ctx.doc.info.title.trim() || name;
+  const env = (
+    key: string,
+    description: string,
+    format: "string" | "boolean" | "number",
+    extra: Record<string, unknown> = {},
+  ) => ({ name: envName(prefix, key), description, isRequired: false, format, ...extra });
+  const variables = [
+    ctx.baseUrl
+      ? env("baseUrl", `The API's base URL (default ${ctx.baseUrl}).`, "string", { default: ctx.baseUrl })
+      : env("baseUrl", "The API's base URL; required, the document names none.", "string", {
+          isRequired: true,
+        }),
+    env(
+      "allowPrivateNetwork",
+      `Allow loopback and private addresses for the API (default ${isPrivateUrl(ctx.baseUrl)}).`,
+      "boolean",
+      { default: String(isPrivateUrl(ctx.baseUrl)) },
+    ),
+    env(
+      "timeoutMs",
+      "Longest an API call may take, retries included, in milliseconds (default 30000).",
+      "number",
+      {
+        default: "30000",
+      },
+    ),
+    ...ctx.credentials.flatMap((c) =>
+      c.keys.map((k) =>
+        env(k, `Credential for the '${c.scheme}' security scheme of the API.`, "string", { isSecret: true }),
+      ),
+    ),
+    {
+      name: "TOOLSHED_LOG_LEVEL",
+      description: "Log level for the JSON lines written to stderr (default info).",
+      isRequired: false,
+      format: "string",
+      default: "info",
+      choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+    },
+  ];
+  const description = `${ctx.operations.length} tools for ${title}, generated from its OpenAPI document.`;
+  return {
+    $schema: "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+    name: `io.github.toolshed-mcp/${name}`,
+    title: `Toolshed ${title}`,
+    // The registry refuses descriptions longer than 100 characters.
+    description: description.length <= 100 ? description : `${description.slice(0, 99)}…`,
+    version: "0.1.0",
+    repository: {
+      url: "https://github.com/toolshed-mcp/toolshed",
+      source: "github",
+      subfolder: `servers/${name}`,
+    },
+    packages: [
+      {
+        registryType: "npm",
+        registryBaseUrl: "https://registry.npmjs.org",
+        identifier: `@toolshed/server-${name}`,
+        version: "0.1.0",
+        runtimeHint: "npx",
+        transport: { type: "stdio" },
+        environmentVariables: variables,
+      },
+    ],
+  };
 }

@@ -75,7 +75,7 @@ describe.each(cases)("a server generated from $name", ({ name, document, include
       tmp.dir,
     );
     expect(contract.code, `contract test failed:\n${contract.output}`).toBe(0);
-    expect(contract.output).toMatch(/Tests\s+6 passed/);
+    expect(contract.output).toMatch(/Tests\s+7 passed/);
     // An override for an operation the document no longer has: one line on stderr, exit 1, no stack.
     writeFileSync(
       join(tmp.dir, "src/overrides.ts"),

@@ -11,41 +11,75 @@ import { safeUrl } from "./redis.js";
 export type ChangeEvent = ServerEvent;
 
 /**
+ * A task (tasks extension) whose status changed: the task as tasks/get returns it now, and whose it
+ * is, so a listen stream forwards it only to its owner. Travels beside the change events, never to
+ * the SDK's listen router (which knows only the four change kinds).
+ */
+export interface TaskStatusEvent {
+  taskId: string;
+  /** The principal id that started the task ("" without auth). */
+  owner: string;
+  /** The DetailedTask (status payload inlined: inputRequests, result or error). */
+  task: Record<string, unknown>;
+}
+
+/**
  * Publish/subscribe of change events within one server process, and across replicas when it is
  * backed by Redis. It is an SDK `ServerEventBus`: the 2026-07-28 lane's listen streams subscribe to
  * it directly; 2025 connections subscribe and filter by what their client subscribed to.
  */
 export interface ChangeBus extends ServerEventBus {
+  /** Publishes a task's new status to this process's listen streams and the other replicas'. */
+  publishTaskStatus(event: TaskStatusEvent): void;
+  subscribeTaskStatus(listener: (event: TaskStatusEvent) => void): () => void;
   close(): Promise<void>;
 }
 
 /** Delivers synchronously to this process's listeners; a throwing listener does not stop the others. */
 export class LocalChangeBus implements ChangeBus {
   readonly #listeners = new Set<(event: ChangeEvent) => void>();
+  readonly #taskListeners = new Set<(event: TaskStatusEvent) => void>();
 
   constructor(private readonly logger?: Logger) {}
 
   publish(event: ChangeEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger?.warn({ err, kind: event.kind }, "a change listener failed");
-      }
-    }
+    this.#deliver(this.#listeners, event, event.kind);
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {
-    // A wrapper per call, so the same function subscribed twice is two listeners.
-    const entry = (event: ChangeEvent) => listener(event);
-    this.#listeners.add(entry);
-    return () => void this.#listeners.delete(entry);
+    return add(this.#listeners, listener);
+  }
+
+  publishTaskStatus(event: TaskStatusEvent): void {
+    this.#deliver(this.#taskListeners, event, "task_status");
+  }
+
+  subscribeTaskStatus(listener: (event: TaskStatusEvent) => void): () => void {
+    return add(this.#taskListeners, listener);
   }
 
   close(): Promise<void> {
     this.#listeners.clear();
+    this.#taskListeners.clear();
     return Promise.resolve();
   }
+
+  #deliver<E>(listeners: Set<(event: E) => void>, event: E, kind: string): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger?.warn({ err, kind }, "a change listener failed");
+      }
+    }
+  }
+}
+
+/** Adds a listener; a wrapper per call, so the same function subscribed twice is two listeners. */
+function add<E>(listeners: Set<(event: E) => void>, listener: (event: E) => void): () => void {
+  const entry = (event: E) => listener(event);
+  listeners.add(entry);
+  return () => void listeners.delete(entry);
 }
 
 export interface RedisChangeBusOptions {
@@ -117,14 +151,27 @@ export class RedisChangeBus implements ChangeBus {
 
   publish(event: ChangeEvent): void {
     this.#local.publish(event);
-    if (this.#closed || this.#pub.status !== "ready") return;
-    this.#pub
-      .publish(this.#channel, JSON.stringify({ origin: this.#origin, event }))
-      .catch((err: unknown) => this.#down(err as Error));
+    this.#send({ event });
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {
     return this.#local.subscribe(listener);
+  }
+
+  publishTaskStatus(event: TaskStatusEvent): void {
+    this.#local.publishTaskStatus(event);
+    this.#send({ task: event });
+  }
+
+  subscribeTaskStatus(listener: (event: TaskStatusEvent) => void): () => void {
+    return this.#local.subscribeTaskStatus(listener);
+  }
+
+  #send(payload: { event: ChangeEvent } | { task: TaskStatusEvent }): void {
+    if (this.#closed || this.#pub.status !== "ready") return;
+    this.#pub
+      .publish(this.#channel, JSON.stringify({ origin: this.#origin, ...payload }))
+      .catch((err: unknown) => this.#down(err as Error));
   }
 
   async close(): Promise<void> {
@@ -143,8 +190,14 @@ export class RedisChangeBus implements ChangeBus {
       this.#logger.warn({ channel: this.#channel }, "ignored a change message that is not JSON");
       return;
     }
-    const { origin, event } = (message ?? {}) as { origin?: unknown; event?: unknown };
+    const { origin, event, task } = (message ?? {}) as { origin?: unknown; event?: unknown; task?: unknown };
     if (origin === this.#origin) return; // delivered here when it was published
+    if (task !== undefined) {
+      const status = asTaskStatus(task);
+      if (status) this.#local.publishTaskStatus(status);
+      else this.#logger.warn({ channel: this.#channel }, "ignored a task status message of an unknown shape");
+      return;
+    }
     const parsed = asEvent(event);
     if (parsed) this.#local.publish(parsed);
     else this.#logger.warn({ channel: this.#channel }, "ignored a change message of an unknown shape");
@@ -184,4 +237,15 @@ function asEvent(value: unknown): ChangeEvent | undefined {
     return { kind, uri };
   }
   return undefined;
+}
+
+/** A task status event read off the wire, or undefined when it is not one. */
+function asTaskStatus(value: unknown): TaskStatusEvent | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { taskId, owner, task } = value as { taskId?: unknown; owner?: unknown; task?: unknown };
+  if (typeof taskId !== "string" || typeof owner !== "string") return undefined;
+  if (typeof task !== "object" || task === null || Array.isArray(task)) return undefined;
+  const fields = task as Record<string, unknown>;
+  if (fields.taskId !== taskId || typeof fields.status !== "string") return undefined;
+  return { taskId, owner, task: fields };
 }

@@ -41,6 +41,8 @@ import {
 } from "./tool-call.js";
 import { allowsAll } from "./tool-scopes.js";
 import { serveForwarded } from "./forward.js";
+import { callSearchModeTool, SEARCH_MODE_ENTRIES } from "./search-mode.js";
+import { SEARCH_MODE_TOOLS } from "./tool-search.js";
 import { TASKS_EXTENSION } from "./tasks/manager.js";
 import { serveTaskMethods } from "./tasks/wire.js";
 
@@ -111,6 +113,8 @@ export function createMcpServer(
     return mcp;
   }
   server.setRequestHandler("tools/list", (_request, extra) => {
+    // Search mode: three tools that find, describe and run the others (search-mode.ts).
+    if (rt.searchMode) return { tools: SEARCH_MODE_ENTRIES as never };
     const principal = principalOf(extra);
     // A principal sees only the tools its scopes allow; without auth every tool is listed.
     const tools =
@@ -120,7 +124,12 @@ export function createMcpServer(
     return { tools: tools as never };
   });
   server.setRequestHandler("tools/call", (request, extra) => {
-    const tool = rt.tools.get(request.params.name);
+    const name = request.params.name;
+    if (rt.searchMode && isSearchModeTool(name)) {
+      return callSearchModeTool(rt, name, request.params.arguments ?? {}, extra, mcp, state);
+    }
+    // A client that knows a tool's name may still call it directly in search mode.
+    const tool = rt.tools.get(name);
     if (!tool) {
       throw new RpcError(
         ProtocolErrorCode.InvalidParams,
@@ -500,7 +509,7 @@ export function instrumentTransport(
         // Labels come from the client, so they are clamped to known values: made-up methods and
         // tool names must not grow the metrics registry.
         const method = MCP_METHODS.has(message.method) ? message.method : "other";
-        const name = method === "tools/call" ? message.params?.name : undefined;
+        const name = method === "tools/call" ? toolNameOf(rt, message.params) : undefined;
         const tool = typeof name === "string" ? (rt.knowsTool(name) ? name : "unknown") : "";
         const id = message.id;
         if (pending.has(id)) finish(id, "cancelled");
@@ -537,6 +546,21 @@ export function instrumentTransport(
     onclose?.();
   };
   return { isPending: (id) => pending.has(id) };
+}
+
+function isSearchModeTool(name: string): name is (typeof SEARCH_MODE_TOOLS)[number] {
+  return (SEARCH_MODE_TOOLS as readonly string[]).includes(name);
+}
+
+/**
+ * The tool a tools/call runs, for metrics, logs and spans: in search mode, `call_tool` counts as the
+ * tool it calls (when that is a tool of this server), as a direct call of it would.
+ */
+function toolNameOf(rt: Runtime, params: Record<string, unknown> | undefined): unknown {
+  const name = params?.name;
+  if (!rt.searchMode || name !== "call_tool") return name;
+  const inner = (params?.arguments as Record<string, unknown> | undefined)?.name;
+  return typeof inner === "string" && rt.tools.has(inner) ? inner : name;
 }
 
 /** The revision a request speaks: its own `_meta` envelope (2026-07-28), or what initialize settled. */

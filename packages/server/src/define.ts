@@ -126,6 +126,12 @@ export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking
   readonly notify: ChangeNotifier;
   /** Same as `notify.resourceUpdated(uri)`. */
   notifyResourceUpdated(uri: string): void;
+  /**
+   * Lists the named `hidden` tools from now on, to every connection of this server process, and
+   * sends `notifications/tools/list_changed` when that changed the list; returns the names newly
+   * listed. State of this process: other replicas do not see it (and a restart forgets it).
+   */
+  showTools(names: readonly string[]): string[];
 }
 
 /**
@@ -203,6 +209,13 @@ export interface ToolDefinition<
   /** Overrides the server's default per-call timeout. */
   timeoutMs?: number;
   /**
+   * Left out of tools/list until a handler shows it (`ctx.showTools`), for servers where the model
+   * turns groups of tools on (github's dynamic toolsets). It can be called by name all along: hiding
+   * keeps it out of the model's context, it is no access control (that is what scopes are for).
+   * Needs `notifications.toolListChanged`.
+   */
+  hidden?: boolean;
+  /**
    * Long work: the tool may run as a task (the `io.modelcontextprotocol/tasks` extension) for
    * 2026-07-28 clients that declare it. `"optional"`: such clients get a task handle and poll it,
    * others get the result as before; `"required"`: clients without the extension are refused
@@ -231,7 +244,7 @@ export type ResourceContents =
 /** Context for resource handlers: everything a tool gets but progress, asking and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
-  "progress" | "client" | "notify" | "notifyResourceUpdated" | keyof Asking
+  "progress" | "client" | "notify" | "notifyResourceUpdated" | "showTools" | keyof Asking
 >;
 
 /**
@@ -388,6 +401,14 @@ export interface ForwardContext {
   readonly client: ClientRequests;
   /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * On `tools/call`, `resources/read` and `prompts/get` (the requests that may answer
+   * `input_required`): asks this request's client (elicitation, sampling, roots) as `ctx.ask` and
+   * friends do in a tool, on both eras. A question without an answer yet stops the request: the kit
+   * answers `input_required` (2026-07-28) or asks over the session (2025) and calls the function
+   * again from the top with the answer, so ask before doing anything.
+   */
+  readonly ask?: Asking;
 }
 
 /** An MCP result as it travels (tools/call, resources/read, prompts/get, lists). */
@@ -456,6 +477,14 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
    * Keep it private when auth decides what a caller sees (tools/list is filtered by scopes).
    */
   cacheHint?: CacheHint;
+  /**
+   * How tools/list presents the tools unless `--tool-mode` (TOOLSHED_TOOL_MODE) says: `all` lists
+   * every tool; `search` lists three (search_tools, describe_tool, call_tool) that find, describe
+   * and run the others; `auto` (the default) is search above `searchThreshold` tools, all otherwise.
+   */
+  toolMode?: "all" | "search" | "auto";
+  /** `auto` mode's threshold unless `--search-threshold` says; 40 unless set. */
+  searchThreshold?: number;
 }
 
 /** A server definition with its config and deps types erased, as the kit handles it. */

@@ -1,6 +1,7 @@
 import { ProtocolError, ProtocolErrorCode, type McpServer } from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
-import type { ForwardContext, ForwardDefinition, WireResult } from "./define.js";
+import { AskRound, callIdentity } from "./ask.js";
+import type { Asking, ForwardContext, ForwardDefinition, WireResult } from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -38,7 +39,9 @@ export function serveForwarded(
   });
   server.setRequestHandler("tools/call", async (request, extra) => {
     const name = request.params.name;
+    const args = request.params.arguments ?? {};
     let opened;
+    let round: AskRound | undefined;
     try {
       const key = extra.http?.authInfo?.extra?.principalKey;
       if (rt.toolLimiter && typeof key === "string") {
@@ -51,8 +54,10 @@ export function serveForwarded(
           );
         }
       }
-      opened = await open(rt, mcp, state, extra, name);
-      const result = await forward.callTool(opened.deps, name, request.params.arguments ?? {}, opened.ctx);
+      round = await openRound(rt, mcp, state, extra, `tools/call:${name}`, args);
+      opened = await open(rt, mcp, state, extra, name, round);
+      const result = await forward.callTool(opened.deps, name, args, opened.ctx);
+      if (round.waiting) return await round.inputRequired();
       if (result === undefined) {
         throw new RpcError(
           ProtocolErrorCode.InvalidParams,
@@ -61,12 +66,8 @@ export function serveForwarded(
       }
       return result as never;
     } catch (err) {
-      if (err instanceof RpcError) throw err;
-      // A client that lacks a capability the forwarded call needs gets the revision's protocol error
-      // (-32021), as from an own tool.
-      if (ProtocolError.isInstance(err) && err.code === MISSING_CAPABILITY) {
-        throw new RpcError(err.code, err.message, err.data);
-      }
+      const asked = await questionOrProtocolError(err, round);
+      if (asked) return asked as never;
       const error = opened?.timedOut() ?? toToolshedError(err);
       if (error.code === "internal")
         rt.logger.error({ err: error.cause ?? error, tool: name }, "tool failed");
@@ -89,19 +90,22 @@ export function serveForwarded(
       })),
     );
     server.setRequestHandler("resources/read", async (request, extra) => {
+      const uri = request.params.uri;
       try {
-        return await guarded(
+        return (await asking(
           rt,
           mcp,
           state,
           extra,
           "resources/read",
-          async (deps, ctx) => (await resources.read(deps, request.params.uri, ctx)) as never,
-        );
+          `resources/read:${uri}`,
+          {},
+          (deps, ctx) => resources.read(deps, uri, ctx),
+        )) as never;
       } catch (err) {
         const e = RpcError.from(err);
         const data = e.data && typeof e.data === "object" ? e.data : {};
-        throw new RpcError(e.code, e.message, { ...data, uri: request.params.uri });
+        throw new RpcError(e.code, e.message, { ...data, uri });
       }
     });
   }
@@ -113,23 +117,92 @@ export function serveForwarded(
         prompts: (await prompts.list(deps, ctx)) as never,
       })),
     );
-    server.setRequestHandler("prompts/get", (request, extra) =>
-      guarded(
+    server.setRequestHandler("prompts/get", async (request, extra) => {
+      const name = request.params.name;
+      const args = (request.params.arguments ?? {}) as Record<string, string>;
+      return (await asking(
         rt,
         mcp,
         state,
         extra,
-        `prompt:${request.params.name}`,
-        async (deps, ctx) =>
-          (await prompts.get(
-            deps,
-            request.params.name,
-            (request.params.arguments ?? {}) as Record<string, string>,
-            ctx,
-          )) as never,
-      ),
-    );
+        `prompt:${name}`,
+        `prompts/get:${name}`,
+        args,
+        (deps, ctx) => prompts.get(deps, name, args, ctx),
+      )) as never;
+    });
   }
+}
+
+/**
+ * A forwarded resources/read or prompts/get that may relay questions to this client (`ctx.ask`), as
+ * tools/call does: a question without an answer yet ends the request with `input_required` (2026-07-28;
+ * the SDK asks a 2025 client over its session and reruns it). Errors are JSON-RPC errors.
+ */
+async function asking(
+  rt: Runtime,
+  mcp: McpServer,
+  state: ConnectionState,
+  extra: Extra,
+  name: string,
+  identity: string,
+  args: Record<string, unknown>,
+  fn: (deps: unknown, ctx: ForwardContext) => Promise<WireResult>,
+): Promise<WireResult> {
+  let opened;
+  let round: AskRound | undefined;
+  try {
+    round = await openRound(rt, mcp, state, extra, identity, args);
+    opened = await open(rt, mcp, state, extra, name, round);
+    const result = await fn(opened.deps, opened.ctx);
+    return round.waiting ? await round.inputRequired() : result;
+  } catch (err) {
+    const asked = await questionOrProtocolError(err, round);
+    if (asked) return asked;
+    throw RpcError.from(opened?.timedOut() ?? err);
+  } finally {
+    opened?.done();
+  }
+}
+
+/** The questions a forwarded request relays to this client (a requestState that fails is -32602). */
+function openRound(
+  rt: Runtime,
+  mcp: McpServer,
+  state: ConnectionState,
+  extra: Extra,
+  identity: string,
+  args: Record<string, unknown>,
+): Promise<AskRound> {
+  return AskRound.open({
+    keys: rt.requestStateKeys,
+    extra,
+    mcp,
+    identity: callIdentity(principalOf(extra)?.id, identity, args),
+    cannotAsk: state.cannotAsk,
+    confirm: rt.confirm,
+    logger: rt.logger,
+  });
+}
+
+/**
+ * What a forwarded request's failure is before the request's own error mapping: a JSON-RPC error
+ * stays one; a question without an answer wins over whatever the forwarded call made of it
+ * (`input_required`); a client that lacks a capability the call needs gets the revision's protocol
+ * error (-32021), as from an own tool. Undefined when none of these applies.
+ */
+async function questionOrProtocolError(
+  err: unknown,
+  round: AskRound | undefined,
+): Promise<WireResult | undefined> {
+  if (err instanceof RpcError) throw err;
+  if (round?.waiting && !(err instanceof ToolshedError && err.code === "timeout")) {
+    return await round.inputRequired();
+  }
+  if (ProtocolError.isInstance(err) && err.code === MISSING_CAPABILITY) {
+    throw new RpcError(err.code, err.message, err.data);
+  }
+  return undefined;
 }
 
 async function guarded<T>(
@@ -158,6 +231,7 @@ async function open(
   state: ConnectionState,
   extra: Extra,
   name: string,
+  ask?: Asking,
 ): Promise<{
   deps: unknown;
   ctx: ForwardContext;
@@ -192,6 +266,7 @@ async function open(
     requestId: extra.mcpReq.id,
     client: clientRequests(mcp, extra),
     progress: (progress, total, message) => sendProgress(extra, progress, total, message),
+    ...(ask ? { ask } : {}),
   };
   return {
     deps,

@@ -1,3 +1,11 @@
+/**
+ * `@toolshed/server`: this file defines the complete public surface of the kit. A server needs
+ * nothing else: define it (`definers`, `defineServer`, `defineTool`, …), run it (`main`, or
+ * `startHttpServer` / `startStdioServer` in tests), raise `ToolshedError`, validate with `z`.
+ * Named exports only, never `export *`, so every name here is a decision; a test snapshots the list
+ * (`test/surface.test.ts`). What only sibling packages and tests need is in `./internal.ts`
+ * (`@toolshed/server/internal`), which carries no compatibility promise.
+ */
 export {
   defineServer,
   definers,
@@ -58,11 +66,10 @@ export { RedisTaskStore } from "./tasks/redis-store.js";
 export type { RedisTaskStoreOptions } from "./tasks/redis-store.js";
 export { TASKS_EXTENSION, DEFAULT_TASK_TTL_MS } from "./tasks/manager.js";
 export type { TaskSettings } from "./tasks/manager.js";
-export { definitionProblems } from "./validate-definition.js";
-export { Runtime } from "./runtime.js";
-export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";
-export { createMcpServer, instrumentTransport } from "./connection.js";
-export { serveHttp } from "./http/app.js";
+export type { Runtime, ToolMode } from "./runtime.js";
+export { DEFAULT_SEARCH_THRESHOLD } from "./runtime.js";
+export { ToolIndex, searchModeTools, SEARCH_MODE_TOOLS } from "./tool-search.js";
+export type { IndexedTool, ToolSearchHit } from "./tool-search.js";
 export type { HttpHandle, HttpOptions } from "./http/app.js";
 export { authFromSettings } from "./http/auth.js";
 export type { AuthSettings, HttpAuth } from "./http/auth.js";
@@ -70,16 +77,15 @@ export { MemoryEventStore } from "./http/event-store.js";
 export type { EventStore, MemoryEventStoreOptions, SharedEventStore } from "./http/event-store.js";
 export { RedisEventStore } from "./http/redis-event-store.js";
 export type { RedisEventStoreOptions } from "./http/redis-event-store.js";
-export { serveStdio } from "./stdio.js";
 export type { StdioHandle } from "./stdio.js";
 export { createRuntime, startHttpServer, startStdioServer, InvalidServerDefinition } from "./start.js";
 export type { StartOptions } from "./start.js";
 export { runServer, main } from "./run.js";
-export { traceLogFields } from "./tracing.js";
 export type { RunOptions } from "./run.js";
 export { parseCommandLine, UsageError } from "./cli/options.js";
 export type { CommonOptions } from "./cli/options.js";
-export { ToolshedError } from "@toolshed/errors";
+export { ToolshedError, isToolshedError, toToolshedError } from "@toolshed/errors";
+export type { ErrorCode } from "@toolshed/errors";
 export { z } from "zod";
 export { LocalChangeBus, RedisChangeBus } from "./bus.js";
 export type { ChangeBus, ChangeEvent, RedisChangeBusOptions } from "./bus.js";

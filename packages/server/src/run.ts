@@ -69,6 +69,8 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       logger,
       ...(common.requestStateKeys?.length ? { requestStateKeys: common.requestStateKeys } : {}),
       confirm: common.confirm,
+      ...(common.toolMode ? { toolMode: common.toolMode } : {}),
+      ...(common.searchThreshold !== undefined ? { searchThreshold: common.searchThreshold } : {}),
       tasks: {
         ...(taskStore ? { store: taskStore } : {}),
         ttlMs: common.taskTtlMs,

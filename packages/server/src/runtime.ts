@@ -3,7 +3,7 @@ import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
 import { RequestStateKeys } from "./ask.js";
-import { TaskManager, type TaskSettings } from "./tasks/manager.js";
+import { detailedTask, TaskManager, type TaskSettings } from "./tasks/manager.js";
 import { LocalChangeBus, type ChangeBus, type ChangeEvent } from "./bus.js";
 import type {
   AnyTool,
@@ -13,7 +13,25 @@ import type {
   ResolvedServerDefinition,
 } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
+import { SEARCH_MODE_TOOLS, ToolIndex } from "./tool-search.js";
 import { toolScopesOf } from "./tool-scopes.js";
+
+/** How tools/list presents the tools: each one, the three tools of search mode, or by count. */
+export type ToolMode = "all" | "search" | "auto";
+
+/** `auto` mode turns to search mode above this many tools unless the server or `--search-threshold` says. */
+export const DEFAULT_SEARCH_THRESHOLD = 40;
+
+/** One tool as search mode indexes it: its tools/list entry, and the tool. */
+export interface CatalogueTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+  tool: AnyTool;
+  entry: Record<string, unknown>;
+}
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -33,6 +51,10 @@ export interface RuntimeOptions {
   tasks?: TaskSettings;
   /** Where change notifications travel: this process only unless given (e.g. a RedisChangeBus). */
   changes?: ChangeBus;
+  /** `--tool-mode`: the server's `toolMode` (or `auto`) unless set. */
+  toolMode?: ToolMode;
+  /** `--search-threshold`: the server's `searchThreshold` (or 40) unless set. */
+  searchThreshold?: number;
 }
 
 /**
@@ -45,7 +67,21 @@ export class Runtime {
   readonly logger: Logger;
   readonly metrics: ToolshedMetrics;
   readonly tools: ReadonlyMap<string, AnyTool>;
-  readonly toolList: readonly Record<string, unknown>[];
+  /** What tools/list answers: every tool but the `hidden` ones not shown yet. */
+  get toolList(): readonly Record<string, unknown>[] {
+    return this.#toolList;
+  }
+  #toolList: readonly Record<string, unknown>[];
+  readonly #entries: readonly { tool: AnyTool; entry: Record<string, unknown> }[];
+  /** Hidden tools shown by `showTools`, for every connection of this process. */
+  readonly #shown = new Set<string>();
+  /**
+   * Search mode: tools/list answers search_tools, describe_tool and call_tool instead of every
+   * tool (`--tool-mode search`, or `auto` with more tools than `--search-threshold`). A server
+   * that forwards (the gateway) decides its own list and is never in the kit's search mode.
+   */
+  readonly searchMode: boolean;
+  #index: ToolIndex<CatalogueTool> | undefined;
   /** The scopes each tool requires when auth is on (declared, or the default from its annotations). */
   readonly toolScopes: ReadonlyMap<string, readonly string[]>;
   /** Calls per principal and tool, when the HTTP auth layer configured a limit. */
@@ -81,11 +117,31 @@ export class Runtime {
     this.logger = options.logger;
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
-    this.toolList = def.tools.map(toolListEntry);
+    this.#entries = def.tools.map((tool) => ({ tool, entry: toolListEntry(tool) }));
+    this.#toolList = this.#listed();
+    const mode = options.toolMode ?? def.toolMode ?? "auto";
+    const threshold = options.searchThreshold ?? def.searchThreshold ?? DEFAULT_SEARCH_THRESHOLD;
+    // `auto` counts the tools listed at start: a server with hidden tools (github's dynamic
+    // toolsets) already keeps its list small and shows more on request.
+    const listed = def.tools.filter((t) => !t.hidden).length;
+    this.searchMode =
+      def.forward === undefined && (mode === "search" || (mode === "auto" && listed > threshold));
+    if (def.forward && options.toolMode === "search") {
+      options.logger.warn(
+        "--tool-mode search does not apply to a forwarding server, which lists its tools itself; use its own setting (the gateway's --mode search)",
+      );
+    }
     this.toolScopes = toolScopesOf(def, options.config);
     this.defaultTimeoutMs = def.defaultTimeoutMs ?? 60_000;
     this.confirm = options.confirm ?? "ask";
-    this.tasks = new TaskManager(options.logger, options.tasks);
+    // Status changes go out on the change bus (to every replica's listen streams, filtered by owner).
+    this.tasks = new TaskManager(options.logger, options.tasks, (record) =>
+      this.changes.publishTaskStatus({
+        taskId: record.taskId,
+        owner: record.owner,
+        task: detailedTask(record),
+      }),
+    );
     this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
@@ -111,10 +167,44 @@ export class Runtime {
   /** Whether `name` is a tool this server serves (its own, or one its forward definition knows now). */
   knowsTool(name: string): boolean {
     if (this.tools.has(name)) return true;
+    if (this.searchMode && (SEARCH_MODE_TOOLS as readonly string[]).includes(name)) return true;
     const forward = this.def.forward;
     return forward?.knowsTool !== undefined && this.#depsValue !== undefined
       ? forward.knowsTool(this.#depsValue.value, name)
       : false;
+  }
+
+  /** Lists the named hidden tools from now on; announces the change when there is one (`ctx.showTools`). */
+  showTools(names: readonly string[]): string[] {
+    const shown = names.filter((name) => this.tools.get(name)?.hidden === true && !this.#shown.has(name));
+    if (!shown.length) return [];
+    for (const name of shown) this.#shown.add(name);
+    this.#toolList = this.#listed();
+    this.#index = undefined;
+    // Search mode's three tools never change; what search_tools finds does.
+    if (!this.searchMode) this.notify.toolListChanged();
+    return shown;
+  }
+
+  /** Search mode's index of the listed tools (hidden ones once shown), built on first use. */
+  get toolIndex(): ToolIndex<CatalogueTool> {
+    return (this.#index ??= new ToolIndex(
+      this.#entries
+        .filter(({ tool }) => !tool.hidden || this.#shown.has(tool.name))
+        .map(({ tool, entry }) => ({
+          name: tool.name,
+          title: tool.title,
+          description: tool.description,
+          inputSchema: entry.inputSchema as Record<string, unknown>,
+          annotations: entry.annotations as Record<string, unknown>,
+          tool,
+          entry,
+        })),
+    ));
+  }
+
+  #listed(): Record<string, unknown>[] {
+    return this.#entries.filter(({ tool }) => !tool.hidden || this.#shown.has(tool.name)).map((e) => e.entry);
   }
 
   /** Same as `notify.resourceUpdated(uri)`. */

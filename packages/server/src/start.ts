@@ -7,7 +7,7 @@ import {
   type ConfirmPolicy,
 } from "./define.js";
 import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
-import { Runtime } from "./runtime.js";
+import { Runtime, type ToolMode } from "./runtime.js";
 import type { TaskSettings } from "./tasks/manager.js";
 import { traceLogFields } from "./tracing.js";
 import { serveStdio, type StdioHandle } from "./stdio.js";
@@ -33,6 +33,10 @@ export interface StartOptions {
   tasks?: TaskSettings;
   /** Where change notifications travel (e.g. a RedisChangeBus shared by replicas); the runtime closes it. */
   changes?: ChangeBus;
+  /** `--tool-mode`: `all`, `search` or `auto`; the definition's `toolMode` (else `auto`) unless set. */
+  toolMode?: ToolMode;
+  /** `--search-threshold`: how many tools `auto` lists before it turns to search mode; 40 unless set. */
+  searchThreshold?: number;
 }
 
 /**
@@ -56,6 +60,8 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     ...(options.confirm ? { confirm: options.confirm } : {}),
     ...(options.tasks ? { tasks: options.tasks } : {}),
     ...(options.changes ? { changes: options.changes } : {}),
+    ...(options.toolMode ? { toolMode: options.toolMode } : {}),
+    ...(options.searchThreshold !== undefined ? { searchThreshold: options.searchThreshold } : {}),
   });
 }
 

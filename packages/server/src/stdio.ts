@@ -3,6 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
+import { serveTaskListensOnPipe } from "./tasks/listen.js";
 import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 
 export interface StdioHandle {
@@ -57,8 +58,13 @@ export function serveStdio(
     transport,
     onerror: (err) => rt.logger.debug({ err }, "stdio message refused or failed"),
   });
+  // Listens naming task ids also get the tasks' status notifications (the entry knows only changes).
+  const endTaskListens = serveTaskListensOnPipe(rt, transport);
   rt.metrics.sessionsActive.inc();
-  void closed.then(() => rt.metrics.sessionsActive.dec());
+  void closed.then(() => {
+    endTaskListens();
+    rt.metrics.sessionsActive.dec();
+  });
   const onclose = transport.onclose;
   transport.onclose = () => {
     onclose?.();

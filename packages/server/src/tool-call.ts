@@ -26,6 +26,7 @@ import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { createTaskResult, TASKS_EXTENSION, type TaskExecution } from "./tasks/manager.js";
 import { announceTask, declaresTasks } from "./tasks/wire.js";
+import { principalFromAuthInfo } from "./principal.js";
 import { describeIssues } from "./tool-json.js";
 
 export type Extra = ServerContext;
@@ -147,6 +148,10 @@ export class ToolCall implements HandlerContext {
 
   notifyResourceUpdated(uri: string): void {
     this.rt.notify.resourceUpdated(uri);
+  }
+
+  showTools(names: readonly string[]): string[] {
+    return this.rt.showTools(names);
   }
 
   #onCancel = () =>
@@ -441,14 +446,4 @@ export function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
 export function principalOf(extra: Extra): Principal | undefined {
   const auth = extra.http?.authInfo;
   return auth ? principalFromAuthInfo(auth) : undefined;
-}
-
-/** The principal the HTTP auth layer put in the SDK's AuthInfo (see http/auth.ts authInfoFor). */
-export function principalFromAuthInfo(auth: {
-  clientId: string;
-  scopes: string[];
-  extra?: Record<string, unknown>;
-}): Principal {
-  const { principalKey: _key, principalId, ...claims } = auth.extra ?? {};
-  return { id: typeof principalId === "string" ? principalId : auth.clientId, scopes: auth.scopes, claims };
 }

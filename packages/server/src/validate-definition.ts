@@ -46,6 +46,11 @@ export function definitionProblems(server: AnyServerDefinition, config?: unknown
   if ((declared.resourceUpdated || declared.resourceListChanged) && !def.resources?.length) {
     problems.push("notifications declare resource changes but the server has no resources");
   }
+  if (def.tools.some((t) => t.hidden) && !declared.toolListChanged) {
+    problems.push(
+      "hidden tools are listed only once shown, which changes the tool list: declare notifications.toolListChanged",
+    );
+  }
   if (declared.promptListChanged && !def.prompts?.length) {
     problems.push("notifications.promptListChanged is declared but the server has no prompts");
   }

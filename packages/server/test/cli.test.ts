@@ -29,6 +29,29 @@ const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 };
 
 describe("parseCommandLine", () => {
+  it("reads --tool-mode and --search-threshold (flags, env, NAME_FILE), unset unless given", () => {
+    expect(run([]).common).toMatchObject({ toolMode: undefined, searchThreshold: undefined });
+    expect(run(["--tool-mode", "search", "--search-threshold", "12"]).common).toMatchObject({
+      toolMode: "search",
+      searchThreshold: 12,
+    });
+    expect(run([], { TOOLSHED_TOOL_MODE: "all", TOOLSHED_SEARCH_THRESHOLD: "7" }).common).toMatchObject({
+      toolMode: "all",
+      searchThreshold: 7,
+    });
+    const dir = mkdtempSync(join(tmpdir(), "tool-mode-"));
+    try {
+      writeFileSync(join(dir, "mode"), "auto\n");
+      expect(run([], { TOOLSHED_TOOL_MODE_FILE: join(dir, "mode") }).common.toolMode).toBe("auto");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => run(["--tool-mode", "some"])).toThrow(
+      new UsageError("invalid --tool-mode 'some': expected one of all, search, auto"),
+    );
+    expect(() => run([], { TOOLSHED_SEARCH_THRESHOLD: "0" })).toThrow(/invalid --search-threshold '0'/);
+  });
+
   it("applies defaults", () => {
     const { common, config } = run([]);
     expect(common).toMatchObject({

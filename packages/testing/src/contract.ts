@@ -1,7 +1,8 @@
 import type { Client } from "@modelcontextprotocol/client";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { resolveDefinition, toolScopesOf, type AnyServerDefinition } from "@toolshed/server";
+import { resolveDefinition, type AnyServerDefinition } from "@toolshed/server";
+import { toolScopesOf } from "@toolshed/server/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";
 import { connectHttpClient } from "./http-harness.js";
@@ -27,10 +28,32 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
     let t: TestClient;
     let client: Client;
     beforeAll(async () => {
-      t = await createTestClient(def, options.config === undefined ? {} : { config: options.config });
+      // All mode, however many tools: the contract reads every tool's metadata from tools/list.
+      t = await createTestClient(def, {
+        toolMode: "all",
+        ...(options.config === undefined ? {} : { config: options.config }),
+      });
       client = t.client;
     });
     afterAll(async () => t?.close());
+
+    it("in search mode, lists three tools that find and describe every tool", async () => {
+      const search = await createTestClient(def, {
+        toolMode: "search",
+        ...(options.config === undefined ? {} : { config: options.config }),
+      });
+      try {
+        const { tools } = await search.client.listTools();
+        expect(tools.map((x) => x.name).sort()).toEqual(["call_tool", "describe_tool", "search_tools"]);
+        for (const name of options.tools) {
+          const described = await search.client.callTool({ name: "describe_tool", arguments: { name } });
+          expect(described.isError, name).toBeFalsy();
+          expect((described.structuredContent as { name?: string }).name).toBe(name);
+        }
+      } finally {
+        await search.close();
+      }
+    });
 
     it("identifies itself", () => {
       expect(client.getServerVersion()).toMatchObject({ name: def.name, version: def.version });
@@ -117,7 +140,7 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
 }
 
 /**
- * Pins a server's `tools/list` (names, descriptions, schemas) to `file`, a path relative to the
+ * Pins a server's `tools/list` in all mode (names, descriptions, schemas) to `file`, a path relative to the
  * calling test file, formatted as Prettier would so `prettier --check` and the snapshot agree.
  * Run vitest with `-u` to accept a deliberate change.
  */
@@ -125,7 +148,11 @@ export async function expectToolsSnapshot(
   def: AnyServerDefinition,
   options: { config?: unknown; file?: string } = {},
 ): Promise<void> {
-  const t = await createTestClient(def, options.config === undefined ? {} : { config: options.config });
+  // The catalogue in all mode, also for a server that starts in search mode.
+  const t = await createTestClient(def, {
+    toolMode: "all",
+    ...(options.config === undefined ? {} : { config: options.config }),
+  });
   try {
     const { tools } = await t.client.listTools();
     const text = await format(JSON.stringify(tools), { parser: "json", printWidth: 110 });

@@ -8,9 +8,56 @@ export const ASKING_CAPABILITIES: ClientCapabilities = {
   roots: {},
 };
 
+export interface ModernPostOptions {
+  /** The JSON-RPC id. Default 1. */
+  id?: number | string;
+  /** The client capabilities declared in `_meta`. Default {}. */
+  capabilities?: ClientCapabilities;
+}
+
+/**
+ * One 2026-07-28 request over plain HTTP as a client sends it: the envelope in `_meta` (merged with
+ * any `_meta` in `params`) and the SEP-2243 `Mcp-Method`/`Mcp-Name` headers. Returns the raw response.
+ */
+export function modernPost(
+  url: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  options: ModernPostOptions = {},
+): Promise<Response> {
+  const { _meta, ...rest } = params as { _meta?: Record<string, unknown> } & Record<string, unknown>;
+  const name =
+    typeof rest.name === "string" ? rest.name : typeof rest.uri === "string" ? rest.uri : undefined;
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
+      "mcp-method": method,
+      ...(name !== undefined ? { "mcp-name": name } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: options.id ?? 1,
+      method,
+      params: {
+        ...rest,
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "0" },
+          "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? {},
+          ..._meta,
+        },
+      },
+    }),
+  });
+}
+
 /**
  * One 2026-07-28 request over plain HTTP, the way the conformance suite sends it: for tests that
- * need to see (or alter) the raw `input_required` result and its `requestState`.
+ * need to see (or alter) the raw `input_required` result and its `requestState`. Resolves to the
+ * JSON-RPC response message (of a JSON or an SSE body).
  */
 export async function modernCall(
   url: string,
@@ -18,29 +65,7 @@ export async function modernCall(
   params: Record<string, unknown>,
   capabilities: ClientCapabilities = ASKING_CAPABILITIES,
 ): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
-      "mcp-method": method,
-      ...(typeof params.name === "string" ? { "mcp-name": params.name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
-          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": capabilities,
-        },
-      },
-    }),
-  });
+  const res = await modernPost(url, method, params, { capabilities });
   const text = await res.text();
   const json = text.startsWith("{") ? text : /^data: ?(\{.*)$/m.exec(text)?.[1];
   if (!json) throw new Error(`no JSON-RPC message in HTTP ${res.status}: ${text}`);

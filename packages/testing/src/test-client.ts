@@ -1,12 +1,6 @@
 import { Client, InMemoryTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
-import {
-  createMcpServer,
-  createRuntime,
-  instrumentTransport,
-  type Runtime,
-  type AnyServerDefinition,
-  type StartOptions,
-} from "@toolshed/server";
+import { createRuntime, type Runtime, type AnyServerDefinition, type StartOptions } from "@toolshed/server";
+import { createMcpServer, instrumentTransport } from "@toolshed/server/internal";
 
 export interface TestClient {
   /** The real SDK (v2) client, connected to the server through linked in-memory transports. */

@@ -1,6 +1,7 @@
-import { defineResource, defineServer, defineTool, definitionProblems, z } from "@toolshed/server";
+import { defineResource, defineServer, defineTool, z } from "@toolshed/server";
+import { definitionProblems } from "@toolshed/server/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODERN_PROTOCOL_VERSION, startTestHttpServer, type TestHttpServer } from "../src/index.js";
+import { modernCall, startTestHttpServer, type TestHttpServer } from "../src/index.js";
 import { MCP_HEADERS, rawSession } from "./sse.js";
 
 const hints = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -42,29 +43,8 @@ const server = defineServer({
 });
 
 async function modern(url: string, method: string, params: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
-      "mcp-method": method,
-      ...(typeof params.uri === "string" ? { "mcp-name": params.uri } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
-          "io.modelcontextprotocol/clientCapabilities": {},
-        },
-      },
-    }),
-  });
-  return ((await res.json()) as { result: Record<string, unknown> }).result;
+  const message = await modernCall(url, method, params, {});
+  return message.result as Record<string, unknown>;
 }
 
 describe("cache hints for 2026-07-28 clients", () => {

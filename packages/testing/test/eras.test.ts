@@ -5,6 +5,7 @@ import {
   connectV1HttpClient,
   connectV1StdioClient,
   MODERN_PROTOCOL_VERSION,
+  modernPost as postModern,
   spawnStdioServer,
   startTestHttpServer,
   textOf,
@@ -15,30 +16,7 @@ const BIN = fileURLToPath(new URL("../fixtures/everything/dist/bin.js", import.m
 
 /** A 2026-07-28 request as a client sends it: the envelope in _meta and the SEP-2243 headers. */
 function modernPost(url: string, id: number, method: string, params: Record<string, unknown> = {}) {
-  const { _meta, ...rest } = params as { _meta?: Record<string, unknown> } & Record<string, unknown>;
-  return fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
-      "mcp-method": method,
-      ...(typeof rest.name === "string" ? { "mcp-name": rest.name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id,
-      method,
-      params: {
-        ...rest,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
-          "io.modelcontextprotocol/clientCapabilities": {},
-          ..._meta,
-        },
-      },
-    }),
-  });
+  return postModern(url, method, params, { id });
 }
 
 /** The JSON-RPC messages of a JSON or SSE response body. */

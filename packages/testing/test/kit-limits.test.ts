@@ -8,11 +8,11 @@ import {
   authFromSettings,
   defineServer,
   defineTool,
-  toolScopesOf,
   z,
   type AuthSettings,
   type HttpOptions,
 } from "@toolshed/server";
+import { toolScopesOf } from "@toolshed/server/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { needRedis } from "../../../test-support/services.js";
 import { startTestHttpServer, textOf, type TestHttpServer } from "../src/index.js";

@@ -67,9 +67,9 @@ describe("two replicas behind a round-robin proxy: 2026-07-28 clients", () => {
     const served = await Promise.all(replicas.map(echoCallsServed));
     expect(served).toEqual([500, 500]);
     process.stderr.write(`[replicas] 1,000 calls through the proxy in ${ms} ms\n`);
-    // A few seconds on an idle machine; the bound only catches a hang or a per-call stall.
-    expect(ms).toBeLessThan(30_000);
-  }, 45_000);
+    // A few seconds on an idle machine. No wall-time bound here (the machine is shared): the test's
+    // timeout catches a hang, and bench:protocol measures the speed against a baseline.
+  }, 120_000);
 
   it("2025 clients on plain round robin without a shared store: the other replica answers 404", async () => {
     // initialize lands on one replica, notifications/initialized on the other, which never heard of

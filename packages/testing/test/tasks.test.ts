@@ -108,8 +108,8 @@ async function pollUntil(
 const terminal = (t: Record<string, unknown>) =>
   ["completed", "failed", "cancelled"].includes(t.status as string);
 
-// A server whose task tools let the test see what the handler saw.
-const seen = { aborted: false, reason: "" };
+// A server whose task tools let the test see what the handler saw (and did).
+const seen = { aborted: false, reason: "", overwritten: [] as string[] };
 const hints = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 const out = z.object({ text: z.string() });
 const server = defineServer({
@@ -172,6 +172,24 @@ const server = defineServer({
         await sleep(200);
         const a = await ctx.ask(z.object({ colour: z.string().describe("a colour") }), "Which colour?");
         return { text: a.action === "accept" ? `colour ${a.content.colour}` : a.action };
+      },
+    }),
+    defineTool({
+      name: "overwrite_later",
+      title: "Overwrites after confirmation",
+      description:
+        "Test tool: prepares a moment (so the call becomes a task), then asks the person to confirm overwriting `file` (ctx.confirm) and overwrites it only if they do.",
+      input: z.object({ file: z.string().describe("the file to overwrite") }),
+      output: out,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      task: "optional",
+      handler: async ({ file }, ctx) => {
+        await sleep(300, undefined, { signal: ctx.signal });
+        if (!(await ctx.confirm(`Overwrite ${file}?`))) {
+          return { text: `Nothing was done: ${file} was not overwritten.` };
+        }
+        seen.overwritten.push(file);
+        return { text: `overwrote ${file}` };
       },
     }),
   ],
@@ -263,6 +281,44 @@ describe("tasks on one server (memory store)", () => {
     expect(ack.result?.resultType).toBe("complete");
     const done = await pollUntil(srv.url, taskId, terminal);
     expect(done.result).toMatchObject({ structuredContent: { text: "colour teal" } });
+  });
+
+  it("ctx.confirm inside a running task: input_required with the confirmation form; declined completes with nothing done, accepted acts once", async () => {
+    const confirmIn = async (file: string, answer: Record<string, unknown>) => {
+      const created = await call(srv.url, "overwrite_later", { file });
+      expect(created.result?.resultType).toBe("task");
+      const taskId = created.result!.taskId as string;
+      const waiting = await pollUntil(srv.url, taskId, (t) => t.status === "input_required");
+      const requests = waiting.inputRequests as Record<
+        string,
+        { method: string; params: Record<string, unknown> }
+      >;
+      const [key] = Object.keys(requests);
+      expect(requests[key!]).toMatchObject({
+        method: "elicitation/create",
+        params: {
+          message: `Overwrite ${file}?`,
+          requestedSchema: { properties: { confirm: { type: "boolean" } } },
+        },
+      });
+      await rpc(srv.url, "tasks/update", { taskId, inputResponses: { [key!]: answer } });
+      return pollUntil(srv.url, taskId, terminal);
+    };
+    seen.overwritten = [];
+    const declined = await confirmIn("a.txt", { action: "decline" });
+    expect(declined).toMatchObject({
+      status: "completed",
+      result: { structuredContent: { text: "Nothing was done: a.txt was not overwritten." } },
+    });
+    // Accepting without ticking the box is not a confirmation either.
+    const unticked = await confirmIn("b.txt", { action: "accept", content: { confirm: false } });
+    expect(unticked.result).toMatchObject({
+      structuredContent: { text: "Nothing was done: b.txt was not overwritten." },
+    });
+    expect(seen.overwritten).toEqual([]);
+    const accepted = await confirmIn("c.txt", { action: "accept", content: { confirm: true } });
+    expect(accepted.result).toMatchObject({ structuredContent: { text: "overwrote c.txt" } });
+    expect(seen.overwritten).toEqual(["c.txt"]);
   });
 
   it("gates: no extension → optional runs synchronously, required and tasks/* refused with -32021; unknown id -32602; Mcp-Name must match; tasks/list and tasks/result -32601", async () => {

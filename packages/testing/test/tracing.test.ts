@@ -7,7 +7,8 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createLogger } from "@toolshed/logging";
-import { defineServer, defineTool, ToolshedError, traceLogFields, z } from "@toolshed/server";
+import { defineServer, defineTool, ToolshedError, z } from "@toolshed/server";
+import { traceLogFields } from "@toolshed/server/internal";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestClient, spawnStdioServer, type TestClient } from "../src/index.js";
 

@@ -215,6 +215,12 @@ export const datasetInfoSchema = z.object({
   source: z.string(),
   format: z.string(),
   rowCount: z.number(),
+  rowCountEstimated: z
+    .boolean()
+    .optional()
+    .describe(
+      "rowCount is PostgreSQL's planner estimate (large tables are not counted on every listing); describe_dataset counts exactly.",
+    ),
   columns: z.array(columnSchema),
   assumed: assumedSchema
     .optional()

@@ -2,8 +2,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { ErrorCode } from "@toolshed/errors";
-import { ToolshedError } from "@toolshed/server";
+import { ToolshedError, type ErrorCode } from "@toolshed/server";
 
 /** Longer than any honest statement takes to parse (a hostile 100 KB one: about 0.6 s). */
 const CHECK_TIMEOUT_MS = 5_000;

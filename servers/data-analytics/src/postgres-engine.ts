@@ -78,6 +78,8 @@ const POSTGRES_DIALECT: Dialect = {
 };
 
 const MAX_TABLES = 500;
+/** Tables the planner estimates at this many rows or more are listed with the estimate, not counted. */
+export const EXACT_COUNT_BELOW = 100_000;
 
 /**
  * Every statement goes over the extended query protocol, whose Parse message carries exactly one
@@ -286,7 +288,23 @@ export class PostgresEngine implements Engine {
       info.columns.push({ name: column!, type: type! });
     }
     const list = [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+    // A warehouse table of millions of rows is not counted on every listing: above EXACT_COUNT_BELOW
+    // rows (by the planner's own estimate, kept by ANALYZE/autovacuum) the estimate is given as one.
+    const estimates = new Map<string, number>();
+    const { rows: stats } = await this.run(
+      `SELECT n.nspname, c.relname, c.reltuples::float8 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN (${schemas.map(() => "?").join(", ")}) AND c.relkind IN ('r', 'm')`,
+      { params: [...schemas] },
+    );
+    for (const [s, t, n] of stats as [string, string, number][]) {
+      estimates.set(s === this.schemas[0] ? t : `${s}.${t}`, Number(n));
+    }
     for (const info of list) {
+      const estimate = estimates.get(info.name) ?? -1;
+      if (estimate >= EXACT_COUNT_BELOW) {
+        info.rowCount = Math.round(estimate);
+        info.rowCountEstimated = true;
+        continue;
+      }
       try {
         const count = await this.run(`SELECT count(*) FROM ${this.tableRef(info.name)}`, {
           timeoutMs: 5_000,

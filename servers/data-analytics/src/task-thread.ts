@@ -2,8 +2,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { ErrorCode } from "@toolshed/errors";
-import { ToolshedError } from "@toolshed/server";
+import { ToolshedError, type ErrorCode } from "@toolshed/server";
 import type { TaskRequest, TaskResult } from "./worker-tasks.js";
 
 /** The built worker next to this module, or, when the sources run as TypeScript (tests), in dist. */

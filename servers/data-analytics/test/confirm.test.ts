@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
+  ASKING_CAPABILITIES,
   actAsPerson,
   CONFIRMED,
   type PersonReply,
@@ -211,5 +212,26 @@ describe("a tampered requestState on register_dataset's retry (2026-07-28)", () 
       (described.result as { structuredContent: { rowCount: number } }).structuredContent.rowCount,
     ).toBeGreaterThan(3);
     expect(existsSync(path.join(data.dir, "sales.csv"))).toBe(true);
+  });
+  it("export_dataset (a task tool) over a file, for a client of the tasks extension: asks on the call, before any task", async () => {
+    // Its confirmation comes before the long work, so it is an input_required answer to the call
+    // itself: no task is created for an export the person may decline.
+    await modernCall(srv.url, "tools/call", {
+      name: "export_dataset",
+      arguments: { name: "sales", file: "task_asked.csv" },
+    });
+    const asked = await modernCall(
+      srv.url,
+      "tools/call",
+      { name: "export_dataset", arguments: { name: "sales", file: "task_asked.csv", replace: true } },
+      { ...ASKING_CAPABILITIES, extensions: { "io.modelcontextprotocol/tasks": {} } },
+    );
+    const result = asked.result as {
+      resultType: string;
+      inputRequests?: Record<string, { params: { message: string } }>;
+    };
+    expect(result.resultType).toBe("input_required");
+    const [request] = Object.values(result.inputRequests ?? {});
+    expect(request?.params.message).toMatch(/^Overwrite exports\/task_asked\.csv /);
   });
 });

@@ -186,3 +186,38 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     });
   }
 });
+
+describe.each(postgresUp ? (["postgres"] as const) : [])("large tables on %s", () => {
+  const data = tempDataDir();
+  let t: TestClient;
+  let pg: Awaited<ReturnType<typeof postgresSchema>>;
+  beforeAll(async () => {
+    pg = await postgresSchema();
+    t = await client({ dataDir: data.dir, postgresUrl: pg.url, postgresSchema: [pg.schema] });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await pg?.cleanup();
+    data.cleanup();
+  });
+
+  it("lists a large table with the planner's estimate instead of counting it", async () => {
+    const { admin, schema, role } = pg;
+    await admin.query(`CREATE TABLE ${schema}.big AS SELECT g AS id FROM generate_series(1, 150000) g`);
+    await admin.query(`GRANT SELECT ON ${schema}.big TO ${role}`);
+    await admin.query(`ANALYZE ${schema}.big`);
+    const r = await call(t, "list_datasets", {});
+    const big = r.data.datasets.find((d: { name: string }) => d.name === "big");
+    expect(big.rowCountEstimated).toBe(true);
+    expect(big.rowCount).toBeGreaterThan(135_000);
+    expect(big.rowCount).toBeLessThan(165_000);
+    expect(r.text).toMatch(/big \(~\d+ rows \(estimate\)/);
+    // Small tables are still counted exactly.
+    const sales = r.data.datasets.find((d: { name: string }) => d.name === "sales");
+    expect(sales).toMatchObject({ rowCount: 6 });
+    expect(sales.rowCountEstimated).toBeUndefined();
+    // describe_dataset counts exactly.
+    expect((await call(t, "describe_dataset", { name: "big" })).data.rowCount).toBe(150_000);
+    await admin.query(`DROP TABLE ${schema}.big`);
+  });
+});

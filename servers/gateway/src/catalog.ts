@@ -1,9 +1,4 @@
-import type {
-  Prompt,
-  Resource,
-  ResourceTemplateType as ResourceTemplate,
-  Tool,
-} from "@modelcontextprotocol/client";
+import type { Prompt, Resource, ResourceTemplate, Tool } from "@toolshed/client";
 import type { Principal } from "@toolshed/server";
 import type { GatewayFile } from "./config.js";
 import type { Upstream } from "./upstream.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -47,6 +47,21 @@ const upstreamSchema = z
     timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Which protocol era to speak: probe (`auto`, the default), or pin the 2025 handshake / 2026-07-28. */
     protocol: z.enum(["auto", "2025", "2026-07-28"]).optional(),
+    /**
+     * Most requests per minute the gateway sends this upstream (tools/call, resources/read,
+     * prompts/get; lists are cached), all callers together, per gateway replica; a burst may use
+     * the whole minute's share. Over it, a call is refused with rate_limited and the retry time.
+     */
+    rateLimit: z
+      .object({
+        perMinute: z
+          .number({ error: "a whole number of requests per minute, e.g. 600" })
+          .int({ error: "a whole number of requests per minute, e.g. 600" })
+          .positive({ error: "a whole number of requests per minute, e.g. 600" })
+          .max(1_000_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((up, ctx) => {
@@ -77,7 +92,11 @@ const patternSchema = z.string().regex(/^[A-Za-z0-9_.*-]+$/, "a tool name or a p
 
 export const gatewayFileSchema = z
   .object({
-    upstreams: z.record(z.string(), upstreamSchema),
+    /** None is fine: the gateway starts, lists nothing, is not ready, and takes them on reload. */
+    upstreams: z
+      .record(z.string(), upstreamSchema)
+      .nullish()
+      .transform((v) => v ?? {}),
     /** Named subsets of the tools (and the prompts and resources of the upstreams they touch). */
     virtualServers: z
       .record(z.string(), z.object({ tools: z.array(patternSchema).min(1) }).strict())
@@ -136,6 +155,11 @@ export const gatewayFileSchema = z
   });
 
 export type GatewayFile = z.infer<typeof gatewayFileSchema>;
+
+/** The config of a gateway started without a file: no upstreams, everyone sees everything (nothing). */
+export function emptyGatewayFile(): GatewayFile {
+  return gatewayFileSchema.parse({});
+}
 
 /** Reads and validates a gateway config file (YAML, or JSON by its `.json` extension). */
 export function loadGatewayFile(path: string): GatewayFile {
@@ -210,7 +234,7 @@ export const gatewayConfigSchema = z.object({
   config: z.string().optional().meta({
     env: "TOOLSHED_GATEWAY_CONFIG",
     description:
-      "Path of the gateway config file (YAML or JSON) listing the upstreams; reloaded on change or SIGHUP.",
+      "Path of the gateway config file (YAML or JSON) listing the upstreams; reloaded on change or SIGHUP. Without one the gateway starts with no upstreams (not ready).",
   }),
   mode: z.enum(["all", "search"]).default("all").meta({
     env: "TOOLSHED_GATEWAY_MODE",

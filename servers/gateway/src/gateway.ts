@@ -11,6 +11,11 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** How long a removed or changed upstream may finish its calls in flight; 30 s. */
   drainMs?: number;
+  /**
+   * Called when the merged tool list changes (a reload added or removed an upstream, an upstream's
+   * tools changed); not when an upstream merely goes down, since its tools stay listed.
+   */
+  onToolsChanged?: () => void;
 }
 
 /**
@@ -46,8 +51,21 @@ export class Gateway {
     const file = "path" in source ? loadGatewayFile(source.path) : source.file;
     const gateway = new Gateway(file, path, options);
     gateway.#apply(file);
+    if (gateway.upstreams.size === 0) {
+      options.logger.warn(
+        path ? { config: path } : {},
+        path
+          ? "the gateway config lists no upstreams: it serves nothing until one is added (the file is reloaded on save or SIGHUP)"
+          : "no gateway config given: the gateway serves nothing; start it with --config gateway.yaml (or TOOLSHED_GATEWAY_CONFIG) listing upstreams",
+      );
+    }
     await Promise.all([...gateway.upstreams.values()].map((u) => u.start()));
     return gateway;
+  }
+
+  /** Whether it runs on a config file (and so can reload), or was started without one. */
+  get hasConfigFile(): boolean {
+    return this.#path !== undefined;
   }
 
   get catalog(): Catalog {
@@ -58,9 +76,16 @@ export class Gateway {
     return (this.#search ??= new ToolSearch(this.catalog));
   }
 
+  /** The tool list clients saw last, to tell a real change from a refresh that found the same. */
+  #toolsSeen: string | undefined;
+
   #changed = () => {
     this.#catalog = undefined;
     this.#search = undefined;
+    if (!this.#options.onToolsChanged) return;
+    const seen = JSON.stringify([...this.catalog.tools.values()].map((t) => t.entry));
+    if (this.#toolsSeen !== undefined && seen !== this.#toolsSeen) this.#options.onToolsChanged();
+    this.#toolsSeen = seen;
   };
 
   /** Starts, keeps or retires upstreams so that they match `file`. */
@@ -140,6 +165,21 @@ export class Gateway {
   /** Upstreams that are not up, by name. */
   down(): string[] {
     return [...this.upstreams.values()].filter((u) => u.state !== "ready").map((u) => u.name);
+  }
+
+  /**
+   * `true` when every upstream is up; else why not, for the unauthenticated /readyz (names only, no
+   * addresses or paths). No upstreams at all is not ready: a load balancer should not send callers
+   * to a gateway that can serve them nothing, and the reason says how to add one.
+   */
+  readiness(): true | string {
+    if (this.upstreams.size === 0) {
+      return this.#path
+        ? "no upstreams configured: add one under 'upstreams:' in the gateway config file; it is reloaded on save or SIGHUP"
+        : "no upstreams configured: no config file was given; restart with --config gateway.yaml (or TOOLSHED_GATEWAY_CONFIG) listing upstreams";
+    }
+    const down = this.down();
+    return down.length ? `upstreams not ready: ${down.join(", ")}` : true;
   }
 
   async close(): Promise<void> {

@@ -1,114 +1,50 @@
+import { createRequire } from "node:module";
+import type { Relay } from "@toolshed/client";
 import {
   defineServer,
+  searchModeTools,
+  SEARCH_MODE_TOOLS,
   ToolshedError,
+  type Asking,
+  type ElicitationSchema,
   type ForwardContext,
   type ForwardDefinition,
   type WireResult,
 } from "@toolshed/server";
 import { accessFor, allows, exposedUri, splitName, type Access } from "./catalog.js";
-import { gatewayConfigSchema, type GatewayConfig } from "./config.js";
+import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import type { Upstream } from "./upstream.js";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 export { Gateway } from "./gateway.js";
 export { Upstream } from "./upstream.js";
 export { Catalog, exposedName, exposedUri, splitName, splitUri } from "./catalog.js";
 export { ToolSearch } from "./search.js";
-export { gatewayConfigSchema, gatewayFileSchema, loadGatewayFile, parseGatewayFile } from "./config.js";
+export {
+  emptyGatewayFile,
+  gatewayConfigSchema,
+  gatewayFileSchema,
+  loadGatewayFile,
+  parseGatewayFile,
+} from "./config.js";
 export type { GatewayConfig, GatewayFile, UpstreamConfig } from "./config.js";
+
+type SampleParams = Parameters<Asking["sample"]>[0];
 
 export interface GatewayDeps {
   gateway: Gateway;
   mode: GatewayConfig["mode"];
 }
 
-/** The three tools of search mode: the model finds a tool, reads its schema, then calls it. */
-export const SEARCH_TOOLS = ["search_tools", "describe_tool", "call_tool"] as const;
+/** The three tools of search mode (the kit's): the model finds a tool, reads its schema, then calls it. */
+export const SEARCH_TOOLS = SEARCH_MODE_TOOLS;
 
-const searchToolEntries: WireResult[] = [
-  {
-    name: "search_tools",
-    title: "Search the tool catalogue",
-    description:
-      "Finds tools across every connected server by what they do. Returns up to `limit` tools (name, title, one-line summary), best first. Then call describe_tool for the arguments, and call_tool to run it.",
-    inputSchema: {
-      type: "object",
-      properties: {
-        query: {
-          type: "string",
-          minLength: 1,
-          description: "What you want to do, in a few words, e.g. 'open an issue'.",
-        },
-        limit: {
-          type: "integer",
-          minimum: 1,
-          maximum: 20,
-          description: "How many tools to return (8 unless set).",
-        },
-      },
-      required: ["query"],
-      additionalProperties: false,
-    },
-    annotations: {
-      title: "Search the tool catalogue",
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: false,
-    },
-  },
-  {
-    name: "describe_tool",
-    title: "Describe a tool",
-    description:
-      "Returns one tool's full description, input schema (its arguments) and annotations, by the name search_tools gave. Read it before call_tool.",
-    inputSchema: {
-      type: "object",
-      properties: {
-        name: {
-          type: "string",
-          minLength: 1,
-          description: "The tool's name from search_tools, e.g. 'github__create_issue'.",
-        },
-      },
-      required: ["name"],
-      additionalProperties: false,
-    },
-    annotations: {
-      title: "Describe a tool",
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: false,
-    },
-  },
-  {
-    name: "call_tool",
-    title: "Call a tool",
-    description:
-      "Runs one tool by name with its arguments (an object matching the schema describe_tool returned) and returns that tool's result as is.",
-    inputSchema: {
-      type: "object",
-      properties: {
-        name: { type: "string", minLength: 1, description: "The tool's name from search_tools." },
-        arguments: {
-          type: "object",
-          description: "The tool's arguments, as describe_tool's inputSchema says.",
-          additionalProperties: true,
-        },
-      },
-      required: ["name"],
-      additionalProperties: false,
-    },
-    annotations: {
-      title: "Call a tool",
-      readOnlyHint: false,
-      destructiveHint: true,
-      idempotentHint: false,
-      openWorldHint: true,
-    },
-  },
-];
+const searchToolEntries = searchModeTools({
+  scope: "tools across every connected server",
+  example: "github__create_issue",
+}) as WireResult[];
 
 function textResult(data: Record<string, unknown>): WireResult {
   return { content: [{ type: "text", text: JSON.stringify(data) }], structuredContent: data };
@@ -144,11 +80,55 @@ async function forwardCall(
     upstream = candidate;
     original = split.name;
   }
+  const relay = relayTo(ctx);
   const result = await upstream!.callTool(original!, args, {
     signal: ctx.signal,
     onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+    ...(relay ? { relay } : {}),
   });
   return result;
+}
+
+/**
+ * The upstream's questions, asked of the gateway's caller with the kit's asking API under the
+ * upstream's own keys: a question the caller has not answered yet stops this call (the kit answers
+ * input_required, or asks a 2025 caller over its session), and the rerun finds the answer and hands
+ * it to the upstream. The upstream is told only the capabilities the caller declared.
+ */
+function relayTo(ctx: ForwardContext): Relay | undefined {
+  const asking = ctx.ask;
+  if (!asking) return undefined;
+  const declared = ctx.client.capabilities;
+  const capabilities = Object.fromEntries(
+    ["elicitation", "sampling", "roots"]
+      .filter((k) => declared[k] !== undefined)
+      .map((k) => [k, declared[k]]),
+  );
+  return {
+    capabilities,
+    async answer(key, request) {
+      const params = request.params ?? {};
+      const message = typeof params.message === "string" ? params.message : "";
+      switch (request.method) {
+        case "elicitation/create": {
+          if (params.mode === "url") return await asking.askUrl(String(params.url), message, { key });
+          const answer = await asking.ask(params.requestedSchema as ElicitationSchema, message, { key });
+          return answer.action === "accept"
+            ? { action: "accept", content: answer.content }
+            : { action: answer.action };
+        }
+        case "sampling/createMessage":
+          return await asking.sample(params as unknown as SampleParams, { key });
+        case "roots/list":
+          return { roots: await asking.listRoots({ key }) };
+        default:
+          throw new ToolshedError(
+            "upstream_error",
+            `the upstream asked '${request.method}', which the gateway does not relay`,
+          );
+      }
+    },
+  };
 }
 
 const forward: ForwardDefinition<GatewayDeps> = {
@@ -233,7 +213,11 @@ const forward: ForwardDefinition<GatewayDeps> = {
           `resource '${uri}' not found; call resources/list or resources/templates/list`,
         );
       }
-      const result = await upstream.readResource(found.uri, { signal: ctx.signal });
+      const relay = relayTo(ctx);
+      const result = await upstream.readResource(found.uri, {
+        signal: ctx.signal,
+        ...(relay ? { relay } : {}),
+      });
       return {
         ...result,
         contents: result.contents.map((c) => ({ ...c, uri: exposedUri(upstream.namespace, c.uri) })),
@@ -253,36 +237,41 @@ const forward: ForwardDefinition<GatewayDeps> = {
           `unknown prompt '${name}'; call prompts/list to see the available prompts`,
         );
       }
-      return await upstream.getPrompt(found.original, args, { signal: ctx.signal });
+      const relay = relayTo(ctx);
+      return await upstream.getPrompt(found.original, args, {
+        signal: ctx.signal,
+        ...(relay ? { relay } : {}),
+      });
     },
   },
 };
 
 export const gatewayServer = defineServer({
   name: "gateway",
-  version: "0.1.0",
+  version,
   title: "Toolshed gateway",
   instructions:
     "One endpoint in front of several MCP servers. Tools are named <server>__<tool> (e.g. github__create_issue); " +
     "resource URIs are prefixed with <server>+. In search mode you see three tools: search_tools to find a tool " +
     "by what it does, describe_tool for its arguments, call_tool to run it.",
   config: gatewayConfigSchema,
-  async setup({ config, log }): Promise<GatewayDeps> {
-    if (!config.config) {
-      throw new ToolshedError(
-        "invalid_input",
-        "no gateway config: pass --config gateway.yaml or set TOOLSHED_GATEWAY_CONFIG (see the gateway README)",
-      );
-    }
-    const gateway = await Gateway.start({ path: config.config }, { logger: log });
+  // tools/list_changed when a reload or an upstream changes the tool set (all mode; search mode's
+  // three tools never change).
+  notifications: { toolListChanged: true },
+  async setup({ config, log, notify }): Promise<GatewayDeps> {
+    // Without a config file the gateway starts empty (not ready, saying how to add an upstream).
+    const gateway = await Gateway.start(
+      config.config ? { path: config.config } : { file: emptyGatewayFile() },
+      {
+        logger: log,
+        ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged() } : {}),
+      },
+    );
     gateway.watch();
     return { gateway, mode: config.mode };
   },
   teardown: (deps) => deps.gateway.close(),
-  ready(deps) {
-    const down = deps.gateway.down();
-    return down.length ? `upstreams not ready: ${down.join(", ")}` : true;
-  },
+  ready: (deps) => deps.gateway.readiness(),
   tools: [],
   forward,
 });

@@ -4,12 +4,14 @@
 import { writeFileSync } from "node:fs";
 import everything from "@toolshed/fixture-everything";
 import { startHttpServer } from "@toolshed/server";
-import { connectHttpClient } from "@toolshed/testing";
+import { connectHttpClient, recordChanges } from "@toolshed/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayFile } from "../src/config.js";
 import { FIXTURE_BIN, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+const TOOLS_CHANGED = "notifications/tools/list_changed";
 
 const stdioUpstream = (name: string) => `  ${name}:
     command: ${process.execPath}
@@ -86,16 +88,24 @@ it("calls a never-reached upstream's tools with an error naming it", async () =>
 });
 
 describe("reloading the config", () => {
-  it("adds and removes upstreams on file change, letting a call in flight finish", async () => {
+  it("adds and removes upstreams on file change, letting a call in flight finish, and tells clients", async () => {
     gw = await startGateway(`upstreams:\n${stdioUpstream("one")}`);
     const { gateway } = await gw.deps();
     const client = await connectHttpClient(gw.url, {}, undefined, "legacy");
     closers.push(() => client.close());
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("one__echo");
+    // A 2026-07-28 client listening for tool list changes learns of each reload that changes them.
+    const listener = await connectHttpClient(gw.url, {}, undefined, "modern");
+    closers.push(() => listener.close());
+    const changes = recordChanges(listener);
+    const sub = await listener.listen({ toolsListChanged: true });
+    closers.push(() => sub.close());
 
     writeFileSync(gw.configPath, `upstreams:\n${stdioUpstream("one")}${stdioUpstream("two")}`);
     await vi.waitFor(() => expect(gateway.upstreams.get("two")?.state).toBe("ready"), { timeout: 20_000 });
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("two__echo");
+    await changes.until(TOOLS_CHANGED);
+    expect(changes.seen).toEqual([{ method: TOOLS_CHANGED }]);
 
     // A slow call on 'one' is in flight while 'one' leaves the config: it still completes.
     const inflight = client.callTool({ name: "one__slow", arguments: { ms: 1_500 } });
@@ -110,6 +120,7 @@ describe("reloading the config", () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).not.toContain("one__echo");
     expect(names).toContain("two__echo");
+    await vi.waitFor(() => expect(changes.seen).toHaveLength(2), { timeout: 5_000 });
   });
 
   it("keeps the running config when the new file is invalid, and reloads on SIGHUP", async () => {

@@ -99,6 +99,15 @@ export const configSchema = z.object({
         "GITHUB_TOOLS",
       ),
     ),
+  dynamicToolsets: z
+    .boolean()
+    .default(false)
+    .meta(
+      about(
+        "Start with only list_available_toolsets, get_toolset_tools and enable_toolset (plus --toolsets/--tools when given); the model enables toolsets as it needs them.",
+        "GITHUB_DYNAMIC_TOOLSETS",
+      ),
+    ),
   excludeTools: z
     .array(z.string())
     .default([])

@@ -14,6 +14,7 @@ if (process.argv[1]?.endsWith("context-size.js")) {
   const lines: [string, Partial<Config>][] = [
     ["all", { toolsets: ["all"] }],
     ["read_only", { readOnly: true }],
+    ["dynamic", { dynamicToolsets: true }],
     ["default", {}],
   ];
   // The official server's figures beside ours (from its tool definitions; see official.ts).

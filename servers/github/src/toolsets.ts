@@ -53,6 +53,27 @@ export const DEFAULT_TOOLSETS: readonly Toolset[] = [
   "copilot",
 ];
 
+/** What each toolset is for, as --dynamic-toolsets' list_available_toolsets tells the model. */
+export const TOOLSET_ABOUT: Record<Exclude<Toolset, "dynamic">, string> = {
+  context: "The token's user, teams and rate limits",
+  repos: "Repositories: search, files, commits, branches, tags, releases, file writes, forks",
+  issues: "Issues: list, read, search, create, update, comment, sub-issues, labels and types",
+  pull_requests: "Pull requests: list, read diffs/files/checks/reviews, create, update, merge, review",
+  users: "User and organization search",
+  copilot: "Copilot coding agent: assign an issue, request a review",
+  actions: "GitHub Actions: workflows, runs, jobs, logs; rerun, cancel, dispatch",
+  notifications: "Your notifications: list, mark read/done, subscriptions",
+  gists: "Gists: list, read, create, update",
+  stargazers: "Starred repositories: list, star, unstar",
+  labels: "Labels: list, create, update, delete",
+  orgs: "Organization search",
+  git: "Git data: a repository's full tree",
+  code_security: "Code scanning alerts",
+  secret_protection: "Secret scanning alerts",
+  dependabot: "Dependabot alerts",
+  security_advisories: "Security advisories: global database, repository and organization ones",
+};
+
 /** Tools a toolset shares with another (the official server lists them in both). */
 const SHARED: Partial<Record<Toolset, readonly string[]>> = {
   labels: ["list_issue_options"],
@@ -78,7 +99,12 @@ export function toolName(name: string): string {
   );
 }
 
-function toolsetsOf(name: string): readonly Toolset[] {
+/** The names of a toolset's tools, those it shares with another included. */
+export function toolsetToolNames(set: Toolset): string[] {
+  return [...ALL_TOOLS.filter((t) => t.toolset === set).map((t) => t.name), ...(SHARED[set] ?? [])];
+}
+
+export function toolsetsOf(name: string): readonly Toolset[] {
   if (name === "all") return TOOLSETS;
   if (name === "default") return DEFAULT_TOOLSETS;
   if ((TOOLSETS as readonly string[]).includes(name)) return [name as Toolset];

@@ -82,7 +82,9 @@ function parse(text: string, file: string): Document {
   return doc;
 }
 
-type Result = { file: string; changed: boolean; note: string };
+/** What one edit did: the file (from the root), whether it changed, a note for the generator's output. */
+export type WireResult = { file: string; changed: boolean; note: string };
+type Result = WireResult;
 
 /** The host port for a new compose service: one past the highest `127.0.0.1:${X_PORT:-N}:8080` used. */
 export function nextHostPort(compose: string): number {
@@ -129,6 +131,9 @@ export function addComposeService(root: string, n: ServerNames): Result {
     `      condition: service_healthy`,
     `    otel-collector:`,
     `      condition: service_started`,
+    // Bounded like every container of the stack (deploy/test/compose.test.ts checks it).
+    `  mem_limit: 512m`,
+    ...(/&logging\b/.test(text) ? [`  logging: *logging`] : []),
     `  networks: [toolshed]`,
     `  restart: unless-stopped`,
   ].join("\n");

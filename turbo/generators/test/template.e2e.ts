@@ -1,5 +1,6 @@
-// `pnpm test:template`: in a throw-away copy of this workspace, `pnpm gen server <name>`, then what a team's
-// first CI run does for the new server: install, build, typecheck, lint, its own tests (example tool,
+// `pnpm test:template`: in a throw-away copy of this workspace, `pnpm gen server <name>` and
+// `pnpm gen server --from-openapi <document> <name>` (Directus' published description, from npm), then what
+// a team's first CI run does for the new servers: install, build, typecheck, lint, its own tests (example tool,
 // contract, schema snapshot, stdio bin), its attack suite (the reliability target the generator added), the
 // deploy checks every server must pass, and Prettier.
 // Everything runs offline from the pnpm store and reads (never writes) this workspace's turbo cache.
@@ -13,6 +14,12 @@ import { parse } from "yaml";
 const root = resolve(import.meta.dirname, "../../..");
 const NAME = "template-check";
 const PKG = `@toolshed/server-${NAME}`;
+// Generated from a real document no one here wrote: Directus' (@directus/specs, the generator's devDependency),
+// which names no server URL, so the base URL is given.
+const OPENAPI = "openapi-check";
+const OPENAPI_PKG = `@toolshed/server-${OPENAPI}`;
+const DIRECTUS = "packages/openapi/node_modules/@directus/specs/dist/openapi.json";
+const BASE_URL = "https://directus.example.com";
 const tmp = mkdtempSync(join(tmpdir(), "toolshed-template-"));
 const ws = join(tmp, "ws");
 const started = Date.now();
@@ -155,7 +162,7 @@ function step(name: string, fn: () => Promise<void>, timeoutMs: number): void {
   );
 }
 
-describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => {
+describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away copy of the workspace`, () => {
   step(
     "copies the workspace and installs it offline from the pnpm store",
     async () => {
@@ -241,16 +248,86 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
   );
 
   step(
-    "installs the new package offline (the lockfile gains it)",
+    `pnpm gen server --from-openapi <Directus' document> ${OPENAPI} writes the server and wires it in the same way`,
+    async () => {
+      const r = await run(
+        [
+          "gen",
+          "server",
+          "--from-openapi",
+          DIRECTUS,
+          OPENAPI,
+          "--include",
+          "tag:Items",
+          "--base-url",
+          BASE_URL,
+        ],
+        180_000,
+      );
+      expectOk(r, `pnpm gen server --from-openapi ${DIRECTUS} ${OPENAPI}`);
+      expect(r.output).toMatch(/\d+ tools in servers\/openapi-check\/src\/generated/);
+      const dir = join(ws, "servers", OPENAPI);
+      for (const file of ["package.json", "server.json", "README.md", "src/bin.ts", "src/overrides.ts"]) {
+        expect(existsSync(join(dir, file)), file).toBe(true);
+      }
+      const serverJson = JSON.parse(readFileSync(join(dir, "server.json"), "utf8")) as {
+        name: string;
+        packages: { environmentVariables: { name: string; default?: string }[] }[];
+      };
+      expect(serverJson.name).toBe(`io.github.toolshed-mcp/${OPENAPI}`);
+      expect(serverJson.packages[0]!.environmentVariables).toContainEqual(
+        expect.objectContaining({ name: "OPENAPI_CHECK_BASE_URL", default: BASE_URL }),
+      );
+      expect(readFileSync(join(ws, `.changeset/${OPENAPI}.md`), "utf8")).toContain(`"${OPENAPI_PKG}": minor`);
+      expect(readFileSync(join(ws, "README.md"), "utf8")).toContain(`](servers/${OPENAPI}/README.md)`);
+      expect(existsSync(join(ws, `deploy/k8s/overlays/${OPENAPI}/kustomization.yaml`))).toBe(true);
+      const compose = parse(readFileSync(join(ws, "docker-compose.dev.yaml"), "utf8"), { merge: true }) as {
+        services: Record<string, { ports?: string[] }>;
+      };
+      // The port after the template server's.
+      expect(compose.services[OPENAPI]?.ports?.[0]).toMatch(
+        /^127\.0\.0\.1:\$\{OPENAPI_CHECK_PORT:-\d+\}:8080$/,
+      );
+      expect(compose.services[OPENAPI]?.ports?.[0]).not.toBe(compose.services[NAME]?.ports?.[0]);
+      expect(readFileSync(join(ws, "deploy/prometheus/prometheus.yml"), "utf8")).toContain(
+        `job_name: ${OPENAPI}`,
+      );
+
+      // Without a server URL the server could not start in the stack: refused, saying what to add, nothing written.
+      // (The `openapi` generator directly: the same actions, without building @toolshed/openapi.)
+      const before = ["docker-compose.dev.yaml", "deploy/prometheus/prometheus.yml", "README.md"].map((f) =>
+        readFileSync(join(ws, f), "utf8"),
+      );
+      const refused = await run(
+        ["gen", "openapi", "--args", "no-url", join(ws, DIRECTUS), '["--include","tag:Items"]'],
+        60_000,
+      );
+      expect(refused.status).not.toBe(0);
+      expect(refused.output).toContain("would not start without NO_URL_BASE_URL; give the API's URL");
+      expect(refused.output).toContain("--base-url https://api.example.com");
+      expect(existsSync(join(ws, "servers/no-url"))).toBe(false);
+      expect(existsSync(join(ws, "deploy/k8s/overlays/no-url"))).toBe(false);
+      expect(
+        ["docker-compose.dev.yaml", "deploy/prometheus/prometheus.yml", "README.md"].map((f) =>
+          readFileSync(join(ws, f), "utf8"),
+        ),
+      ).toEqual(before);
+    },
+    300_000,
+  );
+
+  step(
+    "installs the new packages offline (the lockfile gains them)",
     async () => {
       expectOk(await run(["install", "--no-frozen-lockfile", "--prefer-offline"], 180_000), "pnpm install");
       expect(readFileSync(join(ws, "pnpm-lock.yaml"), "utf8")).toContain(`servers/${NAME}:`);
+      expect(readFileSync(join(ws, "pnpm-lock.yaml"), "utf8")).toContain(`servers/${OPENAPI}:`);
     },
     200_000,
   );
 
   step(
-    "builds, typechecks and lints the new server",
+    "builds, typechecks and lints the new servers",
     async () => {
       expectOk(
         await run(
@@ -262,6 +339,7 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
             "typecheck",
             "lint",
             `--filter=${PKG}`,
+            `--filter=${OPENAPI_PKG}`,
             "--output-logs=errors-only",
           ],
           300_000,
@@ -269,8 +347,18 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         "turbo run build typecheck lint",
       );
       expect(existsSync(join(ws, `servers/${NAME}/dist/bin.js`))).toBe(true);
+      expect(existsSync(join(ws, `servers/${OPENAPI}/dist/bin.js`))).toBe(true);
     },
     310_000,
+  );
+
+  step(
+    `${OPENAPI} passes its generated contract test`,
+    async () => {
+      const { passed } = await vitest(["--project", OPENAPI_PKG], 120_000, { CI: "true" });
+      expect(passed.filter((t) => t.startsWith(`${OPENAPI} contract `)).length).toBeGreaterThanOrEqual(5);
+    },
+    130_000,
   );
 
   step(
@@ -325,22 +413,51 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
     async () => {
       // The checks that name the server or cover every server; docker-compose and kubectl ones run where
       // those tools are (CI installs docker-compose; elsewhere they are skipped, saying so on stderr).
+      // Every test that names either server, and those that cover all servers, containers and packages.
       const { passed } = await vitest(
-        ["--project", "@toolshed/deploy-tests", "-t", `${NAME}|every server`, "--hookTimeout=60000"],
-        420_000,
+        [
+          "--project",
+          "@toolshed/deploy-tests",
+          "-t",
+          `${NAME}|${OPENAPI}|every (server|container|package)`,
+          "--hookTimeout=60000",
+        ],
+        600_000,
       );
-      for (const title of [
-        `server ${NAME} is published as @toolshed/server-<dir> with an mcpName`,
-        `server ${NAME} has a server.json that agrees with package.json`,
-        `server ${NAME} lists environment variables that the server's README or the kit documents`,
-        `publishable packages ${PKG} has the publish fields`,
-        `observability Prometheus scrapes ${NAME}'s /metrics`,
-        `deploy/docker/Dockerfile built for SERVER=${NAME} prunes, installs frozen, builds and answers /healthz with the image's CMD`,
-      ]) {
-        expect(passed, title).toContain(title);
+      for (const [name, pkg] of [
+        [NAME, PKG],
+        [OPENAPI, OPENAPI_PKG],
+      ] as const) {
+        for (const title of [
+          `server ${name} is published as @toolshed/server-<dir> with an mcpName`,
+          `server ${name} has a server.json that agrees with package.json`,
+          `server ${name} lists environment variables that the server's README or the kit documents`,
+          `server ${name} in the MCP registry states the defaults its --help shows, for every variable the server reads`,
+          `publishable packages ${pkg} has the publish fields`,
+          `observability Prometheus scrapes ${name}'s /metrics`,
+          `client snippets in servers/${name}/README.md gives Claude Desktop only stdio servers, and every client a runnable entry`,
+          `deploy/docker/Dockerfile built for SERVER=${name} prunes, installs frozen, builds and answers /healthz with the image's CMD`,
+        ]) {
+          expect(passed, title).toContain(title);
+        }
       }
+      // Where CI has them (docker-compose, kubectl): the compose service and the k8s overlay.
+      if (passed.some((t) => t.startsWith("docker-compose.dev.yaml "))) {
+        expect(passed).toContain(
+          `the ${OPENAPI} service's command as a local process starts with the compose environment and answers /healthz and /metrics`,
+        );
+        expect(passed).toContain(
+          "docker-compose.dev.yaml hygiene and shared state bounds every container's memory and logs, and restarts it unless stopped",
+        );
+      }
+      if (passed.some((t) => t.startsWith("deploy/k8s "))) {
+        expect(
+          passed.filter((t) => t.startsWith(`deploy/k8s overlay ${OPENAPI} `)).length,
+        ).toBeGreaterThanOrEqual(5);
+      }
+      expect(passed).toContain("the root README links the README of every package and server");
     },
-    430_000,
+    610_000,
   );
 
   step(
@@ -351,6 +468,9 @@ describe(`pnpm gen server ${NAME} in a throw-away copy of the workspace`, () => 
         `servers/${NAME}`,
         `deploy/k8s/overlays/${NAME}`,
         `.changeset/${NAME}.md`,
+        `servers/${OPENAPI}`,
+        `deploy/k8s/overlays/${OPENAPI}`,
+        `.changeset/${OPENAPI}.md`,
         "docker-compose.dev.yaml",
         "deploy/prometheus/prometheus.yml",
         "bench/package.json",

@@ -82,6 +82,8 @@ describe("docker-compose.dev.yaml", () => {
       TOOLSHED_ALLOWED_HOSTS: `\${ISSUE_TRACKER_ALLOWED_HOSTS:-issue-tracker:8080,127.0.0.1:${port},localhost:${port}}`,
     });
     expect(added.ports).toEqual([`127.0.0.1:\${ISSUE_TRACKER_PORT:-${port}}:8080`]);
+    // Bounded like every other container: memory, rotated logs.
+    expect(added).toMatchObject({ mem_limit: "512m", logging: { driver: "json-file" } });
     // A second server takes the next host port.
     addComposeService(dir, serverNames("weather"));
     expect(read(dir, COMPOSE_FILE)).toContain(`"127.0.0.1:\${WEATHER_PORT:-${port + 1}}:8080"`);

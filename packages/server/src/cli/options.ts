@@ -40,6 +40,9 @@ export interface CommonOptions {
   rateLimit: string | undefined;
   toolRateLimit: string | undefined;
   insecureNoAuth: boolean;
+  /** Unset: the server's own default (`auto` unless it says). */
+  toolMode: "all" | "search" | "auto" | undefined;
+  searchThreshold: number | undefined;
 }
 
 export type ParsedCommandLine =
@@ -71,6 +74,7 @@ const POSITIVE = new Set([
   "taskTtlMs",
   "taskLeaseMs",
   "maxTasksPerPrincipal",
+  "searchThreshold",
 ]);
 
 const COMMON: OptionSpec[] = [
@@ -339,6 +343,23 @@ const COMMON: OptionSpec[] = [
     description: "allow HTTP beyond loopback without authentication (not recommended)",
   },
   {
+    key: "toolMode",
+    flag: "tool-mode",
+    env: ["TOOLSHED_TOOL_MODE"],
+    kind: "enum",
+    choices: ["all", "search", "auto"],
+    description:
+      "what tools/list shows: every tool (all), three tools to search, describe and call them (search), or search above --search-threshold tools (auto) (default: the server's, else auto)",
+  },
+  {
+    key: "searchThreshold",
+    flag: "search-threshold",
+    env: ["TOOLSHED_SEARCH_THRESHOLD"],
+    kind: "number",
+    description:
+      "--tool-mode auto turns to search mode above this many tools (default: the server's, else 40)",
+  },
+  {
     key: "shutdownTimeoutSeconds",
     flag: "shutdown-timeout-seconds",
     env: ["TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS"],
@@ -410,7 +431,8 @@ export function parseCommandLine(
     throw new UsageError(`invalid --port '${common.port}': expected 0-65535`);
   }
   for (const spec of COMMON.filter((s) => POSITIVE.has(s.key))) {
-    const value = (common as unknown as Record<string, number>)[spec.key]!;
+    const value = (common as unknown as Record<string, number | undefined>)[spec.key];
+    if (value === undefined) continue;
     if (!(value > 0)) throw new UsageError(`invalid --${spec.flag} '${value}': expected a number above 0`);
   }
 

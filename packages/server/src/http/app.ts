@@ -15,7 +15,7 @@ import {
 } from "./event-store.js";
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
 import { createModernLane } from "./modern.js";
-import { principalFromAuthInfo } from "../tool-call.js";
+import { principalFromAuthInfo } from "../principal.js";
 import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type HttpAuth } from "./auth.js";
 import { ownStream, sessionEventStore } from "./session-events.js";
 import { SessionLimits } from "./session-limits.js";
@@ -71,6 +71,10 @@ export interface HttpHandle {
 type Session = LocalSession;
 
 const MCP_PATH = "/mcp";
+/** How long a /metrics scrape waits for readiness before reporting not ready. */
+const SCRAPE_READINESS_MS = 1_000;
+/** The SDK's name for a session's standalone GET stream. */
+const STANDALONE_STREAM = "_GET_stream";
 
 /** Streamable HTTP on node:http, with health, readiness and metrics endpoints beside it. */
 export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<HttpHandle> {
@@ -85,7 +89,16 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const shared = isSharedEventStore(eventStore) ? eventStore : undefined;
   if (shared) rt.addReadinessCheck(() => shared.check());
-  rt.metrics.setReadinessCheck(async () => (await rt.readiness()).ready);
+  // A scrape does not wait for a slow setup (a database seeding) or a hung check: toolshed_ready
+  // reads 0 until readiness answers within the bound, and /metrics itself answers at once.
+  rt.metrics.setReadinessCheck(async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), SCRAPE_READINESS_MS);
+    });
+    const verdict = rt.readiness().then((r) => r.ready);
+    return Promise.race([verdict, late]).finally(() => clearTimeout(timer));
+  });
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
   // With a shared store, a 2025 session is usable from every replica (shared-sessions.ts).
@@ -257,7 +270,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       if (!session || session.owner !== owner) {
         return rpcError(res, 404, -32001, "Session not found; initialize a new session", requestIdOf(body));
       }
-      session.lastSeen = Date.now();
+      track(id, session, res);
       // A reused id would be matched to the wrong stream by the SDK and leave a POST open for good.
       const reused = requestIds(body).find((rid) => session.isPending(rid));
       if (reused !== undefined) {
@@ -312,7 +325,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       onsessioninitialized: (sid) => {
         initialized = true;
         const isPending = (id: string | number) => tracked?.isPending(id) ?? false;
-        sessions.set(sid, { transport, mcp, lastSeen: Date.now(), owner, isPending });
+        sessions.set(sid, { transport, mcp, lastSeen: Date.now(), inFlight: 0, owner, isPending });
         if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
         rt.metrics.sessionsActive.inc();
         return everywhere?.record(sid, owner, body);
@@ -356,8 +369,46 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     if (!session || session.owner !== owner) {
       return rpcError(res, 404, -32001, "Session not found; initialize a new session");
     }
-    session.lastSeen = Date.now();
+    if (req.method === "GET" && lastEventId && (await resumesCall(id, lastEventId))) track(id, session, res);
+    else touch(session, res);
     return session.transport.handleRequest(req, res);
+  }
+
+  /**
+   * Counts a request against its session until its response closes (answered or dropped: 'close'
+   * fires either way, so the count cannot leak). The idle sweep never closes a session with
+   * requests in flight, so a call longer than the idle time keeps its session.
+   */
+  function track(sessionId: string, session: Session, res: ServerResponse): void {
+    const started = Date.now();
+    session.lastSeen = started;
+    if (res.closed) return;
+    session.inFlight++;
+    res.once("close", () => {
+      session.inFlight--;
+      session.lastSeen = Date.now();
+      // The sweep kept the shared record alive meanwhile; its idle time starts again now too.
+      if (everywhere && session.lastSeen - started > idleMs / 4) everywhere.keepAlive(sessionId);
+    });
+  }
+
+  /** Whether a Last-Event-ID names one of the session's call streams, not its standalone GET stream. */
+  async function resumesCall(sessionId: string, lastEventId: string): Promise<boolean> {
+    const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    const own = stored === undefined ? undefined : ownStream(sessionId, stored);
+    return own !== undefined && own !== STANDALONE_STREAM;
+  }
+
+  /**
+   * A request that does not keep its session busy: the standalone GET stream, which every SDK
+   * client holds open for the session's whole life (counting it, a connected but idle client, or a
+   * half-open socket, would hold a session for good), and DELETE. Its start and end still count as seen.
+   */
+  function touch(session: Session, res: ServerResponse): void {
+    session.lastSeen = Date.now();
+    res.once("close", () => {
+      session.lastSeen = Date.now();
+    });
   }
 
   /**
@@ -389,7 +440,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     });
     rt.logger.info({ session: sessionId }, "resuming a stream written by another replica");
     // A POST's stream ends with its response; the standalone GET stream runs until the client leaves.
-    const endsWithResponse = streamId !== "_GET_stream";
+    const endsWithResponse = streamId !== STANDALONE_STREAM;
     try {
       await store.follow(
         lastEventId,
@@ -411,18 +462,27 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     rt.logger.warn({ err }, "shared event store failed");
   }
 
-  const sweeper = setInterval(
-    () => {
-      const cutoff = Date.now() - idleMs;
-      for (const [sid, s] of sessions) {
-        if (s.lastSeen < cutoff) {
-          rt.logger.info({ session: sid }, "closing idle session");
-          void s.transport.close();
-        }
+  // At most half the idle time apart, so a busy session's shared record is touched before it expires.
+  const sweepEveryMs = Math.max(250, Math.min(idleMs / 2, 60_000));
+  let lastSweep = Date.now();
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    const late = now - lastSweep > 2 * sweepEveryMs;
+    lastSweep = now;
+    for (const [sid, s] of sessions) {
+      if (s.inFlight > 0) {
+        // Busy, not idle: its shared record must not expire under the call either.
+        everywhere?.keepAlive(sid);
+        continue;
       }
-    },
-    Math.max(1_000, Math.min(idleMs / 2, 60_000)),
-  );
+      // A late tick means the event loop was stalled: requests may be waiting unread in the sockets,
+      // and timers run before them. Closing now would answer those with "Session not found".
+      if (!late && s.lastSeen < now - idleMs) {
+        rt.logger.info({ session: sid }, "closing idle session");
+        void s.transport.close();
+      }
+    }
+  }, sweepEveryMs);
   sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {

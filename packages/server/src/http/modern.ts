@@ -3,6 +3,7 @@ import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, isLegacyRequest, type AuthInfo } from "@modelcontextprotocol/server";
 import { kitServerFactory } from "../connection.js";
 import type { Runtime } from "../runtime.js";
+import { withTaskListen } from "../tasks/listen-http.js";
 import { TASK_METHODS } from "../tasks/wire.js";
 
 /**
@@ -29,7 +30,9 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
     maxRequestBodySize: maxBodyBytes,
     bus: rt.changes,
   });
-  const node = toNodeHandler(handler, { onerror, maxRequestBodySize: maxBodyBytes });
+  // Listen streams that name task ids also carry their status notifications (tasks/listen-http.ts).
+  const tasks = withTaskListen(rt, handler.fetch);
+  const node = toNodeHandler({ fetch: tasks.fetch }, { onerror, maxRequestBodySize: maxBodyBytes });
   return {
     isLegacy: (req, body) => isLegacyRequest(headersOnly(req), body, { maxRequestBodySize: maxBodyBytes }),
     serve: (req, res, body) => {
@@ -49,6 +52,7 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
       return node(req, res, body);
     },
     async close() {
+      tasks.closeAll();
       await handler.close();
     },
   };

@@ -26,7 +26,10 @@ export interface SessionTransport {
 export interface LocalSession {
   transport: SessionTransport;
   mcp: McpServer;
+  /** When a request on it last started or ended; the idle sweep measures from here. */
   lastSeen: number;
+  /** Requests on it still open (a POST awaiting its answer, a GET resuming a call's stream). */
+  inFlight: number;
   /** The principal that opened it; no one else may use it. */
   owner: string | undefined;
   /** Whether a request id is still being answered in this session. */
@@ -141,6 +144,11 @@ export class SharedSessions {
     await this.#o.store.forgetSession(sessionId).catch((err: unknown) => this.#storeFailed(err));
   }
 
+  /** Keeps the shared record of a session busy here from expiring while its requests run. */
+  keepAlive(sessionId: string): void {
+    void this.#stillOpen(sessionId);
+  }
+
   /** A local copy closed (idle, shutdown): only this replica's part goes. */
   closed(sessionId: string): void {
     this.#localOnly.delete(sessionId);
@@ -148,7 +156,7 @@ export class SharedSessions {
 
   async #prune(): Promise<void> {
     for (const [sessionId, session] of this.#o.sessions) {
-      if (this.#localOnly.has(sessionId)) continue;
+      if (this.#localOnly.has(sessionId) || session.inFlight > 0) continue;
       const record = await this.#o.store.sessionRecord(sessionId).catch(() => "unknown: the store failed");
       if (record === undefined) void session.transport.close();
     }
@@ -242,6 +250,7 @@ export class SharedSessions {
       transport: { handleRequest: (req, res, body) => node(req, res, body), close: () => web.close() },
       mcp,
       lastSeen: Date.now(),
+      inFlight: 0,
       owner,
       isPending: (id) => tracked.isPending(id),
     };

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ToolshedError } from "@toolshed/errors";
 import type { Logger } from "@toolshed/logging";
 import { RpcError } from "../rpc-error.js";
-import { MemoryTaskStore, TERMINAL, type TaskRecord, type TaskStore } from "./store.js";
+import { MemoryTaskStore, TERMINAL, type TaskMutation, type TaskRecord, type TaskStore } from "./store.js";
 
 /** The extension's identifier, in capabilities (both sides) and in -32021 errors. */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
@@ -26,6 +26,9 @@ export interface TaskSettings {
    */
   graceMs?: number;
 }
+
+/** Told each time a task's status changes (on the replica that wrote it), with the record as stored. */
+export type TaskStatusListener = (record: TaskRecord) => void;
 
 export const DEFAULT_TASK_TTL_MS = 3_600_000;
 
@@ -84,6 +87,7 @@ export class TaskManager {
   constructor(
     private readonly logger: Logger,
     settings: TaskSettings = {},
+    private readonly onStatus: TaskStatusListener = () => {},
   ) {
     this.store = settings.store ?? new MemoryTaskStore();
     this.ttlMs = settings.ttlMs ?? DEFAULT_TASK_TTL_MS;
@@ -129,7 +133,7 @@ export class TaskManager {
     let record = await this.#owned(taskId, owner);
     if (!TERMINAL.has(record.status) && record.leaseUntil < Date.now() && !this.#running.has(taskId)) {
       record =
-        (await this.store.update(taskId, (r) =>
+        (await this.write(taskId, (r) =>
           TERMINAL.has(r.status) || r.leaseUntil >= Date.now()
             ? undefined
             : settle(r, "failed", {
@@ -146,7 +150,7 @@ export class TaskManager {
   /** tasks/update: answers for open questions; unknown or already answered keys are ignored. */
   async update(taskId: string, owner: string, responses: Record<string, unknown>): Promise<void> {
     await this.#owned(taskId, owner);
-    await this.store.update(taskId, (r) => {
+    await this.write(taskId, (r) => {
       if (TERMINAL.has(r.status)) return undefined;
       const taken = Object.keys(responses).filter((key) => key in r.inputRequests);
       if (taken.length === 0) return undefined;
@@ -164,12 +168,48 @@ export class TaskManager {
   /** tasks/cancel: a live task turns cancelled and its handler's signal is aborted; a finished one stays. */
   async cancel(taskId: string, owner: string): Promise<void> {
     await this.#owned(taskId, owner);
-    await this.store.update(taskId, (r) =>
+    await this.write(taskId, (r) =>
       TERMINAL.has(r.status)
         ? undefined
         : settle(r, "cancelled", { statusMessage: "cancelled by the client" }),
     );
     void this.#running.get(taskId)?.watch();
+  }
+
+  /** The task as tasks/get would return it to `owner`, or undefined when it is not theirs (or gone). */
+  async peek(taskId: string, owner: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.get(taskId, owner);
+    } catch (err) {
+      if (err instanceof RpcError && err.code === -32602) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * `store.update`, telling the status listener when the status changed, or the open questions
+   * of an input_required task did (task status notifications): every such write goes through here.
+   */
+  async write(taskId: string, mutate: TaskMutation): Promise<TaskRecord | undefined> {
+    let changed = false;
+    const written = await this.store.update(taskId, (r) => {
+      const status = r.status;
+      const asked = Object.keys(r.inputRequests).join("\n");
+      const next = mutate(r);
+      changed =
+        next !== undefined &&
+        (next.status !== status ||
+          (next.status === "input_required" && Object.keys(next.inputRequests).join("\n") !== asked));
+      return next;
+    });
+    if (changed && written) {
+      try {
+        this.onStatus(written);
+      } catch (err) {
+        this.logger.warn({ err }, "could not publish a task's status change");
+      }
+    }
+    return written;
   }
 
   async close(): Promise<void> {
@@ -271,7 +311,7 @@ export class TaskExecution {
   async #issue(key: string, request: unknown, waiter: Waiter): Promise<void> {
     let issued = key;
     try {
-      const written = await this.manager.store.update(this.taskId, (r) => {
+      const written = await this.manager.write(this.taskId, (r) => {
         if (TERMINAL.has(r.status)) return undefined;
         let unique = key;
         for (let n = 2; r.issuedKeys.includes(unique); n++) unique = `${key}.${n}`;
@@ -308,7 +348,7 @@ export class TaskExecution {
     let answers: Record<string, unknown> = {};
     let record: TaskRecord | undefined;
     try {
-      record = await this.manager.store.update(this.taskId, (r) => {
+      record = await this.manager.write(this.taskId, (r) => {
         if (TERMINAL.has(r.status)) return undefined;
         answers = r.inputResponses;
         r.inputResponses = {};
@@ -374,7 +414,7 @@ export class TaskExecution {
     this.#done = true;
     this.forget();
     try {
-      await this.manager.store.update(this.taskId, (r) =>
+      await this.manager.write(this.taskId, (r) =>
         TERMINAL.has(r.status)
           ? undefined
           : settle(r, status, {

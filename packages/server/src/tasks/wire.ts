@@ -5,7 +5,7 @@ import {
   type McpServer,
   type Transport,
 } from "@modelcontextprotocol/server";
-import { principalFromAuthInfo } from "../tool-call.js";
+import { principalFromAuthInfo } from "../principal.js";
 import { RpcError } from "../rpc-error.js";
 import type { Runtime } from "../runtime.js";
 import { TASKS_EXTENSION } from "./manager.js";

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { toToolshedError, ToolshedError } from "@toolshed/errors";
+import { toToolshedError, ToolshedError } from "@toolshed/server";
 import type { HttpClient } from "@toolshed/http-client";
 import { UsageError } from "@toolshed/server";
 import { SignJWT } from "jose";

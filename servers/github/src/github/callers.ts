@@ -1,5 +1,5 @@
 import { stat, readFile } from "node:fs/promises";
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { z } from "@toolshed/server";
 
 const tokensSchema = z.record(z.string().min(1), z.string().min(1));

@@ -1,4 +1,4 @@
-import { isToolshedError, toToolshedError, ToolshedError } from "@toolshed/errors";
+import { isToolshedError, toToolshedError, ToolshedError } from "@toolshed/server";
 import { createHttpClient, type HttpClient, type HttpHeaders, type QueryValue } from "@toolshed/http-client";
 import type { SetupContext } from "@toolshed/server";
 import type { Config } from "../config.js";
@@ -423,11 +423,6 @@ export class GitHub {
           opts,
         );
       default:
-        // x-ratelimit-reset says when a rate limit resets, not when a failed call may be retried:
-        // only a Retry-After header gives a wait for other statuses (a 502 is not "retry in 1 h").
-        if (e.retryAfterMs !== undefined && header(headers, "retry-after") === undefined) {
-          return new ToolshedError(e.code, e.message, { ...opts, retryable: e.retryable });
-        }
         return e;
     }
   }

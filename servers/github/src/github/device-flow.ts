@@ -2,7 +2,7 @@ import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { createHttpClient } from "@toolshed/http-client";
 import { UsageError } from "@toolshed/server";
 import { DEFAULT_API_URL } from "../config.js";

@@ -1,4 +1,4 @@
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 
 export interface DiffPage {
   /** Files in the whole diff, with their size in bytes, so a model can ask for one. */

@@ -1,4 +1,4 @@
-import { isToolshedError } from "@toolshed/errors";
+import { isToolshedError } from "@toolshed/server";
 import type { Ctx } from "../deps.js";
 import { path } from "./client.js";
 

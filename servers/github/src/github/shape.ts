@@ -1,4 +1,4 @@
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { capText, cleanText } from "./sanitize.js";
 
 /* Trimmed forms of GitHub objects: the fields a model acts on, untrusted text cleaned. */

@@ -46,7 +46,9 @@ export type Toolset =
   | "code_security"
   | "secret_protection"
   | "dependabot"
-  | "security_advisories";
+  | "security_advisories"
+  /** The discovery tools of --dynamic-toolsets (list, describe and enable the others). */
+  | "dynamic";
 
 /** This server's definers: config and deps typed, and every tool in one of the toolsets. */
 export const { defineTool, defineResource, definePrompt } = definers<Config, Deps, Toolset>();

@@ -1,4 +1,4 @@
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { createHttpClient, type HttpClient } from "@toolshed/http-client";
 import { z } from "zod";
 import type { Embedder } from "./embedder.js";

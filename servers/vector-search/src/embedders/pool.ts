@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import type { EmbedReply, EmbedRequest } from "./offline-worker.js";
 
 export interface EmbedPoolOptions {

@@ -1,4 +1,4 @@
-import { ToolshedError } from "@toolshed/errors";
+import { ToolshedError } from "@toolshed/server";
 import { compileFilter, FilterError, type Filter } from "./filter.js";
 import { METRIC_SQL, type Metric } from "./metric.js";
 import { parseVectorText, type SqlClient, type VectorInput } from "./sql.js";

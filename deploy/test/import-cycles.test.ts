@@ -1,0 +1,108 @@
+// No import cycles in product code: every package's and server's src/ is a one-way graph of
+// run-time imports (an `import type` is erased and may point anywhere). A cycle makes load order
+// matter and hides a missing layer; this test names the files of each one it finds.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { root } from "./workspace.js";
+
+function* tsFiles(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) yield* tsFiles(path);
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) yield path;
+  }
+}
+
+/** The files of this src/ that `file` imports at run time (relative specifiers only). */
+function runtimeImports(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
+  const out: string[] = [];
+  for (const node of source.statements) {
+    let spec: ts.Expression | undefined;
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) {
+      const named = node.importClause?.namedBindings;
+      // `import { type A, type B }` is erased as well.
+      const allTypes =
+        !node.importClause?.name &&
+        named !== undefined &&
+        ts.isNamedImports(named) &&
+        named.elements.length > 0 &&
+        named.elements.every((e) => e.isTypeOnly);
+      if (!allTypes) spec = node.moduleSpecifier;
+    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly) {
+      spec = node.moduleSpecifier;
+    }
+    if (!spec || !ts.isStringLiteral(spec) || !spec.text.startsWith(".")) continue;
+    const base = join(dirname(file), spec.text.replace(/\.js$/, ""));
+    const target = [`${base}.ts`, join(base, "index.ts")].find((p) => existsSync(p));
+    if (target) out.push(target);
+  }
+  return out;
+}
+
+/** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  let index = 0;
+  const indexOf = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    indexOf.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!indexOf.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, indexOf.get(w)!));
+      }
+    }
+    if (low.get(v) === indexOf.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!indexOf.has(v)) visit(v);
+  return found;
+}
+
+const sources = ["packages", "servers"].flatMap((group) =>
+  readdirSync(join(root, group))
+    .map((name) => join(root, group, name, "src"))
+    .filter((src) => existsSync(src)),
+);
+
+describe("import cycles", () => {
+  it("finds the sources to check", () => {
+    expect(sources.length).toBeGreaterThan(5);
+  });
+
+  it.each(sources.map((src) => [relative(root, src), src]))("%s has none", (_name, src) => {
+    const graph = new Map<string, string[]>();
+    for (const file of tsFiles(src)) graph.set(file, runtimeImports(file));
+    const found = cycles(graph).map((c) => c.map((f) => relative(root, f)).join(" <-> "));
+    expect(found, `import cycles:\n${found.join("\n")}`).toEqual([]);
+  });
+
+  it("detects a cycle (the check itself)", () => {
+    const graph = new Map([
+      ["a", ["b"]],
+      ["b", ["c"]],
+      ["c", ["a"]],
+      ["d", ["a"]],
+    ]);
+    expect(cycles(graph)).toEqual([["a", "b", "c"]]);
+  });
+});

@@ -1,0 +1,21 @@
+export { UpstreamClient } from "./upstream-client.js";
+export type {
+  CallOptions,
+  ForwardOptions,
+  InputRequest,
+  Relay,
+  ProtocolChoice,
+  UpstreamClientOptions,
+  UpstreamState,
+  UpstreamTarget,
+} from "./upstream-client.js";
+export type {
+  CallToolResult,
+  GetPromptResult,
+  PriorDiscovery,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
+  Tool,
+} from "@modelcontextprotocol/client";

@@ -1,0 +1,617 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  Client,
+  ProtocolError,
+  StreamableHTTPClientTransport,
+  type CallToolResult,
+  type ClientOptions,
+  type GetPromptResult,
+  type PriorDiscovery,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplateType as ResourceTemplate,
+  type Tool,
+  type Transport,
+} from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { ToolshedError } from "@toolshed/errors";
+import type { Logger } from "@toolshed/logging";
+
+export type UpstreamState = "starting" | "ready" | "down" | "closed";
+
+/** Where the server is: a Streamable HTTP endpoint, or a command spawned and spoken to over stdio. */
+export type UpstreamTarget =
+  | { url: string; headers?: Record<string, string> }
+  | { command: string; args?: string[]; env?: Record<string, string>; cwd?: string };
+
+/** `auto`: probe with server/discover and fall back to initialize; or pin one era. */
+export type ProtocolChoice = "auto" | "2025" | "2026-07-28";
+
+export interface UpstreamClientOptions {
+  logger: Logger;
+  /**
+   * The target, resolved on every (re)connect, so credentials are read then and never kept in a
+   * field; a throw (e.g. a missing secret) marks the upstream down with its message.
+   */
+  target: () => UpstreamTarget;
+  protocol?: ProtocolChoice;
+  /** Per request, and for the connect handshake; 60 s and 20 s unless set. */
+  timeoutMs?: number;
+  /** The environment a stdio child inherits the basics of (PATH, HOME, …); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Called whenever the state or the lists change. */
+  onChange?: () => void;
+  /** The name this client gives itself to the server. */
+  clientInfo?: { name: string; version: string };
+}
+
+export interface ForwardOptions {
+  signal: AbortSignal;
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/** A question an upstream asks during a call: an embedded request of the 2026-07-28 revision. */
+export interface InputRequest {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Who answers an upstream's questions during one request (tools/call, resources/read, prompts/get;
+ * a gateway: its own caller). The answer
+ * is the request's result: an ElicitResult, a CreateMessageResult or a ListRootsResult.
+ */
+export interface Relay {
+  /** The client capabilities the answerer has (elicitation, sampling, roots), declared upstream. */
+  capabilities: Record<string, unknown>;
+  /** Answers one question; `key` is stable across reruns of the same call. */
+  answer(key: string, request: InputRequest): Promise<unknown>;
+}
+
+export interface CallOptions extends ForwardOptions {
+  /**
+   * Relays the upstream's questions: `input_required` results (2026-07-28; retried with the answers
+   * and the upstream's requestState) and elicitation/sampling/roots requests (2025). Without it the
+   * upstream is told the caller can answer nothing, and refuses or fails as it does for such clients.
+   */
+  relay?: Relay;
+}
+
+/** What the gateway's connection declares to a 2025 upstream: it relays all three. */
+const RELAYED_CAPABILITIES = { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} };
+const RELAYED_METHODS = ["elicitation/create", "sampling/createMessage", "roots/list"] as const;
+/** Rounds of questions one call may take before it is given up. */
+const MAX_ROUNDS = 10;
+
+/** One call that relays: the questions of a 2025 upstream find it here. */
+interface RelayScope {
+  relay: Relay;
+  asked: number;
+  fail(error: unknown): void;
+}
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 30_000;
+/** How often a ready upstream is re-listed (health and fresh lists). */
+const HEALTH_INTERVAL_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * One upstream MCP server: a real SDK v2 client over Streamable HTTP or a supervised stdio child,
+ * its lists cached, its era verdict (discover result or legacy) reused on every reconnect, its
+ * failures turned into ToolshedErrors naming it, and its credential resolved at connect time and
+ * kept out of every message and log line.
+ */
+export class UpstreamClient {
+  readonly name: string;
+  state: UpstreamState = "starting";
+  /** Why the upstream is down (safe to show: no credential, no header). */
+  reason = "not connected yet";
+  tools: Tool[] = [];
+  resources: Resource[] = [];
+  templates: ResourceTemplate[] = [];
+  prompts: Prompt[] = [];
+  /** Times the stdio child was restarted after it died. */
+  restarts = 0;
+  /** Bumped whenever the lists change, so a catalogue can rebuild its index. */
+  version = 0;
+  #client: Client | undefined;
+  #prior: PriorDiscovery | undefined;
+  #backoff = MIN_BACKOFF_MS;
+  #timer: NodeJS.Timeout | undefined;
+  #inflight = 0;
+  #idle: (() => void)[] = [];
+  #connecting: Promise<void> | undefined;
+  #firstAttempt: Promise<void>;
+  #settleFirst!: () => void;
+  #stdio = false;
+  readonly #scopes = new AsyncLocalStorage<RelayScope>();
+  readonly #relaying = new Set<RelayScope>();
+  protected readonly log: Logger;
+  readonly #options: UpstreamClientOptions;
+
+  constructor(name: string, options: UpstreamClientOptions) {
+    this.name = name;
+    this.#options = options;
+    this.log = options.logger.child({ upstream: name });
+    this.#firstAttempt = new Promise((resolve) => (this.#settleFirst = resolve));
+  }
+
+  /** Starts connecting (in the background); resolves after the first attempt, whatever its outcome. */
+  start(): Promise<void> {
+    void this.#connect();
+    return this.#firstAttempt;
+  }
+
+  /** The era the connection speaks ('modern' = 2026-07-28, 'legacy' = 2025), once connected. */
+  get era(): string | undefined {
+    return this.#client?.getProtocolEra();
+  }
+
+  /** The discover result (2026-07-28 upstreams) or legacy verdict reused on reconnects. */
+  get prior(): PriorDiscovery | undefined {
+    return this.#prior;
+  }
+
+  /** The stdio child's pid while it runs. */
+  get pid(): number | undefined {
+    const transport = this.#client?.transport;
+    return transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+  }
+
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  get #timeoutMs(): number {
+    return this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
+    // The plain request, not callTool: the result goes to the caller as it came (a gateway's client
+    // checks it against the schema it was shown), so no second output-schema validation here.
+    return (await this.#relayed("tools/call", { name, arguments: args }, options)) as CallToolResult;
+  }
+
+  /**
+   * One request that may ask questions (tools/call, resources/read, prompts/get), relayed through
+   * `options.relay`. 2026-07-28: the request declares what the relay can answer (nothing without
+   * one), and an input_required result comes back here to be answered through the relay and retried.
+   */
+  async #relayed(
+    method: "tools/call" | "resources/read" | "prompts/get",
+    params: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    if (this.#client?.getProtocolEra() === "legacy") return this.#requestLegacy(method, params, options);
+    const base = {
+      ...params,
+      _meta: { [CLIENT_CAPABILITIES_META_KEY]: options.relay?.capabilities ?? {} },
+    };
+    return this.#forward(options.signal, async (client) => {
+      let sent: Record<string, unknown> = base;
+      for (let round = 0; ; round++) {
+        const result = (await client.request({ method, params: sent } as never, {
+          ...this.#requestOptions(options),
+          allowInputRequired: true,
+        })) as Record<string, unknown> | InputRequired;
+        if (!isInputRequired(result)) return result;
+        if (!options.relay) {
+          throw new ToolshedError(
+            "upstream_error",
+            `upstream '${this.name}' asked a question this caller cannot answer (it declared no elicitation, sampling or roots)`,
+          );
+        }
+        if (round + 1 >= MAX_ROUNDS) {
+          throw new ToolshedError(
+            "upstream_error",
+            `upstream '${this.name}' still asked questions after ${MAX_ROUNDS} rounds; nothing more was relayed`,
+          );
+        }
+        const relay = options.relay;
+        const entries = Object.entries(result.inputRequests ?? {});
+        // Every question of the round at once: a relay that must ask its own caller collects them all.
+        const answers = await Promise.allSettled(
+          entries.map(([key, request]) => relay.answer(key, request as InputRequest)),
+        );
+        const failed = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
+        if (failed) throw new RelayFailed(failed.reason);
+        const inputResponses = Object.fromEntries(
+          entries.map(([key], i) => [key, (answers[i] as PromiseFulfilledResult<unknown>).value]),
+        );
+        sent = {
+          ...base,
+          ...(entries.length ? { inputResponses } : {}),
+          ...(result.requestState !== undefined ? { requestState: result.requestState } : {}),
+        };
+      }
+    });
+  }
+
+  /**
+   * 2025: the upstream asks with requests of its own during the call; they reach this call's relay
+   * (by async context over HTTP, or as the only relaying call in flight). A relay that cannot answer
+   * yet (its own caller must be asked first) ends the call with its error; the caller reruns it.
+   */
+  async #requestLegacy(
+    method: "tools/call" | "resources/read" | "prompts/get",
+    params: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    const run = (signal: AbortSignal) =>
+      this.#forward(
+        signal,
+        (client) =>
+          client.request(
+            { method, params } as never,
+            this.#requestOptions({ ...options, signal }),
+          ) as Promise<Record<string, unknown>>,
+      );
+    if (!options.relay) return run(options.signal);
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(options.signal.reason);
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener("abort", onAbort, { once: true });
+    let relayError: { error: unknown } | undefined;
+    const scope: RelayScope = {
+      relay: options.relay,
+      asked: 0,
+      fail: (error) => {
+        relayError ??= { error };
+        stop.abort(error);
+      },
+    };
+    this.#relaying.add(scope);
+    try {
+      return await this.#scopes.run(scope, () => run(stop.signal));
+    } catch (err) {
+      if (relayError) throw relayError.error;
+      throw err;
+    } finally {
+      this.#relaying.delete(scope);
+      options.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** A 2025 upstream's elicitation/sampling/roots request, answered by the call it belongs to. */
+  async #answerLegacy(method: string, params: Record<string, unknown> | undefined): Promise<unknown> {
+    const scope = this.#scopes.getStore() ?? (this.#relaying.size === 1 ? [...this.#relaying][0] : undefined);
+    if (!scope) {
+      throw new ProtocolError(
+        -32603,
+        this.#relaying.size === 0
+          ? `no call in flight can answer '${method}'`
+          : `'${method}' cannot be matched to one of the calls in flight; it was not relayed`,
+      );
+    }
+    const capability = method.split("/")[0]!;
+    if (scope.relay.capabilities[capability] === undefined) {
+      // The caller cannot answer: the upstream gets an error for its question and its tool answers
+      // as it does for such a client (its refusal reaches the caller as it wrote it).
+      throw new ProtocolError(
+        -32603,
+        `the caller cannot answer '${method}' (it did not declare the '${capability}' capability)`,
+      );
+    }
+    scope.asked += 1;
+    const { _meta: _ignored, ...rest } = params ?? {};
+    try {
+      return await scope.relay.answer(`q${scope.asked}`, { method, params: rest });
+    } catch (err) {
+      scope.fail(err);
+      throw new ProtocolError(
+        -32603,
+        `the question was not answered (${firstLine(String((err as Error)?.message ?? err))})`,
+      );
+    }
+  }
+
+  /** resources/read; with `options.relay`, the upstream's questions are relayed as for callTool. */
+  async readResource(uri: string, options: CallOptions): Promise<ReadResourceResult> {
+    return (await this.#relayed("resources/read", { uri }, options)) as ReadResourceResult;
+  }
+
+  /** prompts/get; with `options.relay`, the upstream's questions are relayed as for callTool. */
+  async getPrompt(
+    name: string,
+    args: Record<string, string>,
+    options: CallOptions,
+  ): Promise<GetPromptResult> {
+    return (await this.#relayed("prompts/get", { name, arguments: args }, options)) as GetPromptResult;
+  }
+
+  #requestOptions(options: ForwardOptions) {
+    return {
+      signal: options.signal,
+      timeout: this.#timeoutMs,
+      ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+    };
+  }
+
+  /** Runs one request on the live client; an upstream that is not up fails at once, naming itself. */
+  async #forward<T>(signal: AbortSignal, request: (client: Client) => Promise<T>): Promise<T> {
+    const client = this.#client;
+    if (this.state !== "ready" || !client) throw this.unavailable();
+    this.#inflight++;
+    try {
+      return withoutServerInfo(await request(client));
+    } catch (err) {
+      // The relay's own error (its caller must be asked first, or cannot be) is the caller's business.
+      if (err instanceof RelayFailed) throw err.error;
+      // A call the caller cancelled (or that ran out of time) says nothing about the upstream's health.
+      if (signal.aborted) {
+        throw new ToolshedError("timeout", `the call to upstream '${this.name}' was cancelled`);
+      }
+      throw this.#translate(err);
+    } finally {
+      this.#inflight--;
+      if (this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
+    }
+  }
+
+  unavailable(): ToolshedError {
+    return new ToolshedError(
+      "upstream_unavailable",
+      `upstream '${this.name}' is unavailable (${this.reason}); the gateway retries it in the background, try again shortly`,
+      { retryable: true },
+    );
+  }
+
+  /** An upstream failure as a tool error naming the upstream; a lost connection marks it down. */
+  #translate(err: unknown): ToolshedError {
+    if (err instanceof ToolshedError) return err;
+    if (ProtocolError.isInstance(err)) {
+      const e = err;
+      // A missing client capability (-32021) goes to the caller as is, so it learns what is missing.
+      if (e.code === -32021) throw e;
+      if (e.code === -32001) {
+        return new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
+          retryable: true,
+        });
+      }
+      const code = e.code === -32602 ? "invalid_input" : "upstream_error";
+      return new ToolshedError(code, `upstream '${this.name}' answered: ${stripPrefix(e.message)}`);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (/timed out|timeout/i.test(message)) {
+      return new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
+        retryable: true,
+      });
+    }
+    this.#lost(`request failed: ${firstLine(message)}`);
+    return this.unavailable();
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#connecting || this.state === "closed") return this.#connecting;
+    this.#connecting = (async () => {
+      let client: Client | undefined;
+      try {
+        client = new Client(this.#options.clientInfo ?? { name: "toolshed-gateway", version: "0.1.0" }, {
+          // Declared to 2025 upstreams (one handshake); a 2026-07-28 call declares its caller's own.
+          capabilities: RELAYED_CAPABILITIES,
+          // input_required results come back to callTool, which relays them.
+          inputRequired: { autoFulfill: false },
+          ...this.#negotiation(),
+        });
+        for (const method of RELAYED_METHODS) {
+          client.setRequestHandler(
+            method,
+            (request) =>
+              this.#answerLegacy(method, request.params as Record<string, unknown> | undefined) as never,
+          );
+        }
+        const transport = this.#transport();
+        client.onclose = () => {
+          if (this.#client === client) this.#lost("connection closed");
+        };
+        client.onerror = (error) => this.log.debug({ err: scrub(error) }, "upstream transport error");
+        client.setNotificationHandler("notifications/tools/list_changed", () => void this.refresh());
+        await client.connect(transport, {
+          timeout: this.#options.timeoutMs ?? 20_000,
+          ...(this.#prior ? { prior: this.#prior } : {}),
+        });
+        if (this.state === "closed") {
+          await client.close();
+          return;
+        }
+        const discover = client.getDiscoverResult();
+        this.#prior = discover ? { kind: "modern", discover } : { kind: "legacy" };
+        this.#client = client;
+        await this.#list(client);
+        this.state = "ready";
+        this.reason = "";
+        this.log.info(
+          { era: client.getProtocolEra(), tools: this.tools.length, ...(this.pid ? { pid: this.pid } : {}) },
+          `upstream '${this.name}' ready`,
+        );
+        this.#schedule(HEALTH_INTERVAL_MS, () => void this.refresh());
+        this.#backoff = MIN_BACKOFF_MS;
+      } catch (err) {
+        if (this.#client === client) this.#client = undefined;
+        await client?.close().catch(() => {});
+        if (this.state !== "closed") {
+          this.#down(firstLine(err instanceof Error ? err.message : String(err)));
+        }
+      } finally {
+        this.#connecting = undefined;
+        this.#settleFirst();
+        this.#options.onChange?.();
+      }
+    })();
+    return this.#connecting;
+  }
+
+  #negotiation(): Pick<ClientOptions, "versionNegotiation"> {
+    const protocol = this.#options.protocol ?? "auto";
+    if (protocol === "2025") return {};
+    return { versionNegotiation: { mode: protocol === "auto" ? "auto" : { pin: protocol } } };
+  }
+
+  #transport(): Transport {
+    const target = this.#options.target();
+    if ("url" in target) {
+      this.#stdio = false;
+      return new StreamableHTTPClientTransport(new URL(target.url), {
+        requestInit: { headers: target.headers ?? {} },
+      });
+    }
+    this.#stdio = true;
+    const transport = new StdioClientTransport({
+      command: target.command,
+      args: target.args ?? [],
+      env: { ...inherited(this.#options.env ?? process.env), ...target.env },
+      ...(target.cwd ? { cwd: target.cwd } : {}),
+      stderr: "pipe",
+    });
+    // The child's log goes to this log at debug, one line per entry, tagged with the upstream.
+    transport.stderr?.on("data", (chunk: Buffer) => {
+      if (!this.log.isLevelEnabled("debug")) return;
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean))
+        this.log.debug({ stderr: line.slice(0, 2000) }, "upstream stderr");
+    });
+    return transport;
+  }
+
+  async #list(client: Client): Promise<void> {
+    const caps = client.getServerCapabilities() ?? {};
+    const [tools, resources, templates, prompts] = await Promise.all([
+      caps.tools ? client.listTools() : { tools: [] },
+      caps.resources ? client.listResources() : { resources: [] },
+      caps.resources ? client.listResourceTemplates() : { resourceTemplates: [] },
+      caps.prompts ? client.listPrompts() : { prompts: [] },
+    ]);
+    this.tools = tools.tools;
+    this.resources = resources.resources;
+    this.templates = templates.resourceTemplates;
+    this.prompts = prompts.prompts;
+    this.version++;
+  }
+
+  /** Re-lists the upstream (health check and list refresh); a failure marks it down. */
+  async refresh(): Promise<void> {
+    const client = this.#client;
+    if (!client || this.state !== "ready") return;
+    try {
+      await this.#list(client);
+      this.#options.onChange?.();
+      this.#schedule(HEALTH_INTERVAL_MS, () => void this.refresh());
+    } catch (err) {
+      if (ProtocolError.isInstance(err)) {
+        this.#schedule(HEALTH_INTERVAL_MS, () => void this.refresh());
+        return;
+      }
+      this.#lost(`health check failed: ${firstLine((err as Error).message)}`);
+    }
+  }
+
+  /** The connection is gone: mark down and reconnect (restart the child) with backoff. */
+  #lost(reason: string): void {
+    if (this.state === "closed" || this.state === "down") return;
+    const client = this.#client;
+    this.#client = undefined;
+    void client?.close().catch(() => {});
+    if (this.#stdio) this.restarts++;
+    this.#down(reason);
+    this.#options.onChange?.();
+  }
+
+  #down(reason: string): void {
+    this.state = "down";
+    this.reason = reason;
+    const delay = this.#backoff;
+    this.#backoff = Math.min(MAX_BACKOFF_MS, this.#backoff * 2);
+    this.log.warn({ reason, retry_in_ms: delay }, `upstream '${this.name}' is down`);
+    this.#schedule(delay, () => void this.#connect());
+  }
+
+  #schedule(ms: number, fn: () => void): void {
+    clearTimeout(this.#timer);
+    if (this.state === "closed") return;
+    this.#timer = setTimeout(fn, ms);
+    this.#timer.unref();
+  }
+
+  /** Stops reconnecting; waits up to `drainMs` for calls in flight, then closes the connection. */
+  async close(drainMs = 30_000, reason = "closed"): Promise<void> {
+    this.state = "closed";
+    this.reason = reason;
+    clearTimeout(this.#timer);
+    this.#settleFirst();
+    if (this.#inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => {});
+  }
+}
+
+/** What a spawned upstream inherits: PATH and the basics, never the parent's own secrets. */
+function inherited(env: NodeJS.ProcessEnv): Record<string, string> {
+  const keep = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "TMPDIR",
+    "LANG",
+    "SYSTEMROOT",
+    "NODE_OPTIONS",
+  ];
+  const out: Record<string, string> = {};
+  for (const key of keep) {
+    const value = env[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n")[0] ?? "").slice(0, 300);
+}
+
+function stripPrefix(message: string): string {
+  return message.replace(/^MCP error -?\d+:\s*/, "");
+}
+
+function scrub(error: Error): { message: string; name: string } {
+  return { name: error.name, message: firstLine(error.message) };
+}
+
+/** The result's `_meta` without the upstream's serverInfo: whoever relays it answers as itself. */
+function withoutServerInfo<T>(result: T): T {
+  const meta = (result as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  if (!meta || !(SERVER_INFO in meta)) return result;
+  const { [SERVER_INFO]: _upstream, ...rest } = meta;
+  return { ...result, _meta: rest };
+}
+
+const SERVER_INFO = "io.modelcontextprotocol/serverInfo";
+
+/** Carries a relay's error through the request wrapper untouched. */
+class RelayFailed extends Error {
+  constructor(readonly error: unknown) {
+    super("the relay did not answer");
+  }
+}
+
+interface InputRequired {
+  resultType: "input_required";
+  inputRequests?: Record<string, unknown>;
+  requestState?: string;
+}
+
+function isInputRequired(result: unknown): result is InputRequired {
+  return (result as { resultType?: unknown } | undefined)?.resultType === "input_required";
+}
