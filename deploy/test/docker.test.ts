@@ -1,6 +1,7 @@
 // No Docker engine here, so this runs the Dockerfile's own build steps (its RUN lines, with /out and
 // /app mapped to a temp dir): turbo prune, frozen install from the pruned lockfile, build, prod install,
-// then starts the entry point with the image's CMD and checks /healthz and the HEALTHCHECK command.
+// then starts the entry point with the image's CMD and checks /healthz and the HEALTHCHECK command
+// (readiness: healthy once the server can serve callers; a gateway without upstreams never is).
 import { spawn } from "node:child_process";
 import {
   chmodSync,
@@ -60,9 +61,9 @@ describe("deploy/docker/Dockerfile", () => {
     expect(find("USER")).toEqual(["node"]);
   });
 
-  it("health-checks through node (no curl) and serves HTTP on 0.0.0.0:8080 by default", () => {
+  it("health-checks readiness through node (no curl) and serves HTTP on 0.0.0.0:8080 by default", () => {
     const health = find("HEALTHCHECK")[0] ?? "";
-    expect(health).toMatch(/CMD \["node", "-e", .*\/healthz/);
+    expect(health).toMatch(/CMD \["node", "-e", .*\/readyz/);
     expect(dockerfile).not.toMatch(/\bcurl\b|\bwget\b/);
     expect(find("CMD")).toEqual(['["--transport", "http", "--host", "0.0.0.0", "--port", "8080"]']);
     expect(find("EXPOSE")).toEqual(["8080"]);
@@ -172,7 +173,23 @@ describe("deploy/docker/Dockerfile", () => {
 
       const health = /CMD \[(.*)\]$/.exec(find("HEALTHCHECK")[0] ?? "")?.[1] ?? "";
       const [node, ...hcArgs] = JSON.parse(`[${health.replace(/8080/g, String(port))}]`) as string[];
-      expect((await runCommand(node!, hcArgs, { timeoutMs: 10_000 })).status).toBe(0);
+      const check = async () => (await runCommand(node!, hcArgs, { timeoutMs: 10_000 })).status;
+      if (server === "gateway") {
+        // No config mounted: up, but it serves nothing, so not healthy (/readyz says what to add).
+        expect(await check()).toBe(1);
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.text()).toMatch(/no upstreams configured/);
+        return;
+      }
+      // Healthy within the image's start period (20 s), as Docker would wait for it.
+      const deadline = Date.now() + 20_000;
+      let status = await check();
+      while (status !== 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        status = await check();
+      }
+      expect(status).toBe(0);
     }, 300_000);
   });
 });
