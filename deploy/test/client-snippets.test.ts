@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { root, servers } from "./workspace.js";
+import { readJson, root, servers } from "./workspace.js";
 
 const TEMPLATE = "turbo/generators/templates/server/README.md.hbs";
 // docs/clients.md is the client guide every server's README points to.
@@ -47,6 +47,14 @@ function snippets(text: string): { blocks: Snippet[]; inline: Snippet[] } {
 }
 
 const packageNames = new Set([...servers().map((s) => s.pkg.name), "@toolshed/server-weather"]);
+/** Every server's image repository, as its server.json lists it (the oci package, less its tag). */
+const images = new Set(
+  servers().flatMap((s) =>
+    readJson<{ packages: { registryType: string; identifier: string }[] }>(`${s.dir}/server.json`)
+      .packages.filter((p) => p.registryType === "oci")
+      .map((p) => p.identifier.replace(/:[^:/]+$/, "")),
+  ),
+);
 
 /** What is wrong with one mcpServers entry, or undefined. */
 function problem(entry: Entry, forClaudeDesktop: boolean): string | undefined {
@@ -61,6 +69,19 @@ function problem(entry: Entry, forClaudeDesktop: boolean): string | undefined {
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) return "args must be strings";
   if (entry.env !== undefined && !Object.values(entry.env as object).every((v) => typeof v === "string")) {
     return "env values must be strings";
+  }
+  if (entry.command === "docker") {
+    // stdin open (-i) and gone when the client stops it; the image's own command serves HTTP.
+    if (args[0] !== "run" || !args.includes("-i") || !args.includes("--rm"))
+      return "docker needs run -i --rm";
+    // A released version's tag (a snippet may name an older release than the one in server.json).
+    const image = args.find((a) => /^[\w.-]+\.[a-z]+\/.+:\d+\.\d+\.\d+$/.test(a));
+    if (!image || !images.has(image.replace(/:[^:/]+$/, ""))) {
+      return `docker runs ${image}, which is no Toolshed server's image at a version`;
+    }
+    if (args.slice(args.indexOf(image) + 1).join(" ") !== "--transport stdio") {
+      return "the image needs --transport stdio after it (its default command serves HTTP)";
+    }
   }
   if (entry.command === "npx") {
     if (args[0] !== "-y") return "npx needs -y (no prompt on a first run)";

