@@ -4,19 +4,14 @@
 // workload from 2026-07-28 clients and a 2025 client: every write is read back through the proxy
 // (so from other replicas), one replica is killed mid-run, and at the end every write is read from
 // every surviving replica directly. 0 errors, 0 lost writes.
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import {
-  connectHttpClient,
-  startRoundRobinProxy,
-  startServerProcess,
-  type RoundRobinProxy,
-} from "@toolshed/testing";
+import { connectHttpClient, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { needRedis } from "../../test-support/services.js";
+import { startReplica, toolCallsServed, type Replica } from "./replica.js";
 import { root } from "./workspace.js";
 
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -26,29 +21,6 @@ const POOL = 2;
 const ROUNDS = 24;
 const DIM = 8;
 const hasRedis = await needRedis(REDIS_URL);
-
-interface Replica {
-  child: ChildProcess;
-  origin: string;
-  log(): string;
-  kill(): Promise<void>;
-}
-
-/** One vector-search process on HTTP; resolves once /readyz answers 200 (its store is reachable). */
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const server = await startServerProcess(BIN, {
-    env,
-    cleanEnv: true,
-    startTimeoutMs: 60_000,
-    waitReady: true,
-  });
-  return {
-    child: server.child,
-    origin: server.origin,
-    log: () => server.stderr(),
-    kill: () => server.stop("SIGKILL"),
-  };
-}
 
 interface QueuedMessage {
   handlerId: number;
@@ -120,12 +92,6 @@ function vectorOf(worker: number, round: number): number[] {
   return v.map((x) => x / norm);
 }
 
-async function toolCallsServed(origin: string): Promise<number> {
-  const text = await (await fetch(`${origin}/metrics`)).text();
-  const series = /^mcp_tool_calls_total\{(?=[^}]*outcome="ok")[^}]*\} (\d+)$/gm;
-  return [...text.matchAll(series)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
 describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) and one Redis", () => {
   let db: PGlite;
   let pg: PGLiteSocketServer;
@@ -148,7 +114,7 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
       TOOLSHED_EMBEDDING_DIMENSION: String(DIM),
     };
     // One after the other, as a rolling start would: the first creates the schema.
-    for (let i = 0; i < REPLICAS; i++) replicas.push(await startReplica(env));
+    for (let i = 0; i < REPLICAS; i++) replicas.push(await startReplica(BIN, env));
     proxy = await startRoundRobinProxy(
       replicas.map((r) => r.origin),
       { failover: true },

@@ -1,0 +1,282 @@
+// `pnpm test:replicas`, data-analytics: three processes on one PostgreSQL warehouse (this machine's,
+// read through a read-only role) and one Redis, behind a loopback round-robin proxy, the way
+// k8s/overlays/data-analytics-cluster runs them. A mixed workload from 2026-07-28 clients and a 2025
+// client (its session in Redis) checks every answer against numbers known in advance; one replica is
+// killed mid-run and the others carry on: 0 errors, 0 wrong answers.
+//
+// The server is read-only on PostgreSQL, so the writes here are the warehouse's own, made by its
+// owner as a loader would: rows appended during the run and a table created mid-run must be seen by
+// the next call, whichever replica answers it, and by every survivor at the end. Nothing a replica
+// reads is kept per process.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { connectHttpClient, modernCall, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { needPostgres, needRedis } from "../../test-support/services.js";
+import { startReplica, toolCallsServed, type Replica } from "./replica.js";
+import { root } from "./workspace.js";
+
+const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const POSTGRES_URL = process.env.TOOLSHED_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const BIN = join(root, "servers/data-analytics/dist/bin.js");
+const TASKS = "io.modelcontextprotocol/tasks";
+const REPLICAS = 3;
+const POOL = 2;
+const ROUNDS = 24;
+/** Rows of the sales table, whose sums the test knows. */
+const SALES = 4000;
+/** Rows of the table the loader creates a quarter into the run. */
+const LATE = 123;
+const pgHost = new URL(POSTGRES_URL);
+const hasServices =
+  (await needRedis(REDIS_URL)) && (await needPostgres(pgHost.hostname, Number(pgHost.port || 5432)));
+
+/** What `SELECT count(*), sum(units), sum(amount) FROM sales WHERE id <= k` answers. */
+function salesUpTo(k: number): [number, number, number] {
+  let units = 0;
+  let amount = 0;
+  for (let id = 1; id <= k; id++) {
+    units += id % 7;
+    amount += (id % 100) + 0.25;
+  }
+  return [k, units, amount];
+}
+
+describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse and one Redis", () => {
+  const schema = `toolshed_replicas_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const role = `${schema}_reader`;
+  /** The warehouse's owner: creates the data and, during the run, writes to it as a loader would. */
+  let admin: pg.Pool;
+  const dataDirs: string[] = [];
+  const replicas: Replica[] = [];
+  let proxy: RoundRobinProxy;
+
+  beforeAll(async () => {
+    admin = new pg.Pool({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000, max: 4 });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(
+      `CREATE TABLE ${schema}.sales AS SELECT g::bigint AS id,
+         (ARRAY['north', 'south', 'east', 'west'])[g % 4 + 1] AS region,
+         (g % 7)::bigint AS units, ((g % 100) + 0.25)::numeric(10, 2) AS amount
+       FROM generate_series(1, ${SALES}) AS g`,
+    );
+    await admin.query(`CREATE TABLE ${schema}.events (client int NOT NULL, round int NOT NULL)`);
+    // The role the overlay's postgres-url names: it may read the schema and nothing more (the server
+    // refuses to start as a role that can write). Tables the loader creates later are readable too.
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
+    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+    await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`);
+    const reader = new URL(POSTGRES_URL);
+    reader.username = role;
+    reader.password = "";
+    for (let i = 0; i < REPLICAS; i++) {
+      // Each pod has a data dir of its own; on PostgreSQL nothing of the data lives there.
+      const dataDir = mkdtempSync(join(tmpdir(), "toolshed-da-replica-"));
+      dataDirs.push(dataDir);
+      replicas.push(
+        await startReplica(BIN, {
+          TOOLSHED_POSTGRES_URL: reader.toString(),
+          TOOLSHED_POSTGRES_SCHEMA: schema,
+          TOOLSHED_POSTGRES_POOL_SIZE: String(POOL),
+          TOOLSHED_REDIS_URL: REDIS_URL,
+          TOOLSHED_DATA_DIR: dataDir,
+        }),
+      );
+    }
+    proxy = await startRoundRobinProxy(
+      replicas.map((r) => r.origin),
+      { failover: true },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await proxy?.close();
+    await Promise.all(replicas.map((r) => r.kill()));
+    if (admin) {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined); // the role may not exist
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers a mixed workload right with 0 errors, sees the warehouse's writes everywhere, through the kill of one replica", async () => {
+    // Three 2026-07-28 clients (stateless: any replica answers) and one 2025 client whose session
+    // lives in Redis (plain round robin, no affinity).
+    const clients = [
+      await connectHttpClient(proxy.url, {}, undefined, "modern"),
+      await connectHttpClient(proxy.url, {}, undefined, "modern"),
+      await connectHttpClient(proxy.url, {}, undefined, "modern"),
+      await connectHttpClient(proxy.url),
+    ];
+    const errors: string[] = [];
+    const wrong: string[] = [];
+    const call = async (w: number, name: string, args: Record<string, unknown>) => {
+      try {
+        const r = await clients[w]!.callTool({ name, arguments: args });
+        if (r.isError) errors.push(`${name} (client ${w}): ${JSON.stringify(r.content)}`);
+        return r.structuredContent as Record<string, unknown> | undefined;
+      } catch (err) {
+        errors.push(`${name} (client ${w}): ${String(err)}`);
+        return undefined;
+      }
+    };
+    const check = (what: string, got: unknown, want: unknown) => {
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        wrong.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+    };
+    const firstRow = (r: Record<string, unknown> | undefined) =>
+      ((r?.rows as unknown[][] | undefined)?.[0] ?? []).map(Number);
+    type Listed = { name: string; rowCount: number };
+    const listed = (r: Record<string, unknown> | undefined) =>
+      Object.fromEntries(((r?.datasets as Listed[] | undefined) ?? []).map((d) => [d.name, d.rowCount]));
+
+    const before = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
+    let atKill: number[] = [];
+    const killed = replicas[1]!;
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round === ROUNDS / 4) {
+        await admin.query(
+          `CREATE TABLE ${schema}.late AS SELECT g AS id FROM generate_series(1, ${LATE}) AS g`,
+        );
+      }
+      if (round === ROUNDS / 2) {
+        atKill = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
+        await killed.kill();
+      }
+      await Promise.all(
+        clients.map(async (_, w) => {
+          // The loader appends this client's row for the round; the next calls, which the proxy
+          // sends to other replicas, must count it.
+          await admin.query(`INSERT INTO ${schema}.events VALUES ($1, $2)`, [w, round]);
+          const seen = await call(w, "query", {
+            sql: `SELECT count(*) AS n, max(round) AS last FROM events WHERE client = ${w}`,
+          });
+          check(`events of client ${w} after round ${round}`, firstRow(seen), [round + 1, round]);
+
+          const k = 160 * (round + 1) - 37 * w; // 49 to 3,840: within the table
+          const sums = await call(w, "query", {
+            sql: `SELECT count(*) AS n, sum(units) AS units, sum(amount) AS amount FROM sales WHERE id <= ${k}`,
+          });
+          check(`sales up to ${k}`, firstRow(sums), salesUpTo(k));
+
+          const described = await call(w, "describe_dataset", { name: "sales", sampleRows: 1 });
+          const columns = (described?.columns as { name: string; distinctCount: number }[] | undefined) ?? [];
+          check(
+            `describe_dataset sales (client ${w}, round ${round})`,
+            [described?.rowCount, columns.map((c) => [c.name, c.distinctCount])],
+            [
+              SALES,
+              [
+                ["id", SALES],
+                ["region", 4],
+                ["units", 7],
+                ["amount", 100],
+              ],
+            ],
+          );
+
+          const datasets = listed(await call(w, "list_datasets", {}));
+          check(
+            `list_datasets (client ${w}, round ${round})`,
+            [datasets.sales, datasets.late],
+            [SALES, round >= ROUNDS / 4 ? LATE : undefined],
+          );
+        }),
+      );
+    }
+    await Promise.all(clients.map((c) => c.close()));
+    expect(errors).toEqual([]);
+    expect(wrong).toEqual([]);
+    expect(killed.child.signalCode).toBe("SIGKILL");
+
+    // Every replica served its share before the kill (4 calls a client a round: 192 calls over three
+    // replicas, about 64 each), and the survivors carried theirs after it (about 96 each); at least
+    // half of a fair share, since the 2025 client's other requests take turns in the rotation too.
+    const half = (clients.length * 4 * ROUNDS) / 2;
+    replicas.forEach((r, i) =>
+      expect(atKill[i]! - before[i]!, r.origin).toBeGreaterThan(half / REPLICAS / 2),
+    );
+    const survivors = replicas.filter((r) => r !== killed);
+    const after = await Promise.all(survivors.map((r) => toolCallsServed(r.origin)));
+    survivors.forEach((r, i) =>
+      expect(after[i]! - atKill[replicas.indexOf(r)]!, r.origin).toBeGreaterThan(half / survivors.length / 2),
+    );
+
+    // Each survivor, asked directly, sees every row the loader wrote and the table it created.
+    for (const r of survivors) {
+      const direct = await connectHttpClient(`${r.origin}/mcp`, {}, undefined, "modern");
+      const perClient = await direct.callTool({
+        name: "query",
+        arguments: { sql: "SELECT client, count(*) AS n FROM events GROUP BY client ORDER BY client" },
+      });
+      expect(
+        (perClient.structuredContent as { rows: unknown[][] }).rows.map((row) => row.map(Number)),
+        r.origin,
+      ).toEqual(clients.map((_, w) => [w, ROUNDS]));
+      const all = await direct.callTool({ name: "list_datasets", arguments: {} });
+      expect(listed(all.structuredContent as Record<string, unknown>), r.origin).toEqual({
+        sales: SALES,
+        events: clients.length * ROUNDS,
+        late: LATE,
+      });
+      await direct.close();
+    }
+  }, 120_000);
+
+  // What the issue asks of tasks cannot be shown on PostgreSQL today, and this test says why. The
+  // tasks extension is advertised (three tools declare `task`), but those three (register_dataset,
+  // transform, export_dataset) write datasets, which a read-only warehouse must not get: each answers
+  // at once that it is not available, so no task is created. The read tools, whose long runs on a big
+  // warehouse are the work worth running as a task, do not declare `task`: a query of seconds is
+  // answered on its own request. So no task state crosses replicas here (the Redis task store is
+  // shown across replicas by packages/testing/test/tasks.test.ts). The day a read tool declares
+  // `task`, the last check fails: then start tasks here and poll them through the other replicas.
+  it("creates no task on PostgreSQL: the task tools write datasets and refuse at once, a long query answers directly", async () => {
+    const withTasks = { extensions: { [TASKS]: {} } };
+    type Reply = {
+      result?: {
+        resultType?: string;
+        isError?: boolean;
+        content?: { text?: string }[];
+        structuredContent?: { rows?: unknown[][] };
+      };
+    };
+    const calls = [
+      { name: "export_dataset", arguments: { name: "sales", file: "sales.csv" } },
+      { name: "transform", arguments: { source: "sales", target: "x", steps: [{ op: "limit", rows: 1 }] } },
+      { name: "register_dataset", arguments: { name: "x", path: "x.csv" } },
+    ];
+    for (const params of calls) {
+      // Through the proxy, so each of the surviving replicas answers one of them or more.
+      const reply = (await modernCall(proxy.url, "tools/call", params, withTasks)) as Reply;
+      expect(reply.result?.resultType, params.name).not.toBe("task");
+      expect(reply.result?.isError, params.name).toBe(true);
+      expect(reply.result?.content?.[0]?.text, params.name).toMatch(/not available on the postgres engine/);
+    }
+
+    // 48 million joined rows: seconds of work, far past the half second after which a task tool's
+    // call becomes a task.
+    const started = Date.now();
+    const reply = (await modernCall(
+      proxy.url,
+      "tools/call",
+      {
+        name: "query",
+        arguments: {
+          sql: "SELECT sum(a.id * b.id * c) AS s FROM sales a, sales b, generate_series(1, 3) AS c",
+        },
+      },
+      withTasks,
+    )) as Reply;
+    const took = Date.now() - started;
+    const sumOfIds = (SALES * (SALES + 1)) / 2;
+    expect(reply.result?.resultType).not.toBe("task");
+    expect(reply.result?.structuredContent?.rows?.[0]?.map(Number)).toEqual([sumOfIds * sumOfIds * 6]);
+    expect(took).toBeGreaterThan(500);
+  });
+});
