@@ -1,3 +1,4 @@
+import { missingScopes } from "@toolshed/auth";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@toolshed/client";
 import type { Principal } from "@toolshed/server";
 import type { GatewayFile } from "./config.js";
@@ -38,18 +39,45 @@ export interface CatalogTool {
   original: string;
   /** The tools/list entry shown to clients (the upstream's, renamed). */
   entry: Tool;
+  /** Scopes a caller needs for it when auth is on: its upstream's, then its own from the config. */
+  scopes: readonly string[];
 }
 
-/** What one caller may see: every tool, none, or the tools a virtual server's patterns match. */
-export type Access = { kind: "all" } | { kind: "none" } | { kind: "some"; name: string; patterns: RegExp[] };
+/**
+ * What one caller may see: every tool, none, or the tools a virtual server's patterns match; and,
+ * when auth is on, the scopes it holds, which the upstreams' and tools' `scopes` are checked against.
+ * Without auth (`scopes` undefined) nothing is checked, as for the kit's own tools.
+ */
+export type Access = (
+  { kind: "all" } | { kind: "none" } | { kind: "some"; name: string; patterns: RegExp[] }
+) & {
+  scopes?: readonly string[];
+};
 
 export function accessFor(file: GatewayFile, principal: Principal | undefined): Access {
+  const held = principal ? { scopes: principal.scopes } : {};
   const chosen = (principal && file.principals[principal.id]) ?? file.defaultAccess;
-  if (chosen === "all") return { kind: "all" };
-  if (chosen === "none") return { kind: "none" };
+  if (chosen === "all") return { kind: "all", ...held };
+  if (chosen === "none") return { kind: "none", ...held };
   const server = file.virtualServers[chosen];
-  if (!server) return { kind: "none" };
-  return { kind: "some", name: chosen, patterns: server.tools.map(globToRegExp) };
+  if (!server) return { kind: "none", ...held };
+  return { kind: "some", name: chosen, patterns: server.tools.map(globToRegExp), ...held };
+}
+
+/** The required scopes the caller lacks, in order; none without auth. */
+export function missingFor(access: Access, required: readonly string[]): string[] {
+  if (!access.scopes || !required.length) return [];
+  return missingScopes({ id: "", scopes: [...access.scopes] }, required);
+}
+
+/** The scopes a tool needs: its upstream's `scopes`, then the tool's own (by its upstream name). */
+export function toolScopes(
+  file: Pick<GatewayFile, "upstreams"> | undefined,
+  upstream: string,
+  tool: string,
+): string[] {
+  const spec = file?.upstreams[upstream];
+  return [...new Set([...(spec?.scopes ?? []), ...(spec?.tools?.[tool]?.scopes ?? [])])];
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -60,21 +88,29 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/** Whether the caller's virtual server includes the tool (scopes aside). */
 export function allows(access: Access, exposed: string): boolean {
   if (access.kind === "all") return true;
   if (access.kind === "none") return false;
   return access.patterns.some((p) => p.test(exposed));
 }
 
+/** Whether the caller sees and may call the tool: its virtual server includes it and it holds its scopes. */
+export function canUse(access: Access, tool: CatalogTool): boolean {
+  return allows(access, tool.exposed) && missingFor(access, tool.scopes).length === 0;
+}
+
 /**
- * The merged, namespaced view of every ready upstream. Rebuilt when an upstream's lists change;
- * filtered per caller by its access.
+ * The merged, namespaced view of every ready upstream. Rebuilt when an upstream's lists or the
+ * config change; filtered per caller by its access. `file` brings the scopes (none without it).
  */
 export class Catalog {
   readonly tools: ReadonlyMap<string, CatalogTool>;
   readonly byNamespace: ReadonlyMap<string, Upstream>;
+  readonly #file: Pick<GatewayFile, "upstreams"> | undefined;
 
-  constructor(upstreams: Iterable<Upstream>) {
+  constructor(upstreams: Iterable<Upstream>, file?: Pick<GatewayFile, "upstreams">) {
+    this.#file = file;
     const tools = new Map<string, CatalogTool>();
     const byNamespace = new Map<string, Upstream>();
     const prompts = new Map<string, { upstream: Upstream; original: string }>();
@@ -87,7 +123,13 @@ export class Catalog {
       }
       for (const tool of upstream.tools) {
         const exposed = exposedName(upstream.namespace, tool.name);
-        tools.set(exposed, { exposed, upstream, original: tool.name, entry: { ...tool, name: exposed } });
+        tools.set(exposed, {
+          exposed,
+          upstream,
+          original: tool.name,
+          entry: { ...tool, name: exposed },
+          scopes: toolScopes(file, upstream.name, tool.name),
+        });
       }
     }
     // Deterministic order: by exposed name, whatever order the upstreams answered in.
@@ -112,16 +154,39 @@ export class Catalog {
     return root ? { upstream: root, uri: exposed } : undefined;
   }
 
-  visibleTools(access: Access): CatalogTool[] {
-    return [...this.tools.values()].filter((t) => allows(access, t.exposed));
+  /** The scopes a tool of `upstream` needs, by its own name (for one not listed yet, too). */
+  toolScopes(upstream: Upstream, original: string): string[] {
+    return toolScopes(this.#file, upstream.name, original);
   }
 
-  /** Upstreams whose prompts and resources a caller sees: those it can call a tool of (all, for `all`). */
-  visibleUpstreams(access: Access): Upstream[] {
+  /** The scopes anything of `upstream` needs: its resources, prompts and each of its tools. */
+  upstreamScopes(upstream: Upstream): readonly string[] {
+    return this.#file?.upstreams[upstream.name]?.scopes ?? [];
+  }
+
+  visibleTools(access: Access): CatalogTool[] {
+    return [...this.tools.values()].filter((t) => canUse(access, t));
+  }
+
+  /**
+   * Upstreams whose prompts and resources the caller's virtual server includes, scopes aside: those
+   * it includes a tool of (every one, for `all`).
+   */
+  reachableUpstreams(access: Access): Upstream[] {
     if (access.kind === "all") return [...this.byNamespace.values()];
     const seen = new Set<Upstream>();
-    for (const t of this.visibleTools(access)) seen.add(t.upstream);
+    for (const t of this.tools.values()) if (allows(access, t.exposed)) seen.add(t.upstream);
     return [...seen];
+  }
+
+  /**
+   * Upstreams whose prompts and resources a caller sees: those reachable (above) whose `scopes` it
+   * holds. A tool's own scopes do not hide them: they guard that tool only.
+   */
+  visibleUpstreams(access: Access): Upstream[] {
+    return this.reachableUpstreams(access).filter(
+      (u) => missingFor(access, this.upstreamScopes(u)).length === 0,
+    );
   }
 
   prompts(access: Access): Prompt[] {

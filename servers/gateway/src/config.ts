@@ -26,6 +26,27 @@ export const UPSTREAM_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 const NAME_HINT = "lowercase letters, digits and '-', starting with a letter (at most 32)";
 
+// RFC 6749 §3.3 scope-token: the characters the kit's API keys and JWT `scope` claims can carry.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const SCOPES_HINT = "a list of scope names, e.g. [github:read]";
+
+/**
+ * Scopes a caller must all hold (the kit's scopes: API keys and JWT `scope` claims). A wildcard is
+ * refused: `*` and `github:*` are what a key is granted, and as a requirement `github:*` would be
+ * granted only by `github:*` itself, not by `github:read`, which reads wrongly.
+ */
+const scopesSchema = z
+  .array(
+    z
+      .string({ error: "a scope name (text), e.g. github:read" })
+      .regex(SCOPE_TOKEN, "a scope name: printable characters, no spaces, quotes or backslashes")
+      .refine((s) => !s.includes("*"), {
+        error: "a scope a caller must hold, not a pattern: '*' belongs in the scopes granted to keys",
+      }),
+    { error: SCOPES_HINT },
+  )
+  .min(1, { error: `${SCOPES_HINT}; leave \`scopes\` out when every caller may use it` });
+
 const upstreamSchema = z
   .object({
     /** Streamable HTTP: the upstream's MCP endpoint. */
@@ -61,6 +82,23 @@ const upstreamSchema = z
           .max(1_000_000),
       })
       .strict()
+      .optional(),
+    /**
+     * Scopes a caller needs for anything of this upstream: to see and call its tools, read its
+     * resources and get its prompts (checked when auth is on). None: every caller, as before.
+     */
+    scopes: scopesSchema.optional(),
+    /**
+     * Per tool, by the upstream's own name (`create_issue`, not `github__create_issue`): scopes a
+     * caller needs for that tool in addition to the upstream's. Names the upstream does not list are
+     * warned about in the log, not refused, since an upstream's tools change under the gateway.
+     */
+    tools: z
+      .record(
+        z.string().min(1, { error: "a tool name as the upstream lists it" }),
+        z.object({ scopes: scopesSchema }).strict(),
+        { error: "a map of the upstream's tool names to { scopes: [...] }" },
+      )
       .optional(),
   })
   .strict()

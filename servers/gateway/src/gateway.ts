@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Logger } from "@toolshed/logging";
-import { Catalog } from "./catalog.js";
+import { Catalog, SEPARATOR } from "./catalog.js";
 import { loadGatewayFile, type GatewayFile } from "./config.js";
 import { ToolSearch } from "./search.js";
 import { Upstream } from "./upstream.js";
@@ -69,7 +69,7 @@ export class Gateway {
   }
 
   get catalog(): Catalog {
-    return (this.#catalog ??= new Catalog(this.upstreams.values()));
+    return (this.#catalog ??= new Catalog(this.upstreams.values(), this.file));
   }
 
   get search(): ToolSearch {
@@ -82,11 +82,45 @@ export class Gateway {
   #changed = () => {
     this.#catalog = undefined;
     this.#search = undefined;
+    this.#warnUnknownTools();
     if (!this.#options.onToolsChanged) return;
-    const seen = JSON.stringify([...this.catalog.tools.values()].map((t) => t.entry));
+    // Scopes count: a reload that changes only who may use a tool changes what callers are shown.
+    const seen = JSON.stringify([...this.catalog.tools.values()].map((t) => [t.entry, t.scopes]));
     if (this.#toolsSeen !== undefined && seen !== this.#toolsSeen) this.#options.onToolsChanged();
     this.#toolsSeen = seen;
   };
+
+  /** `upstream\ntool` of the `tools:` entries already warned about under the current config. */
+  readonly #warned = new Set<string>();
+
+  /**
+   * Warns, once per config, of a `tools:` entry naming a tool its upstream does not list. Not an
+   * error: upstreams add and drop tools under the gateway, and the scopes apply once it appears.
+   */
+  #warnUnknownTools(): void {
+    for (const upstream of this.upstreams.values()) {
+      const configured = this.file.upstreams[upstream.name]?.tools;
+      if (!configured || upstream.state !== "ready") continue;
+      const listed = new Set(upstream.tools.map((t) => t.name));
+      for (const tool of Object.keys(configured)) {
+        const key = `${upstream.name}\n${tool}`;
+        if (listed.has(tool) || this.#warned.has(key)) continue;
+        this.#warned.add(key);
+        // The likely slip: the exposed name (`github__create_issue`) for the upstream's own.
+        const prefix = upstream.namespace ? `${upstream.namespace}${SEPARATOR}` : "";
+        const own = prefix && tool.startsWith(prefix) ? tool.slice(prefix.length) : undefined;
+        const hint =
+          own !== undefined && listed.has(own)
+            ? `; write the upstream's own name '${own}', without the '${prefix}' prefix`
+            : "; its scopes apply if the upstream adds it (check the spelling against its tools/list)";
+        const where = this.#path ? `gateway config ${this.#path}` : "gateway config";
+        this.#options.logger.warn(
+          { ...(this.#path ? { config: this.#path } : {}), upstream: upstream.name, tool },
+          `${where}: upstreams.${upstream.name}.tools.${tool} names a tool upstream '${upstream.name}' does not list${hint}`,
+        );
+      }
+    }
+  }
 
   /** Starts, keeps or retires upstreams so that they match `file`. */
   #apply(file: GatewayFile): Upstream[] {
@@ -111,6 +145,7 @@ export class Gateway {
       }
     }
     this.file = file;
+    this.#warned.clear();
     this.#changed();
     for (const upstream of started) void upstream.start();
     // Calls in flight hold their Upstream object: they finish on it while new calls go to the new one.

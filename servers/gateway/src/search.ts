@@ -1,5 +1,5 @@
 import { ToolIndex, type IndexedTool } from "@toolshed/server";
-import { allows, type Access, type Catalog, type CatalogTool } from "./catalog.js";
+import { canUse, type Access, type Catalog, type CatalogTool } from "./catalog.js";
 
 export interface SearchHit {
   name: string;
@@ -13,7 +13,8 @@ export interface SearchHit {
 /**
  * The catalogue's search for search mode: the kit's tool index (BM25 over names, titles,
  * descriptions and parameters) over every upstream tool, each indexed under its own name with its
- * upstream's namespace as a group, filtered by what the caller may use. Built once per catalogue.
+ * upstream's namespace as a group, filtered by what the caller may use (its virtual server and
+ * its scopes: a tool it lacks a scope for is never a hit). Built once per catalogue.
  */
 export class ToolSearch {
   readonly #index: ToolIndex<IndexedTool & { catalog: CatalogTool }>;
@@ -34,7 +35,7 @@ export class ToolSearch {
 
   search(query: string, access: Access, limit = 8): SearchHit[] {
     return this.#index
-      .search(query, { limit, filter: (t) => allows(access, t.name) })
+      .search(query, { limit, filter: (t) => canUse(access, t.catalog) })
       .map(({ name, summary, score, tool: { catalog } }) => ({
         name,
         title: catalog.entry.title ?? catalog.entry.annotations?.title ?? catalog.original,

@@ -11,7 +11,7 @@ import {
   type ForwardDefinition,
   type WireResult,
 } from "@toolshed/server";
-import { accessFor, allows, exposedUri, splitName, type Access } from "./catalog.js";
+import { accessFor, allows, canUse, exposedUri, missingFor, splitName, type Access } from "./catalog.js";
 import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import type { Upstream } from "./upstream.js";
@@ -54,11 +54,31 @@ function accessOf(deps: GatewayDeps, ctx: ForwardContext): Access {
   return accessFor(deps.gateway.file, ctx.principal);
 }
 
-/** The upstream serving a namespaced name, if the caller may use it. */
-function upstreamFor(deps: GatewayDeps, namespace: string, access: Access): Upstream | undefined {
-  const upstream = deps.gateway.catalog.byNamespace.get(namespace);
-  if (!upstream) return undefined;
-  return deps.gateway.catalog.visibleUpstreams(access).includes(upstream) ? upstream : undefined;
+/**
+ * The upstream serving a namespaced name, if the caller's virtual server reaches it; a caller that
+ * lacks the upstream's scopes is refused with `forbidden` naming them, before anything is sent.
+ */
+function upstreamFor(
+  deps: GatewayDeps,
+  namespace: string,
+  access: Access,
+  what: string,
+): Upstream | undefined {
+  const catalog = deps.gateway.catalog;
+  const upstream = catalog.byNamespace.get(namespace);
+  if (!upstream || !catalog.reachableUpstreams(access).includes(upstream)) return undefined;
+  refuseMissing(access, catalog.upstreamScopes(upstream), what);
+  return upstream;
+}
+
+/** The kit's refusal of a call whose scopes the caller lacks (as for its own tools). */
+function refuseMissing(access: Access, required: readonly string[], what: string): void {
+  const missing = missingFor(access, required);
+  if (missing.length) {
+    throw new ToolshedError("forbidden", `${what} needs scope ${missing.join(", ")}`, {
+      details: { missingScopes: missing },
+    });
+  }
 }
 
 async function forwardCall(
@@ -80,6 +100,12 @@ async function forwardCall(
     upstream = candidate;
     original = split.name;
   }
+  // Checked here, before the upstream's rate limit or connection: a refused call never reaches it.
+  refuseMissing(
+    access,
+    known?.scopes ?? deps.gateway.catalog.toolScopes(upstream!, original!),
+    `tool '${name}'`,
+  );
   const relay = relayTo(ctx);
   const result = await upstream!.callTool(original!, args, {
     signal: ctx.signal,
@@ -160,7 +186,8 @@ const forward: ForwardDefinition<GatewayDeps> = {
       }
       if (name === "describe_tool") {
         const tool = typeof args.name === "string" ? deps.gateway.catalog.tools.get(args.name) : undefined;
-        if (!tool || !allows(access, tool.exposed)) {
+        // A tool the caller lacks a scope for is not described: search mode shows only what it can use.
+        if (!tool || !canUse(access, tool)) {
           throw new ToolshedError(
             "not_found",
             `no tool named '${String(args.name)}'; call search_tools to find one`,
@@ -206,7 +233,8 @@ const forward: ForwardDefinition<GatewayDeps> = {
     },
     async read(deps, uri, ctx) {
       const found = deps.gateway.catalog.resource(uri);
-      const upstream = found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx));
+      const upstream =
+        found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx), `resource '${uri}'`);
       if (!found || !upstream) {
         throw new ToolshedError(
           "not_found",
@@ -230,7 +258,8 @@ const forward: ForwardDefinition<GatewayDeps> = {
     },
     async get(deps, name, args, ctx) {
       const found = deps.gateway.catalog.prompt(name);
-      const upstream = found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx));
+      const upstream =
+        found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx), `prompt '${name}'`);
       if (!found || !upstream) {
         throw new ToolshedError(
           "invalid_input",

@@ -14,8 +14,12 @@ export type { ForwardOptions, UpstreamState } from "@toolshed/client";
 export class Upstream extends UpstreamClient {
   /** The prefix of its names; "" for the upstream mounted at the root (`namespace: false`). */
   readonly namespace: string;
+  /** Its entry when it was started; scopes may have changed since (the gateway's file has them). */
   readonly spec: UpstreamConfig;
-  /** The spec as JSON: a reload keeps an upstream whose spec did not change. */
+  /**
+   * How it is reached, as JSON: a reload keeps an upstream whose fingerprint did not change. Scopes
+   * are left out, so a reload that changes only who may use it keeps the connection.
+   */
   readonly fingerprint: string;
 
   constructor(
@@ -34,7 +38,8 @@ export class Upstream extends UpstreamClient {
     });
     this.namespace = spec.namespace === false ? "" : (spec.namespace ?? name);
     this.spec = spec;
-    this.fingerprint = JSON.stringify(spec);
+    const { scopes: _scopes, tools: _tools, ...connection } = spec;
+    this.fingerprint = JSON.stringify(connection);
     const perMinute = spec.rateLimit?.perMinute;
     // A bucket of a minute's requests, refilled evenly (the kit's limiter, in memory).
     if (perMinute)
