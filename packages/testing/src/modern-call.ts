@@ -26,8 +26,8 @@ export function modernPost(
   options: ModernPostOptions = {},
 ): Promise<Response> {
   const { _meta, ...rest } = params as { _meta?: Record<string, unknown> } & Record<string, unknown>;
-  const name =
-    typeof rest.name === "string" ? rest.name : typeof rest.uri === "string" ? rest.uri : undefined;
+  // Mcp-Name: the tool or prompt name, the resource URI, or the task id of a tasks/* request.
+  const name = [rest.name, rest.uri, rest.taskId].find((v): v is string => typeof v === "string");
   return fetch(url, {
     method: "POST",
     headers: {

@@ -50,6 +50,9 @@ export const queryTool = defineTool({
   output: queryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 600_000,
+  // A query of minutes on a big warehouse runs as a task for clients of the tasks extension: the
+  // caller polls from any replica, a dropped connection loses nothing; quick ones answer directly.
+  task: "optional",
   render: (r) => {
     // The rows travel once in full, in the structured result; the text shows them too while they
     // are small, and past TEXT_ROW_BYTES only the first ones, saying where the rest are.
