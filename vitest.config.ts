@@ -25,6 +25,8 @@ export default defineConfig({
       test: {
         name: (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string }).name,
         root: dir,
+        // deploy/test/docker.test.ts builds each server's image steps concurrently, two at a time.
+        ...(dir.endsWith("/deploy") ? { maxConcurrency: 2 } : {}),
       },
     })),
     testTimeout: 30_000,

@@ -74,7 +74,9 @@ describe("deploy/docker/Dockerfile", () => {
     for (const entry of ["**/node_modules", "**/dist", ".git", ".env"]) expect(ignore).toContain(entry);
   });
 
-  describe.each(servers().map((s) => [s.name] as const))("built for SERVER=%s", (server) => {
+  // Two servers at a time (the deploy project's maxConcurrency): each build is mostly one busy core
+  // (tsc, node) and waits on the disk, so a pair keeps both cores of a small CI machine working.
+  describe.concurrent.each(servers().map((s) => [s.name] as const))("built for SERVER=%s", (server) => {
     const tmp = mkdtempSync(join(tmpdir(), `toolshed-docker-${server}-`));
     const children: ReturnType<typeof spawn>[] = [];
     afterAll(async () => {
