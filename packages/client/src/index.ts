@@ -11,6 +11,7 @@ export type {
 } from "./upstream-client.js";
 export type {
   CallToolResult,
+  CompleteResult,
   GetPromptResult,
   PriorDiscovery,
   Prompt,

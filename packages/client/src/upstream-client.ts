@@ -6,6 +6,8 @@ import {
   StreamableHTTPClientTransport,
   type CallToolResult,
   type ClientOptions,
+  type CompleteRequest,
+  type CompleteResult,
   type GetPromptResult,
   type PriorDiscovery,
   type Prompt,
@@ -320,6 +322,16 @@ export class UpstreamClient {
     options: CallOptions,
   ): Promise<GetPromptResult> {
     return (await this.#relayed("prompts/get", { name, arguments: args }, options)) as GetPromptResult;
+  }
+
+  /** Whether the connected upstream declares the `completions` capability (false while it is not up). */
+  get completes(): boolean {
+    return this.state === "ready" && this.#client?.getServerCapabilities()?.completions !== undefined;
+  }
+
+  /** completion/complete, sent as given (the upstream's own prompt name or template URI in `ref`). */
+  async complete(params: CompleteRequest["params"], options: ForwardOptions): Promise<CompleteResult> {
+    return this.#forward(options.signal, (client) => client.complete(params, this.#requestOptions(options)));
   }
 
   #requestOptions(options: ForwardOptions) {

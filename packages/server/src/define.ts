@@ -441,6 +441,35 @@ export interface ForwardDefinition<Deps = any> {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     get(deps: Deps, name: string, args: Record<string, string>, ctx: ForwardContext): Promise<WireResult>;
   };
+  /**
+   * `completion/complete` for the prompts and resource templates it serves. `offered` decides whether
+   * a connection declares the `completions` capability; it is asked when the kit builds the
+   * connection's server (each request on 2026-07-28, so each server/discover; once per session on
+   * 2025, at initialize) and only once setup has opened the deps (before that, nothing is declared).
+   * `complete` answers for a ref: the kit caps the values at 100 as the spec says (keeping `total`,
+   * setting `hasMore`). Throw a ToolshedError `invalid_input` (-32602) for a prompt or template it
+   * does not know, as the kit does for its own; return no values for a ref that has no completer.
+   */
+  completions?: {
+    offered(deps: Deps): boolean;
+    complete(deps: Deps, request: ForwardCompletion, ctx: ForwardContext): Promise<CompletionValues>;
+  };
+}
+
+/** One `completion/complete` request as a forwarding server gets it. */
+export interface ForwardCompletion {
+  ref: { type: "ref/prompt"; name: string } | { type: "ref/resource"; uri: string };
+  /** The argument (or template variable) being completed and what is typed so far. */
+  argument: { name: string; value: string };
+  /** The arguments already given (`context.arguments`); empty when the client sent none. */
+  arguments: Record<string, string>;
+}
+
+/** The suggestions of one completion (the `completion` object of a CompleteResult). */
+export interface CompletionValues {
+  values: string[];
+  total?: number;
+  hasMore?: boolean;
 }
 
 export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObjectSchema, Deps = unknown> {

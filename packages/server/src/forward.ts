@@ -1,7 +1,14 @@
 import { ProtocolError, ProtocolErrorCode, type McpServer } from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { AskRound, callIdentity } from "./ask.js";
-import type { Asking, ForwardContext, ForwardDefinition, WireResult } from "./define.js";
+import type {
+  Asking,
+  CompletionValues,
+  ForwardCompletion,
+  ForwardContext,
+  ForwardDefinition,
+  WireResult,
+} from "./define.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -132,6 +139,44 @@ export function serveForwarded(
       )) as never;
     });
   }
+  const completions = forward.completions;
+  // The capability is decided as this connection's server is built: from the deps when setup has
+  // opened them (a gateway: whether some upstream completes), never by opening them here.
+  if (completions && rt.openedDeps !== undefined && completions.offered(rt.openedDeps)) {
+    server.registerCapabilities({ completions: {} });
+    server.setRequestHandler("completion/complete", async (request, extra) => {
+      const { ref, argument, context } = request.params;
+      const target = ref.type === "ref/prompt" ? `prompt:${ref.name}` : `resource:${ref.uri}`;
+      const asked: ForwardCompletion = {
+        ref:
+          ref.type === "ref/prompt" ? { type: ref.type, name: ref.name } : { type: ref.type, uri: ref.uri },
+        argument: { name: argument.name, value: argument.value },
+        arguments: { ...(context?.arguments ?? {}) },
+      };
+      return (await guarded(rt, mcp, state, extra, `completion:${target}`, async (deps, ctx) => ({
+        completion: capped(await completions.complete(deps, asked, ctx)),
+      }))) as never;
+    });
+  }
+}
+
+/** The spec's cap: at most 100 values; `total` kept (or the full count), `hasMore` when cut. */
+const MAX_COMPLETIONS = 100;
+
+function capped(answer: CompletionValues): CompletionValues {
+  const values = answer.values.map(String);
+  if (values.length <= MAX_COMPLETIONS) {
+    return {
+      values,
+      ...(answer.total !== undefined ? { total: answer.total } : {}),
+      ...(answer.hasMore !== undefined ? { hasMore: answer.hasMore } : {}),
+    };
+  }
+  return {
+    values: values.slice(0, MAX_COMPLETIONS),
+    total: Math.max(answer.total ?? 0, values.length),
+    hasMore: true,
+  };
 }
 
 /**

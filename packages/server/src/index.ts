@@ -48,6 +48,8 @@ export type {
   ResourceContents,
   ResourceDefinition,
   FixedResourceDefinition,
+  CompletionValues,
+  ForwardCompletion,
   ForwardContext,
   ForwardDefinition,
   WireResult,
