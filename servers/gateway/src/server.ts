@@ -273,6 +273,56 @@ const forward: ForwardDefinition<GatewayDeps> = {
       });
     },
   },
+  completions: {
+    // Declared when some upstream completes; which prompts and templates a caller may complete is
+    // decided per request below, as for prompts/get and resources/read.
+    offered(deps) {
+      return [...deps.gateway.upstreams.values()].some((u) => u.completes);
+    },
+    async complete(deps, request, ctx) {
+      const access = accessOf(deps, ctx);
+      const catalog = deps.gateway.catalog;
+      let upstream: Upstream | undefined;
+      let ref: { type: "ref/prompt"; name: string } | { type: "ref/resource"; uri: string };
+      if (request.ref.type === "ref/prompt") {
+        const name = request.ref.name;
+        const found = catalog.prompt(name);
+        // The same lookup as prompts/get: a prompt the caller cannot get is one it cannot complete.
+        upstream = found && upstreamFor(deps, found.upstream.namespace, access, `prompt '${name}'`);
+        if (!found || !upstream) {
+          throw new ToolshedError(
+            "invalid_input",
+            `unknown prompt '${name}'; call prompts/list to see the available prompts`,
+          );
+        }
+        ref = { type: "ref/prompt", name: found.original };
+      } else {
+        const uri = request.ref.uri;
+        const found = catalog.resource(uri);
+        upstream = found && upstreamFor(deps, found.upstream.namespace, access, `resource template '${uri}'`);
+        if (!found || !upstream || !upstream.templates.some((t) => t.uriTemplate === found.uri)) {
+          // A fixed resource has no variables: no suggestions, as the kit answers for its own.
+          if (found && upstream?.resources.some((r) => r.uri === found.uri)) return { values: [] };
+          throw new ToolshedError(
+            "invalid_input",
+            `unknown resource template '${uri}'; call resources/templates/list to see the available templates`,
+          );
+        }
+        ref = { type: "ref/resource", uri: found.uri };
+      }
+      // An upstream that does not complete has no suggestions for its prompts and templates.
+      if (!upstream.completes) return { values: [] };
+      const result = await upstream.complete(
+        {
+          ref,
+          argument: request.argument,
+          ...(Object.keys(request.arguments).length ? { context: { arguments: request.arguments } } : {}),
+        },
+        { signal: ctx.signal },
+      );
+      return result.completion;
+    },
+  },
 };
 
 export const gatewayServer = defineServer({

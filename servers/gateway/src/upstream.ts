@@ -80,6 +80,13 @@ export class Upstream extends UpstreamClient {
     return super.getPrompt(...args);
   }
 
+  override async complete(
+    ...args: Parameters<UpstreamClient["complete"]>
+  ): ReturnType<UpstreamClient["complete"]> {
+    await this.#admit();
+    return super.complete(...args);
+  }
+
   override async close(drainMs = 30_000): Promise<void> {
     await super.close(drainMs, "removed from the gateway config");
     await this.#limiter?.close();
