@@ -291,11 +291,11 @@ function serverBins() {
  * The scenarios that must pass through the gateway with the fixture as its upstream (mounted at the
  * gateway's root, so the suite's tool, resource and prompt names are the fixture's): the fixture's
  * own, but for what the gateway does not pass through yet (servers/gateway/README.md): log
- * notifications (tools-call-with-logging), subscriptions (resources-subscribe, resources-unsubscribe)
- * and completion-complete. Questions to the user pass through (the gateway relays them).
+ * notifications (tools-call-with-logging) and subscriptions (resources-subscribe,
+ * resources-unsubscribe). Questions to the user and completions pass through.
  */
 const GATEWAY_NOT_PASSED_2025 =
-  "completion-complete, tools-call-with-logging, resources-subscribe, resources-unsubscribe (not passed through)";
+  "tools-call-with-logging, resources-subscribe, resources-unsubscribe (not passed through)";
 const GATEWAY_SCENARIOS_2025 = [
   "server-initialize",
   "logging-set-level",
@@ -322,6 +322,7 @@ const GATEWAY_SCENARIOS_2025 = [
   "prompts-get-with-args",
   "prompts-get-embedded-resource",
   "prompts-get-with-image",
+  "completion-complete",
   "dns-rebinding-protection",
 ];
 
@@ -346,6 +347,7 @@ const GATEWAY_SCENARIOS_2026_ANY_UPSTREAM = [
   "prompts-get-with-args",
   "prompts-get-embedded-resource",
   "prompts-get-with-image",
+  "completion-complete",
   "dns-rebinding-protection",
   "caching",
   "input-required-result-basic-sampling",
@@ -375,7 +377,7 @@ const GATEWAY_SCENARIOS = {
 const GATEWAY_NOT_APPLICABLE = {
   "0.1.16": [GATEWAY_NOT_PASSED_2025],
   "2025-11-25": [GATEWAY_NOT_PASSED_2025],
-  "2026-07-28": ["completion-complete (not passed through)"],
+  "2026-07-28": [],
 };
 
 async function stop(server) {
@@ -518,7 +520,7 @@ if (extra.length === 0 && !gatewayOnly) {
  * never heard of 2026-07-28 is (the fixture has no switch to serve 2025 alone, and the gateway's
  * traffic is the same: initialize, then 2025 requests and server-to-client requests over the
  * session). Both client eras reach it through the gateway. Not applicable, besides what the gateway
- * does not pass through at all (completion-complete; tasks are an unscored extension):
+ * does not pass through at all (tasks are an unscored extension):
  * - input-required-result-basic-elicitation: the suite checks the input key the fixture chose
  *   (`user_name`); a 2025 `elicitation/create` carries no key, so the gateway names the question
  *   itself (`q1`). The answer still reaches the tool (the other input-required-result-* pass).
@@ -538,7 +540,6 @@ const GATEWAY_NOT_APPLICABLE_2025_UPSTREAM = {
   "2026-07-28": [
     "input-required-result-basic-elicitation (a 2025 elicitation/create carries no input key)",
     "server-stateless (a 2025 upstream sees the gateway's capabilities, not each caller's)",
-    "completion-complete (not passed through)",
   ],
 };
 
