@@ -3,6 +3,7 @@
 // the same runner `turbo gen` fetches with `pnpm dlx` (so it works offline and needs no pnpm on PATH).
 // Positional answers become `--args`; `pnpm gen` alone asks for everything interactively.
 // `pnpm gen server --from-openapi <document> <name> [flags]` runs the `openapi` generator instead.
+// `pnpm gen remove <name> [--force]` runs the `remove` generator: undoes either (exit 2 when it refuses).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -14,7 +15,7 @@ const [generator, ...rest] = process.argv.slice(2);
 if (rest.length === 0 && !process.stdin.isTTY) {
   // Without a terminal the prompts cannot ask; say what to type instead of failing silently.
   process.stderr.write(
-    `gen: no ${generator ? "name" : "generator"} given and no terminal to ask on; run: pnpm gen server <name>\n`,
+    `gen: no ${generator ? "name" : "generator"} given and no terminal to ask on; run: pnpm gen ${generator === "remove" ? "remove" : "server"} <name>\n`,
   );
   process.exit(2);
 }
@@ -43,6 +44,15 @@ if (generator === "server" && fromOpenApi >= 0) {
     process.exit(built);
   }
   args = ["run", "openapi", "--args", name, resolve(from, document), JSON.stringify(flags)];
+} else if (generator === "remove") {
+  // `pnpm gen remove <name> [--force]`: the flag becomes the generator's second answer.
+  const force = rest.includes("--force");
+  const others = rest.filter((a) => a !== "--force");
+  if (others.length !== 1 || others[0].startsWith("-")) {
+    process.stderr.write("gen: usage: pnpm gen remove <name> [--force]\n");
+    process.exit(2);
+  }
+  args = ["run", "remove", "--args", others[0], force ? "force" : "no"];
 } else {
   args = generator ? ["run", generator] : ["run"];
   if (rest.length) args.push(...(rest[0] === "--args" || rest[0] === "-a" ? rest : ["--args", ...rest]));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 
 /** kebab-case: lowercase letters and digits in words joined by single hyphens, starting with a letter. */
-const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /** `toolshed-<name>-server` must fit a Kubernetes name (63) and a compose project stays readable. */
 const MAX_LENGTH = 40;
 

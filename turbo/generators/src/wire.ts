@@ -2,8 +2,12 @@
 // reliability targets and the root README's table of servers.
 // Each edit inserts text next to the existing servers (comments, anchors and layout elsewhere stay byte for
 // byte), then parses the result and checks the new entry before writing it.
+// Each add has its inverse (`remove…`, for `pnpm gen remove <name>`): it cuts exactly the text the add
+// inserted, so adding then removing (then Prettier) gives back the file byte for byte, and it leaves
+// alone an entry that is not the generator's (a compose service not built as that server, say).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { isMap, isSeq, parseDocument, type Document } from "yaml";
 import type { ServerNames } from "./names.js";
 
@@ -52,15 +56,37 @@ function insertionPoint(text: string, doc: Document, path: string[], after: numb
   const first = coll.items[0];
   if (first === undefined) throw new Error(`${path.join(".")} is empty; add the entry by hand`);
   const indent = locate(text, itemOffset(first)).indent;
-  const next = coll.items[after + 1];
-  if (next !== undefined) return { start: locate(text, itemOffset(next)).start, indent };
+  return { start: itemEnd(text, doc, path, coll.items, after), indent };
+}
+
+/**
+ * Where item `index` of a block collection ends: the start of the next item (with the comments above
+ * it), or, for the last one, the start of the next top-level key (or the end of the file).
+ */
+function itemEnd(text: string, doc: Document, path: string[], items: unknown[], index: number): number {
+  const next = items[index + 1];
+  if (next !== undefined) return locate(text, itemOffset(next)).start;
   const top = doc.contents;
   if (isMap(top)) {
     const i = top.items.findIndex((p) => (p.key as { value?: unknown } | null)?.value === path[0]);
     const following = top.items[i + 1];
-    if (following) return { start: locate(text, itemOffset(following)).start, indent };
+    if (following) return locate(text, itemOffset(following)).start;
   }
-  return { start: text.length, indent };
+  return text.length;
+}
+
+/**
+ * The inverse of insertBlock: cuts item `index` of the block collection at `path`, from the comments
+ * above it to where the next item (or top-level key) starts, so the blank line after it goes too; the
+ * last item of the file leaves the text ending in one newline.
+ */
+function removeItem(text: string, doc: Document, path: string[], index: number): string {
+  const coll = doc.getIn(path, true);
+  if (!isMap(coll) && !isSeq(coll)) throw new Error(`${path.join(".")} is not a YAML map or list`);
+  const start = locate(text, itemOffset(coll.items[index])).start;
+  const end = itemEnd(text, doc, path, coll.items, index);
+  if (end >= text.length) return text.slice(0, start).replace(/\n*$/, "\n");
+  return `${text.slice(0, start)}${text.slice(end)}`;
 }
 
 function indentBlock(block: string, indent: number): string {
@@ -157,6 +183,70 @@ export function addComposeService(root: string, n: ServerNames): Result {
   };
 }
 
+/** Services other than `name` whose depends_on (a list or a map) names it: removing it would break them. */
+export function composeDependents(root: string, name: string): string[] {
+  const file = join(root, COMPOSE_FILE);
+  if (!existsSync(file)) return [];
+  const plain = parse(readFileSync(file, "utf8"), COMPOSE_FILE).toJS({ maxAliasCount: -1 }) as {
+    services?: Record<string, { depends_on?: string[] | Record<string, unknown> } | null>;
+  };
+  return Object.entries(plain.services ?? {})
+    .filter(([s, svc]) => {
+      const deps = svc?.depends_on;
+      if (s === name || !deps) return false;
+      return Array.isArray(deps) ? deps.includes(name) : Object.hasOwn(deps, name);
+    })
+    .map(([s]) => s);
+}
+
+/** The index of the item of a YAML map whose key is `key`, or -1. */
+function keyIndex(coll: unknown, key: string): number {
+  if (!isMap(coll)) return -1;
+  return coll.items.findIndex((p) => (p.key as { value?: unknown } | null)?.value === key);
+}
+
+/** The inverse of addComposeService: cuts the service built as this server (build arg SERVER) and nothing else. */
+export function removeComposeService(root: string, n: ServerNames): Result {
+  const file = join(root, COMPOSE_FILE);
+  if (!existsSync(file)) return { file: COMPOSE_FILE, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const doc = parse(text, COMPOSE_FILE);
+  const services = doc.getIn(["services"], true);
+  if (!isMap(services)) throw new Error(`${COMPOSE_FILE} has no services map`);
+  const index = keyIndex(services, n.name);
+  if (index < 0) return { file: COMPOSE_FILE, changed: false, note: `no '${n.name}' service` };
+  const before = doc.toJS({ maxAliasCount: -1 }) as { services: Record<string, ComposeService> };
+  if (before.services[n.name]?.build?.args?.SERVER !== n.name) {
+    return {
+      file: COMPOSE_FILE,
+      changed: false,
+      note: `service '${n.name}' is not built as a server (no build arg SERVER: ${n.name}); left alone`,
+    };
+  }
+  const dependents = composeDependents(root, n.name);
+  if (dependents.length) {
+    throw new Error(
+      `${COMPOSE_FILE}: ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on '${n.name}'; ` +
+        `take it out of their depends_on first`,
+    );
+  }
+  if (services.items.length === 1) {
+    throw new Error(`'${n.name}' is the only service in ${COMPOSE_FILE}; remove it by hand`);
+  }
+  const out = removeItem(text, doc, ["services"], index);
+  // Everything else must read the same as before: the other services (anchors and merges resolved) and
+  // every other top-level key.
+  const expected = structuredClone(before);
+  delete expected.services[n.name];
+  if (!isDeepStrictEqual(parse(out, COMPOSE_FILE).toJS({ maxAliasCount: -1 }), expected)) {
+    throw new Error(
+      `could not remove the '${n.name}' service from ${COMPOSE_FILE} cleanly; remove it by hand`,
+    );
+  }
+  writeFileSync(file, out);
+  return { file: COMPOSE_FILE, changed: true, note: `service '${n.name}'` };
+}
+
 export function addPrometheusJob(root: string, n: ServerNames): Result {
   const file = join(root, PROMETHEUS_FILE);
   if (!existsSync(file)) return { file: PROMETHEUS_FILE, changed: false, note: "not found, skipped" };
@@ -195,6 +285,40 @@ export function addPrometheusJob(root: string, n: ServerNames): Result {
   return { file: PROMETHEUS_FILE, changed: true, note: `scrape job '${n.name}'` };
 }
 
+/** The inverse of addPrometheusJob: cuts the job named for the server that scrapes `<name>:8080`. */
+export function removePrometheusJob(root: string, n: ServerNames): Result {
+  const file = join(root, PROMETHEUS_FILE);
+  if (!existsSync(file)) return { file: PROMETHEUS_FILE, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const doc = parse(text, PROMETHEUS_FILE);
+  const before = doc.toJS() as {
+    scrape_configs?: { job_name?: string; static_configs?: { targets?: string[] }[] }[];
+  };
+  const jobs = before.scrape_configs;
+  if (!Array.isArray(jobs)) throw new Error(`${PROMETHEUS_FILE} has no scrape_configs list`);
+  const index = jobs.findIndex((j) => j.job_name === n.name);
+  if (index < 0) return { file: PROMETHEUS_FILE, changed: false, note: `no '${n.name}' job` };
+  if (!jobs[index]!.static_configs?.some((c) => c.targets?.includes(`${n.name}:8080`))) {
+    return {
+      file: PROMETHEUS_FILE,
+      changed: false,
+      note: `job '${n.name}' does not scrape ${n.name}:8080; left alone`,
+    };
+  }
+  if (jobs.length === 1)
+    throw new Error(`'${n.name}' is the only job in ${PROMETHEUS_FILE}; remove it by hand`);
+  const out = removeItem(text, doc, ["scrape_configs"], index);
+  const expected = structuredClone(before);
+  expected.scrape_configs!.splice(index, 1);
+  if (!isDeepStrictEqual(parse(out, PROMETHEUS_FILE).toJS(), expected)) {
+    throw new Error(
+      `could not remove the '${n.name}' job from ${PROMETHEUS_FILE} cleanly; remove it by hand`,
+    );
+  }
+  writeFileSync(file, out);
+  return { file: PROMETHEUS_FILE, changed: true, note: `scrape job '${n.name}'` };
+}
+
 export const BENCH_PACKAGE = "bench/package.json";
 export const RELIABILITY_TARGETS = "bench/src/reliability/targets.ts";
 
@@ -218,8 +342,26 @@ export function addBenchDependency(root: string, n: ServerNames): Result {
   return { file: BENCH_PACKAGE, changed: true, note: `devDependency ${dep}` };
 }
 
-/**
- * Appends the server to `TARGETS` in the reliability suites (fuzz, load, attacks, faults), calling the
+/** The inverse of addBenchDependency: drops `@toolshed/server-<name>` from the bench's devDependencies. */
+export function removeBenchDependency(root: string, n: ServerNames): Result {
+  const file = join(root, BENCH_PACKAGE);
+  if (!existsSync(file)) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
+  let pkg: { devDependencies?: Record<string, string> };
+  try {
+    pkg = JSON.parse(readFileSync(file, "utf8")) as typeof pkg;
+  } catch (e) {
+    throw new Error(`${BENCH_PACKAGE} is not valid JSON (${(e as Error).message}); fix it, then rerun`);
+  }
+  const dep = `@toolshed/server-${n.name}`;
+  if (!pkg.devDependencies || !Object.hasOwn(pkg.devDependencies, dep)) {
+    return { file: BENCH_PACKAGE, changed: false, note: `no devDependency ${dep}` };
+  }
+  delete pkg.devDependencies[dep];
+  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  return { file: BENCH_PACKAGE, changed: true, note: `devDependency ${dep}` };
+}
+
+/** * Appends the server to `TARGETS` in the reliability suites (fuzz, load, attacks, faults), calling the
  * template's example tool: `hello` as the safe call, a blank name (refused inside the handler with a
  * ToolshedError, logged at warn) as the failing one. Inserted just before the array's closing `];`.
  */
@@ -260,6 +402,40 @@ export function addReliabilityTarget(root: string, n: ServerNames): Result {
   return { file: RELIABILITY_TARGETS, changed: true, note: `reliability target '${n.name}'` };
 }
 
+/**
+ * The inverse of addReliabilityTarget: cuts the `TARGETS` entry that runs `binOf("@toolshed/server-<name>")`,
+ * from its opening `  {` line (and the comment lines right above it) to its closing `  },` line.
+ */
+export function removeReliabilityTarget(root: string, n: ServerNames): Result {
+  const file = join(root, RELIABILITY_TARGETS);
+  if (!existsSync(file)) return { file: RELIABILITY_TARGETS, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const decl = /^export const TARGETS\b[^=]*=\s*\[/m.exec(text);
+  const close = decl ? decl.index + text.slice(decl.index).search(/^\];/m) : -1;
+  const pkg = `@toolshed/server-${n.name}`;
+  const bin = decl && close > decl.index ? text.indexOf(`binOf("${pkg}")`, decl.index) : -1;
+  if (bin < 0 || bin > close) {
+    return { file: RELIABILITY_TARGETS, changed: false, note: `no target '${n.name}'` };
+  }
+  // Entries are the array's items at two spaces: `  {` … `  },` (Prettier's layout, which the add writes).
+  const open = text.slice(0, bin).lastIndexOf("\n  {\n");
+  const end = text.indexOf("\n  },\n", bin);
+  if (open < decl!.index || end < 0 || end > close) {
+    throw new Error(
+      `${RELIABILITY_TARGETS}: cannot find where the '${n.name}' target starts and ends; remove it by hand`,
+    );
+  }
+  let start = open + 1;
+  while (start > decl!.index) {
+    const prev = lineStart(text, start - 1);
+    if (!/^ {2}\/\//.test(text.slice(prev, start))) break;
+    start = prev;
+  }
+  const out = text.slice(0, start) + text.slice(end + "\n  },\n".length);
+  writeFileSync(file, out);
+  return { file: RELIABILITY_TARGETS, changed: true, note: `reliability target '${n.name}'` };
+}
+
 export const ROOT_README = "README.md";
 
 /**
@@ -286,4 +462,21 @@ export function addReadmeRow(root: string, n: ServerNames): Result {
   const row = `| [\`${n.name}\`](${link}) | TODO: what a model can do with it |`;
   writeFileSync(file, `${text.slice(0, at)}\n${row}${text.slice(at)}`);
   return { file: ROOT_README, changed: true, note: `a row for ${n.name} in the table of servers` };
+}
+
+/**
+ * The inverse of addReadmeRow: drops the table row that links `servers/<name>/README.md` (whatever its
+ * description says by now). The caller formats the file with Prettier, which realigns the table.
+ */
+export function removeReadmeRow(root: string, n: ServerNames): Result {
+  const file = join(root, ROOT_README);
+  if (!existsSync(file)) return { file: ROOT_README, changed: false, note: "not found, skipped" };
+  const text = readFileSync(file, "utf8");
+  const link = `servers/${n.name}/README.md`;
+  const row = new RegExp(
+    `\\n\\| \\[\`${n.name}\`\\]\\(${link.replace(/[.]/g, "\\.")}\\) +\\|.*(?=\\n|$)`,
+  ).exec(text);
+  if (!row) return { file: ROOT_README, changed: false, note: `no row linking ${link}` };
+  writeFileSync(file, text.slice(0, row.index) + text.slice(row.index + row[0].length));
+  return { file: ROOT_README, changed: true, note: `the row for ${n.name} in the table of servers` };
 }

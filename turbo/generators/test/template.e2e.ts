@@ -2,7 +2,8 @@
 // `pnpm gen server --from-openapi <document> <name>` (Directus' published description, from npm), then what
 // a team's first CI run does for the new servers: install, build, typecheck, lint, its own tests (example tool,
 // contract, schema snapshot, stdio bin), its attack suite (the reliability target the generator added), the
-// deploy checks every server must pass, and Prettier.
+// deploy checks every server must pass, and Prettier; then `pnpm gen remove` for both, which must leave
+// the copy as it started (as git sees it, against a snapshot taken right after the copy).
 // Everything runs offline from the pnpm store and reads (never writes) this workspace's turbo cache.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -119,6 +120,17 @@ function copyWorkspace(): void {
   cpSync(root, ws, { recursive: true, filter: (src) => !skip.has(basename(src)) });
 }
 
+/** git on the copy with its history in `tmp/start.git`, outside the copy, so nothing in it sees a repository. */
+function git(args: string[]): string {
+  const r = spawnSync("git", [`--git-dir=${join(tmp, "start.git")}`, `--work-tree=${ws}`, ...args], {
+    cwd: ws,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(r.status, `git ${args.join(" ")} failed:\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
 interface VitestJson {
   numPassedTests: number;
   numFailedTests: number;
@@ -168,6 +180,20 @@ describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away 
     async () => {
       copyWorkspace();
       expect(existsSync(join(ws, `servers/${NAME}`)), `servers/${NAME} exists already`).toBe(false);
+      // The starting state, for the removal at the end to be compared with (ignored files are not in it).
+      git(["init", "-q"]);
+      git(["add", "-A"]);
+      git([
+        "-c",
+        "user.name=template-test",
+        "-c",
+        "user.email=template-test@localhost",
+        "commit",
+        "-q",
+        "--no-gpg-sign",
+        "-m",
+        "start",
+      ]);
       expectOk(await run(["install", "--frozen-lockfile", "--prefer-offline"], 180_000), "pnpm install");
     },
     200_000,
@@ -487,5 +513,43 @@ describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away 
       expectOk(await run(["exec", "prettier", "--check", ...paths], 120_000), "prettier --check");
     },
     130_000,
+  );
+  step(
+    `pnpm gen remove ${NAME} and ${OPENAPI} leave the copy as it started`,
+    async () => {
+      // The repository's own servers and unknown names are refused with status 2, touching nothing.
+      const own = await run(["gen", "remove", "data-analytics"], 60_000);
+      expect(own.status).toBe(2);
+      expect(own.output).toContain("servers/data-analytics is one of this repository's own servers");
+      expect(existsSync(join(ws, "servers/data-analytics/package.json"))).toBe(true);
+
+      for (const name of [NAME, OPENAPI]) {
+        const r = await run(["gen", "remove", name], 60_000);
+        expectOk(r, `pnpm gen remove ${name}`);
+        for (const line of [
+          `removed servers/${name}`,
+          `removed deploy/k8s/overlays/${name}`,
+          `removed .changeset/${name}.md`,
+          `docker-compose.dev.yaml: removed service '${name}'`,
+          `deploy/prometheus/prometheus.yml: removed scrape job '${name}'`,
+          `README.md: removed the row for ${name} in the table of servers`,
+          "next: pnpm install (drops it from pnpm-lock.yaml)",
+        ]) {
+          expect(r.output, r.output).toContain(line);
+        }
+        // Twice is once: the second run finds nothing and says so.
+        const again = await run(["gen", "remove", name], 60_000);
+        expect(again.status).toBe(2);
+        expect(again.output).toContain(`nothing to remove: there is no servers/${name}`);
+      }
+      // Only the template server was a reliability target.
+      expect(readFileSync(join(ws, "bench/package.json"), "utf8")).not.toContain(PKG);
+
+      // The lockfile gained both servers at the install above; installing again drops them.
+      expectOk(await run(["install", "--no-frozen-lockfile", "--prefer-offline"], 180_000), "pnpm install");
+      // Every file as it was copied, nothing new (build output and node_modules are ignored, as in git).
+      expect(git(["status", "--porcelain", "--untracked-files=all"])).toBe("");
+    },
+    400_000,
   );
 });

@@ -16,7 +16,14 @@ import {
   addPrometheusJob,
   addReadmeRow,
   addReliabilityTarget,
+  composeDependents,
   nextHostPort,
+  removeBenchDependency,
+  removeComposeService,
+  removePrometheusJob,
+  removeReadmeRow,
+  removeReliabilityTarget,
+  type WireResult,
 } from "../src/wire.js";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -289,6 +296,117 @@ describe("README.md", () => {
     const dir = workspace({ [ROOT_README]: "# Toolshed\n\nNo table here.\n" });
     expect(() => addReadmeRow(dir, serverNames("weather"))).toThrow(
       /add a row linking servers\/weather\/README\.md/,
+    );
+  });
+});
+
+describe("removing a server: the inverse of each edit", () => {
+  type Edit = (root: string, n: ReturnType<typeof serverNames>) => WireResult;
+  const pairs: [string, Edit, Edit][] = [
+    [COMPOSE_FILE, addComposeService, removeComposeService],
+    [PROMETHEUS_FILE, addPrometheusJob, removePrometheusJob],
+    [ROOT_README, addReadmeRow, removeReadmeRow],
+    [BENCH_PACKAGE, addBenchDependency, removeBenchDependency],
+    [RELIABILITY_TARGETS, addReliabilityTarget, removeReliabilityTarget],
+  ];
+  const prettier = (dir: string, file: string) =>
+    format(read(dir, file), { filepath: file, printWidth: 110, trailingComma: "all" }).then((t) =>
+      writeFileSync(join(dir, file), t),
+    );
+
+  for (const [file, add, remove] of pairs) {
+    it(`${file}: add, Prettier (as the generator runs it), remove, Prettier gives back the repository's file byte for byte`, async () => {
+      const dir = workspace({ [file]: true });
+      const original = read(dir, file);
+      // Two servers, removed in the order they were added: the first one's entry is then not the last.
+      expect(add(dir, serverNames("issue-tracker")).changed).toBe(true);
+      expect(add(dir, serverNames("weather")).changed).toBe(true);
+      await prettier(dir, file);
+      const withBoth = read(dir, file);
+      expect(withBoth).not.toBe(original);
+
+      expect(remove(dir, serverNames("issue-tracker"))).toMatchObject({ file, changed: true });
+      expect(read(dir, file)).not.toContain("issue-tracker");
+      expect(read(dir, file)).toContain("weather");
+      expect(remove(dir, serverNames("weather"))).toMatchObject({ file, changed: true });
+      await prettier(dir, file);
+      expect(read(dir, file)).toBe(original);
+      // Removing what is not there changes nothing.
+      expect(remove(dir, serverNames("weather"))).toMatchObject({ file, changed: false });
+      expect(remove(dir, serverNames("never-added"))).toMatchObject({ file, changed: false });
+      expect(read(dir, file)).toBe(original);
+    });
+  }
+
+  it("the YAML, JSON and TypeScript removals need no Prettier: they cut exactly what the add inserted", async () => {
+    for (const [file, add, remove] of pairs.filter(([f]) => f !== ROOT_README)) {
+      const dir = workspace({ [file]: true });
+      const original = read(dir, file);
+      add(dir, serverNames("issue-tracker"));
+      remove(dir, serverNames("issue-tracker"));
+      expect(read(dir, file), file).toBe(original);
+      expect(await prettierClean(read(dir, file), file), file).toBe(true);
+    }
+  });
+
+  it("leaves alone a compose service or scrape job of that name that is not the generator's", () => {
+    const dir = workspace({ [COMPOSE_FILE]: true, [PROMETHEUS_FILE]: true });
+    const compose = read(dir, COMPOSE_FILE);
+    const prometheus = read(dir, PROMETHEUS_FILE);
+    // redis is in the stack, but not built as a server; otel-collector's job does not scrape :8080.
+    expect(removeComposeService(dir, serverNames("redis"))).toMatchObject({
+      changed: false,
+      note: "service 'redis' is not built as a server (no build arg SERVER: redis); left alone",
+    });
+    expect(removePrometheusJob(dir, serverNames("otel-collector"))).toMatchObject({
+      changed: false,
+      note: "job 'otel-collector' does not scrape otel-collector:8080; left alone",
+    });
+    expect(read(dir, COMPOSE_FILE)).toBe(compose);
+    expect(read(dir, PROMETHEUS_FILE)).toBe(prometheus);
+  });
+
+  it("refuses to cut a service another one depends on, saying which, and writes nothing", () => {
+    const dir = workspace({ [COMPOSE_FILE]: true });
+    const compose = read(dir, COMPOSE_FILE);
+    // The stack's gateway depends on the repository's servers.
+    expect(composeDependents(dir, "github")).toEqual(["gateway"]);
+    expect(() => removeComposeService(dir, serverNames("github"))).toThrow(
+      /docker-compose\.dev\.yaml: gateway depends on 'github'; take it out of their depends_on first/,
+    );
+    expect(read(dir, COMPOSE_FILE)).toBe(compose);
+  });
+
+  it("keeps the comment lines above a removed service's neighbours, and those above it go with it", () => {
+    const text = [
+      "services:",
+      "  # the first server",
+      "  a:",
+      "    build: { args: { SERVER: a } }",
+      "",
+      "  # the second server",
+      "  b:",
+      "    build: { args: { SERVER: b } }",
+      "",
+      "  # the database",
+      "  postgres:",
+      "    image: postgres",
+      "",
+    ].join("\n");
+    const dir = workspace({ [COMPOSE_FILE]: text });
+    removeComposeService(dir, serverNames("b"));
+    expect(read(dir, COMPOSE_FILE)).toBe(
+      [
+        "services:",
+        "  # the first server",
+        "  a:",
+        "    build: { args: { SERVER: a } }",
+        "",
+        "  # the database",
+        "  postgres:",
+        "    image: postgres",
+        "",
+      ].join("\n"),
     );
   });
 });
