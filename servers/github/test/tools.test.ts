@@ -306,9 +306,14 @@ describe("tools against recorded GitHub responses", () => {
 describe("lockdown mode", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await harness([ownFixture("issues")], { lockdown: true });
+    h = await harness([ownFixture("issues"), ownFixture("commits")], { lockdown: true });
   });
   afterAll(async () => h.close());
+
+  const MEMBER = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+  const STRANGER = "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d";
+  const INJECTION = /AI agents reading this|ignore previous instructions/i;
+  const permission = (login: string) => `/repos/octo-org/widgets/collaborators/${login}/permission`;
 
   it("withholds text by authors without push access on a public repository", async () => {
     const r = await call(h.client, "get_issue", { ...repo, issue_number: 3 });
@@ -317,5 +322,95 @@ describe("lockdown mode", () => {
     const comments = r.data.comment_list as { author: string; body: string }[];
     expect(comments[0]!.body).toMatch(/withheld/);
     expect(comments[1]!.body).toBe("Fixed in #7.");
+  });
+
+  it("withholds the messages of commits by authors without push access, and shows a member's", async () => {
+    const asked = {
+      octocat: h.fake.count("GET", permission("octocat")),
+      stranger: h.fake.count("GET", permission("stranger42")),
+    };
+    const r = await call(h.client, "list_commits", repo);
+    const [unlinked, stranger, member] = r.data.items as { sha: string; message: string; author: string }[];
+    expect(member).toMatchObject({ sha: MEMBER, author: "octocat" });
+    expect(member!.message).toMatch(/^Fix the widget crash on start/);
+    expect(stranger).toMatchObject({
+      author: "stranger42",
+      message: "[withheld by lockdown mode: @stranger42 has no push access]",
+    });
+    // No GitHub account is linked to its author email: a stranger, whose git author name is free text too.
+    expect(unlinked).toMatchObject({
+      author: "(no linked GitHub account)",
+      message: "[withheld by lockdown mode: the commit's author has no linked GitHub account]",
+    });
+    expect(r.text).not.toMatch(INJECTION);
+    expect(h.fake.count("GET", permission("octocat"))).toBe(asked.octocat + 1);
+    expect(h.fake.count("GET", permission("stranger42"))).toBe(asked.stranger + 1);
+  });
+
+  it("withholds a stranger's commit message and diff in get_commit without fetching the diff", async () => {
+    const at = `/repos/octo-org/widgets/commits/${STRANGER}`;
+    const diffs = () =>
+      h.fake.requests.filter((q) => q.path === at && String(q.headers.accept).includes("diff")).length;
+    const before = diffs();
+    const r = await call(h.client, "get_commit", { ...repo, sha: STRANGER, diff: true });
+    expect(r.data).toMatchObject({
+      sha: STRANGER,
+      message: "[withheld by lockdown mode: @stranger42 has no push access]",
+      diff: "[withheld by lockdown mode: @stranger42 has no push access]",
+      files: [{ filename: "README.md", status: "modified", additions: 1, deletions: 1 }],
+    });
+    expect(r.text).not.toMatch(INJECTION);
+    expect(diffs()).toBe(before);
+
+    const member = await call(h.client, "get_commit", { ...repo, sha: MEMBER, diff: true });
+    expect(member.data.message).toMatch(/^Fix the widget crash on start/);
+    expect(member.data.diff).toContain("+  cache.clear();");
+  });
+
+  it("withholds a stranger's commit in commit search results, and shows a member's", async () => {
+    const r = await call(h.client, "search_repositories", {
+      type: "commits",
+      query: "repo:octo-org/widgets",
+    });
+    const [stranger, member] = r.data.items as { repo: string; message: string }[];
+    expect(stranger).toMatchObject({
+      repo: "octo-org/widgets",
+      message: "[withheld by lockdown mode: @stranger42 has no push access]",
+    });
+    expect(member).toMatchObject({ repo: "octo-org/widgets", author: "octocat" });
+    expect(member!.message).toMatch(/^Fix the widget crash on start/);
+    expect(r.text).not.toMatch(INJECTION);
+  });
+
+  it("withholds a commit whose author's push access GitHub will not tell (403 to a token without push access)", async () => {
+    h.fake.fail("GET", permission("octocat"), {
+      status: 403,
+      body: {
+        message: "Must have push access to view collaborator permission.",
+        documentation_url:
+          "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user",
+      },
+    });
+    const r = await call(h.client, "get_commit", { ...repo, sha: MEMBER });
+    expect(r.isError).toBeUndefined();
+    expect(r.data.message).toBe(
+      "[withheld by lockdown mode: @octocat's push access could not be checked; the token needs push access to octo-org/widgets]",
+    );
+  });
+});
+
+describe("without lockdown mode", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness([ownFixture("issues"), ownFixture("commits")]);
+  });
+  afterAll(async () => h.close());
+
+  it("shows every commit message and asks GitHub about no one's push access", async () => {
+    const r = await call(h.client, "list_commits", repo);
+    const messages = (r.data.items as { message: string }[]).map((c) => c.message);
+    expect(messages[1]).toMatch(/AI agents reading this/);
+    expect(r.text).not.toMatch(/withheld/);
+    expect(h.fake.requests.some((q) => q.path.includes("/collaborators/"))).toBe(false);
   });
 });

@@ -8,6 +8,10 @@ export interface Permission {
 
 export const PERMISSIONS = {
   "contents:read": { fine: "Contents: read", classic: "repo for private repositories (none for public)" },
+  "metadata:read": {
+    fine: "Metadata: read (and push access to the repository)",
+    classic: "repo or public_repo (and push access to the repository)",
+  },
   "contents:write": { fine: "Contents: write", classic: "repo (public_repo for public repositories)" },
   "workflows:write": { fine: "Contents: write and Workflows: write", classic: "repo and workflow" },
   "issues:read": { fine: "Issues: read", classic: "repo for private repositories (none for public)" },

@@ -18,6 +18,8 @@ export interface ListOptions {
   from?: (data: unknown) => unknown[];
   /** For lockdown: the repository the items belong to, or a function naming each item's ("owner/repo"). */
   repo?: { owner: string; repo: string } | ((item: Json) => string | undefined);
+  /** Lockdown that needs the raw items too (commits: who wrote one is not in its shaped form). */
+  guard?: (raw: unknown[], items: Json[]) => Promise<Json[]>;
   auth?: "required";
   accept?: string;
 }
@@ -37,6 +39,7 @@ export async function listPage(ctx: Ctx, opts: ListOptions): Promise<Json> {
   let items = raw.map(opts.shape);
   if (typeof opts.repo === "function") items = await lockdownEach(ctx, items, opts.repo);
   else if (opts.repo) items = await lockdown(ctx, opts.repo.owner, opts.repo.repo, items);
+  if (opts.guard) items = await opts.guard(raw, items);
   const out: Json = { items: pick(items, opts.fields), ...res.page };
   const total = (res.data as { total_count?: unknown } | undefined)?.total_count;
   if (typeof total === "number") out.total_count = total;

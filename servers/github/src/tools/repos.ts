@@ -1,6 +1,7 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
+import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
@@ -46,6 +47,12 @@ export const searchRepositoriesTool = defineTool({
                   url: obj(i).html_url,
                 })
             : (i) => ({ repo: obj(obj(i).repository).full_name, ...commit(i) }),
+      ...(type === "commits"
+        ? {
+            guard: (raw: unknown[], items: Record<string, unknown>[]) =>
+              lockdownCommits(ctx, raw, items, (c) => obj(obj(c).repository).full_name as string | undefined),
+          }
+        : {}),
     }),
 });
 
@@ -172,6 +179,7 @@ export const listCommitsTool = defineTool({
       fields,
       permission: "contents:read",
       shape: commit,
+      guard: (raw, items) => lockdownCommits(ctx, raw, items, () => `${owner}/${repo}`),
     }),
 });
 
@@ -196,13 +204,16 @@ export const getCommitTool = defineTool({
     const at = path`/repos/${owner}/${repo}/commits/${sha}`;
     const res = await ctx.deps.gh.request({ path: at, permission: "contents:read", signal: ctx.signal });
     const c = obj(res.data);
+    // A stranger's diff is their text as much as their message is: neither is shown, nor the diff fetched.
+    const withheld = await withheldCommit(ctx, new Map(), owner, repo, c);
     const out: Record<string, unknown> = {
-      ...commit(c),
+      ...(withheld ? withholdCommit(commit(c), c, withheld) : commit(c)),
       parents: asList(c.parents).map((x) => obj(x).sha),
       stats: c.stats,
       files: asList(c.files).slice(0, 300).map(fileChange),
     };
-    if (diff) {
+    if (diff && withheld) out.diff = withheld;
+    else if (diff) {
       const text = await ctx.deps.gh.request<string>({
         path: at,
         accept: "application/vnd.github.diff",
