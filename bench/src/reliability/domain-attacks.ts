@@ -206,6 +206,29 @@ const PULLS: Record<string, { pr: Record<string, unknown>; diff: string }> = Obj
 );
 
 /**
+ * Commits on the default branch of the public acme/tools, newest first: one by a stranger (no push
+ * access) whose message carries the injection, one by a member. Shaped as GitHub's list-commits API.
+ */
+const COMMITS = [
+  ["c".repeat(40), "mallory", `Update README\n\n${PR_INJECTION}`],
+  ["d".repeat(40), "octocat", "Release tools 1.1"],
+].map(([sha, who, message]) => ({
+  sha,
+  commit: {
+    author: { name: who, email: `${who}@users.noreply.github.com`, date: "2026-11-03T00:00:00Z" },
+    committer: { name: "GitHub", email: "noreply@github.com", date: "2026-11-03T00:00:00Z" },
+    message,
+  },
+  author: { login: who, id: who === "mallory" ? 666 : 1, type: "User" },
+  committer: { login: "web-flow", id: 19864447, type: "User" },
+  html_url: `https://github.com/acme/tools/commit/${sha}`,
+  parents: [],
+}));
+
+/** What GitHub's collaborator permission API says of each account on acme/tools. */
+const PERMISSIONS: Record<string, string> = { octocat: "admin", mallory: "read" };
+
+/**
  * A GitHub API on loopback whose issue and comment carry prompt-injection markers in their title,
  * body and comment: invisible, bidirectional and tag characters and an HTML comment. Issue #7 of a
  * repository named `hop-<status>-<where>[-<port>]` is a redirect instead (see `redirectTo`).
@@ -247,6 +270,7 @@ export async function startHostileGitHub(): Promise<{
       res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
     const hop = /^\/repos\/acme\/hop-(30[1-8])-([a-z]+)(?:-(\d+))?\/issues\/7$/.exec(path);
     const pull = /^\/repos\/acme\/tools\/pulls\/(\d+)$/.exec(path);
+    const permission = /^\/repos\/acme\/tools\/collaborators\/([^/]+)\/permission$/.exec(path);
     if (path === "/repos/acme/tools") json(200, { full_name: "acme/tools", private: false });
     else if (pull && PULLS[pull[1]!]) {
       const n = Number(pull[1]);
@@ -254,6 +278,9 @@ export async function startHostileGitHub(): Promise<{
         diffFetches.set(n, (diffFetches.get(n) ?? 0) + 1);
         res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(PULLS[pull[1]!]!.diff);
       } else json(200, PULLS[pull[1]!]!.pr);
+    } else if (path === "/repos/acme/tools/commits") json(200, COMMITS);
+    else if (permission && PERMISSIONS[permission[1]!]) {
+      json(200, { permission: PERMISSIONS[permission[1]!], user: { login: permission[1], type: "User" } });
     } else if (path === "/repos/acme/tools/issues/7") json(200, issue);
     else if (path === "/repos/acme/tools/issues/7/comments") json(200, [comment]);
     else if (hop && redirectTo(hop[2]!, hop[3])) {
@@ -273,12 +300,13 @@ export async function startHostileGitHub(): Promise<{
 
 /**
  * github under --lockdown: a stranger's pull request on a public repository, its description and its
- * diff (the escape issue 18 found: the diff was returned), and a stranger's issue and comment, reach
- * the model only as a withheld notice, and the diff is never even fetched. A member's diff is shown,
- * so the check is not passed by withholding everything. Runs its own server, started with --lockdown.
+ * diff (the escape issue 18 found: the diff was returned), a stranger's issue and comment, and a
+ * stranger's commit message, reach the model only as a withheld notice, and the diff is never even
+ * fetched. A member's diff and commit message are shown, so the check is not passed by withholding
+ * everything. Runs its own server, started with --lockdown.
  */
 export const githubLockdownAttack: Attack = {
-  name: "lockdown: a stranger's PR diff, PR text, issue and comment on a public repository are withheld (a member's diff is shown)",
+  name: "lockdown: a stranger's PR diff, PR text, issue, comment and commit message on a public repository are withheld (a member's diff and commit message are shown)",
   run: async (ctx) => {
     const hostile = await startHostileGitHub();
     const server = await startServer(ctx.target, { args: ["--lockdown"], env: hostile.env });
@@ -300,6 +328,10 @@ export const githubLockdownAttack: Attack = {
         issue_number: 7,
       });
       const member = await read(703, 10, "diff");
+      const commits = await callTool(url, session.headers, 704, "list_commits", {
+        owner: "acme",
+        repo: "tools",
+      });
       const withheld = (r: { isError: boolean; text: string }) =>
         !r.isError && /withheld by lockdown mode/.test(r.text) && !r.text.includes(PR_INJECTION);
       return refusedAll([
@@ -320,6 +352,11 @@ export const githubLockdownAttack: Attack = {
           what: "a member's PR diff is shown",
           ...member,
           ok: !member.isError && member.text.includes("+# tools 1.1"),
+        },
+        {
+          what: "the stranger's commit message is withheld, a member's is shown",
+          ...commits,
+          ok: withheld(commits) && commits.text.includes("Release tools 1.1"),
         },
       ]);
     } finally {
