@@ -394,7 +394,7 @@ describe("lockdown mode", () => {
     const r = await call(h.client, "get_commit", { ...repo, sha: MEMBER });
     expect(r.isError).toBeUndefined();
     expect(r.data.message).toBe(
-      "[withheld by lockdown mode: @octocat's push access could not be checked; the token needs push access to octo-org/widgets]",
+      "[withheld by lockdown mode: @octocat's push access could not be checked (GitHub tells it only to tokens with push access to octo-org/widgets)]",
     );
   });
 });

@@ -156,7 +156,7 @@ export async function withheldCommit(
   const access = await pushAccess(ctx, cache, owner, repo, login);
   if (access === "push") return undefined;
   if (access === "no_push") return `[withheld by lockdown mode: @${login} has no push access]`;
-  return `[withheld by lockdown mode: @${login}'s push access could not be checked; the token needs push access to ${owner}/${repo}]`;
+  return `[withheld by lockdown mode: @${login}'s push access could not be checked (GitHub tells it only to tokens with push access to ${owner}/${repo})]`;
 }
 
 /**
