@@ -322,46 +322,55 @@ export function removePrometheusJob(root: string, n: ServerNames): Result {
 export const BENCH_PACKAGE = "bench/package.json";
 export const RELIABILITY_TARGETS = "bench/src/reliability/targets.ts";
 
-/** Adds the server to the bench's devDependencies (kept sorted), so the reliability suites can run its bin. */
-export function addBenchDependency(root: string, n: ServerNames): Result {
-  const file = join(root, BENCH_PACKAGE);
-  if (!existsSync(file)) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
-  let pkg: { devDependencies?: Record<string, string> };
+interface BenchPackage {
+  devDependencies?: Record<string, string>;
+}
+
+/** The bench's package.json, parsed; undefined when the repository has no bench. */
+function readBenchPackage(file: string): BenchPackage | undefined {
+  if (!existsSync(file)) return undefined;
   try {
-    pkg = JSON.parse(readFileSync(file, "utf8")) as typeof pkg;
+    return JSON.parse(readFileSync(file, "utf8")) as BenchPackage;
   } catch (e) {
     throw new Error(`${BENCH_PACKAGE} is not valid JSON (${(e as Error).message}); fix it, then rerun`);
   }
+}
+
+/** Two-space JSON and a final newline: what Prettier writes for package.json. */
+function writeBenchPackage(file: string, pkg: BenchPackage): void {
+  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+/** Adds the server to the bench's devDependencies (kept sorted), so the reliability suites can run its bin. */
+export function addBenchDependency(root: string, n: ServerNames): Result {
+  const file = join(root, BENCH_PACKAGE);
+  const pkg = readBenchPackage(file);
+  if (!pkg) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
   const dep = `@toolshed/server-${n.name}`;
   const deps = pkg.devDependencies ?? {};
   if (deps[dep]) return { file: BENCH_PACKAGE, changed: false, note: `${dep} is there already` };
   deps[dep] = "workspace:*";
   pkg.devDependencies = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => (a < b ? -1 : 1)));
-  // Two-space JSON and a final newline: what Prettier writes for package.json.
-  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  writeBenchPackage(file, pkg);
   return { file: BENCH_PACKAGE, changed: true, note: `devDependency ${dep}` };
 }
 
 /** The inverse of addBenchDependency: drops `@toolshed/server-<name>` from the bench's devDependencies. */
 export function removeBenchDependency(root: string, n: ServerNames): Result {
   const file = join(root, BENCH_PACKAGE);
-  if (!existsSync(file)) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
-  let pkg: { devDependencies?: Record<string, string> };
-  try {
-    pkg = JSON.parse(readFileSync(file, "utf8")) as typeof pkg;
-  } catch (e) {
-    throw new Error(`${BENCH_PACKAGE} is not valid JSON (${(e as Error).message}); fix it, then rerun`);
-  }
+  const pkg = readBenchPackage(file);
+  if (!pkg) return { file: BENCH_PACKAGE, changed: false, note: "not found, skipped" };
   const dep = `@toolshed/server-${n.name}`;
   if (!pkg.devDependencies || !Object.hasOwn(pkg.devDependencies, dep)) {
     return { file: BENCH_PACKAGE, changed: false, note: `no devDependency ${dep}` };
   }
   delete pkg.devDependencies[dep];
-  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  writeBenchPackage(file, pkg);
   return { file: BENCH_PACKAGE, changed: true, note: `devDependency ${dep}` };
 }
 
-/** * Appends the server to `TARGETS` in the reliability suites (fuzz, load, attacks, faults), calling the
+/**
+ * Appends the server to `TARGETS` in the reliability suites (fuzz, load, attacks, faults), calling the
  * template's example tool: `hello` as the safe call, a blank name (refused inside the handler with a
  * ToolshedError, logged at warn) as the failing one. Inserted just before the array's closing `];`.
  */
