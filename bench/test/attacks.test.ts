@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attacksOn, startAttackServer, type AttackContext } from "../src/reliability/attacks.js";
+import { attacksOn, startAttackServer } from "../src/reliability/attacks.js";
+import type { AttackContext } from "../src/reliability/types.js";
 import { TARGETS } from "../src/reliability/targets.js";
 
 // The attack suite: each attempt against a real server process (API-key auth on, log captured at
@@ -23,5 +24,5 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))("attacks on %s", (_name,
   // Prompt-injection markers in upstream content, SSRF through an upstream's redirects (github: a
   // hostile GitHub on loopback; vector-search: a hostile embeddings API behind its embedder URL) and
   // path parameters that try to leave their segment (example-api) are each server's own attacks, in
-  // bench/src/reliability/domain-attacks.ts.
+  // bench/src/reliability/<server>-attacks.ts.
 });

@@ -1,5 +1,6 @@
 import { processCpuSeconds } from "../lib/children.js";
-import { quantile, round } from "../lib/stats.js";
+import { closedLoop, forMs, summarize, type LatencySummary } from "../lib/closed-loop.js";
+import { round } from "../lib/stats.js";
 import type { BenchClient } from "./clients.js";
 
 export interface LoadOptions {
@@ -12,14 +13,7 @@ export interface LoadOptions {
 }
 
 /** One measured round of one client. */
-export interface RoundSample {
-  calls: number;
-  seconds: number;
-  calls_per_s: number;
-  p50_ms: number;
-  p99_ms: number;
-  mean_ms: number;
-  max_ms: number;
+export interface RoundSample extends LatencySummary {
   /** This process's CPU (user + system) per call: the client's own cost. */
   client_cpu_us_per_call: number;
   /** This process's CPU seconds per wall second (1 = one core busy). */
@@ -35,47 +29,26 @@ export async function runLoad(
   upstreamPid: number,
   options: LoadOptions,
 ): Promise<RoundSample> {
-  const latencies = new Float64Array(options.maxCalls);
-  let issued = 0;
-  let done = 0;
   const upstreamBefore = processCpuSeconds(upstreamPid);
   const cpuBefore = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(options.durationMs) * 1_000_000n;
-
-  const loop = async (): Promise<void> => {
-    while (issued < options.maxCalls && process.hrtime.bigint() < deadline) {
-      issued++;
-      const t0 = process.hrtime.bigint();
-      await client.call();
-      latencies[done++] = Number(process.hrtime.bigint() - t0) / 1e6;
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, loop));
-
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const run = await closedLoop(
+    { workers: options.concurrency, until: forMs(options.durationMs), maxCalls: options.maxCalls },
+    () => client.call(),
+  );
+  const done = run.latencies.length;
   if (done === 0) throw new Error(`${client.name}: no call finished in the round`);
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const upstreamAfter = processCpuSeconds(upstreamPid);
-  const sorted = latencies.subarray(0, done).sort();
-  let sum = 0;
-  for (const v of sorted) sum += v;
   const sample: RoundSample = {
-    calls: done,
-    seconds: round(seconds, 3),
-    calls_per_s: round(done / seconds, 1),
-    p50_ms: round(quantile(sorted, 0.5), 3),
-    p99_ms: round(quantile(sorted, 0.99), 3),
-    mean_ms: round(sum / done, 3),
-    max_ms: round(sorted[done - 1] ?? Number.NaN, 3),
+    ...summarize(run),
     client_cpu_us_per_call: round((cpuSeconds / done) * 1e6, 1),
-    client_cpu_util: round(cpuSeconds / seconds, 3),
+    client_cpu_util: round(cpuSeconds / run.seconds, 3),
   };
   if (upstreamBefore !== undefined && upstreamAfter !== undefined) {
     const upstreamCpu = upstreamAfter - upstreamBefore;
     sample.upstream_cpu_us_per_call = round((upstreamCpu / done) * 1e6, 1);
-    sample.upstream_cpu_util = round(upstreamCpu / seconds, 3);
+    sample.upstream_cpu_util = round(upstreamCpu / run.seconds, 3);
   }
   return sample;
 }

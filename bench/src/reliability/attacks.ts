@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { KIT_EXHAUSTION_ATTACKS } from "./kit-exhaustion-attacks.js";
-import { startServer, type ServerProcess } from "./processes.js";
+import { startServer } from "./processes.js";
 import {
   callMessage as call,
   initializeMessage,
@@ -10,33 +10,7 @@ import {
   rawPost,
   rawRequest,
 } from "./raw-http.js";
-import type { ReliabilityTarget } from "./targets.js";
-
-/** A running server with API-key auth on, two principals, its log captured at debug. */
-export interface AttackContext {
-  target: ReliabilityTarget;
-  server: ServerProcess;
-  url: string;
-  /** Alice's and Bob's valid keys. */
-  alice: string;
-  bob: string;
-  /** A key with only `<server>:read`: every read-only tool, no other. */
-  reader: string;
-  /** Every secret the attacks send; none may reach a log line. */
-  secrets: string[];
-  close(): Promise<void>;
-}
-
-export interface AttackOutcome {
-  refused: boolean;
-  /** What was seen, for the report and the assertion message. */
-  detail: string;
-}
-
-export interface Attack {
-  name: string;
-  run(ctx: AttackContext): Promise<AttackOutcome>;
-}
+import type { Attack, AttackContext, AttackOutcome, ReliabilityTarget } from "./types.js";
 
 export async function startAttackServer(target: ReliabilityTarget): Promise<AttackContext> {
   const alice = generateApiKey();
@@ -397,4 +371,17 @@ export async function runAttacks(
     await ctx.close();
   }
   return reports;
+}
+
+/** The outcome of attempts that each had to be refused: refused only when every one was. */
+export function refusedAll(
+  results: { what: string; isError: boolean; text: string; ok: boolean }[],
+): AttackOutcome {
+  const through = results.filter((r) => !r.ok);
+  return {
+    refused: through.length === 0,
+    detail: through.length
+      ? `not refused: ${through.map((r) => `${r.what} -> ${r.text.slice(0, 120)}`).join("; ")}`
+      : `${results.length} attempts refused, e.g. ${results[0]?.what}: ${results[0]?.text.slice(0, 120)}`,
+  };
 }

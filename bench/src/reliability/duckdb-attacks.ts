@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
-import { callTool as rawCallTool } from "./domain-attacks.js";
-import type { Attack, AttackContext, AttackOutcome } from "./attacks.js";
-import { sleep, startServer, withTimeout, type ServerProcess } from "./processes.js";
+import { callTool as rawCallTool } from "./raw-http.js";
+import type { Attack, AttackContext, AttackOutcome } from "./types.js";
+import { sleep, startServer, withTimeout } from "./processes.js";
+import type { ServerProcess } from "./types.js";
 import { callMessage, initializeMessage, openSession } from "./raw-http.js";
 
 /**

@@ -8,10 +8,10 @@ import {
   startPostgres,
   startRedis,
   startServer,
-  type ServerProcess,
 } from "./processes.js";
+import type { ServerProcess } from "./types.js";
 import { agent, openSession, rawPost } from "./raw-http.js";
-import type { ReliabilityTarget, ToolCall } from "./targets.js";
+import type { ReliabilityTarget, ToolCall } from "./types.js";
 import { upstreamChaos } from "./upstream-chaos.js";
 
 export interface FaultResult {

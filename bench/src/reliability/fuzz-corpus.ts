@@ -1,6 +1,6 @@
 import { JSONRPCRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Prng } from "./prng.js";
-import type { ToolCall } from "./targets.js";
+import type { ToolCall } from "./types.js";
 
 /** One fuzz message: its bytes (no newline inside), its kind, and the id an answer must carry. */
 export interface FuzzMessage {

@@ -3,7 +3,7 @@ import type { FuzzPlan, FuzzResult } from "./fuzz-stdio.js";
 import { Prng } from "./prng.js";
 import { httpGet, startServer } from "./processes.js";
 import { agent, openSession, parseMessages, rawPost, rawRequest, type RawResponse } from "./raw-http.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget } from "./types.js";
 
 /**
  * Raw POSTs of the same hostile corpus into a real session (after initialize): every POST must get

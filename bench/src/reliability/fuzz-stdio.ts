@@ -3,7 +3,7 @@ import { answerKey, FuzzCorpus, type FuzzKind } from "./fuzz-corpus.js";
 import { Prng } from "./prng.js";
 import { initializeMessage } from "./raw-http.js";
 import { sleep, startServer, withTimeout } from "./processes.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget } from "./types.js";
 
 /** The kit's default largest message (`--max-body-bytes`), for stdio lines as for HTTP bodies. */
 const KIT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { generateApiKey } from "@toolshed/auth";
-import type { Attack, AttackOutcome } from "./attacks.js";
+import type { Attack, AttackOutcome } from "./types.js";
 import { agent, callMessage, initializeMessage, openSession, parseMessages, rawPost } from "./raw-http.js";
 
 // Exhaustion and authorization attacks on the kit's HTTP transport, run against every server:

@@ -1,9 +1,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { processRssMiB } from "../lib/children.js";
-import { quantile, round } from "../lib/stats.js";
-import { openFds, startServer, withTimeout, type ServerProcess } from "./processes.js";
-import type { ReliabilityTarget } from "./targets.js";
+import { closedLoop, summarize, type ClosedLoopRun } from "../lib/closed-loop.js";
+import { round } from "../lib/stats.js";
+import { openFds, startServer, withTimeout } from "./processes.js";
+import type { ReliabilityTarget, ServerProcess } from "./types.js";
 
 export interface LoadPlan {
   sessions: number;
@@ -41,8 +42,7 @@ export async function connectClients(url: string, sessions: number): Promise<Cli
   );
 }
 
-export interface LoopStats {
-  latencies: number[];
+export interface LoopStats extends ClosedLoopRun {
   errors: number;
   examples: string[];
 }
@@ -54,8 +54,9 @@ export interface LoopStats {
 const CALLS_PER_CLIENT = 1_000;
 
 /**
- * Runs every client's loop until `until()` says stop; errors are thrown calls and isError results.
- * With `reconnect`, a client is closed and replaced every CALLS_PER_CLIENT calls.
+ * Runs every client's loop until `until()` says stop; errors are thrown calls and isError results,
+ * counted and left out of the latencies. With `reconnect`, a client is closed and replaced every
+ * CALLS_PER_CLIENT calls.
  */
 export async function callLoop(
   clients: Client[],
@@ -64,33 +65,28 @@ export async function callLoop(
   reconnect?: () => Promise<Client>,
 ): Promise<LoopStats> {
   const call = target.safeCalls[0]!;
-  const stats: LoopStats = { latencies: [], errors: 0, examples: [] };
-  await Promise.all(
-    clients.map(async (_, i) => {
-      let calls = 0;
-      while (!until()) {
-        if (reconnect && ++calls % CALLS_PER_CLIENT === 0) {
-          const old = clients[i]!;
-          clients[i] = await reconnect();
-          // DELETE the session: one left to idle out would read as a leak in RSS and sessions.
-          await (old.transport as StreamableHTTPClientTransport | undefined)
-            ?.terminateSession()
-            .catch(() => {});
-          await old.close();
-        }
-        const t0 = performance.now();
-        try {
-          const result = await clients[i]!.callTool(call, undefined, { timeout: CALL_TIMEOUT_MS });
-          if (result.isError) throw new Error(JSON.stringify(result.content).slice(0, 200));
-          stats.latencies.push(performance.now() - t0);
-        } catch (err) {
-          stats.errors++;
-          if (stats.examples.length < 5) stats.examples.push((err as Error).message.slice(0, 200));
-        }
-      }
-    }),
-  );
-  return stats;
+  let errors = 0;
+  const examples: string[] = [];
+  const calls = clients.map(() => 0);
+  const run = await closedLoop({ workers: clients.length, until }, async (i) => {
+    if (reconnect && ++calls[i]! % CALLS_PER_CLIENT === 0) {
+      const old = clients[i]!;
+      clients[i] = await reconnect();
+      // DELETE the session: one left to idle out would read as a leak in RSS and sessions.
+      await (old.transport as StreamableHTTPClientTransport | undefined)?.terminateSession().catch(() => {});
+      await old.close();
+    }
+    try {
+      const result = await clients[i]!.callTool(call, undefined, { timeout: CALL_TIMEOUT_MS });
+      if (result.isError) throw new Error(JSON.stringify(result.content).slice(0, 200));
+      return true;
+    } catch (err) {
+      errors++;
+      if (examples.length < 5) examples.push((err as Error).message.slice(0, 200));
+      return false;
+    }
+  });
+  return { ...run, errors, examples };
 }
 
 export async function runLoad(target: ReliabilityTarget, plan: LoadPlan): Promise<LoadResult> {
@@ -99,7 +95,6 @@ export async function runLoad(target: ReliabilityTarget, plan: LoadPlan): Promis
     const clients = await connectClients(`${server.base}/mcp`, plan.sessions);
     const rssBefore = processRssMiB(server.pid) ?? 0;
     const fdsBefore = openFds(server.pid) ?? 0;
-    const started = performance.now();
     const end = Date.now() + plan.durationMs;
     const url = `${server.base}/mcp`;
     const stats = await callLoop(
@@ -108,22 +103,21 @@ export async function runLoad(target: ReliabilityTarget, plan: LoadPlan): Promis
       () => Date.now() >= end || server.exit() !== undefined,
       async () => (await connectClients(url, 1))[0]!,
     );
-    const seconds = (performance.now() - started) / 1000;
     const rssAfter = processRssMiB(server.pid) ?? 0;
     const fdsAfter = openFds(server.pid) ?? 0;
     await Promise.allSettled(clients.map((c) => c.close()));
     const crashed = server.exit() !== undefined;
-    const sorted = Float64Array.from(stats.latencies).sort();
+    const summary = summarize(stats);
     return {
       target: target.name,
       sessions: plan.sessions,
-      seconds: round(seconds, 2),
-      calls: stats.latencies.length,
+      seconds: round(stats.seconds, 2),
+      calls: summary.calls,
       errors: stats.errors,
-      calls_per_s: round(stats.latencies.length / seconds, 1),
-      p50_ms: round(quantile(sorted, 0.5), 3),
-      p99_ms: round(quantile(sorted, 0.99), 3),
-      max_ms: round(sorted[sorted.length - 1] ?? 0, 3),
+      calls_per_s: summary.calls_per_s,
+      p50_ms: summary.p50_ms,
+      p99_ms: summary.p99_ms,
+      max_ms: summary.calls ? summary.max_ms : 0,
       rss_before_mib: round(rssBefore, 1),
       rss_after_mib: round(rssAfter, 1),
       fds_before: fdsBefore,

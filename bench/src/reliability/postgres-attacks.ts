@@ -1,7 +1,8 @@
 import pg from "pg";
-import type { Attack, AttackContext, AttackOutcome } from "./attacks.js";
-import { callTool } from "./domain-attacks.js";
-import { httpGet, startServer, type ServerProcess } from "./processes.js";
+import type { Attack, AttackContext, AttackOutcome } from "./types.js";
+import { callTool } from "./raw-http.js";
+import { httpGet, startServer } from "./processes.js";
+import type { ServerProcess } from "./types.js";
 import { openSession } from "./raw-http.js";
 
 /** The machine's PostgreSQL as a superuser (trust auth on loopback); CI starts it. */

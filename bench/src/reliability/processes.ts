@@ -6,30 +6,7 @@ import { request } from "undici";
 import { serverEnv, trackChild, untrackChild } from "../lib/children.js";
 import { freePort, waitForPort } from "../lib/net.js";
 export { withTimeout } from "../lib/timeout.js";
-import type { ReliabilityTarget } from "./targets.js";
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** A server child process with its output captured: stderr as log lines, stdout as bytes. */
-export interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Set for HTTP servers. */
-  readonly port: number;
-  readonly base: string;
-  /** Complete stderr lines so far (the server's log). */
-  logLines(): string[];
-  /** Every stdout byte, for HTTP servers (a stdio server's stdout is read by its driver). */
-  stdoutBytes(): number;
-  /** The exit, once it has happened. */
-  exit(): Exit | undefined;
-  readonly exited: Promise<Exit>;
-  /** Sends `signal` (SIGTERM by default) and waits; SIGKILL after `graceMs`. */
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<Exit>;
-}
+import type { Exit, ReliabilityTarget, ServerProcess } from "./types.js";
 
 const START_TIMEOUT_MS = 15_000;
 const LOG_LINES_KEPT = 20_000;

@@ -170,3 +170,21 @@ function dechunk(body: string): string {
     rest = rest.slice(eol + 2 + size + 2);
   }
 }
+
+/** The tool result of one raw `tools/call` (its JSON-RPC error, if it was one, as an error result). */
+export async function callTool(
+  url: string,
+  headers: Record<string, string>,
+  id: number,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ isError: boolean; text: string }> {
+  const res = await rawPost(url, callMessage(id, name, args), headers);
+  const [message] = parseMessages(String(res.headers["content-type"] ?? ""), res.body) as {
+    result?: { isError?: boolean; content?: { text?: string }[] };
+    error?: { message?: string };
+  }[];
+  if (message?.error) return { isError: true, text: message.error.message ?? "" };
+  const text = (message?.result?.content ?? []).map((c) => c.text ?? "").join("\n");
+  return { isError: message?.result?.isError === true, text: text || `HTTP ${res.status}` };
+}

@@ -1,5 +1,5 @@
 import { hashApiKey } from "@toolshed/auth";
-import type { Attack } from "./attacks.js";
+import type { Attack } from "./types.js";
 import { startRedis, startServer } from "./processes.js";
 import { callMessage, openSession, rawPost } from "./raw-http.js";
 

@@ -5,7 +5,8 @@ import { fuzzHttp } from "./fuzz-http.js";
 import { fuzzStdio, type FuzzPlan, type FuzzResult } from "./fuzz-stdio.js";
 import { runLoad, type LoadPlan, type LoadResult } from "./load.js";
 import { runSoak, type SoakPlan, type SoakResult } from "./soak.js";
-import { TARGETS, type ReliabilityTarget } from "./targets.js";
+import { TARGETS } from "./targets.js";
+import type { ReliabilityTarget } from "./types.js";
 
 export type { Mode };
 

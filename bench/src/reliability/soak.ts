@@ -2,7 +2,7 @@ import { processRssMiB } from "../lib/children.js";
 import { median, round } from "../lib/stats.js";
 import { callLoop, connectClients } from "./load.js";
 import { openFds, sleep, startServer } from "./processes.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget } from "./types.js";
 
 export interface SoakPlan {
   sessions: number;

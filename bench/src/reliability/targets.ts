@@ -2,64 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Attack } from "./attacks.js";
-import {
-  DATA_ANALYTICS_ATTACK_ARGS,
-  dataAnalyticsAttacks,
-  exampleApiAttacks,
-  githubAttacks,
-  startHostileGitHub,
-  startHostileEmbeddings,
-  vectorSearchAttacks,
-} from "./domain-attacks.js";
+import type { ReliabilityTarget } from "./types.js";
+import { DATA_ANALYTICS_ATTACK_ARGS, dataAnalyticsAttacks } from "./data-analytics-attacks.js";
+import { exampleApiAttacks } from "./example-api-attacks.js";
+import { githubAttacks, startHostileGitHub } from "./github-attacks.js";
+import { startHostileEmbeddings, vectorSearchAttacks } from "./vector-search-attacks.js";
 import { duckdbAttacks } from "./duckdb-attacks.js";
 import { postgresAttacks } from "./postgres-attacks.js";
 import { REPLICA_ATTACKS } from "./replica-attacks.js";
 import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
-
-/** A tool call that is safe to repeat at any rate: no side effects, no upstream, quick. */
-export interface ToolCall {
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-/**
- * A server under test: how to start it and what it may be asked. Each domain server is one more
- * entry in `TARGETS` (its bin, the flags and env it needs to run offline, its safe calls).
- */
-export interface ReliabilityTarget {
-  name: string;
-  /** The server's bin script, run with the current Node. */
-  bin: string;
-  /** Flags every run passes (before the transport flags the suites add). */
-  args: string[];
-  /** Flags made anew for each process, e.g. a data dir of its own (an embedded database locks its file). */
-  freshArgs?: () => string[];
-  env: Record<string, string>;
-  /** Calls the fuzzer mutates and the load test repeats; the first is the load test's call. */
-  safeCalls: ToolCall[];
-  /** A call that takes about `ms` and can be cut off, for the fault suites; none skips them. */
-  slowCall?: (ms: number) => ToolCall;
-  /** A call that fails inside the server (logged at warn with its tool name), for the secrets check. */
-  failingCall: ToolCall;
-  /** Attacks on this server's own domain (SQL writes, SSRF through its URL-taking tools, ...). */
-  attacks?: readonly Attack[];
-  /** Extra flags for the attack server (e.g. an allow-list for the SSRF attempts to test). */
-  attackArgs?: string[];
-  /** A loopback upstream for the attack server (hostile content to serve), and the env that points at it. */
-  attackUpstream?: () => Promise<{ env: Record<string, string>; close(): Promise<void> }>;
-  /**
-   * A tool that fetches from an upstream URL, for the upstream-fails-in-every-way fault: the flags
-   * that let the server call `base` (with downloads capped at `maxBytes`), and the call for one URL.
-   */
-  upstream?: {
-    args: (base: string, maxBytes: number) => string[];
-    call: (url: string, n: number) => ToolCall;
-  };
-  /** How to run this server on a PostgreSQL URL, for the PostgreSQL stop/restart fault. */
-  postgres?: { args: (url: string) => string[]; probe: ToolCall };
-}
 
 /** Removed when the run exits, however it exits. */
 const tempDirs: string[] = [];

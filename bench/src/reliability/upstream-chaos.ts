@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { FaultResult } from "./faults.js";
 import { connectClients } from "./load.js";
 import { startServer } from "./processes.js";
-import type { ReliabilityTarget } from "./targets.js";
+import type { ReliabilityTarget } from "./types.js";
 
 /** One way an upstream fails, served at `/<name>` by the chaos server. */
 interface Misbehaviour {

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Attack, AttackOutcome } from "./attacks.js";
+import type { Attack, AttackOutcome } from "./types.js";
 import { httpGet, sleep, startServer } from "./processes.js";
 import { callMessage, openSession, rawPost } from "./raw-http.js";
 
