@@ -3,7 +3,7 @@
  * (see engine-protocol.ts). It imports nothing of the server, so it starts fast; its stdout goes
  * nowhere (the parent's stdout is the protocol's) and it ends when the parent goes away.
  */
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import { DUCKDB_NUMERIC, toNumber } from "./cells.js";
 import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
 import type { HostReply, HostRequest, OpenSettings, OpenValue, RunValue } from "./engine-protocol.js";
@@ -23,6 +23,29 @@ const MAX_IDLE = 8;
 const interrupted = new Set<number>();
 /** Connections of running statements, by request id, for interrupts. */
 const running = new Map<number, DuckDBConnection>();
+/**
+ * The guard's parse statement, prepared once per connection: preparing it anew costs about as much
+ * as the parse itself, on every user statement.
+ */
+const parsers = new WeakMap<DuckDBConnection, DuckDBPreparedStatement>();
+
+/** Closes a connection and its prepared parse statement. */
+function close(conn: DuckDBConnection): void {
+  parsers.get(conn)?.destroySync();
+  conn.closeSync();
+}
+
+/** DuckDB's parse of `sql` (json_serialize_sql's JSON) on `conn`. */
+async function parse(conn: DuckDBConnection, sql: string): Promise<string> {
+  let parser = parsers.get(conn);
+  if (!parser) {
+    parser = await conn.prepare(PARSE_SQL);
+    parsers.set(conn, parser);
+  }
+  parser.bindVarchar(1, sql);
+  const parsed = await parser.runAndReadAll();
+  return (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+}
 
 function send(reply: HostReply): void {
   process.send?.(reply);
@@ -90,8 +113,7 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
     let maxRows = request.maxRows;
     if (request.guard) {
       // Parse once and check on this connection, then run: one round trip for user SQL.
-      const parsed = await conn.runAndReadAll(PARSE_SQL, [request.guard.inner]);
-      const tree = (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+      const tree = await parse(conn, request.guard.inner);
       const shape = checkParsed(tree, internalViews, request.guard.explained, request.guard.inner);
       // A statement whose own LIMIT fits under the cap runs materialized, which DuckDB parallelizes
       // fully; any other is streamed and read only up to the cap (a 10^12-row join costs nothing).
@@ -115,7 +137,7 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
     return { columns, rows, more };
   } finally {
     running.delete(request.id);
-    if (interrupted.delete(request.id) || idle.length >= MAX_IDLE) conn.closeSync();
+    if (interrupted.delete(request.id) || idle.length >= MAX_IDLE) close(conn);
     else idle.push(conn);
   }
 }
@@ -144,7 +166,7 @@ process.on("message", (message: HostRequest) => {
 
 // The parent going away (or closing the channel to stop us) ends the host; DuckDB checkpoints on close.
 process.on("disconnect", () => {
-  for (const conn of idle.splice(0)) conn.closeSync();
+  for (const conn of idle.splice(0)) close(conn);
   loader?.closeSync();
   instance?.closeSync();
   process.exit(0);
