@@ -13,6 +13,7 @@ import { planRemoval, removeServer } from "./src/remove.js";
 import {
   addBenchDependency,
   addComposeService,
+  addOverlayCredentials,
   addPrometheusJob,
   addReadmeRow,
   addReliabilityTarget,
@@ -163,10 +164,10 @@ const namePrompt = {
 } as const;
 
 /**
- * What every new server gets, from the template or from an OpenAPI document: its k8s overlay, a
- * changeset, a compose service, a Prometheus job, a row in the root README and the image package in its
- * server.json, then Prettier over all
- * that was written (`format`, last). `wire` turns one more edit of a shared file into an action.
+ * What every new server gets, from the template or from an OpenAPI document: its k8s overlay (with
+ * its credentials from its Secret), a changeset, a compose service (credentials from the environment),
+ * a Prometheus job, a row in the root README and the image package in its server.json, then Prettier
+ * over all that was written (`format`, last). `wire` turns one more edit of a shared file into an action.
  */
 function wireActions(root: string, names: ServerNames, changeset: string) {
   const written = [
@@ -187,6 +188,8 @@ function wireActions(root: string, names: ServerNames, changeset: string) {
       templateFiles: "templates/overlay/*",
       skip: () => (existsSync(join(root, "deploy/k8s")) ? undefined : "no deploy/k8s here"),
     },
+    // A generated server's credentials (server.json's secrets) read from its k8s Secret.
+    wire(addOverlayCredentials),
     { type: "add", path: `${root}/.changeset/${names.name}.md`, templateFile: changeset },
     wire(addComposeService),
     wire(addPrometheusJob),

@@ -108,6 +108,38 @@ function parse(text: string, file: string): Document {
   return doc;
 }
 
+/** A credential the server reads from an env var, as its server.json declares it (`isSecret`). */
+export interface ServerSecret {
+  /** The env var, e.g. "WEATHER_API_KEY". */
+  env: string;
+  /** Its key in the server's k8s Secret (`toolshed-<name>`), e.g. "weather-api-key". */
+  key: string;
+}
+
+/**
+ * The credentials of `servers/<name>`: the env vars its server.json marks `isSecret` (a generated
+ * OpenAPI server's security schemes; the template declares none). None when there is no server.json.
+ */
+export function serverSecrets(root: string, name: string): ServerSecret[] {
+  const file = join(root, "servers", name, "server.json");
+  if (!existsSync(file)) return [];
+  let entry: { packages?: { environmentVariables?: { name?: string; isSecret?: boolean }[] }[] };
+  try {
+    entry = JSON.parse(readFileSync(file, "utf8")) as typeof entry;
+  } catch (e) {
+    throw new Error(
+      `servers/${name}/server.json is not valid JSON (${(e as Error).message}); fix it, then rerun`,
+    );
+  }
+  const names = new Set<string>();
+  for (const pkg of entry.packages ?? []) {
+    for (const v of pkg.environmentVariables ?? []) {
+      if (v.isSecret && v.name && /^[A-Z_][A-Z0-9_]*$/.test(v.name)) names.add(v.name);
+    }
+  }
+  return [...names].map((env) => ({ env, key: env.toLowerCase().replaceAll("_", "-") }));
+}
+
 /** What one edit did: the file (from the root), whether it changed, a note for the generator's output. */
 export type WireResult = { file: string; changed: boolean; note: string };
 type Result = WireResult;
@@ -136,6 +168,9 @@ export function addComposeService(root: string, n: ServerNames): Result {
   const lastServer = names.reduce((last, s, i) => (plain.services[s]?.build?.args?.SERVER ? i : last), -1);
   const port = nextHostPort(text);
   const env = `${n.constant}`;
+  // Credentials come from the shell (or an .env file) that runs compose, never from this file; unset,
+  // the server starts and its calls fail naming the variable.
+  const secrets = serverSecrets(root, n.name);
   const block = [
     `${n.name}:`,
     `  build:`,
@@ -149,6 +184,7 @@ export function addComposeService(root: string, n: ServerNames): Result {
     `    <<: *server-env`,
     `    OTEL_SERVICE_NAME: ${n.name}`,
     `    TOOLSHED_ALLOWED_HOSTS: \${${env}_ALLOWED_HOSTS:-${n.name}:8080,127.0.0.1:${port},localhost:${port}}`,
+    ...secrets.map((c) => `    ${c.env}: \${${c.env}:-}`),
     `  ports:`,
     `    - "127.0.0.1:\${${env}_PORT:-${port}}:8080"`,
     `  healthcheck: *server-healthcheck`,
@@ -179,7 +215,80 @@ export function addComposeService(root: string, n: ServerNames): Result {
   return {
     file: COMPOSE_FILE,
     changed: true,
-    note: `service '${n.name}' on http://127.0.0.1:${port}/mcp`,
+    note:
+      `service '${n.name}' on http://127.0.0.1:${port}/mcp` +
+      (secrets.length
+        ? `, credentials from ${secrets.map((c) => c.env).join(", ")} in your environment`
+        : ""),
+  };
+}
+
+/**
+ * Gives the server's k8s overlay (written from templates/overlay) its credentials: each env var read
+ * from the server's Secret `toolshed-<name>` (`optional`, so the pod starts before the key is added,
+ * and its calls fail naming the variable), and the `kubectl create secret` line in kustomization.yaml
+ * naming each key. No credentials, no edit.
+ */
+export function addOverlayCredentials(root: string, n: ServerNames): Result {
+  const dir = `deploy/k8s/overlays/${n.name}`;
+  const patchFile = `${dir}/deployment-patch.yaml`;
+  const secrets = serverSecrets(root, n.name);
+  if (!secrets.length) return { file: patchFile, changed: false, note: "no credentials to wire" };
+  if (!existsSync(join(root, patchFile)))
+    return { file: patchFile, changed: false, note: "not found, skipped" };
+  const patch = readFileSync(join(root, patchFile), "utf8");
+  const anchor = /^( *)- name: OTEL_SERVICE_NAME$/m.exec(patch);
+  if (!anchor)
+    throw new Error(
+      `${patchFile} has no OTEL_SERVICE_NAME entry to add the credentials before; add them by hand`,
+    );
+  const pad = anchor[1]!;
+  const entries = secrets
+    .map((c) =>
+      [
+        `${pad}- name: ${c.env}`,
+        `${pad}  valueFrom:`,
+        `${pad}    secretKeyRef:`,
+        `${pad}      name: toolshed-${n.name}`,
+        `${pad}      key: ${c.key}`,
+        `${pad}      optional: true`,
+      ].join("\n"),
+    )
+    .join("\n");
+  const out = `${patch.slice(0, anchor.index)}${entries}\n${patch.slice(anchor.index)}`;
+  const env = (parse(out, patchFile).toJS() as DeploymentPatch).spec.template.spec.containers[0]?.env ?? [];
+  for (const c of secrets) {
+    if (env.find((e) => e.name === c.env)?.valueFrom?.secretKeyRef?.key !== c.key) {
+      throw new Error(`could not add ${c.env} to ${patchFile} cleanly; add it by hand`);
+    }
+  }
+  writeFileSync(join(root, patchFile), out);
+  const kustomization = join(root, dir, "kustomization.yaml");
+  if (existsSync(kustomization)) {
+    const text = readFileSync(kustomization, "utf8");
+    const line = /^# .*kubectl create secret generic toolshed-\S+ .*$/m.exec(text);
+    if (line) {
+      const more = secrets.map((c) => ` \\\n#   --from-literal=${c.key}='<${c.env}>'`).join("");
+      writeFileSync(
+        kustomization,
+        `${text.slice(0, line.index + line[0].length)}${more}${text.slice(line.index + line[0].length)}`,
+      );
+    }
+  }
+  return {
+    file: patchFile,
+    changed: true,
+    note: `${secrets.map((c) => c.env).join(", ")} from Secret toolshed-${n.name} (${secrets.map((c) => c.key).join(", ")})`,
+  };
+}
+
+interface DeploymentPatch {
+  spec: {
+    template: {
+      spec: {
+        containers: { env?: { name: string; valueFrom?: { secretKeyRef?: { key?: string } } }[] }[];
+      };
+    };
   };
 }
 

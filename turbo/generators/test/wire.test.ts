@@ -13,6 +13,7 @@ import {
   ROOT_README,
   addBenchDependency,
   addComposeService,
+  addOverlayCredentials,
   addPrometheusJob,
   addReadmeRow,
   addReliabilityTarget,
@@ -23,6 +24,7 @@ import {
   removePrometheusJob,
   removeReadmeRow,
   removeReliabilityTarget,
+  serverSecrets,
   type WireResult,
 } from "../src/wire.js";
 
@@ -58,6 +60,93 @@ function onlyInserted(before: string, after: string): boolean {
 interface Compose {
   services: Record<string, { environment?: Record<string, string>; ports?: string[]; build?: unknown }>;
 }
+
+/** The registry entry of a generated server with two credentials and one plain setting. */
+const WEATHER_SERVER_JSON = JSON.stringify({
+  name: "io.github.toolshed-mcp/weather",
+  packages: [
+    {
+      registryType: "npm",
+      identifier: "@toolshed/server-weather",
+      environmentVariables: [
+        { name: "WEATHER_BASE_URL", isSecret: false },
+        { name: "WEATHER_API_KEY", isSecret: true },
+        { name: "WEATHER_TOKEN", isSecret: true },
+      ],
+    },
+    // The image entry repeats them; each is wired once.
+    { registryType: "oci", environmentVariables: [{ name: "WEATHER_TOKEN", isSecret: true }] },
+  ],
+});
+
+describe("server secrets", () => {
+  it("are the env vars server.json marks secret, each with its Secret key", () => {
+    const dir = workspace({ "servers/weather/server.json": WEATHER_SERVER_JSON });
+    expect(serverSecrets(dir, "weather")).toEqual([
+      { env: "WEATHER_API_KEY", key: "weather-api-key" },
+      { env: "WEATHER_TOKEN", key: "weather-token" },
+    ]);
+    expect(serverSecrets(dir, "nothing-here")).toEqual([]);
+  });
+
+  it("refuses a server.json that is not JSON, saying which file", () => {
+    const dir = workspace({ "servers/weather/server.json": "{ not json" });
+    expect(() => serverSecrets(dir, "weather")).toThrow(/servers\/weather\/server\.json is not valid JSON/);
+  });
+});
+
+describe("k8s overlay credentials", () => {
+  const OVERLAY = "deploy/k8s/overlays/weather";
+  /** The overlay as templates/overlay renders it for `weather`. */
+  function rendered(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of ["deployment-patch.yaml", "kustomization.yaml"]) {
+      out[`deploy/k8s/overlays/weather/${f}`] = readFileSync(
+        join(root, "turbo/generators/templates/overlay", `${f}.hbs`),
+        "utf8",
+      ).replaceAll("{{name}}", "weather");
+    }
+    return out;
+  }
+
+  it("reads each credential from the server's Secret, optional, and names the keys to create", async () => {
+    const dir = workspace({ ...rendered(), "servers/weather/server.json": WEATHER_SERVER_JSON });
+    const patchFile = `${OVERLAY}/deployment-patch.yaml`;
+    const before = read(dir, patchFile);
+    const r = addOverlayCredentials(dir, serverNames("weather"));
+    expect(r).toMatchObject({ file: patchFile, changed: true });
+    const after = read(dir, patchFile);
+    expect(onlyInserted(before, after)).toBe(true);
+    expect(await prettierClean(after, patchFile)).toBe(true);
+    const env = (
+      parse(after) as {
+        spec: { template: { spec: { containers: { env: { name: string; valueFrom?: unknown }[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]!.env;
+    expect(env.map((e) => e.name)).toEqual([
+      "TOOLSHED_API_KEYS",
+      "WEATHER_API_KEY",
+      "WEATHER_TOKEN",
+      "OTEL_SERVICE_NAME",
+    ]);
+    expect(env[1]!.valueFrom).toEqual({
+      secretKeyRef: { name: "toolshed-weather", key: "weather-api-key", optional: true },
+    });
+    const kustomization = read(dir, `${OVERLAY}/kustomization.yaml`);
+    expect(kustomization).toContain(
+      "--from-literal=api-keys='id:sha256hex:scopes' \\\n#   --from-literal=weather-api-key='<WEATHER_API_KEY>' \\\n#   --from-literal=weather-token='<WEATHER_TOKEN>'\n",
+    );
+    // Still the same kustomization to kustomize: only comments changed.
+    expect(parse(kustomization)).toEqual(parse(rendered()[`${OVERLAY}/kustomization.yaml`]!));
+  });
+
+  it("leaves a server without credentials (every template server) alone", () => {
+    const dir = workspace(rendered());
+    const before = read(dir, `${OVERLAY}/deployment-patch.yaml`);
+    expect(addOverlayCredentials(dir, serverNames("weather"))).toMatchObject({ changed: false });
+    expect(read(dir, `${OVERLAY}/deployment-patch.yaml`)).toBe(before);
+  });
+});
 
 describe("docker-compose.dev.yaml", () => {
   it("adds a service after the last server, inheriting the shared env, and changes nothing else", async () => {
@@ -119,6 +208,24 @@ describe("docker-compose.dev.yaml", () => {
     expect(Object.keys(now.services)).toEqual(["weather", "postgres"]);
     expect(read(dir, COMPOSE_FILE)).toContain("restart: unless-stopped\n\n  # the database\n  postgres:");
     expect(now.services.weather?.ports).toEqual(["127.0.0.1:${WEATHER_PORT:-8081}:8080"]);
+  });
+
+  it("passes a generated server's credentials through from the environment, never writing a value", async () => {
+    const dir = workspace({ [COMPOSE_FILE]: true, "servers/weather/server.json": WEATHER_SERVER_JSON });
+    const before = read(dir, COMPOSE_FILE);
+    const r = addComposeService(dir, serverNames("weather"));
+    const after = read(dir, COMPOSE_FILE);
+    expect(onlyInserted(before, after)).toBe(true);
+    expect(await prettierClean(after, COMPOSE_FILE)).toBe(true);
+    expect(r.note).toMatch(/credentials from WEATHER_API_KEY, WEATHER_TOKEN in your environment$/);
+    const env = (parse(after, { merge: true }) as Compose).services.weather!.environment!;
+    expect(env.WEATHER_API_KEY).toBe("${WEATHER_API_KEY:-}");
+    expect(env.WEATHER_TOKEN).toBe("${WEATHER_TOKEN:-}");
+    // Settings that are not secret are not passed (they have defaults or are set by hand).
+    expect(env).not.toHaveProperty("WEATHER_BASE_URL");
+    // Removing the service takes its credentials with it.
+    removeComposeService(dir, serverNames("weather"));
+    expect(read(dir, COMPOSE_FILE)).toBe(before);
   });
 
   it("skips a missing file and refuses a file that is not YAML, saying which", () => {
