@@ -298,7 +298,7 @@ describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away 
       }
       const serverJson = JSON.parse(readFileSync(join(dir, "server.json"), "utf8")) as {
         name: string;
-        packages: { environmentVariables: { name: string; default?: string }[] }[];
+        packages: { environmentVariables: { name: string; default?: string; isSecret?: boolean }[] }[];
       };
       expect(serverJson.name).toBe(`io.github.toolshed-mcp/${OPENAPI}`);
       expect(serverJson.packages[0]!.environmentVariables).toContainEqual(
@@ -308,8 +308,20 @@ describe(`pnpm gen server ${NAME} and --from-openapi ${OPENAPI} in a throw-away 
       expect(readFileSync(join(ws, "README.md"), "utf8")).toContain(`](servers/${OPENAPI}/README.md)`);
       expect(existsSync(join(ws, `deploy/k8s/overlays/${OPENAPI}/kustomization.yaml`))).toBe(true);
       const compose = parse(readFileSync(join(ws, "docker-compose.dev.yaml"), "utf8"), { merge: true }) as {
-        services: Record<string, { ports?: string[] }>;
+        services: Record<string, { ports?: string[]; environment?: Record<string, string> }>;
       };
+      // Directus' two security schemes: each credential passed through from the environment in compose
+      // and read from the server's Secret in its overlay, never written as a value.
+      const secrets = serverJson.packages[0]!.environmentVariables.filter((v) => v.isSecret).map(
+        (v) => v.name,
+      );
+      expect(secrets.length).toBeGreaterThanOrEqual(2);
+      const patch = readFileSync(join(ws, `deploy/k8s/overlays/${OPENAPI}/deployment-patch.yaml`), "utf8");
+      for (const env of secrets) {
+        expect(compose.services[OPENAPI]?.environment?.[env]).toBe(`\${${env}:-}`);
+        expect(patch).toContain(`- name: ${env}\n`);
+        expect(patch).toContain(`key: ${env.toLowerCase().replaceAll("_", "-")}\n`);
+      }
       // The port after the template server's.
       expect(compose.services[OPENAPI]?.ports?.[0]).toMatch(
         /^127\.0\.0\.1:\$\{OPENAPI_CHECK_PORT:-\d+\}:8080$/,
