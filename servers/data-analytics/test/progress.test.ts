@@ -44,10 +44,16 @@ it("reports DuckDB's own percentage while loading a large file, always going up"
   expect(seen.at(-1)?.message).toMatch(new RegExp(`^loaded ${ROWS} rows in \\d+\\.\\d s$`));
   const values = seen.map((s) => s.progress);
   for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1]!);
-  // Between start and end, DuckDB's own percentage of the file read so far.
+  // Between start and end, DuckDB's own percentage of the file read so far; on a busy machine DuckDB
+  // may report no percentage for a second, and then a heartbeat says the load is still going.
   const middle = seen.slice(1, -1);
   expect(middle.length, JSON.stringify(seen)).toBeGreaterThan(0);
-  for (const m of middle) expect(m.message).toMatch(/^loading big\.csv: \d+%$/);
+  for (const m of middle)
+    expect(m.message).toMatch(/^(loading big\.csv: \d+%|still loading big\.csv: \d+ s)$/);
+  expect(
+    middle.filter((m) => /^loading big\.csv: \d+%$/.test(m.message ?? "")).length,
+    JSON.stringify(seen),
+  ).toBeGreaterThan(0);
 });
 
 it("sends no progress for a small file", async () => {
