@@ -1,11 +1,11 @@
 import { statSync } from "node:fs";
 import { similarNames, ToolshedError, z, type Asking } from "@toolshed/server";
-import type { DuckDBEngine } from "./duckdb-engine.js";
-import { asText, engineMessage, type Engine, type Param } from "./engine.js";
+import type { DuckDBEngine } from "./engine/duckdb-engine.js";
+import { asText, engineMessage, type Engine, type Param } from "./engine/engine.js";
 import { MAX_JSON_DEPTH } from "./json-depth.js";
 import type { Phase } from "./progress.js";
 import { TaskThread } from "./task-thread.js";
-import { CATALOG_TABLE, DATASET_NAME, DATASET_REF, quoteIdent } from "./sql.js";
+import { CATALOG_TABLE, DATASET_NAME, DATASET_REF, quoteIdent } from "./engine/sql.js";
 
 /** Files at least this big get progress notifications while they load. */
 export const LARGE_FILE_BYTES = 8 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { definers } from "@toolshed/server";
 import type { Config } from "./config.js";
 import type { Downloader } from "./downloads.js";
-import type { Engine } from "./engine.js";
+import type { Engine } from "./engine/engine.js";
 
 export interface Deps {
   engine: Engine;

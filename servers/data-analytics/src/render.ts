@@ -1,4 +1,4 @@
-import type { Cell } from "./engine.js";
+import type { Cell } from "./engine/engine.js";
 
 /**
  * A statistic for display: 6 significant digits, but never fewer than the integer part and two

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { configSchema } from "./config.js";
 import type { Deps } from "./deps.js";
 import { Downloader } from "./downloads.js";
-import { openEngine } from "./open-engine.js";
+import { openEngine } from "./engine/open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
 import { datasetSampleResource, datasetSchemaResource, sampleDatasetResource } from "./resources.js";
 import { analyzeTool } from "./tools/analyze.js";

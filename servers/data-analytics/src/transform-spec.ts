@@ -1,5 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
-import { quoteIdent } from "./sql.js";
+import { quoteIdent } from "./engine/sql.js";
 
 /**
  * The transform pipeline: a structured spec compiled to one SELECT of chained CTEs. Identifiers are

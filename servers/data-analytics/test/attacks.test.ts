@@ -216,7 +216,7 @@ describe("attack suite", () => {
 
 describe("engine layer (beneath the SQL check)", () => {
   it("DuckDB itself refuses files outside the roots, config changes and extension loads", async () => {
-    const { DuckDBEngine } = await import("../src/duckdb-engine.js");
+    const { DuckDBEngine } = await import("../src/engine/duckdb-engine.js");
     const { configSchema } = await import("../src/config.js");
     const engine = await DuckDBEngine.open(
       configSchema.parse({ dataDir: mkdtempSync(path.join(tmpdir(), "toolshed-da-eng-")) }),

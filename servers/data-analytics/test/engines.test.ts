@@ -1,7 +1,7 @@
 import type { TestClient } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { openEngine } from "../src/open-engine.js";
+import { openEngine } from "../src/engine/open-engine.js";
 import { call, client, postgresSchema, tempDataDir } from "./helpers.js";
 import { needPostgres } from "../../../test-support/services.js";
 

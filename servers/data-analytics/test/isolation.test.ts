@@ -4,7 +4,7 @@ import type { Client } from "@toolshed/testing";
 import { callTool, startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { DuckDBEngine } from "../src/duckdb-engine.js";
+import { DuckDBEngine } from "../src/engine/duckdb-engine.js";
 import { MAX_JSON_DEPTH } from "../src/json-depth.js";
 import server from "../src/server.js";
 import { call, client, tempDataDir } from "./helpers.js";

@@ -3,7 +3,7 @@ import pg from "pg";
 import type { TestClient } from "@toolshed/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
-import { PostgresEngine } from "../src/postgres-engine.js";
+import { PostgresEngine } from "../src/engine/postgres-engine.js";
 import { call, client, POSTGRES_URL, postgresSchema, tempDataDir, urlAs } from "./helpers.js";
 import { needPostgres } from "../../../test-support/services.js";
 

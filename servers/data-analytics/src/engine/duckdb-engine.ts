@@ -1,8 +1,8 @@
 import { mkdirSync, realpathSync } from "node:fs";
 import * as path from "node:path";
 import { ToolshedError } from "@toolshed/server";
-import type { Config } from "./config.js";
-import { catalogFind, catalogList, type DatasetInfo } from "./datasets.js";
+import type { Config } from "../config.js";
+import { catalogFind, catalogList, type DatasetInfo } from "../datasets.js";
 import { EngineHostClient } from "./engine-client.js";
 import type { RunValue } from "./engine-protocol.js";
 import {
@@ -13,7 +13,7 @@ import {
   type RunOptions,
   type SqlShape,
 } from "./engine.js";
-import { resolveResourceLimits } from "./resource-limits.js";
+import { resolveResourceLimits } from "../resource-limits.js";
 import { prefilter } from "./duckdb-tree-check.js";
 import { asToolshedError, checkReadOnly } from "./sql-guard.js";
 import { CATALOG_TABLE, quoteIdent } from "./sql.js";

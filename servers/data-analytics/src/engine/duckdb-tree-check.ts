@@ -4,7 +4,7 @@
  * run) while the server keeps its own copy for callers that check without running.
  */
 import { EXPRESSION_FUNCTIONS, TABLE_FUNCTIONS } from "./allowed-functions.js";
-import { jsonDepthExceeds } from "./json-depth.js";
+import { jsonDepthExceeds } from "../json-depth.js";
 import { DATASET_NAME } from "./sql.js";
 
 /** A refusal of user SQL: its message says what is allowed. */

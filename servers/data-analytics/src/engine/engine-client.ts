@@ -29,7 +29,7 @@ interface Pending {
 function hostEntry(): string {
   const dir = path.dirname(fileURLToPath(import.meta.url));
   const here = path.join(dir, "engine-host.js");
-  return existsSync(here) ? here : path.join(dir, "..", "dist", "engine-host.js");
+  return existsSync(here) ? here : path.join(dir, "..", "..", "dist", "engine", "engine-host.js");
 }
 
 /**

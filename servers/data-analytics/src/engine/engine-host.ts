@@ -4,7 +4,7 @@
  * nowhere (the parent's stdout is the protocol's) and it ends when the parent goes away.
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
-import { DUCKDB_NUMERIC, toNumber } from "./cells.js";
+import { DUCKDB_NUMERIC, toNumber } from "../cells.js";
 import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
 import type { HostReply, HostRequest, OpenSettings, OpenValue, RunValue } from "./engine-protocol.js";
 

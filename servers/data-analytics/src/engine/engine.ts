@@ -1,5 +1,5 @@
 import { ToolshedError } from "@toolshed/server";
-import type { DatasetInfo } from "./datasets.js";
+import type { DatasetInfo } from "../datasets.js";
 
 export type Cell = string | number | boolean | null | Cell[] | { [key: string]: Cell };
 export type Param = string | number | boolean | null;
@@ -70,7 +70,7 @@ export function requireKind<E extends Engine>(engine: Engine, kind: E["kind"], t
   return engine as E;
 }
 
-export { toNumber } from "./cells.js";
+export { toNumber } from "../cells.js";
 
 /**
  * DuckDB's lines that tell the caller what to do next: its suggestions for a misspelt name, the

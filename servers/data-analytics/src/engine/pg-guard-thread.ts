@@ -11,7 +11,7 @@ const CHECK_TIMEOUT_MS = 5_000;
 function workerEntry(): string {
   const dir = path.dirname(fileURLToPath(import.meta.url));
   const here = path.join(dir, "pg-guard-worker.js");
-  return existsSync(here) ? here : path.join(dir, "..", "dist", "pg-guard-worker.js");
+  return existsSync(here) ? here : path.join(dir, "..", "..", "dist", "engine", "pg-guard-worker.js");
 }
 
 interface Pending {

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { ToolshedError } from "@toolshed/server";
-import type { Config } from "./config.js";
-import type { DatasetInfo } from "./datasets.js";
+import type { Config } from "../config.js";
+import type { DatasetInfo } from "../datasets.js";
 import {
   engineMessage,
   toNumber,

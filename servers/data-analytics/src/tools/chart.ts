@@ -2,8 +2,8 @@ import { reply, ToolshedError, z } from "@toolshed/server";
 import type { TopLevelSpec } from "vega-lite";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineTool } from "../deps.js";
-import { engineMessage, type Cell } from "../engine.js";
-import { quoteIdent } from "../sql.js";
+import { engineMessage, type Cell } from "../engine/engine.js";
+import { quoteIdent } from "../engine/sql.js";
 import { TaskThread } from "../task-thread.js";
 
 /** Charts render on a worker thread, which loads vega on the first chart. */

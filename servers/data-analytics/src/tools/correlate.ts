@@ -2,7 +2,7 @@ import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineTool } from "../deps.js";
 import { formatNumber, markdownTable } from "../render.js";
-import { NUMERIC_TYPE, quoteIdent } from "../sql.js";
+import { NUMERIC_TYPE, quoteIdent } from "../engine/sql.js";
 
 const MAX_COLUMNS = 30;
 

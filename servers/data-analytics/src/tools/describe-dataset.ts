@@ -2,7 +2,7 @@ import { z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineTool } from "../deps.js";
 import { markdownTable } from "../render.js";
-import { quoteIdent } from "../sql.js";
+import { quoteIdent } from "../engine/sql.js";
 
 const input = z.object({
   name: datasetNameSchema,

@@ -1,6 +1,6 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { defineTool } from "../deps.js";
-import { asText, engineMessage } from "../engine.js";
+import { asText, engineMessage } from "../engine/engine.js";
 
 const input = z.object({
   sql: z

@@ -3,9 +3,9 @@ import * as path from "node:path";
 import { ToolshedError, z } from "@toolshed/server";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineTool } from "../deps.js";
-import type { DuckDBEngine } from "../duckdb-engine.js";
-import { engineMessage, requireKind } from "../engine.js";
-import { quoteIdent } from "../sql.js";
+import type { DuckDBEngine } from "../engine/duckdb-engine.js";
+import { engineMessage, requireKind } from "../engine/engine.js";
+import { quoteIdent } from "../engine/sql.js";
 
 export const EXPORT_DIR = "exports";
 const EXPORT_FORMATS = ["csv", "parquet", "json"] as const;

@@ -1,6 +1,6 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { defineTool } from "../deps.js";
-import { engineMessage, type Cell } from "../engine.js";
+import { engineMessage, type Cell } from "../engine/engine.js";
 import { capBytes, markdownTable } from "../render.js";
 
 const cell: z.ZodType<Cell> = z.lazy(() =>

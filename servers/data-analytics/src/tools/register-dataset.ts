@@ -15,8 +15,8 @@ import {
   type Format,
 } from "../datasets.js";
 import { defineTool } from "../deps.js";
-import type { DuckDBEngine } from "../duckdb-engine.js";
-import { requireKind } from "../engine.js";
+import type { DuckDBEngine } from "../engine/duckdb-engine.js";
+import { requireKind } from "../engine/engine.js";
 import { resolveInsideRoots } from "../paths.js";
 import { Progress } from "../progress.js";
 import { EXPORT_DIR } from "./export-dataset.js";

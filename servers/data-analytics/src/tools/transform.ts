@@ -9,10 +9,10 @@ import {
   recordDataset,
 } from "../datasets.js";
 import { defineTool } from "../deps.js";
-import type { DuckDBEngine } from "../duckdb-engine.js";
-import { asText, engineMessage, type Cell, requireKind } from "../engine.js";
+import type { DuckDBEngine } from "../engine/duckdb-engine.js";
+import { asText, engineMessage, type Cell, requireKind } from "../engine/engine.js";
 import { markdownTable } from "../render.js";
-import { quoteIdent } from "../sql.js";
+import { quoteIdent } from "../engine/sql.js";
 import { compileStep, MAX_PIVOT_COLUMNS, stepSchema } from "../transform-spec.js";
 import { announcesDatasetWrite } from "../dataset-changes.js";
 
