@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- existential types: a server holds tools, resources
    and prompts whose config and deps types differ, so the erased forms use `any` (only in this file). */
-import type { Logger, ToolLogger } from "@toolshed/logging";
+import type { Logger, McpLogLevel, ToolLogger } from "@toolshed/logging";
 import type { ToolshedMetrics } from "@toolshed/metrics";
 import type {
   CreateMessageRequestParams,
@@ -401,6 +401,18 @@ export interface ForwardContext {
   readonly client: ClientRequests;
   /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * The least severe level this request's client takes log messages at, as for an own tool's
+   * `log`: the 2026-07-28 request's `_meta` level, the 2025 session's logging/setLevel (`warning`
+   * when it set none); undefined when it takes none. Ask the upstream for this level.
+   */
+  readonly logLevel: McpLogLevel | undefined;
+  /**
+   * Passes a log message from elsewhere (an upstream's `notifications/message`) to this request's
+   * client as it came (level, logger name, data), on the request's stream, when it is at or above
+   * `logLevel`; dropped otherwise.
+   */
+  relayLog(message: { level: McpLogLevel; logger?: string; data: unknown }): void;
   /**
    * On `tools/call`, `resources/read` and `prompts/get` (the requests that may answer
    * `input_required`): asks this request's client (elicitation, sampling, roots) as `ctx.ask` and

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { Relay } from "@toolshed/client";
+import type { LogMessage, Relay } from "@toolshed/client";
 import {
   defineServer,
   searchModeTools,
@@ -107,9 +107,12 @@ async function forwardCall(
     `tool '${name}'`,
   );
   const relay = relayTo(ctx);
+  const level = ctx.logLevel;
   const result = await upstream!.callTool(original!, args, {
     signal: ctx.signal,
     onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+    // The upstream's log messages during the call, from the caller's level up, as they came.
+    ...(level ? { log: { level, send: (m: LogMessage) => ctx.relayLog(m) } } : {}),
     ...(relay ? { relay } : {}),
   });
   return result;
