@@ -443,6 +443,13 @@ export interface ForwardDefinition<Deps = any> {
   ): Promise<WireResult | undefined>;
   /** Whether a tool name is one the server serves now (keeps metric labels to real names). */
   knowsTool?(deps: Deps, name: string): boolean;
+  /**
+   * The scopes a call of tool `name` needs from `principal`, or undefined for a tool this principal
+   * is not served (its call goes on and is answered as unknown). Over HTTP with auth, a `tools/call`
+   * whose principal lacks some is refused before it runs with 403 and `WWW-Authenticate: Bearer
+   * error="insufficient_scope", scope="<the missing ones>"` (MCP step-up), as for own tools.
+   */
+  toolScopes?(deps: Deps, name: string, principal: Principal): readonly string[] | undefined;
   resources?: {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
