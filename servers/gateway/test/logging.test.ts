@@ -60,7 +60,7 @@ async function connect(era: Era): Promise<{ client: Client; logs: Logged[] }> {
   const client = await connectHttpClient(gw.url, {}, undefined, era);
   const logs: Logged[] = [];
   client.setNotificationHandler("notifications/message", (n) => {
-    logs.push(n.params as Logged);
+    logs.push(n.params);
   });
   return { client, logs };
 }
