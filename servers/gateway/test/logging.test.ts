@@ -4,30 +4,29 @@
 // warning; `test_tool_with_logging` logs three info lines 50 ms apart. A caller gets the upstream's
 // messages during its call, from its own level up, and never another caller's.
 import everything from "@toolshed/fixture-everything";
-import { startHttpServer } from "@toolshed/server";
-import { connectHttpClient } from "@toolshed/testing";
+import type { Client } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { FIXTURE_BIN, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
+import {
+  bothEras,
+  FIXTURE_BIN,
+  startGatewayOver,
+  textOf,
+  type GatewayOver,
+  type ToolResultShape,
+} from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 /** The 2026-07-28 per-request log level's `_meta` key. */
 const LOG_LEVEL_META_KEY = "io.modelcontextprotocol/logLevel";
-type Client = Awaited<ReturnType<typeof connectHttpClient>>;
 
-let fixture: { url: string; close(): Promise<void> };
-let gw: TestGateway;
+let over: GatewayOver<"fx">;
 
 beforeAll(async () => {
-  fixture = await startHttpServer(everything, {}, { logLevel: "silent" });
-  gw = await startGateway(
-    `upstreams:
-  fx:
-    url: ${fixture.url}
-  fx-legacy:
-    url: ${fixture.url}
-    protocol: "2025"
-  fx-stdio:
+  over = await startGatewayOver(
+    { fx: everything },
+    (urls) => `upstreams:
+${bothEras("fx", urls.fx)}  fx-stdio:
     command: ${process.execPath}
     args: [${JSON.stringify(FIXTURE_BIN)}]
   fx-stdio-legacy:
@@ -36,15 +35,10 @@ beforeAll(async () => {
     protocol: "2025"
 `,
   );
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
-  expect(gateway.upstreams.get("fx")!.era).toBe("modern");
-  expect(gateway.upstreams.get("fx-legacy")!.era).toBe("legacy");
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await fixture?.close();
+  await over?.close();
 });
 
 type Era = "legacy" | "modern";
@@ -57,7 +51,7 @@ interface Logged {
 
 /** A client of the gateway that keeps the log messages it receives. */
 async function connect(era: Era): Promise<{ client: Client; logs: Logged[] }> {
-  const client = await connectHttpClient(gw.url, {}, undefined, era);
+  const client = await over.as(undefined, era);
   const logs: Logged[] = [];
   client.setNotificationHandler("notifications/message", (n) => {
     logs.push(n.params);

@@ -9,12 +9,18 @@
 // the kit's fixture.
 import { writeFileSync } from "node:fs";
 import everything from "@toolshed/fixture-everything";
-import { createLogger } from "@toolshed/logging";
-import { authFromSettings, defineServer, startHttpServer, type HttpAuth } from "@toolshed/server";
-import { connectHttpClient, MODERN_PROTOCOL_VERSION, recordChanges } from "@toolshed/testing";
+import { defineServer } from "@toolshed/server";
+import { MODERN_PROTOCOL_VERSION, recordChanges } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseGatewayFile } from "../src/config.js";
-import { sha, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
+import {
+  startGateway,
+  startGatewayOver,
+  textOf,
+  type GatewayOver,
+  type TestGateway,
+  type ToolResultShape,
+} from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -80,53 +86,37 @@ const notesServer = defineServer({
   },
 });
 
-let notes: { url: string; close(): Promise<void> };
-let fixture: { url: string; close(): Promise<void> };
-let auth: HttpAuth;
+let over: GatewayOver<"notes" | "open">;
 let gw: TestGateway;
 
 /** The config under test; `writeScopes` is what `write_note` needs on top of `notes:read`. */
-function config(writeScopes = "[notes:write]"): string {
+function config(writeScopes = "[notes:write]", urls = over.urls): string {
   return `upstreams:
   notes:
-    url: ${notes.url}
+    url: ${urls.notes}
     scopes: [notes:read]
     tools:
       write_note: { scopes: ${writeScopes} }
       erase_note: { scopes: [notes:admin] }
       notes__read_note: { scopes: [notes:read] }
   open:
-    url: ${fixture.url}
+    url: ${urls.open}
 `;
 }
 
 beforeAll(async () => {
-  notes = await startHttpServer(notesServer, {}, { logLevel: "silent" });
-  fixture = await startHttpServer(everything, {}, { logLevel: "silent" });
-  auth = authFromSettings(
-    {
-      apiKeys: Object.entries(KEYS)
-        .map(([id, { key, scopes }]) => `${id}:${sha(key)}:${scopes}`)
-        .join(";"),
-      serverName: "gateway",
-      authFailureLimit: "off",
-    },
-    "http://127.0.0.1/mcp",
-    createLogger({ name: "gateway", level: "silent" }),
-  )!;
-  gw = await startGateway(config(), { http: { auth } });
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
+  over = await startGatewayOver({ notes: notesServer, open: everything }, (urls) => config(undefined, urls), {
+    keys: KEYS,
+  });
+  gw = over.gw;
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await notes?.close();
-  await fixture?.close();
+  await over?.close();
 });
 
-async function as(who: Who, era: Era, url = gw.url) {
-  return connectHttpClient(url, {}, { authorization: `Bearer ${KEYS[who].key}` }, era);
+function as(who: Who, era: Era, url = gw.url) {
+  return over.as(who, era, {}, url);
 }
 
 /**
@@ -299,7 +289,7 @@ describe.each(ERAS)("a %s client", (era) => {
 describe("search mode", () => {
   let search: TestGateway;
   beforeAll(async () => {
-    search = await startGateway(config(), { http: { auth }, mode: "search" });
+    search = await startGateway(config(), { http: { auth: over.auth! }, mode: "search" });
     expect((await search.deps()).gateway.down()).toEqual([]);
   });
   afterAll(async () => {
