@@ -3,6 +3,8 @@ export type {
   CallOptions,
   ForwardOptions,
   InputRequest,
+  LogMessage,
+  LogRelay,
   Relay,
   ProtocolChoice,
   UpstreamClientOptions,

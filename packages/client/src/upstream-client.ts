@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   Client,
+  LOG_LEVEL_META_KEY,
   ProtocolError,
   StreamableHTTPClientTransport,
   type CallToolResult,
@@ -9,6 +10,7 @@ import {
   type CompleteRequest,
   type CompleteResult,
   type GetPromptResult,
+  type LoggingLevel,
   type PriorDiscovery,
   type Prompt,
   type ReadResourceResult,
@@ -72,7 +74,28 @@ export interface Relay {
   answer(key: string, request: InputRequest): Promise<unknown>;
 }
 
+/** One `notifications/message` from the upstream, as it sent it. */
+export interface LogMessage {
+  level: LoggingLevel;
+  logger?: string;
+  data: unknown;
+}
+
+/**
+ * Who gets the upstream's log messages during one request (a gateway: its own caller), and from
+ * which level up. 2026-07-28: the level goes in the request's `_meta`; 2025: the session's level is
+ * lowered with logging/setLevel when a call wants more than it sends (never raised again: other
+ * calls are filtered here). Messages are matched to the call by async context (its HTTP response
+ * stream), else given to it only when it is the one request in flight (stdio); others are dropped.
+ */
+export interface LogRelay {
+  level: LoggingLevel;
+  send(message: LogMessage): void;
+}
+
 export interface CallOptions extends ForwardOptions {
+  /** Relays the upstream's log messages during the call; without it none is asked for or passed on. */
+  log?: LogRelay;
   /**
    * Relays the upstream's questions: `input_required` results (2026-07-28; retried with the answers
    * and the upstream's requestState) and elicitation/sampling/roots requests (2025). Without it the
@@ -84,6 +107,25 @@ export interface CallOptions extends ForwardOptions {
 /** What the gateway's connection declares to a 2025 upstream: it relays all three. */
 const RELAYED_CAPABILITIES = { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} };
 const RELAYED_METHODS = ["elicitation/create", "sampling/createMessage", "roots/list"] as const;
+/** RFC 5424 severities, least severe first, as MCP logging uses them. */
+const LOG_LEVELS: readonly LoggingLevel[] = [
+  "debug",
+  "info",
+  "notice",
+  "warning",
+  "error",
+  "critical",
+  "alert",
+  "emergency",
+];
+const severity = (level: string): number => LOG_LEVELS.indexOf(level as LoggingLevel);
+
+/** One call that takes the upstream's log messages. */
+interface LogScope {
+  relay: LogRelay;
+  open: boolean;
+}
+
 /** Rounds of questions one call may take before it is given up. */
 const MAX_ROUNDS = 10;
 
@@ -131,6 +173,10 @@ export class UpstreamClient {
   #stdio = false;
   readonly #scopes = new AsyncLocalStorage<RelayScope>();
   readonly #relaying = new Set<RelayScope>();
+  readonly #logScopes = new AsyncLocalStorage<LogScope>();
+  readonly #logging = new Set<LogScope>();
+  /** The level set with logging/setLevel on the current 2025 session (undefined: none set yet). */
+  #sessionLogLevel: LoggingLevel | undefined;
   protected readonly log: Logger;
   readonly #options: UpstreamClientOptions;
 
@@ -187,10 +233,33 @@ export class UpstreamClient {
     params: Record<string, unknown>,
     options: CallOptions,
   ): Promise<Record<string, unknown>> {
-    if (this.#client?.getProtocolEra() === "legacy") return this.#requestLegacy(method, params, options);
+    const log = options.log;
+    if (!log) return this.#relayedRounds(method, params, options);
+    const scope: LogScope = { relay: log, open: true };
+    this.#logging.add(scope);
+    try {
+      return await this.#logScopes.run(scope, () => this.#relayedRounds(method, params, options));
+    } finally {
+      scope.open = false;
+      this.#logging.delete(scope);
+    }
+  }
+
+  async #relayedRounds(
+    method: "tools/call" | "resources/read" | "prompts/get",
+    params: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    if (this.#client?.getProtocolEra() === "legacy") {
+      if (options.log) await this.#lowerSessionLogLevel(options.log.level);
+      return this.#requestLegacy(method, params, options);
+    }
     const base = {
       ...params,
-      _meta: { [CLIENT_CAPABILITIES_META_KEY]: options.relay?.capabilities ?? {} },
+      _meta: {
+        [CLIENT_CAPABILITIES_META_KEY]: options.relay?.capabilities ?? {},
+        ...(options.log ? { [LOG_LEVEL_META_KEY]: options.log.level } : {}),
+      },
     };
     return this.#forward(options.signal, async (client) => {
       let sent: Record<string, unknown> = base;
@@ -275,6 +344,40 @@ export class UpstreamClient {
       this.#relaying.delete(scope);
       options.signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * 2025: asks the session for log messages from `level` up when it sends fewer (one setLevel per
+   * lowering; an upstream without the logging capability is not asked). A refusal is logged, not fatal.
+   */
+  async #lowerSessionLogLevel(level: LoggingLevel): Promise<void> {
+    const client = this.#client;
+    if (!client?.getServerCapabilities()?.logging) return;
+    const current = this.#sessionLogLevel;
+    if (current !== undefined && severity(current) <= severity(level)) return;
+    try {
+      await client.setLoggingLevel(level, { timeout: this.#timeoutMs });
+      if (this.#client === client) this.#sessionLogLevel = level;
+    } catch (err) {
+      this.log.debug({ err: scrub(err as Error), level }, "upstream refused logging/setLevel");
+    }
+  }
+
+  /**
+   * An upstream `notifications/message`: to the call it belongs to (its async context: the call's
+   * HTTP response stream), else to the only request in flight when that one takes logs; else dropped,
+   * never guessed, so one caller's logs cannot reach another.
+   */
+  #onLog(params: { level: LoggingLevel; logger?: string; data?: unknown }): void {
+    const only = this.#inflight === 1 && this.#logging.size === 1 ? [...this.#logging][0] : undefined;
+    const scope = this.#logScopes.getStore() ?? only;
+    if (!scope?.open) return;
+    if (severity(params.level) < severity(scope.relay.level)) return;
+    scope.relay.send({
+      level: params.level,
+      ...(params.logger !== undefined ? { logger: params.logger } : {}),
+      data: params.data,
+    });
   }
 
   /** A 2025 upstream's elicitation/sampling/roots request, answered by the call it belongs to. */
@@ -421,6 +524,7 @@ export class UpstreamClient {
         };
         client.onerror = (error) => this.log.debug({ err: scrub(error) }, "upstream transport error");
         client.setNotificationHandler("notifications/tools/list_changed", () => void this.refresh());
+        client.setNotificationHandler("notifications/message", (n) => this.#onLog(n.params));
         await client.connect(transport, {
           timeout: this.#options.timeoutMs ?? 20_000,
           ...(this.#prior ? { prior: this.#prior } : {}),
@@ -432,6 +536,8 @@ export class UpstreamClient {
         const discover = client.getDiscoverResult();
         this.#prior = discover ? { kind: "modern", discover } : { kind: "legacy" };
         this.#client = client;
+        // A new session starts at the upstream's own default level.
+        this.#sessionLogLevel = undefined;
         await this.#list(client);
         this.state = "ready";
         this.reason = "";

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- existential types: a server holds tools, resources
    and prompts whose config and deps types differ, so the erased forms use `any` (only in this file). */
-import type { Logger, ToolLogger } from "@toolshed/logging";
+import type { Logger, McpLogLevel, ToolLogger } from "@toolshed/logging";
 import type { ToolshedMetrics } from "@toolshed/metrics";
 import type {
   CreateMessageRequestParams,
@@ -402,6 +402,18 @@ export interface ForwardContext {
   /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**
+   * The least severe level this request's client takes log messages at, as for an own tool's
+   * `log`: the 2026-07-28 request's `_meta` level, the 2025 session's logging/setLevel (`warning`
+   * when it set none); undefined when it takes none. Ask the upstream for this level.
+   */
+  readonly logLevel: McpLogLevel | undefined;
+  /**
+   * Passes a log message from elsewhere (an upstream's `notifications/message`) to this request's
+   * client as it came (level, logger name, data), on the request's stream, when it is at or above
+   * `logLevel`; dropped otherwise.
+   */
+  relayLog(message: { level: McpLogLevel; logger?: string; data: unknown }): void;
+  /**
    * On `tools/call`, `resources/read` and `prompts/get` (the requests that may answer
    * `input_required`): asks this request's client (elicitation, sampling, roots) as `ctx.ask` and
    * friends do in a tool, on both eras. A question without an answer yet stops the request: the kit
@@ -431,6 +443,13 @@ export interface ForwardDefinition<Deps = any> {
   ): Promise<WireResult | undefined>;
   /** Whether a tool name is one the server serves now (keeps metric labels to real names). */
   knowsTool?(deps: Deps, name: string): boolean;
+  /**
+   * The scopes a call of tool `name` needs from `principal`, or undefined for a tool this principal
+   * is not served (its call goes on and is answered as unknown). Over HTTP with auth, a `tools/call`
+   * whose principal lacks some is refused before it runs with 403 and `WWW-Authenticate: Bearer
+   * error="insufficient_scope", scope="<the missing ones>"` (MCP step-up), as for own tools.
+   */
+  toolScopes?(deps: Deps, name: string, principal: Principal): readonly string[] | undefined;
   resources?: {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];

@@ -9,11 +9,14 @@ import type {
   ForwardDefinition,
   WireResult,
 } from "./define.js";
+import { MCP_LOG_LEVELS } from "@toolshed/logging";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import {
   clientRequests,
   principalOf,
+  requestedLogLevel,
+  sendLog,
   sendProgress,
   toolLogger,
   type ConnectionState,
@@ -269,6 +272,9 @@ async function guarded<T>(
   }
 }
 
+/** A log level's severity, least severe first (an unknown level ranks below debug). */
+const rank = (level: string): number => (MCP_LOG_LEVELS as readonly string[]).indexOf(level);
+
 /** The context of one forwarded request: deps, a signal aborted on cancel, deadline or shutdown. */
 async function open(
   rt: Runtime,
@@ -290,6 +296,7 @@ async function open(
     call.abort(new ToolshedError("timeout", "the call was cancelled", { retryable: false }));
   if (extra.mcpReq.signal.aborted) onCancel();
   else extra.mcpReq.signal.addEventListener("abort", onCancel, { once: true });
+  const logLevel = requestedLogLevel(state, extra);
   const ms = rt.defaultTimeoutMs;
   let late: ToolshedError | undefined;
   const timer = setTimeout(() => {
@@ -311,6 +318,15 @@ async function open(
     requestId: extra.mcpReq.id,
     client: clientRequests(mcp, extra),
     progress: (progress, total, message) => sendProgress(extra, progress, total, message),
+    logLevel,
+    relayLog: (message) => {
+      if (logLevel === undefined || rank(message.level) < rank(logLevel)) return;
+      sendLog(extra, {
+        level: message.level,
+        ...(message.logger !== undefined ? { logger: message.logger } : {}),
+        data: message.data,
+      });
+    },
     ...(ask ? { ask } : {}),
   };
   return {

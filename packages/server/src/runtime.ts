@@ -1,4 +1,4 @@
-import type { RateLimiter } from "@toolshed/auth";
+import type { Principal, RateLimiter } from "@toolshed/auth";
 import type { Logger } from "@toolshed/logging";
 import { createMetrics, type ToolshedMetrics } from "@toolshed/metrics";
 import { ToolshedError } from "@toolshed/errors";
@@ -172,6 +172,25 @@ export class Runtime {
     return forward?.knowsTool !== undefined && this.#depsValue !== undefined
       ? forward.knowsTool(this.#depsValue.value, name)
       : false;
+  }
+
+  /**
+   * The scopes a `tools/call` of `name` needs from `principal`, for the HTTP step-up challenge: an
+   * own tool's, or what the forward definition answers (opening the deps if need be: the call would);
+   * undefined when the tool is not known or a setup that fails leaves the call to report it.
+   */
+  async toolScopesFor(name: string, principal: Principal): Promise<readonly string[] | undefined> {
+    const own = this.toolScopes.get(name);
+    if (own) return own;
+    const forward = this.def.forward;
+    if (!forward?.toolScopes) return undefined;
+    let deps: unknown;
+    try {
+      deps = this.#depsValue ? this.#depsValue.value : await this.deps();
+    } catch {
+      return undefined;
+    }
+    return forward.toolScopes(deps, name, principal);
   }
 
   /** Lists the named hidden tools from now on; announces the change when there is one (`ctx.showTools`). */

@@ -403,11 +403,28 @@ export function toolLogger(rt: Runtime, state: ConnectionState, extra: Extra, na
       level: () => (envelope ? requested : state.logLevel),
       send: (params) => {
         if (silent) return;
-        extra.mcpReq.notify({ method: "notifications/message", params }).catch(() => {});
+        sendLog(extra, params);
       },
     },
     name,
   );
+}
+
+/**
+ * The least severe level this request's client takes log messages at, as toolLogger decides it:
+ * the 2026-07-28 request's `_meta` level, or the 2025 session's logging/setLevel (`warning` when it
+ * set none); undefined when it takes none (a 2026-07-28 request naming no level, a stateless 2025 client).
+ */
+export function requestedLogLevel(state: ConnectionState, extra: Extra): McpLogLevel | undefined {
+  if (state.stateless === true) return undefined;
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  if (envelope) return envelope[LOG_LEVEL_META_KEY] as McpLogLevel | undefined;
+  return state.logLevel ?? "warning";
+}
+
+/** Sends one `notifications/message` on this request's stream; a failure to send is dropped. */
+export function sendLog(extra: Extra, params: { level: McpLogLevel; logger?: string; data: unknown }): void {
+  extra.mcpReq.notify({ method: "notifications/message", params }).catch(() => {});
 }
 
 /** Sends `notifications/progress` for a request whose client asked for it (a progressToken); else nothing. */

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { Relay } from "@toolshed/client";
+import type { LogMessage, Relay } from "@toolshed/client";
 import {
   defineServer,
   searchModeTools,
@@ -81,6 +81,26 @@ function refuseMissing(access: Access, required: readonly string[], what: string
   }
 }
 
+/** Where a namespaced tool goes for this caller, and the scopes it needs; undefined if not served to it. */
+function callTarget(
+  deps: GatewayDeps,
+  name: string,
+  access: Access,
+): { upstream: Upstream; original: string; scopes: readonly string[] } | undefined {
+  if (!allows(access, name)) return undefined;
+  const known = deps.gateway.catalog.tools.get(name);
+  if (known) return { upstream: known.upstream, original: known.original, scopes: known.scopes };
+  // An upstream that never came up has no tool list: its tools fail fast, naming it.
+  const split = splitName(name);
+  const candidate = split && deps.gateway.catalog.byNamespace.get(split.namespace);
+  if (!candidate || candidate.state === "ready") return undefined;
+  return {
+    upstream: candidate,
+    original: split.name,
+    scopes: deps.gateway.catalog.toolScopes(candidate, split.name),
+  };
+}
+
 async function forwardCall(
   deps: GatewayDeps,
   name: string,
@@ -88,28 +108,19 @@ async function forwardCall(
   ctx: ForwardContext,
 ): Promise<WireResult | undefined> {
   const access = accessOf(deps, ctx);
-  if (!allows(access, name)) return undefined;
-  const known = deps.gateway.catalog.tools.get(name);
-  let upstream = known?.upstream;
-  let original = known?.original;
-  if (!known) {
-    // An upstream that never came up has no tool list: its tools fail fast, naming it.
-    const split = splitName(name);
-    const candidate = split && deps.gateway.catalog.byNamespace.get(split.namespace);
-    if (!candidate || candidate.state === "ready") return undefined;
-    upstream = candidate;
-    original = split.name;
-  }
-  // Checked here, before the upstream's rate limit or connection: a refused call never reaches it.
-  refuseMissing(
-    access,
-    known?.scopes ?? deps.gateway.catalog.toolScopes(upstream!, original!),
-    `tool '${name}'`,
-  );
+  const target = callTarget(deps, name, access);
+  if (!target) return undefined;
+  const { upstream, original } = target;
+  // Checked here too (over HTTP the kit refuses a direct call first, with 403 step-up; this is for
+  // call_tool in search mode and stdio), before the upstream's rate limit or connection.
+  refuseMissing(access, target.scopes, `tool '${name}'`);
   const relay = relayTo(ctx);
-  const result = await upstream!.callTool(original!, args, {
+  const level = ctx.logLevel;
+  const result = await upstream.callTool(original, args, {
     signal: ctx.signal,
     onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+    // The upstream's log messages during the call, from the caller's level up, as they came.
+    ...(level ? { log: { level, send: (m: LogMessage) => ctx.relayLog(m) } } : {}),
     ...(relay ? { relay } : {}),
   });
   return result;
@@ -161,6 +172,11 @@ const forward: ForwardDefinition<GatewayDeps> = {
   listTools(deps, ctx) {
     if (deps.mode === "search") return searchToolEntries;
     return deps.gateway.catalog.visibleTools(accessOf(deps, ctx)).map((t) => t.entry as WireResult);
+  },
+  toolScopes(deps, name, principal) {
+    // Search mode's own three tools need no scope (call_tool checks the named tool's itself).
+    if (deps.mode === "search" && (SEARCH_TOOLS as readonly string[]).includes(name)) return undefined;
+    return callTarget(deps, name, accessFor(deps.gateway.file, principal))?.scopes;
   },
   knowsTool(deps, name) {
     if (deps.mode === "search" && (SEARCH_TOOLS as readonly string[]).includes(name)) return true;

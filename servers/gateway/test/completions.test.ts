@@ -5,18 +5,9 @@
 // has a prompt and a template without completers (it does not declare `completions`). API keys give
 // principals: one whose virtual server reaches only the fixture, one without picker's scope.
 import everything from "@toolshed/fixture-everything";
-import { createLogger } from "@toolshed/logging";
-import {
-  authFromSettings,
-  definePrompt,
-  defineResource,
-  defineServer,
-  startHttpServer,
-  z,
-} from "@toolshed/server";
-import { connectHttpClient } from "@toolshed/testing";
+import { definePrompt, defineResource, defineServer, z } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sha, startGateway, type TestGateway } from "./stack.js";
+import { bothEras, startGatewayOver, type GatewayOver, type TestGateway } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -103,44 +94,16 @@ const KEYS = {
   outsider: { key: "tsk_complete_outsider_0123456789", scopes: "other:read" },
 };
 
-type Handle = { url: string; close(): Promise<void> };
-let fixture: Handle;
-let pickerHttp: Handle;
-let plainHttp: Handle;
+let over: GatewayOver<"fx" | "picker" | "plain">;
 let gw: TestGateway;
-let bare: TestGateway;
+let bare: GatewayOver<"plain">;
 
 beforeAll(async () => {
-  fixture = await startHttpServer(everything, {}, { logLevel: "silent" });
-  pickerHttp = await startHttpServer(picker, {}, { logLevel: "silent" });
-  plainHttp = await startHttpServer(plain, {}, { logLevel: "silent" });
-  const auth = authFromSettings(
-    {
-      apiKeys: Object.entries(KEYS)
-        .map(([id, { key, scopes }]) => `${id}:${sha(key)}:${scopes}`)
-        .join(";"),
-      serverName: "gateway",
-      authFailureLimit: "off",
-    },
-    "http://127.0.0.1/mcp",
-    createLogger({ name: "gateway", level: "silent" }),
-  )!;
-  gw = await startGateway(
-    `upstreams:
-  fx:
-    url: ${fixture.url}
-  fx-legacy:
-    url: ${fixture.url}
-    protocol: "2025"
-  picker:
-    url: ${pickerHttp.url}
-    scopes: [picker:read]
-  picker-legacy:
-    url: ${pickerHttp.url}
-    protocol: "2025"
-    scopes: [picker:read]
-  plain:
-    url: ${plainHttp.url}
+  over = await startGatewayOver(
+    { fx: everything, picker, plain },
+    (urls) => `upstreams:
+${bothEras("fx", urls.fx)}${bothEras("picker", urls.picker, "    scopes: [picker:read]\n")}  plain:
+    url: ${urls.plain}
 virtualServers:
   fx-only:
     tools: ["fx__*"]
@@ -148,39 +111,22 @@ principals:
   fxonly: fx-only
 defaultAccess: all
 `,
-    { http: { auth } },
+    { keys: KEYS },
   );
-  bare = await startGateway(
-    `upstreams:
-  plain:
-    url: ${plainHttp.url}
-  plain-legacy:
-    url: ${plainHttp.url}
-    protocol: "2025"
-`,
-  );
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
-  expect(gateway.upstreams.get("fx")!.era).toBe("modern");
-  expect(gateway.upstreams.get("fx-legacy")!.era).toBe("legacy");
-  expect(gateway.upstreams.get("picker")!.era).toBe("modern");
-  expect(gateway.upstreams.get("picker-legacy")!.era).toBe("legacy");
-  expect(gateway.upstreams.get("plain")!.completes).toBe(false);
-  expect((await bare.deps()).gateway.down()).toEqual([]);
+  gw = over.gw;
+  bare = await startGatewayOver({ plain }, (urls) => `upstreams:\n${bothEras("plain", urls.plain)}`);
+  expect((await gw.deps()).gateway.upstreams.get("plain")!.completes).toBe(false);
 });
 
 afterAll(async () => {
-  await gw?.close();
+  await over?.close();
   await bare?.close();
-  await fixture?.close();
-  await pickerHttp?.close();
-  await plainHttp?.close();
 });
 
 type Era = "legacy" | "modern";
 
 function as(who: keyof typeof KEYS, era: Era) {
-  return connectHttpClient(gw.url, {}, { authorization: `Bearer ${KEYS[who].key}` }, era);
+  return over.as(who, era);
 }
 
 const prompt = (name: string) => ({ type: "ref/prompt" as const, name });
@@ -394,7 +340,7 @@ describe.each(["legacy", "modern"] as const)("a %s client", (era) => {
   });
 
   it("does not declare completions when no upstream completes, and does not answer them", async () => {
-    const c = await connectHttpClient(bare.url, {}, undefined, era);
+    const c = await bare.as(undefined, era);
     try {
       expect(c.getServerCapabilities()?.prompts).toBeDefined();
       expect(c.getServerCapabilities()?.completions).toBeUndefined();

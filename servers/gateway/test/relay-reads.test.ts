@@ -5,10 +5,9 @@
 // `test_input_required_result_prompt`; the resource is served by a small kit server whose
 // `resources/read` asks (the kit's own resources cannot ask; its forwarding API can).
 import everything from "@toolshed/fixture-everything";
-import { defineServer, startHttpServer, type ElicitationSchema } from "@toolshed/server";
-import { connectHttpClient } from "@toolshed/testing";
+import { defineServer, type ElicitationSchema } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startGateway, type TestGateway } from "./stack.js";
+import { bothEras, startGatewayOver, type GatewayOver } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -39,39 +38,17 @@ const asker = defineServer({
   },
 });
 
-let fixture: { url: string; close(): Promise<void> };
-let notes: { url: string; close(): Promise<void> };
-let gw: TestGateway;
+let over: GatewayOver<"fx" | "notes">;
 
 beforeAll(async () => {
-  fixture = await startHttpServer(everything, {}, { logLevel: "silent" });
-  notes = await startHttpServer(asker, {}, { logLevel: "silent" });
-  gw = await startGateway(
-    `upstreams:
-  fx:
-    url: ${fixture.url}
-  fx-legacy:
-    url: ${fixture.url}
-    protocol: "2025"
-  notes:
-    url: ${notes.url}
-  notes-legacy:
-    url: ${notes.url}
-    protocol: "2025"
-`,
+  over = await startGatewayOver(
+    { fx: everything, notes: asker },
+    (urls) => `upstreams:\n${bothEras("fx", urls.fx)}${bothEras("notes", urls.notes)}`,
   );
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
-  expect(gateway.upstreams.get("fx")!.era).toBe("modern");
-  expect(gateway.upstreams.get("fx-legacy")!.era).toBe("legacy");
-  expect(gateway.upstreams.get("notes")!.era).toBe("modern");
-  expect(gateway.upstreams.get("notes-legacy")!.era).toBe("legacy");
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await fixture?.close();
-  await notes?.close();
+  await over?.close();
 });
 
 type Answer = "accept" | "decline" | "cannot";
@@ -79,12 +56,7 @@ type Answer = "accept" | "decline" | "cannot";
 /** A client that answers form questions as told (or declares no elicitation), and what it was asked. */
 async function client(era: "legacy" | "modern", answer: Answer, content: Record<string, string>) {
   const asked: string[] = [];
-  const c = await connectHttpClient(
-    gw.url,
-    answer === "cannot" ? {} : { elicitation: { form: {} } },
-    undefined,
-    era,
-  );
+  const c = await over.as(undefined, era, answer === "cannot" ? {} : { elicitation: { form: {} } });
   if (answer !== "cannot") {
     c.setRequestHandler("elicitation/create", (request) => {
       asked.push(String((request.params as { message?: string }).message));

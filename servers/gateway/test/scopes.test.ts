@@ -1,18 +1,26 @@
 // Scopes per upstream and per tool (`scopes:` and `tools: { name: { scopes } }` in the gateway
 // config), checked against the kit's API keys: a caller sees only the tools, resources and prompts
-// its scopes allow (tools/list, search_tools, describe_tool), a call, read or prompt without the
-// scope is refused with `forbidden` naming it and never reaches the upstream, an upstream without
+// its scopes allow (tools/list, search_tools, describe_tool), a tools/call without the scope is
+// refused as the kit refuses its own tools' (HTTP 403, `WWW-Authenticate: Bearer
+// error="insufficient_scope", scope="..."`: MCP step-up), call_tool in search mode, a read or a
+// prompt with `forbidden` naming it; none reaches the upstream; an upstream without
 // `scopes` is open to every caller as before, and a reload applies new scopes (tools/list_changed).
 // Real HTTP on loopback: clients of both eras -> the gateway (API keys) -> a recording upstream and
 // the kit's fixture.
 import { writeFileSync } from "node:fs";
 import everything from "@toolshed/fixture-everything";
-import { createLogger } from "@toolshed/logging";
-import { authFromSettings, defineServer, startHttpServer, type HttpAuth } from "@toolshed/server";
-import { connectHttpClient, recordChanges } from "@toolshed/testing";
+import { defineServer } from "@toolshed/server";
+import { MODERN_PROTOCOL_VERSION, recordChanges } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseGatewayFile } from "../src/config.js";
-import { sha, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
+import {
+  startGateway,
+  startGatewayOver,
+  textOf,
+  type GatewayOver,
+  type TestGateway,
+  type ToolResultShape,
+} from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -78,56 +86,89 @@ const notesServer = defineServer({
   },
 });
 
-let notes: { url: string; close(): Promise<void> };
-let fixture: { url: string; close(): Promise<void> };
-let auth: HttpAuth;
+let over: GatewayOver<"notes" | "open">;
 let gw: TestGateway;
 
 /** The config under test; `writeScopes` is what `write_note` needs on top of `notes:read`. */
-function config(writeScopes = "[notes:write]"): string {
+function config(writeScopes = "[notes:write]", urls = over.urls): string {
   return `upstreams:
   notes:
-    url: ${notes.url}
+    url: ${urls.notes}
     scopes: [notes:read]
     tools:
       write_note: { scopes: ${writeScopes} }
       erase_note: { scopes: [notes:admin] }
       notes__read_note: { scopes: [notes:read] }
   open:
-    url: ${fixture.url}
+    url: ${urls.open}
 `;
 }
 
 beforeAll(async () => {
-  notes = await startHttpServer(notesServer, {}, { logLevel: "silent" });
-  fixture = await startHttpServer(everything, {}, { logLevel: "silent" });
-  auth = authFromSettings(
-    {
-      apiKeys: Object.entries(KEYS)
-        .map(([id, { key, scopes }]) => `${id}:${sha(key)}:${scopes}`)
-        .join(";"),
-      serverName: "gateway",
-      authFailureLimit: "off",
-    },
-    "http://127.0.0.1/mcp",
-    createLogger({ name: "gateway", level: "silent" }),
-  )!;
-  gw = await startGateway(config(), { http: { auth } });
-  const { gateway } = await gw.deps();
-  expect(gateway.down()).toEqual([]);
+  over = await startGatewayOver({ notes: notesServer, open: everything }, (urls) => config(undefined, urls), {
+    keys: KEYS,
+  });
+  gw = over.gw;
 });
 
 afterAll(async () => {
-  await gw?.close();
-  await notes?.close();
-  await fixture?.close();
+  await over?.close();
 });
 
-async function as(who: Who, era: Era, url = gw.url) {
-  return connectHttpClient(url, {}, { authorization: `Bearer ${KEYS[who].key}` }, era);
+function as(who: Who, era: Era, url = gw.url) {
+  return over.as(who, era, {}, url);
 }
 
-type ErrorMeta = { _meta?: Record<string, { code?: string; details?: { missingScopes?: string[] } }> };
+/**
+ * One tools/call over plain HTTP as `who` (a 2026-07-28 request, or in a new 2025 session): the
+ * status and the `WWW-Authenticate` challenge, which the SDK client does not show.
+ */
+async function rawCall(who: Who, era: Era, name: string): Promise<{ status: number; challenge: string }> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    authorization: `Bearer ${KEYS[who].key}`,
+  };
+  const post = (extra: Record<string, string>, body: unknown) =>
+    fetch(gw.url, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+  const call = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name, arguments: {} } };
+  let res: Response;
+  if (era === "modern") {
+    res = await post(
+      { "mcp-protocol-version": MODERN_PROTOCOL_VERSION, "mcp-method": "tools/call", "mcp-name": name },
+      {
+        ...call,
+        params: {
+          ...call.params,
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+            "io.modelcontextprotocol/clientInfo": { name: "raw", version: "0" },
+            "io.modelcontextprotocol/clientCapabilities": {},
+          },
+        },
+      },
+    );
+  } else {
+    const init = await post(
+      {},
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: { name: "raw", version: "0" },
+        },
+      },
+    );
+    await init.text();
+    const session = init.headers.get("mcp-session-id")!;
+    res = await post({ "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" }, call);
+  }
+  await res.text();
+  return { status: res.status, challenge: res.headers.get("www-authenticate") ?? "" };
+}
 
 describe.each(ERAS)("a %s client", (era) => {
   it("is shown only the tools, resources and prompts its scopes allow", async () => {
@@ -164,33 +205,33 @@ describe.each(ERAS)("a %s client", (era) => {
     }
   });
 
-  it("refuses a call without the scope with forbidden naming it, and the upstream sees nothing", async () => {
+  it("refuses a call without the scope with 403 insufficient_scope naming it (step-up), before the upstream", async () => {
     const reader = await as("reader", era);
     const writer = await as("writer", era);
     const outsider = await as("outsider", era);
     try {
       received.length = 0;
-      const refused = (await reader.callTool({
-        name: "notes__write_note",
-        arguments: { title: "t", text: "x" },
-      })) as ToolResultShape & ErrorMeta;
-      expect(refused.isError).toBe(true);
-      expect(textOf(refused)).toBe("forbidden: tool 'notes__write_note' needs scope notes:write");
-      expect(refused._meta?.["toolshed/error"]).toMatchObject({
-        code: "forbidden",
-        details: { missingScopes: ["notes:write"] },
+      // As the kit refuses its own tools: the SDK client reads the challenge, naming the scope to ask for.
+      await expect(
+        reader.callTool({ name: "notes__write_note", arguments: { title: "t", text: "x" } }),
+      ).rejects.toThrow('Insufficient scope: required "notes:write"');
+      expect(await rawCall("reader", era, "notes__write_note")).toEqual({
+        status: 403,
+        challenge:
+          'Bearer error="insufficient_scope", error_description="this call needs the scope notes:write; request a token or key that grants it", scope="notes:write"',
       });
       // Without the upstream's scope, every tool of it is refused, naming all that is missing.
-      const outside = (await outsider.callTool({
-        name: "notes__write_note",
-        arguments: {},
-      })) as ToolResultShape;
-      expect(textOf(outside)).toBe("forbidden: tool 'notes__write_note' needs scope notes:read, notes:write");
-      const outsideRead = (await outsider.callTool({
-        name: "notes__read_note",
-        arguments: { title: "t" },
-      })) as ToolResultShape;
-      expect(textOf(outsideRead)).toBe("forbidden: tool 'notes__read_note' needs scope notes:read");
+      await expect(outsider.callTool({ name: "notes__write_note", arguments: {} })).rejects.toThrow(
+        'Insufficient scope: required "notes:read notes:write"',
+      );
+      expect((await rawCall("outsider", era, "notes__write_note")).challenge).toContain(
+        'scope="notes:read notes:write"',
+      );
+      const outsideRead = await rawCall("outsider", era, "notes__read_note");
+      expect(outsideRead.status).toBe(403);
+      expect(outsideRead.challenge).toContain('scope="notes:read"');
+      // A tool the gateway does not serve is no scope question: the call goes on and is unknown.
+      expect((await rawCall("outsider", era, "notes__no_such_tool")).status).toBe(200);
       expect(received).toEqual([]);
 
       // Callers holding the scopes reach the upstream.
@@ -248,7 +289,7 @@ describe.each(ERAS)("a %s client", (era) => {
 describe("search mode", () => {
   let search: TestGateway;
   beforeAll(async () => {
-    search = await startGateway(config(), { http: { auth }, mode: "search" });
+    search = await startGateway(config(), { http: { auth: over.auth! }, mode: "search" });
     expect((await search.deps()).gateway.down()).toEqual([]);
   });
   afterAll(async () => {
@@ -394,11 +435,9 @@ it("applies new scopes on reload, telling listening clients of both eras, and ke
         expect(names).not.toContain("notes__write_note");
       }
       received.length = 0;
-      const refused = (await legacy.callTool({
-        name: "notes__write_note",
-        arguments: { title: "t", text: "z" },
-      })) as ToolResultShape;
-      expect(textOf(refused)).toBe("forbidden: tool 'notes__write_note' needs scope notes:admin");
+      await expect(
+        legacy.callTool({ name: "notes__write_note", arguments: { title: "t", text: "z" } }),
+      ).rejects.toThrow('Insufficient scope: required "notes:admin"');
       expect(received).toEqual([]);
       // Only who may use it changed: the same connection serves on.
       expect(gateway.upstreams.get("notes")).toBe(upstream);

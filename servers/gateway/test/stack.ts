@@ -6,12 +6,18 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createExampleApi } from "@toolshed/example-api-upstream";
 import { createLogger, type Logger } from "@toolshed/logging";
-import { authFromSettings, startHttpServer, type HttpOptions } from "@toolshed/server";
+import {
+  authFromSettings,
+  startHttpServer,
+  type AnyServerDefinition,
+  type HttpAuth,
+  type HttpOptions,
+} from "@toolshed/server";
 import dataAnalytics, { configSchema as daConfig } from "@toolshed/server-data-analytics";
 import exampleApi from "@toolshed/server-example-api";
 import githubServer, { configSchema as githubConfig } from "@toolshed/server-github";
 import vectorSearch, { configSchema as vsConfig } from "@toolshed/server-vector-search";
-import { startTestHttpServer, type TestHttpServer } from "@toolshed/testing";
+import { connectHttpClient, startTestHttpServer, type Era, type TestHttpServer } from "@toolshed/testing";
 import type { AddressInfo } from "node:net";
 import { FakeGitHub, ownFixture } from "../../github/test/fake-github.js";
 import gatewayServer, { type GatewayDeps } from "../src/server.js";
@@ -185,4 +191,109 @@ export async function startStackGateway(
       await stack.close();
     },
   };
+}
+
+/** API keys of the gateway's callers, by principal id: the key and its scopes ("a:read,b:write"). */
+export type ApiKeys = Record<string, { key: string; scopes: string }>;
+
+/** The kit's API-key auth for a test gateway: one principal per key, no failure limit. */
+export function gatewayAuth(keys: ApiKeys): HttpAuth {
+  return authFromSettings(
+    {
+      apiKeys: Object.entries(keys)
+        .map(([id, { key, scopes }]) => `${id}:${sha(key)}:${scopes}`)
+        .join(";"),
+      serverName: "gateway",
+      authFailureLimit: "off",
+    },
+    "http://127.0.0.1/mcp",
+    createLogger({ name: "gateway", level: "silent" }),
+  )!;
+}
+
+/**
+ * YAML for one upstream reached twice: as `name` (era probed: 2026-07-28 for a kit server) and as
+ * `name-legacy` (pinned to 2025), both with the same `extra` lines (indented for an upstream entry).
+ */
+export function bothEras(name: string, url: string, extra = ""): string {
+  return [name, `${name}-legacy`]
+    .map((n, i) => `  ${n}:\n    url: ${url}\n${i ? '    protocol: "2025"\n' : ""}${extra}`)
+    .join("");
+}
+
+export interface GatewayOver<S extends string> {
+  gw: TestGateway;
+  /** Each upstream server's /mcp URL, by the key it was given under. */
+  urls: Record<S, string>;
+  /** The gateway's auth (with `keys`), for a second gateway on the same callers. */
+  auth: HttpAuth | undefined;
+  /** A client of a gateway (this one unless `url`) as a principal of `keys` (none without keys). */
+  as(
+    who: string | undefined,
+    era: Era,
+    capabilities?: Record<string, unknown>,
+    url?: string,
+  ): Promise<Client>;
+  close(): Promise<void>;
+}
+
+type Client = Awaited<ReturnType<typeof connectHttpClient>>;
+
+/**
+ * Kit servers on loopback HTTP (silent) and a gateway over them, on the YAML `config` writes from
+ * their URLs (`bothEras` for an upstream reached on both eras); with `keys`, behind the kit's API
+ * keys. Every upstream must be up, and each `<x>-legacy` upstream speak 2025 and its `<x>`
+ * 2026-07-28: what the tests then say about eras holds.
+ */
+export async function startGatewayOver<S extends string>(
+  servers: Record<S, AnyServerDefinition>,
+  config: (urls: Record<S, string>) => string,
+  options: { keys?: ApiKeys; mode?: "all" | "search" } = {},
+): Promise<GatewayOver<S>> {
+  const handles: { url: string; close(): Promise<void> }[] = [];
+  const close = async () => {
+    await gw?.close();
+    for (const h of handles) await h.close().catch(() => {});
+  };
+  let gw: TestGateway | undefined;
+  try {
+    const urls = {} as Record<S, string>;
+    for (const [key, def] of Object.entries(servers) as [S, AnyServerDefinition][]) {
+      const handle = await startHttpServer(def, {}, { logLevel: "silent" });
+      handles.push(handle);
+      urls[key] = handle.url;
+    }
+    const auth = options.keys ? gatewayAuth(options.keys) : undefined;
+    gw = await startGateway(config(urls), {
+      ...(auth ? { http: { auth } } : {}),
+      ...(options.mode ? { mode: options.mode } : {}),
+    });
+    const { gateway } = await gw.deps();
+    if (gateway.down().length) throw new Error(`upstreams not ready: ${gateway.down().join(", ")}`);
+    for (const [name, upstream] of gateway.upstreams) {
+      const modern = name.endsWith("-legacy") && gateway.upstreams.get(name.slice(0, -"-legacy".length));
+      if (modern && (upstream.era !== "legacy" || modern.era !== "modern")) {
+        throw new Error(
+          `'${name}' speaks ${upstream.era} and its pair ${modern.era}: expected legacy, modern`,
+        );
+      }
+    }
+    const started = gw;
+    return {
+      gw: started,
+      urls,
+      auth,
+      as: (who, era, capabilities = {}, url = started.url) =>
+        connectHttpClient(
+          url,
+          capabilities,
+          who === undefined ? undefined : { authorization: `Bearer ${options.keys![who]!.key}` },
+          era,
+        ),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

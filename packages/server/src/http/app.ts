@@ -228,7 +228,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     if (options.auth && req.auth) {
       // Scope step-up (MCP authorization): refuse before the call runs, naming the scope to request.
-      const refusedScope = scopeRefusal(body, principalFromAuthInfo(req.auth), rt.toolScopes);
+      const principal = principalFromAuthInfo(req.auth);
+      const refusedScope = await scopeRefusal(body, principal, (name) => rt.toolScopesFor(name, principal));
       if (refusedScope) return refuse(res, options.auth, refusedScope);
     }
     // A 2026-07-28 request carries its protocol version in its own _meta: no session, any replica.

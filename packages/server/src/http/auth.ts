@@ -177,15 +177,18 @@ export function refuse(res: ServerResponse, auth: HttpAuth, failure: AuthFailure
     .end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: failure.description }, id: null }));
 }
 
-/** The 403 step-up challenge for a tools/call whose tool needs scopes the principal lacks, if any. */
-export function scopeRefusal(
+/**
+ * The 403 step-up challenge for a tools/call whose tool needs scopes the principal lacks, if any;
+ * `scopesOf` gives a tool's scopes (own or forwarded), undefined for a tool it does not know.
+ */
+export async function scopeRefusal(
   body: unknown,
   principal: Principal,
-  toolScopes: ReadonlyMap<string, readonly string[]>,
-): AuthFailure | undefined {
+  scopesOf: (name: string) => Promise<readonly string[] | undefined>,
+): Promise<AuthFailure | undefined> {
   const message = body as { method?: unknown; params?: { name?: unknown } } | null;
   if (message?.method !== "tools/call" || typeof message.params?.name !== "string") return undefined;
-  const required = toolScopes.get(message.params.name);
+  const required = await scopesOf(message.params.name);
   if (!required?.length) return undefined;
   const missing = missingScopes(principal, required);
   return missing.length ? insufficientScope(missing) : undefined;
