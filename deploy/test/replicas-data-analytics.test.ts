@@ -384,8 +384,9 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
   // next tasks/get on a survivor reports the task failed, telling the model to call the tool again,
   // instead of `working` for the task's whole TTL.
   it("reports a task failed, with what to do next, once the replica running it is killed and its lease lapses", async () => {
-    const survivors = replicas.filter((r) => r.child.signalCode === null);
-    expect(survivors.length).toBe(REPLICAS - 1);
+    // After the first test's kill two replicas are left (three when this test runs alone): one to
+    // kill, one to answer.
+    expect(replicas.filter((r) => r.child.signalCode === null).length).toBeGreaterThanOrEqual(2);
     const before = [...proxy.counts];
     const created = (await modernCall(
       proxy.url,
@@ -408,13 +409,16 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
     const killedAt = Date.now();
 
     // Polled through the proxy, so by the one replica left; it is `working` until the lease lapses.
+    // The margin allows for a busy machine, and is short of the default lease (15 s): a replica that
+    // ignored TOOLSHED_TASK_LEASE_MS would fail this.
+    const MARGIN_MS = 8_000;
     let task: Reply["result"];
     for (
-      const until = killedAt + LEASE_MS + 15_000;
+      const until = killedAt + LEASE_MS + MARGIN_MS;
       task?.status === undefined || task.status === "working";
     ) {
       if (Date.now() > until)
-        throw new Error(`task ${taskId} still ${task?.status} ${LEASE_MS + 15_000} ms after the kill`);
+        throw new Error(`task ${taskId} still ${task?.status} ${LEASE_MS + MARGIN_MS} ms after the kill`);
       const got = (await modernCall(proxy.url, "tasks/get", { taskId }, withTasks)) as Reply;
       expect(got.error, JSON.stringify(got).slice(0, 300)).toBeUndefined();
       task = got.result;

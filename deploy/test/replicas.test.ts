@@ -307,7 +307,6 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
       killing = false;
     }
     await Promise.all(clients.map((c) => c.close()));
-    await survivor?.close();
     process.stderr.write(
       `[replicas] vector-search: SIGKILL with ${inFlightAtKill} calls in flight on the replica cut ${cutCalls.length} (cut writes found applied: ${cutWrites.join(", ") || "none cut"}):\n  ${cutCalls.join("\n  ")}\n`,
     );
@@ -325,6 +324,11 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
     // A write cut mid-flight is one transaction: before it was sent again it was in the store whole
     // (the replica committed before it died) or not at all, never in part.
     for (const applied of cutWrites) expect(["all", "none"]).toContain(applied);
+    // (The check itself tells the two apart: a batch written whole, a batch never written.)
+    expect(await appliedPart({ collection: collection(0), documents: bulk(0) })).toBe("all");
+    const never = bulk(0).map((d) => ({ ...d, id: `never-${d.id}` }));
+    expect(await appliedPart({ collection: collection(0), documents: never })).toBe("none");
+    await survivor?.close();
     expect(killed.child.signalCode).toBe("SIGKILL");
 
     // Every replica served its share before the kill; the survivors carried on after it.
