@@ -23,8 +23,16 @@ const POSTGRES_URL = process.env.TOOLSHED_TEST_POSTGRES_URL ?? "postgres://postg
 const BIN = join(root, "servers/data-analytics/dist/bin.js");
 const TASKS = "io.modelcontextprotocol/tasks";
 const REPLICAS = 3;
+/** The task lease (TOOLSHED_TASK_LEASE_MS): short, so a killed replica's task fails within seconds. */
+const LEASE_MS = 2_000;
 const POOL = 2;
 const ROUNDS = 24;
+/**
+ * The 2025 client's request timeout (the SDK's default is 60 s). When the kill cuts one of its calls
+ * after the answer's SSE stream has begun, the client resumes the stream on a survivor, which waits
+ * for an answer the dead replica will never write: only this timeout ends that call.
+ */
+const LEGACY_CALL_TIMEOUT_MS = 20_000;
 /** Rows of the sales table, whose sums the test knows. */
 const SALES = 4000;
 /** Rows of the table the loader creates a quarter into the run. */
@@ -52,6 +60,20 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
   const dataDirs: string[] = [];
   const replicas: Replica[] = [];
   let proxy: RoundRobinProxy;
+  const withTasks = { extensions: { [TASKS]: {} } };
+  type Reply = {
+    result?: {
+      resultType?: string;
+      taskId?: string;
+      status?: string;
+      isError?: boolean;
+      content?: { text?: string }[];
+      structuredContent?: { rows?: unknown[][] };
+      result?: { isError?: boolean; structuredContent?: { rows?: unknown[][] } };
+      error?: { message?: string };
+    };
+    error?: unknown;
+  };
 
   beforeAll(async () => {
     admin = new pg.Pool({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000, max: 4 });
@@ -83,6 +105,7 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
           TOOLSHED_POSTGRES_POOL_SIZE: String(POOL),
           TOOLSHED_REDIS_URL: REDIS_URL,
           TOOLSHED_DATA_DIR: dataDir,
+          TOOLSHED_TASK_LEASE_MS: String(LEASE_MS),
         }),
       );
     }
@@ -113,17 +136,38 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
       await connectHttpClient(proxy.url, {}, undefined, "modern"),
       await connectHttpClient(proxy.url),
     ];
+    const LEGACY = 3;
     const errors: string[] = [];
     const wrong: string[] = [];
+    /** Calls the kill cut mid-flight (each sent again, as a client retrying a read would). */
+    const cutCalls: string[] = [];
+    let resentOk = 0;
+    let killing = false;
     const call = async (w: number, name: string, args: Record<string, unknown>) => {
+      const send = () =>
+        clients[w]!.callTool(
+          { name, arguments: args },
+          w === LEGACY ? { timeout: LEGACY_CALL_TIMEOUT_MS } : {},
+        );
+      let r: Awaited<ReturnType<typeof send>>;
       try {
-        const r = await clients[w]!.callTool({ name, arguments: args });
-        if (r.isError) errors.push(`${name} (client ${w}): ${JSON.stringify(r.content)}`);
-        return r.structuredContent as Record<string, unknown> | undefined;
+        r = await send();
       } catch (err) {
-        errors.push(`${name} (client ${w}): ${String(err)}`);
-        return undefined;
+        if (!killing) {
+          errors.push(`${name} (client ${w}): ${String(err)}`);
+          return undefined;
+        }
+        cutCalls.push(`${name} (client ${w}): ${String(err)}`);
+        try {
+          r = await send();
+        } catch (again) {
+          errors.push(`${name} (client ${w}), sent again after the kill cut it: ${String(again)}`);
+          return undefined;
+        }
+        if (!r.isError) resentOk++;
       }
+      if (r.isError) errors.push(`${name} (client ${w}): ${JSON.stringify(r.content)}`);
+      return r.structuredContent as Record<string, unknown> | undefined;
     };
     const check = (what: string, got: unknown, want: unknown) => {
       if (JSON.stringify(got) !== JSON.stringify(want))
@@ -137,19 +181,19 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
 
     const before = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
     let atKill: number[] = [];
-    const killed = replicas[1]!;
+    const KILLED = 1;
+    const killed = replicas[KILLED]!;
+    let inFlightAtKill = 0;
     for (let round = 0; round < ROUNDS; round++) {
       if (round === ROUNDS / 4) {
         await admin.query(
           `CREATE TABLE ${schema}.late AS SELECT g AS id FROM generate_series(1, ${LATE}) AS g`,
         );
       }
-      if (round === ROUNDS / 2) {
-        atKill = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
-        await killed.kill();
-      }
-      await Promise.all(
-        clients.map(async (_, w) => {
+      const killRound = round === ROUNDS / 2;
+      if (killRound) atKill = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
+      const work = Promise.all([
+        ...clients.map(async (_, w) => {
           // The loader appends this client's row for the round; the next calls, which the proxy
           // sends to other replicas, must count it.
           await admin.query(`INSERT INTO ${schema}.events VALUES ($1, $2)`, [w, round]);
@@ -187,12 +231,49 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
             [SALES, round >= ROUNDS / 4 ? LATE : undefined],
           );
         }),
-      );
+        // In the kill round each client also sends a slow read (8 million joined rows, a few tenths
+        // of a second) beside the round's calls, so the kill lands on calls in flight.
+        ...(killRound
+          ? clients.map(async (_, w) => {
+              const pairs = await call(w, "query", {
+                sql: `SELECT count(*) AS n FROM sales a, sales b WHERE a.id <= ${SALES / 2} AND (a.id + b.id) % 1000 = ${w}`,
+              });
+              check(`pairs summing to ${w} mod 1000 (client ${w})`, firstRow(pairs), [
+                (SALES * SALES) / 2000,
+              ]);
+            })
+          : []),
+      ]);
+      if (killRound) {
+        // SIGKILL with calls on the replica: the proxy answers them 502 (or cuts their stream if the
+        // answer had begun), as a load balancer would; `call` sends each again, to a survivor.
+        killing = true;
+        for (const until = Date.now() + 10_000; proxy.inFlight[KILLED]! < 2;) {
+          if (Date.now() > until) throw new Error("no calls in flight on the replica to kill after 10 s");
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        inFlightAtKill = proxy.inFlight[KILLED]!;
+        await killed.kill();
+      }
+      await work;
+      killing = false;
     }
     await Promise.all(clients.map((c) => c.close()));
+    process.stderr.write(
+      `[replicas] data-analytics: SIGKILL with ${inFlightAtKill} calls in flight on the replica cut ${cutCalls.length}:\n  ${cutCalls.join("\n  ")}\n`,
+    );
     expect(errors).toEqual([]);
     expect(wrong).toEqual([]);
     expect(killed.child.signalCode).toBe("SIGKILL");
+    // The kill cut calls in flight, and only on the killed replica, as the proxy saw it too: each was
+    // answered 502 naming it (or, for the 2025 client whose answer had begun, ended by its timeout),
+    // and each, sent again, was answered right by a survivor (checked with the others above).
+    expect(cutCalls.length).toBeGreaterThan(0);
+    expect(proxy.cut).toEqual(replicas.map((_, i) => (i === KILLED ? cutCalls.length : 0)));
+    for (const cut of cutCalls) {
+      expect(cut).toMatch(new RegExp(`upstream ${killed.origin} failed|Request timed out`));
+    }
+    expect(resentOk).toBe(cutCalls.length);
 
     // Every replica served its share before the kill (4 calls a client a round: 192 calls over three
     // replicas, about 64 each), and the survivors carried theirs after it (about 96 each); at least
@@ -232,19 +313,6 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
   // in Redis, so every replica answers its polls, not only the one running it. The tools that write
   // datasets also declare `task`, but a read-only warehouse refuses them at once, so they make none.
   it("runs long queries as tasks whose polls any replica answers; the write tools refuse at once", async () => {
-    const withTasks = { extensions: { [TASKS]: {} } };
-    type Reply = {
-      result?: {
-        resultType?: string;
-        taskId?: string;
-        status?: string;
-        isError?: boolean;
-        content?: { text?: string }[];
-        structuredContent?: { rows?: unknown[][] };
-        result?: { isError?: boolean; structuredContent?: { rows?: unknown[][] } };
-      };
-      error?: unknown;
-    };
     const calls = [
       { name: "export_dataset", arguments: { name: "sales", file: "sales.csv" } },
       { name: "transform", arguments: { source: "sales", target: "x", steps: [{ op: "limit", rows: 1 }] } },
@@ -311,4 +379,57 @@ describe.runIf(hasServices)("data-analytics replicas on one PostgreSQL warehouse
       ]);
     }
   }, 120_000);
+
+  // A replica killed while it runs a task: its lease (renewed four times a second) lapses, and the
+  // next tasks/get on a survivor reports the task failed, telling the model to call the tool again,
+  // instead of `working` for the task's whole TTL.
+  it("reports a task failed, with what to do next, once the replica running it is killed and its lease lapses", async () => {
+    // After the first test's kill two replicas are left (three when this test runs alone): one to
+    // kill, one to answer.
+    expect(replicas.filter((r) => r.child.signalCode === null).length).toBeGreaterThanOrEqual(2);
+    const before = [...proxy.counts];
+    const created = (await modernCall(
+      proxy.url,
+      "tools/call",
+      {
+        name: "query",
+        arguments: {
+          sql: "SELECT sum(a.id * b.id * c) AS s FROM sales a, sales b, generate_series(1, 3) AS c",
+        },
+      },
+      withTasks,
+    )) as Reply;
+    expect(created.result?.resultType, JSON.stringify(created).slice(0, 300)).toBe("task");
+    const taskId = created.result!.taskId!;
+    // The replica the proxy gave the call to runs the task: the one whose count moved.
+    const moved = proxy.counts.flatMap((n, i) => (n === before[i] ? [] : [i]));
+    expect(moved.length).toBe(1);
+    const runner = replicas[moved[0]!]!;
+    await runner.kill();
+    const killedAt = Date.now();
+
+    // Polled through the proxy, so by the one replica left; it is `working` until the lease lapses.
+    // The margin allows for a busy machine, and is short of the default lease (15 s): a replica that
+    // ignored TOOLSHED_TASK_LEASE_MS would fail this.
+    const MARGIN_MS = 8_000;
+    let task: Reply["result"];
+    for (
+      const until = killedAt + LEASE_MS + MARGIN_MS;
+      task?.status === undefined || task.status === "working";
+    ) {
+      if (Date.now() > until)
+        throw new Error(`task ${taskId} still ${task?.status} ${LEASE_MS + MARGIN_MS} ms after the kill`);
+      const got = (await modernCall(proxy.url, "tasks/get", { taskId }, withTasks)) as Reply;
+      expect(got.error, JSON.stringify(got).slice(0, 300)).toBeUndefined();
+      task = got.result;
+      if (task?.status === "working") await new Promise((r) => setTimeout(r, 200));
+    }
+    process.stderr.write(
+      `[replicas] data-analytics: the killed replica's task failed ${Date.now() - killedAt} ms after the kill (lease ${LEASE_MS} ms)\n`,
+    );
+    expect(task?.status).toBe("failed");
+    expect(task?.error?.message).toMatch(
+      /^the server instance running this task stopped before it finished .*; call the tool again$/,
+    );
+  }, 60_000);
 });

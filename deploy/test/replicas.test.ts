@@ -20,6 +20,14 @@ const REPLICAS = 3;
 const POOL = 2;
 const ROUNDS = 24;
 const DIM = 8;
+/** Documents in each client's batch of the kill round (get_documents reads 100 at most a page). */
+const BULK = 100;
+/**
+ * The 2025 client's request timeout (the SDK's default is 60 s). When the kill cuts one of its calls
+ * after the answer's SSE stream has begun, the client resumes the stream on a survivor, which waits
+ * for an answer the dead replica will never write: only this timeout ends that call.
+ */
+const LEGACY_CALL_TIMEOUT_MS = 20_000;
 const hasRedis = await needRedis(REDIS_URL);
 
 interface QueuedMessage {
@@ -35,17 +43,23 @@ interface QueryQueue {
   lastHandlerId: number | null;
   db: PGlite;
   processQueue(): Promise<void>;
+  clearTransactionIfNeeded(handlerId: number): Promise<void>;
 }
 
 /**
  * pglite-socket multiplexes its clients onto PGlite's one session message by message, keeping a
  * transaction's messages together but not an extended-query cycle's (Parse, Bind, Execute … Sync):
  * two pools querying at once then answer "portal \"\" does not exist". This keeps each client's
- * cycle together as well, up to its Sync, as a PostgreSQL backend per connection would.
+ * cycle together as well, up to its Sync, as a PostgreSQL backend per connection would. A client that
+ * disconnects inside its cycle or transaction (its replica was killed) is rolled back and released,
+ * as PostgreSQL ends the backend of a dropped connection.
  */
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+
 function keepQueryCyclesTogether(server: PGLiteSocketServer): void {
   const q = (server as unknown as { queryQueue: QueryQueue }).queryQueue;
   let inCycle = false;
+  const gone = new Set<number>();
   q.processQueue = async function processQueue(this: QueryQueue) {
     if (this.processing || this.queue.length === 0) return;
     this.processing = true;
@@ -53,6 +67,16 @@ function keepQueryCyclesTogether(server: PGLiteSocketServer): void {
       while (this.queue.length > 0) {
         let i = 0;
         if ((inCycle || this.db.isInTransaction()) && this.lastHandlerId !== null) {
+          if (gone.has(this.lastHandlerId)) {
+            // Its unfinished cycle ends with a Sync of ours (inside its transaction block that
+            // commits nothing), then its transaction is rolled back.
+            if (inCycle)
+              await this.db.runExclusive(() => this.db.execProtocolRawStream(SYNC, { onRawData: () => {} }));
+            if (this.db.isInTransaction()) await this.db.exec("ROLLBACK");
+            inCycle = false;
+            this.lastHandlerId = null;
+            continue;
+          }
           i = this.queue.findIndex((m) => m.handlerId === this.lastHandlerId);
           if (i === -1) break; // wait for that client's next message
         }
@@ -83,6 +107,21 @@ function keepQueryCyclesTogether(server: PGLiteSocketServer): void {
       this.processing = false;
     }
   };
+  // Called when a client disconnects (its queued messages already dropped).
+  q.clearTransactionIfNeeded = async function clearTransactionIfNeeded(this: QueryQueue, handlerId: number) {
+    gone.add(handlerId);
+    await this.processQueue();
+  };
+}
+
+/** The batch each client writes in the kill round: BULK documents, one transaction. */
+function bulk(worker: number) {
+  return Array.from({ length: BULK }, (_, i) => ({
+    id: `bulk-${String(i).padStart(3, "0")}`,
+    text: `batch document ${i} of client ${worker}`,
+    vector: vectorOf(worker, 1000 + i),
+    metadata: { batch: i },
+  }));
 }
 
 /** A unit vector pointing at the round's own corner, so a vector search finds exactly its document. */
@@ -138,16 +177,63 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
       await connectHttpClient(proxy.url),
     ];
     const collection = (w: number) => `replicas_${w}`;
+    const LEGACY = 3;
+    const KILLED = 1;
+    const killed = replicas[KILLED]!;
     const errors: string[] = [];
+    /** Calls the kill cut mid-flight; each is sent again (reads and upserts are idempotent). */
+    const cutCalls: string[] = [];
+    /** What each cut write had done when it was cut, read back from a survivor: all or nothing. */
+    const cutWrites: string[] = [];
+    let resentOk = 0;
+    let killing = false;
+    let survivor: Awaited<ReturnType<typeof connectHttpClient>> | undefined;
     const call = async (w: number, name: string, args: Record<string, unknown>) => {
+      const send = () =>
+        clients[w]!.callTool(
+          { name, arguments: args },
+          w === LEGACY ? { timeout: LEGACY_CALL_TIMEOUT_MS } : {},
+        );
+      let r: Awaited<ReturnType<typeof send>>;
       try {
-        const r = await clients[w]!.callTool({ name, arguments: args });
-        if (r.isError) errors.push(`${name} (client ${w}): ${JSON.stringify(r.content)}`);
-        return r.structuredContent as Record<string, unknown> | undefined;
+        r = await send();
       } catch (err) {
-        errors.push(`${name} (client ${w}): ${String(err)}`);
-        return undefined;
+        if (!killing) {
+          errors.push(`${name} (client ${w}): ${String(err)}`);
+          return undefined;
+        }
+        cutCalls.push(`${name} (client ${w}): ${String(err)}`);
+        if (name === "upsert_documents") cutWrites.push(await appliedPart(args));
+        try {
+          r = await send();
+        } catch (again) {
+          errors.push(`${name} (client ${w}), sent again after the kill cut it: ${String(again)}`);
+          return undefined;
+        }
+        if (!r.isError) resentOk++;
       }
+      if (r.isError) errors.push(`${name} (client ${w}): ${JSON.stringify(r.content)}`);
+      return r.structuredContent as Record<string, unknown> | undefined;
+    };
+    type Doc = { id: string; text: string | null; metadata: Record<string, unknown> };
+    /**
+     * How much of a cut upsert is in the store, asked of a survivor directly: "all" (each document
+     * as written) or "none", else a description of the half-write.
+     */
+    const appliedPart = async (args: Record<string, unknown>): Promise<string> => {
+      const sent = args.documents as Doc[];
+      survivor ??= await connectHttpClient(`${replicas[0]!.origin}/mcp`, {}, undefined, "modern");
+      const got = await survivor.callTool({
+        name: "get_documents",
+        arguments: { collection: args.collection, ids: sent.map((d) => d.id), limit: 100 },
+      });
+      const { total, documents } = got.structuredContent as { total: number; documents: Doc[] };
+      if (total === 0) return "none";
+      const want = sent.slice(0, 100).map((d) => ({ id: d.id, text: d.text, metadata: d.metadata }));
+      const byId = (a: Doc, b: Doc) => (a.id < b.id ? -1 : 1);
+      if (total === sent.length && JSON.stringify(documents) === JSON.stringify(want.sort(byId)))
+        return "all";
+      return `${total} of ${sent.length} documents: ${JSON.stringify(documents.slice(0, 2))}`;
     };
     for (let w = 0; w < clients.length; w++) {
       await call(w, "create_collection", {
@@ -159,11 +245,11 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
     }
     const before = await Promise.all(replicas.map((r) => toolCallsServed(r.origin)));
     let unseen = 0;
-    const killed = replicas[1]!;
+    let inFlightAtKill = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      if (round === ROUNDS / 2) await killed.kill();
-      await Promise.all(
-        clients.map(async (_, w) => {
+      const killRound = round === ROUNDS / 2;
+      const work = Promise.all([
+        ...clients.map(async (_, w) => {
           const id = `doc-${round}`;
           const word = `w${w}r${round}x`;
           await call(w, "upsert_documents", {
@@ -197,11 +283,52 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
           if (!ids(byWord, "results").includes(id)) unseen++;
           await call(w, "list_collections", {});
         }),
-      );
+        // In the kill round each client also writes a batch of documents beside the round's calls,
+        // so the kill lands on writes in flight.
+        ...(killRound
+          ? clients.map(async (_, w) => {
+              const r = await call(w, "upsert_documents", { collection: collection(w), documents: bulk(w) });
+              if (r?.upserted !== BULK) unseen++;
+            })
+          : []),
+      ]);
+      if (killRound) {
+        // SIGKILL with calls on the replica: the proxy answers them 502 (or cuts their stream if the
+        // answer had begun), as a load balancer would; `call` sends each again, to a survivor.
+        killing = true;
+        for (const until = Date.now() + 10_000; proxy.inFlight[KILLED]! < 2;) {
+          if (Date.now() > until) throw new Error("no calls in flight on the replica to kill after 10 s");
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        inFlightAtKill = proxy.inFlight[KILLED]!;
+        await killed.kill();
+      }
+      await work;
+      killing = false;
     }
     await Promise.all(clients.map((c) => c.close()));
+    process.stderr.write(
+      `[replicas] vector-search: SIGKILL with ${inFlightAtKill} calls in flight on the replica cut ${cutCalls.length} (cut writes found applied: ${cutWrites.join(", ") || "none cut"}):\n  ${cutCalls.join("\n  ")}\n`,
+    );
     expect(errors).toEqual([]);
     expect(unseen).toBe(0);
+    // The kill cut calls in flight, and only on the killed replica, as the proxy saw it too: each was
+    // answered 502 naming it (or, for the 2025 client whose answer had begun, ended by its timeout),
+    // and each, sent again, was answered by a survivor (and read back, with the others, above).
+    expect(cutCalls.length).toBeGreaterThan(0);
+    expect(proxy.cut).toEqual(replicas.map((_, i) => (i === KILLED ? cutCalls.length : 0)));
+    for (const cut of cutCalls) {
+      expect(cut).toMatch(new RegExp(`upstream ${killed.origin} failed|Request timed out`));
+    }
+    expect(resentOk).toBe(cutCalls.length);
+    // A write cut mid-flight is one transaction: before it was sent again it was in the store whole
+    // (the replica committed before it died) or not at all, never in part.
+    for (const applied of cutWrites) expect(["all", "none"]).toContain(applied);
+    // (The check itself tells the two apart: a batch written whole, a batch never written.)
+    expect(await appliedPart({ collection: collection(0), documents: bulk(0) })).toBe("all");
+    const never = bulk(0).map((d) => ({ ...d, id: `never-${d.id}` }));
+    expect(await appliedPart({ collection: collection(0), documents: never })).toBe("none");
+    await survivor?.close();
     expect(killed.child.signalCode).toBe("SIGKILL");
 
     // Every replica served its share before the kill; the survivors carried on after it.
@@ -215,6 +342,11 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
     for (const r of survivors) {
       const direct = await connectHttpClient(`${r.origin}/mcp`, {}, undefined, "modern");
       for (let w = 0; w < clients.length; w++) {
+        const batch = await direct.callTool({
+          name: "get_documents",
+          arguments: { collection: collection(w), ids: bulk(w).map((d) => d.id), limit: 1 },
+        });
+        expect((batch.structuredContent as { total: number }).total, `${r.origin}, client ${w}`).toBe(BULK);
         const ids = Array.from({ length: ROUNDS }, (_, round) => `doc-${round}`);
         const res = await direct.callTool({
           name: "get_documents",

@@ -16,10 +16,13 @@ export interface RoundRobinProxyOptions {
    */
   stickySessions?: boolean;
   /**
-   * What a load balancer does when a replica is gone: a request whose connection is refused goes to
+   * What a load balancer does when a replica is gone (nginx's `proxy_next_upstream error`, envoy's
+   * `connect-failure`): a request whose connection is refused (or reset while connecting) goes to
    * the next replica instead of being answered 502 (it never reached the dead one, so this is safe
-   * for POSTs too), and that replica is skipped for `downMs` (default 5 s). Request bodies are
-   * buffered for the retry.
+   * for POSTs too). A request
+   * already sent is never sent again: if its replica dies before answering it is answered 502, or,
+   * once the answer has begun (an SSE stream), its client's connection is cut. Either way that
+   * replica is skipped for `downMs` (default 5 s). Request bodies are buffered for the retry.
    */
   failover?: boolean;
   downMs?: number;
@@ -30,6 +33,14 @@ export interface RoundRobinProxy {
   readonly url: string;
   /** Requests forwarded to each target so far, in the order the targets were given. */
   readonly counts: readonly number[];
+  /** Requests forwarded to each target whose answer has not ended yet. */
+  readonly inFlight: readonly number[];
+  /**
+   * Requests each target took and never answered in full: its connection failed after the request
+   * was sent (it died mid-flight). Answered 502, or cut if the answer had begun. A failed connect is
+   * not counted here: that request was never sent.
+   */
+  readonly cut: readonly number[];
   close(): Promise<void>;
 }
 
@@ -56,7 +67,7 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
  * A loopback reverse proxy in front of several replicas of one HTTP server (`targets` are their
  * origins, e.g. http://127.0.0.1:3001). Each request goes to the next target in turn; bodies and
  * responses are streamed both ways as they come, so SSE responses reach the client event by event.
- * A target that cannot be reached is answered 502.
+ * A target that cannot be reached, or dies before answering, is answered 502 (see `failover`).
  */
 export async function startRoundRobinProxy(
   targets: readonly string[],
@@ -65,6 +76,8 @@ export async function startRoundRobinProxy(
   if (targets.length === 0) throw new Error("startRoundRobinProxy needs at least one target");
   const upstreams = targets.map((t) => new URL(t));
   const counts = upstreams.map(() => 0);
+  const inFlight = upstreams.map(() => 0);
+  const cut = upstreams.map(() => 0);
   const sessionTarget = new Map<string, number>();
   const agent = new Agent({ keepAlive: true });
   let next = 0;
@@ -97,6 +110,18 @@ export async function startRoundRobinProxy(
   ): void {
     const upstream = upstreams[index]!;
     counts[index]!++;
+    inFlight[index]!++;
+    let done = false;
+    /** Once per forwarded request: it ended (or its client left), was cut, or was never sent. */
+    const finish = (outcome: "ended" | "unsent" | "cut") => {
+      if (done) return;
+      done = true;
+      inFlight[index]!--;
+      if (outcome === "unsent") counts[index]!--;
+      if (outcome === "ended") return;
+      if (outcome === "cut") cut[index]!++;
+      if (options.failover) downUntil[index] = Date.now() + (options.downMs ?? 5_000);
+    };
     const upstreamReq = request(
       {
         agent,
@@ -112,23 +137,33 @@ export async function startRoundRobinProxy(
         res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
         // SSE: send each chunk on as it arrives (pipe does, without buffering whole responses).
         answer.pipe(res);
-        answer.once("error", () => res.destroy());
+        answer.once("end", () => finish("ended"));
+        // The target died with its answer begun: all a balancer can do is cut the client's connection.
+        answer.once("error", () => {
+          finish("cut");
+          res.destroy();
+        });
       },
     );
     upstreamReq.once("error", (err: NodeJS.ErrnoException) => {
+      if (done) return;
+      // A failed connect (refused, or reset by a dying target): nothing was sent, so any request may
+      // go elsewhere. Anything later (a reset, a hang-up) may come after the target read the
+      // request, so it is not sent again.
+      if (err.syscall === "connect") {
+        finish("unsent");
+        if (body && triesLeft > 1) return forward(req, res, pick(), body, triesLeft - 1);
+      } else finish("cut");
       if (res.headersSent) return void res.destroy();
-      if (body && err.code === "ECONNREFUSED" && triesLeft > 1) {
-        downUntil[index] = Date.now() + (options.downMs ?? 5_000);
-        counts[index]!--;
-        return forward(req, res, pick(), body, triesLeft - 1);
-      }
       res
         .writeHead(502, { "content-type": "application/json" })
         .end(JSON.stringify({ error: `upstream ${upstream.origin} failed: ${err.message}` }));
     });
     // The client going away (e.g. closing an SSE stream) closes the upstream request too.
     res.once("close", () => {
-      if (!res.writableFinished) upstreamReq.destroy();
+      if (res.writableFinished || done) return;
+      finish("ended");
+      upstreamReq.destroy();
     });
     if (body) upstreamReq.end(body);
     else req.pipe(upstreamReq);
@@ -145,6 +180,8 @@ export async function startRoundRobinProxy(
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     counts,
+    inFlight,
+    cut,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

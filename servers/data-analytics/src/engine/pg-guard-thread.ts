@@ -6,6 +6,11 @@ import { ToolshedError, type ErrorCode } from "@toolshed/server";
 
 /** Longer than any honest statement takes to parse (a hostile 100 KB one: about 0.6 s). */
 const CHECK_TIMEOUT_MS = 5_000;
+/**
+ * Longest a fresh worker may take to load the parser. Not part of a check's deadline: on a busy
+ * machine (a pod starting beside others) loading takes seconds, which says nothing about the SQL.
+ */
+const START_TIMEOUT_MS = 60_000;
 
 /** The built worker next to this module, or, when the sources run as TypeScript (tests), in dist. */
 function workerEntry(): string {
@@ -23,24 +28,35 @@ interface Pending {
 /**
  * Runs checkPostgresSelect on a worker thread: PostgreSQL's parser (WebAssembly) and the tree walk
  * cost up to about half a second on a hostile statement, which must not stall every other session.
- * A check that outlasts its deadline ends the worker; the next check starts a fresh one.
+ * A check that outlasts its deadline ends the worker; the next check starts a fresh one. The
+ * deadline runs from when the worker has loaded the parser, so a slow start is not the SQL's fault.
  */
 export class PgGuardThread {
   private worker: Worker | undefined;
+  /** Whether `worker` has loaded the parser (it says so once). */
+  private ready = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly checkTimeoutMs = CHECK_TIMEOUT_MS) {}
 
   check(sql: string): Promise<void> {
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.settle(id, new ToolshedError("invalid_input", "the SQL took too long to check; simplify it"));
-        this.restart(worker);
-      }, CHECK_TIMEOUT_MS);
+      const timer = this.ready
+        ? this.deadline(id, worker)
+        : setTimeout(() => this.restart(worker), START_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({ id, sql });
     });
+  }
+
+  private deadline(id: number, worker: Worker): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.settle(id, new ToolshedError("invalid_input", "the SQL took too long to check; simplify it"));
+      this.restart(worker);
+    }, this.checkTimeoutMs);
   }
 
   async close(): Promise<void> {
@@ -56,7 +72,19 @@ export class PgGuardThread {
     worker.stdout.resume();
     // An idle worker must not keep the process alive; a pending check's timer does meanwhile.
     worker.unref();
-    worker.on("message", (answer: { id: number; code?: ErrorCode; message?: string }) => {
+    this.ready = false;
+    worker.on("message", (answer: { id?: number; ready?: true; code?: ErrorCode; message?: string }) => {
+      if (answer.ready) {
+        if (this.worker !== worker) return;
+        // The checks waiting for the parser get their deadline now.
+        this.ready = true;
+        for (const [id, p] of this.pending) {
+          clearTimeout(p.timer);
+          p.timer = this.deadline(id, worker);
+        }
+        return;
+      }
+      if (answer.id === undefined) return;
       this.settle(
         answer.id,
         answer.message ? new ToolshedError(answer.code ?? "internal", answer.message) : undefined,
