@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PgGuardThread } from "../src/pg-guard-thread.js";
+import { PgGuardThread } from "../src/engine/pg-guard-thread.js";
 
 // The PostgreSQL guard's worker thread: a check's deadline is the SQL's, not the machine's.
 describe("PgGuardThread", () => {
