@@ -47,7 +47,7 @@ const notes = defineResource({
   description: "A listed template resource, listed to every client.",
   mimeType: "text/plain",
   uriTemplate: "note://{id}",
-  list: () => [{ uri: "note://1", name: "note 1" }],
+  list: () => Promise.resolve([{ uri: "note://1", name: "note 1" }]),
   read: (uri) => [{ uri: uri.href, text: "one" }],
 });
 const server = defineServer({

@@ -205,8 +205,10 @@ describe.runIf(chromiumPath)("chart as an MCP App: drawn in headless Chromium", 
       expect(await h.view.textContent("#status")).toBe("");
       expect(await h.view.getAttribute("body", "data-state")).toBe("drawn");
       // One bar per region, each labelled with its region and its sum.
-      const bars = await h.view.$$eval('svg .mark-rect [aria-roledescription="bar"]', (els) =>
-        els.map((e) => e.getAttribute("aria-label")),
+      const bars = await Promise.all(
+        (await h.view.locator('svg .mark-rect [aria-roledescription="bar"]').all()).map((bar) =>
+          bar.getAttribute("aria-label"),
+        ),
       );
       expect(bars).toHaveLength(4);
       for (const [region, sum] of [
@@ -214,16 +216,17 @@ describe.runIf(chromiumPath)("chart as an MCP App: drawn in headless Chromium", 
         ["south", "55.46"],
         ["east", "49.95"],
         ["west", "12.25"],
-      ]) {
+      ] as const) {
         expect(
           bars.some((l) => l?.includes(region) && l.includes(sum)),
           `${region} ${sum} in ${bars.join(" | ")}`,
         ).toBe(true);
       }
-      const size = await h.view.$eval("svg", (svg) => ({
-        width: Number(svg.getAttribute("width")),
-        height: Number(svg.getAttribute("height")),
-      }));
+      const svg = h.view.locator("svg");
+      const size = {
+        width: Number(await svg.getAttribute("width")),
+        height: Number(await svg.getAttribute("height")),
+      };
       expect(size).toEqual({ width: 640, height: 400 });
       // The handshake as the extension has it, then the page tells the host its size.
       const methods = (await h.received()).map((m) => m.method);
@@ -249,9 +252,7 @@ describe.runIf(chromiumPath)("chart as an MCP App: drawn in headless Chromium", 
       await h.view.waitForSelector('body[data-state="drawn"], body[data-state="error"]', { timeout: 30_000 });
       expect(await h.view.textContent("#status")).toBe("");
       // Six rows, one with a NULL unit (left out, as on the image): five points.
-      expect(
-        await h.view.$$eval('svg .mark-symbol [aria-roledescription="point"]', (els) => els.length),
-      ).toBe(5);
+      expect(await h.view.locator('svg .mark-symbol [aria-roledescription="point"]').count()).toBe(5);
       expect(h.errors).toEqual([]);
     } finally {
       await h.page.close();
