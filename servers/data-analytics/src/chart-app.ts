@@ -85,13 +85,22 @@ const VIEW_SCRIPT = `
       var runtime = vega.parse(vegaLite.compile(vlSpec).spec, null, { ast: true });
       if (view) view.finalize();
       container.textContent = "";
+      // Vega logs what goes wrong inside its dataflow instead of throwing: an error logged is a failed draw.
+      var failures = [];
+      var logger = vega.logger(vega.Warn);
+      logger.error = function () {
+        failures.push(Array.prototype.map.call(arguments, function (a) { return a && a.message ? a.message : String(a); }).join(" "));
+        return logger;
+      };
       view = new vega.View(runtime, {
         expr: vegaInterpreter.expressionInterpreter,
         renderer: "svg",
         container: container,
-        hover: true
+        hover: true,
+        logger: logger
       });
       view.runAsync().then(function () {
+        if (failures.length) { say("error", "Could not draw the chart: " + failures[0]); return; }
         say("drawn", "");
         reportSize();
       }, function (e) { say("error", "Could not draw the chart: " + e.message); });
