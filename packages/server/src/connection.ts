@@ -44,6 +44,7 @@ import { serveForwarded } from "./forward.js";
 import { callSearchModeTool, SEARCH_MODE_ENTRIES } from "./search-mode.js";
 import { SEARCH_MODE_TOOLS } from "./tool-search.js";
 import { TASKS_EXTENSION } from "./tasks/manager.js";
+import { declaresMcpApps, isAppResourceUri, MCP_APPS_EXTENSION } from "./apps.js";
 import { serveTaskMethods } from "./tasks/wire.js";
 
 /**
@@ -83,7 +84,7 @@ export function createMcpServer(
           : {}),
         ...(def.prompts?.length ? { prompts: { listChanged: sends.promptListChanged } } : {}),
         // The tasks extension is 2026-07-28 vocabulary, declared only when some tool can run as a task.
-        ...(era === "modern" && rt.servesTasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
+        ...extensionsDeclared(rt, era),
       },
       ...(def.instructions ? { instructions: def.instructions } : {}),
       ...(def.cacheHint ? { cacheHints: cacheHintsFor(def.cacheHint) } : {}),
@@ -121,6 +122,10 @@ export function createMcpServer(
       principal && rt.toolScopes.size
         ? rt.toolList.filter((t) => allowsAll(principal, rt.toolScopes.get(t.name as string) ?? []))
         : rt.toolList;
+    // MCP Apps: the link to a tool's ui:// page, for clients that declared they render them.
+    if (servesApps(rt) && declaresMcpApps(clientRequests(mcp, extra).capabilities)) {
+      return { tools: tools.map((t) => withAppLink(t, rt.tools.get(t.name as string)?.ui)) as never };
+    }
     return { tools: tools as never };
   });
   server.setRequestHandler("tools/call", (request, extra) => {
@@ -140,10 +145,69 @@ export function createMcpServer(
   });
 
   for (const resource of def.resources ?? []) registerResource(rt, mcp, resource, state);
+  if (def.resources?.some((r) => "uri" in r && isAppResourceUri(r.uri))) {
+    serveResourceListWithApps(rt, mcp, state);
+  }
   if (era === "legacy" && def.resources?.length && sends.resourceUpdated) serveSubscribe(rt, mcp, state);
   for (const prompt of def.prompts ?? []) registerPrompt(rt, mcp, prompt, state);
   if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
   return mcp;
+}
+
+/** Whether some tool of the server has an MCP App page. */
+function servesApps(rt: Runtime): boolean {
+  return rt.def.tools.some((t) => t.ui);
+}
+
+/** The extensions the server declares: tasks (2026-07-28, when a tool can run as one) and MCP Apps. */
+function extensionsDeclared(rt: Runtime, era: Era): { extensions?: Record<string, Record<string, never>> } {
+  const extensions = {
+    ...(era === "modern" && rt.servesTasks ? { [TASKS_EXTENSION]: {} } : {}),
+    ...(servesApps(rt) ? { [MCP_APPS_EXTENSION]: {} } : {}),
+  };
+  return Object.keys(extensions).length ? { extensions } : {};
+}
+
+function withAppLink(
+  entry: Record<string, unknown>,
+  ui: { resourceUri: string } | undefined,
+): Record<string, unknown> {
+  if (!ui) return entry;
+  const meta = (entry._meta ?? {}) as Record<string, unknown>;
+  return { ...entry, _meta: { ...meta, ui: { resourceUri: ui.resourceUri } } };
+}
+
+/**
+ * resources/list as the SDK answers it (fixed resources, then what templates list), except that
+ * MCP App pages (ui://) are listed only to clients that declared the extension: the spec lets a
+ * server leave them out, and clients without it then see the list they saw before.
+ */
+function serveResourceListWithApps(rt: Runtime, mcp: McpServer, state: ConnectionState): void {
+  mcp.server.setRequestHandler("resources/list", async (_request, extra) => {
+    const apps = declaresMcpApps(clientRequests(mcp, extra).capabilities);
+    const resources: Record<string, unknown>[] = [];
+    for (const r of rt.def.resources ?? []) {
+      if (!("uri" in r) || (isAppResourceUri(r.uri) && !apps)) continue;
+      resources.push({ uri: r.uri, name: r.name, ...resourceMetadata(r) });
+    }
+    for (const r of rt.def.resources ?? []) {
+      if ("uri" in r || !r.list) continue;
+      const ctx = await readContext(rt, state, extra, `resource:${r.name}`);
+      for (const listed of await guard(() => r.list!(ctx))) {
+        resources.push({ ...resourceMetadata(r), ...listed });
+      }
+    }
+    return { resources: resources as never };
+  });
+}
+
+function resourceMetadata(r: AnyResource): Record<string, unknown> {
+  return {
+    title: r.title,
+    description: r.description,
+    mimeType: r.mimeType,
+    ...(r.cacheHint ? { cacheHint: r.cacheHint } : {}),
+  };
 }
 
 const NOTHING_SENT: Runtime["notifications"] = {
@@ -185,12 +249,7 @@ function cacheHintsFor(hint: CacheHint): Record<string, CacheHint> {
 }
 
 function registerResource(rt: Runtime, mcp: McpServer, r: AnyResource, state: ConnectionState): void {
-  const meta = {
-    title: r.title,
-    description: r.description,
-    mimeType: r.mimeType,
-    ...(r.cacheHint ? { cacheHint: r.cacheHint } : {}),
-  };
+  const meta = resourceMetadata(r);
   if ("uri" in r) {
     mcp.registerResource(r.name, r.uri, meta, async (uri, extra) => {
       const ctx = await readContext(rt, state, extra, `resource:${r.name}`);

@@ -222,6 +222,13 @@ export interface ToolDefinition<
    * (-32021). See "Long work as tasks" in the kit's README.
    */
   task?: TaskSupport;
+  /**
+   * An MCP App (the `io.modelcontextprotocol/ui` extension): the `ui://` resource (one of the
+   * server's fixed resources, MIME type `text/html;profile=mcp-app`) that renders this tool's
+   * results. Clients that declare the extension get `_meta.ui.resourceUri` on this tool in tools/list
+   * and the host feeds the page each result (its `structuredContent`); other clients see neither.
+   */
+  ui?: { resourceUri: string };
   /** A compact text rendering of the data for clients that read only text; compact JSON by default. */
   // Method syntax on purpose: it lets a concrete tool stand in a list of AnyTool.
   render?(data: z.output<Out>): string;
@@ -238,8 +245,12 @@ export type TaskSupport = "optional" | "required";
 export type AnyTool = ToolDefinition<AnyObjectSchema, AnyObjectSchema, any, any>;
 
 /** One item of a resource: text, or binary as base64 `blob`. */
-export type ResourceContents =
-  { uri: string; mimeType?: string; text: string } | { uri: string; mimeType?: string; blob: string };
+export type ResourceContents = (
+  { uri: string; mimeType?: string; text: string } | { uri: string; mimeType?: string; blob: string }
+) & {
+  /** E.g. an MCP App page's `{ ui: { csp, prefersBorder } }`. */
+  _meta?: Record<string, unknown>;
+};
 
 /** Context for resource handlers: everything a tool gets but progress, asking and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<

@@ -62,6 +62,7 @@ export type {
   TaskSupport,
 } from "./define.js";
 export { similarNames } from "./ask.js";
+export { MCP_APPS_EXTENSION, MCP_APP_MIME_TYPE } from "./apps.js";
 export { MemoryTaskStore } from "./tasks/store.js";
 export type { TaskRecord, TaskStatus, TaskStore } from "./tasks/store.js";
 export { RedisTaskStore } from "./tasks/redis-store.js";

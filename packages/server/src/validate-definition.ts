@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isAppResourceUri, MCP_APP_MIME_TYPE } from "./apps.js";
 import { resolveDefinition, type AnyServerDefinition, type AnyTool } from "./define.js";
 
 const TOOL_NAME = /^[a-z0-9][a-z0-9_]{0,63}$/;
@@ -39,6 +40,15 @@ export function definitionProblems(server: AnyServerDefinition, config?: unknown
     if (tool.task !== undefined && tool.task !== "optional" && tool.task !== "required") {
       problems.push(
         `${at}: task must be "optional" or "required" (or left out for a tool that never runs as a task)`,
+      );
+    }
+  }
+  for (const tool of def.tools.filter((t) => t.ui)) {
+    const uri = tool.ui!.resourceUri;
+    const page = def.resources?.find((r) => "uri" in r && r.uri === uri);
+    if (!isAppResourceUri(uri) || page?.mimeType !== MCP_APP_MIME_TYPE) {
+      problems.push(
+        `tool '${tool.name}': ui.resourceUri '${uri}' must be a ui:// resource of this server with mimeType ${MCP_APP_MIME_TYPE}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { chartAppResource } from "./chart-app.js";
 import { configSchema } from "./config.js";
 import type { Deps } from "./deps.js";
 import { Downloader } from "./downloads.js";
@@ -61,7 +62,7 @@ export default defineServer({
     chartTool,
     validateJsonTool,
   ],
-  resources: [datasetSchemaResource, datasetSampleResource, sampleDatasetResource],
+  resources: [datasetSchemaResource, datasetSampleResource, sampleDatasetResource, chartAppResource],
   prompts: [dataAnalysisWorkflowPrompt],
   // register_dataset, load_inline_dataset and transform announce the datasets they write
   // (dataset-changes.ts): dataset://{name}/schema and /sample updated, the list when a name is new.

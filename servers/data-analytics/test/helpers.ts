@@ -20,7 +20,11 @@ export function tempDataDir(): { dir: string; cleanup(): void } {
 /** The server and a real SDK client in memory; `confirm: "never"` runs it as an unattended agent would. */
 export async function client(
   config: Record<string, unknown>,
-  options: { confirm?: ConfirmPolicy } = {},
+  options: {
+    confirm?: ConfirmPolicy;
+    /** What the client declares at initialize (e.g. the MCP Apps extension). */
+    capabilities?: NonNullable<Parameters<typeof createTestClient>[1]>["capabilities"];
+  } = {},
 ): Promise<TestClient> {
   return createTestClient(server, { config: configSchema.parse(config), ...options });
 }

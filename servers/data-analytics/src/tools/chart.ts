@@ -1,5 +1,6 @@
 import { reply, ToolshedError, z } from "@toolshed/server";
 import type { TopLevelSpec } from "vega-lite";
+import { CHART_APP_URI } from "../chart-app.js";
 import { datasetNameSchema, getDataset } from "../datasets.js";
 import { defineTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine/engine.js";
@@ -78,6 +79,8 @@ export const chartTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   timeoutMs: 120_000,
+  // Clients that declare MCP Apps also get this page, which draws the spec interactively.
+  ui: { resourceUri: CHART_APP_URI },
   handler: async (args, ctx) => {
     const { engine } = ctx.deps;
     if ((args.name === undefined) === (args.sql === undefined)) {
