@@ -1,11 +1,13 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj, user } from "../github/shape.js";
-import { defineTool, READ, result } from "./common.js";
+import { defineTool, READ } from "./common.js";
 
 export const getMeTool = defineTool({
   toolset: "context",
-  output: result,
+  output: shape({ ...o.user, authenticated: o.b, note: o.s, plan: o.s, teams: z.array(shape({ team: o.s, name: o.s })), team_members: o.ss, rate_limits: z.record(o.s, shape({ limit: o.n, remaining: o.n, reset: o.s })) }),
   name: "get_me",
   title: "Who am I on GitHub",
   description:

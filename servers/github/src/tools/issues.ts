@@ -1,17 +1,19 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { lockdown } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
 
 export const listIssuesTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: list(o.issue),
   name: "list_issues",
   title: "List a repository's issues",
   description:
@@ -48,7 +50,7 @@ export const listIssuesTool = defineTool({
 
 export const getIssueTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: shape({ ...o.issue, comment_list: z.array(shape(o.comment)), comments_next_page: o.n, sub_issue_list: z.array(shape(o.issue)) }),
   name: "get_issue",
   title: "Get an issue with its comments",
   description:
@@ -97,7 +99,7 @@ export const getIssueTool = defineTool({
 
 export const searchIssuesTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: list({ ...o.issue, repo: o.s }),
   name: "search_issues",
   title: "Search issues and pull requests",
   description:
@@ -135,7 +137,7 @@ export const searchIssuesTool = defineTool({
 
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: shape({ ...o.issue, ...o.declinedShape }),
   name: "issue_write",
   title: "Create or update an issue",
   description:
@@ -203,7 +205,7 @@ export const issueWriteTool = defineTool({
 
 export const addIssueCommentTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: shape({ id: o.n, url: o.s }),
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
   description:
@@ -246,7 +248,7 @@ const ISSUE_FIELDS_QUERY = (
 
 export const listIssueOptionsTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: shape({ ...o.paging, name: o.s, color: o.s, description: o.s, items: z.array(shape({ name: o.s, color: o.s, description: o.s, type: o.s, options: o.ss, login: o.s, permission: o.s })) }),
   name: "list_issue_options",
   title: "Labels, issue types, issue fields and collaborators",
   description:
@@ -342,7 +344,7 @@ async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const subIssueWriteTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: shape({ parent: o.n, sub_issue: o.n, method: o.s, done: o.b }),
   name: "sub_issue_write",
   title: "Add, remove or reorder sub-issues",
   description:

@@ -1,18 +1,20 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
 import { lockdown, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
 
 export const listPullRequestsTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: list(o.pullSummary),
   name: "list_pull_requests",
   title: "List pull requests",
   description:
@@ -54,7 +56,7 @@ async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const pullRequestReadTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: shape({ ...o.pullRequest, ...o.diffPage, ...o.paging, items: z.array(shape({ ...o.fileChange, ...o.review, ...o.reviewComment })), sha: o.s, failing_checks: o.n, statuses: z.array(shape({ context: o.s, state: o.s, description: o.s, url: o.s })), checks: z.array(shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })) }),
   name: "pull_request_read",
   title: "Read a pull request",
   description:
@@ -150,7 +152,7 @@ export const pullRequestReadTool = defineTool({
 
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: shape({ ...o.pullSummary, ...o.declinedShape, requested_reviewers: o.ss, pull_number: o.n, message: o.s }),
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
@@ -245,7 +247,7 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
 
 export const mergePullRequestTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: shape({ ...o.declinedShape, merged: o.b, sha: o.s, message: o.s }),
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
@@ -282,7 +284,7 @@ export const mergePullRequestTool = defineTool({
 
 export const pullRequestReviewWriteTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: shape({ ...o.review, deleted: o.n }),
   name: "pull_request_review_write",
   title: "Review a pull request",
   description:

@@ -1,16 +1,18 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { list, shape } from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
 
 export const searchRepositoriesTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: list({ ...o.repository, ...o.commit, repo: o.s, path: o.s }),
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
@@ -60,7 +62,7 @@ const MAX_FILE = 20_000;
 
 export const getFileContentsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ path: o.s, type: o.s, target: o.s, sha: o.s, size: o.n, binary: o.b, download_url: o.s, total_lines: o.n, start_line: o.n, end_line: o.n, content: o.s, truncated: o.s, offset: o.n, next_offset: o.n, entries: z.array(shape({ name: o.s, type: o.s, size: o.n })) }),
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
@@ -152,7 +154,7 @@ export const getFileContentsTool = defineTool({
 
 export const listCommitsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: list(o.commit),
   name: "list_commits",
   title: "List commits",
   description:
@@ -185,7 +187,7 @@ export const listCommitsTool = defineTool({
 
 export const getCommitTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ ...o.commit, parents: o.ss, stats: shape({ total: o.n, additions: o.n, deletions: o.n }), files: z.array(shape(o.fileChange)), diff: o.s, offset: o.n, total_bytes: o.n, next_offset: o.n }),
   name: "get_commit",
   title: "Get one commit",
   description:
@@ -230,7 +232,7 @@ export const getCommitTool = defineTool({
 
 export const listRefsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ ...o.release, ...o.paging, sha: o.s, type: o.s, tag_sha: o.s, tagger: o.s, date: o.s, message: o.s, items: z.array(shape({ ...o.release, sha: o.s, protected: o.b })) }),
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
@@ -302,7 +304,7 @@ export const listRefsTool = defineTool({
 
 export const createOrUpdateFileTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ path: o.s, sha: o.s, commit: o.s, url: o.s }),
   name: "create_or_update_file",
   title: "Create or update one file",
   description:
@@ -347,7 +349,7 @@ async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string)
 
 export const pushFilesTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ ...o.declinedShape, branch: o.s, commit: o.s, parent: o.s, written: o.n, deleted: o.n }),
   name: "push_files",
   title: "Commit several files at once",
   description:
@@ -428,7 +430,7 @@ export const pushFilesTool = defineTool({
 
 export const createBranchTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape({ branch: o.s, sha: o.s, from: o.s }),
   name: "create_branch",
   title: "Create a branch",
   description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
@@ -466,7 +468,7 @@ export const createBranchTool = defineTool({
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: shape(o.repository),
   name: "repository_write",
   title: "Create or fork a repository",
   description:

@@ -1,11 +1,13 @@
 import { z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { list, shape } from "./outputs.js";
 import { asList, compact, obj } from "../github/shape.js";
-import { fields, defineTool, page, perPage, READ, result } from "./common.js";
+import { fields, defineTool, page, perPage, READ } from "./common.js";
 import { listPage } from "./list.js";
 
 export const searchUsersTool = defineTool({
   toolset: "users",
-  output: result,
+  output: list({ login: o.s, type: o.s, url: o.s }),
   name: "search_users",
   title: "Search users and organizations",
   description:
