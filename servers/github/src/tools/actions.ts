@@ -1,8 +1,10 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
+import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 type Json = Record<string, unknown>;
@@ -57,7 +59,7 @@ async function logTail(ctx: Ctx, owner: string, repo: string, jobId: number, lin
 
 export const actionsReadTool = defineTool({
   toolset: "actions",
-  output: result,
+  output: shape({ ...o.paging, ...o.run, ...o.job, path: o.s, state: o.s, items: z.array(shape({ ...o.run, ...o.job, path: o.s, state: o.s })), run_id: o.n, failed_jobs: o.n, jobs: z.array(shape({ ...o.job, ...o.log })), ...o.log }),
   name: "actions_read",
   title: "Read GitHub Actions runs, jobs and logs",
   description:
@@ -150,7 +152,7 @@ export const actionsReadTool = defineTool({
 
 export const actionsRunWriteTool = defineTool({
   toolset: "actions",
-  output: result,
+  output: shape({ dispatched: o.s, ref: o.s, run_id: o.n, done: o.s }),
   name: "actions_run_write",
   title: "Re-run, cancel or dispatch workflows",
   description:

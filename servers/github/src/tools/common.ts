@@ -10,9 +10,6 @@ export const page = z.number().int().min(1).max(1000).default(1).describe("Page,
 export const perPage = z.number().int().min(1).max(100).default(20).describe("Items per page");
 export const fields = z.array(z.string()).optional().describe("Only these item fields");
 
-/** Every tool's structured result is an object; each description says what is in it. */
-export const result = z.object({}).catchall(z.unknown());
-
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
 export const WRITE = {
   readOnlyHint: false,

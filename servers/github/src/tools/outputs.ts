@@ -127,6 +127,58 @@ export const diffPage = {
   withheld: s,
 };
 
+export const run = {
+  id: n,
+  name: s,
+  run_number: n,
+  status: s,
+  conclusion: s,
+  branch: s,
+  sha: s,
+  event: s,
+  actor: s,
+  created_at: s,
+  url: s,
+};
+
+export const job = {
+  id: n,
+  name: s,
+  status: s,
+  conclusion: s,
+  started_at: s,
+  completed_at: s,
+  failed_steps: ss,
+  url: s,
+};
+
+/** The tail of a job's log. */
+export const log = { job_id: n, total_lines: n, tail: s };
+
+export const thread = { id: s, reason: s, unread: b, repo: s, title: s, type: s, updated_at: s };
+
+const gistFile = { filename: s, language: s, size: n, content: s, truncated: b };
+export const gist = {
+  id: s,
+  description: s,
+  public: b,
+  owner: s,
+  files: z.array(shape(gistFile)),
+  updated_at: s,
+  url: s,
+};
+
+export const advisory = {
+  ghsa_id: s,
+  cve_id: s,
+  severity: s,
+  summary: s,
+  state: s,
+  published_at: s,
+  packages: ss,
+  url: s,
+};
+
 /** What a write that asked the user answers when they did not confirm (common.ts `declined`). */
 export const declinedShape = { done: b, declined: s };
 
