@@ -59,7 +59,18 @@ async function logTail(ctx: Ctx, owner: string, repo: string, jobId: number, lin
 
 export const actionsReadTool = defineTool({
   toolset: "actions",
-  output: shape({ ...o.paging, ...o.run, ...o.job, path: o.s, state: o.s, items: z.array(shape({ ...o.run, ...o.job, path: o.s, state: o.s })), run_id: o.n, failed_jobs: o.n, jobs: z.array(shape({ ...o.job, ...o.log })), ...o.log }),
+  output: shape({
+    ...o.paging,
+    ...o.run,
+    ...o.job,
+    path: o.s,
+    state: o.s,
+    items: z.array(shape({ ...o.run, ...o.job, path: o.s, state: o.s })),
+    run_id: o.n,
+    failed_jobs: o.n,
+    jobs: z.array(shape({ ...o.job, ...o.log })),
+    ...o.log,
+  }),
   name: "actions_read",
   title: "Read GitHub Actions runs, jobs and logs",
   description:

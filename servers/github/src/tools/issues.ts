@@ -2,7 +2,7 @@ import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
-import { lockdown } from "../github/lockdown.js";
+import { lockdown, withoutAssociation } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
@@ -50,7 +50,12 @@ export const listIssuesTool = defineTool({
 
 export const getIssueTool = defineTool({
   toolset: "issues",
-  output: shape({ ...o.issue, comment_list: z.array(shape(o.comment)), comments_next_page: o.n, sub_issue_list: z.array(shape(o.issue)) }),
+  output: shape({
+    ...o.issue,
+    comment_list: z.array(shape(o.comment)),
+    comments_next_page: o.n,
+    sub_issue_list: z.array(shape(o.issue)),
+  }),
   name: "get_issue",
   title: "Get an issue with its comments",
   description:
@@ -103,7 +108,7 @@ export const searchIssuesTool = defineTool({
   name: "search_issues",
   title: "Search issues and pull requests",
   description:
-    "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies; total_count and next_page.",
+    "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     sort: z.enum(["comments", "reactions", "created", "updated"]).optional().describe("Sort key"),
@@ -199,7 +204,7 @@ export const issueWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return issue(res.data, false);
+    return withoutAssociation(issue(res.data, false));
   },
 });
 
@@ -209,7 +214,7 @@ export const addIssueCommentTool = defineTool({
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
   description:
-    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment. Returns the comment id and url.",
+    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment.",
   input: z.object({
     owner,
     repo,
@@ -248,7 +253,23 @@ const ISSUE_FIELDS_QUERY = (
 
 export const listIssueOptionsTool = defineTool({
   toolset: "issues",
-  output: shape({ ...o.paging, name: o.s, color: o.s, description: o.s, items: z.array(shape({ name: o.s, color: o.s, description: o.s, type: o.s, options: o.ss, login: o.s, permission: o.s })) }),
+  output: shape({
+    ...o.paging,
+    name: o.s,
+    color: o.s,
+    description: o.s,
+    items: z.array(
+      shape({
+        name: o.s,
+        color: o.s,
+        description: o.s,
+        type: o.s,
+        options: o.ss,
+        login: o.s,
+        permission: o.s,
+      }),
+    ),
+  }),
   name: "list_issue_options",
   title: "Labels, issue types, issue fields and collaborators",
   description:

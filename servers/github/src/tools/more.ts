@@ -222,7 +222,12 @@ const MAX_TREE = 1000;
 
 export const getRepositoryTreeTool = defineTool({
   toolset: "git",
-  output: shape({ sha: o.s, entries: z.array(shape({ path: o.s, type: o.s, size: o.n })), truncated: o.b, note: o.s }),
+  output: shape({
+    sha: o.s,
+    entries: z.array(shape({ path: o.s, type: o.s, size: o.n })),
+    truncated: o.b,
+    note: o.s,
+  }),
   name: "get_repository_tree",
   title: "A repository's file tree",
   description: `Every path under ref (recursive; at most ${MAX_TREE}, path_filter prefix narrows), with type and size.`,
@@ -282,7 +287,7 @@ function alertsTool(
     input: z.object({
       owner,
       repo,
-      alert_number: z.number().int().min(1).optional().describe("One alert"),
+      alert_number: z.number().int().min(1).max(1e9).optional().describe("One alert"),
       state: z.string().optional().describe("e.g. open, dismissed, fixed, resolved"),
       severity: z.string().optional().describe("e.g. critical, high"),
       page,

@@ -9,7 +9,13 @@ import { listPage } from "./list.js";
 
 export const listNotificationsTool = defineTool({
   toolset: "notifications",
-  output: shape({ ...o.paging, ...o.thread, subject_url: o.s.nullable(), last_read_at: o.s.nullable(), items: z.array(shape(o.thread)) }),
+  output: shape({
+    ...o.paging,
+    ...o.thread,
+    subject_url: o.s.nullable(),
+    last_read_at: o.s.nullable(),
+    items: z.array(shape(o.thread)),
+  }),
   name: "list_notifications",
   title: "List your notifications",
   description:

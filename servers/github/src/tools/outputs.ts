@@ -26,7 +26,9 @@ export const paging = { page: n, per_page: n, next_page: n, last_page: n, total_
 /** One page of a list (listPage): the items and where the next page is. */
 export const list = (item: z.ZodRawShape): Loose => shape({ items: z.array(shape(item)), ...paging });
 
-const authored = { author: s, author_association: s, created_at: s, body: s, body_truncated: s, url: s };
+const authored = { author: s, created_at: s, body: s, body_truncated: s };
+/** Comments, reviews and releases keep their link: a capped body points to it. */
+const linked = { ...authored, url: s };
 
 export const user = { login: s, name: s, type: s, company: s, bio: s, public_repos: n, followers: n, url: s };
 
@@ -43,7 +45,6 @@ export const repository = {
   default_branch: s,
   topics: ss,
   updated_at: s,
-  url: s,
 };
 
 export const issue = {
@@ -62,7 +63,7 @@ export const issue = {
   closed_at: s,
 };
 
-export const comment = { ...authored, id: n };
+export const comment = { ...linked, id: n };
 
 export const pullSummary = {
   ...authored,
@@ -97,13 +98,13 @@ export const pullRequest = {
   auto_merge: b,
 };
 
-export const commit = { sha: s, message: s, author: s, date: s, url: s };
+export const commit = { sha: s, message: s, author: s, date: s };
 
 export const fileChange = { filename: s, status: s, additions: n, deletions: n, previous_filename: s };
 
-export const review = { ...authored, id: n, state: s, submitted_at: s, commit_id: s };
+export const review = { ...linked, id: n, state: s, submitted_at: s, commit_id: s };
 
-export const reviewComment = { ...authored, id: n, review_id: n, in_reply_to: n, path: s, line: n, side: s };
+export const reviewComment = { ...linked, id: n, review_id: n, in_reply_to: n, path: s, line: n, side: s };
 
 export const release = {
   tag: s,

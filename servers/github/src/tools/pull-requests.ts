@@ -4,7 +4,7 @@ import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
-import { lockdown, withheldPull } from "../github/lockdown.js";
+import { lockdown, withoutAssociation, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
@@ -18,7 +18,7 @@ export const listPullRequestsTool = defineTool({
   name: "list_pull_requests",
   title: "List pull requests",
   description:
-    "A repository's pull requests without bodies (number, title, state, author, head, base, labels, dates), filtered by state, head and base. Details: pull_request_read.",
+    "A repository's pull requests without bodies, filtered by state, head and base. Details: pull_request_read.",
   input: z.object({
     owner,
     repo,
@@ -56,7 +56,16 @@ async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const pullRequestReadTool = defineTool({
   toolset: "pull_requests",
-  output: shape({ ...o.pullRequest, ...o.diffPage, ...o.paging, items: z.array(shape({ ...o.fileChange, ...o.review, ...o.reviewComment })), sha: o.s, failing_checks: o.n, statuses: z.array(shape({ context: o.s, state: o.s, description: o.s, url: o.s })), checks: z.array(shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })) }),
+  output: shape({
+    ...o.pullRequest,
+    ...o.diffPage,
+    ...o.paging,
+    items: z.array(shape({ ...o.fileChange, ...o.review, ...o.reviewComment })),
+    sha: o.s,
+    failing_checks: o.n,
+    statuses: z.array(shape({ context: o.s, state: o.s, description: o.s, url: o.s })),
+    checks: z.array(shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })),
+  }),
   name: "pull_request_read",
   title: "Read a pull request",
   description:
@@ -152,7 +161,13 @@ export const pullRequestReadTool = defineTool({
 
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
-  output: shape({ ...o.pullSummary, ...o.declinedShape, requested_reviewers: o.ss, pull_number: o.n, message: o.s }),
+  output: shape({
+    ...o.pullSummary,
+    ...o.declinedShape,
+    requested_reviewers: o.ss,
+    pull_number: o.n,
+    message: o.s,
+  }),
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
@@ -196,7 +211,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls`,
         body,
       });
-      return requestReviews(pullRequest(res.data, false));
+      return requestReviews(withoutAssociation(pullRequest(res.data, false)));
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
@@ -228,7 +243,7 @@ export const pullRequestWriteTool = defineTool({
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
       body,
     });
-    return requestReviews(pullRequest(res.data, false));
+    return requestReviews(withoutAssociation(pullRequest(res.data, false)));
   },
 });
 
@@ -322,7 +337,7 @@ export const pullRequestReviewWriteTool = defineTool({
         path: at,
         body: compact({ event, body, comments, commit_id }),
       });
-      return review(res.data);
+      return withoutAssociation(review(res.data));
     }
     gh.requireToken("pulls:write");
     const me = await gh.request({ path: "/user", permission: "user:read", signal: ctx.signal });
@@ -349,7 +364,7 @@ export const pullRequestReviewWriteTool = defineTool({
       path: `${at}/${id}/events`,
       body: compact({ event, body }),
     });
-    return review(res.data);
+    return withoutAssociation(review(res.data));
   },
 });
 

@@ -16,7 +16,7 @@ export const searchRepositoriesTool = defineTool({
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
-    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r'). Items, total_count, next_page.",
+    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r').",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     type: z.enum(["repositories", "code", "commits"]).default("repositories").describe("What to search"),
@@ -46,7 +46,6 @@ export const searchRepositoriesTool = defineTool({
                   repo: obj(obj(i).repository).full_name,
                   path: obj(i).path,
                   sha: obj(i).sha,
-                  url: obj(i).html_url,
                 })
             : (i) => ({ repo: obj(obj(i).repository).full_name, ...commit(i) }),
       ...(type === "commits"
@@ -62,11 +61,27 @@ const MAX_FILE = 20_000;
 
 export const getFileContentsTool = defineTool({
   toolset: "repos",
-  output: shape({ path: o.s, type: o.s, target: o.s, sha: o.s, size: o.n, binary: o.b, download_url: o.s, total_lines: o.n, start_line: o.n, end_line: o.n, content: o.s, truncated: o.s, offset: o.n, next_offset: o.n, entries: z.array(shape({ name: o.s, type: o.s, size: o.n })) }),
+  output: shape({
+    path: o.s,
+    type: o.s,
+    target: o.s,
+    sha: o.s,
+    size: o.n,
+    binary: o.b,
+    download_url: o.s,
+    total_lines: o.n,
+    start_line: o.n,
+    end_line: o.n,
+    content: o.s,
+    truncated: o.s,
+    offset: o.n,
+    next_offset: o.n,
+    entries: z.array(shape({ name: o.s, type: o.s, size: o.n })),
+  }),
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
-    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
+    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: download_url.",
   input: z.object({
     owner,
     repo,
@@ -74,8 +89,14 @@ export const getFileContentsTool = defineTool({
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
     offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
-    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
-    end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
+    start_line: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e9)
+      .optional()
+      .describe("First line, from 1 (instead of offset)"),
+    end_line: z.number().int().min(1).max(1e9).optional().describe("Last line, inclusive"),
   }),
   annotations: READ,
   handler: async ({ owner, repo, path: p, ref, offset, max_bytes, start_line, end_line }, ctx) => {
@@ -158,7 +179,7 @@ export const listCommitsTool = defineTool({
   name: "list_commits",
   title: "List commits",
   description:
-    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range. Items: sha, message, author, date, url.",
+    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range.",
   input: z.object({
     owner,
     repo,
@@ -187,7 +208,16 @@ export const listCommitsTool = defineTool({
 
 export const getCommitTool = defineTool({
   toolset: "repos",
-  output: shape({ ...o.commit, parents: o.ss, stats: shape({ total: o.n, additions: o.n, deletions: o.n }), files: z.array(shape(o.fileChange)), diff: o.s, offset: o.n, total_bytes: o.n, next_offset: o.n }),
+  output: shape({
+    ...o.commit,
+    parents: o.ss,
+    stats: shape({ total: o.n, additions: o.n, deletions: o.n }),
+    files: z.array(shape(o.fileChange)),
+    diff: o.s,
+    offset: o.n,
+    total_bytes: o.n,
+    next_offset: o.n,
+  }),
   name: "get_commit",
   title: "Get one commit",
   description:
@@ -232,11 +262,21 @@ export const getCommitTool = defineTool({
 
 export const listRefsTool = defineTool({
   toolset: "repos",
-  output: shape({ ...o.release, ...o.paging, sha: o.s, type: o.s, tag_sha: o.s, tagger: o.s, date: o.s, message: o.s, items: z.array(shape({ ...o.release, sha: o.s, protected: o.b })) }),
+  output: shape({
+    ...o.release,
+    ...o.paging,
+    sha: o.s,
+    type: o.s,
+    tag_sha: o.s,
+    tagger: o.s,
+    date: o.s,
+    message: o.s,
+    items: z.array(shape({ ...o.release, sha: o.s, protected: o.b })),
+  }),
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
-    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped), latest_release; tag: one tag (sha, annotated message) or release: one release, both by name.",
+    "kind=branches, tags, releases (notes capped), latest_release; tag: one tag (with an annotated tag's message) or release: one release, both by name.",
   input: z.object({
     owner,
     repo,
@@ -353,7 +393,7 @@ export const pushFilesTool = defineTool({
   name: "push_files",
   title: "Commit several files at once",
   description:
-    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Returns the commit sha. Deleting asks the user to confirm.",
+    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Deleting asks the user to confirm.",
   input: z.object({
     owner,
     repo,
