@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
@@ -59,16 +58,16 @@ async function logTail(ctx: Ctx, owner: string, repo: string, jobId: number, lin
 
 export const actionsReadTool = defineTool({
   toolset: "actions",
-  output: shape({
+  output: o.shape({
     ...o.paging,
     ...o.run,
     ...o.job,
     path: o.s,
     state: o.s,
-    items: z.array(shape({ ...o.run, ...o.job, path: o.s, state: o.s })),
+    items: z.array(o.shape({ ...o.run, ...o.job, path: o.s, state: o.s })),
     run_id: o.n,
     failed_jobs: o.n,
-    jobs: z.array(shape({ ...o.job, ...o.log })),
+    jobs: z.array(o.shape({ ...o.job, ...o.log })),
     ...o.log,
   }),
   name: "actions_read",
@@ -163,7 +162,7 @@ export const actionsReadTool = defineTool({
 
 export const actionsRunWriteTool = defineTool({
   toolset: "actions",
-  output: shape({ dispatched: o.s, ref: o.s, run_id: o.n, done: o.s }),
+  output: o.shape({ dispatched: o.s, ref: o.s, run_id: o.n, done: o.s }),
   name: "actions_run_write",
   title: "Re-run, cancel or dispatch workflows",
   description:

@@ -1,20 +1,19 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj, user } from "../github/shape.js";
 import { defineTool, READ } from "./common.js";
 
 export const getMeTool = defineTool({
   toolset: "context",
-  output: shape({
+  output: o.shape({
     ...o.user,
     authenticated: o.b,
     note: o.s,
     plan: o.s,
-    teams: z.array(shape({ team: o.s, name: o.s })),
+    teams: z.array(o.shape({ team: o.s, name: o.s })),
     team_members: o.ss,
-    rate_limits: z.record(o.s, shape({ limit: o.n, remaining: o.n, reset: o.s })),
+    rate_limits: z.record(o.s, o.shape({ limit: o.n, remaining: o.n, reset: o.s })),
   }),
   name: "get_me",
   title: "Who am I on GitHub",

@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { compact, obj, userLogin } from "../github/shape.js";
 import { defineTool, owner, repo, WRITE } from "./common.js";
@@ -11,7 +10,7 @@ export const COPILOT_REVIEWER = "copilot-pull-request-reviewer[bot]";
 
 export const copilotWriteTool = defineTool({
   toolset: "copilot",
-  output: shape({ number: o.n, requested_reviewers: o.ss, assignees: o.ss, note: o.s }),
+  output: o.shape({ number: o.n, requested_reviewers: o.ss, assignees: o.ss, note: o.s }),
   name: "copilot_write",
   title: "Hand work to Copilot",
   description:

@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { lockdown, withoutAssociation } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
@@ -13,7 +12,7 @@ const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
 
 export const listIssuesTool = defineTool({
   toolset: "issues",
-  output: list(o.issue),
+  output: o.list(o.issue),
   name: "list_issues",
   title: "List a repository's issues",
   description:
@@ -50,11 +49,11 @@ export const listIssuesTool = defineTool({
 
 export const getIssueTool = defineTool({
   toolset: "issues",
-  output: shape({
+  output: o.shape({
     ...o.issue,
-    comment_list: z.array(shape(o.comment)),
+    comment_list: z.array(o.shape(o.comment)),
     comments_next_page: o.n,
-    sub_issue_list: z.array(shape(o.issue)),
+    sub_issue_list: z.array(o.shape(o.issue)),
   }),
   name: "get_issue",
   title: "Get an issue with its comments",
@@ -104,7 +103,7 @@ export const getIssueTool = defineTool({
 
 export const searchIssuesTool = defineTool({
   toolset: "issues",
-  output: list({ ...o.issue, repo: o.s }),
+  output: o.list({ ...o.issue, repo: o.s }),
   name: "search_issues",
   title: "Search issues and pull requests",
   description:
@@ -142,7 +141,7 @@ export const searchIssuesTool = defineTool({
 
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: shape({ ...o.issue, ...o.declinedShape }),
+  output: o.shape({ ...o.issue, ...o.declinedShape }),
   name: "issue_write",
   title: "Create or update an issue",
   description:
@@ -210,7 +209,7 @@ export const issueWriteTool = defineTool({
 
 export const addIssueCommentTool = defineTool({
   toolset: "issues",
-  output: shape({ id: o.n, url: o.s }),
+  output: o.shape({ id: o.n, url: o.s }),
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
   description:
@@ -253,13 +252,13 @@ const ISSUE_FIELDS_QUERY = (
 
 export const listIssueOptionsTool = defineTool({
   toolset: "issues",
-  output: shape({
+  output: o.shape({
     ...o.paging,
     name: o.s,
     color: o.s,
     description: o.s,
     items: z.array(
-      shape({
+      o.shape({
         name: o.s,
         color: o.s,
         description: o.s,
@@ -365,7 +364,7 @@ async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const subIssueWriteTool = defineTool({
   toolset: "issues",
-  output: shape({ parent: o.n, sub_issue: o.n, method: o.s, done: o.b }),
+  output: o.shape({ parent: o.n, sub_issue: o.n, method: o.s, done: o.b }),
   name: "sub_issue_write",
   title: "Add, remove or reorder sub-issues",
   description:

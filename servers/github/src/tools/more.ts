@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { list, shape } from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import type { PermissionKey } from "../github/permissions.js";
 import { cleanText } from "../github/sanitize.js";
@@ -45,7 +44,7 @@ const gist = (g: unknown, withFiles: boolean) => {
 
 export const gistReadTool = defineTool({
   toolset: "gists",
-  output: shape({ ...o.paging, ...o.gist, items: z.array(shape(o.gist)) }),
+  output: o.shape({ ...o.paging, ...o.gist, items: z.array(o.shape(o.gist)) }),
   name: "gist_read",
   title: "List gists or read one",
   description: "gist_id: one gist with its files' content; otherwise the gists of username (default: yours).",
@@ -80,7 +79,7 @@ export const gistReadTool = defineTool({
 
 export const gistWriteTool = defineTool({
   toolset: "gists",
-  output: shape(o.gist),
+  output: o.shape(o.gist),
   name: "gist_write",
   title: "Create or update a gist",
   description:
@@ -120,7 +119,7 @@ export const gistWriteTool = defineTool({
 
 export const listStarredTool = defineTool({
   toolset: "stargazers",
-  output: list(o.repository),
+  output: o.list(o.repository),
   name: "list_starred_repositories",
   title: "Repositories someone starred",
   description: "Repositories starred by username (default: you), most recently starred first.",
@@ -147,7 +146,7 @@ export const listStarredTool = defineTool({
 
 export const starWriteTool = defineTool({
   toolset: "stargazers",
-  output: shape({ repo: o.s, starred: o.b }),
+  output: o.shape({ repo: o.s, starred: o.b }),
   name: "star_write",
   title: "Star or unstar a repository",
   description: "method=star or unstar owner/repo as you.",
@@ -167,7 +166,7 @@ export const starWriteTool = defineTool({
 
 export const labelWriteTool = defineTool({
   toolset: "labels",
-  output: shape({ ...o.declinedShape, deleted: o.s, name: o.s, color: o.s, description: o.s }),
+  output: o.shape({ ...o.declinedShape, deleted: o.s, name: o.s, color: o.s, description: o.s }),
   name: "label_write",
   title: "Create, update or delete a label",
   description:
@@ -222,9 +221,9 @@ const MAX_TREE = 1000;
 
 export const getRepositoryTreeTool = defineTool({
   toolset: "git",
-  output: shape({
+  output: o.shape({
     sha: o.s,
-    entries: z.array(shape({ path: o.s, type: o.s, size: o.n })),
+    entries: z.array(o.shape({ path: o.s, type: o.s, size: o.n })),
     truncated: o.b,
     note: o.s,
   }),
@@ -420,7 +419,7 @@ const advisory = (a: unknown) => {
 
 export const advisoriesTool = defineTool({
   toolset: "security_advisories",
-  output: shape({ ...o.advisory, description: o.s.nullable(), items: z.array(shape(o.advisory)) }),
+  output: o.shape({ ...o.advisory, description: o.s.nullable(), items: z.array(o.shape(o.advisory)) }),
   name: "security_advisories",
   title: "Security advisories",
   description:

@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { cleanText } from "../github/sanitize.js";
 import { compact, obj } from "../github/shape.js";
@@ -9,12 +8,12 @@ import { listPage } from "./list.js";
 
 export const listNotificationsTool = defineTool({
   toolset: "notifications",
-  output: shape({
+  output: o.shape({
     ...o.paging,
     ...o.thread,
     subject_url: o.s.nullable(),
     last_read_at: o.s.nullable(),
-    items: z.array(shape(o.thread)),
+    items: z.array(o.shape(o.thread)),
   }),
   name: "list_notifications",
   title: "List your notifications",
@@ -72,7 +71,7 @@ const thread = (n: unknown) =>
 
 export const notificationWriteTool = defineTool({
   toolset: "notifications",
-  output: shape({ subscription: o.s, subscribed: o.b, ignored: o.b, marked: o.s, thread_id: o.s }),
+  output: o.shape({ subscription: o.s, subscribed: o.b, ignored: o.b, marked: o.s, thread_id: o.s }),
   name: "notification_write",
   title: "Mark notifications, manage subscriptions",
   description:

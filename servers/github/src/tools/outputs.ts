@@ -15,10 +15,10 @@ const ss = z.array(s);
  * An object whose every field may be missing. Its static type is a plain record on purpose:
  * handlers shape GitHub's untyped JSON, and the kit checks each result against the schema at run time.
  */
-export const shape = (fields: z.ZodRawShape): Loose => z.strictObject(fields).partial() as unknown as Loose;
+export const shape = (fields: z.ZodRawShape): Loose => z.strictObject(fields).partial();
 // The static type only (a record of unknowns); the schema itself is the partial object above.
-const loose = z.object({}).catchall(z.unknown());
-type Loose = typeof loose;
+const _loose = z.object({}).catchall(z.unknown());
+type Loose = typeof _loose;
 
 /** Where a page of a list is (listPage). */
 export const paging = { page: n, per_page: n, next_page: n, last_page: n, total_count: n };

@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { list, shape } from "./outputs.js";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
@@ -14,7 +13,7 @@ const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
 
 export const listPullRequestsTool = defineTool({
   toolset: "pull_requests",
-  output: list(o.pullSummary),
+  output: o.list(o.pullSummary),
   name: "list_pull_requests",
   title: "List pull requests",
   description:
@@ -56,15 +55,15 @@ async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const pullRequestReadTool = defineTool({
   toolset: "pull_requests",
-  output: shape({
+  output: o.shape({
     ...o.pullRequest,
     ...o.diffPage,
     ...o.paging,
-    items: z.array(shape({ ...o.fileChange, ...o.review, ...o.reviewComment })),
+    items: z.array(o.shape({ ...o.fileChange, ...o.review, ...o.reviewComment })),
     sha: o.s,
     failing_checks: o.n,
-    statuses: z.array(shape({ context: o.s, state: o.s, description: o.s, url: o.s })),
-    checks: z.array(shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })),
+    statuses: z.array(o.shape({ context: o.s, state: o.s, description: o.s, url: o.s })),
+    checks: z.array(o.shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })),
   }),
   name: "pull_request_read",
   title: "Read a pull request",
@@ -161,7 +160,7 @@ export const pullRequestReadTool = defineTool({
 
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
-  output: shape({
+  output: o.shape({
     ...o.pullSummary,
     ...o.declinedShape,
     requested_reviewers: o.ss,
@@ -262,7 +261,7 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
 
 export const mergePullRequestTool = defineTool({
   toolset: "pull_requests",
-  output: shape({ ...o.declinedShape, merged: o.b, sha: o.s, message: o.s }),
+  output: o.shape({ ...o.declinedShape, merged: o.b, sha: o.s, message: o.s }),
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
@@ -299,7 +298,7 @@ export const mergePullRequestTool = defineTool({
 
 export const pullRequestReviewWriteTool = defineTool({
   toolset: "pull_requests",
-  output: shape({ ...o.review, deleted: o.n }),
+  output: o.shape({ ...o.review, deleted: o.n }),
   name: "pull_request_review_write",
   title: "Review a pull request",
   description:

@@ -1,6 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { list, shape } from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
@@ -12,7 +11,7 @@ import type { Ctx } from "../deps.js";
 
 export const searchRepositoriesTool = defineTool({
   toolset: "repos",
-  output: list({ ...o.repository, ...o.commit, repo: o.s, path: o.s }),
+  output: o.list({ ...o.repository, ...o.commit, repo: o.s, path: o.s }),
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
@@ -61,7 +60,7 @@ const MAX_FILE = 20_000;
 
 export const getFileContentsTool = defineTool({
   toolset: "repos",
-  output: shape({
+  output: o.shape({
     path: o.s,
     type: o.s,
     target: o.s,
@@ -76,7 +75,7 @@ export const getFileContentsTool = defineTool({
     truncated: o.s,
     offset: o.n,
     next_offset: o.n,
-    entries: z.array(shape({ name: o.s, type: o.s, size: o.n })),
+    entries: z.array(o.shape({ name: o.s, type: o.s, size: o.n })),
   }),
   name: "get_file_contents",
   title: "Read a file or list a directory",
@@ -175,7 +174,7 @@ export const getFileContentsTool = defineTool({
 
 export const listCommitsTool = defineTool({
   toolset: "repos",
-  output: list(o.commit),
+  output: o.list(o.commit),
   name: "list_commits",
   title: "List commits",
   description:
@@ -208,11 +207,11 @@ export const listCommitsTool = defineTool({
 
 export const getCommitTool = defineTool({
   toolset: "repos",
-  output: shape({
+  output: o.shape({
     ...o.commit,
     parents: o.ss,
-    stats: shape({ total: o.n, additions: o.n, deletions: o.n }),
-    files: z.array(shape(o.fileChange)),
+    stats: o.shape({ total: o.n, additions: o.n, deletions: o.n }),
+    files: z.array(o.shape(o.fileChange)),
     diff: o.s,
     offset: o.n,
     total_bytes: o.n,
@@ -262,7 +261,7 @@ export const getCommitTool = defineTool({
 
 export const listRefsTool = defineTool({
   toolset: "repos",
-  output: shape({
+  output: o.shape({
     ...o.release,
     ...o.paging,
     sha: o.s,
@@ -271,7 +270,7 @@ export const listRefsTool = defineTool({
     tagger: o.s,
     date: o.s,
     message: o.s,
-    items: z.array(shape({ ...o.release, sha: o.s, protected: o.b })),
+    items: z.array(o.shape({ ...o.release, sha: o.s, protected: o.b })),
   }),
   name: "list_refs",
   title: "List branches, tags or releases",
@@ -344,7 +343,7 @@ export const listRefsTool = defineTool({
 
 export const createOrUpdateFileTool = defineTool({
   toolset: "repos",
-  output: shape({ path: o.s, sha: o.s, commit: o.s, url: o.s }),
+  output: o.shape({ path: o.s, sha: o.s, commit: o.s, url: o.s }),
   name: "create_or_update_file",
   title: "Create or update one file",
   description:
@@ -389,7 +388,7 @@ async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string)
 
 export const pushFilesTool = defineTool({
   toolset: "repos",
-  output: shape({ ...o.declinedShape, branch: o.s, commit: o.s, parent: o.s, written: o.n, deleted: o.n }),
+  output: o.shape({ ...o.declinedShape, branch: o.s, commit: o.s, parent: o.s, written: o.n, deleted: o.n }),
   name: "push_files",
   title: "Commit several files at once",
   description:
@@ -470,7 +469,7 @@ export const pushFilesTool = defineTool({
 
 export const createBranchTool = defineTool({
   toolset: "repos",
-  output: shape({ branch: o.s, sha: o.s, from: o.s }),
+  output: o.shape({ branch: o.s, sha: o.s, from: o.s }),
   name: "create_branch",
   title: "Create a branch",
   description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
@@ -508,7 +507,7 @@ export const createBranchTool = defineTool({
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: shape(o.repository),
+  output: o.shape(o.repository),
   name: "repository_write",
   title: "Create or fork a repository",
   description:

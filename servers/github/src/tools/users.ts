@@ -1,13 +1,12 @@
 import { z } from "@toolshed/server";
 import * as o from "./outputs.js";
-import { list, shape } from "./outputs.js";
 import { asList, compact, obj } from "../github/shape.js";
 import { fields, defineTool, page, perPage, READ } from "./common.js";
 import { listPage } from "./list.js";
 
 export const searchUsersTool = defineTool({
   toolset: "users",
-  output: list({ login: o.s, type: o.s }),
+  output: o.list({ login: o.s, type: o.s }),
   name: "search_users",
   title: "Search users and organizations",
   description: "GitHub user search, e.g. 'jane in:name location:berlin' or 'type:org mcp'.",
