@@ -3,7 +3,7 @@ import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
 type Json = Record<string, unknown>;
@@ -89,6 +89,7 @@ export const actionsReadTool = defineTool({
     page,
     per_page: perPage,
   }),
+  render: rawText("tail"),
   annotations: READ,
   task: "optional", // log downloads run as a task for clients of the tasks extension
   handler: async (

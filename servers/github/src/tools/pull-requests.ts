@@ -6,7 +6,7 @@ import { cleanText } from "../github/sanitize.js";
 import { lockdown, withoutAssociation, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
 const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
@@ -83,6 +83,7 @@ export const pullRequestReadTool = defineTool({
     page,
     per_page: perPage,
   }),
+  render: rawText("diff"),
   annotations: READ,
   handler: async ({ owner, repo, pull_number, method, file, offset, max_bytes, page, per_page }, ctx) => {
     const gh = ctx.deps.gh;

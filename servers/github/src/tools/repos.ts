@@ -5,7 +5,7 @@ import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
 
@@ -97,6 +97,7 @@ export const getFileContentsTool = defineTool({
       .describe("First line, from 1 (instead of offset)"),
     end_line: z.number().int().min(1).max(1e9).optional().describe("Last line, inclusive"),
   }),
+  render: rawText("content"),
   annotations: READ,
   handler: async ({ owner, repo, path: p, ref, offset, max_bytes, start_line, end_line }, ctx) => {
     if (start_line !== undefined && end_line !== undefined && end_line < start_line) {
@@ -230,6 +231,7 @@ export const getCommitTool = defineTool({
     offset: z.number().int().min(0).max(1e8).default(0).describe("With diff: start here"),
     max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("With diff: most characters"),
   }),
+  render: rawText("diff"),
   annotations: READ,
   handler: async ({ owner, repo, sha, diff, file, offset, max_bytes }, ctx) => {
     const at = path`/repos/${owner}/${repo}/commits/${sha}`;
