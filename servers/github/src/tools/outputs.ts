@@ -12,8 +12,9 @@ const b = z.boolean();
 const ss = z.array(s);
 
 /**
- * An object whose every field may be missing. Its static type is a plain record on purpose:
- * handlers shape GitHub's untyped JSON, and the kit checks each result against the schema at run time.
+ * An object whose every field may be missing. Strict: a field a handler adds without declaring it
+ * here is refused (and fails the tests) rather than silently dropped by the kit's check. Its static
+ * type is a plain record on purpose: handlers shape GitHub's untyped JSON, checked at run time.
  */
 export const shape = (fields: z.ZodRawShape): Loose => z.strictObject(fields).partial();
 // The static type only (a record of unknowns); the schema itself is the partial object above.

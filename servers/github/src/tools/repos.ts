@@ -211,7 +211,8 @@ export const getCommitTool = defineTool({
   output: o.shape({
     ...o.commit,
     parents: o.ss,
-    stats: o.shape({ total: o.n, additions: o.n, deletions: o.n }),
+    // GitHub's own object, passed through: a key it adds later is dropped, not refused.
+    stats: z.object({ total: o.n, additions: o.n, deletions: o.n }).partial(),
     files: z.array(o.shape(o.fileChange)),
     diff: o.s,
     offset: o.n,
