@@ -177,6 +177,10 @@ describe("tools against recorded GitHub responses", () => {
       next_offset: 1000,
     });
     expect((first.data.content as string).startsWith("export function widget()")).toBe(true);
+    // The text content carries the file as it is after the rest as JSON, not JSON-escaped.
+    const { content, ...rest } = first.data;
+    expect(first.text).toBe(`${JSON.stringify(rest)}\n\n${String(content)}`);
+    expect(first.text).not.toContain("\\n");
     const second = await call(h.client, "get_file_contents", {
       ...repo,
       path: "src/app.ts",

@@ -36,10 +36,11 @@ export async function lockdown<T extends Record<string, unknown>>(
   repo: string,
   items: T[],
 ): Promise<T[]> {
-  if (!ctx.config.lockdown || items.length === 0) return items;
-  if (!(await isPublic(ctx, owner, repo))) return items;
-  return items.map((item) => {
-    const assoc = item.author_association;
+  if (!ctx.config.lockdown || items.length === 0) return items.map(withoutAssociation);
+  if (!(await isPublic(ctx, owner, repo))) return items.map(withoutAssociation);
+  return items.map((shaped) => {
+    const assoc = shaped.author_association;
+    const item = withoutAssociation(shaped);
     if (typeof assoc !== "string" || TRUSTED.has(assoc)) return item;
     const withheld = `[withheld by lockdown mode: @${String(item.author)} has no push access]`;
     const out: Record<string, unknown> = { ...item };
@@ -50,13 +51,20 @@ export async function lockdown<T extends Record<string, unknown>>(
   });
 }
 
+/** The item without `author_association`: lockdown reads it, answers leave it out (it costs every item bytes). */
+export function withoutAssociation<T extends Record<string, unknown>>(item: T): T {
+  if (!("author_association" in item)) return item;
+  const { author_association: _association, ...rest } = item;
+  return rest as T;
+}
+
 /** Lockdown over items from many repositories (search results), one visibility lookup per repository. */
 export async function lockdownEach<T extends Record<string, unknown>>(
   ctx: Ctx,
   items: T[],
   repoOf: (item: T) => string | undefined,
 ): Promise<T[]> {
-  if (!ctx.config.lockdown) return items;
+  if (!ctx.config.lockdown) return items.map(withoutAssociation);
   const out: T[] = [];
   for (const item of items) {
     const [owner, repo] = (repoOf(item) ?? "").split("/");

@@ -1,7 +1,11 @@
 import { ToolshedError } from "@toolshed/server";
 import { capText, cleanText } from "./sanitize.js";
 
-/* Trimmed forms of GitHub objects: the fields a model acts on, untrusted text cleaned. */
+/*
+ * Trimmed forms of GitHub objects: the fields a model acts on, untrusted text cleaned. Issues, pull
+ * requests, commits and repositories carry no html_url (it follows from repo and number or sha);
+ * comments, reviews and releases keep theirs, which their capped bodies point to.
+ */
 
 type Json = Record<string, unknown>;
 const o = (v: unknown): Json => (v && typeof v === "object" ? (v as Json) : {});
@@ -56,7 +60,6 @@ export function repository(r: unknown): Json {
     default_branch: x.default_branch,
     topics: x.topics,
     updated_at: x.updated_at,
-    url: x.html_url,
   });
 }
 
@@ -78,7 +81,6 @@ export function issue(i: unknown, withBody: boolean, bodyCap = BODY_CAP): Json {
     created_at: x.created_at,
     updated_at: x.updated_at,
     closed_at: x.closed_at,
-    url: x.html_url,
     ...(withBody ? body(x.body, bodyCap, "the body is capped") : {}),
   });
 }
@@ -112,7 +114,6 @@ export function pullRequest(p: unknown, full: boolean): Json {
     created_at: x.created_at,
     updated_at: x.updated_at,
     merged_at: x.merged_at,
-    url: x.html_url,
     ...(full
       ? {
           head_sha: head.sha,
@@ -145,7 +146,6 @@ export function commit(c: unknown): Json {
     message: message.length > 500 ? `${message.slice(0, 500)}…` : message,
     author: login(x.author) ?? o(inner.author).name,
     date: o(inner.author).date,
-    url: x.html_url,
   });
 }
 

@@ -1,8 +1,9 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
 type Json = Record<string, unknown>;
@@ -57,7 +58,18 @@ async function logTail(ctx: Ctx, owner: string, repo: string, jobId: number, lin
 
 export const actionsReadTool = defineTool({
   toolset: "actions",
-  output: result,
+  output: o.shape({
+    ...o.paging,
+    ...o.run,
+    ...o.job,
+    path: o.s,
+    state: o.s,
+    items: z.array(o.shape({ ...o.run, ...o.job, path: o.s, state: o.s })),
+    run_id: o.n,
+    failed_jobs: o.n,
+    jobs: z.array(o.shape({ ...o.job, ...o.log })),
+    ...o.log,
+  }),
   name: "actions_read",
   title: "Read GitHub Actions runs, jobs and logs",
   description:
@@ -77,6 +89,7 @@ export const actionsReadTool = defineTool({
     page,
     per_page: perPage,
   }),
+  render: rawText("tail"),
   annotations: READ,
   task: "optional", // log downloads run as a task for clients of the tasks extension
   handler: async (
@@ -150,7 +163,7 @@ export const actionsReadTool = defineTool({
 
 export const actionsRunWriteTool = defineTool({
   toolset: "actions",
-  output: result,
+  output: o.shape({ dispatched: o.s, ref: o.s, run_id: o.n, done: o.s }),
   name: "actions_run_write",
   title: "Re-run, cancel or dispatch workflows",
   description:

@@ -10,8 +10,17 @@ export const page = z.number().int().min(1).max(1000).default(1).describe("Page,
 export const perPage = z.number().int().min(1).max(100).default(20).describe("Items per page");
 export const fields = z.array(z.string()).optional().describe("Only these item fields");
 
-/** Every tool's structured result is an object; each description says what is in it. */
-export const result = z.object({}).catchall(z.unknown());
+/**
+ * The text content of an answer whose `field` is a long text (a file, a diff, a log): that text as
+ * it is, after the rest as compact JSON, instead of all of it JSON-escaped (every newline a `\n`).
+ * structuredContent is unchanged.
+ */
+export function rawText(field: string): (data: Record<string, unknown>) => string {
+  return (data) => {
+    const { [field]: text, ...rest } = data;
+    return typeof text === "string" ? `${JSON.stringify(rest)}\n\n${text}` : JSON.stringify(data);
+  };
+}
 
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
 export const WRITE = {

@@ -1,15 +1,24 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj, user } from "../github/shape.js";
-import { defineTool, READ, result } from "./common.js";
+import { defineTool, READ } from "./common.js";
 
 export const getMeTool = defineTool({
   toolset: "context",
-  output: result,
+  output: o.shape({
+    ...o.user,
+    authenticated: o.b,
+    note: o.s,
+    plan: o.s,
+    teams: z.array(o.shape({ team: o.s, name: o.s })),
+    team_members: o.ss,
+    rate_limits: z.record(o.s, o.shape({ limit: o.n, remaining: o.n, reset: o.s })),
+  }),
   name: "get_me",
   title: "Who am I on GitHub",
   description:
-    "The token's user (login, name, plan), rate limits seen so far and, with teams, the user's teams (org/slug); team='org/slug' adds that team's members. Without a token: authenticated=false.",
+    "The token's user, rate limits seen so far and, with teams, the user's teams; team='org/slug' adds that team's members. Without a token: authenticated=false.",
   input: z.object({
     teams: z.boolean().default(false).describe("Also list the user's teams"),
     team: z.string().optional().describe("org/slug: also list its members"),

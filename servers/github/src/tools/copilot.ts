@@ -1,7 +1,8 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { compact, obj, userLogin } from "../github/shape.js";
-import { defineTool, owner, repo, WRITE, result } from "./common.js";
+import { defineTool, owner, repo, WRITE } from "./common.js";
 
 /** The bots GitHub documents for these: the coding agent, and the code reviewer. */
 export const COPILOT_AGENT = "copilot-swe-agent[bot]";
@@ -9,7 +10,7 @@ export const COPILOT_REVIEWER = "copilot-pull-request-reviewer[bot]";
 
 export const copilotWriteTool = defineTool({
   toolset: "copilot",
-  output: result,
+  output: o.shape({ number: o.n, requested_reviewers: o.ss, assignees: o.ss, note: o.s }),
   name: "copilot_write",
   title: "Hand work to Copilot",
   description:

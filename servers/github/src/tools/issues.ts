@@ -1,17 +1,18 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
-import { lockdown } from "../github/lockdown.js";
+import { lockdown, withoutAssociation } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, comment, compact, issue, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
 
 export const listIssuesTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.list(o.issue),
   name: "list_issues",
   title: "List a repository's issues",
   description:
@@ -48,7 +49,12 @@ export const listIssuesTool = defineTool({
 
 export const getIssueTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.shape({
+    ...o.issue,
+    comment_list: z.array(o.shape(o.comment)),
+    comments_next_page: o.n,
+    sub_issue_list: z.array(o.shape(o.issue)),
+  }),
   name: "get_issue",
   title: "Get an issue with its comments",
   description:
@@ -97,11 +103,11 @@ export const getIssueTool = defineTool({
 
 export const searchIssuesTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.list({ ...o.issue, repo: o.s }),
   name: "search_issues",
   title: "Search issues and pull requests",
   description:
-    "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies; total_count and next_page.",
+    "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     sort: z.enum(["comments", "reactions", "created", "updated"]).optional().describe("Sort key"),
@@ -135,7 +141,7 @@ export const searchIssuesTool = defineTool({
 
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.shape({ ...o.issue, ...o.declinedShape }),
   name: "issue_write",
   title: "Create or update an issue",
   description:
@@ -197,17 +203,17 @@ export const issueWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return issue(res.data, false);
+    return withoutAssociation(issue(res.data, false));
   },
 });
 
 export const addIssueCommentTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.shape({ id: o.n, url: o.s }),
   name: "add_issue_comment",
   title: "Comment on an issue or pull request",
   description:
-    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment. Returns the comment id and url.",
+    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment.",
   input: z.object({
     owner,
     repo,
@@ -246,7 +252,23 @@ const ISSUE_FIELDS_QUERY = (
 
 export const listIssueOptionsTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.shape({
+    ...o.paging,
+    name: o.s,
+    color: o.s,
+    description: o.s,
+    items: z.array(
+      o.shape({
+        name: o.s,
+        color: o.s,
+        description: o.s,
+        type: o.s,
+        options: o.ss,
+        login: o.s,
+        permission: o.s,
+      }),
+    ),
+  }),
   name: "list_issue_options",
   title: "Labels, issue types, issue fields and collaborators",
   description:
@@ -342,7 +364,7 @@ async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const subIssueWriteTool = defineTool({
   toolset: "issues",
-  output: result,
+  output: o.shape({ parent: o.n, sub_issue: o.n, method: o.s, done: o.b }),
   name: "sub_issue_write",
   title: "Add, remove or reorder sub-issues",
   description:

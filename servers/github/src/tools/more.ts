@@ -1,4 +1,5 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import type { PermissionKey } from "../github/permissions.js";
 import { cleanText } from "../github/sanitize.js";
@@ -15,7 +16,6 @@ import {
   repo,
   WRITE,
   type Toolset,
-  result,
 } from "./common.js";
 import { listPage } from "./list.js";
 
@@ -44,7 +44,7 @@ const gist = (g: unknown, withFiles: boolean) => {
 
 export const gistReadTool = defineTool({
   toolset: "gists",
-  output: result,
+  output: o.shape({ ...o.paging, ...o.gist, items: z.array(o.shape(o.gist)) }),
   name: "gist_read",
   title: "List gists or read one",
   description: "gist_id: one gist with its files' content; otherwise the gists of username (default: yours).",
@@ -79,7 +79,7 @@ export const gistReadTool = defineTool({
 
 export const gistWriteTool = defineTool({
   toolset: "gists",
-  output: result,
+  output: o.shape(o.gist),
   name: "gist_write",
   title: "Create or update a gist",
   description:
@@ -119,7 +119,7 @@ export const gistWriteTool = defineTool({
 
 export const listStarredTool = defineTool({
   toolset: "stargazers",
-  output: result,
+  output: o.list(o.repository),
   name: "list_starred_repositories",
   title: "Repositories someone starred",
   description: "Repositories starred by username (default: you), most recently starred first.",
@@ -146,7 +146,7 @@ export const listStarredTool = defineTool({
 
 export const starWriteTool = defineTool({
   toolset: "stargazers",
-  output: result,
+  output: o.shape({ repo: o.s, starred: o.b }),
   name: "star_write",
   title: "Star or unstar a repository",
   description: "method=star or unstar owner/repo as you.",
@@ -166,7 +166,7 @@ export const starWriteTool = defineTool({
 
 export const labelWriteTool = defineTool({
   toolset: "labels",
-  output: result,
+  output: o.shape({ ...o.declinedShape, deleted: o.s, name: o.s, color: o.s, description: o.s }),
   name: "label_write",
   title: "Create, update or delete a label",
   description:
@@ -221,7 +221,12 @@ const MAX_TREE = 1000;
 
 export const getRepositoryTreeTool = defineTool({
   toolset: "git",
-  output: result,
+  output: o.shape({
+    sha: o.s,
+    entries: z.array(o.shape({ path: o.s, type: o.s, size: o.n })),
+    truncated: o.b,
+    note: o.s,
+  }),
   name: "get_repository_tree",
   title: "A repository's file tree",
   description: `Every path under ref (recursive; at most ${MAX_TREE}, path_filter prefix narrows), with type and size.`,
@@ -270,17 +275,18 @@ function alertsTool(
   api: string,
   permission: PermissionKey,
   shape: (a: Record<string, unknown>) => Record<string, unknown>,
+  fields: z.ZodRawShape,
 ) {
   return defineTool({
     toolset: toolset,
-    output: result,
+    output: o.shape({ ...o.paging, ...fields, items: z.array(o.shape(fields)) }),
     name,
     title: `${kind} alerts`,
     description: `A repository's ${kind} alerts (state, severity filters), or alert_number's details.`,
     input: z.object({
       owner,
       repo,
-      alert_number: z.number().int().min(1).optional().describe("One alert"),
+      alert_number: z.number().int().min(1).max(1e9).optional().describe("One alert"),
       state: z.string().optional().describe("e.g. open, dismissed, fixed, resolved"),
       severity: z.string().optional().describe("e.g. critical, high"),
       page,
@@ -330,6 +336,18 @@ export const codeScanningTool = alertsTool(
       created_at: a.created_at,
       url: a.html_url,
     }),
+  {
+    number: o.n,
+    state: o.s,
+    rule: o.s,
+    severity: o.s,
+    description: o.s,
+    tool: o.s,
+    path: o.s,
+    line: o.n,
+    created_at: o.s,
+    url: o.s,
+  },
 );
 
 export const secretScanningTool = alertsTool(
@@ -349,6 +367,7 @@ export const secretScanningTool = alertsTool(
       created_at: a.created_at,
       url: a.html_url,
     }),
+  { number: o.n, state: o.s, secret_type: o.s, validity: o.s, resolution: o.s, created_at: o.s, url: o.s },
 );
 
 export const dependabotTool = alertsTool(
@@ -370,6 +389,18 @@ export const dependabotTool = alertsTool(
       fixed_in: obj(obj(a.security_vulnerability).first_patched_version).identifier,
       url: a.html_url,
     }),
+  {
+    number: o.n,
+    state: o.s,
+    package: o.s,
+    ecosystem: o.s,
+    manifest: o.s,
+    severity: o.s,
+    ghsa_id: o.s,
+    summary: o.s,
+    fixed_in: o.s,
+    url: o.s,
+  },
 );
 
 const advisory = (a: unknown) => {
@@ -388,7 +419,7 @@ const advisory = (a: unknown) => {
 
 export const advisoriesTool = defineTool({
   toolset: "security_advisories",
-  output: result,
+  output: o.shape({ ...o.advisory, description: o.s.nullable(), items: z.array(o.shape(o.advisory)) }),
   name: "security_advisories",
   title: "Security advisories",
   description:

@@ -1,13 +1,20 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { cleanText } from "../github/sanitize.js";
 import { compact, obj } from "../github/shape.js";
-import { fields, defineTool, page, perPage, READ, WRITE, result } from "./common.js";
+import { fields, defineTool, page, perPage, READ, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
 export const listNotificationsTool = defineTool({
   toolset: "notifications",
-  output: result,
+  output: o.shape({
+    ...o.paging,
+    ...o.thread,
+    subject_url: o.s.nullable(),
+    last_read_at: o.s.nullable(),
+    items: z.array(o.shape(o.thread)),
+  }),
   name: "list_notifications",
   title: "List your notifications",
   description:
@@ -64,7 +71,7 @@ const thread = (n: unknown) =>
 
 export const notificationWriteTool = defineTool({
   toolset: "notifications",
-  output: result,
+  output: o.shape({ subscription: o.s, subscribed: o.b, ignored: o.b, marked: o.s, thread_id: o.s }),
   name: "notification_write",
   title: "Mark notifications, manage subscriptions",
   description:

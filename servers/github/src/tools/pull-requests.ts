@@ -1,22 +1,23 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
-import { lockdown, withheldPull } from "../github/lockdown.js";
+import { lockdown, withoutAssociation, withheldPull } from "../github/lockdown.js";
 import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
 const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
 
 export const listPullRequestsTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: o.list(o.pullSummary),
   name: "list_pull_requests",
   title: "List pull requests",
   description:
-    "A repository's pull requests without bodies (number, title, state, author, head, base, labels, dates), filtered by state, head and base. Details: pull_request_read.",
+    "A repository's pull requests without bodies, filtered by state, head and base. Details: pull_request_read.",
   input: z.object({
     owner,
     repo,
@@ -54,7 +55,16 @@ async function headSha(ctx: Ctx, owner: string, repo: string, n: number): Promis
 
 export const pullRequestReadTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: o.shape({
+    ...o.pullRequest,
+    ...o.diffPage,
+    ...o.paging,
+    items: z.array(o.shape({ ...o.fileChange, ...o.review, ...o.reviewComment })),
+    sha: o.s,
+    failing_checks: o.n,
+    statuses: z.array(o.shape({ context: o.s, state: o.s, description: o.s, url: o.s })),
+    checks: z.array(o.shape({ name: o.s, status: o.s, conclusion: o.s, url: o.s })),
+  }),
   name: "pull_request_read",
   title: "Read a pull request",
   description:
@@ -73,6 +83,7 @@ export const pullRequestReadTool = defineTool({
     page,
     per_page: perPage,
   }),
+  render: rawText("diff"),
   annotations: READ,
   handler: async ({ owner, repo, pull_number, method, file, offset, max_bytes, page, per_page }, ctx) => {
     const gh = ctx.deps.gh;
@@ -150,7 +161,13 @@ export const pullRequestReadTool = defineTool({
 
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: o.shape({
+    ...o.pullSummary,
+    ...o.declinedShape,
+    requested_reviewers: o.ss,
+    pull_number: o.n,
+    message: o.s,
+  }),
   name: "pull_request_write",
   title: "Create or update a pull request",
   description:
@@ -194,7 +211,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls`,
         body,
       });
-      return requestReviews(pullRequest(res.data, false));
+      return requestReviews(withoutAssociation(pullRequest(res.data, false)));
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
@@ -226,7 +243,7 @@ export const pullRequestWriteTool = defineTool({
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
       body,
     });
-    return requestReviews(pullRequest(res.data, false));
+    return requestReviews(withoutAssociation(pullRequest(res.data, false)));
   },
 });
 
@@ -245,7 +262,7 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
 
 export const mergePullRequestTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: o.shape({ ...o.declinedShape, merged: o.b, sha: o.s, message: o.s }),
   name: "merge_pull_request",
   title: "Merge a pull request",
   description:
@@ -282,7 +299,7 @@ export const mergePullRequestTool = defineTool({
 
 export const pullRequestReviewWriteTool = defineTool({
   toolset: "pull_requests",
-  output: result,
+  output: o.shape({ ...o.review, deleted: o.n }),
   name: "pull_request_review_write",
   title: "Review a pull request",
   description:
@@ -320,7 +337,7 @@ export const pullRequestReviewWriteTool = defineTool({
         path: at,
         body: compact({ event, body, comments, commit_id }),
       });
-      return review(res.data);
+      return withoutAssociation(review(res.data));
     }
     gh.requireToken("pulls:write");
     const me = await gh.request({ path: "/user", permission: "user:read", signal: ctx.signal });
@@ -347,7 +364,7 @@ export const pullRequestReviewWriteTool = defineTool({
       path: `${at}/${id}/events`,
       body: compact({ event, body }),
     });
-    return review(res.data);
+    return withoutAssociation(review(res.data));
   },
 });
 

@@ -1,20 +1,21 @@
 import { ToolshedError, z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
 import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
-import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, result } from "./common.js";
+import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
 
 export const searchRepositoriesTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.list({ ...o.repository, ...o.commit, repo: o.s, path: o.s }),
   name: "search_repositories",
   title: "Search repositories, code or commits",
   description:
-    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r'). Items, total_count, next_page.",
+    "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r').",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     type: z.enum(["repositories", "code", "commits"]).default("repositories").describe("What to search"),
@@ -44,7 +45,6 @@ export const searchRepositoriesTool = defineTool({
                   repo: obj(obj(i).repository).full_name,
                   path: obj(i).path,
                   sha: obj(i).sha,
-                  url: obj(i).html_url,
                 })
             : (i) => ({ repo: obj(obj(i).repository).full_name, ...commit(i) }),
       ...(type === "commits"
@@ -60,11 +60,27 @@ const MAX_FILE = 20_000;
 
 export const getFileContentsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({
+    path: o.s,
+    type: o.s,
+    target: o.s,
+    sha: o.s,
+    size: o.n,
+    binary: o.b,
+    download_url: o.s,
+    total_lines: o.n,
+    start_line: o.n,
+    end_line: o.n,
+    content: o.s,
+    truncated: o.s,
+    offset: o.n,
+    next_offset: o.n,
+    entries: z.array(o.shape({ name: o.s, type: o.s, size: o.n })),
+  }),
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
-    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: size and download_url.",
+    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: download_url.",
   input: z.object({
     owner,
     repo,
@@ -72,9 +88,16 @@ export const getFileContentsTool = defineTool({
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
     offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
-    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
-    end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
+    start_line: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e9)
+      .optional()
+      .describe("First line, from 1 (instead of offset)"),
+    end_line: z.number().int().min(1).max(1e9).optional().describe("Last line, inclusive"),
   }),
+  render: rawText("content"),
   annotations: READ,
   handler: async ({ owner, repo, path: p, ref, offset, max_bytes, start_line, end_line }, ctx) => {
     if (start_line !== undefined && end_line !== undefined && end_line < start_line) {
@@ -152,11 +175,11 @@ export const getFileContentsTool = defineTool({
 
 export const listCommitsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.list(o.commit),
   name: "list_commits",
   title: "List commits",
   description:
-    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range. Items: sha, message, author, date, url.",
+    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range.",
   input: z.object({
     owner,
     repo,
@@ -185,7 +208,17 @@ export const listCommitsTool = defineTool({
 
 export const getCommitTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({
+    ...o.commit,
+    parents: o.ss,
+    // GitHub's own object, passed through: a key it adds later is dropped, not refused.
+    stats: z.object({ total: o.n, additions: o.n, deletions: o.n }).partial(),
+    files: z.array(o.shape(o.fileChange)),
+    diff: o.s,
+    offset: o.n,
+    total_bytes: o.n,
+    next_offset: o.n,
+  }),
   name: "get_commit",
   title: "Get one commit",
   description:
@@ -199,6 +232,7 @@ export const getCommitTool = defineTool({
     offset: z.number().int().min(0).max(1e8).default(0).describe("With diff: start here"),
     max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("With diff: most characters"),
   }),
+  render: rawText("diff"),
   annotations: READ,
   handler: async ({ owner, repo, sha, diff, file, offset, max_bytes }, ctx) => {
     const at = path`/repos/${owner}/${repo}/commits/${sha}`;
@@ -230,11 +264,21 @@ export const getCommitTool = defineTool({
 
 export const listRefsTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({
+    ...o.release,
+    ...o.paging,
+    sha: o.s,
+    type: o.s,
+    tag_sha: o.s,
+    tagger: o.s,
+    date: o.s,
+    message: o.s,
+    items: z.array(o.shape({ ...o.release, sha: o.s, protected: o.b })),
+  }),
   name: "list_refs",
   title: "List branches, tags or releases",
   description:
-    "kind=branches (name, sha, protected), tags (name, sha), releases (tag, name, notes capped), latest_release; tag: one tag (sha, annotated message) or release: one release, both by name.",
+    "kind=branches, tags, releases (notes capped), latest_release; tag: one tag (with an annotated tag's message) or release: one release, both by name.",
   input: z.object({
     owner,
     repo,
@@ -302,7 +346,7 @@ export const listRefsTool = defineTool({
 
 export const createOrUpdateFileTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({ path: o.s, sha: o.s, commit: o.s, url: o.s }),
   name: "create_or_update_file",
   title: "Create or update one file",
   description:
@@ -347,11 +391,11 @@ async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string)
 
 export const pushFilesTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({ ...o.declinedShape, branch: o.s, commit: o.s, parent: o.s, written: o.n, deleted: o.n }),
   name: "push_files",
   title: "Commit several files at once",
   description:
-    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Returns the commit sha. Deleting asks the user to confirm.",
+    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Deleting asks the user to confirm.",
   input: z.object({
     owner,
     repo,
@@ -428,7 +472,7 @@ export const pushFilesTool = defineTool({
 
 export const createBranchTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape({ branch: o.s, sha: o.s, from: o.s }),
   name: "create_branch",
   title: "Create a branch",
   description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
@@ -466,7 +510,7 @@ export const createBranchTool = defineTool({
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: result,
+  output: o.shape(o.repository),
   name: "repository_write",
   title: "Create or fork a repository",
   description:

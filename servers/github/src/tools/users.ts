@@ -1,15 +1,15 @@
 import { z } from "@toolshed/server";
+import * as o from "./outputs.js";
 import { asList, compact, obj } from "../github/shape.js";
-import { fields, defineTool, page, perPage, READ, result } from "./common.js";
+import { fields, defineTool, page, perPage, READ } from "./common.js";
 import { listPage } from "./list.js";
 
 export const searchUsersTool = defineTool({
   toolset: "users",
-  output: result,
+  output: o.list({ login: o.s, type: o.s }),
   name: "search_users",
   title: "Search users and organizations",
-  description:
-    "GitHub user search, e.g. 'jane in:name location:berlin' or 'type:org mcp'. Items: login, type, url; total_count and next_page.",
+  description: "GitHub user search, e.g. 'jane in:name location:berlin' or 'type:org mcp'.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
     sort: z.enum(["followers", "repositories", "joined"]).optional().describe("Sort key"),
@@ -28,6 +28,6 @@ export const searchUsersTool = defineTool({
       fields,
       permission: "user:read",
       from: (d) => asList(obj(d).items),
-      shape: (u) => compact({ login: obj(u).login, type: obj(u).type, url: obj(u).html_url }),
+      shape: (u) => compact({ login: obj(u).login, type: obj(u).type }),
     }),
 });
