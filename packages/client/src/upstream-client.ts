@@ -21,7 +21,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { ToolshedError } from "@toolshed/errors";
-import type { Logger } from "@toolshed/logging";
+import { MCP_LOG_LEVELS, type Logger, type McpLogLevel } from "@toolshed/logging";
 
 export type UpstreamState = "starting" | "ready" | "down" | "closed";
 
@@ -107,18 +107,8 @@ export interface CallOptions extends ForwardOptions {
 /** What the gateway's connection declares to a 2025 upstream: it relays all three. */
 const RELAYED_CAPABILITIES = { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} };
 const RELAYED_METHODS = ["elicitation/create", "sampling/createMessage", "roots/list"] as const;
-/** RFC 5424 severities, least severe first, as MCP logging uses them. */
-const LOG_LEVELS: readonly LoggingLevel[] = [
-  "debug",
-  "info",
-  "notice",
-  "warning",
-  "error",
-  "critical",
-  "alert",
-  "emergency",
-];
-const severity = (level: string): number => LOG_LEVELS.indexOf(level as LoggingLevel);
+/** A level's rank in RFC 5424 order, least severe first, as MCP logging uses them. */
+const severity = (level: string): number => MCP_LOG_LEVELS.indexOf(level as McpLogLevel);
 
 /** One call that takes the upstream's log messages. */
 interface LogScope {
