@@ -11,7 +11,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { connectHttpClient, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { needRedis } from "../../test-support/services.js";
-import { startReplica, toolCallsServed, type Replica } from "./replica.js";
+import { killWithCallsInFlight, startReplica, toolCallsServed, type Replica } from "./replica.js";
 import { root } from "./workspace.js";
 
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -296,12 +296,7 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
         // SIGKILL with calls on the replica: the proxy answers them 502 (or cuts their stream if the
         // answer had begun), as a load balancer would; `call` sends each again, to a survivor.
         killing = true;
-        for (const until = Date.now() + 10_000; proxy.inFlight[KILLED]! < 2;) {
-          if (Date.now() > until) throw new Error("no calls in flight on the replica to kill after 10 s");
-          await new Promise((r) => setTimeout(r, 2));
-        }
-        inFlightAtKill = proxy.inFlight[KILLED]!;
-        await killed.kill();
+        inFlightAtKill = await killWithCallsInFlight(proxy, KILLED, killed);
       }
       await work;
       killing = false;
