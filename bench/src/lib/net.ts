@@ -29,3 +29,29 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Listens `server` on a free loopback port that is not the `--port` this process was started with.
+ * An upstream started inside a server's wrapper process (example-api-with-upstream, github-with-upstream)
+ * listens before the server does; the parent picked that `--port` with `freePort()` and released it, so
+ * port 0 may hand the upstream exactly that port, and the parent would then reach the upstream instead
+ * of the MCP server (CI saw "no route POST /mcp"). Returns the port.
+ */
+export async function listenBesideServerPort(
+  server: {
+    listen(port: number, host: string, cb: () => void): unknown;
+    address(): unknown;
+    close(cb?: () => void): unknown;
+  },
+  argv: readonly string[] = process.argv,
+): Promise<number> {
+  const at = argv.indexOf("--port");
+  const reserved = at >= 0 ? Number(argv[at + 1]) : NaN;
+  for (let attempt = 0; ; attempt++) {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    if (port !== reserved) return port;
+    if (attempt >= 10) throw new Error(`port 0 kept returning the server's own port ${reserved}`);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

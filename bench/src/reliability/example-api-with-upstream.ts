@@ -7,10 +7,10 @@
 // run still carries protocol only.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createExampleApi } from "@toolshed/example-api-upstream";
+import { listenBesideServerPort } from "../lib/net.js";
 import { delayMarkedRequests } from "./slow-upstream.js";
 
 if (!process.env.EXAMPLE_API_BASE_URL) {
@@ -19,9 +19,9 @@ if (!process.env.EXAMPLE_API_BASE_URL) {
   const token = randomBytes(16).toString("hex");
   const api = await createExampleApi({ dataFile: join(dir, "resources.json"), tokens: [token] });
   delayMarkedRequests(api);
-  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const port = await listenBesideServerPort(api); // never the MCP server's own --port
   api.unref(); // the server's shutdown decides when the process ends
-  process.env.EXAMPLE_API_BASE_URL = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  process.env.EXAMPLE_API_BASE_URL = `http://127.0.0.1:${port}`;
   process.env.EXAMPLE_API_BEARER_TOKEN = token;
 }
 // Same depth in src/ and dist/, so the path holds for vitest and the built CLI.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenBesideServerPort } from "../lib/net.js";
 import { delayMarkedRequests } from "./slow-upstream.js";
 
 /** One recorded exchange of servers/github/test/fixtures (the @octokit/fixtures shape). */
@@ -52,10 +52,10 @@ export async function startLoopbackGitHub(): Promise<{ url: string; close(): Pro
     );
   });
   delayMarkedRequests(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = await listenBesideServerPort(server); // in the wrapper, never the MCP server's own --port
   server.unref(); // never what keeps a process alive: in the wrapper, the server's shutdown decides
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
