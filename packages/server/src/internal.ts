@@ -10,3 +10,4 @@ export { serveStdio } from "./stdio.js";
 export { definitionProblems } from "./validate-definition.js";
 export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";
 export { traceLogFields } from "./tracing.js";
+export { hintsOf, wireAnnotations } from "./tool-json.js";

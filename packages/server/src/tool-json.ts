@@ -1,16 +1,75 @@
 import { z } from "zod";
-import type { AnyTool } from "./define.js";
+import type { AnyTool, ToolAnnotations } from "./define.js";
 
-/** The `tools/list` entry of a tool, computed once per process rather than on every list call. */
+/**
+ * The `tools/list` entry of a tool, computed once per process rather than on every list call. It says
+ * nothing a client would assume anyway (see `wireAnnotations` and `wireOutputSchema`): every byte of a
+ * list is paid in a model's context on every conversation.
+ */
 export function toolListEntry(tool: AnyTool): Record<string, unknown> {
+  const annotations = wireAnnotations(tool.annotations);
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: jsonSchema(tool.input, "input"),
-    outputSchema: jsonSchema(tool.output, "output"),
-    annotations: { title: tool.title, ...tool.annotations },
+    outputSchema: wireOutputSchema(jsonSchema(tool.output, "output")),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
   };
+}
+
+/**
+ * The hints that differ from what MCP assumes when one is absent (readOnlyHint false, destructiveHint
+ * true, idempotentHint false, openWorldHint true); destructiveHint and idempotentHint mean something only
+ * on a tool that is not read-only, so a read-only tool leaves them out. `annotations.title` is left out
+ * too: `Tool.title` carries the same name and takes precedence. Every tool still states all four hints
+ * in its definition; a client reading the list by the spec's defaults gets all four back unchanged.
+ */
+export function wireAnnotations(hints: ToolAnnotations): Partial<ToolAnnotations> {
+  const wire: Partial<ToolAnnotations> = {};
+  if (hints.readOnlyHint) wire.readOnlyHint = true;
+  else {
+    if (!hints.destructiveHint) wire.destructiveHint = false;
+    if (hints.idempotentHint) wire.idempotentHint = true;
+  }
+  if (!hints.openWorldHint) wire.openWorldHint = false;
+  return wire;
+}
+
+/** What MCP assumes of an absent hint: the inverse of `wireAnnotations`, for clients and tests. */
+export function hintsOf(wire: Partial<ToolAnnotations> | undefined): ToolAnnotations {
+  const readOnlyHint = wire?.readOnlyHint ?? false;
+  return {
+    readOnlyHint,
+    destructiveHint: readOnlyHint ? false : (wire?.destructiveHint ?? true),
+    idempotentHint: readOnlyHint ? true : (wire?.idempotentHint ?? false),
+    openWorldHint: wire?.openWorldHint ?? true,
+  };
+}
+
+/**
+ * An output schema without zod's `additionalProperties: false` on every object: zod writes it for any
+ * parsed output object, not because a client must refuse other keys, and it cost github 1.2 KB of its
+ * list. The kit still parses each result with the tool's own output schema, which drops undeclared keys.
+ */
+export function wireOutputSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== "object") return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "additionalProperties" && value === false) continue;
+      // Property names are data, not keywords: a property named additionalProperties stays.
+      out[key] = key === "properties" ? mapValues(value, strip) : strip(value);
+    }
+    return out;
+  };
+  return strip(schema) as Record<string, unknown>;
+}
+
+function mapValues(value: unknown, fn: (v: unknown) => unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return fn(value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fn(v)]));
 }
 
 export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {

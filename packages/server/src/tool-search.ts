@@ -1,4 +1,5 @@
 import MiniSearch from "minisearch";
+import { wireAnnotations } from "./tool-json.js";
 
 /**
  * What the index reads of one tool: its `tools/list` entry (name, title, description, the names and
@@ -210,13 +211,12 @@ export function searchModeTools(
         required: ["query"],
         additionalProperties: false,
       },
-      annotations: {
-        title: "Search the tool catalogue",
+      annotations: wireAnnotations({
         readOnlyHint: true,
         destructiveHint: false,
         idempotentHint: true,
         openWorldHint: false,
-      },
+      }),
     },
     {
       name: "describe_tool",
@@ -235,13 +235,12 @@ export function searchModeTools(
         required: ["name"],
         additionalProperties: false,
       },
-      annotations: {
-        title: "Describe a tool",
+      annotations: wireAnnotations({
         readOnlyHint: true,
         destructiveHint: false,
         idempotentHint: true,
         openWorldHint: false,
-      },
+      }),
     },
     {
       name: "call_tool",
@@ -261,13 +260,12 @@ export function searchModeTools(
         required: ["name"],
         additionalProperties: false,
       },
-      annotations: {
-        title: "Call a tool",
+      annotations: wireAnnotations({
         readOnlyHint: false,
         destructiveHint: true,
         idempotentHint: false,
         openWorldHint: true,
-      },
+      }),
     },
   ];
 }

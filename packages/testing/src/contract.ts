@@ -2,7 +2,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { resolveDefinition, type AnyServerDefinition } from "@toolshed/server";
-import { toolScopesOf } from "@toolshed/server/internal";
+import { hintsOf, toolScopesOf } from "@toolshed/server/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { format } from "prettier";
 import { connectHttpClient } from "./http-harness.js";
@@ -66,17 +66,21 @@ export function runContractTests(def: AnyServerDefinition, options: ContractOpti
 
     it("gives every tool a title, description, annotations and object schemas", async () => {
       const { tools } = await client.listTools();
+      const resolved = resolveDefinition(def, options.config);
       for (const tool of tools) {
         expect(tool.title, tool.name).toBeTruthy();
         expect(tool.description?.length ?? 0, tool.name).toBeGreaterThanOrEqual(20);
         expect(tool.inputSchema.type, tool.name).toBe("object");
         expect(tool.outputSchema?.type, tool.name).toBe("object");
-        for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) {
-          expect(
-            typeof (tool.annotations as Record<string, unknown> | undefined)?.[hint],
-            `${tool.name}.${hint}`,
-          ).toBe("boolean");
-        }
+        // The list leaves out hints at MCP's defaults; read by those defaults, all four are the author's.
+        // (destructive/idempotent mean something only on a tool that is not read-only).
+        const authored = resolved.tools.find((t) => t.name === tool.name)!.annotations;
+        const read = hintsOf(tool.annotations);
+        const meaningful = (h: typeof read) =>
+          h.readOnlyHint
+            ? { readOnlyHint: true, openWorldHint: h.openWorldHint }
+            : { ...h, readOnlyHint: false };
+        expect(meaningful(read), `${tool.name} annotations`).toEqual(meaningful(authored));
         const props = (tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
         for (const [key, prop] of Object.entries(props)) {
           expect(prop.description, `${tool.name}.${key} description`).toBeTruthy();

@@ -161,7 +161,11 @@ describe.each<{ era: Era }>([{ era: "legacy" }, { era: "modern" }])(
           title: "Create a note",
           inputSchema: { type: "object", required: ["title", "body"] },
           outputSchema: { type: "object" },
-          annotations: { readOnlyHint: false, destructiveHint: false },
+        });
+        // Only the hints MCP would not assume (readOnly false and idempotent false are its defaults).
+        expect((described as { annotations?: unknown }).annotations).toEqual({
+          destructiveHint: false,
+          openWorldHint: false,
         });
 
         const viaSearch = await client.callTool({
