@@ -29,7 +29,8 @@ register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)})
 const { cache } = createRequire("/");
 process.on("exit", () => appendFileSync(process.env.TOOLSHED_TEST_MODULE_LOG, Object.keys(cache).join("\\n") + "\\n"));
 `;
-const NODE_OPTIONS = `--import=data:text/javascript,${encodeURIComponent(PRELOAD)}`;
+const NODE_OPTIONS =
+  `${process.env.NODE_OPTIONS ?? ""} --import=data:text/javascript,${encodeURIComponent(PRELOAD)}`.trim();
 
 let dir: string | undefined;
 afterEach(async () => {
