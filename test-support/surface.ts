@@ -61,7 +61,10 @@ function* jsFiles(dir: string): Generator<string> {
   }
 }
 
-/** The module specifiers one JS file imports: its import/export declarations and import() calls. */
+/**
+ * The module specifiers one JS file imports: its import/export declarations, import() calls and
+ * require() calls (a `createRequire` require, for a dependency loaded synchronously on first use).
+ */
 function importsOf(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
   const specs: string[] = [];
@@ -70,7 +73,8 @@ function importsOf(file: string): string[] {
       if (ts.isStringLiteral(node.moduleSpecifier)) specs.push(node.moduleSpecifier.text);
     } else if (
       ts.isCallExpression(node) &&
-      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === "require")) &&
       node.arguments[0] &&
       ts.isStringLiteral(node.arguments[0])
     ) {

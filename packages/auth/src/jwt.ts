@@ -1,18 +1,14 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { ToolshedError } from "@toolshed/errors";
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  jwksCache,
-  jwtVerify,
-  type ExportedJWKSCache,
-  type JSONWebKeySet,
-  type JWSHeaderParameters,
-  type FlattenedJWSInput,
-  type JWTPayload,
-  type JWTVerifyOptions,
-  type JWTVerifyGetKey,
+import type * as Jose from "jose";
+import type {
+  ExportedJWKSCache,
+  JSONWebKeySet,
+  JWSHeaderParameters,
+  FlattenedJWSInput,
+  JWTPayload,
+  JWTVerifyOptions,
+  JWTVerifyGetKey,
 } from "jose";
 import { readBearer } from "./headers.js";
 import type { AuthFailure, AuthOutcome, Authenticator, RequestHeaders } from "./types.js";
@@ -75,6 +71,21 @@ class KeySetUnavailable extends Error {}
 type KeyResolver = JWTVerifyGetKey | KeyObject;
 
 /**
+ * jose is loaded when the first JWT authenticator is created, not when this package is imported:
+ * a server without JWT auth never loads it. The options are checked without it, so a bad
+ * configuration still fails at creation.
+ */
+let josePromise: Promise<typeof Jose> | undefined;
+function loadJose(): Promise<typeof Jose> {
+  if (josePromise === undefined) {
+    josePromise = import("jose");
+    // Awaited on the first token; a failed load is reported there, not as an unhandled rejection.
+    josePromise.catch(() => {});
+  }
+  return josePromise;
+}
+
+/**
  * Bearer JWTs verified with `jose` against a JWKS URL or a configured public key: signature, `iss`,
  * `aud`, `exp` (required), `nbf`, and the RFC 8707 resource. Every failure becomes an outcome whose
  * description names what was wrong, never the token.
@@ -108,7 +119,9 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     throw new ToolshedError("invalid_input", "JWT auth: clockToleranceSec must be a non-negative number");
   }
 
-  const { key, keySetLabel } = resolveKeys(options);
+  const { key: keyWith, keySetLabel } = resolveKeys(options);
+  const loading = loadJose();
+  let key: KeyResolver | undefined;
   const verifyOptions: JWTVerifyOptions = {
     issuer,
     audience: audiences,
@@ -148,7 +161,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     return success;
   };
 
-  const describe = (error: unknown): AuthFailure => {
+  const describe = ({ errors }: typeof Jose, error: unknown): AuthFailure => {
     if (error instanceof KeySetUnavailable) {
       return refuse(
         `cannot verify the token now: the key set at ${keySetLabel} is unreachable; retry later`,
@@ -178,7 +191,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     return refuse("the bearer token is not a valid JWT (bad header, payload or signature encoding)");
   };
 
-  const describeClaim = (error: InstanceType<typeof errors.JWTClaimValidationFailed>): AuthFailure => {
+  const describeClaim = (error: InstanceType<typeof Jose.errors.JWTClaimValidationFailed>): AuthFailure => {
     const missing = error.reason === "missing";
     switch (error.claim) {
       case "iss":
@@ -213,7 +226,9 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     }
   };
 
-  const verify = async (token: string): Promise<JWTPayload> => {
+  const verify = async (jose: typeof Jose, token: string): Promise<JWTPayload> => {
+    const { errors, jwtVerify } = jose;
+    key ??= keyWith(jose);
     try {
       return (await jwtVerify(token, key, verifyOptions)).payload;
     } catch (error) {
@@ -241,16 +256,23 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
             `send an access token issued by ${issuer}`,
         );
       }
+      const jose = await loading;
       try {
-        return toOutcome(await verify(bearer.token));
+        return toOutcome(await verify(jose, bearer.token));
       } catch (error) {
-        return describe(error);
+        return describe(jose, error);
       }
     },
   };
 }
 
-function resolveKeys(options: JwtAuthenticatorOptions): { key: KeyResolver; keySetLabel: string } {
+/** The keys, checked now; `key` makes the resolver once jose is loaded. */
+interface Keys {
+  key: (jose: typeof Jose) => KeyResolver;
+  keySetLabel: string;
+}
+
+function resolveKeys(options: JwtAuthenticatorOptions): Keys {
   const { jwksUrl, publicKey } = options;
   if ((jwksUrl === undefined) === (publicKey === undefined)) {
     throw new ToolshedError("invalid_input", "JWT auth: configure exactly one of jwksUrl and publicKey");
@@ -259,10 +281,7 @@ function resolveKeys(options: JwtAuthenticatorOptions): { key: KeyResolver; keyS
   return { key: staticKey(publicKey ?? ""), keySetLabel: "the configured keys" };
 }
 
-function remoteKeys(
-  jwksUrl: string,
-  options: JwtAuthenticatorOptions,
-): { key: KeyResolver; keySetLabel: string } {
+function remoteKeys(jwksUrl: string, options: JwtAuthenticatorOptions): Keys {
   let url: URL;
   try {
     url = new URL(jwksUrl);
@@ -274,44 +293,45 @@ function remoteKeys(
   }
   // Credentials and query strings stay out of descriptions.
   const keySetLabel = url.origin + url.pathname;
-  const cache: Partial<ExportedJWKSCache> = {};
-  const remote = createRemoteJWKSet(url, {
-    timeoutDuration: Math.round(options.jwksTimeoutMs ?? 5000),
-    cooldownDuration: options.jwksCooldownMs ?? 30_000,
-    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-    [jwksCache]: cache as ExportedJWKSCache,
-  });
-  let stale: { uat: number; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
-
-  const key = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (
-        error instanceof errors.JWKSNoMatchingKey ||
-        error instanceof errors.JWKSMultipleMatchingKeys ||
-        error instanceof errors.JOSENotSupported
-      ) {
-        throw error;
-      }
-      // The fetch failed (refused, timed out, not 200, not a JWKS): keep using the last good set
-      // for a while so a blip at the issuer does not lock every caller out.
-      const { uat, jwks } = cache;
-      if (uat !== undefined && jwks !== undefined && Date.now() - uat < JWKS_MAX_STALE_MS) {
-        if (stale?.uat !== uat) stale = { uat, resolve: createLocalJWKSet(jwks) };
-        try {
-          return await stale.resolve(header, token);
-        } catch (staleError) {
-          if (!(staleError instanceof errors.JWKSNoMatchingKey)) throw staleError;
+  const key = ({ createLocalJWKSet, createRemoteJWKSet, errors, jwksCache }: typeof Jose): KeyResolver => {
+    const cache: Partial<ExportedJWKSCache> = {};
+    const remote = createRemoteJWKSet(url, {
+      timeoutDuration: Math.round(options.jwksTimeoutMs ?? 5000),
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+      [jwksCache]: cache as ExportedJWKSCache,
+    });
+    let stale: { uat: number; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
+    return async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (
+          error instanceof errors.JWKSNoMatchingKey ||
+          error instanceof errors.JWKSMultipleMatchingKeys ||
+          error instanceof errors.JOSENotSupported
+        ) {
+          throw error;
         }
+        // The fetch failed (refused, timed out, not 200, not a JWKS): keep using the last good set
+        // for a while so a blip at the issuer does not lock every caller out.
+        const { uat, jwks } = cache;
+        if (uat !== undefined && jwks !== undefined && Date.now() - uat < JWKS_MAX_STALE_MS) {
+          if (stale?.uat !== uat) stale = { uat, resolve: createLocalJWKSet(jwks) };
+          try {
+            return await stale.resolve(header, token);
+          } catch (staleError) {
+            if (!(staleError instanceof errors.JWKSNoMatchingKey)) throw staleError;
+          }
+        }
+        throw new KeySetUnavailable("key set unavailable", { cause: error });
       }
-      throw new KeySetUnavailable("key set unavailable", { cause: error });
-    }
+    };
   };
   return { key, keySetLabel };
 }
 
-function staticKey(text: string): KeyResolver {
+function staticKey(text: string): Keys["key"] {
   const trimmed = text.trim();
   const bad = (why: string): never => {
     throw new ToolshedError("invalid_input", `JWT auth: publicKey ${why}`);
@@ -326,29 +346,36 @@ function staticKey(text: string): KeyResolver {
     if (typeof parsed !== "object" || parsed === null) return bad("is not a JWK or a JWKS");
     if (Array.isArray((parsed as { keys?: unknown }).keys)) {
       const set = parsed as JSONWebKeySet;
+      if (set.keys.some((k: unknown) => typeof k !== "object" || k === null || Array.isArray(k))) {
+        return bad("is a JWKS whose keys are not all JWK objects");
+      }
       if (set.keys.some((k) => "d" in k || k.kty === "oct")) {
         return bad("holds private or symmetric keys; configure only public keys");
       }
-      return createLocalJWKSet(set);
+      return ({ createLocalJWKSet }) => createLocalJWKSet(set);
     }
     const jwk = parsed as Record<string, unknown>;
     if ("d" in jwk || jwk.kty === "oct")
       return bad("holds a private or symmetric key; configure only the public half");
+    let keyObject: KeyObject;
     try {
-      return createPublicKey({ key: jwk as JsonWebKey, format: "jwk" });
+      keyObject = createPublicKey({ key: jwk as JsonWebKey, format: "jwk" });
     } catch {
       return bad("is not a usable public JWK");
     }
+    return () => keyObject;
   }
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(trimmed)) {
     return bad("holds a private key; configure only the public half (BEGIN PUBLIC KEY)");
   }
   if (!trimmed.startsWith("-----BEGIN ")) return bad("is neither a PEM public key nor JWK/JWKS JSON");
+  let keyObject: KeyObject;
   try {
-    return createPublicKey(trimmed);
+    keyObject = createPublicKey(trimmed);
   } catch {
     return bad("is not a readable PEM public key");
   }
+  return () => keyObject;
 }
 
 function nonEmptyString(value: unknown): string | undefined {

@@ -348,6 +348,7 @@ describe("createJwtAuthenticator with a configured public key", () => {
         /holds a private key/,
       ],
       [{ publicKey: "not a key" }, /neither a PEM public key nor JWK/],
+      [{ publicKey: JSON.stringify({ keys: [key.publicJwk, "kid-1"] }) }, /keys are not all JWK objects/],
       [{ jwksUrl: "ftp://a.test/jwks" }, /http\(s\) URL/],
       [{ jwksUrl: "https://a.test/jwks", algorithms: ["HS256"] }, /asymmetric/],
       [{ jwksUrl: "https://a.test/jwks", audience: [] }, /audience is required/],

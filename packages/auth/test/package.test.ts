@@ -68,6 +68,16 @@ describe("the published package", () => {
     expect(importers).toEqual(["rate-limit/redis-store.js"]);
   });
 
+  it("imports jose only dynamically, when a JWT authenticator is created", async () => {
+    const importers: string[] = [];
+    for (const file of await jsFiles(dist)) {
+      const text = await readFile(file, "utf8");
+      expect(text, file).not.toMatch(/(?:from|import)\s*["']jose["']/);
+      if (text.includes('import("jose")')) importers.push(file.slice(dist.length + 1));
+    }
+    expect(importers).toEqual(["jwt.js"]);
+  });
+
   it("does not load ioredis for memory-only users, and loads it for a Redis URL", async () => {
     const script = `
       import { createRequire } from "node:module";

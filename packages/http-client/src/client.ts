@@ -1,6 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { isToolshedError, type ToolshedError } from "@toolshed/errors";
-import { Agent } from "undici";
+import type { Agent } from "undici";
 import { CircuitBreaker, type BreakerOptions, type BreakerPermit, type BreakerState } from "./breaker.js";
 import {
   breakerOpenError,
@@ -140,7 +140,8 @@ class ToolshedHttpClient implements HttpClient {
   private readonly cache: EtagCache | undefined;
   private readonly metrics: HttpClientOptions["metrics"];
   private readonly errorHeaders: readonly string[];
-  private readonly agent: Agent;
+  private readonly agentOptions: ConstructorParameters<typeof Agent>[0];
+  private agent: Promise<Agent> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -216,12 +217,22 @@ class ToolshedHttpClient implements HttpClient {
     // Checked on the resolved address of every new connection: DNS rebinding cannot get around it.
     const lookup = this.allowPrivateNetwork ? options.lookup : guardedLookup(options.lookup);
     if (lookup) connect.lookup = lookup;
-    this.agent = new Agent({
+    this.agentOptions = {
       connect,
       headersTimeout: this.timeouts.headersMs,
       bodyTimeout: this.timeouts.bodyMs,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    });
+    };
+  }
+
+  /** undici is loaded on the first request: a server whose tools never call out never loads it. */
+  private dispatcher(): Promise<Agent> {
+    return (this.agent ??= import("undici").then(({ Agent }) => {
+      const agent = new Agent(this.agentOptions);
+      // Closed before its first request got here: that request fails as on any closed client.
+      if (this.closed) void agent.close();
+      return agent;
+    }));
   }
 
   get<T>(pathOrUrl: string, options?: RequestOptionsWithoutMethod<T>): Promise<HttpResponse<T>> {
@@ -252,7 +263,12 @@ class ToolshedHttpClient implements HttpClient {
 
   close(): Promise<void> {
     this.closed = true;
-    this.closing ??= this.agent.close();
+    this.closing ??= this.agent
+      ? this.agent.then(
+          (agent) => agent.close(),
+          () => {},
+        )
+      : Promise.resolve();
     return this.closing;
   }
 
@@ -401,12 +417,13 @@ class ToolshedHttpClient implements HttpClient {
     let body = state.body;
     let headers = state.headers;
     for (let hop = 0; ; hop++) {
+      const agent = await this.dispatcher();
       const span = startAttemptSpan(method, target, state.sent++, headers);
       const started = performance.now();
       let res: RawResponse;
       try {
         res = await send(
-          this.agent,
+          agent,
           { origin: target.origin, path: target.path, method, headers, body },
           state.limits,
           state.cancel,

@@ -2,7 +2,6 @@ import { createLogger } from "@toolshed/logging";
 import { RedisChangeBus } from "./bus.js";
 import { parseCommandLine, UsageError } from "./cli/options.js";
 import { resolveDefinition, type AnyServerDefinition } from "./define.js";
-import { serveHttp } from "./http/app.js";
 import { authFromSettings, type HttpAuth } from "./http/auth.js";
 import { isLoopback } from "./http/guards.js";
 import { RedisEventStore } from "./http/redis-event-store.js";
@@ -158,6 +157,8 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
   const eventStore = redisUrl
     ? await onRedis((url) => RedisEventStore.connect({ url, keyPrefix: `toolshed:${def.name}:events` }))
     : undefined;
+  // The HTTP stack (the SDK's Node transport, Hono) is loaded only by servers that serve HTTP.
+  const { serveHttp } = await import("./http/app.js");
   let http;
   try {
     http = await serveHttp(rt, {

@@ -6,7 +6,7 @@ import {
   type AnyServerDefinition,
   type ConfirmPolicy,
 } from "./define.js";
-import { serveHttp, type HttpHandle, type HttpOptions } from "./http/app.js";
+import type { HttpHandle, HttpOptions } from "./http/app.js";
 import { Runtime, type ToolMode } from "./runtime.js";
 import type { TaskSettings } from "./tasks/manager.js";
 import { traceLogFields } from "./tracing.js";
@@ -72,6 +72,8 @@ export async function startHttpServer(
   options: StartOptions = {},
 ): Promise<HttpHandle & { runtime: Runtime }> {
   const runtime = createRuntime(def, options);
+  // The HTTP stack (the SDK's Node transport, Hono) is loaded only by servers that serve HTTP.
+  const { serveHttp } = await import("./http/app.js");
   const handle = await serveHttp(runtime, { host: "127.0.0.1", port: 0, ...http });
   return Object.assign(handle, { runtime });
 }

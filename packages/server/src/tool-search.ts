@@ -1,5 +1,16 @@
-import MiniSearch from "minisearch";
+import { createRequire } from "node:module";
+import type MiniSearch from "minisearch";
 import { wireAnnotations } from "./tool-json.js";
+
+const require = createRequire(import.meta.url);
+let miniSearchClass: typeof MiniSearch | undefined;
+/**
+ * MiniSearch, loaded when the first index is built: a server not in search mode never loads it.
+ * Loaded with `require` (its CommonJS build) because `ToolIndex` is built synchronously.
+ */
+function miniSearch(): typeof MiniSearch {
+  return (miniSearchClass ??= require("minisearch") as typeof MiniSearch);
+}
 
 /**
  * What the index reads of one tool: its `tools/list` entry (name, title, description, the names and
@@ -49,7 +60,8 @@ export class ToolIndex<T extends IndexedTool = IndexedTool> {
   readonly #tools = new Map<string, T>();
 
   constructor(tools: Iterable<T>) {
-    this.#index = new MiniSearch<Doc>({
+    const MiniSearchClass = miniSearch();
+    this.#index = new MiniSearchClass<Doc>({
       fields: ["name", "title", "description", "params", "group"],
       storeFields: [],
       processTerm: normalise,

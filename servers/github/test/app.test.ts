@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createRuntime, UsageError } from "@toolshed/server";
 import { createTestClient } from "@toolshed/testing";
 import { jwtVerify } from "jose";
@@ -115,6 +116,12 @@ describe("GitHub App auth", () => {
       await t.close();
       await fake.close();
     }
+  });
+
+  it("loads jose only to mint (a server on a token never loads it)", () => {
+    const built = readFileSync(fileURLToPath(new URL("../dist/github/app.js", import.meta.url)), "utf8");
+    expect(built).not.toMatch(/(?:from|import)\s*["']jose["']/);
+    expect(built).toContain('import("jose")');
   });
 
   it("refuses incomplete or conflicting settings at start, without quoting the key", () => {

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { toToolshedError, ToolshedError } from "@toolshed/server";
 import type { HttpClient } from "@toolshed/http-client";
 import { UsageError } from "@toolshed/server";
-import { SignJWT } from "jose";
 import type { Config } from "../config.js";
 
 /** A token is replaced this long before it expires (GitHub's installation tokens live one hour). */
@@ -62,6 +61,8 @@ export class AppTokens {
   }
 
   private async mint(signal: AbortSignal): Promise<string> {
+    // jose is loaded by the first mint: a server on a token never loads it.
+    const { SignJWT } = await import("jose");
     const now = Math.floor(Date.now() / 1000);
     // iat 60 s in the past allows for clock drift, as GitHub recommends; exp at most 10 min ahead.
     const jwt = await new SignJWT({})
