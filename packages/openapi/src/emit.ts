@@ -105,6 +105,13 @@ function configFile(ctx: EmitContext): string {
       "The most bytes of files and binary bodies (decoded) one call may upload.",
     )}).meta({ env: ${lit(envName(prefix, "maxUploadBytes"))} })`,
   );
+  if (hasFileFields(ctx)) {
+    fields.push(
+      `uploadDir: z.array(z.string()).default([]).describe(${lit(
+        "Directories whose files a multipart upload may name by path instead of sending base64 (repeatable); none: base64 only.",
+      )}).meta({ env: ${lit(envName(prefix, "uploadDir"))} })`,
+    );
+  }
   fields.push(
     `strictAnswers: z.boolean().default(false).describe(${lit(
       "Refuse API answers that do not match the document's schema (else they are logged at warn and passed on).",
@@ -173,9 +180,20 @@ function selectable(ctx: EmitContext, op: Operation, wrap: Operation["response"]
 
 /** A file in a multipart body, as the model sends it. */
 const FILE_FIELD =
-  "z.object({ base64: z.base64().describe(\"The file's content, base64-encoded (decoded size within the server's upload limit).\"), " +
-  'filename: z.string().optional().describe("The file name sent with it."), ' +
+  "z.object({ base64: z.base64().optional().describe(\"The file's content, base64-encoded (decoded size within the server's upload limit); or give path.\"), " +
+  'path: z.string().min(1).optional().describe("Instead of base64: a file in one of the server\'s upload directories (relative to the first)."), ' +
+  'filename: z.string().optional().describe("The file name sent with it (default: the file\'s own name)."), ' +
   'content_type: z.string().optional().describe("Its media type (default application/octet-stream).") })';
+
+/** Whether any operation uploads files in a multipart body (then the server gets `uploadDir`). */
+function hasFileFields(ctx: EmitContext): boolean {
+  return ctx.operations.some((op) => {
+    const b = op.body;
+    if (!b || b.kind !== "flat" || b.encoding !== "multipart") return false;
+    const props = (follow(b.schema, ctx.doc, new Set()).schema.properties ?? {}) as Record<string, Schema>;
+    return b.keys.some((key) => props[key] && fileShape(ctx, follow(props[key], ctx.doc, new Set()).schema));
+  });
+}
 
 /** Whether a multipart property is a file ("one"), a list of files ("many") or neither. */
 function fileShape(ctx: EmitContext, schema: Schema): "one" | "many" | undefined {

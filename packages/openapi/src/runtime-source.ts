@@ -1,7 +1,10 @@
 // The source of src/generated/runtime.ts in every generated server: the one place a generated tool
 // turns its input into an HTTP request through @toolshed/http-client, and its answer into data.
 // Kept as text (the package ships only dist); the generator tests typecheck and lint its output.
-export const RUNTIME_SOURCE = String.raw`import { createHttpClient, type HttpClient, type QueryValue } from "@toolshed/http-client";
+export const RUNTIME_SOURCE = String.raw`import { constants } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import { basename, isAbsolute, relative, resolve, sep } from "node:path";
+import { createHttpClient, type HttpClient, type QueryValue } from "@toolshed/http-client";
 import {
   definers,
   ToolshedError,
@@ -44,6 +47,8 @@ export interface ApiConfig {
   strictAnswers?: boolean;
   /** The most bytes of decoded uploads (base64 bodies and files) one call may send. */
   maxUploadBytes?: number;
+  /** Directories whose files a multipart upload may name by path (none: base64 only). */
+  uploadDir?: readonly string[];
 }
 
 export interface ApiDeps {
@@ -357,10 +362,9 @@ function selectFields(data: unknown, fields: readonly string[], key: string): un
 
 const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
-/** Decodes one base64 upload, refusing it (before decoding) above the upload limit. */
-function decodeUpload(field: string, value: string, deps: ApiDeps, sent: { bytes: number }): Buffer {
+/** Counts one upload against the call's limit, refusing it (before it is decoded or read) above it. */
+function countUpload(field: string, size: number, deps: ApiDeps, sent: { bytes: number }): void {
   const limit = deps.config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
-  const size = Math.floor((value.replace(/=+$/, "").length * 3) / 4);
   sent.bytes += size;
   if (sent.bytes > limit) {
     const env = deps.api.baseUrlEnv.replace(/BASE_URL$/, "MAX_UPLOAD_BYTES");
@@ -370,11 +374,75 @@ function decodeUpload(field: string, value: string, deps: ApiDeps, sent: { bytes
         " in all: send a smaller file, or raise " + env + " on the server",
     );
   }
+}
+
+/** Decodes one base64 upload, refusing it (before decoding) above the upload limit. */
+function decodeUpload(field: string, value: string, deps: ApiDeps, sent: { bytes: number }): Buffer {
+  countUpload(field, Math.floor((value.replace(/=+$/, "").length * 3) / 4), deps, sent);
   return Buffer.from(value, "base64");
 }
 
+/**
+ * Reads a file a multipart upload names by path: only a regular file whose real path (symlinks
+ * resolved by the OS) lies inside the real path of an upload directory, opened without following a
+ * last-moment symlink, its size checked on the opened file before reading, and no more read than that.
+ * A relative path is taken against the first upload directory.
+ */
+async function readUpload(
+  field: string,
+  path: string,
+  deps: ApiDeps,
+  sent: { bytes: number },
+): Promise<{ bytes: Buffer; name: string }> {
+  const dirs = deps.config.uploadDir ?? [];
+  const env = deps.api.baseUrlEnv.replace(/BASE_URL$/, "UPLOAD_DIR");
+  if (dirs.length === 0) {
+    throw new ToolshedError(
+      "invalid_input",
+      "'" + field + "': this server reads no files by path; send the file as base64, or set " + env +
+        " on the server to the directories it may upload from",
+    );
+  }
+  const outside = () =>
+    new ToolshedError(
+      "forbidden",
+      "'" + field + "': " + JSON.stringify(path) + " is not a file inside the upload directories (" + env +
+        "): name a file in " + dirs.join(", ") + ", or send it as base64",
+    );
+  const real = await realpath(resolve(dirs[0]!, path)).catch(() => undefined);
+  if (real === undefined) {
+    throw new ToolshedError("not_found", "'" + field + "': no file at " + JSON.stringify(path) + " in the upload directories");
+  }
+  const roots = await Promise.all(dirs.map((d) => realpath(d).catch(() => undefined)));
+  const inside = roots.some((root) => {
+    if (root === undefined) return false;
+    const rel = relative(root, real);
+    return rel !== "" && rel !== ".." && !rel.startsWith(".." + sep) && !isAbsolute(rel);
+  });
+  if (!inside) throw outside();
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => {
+    throw outside();
+  });
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw outside();
+    countUpload(field, stat.size, deps, sent);
+    const bytes = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const { bytesRead } = await handle.read(bytes, read, stat.size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, read), name: basename(real) };
+  } finally {
+    await handle.close();
+  }
+}
+
 interface FileInput {
-  base64: string;
+  base64?: string;
+  path?: string;
   filename?: string;
   content_type?: string;
 }
@@ -422,9 +490,15 @@ async function requestBody(
         if (v === undefined) continue;
         if (b.files.includes(k)) {
           for (const file of (Array.isArray(v) ? v : [v]) as FileInput[]) {
-            const bytes = decodeUpload(k, file.base64, deps, sent);
+            if ((file.base64 === undefined) === (file.path === undefined)) {
+              throw new ToolshedError("invalid_input", "'" + k + "': give the file as base64 or as a path, one of the two");
+            }
+            const { bytes, name } =
+              file.path !== undefined
+                ? await readUpload(k, file.path, deps, sent)
+                : { bytes: decodeUpload(k, file.base64!, deps, sent), name: k };
             const blob = new Blob([bytes], { type: file.content_type ?? "application/octet-stream" });
-            form.append(k, blob, file.filename ?? k);
+            form.append(k, blob, file.filename ?? name);
           }
         } else {
           for (const item of Array.isArray(v) ? v : [v]) form.append(k, scalar(item));

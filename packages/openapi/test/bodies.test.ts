@@ -2,7 +2,8 @@
 // HTML), its any-type upload (repos/upload-release-asset, `*/*`) and its text answers (meta/get-zen);
 // Blockfrost's CBOR transaction (application/cbor, sent as bytes) and its multipart IPFS upload.
 // A loopback upstream records each request's method, path, content type and raw bytes.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -198,6 +199,126 @@ describe("Blockfrost's CBOR and multipart bodies", () => {
     });
     expect(r.isError).toBe(true);
     expect(r.content[0]!.text).toContain("BF_MAX_UPLOAD_BYTES");
+    expect(requests).toEqual([]);
+  });
+});
+
+// Files named by path instead of base64: only regular files inside an upload directory (BF_UPLOAD_DIR),
+// by their real path. Each way out of the directory a model could try is a named attack below.
+describe("multipart files named by path", () => {
+  const tmp = tempServerDir("bodies-bf-path");
+  const root = mkdtempSync(join(tmpdir(), "toolshed-uploads-"));
+  const uploads = join(root, "uploads");
+  const outside = join(root, "outside");
+  let t: TestClient;
+  let small: TestClient;
+  let none: TestClient;
+  beforeAll(async () => {
+    mkdirSync(join(uploads, "sub"), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(uploads, "hello.txt"), "hello from disk");
+    writeFileSync(join(uploads, "sub", "deep.txt"), "deeper");
+    writeFileSync(join(uploads, "..dots.txt"), "dots in a name are no escape");
+    writeFileSync(join(outside, "secret.txt"), "TOP-SECRET");
+    symlinkSync(join(outside, "secret.txt"), join(uploads, "link.txt"));
+    symlinkSync(outside, join(uploads, "dirlink"));
+    symlinkSync(join(uploads, "hello.txt"), join(uploads, "inner-link.txt"));
+    t = await clientFor(BLOCKFROST, "bfp", tmp.dir, ["ipfs_add"], { uploadDir: [uploads] });
+    const mod = (await import(join(tmp.dir, "src/server.ts"))) as {
+      default: Parameters<typeof createTestClient>[0];
+      settingsSchema: { parse(v: unknown): unknown };
+    };
+    const config = (extra: Record<string, unknown>) =>
+      mod.settingsSchema.parse({ baseUrl: base, allowPrivateNetwork: true, ...extra });
+    small = await createTestClient(mod.default, {
+      config: config({ uploadDir: [uploads], maxUploadBytes: 4 }),
+    });
+    none = await createTestClient(mod.default, { config: config({}) });
+  });
+  afterAll(async () => {
+    await Promise.all([t?.close(), small?.close(), none?.close()]);
+    tmp.cleanup();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const sentFile = async () => {
+    const sent = requests[0]!;
+    const form = await new Response(sent.body, { headers: { "content-type": sent.contentType! } }).formData();
+    return form.get("file") as File;
+  };
+
+  it("sends a file of the upload directory, by relative or absolute path, under its own name", async () => {
+    for (const [path, name, text] of [
+      ["hello.txt", "hello.txt", "hello from disk"],
+      [join(uploads, "sub", "deep.txt"), "deep.txt", "deeper"],
+      ["..dots.txt", "..dots.txt", "dots in a name are no escape"],
+      // A symlink that stays inside is followed to its target.
+      ["inner-link.txt", "hello.txt", "hello from disk"],
+    ]) {
+      requests.length = 0;
+      const r = await call(t, "ipfs_add", { file: { path, content_type: "text/plain" } });
+      expect(r.isError, `${path}: ${r.content[0]?.text}`).toBeFalsy();
+      const file = await sentFile();
+      expect(file.name, path).toBe(name);
+      expect(await file.text(), path).toBe(text);
+    }
+  });
+
+  it("a filename given with the path is the one sent", async () => {
+    requests.length = 0;
+    const r = await call(t, "ipfs_add", { file: { path: "hello.txt", filename: "renamed.txt" } });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect((await sentFile()).name).toBe("renamed.txt");
+  });
+
+  const attacks: [string, string][] = [
+    ["parent traversal", "../outside/secret.txt"],
+    ["absolute path outside", join(outside, "secret.txt")],
+    ["system file", "/etc/passwd"],
+    ["symlink to a file outside", "link.txt"],
+    ["symlink to a directory outside", "dirlink/secret.txt"],
+    ["traversal through a subdirectory", "sub/../../outside/secret.txt"],
+    ["the directory itself", "."],
+    ["a directory inside", "sub"],
+    ["/proc of the server", "/proc/self/environ"],
+  ];
+  for (const [attack, path] of attacks) {
+    it(`attack: ${attack} (${path}) is refused before any request, and nothing of it is read`, async () => {
+      requests.length = 0;
+      const r = await call(t, "ipfs_add", { file: { path } });
+      expect(r.isError, path).toBe(true);
+      expect(r.content[0]!.text).toMatch(/upload directories/);
+      expect(r.content[0]!.text).not.toContain("TOP-SECRET");
+      expect(requests).toEqual([]);
+    });
+  }
+
+  it("a missing file is not_found; neither or both of base64 and path is invalid input", async () => {
+    requests.length = 0;
+    const missing = await call(t, "ipfs_add", { file: { path: "nope.txt" } });
+    expect(missing.content[0]!.text).toMatch(/^not_found: .*no file at "nope.txt"/);
+    const neither = await call(t, "ipfs_add", { file: { filename: "x" } });
+    expect(neither.isError).toBe(true);
+    expect(neither.content[0]!.text).toContain("base64 or as a path");
+    const both = await call(t, "ipfs_add", { file: { path: "hello.txt", base64: "aGk=" } });
+    expect(both.content[0]!.text).toContain("base64 or as a path");
+    expect(requests).toEqual([]);
+  });
+
+  it("a file over the upload limit is refused by its size, naming the setting", async () => {
+    requests.length = 0;
+    const r = await call(small, "ipfs_add", { file: { path: "hello.txt" } });
+    expect(r.isError).toBe(true);
+    expect(r.content[0]!.text).toContain("BFP_MAX_UPLOAD_BYTES");
+    expect(requests).toEqual([]);
+  });
+
+  it("without upload directories, a path says how to send the file instead", async () => {
+    requests.length = 0;
+    const r = await call(none, "ipfs_add", { file: { path: "hello.txt" } });
+    expect(r.isError).toBe(true);
+    expect(r.content[0]!.text).toContain("BFP_UPLOAD_DIR");
+    expect(r.content[0]!.text).toContain("base64");
     expect(requests).toEqual([]);
   });
 });
