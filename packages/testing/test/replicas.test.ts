@@ -345,6 +345,14 @@ describe.runIf(redisUp)("two replicas sharing Redis, with API keys: sessions sta
   });
 });
 
+/** The replica's stderr once it holds `text` (log lines are written asynchronously), or after 2 s. */
+async function logOnce(replica: Replica, text: string): Promise<string> {
+  for (const until = Date.now() + 2_000; !replica.stderr().includes(text) && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return replica.stderr();
+}
+
 /** How a call a test waits on ended, and when. */
 type Outcome = { result: unknown; ms: number } | { error: Error & { code?: number }; ms: number };
 
@@ -406,16 +414,26 @@ describe.runIf(redisUp)("two replicas sharing Redis: resuming a call whose repli
     return started;
   };
 
-  for (const sdk of ["v2", "v1"] as const) {
-    it(`SIGKILL mid-call: the ${sdk} client resuming on the other replica gets an error within seconds, not its timeout`, async () => {
-      const [a, b] = await pair();
-      // Sticky on the session, and on to the next replica when one refuses connections: a balancer.
-      const proxy = await startRoundRobinProxy([a.origin, b.origin], {
-        stickySessions: true,
-        failover: true,
-      });
+  // Sticky: the session and its call on one replica, the other never saw it. Round robin: both hold
+  // a copy of the session, and the survivor is resumed a stream its own copy is not writing.
+  const cases = [
+    ["v2", "sticky"],
+    ["v1", "sticky"],
+    ["v2", "round robin"],
+  ] as const;
+  for (const [sdk, routing] of cases) {
+    it(`SIGKILL mid-call (${routing}): the ${sdk} client resuming on the other replica gets an error within seconds, not its timeout`, async () => {
+      const started = await pair();
+      // On to the next replica when one refuses connections, as a balancer does.
+      const proxy = await startRoundRobinProxy(
+        started.map((r) => r.origin),
+        { stickySessions: routing === "sticky", failover: true },
+      );
       const client = sdk === "v2" ? await connectHttpClient(proxy.url) : await connectV1HttpClient(proxy.url);
       try {
+        // The client's standalone GET stream is open before the call starts.
+        await new Promise((r) => setTimeout(r, 300));
+        const before = [...proxy.inFlight];
         let progressed!: () => void;
         const running = new Promise<void>((resolve) => (progressed = resolve));
         let killedAt = 0;
@@ -433,19 +451,25 @@ describe.runIf(redisUp)("two replicas sharing Redis: resuming a call whose repli
           () => killedAt,
         );
         await running;
-        expect(proxy.counts[1]).toBe(0);
+        const runner = proxy.inFlight.findIndex((n, i) => n > before[i]!);
+        const [a, b] = [started[runner]!, started[1 - runner]!];
+        if (routing === "sticky") expect(proxy.counts[1 - runner]).toBe(0);
+        else expect(proxy.counts.every((n) => n > 0)).toBe(true);
         killedAt = Date.now();
         await a.stop("SIGKILL");
         const outcome = await call;
-        process.stderr.write(`[replicas] ${sdk}: the resumed call ended ${outcome.ms} ms after the kill\n`);
+        process.stderr.write(
+          `[replicas] ${sdk}, ${routing}: the resumed call ended ${outcome.ms} ms after the kill\n`,
+        );
         expect("error" in outcome ? outcome.error.message : "a result").toMatch(
           /stopped before answering it; the call may or may not have taken effect/,
         );
         expect("error" in outcome ? outcome.error.code : undefined).toBe(-32603);
         // The client's reconnect delay (1 s), the lease (1 s) and a check (a quarter of it), with room.
         expect(outcome.ms).toBeLessThan(LEASE_MS + 5_000);
+        const logged = "the replica running a resumed call stopped before answering it";
+        expect(await logOnce(b, logged)).toContain(logged);
         expect(b.stderr()).toContain("resuming a stream written by another replica");
-        expect(b.stderr()).toContain("the replica running a resumed call stopped before answering it");
       } finally {
         await client.close();
         await proxy.close();
@@ -453,27 +477,45 @@ describe.runIf(redisUp)("two replicas sharing Redis: resuming a call whose repli
     }, 60_000);
   }
 
-  it("the replica alive: a call four leases long resumes on the other replica and delivers its result", async () => {
-    const [a, b] = await pair();
-    const client = new Client({ name: "resume-elsewhere", version: "0.0.0" });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${a.origin}/mcp`), {
+  for (const copy of [false, true]) {
+    it(`the replica alive: a call four leases long resumes on the other replica${copy ? " (holding a copy of the session)" : ""} and delivers its result`, async () => {
+      const [a, b] = await pair();
+      const transport = new StreamableHTTPClientTransport(new URL(`${a.origin}/mcp`), {
         fetch: cutAndResumeElsewhere(`${b.origin}/mcp`),
-      }),
-    );
-    try {
-      const progress: number[] = [];
-      const result = await client.callTool(
-        { name: "slow", arguments: { ms: 4 * LEASE_MS } },
-        { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
-      );
-      expect(result.structuredContent).toMatchObject({ steps: 10 });
-      // Every step arrived, the first on the cut stream, the rest through the other replica.
-      expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      expect(b.stderr()).toContain("resuming a stream written by another replica");
-      expect(b.stderr()).not.toContain("stopped before answering");
-    } finally {
-      await client.close();
-    }
-  }, 60_000);
+      });
+      const client = new Client({ name: "resume-elsewhere", version: "0.0.0" });
+      await client.connect(transport);
+      try {
+        if (copy) {
+          // A request through B first: B rebuilds the session, so the resuming GET finds a copy there.
+          const ping = await fetch(`${b.origin}/mcp`, {
+            method: "POST",
+            headers: {
+              ...MCP_HEADERS,
+              "mcp-session-id": transport.sessionId!,
+              "mcp-protocol-version": "2025-11-25",
+            },
+            body: JSON.stringify({ jsonrpc: "2.0", id: "ping", method: "ping" }),
+          });
+          expect(ping.status).toBe(200);
+          await ping.text();
+          const adopted = "took up a session opened on another replica";
+          expect(await logOnce(b, adopted)).toContain(adopted);
+        }
+        const progress: number[] = [];
+        const result = await client.callTool(
+          { name: "slow", arguments: { ms: 4 * LEASE_MS } },
+          { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
+        );
+        expect(result.structuredContent).toMatchObject({ steps: 10 });
+        // Every step arrived, the first on the cut stream, the rest through the other replica.
+        expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const resumed = "resuming a stream written by another replica";
+        expect(await logOnce(b, resumed)).toContain(resumed);
+        expect(b.stderr()).not.toContain("stopped before answering");
+      } finally {
+        await client.close();
+      }
+    }, 60_000);
+  }
 });

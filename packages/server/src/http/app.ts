@@ -390,8 +390,15 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const id = header(req, "mcp-session-id");
     if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const lastEventId = header(req, "last-event-id");
-    if (!sessions.has(id) && shared && req.method === "GET" && lastEventId) {
-      return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+    if (shared && req.method === "GET" && lastEventId) {
+      if (!sessions.has(id)) return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+      // This replica's copy of the session can replay a call stream another replica is writing, but
+      // the SDK's transport then closes it: follow it from the shared store instead.
+      const local = sessions.get(id)!;
+      if (local.owner === owner && (await writtenElsewhere(id, lastEventId))) {
+        track(id, local, res);
+        return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+      }
     }
     const session = everywhere ? await everywhere.find(id, owner) : sessions.get(id);
     if (session && "status" in session) return refuseAdoption(res, session, null);
@@ -419,6 +426,14 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       // The sweep kept the shared record alive meanwhile; its idle time starts again now too.
       if (everywhere && session.lastSeen - started > idleMs / 4) everywhere.keepAlive(sessionId);
     });
+  }
+
+  /** Whether a Last-Event-ID names a call stream of the session that this replica is not writing. */
+  async function writtenElsewhere(sessionId: string, lastEventId: string): Promise<boolean> {
+    if (!leases) return false;
+    const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    const own = stored === undefined ? undefined : ownStream(sessionId, stored);
+    return own !== undefined && own !== STANDALONE_STREAM && !leases.writes(stored!);
   }
 
   /** Whether a Last-Event-ID names one of the session's call streams, not its standalone GET stream. */

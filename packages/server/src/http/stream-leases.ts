@@ -99,6 +99,11 @@ export class StreamLeases {
     };
   }
 
+  /** Whether this replica is writing the call stream `storedStreamId` (its call is still running here). */
+  writes(storedStreamId: string): boolean {
+    return this.#held.has(storedStreamId);
+  }
+
   /** Stops renewing (the leases held lapse on their own, so followers learn this replica stopped). */
   close(): void {
     clearInterval(this.#timer);
