@@ -152,6 +152,9 @@ describe.runIf(redisUp)("stream leases in Redis", () => {
     watch.stop();
     expect(watch.lapsed).toEqual([8]);
     expect(lapsedAt - stopped).toBeLessThan(LEASE_MS * 4);
+    // What is left of it goes with the session.
+    await store.forgetSession(session);
+    expect(await store.streamLease(`${session}.s2`)).toBeUndefined();
   });
 
   it("leases no stream outside a POST, no standalone stream, and no stream whose first event is its response", async () => {

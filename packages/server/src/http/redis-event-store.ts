@@ -95,7 +95,17 @@ export class RedisEventStore implements SharedEventStore {
   async forgetSession(sessionId: string): Promise<void> {
     const streams = this.#streamsKey(sessionId);
     const keys = await this.#redis.smembers(streams);
-    await this.#redis.del(this.#sessionKey(sessionId), this.#recordKey(sessionId), streams, ...keys);
+    const leases = keys.flatMap((key) => {
+      const streamId = key.slice(this.#prefix.length + 1);
+      return [this.#leaseKey(streamId), this.#aliveKey(streamId)];
+    });
+    await this.#redis.del(
+      this.#sessionKey(sessionId),
+      this.#recordKey(sessionId),
+      streams,
+      ...keys,
+      ...leases,
+    );
   }
 
   async saveSessionRecord(sessionId: string, record: string, ttlMs: number): Promise<void> {
