@@ -127,7 +127,7 @@ describe.runIf(redisUp)("stream leases in Redis", () => {
     const session = randomUUID();
     const view = leases.wrap(sessionEventStore(store, session), session);
     running.add(7);
-    await leases.whilePosting([7], () => view.storeEvent("s1", {} as JSONRPCMessage));
+    await leases.whilePosting(session, [7], () => view.storeEvent("s1", {} as JSONRPCMessage));
     expect(await store.streamLease(`${session}.s1`)).toEqual({ requestIds: [7], alive: true });
     await sleep(LEASE_MS * 3);
     expect(await store.streamLease(`${session}.s1`)).toEqual({ requestIds: [7], alive: true });
@@ -141,7 +141,7 @@ describe.runIf(redisUp)("stream leases in Redis", () => {
     const session = randomUUID();
     const view = leases.wrap(sessionEventStore(store, session), session);
     running.add(8);
-    await leases.whilePosting([8], () => view.storeEvent("s2", msg(1)));
+    await leases.whilePosting(session, [8], () => view.storeEvent("s2", msg(1)));
     let lapsedAt = 0;
     const watch = leases.watch(`${session}.s2`, () => (lapsedAt = Date.now()));
     await sleep(LEASE_MS * 2);
@@ -157,13 +157,14 @@ describe.runIf(redisUp)("stream leases in Redis", () => {
     expect(await store.streamLease(`${session}.s2`)).toBeUndefined();
   });
 
-  it("leases no stream outside a POST, no standalone stream, and no stream whose first event is its response", async () => {
+  it("leases no stream outside its session's POST, no standalone stream, and no stream whose first event is its response", async () => {
     const session = randomUUID();
     const view = leases.wrap(sessionEventStore(store, session), session);
     await view.storeEvent("s3", msg(1));
-    await leases.whilePosting([9], () => view.storeEvent("_GET_stream", msg(1)));
-    await leases.whilePosting([10], () => view.storeEvent("s4", response(10)));
-    for (const s of ["s3", "_GET_stream", "s4"])
+    await leases.whilePosting(session, [9], () => view.storeEvent("_GET_stream", msg(1)));
+    await leases.whilePosting(session, [10], () => view.storeEvent("s4", response(10)));
+    await leases.whilePosting(randomUUID(), [11], () => view.storeEvent("s5", msg(1)));
+    for (const s of ["s3", "_GET_stream", "s4", "s5"])
       expect(await store.streamLease(`${session}.${s}`)).toBeUndefined();
   });
 });

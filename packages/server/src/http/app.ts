@@ -309,7 +309,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         });
       }
       const ids = requestIds(body);
-      if (leases) return leases.whilePosting(ids, () => session.transport.handleRequest(req, res, body));
+      if (leases) return leases.whilePosting(id, ids, () => session.transport.handleRequest(req, res, body));
       return session.transport.handleRequest(req, res, body);
     }
     if (!isInitializeRequest(body)) {

@@ -25,8 +25,8 @@ export const DEFAULT_STREAM_LEASE_MS = 5_000;
 /** The SDK's name for a session's standalone GET stream: it carries no call, so it is never leased. */
 const STANDALONE_STREAM = "_GET_stream";
 
-/** The request ids of the POST whose handling is running (its streams are leased with them). */
-const posting = new AsyncLocalStorage<readonly RequestId[]>();
+/** The POST whose handling is running: its session, and the request ids its streams are leased with. */
+const posting = new AsyncLocalStorage<{ sessionId: string; ids: readonly RequestId[] }>();
 
 interface Held {
   sessionId: string;
@@ -70,9 +70,9 @@ export class StreamLeases {
     this.#everyMs = Math.max(25, Math.floor(leaseMs / 4));
   }
 
-  /** Runs `fn` (a POST's handling) so that the call streams it opens are leased for `ids`. */
-  whilePosting<T>(ids: readonly RequestId[], fn: () => T): T {
-    return ids.length ? posting.run(ids, fn) : fn();
+  /** Runs `fn` (a POST's handling in `sessionId`) so that the call streams it opens are leased for `ids`. */
+  whilePosting<T>(sessionId: string, ids: readonly RequestId[], fn: () => T): T {
+    return ids.length ? posting.run({ sessionId, ids }, fn) : fn();
   }
 
   /** A session's event store that leases each call stream from its first event to its response. */
@@ -81,12 +81,14 @@ export class StreamLeases {
       ...view,
       storeEvent: async (streamId, message) => {
         const stored = sessionStreamPrefix(sessionId) + streamId;
-        const ids = posting.getStore();
+        const post = posting.getStore();
+        const ids = post?.sessionId === sessionId ? post.ids : undefined;
         const response = responseId(message);
         let leased: Promise<void> | undefined;
         if (ids && streamId !== STANDALONE_STREAM && response === undefined && !this.#held.has(stored)) {
           this.#held.set(stored, { sessionId, unanswered: new Set(ids), since: Date.now() });
-          this.#timer ??= setInterval(() => void this.#renew(), this.#everyMs).unref();
+          // Outside the POST's context: the timer outlives it.
+          this.#timer ??= posting.exit(() => setInterval(() => void this.#renew(), this.#everyMs).unref());
           // Awaited beside the event: a client never holds an id of a stream without a lease.
           leased = this.#store
             .leaseStream(stored, ids, this.leaseMs)
@@ -130,7 +132,7 @@ export class StreamLeases {
       timer = setTimeout(() => void check(), this.#everyMs);
       timer.unref();
     };
-    void check();
+    posting.exit(() => void check());
     return {
       get lapsed() {
         return lapsed;
