@@ -177,6 +177,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       publicMetrics: common.publicMetrics,
       eventStoreMaxBytes: common.eventStoreMaxBytes,
       sessionIdleMs: common.sessionIdleSeconds * 1000,
+      streamLeaseMs: common.streamLeaseMs,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

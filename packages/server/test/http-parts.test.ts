@@ -5,6 +5,8 @@ import { randomUUID } from "node:crypto";
 import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
 import { sessionEventStore } from "../src/http/session-events.js";
+import { StreamLeases } from "../src/http/stream-leases.js";
+import { createLogger } from "@toolshed/logging";
 import { needRedis } from "../../../test-support/services.js";
 
 const progressOf = (m: JSONRPCMessage) => (m as unknown as { params: { progress: number } }).params.progress;
@@ -96,6 +98,74 @@ describe.each([
     await store.forgetSession!(sa);
     await expect(replay(a, first)).rejects.toThrow(/unknown event id/);
     expect(await b.getStreamIdForEventId!(own)).toBe("_GET_stream");
+  });
+});
+
+// Call-stream leases on a real Redis: what a replica following another's stream relies on.
+describe.runIf(redisUp)("stream leases in Redis", () => {
+  const LEASE_MS = 200;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let store: RedisEventStore;
+  let leases: StreamLeases;
+  const running = new Set<string | number>();
+  beforeAll(async () => {
+    store = await RedisEventStore.connect({ url: REDIS_URL, keyPrefix: `toolshed-test:${randomUUID()}` });
+    leases = new StreamLeases(
+      store,
+      LEASE_MS,
+      (_sid, id) => running.has(id),
+      createLogger({ name: "t", level: "silent" }),
+    );
+  });
+  afterAll(async () => {
+    leases.close();
+    await store.close();
+  });
+  const response = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, result: {} });
+
+  it("is written with a call stream's first event, renewed while the call runs, and ended by its response", async () => {
+    const session = randomUUID();
+    const view = leases.wrap(sessionEventStore(store, session), session);
+    running.add(7);
+    await leases.whilePosting(session, [7], () => view.storeEvent("s1", {} as JSONRPCMessage));
+    expect(await store.streamLease(`${session}.s1`)).toEqual({ requestIds: [7], alive: true });
+    await sleep(LEASE_MS * 3);
+    expect(await store.streamLease(`${session}.s1`)).toEqual({ requestIds: [7], alive: true });
+    await view.storeEvent("s1", response(7));
+    running.delete(7);
+    // Ended, not lapsed: a follower reads on and finds the response.
+    expect(await store.streamLease(`${session}.s1`)).toBeUndefined();
+  });
+
+  it("lapses once the call stops running here, and a follower's watch reports the unanswered ids", async () => {
+    const session = randomUUID();
+    const view = leases.wrap(sessionEventStore(store, session), session);
+    running.add(8);
+    await leases.whilePosting(session, [8], () => view.storeEvent("s2", msg(1)));
+    let lapsedAt = 0;
+    const watch = leases.watch(`${session}.s2`, () => (lapsedAt = Date.now()));
+    await sleep(LEASE_MS * 2);
+    expect(watch.lapsed).toBeUndefined();
+    const stopped = Date.now();
+    running.delete(8);
+    while (!lapsedAt && Date.now() - stopped < 5_000) await sleep(10);
+    watch.stop();
+    expect(watch.lapsed).toEqual([8]);
+    expect(lapsedAt - stopped).toBeLessThan(LEASE_MS * 4);
+    // What is left of it goes with the session.
+    await store.forgetSession(session);
+    expect(await store.streamLease(`${session}.s2`)).toBeUndefined();
+  });
+
+  it("leases no stream outside its session's POST, no standalone stream, and no stream whose first event is its response", async () => {
+    const session = randomUUID();
+    const view = leases.wrap(sessionEventStore(store, session), session);
+    await view.storeEvent("s3", msg(1));
+    await leases.whilePosting(session, [9], () => view.storeEvent("_GET_stream", msg(1)));
+    await leases.whilePosting(session, [10], () => view.storeEvent("s4", response(10)));
+    await leases.whilePosting(randomUUID(), [11], () => view.storeEvent("s5", msg(1)));
+    for (const s of ["s3", "_GET_stream", "s4", "s5"])
+      expect(await store.streamLease(`${session}.${s}`)).toBeUndefined();
   });
 });
 

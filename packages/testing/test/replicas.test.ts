@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { needRedis } from "../../../test-support/services.js";
 import { startReplica, type Replica } from "./fixture-replica.js";
@@ -342,4 +343,179 @@ describe.runIf(redisUp)("two replicas sharing Redis, with API keys: sessions sta
     expect(again.status).toBe(404);
     await again.body?.cancel();
   });
+});
+
+/** The replica's stderr once it holds `text` (log lines are written asynchronously), or after 2 s. */
+async function logOnce(replica: Replica, text: string): Promise<string> {
+  for (const until = Date.now() + 2_000; !replica.stderr().includes(text) && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return replica.stderr();
+}
+
+/** How a call a test waits on ended, and when. */
+type Outcome = { result: unknown; ms: number } | { error: Error & { code?: number }; ms: number };
+
+function settle(call: Promise<unknown>, since: () => number): Promise<Outcome> {
+  return call.then(
+    (result) => ({ result, ms: Date.now() - since() }),
+    (error: Error) => ({ error, ms: Date.now() - since() }),
+  );
+}
+
+/**
+ * A fetch for an SDK client talking to `home` that cuts the stream of each tools/call right after its
+ * first progress notification (the way a dropped connection does) and sends the client's resuming
+ * GET (`Last-Event-ID`) to `resumeAt`, another replica.
+ */
+function cutAndResumeElsewhere(resumeAt: string): typeof fetch {
+  return async (input, init) => {
+    if (init?.method === "GET" && new Headers(init.headers).has("last-event-id"))
+      return fetch(resumeAt, init);
+    const res = await fetch(input, init);
+    const sent = typeof init?.body === "string" ? init.body : "";
+    if (init?.method !== "POST" || !sent.includes('"tools/call"') || !res.body) return res;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    let cut = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // The chunk with the progress event was read by the client; now the connection drops.
+        if (cut) {
+          await reader.cancel();
+          return controller.error(new TypeError("connection dropped by the test"));
+        }
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        controller.enqueue(value);
+        seen += decoder.decode(value, { stream: true });
+        cut = seen.includes("notifications/progress");
+      },
+    });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+}
+
+// The replica running a 2025 call stream renews a short lease on it in Redis. A client that resumes
+// the stream on another replica after the first one died (SIGKILL: nothing is ever written again)
+// gets an error for its call once the lease lapses, instead of waiting for its own timeout; while the
+// replica lives, the resumed stream carries the call to its real result, however long it runs.
+describe.runIf(redisUp)("two replicas sharing Redis: resuming a call whose replica died", () => {
+  const LEASE_MS = 1_000;
+  const env = { TOOLSHED_REDIS_URL: REDIS_URL, TOOLSHED_STREAM_LEASE_MS: String(LEASE_MS) };
+  const replicas: Replica[] = [];
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+  });
+  const pair = async (): Promise<[Replica, Replica]> => {
+    const started = await Promise.all([startReplica(env), startReplica(env)]);
+    replicas.push(...started);
+    return started;
+  };
+
+  // Sticky: the session and its call on one replica, the other never saw it. Round robin: both hold
+  // a copy of the session, and the survivor is resumed a stream its own copy is not writing.
+  const cases = [
+    ["v2", "sticky"],
+    ["v1", "sticky"],
+    ["v2", "round robin"],
+  ] as const;
+  for (const [sdk, routing] of cases) {
+    it(`SIGKILL mid-call (${routing}): the ${sdk} client resuming on the other replica gets an error within seconds, not its timeout`, async () => {
+      const started = await pair();
+      // On to the next replica when one refuses connections, as a balancer does.
+      const proxy = await startRoundRobinProxy(
+        started.map((r) => r.origin),
+        { stickySessions: routing === "sticky", failover: true },
+      );
+      const client = sdk === "v2" ? await connectHttpClient(proxy.url) : await connectV1HttpClient(proxy.url);
+      try {
+        // The client's standalone GET stream is open before the call starts.
+        await new Promise((r) => setTimeout(r, 300));
+        const before = [...proxy.inFlight];
+        let progressed!: () => void;
+        const running = new Promise<void>((resolve) => (progressed = resolve));
+        let killedAt = 0;
+        // Its timeout (30 s) is what the client would wait for without the lease.
+        const options = { onprogress: () => progressed(), timeout: 30_000 };
+        const params = { name: "slow", arguments: { ms: 20_000 } };
+        const call = settle(
+          sdk === "v2"
+            ? (client as Client).callTool(params, options)
+            : (client as Awaited<ReturnType<typeof connectV1HttpClient>>).callTool(
+                params,
+                undefined,
+                options,
+              ),
+          () => killedAt,
+        );
+        await running;
+        const runner = proxy.inFlight.findIndex((n, i) => n > before[i]!);
+        const [a, b] = [started[runner]!, started[1 - runner]!];
+        if (routing === "sticky") expect(proxy.counts[1 - runner]).toBe(0);
+        else expect(proxy.counts.every((n) => n > 0)).toBe(true);
+        killedAt = Date.now();
+        await a.stop("SIGKILL");
+        const outcome = await call;
+        process.stderr.write(
+          `[replicas] ${sdk}, ${routing}: the resumed call ended ${outcome.ms} ms after the kill\n`,
+        );
+        expect("error" in outcome ? outcome.error.message : "a result").toMatch(
+          /stopped before answering it; the call may or may not have taken effect/,
+        );
+        expect("error" in outcome ? outcome.error.code : undefined).toBe(-32603);
+        // The client's reconnect delay (1 s), the lease (1 s) and a check (a quarter of it), with room.
+        expect(outcome.ms).toBeLessThan(LEASE_MS + 5_000);
+        const logged = "the replica running a resumed call stopped before answering it";
+        expect(await logOnce(b, logged)).toContain(logged);
+        expect(b.stderr()).toContain("resuming a stream written by another replica");
+      } finally {
+        await client.close();
+        await proxy.close();
+      }
+    }, 60_000);
+  }
+
+  for (const copy of [false, true]) {
+    it(`the replica alive: a call four leases long resumes on the other replica${copy ? " (holding a copy of the session)" : ""} and delivers its result`, async () => {
+      const [a, b] = await pair();
+      const transport = new StreamableHTTPClientTransport(new URL(`${a.origin}/mcp`), {
+        fetch: cutAndResumeElsewhere(`${b.origin}/mcp`),
+      });
+      const client = new Client({ name: "resume-elsewhere", version: "0.0.0" });
+      await client.connect(transport);
+      try {
+        if (copy) {
+          // A request through B first: B rebuilds the session, so the resuming GET finds a copy there.
+          const ping = await fetch(`${b.origin}/mcp`, {
+            method: "POST",
+            headers: {
+              ...MCP_HEADERS,
+              "mcp-session-id": transport.sessionId!,
+              "mcp-protocol-version": "2025-11-25",
+            },
+            body: JSON.stringify({ jsonrpc: "2.0", id: "ping", method: "ping" }),
+          });
+          expect(ping.status).toBe(200);
+          await ping.text();
+          const adopted = "took up a session opened on another replica";
+          expect(await logOnce(b, adopted)).toContain(adopted);
+        }
+        const progress: number[] = [];
+        const result = await client.callTool(
+          { name: "slow", arguments: { ms: 4 * LEASE_MS } },
+          { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
+        );
+        expect(result.structuredContent).toMatchObject({ steps: 10 });
+        // Every step arrived, the first on the cut stream, the rest through the other replica.
+        expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const resumed = "resuming a stream written by another replica";
+        expect(await logOnce(b, resumed)).toContain(resumed);
+        expect(b.stderr()).not.toContain("stopped before answering");
+      } finally {
+        await client.close();
+      }
+    }, 60_000);
+  }
 });

@@ -29,6 +29,7 @@ export interface CommonOptions {
   confirm: "ask" | "never";
   taskTtlMs: number;
   taskLeaseMs: number;
+  streamLeaseMs: number;
   maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
   jwtIssuer: string | undefined;
@@ -73,6 +74,7 @@ const POSITIVE = new Set([
   "eventStoreMaxBytes",
   "taskTtlMs",
   "taskLeaseMs",
+  "streamLeaseMs",
   "maxTasksPerPrincipal",
   "searchThreshold",
 ]);
@@ -242,6 +244,15 @@ const COMMON: OptionSpec[] = [
     defaultValue: 15_000,
     description:
       "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is reported failed",
+  },
+  {
+    key: "streamLeaseMs",
+    flag: "stream-lease-ms",
+    env: ["TOOLSHED_STREAM_LEASE_MS"],
+    kind: "number",
+    defaultValue: 5_000,
+    description:
+      "with Redis, the replica running a 2025 client's call renews a lease on its stream; a client resuming that stream on another replica gets an error once the lease lapsed this long (its replica died)",
   },
   {
     key: "maxTasksPerPrincipal",

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { isInitializeRequest } from "@modelcontextprotocol/server";
+import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/server";
 import { createMcpServer, instrumentTransport } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { authenticateOrRefuse } from "./admission.js";
@@ -20,6 +20,14 @@ import { authInfoFor, metadataPaths, principalKey, refuse, scopeRefusal, type Ht
 import { ownStream, sessionEventStore } from "./session-events.js";
 import { SessionLimits } from "./session-limits.js";
 import { SharedSessions, type AdoptionRefused, type LocalSession } from "./shared-sessions.js";
+import {
+  DEFAULT_STREAM_LEASE_MS,
+  StreamLeases,
+  isLeasingStore,
+  lapsedCallError,
+  responseId,
+  type LeaseWatch,
+} from "./stream-leases.js";
 import {
   CONNECTIONS_CHECK_MS,
   DEFAULT_TIMEOUTS,
@@ -53,6 +61,11 @@ export interface HttpOptions {
   sessionIdleMs?: number;
   /** Where resumable streams keep events; in memory by default. */
   eventStore?: EventStore;
+  /**
+   * With a shared store: how long a call stream's lease lasts unrenewed. A client resuming the stream
+   * on another replica gets an error once it lapses (the running replica died). Default 5 s.
+   */
+  streamLeaseMs?: number;
   /** Inbound auth; without it the endpoint is open (only allowed on loopback by the binary). */
   auth?: HttpAuth;
 }
@@ -101,6 +114,16 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   });
   rt.toolLimiter = options.auth?.toolLimiter;
   const sessions = new Map<string, Session>();
+  // Renewed 4 times per lease length while a call runs here; no lease writes without a shared store.
+  const leases =
+    shared && isLeasingStore(shared)
+      ? new StreamLeases(
+          shared,
+          options.streamLeaseMs ?? DEFAULT_STREAM_LEASE_MS,
+          (sid, rid) => sessions.get(sid)?.isPending(rid) ?? false,
+          rt.logger,
+        )
+      : undefined;
   // With a shared store, a 2025 session is usable from every replica (shared-sessions.ts).
   const everywhere =
     shared &&
@@ -112,6 +135,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       perPrincipal,
       jsonResponse: options.jsonResponse ?? false,
       maxBodyBytes: maxBody,
+      ...(leases ? { leases } : {}),
     });
   const modern = createModernLane(rt, maxBody);
   let openPosts = 0;
@@ -284,6 +308,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
           id: reused,
         });
       }
+      const ids = requestIds(body);
+      if (leases) return leases.whilePosting(id, ids, () => session.transport.handleRequest(req, res, body));
       return session.transport.handleRequest(req, res, body);
     }
     if (!isInitializeRequest(body)) {
@@ -322,7 +348,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       sessionIdGenerator: () => newId,
       enableJsonResponse: options.jsonResponse ?? false,
       // Each session replays only its own streams (Last-Event-ID cannot reach another session's).
-      eventStore: sessionEventStore(eventStore, newId),
+      eventStore: leases
+        ? leases.wrap(sessionEventStore(eventStore, newId), newId)
+        : sessionEventStore(eventStore, newId),
       onsessioninitialized: (sid) => {
         initialized = true;
         const isPending = (id: string | number) => tracked?.isPending(id) ?? false;
@@ -362,8 +390,15 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const id = header(req, "mcp-session-id");
     if (id === undefined) return rpcError(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const lastEventId = header(req, "last-event-id");
-    if (!sessions.has(id) && shared && req.method === "GET" && lastEventId) {
-      return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+    if (shared && req.method === "GET" && lastEventId) {
+      if (!sessions.has(id)) return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+      // This replica's copy of the session can replay a call stream another replica is writing, but
+      // the SDK's transport then closes it: follow it from the shared store instead.
+      const local = sessions.get(id)!;
+      if (local.owner === owner && (await writtenElsewhere(id, lastEventId))) {
+        track(id, local, res);
+        return resumeFromSharedStore(req, res, shared, id, owner, lastEventId);
+      }
     }
     const session = everywhere ? await everywhere.find(id, owner) : sessions.get(id);
     if (session && "status" in session) return refuseAdoption(res, session, null);
@@ -393,6 +428,14 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     });
   }
 
+  /** Whether a Last-Event-ID names a call stream of the session that this replica is not writing. */
+  async function writtenElsewhere(sessionId: string, lastEventId: string): Promise<boolean> {
+    if (!leases) return false;
+    const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
+    const own = stored === undefined ? undefined : ownStream(sessionId, stored);
+    return own !== undefined && own !== STANDALONE_STREAM && !leases.writes(stored!);
+  }
+
   /** Whether a Last-Event-ID names one of the session's call streams, not its standalone GET stream. */
   async function resumesCall(sessionId: string, lastEventId: string): Promise<boolean> {
     const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
@@ -415,6 +458,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   /**
    * A client resuming here a stream another replica is writing: the shared store vouches for the
    * session and its owner, then replays and follows the stream until its response has been sent.
+   * When the writing replica's lease on a call stream lapses first (it died), the call is answered
+   * with an error rather than left to the client's timeout.
    */
   async function resumeFromSharedStore(
     req: IncomingMessage,
@@ -433,7 +478,11 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     const streamId = stored === undefined ? undefined : ownStream(sessionId, stored);
     if (!streamId) return rpcError(res, 404, -32001, "unknown Last-Event-ID; the stream has expired");
     const gone = new AbortController();
-    res.once("close", () => gone.abort());
+    const stop = new AbortController();
+    res.once("close", () => {
+      gone.abort();
+      stop.abort();
+    });
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
@@ -442,19 +491,44 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     rt.logger.info({ session: sessionId }, "resuming a stream written by another replica");
     // A POST's stream ends with its response; the standalone GET stream runs until the client leaves.
     const endsWithResponse = streamId !== STANDALONE_STREAM;
+    let cursor = lastEventId;
+    let complete = false;
+    const answered = new Set<string | number>();
+    const send = async (eventId: string, message: JSONRPCMessage): Promise<boolean> => {
+      if (complete) return true;
+      if (!res.write(`event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`)) {
+        await new Promise((resolve) => res.once("drain", resolve));
+      }
+      cursor = eventId;
+      const id = responseId(message);
+      if (id !== undefined) answered.add(id);
+      complete = endsWithResponse && id !== undefined;
+      return complete;
+    };
+    const lease: LeaseWatch | undefined =
+      endsWithResponse && leases ? leases.watch(stored!, () => stop.abort()) : undefined;
     try {
-      await store.follow(
-        lastEventId,
-        async (eventId, message) => {
-          if (!res.write(`event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`)) {
-            await new Promise((resolve) => res.once("drain", resolve));
-          }
-          return endsWithResponse && "id" in message && ("result" in message || "error" in message);
-        },
-        gone.signal,
-      );
+      await store.follow(lastEventId, send, stop.signal);
     } catch (err) {
       logStoreError(err);
+    } finally {
+      lease?.stop();
+    }
+    const lapsed = lease?.lapsed;
+    if (lapsed && !complete && !gone.signal.aborted) {
+      // What was stored before the lease lapsed (the response itself, just in time) goes first.
+      await store
+        .replayEventsAfter(cursor, { send: async (eventId, message) => void (await send(eventId, message)) })
+        .catch(logStoreError);
+      const unanswered = lapsed.filter((id) => !answered.has(id));
+      if (!complete && unanswered.length) {
+        rt.logger.warn(
+          { session: sessionId, requests: unanswered },
+          "the replica running a resumed call stopped before answering it; answering the call with an error",
+        );
+        for (const id of unanswered)
+          res.write(`event: message\ndata: ${JSON.stringify(lapsedCallError(id))}\n\n`);
+      }
     }
     res.end();
   }
@@ -514,6 +588,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       await rt.drain(deadlineMs);
       while (openPosts > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      leases?.close();
       await modern.close().catch(() => {});
       server.closeAllConnections();
       await stopped;

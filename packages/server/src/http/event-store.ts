@@ -44,6 +44,16 @@ export interface SharedEventStore extends EventStore {
     send: (eventId: string, message: JSONRPCMessage) => Promise<boolean>,
     signal: AbortSignal,
   ): Promise<void>;
+  /**
+   * Call-stream leases (optional; without them a follower waits for a response however long it
+   * takes). The replica running the call writes one when the stream opens, naming its request ids:
+   * renewed for `ttlMs` at a time while the call runs, ended once it is answered.
+   */
+  leaseStream?(streamId: string, requestIds: readonly (string | number)[], ttlMs: number): Promise<void>;
+  renewStreamLeases?(streamIds: readonly string[], ttlMs: number): Promise<void>;
+  endStreamLease?(streamId: string): Promise<void>;
+  /** The stream's lease: undefined when there is none (never written, or ended); `alive` false once it lapsed. */
+  streamLease?(streamId: string): Promise<{ requestIds: (string | number)[]; alive: boolean } | undefined>;
 }
 
 export function isSharedEventStore(store: EventStore): store is SharedEventStore {

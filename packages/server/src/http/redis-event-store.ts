@@ -95,7 +95,17 @@ export class RedisEventStore implements SharedEventStore {
   async forgetSession(sessionId: string): Promise<void> {
     const streams = this.#streamsKey(sessionId);
     const keys = await this.#redis.smembers(streams);
-    await this.#redis.del(this.#sessionKey(sessionId), this.#recordKey(sessionId), streams, ...keys);
+    const leases = keys.flatMap((key) => {
+      const streamId = key.slice(this.#prefix.length + 1);
+      return [this.#leaseKey(streamId), this.#aliveKey(streamId)];
+    });
+    await this.#redis.del(
+      this.#sessionKey(sessionId),
+      this.#recordKey(sessionId),
+      streams,
+      ...keys,
+      ...leases,
+    );
   }
 
   async saveSessionRecord(sessionId: string, record: string, ttlMs: number): Promise<void> {
@@ -147,6 +157,48 @@ export class RedisEventStore implements SharedEventStore {
     }
   }
 
+  async leaseStream(
+    streamId: string,
+    requestIds: readonly (string | number)[],
+    ttlMs: number,
+  ): Promise<void> {
+    // Which calls the stream carries outlives the lease, so a follower can tell a lapsed lease from none.
+    await this.#redis
+      .multi()
+      .set(this.#leaseKey(streamId), JSON.stringify(requestIds), "EX", this.#ttl)
+      .set(this.#aliveKey(streamId), "1", "PX", ttlMs)
+      .exec();
+  }
+
+  async renewStreamLeases(streamIds: readonly string[], ttlMs: number): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    for (const id of streamIds) pipeline.set(this.#aliveKey(id), "1", "PX", ttlMs);
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0]!;
+  }
+
+  async endStreamLease(streamId: string): Promise<void> {
+    await this.#redis.del(this.#leaseKey(streamId), this.#aliveKey(streamId));
+  }
+
+  async streamLease(
+    streamId: string,
+  ): Promise<{ requestIds: (string | number)[]; alive: boolean } | undefined> {
+    const result = await this.#redis
+      .multi()
+      .get(this.#leaseKey(streamId))
+      .exists(this.#aliveKey(streamId))
+      .exec();
+    const ids = result?.[0]?.[1];
+    if (typeof ids !== "string") return undefined;
+    const parsed = JSON.parse(ids) as unknown;
+    const requestIds = Array.isArray(parsed)
+      ? parsed.filter((id): id is string | number => typeof id === "string" || typeof id === "number")
+      : [];
+    return { requestIds, alive: result?.[1]?.[1] === 1 };
+  }
+
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
@@ -161,6 +213,14 @@ export class RedisEventStore implements SharedEventStore {
 
   #recordKey(sessionId: string): string {
     return `${this.#prefix}:session-record:${sessionId}`;
+  }
+
+  #leaseKey(streamId: string): string {
+    return `${this.#prefix}:lease:${streamId}`;
+  }
+
+  #aliveKey(streamId: string): string {
+    return `${this.#prefix}:alive:${streamId}`;
   }
 
   #sessionKey(sessionId: string): string {

@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime.js";
 import type { EventStore, SharedEventStore } from "./event-store.js";
 import { sessionEventStore, sessionStreamPrefix } from "./session-events.js";
 import type { SessionLimits } from "./session-limits.js";
+import type { StreamLeases } from "./stream-leases.js";
 
 /** What app.ts needs of a session's transport: the SDK's Node transport, or a rebuilt one. */
 export interface SessionTransport {
@@ -62,6 +63,8 @@ export interface SharedSessionsOptions {
   perPrincipal: SessionLimits;
   jsonResponse: boolean;
   maxBodyBytes: number;
+  /** Leases on the call streams of rebuilt sessions too (see stream-leases.ts). */
+  leases?: StreamLeases;
 }
 
 /**
@@ -213,7 +216,8 @@ export class SharedSessions {
     const mcp = createMcpServer(rt, "legacy", { jsonResponse: this.#o.jsonResponse });
     // The replayed answers are discarded, so they are not stored for resumption either.
     let replaying = true;
-    const view = sessionEventStore(this.#o.store, sessionId);
+    const own = sessionEventStore(this.#o.store, sessionId);
+    const view = this.#o.leases ? this.#o.leases.wrap(own, sessionId) : own;
     const eventStore: EventStore = {
       ...view,
       storeEvent: (streamId, message) =>
