@@ -39,7 +39,12 @@ describe("publishable packages", () => {
       expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(pkg.description, "description").toBeTruthy();
       expect(pkg.license, "license").toBeTruthy();
-      expect(pkg.files).toEqual(["dist"]);
+      // dist, and bin/ for a command checked in so that pnpm links it before dist is built.
+      expect(pkg.files?.filter((f) => f !== "bin")).toEqual(["dist"]);
+      for (const bin of Object.values(pkg.bin ?? {})) {
+        expect(bin, "bin").toMatch(pkg.files?.includes("bin") ? /^\.\/(bin|dist)\// : /^\.\/dist\//);
+        if (bin.startsWith("./bin/")) expect(existsSync(join(root, dir, bin)), bin).toBe(true);
+      }
       expect(pkg.engines?.node, "engines.node").toMatch(/^>=\d+/);
       expect(pkg.publishConfig?.access).toBe("public");
       expect(pkg.repository?.url).toMatch(/^git\+https:\/\/github\.com\/.+\.git$/);
