@@ -23,9 +23,10 @@ const DIM = 8;
 /** Documents in each client's batch of the kill round (get_documents reads 100 at most a page). */
 const BULK = 100;
 /**
- * The 2025 client's request timeout (the SDK's default is 60 s). When the kill cuts one of its calls
- * after the answer's SSE stream has begun, the client resumes the stream on a survivor, which waits
- * for an answer the dead replica will never write: only this timeout ends that call.
+ * The 2025 client's request timeout (the SDK's default is 60 s), a backstop only. When the kill cuts
+ * one of its calls after the answer's SSE stream has begun, the client resumes the stream on a
+ * survivor, which answers with an error ("call again if that is safe") once the dead replica's stream
+ * lease lapses (TOOLSHED_STREAM_LEASE_MS, 5 s by default), and the call is sent again.
  */
 const LEGACY_CALL_TIMEOUT_MS = 20_000;
 const hasRedis = await needRedis(REDIS_URL);
