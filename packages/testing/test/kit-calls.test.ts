@@ -1,4 +1,5 @@
 import { ToolshedError, defineServer, definePrompt, defineResource, defineTool, z } from "@toolshed/server";
+import { hintsOf } from "@toolshed/server/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestClient, textOf, type TestClient } from "../src/index.js";
 
@@ -130,7 +131,7 @@ describe("tool calls through the kit", () => {
     expect(result.isError).toBeFalsy();
   });
 
-  it("lists tools with JSON Schemas, descriptions and all four annotations", async () => {
+  it("lists tools with JSON Schemas, descriptions and the hints MCP would not assume", async () => {
     const { tools } = await t.client.listTools();
     const addTool = tools.find((x) => x.name === "add")!;
     expect(addTool.inputSchema).toMatchObject({
@@ -139,7 +140,9 @@ describe("tool calls through the kit", () => {
       properties: { b: { type: "number", maximum: 1000, description: "Second addend, at most 1000." } },
     });
     expect(addTool.outputSchema).toMatchObject({ type: "object", properties: { sum: { type: "number" } } });
-    expect(addTool.annotations).toMatchObject(hints);
+    // Read-only, so destructive/idempotent say nothing; open world is MCP's default. All four come back.
+    expect(addTool.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+    expect(hintsOf(addTool.annotations)).toEqual(hints);
     expect(JSON.stringify(tools)).not.toContain("$schema");
   });
 
