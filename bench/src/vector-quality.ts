@@ -173,8 +173,13 @@ function section({ figures: f, samples, mode, date, machine }: Report<Plan, Samp
       "(`bench/src/vector/quality-queries.ts`). hit@5: the target in the top 5; MRR@5: mean of 1/rank in the top 5. " +
       "`hybrid` is the default: weighted reciprocal-rank fusion (weights vector 1, keyword 1) then the " +
       "fused candidates re-scored on both signals (`rerank`, on by default); `hybrid_rrf` is `rerank: false`; " +
-      "the `_w_` rows are other weights. Rerank and weights were chosen on these sets (no held-out set): " +
-      "read the margins as optimistic.",
+      "the `_w_` rows are other weights. The rerank has two exact-term rules: a candidate containing the " +
+      "query's identifier-like words (camelCase, dotted.names, snake_case) or quoted phrases verbatim ranks a " +
+      "tier above one that does not, and the vector signal counts less the larger the share of identifiers " +
+      "in the query (not at all for a query of identifiers only). The second rule came after " +
+      "`IntersectionObserver` ranked its page second behind `IntersectionObserver/disconnect` (both contain " +
+      "the name; keyword ranked the named page first, the embedding the other). Rerank, weights and these " +
+      "rules were chosen on these sets (no held-out set): read the margins as optimistic.",
     "",
     markdownTable(["mode", "paraphrase hit@5", "paraphrase MRR@5", "exact hit@5", "exact MRR@5"], rows),
     "",

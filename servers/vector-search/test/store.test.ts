@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Filter, VectorStore } from "../src/store/index.js";
+import { exactTerms } from "../src/store/store.js";
 import { BACKENDS } from "./backends.js";
 
 // PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
@@ -154,6 +155,30 @@ describe.each(BACKENDS)("store on $name", (backend) => {
     expect(reranked[0]!.score).toBeCloseTo(1, 10);
   });
 
+  it("hybrid rerank puts documents with the query's exact identifiers first", async () => {
+    await store.createCollection({ name: "names", dimension: 2, metric: "cosine", embedder: "none" });
+    await store.upsert("names", [
+      // Closer to the query vectors below, and sharing a keyword, but without the identifier.
+      { id: "prose", text: "Copy text to the clipboard so the user can paste it", vector: [1, 0] },
+      { id: "api", text: "writeText() resolves once the string is stored", vector: [0, 1] },
+      { id: "member", text: "IntersectionObserver.disconnect stops the observer", vector: [1, 0] },
+      {
+        id: "named",
+        text: "IntersectionObserver: the IntersectionObserver interface watches elements",
+        vector: [0, 1],
+      },
+    ]);
+    const ids = async (q: string, v: number[]) =>
+      (await store.searchHybrid("names", q, v, { topK: 2 })).map((h) => h.id);
+    // Both have one of the two keywords; vector prefers 'prose', the identifier lifts 'api'.
+    expect(await ids("clipboard writeText", [1, 0])).toEqual(["api", "prose"]);
+    // Both contain the identifier; a query of identifiers only is ordered by the keyword score.
+    expect(await ids("IntersectionObserver", [1, 0])).toEqual(["named", "member"]);
+    const [top] = await store.searchHybrid("names", "clipboard writeText", [1, 0], { topK: 1 });
+    expect(top!.score).toBeGreaterThan(0.5);
+    expect(top!.score).toBeLessThanOrEqual(1);
+  });
+
   const cases: [string, Filter, string[]][] = [
     ["eq string", { field: "kind", op: "eq", value: "finance" }, ["c", "d"]],
     ["eq number is not eq string", { field: "year", op: "eq", value: 2021 }, []],
@@ -251,4 +276,23 @@ describe.each(BACKENDS)("store on $name", (backend) => {
     );
     await expect(store.upsert("docs", [{ id: "x", vector: [1, Number.NaN, 0] }])).rejects.toThrow(/finite/);
   });
+});
+
+it("exactTerms: identifiers and quoted phrases, not ordinary words", () => {
+  const e = exactTerms(
+    'clipboard writeText() and Element.getBoundingClientRect, "Reset  password" URLs 3D e.g.',
+  );
+  expect(e.terms.map(String)).toEqual([
+    String(/(?<![\w$])Reset\s+password(?![\w$])/i),
+    String(/(?<![\w$])writeText(?![\w$])/),
+    String(/(?<![\w$])Element\.getBoundingClientRect(?![\w$])/),
+  ]);
+  expect(e.identifierShare).toBeCloseTo(2 / 9, 10);
+  const [name] = exactTerms("IntersectionObserver").terms;
+  expect(name!.test("IntersectionObserver.observe()")).toBe(true);
+  expect(name!.test("IntersectionObserverEntry")).toBe(false);
+  const [phrase] = exactTerms('"reset password" "one"').terms;
+  expect(phrase!.test("Reset  Password now")).toBe(true);
+  expect(phrase!.test("preset passwords")).toBe(false);
+  expect(exactTerms("how wide is the browser window")).toEqual({ terms: [], identifierShare: 0 });
 });

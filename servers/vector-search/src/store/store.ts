@@ -94,8 +94,10 @@ export interface HybridOptions extends SearchOptions {
    * Re-score the fused candidates (the top max(20, 4 x topK) by weighted RRF) on both signals' own
    * scores: the exact vector similarity and the keyword score of every candidate, each scaled to
    * [0, 1] over the candidates, weighted as above. A document found by one list is judged on the
-   * other too, and a clear keyword match is not out-voted by ranks. Default true; false returns the
-   * weighted RRF order and scores.
+   * other too, and a clear keyword match is not out-voted by ranks. A query's exact terms
+   * (`exactTerms`) found verbatim lift a candidate a tier, and its identifiers' share of its words
+   * takes that share off the vector weight. Default true; false returns the weighted RRF order and
+   * scores.
    */
   rerank?: boolean;
 }
@@ -441,16 +443,20 @@ export class VectorStore {
       rows.map((r) => Number(r.ks)),
       0,
     );
-    const total = weights.vector + weights.keyword || 1;
+    const exact = exactTerms(query);
+    // The embedding does not read identifiers: its say shrinks with their share of the query.
+    let vectorWeight = weights.vector * (1 - exact.identifierShare);
+    if (vectorWeight + weights.keyword === 0) vectorWeight = weights.vector;
+    const total = vectorWeight + weights.keyword || 1;
     const byId = new Map(rows.map((r) => [r.id, r]));
     return candidates
       .filter((h) => byId.has(h.id))
       .map((h) => {
         const r = byId.get(h.id)!;
-        return {
-          ...h,
-          score: (weights.vector * vs(Number(r.vs)) + weights.keyword * ks(Number(r.ks))) / total,
-        };
+        const blend = (vectorWeight * vs(Number(r.vs)) + weights.keyword * ks(Number(r.ks))) / total;
+        // Each exact term found verbatim lifts a candidate a whole tier above those without it.
+        const found = exact.terms.filter((t) => t.test(h.text ?? "")).length;
+        return { ...h, score: (found + blend) / (exact.terms.length + 1) };
       })
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
       .slice(0, topK);
@@ -560,6 +566,40 @@ function requiresWholeQuery(query: string): boolean {
 function looseText(query: string): string {
   return query.replace(/(^|\s)-\S+/g, " ").replace(/"/g, " ");
 }
+
+/**
+ * A query's exact terms: identifier-like words (camelCase, PascalCase with an inner capital or a
+ * leading acronym as in `HTMLElement`, dotted.names, snake_case, optionally with `()`; not `URLs`,
+ * `3D` or `e.g.`), matched case-sensitively as whole words (any other character is a boundary, so
+ * `IntersectionObserver` is in `IntersectionObserver.observe` but not in
+ * `IntersectionObserverEntry`); and "quoted phrases" of two or more words, matched as whole words
+ * without regard to case or spacing. identifierShare: identifiers / the query's words.
+ */
+export function exactTerms(query: string): { terms: RegExp[]; identifierShare: number } {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const terms = new Map<string, RegExp>();
+  for (const [, phrase] of query.matchAll(/"([^"]*)"/g)) {
+    const words = phrase!.trim().split(/\s+/).filter(Boolean).map(escape);
+    if (words.length < 2) continue; // one word: the word rules below
+    const source = `(?<![\\w$])${words.join("\\s+")}(?![\\w$])`;
+    terms.set(source.toLowerCase(), new RegExp(source, "i"));
+  }
+  const words = looseText(query)
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\w$]+/, "").replace(/(\(\))?[^\w$]*$/, "$1"))
+    .filter(Boolean);
+  let identifiers = 0;
+  for (const w of words) {
+    if (!IDENTIFIER.test(w) || /^\w(?:\.\w)+$/.test(w)) continue; // not e.g, i.e
+    identifiers++;
+    const name = w.replace(/\(\)$/, "");
+    terms.set(name, new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`));
+  }
+  return { terms: [...terms.values()], identifierShare: words.length ? identifiers / words.length : 0 };
+}
+
+const IDENTIFIER =
+  /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Za-z_$][\w$]*[a-z0-9][A-Z][\w$]*|[A-Z]{2,}[a-z]{2,}[\w$]*|[A-Za-z$]\w*_\w+)(?:\(\))?$/;
 
 /**
  * Largest vector component taken. pgvector stores float4 (max 3.4e38) and sums squares in float4,
