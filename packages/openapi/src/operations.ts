@@ -434,7 +434,14 @@ export function collectCredentials(doc: OpenApiDocument, operations: Operation[]
   const used = new Set(operations.flatMap((o) => o.security.flat()));
   const schemes = doc.components?.securitySchemes ?? {};
   const out: Credential[] = [];
-  const taken = new Set(["baseUrl", "allowPrivateNetwork", "timeoutMs", "strictAnswers", "maxUploadBytes", "uploadDir"]);
+  const taken = new Set([
+    "baseUrl",
+    "allowPrivateNetwork",
+    "timeoutMs",
+    "strictAnswers",
+    "maxUploadBytes",
+    "uploadDir",
+  ]);
   const claim = (key: string) => {
     let k = key;
     for (let n = 2; taken.has(k); n++) k = `${key}${n}`;
