@@ -431,16 +431,20 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   /** Whether a Last-Event-ID names a call stream of the session that this replica is not writing. */
   async function writtenElsewhere(sessionId: string, lastEventId: string): Promise<boolean> {
     if (!leases) return false;
-    const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
-    const own = stored === undefined ? undefined : ownStream(sessionId, stored);
-    return own !== undefined && own !== STANDALONE_STREAM && !leases.writes(stored!);
+    const stream = await callStream(sessionId, lastEventId);
+    return stream !== undefined && !leases.writes(stream);
   }
 
   /** Whether a Last-Event-ID names one of the session's call streams, not its standalone GET stream. */
   async function resumesCall(sessionId: string, lastEventId: string): Promise<boolean> {
+    return (await callStream(sessionId, lastEventId)) !== undefined;
+  }
+
+  /** The stored stream a Last-Event-ID names, when it is one of the session's call streams. */
+  async function callStream(sessionId: string, lastEventId: string): Promise<string | undefined> {
     const stored = await eventStore.getStreamIdForEventId?.(lastEventId).catch(() => undefined);
     const own = stored === undefined ? undefined : ownStream(sessionId, stored);
-    return own !== undefined && own !== STANDALONE_STREAM;
+    return own !== undefined && own !== STANDALONE_STREAM ? stored : undefined;
   }
 
   /**
