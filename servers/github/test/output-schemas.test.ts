@@ -103,7 +103,10 @@ describe("output schemas", () => {
         if ((o.additionalProperties as Schema | undefined)?.type === "object") continue; // a map, typed
         // An object with no properties, or one open to anything, says nothing about the answer.
         expect(Object.keys(o.properties ?? {}).length, `${at} lists no fields`).toBeGreaterThan(0);
-        expect(o.additionalProperties, `${at} is open to any field`).toBe(false);
+        // The kit's list leaves out zod's `additionalProperties: false` (bytes in every context; the kit
+        // parses each answer with the tool's own schema, which drops undeclared keys, and the answers
+        // below are compared whole), so a listed object says nothing or `false`, never "anything goes".
+        expect([undefined, false], `${at} is open to any field`).toContain(o.additionalProperties);
         // `fields` keeps only some fields of each item, and empty ones are left out: none is required.
         expect(o.required, `${at} requires fields`).toBeUndefined();
         for (const [k, v] of Object.entries(o.properties ?? {})) {
