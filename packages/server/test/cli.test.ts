@@ -92,6 +92,19 @@ describe("parseCommandLine", () => {
     expect(() => run([], { TOOLSHED_MAX_SESSIONS_PER_PRINCIPAL: "-1" })).toThrow(UsageError);
   });
 
+  it("refuses leases under a second (a live replica's lease would lapse), and takes one of a second", () => {
+    expect(() => run(["--stream-lease-ms", "200"])).toThrow(
+      /invalid --stream-lease-ms '200' \(TOOLSHED_STREAM_LEASE_MS\): at least 1000 ms/,
+    );
+    expect(() => run([], { TOOLSHED_TASK_LEASE_MS: "999" })).toThrow(
+      /invalid --task-lease-ms '999' \(TOOLSHED_TASK_LEASE_MS\): at least 1000 ms/,
+    );
+    expect(run(["--stream-lease-ms", "1000"], { TOOLSHED_TASK_LEASE_MS: "1000" }).common).toMatchObject({
+      streamLeaseMs: 1000,
+      taskLeaseMs: 1000,
+    });
+  });
+
   it("reads flags, and env twins when a flag is absent", () => {
     const { common, config } = run(
       [

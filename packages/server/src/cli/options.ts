@@ -79,6 +79,12 @@ const POSITIVE = new Set([
   "searchThreshold",
 ]);
 
+/**
+ * Leases renewed four times per lease: below a second, an event-loop stall or a slow Redis round trip
+ * would let a live replica's lease lapse and its calls or tasks be reported dead.
+ */
+const AT_LEAST: Record<string, number> = { taskLeaseMs: 1000, streamLeaseMs: 1000 };
+
 const COMMON: OptionSpec[] = [
   {
     key: "transport",
@@ -445,6 +451,12 @@ export function parseCommandLine(
     const value = (common as unknown as Record<string, number | undefined>)[spec.key];
     if (value === undefined) continue;
     if (!(value > 0)) throw new UsageError(`invalid --${spec.flag} '${value}': expected a number above 0`);
+    const least = AT_LEAST[spec.key];
+    if (least !== undefined && value < least) {
+      throw new UsageError(
+        `invalid --${spec.flag} '${value}' (${spec.env[0]}): at least ${least} ms; keep it well above the longest event-loop stall or Redis round trip (default ${String(spec.defaultValue)})`,
+      );
+    }
   }
 
   for (const key of common.requestStateKeys ?? []) {
