@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { connectHttpClient, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
+import { connectHttpClient, modernCall, startRoundRobinProxy, type RoundRobinProxy } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { needRedis } from "../../test-support/services.js";
 import { killWithCallsInFlight, startReplica, toolCallsServed, type Replica } from "./replica.js";
@@ -30,6 +30,9 @@ const BULK = 100;
  */
 const LEGACY_CALL_TIMEOUT_MS = 20_000;
 const hasRedis = await needRedis(REDIS_URL);
+const TASKS = "io.modelcontextprotocol/tasks";
+/** The big collection built as a task: enough HNSW work on PGlite to take seconds, not half of one. */
+const BIG = { documents: 5_000, dimension: 256, batch: 500 };
 
 interface QueuedMessage {
   handlerId: number;
@@ -361,4 +364,92 @@ describe.runIf(hasRedis)("vector-search replicas on one PostgreSQL (pgvector) an
       await direct.close();
     }
   }, 300_000);
+  // Tasks across replicas: a client of the tasks extension builds a big collection's index through the
+  // proxy; the call outlives the half second after which it becomes a task, stored in Redis, so every
+  // surviving replica answers its polls, whichever one runs it, and the result is the build's own.
+  it("builds an index as a task whose polls any replica answers, then every replica searches it", async () => {
+    // Two after the first test's kill (three when this test runs alone, with -t).
+    const survivors = replicas.filter((r) => r.child.signalCode === null);
+    expect(survivors.length).toBeGreaterThanOrEqual(REPLICAS - 1);
+    const withTasks = { extensions: { [TASKS]: {} } };
+    const client = await connectHttpClient(proxy.url, {}, undefined, "modern");
+    const name = "replicas_big";
+    const unit = (i: number) => {
+      const v = Array.from({ length: BIG.dimension }, (_, j) => Math.sin((i + 1) * (j + 1) * 0.013 + j));
+      const norm = Math.hypot(...v);
+      // Four decimals keep a batch's request well under the server's 4 MB body limit.
+      return v.map((x) => Math.round((x / norm) * 1e4) / 1e4);
+    };
+    const created = await client.callTool({
+      name: "create_collection",
+      arguments: { name, embedder: "none", dimension: BIG.dimension, metric: "cosine", index: "deferred" },
+    });
+    expect(created.isError, JSON.stringify(created.content)).toBeFalsy();
+    for (let at = 0; at < BIG.documents; at += BIG.batch) {
+      const documents = Array.from({ length: BIG.batch }, (_, k) => ({
+        id: `big-${at + k}`,
+        vector: unit(at + k),
+      }));
+      const r = await client.callTool({
+        name: "upsert_documents",
+        arguments: { collection: name, documents },
+      });
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    }
+    await client.close();
+
+    type Reply = {
+      result?: {
+        resultType?: string;
+        taskId?: string;
+        status?: string;
+        result?: { isError?: boolean; structuredContent?: { documents?: number; index?: string } };
+      };
+      error?: unknown;
+    };
+    const started = Date.now();
+    const reply = (await modernCall(
+      proxy.url,
+      "tools/call",
+      { name: "build_index", arguments: { collection: name } },
+      withTasks,
+    )) as Reply;
+    expect(reply.result?.resultType, JSON.stringify(reply).slice(0, 300)).toBe("task");
+    const taskId = reply.result!.taskId!;
+    // Each survivor, asked directly, knows the task.
+    for (const r of survivors) {
+      const got = (await modernCall(`${r.origin}/mcp`, "tasks/get", { taskId }, withTasks)) as Reply;
+      expect(got.error, r.origin).toBeUndefined();
+      expect(["working", "completed"], r.origin).toContain(got.result?.status);
+    }
+    let task: Reply["result"];
+    for (const until = Date.now() + 120_000; task?.status !== "completed";) {
+      const got = (await modernCall(proxy.url, "tasks/get", { taskId }, withTasks)) as Reply;
+      task = got.result;
+      expect(["working", "completed"], JSON.stringify(got).slice(0, 300)).toContain(task?.status);
+      if (Date.now() > until) throw new Error(`task ${taskId} still ${task?.status} after 120 s`);
+      if (task?.status !== "completed") await new Promise((r) => setTimeout(r, 200));
+    }
+    process.stderr.write(
+      `[replicas] vector-search: build_index over ${BIG.documents} documents ran as a task for ${Date.now() - started} ms\n`,
+    );
+    // The result, read through the proxy (so maybe from the other survivor), is the build's.
+    expect(task?.result?.isError).toBeFalsy();
+    expect(task?.result?.structuredContent).toMatchObject({ documents: BIG.documents, index: "hnsw" });
+    // Every survivor, asked directly, finds each probe's own document first on the built index.
+    for (const r of survivors) {
+      const direct = await connectHttpClient(`${r.origin}/mcp`, {}, undefined, "modern");
+      for (const i of [0, 2_345, BIG.documents - 1]) {
+        const found = await direct.callTool({
+          name: "search",
+          arguments: { collection: name, vector: unit(i), top_k: 1 },
+        });
+        const ids = ((found.structuredContent as { results?: { id: string }[] }).results ?? []).map(
+          (d) => d.id,
+        );
+        expect(ids, `${r.origin}, probe ${i}`).toEqual([`big-${i}`]);
+      }
+      await direct.close();
+    }
+  }, 240_000);
 });
