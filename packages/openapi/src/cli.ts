@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OpenApiError } from "./document.js";
-import { generate, SEARCH_MODE_ABOVE } from "./generate.js";
+import { generate, oldRuntimeAdvice, SEARCH_MODE_ABOVE } from "./generate.js";
 
 const USAGE = `Usage: toolshed-openapi <openapi.yaml|json> --out <server dir> --name <kebab-name> [options]
 
@@ -91,6 +91,7 @@ async function main(): Promise<number> {
   }
   for (const path of result.scaffolded) say(`created ${path} (hand-written from now on)`);
   for (const path of result.stale) say(`removed ${path} (no longer generated)`);
+  for (const path of result.oldRuntimeImports) say(oldRuntimeAdvice(path));
   return 0;
 }
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { format, resolveConfig } from "prettier";
 import { loadDocument, OpenApiError, type OpenApiDocument } from "./document.js";
-import { emitFiles, GENERATED_MARK, type EmitContext } from "./emit.js";
+import { emitFiles, GENERATED_MARK, RUNTIME_PACKAGE, type EmitContext } from "./emit.js";
 import { collectCredentials, collectOperations, type Operation, type Skipped } from "./operations.js";
 import { scaffoldFiles } from "./scaffold.js";
 
@@ -36,6 +36,11 @@ export interface GenerateResult {
   stale: string[];
   operations: Operation[];
   skipped: Skipped[];
+  /**
+   * Hand-written files (src/, test/) that still import src/generated/runtime.ts, the copy of the
+   * runtime earlier versions generated: their imports should name @toolshed/openapi-runtime.
+   */
+  oldRuntimeImports: string[];
 }
 
 /**
@@ -104,7 +109,32 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     for (const [path, text] of generated) await put(join(outDir, path), text);
     for (const path of stale) await rm(join(outDir, path));
   }
-  return { generated, scaffolded, stale, operations, skipped };
+  const oldRuntimeImports = await importsOfOldRuntime(outDir);
+  return { generated, scaffolded, stale, operations, skipped, oldRuntimeImports };
+}
+
+/** Hand-written .ts files under src/ and test/ importing the generated runtime of earlier versions. */
+async function importsOfOldRuntime(outDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of ["src", "test"]) {
+    const root = join(outDir, dir);
+    if (!existsSync(root)) continue;
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+      const full = join(entry.parentPath, entry.name);
+      const path = posix(relative(outDir, full));
+      if (path.startsWith("src/generated/")) continue;
+      if (/from\s+["'][./]*(src\/)?generated\/runtime(\.js)?["']/.test(await readFile(full, "utf8"))) {
+        out.push(path);
+      }
+    }
+  }
+  return out.sort();
+}
+
+/** What to tell the owner of a server whose hand-written files import the old runtime copy. */
+export function oldRuntimeAdvice(path: string): string {
+  return `${path} imports src/generated/runtime.js, which is no longer generated: import from "${RUNTIME_PACKAGE}" instead (and add it to dependencies in package.json)`;
 }
 
 /** Generated files under src/generated (those that start with the generated mark). */

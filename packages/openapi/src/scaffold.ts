@@ -1,5 +1,5 @@
 // Hand-written files of a new generated server: written once, never overwritten by a re-run.
-import { envName, envPrefix, isPrivateUrl, type EmitContext } from "./emit.js";
+import { envName, envPrefix, isPrivateUrl, RUNTIME_PACKAGE, type EmitContext } from "./emit.js";
 
 export interface ScaffoldOptions {
   /** From the server dir to the document, for the `generate` script. */
@@ -51,6 +51,7 @@ export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<stri
       },
       dependencies: {
         "@toolshed/http-client": "workspace:^",
+        [RUNTIME_PACKAGE]: "workspace:^",
         "@toolshed/server": "workspace:^",
         zod: "catalog:",
       },
@@ -110,9 +111,9 @@ import("./server.js").then(
   files.set(
     "src/server.ts",
     `import { defineServer } from "@toolshed/server";
+import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "${RUNTIME_PACKAGE}";
 import { createRequire } from "node:module";
 import { api, apiInstructions, apiTitle, configSchema } from "./generated/config.js";
-import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "./generated/runtime.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
@@ -137,7 +138,7 @@ export default defineServer({
   );
   files.set(
     "src/overrides.ts",
-    `import type { Overrides } from "./generated/runtime.js";
+    `import type { Overrides } from "${RUNTIME_PACKAGE}";
 
 /**
  * Hand-written changes to the generated server; the generator never touches this file.
@@ -154,7 +155,7 @@ export const overrides: Overrides = {};
   files.set(
     "test/contract.test.ts",
     `import { runContractTests } from "@toolshed/testing/contract";
-import { overriddenNames } from "../src/generated/runtime.js";
+import { overriddenNames } from "${RUNTIME_PACKAGE}";
 import { overrides } from "../src/overrides.js";
 import server, { settingsSchema } from "../src/server.js";
 

@@ -49,7 +49,7 @@ afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 type Result = { isError?: boolean; structuredContent?: any; content: { text?: string }[] };
 type Schema = { parse(v: unknown): Record<string, unknown>; shape: Record<string, { meta(): unknown }> };
 
-const OVERRIDES = `import type { Overrides } from "./generated/runtime.js";
+const OVERRIDES = `import type { Overrides } from "@toolshed/openapi-runtime";
 
 export const overrides: Overrides = {
   settings: {
@@ -199,9 +199,9 @@ describe("mistakes in src/overrides.ts", () => {
     const file = join(tmp.dir, `src/overrides-${++n}.ts`);
     writeFileSync(
       file,
-      `import type { Overrides } from "./generated/runtime.js";\nexport const overrides: Overrides = ${body};\n`,
+      `import type { Overrides } from "@toolshed/openapi-runtime";\nexport const overrides: Overrides = ${body};\n`,
     );
-    const runtime = (await import(join(tmp.dir, "src/generated/runtime.ts"))) as {
+    const runtime = (await import("@toolshed/openapi-runtime")) as {
       applyOverrides(tools: unknown[], o: unknown): unknown[];
       withSettings(s: unknown, o: unknown): unknown;
     };

@@ -79,7 +79,7 @@ describe.each(cases)("a server generated from $name", ({ name, document, include
     // An override for an operation the document no longer has: one line on stderr, exit 1, no stack.
     writeFileSync(
       join(tmp.dir, "src/overrides.ts"),
-      'import type { Overrides } from "./generated/runtime.js";\n' +
+      'import type { Overrides } from "@toolshed/openapi-runtime";\n' +
         'export const overrides: Overrides = { tools: { removed_op: { title: "Gone" } } };\n',
     );
     const rebuilt = await run([TSC, "-p", "tsconfig.build.json"], tmp.dir);

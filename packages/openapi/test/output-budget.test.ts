@@ -109,7 +109,7 @@ describe("the output schema budget", () => {
   it("lets src/overrides.ts give one tool its own budget", async () => {
     const one = await listed(
       700,
-      'import type { Overrides } from "./generated/runtime.js";\n' +
+      'import type { Overrides } from "@toolshed/openapi-runtime";\n' +
         "export const overrides: Overrides = {\n" +
         "  tools: { get_accounts_by_stake_address: { maxOutputSchemaBytes: 0 } },\n};\n",
     );

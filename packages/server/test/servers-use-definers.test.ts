@@ -23,8 +23,8 @@ const servers = readdirSync(join(root, "servers"))
 const codeBases = [
   ...servers,
   { name: "template", files: sources(join(root, "turbo/generators/templates/server/src")) },
-  // The runtime every generated server carries (example-api's src/generated/runtime.ts is one).
-  { name: "openapi runtime", files: [join(root, "packages/openapi/src/runtime-source.ts")] },
+  // The runtime every generated server imports (example-api's tools are operationTool calls).
+  { name: "openapi runtime", files: sources(join(root, "packages/openapi-runtime/src")) },
 ];
 
 /** What a hand-written definer looks like: a define* function, or a function taking a definition type. */

@@ -1,4 +1,4 @@
-import type { Overrides } from "./generated/runtime.js";
+import type { Overrides } from "@toolshed/openapi-runtime";
 
 /**
  * Hand-written improvements to the generated tools, by tool name: texts written for a model (when

@@ -1,7 +1,7 @@
+import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "@toolshed/openapi-runtime";
 import { defineServer } from "@toolshed/server";
 import { createRequire } from "node:module";
 import { api, apiTitle, configSchema } from "./generated/config.js";
-import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "./generated/runtime.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
