@@ -79,7 +79,11 @@ export async function startRoundRobinProxy(
   const inFlight = upstreams.map(() => 0);
   const cut = upstreams.map(() => 0);
   const sessionTarget = new Map<string, number>();
-  const agent = new Agent({ keepAlive: true });
+  // A connection per forwarded request. With pooled keep-alive connections a request could be written
+  // to a socket the replica was closing as idle (Node's 5 s keep-alive timeout), and fail with "socket
+  // hang up" though the replica is alive (seen under load). Such a failure is indistinguishable from a
+  // replica dying mid-request, which this proxy must answer 502 and never send again.
+  const agent = new Agent({ keepAlive: false });
   let next = 0;
 
   const downUntil = upstreams.map(() => 0);

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../src/index.js";
 
@@ -35,6 +35,52 @@ async function refusedOrigin(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * A replica closing its idle keep-alive connections, at its worst: on each connection it answers the
+ * first request (keeping the connection open, as HTTP/1.1 does) and drops the connection when a second
+ * request arrives on it, which is what a request written just as the idle timeout closes the socket
+ * meets. Counts the connections it accepted and the requests it answered.
+ */
+async function idleClosingTarget() {
+  const seen = { connections: 0, answered: 0 };
+  const server = createTcpServer((socket) => {
+    seen.connections++;
+    let requests = 0;
+    socket.on("data", (chunk) => {
+      // One request per chunk is enough for these small bodies on loopback.
+      if (!chunk.includes("\r\n\r\n")) return;
+      if (++requests > 1) return void socket.destroy();
+      seen.answered++;
+      socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok");
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(seen, {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
+
+describe("startRoundRobinProxy connections", () => {
+  it("never sends a request on a connection the replica may be closing as idle: one connection per request", async () => {
+    const replica = await idleClosingTarget();
+    const proxy = await startRoundRobinProxy([replica.origin]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(proxy.url, { method: "POST", body: "{}" });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe("ok");
+      }
+      expect(replica.answered).toBe(3);
+      expect(replica.connections).toBe(3);
+    } finally {
+      await proxy.close();
+      await replica.close();
+    }
+  });
+});
 
 describe("startRoundRobinProxy with failover", () => {
   const cleanup: (() => Promise<void>)[] = [];
