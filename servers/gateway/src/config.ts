@@ -84,6 +84,29 @@ const upstreamSchema = z
       .strict()
       .optional(),
     /**
+     * Answers of this upstream's read-only tools (those it lists with `readOnlyHint: true`) served
+     * again for the same tool and arguments for `ttlSeconds`, without asking the upstream (nor
+     * counting against its rate limit). Per caller unless `shared` (every caller sees the same
+     * answer: only for upstreams whose answers do not depend on who asks). Per gateway replica.
+     */
+    cache: z
+      .object({
+        ttlSeconds: z
+          .number({ error: "seconds to keep an answer, a whole number from 1 to 86400, e.g. 60" })
+          .int({ error: "seconds to keep an answer, a whole number from 1 to 86400, e.g. 60" })
+          .min(1, { error: "seconds to keep an answer, a whole number from 1 to 86400, e.g. 60" })
+          .max(86_400, { error: "seconds to keep an answer, a whole number from 1 to 86400, e.g. 60" }),
+        maxEntries: z
+          .number({ error: "a whole number of answers from 1 to 100000 (default 1000)" })
+          .int({ error: "a whole number of answers from 1 to 100000 (default 1000)" })
+          .min(1, { error: "a whole number of answers from 1 to 100000 (default 1000)" })
+          .max(100_000, { error: "a whole number of answers from 1 to 100000 (default 1000)" })
+          .optional(),
+        shared: z.boolean({ error: "true or false (default false: each caller its own answers)" }).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * Scopes a caller needs for anything of this upstream: to see and call its tools, read its
      * resources and get its prompts (checked when auth is on). None: every caller, as before.
      */

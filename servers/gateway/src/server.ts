@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { Counter } from "prom-client";
 import type { LogMessage, Relay } from "@toolshed/client";
 import {
   defineServer,
@@ -36,6 +37,8 @@ type SampleParams = Parameters<Asking["sample"]>[0];
 export interface GatewayDeps {
   gateway: Gateway;
   mode: GatewayConfig["mode"];
+  /** `toolshed_gateway_cache_requests_total{upstream, result}`: calls of cached tools, hit or miss. */
+  cacheRequests?: Counter<"upstream" | "result">;
 }
 
 /** The three tools of search mode (the kit's): the model finds a tool, reads its schema, then calls it. */
@@ -114,7 +117,27 @@ async function forwardCall(
   // Checked here too (over HTTP the kit refuses a direct call first, with 403 step-up; this is for
   // call_tool in search mode and stdio), before the upstream's rate limit or connection.
   refuseMissing(access, target.scopes, `tool '${name}'`);
-  const relay = relayTo(ctx);
+  // A read-only tool of an upstream with `cache`: an answer kept for this caller and these
+  // arguments is served again (after the access checks above, before the rate limit).
+  const cache =
+    upstream.cache && deps.gateway.catalog.tools.get(name)?.entry.annotations?.readOnlyHint === true
+      ? upstream.cache
+      : undefined;
+  const key = cache?.key(ctx.principal?.id, original, args);
+  if (cache && key !== undefined) {
+    const hit = cache.get(key);
+    deps.cacheRequests?.inc({ upstream: upstream.name, result: hit ? "hit" : "miss" });
+    if (hit) return hit;
+  }
+  let asked = false;
+  const relayed = relayTo(ctx);
+  const relay: Relay | undefined = relayed && {
+    ...relayed,
+    answer(key, request) {
+      asked = true;
+      return relayed.answer(key, request);
+    },
+  };
   const level = ctx.logLevel;
   const result = await upstream.callTool(original, args, {
     signal: ctx.signal,
@@ -123,6 +146,8 @@ async function forwardCall(
     ...(level ? { log: { level, send: (m: LogMessage) => ctx.relayLog(m) } } : {}),
     ...(relay ? { relay } : {}),
   });
+  // Kept unless it failed or the upstream asked the caller something (the next call must ask too).
+  if (cache && key !== undefined && result.isError !== true && !asked) cache.set(key, result);
   return result;
 }
 
@@ -353,7 +378,7 @@ export const gatewayServer = defineServer({
   // tools/list_changed when a reload or an upstream changes the tool set (all mode; search mode's
   // three tools never change).
   notifications: { toolListChanged: true },
-  async setup({ config, log, notify }): Promise<GatewayDeps> {
+  async setup({ config, log, notify, metrics }): Promise<GatewayDeps> {
     // Without a config file the gateway starts empty (not ready, saying how to add an upstream).
     const gateway = await Gateway.start(
       config.config ? { path: config.config } : { file: emptyGatewayFile() },
@@ -363,7 +388,13 @@ export const gatewayServer = defineServer({
       },
     );
     gateway.watch();
-    return { gateway, mode: config.mode };
+    const cacheRequests = new Counter({
+      name: "toolshed_gateway_cache_requests_total",
+      help: "Calls of upstream tools whose answers the gateway caches (upstreams with `cache`), by whether a kept answer was served",
+      labelNames: ["upstream", "result"] as const,
+      registers: [metrics.registry],
+    });
+    return { gateway, mode: config.mode, cacheRequests };
   },
   teardown: (deps) => deps.gateway.close(),
   ready: (deps) => deps.gateway.readiness(),

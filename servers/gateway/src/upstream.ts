@@ -2,6 +2,7 @@ import { createRateLimiter, type RateLimiter } from "@toolshed/auth";
 import { UpstreamClient, type CallOptions, type UpstreamTarget } from "@toolshed/client";
 import type { Logger } from "@toolshed/logging";
 import { ToolshedError } from "@toolshed/server";
+import { AnswerCache } from "./cache.js";
 import { readSecret, readValue, type UpstreamConfig } from "./config.js";
 
 export type { ForwardOptions, UpstreamState } from "@toolshed/client";
@@ -21,6 +22,8 @@ export class Upstream extends UpstreamClient {
    * are left out, so a reload that changes only who may use it keeps the connection.
    */
   readonly fingerprint: string;
+  /** Its read-only tools' answers, when its entry has `cache` (a changed `cache` is a new upstream). */
+  readonly cache: AnswerCache | undefined;
 
   constructor(
     name: string,
@@ -40,6 +43,7 @@ export class Upstream extends UpstreamClient {
     this.spec = spec;
     const { scopes: _scopes, tools: _tools, ...connection } = spec;
     this.fingerprint = JSON.stringify(connection);
+    this.cache = spec.cache ? new AnswerCache(spec.cache) : undefined;
     const perMinute = spec.rateLimit?.perMinute;
     // A bucket of a minute's requests, refilled evenly (the kit's limiter, in memory).
     if (perMinute)
