@@ -273,6 +273,55 @@ function failedChecks(scenario, caps) {
   });
 }
 
+/** Whether a server offers the tasks extension (its 2026-07-28 `server/discover` lists it). */
+async function offersTasks(url) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "server/discover",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "server/discover",
+      params: {
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientCapabilities": {},
+          "io.modelcontextprotocol/clientInfo": { name: "conformance-probe", version: "0" },
+        },
+      },
+    }),
+  });
+  const text = await res.text();
+  const json = text.startsWith("{") ? text : (/^data: (\{.*)$/m.exec(text)?.[1] ?? "{}");
+  return JSON.parse(json).result?.capabilities?.extensions?.["io.modelcontextprotocol/tasks"] !== undefined;
+}
+
+/**
+ * The suite's tasks scenarios drive test tools only the fixture has (slow_compute, greet, …). On a
+ * domain server a check that needed one cannot apply: it fails naming the unknown tool (or the
+ * -32602 a call of it gets), or says it was not testable because such a step came first.
+ */
+const TASK_FIXTURE_TOOLS =
+  /'(slow_compute|greet|failing_job|protocol_error_job|test_tool_with_task|confirm_delete|multi_input)'|tools\/call for (slow_compute|greet|failing_job|protocol_error_job|test_tool_with_task|confirm_delete|multi_input) returned error code -32602|fixture from Check \d+ unavailable|^Not testable/;
+
+/** A domain server's checks of the tasks scenarios: those that apply, and those that passed. */
+function applicableTaskChecks(unscored) {
+  const applicable = [];
+  for (const scenario of TASK_SCENARIOS) {
+    for (const check of unscored[scenario]?.checks ?? []) {
+      if (check.status === "SKIPPED") continue;
+      if (check.status === "FAILURE" && TASK_FIXTURE_TOOLS.test(check.errorMessage ?? "")) continue;
+      applicable.push({ scenario, ...check });
+    }
+  }
+  return applicable;
+}
+
 function serverBins() {
   return readdirSync(join(root, "servers"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, "servers", d.name, "package.json")))
@@ -502,6 +551,26 @@ if (extra.length === 0 && !gatewayOnly) {
             `; not applicable: ${suite.protocol.filter((x) => !scenarios.includes(x)).join(", ") || "none"} (capability not declared) and the tool-specific scenarios [${r.seconds}s]\n`,
         );
         if (failedHere.length) ok = false;
+        // The tasks extension on a server that offers it: every check that does not need the
+        // fixture's test tools (advertising, gating without the extension, removed methods, bad ids,
+        // header checks, wire schemas), one test each.
+        if (suite.id === "2026-07-28" && (await offersTasks(url))) {
+          const checks = applicableTaskChecks(r.unscored);
+          const failing = checks.filter((c) => c.status !== "SUCCESS");
+          report.passed += checks.length - failing.length;
+          report.failed += failing.length + (checks.length ? 0 : 1);
+          report.servers[name].tasks = Object.fromEntries(
+            checks.map((c) => [`${c.scenario}/${c.id}`, c.status === "SUCCESS"]),
+          );
+          process.stdout.write(
+            `conformance: ${name} tasks extension: ${checks.length - failing.length}/${checks.length} applicable checks passed` +
+              (failing.length
+                ? ` (FAILED: ${failing.map((c) => `${c.scenario}/${c.id}: ${c.errorMessage ?? c.status}`).join("; ")})`
+                : "") +
+              "; the others drive the suite's test tools, which only the fixture has\n",
+          );
+          if (failing.length || !checks.length) ok = false;
+        }
       }
     } catch (err) {
       process.stderr.write(`conformance: ${name}: ${err.message}\n`);
