@@ -124,6 +124,8 @@ function send({ url, method, headers, body, signal, agent }: Attempt): Promise<R
       req.destroy();
       if (!settled) {
         settled = true;
+        // As fetch does: the promise fails with the signal's reason, whatever the caller aborted with.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(reason);
       } else if (stream) {
         try {

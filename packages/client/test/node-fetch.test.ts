@@ -227,7 +227,7 @@ describe("createKeepAliveFetch", () => {
         method: "POST",
         body: new ReadableStream(),
         duplex: "half",
-      } as RequestInit),
+      }),
     ).rejects.toThrow("the request body must be a string, bytes or URLSearchParams");
   });
 });
