@@ -22,6 +22,7 @@ import {
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { ToolshedError } from "@toolshed/errors";
 import { MCP_LOG_LEVELS, type Logger, type McpLogLevel } from "@toolshed/logging";
+import { createKeepAliveFetch, type KeepAliveFetch } from "./node-fetch.js";
 
 export type UpstreamState = "starting" | "ready" | "down" | "closed";
 
@@ -161,6 +162,8 @@ export class UpstreamClient {
   #firstAttempt: Promise<void>;
   #settleFirst!: () => void;
   #stdio = false;
+  /** HTTP upstreams: the keep-alive fetch every connection to it uses (its sockets outlive reconnects). */
+  #http: KeepAliveFetch | undefined;
   readonly #scopes = new AsyncLocalStorage<RelayScope>();
   readonly #relaying = new Set<RelayScope>();
   readonly #logScopes = new AsyncLocalStorage<LogScope>();
@@ -562,8 +565,10 @@ export class UpstreamClient {
     const target = this.#options.target();
     if ("url" in target) {
       this.#stdio = false;
+      this.#http ??= createKeepAliveFetch();
       return new StreamableHTTPClientTransport(new URL(target.url), {
         requestInit: { headers: target.headers ?? {} },
+        fetch: this.#http.fetch,
       });
     }
     this.#stdio = true;
@@ -660,6 +665,8 @@ export class UpstreamClient {
     const client = this.#client;
     this.#client = undefined;
     await client?.close().catch(() => {});
+    this.#http?.close();
+    this.#http = undefined;
   }
 }
 

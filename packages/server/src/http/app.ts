@@ -257,7 +257,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       if (refusedScope) return refuse(res, options.auth, refusedScope);
     }
     // A 2026-07-28 request carries its protocol version in its own _meta: no session, any replica.
-    if (!(await modern.isLegacy(req, body))) return modern.serve(req, res, body);
+    if (!modern.isLegacy(req, body)) return modern.serve(req, res, body);
     if (Array.isArray(body)) {
       // JSON-RPC batches left MCP in 2025-06-18, and initialize was never allowed in one.
       const version = header(req, "mcp-protocol-version");

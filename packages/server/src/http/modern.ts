@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "@modelcontextprotocol/node";
-import { createMcpHandler, isLegacyRequest, type AuthInfo } from "@modelcontextprotocol/server";
+import { classifyInboundRequest, createMcpHandler, type AuthInfo } from "@modelcontextprotocol/server";
 import { kitServerFactory } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { withTaskListen } from "../tasks/listen-http.js";
@@ -14,7 +14,7 @@ import { TASK_METHODS } from "../tasks/wire.js";
  */
 export interface ModernLane {
   /** Whether a POST belongs to the 2025 lane; false means this lane answers it (or its error). */
-  isLegacy(req: IncomingMessage, body: unknown): Promise<boolean>;
+  isLegacy(req: IncomingMessage, body: unknown): boolean;
   serve(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,7 +34,7 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
   const tasks = withTaskListen(rt, handler.fetch);
   const node = toNodeHandler({ fetch: tasks.fetch }, { onerror, maxRequestBodySize: maxBodyBytes });
   return {
-    isLegacy: (req, body) => isLegacyRequest(headersOnly(req), body, { maxRequestBodySize: maxBodyBytes }),
+    isLegacy: isLegacyNodeRequest,
     serve: (req, res, body) => {
       const mismatch = rt.servesTasks ? taskNameMismatch(req, body) : undefined;
       if (mismatch) {
@@ -86,13 +86,28 @@ function taskNameMismatch(
   };
 }
 
-/** The request as the classifier reads it: method and headers (the parsed body is passed beside it). */
-function headersOnly(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  return new Request(`http://localhost${req.url ?? "/"}`, { method: req.method ?? "POST", headers });
+/**
+ * Whether a request belongs to the 2025 (sessionful) lane: the SDK's own classifier
+ * (`classifyInboundRequest`, what its `isLegacyRequest` runs), fed the method and the three headers
+ * it reads straight from the Node request, and the body app.ts already parsed. `isLegacyRequest`
+ * wants a web `Request`, and building one (URL, Headers) for every call cost more than the decision.
+ * No JSON body (undefined) is legacy, as there; a body the classifier refuses (not JSON-RPC, a
+ * modern request with a mismatched header) is not: the modern lane answers it with its error.
+ */
+export function isLegacyNodeRequest(req: IncomingMessage, body: unknown): boolean {
+  if (body === undefined) return true;
+  const outcome = classifyInboundRequest({
+    httpMethod: req.method ?? "POST",
+    protocolVersionHeader: headerOf(req, "mcp-protocol-version"),
+    mcpMethodHeader: headerOf(req, "mcp-method"),
+    mcpNameHeader: headerOf(req, "mcp-name"),
+    body,
+  });
+  return outcome.kind === "legacy";
+}
+
+/** A header as `Headers.get` reads it: repeated values joined with ", " (node joins these the same way). */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }
