@@ -39,12 +39,22 @@ export interface McpLogSink {
   send(params: { level: McpLogLevel; logger: string; data: unknown }): void;
 }
 
+/**
+ * One level of a handler's logger, in pino's order: `log.info("loaded")` or
+ * `log.info({ rows: 42 }, "loaded")` — the fields first, as the server's own logger
+ * (`SetupContext.log`) takes them.
+ */
+export interface ToolLogFn {
+  (message: string): void;
+  (fields: Record<string, unknown>, message: string): void;
+}
+
 /** The logger a handler gets: server log (stderr) and, when the client asked for it, the MCP client. */
 export interface ToolLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  debug: ToolLogFn;
+  info: ToolLogFn;
+  warn: ToolLogFn;
+  error: ToolLogFn;
 }
 
 /**
@@ -62,10 +72,13 @@ export function createMcpLogBridge(logger: Logger, sink: McpLogSink, loggerName:
       sink.send({ level, logger: loggerName, data: fields ? { message, ...fields } : message });
     }
   };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-  };
+  const at =
+    (pinoLevel: "debug" | "info" | "warn" | "error"): ToolLogFn =>
+    (first: string | Record<string, unknown>, second?: unknown) => {
+      if (typeof first !== "string") return emit(pinoLevel, typeof second === "string" ? second : "", first);
+      // The order before 0.2 (message, fields), from untyped code: its fields are kept, not dropped.
+      if (second !== null && typeof second === "object") return emit(pinoLevel, first, second);
+      emit(pinoLevel, first);
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -87,7 +87,7 @@ describe("createMcpLogBridge", () => {
       "query",
     );
     log.info("not sent by default");
-    log.warn("sent", { rows: 3 });
+    log.warn({ rows: 3 }, "sent");
     level = "debug";
     log.debug("now sent");
     expect(sent).toEqual([
@@ -95,6 +95,22 @@ describe("createMcpLogBridge", () => {
       { level: "debug", logger: "query", data: "now sent" },
     ]);
     expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatchObject({ level: "warn", msg: "sent", rows: 3 });
+  });
+
+  it("takes fields first, as pino does, and keeps the fields of an untyped caller's (message, fields)", () => {
+    const { lines, stream } = capture();
+    const log = createMcpLogBridge(
+      createLogger({ name: "t", level: "debug", destination: stream }),
+      { level: () => undefined, send: () => {} },
+      "query",
+    );
+    log.info({ rows: 1 }, "pino order");
+    (log.info as (message: string, fields: object) => void)("old order", { rows: 2 });
+    expect(lines.map((l) => [l.msg, l.rows])).toEqual([
+      ["pino order", 1],
+      ["old order", 2],
+    ]);
   });
 });
 

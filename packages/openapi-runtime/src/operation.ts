@@ -165,11 +165,10 @@ export function operationTool<In extends AnyObjectSchema, Out extends AnyObjectS
             );
           }
           // Drift from the document is common (examples and real APIs omit "required" fields): say so, pass it on.
-          ctx.log.warn("answer does not match the document's schema; passing it on", {
-            tool: spec.name,
-            issue,
-            issues: checked.error.issues.length,
-          });
+          ctx.log.warn(
+            { tool: spec.name, issue, issues: checked.error.issues.length },
+            "answer does not match the document's schema; passing it on",
+          );
         }
         const selected = spec.select ? (args[spec.select] as string[] | undefined) : undefined;
         const answer = selected?.length ? selectFields(res.data, selected, spec.select!) : res.data;

@@ -110,14 +110,13 @@ import("./server.js").then(
   );
   files.set(
     "src/server.ts",
-    `import { defineServer } from "@toolshed/server";
+    `import { defineServer, packageVersion } from "@toolshed/server";
 import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "${RUNTIME_PACKAGE}";
-import { createRequire } from "node:module";
 import { api, apiInstructions, apiTitle, configSchema } from "./generated/config.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 /** The generated settings and those src/overrides.ts adds. */
 export const settingsSchema = withSettings(configSchema, overrides);

@@ -50,9 +50,9 @@ import { serveTaskMethods } from "./tasks/wire.js";
 /**
  * One SDK server for one connection (a stdio pipe, an HTTP session or a stateless request). The SDK
  * server stays inside this module so that logging, metrics, validation, timeouts and error mapping
- * cannot be bypassed by a server's code.
+ * cannot be bypassed by a server's code. Connections get theirs through connect() or kitServerFactory.
  */
-export function createMcpServer(
+function createMcpServer(
   rt: Runtime,
   era: Era = "legacy",
   options: {
@@ -418,26 +418,77 @@ function deliverChanges(rt: Runtime, mcp: McpServer, state: ConnectionState, era
 /** Which protocol family a server instance serves: 2025 (initialize, sessions) or 2026-07-28 (per request). */
 export type Era = McpRequestContext["era"];
 
+/** Which transport carries a connection, as spans name it: stdio, HTTP, or an in-process pair. */
+export type Network = "pipe" | "tcp" | "inproc";
+
+export interface ConnectOptions {
+  network: Network;
+  /** The protocol family the connection speaks; 2025 (`legacy`) unless said. */
+  era?: Era;
+  /** A 2025 --stateless connection: one server per request (see createMcpServer). */
+  stateless?: boolean;
+  /** A 2025 connection answered with --json-response: the client cannot be asked mid-call. */
+  jsonResponse?: boolean;
+  /**
+   * Runs once the server is connected and before its transport is instrumented, so that what it
+   * sends and receives is not timed, counted, traced or logged (a shared session replays its
+   * handshake here).
+   */
+  beforeInstrument?: (mcp: McpServer) => Promise<void>;
+}
+
+export interface Connection {
+  /** The SDK server of the connection, for closing it. */
+  readonly mcp: McpServer;
+  /** Whether a request with this id is in flight on the connection (answered or cancelled ends it). */
+  readonly isPending: (id: string | number) => boolean;
+}
+
+/**
+ * The one way a kit server meets a transport: create the SDK server, connect it to the transport,
+ * serve the tasks methods (2026-07-28, when a tool can run as a task) and instrument the transport,
+ * so every request is timed, counted, traced and logged. The 2025 HTTP sessions and the in-process
+ * test client call it; the SDK's serving entries (stdio, the 2026-07-28 HTTP lane) reach the same
+ * sequence through kitServerFactory.
+ */
+export async function connect(
+  rt: Runtime,
+  transport: Transport,
+  options: ConnectOptions,
+): Promise<Connection> {
+  const connection = kitServer(rt, options.era ?? "legacy", options);
+  await connection.mcp.connect(transport);
+  return connection;
+}
+
 /**
  * The server factory the SDK's serving entries call (per HTTP request on the 2026-07-28 lane, per
- * stdio connection, per discover probe): a kit server whose transport is instrumented on connect.
+ * stdio connection, per discover probe): a kit server that connects as connect() does.
  */
-export function kitServerFactory(
-  rt: Runtime,
-  network: "pipe" | "tcp" | "inproc",
-): (ctx: McpRequestContext) => McpServer {
-  return ({ era }) => {
+export function kitServerFactory(rt: Runtime, network: Network): (ctx: McpRequestContext) => McpServer {
+  return ({ era }) => kitServer(rt, era, { network }).mcp;
+}
+
+/** A kit server whose connect() runs the whole sequence: connect, tasks methods, instrumentation. */
+function kitServer(rt: Runtime, era: Era, options: ConnectOptions): Connection {
+  const mcp = createMcpServer(rt, era, {
+    stateless: options.stateless,
+    jsonResponse: options.jsonResponse,
     // Over HTTP the 2026-07-28 entry serves subscriptions/listen from the runtime's bus itself.
-    const mcp = createMcpServer(rt, era, { changesByEntry: network === "tcp" && era === "modern" });
-    const connect = mcp.connect.bind(mcp);
-    mcp.connect = async (transport: Transport) => {
-      await connect(transport);
-      // Inside the instrumentation, so tasks/* requests are counted, traced and logged like the rest.
-      if (era === "modern" && rt.servesTasks) serveTaskMethods(rt, mcp, transport);
-      instrumentTransport(rt, transport, network, () => mcp.server.getNegotiatedProtocolVersion());
-    };
-    return mcp;
+    changesByEntry: options.network === "tcp" && era === "modern",
+  });
+  let tracked: { isPending(id: string | number): boolean } | undefined;
+  const connectSdk = mcp.connect.bind(mcp);
+  mcp.connect = async (transport: Transport) => {
+    await connectSdk(transport);
+    await options.beforeInstrument?.(mcp);
+    // Inside the instrumentation, so tasks/* requests are counted, traced and logged like the rest.
+    if (era === "modern" && rt.servesTasks) serveTaskMethods(rt, mcp, transport);
+    tracked = instrumentTransport(rt, transport, options.network, () =>
+      mcp.server.getNegotiatedProtocolVersion(),
+    );
   };
+  return { mcp, isPending: (id) => tracked?.isPending(id) ?? false };
 }
 
 /** Runs a resource/prompt callback; a thrown error becomes a JSON-RPC error that hides internals. */
@@ -522,10 +573,10 @@ const MCP_METHODS: ReadonlySet<string> = new Set([
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
  */
-export function instrumentTransport(
+function instrumentTransport(
   rt: Runtime,
   transport: Transport,
-  network: "pipe" | "tcp" | "inproc",
+  network: Network,
   negotiatedVersion: () => string | undefined = () => undefined,
 ): { isPending(id: string | number): boolean } {
   const pending = new Map<

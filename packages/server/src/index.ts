@@ -1,7 +1,8 @@
 /**
  * `@toolshed/server`: this file defines the complete public surface of the kit. A server needs
  * nothing else: define it (`definers`, `defineServer`, `defineTool`, …), run it (`main`, or
- * `startHttpServer` / `startStdioServer` in tests), raise `ToolshedError`, validate with `z`.
+ * `startHttpServer` / `startStdioServer` in tests), raise `ToolshedError`, validate with `z`, read
+ * its own version with `packageVersion(import.meta.url)`.
  * Named exports only, never `export *`, so every name here is a decision; a test snapshots the list
  * (`test/surface.test.ts`). What only sibling packages and tests need is in `./internal.ts`
  * (`@toolshed/server/internal`), which carries no compatibility promise.
@@ -86,6 +87,7 @@ export type { StartOptions } from "./start.js";
 export { runServer, main } from "./run.js";
 export type { RunOptions } from "./run.js";
 export { parseCommandLine, UsageError } from "./cli/options.js";
+export { packageVersion } from "./package-version.js";
 export type { CommonOptions } from "./cli/options.js";
 export { ToolshedError, isToolshedError, toToolshedError } from "@toolshed/errors";
 export type { ErrorCode } from "@toolshed/errors";

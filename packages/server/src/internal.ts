@@ -3,7 +3,8 @@
  * tests need of its insides. Servers never import it: it carries no compatibility promise and may
  * change in any release. Named exports only, like the public entry (`index.ts`).
  */
-export { createMcpServer, instrumentTransport } from "./connection.js";
+export { connect } from "./connection.js";
+export type { Connection, ConnectOptions, Network } from "./connection.js";
 export { Runtime } from "./runtime.js";
 export { serveHttp } from "./http/app.js";
 export { serveStdio } from "./stdio.js";

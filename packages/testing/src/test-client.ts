@@ -1,6 +1,6 @@
 import { Client, InMemoryTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { createRuntime, type Runtime, type AnyServerDefinition, type StartOptions } from "@toolshed/server";
-import { createMcpServer, instrumentTransport } from "@toolshed/server/internal";
+import { connect } from "@toolshed/server/internal";
 
 export interface TestClient {
   /** The real SDK (v2) client, connected to the server through linked in-memory transports. */
@@ -21,9 +21,7 @@ export async function createTestClient(
 ): Promise<TestClient> {
   const runtime = createRuntime(def, { logLevel: "silent", ...options });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const mcp = createMcpServer(runtime);
-  await mcp.connect(serverSide);
-  instrumentTransport(runtime, serverSide, "inproc");
+  const { mcp } = await connect(runtime, serverSide, { network: "inproc" });
   const client = new Client(
     { name: "toolshed-test-client", version: "0.0.0" },
     { capabilities: options.capabilities ?? {} },

@@ -27,7 +27,7 @@ const chatty = defineTool({
   annotations: hints,
   handler: async (_args, ctx) => {
     ctx.log.debug("debug line");
-    ctx.log.info("info line", { rows: 3 });
+    ctx.log.info({ rows: 3 }, "info line");
     ctx.log.warn("warn line");
     for (let i = 1; i <= 3; i++) await ctx.progress(i, 3, `step ${i}`);
     return { ok: true };

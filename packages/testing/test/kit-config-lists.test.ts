@@ -54,7 +54,7 @@ const server = defineServer({
       uriTemplate: "item://{name}",
       complete: {
         name: (value, ctx) => {
-          ctx.log.debug("completing", { value });
+          ctx.log.debug({ value }, "completing");
           return ctx.deps.items.filter((i) => i.startsWith(value));
         },
       },

@@ -58,7 +58,7 @@ describe("secrets never reach a log line (tool -> http-client -> failing upstrea
             openWorldHint: true,
           },
           handler: async ({ path }, ctx) => {
-            ctx.log.info("calling upstream", { authorization: `Bearer ${TOKEN}`, path });
+            ctx.log.info({ authorization: `Bearer ${TOKEN}`, path }, "calling upstream");
             await (ctx.deps as HttpClient).get(path, {
               query: { access_token: QUERY_SECRET },
               signal: ctx.signal,

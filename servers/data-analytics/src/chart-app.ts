@@ -1,4 +1,4 @@
-import { MCP_APP_MIME_TYPE } from "@toolshed/server";
+import { MCP_APP_MIME_TYPE, packageVersion } from "@toolshed/server";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
@@ -8,7 +8,7 @@ import { defineResource } from "./deps.js";
 export const CHART_APP_URI = "ui://data-analytics/chart";
 
 const require = createRequire(import.meta.url);
-const { version } = require("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 /** A file of a dependency's build folder (the folder of its main entry). */
 function buildFile(pkg: string, file: string): string {

@@ -1,5 +1,4 @@
-import { defineServer } from "@toolshed/server";
-import { createRequire } from "node:module";
+import { defineServer, packageVersion } from "@toolshed/server";
 import * as path from "node:path";
 import { chartAppResource } from "./chart-app.js";
 import { configSchema } from "./config.js";
@@ -21,7 +20,7 @@ import { registerDatasetTool } from "./tools/register-dataset.js";
 import { transformTool } from "./tools/transform.js";
 import { validateJsonTool } from "./tools/validate-json.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";

@@ -1,11 +1,10 @@
 import { applyOverrides, createApiDeps, withSettings, type ApiDeps } from "@toolshed/openapi-runtime";
-import { defineServer } from "@toolshed/server";
-import { createRequire } from "node:module";
+import { defineServer, packageVersion } from "@toolshed/server";
 import { api, apiTitle, configSchema } from "./generated/config.js";
 import { generatedTools } from "./generated/tools.js";
 import { overrides } from "./overrides.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 /** The generated settings and those src/overrides.ts adds. */
 export const settingsSchema = withSettings(configSchema, overrides);

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { Counter } from "prom-client";
 import type { LogMessage, Relay } from "@toolshed/client";
 import {
@@ -11,13 +10,14 @@ import {
   type ForwardContext,
   type ForwardDefinition,
   type WireResult,
+  packageVersion,
 } from "@toolshed/server";
 import { accessFor, allows, canUse, exposedUri, missingFor, splitName, type Access } from "./catalog.js";
 import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import type { Upstream } from "./upstream.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 export { Gateway } from "./gateway.js";
 export { Upstream } from "./upstream.js";

@@ -1,5 +1,4 @@
-import { defineServer, UsageError } from "@toolshed/server";
-import { createRequire } from "node:module";
+import { defineServer, UsageError, packageVersion } from "@toolshed/server";
 import { apiUrlOf, configSchema, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
 import { appKey } from "./github/app.js";
@@ -10,7 +9,7 @@ import { repoResources } from "./resources.js";
 import { dynamicTools, enabledAtStart } from "./dynamic.js";
 import { selectTools } from "./toolsets.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";

@@ -1,5 +1,4 @@
-import { defineServer } from "@toolshed/server";
-import { createRequire } from "node:module";
+import { defineServer, packageVersion } from "@toolshed/server";
 import { configSchema } from "./config.js";
 import { closeDeps, openDeps, type Deps } from "./deps.js";
 import { collectionResource } from "./resources.js";
@@ -14,7 +13,7 @@ import { listCollectionsTool } from "./tools/list-collections.js";
 import { searchTool } from "./tools/search.js";
 import { upsertDocumentsTool } from "./tools/upsert-documents.js";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const version = packageVersion(import.meta.url);
 
 export { configSchema } from "./config.js";
 export type { Config } from "./config.js";

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { NodeStreamableHTTPServerTransport as StreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/server";
-import { createMcpServer, instrumentTransport } from "../connection.js";
+import { connect, type Connection } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { authenticateOrRefuse } from "./admission.js";
 import { BodyTimeout, BodyTooLarge, readBody } from "./body.js";
@@ -275,16 +275,16 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         sessionIdGenerator: undefined,
         enableJsonResponse: options.jsonResponse ?? false,
       });
-      const mcp = createMcpServer(rt, "legacy", {
+      let connection: Connection | undefined = undefined;
+      res.once("close", () => {
+        void transport.close();
+        void connection?.mcp.close();
+      });
+      connection = await connect(rt, transport, {
+        network: "tcp",
         stateless: true,
         jsonResponse: options.jsonResponse ?? false,
       });
-      res.once("close", () => {
-        void transport.close();
-        void mcp.close();
-      });
-      await mcp.connect(transport);
-      instrumentTransport(rt, transport, "tcp");
       return transport.handleRequest(req, res, body);
     }
     const id = header(req, "mcp-session-id");
@@ -341,8 +341,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     res.once("close", () => {
       if (!initialized) release();
     });
-    const mcp = createMcpServer(rt, "legacy", { jsonResponse: options.jsonResponse ?? false });
-    let tracked: ReturnType<typeof instrumentTransport> | undefined = undefined;
+    let connection: Connection | undefined = undefined;
     const newId = randomUUID();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => newId,
@@ -353,7 +352,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         : sessionEventStore(eventStore, newId),
       onsessioninitialized: (sid) => {
         initialized = true;
-        const isPending = (id: string | number) => tracked?.isPending(id) ?? false;
+        // Called inside handleRequest, so after connect() below has returned.
+        const { mcp, isPending } = connection!;
         sessions.set(sid, { transport, mcp, lastSeen: Date.now(), inFlight: 0, owner, isPending });
         if (shared) void shared.registerSession(sid, owner ?? "").catch(logStoreError);
         rt.metrics.sessionsActive.inc();
@@ -361,8 +361,10 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
       },
       onsessionclosed: everywhere ? (sid) => everywhere.end(sid) : undefined,
     });
-    await mcp.connect(transport);
-    tracked = instrumentTransport(rt, transport, "tcp", () => mcp.server.getNegotiatedProtocolVersion());
+    connection = await connect(rt, transport, {
+      network: "tcp",
+      jsonResponse: options.jsonResponse ?? false,
+    });
     const onclose = transport.onclose;
     transport.onclose = () => {
       onclose?.();

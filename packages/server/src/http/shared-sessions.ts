@@ -6,7 +6,7 @@ import {
   type AuthInfo,
   type McpServer,
 } from "@modelcontextprotocol/server";
-import { createMcpServer, instrumentTransport } from "../connection.js";
+import { connect } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import type { EventStore, SharedEventStore } from "./event-store.js";
 import { sessionEventStore, sessionStreamPrefix } from "./session-events.js";
@@ -213,7 +213,6 @@ export class SharedSessions {
     release: () => void,
   ): Promise<LocalSession> {
     const rt = this.#rt;
-    const mcp = createMcpServer(rt, "legacy", { jsonResponse: this.#o.jsonResponse });
     // The replayed answers are discarded, so they are not stored for resumption either.
     let replaying = true;
     const own = sessionEventStore(this.#o.store, sessionId);
@@ -231,21 +230,26 @@ export class SharedSessions {
       eventStore,
       onsessionclosed: (sid) => this.end(sid),
     });
-    await mcp.connect(web);
-    // Replay the handshake: the server learns the client's capabilities and info, the transport
-    // its session id and initialized state, exactly as on the replica that opened it.
-    const init = await web.handleRequest(replayed(record.initialize));
-    await init.text();
-    const ack = await web.handleRequest(
-      replayed({ jsonrpc: "2.0", method: "notifications/initialized" }, { "mcp-session-id": sessionId }),
-    );
-    await ack.text();
-    if (init.status !== 200 || ack.status !== 202) {
-      await web.close();
-      throw new Error(`replaying the handshake answered ${init.status} and ${ack.status}`);
-    }
-    replaying = false;
-    const tracked = instrumentTransport(rt, web, "tcp", () => mcp.server.getNegotiatedProtocolVersion());
+    const { mcp, isPending } = await connect(rt, web, {
+      network: "tcp",
+      jsonResponse: this.#o.jsonResponse,
+      // Replay the handshake: the server learns the client's capabilities and info, the transport
+      // its session id and initialized state, exactly as on the replica that opened it. Before the
+      // instrumentation, so the replayed requests are not counted as this replica's.
+      beforeInstrument: async () => {
+        const init = await web.handleRequest(replayed(record.initialize));
+        await init.text();
+        const ack = await web.handleRequest(
+          replayed({ jsonrpc: "2.0", method: "notifications/initialized" }, { "mcp-session-id": sessionId }),
+        );
+        await ack.text();
+        if (init.status !== 200 || ack.status !== 202) {
+          await web.close();
+          throw new Error(`replaying the handshake answered ${init.status} and ${ack.status}`);
+        }
+        replaying = false;
+      },
+    });
     const node = toNodeHandler(
       { fetch: (request, options) => web.handleRequest(request, options) },
       { maxRequestBodySize: this.#o.maxBodyBytes },
@@ -256,7 +260,7 @@ export class SharedSessions {
       lastSeen: Date.now(),
       inFlight: 0,
       owner,
-      isPending: (id) => tracked.isPending(id),
+      isPending,
     };
     const onclose = web.onclose;
     web.onclose = () => {
