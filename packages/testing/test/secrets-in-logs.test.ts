@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { createHttpClient, type HttpClient } from "@toolshed/http-client";
-import { createLogger } from "@toolshed/logging";
+import { createLogger, REDACTED } from "@toolshed/logging";
 import { defineServer, defineTool, z } from "@toolshed/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestClient, type TestClient } from "../src/index.js";
@@ -95,6 +95,15 @@ describe("secrets never reach a log line (tool -> http-client -> failing upstrea
     for (const r of results) expect(r.isError).toBe(true);
     const everything = JSON.stringify(results) + "\n" + lines.join("\n");
     expect(lines.length).toBeGreaterThan(3);
+    // The handler's own line reached the log with its fields: the secret one redacted, not dropped.
+    const own = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === "calling upstream");
+    expect(own.map((l) => [l.path, l.authorization])).toEqual([
+      ["/reset", REDACTED],
+      ["/denied", REDACTED],
+      ["/fail", REDACTED],
+    ]);
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain(QUERY_SECRET);
     // The upstream's metrics landed on the server's registry.
