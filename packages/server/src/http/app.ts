@@ -276,7 +276,9 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         enableJsonResponse: options.jsonResponse ?? false,
       });
       let connection: Connection | undefined = undefined;
+      let closed = false;
       res.once("close", () => {
+        closed = true;
         void transport.close();
         void connection?.mcp.close();
       });
@@ -285,6 +287,8 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
         stateless: true,
         jsonResponse: options.jsonResponse ?? false,
       });
+      // The client left while the server was being connected: close it here, as the listener could not.
+      if (closed) return void connection.mcp.close();
       return transport.handleRequest(req, res, body);
     }
     const id = header(req, "mcp-session-id");
