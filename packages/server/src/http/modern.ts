@@ -10,7 +10,7 @@ import { TASK_METHODS } from "../tasks/wire.js";
  * The 2026-07-28 lane of /mcp: every request is self-describing (its `_meta` envelope carries the
  * protocol version and the client's capabilities), so it is answered by a fresh kit server with no
  * session, and any replica can answer any request. 2025 requests (initialize, Mcp-Session-Id, GET
- * streams) stay on the sessionful lane in app.ts; the SDK's own classifier decides which is which.
+ * streams) go to the 2025 lanes in legacy.ts; the SDK's own classifier decides which is which.
  */
 export interface ModernLane {
   /** Whether a POST belongs to the 2025 lane; false means this lane answers it (or its error). */
@@ -21,7 +21,7 @@ export interface ModernLane {
 
 export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane {
   const onerror = (err: Error) => rt.logger.debug({ err }, "2026-07-28 request refused or failed");
-  // legacy: "reject" — 2025 traffic never reaches this handler; app.ts routes it to its sessions.
+  // legacy: "reject" — 2025 traffic never reaches this handler; app.ts routes it to legacy.ts.
   // subscriptions/listen streams subscribe to the runtime's change bus (shared by replicas through
   // Redis when configured); the SDK's router filters each stream by what its client asked for.
   const handler = createMcpHandler(kitServerFactory(rt, "tcp"), {

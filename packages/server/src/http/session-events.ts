@@ -1,5 +1,8 @@
 import type { EventStore } from "./event-store.js";
 
+/** The SDK's name for a session's standalone GET stream. */
+export const STANDALONE_STREAM = "_GET_stream";
+
 /**
  * Stream ids in a shared store are prefixed with the session that owns them: the SDK names every
  * session's standalone GET stream `_GET_stream`, so without the prefix one session could replay

@@ -13,7 +13,7 @@ import { sessionEventStore, sessionStreamPrefix } from "./session-events.js";
 import type { SessionLimits } from "./session-limits.js";
 import type { StreamLeases } from "./stream-leases.js";
 
-/** What app.ts needs of a session's transport: the SDK's Node transport, or a rebuilt one. */
+/** What legacy.ts needs of a session's transport: the SDK's Node transport, or a rebuilt one. */
 export interface SessionTransport {
   handleRequest(
     req: IncomingMessage & { auth?: AuthInfo },

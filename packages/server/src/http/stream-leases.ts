@@ -44,7 +44,7 @@ export interface LeaseWatch {
 /**
  * Liveness of 2025 call streams across replicas. The replica running a call stream holds a lease on
  * it in the shared store, renewed while the call is in flight here; a replica following that stream
- * for a resuming client (app.ts) sees the lease lapse when the running replica died, and answers the
+ * for a resuming client (shared-resume.ts) sees the lease lapse when the running replica died, and answers the
  * call with an error instead of waiting for a response that will never be stored.
  */
 export class StreamLeases {
