@@ -13,6 +13,7 @@ import type {
   ResolvedServerDefinition,
 } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
+import { resumeTask } from "./tool-call.js";
 import { SEARCH_MODE_TOOLS, ToolIndex } from "./tool-search.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
@@ -142,6 +143,8 @@ export class Runtime {
         task: detailedTask(record),
       }),
     );
+    // A task whose replica stopped is run again here when its tool is safe to run twice.
+    this.tasks.resumer = (record, execution) => resumeTask(this, record, execution);
     this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
