@@ -371,6 +371,11 @@ export class Runtime {
       "upstream_unavailable",
       "the server is shutting down; retry on another instance",
     );
+    // Tasks another replica can run again are handed over, not ended with the error below.
+    const released = await this.tasks
+      .release()
+      .catch((err: unknown) => (this.logger.warn({ err }, "giving up tasks at shutdown failed"), 0));
+    if (released) this.logger.info({ tasks: released }, "gave up running tasks for another instance to run");
     for (const call of this.#calls) call.abort(reason);
     this.#calls.clear();
     if (this.#depsValue && this.def.teardown) {

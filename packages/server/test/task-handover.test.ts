@@ -167,4 +167,28 @@ describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
     await expect(b.get(execution.taskId, "mallory")).rejects.toThrow(/no task/);
     expect(ran).toBe(0);
   });
+
+  it("at shutdown a re-runnable task is given up at once, and its aborted run writes nothing; a write tool's is kept", async () => {
+    const a = await replica();
+    const readOnly = await a.create("alice", "lookup", () => {}, { args: {} });
+    const write = await a.create("alice", "append", () => {});
+    const b = await replica();
+    let ran = 0;
+    b.resumer = () => {
+      ran++;
+      return () => {};
+    };
+    expect(await a.release()).toBe(1);
+    // The handler, aborted by the shutdown, ends with its error: not written.
+    await readOnly.complete({
+      content: [{ type: "text", text: "the server is shutting down" }],
+      isError: true,
+    });
+    // No lease to wait for: the next read takes it over.
+    expect(await b.get(readOnly.taskId, "alice")).toMatchObject({ status: "working" });
+    expect(ran).toBe(1);
+    expect((await b.get(write.taskId, "alice")).status).toBe("working");
+    await write.complete({ content: [{ type: "text", text: "appended" }] });
+    expect((await b.get(write.taskId, "alice")).status).toBe("completed");
+  });
 });

@@ -77,13 +77,15 @@ const redisUp = await needRedis(REDIS_URL);
 describe.runIf(redisUp)("a killed replica's task is handed over to another replica", () => {
   const key = generateApiKey();
   const run = Math.random().toString(36).slice(2, 8);
-  let a: Replica, b: Replica, c: Replica, d: Replica;
+  let a: Replica, b: Replica, c: Replica, d: Replica, e: Replica | undefined;
+  let env: Record<string, string>;
   beforeAll(async () => {
-    const env = {
+    env = {
       TOOLSHED_REDIS_URL: REDIS_URL,
       TOOLSHED_TASK_LEASE_MS: "1000", // the least the CLI takes
       TOOLSHED_TASK_MAX_HANDOVERS: "1",
       TOOLSHED_TASK_TTL_MS: "120000",
+      TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS: "1",
       TOOLSHED_API_KEYS: `handover${run}:${hashApiKey(key)}:everything:*`,
     };
     [a, b, c, d] = await Promise.all([
@@ -94,7 +96,7 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
     ]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a, b, c, d].map((r) => r?.stop()));
+    await Promise.all([a, b, c, d, e].map((r) => r?.stop() ?? Promise.resolve()));
   });
 
   it("a read-only task: polled through two replicas at once, exactly one runs it again, and both report its result", async () => {
@@ -156,5 +158,27 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
     expect((t.error as { message: string }).message).toContain("stopped before it finished");
     expect((t.error as { message: string }).message).toContain("after 1 hand-over");
     expect(claims(d)).toBe(0);
+  });
+
+  it("a graceful stop (SIGTERM) that outlasts the shutdown timeout gives a read-only task up: another replica runs it, with no shutdown error", async () => {
+    e = await startReplica(env);
+    const created = await rpc(
+      d.url,
+      "tools/call",
+      { name: "slow_compute", arguments: { seconds: 3, label: "moved" } },
+      key,
+    );
+    const taskId = created.taskId as string;
+    await d.stop(); // drains for 1 s, then aborts what still runs
+    expect(d.stderr()).toContain("gave up running tasks for another instance to run");
+    const seen = await pollToEnd(e.url, taskId, key);
+    expect(seen.at(-1)).toMatchObject({
+      status: "completed",
+      result: { structuredContent: { text: "computed moved in 3s" } },
+    });
+    expect(seen.some((t) => String(t.statusMessage).startsWith("resumed on another server instance"))).toBe(
+      true,
+    );
+    expect(claims(e)).toBe(1);
   });
 });

@@ -296,6 +296,16 @@ export class TaskManager {
     return written;
   }
 
+  /**
+   * Shutdown, before the running handlers are aborted: tasks that can be handed over are given up
+   * (their lease ends now) rather than ended with the shutdown's error, so the next replica that
+   * reads one runs its call again. Resolves to how many were given up.
+   */
+  async release(): Promise<number> {
+    const released = await Promise.all([...this.#running.values()].map((e) => e.release()));
+    return released.filter(Boolean).length;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
@@ -361,6 +371,8 @@ export class TaskExecution {
   readonly #waiters = new Map<string, Waiter>();
   readonly #unclaimed = new Map<string, unknown>();
   #done = false;
+  /** Given up at shutdown (release()): the aborted handler's outcome is not written. */
+  #released = false;
   #watching: Promise<void> | undefined;
 
   constructor(
@@ -497,6 +509,23 @@ export class TaskExecution {
     this.onCancel(reason);
   }
 
+  /** Gives the task up for another replica to run again, if it can be (release() of the manager). */
+  async release(): Promise<boolean> {
+    if (this.#done || !this.record.rerun) return false;
+    this.#done = true;
+    this.#released = true;
+    this.forget();
+    try {
+      const written = await this.manager.write(this.taskId, (r) =>
+        this.#ours(r) ? { ...r, leaseUntil: 0 } : undefined,
+      );
+      return written?.leaseUntil === 0;
+    } catch (err) {
+      this.manager.log(err, "could not give up a task at shutdown; its lease will lapse instead");
+      return false;
+    }
+  }
+
   /** The handler finished: the task completes with the tool result (isError results included). */
   complete(result: Record<string, unknown>): Promise<void> {
     return this.#settle("completed", { result });
@@ -508,6 +537,7 @@ export class TaskExecution {
   }
 
   async #settle(status: "completed" | "failed", fields: Partial<TaskRecord>): Promise<void> {
+    if (this.#released) return;
     this.#done = true;
     this.forget();
     try {
