@@ -323,13 +323,16 @@ export class ToolCall implements HandlerContext {
     return { content: [] };
   }
 
-  /** What another replica needs to run this call again: no credential, only who called and what. */
-  #rerun(): TaskRerun {
+  /**
+   * What another replica needs to run this call again: no credential, only who called and what.
+   * Undefined (no hand-over) when that is too big to rewrite with every lease renewal.
+   */
+  #rerun(): TaskRerun | undefined {
     const auth = this.extra.http?.authInfo;
     const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
     const capabilities = envelope?.[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined;
     const answers = this.#round.answers;
-    return {
+    const rerun: TaskRerun = {
       args: this.#args,
       ...(auth
         ? {
@@ -343,6 +346,12 @@ export class ToolCall implements HandlerContext {
       ...(capabilities ? { capabilities } : {}),
       ...(Object.keys(answers).length ? { answers } : {}),
     };
+    if (Buffer.byteLength(JSON.stringify(rerun)) <= MAX_RERUN_BYTES) return rerun;
+    this.rt.logger.info(
+      { tool: this.tool.name, limitBytes: MAX_RERUN_BYTES },
+      "a task's call is too big to keep for a hand-over; it fails if its server instance stops",
+    );
+    return undefined;
   }
 
   /**
@@ -444,6 +453,13 @@ export class ToolCall implements HandlerContext {
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The most a task keeps for a hand-over (arguments and all): the record is rewritten at every lease
+ * renewal, four times a second, so a call with megabytes of inline data is not kept (it fails as a
+ * write tool's would if its replica stops).
+ */
+const MAX_RERUN_BYTES = 64 * 1024;
 
 /** A tool that may run twice without harm: a task of it is handed over when its replica stops. */
 export function rerunnable(tool: AnyTool): boolean {

@@ -77,7 +77,7 @@ const redisUp = await needRedis(REDIS_URL);
 describe.runIf(redisUp)("a killed replica's task is handed over to another replica", () => {
   const key = generateApiKey();
   const run = Math.random().toString(36).slice(2, 8);
-  let a: Replica, b: Replica, c: Replica, d: Replica, e: Replica | undefined;
+  let a: Replica, b: Replica, c: Replica, d: Replica, e: Replica | undefined, f: Replica | undefined;
   let env: Record<string, string>;
   beforeAll(async () => {
     env = {
@@ -96,7 +96,7 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
     ]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a, b, c, d, e].map((r) => r?.stop() ?? Promise.resolve()));
+    await Promise.all([a, b, c, d, e, f].map((r) => r?.stop() ?? Promise.resolve()));
   });
 
   it("a read-only task: polled through two replicas at once, exactly one runs it again, and both report its result", async () => {
@@ -180,5 +180,21 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
       true,
     );
     expect(claims(e)).toBe(1);
+  });
+
+  it("a call too big to keep for a hand-over (over 64 KiB) is not run again: its task fails as a write tool's does", async () => {
+    f = await startReplica(env);
+    const created = await rpc(
+      e!.url,
+      "tools/call",
+      { name: "slow_compute", arguments: { seconds: 30, label: "x".repeat(70_000) } },
+      key,
+    );
+    const taskId = created.taskId as string;
+    await e!.stop("SIGKILL");
+    const t = (await pollToEnd(f.url, taskId, key)).at(-1)!;
+    expect(t.status).toBe("failed");
+    expect((t.error as { message: string }).message).toContain("stopped before it finished");
+    expect(claims(f)).toBe(0);
   });
 });
