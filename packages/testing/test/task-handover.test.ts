@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
+import { RedisTaskStore } from "@toolshed/server";
 import { needRedis } from "../../../test-support/services.js";
 import { startReplica, type Replica } from "./fixture-replica.js";
 
@@ -103,12 +104,22 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
     const created = await rpc(
       a.url,
       "tools/call",
-      { name: "slow_compute", arguments: { seconds: 1, label: "handed" } },
+      { name: "slow_compute", arguments: { seconds: 2, label: "handed" } },
       key,
     );
     expect(created.resultType).toBe("task");
     const taskId = created.taskId as string;
     await a.stop("SIGKILL");
+    // What a re-run needs is kept beside the task: who called (no credential) and what.
+    const store = await RedisTaskStore.connect({ url: REDIS_URL, keyPrefix: "toolshed:everything:tasks" });
+    const record = await store.get(taskId);
+    await store.close();
+    expect(record?.rerun).toMatchObject({
+      args: { seconds: 2, label: "handed" },
+      auth: { clientId: `handover${run}`, scopes: ["everything:*"] },
+    });
+    expect(JSON.stringify(record)).not.toContain(key);
+    expect(JSON.stringify(record)).not.toContain(hashApiKey(key));
     const [throughB, throughC] = await Promise.all([
       pollToEnd(b.url, taskId, key),
       pollToEnd(c.url, taskId, key),
@@ -117,7 +128,7 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
       expect(seen.at(-1)).toMatchObject({
         taskId,
         status: "completed",
-        result: { structuredContent: { text: "computed handed in 1s" } },
+        result: { structuredContent: { text: "computed handed in 2s" } },
       });
     }
     // Working all along (never failed), resumed on one of them, and run there once.
