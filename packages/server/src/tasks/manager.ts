@@ -21,7 +21,7 @@ export interface TaskSettings {
   ttlMs?: number;
   /** The polling interval suggested to clients; 1 s unless set. */
   pollIntervalMs?: number;
-  /** How often the running replica renews its lease and looks for answers and cancels; 250 ms. */
+  /** How often the running replica renews its lease and reads answers and cancels; 250 ms (a quarter of a shorter lease). */
   watchMs?: number;
   /**
    * A live task whose replica has not renewed its lease for this long is handed over (a read-only or
