@@ -250,6 +250,11 @@ export class AskRound implements Asking {
     this.#inbox = inbox;
   }
 
+  /** Every answer this call has (echoed in its requestState or sent with it): what a re-run starts from. */
+  get answers(): Record<string, unknown> {
+    return { ...this.#answers };
+  }
+
   /** Whether the handler asked something that has no answer yet. */
   get waiting(): boolean {
     return this.#pending.size > 0;

@@ -74,6 +74,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
         ...(taskStore ? { store: taskStore } : {}),
         ttlMs: common.taskTtlMs,
         leaseMs: common.taskLeaseMs,
+        maxHandovers: common.taskMaxHandovers,
         maxPerOwner: common.maxTasksPerPrincipal,
       },
       // Change notifications cross replicas through Redis; an outage never stops the server.

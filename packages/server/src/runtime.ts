@@ -13,6 +13,7 @@ import type {
   ResolvedServerDefinition,
 } from "./define.js";
 import { toolListEntry } from "./tool-json.js";
+import { resumeTask } from "./tool-call.js";
 import { SEARCH_MODE_TOOLS, ToolIndex } from "./tool-search.js";
 import { toolScopesOf } from "./tool-scopes.js";
 
@@ -142,6 +143,8 @@ export class Runtime {
         task: detailedTask(record),
       }),
     );
+    // A task whose replica stopped is run again here when its tool is safe to run twice.
+    this.tasks.resumer = (record, execution) => resumeTask(this, record, execution);
     this.servesTasks = def.tools.some((t) => t.task !== undefined);
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
@@ -368,6 +371,11 @@ export class Runtime {
       "upstream_unavailable",
       "the server is shutting down; retry on another instance",
     );
+    // Tasks another replica can run again are handed over, not ended with the error below.
+    const released = await this.tasks
+      .release()
+      .catch((err: unknown) => (this.logger.warn({ err }, "giving up tasks at shutdown failed"), 0));
+    if (released) this.logger.info({ tasks: released }, "gave up running tasks for another instance to run");
     for (const call of this.#calls) call.abort(reason);
     this.#calls.clear();
     if (this.#depsValue && this.def.teardown) {

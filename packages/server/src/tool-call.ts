@@ -25,6 +25,7 @@ import { AskRound, callIdentity } from "./ask.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
 import { createTaskResult, TASKS_EXTENSION, type TaskExecution } from "./tasks/manager.js";
+import type { TaskRecord, TaskRerun } from "./tasks/store.js";
 import { announceTask, declaresTasks } from "./tasks/wire.js";
 import { principalFromAuthInfo } from "./principal.js";
 import { describeIssues } from "./tool-json.js";
@@ -60,6 +61,8 @@ export class ToolCall implements HandlerContext {
   #task: TaskExecution | undefined;
   /** The last progress report, the first statusMessage of a call that becomes a task. */
   #lastProgress: string | undefined;
+  /** The arguments as sent, kept for a task's hand-over. */
+  #args: Record<string, unknown> = {};
 
   constructor(
     private readonly rt: Runtime,
@@ -159,6 +162,7 @@ export class ToolCall implements HandlerContext {
 
   async run(args: Record<string, unknown>): Promise<CallToolResult | InputRequiredResult> {
     const { rt, tool } = this;
+    this.#args = args;
     // A 2026-07-28 request (it has an envelope) from a client of the tasks extension may get a task.
     const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
     const tasking = tool.task !== undefined && envelope !== undefined && declaresTasks(envelope);
@@ -285,8 +289,11 @@ export class ToolCall implements HandlerContext {
     const { rt, tool } = this;
     let execution: TaskExecution;
     try {
-      execution = await rt.tasks.create(this.principal?.id ?? "", tool.name, (reason) =>
-        this.#call?.abort(reason),
+      execution = await rt.tasks.create(
+        this.principal?.id ?? "",
+        tool.name,
+        (reason) => this.#call?.abort(reason),
+        rerunnable(tool) && rt.tools.get(tool.name) === tool ? this.#rerun() : undefined,
       );
     } catch (err) {
       // No task to run it in: stop the handler, and tell the caller why.
@@ -314,6 +321,94 @@ export class ToolCall implements HandlerContext {
     // The SDK validates this placeholder as the tools/call result; the transport sends the
     // CreateTaskResult announced above in its place (tasks/wire.ts).
     return { content: [] };
+  }
+
+  /**
+   * What another replica needs to run this call again: no credential, only who called and what.
+   * Undefined (no hand-over) when that is too big to rewrite with every lease renewal.
+   */
+  #rerun(): TaskRerun | undefined {
+    const auth = this.extra.http?.authInfo;
+    const envelope = this.extra.mcpReq.envelope as Record<string, unknown> | undefined;
+    const capabilities = envelope?.[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined;
+    const answers = this.#round.answers;
+    const rerun: TaskRerun = {
+      args: this.#args,
+      ...(auth
+        ? {
+            auth: {
+              clientId: auth.clientId,
+              scopes: [...auth.scopes],
+              ...(auth.extra ? { extra: auth.extra } : {}),
+            },
+          }
+        : {}),
+      ...(capabilities ? { capabilities } : {}),
+      ...(Object.keys(answers).length ? { answers } : {}),
+    };
+    if (Buffer.byteLength(JSON.stringify(rerun)) <= MAX_RERUN_BYTES) return rerun;
+    this.rt.logger.info(
+      { tool: this.tool.name, limitBytes: MAX_RERUN_BYTES },
+      "a task's call is too big to keep for a hand-over; it fails if its server instance stops",
+    );
+    return undefined;
+  }
+
+  /**
+   * Runs a handed-over task's call again on this replica (tasks/manager.ts), attached to the task
+   * from the start: scopes are checked against the stored principal, the arguments are validated
+   * again, and the outcome settles the task as the first run's would have. Returns what aborts it.
+   */
+  resume(execution: TaskExecution): (reason: Error) => void {
+    this.#task = execution;
+    void this.signal; // a controller for tasks/cancel, the deadline and shutdown to abort
+    this.rt.requestStarted();
+    void this.#resumed(execution).finally(() => {
+      this.#untrack?.();
+      this.rt.requestFinished();
+    });
+    return (reason) => this.#call?.abort(reason);
+  }
+
+  async #resumed(execution: TaskExecution): Promise<void> {
+    const { rt, tool } = this;
+    const args = execution.record.rerun?.args ?? {};
+    let pending: Promise<unknown>;
+    try {
+      this.#round = await AskRound.open({
+        keys: rt.requestStateKeys,
+        extra: this.extra,
+        mcp: this.mcp,
+        identity: callIdentity(this.principal?.id, `tools/call:${tool.name}`, args),
+        cannotAsk: undefined,
+        confirm: rt.confirm,
+        logger: rt.logger,
+      });
+      this.#round.deferTo(execution);
+      const required = rt.toolScopes.get(tool.name) ?? [];
+      const missing = this.principal && required.length ? missingScopes(this.principal, required) : [];
+      if (missing.length) {
+        throw new ToolshedError("forbidden", `tool '${tool.name}' needs scope ${missing.join(", ")}`, {
+          details: { missingScopes: missing },
+        });
+      }
+      const parsed = tool.input.safeParse(args);
+      if (!parsed.success) {
+        throw new ToolshedError(
+          "invalid_input",
+          `invalid arguments for tool '${tool.name}': ${describeIssues(parsed.error)}`,
+        );
+      }
+      this.deps = rt.openedDeps ?? (await rt.deps());
+      pending = Promise.resolve(tool.handler(parsed.data, this));
+    } catch (error) {
+      await this.#settleTask(execution, { ok: false, error });
+      return;
+    }
+    await this.#withDeadline(pending, tool.timeoutMs ?? rt.tasks.ttlMs).then(
+      (raw) => this.#settleTask(execution, { ok: true, value: raw }),
+      (error: unknown) => this.#settleTask(execution, { ok: false, error }),
+    );
   }
 
   /**
@@ -358,6 +453,55 @@ export class ToolCall implements HandlerContext {
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The most a task keeps for a hand-over (arguments and all): the record is rewritten at every lease
+ * renewal, four times a second, so a call with megabytes of inline data is not kept (it fails as a
+ * write tool's would if its replica stops).
+ */
+const MAX_RERUN_BYTES = 64 * 1024;
+
+/** A tool that may run twice without harm: a task of it is handed over when its replica stops. */
+export function rerunnable(tool: AnyTool): boolean {
+  return tool.annotations.readOnlyHint === true || tool.annotations.idempotentHint === true;
+}
+
+/**
+ * Runs a handed-over task's call again on this replica: a ToolCall of no connection, whose request
+ * is rebuilt from what the task kept (arguments, principal without credential, client capabilities,
+ * earlier answers). Its client is gone, so log notifications and progress go nowhere but the task.
+ */
+export function resumeTask(
+  rt: Runtime,
+  record: TaskRecord,
+  execution: TaskExecution,
+): (reason: Error) => void {
+  const tool = rt.tools.get(record.tool);
+  const rerun = record.rerun;
+  if (!tool || !rerun || !rerunnable(tool)) {
+    throw new Error(`tool '${record.tool}' is not one this instance can run again`);
+  }
+  const extra = {
+    sessionId: undefined,
+    mcpReq: {
+      id: `handover-${record.handovers ?? 0}`,
+      method: "tools/call",
+      signal: new AbortController().signal,
+      _meta: {},
+      envelope: { [CLIENT_CAPABILITIES_META_KEY]: rerun.capabilities ?? {} },
+      inputResponses: rerun.answers,
+      requestState: () => undefined,
+      notify: () => Promise.resolve(),
+    },
+    ...(rerun.auth ? { http: { authInfo: { token: "", ...rerun.auth } } } : {}),
+  } as unknown as Extra;
+  // The McpServer is only read for a 2025 request (no envelope), and those never become tasks.
+  const call = new ToolCall(rt, tool, extra, undefined as unknown as McpServer, {
+    logLevel: undefined,
+    subscriptions: new Set(),
+  });
+  return call.resume(execution);
+}
 
 /** How the handler settled within `ms`, or undefined when it is still working. */
 function settledWithin(pending: PromiseLike<unknown>, ms: number): Promise<Settled | undefined> {

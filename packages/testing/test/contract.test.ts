@@ -41,6 +41,7 @@ runContractTests(everything, {
     "confirm_delete",
     "multi_input",
     "test_tool_with_task",
+    "slow_append",
     "test_trigger_tool_change",
     "test_trigger_prompt_change",
     "announce_change",

@@ -521,12 +521,13 @@ describe.runIf(redisUp)("tasks across two replicas sharing Redis", () => {
     expect(t.status).toBe("cancelled");
   });
 
-  it("a replica killed mid-task: the task is reported failed once its lease lapses, not working forever", async () => {
-    const created = await call(a.url, "slow_compute", { seconds: 60, label: "doomed" }, asAlice);
+  it("a replica killed mid-task of a write tool: the task is reported failed once its lease lapses, not working forever nor run again", async () => {
+    const created = await call(a.url, "slow_append", { seconds: 60, label: "doomed" }, asAlice);
     const taskId = created.result!.taskId as string;
     await a.stop("SIGKILL");
     const t = await pollUntil(b.url, taskId, terminal, asAlice, 10_000);
     expect(t.status).toBe("failed");
     expect((t.error as { message: string }).message).toContain("stopped before it finished");
+    expect(b.stderr()).not.toContain("took over a task");
   });
 });

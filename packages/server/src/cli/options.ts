@@ -29,6 +29,7 @@ export interface CommonOptions {
   confirm: "ask" | "never";
   taskTtlMs: number;
   taskLeaseMs: number;
+  taskMaxHandovers: number;
   streamLeaseMs: number;
   maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
@@ -249,7 +250,16 @@ const COMMON: OptionSpec[] = [
     kind: "number",
     defaultValue: 15_000,
     description:
-      "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is reported failed",
+      "a running task's replica renews its lease 4 times a second; a task whose lease lapsed this long (its replica died) is run again by another replica if its tool is read-only or idempotent, else reported failed",
+  },
+  {
+    key: "taskMaxHandovers",
+    flag: "task-max-handovers",
+    env: ["TOOLSHED_TASK_MAX_HANDOVERS"],
+    kind: "number",
+    defaultValue: 2,
+    description:
+      "how many times one task of a read-only or idempotent tool is run again on another replica after its replica died, before it is reported failed; 0 never runs a task again",
   },
   {
     key: "streamLeaseMs",
@@ -446,6 +456,11 @@ export function parseCommandLine(
   if (!isLogLevel(common.logLevel)) throw new UsageError(`invalid --log-level '${String(common.logLevel)}'`);
   if (!Number.isInteger(common.port) || common.port < 0 || common.port > 65535) {
     throw new UsageError(`invalid --port '${common.port}': expected 0-65535`);
+  }
+  if (!Number.isInteger(common.taskMaxHandovers) || common.taskMaxHandovers < 0) {
+    throw new UsageError(
+      `invalid --task-max-handovers '${common.taskMaxHandovers}' (TOOLSHED_TASK_MAX_HANDOVERS): expected a whole number, 0 or more`,
+    );
   }
   for (const spec of COMMON.filter((s) => POSITIVE.has(s.key))) {
     const value = (common as unknown as Record<string, number | undefined>)[spec.key];

@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import { ToolshedError } from "@toolshed/errors";
 import type { Logger } from "@toolshed/logging";
 import { RpcError } from "../rpc-error.js";
-import { MemoryTaskStore, TERMINAL, type TaskMutation, type TaskRecord, type TaskStore } from "./store.js";
+import {
+  MemoryTaskStore,
+  TERMINAL,
+  type TaskMutation,
+  type TaskRecord,
+  type TaskRerun,
+  type TaskStore,
+} from "./store.js";
 
 /** The extension's identifier, in capabilities (both sides) and in -32021 errors. */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
@@ -14,10 +21,15 @@ export interface TaskSettings {
   ttlMs?: number;
   /** The polling interval suggested to clients; 1 s unless set. */
   pollIntervalMs?: number;
-  /** How often the running replica renews its lease and looks for answers and cancels; 250 ms. */
+  /** How often the running replica renews its lease and reads answers and cancels; 250 ms (a quarter of a shorter lease). */
   watchMs?: number;
-  /** A live task whose replica has not renewed its lease for this long is reported failed; 15 s. */
+  /**
+   * A live task whose replica has not renewed its lease for this long is handed over (a read-only or
+   * idempotent tool, run again by the replica that notices) or reported failed; 15 s.
+   */
   leaseMs?: number;
+  /** How many times one task may be handed over to another replica before it fails; 2 unless set. */
+  maxHandovers?: number;
   /** Live tasks one caller may keep at once; 100 unless set. */
   maxPerOwner?: number;
   /**
@@ -31,6 +43,13 @@ export interface TaskSettings {
 export type TaskStatusListener = (record: TaskRecord) => void;
 
 export const DEFAULT_TASK_TTL_MS = 3_600_000;
+export const DEFAULT_MAX_HANDOVERS = 2;
+
+/**
+ * Runs a handed-over task's call again on this replica, attached to `execution`; returns what aborts
+ * that run (a tasks/cancel, its deadline, shutdown). Set by the runtime, which knows the tools.
+ */
+export type TaskResumer = (record: TaskRecord, execution: TaskExecution) => (reason: Error) => void;
 
 /** A task the client sees: the Task fields plus the payload of its status (tasks/get). */
 export function detailedTask(record: TaskRecord): Record<string, unknown> {
@@ -79,6 +98,9 @@ export class TaskManager {
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
   readonly graceMs: number;
+  readonly maxHandovers: number;
+  /** Runs handed-over tasks again; without it a lapsed task fails (as it does for write tools). */
+  resumer: TaskResumer | undefined;
   readonly #watchMs: number;
   readonly #maxPerOwner: number;
   readonly #running = new Map<string, TaskExecution>();
@@ -92,14 +114,24 @@ export class TaskManager {
     this.store = settings.store ?? new MemoryTaskStore();
     this.ttlMs = settings.ttlMs ?? DEFAULT_TASK_TTL_MS;
     this.pollIntervalMs = settings.pollIntervalMs ?? 1000;
-    this.#watchMs = settings.watchMs ?? 250;
     this.leaseMs = settings.leaseMs ?? 15_000;
+    // At least three renewals per lease, so a short lease (tests) does not lapse on a live replica.
+    this.#watchMs = settings.watchMs ?? Math.max(20, Math.min(250, Math.floor(this.leaseMs / 4)));
+    this.maxHandovers = settings.maxHandovers ?? DEFAULT_MAX_HANDOVERS;
     this.#maxPerOwner = settings.maxPerOwner ?? 100;
     this.graceMs = settings.graceMs ?? 500;
   }
 
-  /** Stores a new working task for `owner`; resolves once any replica can read it. */
-  async create(owner: string, tool: string, onCancel: (reason: Error) => void): Promise<TaskExecution> {
+  /**
+   * Stores a new working task for `owner`; resolves once any replica can read it. `rerun` (for a
+   * tool safe to run twice) lets another replica run the call again if this one stops.
+   */
+  async create(
+    owner: string,
+    tool: string,
+    onCancel: (reason: Error) => void,
+    rerun?: TaskRerun,
+  ): Promise<TaskExecution> {
     const now = new Date();
     const record: TaskRecord = {
       taskId: randomBytes(18).toString("base64url"),
@@ -114,6 +146,7 @@ export class TaskManager {
       inputResponses: {},
       issuedKeys: [],
       leaseUntil: now.getTime() + this.leaseMs,
+      ...(rerun ? { rerun } : {}),
     };
     if (!(await this.store.create(record, this.#maxPerOwner))) {
       throw new ToolshedError(
@@ -122,29 +155,80 @@ export class TaskManager {
         { retryAfterMs: this.ttlMs },
       );
     }
+    return this.#run(record, onCancel);
+  }
+
+  #run(record: TaskRecord, onCancel: (reason: Error) => void): TaskExecution {
     const execution = new TaskExecution(this, record, onCancel, () => this.#running.delete(record.taskId));
     this.#running.set(record.taskId, execution);
     this.#timer ??= setInterval(() => void this.#watch(), this.#watchMs).unref();
     return execution;
   }
 
-  /** tasks/get: the task as the client sees it; a live task whose replica died is failed here. */
+  /**
+   * tasks/get: the task as the client sees it. A live task whose replica died (its lease lapsed) is
+   * handed over here when its tool is safe to run again, else failed.
+   */
   async get(taskId: string, owner: string): Promise<Record<string, unknown>> {
     let record = await this.#owned(taskId, owner);
     if (!TERMINAL.has(record.status) && record.leaseUntil < Date.now() && !this.#running.has(taskId)) {
-      record =
-        (await this.write(taskId, (r) =>
-          TERMINAL.has(r.status) || r.leaseUntil >= Date.now()
-            ? undefined
-            : settle(r, "failed", {
-                error: {
-                  code: -32603,
-                  message: `the server instance running this task stopped before it finished (no heartbeat since ${new Date(r.leaseUntil - this.leaseMs).toISOString()}); call the tool again`,
-                },
-              }),
-        )) ?? record;
+      record = (await this.#recover(taskId)) ?? record;
     }
     return detailedTask(record);
+  }
+
+  /**
+   * A task whose replica stopped: claimed by this replica and run again (compare-and-set on the
+   * record, so of several replicas noticing at once exactly one wins), or failed when its tool may
+   * not run twice, the hand-overs are used up, or this replica cannot run it.
+   */
+  async #recover(taskId: string): Promise<TaskRecord | undefined> {
+    const claim = randomBytes(12).toString("base64url");
+    const resumable = this.resumer !== undefined;
+    const written = await this.write(taskId, (r) => {
+      if (TERMINAL.has(r.status) || r.leaseUntil >= Date.now()) return undefined;
+      const handovers = r.handovers ?? 0;
+      if (resumable && r.rerun && handovers < this.maxHandovers) {
+        return {
+          ...r,
+          status: "working",
+          statusMessage: `resumed on another server instance after the one running it stopped (hand-over ${handovers + 1} of at most ${this.maxHandovers})`,
+          // Questions of the stopped run die with it; the new run asks again what it needs.
+          inputRequests: {},
+          inputResponses: {},
+          handovers: handovers + 1,
+          claim,
+          leaseUntil: Date.now() + this.leaseMs,
+          lastUpdatedAt: new Date().toISOString(),
+        };
+      }
+      const since = new Date(r.leaseUntil - this.leaseMs).toISOString();
+      const after = handovers > 0 ? `, after ${handovers} hand-over${handovers === 1 ? "" : "s"},` : "";
+      return settle(r, "failed", {
+        error: {
+          code: -32603,
+          message: `the server instance running this task stopped before it finished (no heartbeat since ${since})${after}; call the tool again`,
+        },
+      });
+    });
+    if (written?.claim === claim && !TERMINAL.has(written.status) && this.resumer) {
+      let abort: (reason: Error) => void = () => {};
+      const execution = this.#run(written, (reason) => abort(reason));
+      this.logger.info(
+        { tool: written.tool, handover: written.handovers },
+        "took over a task whose server instance stopped; running its call again here",
+      );
+      try {
+        abort = this.resumer(written, execution);
+      } catch (err) {
+        this.logger.error({ err, tool: written.tool }, "could not resume a handed-over task");
+        await execution.fail({
+          code: -32603,
+          message: "the task could not be resumed on another server instance; call the tool again",
+        });
+      }
+    }
+    return written;
   }
 
   /** tasks/update: answers for open questions; unknown or already answered keys are ignored. */
@@ -212,6 +296,16 @@ export class TaskManager {
     return written;
   }
 
+  /**
+   * Shutdown, before the running handlers are aborted: tasks that can be handed over are given up
+   * (their lease ends now) rather than ended with the shutdown's error, so the next replica that
+   * reads one runs its call again. Resolves to how many were given up.
+   */
+  async release(): Promise<number> {
+    const released = await Promise.all([...this.#running.values()].map((e) => e.release()));
+    return released.filter(Boolean).length;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
@@ -270,11 +364,15 @@ interface Waiter {
 export class TaskExecution {
   readonly taskId: string;
   readonly record: TaskRecord;
+  /** This run's token (record.claim); once the record holds another, the task was handed over. */
+  readonly #claim: string | undefined;
   #message: string | undefined;
   #messageWritten: string | undefined;
   readonly #waiters = new Map<string, Waiter>();
   readonly #unclaimed = new Map<string, unknown>();
   #done = false;
+  /** Given up at shutdown (release()): the aborted handler's outcome is not written. */
+  #released = false;
   #watching: Promise<void> | undefined;
 
   constructor(
@@ -285,6 +383,12 @@ export class TaskExecution {
   ) {
     this.taskId = record.taskId;
     this.record = record;
+    this.#claim = record.claim;
+  }
+
+  /** Whether `r` still belongs to this run (not finished, not handed over to another replica). */
+  #ours(r: TaskRecord): boolean {
+    return !TERMINAL.has(r.status) && r.claim === this.#claim;
   }
 
   /** Progress from the handler: becomes the task's statusMessage at the next watch. */
@@ -312,7 +416,7 @@ export class TaskExecution {
     let issued = key;
     try {
       const written = await this.manager.write(this.taskId, (r) => {
-        if (TERMINAL.has(r.status)) return undefined;
+        if (!this.#ours(r)) return undefined;
         let unique = key;
         for (let n = 2; r.issuedKeys.includes(unique); n++) unique = `${key}.${n}`;
         issued = unique;
@@ -322,7 +426,7 @@ export class TaskExecution {
         r.lastUpdatedAt = new Date().toISOString();
         return r;
       });
-      if (!written || TERMINAL.has(written.status)) {
+      if (!written || !this.#ours(written)) {
         waiter.reject(new ToolshedError("timeout", "the task was cancelled", { retryable: false }));
         return;
       }
@@ -349,7 +453,7 @@ export class TaskExecution {
     let record: TaskRecord | undefined;
     try {
       record = await this.manager.write(this.taskId, (r) => {
-        if (TERMINAL.has(r.status)) return undefined;
+        if (!this.#ours(r)) return undefined;
         answers = r.inputResponses;
         r.inputResponses = {};
         r.leaseUntil = Date.now() + this.manager.leaseMs;
@@ -363,12 +467,17 @@ export class TaskExecution {
       this.manager.log(err, "could not renew a task's lease; retrying at the next watch");
       return;
     }
-    if (!record || TERMINAL.has(record.status)) {
-      // Cancelled (here or on another replica), or expired: stop the handler.
+    if (!record || !this.#ours(record)) {
+      // Cancelled (here or on another replica), expired, or handed over to another replica after
+      // this one missed its lease (a stall, not a crash): stop the handler, so the call runs once.
       this.#stop(
         new ToolshedError(
           "timeout",
-          record ? "the task was cancelled" : "the task expired before it finished",
+          !record
+            ? "the task expired before it finished"
+            : TERMINAL.has(record.status)
+              ? "the task was cancelled"
+              : "the task was handed over to another server instance",
           { retryable: false },
         ),
       );
@@ -400,6 +509,23 @@ export class TaskExecution {
     this.onCancel(reason);
   }
 
+  /** Gives the task up for another replica to run again, if it can be (release() of the manager). */
+  async release(): Promise<boolean> {
+    if (this.#done || !this.record.rerun) return false;
+    this.#done = true;
+    this.#released = true;
+    this.forget();
+    try {
+      const written = await this.manager.write(this.taskId, (r) =>
+        this.#ours(r) ? { ...r, leaseUntil: 0 } : undefined,
+      );
+      return written?.leaseUntil === 0;
+    } catch (err) {
+      this.manager.log(err, "could not give up a task at shutdown; its lease will lapse instead");
+      return false;
+    }
+  }
+
   /** The handler finished: the task completes with the tool result (isError results included). */
   complete(result: Record<string, unknown>): Promise<void> {
     return this.#settle("completed", { result });
@@ -411,11 +537,12 @@ export class TaskExecution {
   }
 
   async #settle(status: "completed" | "failed", fields: Partial<TaskRecord>): Promise<void> {
+    if (this.#released) return;
     this.#done = true;
     this.forget();
     try {
       await this.manager.write(this.taskId, (r) =>
-        TERMINAL.has(r.status)
+        !this.#ours(r)
           ? undefined
           : settle(r, status, {
               ...fields,

@@ -33,6 +33,26 @@ export interface TaskRecord {
   error?: { code: number; message: string; data?: unknown };
   /** The executing replica renews this (epoch ms); a lapsed lease on a live task means its replica died. */
   leaseUntil: number;
+  /** What a hand-over needs to run the call again; kept only for read-only or idempotent tools. */
+  rerun?: TaskRerun;
+  /** How many times another replica took the task over after the one running it stopped. */
+  handovers?: number;
+  /** The current run's token: a run whose token is no longer the record's was handed over and stops. */
+  claim?: string;
+}
+
+/**
+ * The call as it was made, for a replica that runs it again. No credential: the caller's identity
+ * and scopes as the auth layer established them (the bearer token or API key is never stored).
+ */
+export interface TaskRerun {
+  args: Record<string, unknown>;
+  /** The SDK AuthInfo of the call without its token: clientId, scopes, claims, principal key. */
+  auth?: { clientId: string; scopes: string[]; extra?: Record<string, unknown> };
+  /** The client capabilities the request declared (its `_meta` envelope). */
+  capabilities?: Record<string, unknown>;
+  /** Answers the call had before it became a task (questions asked on the call itself). */
+  answers?: Record<string, unknown>;
 }
 
 /** What a mutation returns: the new record to write, or undefined to leave the record as it is. */
