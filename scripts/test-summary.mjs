@@ -26,5 +26,18 @@ for (const run of fuzz?.samples.fuzz ?? []) {
   if (run.crashes === 0 && run.unanswered_requests === 0 && run.stdout_non_protocol_bytes === 0) passed++;
   else failed++;
 }
+// The full-count fuzzing must have covered every server on both transports: a run that fuzzed fewer
+// (a target dropped, a transport skipped) counts as one failure, named here.
+if (fuzz) {
+  const { TARGETS } = await import("../bench/dist/reliability/targets.js");
+  const expected = TARGETS.flatMap((t) => [`${t.name} stdio`, `${t.name} http`]).sort();
+  const seen = fuzz.samples.fuzz.map((f) => `${f.target} ${f.transport}`).sort();
+  if (JSON.stringify(expected) !== JSON.stringify(seen)) {
+    failed++;
+    process.stderr.write(
+      `toolshed: the full-count fuzzing covered ${seen.join(", ") || "nothing"}; expected ${expected.join(", ")}\n`,
+    );
+  }
+}
 process.stdout.write(`toolshed: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(failed > 0 || (!vitest && !conformance) ? 1 : 0);

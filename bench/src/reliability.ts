@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * pnpm reliability [--quick | --smoke] [--soak | --fuzz] [--out <dir>]
+ * pnpm reliability [--quick | --smoke] [--soak | --fuzz] [--servers a,b] [--out <dir>]
  *
  * Protocol fuzzing over stdio and HTTP, load, faults and the attack suite against every server in
- * reliability/targets.ts. Writes <out>/results/reliability.json and the reliability section of
+ * reliability/targets.ts (or only those `--servers` names). Writes <out>/results/reliability.json and the reliability section of
  * <out>/RESULTS.md (with --soak: the ten-minute soak instead, as reliability-soak; with --fuzz: only
  * the fuzzing, as reliability-fuzz, which `pnpm test` runs at the full count). Exits 1 when a figure
  * that must be zero is not.
@@ -17,6 +17,7 @@ import {
   HTTP_BODY_CAP_BYTES,
   PLANS,
   runReliability,
+  selectServers,
   SOAK_PLANS,
   STDIO_BIG_LINE_BYTES,
   type Mode,
@@ -188,7 +189,24 @@ function verdict(names: readonly string[]) {
   };
 }
 
-const argv = process.argv.slice(2);
+let argv = process.argv.slice(2);
+const serversAt = argv.indexOf("--servers");
+if (serversAt >= 0) {
+  const list = argv[serversAt + 1] ?? "";
+  const problem = selectServers(
+    list.startsWith("--")
+      ? []
+      : list
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+  );
+  if (problem) {
+    process.stderr.write(`reliability: ${problem}\n`);
+    process.exit(2);
+  }
+  argv = argv.filter((_, i) => i !== serversAt && i !== serversAt + 1);
+}
 const soak = argv.includes("--soak");
 const fuzz = argv.includes("--fuzz");
 if (soak && fuzz) {

@@ -21,6 +21,12 @@ import { root, servers } from "./workspace.js";
 
 const dockerfile = readFileSync(join(root, "deploy/docker/Dockerfile"), "utf8");
 
+// One turbo cache for the five builds (as a CI's shared cache mount would be): the first builds compile the
+// platform packages inside their pruned workspace, the later ones replay those and compile only their
+// own server. Each build still runs every RUN line, and every server package is compiled in its prune.
+const turboCache = mkdtempSync(join(tmpdir(), "toolshed-docker-turbo-"));
+afterAll(() => rmSync(turboCache, { recursive: true, force: true }));
+
 interface Instruction {
   op: string;
   args: string;
@@ -110,6 +116,7 @@ describe("deploy/docker/Dockerfile", () => {
         ...process.env,
         SERVER: server,
         CI: "true",
+        TURBO_CACHE_DIR: turboCache,
         PATH: `${shims()}:${process.env.PATH ?? ""}`,
       };
       for (const stage of ["prune", "build"]) {

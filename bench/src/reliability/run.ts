@@ -103,7 +103,25 @@ export const SOAK_PLANS: Record<Mode, Plan> = {
   },
 };
 
+/** The servers a run covers: every one in TARGETS unless `--servers` named some. */
+let selected: readonly ReliabilityTarget[] = TARGETS;
+
+/**
+ * Narrows the run to the named servers (`--servers a,b`). Returns an error message naming the valid
+ * servers when a name is unknown or none is given; undefined when the selection is set.
+ */
+export function selectServers(names: string[]): string | undefined {
+  const known = TARGETS.map((t) => t.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (!names.length || unknown.length) {
+    return `${unknown.length ? `unknown server ${unknown.map((n) => `'${n}'`).join(", ")}` : "no server named"}; --servers takes a comma-separated list of: ${known.join(", ")}`;
+  }
+  selected = TARGETS.filter((t) => names.includes(t.name));
+  return undefined;
+}
+
 export async function runReliability(plan: Plan, log: (line: string) => void): Promise<Samples> {
+  const TARGETS = selected;
   const samples: Samples = {
     targets: TARGETS.map((t) => t.name),
     fuzz: [],
