@@ -204,17 +204,11 @@ export class ToolCall implements HandlerContext {
           );
         }
       }
-      const parsed = tool.input.safeParse(args);
-      if (!parsed.success) {
-        throw new ToolshedError(
-          "invalid_input",
-          `invalid arguments for tool '${tool.name}': ${describeIssues(parsed.error)}`,
-        );
-      }
+      const input = parseArguments(tool.name, tool.input, args);
       this.deps = rt.openedDeps ?? (await rt.deps());
       let raw: unknown;
       try {
-        raw = tool.handler(parsed.data, this);
+        raw = tool.handler(input, this);
         if (isPromiseLike(raw) && tasking) {
           // A call that finishes or asks within the grace period is answered directly (questions
           // on the call itself, input_required); one still working after it becomes a task.
@@ -392,15 +386,9 @@ export class ToolCall implements HandlerContext {
           details: { missingScopes: missing },
         });
       }
-      const parsed = tool.input.safeParse(args);
-      if (!parsed.success) {
-        throw new ToolshedError(
-          "invalid_input",
-          `invalid arguments for tool '${tool.name}': ${describeIssues(parsed.error)}`,
-        );
-      }
+      const input = parseArguments(tool.name, tool.input, args);
       this.deps = rt.openedDeps ?? (await rt.deps());
-      pending = Promise.resolve(tool.handler(parsed.data, this));
+      pending = Promise.resolve(tool.handler(input, this));
     } catch (error) {
       await this.#settleTask(execution, { ok: false, error });
       return;
@@ -607,4 +595,24 @@ export function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
 export function principalOf(extra: Extra): Principal | undefined {
   const auth = extra.http?.authInfo;
   return auth ? principalFromAuthInfo(auth) : undefined;
+}
+
+/** A call's arguments checked against its tool's input schema; bad ones are an invalid_input error. */
+function parseArguments<T>(
+  name: string,
+  schema: {
+    safeParse(
+      value: unknown,
+    ): { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
+  },
+  args: unknown,
+): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) {
+    throw new ToolshedError(
+      "invalid_input",
+      `invalid arguments for tool '${name}': ${describeIssues(parsed.error)}`,
+    );
+  }
+  return parsed.data;
 }
