@@ -91,6 +91,37 @@ interface Attempt {
   agent: http.Agent;
 }
 
+/**
+ * The requests waiting on each signal. The SDK's transport hands one long-lived signal to every
+ * request it sends, so a listener per request would pile up past Node's limit of ten (and warn of a
+ * leak) as soon as more than ten are in flight or streaming; each signal gets one listener instead,
+ * which calls the requests still registered when it fires.
+ */
+const waiting = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` when `signal` aborts; returns what unregisters it (call it once the request is done). */
+function onAbortOf(signal: AbortSignal, onAbort: () => void): () => void {
+  let requests = waiting.get(signal);
+  if (!requests) {
+    const registered = new Set<() => void>();
+    requests = registered;
+    waiting.set(signal, registered);
+    signal.addEventListener(
+      "abort",
+      () => {
+        waiting.delete(signal);
+        for (const request of [...registered]) request();
+      },
+      { once: true },
+    );
+  }
+  const own = requests;
+  own.add(onAbort);
+  return () => {
+    own.delete(onAbort);
+  };
+}
+
 /** A reused socket was reset before any byte of the response: the one case that is retried. */
 class ResetBeforeResponse extends Error {
   constructor(override readonly cause: Error) {
@@ -136,8 +167,7 @@ function send({ url, method, headers, body, signal, agent }: Attempt): Promise<R
         stream = undefined;
       }
     };
-    const done = () => signal?.removeEventListener("abort", onAbort);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = signal ? onAbortOf(signal, onAbort) : () => {};
 
     req.on("socket", (s: Socket) => {
       socket = s;

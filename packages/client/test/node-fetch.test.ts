@@ -164,6 +164,35 @@ describe("createKeepAliveFetch", () => {
     expect(up.requests).toHaveLength(2);
   });
 
+  it("shares one abort listener per signal: 20 requests streaming on one signal raise no leak warning, and one abort ends them all", async () => {
+    // The SDK's transport passes one long-lived signal to every request it sends.
+    const up = await upstream((_req, res, n) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${n}\n\n`); // then nothing more: the stream stays open
+    });
+    const { fetch } = keepAlive();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      const shared = new AbortController();
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(up.url, post("{}", shared.signal))),
+      );
+      const readers = responses.map((r) => r.body!.getReader());
+      for (const reader of readers) expect((await reader.read()).done).toBe(false);
+      // A finished request leaves the signal's set: its stream no longer errors on the abort.
+      await readers[0]!.cancel();
+      shared.abort(new DOMException("all done", "AbortError"));
+      for (const reader of readers.slice(1)) await expect(reader.read()).rejects.toThrow("all done");
+      // Node emits warnings on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.includes("MaxListeners"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("retries once when a reused socket is reset before any response byte", async () => {
     const up = await upstream((req, res, n) => {
       if (n === 2) {
