@@ -3,7 +3,7 @@ import { ToolshedError, toToolResult } from "@toolshed/errors";
 import { z } from "zod";
 import type { Runtime } from "./runtime.js";
 import { principalOf, ToolCall, type ConnectionState, type Extra } from "./tool-call.js";
-import { describeIssues } from "./tool-json.js";
+import { parseArguments } from "./tool-json.js";
 import { allowsAll } from "./tool-scopes.js";
 import { searchModeTools } from "./tool-search.js";
 
@@ -42,7 +42,7 @@ export async function callSearchModeTool(
     const visible = (tool: string) =>
       !principal || !rt.toolScopes.size || allowsAll(principal, rt.toolScopes.get(tool) ?? []);
     if (name === "search_tools") {
-      const { query, limit } = parse(searchArgs, args, name);
+      const { query, limit } = parseArguments(searchArgs, args, name);
       const results = rt.toolIndex
         .search(query, { limit: limit ?? 8, filter: (t) => visible(t.name) })
         .map(({ tool: _tool, ...hit }) => hit);
@@ -52,7 +52,7 @@ export async function callSearchModeTool(
       });
     }
     if (name === "describe_tool") {
-      const { name: wanted } = parse(describeArgs, args, name);
+      const { name: wanted } = parseArguments(describeArgs, args, name);
       const found = rt.toolIndex.get(wanted);
       if (!found || !visible(found.name)) throw notFound(wanted);
       const { name: toolName, title, description, inputSchema, outputSchema, annotations } = found.entry;
@@ -65,7 +65,7 @@ export async function callSearchModeTool(
         ...(annotations ? { annotations } : {}),
       });
     }
-    const { name: wanted, arguments: inner } = parse(callArgs, args, name);
+    const { name: wanted, arguments: inner } = parseArguments(callArgs, args, name);
     // Exactly a direct call of the tool: a caller without its scopes gets the same `forbidden`.
     const tool = rt.tools.get(wanted);
     if (!tool) throw notFound(wanted);
@@ -76,17 +76,6 @@ export async function callSearchModeTool(
   // Outside the catch: the protocol errors a direct call raises (a requestState that fails, a
   // capability the client lacks) stay protocol errors.
   return await call();
-}
-
-function parse<T extends z.ZodType>(schema: T, args: Record<string, unknown>, tool: string): z.output<T> {
-  const parsed = schema.safeParse(args);
-  if (!parsed.success) {
-    throw new ToolshedError(
-      "invalid_input",
-      `invalid arguments for tool '${tool}': ${describeIssues(parsed.error)}`,
-    );
-  }
-  return parsed.data;
 }
 
 function notFound(name: string): ToolshedError {

@@ -28,7 +28,7 @@ import { createTaskResult, TASKS_EXTENSION, type TaskExecution } from "./tasks/m
 import type { TaskRecord, TaskRerun } from "./tasks/store.js";
 import { announceTask, declaresTasks } from "./tasks/wire.js";
 import { principalFromAuthInfo } from "./principal.js";
-import { describeIssues } from "./tool-json.js";
+import { describeIssues, parseArguments } from "./tool-json.js";
 
 export type Extra = ServerContext;
 
@@ -204,7 +204,7 @@ export class ToolCall implements HandlerContext {
           );
         }
       }
-      const input = parseArguments(tool.name, tool.input, args);
+      const input = parseArguments(tool.input, args, tool.name);
       this.deps = rt.openedDeps ?? (await rt.deps());
       let raw: unknown;
       try {
@@ -386,7 +386,7 @@ export class ToolCall implements HandlerContext {
           details: { missingScopes: missing },
         });
       }
-      const input = parseArguments(tool.name, tool.input, args);
+      const input = parseArguments(tool.input, args, tool.name);
       this.deps = rt.openedDeps ?? (await rt.deps());
       pending = Promise.resolve(tool.handler(input, this));
     } catch (error) {
@@ -595,24 +595,4 @@ export function clientRequests(mcp: McpServer, extra: Extra): ClientRequests {
 export function principalOf(extra: Extra): Principal | undefined {
   const auth = extra.http?.authInfo;
   return auth ? principalFromAuthInfo(auth) : undefined;
-}
-
-/** A call's arguments checked against its tool's input schema; bad ones are an invalid_input error. */
-function parseArguments<T>(
-  name: string,
-  schema: {
-    safeParse(
-      value: unknown,
-    ): { success: true; data: T } | { success: false; error: Parameters<typeof describeIssues>[0] };
-  },
-  args: unknown,
-): T {
-  const parsed = schema.safeParse(args);
-  if (!parsed.success) {
-    throw new ToolshedError(
-      "invalid_input",
-      `invalid arguments for tool '${name}': ${describeIssues(parsed.error)}`,
-    );
-  }
-  return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { ToolshedError } from "@toolshed/errors";
 import { z } from "zod";
 import type { AnyTool, ToolAnnotations } from "./define.js";
 
@@ -86,4 +87,16 @@ export function describeIssues(error: z.ZodError): string {
     .slice(0, 10)
     .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
     .join("; ");
+}
+
+/** A call's arguments checked against a tool's input schema; bad ones are an invalid_input error. */
+export function parseArguments<T extends z.ZodType>(schema: T, args: unknown, tool: string): z.output<T> {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) {
+    throw new ToolshedError(
+      "invalid_input",
+      `invalid arguments for tool '${tool}': ${describeIssues(parsed.error)}`,
+    );
+  }
+  return parsed.data;
 }
