@@ -302,5 +302,16 @@ export const gatewayConfigSchema = z.object({
     description:
       "all: every upstream tool, namespaced; search: three tools (search_tools, describe_tool, call_tool) instead of every schema.",
   }),
+  largeResultBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * 1024)
+    .default(64 * 1024)
+    .meta({
+      env: "TOOLSHED_GATEWAY_LARGE_RESULT_BYTES",
+      description:
+        "A tool answer with more text than this many bytes (and no structured content) is kept by the gateway and sent as its first 4 KiB, a resource link and a note; the read_result tool (or resources/read of the link) pages the rest. 0 sends every answer whole.",
+    }),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -15,6 +15,7 @@ import {
 import { accessFor, allows, canUse, exposedUri, missingFor, splitName, type Access } from "./catalog.js";
 import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { LargeResults, READ_RESULT_TOOL, RESULT_URI_PREFIX, RESULT_URI_TEMPLATE } from "./large-results.js";
 import type { Upstream } from "./upstream.js";
 
 const version = packageVersion(import.meta.url);
@@ -23,6 +24,7 @@ export { Gateway } from "./gateway.js";
 export { Upstream } from "./upstream.js";
 export { Catalog, exposedName, exposedUri, splitName, splitUri } from "./catalog.js";
 export { ToolSearch } from "./search.js";
+export { LargeResults, READ_RESULT_TOOL, RESULT_URI_PREFIX } from "./large-results.js";
 export {
   emptyGatewayFile,
   gatewayConfigSchema,
@@ -37,6 +39,8 @@ type SampleParams = Parameters<Asking["sample"]>[0];
 export interface GatewayDeps {
   gateway: Gateway;
   mode: GatewayConfig["mode"];
+  /** Answers over `--large-result-bytes` of text, kept and linked instead of sent whole. */
+  large: LargeResults;
   /** `toolshed_gateway_cache_requests_total{upstream, result}`: calls of cached tools, hit or miss. */
   cacheRequests?: Counter<"upstream" | "result">;
 }
@@ -127,7 +131,7 @@ async function forwardCall(
   if (cache && key !== undefined) {
     const hit = cache.get(key);
     deps.cacheRequests?.inc({ upstream: upstream.name, result: hit ? "hit" : "miss" });
-    if (hit) return hit;
+    if (hit) return deps.large.shrink(hit, name, ctx.principal?.id);
   }
   let asked = false;
   const relayed = relayTo(ctx);
@@ -148,7 +152,7 @@ async function forwardCall(
   });
   // Kept unless it failed or the upstream asked the caller something (the next call must ask too).
   if (cache && key !== undefined && result.isError !== true && !asked) cache.set(key, result);
-  return result;
+  return deps.large.shrink(result, name, ctx.principal?.id);
 }
 
 /**
@@ -195,19 +199,28 @@ function relayTo(ctx: ForwardContext): Relay | undefined {
 
 const forward: ForwardDefinition<GatewayDeps> = {
   listTools(deps, ctx) {
-    if (deps.mode === "search") return searchToolEntries;
-    return deps.gateway.catalog.visibleTools(accessOf(deps, ctx)).map((t) => t.entry as WireResult);
+    // read_result pages answers too large to send whole: listed while they are linked (and, in
+    // all mode, once the caller has some tool whose answer could be).
+    const own = deps.large.enabled ? [LargeResults.toolEntry()] : [];
+    if (deps.mode === "search") return [...searchToolEntries, ...own];
+    const tools = deps.gateway.catalog.visibleTools(accessOf(deps, ctx)).map((t) => t.entry as WireResult);
+    if (!tools.length || !own.length) return tools;
+    return [...tools, ...own].sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
   },
   toolScopes(deps, name, principal) {
     // Search mode's own three tools need no scope (call_tool checks the named tool's itself).
     if (deps.mode === "search" && (SEARCH_TOOLS as readonly string[]).includes(name)) return undefined;
+    // read_result needs none: it reads only what this caller was already given.
+    if (deps.large.enabled && name === READ_RESULT_TOOL) return undefined;
     return callTarget(deps, name, accessFor(deps.gateway.file, principal))?.scopes;
   },
   knowsTool(deps, name) {
     if (deps.mode === "search" && (SEARCH_TOOLS as readonly string[]).includes(name)) return true;
+    if (deps.large.enabled && name === READ_RESULT_TOOL) return true;
     return deps.gateway.catalog.tools.has(name);
   },
   async callTool(deps, name, args, ctx) {
+    if (deps.large.enabled && name === READ_RESULT_TOOL) return deps.large.read(args, ctx.principal?.id);
     if (deps.mode === "search") {
       const access = accessOf(deps, ctx);
       if (name === "search_tools") {
@@ -270,9 +283,23 @@ const forward: ForwardDefinition<GatewayDeps> = {
       return deps.gateway.catalog.resources(accessOf(deps, ctx));
     },
     templates(deps, ctx) {
-      return deps.gateway.catalog.templates(accessOf(deps, ctx));
+      const own = deps.large.enabled
+        ? [
+            {
+              uriTemplate: RESULT_URI_TEMPLATE,
+              name: "large-answers",
+              title: "Large tool answers",
+              description: `Pages of a tool answer too large to send whole (its resource_link names the URI); ${READ_RESULT_TOOL} reads the same pages`,
+              mimeType: "text/plain",
+            },
+          ]
+        : [];
+      return [...deps.gateway.catalog.templates(accessOf(deps, ctx)), ...own];
     },
     async read(deps, uri, ctx) {
+      if (deps.large.enabled && uri.startsWith(RESULT_URI_PREFIX)) {
+        return deps.large.readUri(uri, ctx.principal?.id);
+      }
       const found = deps.gateway.catalog.resource(uri);
       const upstream =
         found && upstreamFor(deps, found.upstream.namespace, accessOf(deps, ctx), `resource '${uri}'`);
@@ -394,7 +421,7 @@ export const gatewayServer = defineServer({
       labelNames: ["upstream", "result"] as const,
       registers: [metrics.registry],
     });
-    return { gateway, mode: config.mode, cacheRequests };
+    return { gateway, mode: config.mode, cacheRequests, large: new LargeResults(config.largeResultBytes) };
   },
   teardown: (deps) => deps.gateway.close(),
   ready: (deps) => deps.gateway.readiness(),

@@ -66,10 +66,10 @@ it("shows each principal only its virtual server's tools", async () => {
   const carol = await as("carol");
   try {
     const names = async (c: typeof alice) => (await c.listTools()).tools.map((t) => t.name);
-    expect(await names(alice)).toEqual(["local__echo", "web__echo"]);
+    expect(await names(alice)).toEqual(["local__echo", "read_result", "web__echo"]);
     const bobs = await names(bob);
     expect(bobs.length).toBeGreaterThan(2);
-    expect(bobs.every((n) => n.startsWith("local__"))).toBe(true);
+    expect(bobs.every((n) => n.startsWith("local__") || n === "read_result")).toBe(true);
     expect(await names(carol)).toEqual([]);
   } finally {
     await Promise.all([alice.close(), bob.close(), carol.close()]);

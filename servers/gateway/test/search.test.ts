@@ -42,11 +42,11 @@ const QUERIES: [string, string[]][] = [
   ],
 ];
 
-it("shows three tools instead of every schema", async () => {
+it("shows three tools (and read_result for large answers) instead of every schema", async () => {
   const client = await connectHttpClient(gw.url, {}, undefined, "modern");
   try {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(["search_tools", "describe_tool", "call_tool"]);
+    expect(tools.map((t) => t.name)).toEqual(["search_tools", "describe_tool", "call_tool", "read_result"]);
   } finally {
     await client.close();
   }

@@ -114,7 +114,12 @@ export interface TestGateway extends TestHttpServer {
 /** Writes `config` to a temp YAML file and starts the gateway on it (real HTTP on loopback). */
 export async function startGateway(
   config: string,
-  options: { mode?: "all" | "search"; http?: Partial<HttpOptions>; env?: Record<string, string> } = {},
+  options: {
+    mode?: "all" | "search";
+    http?: Partial<HttpOptions>;
+    env?: Record<string, string>;
+    largeResultBytes?: number;
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
   const configPath = join(dir, "gateway.yaml");
@@ -130,7 +135,11 @@ export async function startGateway(
   for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
   const handle = await startTestHttpServer(gatewayServer, options.http ?? {}, {
     logger,
-    config: { config: configPath, mode: options.mode ?? "all" },
+    config: {
+      config: configPath,
+      mode: options.mode ?? "all",
+      largeResultBytes: options.largeResultBytes ?? 64 * 1024,
+    },
   });
   const close = handle.close.bind(handle);
   return Object.assign(handle, {
@@ -248,7 +257,7 @@ type Client = Awaited<ReturnType<typeof connectHttpClient>>;
 export async function startGatewayOver<S extends string>(
   servers: Record<S, AnyServerDefinition>,
   config: (urls: Record<S, string>) => string,
-  options: { keys?: ApiKeys; mode?: "all" | "search" } = {},
+  options: { keys?: ApiKeys; mode?: "all" | "search"; largeResultBytes?: number } = {},
 ): Promise<GatewayOver<S>> {
   const handles: { url: string; close(): Promise<void> }[] = [];
   const close = async () => {
@@ -267,6 +276,7 @@ export async function startGatewayOver<S extends string>(
     gw = await startGateway(config(urls), {
       ...(auth ? { http: { auth } } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.largeResultBytes !== undefined ? { largeResultBytes: options.largeResultBytes } : {}),
     });
     const { gateway } = await gw.deps();
     if (gateway.down().length) throw new Error(`upstreams not ready: ${gateway.down().join(", ")}`);

@@ -176,7 +176,12 @@ describe.each(["modern", "legacy"] as const)("a %s client", (era) => {
     const client = await connectHttpClient(gw.url, {}, undefined, era);
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(["v1__add", "v1__count", "v1__delete_thing"]);
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        "read_result",
+        "v1__add",
+        "v1__count",
+        "v1__delete_thing",
+      ]);
       const add = tools.find((t) => t.name === "v1__add")!;
       expect(add.outputSchema).toMatchObject({ type: "object", properties: { sum: { type: "number" } } });
       expect(add.annotations?.readOnlyHint).toBe(true);
