@@ -184,7 +184,11 @@ function metricNames(expr: string): string[] {
 describe("observability", () => {
   const prometheus = parse(readFileSync(join(root, "deploy/prometheus/prometheus.yml"), "utf8")) as {
     rule_files?: string[];
-    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    scrape_configs: {
+      job_name: string;
+      metrics_path?: string;
+      static_configs: { targets: string[]; labels?: Record<string, string> }[];
+    }[];
   };
 
   it.each(servers().map((s) => [s.name] as const))("Prometheus scrapes %s's /metrics", (name) => {
@@ -192,6 +196,8 @@ describe("observability", () => {
     expect(job, `no scrape job '${name}'`).toBeDefined();
     expect(job?.metrics_path ?? "/metrics").toBe("/metrics");
     expect(job?.static_configs.flatMap((c) => c.targets)).toEqual([`${name}:8080`]);
+    // The target label ToolshedDown selects by (k8s/monitoring sets it by relabeling).
+    expect(job?.static_configs.map((c) => c.labels?.server)).toEqual([name]);
   });
 
   it("provisions Grafana with Prometheus and a dashboard of calls, errors, latency per tool and upstream latency", () => {
@@ -258,6 +264,16 @@ describe("observability", () => {
       /histogram_quantile\(0\.99, sum by \([^)]*le[^)]*\) \(rate\(mcp_server_operation_duration_seconds_bucket/,
     );
     expect(expr("ToolshedNotReady")).toMatch(/toolshed_ready == 0/);
+    // Down means a Toolshed target (one with a `server` label), not any target a shared Prometheus has.
+    expect(expr("ToolshedDown")).toBe('up{server!=""} == 0');
+    for (const job of prometheus.scrape_configs.filter(
+      (j) => !servers().some((s) => s.name === j.job_name),
+    )) {
+      expect(
+        job.static_configs.some((c) => c.labels?.server),
+        job.job_name,
+      ).toBe(false);
+    }
     for (const r of rules) {
       expect(r.for, r.alert).toMatch(/^\d+m$/);
       expect(r.labels?.severity, r.alert).toMatch(/^(page|warn)$/);

@@ -1,10 +1,10 @@
 // Every overlay renders with `kubectl kustomize`, and every Deployment is probed, locked down, bounded,
 // and scaled only as far as its store allows: an embedded store (DuckDB, PGlite) never past one replica.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { needCommand } from "../../test-support/services.js";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { runCommand } from "./processes.js";
 import { embeddedStoreServers, root, servers } from "./workspace.js";
 
@@ -250,21 +250,39 @@ interface ServiceMonitor {
       port: string;
       path: string;
       authorization: { credentials: { name: string; key: string } };
+      relabelings?: { sourceLabels?: string[]; targetLabel: string; action?: string }[];
     }[];
   };
 }
+interface PrometheusRule {
+  kind: string;
+  spec: { groups: unknown[] };
+}
 
 describe.runIf(hasKubectl)("deploy/k8s/monitoring", () => {
-  it("scrapes every overlay's Service on its http port with an API key from a Secret, job = server name", async () => {
+  it("scrapes every overlay's Service on its http port with an API key from a Secret, job = server = server name", async () => {
     const r = await runCommand(kubectl, ["kustomize", join(root, "deploy/k8s/monitoring")]);
     expect(r.status, r.stderr).toBe(0);
-    const [monitor, ...rest] = parseAllDocuments(r.stdout).map((d) => d.toJS() as ServiceMonitor);
-    expect(rest).toEqual([]);
-    expect(monitor!.kind).toBe("ServiceMonitor");
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as ServiceMonitor | PrometheusRule);
+    expect(docs.map((d) => d.kind).sort()).toEqual(["PrometheusRule", "ServiceMonitor"]);
+    const monitor = docs.find((d): d is ServiceMonitor => d.kind === "ServiceMonitor");
     const { spec } = monitor!;
     const endpoint = spec.endpoints[0]!;
     expect(endpoint).toMatchObject({ port: "http", path: "/metrics" });
     expect(endpoint.authorization.credentials).toEqual({ name: "toolshed-metrics", key: "api-key" });
+    // The `server` target label the alert rules' ToolshedDown selects Toolshed's targets by.
+    expect(endpoint.relabelings).toContainEqual({
+      sourceLabels: [`__meta_kubernetes_service_label_${spec.jobLabel.replace(/[./-]/g, "_")}`],
+      targetLabel: "server",
+    });
+    // The alert rules, loaded by the Prometheus Operator: the same as the dev stack's, rule for rule.
+    const rule = docs.find((d): d is PrometheusRule => d.kind === "PrometheusRule");
+    const alerts = parse(readFileSync(join(root, "deploy/prometheus/alerts.yml"), "utf8")) as {
+      groups: unknown[];
+    };
+    expect(rule!.spec.groups, "deploy/k8s/monitoring/prometheusrule.yaml: copy alerts.yml's groups").toEqual(
+      alerts.groups,
+    );
     for (const overlay of overlays) {
       const service = (await render(overlay)).find((x) => x.kind === "Service")!;
       const labels = service.metadata.labels ?? {};

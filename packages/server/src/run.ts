@@ -75,6 +75,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
         ttlMs: common.taskTtlMs,
         leaseMs: common.taskLeaseMs,
         maxHandovers: common.taskMaxHandovers,
+        sweepMs: common.taskSweepMs,
         maxPerOwner: common.maxTasksPerPrincipal,
       },
       // Change notifications cross replicas through Redis; an outage never stops the server.

@@ -105,6 +105,15 @@ describe("parseCommandLine", () => {
     });
   });
 
+  it("sweeps for lapsed tasks every 5 s unless told otherwise; 0 turns the sweep off, a negative is refused", () => {
+    expect(run([]).common.taskSweepMs).toBe(5000);
+    expect(run([], { TOOLSHED_TASK_SWEEP_MS: "0" }).common.taskSweepMs).toBe(0);
+    expect(run(["--task-sweep-ms", "250"]).common.taskSweepMs).toBe(250);
+    expect(() => run([], { TOOLSHED_TASK_SWEEP_MS: "-1" })).toThrow(
+      /invalid --task-sweep-ms '-1' \(TOOLSHED_TASK_SWEEP_MS\): expected 0 \(no sweep\) or more/,
+    );
+  });
+
   it("reads flags, and env twins when a flag is absent", () => {
     const { common, config } = run(
       [

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@toolshed/logging";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { needRedis } from "../../../test-support/services.js";
 import { TaskManager, type TaskExecution, type TaskSettings } from "../src/tasks/manager.js";
@@ -9,7 +10,8 @@ import type { TaskRecord } from "../src/tasks/store.js";
 // Hand-over of tasks whose replica stopped, between TaskManagers (one per replica) sharing a real
 // Redis. A replica that "stopped" is one whose manager never renews its lease (its watch is an hour
 // apart): what a killed process looks like from Redis. The same over real processes and HTTP is in
-// packages/testing/test/task-handover.test.ts.
+// packages/testing/test/task-handover.test.ts. The first tests find lapsed tasks by reading them
+// (sweeps off); the sweep, which finds them when nobody reads, is tested on its own below.
 
 const REDIS_URL = process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const LEASE_MS = 300;
@@ -23,9 +25,12 @@ describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
     await Promise.all(opened.splice(0).map((m) => m.close()));
   });
 
-  async function replica(settings: TaskSettings = {}): Promise<TaskManager> {
+  async function replica(
+    settings: TaskSettings = {},
+    onStatus: (record: TaskRecord) => void = () => {},
+  ): Promise<TaskManager> {
     const store = await RedisTaskStore.connect({ url: REDIS_URL, keyPrefix: prefix });
-    const manager = new TaskManager(logger, { store, leaseMs: LEASE_MS, ...settings });
+    const manager = new TaskManager(logger, { store, leaseMs: LEASE_MS, sweepMs: 0, ...settings }, onStatus);
     opened.push(manager);
     return manager;
   }
@@ -190,5 +195,117 @@ describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
     expect((await b.get(write.taskId, "alice")).status).toBe("working");
     await write.complete({ content: [{ type: "text", text: "appended" }] });
     expect((await b.get(write.taskId, "alice")).status).toBe("completed");
+  });
+
+  describe("the sweep: lapsed tasks nobody reads", () => {
+    const SWEEP_MS = 50;
+    let redis: Redis;
+    let raw: RedisTaskStore;
+    afterEach(async () => {
+      await raw?.close();
+      redis?.disconnect();
+    });
+    async function connectRaw(): Promise<void> {
+      raw = await RedisTaskStore.connect({ url: REDIS_URL, keyPrefix: prefix });
+      redis = new Redis(REDIS_URL);
+    }
+    /** The task's score in the lease index, or null when it is not there. */
+    const indexed = (taskId: string) => redis.zscore(`${prefix}:leases`, taskId);
+    async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 3_000): Promise<T> {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await read();
+        if (ok(v) || Date.now() > end) return v;
+        await sleep(25);
+      }
+    }
+
+    it("one of three sweeping replicas takes a re-runnable task over with no read, and it completes; the index lets go of it", async () => {
+      await connectRaw();
+      const a = await stopped({ sweepMs: SWEEP_MS });
+      const execution = await a.create("alice", "lookup", () => {}, { args: { q: "y" } });
+      expect(Number(await indexed(execution.taskId))).toBe(execution.record.leaseUntil);
+      const claims: number[] = [];
+      const others = await Promise.all([0, 1, 2].map(() => replica({ sweepMs: SWEEP_MS })));
+      others.forEach((m, by) => {
+        m.resumer = (_record, resumed) => {
+          claims.push(by);
+          void sleep(100).then(() => resumed.complete({ content: [{ type: "text", text: `swept ${by}` }] }));
+          return () => {};
+        };
+      });
+      // Nobody calls get: the store is read directly, which claims nothing.
+      const done = await until(
+        () => raw.get(execution.taskId),
+        (r) => r?.status === "completed",
+      );
+      expect(done).toMatchObject({ status: "completed", handovers: 1 });
+      expect(claims).toHaveLength(1);
+      expect(text(done as unknown as Record<string, unknown>)).toBe(`swept ${claims[0]}`);
+      expect(await indexed(execution.taskId)).toBeNull();
+      // Stopped A's own sweep skips the task it runs; nothing claims it again.
+      await sleep(LEASE_MS + 4 * SWEEP_MS);
+      expect(claims).toHaveLength(1);
+    });
+
+    it("a write tool's lapsed task is failed by the sweep, and its status change published (what a listen stream is sent)", async () => {
+      await connectRaw();
+      const a = await stopped();
+      const execution = await a.create("alice", "append", () => {});
+      const published: TaskRecord[] = [];
+      const b = await replica({ sweepMs: SWEEP_MS }, (r) => published.push(r));
+      let ran = 0;
+      b.resumer = () => {
+        ran++;
+        return () => {};
+      };
+      await until(
+        () => Promise.resolve(published.length),
+        (n) => n > 0,
+      );
+      expect(published.map((r) => [r.taskId, r.status])).toEqual([[execution.taskId, "failed"]]);
+      expect(published[0]!.error?.message).toContain("stopped before it finished");
+      expect(ran).toBe(0);
+      expect(await indexed(execution.taskId)).toBeNull();
+    });
+
+    it("a replica stopping gives its tasks up and its own sweep leaves them to the others", async () => {
+      await connectRaw();
+      const a = await replica({ sweepMs: SWEEP_MS });
+      let mine = 0;
+      a.resumer = () => {
+        mine++;
+        return () => {};
+      };
+      const execution = await a.create("alice", "lookup", () => {}, { args: {} });
+      expect(await a.release()).toBe(1);
+      expect(Number(await indexed(execution.taskId))).toBe(0);
+      await sleep(4 * SWEEP_MS);
+      expect(mine).toBe(0);
+      expect((await raw.get(execution.taskId))?.handovers).toBeUndefined();
+      const b = await replica({ sweepMs: SWEEP_MS });
+      let theirs = 0;
+      b.resumer = () => {
+        theirs++;
+        return () => {};
+      };
+      const taken = await until(
+        () => raw.get(execution.taskId),
+        (r) => r?.handovers === 1,
+      );
+      expect(taken?.handovers).toBe(1);
+      expect([mine, theirs]).toEqual([0, 1]);
+    });
+
+    it("a task gone with its ttl leaves the index at the next sweep, which finds nothing to do", async () => {
+      await connectRaw();
+      const a = await stopped({ ttlMs: 200 });
+      const execution = await a.create("alice", "lookup", () => {}, { args: {} });
+      expect(await indexed(execution.taskId)).not.toBeNull();
+      await sleep(LEASE_MS + 100);
+      expect(await raw.get(execution.taskId)).toBeUndefined();
+      expect(await raw.lapsed(Date.now(), 16)).not.toContain(execution.taskId);
+      expect(await indexed(execution.taskId)).toBeNull();
+    });
   });
 });

@@ -215,3 +215,27 @@ describe("refusals of an authenticated server", () => {
     );
   });
 });
+
+describe("refusals of a server at its session cap", () => {
+  let srv: TestHttpServer;
+  beforeAll(async () => {
+    srv = await startTestHttpServer(server, { maxSessions: 1 });
+  });
+  afterAll(async () => srv.close(1_000));
+
+  it("counts 503 when the sessions are all taken", async () => {
+    const open = async () => {
+      const res = await fetch(srv.url, {
+        method: "POST",
+        headers: MCP_HEADERS,
+        body: JSON.stringify(INITIALIZE),
+      });
+      await res.text();
+      return res.status;
+    };
+    expect(await open()).toBe(200);
+    expect(await open()).toBe(503);
+    const text = await metricsOf(srv);
+    expect(sample(text, "toolshed_http_refusals_total", { status: "503", route: "mcp" })).toBe(1);
+  });
+});

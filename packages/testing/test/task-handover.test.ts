@@ -85,6 +85,8 @@ describe.runIf(redisUp)("a killed replica's task is handed over to another repli
       TOOLSHED_REDIS_URL: REDIS_URL,
       TOOLSHED_TASK_LEASE_MS: "1000", // the least the CLI takes
       TOOLSHED_TASK_MAX_HANDOVERS: "1",
+      // Hand-over on a read, by the replica read through: no sweeps (task-notifications.test.ts has one).
+      TOOLSHED_TASK_SWEEP_MS: "0",
       TOOLSHED_TASK_TTL_MS: "120000",
       TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS: "1",
       TOOLSHED_API_KEYS: `handover${run}:${hashApiKey(key)}:everything:*`,

@@ -315,6 +315,9 @@ describe.runIf(redisUp)("task status notifications across two replicas sharing R
   beforeAll(async () => {
     const env = {
       TOOLSHED_REDIS_URL: REDIS_URL,
+      // A killed replica's task is swept up within about a second, with nobody polling it.
+      TOOLSHED_TASK_LEASE_MS: "1000",
+      TOOLSHED_TASK_SWEEP_MS: "200",
       TOOLSHED_API_KEYS: `alice${run}:${hashApiKey(alice)}:everything:*;mallory${run}:${hashApiKey(mallory)}:everything:*`,
     };
     [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
@@ -356,6 +359,29 @@ describe.runIf(redisUp)("task status notifications across two replicas sharing R
     } finally {
       l.close();
       m.close();
+    }
+  });
+
+  it("A killed while running a read-only task: with no poll, B's sweep takes it over and B's listen hears it completed", async () => {
+    const asAlice = { "x-api-key": alice };
+    const created = await rpc(
+      a.url,
+      "tools/call",
+      { name: "slow_compute", arguments: { seconds: 3, label: "swept" } },
+      asAlice,
+    );
+    expect(created.result?.resultType).toBe("task");
+    const taskId = created.result!.taskId as string;
+    const l = await listen(b.url, { taskIds: [taskId] }, { headers: asAlice });
+    try {
+      await l.stream.next(isTask(taskId, "working"), "the task's state at the listen");
+      await a.stop("SIGKILL");
+      // Lease 1 s + sweep 0.2 s + the re-run's 3 s, inside the wait; no tasks/get is sent.
+      const done = await l.stream.next(isTask(taskId, "completed"), "completed after the sweep", 12_000);
+      expect(done.params).toMatchObject({ result: { structuredContent: { text: "computed swept in 3s" } } });
+      expect(b.stderr()).toContain("took over a task whose server instance stopped");
+    } finally {
+      l.close();
     }
   });
 });

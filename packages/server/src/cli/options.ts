@@ -30,6 +30,7 @@ export interface CommonOptions {
   taskTtlMs: number;
   taskLeaseMs: number;
   taskMaxHandovers: number;
+  taskSweepMs: number;
   streamLeaseMs: number;
   maxTasksPerPrincipal: number;
   apiKeys: string | undefined;
@@ -262,6 +263,15 @@ const COMMON: OptionSpec[] = [
       "how many times one task of a read-only or idempotent tool is run again on another replica after its replica died, before it is reported failed; 0 never runs a task again",
   },
   {
+    key: "taskSweepMs",
+    flag: "task-sweep-ms",
+    env: ["TOOLSHED_TASK_SWEEP_MS"],
+    kind: "number",
+    defaultValue: 5_000,
+    description:
+      "with Redis, how often each replica looks for tasks whose lease lapsed and hands them over (or reports them failed) although no client polls them; 0 leaves that to the next tasks/get",
+  },
+  {
     key: "streamLeaseMs",
     flag: "stream-lease-ms",
     env: ["TOOLSHED_STREAM_LEASE_MS"],
@@ -456,6 +466,11 @@ export function parseCommandLine(
   if (!isLogLevel(common.logLevel)) throw new UsageError(`invalid --log-level '${String(common.logLevel)}'`);
   if (!Number.isInteger(common.port) || common.port < 0 || common.port > 65535) {
     throw new UsageError(`invalid --port '${common.port}': expected 0-65535`);
+  }
+  if (!(common.taskSweepMs >= 0)) {
+    throw new UsageError(
+      `invalid --task-sweep-ms '${common.taskSweepMs}' (TOOLSHED_TASK_SWEEP_MS): expected 0 (no sweep) or more`,
+    );
   }
   if (!Number.isInteger(common.taskMaxHandovers) || common.taskMaxHandovers < 0) {
     throw new UsageError(

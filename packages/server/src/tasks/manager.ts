@@ -30,6 +30,12 @@ export interface TaskSettings {
   leaseMs?: number;
   /** How many times one task may be handed over to another replica before it fails; 2 unless set. */
   maxHandovers?: number;
+  /**
+   * How often this replica looks in a shared store (one with `lapsed()`, e.g. Redis) for tasks whose
+   * replica stopped, to hand them over or fail them although no client reads them (a client waiting
+   * on a listen stream, or one that polls later); 5 s unless set, 0 never (then only a read does).
+   */
+  sweepMs?: number;
   /** Live tasks one caller may keep at once; 100 unless set. */
   maxPerOwner?: number;
   /**
@@ -44,6 +50,9 @@ export type TaskStatusListener = (record: TaskRecord) => void;
 
 export const DEFAULT_TASK_TTL_MS = 3_600_000;
 export const DEFAULT_MAX_HANDOVERS = 2;
+export const DEFAULT_TASK_SWEEP_MS = 5_000;
+/** The most lapsed tasks one sweep takes on, so a sweep stays short whatever piled up. */
+const SWEEP_BATCH = 16;
 
 /**
  * Runs a handed-over task's call again on this replica, attached to `execution`; returns what aborts
@@ -105,6 +114,10 @@ export class TaskManager {
   readonly #maxPerOwner: number;
   readonly #running = new Map<string, TaskExecution>();
   #timer: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  /** Set by release() at shutdown: this replica takes on no more tasks. */
+  #stopping = false;
 
   constructor(
     private readonly logger: Logger,
@@ -120,6 +133,10 @@ export class TaskManager {
     this.maxHandovers = settings.maxHandovers ?? DEFAULT_MAX_HANDOVERS;
     this.#maxPerOwner = settings.maxPerOwner ?? 100;
     this.graceMs = settings.graceMs ?? 500;
+    const sweepMs = settings.sweepMs ?? DEFAULT_TASK_SWEEP_MS;
+    if (this.store.lapsed && sweepMs > 0) {
+      this.#sweeper = setInterval(() => void this.sweep(), sweepMs).unref();
+    }
   }
 
   /**
@@ -231,6 +248,34 @@ export class TaskManager {
     return written;
   }
 
+  /**
+   * One sweep of a shared store: tasks whose replica stopped (lease lapsed) and that this replica is
+   * not running are handed over or failed as a read would do it, at most SWEEP_BATCH of them, so a
+   * task nobody polls does not stay `working` until its ttl and a listen stream hears of it. Every
+   * replica sweeps; the compare-and-set in #recover lets exactly one act on each task.
+   */
+  async sweep(): Promise<void> {
+    if (this.#sweeping || this.#stopping || !this.store.lapsed) return;
+    this.#sweeping = true;
+    try {
+      const ids = await this.store.lapsed(Date.now(), SWEEP_BATCH);
+      for (const id of ids) {
+        if (this.#stopping) break;
+        if (!this.#running.has(id)) await this.#recover(id);
+      }
+    } catch (err) {
+      // At shutdown the store may close under a sweep in flight: nothing to report then.
+      if (!this.#stopping) {
+        this.logger.warn(
+          { err },
+          "could not sweep for tasks whose server instance stopped; trying at the next sweep",
+        );
+      }
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
   /** tasks/update: answers for open questions; unknown or already answered keys are ignored. */
   async update(taskId: string, owner: string, responses: Record<string, unknown>): Promise<void> {
     await this.#owned(taskId, owner);
@@ -302,13 +347,20 @@ export class TaskManager {
    * reads one runs its call again. Resolves to how many were given up.
    */
   async release(): Promise<number> {
+    // Not to take back, in a sweep, the tasks given up here.
+    this.#stopping = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     const released = await Promise.all([...this.#running.values()].map((e) => e.release()));
     return released.filter(Boolean).length;
   }
 
   async close(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await this.store.close();
   }
 

@@ -67,6 +67,12 @@ export interface TaskStore {
   get(taskId: string): Promise<TaskRecord | undefined>;
   /** Atomically reads, changes and writes one record; resolves to the record as stored after it. */
   update(taskId: string, mutate: TaskMutation): Promise<TaskRecord | undefined>;
+  /**
+   * Ids of live tasks whose lease ended before `now`, longest lapsed first, at most `limit`: what a
+   * replica's sweep takes over when no client reads them. A store shared by replicas implements it;
+   * without it (one process's memory, no other replica) a lapsed task is noticed only when read.
+   */
+  lapsed?(now: number, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
