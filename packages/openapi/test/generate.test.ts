@@ -62,6 +62,8 @@ describe("generating a server", () => {
       /O_NOFOLLOW/,
       /createHttpClient\(/,
       /definers</,
+      // Nor a definer written by hand: its tools are operationTool calls.
+      /\bfunction\s+define\w*/,
     ];
     for (const file of files) {
       const text = readFileSync(join(tmp.dir, file), "utf8");
@@ -79,8 +81,15 @@ describe("generating a server", () => {
     expect(from("src/overrides.ts")).toMatch(
       /^import type \{ Overrides \} from "@toolshed\/openapi-runtime";$/m,
     );
-    const pkg = JSON.parse(from("package.json")) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(from("package.json")) as {
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     expect(pkg.dependencies["@toolshed/openapi-runtime"]).toBe("workspace:^");
+    // Its tests, as the workspace's vitest config names its project (the dir is two below the root).
+    expect(pkg.scripts.test).toBe(
+      "vitest run --config ../../vitest.config.ts --project @toolshed/server-features",
+    );
   });
 
   it("carries constraints, enums, formats, defaults and descriptions into the input schemas", () => {
