@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generate, oldRuntimeAdvice } from "../src/generate.js";
@@ -86,10 +86,12 @@ describe("generating a server", () => {
       scripts: Record<string, string>;
     };
     expect(pkg.dependencies["@toolshed/openapi-runtime"]).toBe("workspace:^");
-    // Its tests, as the workspace's vitest config names its project (the dir is two below the root).
-    expect(pkg.scripts.test).toBe(
-      "vitest run --config ../../vitest.config.ts --project @toolshed/server-features",
+    // Its tests, through the workspace's vitest config, whose project for it is named after the package.
+    const test = /^vitest run --config (\S+) --project @toolshed\/server-features$/.exec(
+      pkg.scripts.test ?? "",
     );
+    expect(test, pkg.scripts.test).not.toBeNull();
+    expect(resolve(tmp.dir, test![1]!)).toBe(resolve(import.meta.dirname, "../../../vitest.config.ts"));
   });
 
   it("carries constraints, enums, formats, defaults and descriptions into the input schemas", () => {
