@@ -116,6 +116,13 @@ it("has a README in every workspace package", () => {
   expect(dirs.filter((dir) => !existsSync(join(root, dir, "README.md")))).toEqual([]);
 });
 
+it("gives an example in every workspace package's README (a code block)", () => {
+  const withoutExample = workspacePackages().filter(
+    (dir) => !/^(```|~~~)\S*\n[\s\S]*?\S[\s\S]*?^\1\s*$/m.test(read(`${dir}/README.md`)),
+  );
+  expect(withoutExample).toEqual([]);
+});
+
 describe("relative links", () => {
   const files = markdownFiles();
 

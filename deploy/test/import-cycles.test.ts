@@ -1,21 +1,26 @@
-// No import cycles in product code: every package's and server's src/ (and bench/src) is a one-way graph of
-// run-time imports (an `import type` is erased and may point anywhere). A cycle makes load order
-// matter and hides a missing layer; this test names the files of each one it finds.
+// No import cycles: in every workspace package (packages/, servers/, bench/, their fixtures, the
+// generators), its source and its tests are a one-way graph of run-time imports (an `import type` is
+// erased and may point anywhere). A cycle makes load order matter and hides a missing layer; this
+// test names the files of each one it finds.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { root } from "./workspace.js";
+import { root, workspacePackages } from "./workspace.js";
 
-function* tsFiles(dir: string): Generator<string> {
+/** The package's .ts files, not in dependencies, build output or a nested workspace package. */
+function* tsFiles(dir: string, nested: Set<string>): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) yield* tsFiles(path);
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) yield path;
+    if (e.isDirectory()) {
+      const skip =
+        e.name === "node_modules" || e.name === "dist" || e.name.startsWith(".") || nested.has(path);
+      if (!skip) yield* tsFiles(path, nested);
+    } else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) yield path;
   }
 }
 
-/** The files of this src/ that `file` imports at run time (relative specifiers only). */
+/** The files of this package that `file` imports at run time (relative specifiers only). */
 function runtimeImports(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
   const out: string[] = [];
@@ -78,23 +83,28 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
-// Product code, and bench/, whose suites import every server's attacks and targets.
-const sources = ["packages", "servers"]
-  .flatMap((group) =>
-    readdirSync(join(root, group))
-      .map((name) => join(root, group, name, "src"))
-      .filter((src) => existsSync(src)),
-  )
-  .concat(join(root, "bench/src"));
+// Every workspace package: product code, the fixtures, and bench/, whose suites import every server's
+// attacks and targets; each with its tests.
+const packages = workspacePackages();
 
 describe("import cycles", () => {
-  it("finds the sources to check", () => {
-    expect(sources.length).toBeGreaterThan(5);
+  it("finds the packages to check", () => {
+    expect(packages).toEqual(
+      expect.arrayContaining([
+        "packages/server",
+        "packages/testing/fixtures/everything",
+        "servers/data-analytics",
+        "servers/example-api/upstream",
+        "bench",
+      ]),
+    );
   });
 
-  it.each(sources.map((src) => [relative(root, src), src]))("%s has none", (_name, src) => {
+  it.each(packages)("%s has none", (dir) => {
+    const nested = new Set(packages.filter((p) => p.startsWith(`${dir}/`)).map((p) => join(root, p)));
     const graph = new Map<string, string[]>();
-    for (const file of tsFiles(src)) graph.set(file, runtimeImports(file));
+    for (const file of tsFiles(join(root, dir), nested)) graph.set(file, runtimeImports(file));
+    expect(graph.size).toBeGreaterThan(0);
     const found = cycles(graph).map((c) => c.map((f) => relative(root, f)).join(" <-> "));
     expect(found, `import cycles:\n${found.join("\n")}`).toEqual([]);
   });

@@ -8,6 +8,11 @@ export interface ScaffoldOptions {
   flags: string[];
   /** From the server dir to tsconfig.base.json; none writes a standalone tsconfig. */
   tsconfigBase: string | undefined;
+  /**
+   * From the server dir to the workspace's vitest config (its projects are named after their
+   * packages); none runs plain `vitest run`.
+   */
+  vitestConfig?: string | undefined;
 }
 
 const lit = (v: unknown) => JSON.stringify(v, null, 2);
@@ -47,6 +52,10 @@ export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<stri
         build: "tsc -p tsconfig.build.json",
         typecheck: "tsc --noEmit",
         lint: "eslint .",
+        // `pnpm --filter <this package> test` runs this server's tests, never nothing.
+        test: opts.vitestConfig
+          ? `vitest run --config ${opts.vitestConfig} --project @toolshed/server-${name}`
+          : "vitest run",
         generate,
       },
       dependencies: {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generate, oldRuntimeAdvice } from "../src/generate.js";
@@ -62,6 +62,8 @@ describe("generating a server", () => {
       /O_NOFOLLOW/,
       /createHttpClient\(/,
       /definers</,
+      // Nor a definer written by hand: its tools are operationTool calls.
+      /\bfunction\s+define\w*/,
     ];
     for (const file of files) {
       const text = readFileSync(join(tmp.dir, file), "utf8");
@@ -79,8 +81,17 @@ describe("generating a server", () => {
     expect(from("src/overrides.ts")).toMatch(
       /^import type \{ Overrides \} from "@toolshed\/openapi-runtime";$/m,
     );
-    const pkg = JSON.parse(from("package.json")) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(from("package.json")) as {
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     expect(pkg.dependencies["@toolshed/openapi-runtime"]).toBe("workspace:^");
+    // Its tests, through the workspace's vitest config, whose project for it is named after the package.
+    const test = /^vitest run --config (\S+) --project @toolshed\/server-features$/.exec(
+      pkg.scripts.test ?? "",
+    );
+    expect(test, pkg.scripts.test).not.toBeNull();
+    expect(resolve(tmp.dir, test![1]!)).toBe(resolve(import.meta.dirname, "../../../vitest.config.ts"));
   });
 
   it("carries constraints, enums, formats, defaults and descriptions into the input schemas", () => {

@@ -29,6 +29,9 @@ describe("definers", () => {
         void ctx.deps.dbb;
         // @ts-expect-error a typo in config fails to type-check
         void ctx.config.greting;
+        ctx.log.info({ table }, "counting"); // pino's order, as setup's log takes it
+        // @ts-expect-error the message goes after the fields, never before them
+        ctx.log.info("counting", { table });
         return { n: await ctx.deps.db.query(table) };
       },
     });

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from "node:http";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { randomUUID } from "node:crypto";
 import { MemoryEventStore, RedisEventStore, type EventStore } from "../src/index.js";
 import { originPolicy, refusal } from "../src/http/guards.js";
+import { sweepIdleSessions, type SweptSession } from "../src/http/idle-sweep.js";
 import { sessionEventStore } from "../src/http/session-events.js";
 import { StreamLeases } from "../src/http/stream-leases.js";
 import { createLogger } from "@toolshed/logging";
@@ -226,5 +227,63 @@ describe("origin policy", () => {
     expect(refusal(req({ host: "mcp.example.com", origin: "https://mcp.example.com" }), p)).toMatch(
       /not allowed/,
     );
+  });
+});
+
+describe("the idle sweep of 2025 sessions", () => {
+  afterEach(() => vi.useRealTimers());
+
+  function session(lastSeen: number, inFlight = 0): SweptSession & { closed: boolean } {
+    const s: SweptSession & { closed: boolean } = {
+      lastSeen,
+      inFlight,
+      closed: false,
+      transport: {
+        close() {
+          s.closed = true;
+          return Promise.resolve();
+        },
+      },
+    };
+    return s;
+  }
+
+  it("closes idle sessions, never busy ones, and keeps a busy one's shared record alive", () => {
+    vi.useFakeTimers();
+    const start = Date.now();
+    const sessions = new Map([
+      ["idle", session(start)],
+      ["busy", session(start - 60_000, 1)],
+      ["fresh", session(start)],
+    ]);
+    const kept: string[] = [];
+    const stop = sweepIdleSessions(sessions, {
+      idleMs: 1_000,
+      logger: createLogger({ name: "t", level: "silent" }),
+      keepAlive: (sid) => kept.push(sid),
+    });
+    vi.advanceTimersByTime(500);
+    sessions.get("fresh")!.lastSeen = Date.now(); // a request on it
+    vi.advanceTimersByTime(1_000); // ticks at 1.0 s and 1.5 s
+    expect([...sessions].filter(([, s]) => s.closed).map(([sid]) => sid)).toEqual(["idle"]);
+    expect(kept).toEqual(["busy", "busy", "busy"]);
+    stop();
+    vi.advanceTimersByTime(5_000);
+    expect(sessions.get("fresh")!.closed).toBe(false);
+  });
+
+  it("closes nothing on a late tick (the event loop stalled: requests may be waiting unread)", () => {
+    vi.useFakeTimers();
+    const sessions = new Map([["old", session(Date.now() - 60_000)]]);
+    const stop = sweepIdleSessions(sessions, {
+      idleMs: 1_000,
+      logger: createLogger({ name: "t", level: "silent" }),
+    });
+    vi.setSystemTime(Date.now() + 10_000); // a stall: the clock ran, the timer did not
+    vi.advanceTimersByTime(500);
+    expect(sessions.get("old")!.closed).toBe(false);
+    vi.advanceTimersByTime(500); // the next tick is on time
+    expect(sessions.get("old")!.closed).toBe(true);
+    stop();
   });
 });

@@ -5,6 +5,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { connect, type Connection } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import type { EventStore, SharedEventStore } from "./event-store.js";
+import { sweepIdleSessions } from "./idle-sweep.js";
 import { json, rpcError } from "./replies.js";
 import { STANDALONE_STREAM, ownStream, sessionEventStore } from "./session-events.js";
 import type { SessionLimits } from "./session-limits.js";
@@ -17,7 +18,7 @@ import { DEFAULT_STREAM_LEASE_MS, StreamLeases, isLeasingStore } from "./stream-
  * `stateless`, a fresh server per POST; otherwise 2025-11-25 sessions (initialize, Mcp-Session-Id,
  * GET streams, DELETE), held here, closed when idle, and with a shared store usable from every
  * replica (shared-sessions.ts) with call streams leased (stream-leases.ts) and resumable anywhere
- * (shared-resume.ts). app.ts has admitted the request and parsed its body.
+ * (shared-resume.ts); idle-sweep.ts closes idle ones. app.ts has admitted the request and parsed its body.
  */
 export interface LegacyLane {
   /** A POST the modern lane left here; `owner` is the principal's key with auth, else undefined. */
@@ -291,28 +292,11 @@ export function createLegacyLane(rt: Runtime, o: LegacyLaneOptions): LegacyLane 
     rt.logger.warn({ err }, "shared event store failed");
   }
 
-  // At most half the idle time apart, so a busy session's shared record is touched before it expires.
-  const sweepEveryMs = Math.max(250, Math.min(idleMs / 2, 60_000));
-  let lastSweep = Date.now();
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    const late = now - lastSweep > 2 * sweepEveryMs;
-    lastSweep = now;
-    for (const [sid, s] of sessions) {
-      if (s.inFlight > 0) {
-        // Busy, not idle: its shared record must not expire under the call either.
-        everywhere?.keepAlive(sid);
-        continue;
-      }
-      // A late tick means the event loop was stalled: requests may be waiting unread in the sockets,
-      // and timers run before them. Closing now would answer those with "Session not found".
-      if (!late && s.lastSeen < now - idleMs) {
-        rt.logger.info({ session: sid }, "closing idle session");
-        void s.transport.close();
-      }
-    }
-  }, sweepEveryMs);
-  sweeper.unref();
+  const stopSweeping = sweepIdleSessions(sessions, {
+    idleMs,
+    logger: rt.logger,
+    ...(everywhere ? { keepAlive: (sid: string) => everywhere.keepAlive(sid) } : {}),
+  });
 
   return {
     post,
@@ -320,7 +304,7 @@ export function createLegacyLane(rt: Runtime, o: LegacyLaneOptions): LegacyLane 
     get sessions() {
       return sessions.size;
     },
-    stopSweeping: () => clearInterval(sweeper),
+    stopSweeping,
     async close() {
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
       leases?.close();

@@ -1,6 +1,10 @@
-// Every server, the new-server template and the OpenAPI generator's runtime get their typed
-// defineTool/defineResource/definePrompt from one `definers<Config, Deps>()` call, never from a
-// wrapper written by hand (the wrappers this replaced let typos in ctx.deps compile).
+// The conventions of the root README's "Conventions for server authors", checked in every server,
+// the new-server template, the OpenAPI generator's runtime and the kit's fixture:
+// - typed defineTool/defineResource/definePrompt come from one `definers<Config, Deps>()` call, never
+//   from a wrapper written by hand (the wrappers this replaced let typos in ctx.deps compile);
+// - the kit's API, ToolshedError included, comes from @toolshed/server, not from the packages under it;
+// - a server reads its version with `packageVersion(import.meta.url)`, not with createRequire.
+// (ctx.log's argument order is the type's to enforce: test/definers.test.ts.)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,5 +74,32 @@ describe("servers use the kit's definers", () => {
     // A server whose tools all come from forwarding (the gateway) defines none and needs no definers.
     const defines = texts.some((text) => /\bdefine(Tool|Resource|Prompt)\(/.test(text));
     expect(calls).toHaveLength(defines ? 1 : 0);
+  });
+});
+
+// The kit-built servers whose definition file these conventions name (the OpenAPI runtime has none:
+// each generated server's src/server.ts is the scaffold's, checked in packages/openapi's tests).
+const fixture = {
+  name: "fixture everything",
+  files: sources(join(root, "packages/testing/fixtures/everything/src")),
+};
+const kitServers = [...servers, codeBases.find((c) => c.name === "template")!, fixture];
+
+describe("servers keep the kit's conventions", () => {
+  it.each([...codeBases, fixture])("$name imports the kit's API from @toolshed/server alone", ({ files }) => {
+    const offenders = files
+      .filter((file) => /from\s*"@toolshed\/errors"/.test(readFileSync(file, "utf8")))
+      .map((file) => relative(root, file));
+    expect(offenders, "import ToolshedError & co. from @toolshed/server").toEqual([]);
+  });
+
+  it.each(kitServers)("$name reads its version with packageVersion(import.meta.url)", ({ files }) => {
+    const definition = files.find((file) => /[\\/]src[\\/]server\.ts(\.hbs)?$/.test(file));
+    expect(definition, "a src/server.ts").toBeDefined();
+    expect(readFileSync(definition!, "utf8")).toMatch(/\bpackageVersion\(import\.meta\.url\)/);
+    const byHand = files.filter((file) =>
+      /createRequire[\s\S]*package\.json|from\s*"[^"]*package\.json"/.test(readFileSync(file, "utf8")),
+    );
+    expect(byHand.map((file) => relative(root, file))).toEqual([]);
   });
 });
