@@ -31,7 +31,9 @@ export function queryPairs(
   }
   if (isObject(value)) {
     if (explode) return Object.entries(value).map(([k, v]): [string, string] => [k, scalar(v)]);
-    return [[name, joined(value, ",", false)]];
+    // Non-exploded objects are key, value, key, value joined by the style's delimiter.
+    const sep = style === "spaceDelimited" ? " " : style === "pipeDelimited" ? "|" : ",";
+    return [[name, joined(value, sep, false)]];
   }
   return [[name, scalar(value)]];
 }
@@ -39,8 +41,14 @@ export function queryPairs(
 /** A path parameter's encoded segment by its style (simple, label, matrix). */
 export function pathValue(value: unknown, name: string, style: string, explode: boolean): string {
   const enc = (v: unknown) => encodeURIComponent(scalar(v));
+  // An object's entries: "k=v" joined by `sep` when exploded, else "k,v" joined by commas.
+  const entries = (obj: Json, sep: string) =>
+    Object.entries(obj)
+      .map(([k, v]) => encodeURIComponent(k) + (explode ? "=" : ",") + enc(v))
+      .join(explode ? sep : ",");
   if (style === "label") {
     if (Array.isArray(value)) return "." + value.map(enc).join(explode ? "." : ",");
+    if (isObject(value)) return "." + entries(value, ".");
     return "." + enc(value);
   }
   if (style === "matrix") {
@@ -49,14 +57,11 @@ export function pathValue(value: unknown, name: string, style: string, explode: 
         ? value.map((v) => ";" + name + "=" + enc(v)).join("")
         : ";" + name + "=" + value.map(enc).join(",");
     }
+    if (isObject(value)) return explode ? ";" + entries(value, ";") : ";" + name + "=" + entries(value, ",");
     return ";" + name + "=" + enc(value);
   }
   if (Array.isArray(value)) return value.map(enc).join(",");
-  if (isObject(value)) {
-    return Object.entries(value)
-      .map(([k, v]) => encodeURIComponent(k) + (explode ? "=" : ",") + enc(v))
-      .join(",");
-  }
+  if (isObject(value)) return entries(value, ",");
   return enc(value);
 }
 

@@ -296,10 +296,10 @@ function objectCode(schema: Schema, opts: EmitOptions, depth: number, seen: Set<
   }
   if (fields.length === 0)
     return opts.mode === "output" ? "z.looseObject({})" : "z.record(z.string(), z.unknown())";
-  const fn =
-    opts.mode === "output" || opts.loose || extra === true || typeof extra === "object"
-      ? "z.looseObject"
-      : "z.object";
+  // Keys a document does not list are allowed unless it says `additionalProperties: false`: an input
+  // keeps them (dropping them sends part of what the model asked for, as GitHub's token `permissions`
+  // lists five of its dozens of keys), and refuses them where the document forbids them.
+  const fn = opts.mode === "output" || opts.loose || extra !== false ? "z.looseObject" : "z.strictObject";
   return `${fn}({ ${fields.join(", ")} })`;
 }
 

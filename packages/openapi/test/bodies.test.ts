@@ -1,7 +1,8 @@
 // Every body type, on real descriptions from npm: GitHub's text (markdown/render-raw, answered in
-// HTML), its any-type upload (repos/upload-release-asset, `*/*`) and its text answers (meta/get-zen);
+// HTML), its any-type upload (repos/upload-release-asset, `*/*`), its text answers (meta/get-zen) and a
+// `+json` answer type (SCIM's application/scim+json), each asked for by its own `Accept`;
 // Blockfrost's CBOR transaction (application/cbor, sent as bytes) and its multipart IPFS upload.
-// A loopback upstream records each request's method, path, content type and raw bytes.
+// A loopback upstream records each request's method, path, content type, Accept and raw bytes.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
@@ -22,13 +23,16 @@ const GITHUB = join(
 );
 const BLOCKFROST = join(dirname(require.resolve("@blockfrost/openapi/package.json")), "openapi.yaml");
 
-const GITHUB_ASSET = (require(GITHUB) as { components: { examples: Record<string, { value: unknown }> } })
-  .components.examples["release-asset-response-for-successful-upload"]!.value;
+const GITHUB_EXAMPLES = (require(GITHUB) as { components: { examples: Record<string, { value: unknown }> } })
+  .components.examples;
+const GITHUB_ASSET = GITHUB_EXAMPLES["release-asset-response-for-successful-upload"]!.value;
+const GITHUB_SCIM_USER = GITHUB_EXAMPLES["scim-user"]!.value;
 
 interface Recorded {
   method: string;
   path: string;
   contentType: string | undefined;
+  accept: string | undefined;
   body: Buffer;
 }
 const requests: Recorded[] = [];
@@ -44,12 +48,16 @@ beforeAll(async () => {
         method: req.method!,
         path,
         contentType: req.headers["content-type"],
+        accept: req.headers.accept,
         body: Buffer.concat(chunks),
       });
       if (path === "/markdown/raw")
         res.writeHead(200, { "content-type": "text/html" }).end("<p><strong>hi</strong></p>");
       else if (path === "/zen")
         res.writeHead(200, { "content-type": "text/plain" }).end("Keep it logically awesome.");
+      else if (path.startsWith("/scim/v2/"))
+        // A +json answer type (SCIM), with the example GitHub's description gives for it.
+        res.writeHead(200, { "content-type": "application/scim+json" }).end(JSON.stringify(GITHUB_SCIM_USER));
       else if (path === "/tx/submit")
         res.writeHead(200, { "content-type": "application/json" }).end('"abc123"');
       else if (path.endsWith("/assets"))
@@ -96,6 +104,8 @@ describe("GitHub's text and any-type bodies and text answers", () => {
       "markdown/render-raw",
       "meta/get-zen",
       "repos/upload-release-asset",
+      "scim/get-provisioning-information-for-user",
+      "apps/create-installation-access-token",
     ]);
   });
   afterAll(async () => {
@@ -109,15 +119,41 @@ describe("GitHub's text and any-type bodies and text answers", () => {
     expect(r.isError, r.content[0]?.text).toBeFalsy();
     expect(requests).toHaveLength(1);
     expect(requests[0]!.contentType).toBe("text/plain");
+    expect(requests[0]!.accept).toBe("text/html");
     expect(requests[0]!.body.toString()).toBe("**hi**");
     expect(r.structuredContent).toEqual({ text: "<p><strong>hi</strong></p>" });
     expect(r.content[0]!.text).toBe("<p><strong>hi</strong></p>");
   });
 
   it("returns a text/plain answer as text", async () => {
+    requests.length = 0;
     const r = await call(t, "meta_get_zen", {});
     expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.accept).toBe("text/plain");
     expect(r.content[0]!.text).toBe("Keep it logically awesome.");
+  });
+
+  it("sends the keys of a nested object that the document does not list", async () => {
+    // The description lists 5 of the token's dozens of permissions: the others reach GitHub as sent.
+    requests.length = 0;
+    const permissions = { issues: "write", pull_requests: "read", metadata: "read" };
+    const r = await call(t, "apps_create_installation_access_token", {
+      installation_id: 7,
+      repositories: ["r"],
+      permissions,
+    });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.path).toBe("/app/installations/7/access_tokens");
+    expect(JSON.parse(requests[0]!.body.toString())).toEqual({ repositories: ["r"], permissions });
+  });
+
+  it("asks for a +json answer type by name and reads the answer as JSON", async () => {
+    requests.length = 0;
+    const r = await call(t, "scim_get_provisioning_information_for_user", { org: "o", scim_user_id: "u1" });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(requests[0]!.path).toBe("/scim/v2/organizations/o/Users/u1");
+    expect(requests[0]!.accept).toBe("application/scim+json");
+    expect(r.structuredContent).toEqual(GITHUB_SCIM_USER);
   });
 
   it("sends an any-type body as the decoded bytes with the type the model names", async () => {
@@ -323,8 +359,10 @@ describe("multipart files named by path", () => {
   });
 });
 
-// No description on npm we found sends a `+json` request body (Kubernetes' merge patches are the usual
-// case), so this one is written here with the JSON Merge Patch media type (RFC 7396).
+// No OpenAPI 3 description on npm we found sends a `+json` request body: Kubernetes' merge patches are
+// the usual case, and the one npm package we found that ships Kubernetes' description (kubernetes-client)
+// has it only as Swagger 2.0, which the generator refuses. So this one is written here, with the JSON
+// Merge Patch media type (RFC 7396).
 const PATCH_DOC = {
   openapi: "3.0.3",
   info: { title: "Patch", version: "1" },

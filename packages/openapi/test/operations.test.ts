@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadDocument, OpenApiError, parseDocument } from "../src/document.js";
+import {
+  loadDocument,
+  OpenApiError,
+  parseDocument,
+  type OpenApiDocument,
+  type Schema,
+} from "../src/document.js";
 import { collectCredentials, collectOperations } from "../src/operations.js";
+import { zodExpression } from "../src/zod-emit.js";
 import { fixtures } from "./helpers.js";
 
 const features = () => loadDocument(join(fixtures, "features.json"));
@@ -185,5 +192,17 @@ describe("collecting operations", () => {
     ]);
     const petstore = await loadDocument(join(fixtures, "petstore.yaml"));
     expect(collectCredentials(petstore, collectOperations(petstore).operations)).toEqual([]);
+  });
+});
+
+describe("objects in inputs", () => {
+  const doc = { openapi: "3.0.3", info: { title: "t", version: "1" }, paths: {} } as OpenApiDocument;
+  const emit = (schema: Schema) => zodExpression(schema, { doc, mode: "input", maxDepth: 8 });
+  const listed = { type: "object", properties: { name: { type: "string" } } };
+
+  it("keep keys the document does not list, and refuse them where it says additionalProperties: false", () => {
+    expect(emit(listed)).toMatch(/^z\.looseObject\(/);
+    expect(emit({ ...listed, additionalProperties: true })).toMatch(/^z\.looseObject\(/);
+    expect(emit({ ...listed, additionalProperties: false })).toMatch(/^z\.strictObject\(/);
   });
 });

@@ -1,9 +1,9 @@
-// Parameter serialisation by style and explode. Directus' published description (@directus/specs,
-// from npm) declares `fields` as style form, explode false: a list goes out as one comma-joined value.
-// No description on npm we found uses deepObject, pipeDelimited or label, so those are written here
-// after the OpenAPI specification's own style examples. A loopback upstream records the URLs.
+// Parameter serialisation by style and explode, on published documents from npm: Directus' description
+// (@directus/specs) declares `fields` as style form, explode false (a list goes out as one comma-joined
+// value); ReadMe's conformance document (@readme/oas-examples) has every other style. A loopback
+// upstream records the URLs and headers.
 import { writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -72,73 +72,107 @@ describe("Directus' form, explode: false list", () => {
   });
 });
 
-const STYLES = {
-  openapi: "3.0.3",
-  info: { title: "Styles", version: "1" },
-  paths: {
-    "/colors/{ids}": {
-      get: {
-        operationId: "getColors",
-        parameters: [
-          {
-            name: "ids",
-            in: "path",
-            required: true,
-            style: "label",
-            schema: { type: "array", items: { type: "integer" } },
-          },
-          {
-            name: "filter",
-            in: "query",
-            style: "deepObject",
-            explode: true,
-            schema: { type: "object", properties: { R: { type: "integer" }, G: { type: "integer" } } },
-          },
-          {
-            name: "tags",
-            in: "query",
-            style: "pipeDelimited",
-            explode: false,
-            schema: { type: "array", items: { type: "string" } },
-          },
-          { name: "X-Ids", in: "header", schema: { type: "array", items: { type: "integer" } } },
-        ],
-        responses: {
-          "200": { description: "ok", content: { "application/json": { schema: { type: "object" } } } },
-        },
-      },
-    },
-  },
-};
+// ReadMe's published conformance document for parameter serialisation (@readme/oas-examples, from npm):
+// one operation per style and explode, each with a primitive, an array and an object parameter. The
+// expected URLs and headers are the OpenAPI specification's own style table, with its R/G/B object
+// (keys the document's object schema does not list, which it allows and which are sent as given).
+const README_STYLES = join(
+  dirname(require.resolve("@readme/oas-examples/package.json")),
+  "3.0/json/parameters-style.json",
+);
+const STYLE_OPS = [
+  "paths_matrix_nonExploded",
+  "paths_matrix_exploded",
+  "paths_label_nonExploded",
+  "paths_label_exploded",
+  "paths_simple_exploded",
+  "query_form_nonExploded",
+  "query_spaceDelimited_nonExploded",
+  "query_pipeDelimited_nonExploded",
+  "query_deepObject_nonExploded",
+  "headers_simple_nonExploded",
+  "headers_simple_exploded",
+];
 
-describe("deepObject, pipeDelimited, label and header lists", () => {
-  const tmp = tempServerDir("style-spec");
+describe("every parameter style, on ReadMe's published conformance document", () => {
+  const tmp = tempServerDir("style-readme");
   let t: TestClient;
-  const headers: string[] = [];
+  const headers: Record<string, string | undefined>[] = [];
+  const record = (req: IncomingMessage) =>
+    headers.push({
+      primitive: req.headers.primitive as string | undefined,
+      array: req.headers.array as string | undefined,
+      object: req.headers.object as string | undefined,
+    });
   beforeAll(async () => {
-    const doc = join(tmp.dir, "styles.json");
-    writeFileSync(doc, JSON.stringify(STYLES));
-    t = await clientFor(doc, "styles", tmp.dir, ["getColors"]);
-    upstream.on("request", (req) => headers.push(String(req.headers["x-ids"])));
+    t = await clientFor(README_STYLES, "styles", tmp.dir, STYLE_OPS);
+    upstream.on("request", record);
   });
   afterAll(async () => {
+    upstream.off("request", record);
     await t?.close();
     tmp.cleanup();
   });
 
-  it("serialises each parameter by its style", async () => {
+  const color = { R: 100, G: 200, B: 150 };
+  const sent = async (name: string, args: Record<string, unknown>) => {
     urls.length = 0;
-    const r = (await t.client.callTool({
-      name: "get_colors",
-      arguments: { ids: [3, 4], filter: { R: 100, G: 200 }, tags: ["a", "b"], x_ids: [1, 2] },
-    })) as unknown as Result;
-    expect(r.isError, r.content[0]?.text).toBeFalsy();
-    const url = new URL(urls[0]!, base);
-    expect(url.pathname).toBe("/colors/.3,4");
-    expect(url.searchParams.get("filter[R]")).toBe("100");
-    expect(url.searchParams.get("filter[G]")).toBe("200");
-    expect(url.searchParams.getAll("tags")).toEqual(["a|b"]);
-    expect(headers.at(-1)).toBe("1,2");
+    headers.length = 0;
+    const r = (await t.client.callTool({ name, arguments: args })) as unknown as Result;
+    expect(r.isError, `${name}: ${r.content[0]?.text}`).toBeFalsy();
+    expect(urls, name).toHaveLength(1);
+    return { url: urls[0]!, headers: headers[0]! };
+  };
+  const all = { primitive: "blue", array: ["blue", "black", "brown"], object: color };
+
+  it.each([
+    [
+      "paths_matrix_non_exploded",
+      "/anything/path/matrix/;primitive=blue/;array=blue,black,brown/;object=R,100,G,200,B,150",
+    ],
+    [
+      "paths_matrix_exploded",
+      "/anything/path/matrix/;primitive=blue/;array=blue;array=black;array=brown/;R=100;G=200;B=150",
+    ],
+    ["paths_label_non_exploded", "/anything/path/label/.blue/.blue,black,brown/.R,100,G,200,B,150"],
+    ["paths_label_exploded", "/anything/path/label/.blue/.blue.black.brown/.R=100.G=200.B=150"],
+    ["paths_simple_exploded", "/anything/path/simple/blue/blue,black,brown/R=100,G=200,B=150"],
+  ])("path style: %s", async (name, path) => {
+    const { url } = await sent(name, all);
+    expect(url).toBe(path);
+  });
+
+  it.each([
+    ["query_form_non_exploded", all, "primitive=blue&array=blue,black,brown&object=R,100,G,200,B,150"],
+    [
+      "query_space_delimited_non_exploded",
+      { array: all.array, object: color },
+      "array=blue black brown&object=R 100 G 200 B 150",
+    ],
+    [
+      "query_pipe_delimited_non_exploded",
+      { array: all.array, object: color },
+      "array=blue|black|brown&object=R|100|G|200|B|150",
+    ],
+    ["query_deep_object_non_exploded", { object: color }, "object[R]=100&object[G]=200&object[B]=150"],
+  ])("query style: %s", async (name, args, query) => {
+    const { url } = await sent(name, args);
+    const got = new URL(url, base).searchParams;
+    expect([...got].map(([k, v]) => `${k}=${v}`).join("&")).toBe(query);
+  });
+
+  it.each([
+    [
+      "headers_simple_non_exploded",
+      { primitive: "blue", array: "blue,black,brown", object: "R,100,G,200,B,150" },
+    ],
+    [
+      "headers_simple_exploded",
+      { primitive: "blue", array: "blue,black,brown", object: "R=100,G=200,B=150" },
+    ],
+  ])("header style: %s", async (name, expected) => {
+    const { headers: got } = await sent(name, all);
+    expect(got).toEqual(expected);
   });
 });
 
@@ -216,5 +250,59 @@ describe("an operation's own server", () => {
       serverHosts: ["uploads.github.com"],
       defaultBaseUrl: "https://api.github.com",
     });
+  });
+
+  it("is read at path and operation level from ReadMe's published document, relative ones under baseUrl", async () => {
+    const doc = join(
+      dirname(require.resolve("@readme/oas-examples/package.json")),
+      "3.0/json/server-path-level.json",
+    );
+    const out = join(tmp.dir, "readme");
+    await generate({
+      document: doc,
+      outDir: out,
+      name: "paths",
+      include: [
+        "get_relative_path_server",
+        "get_relative_operation_server",
+        "get_operation_server_variables",
+        "get_path_item_ref_server",
+        "get_empty_operation_servers",
+      ],
+    });
+    const { api } = (await import(join(out, "src/generated/config.ts"))) as {
+      api: { serverHosts: string[]; defaultBaseUrl: string };
+    };
+    // Operation level (its variable at its default), a path item reached through $ref, and a path
+    // level server under an operation whose own list is empty.
+    expect([...api.serverHosts].sort()).toEqual([
+      "empty-operation-path.example.com",
+      "operation.example.com",
+      "path-item-ref.example.com",
+    ]);
+    expect(api.defaultBaseUrl).toBe("https://demo.example.com:443/v2");
+    const m = await mod(out);
+    const c = await createTestClient(m.default, {
+      config: m.settingsSchema.parse({ baseUrl: base, allowPrivateNetwork: true }),
+    });
+    try {
+      urls.length = 0;
+      for (const name of [
+        "get_relative_path_server",
+        "get_relative_operation_server",
+        "get_operation_server_variables",
+      ]) {
+        const r = (await c.client.callTool({ name, arguments: {} })) as unknown as Result;
+        expect(r.isError, `${name}: ${r.content[0]?.text}`).toBeFalsy();
+      }
+      // Relative servers are prefixed to the path; an absolute one yields to a baseUrl pointed elsewhere.
+      expect(urls).toEqual([
+        "/v2/relative-path-server",
+        "/v3/relative-operation-server",
+        "/operation-server-variables",
+      ]);
+    } finally {
+      await c.close();
+    }
   });
 });

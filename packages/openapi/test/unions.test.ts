@@ -1,7 +1,7 @@
 // oneOf/anyOf inputs send what the model sent. On Blockfrost's published description (from npm), whose
 // additionalUtxoSet items are anyOf [TxIn (no required keys), TxOut]: a TxOut used to match TxIn first
-// and reach the API as {}. A loopback upstream records the bodies; the real SDK client calls the tools.
-import { writeFileSync } from "node:fs";
+// and reach the API as {}; discriminators on ReadMe's published conformance document (from npm). A
+// loopback upstream records the bodies; the real SDK client calls the tools.
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -94,84 +94,74 @@ describe("anyOf on Blockfrost's description", () => {
   });
 });
 
-// No published description on npm we found uses `discriminator`, so this one is written here: the
-// OpenAPI spec's own Pet/Cat/Dog pattern, with a mapping and with an implied (schema-name) tag.
-const PETS = {
-  openapi: "3.0.3",
-  info: { title: "Pets", version: "1.0.0" },
-  servers: [{ url: "http://127.0.0.1" }],
-  paths: {
-    "/pets": {
-      post: {
-        operationId: "addPet",
-        summary: "Add a pet of any kind",
-        requestBody: {
-          required: true,
-          content: { "application/json": { schema: { $ref: "#/components/schemas/Pet" } } },
-        },
-        responses: { "204": { description: "added" } },
-      },
-    },
-  },
-  components: {
-    schemas: {
-      Pet: {
-        oneOf: [{ $ref: "#/components/schemas/Cat" }, { $ref: "#/components/schemas/Dog" }],
-        discriminator: { propertyName: "petType", mapping: { kitty: "#/components/schemas/Cat" } },
-      },
-      Cat: {
-        type: "object",
-        required: ["petType", "name"],
-        properties: { petType: { type: "string" }, name: { type: "string" }, lives: { type: "integer" } },
-      },
-      Dog: {
-        type: "object",
-        required: ["petType"],
-        properties: { petType: { type: "string" }, bark: { type: "string" } },
-      },
-    },
-  },
-};
+// Discriminators on ReadMe's published conformance document (@readme/oas-examples, from npm): a oneOf
+// tagged through a mapping ("Option One"), one tagged by schema names (no mapping), and one whose
+// variants are allOf compositions (CatNoDisc = PetNoDisc + its own fields).
+const DISCRIMINATORS = join(
+  dirname(require.resolve("@readme/oas-examples/package.json")),
+  "3.0/json/discriminators.json",
+);
 
-describe("a discriminator", () => {
-  const tmp = tempServerDir("unions-pets");
+describe("discriminators on ReadMe's published document", () => {
+  const tmp = tempServerDir("unions-readme");
   let t: TestClient;
   beforeAll(async () => {
-    const doc = join(tmp.dir, "pets.json");
-    writeFileSync(doc, JSON.stringify(PETS));
-    t = await clientFor(doc, "pets", tmp.dir);
+    t = await clientFor(DISCRIMINATORS, "disc", tmp.dir, [
+      "oneOfWithTopLevelDiscriminatorAndMapping",
+      "oneOfWithTopLevelDiscriminatorNoMapping",
+      "patch_oneof_allof_top_level_disc",
+    ]);
   });
   afterAll(async () => {
     await t?.close();
     tmp.cleanup();
   });
-  const call = async (args: Record<string, unknown>) =>
-    (await t.client.callTool({ name: "add_pet", arguments: args })) as unknown as Result;
+  const call = async (name: string, body: unknown) =>
+    (await t.client.callTool({ name, arguments: { body } })) as unknown as Result;
+  const MAPPED = "one_of_with_top_level_discriminator_and_mapping";
+  const IMPLIED = "one_of_with_top_level_discriminator_no_mapping";
+  const ALLOF = "patch_oneof_allof_top_level_disc";
 
-  it("picks the variant by its tag (mapped or implied) and sends it whole", async () => {
+  it("picks the variant by its tag (mapped, implied, or over allOf variants) and sends it whole", async () => {
     bodies.length = 0;
-    const dog = { petType: "Dog", bark: "woof", name: "Rex" };
-    const cat = { petType: "kitty", name: "Tom", lives: 9 };
-    expect((await call({ body: dog })).isError).toBeFalsy();
-    expect((await call({ body: cat })).isError).toBeFalsy();
-    expect(bodies).toEqual([dog, cat]);
+    const sent = [
+      [MAPPED, { discrim: "Option One", optionone: 1, note: "a key no variant lists" }],
+      [MAPPED, { discrim: "Option Two", optiontwo: "two" }],
+      [IMPLIED, { discrim: "OptionTwoNoDisc", optiontwo: "two" }],
+      [ALLOF, { pet_type: "DogNoDisc", bark: true, breed: "Husky" }],
+      [ALLOF, { pet_type: "CatNoDisc", hunts: true, age: 3 }],
+    ] as const;
+    for (const [name, body] of sent) {
+      const r = await call(name, body);
+      expect(r.isError, `${name}: ${r.content[0]?.text}`).toBeFalsy();
+    }
+    expect(bodies).toEqual(sent.map(([, body]) => body));
   });
 
-  it("refuses an unknown tag, and a tagged variant missing its own required keys", async () => {
+  it("refuses an unknown tag, and a body that only fits a variant other than its tag's", async () => {
     bodies.length = 0;
-    const bad = await call({ body: { petType: "Cat", name: "Tom" } });
-    expect(bad.isError).toBe(true);
-    expect(bad.content[0]!.text).toMatch(/petType/);
-    // "kitty" selects Cat, which requires a name: a Dog-shaped body does not slip through.
-    expect((await call({ body: { petType: "kitty", bark: "woof" } })).isError).toBe(true);
+    const unknown = await call(MAPPED, { discrim: "Option Three", optionthree: "3" });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.content[0]!.text).toMatch(/discrim/);
+    // A schema name where the mapping names the tags is no tag here.
+    expect((await call(MAPPED, { discrim: "OptionOneNoDisc", optionone: 1 })).isError).toBe(true);
+    // "Option One" selects OptionOneNoDisc, whose optionone is a number: no fall-through to Option Two.
+    expect((await call(MAPPED, { discrim: "Option One", optionone: "one" })).isError).toBe(true);
+    // Tagged a dog, shaped like a dog with a cat's wrong-typed field: the dog's breed enum holds.
+    expect((await call(ALLOF, { pet_type: "DogNoDisc", breed: "Tabby" })).isError).toBe(true);
     expect(bodies).toEqual([]);
   });
 
   it("tells the model each variant's tag", async () => {
     const { tools } = await t.client.listTools();
-    const body = (tools[0]!.inputSchema as { properties: Record<string, unknown> }).properties.body;
-    const schema = JSON.stringify(body);
-    expect(schema).toContain('"const":"kitty"');
-    expect(schema).toContain('"const":"Dog"');
+    const schema = (name: string) =>
+      JSON.stringify(
+        (tools.find((x) => x.name === name)!.inputSchema as { properties: Record<string, unknown> })
+          .properties.body,
+      );
+    expect(schema(MAPPED)).toContain('"const":"Option One"');
+    expect(schema(MAPPED)).toContain('"const":"Option Two"');
+    expect(schema(IMPLIED)).toContain('"const":"OptionOneNoDisc"');
+    expect(schema(ALLOF)).toContain('"const":"CatNoDisc"');
   });
 });
