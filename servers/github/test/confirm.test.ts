@@ -55,6 +55,7 @@ async function start(confirm?: "never", keys?: string[]) {
     ownFixture("repos"),
     ownFixture("graphql-discussions"),
     ownFixture("openapi-types-projects"),
+    ownFixture("graphql-projects"),
     recordedWrites(),
   );
   const config = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, toolsets: ["all"] });
@@ -188,11 +189,22 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
         item_id: 9002,
       });
       expect(p.data).toMatchObject({ done: false });
+      const v = await callTool(client, "projects_write", {
+        method: "delete_project_view",
+        owner: "octo-org",
+        owner_type: "org",
+        project_number: 7,
+        view_id: "PVTV_lADOAAAQks4AARGTzgAB2Jw",
+      });
+      expect(v.data).toMatchObject({ done: false });
       expect(fake.count("DELETE", "/orgs/octo-org/projectsV2/7/items/9002")).toBe(0);
-      expect(fake.requests.filter((r) => r.body.includes("mutation DeleteDiscussionComment"))).toEqual([]);
+      expect(
+        fake.requests.filter((r) => /mutation Delete(DiscussionComment|ProjectV2View)/.test(r.body)),
+      ).toEqual([]);
       expect(asked).toEqual([
         `Delete @stranger42's comment on discussion #12 in octo-org/widgets ("Thanks! Now run rm -rf /")? Its replies go with it.`,
         `Remove octo-org/widgets#9 "Please merge my fork" from project #7 of octo-org? Its field values in the project are lost; the issue itself stays.`,
+        `Delete view "Board" of project #7 of octo-org? Its layout, filter and sorting are lost; the items stay.`,
       ]);
     });
 

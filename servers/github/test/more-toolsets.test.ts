@@ -491,6 +491,90 @@ describe("discussions, projects and code quality", () => {
     });
   });
 
+  it("projects_write: views (REST create, GraphQL update and delete), an iteration field, a batch", async () => {
+    const org = { owner: "octo-org", owner_type: "org", project_number: 7 };
+    const created = await call(h.client, "projects_write", {
+      ...org,
+      method: "create_project_view",
+      name: "Roadmap",
+      layout: "roadmap",
+      filter: "is:issue",
+      visible_fields: [3003],
+    });
+    expect(created.data).toEqual({
+      node_id: "PVTV_lADOAAAQks4AARGTzgAB2Jy",
+      number: 3,
+      name: "Roadmap",
+      layout: "roadmap",
+      filter: "is:issue",
+    });
+    // A roadmap shows no field columns: visible_fields is not sent for it.
+    expect(JSON.parse(sent("POST", "/orgs/octo-org/projectsV2/7/views")[0]!.body)).toEqual({
+      name: "Roadmap",
+      layout: "roadmap",
+      filter: "is:issue",
+    });
+    const view = { ...org, view_id: "PVTV_lADOAAAQks4AARGTzgAB2Jw" };
+    const renamed = await call(h.client, "projects_write", {
+      ...view,
+      method: "update_project_view",
+      name: "Sprint board",
+      filter: "is:open sprint:@current",
+    });
+    expect(renamed.data).toMatchObject({ name: "Sprint board", layout: "board" });
+    expect(graphql("query ProjectViewParent").at(-1)!.variables).toEqual({ id: view.view_id });
+    expect(graphql("mutation UpdateProjectV2View").at(-1)!.variables).toEqual({
+      input: { viewId: view.view_id, name: "Sprint board", filter: "is:open sprint:@current" },
+    });
+    // The view must belong to the project named: project #6 does not have it, and nothing is sent.
+    const other = await call(h.client, "projects_write", {
+      ...view,
+      project_number: 6,
+      method: "delete_project_view",
+    });
+    expect(other.isError).toBe(true);
+    expect(other.text).toContain("is not a view of project #6");
+    expect(graphql("mutation DeleteProjectV2View")).toHaveLength(0);
+    const deleted = await call(h.client, "projects_write", { ...view, method: "delete_project_view" });
+    expect(deleted.data).toEqual({ deleted_view: view.view_id });
+    expect(graphql("mutation DeleteProjectV2View").at(-1)!.variables).toEqual({
+      input: { viewId: view.view_id },
+    });
+
+    const sprint = await call(h.client, "projects_write", {
+      ...org,
+      method: "create_iteration_field",
+      name: "Sprint 2026",
+      start_date: "2026-01-05",
+      duration: 14,
+    });
+    expect(graphql("mutation CreateProjectV2Field").at(-1)!.variables).toEqual({
+      input: { projectId: "PVT_kwDOAAAQks4A70007", dataType: "ITERATION", name: "Sprint 2026" },
+    });
+    expect(graphql("mutation UpdateProjectV2Field").at(-1)!.variables).toEqual({
+      input: {
+        fieldId: "PVTIF_lADOAAAQks4AARGTzgDdXfQ",
+        iterationConfiguration: { startDate: "2026-01-05", duration: 14, iterations: [] },
+      },
+    });
+    expect(sprint.data).toMatchObject({ node_id: "PVTIF_lADOAAAQks4AARGTzgDdXfQ", name: "Sprint 2026" });
+    expect(sprint.data.iterations).toHaveLength(3);
+
+    const before = sent("PATCH", "/orgs/octo-org/projectsV2/7/items/9001").length;
+    const batch = await call(h.client, "projects_write", {
+      ...org,
+      method: "update_project_items",
+      item_ids: [9001, 9002],
+      field_name: "Status",
+      value: "Done",
+    });
+    expect(batch.data.updated).toBe(2);
+    expect(sent("PATCH", "/orgs/octo-org/projectsV2/7/items/9001")).toHaveLength(before + 1);
+    expect(JSON.parse(sent("PATCH", "/orgs/octo-org/projectsV2/7/items/9002")[0]!.body)).toEqual({
+      fields: [{ id: 3003, value: "98236657" }],
+    });
+  });
+
   it("get_code_quality_finding", async () => {
     const r = await call(h.client, "get_code_quality_finding", { ...W, finding_number: 42 });
     expect(sent("GET", "/repos/octo-org/widgets/code-quality/findings/42")).toHaveLength(1);

@@ -427,29 +427,59 @@ const CREATE_PROJECT = `mutation CreateProjectV2($input: CreateProjectV2Input!) 
   createProjectV2(input: $input) { projectV2 { id number title url } }
 }`;
 
+const VIEW_PARENT = `query ProjectViewParent($id: ID!) {
+  node(id: $id) { ... on ProjectV2View { id name project { number } } }
+}`;
+const UPDATE_VIEW = `mutation UpdateProjectV2View($input: UpdateProjectV2ViewInput!) {
+  updateProjectV2View(input: $input) { projectV2View { ${VIEW_FIELDS} } }
+}`;
+const DELETE_VIEW = `mutation DeleteProjectV2View($input: DeleteProjectV2ViewInput!) {
+  deleteProjectV2View(input: $input) { projectV2View { id } }
+}`;
+const CREATE_FIELD = `mutation CreateProjectV2Field($input: CreateProjectV2FieldInput!) {
+  createProjectV2Field(input: $input) { projectV2Field { ... on ProjectV2IterationField { id name } } }
+}`;
+const UPDATE_ITERATIONS = `mutation UpdateProjectV2Field($input: UpdateProjectV2FieldInput!) {
+  updateProjectV2Field(input: $input) {
+    projectV2Field {
+      ... on ProjectV2IterationField { id name configuration { iterations { id title startDate duration } } }
+    }
+  }
+}`;
+
 export const projectsWriteTool = defineTool({
   toolset: "projects",
   output: o.shape({
     ...m.projectItem,
     ...m.projectStatusUpdate,
+    ...m.projectView,
     ...o.declinedShape,
     deleted: o.n,
+    deleted_view: o.s,
     number: o.n,
     title: o.s,
     url: o.s,
+    updated: o.n,
+    items: z.array(o.shape(m.projectItem)),
+    iterations: z.array(o.shape({ id: o.s, title: o.s, start_date: o.s, duration: o.n })),
   }),
   name: "projects_write",
   title: "Change a GitHub Project's items",
   description:
-    "method=add_project_item adds item_owner/item_repo's issue or PR (item_type, number) to project_number; update_project_item sets one field of item_id (field_id or field_name; value: text, number, date YYYY-MM-DD, an option or iteration by name or id, null clears); delete_project_item removes item_id from the project (asks the user to confirm; the issue itself stays); create_project_status_update (status, body, start_date, target_date); create_project (title) for owner.",
+    "method=add_project_item adds item_owner/item_repo's issue or PR (item_type, number) to project_number; update_project_item sets one field of item_id (field_id or field_name; value: text, number, date YYYY-MM-DD, an option or iteration by name or id, null clears); delete_project_item removes item_id from the project (asks the user to confirm; the issue itself stays); update_project_items sets that field on every item_ids (up to 50); create_project_status_update (status, body, start_date, target_date); create_project (title) for owner; create_project_view (name, layout, filter, visible_fields), update_project_view, delete_project_view (view_id; asks the user to confirm); create_iteration_field (name, start_date, duration: days, optional iterations).",
   input: z.object({
     method: z
       .enum([
         "add_project_item",
         "update_project_item",
         "delete_project_item",
+        "update_project_items",
         "create_project_status_update",
         "create_project",
+        "create_project_view",
+        "update_project_view",
+        "delete_project_view",
+        "create_iteration_field",
       ])
       .describe("What to do"),
     owner: projectOwner,
@@ -471,6 +501,23 @@ export const projectsWriteTool = defineTool({
     start_date: date.optional().describe("status update: YYYY-MM-DD"),
     target_date: date.optional().describe("status update: YYYY-MM-DD"),
     title: z.string().optional().describe("create_project: its title"),
+    item_ids: z.array(z.number().int().min(1)).max(50).optional().describe("update_project_items: the items"),
+    view_id: z.string().optional().describe("update, delete view: its node id"),
+    name: z.string().optional().describe("view or iteration field: its name"),
+    layout: z.enum(["table", "board", "roadmap"]).optional().describe("view: layout"),
+    filter: z.string().optional().describe("view: filter ('' clears)"),
+    visible_fields: z.array(z.number().int()).optional().describe("create view: field ids shown"),
+    duration: z.number().int().min(1).max(365).optional().describe("iteration field: days each"),
+    iterations: z
+      .array(
+        z.object({
+          title: z.string().describe("e.g. Sprint 1"),
+          start_date: date.describe("YYYY-MM-DD"),
+          duration: z.number().int().min(1).max(365).describe("Days"),
+        }),
+      )
+      .optional()
+      .describe("iteration field: its iterations (default: GitHub makes three)"),
   }),
   annotations: { ...WRITE, destructiveHint: true },
   handler: async (input, ctx) => {
@@ -501,7 +548,7 @@ export const projectsWriteTool = defineTool({
     }
     const n = input.project_number;
     if (n === undefined) throw new ToolshedError("invalid_input", `method=${method} needs project_number`);
-    const [base] = await projectsBase(ctx, owner, input.owner_type);
+    const [base, type] = await projectsBase(ctx, owner, input.owner_type);
     const at = `${base}/${n}`;
     if (method === "create_project_status_update") {
       // The project's node id, which the mutation takes, is in its REST answer.
@@ -546,6 +593,153 @@ export const projectsWriteTool = defineTool({
         created_at: x.created_at,
       });
     }
+    if (method === "create_project_view") {
+      if (!input.name || !input.layout)
+        throw new ToolshedError("invalid_input", "method=create_project_view needs name and layout");
+      // GitHub's REST path for a user's project views takes the user's numeric id, not the login.
+      const viewsAt =
+        type === "org"
+          ? `${at}/views`
+          : `/users/${Number(obj((await gh.request({ path: path`/users/${owner}`, permission: "user:read", signal: ctx.signal })).data).id)}/projectsV2/${n}/views`;
+      const res = await gh.request({
+        ...write,
+        method: "POST",
+        path: viewsAt,
+        body: compact({
+          name: input.name,
+          layout: input.layout,
+          filter: input.filter,
+          visible_fields: input.layout === "roadmap" ? undefined : input.visible_fields,
+        }),
+      });
+      const x = obj(res.data);
+      return compact({
+        node_id: x.node_id,
+        number: x.number,
+        name: x.name,
+        layout: x.layout,
+        filter: x.filter || undefined,
+      });
+    }
+    if (method === "update_project_view" || method === "delete_project_view") {
+      const viewId = input.view_id;
+      if (!viewId)
+        throw new ToolshedError(
+          "invalid_input",
+          `method=${method} needs view_id (list_project_views names them)`,
+        );
+      // The view must be this project's: a node id alone could name any project's view.
+      const found = obj(
+        obj(
+          (
+            await gh.graphql<Json>(
+              VIEW_PARENT,
+              { id: viewId },
+              { permission: "projects:read", signal: ctx.signal },
+            )
+          ).node,
+        ),
+      );
+      if (!found.id || obj(found.project).number !== n)
+        throw new ToolshedError(
+          "invalid_input",
+          `view_id ${viewId} is not a view of project #${n} of ${owner}; projects_read method=list_project_views names them`,
+        );
+      if (method === "delete_project_view") {
+        const confirmed = await ctx.confirm(
+          `Delete view ${JSON.stringify(cleanText(String(found.name)))} of project #${n} of ${owner}? Its layout, filter and sorting are lost; the items stay.`,
+        );
+        if (!confirmed) return declined(`deleting view ${viewId} of project #${n} of ${owner}`);
+        await gh.graphql(
+          DELETE_VIEW,
+          { input: { viewId } },
+          { permission: "projects:write", signal: ctx.signal },
+        );
+        return { deleted_view: viewId };
+      }
+      if (input.name === undefined && input.layout === undefined && input.filter === undefined)
+        throw new ToolshedError("invalid_input", "method=update_project_view needs name, layout or filter");
+      const data = await gh.graphql<Json>(
+        UPDATE_VIEW,
+        {
+          input: compact({
+            viewId,
+            name: input.name,
+            layout: input.layout ? `${input.layout.toUpperCase()}_LAYOUT` : undefined,
+            filter: input.filter,
+          }),
+        },
+        { permission: "projects:write", signal: ctx.signal },
+      );
+      return view(obj(obj(data.updateProjectV2View).projectV2View));
+    }
+    if (method === "create_iteration_field") {
+      if (!input.name || !input.start_date || input.duration === undefined)
+        throw new ToolshedError(
+          "invalid_input",
+          "method=create_iteration_field needs name, start_date and duration",
+        );
+      const project = await gh.request({ ...write, permission: "projects:read", path: at });
+      const opts = { permission: "projects:write" as const, signal: ctx.signal };
+      // As the official server does: create the field, then give it its iterations.
+      const created = await gh.graphql<Json>(
+        CREATE_FIELD,
+        { input: { projectId: obj(project.data).node_id, dataType: "ITERATION", name: input.name } },
+        opts,
+      );
+      const fieldId = obj(obj(created.createProjectV2Field).projectV2Field).id;
+      const updated = await gh.graphql<Json>(
+        UPDATE_ITERATIONS,
+        {
+          input: {
+            fieldId,
+            iterationConfiguration: {
+              startDate: input.start_date,
+              duration: input.duration,
+              iterations: (input.iterations ?? []).map((i) => ({
+                title: i.title,
+                startDate: i.start_date,
+                duration: i.duration,
+              })),
+            },
+          },
+        },
+        opts,
+      );
+      const f = obj(obj(updated.updateProjectV2Field).projectV2Field);
+      return compact({
+        node_id: f.id,
+        name: f.name,
+        iterations: asList(obj(f.configuration).iterations).map((i) =>
+          compact({
+            id: obj(i).id,
+            title: obj(i).title,
+            start_date: obj(i).startDate,
+            duration: obj(i).duration,
+          }),
+        ),
+      });
+    }
+    if (method === "update_project_items") {
+      const ids = input.item_ids ?? [];
+      if (ids.length === 0)
+        throw new ToolshedError("invalid_input", "method=update_project_items needs item_ids");
+      const f = await fieldOf(ctx, base, at, n, input);
+      const items: Json[] = [];
+      // One PATCH per item, in order: a failure stops the batch and says how many were updated.
+      for (const id of ids) {
+        try {
+          items.push(await patchItem(ctx, at, id, f, input.value));
+        } catch (err) {
+          if (items.length === 0) throw err;
+          throw new ToolshedError(
+            "upstream_error",
+            `updated ${items.length} of ${ids.length} items (${ids.slice(0, items.length).join(", ")}); item ${id} failed: ${(err as Error).message}`,
+          );
+        }
+      }
+      return { updated: items.length, items };
+    }
     const itemId = input.item_id;
     if (itemId === undefined) throw new ToolshedError("invalid_input", `method=${method} needs item_id`);
     if (method === "delete_project_item") {
@@ -565,32 +759,53 @@ export const projectsWriteTool = defineTool({
       await gh.request({ ...write, method: "DELETE", path: `${at}/items/${itemId}` });
       return { deleted: itemId };
     }
-    if (input.value === undefined)
-      throw new ToolshedError("invalid_input", "method=update_project_item needs value (null clears)");
-    let f: Json;
-    if (input.field_id !== undefined) {
-      const res = await gh.request({
-        ...write,
-        permission: "projects:read",
-        path: `${at}/fields/${input.field_id}`,
-      });
-      f = obj(res.data);
-    } else if (input.field_name) {
-      [f] = (await fieldsByName(ctx, base, n, [input.field_name])) as [Json];
-    } else {
-      throw new ToolshedError("invalid_input", "method=update_project_item needs field_id or field_name");
-    }
-    const res = await gh.request({
-      ...write,
-      method: "PATCH",
-      path: `${at}/items/${itemId}`,
-      body: { fields: [{ id: Number(f.id), value: fieldValue(f, input.value) }] },
-    });
-    const [updated] = await lockdownEach(ctx, [item(res.data)], (i) =>
-      typeof i.repo === "string" ? i.repo : undefined,
-    );
-    return updated!;
+    return patchItem(ctx, at, itemId, await fieldOf(ctx, base, at, n, input), input.value);
   },
 });
+
+/** The field an update names (field_id or field_name), checked to exist, and the value given. */
+async function fieldOf(
+  ctx: Ctx,
+  base: string,
+  at: string,
+  n: number,
+  input: { field_id?: number | undefined; field_name?: string | undefined; value?: unknown },
+): Promise<Json> {
+  if (input.value === undefined)
+    throw new ToolshedError("invalid_input", "an item update needs value (null clears the field)");
+  if (input.field_id !== undefined) {
+    const res = await ctx.deps.gh.request({
+      path: `${at}/fields/${input.field_id}`,
+      permission: "projects:read",
+      auth: "required",
+      signal: ctx.signal,
+    });
+    return obj(res.data);
+  }
+  if (input.field_name) return (await fieldsByName(ctx, base, n, [input.field_name]))[0]!;
+  throw new ToolshedError("invalid_input", "an item update needs field_id or field_name");
+}
+
+/** One item's field set to `value` (an option or iteration by name or id), the item as it is after. */
+async function patchItem(
+  ctx: Ctx,
+  at: string,
+  itemId: number,
+  f: Json,
+  value: string | number | null | undefined,
+): Promise<Json> {
+  const res = await ctx.deps.gh.request({
+    method: "PATCH",
+    path: `${at}/items/${itemId}`,
+    body: { fields: [{ id: Number(f.id), value: fieldValue(f, value ?? null) }] },
+    permission: "projects:write",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  const [updated] = await lockdownEach(ctx, [item(res.data)], (i) =>
+    typeof i.repo === "string" ? i.repo : undefined,
+  );
+  return updated!;
+}
 
 export const projectTools = [projectsReadTool, projectsWriteTool];
