@@ -274,7 +274,7 @@ export const OFFICIAL_TOOLS: readonly OfficialTool[] = [
     toolset: "projects",
     bytes: 7356,
     tool: "projects_write",
-    how: "`method`: add_project_item, update_project_item, update_project_items, delete_project_item, create_project_status_update, create_project, create/update/delete_project_view, create_iteration_field",
+    how: "`method`: add_project_item, update_project_item (by `item_id` or the issue), update_project_items, delete_project_item, create_project_status_update, create_project, create/update/delete_project_view, create_iteration_field",
   },
   {
     name: "pull_request_read",

@@ -560,6 +560,21 @@ describe("discussions, projects and code quality", () => {
     expect(sprint.data).toMatchObject({ node_id: "PVTIF_lADOAAAQks4AARGTzgDdXfQ", name: "Sprint 2026" });
     expect(sprint.data.iterations).toHaveLength(3);
 
+    // An item named by its issue, as the official server takes it: the issue's item on this project.
+    const byIssue = await call(h.client, "projects_write", {
+      ...org,
+      method: "update_project_item",
+      item_owner: "octo-org",
+      item_repo: "widgets",
+      number: 3,
+      field_id: 3004,
+      value: 5,
+    });
+    expect(byIssue.isError).toBeUndefined();
+    expect(graphql("query IssueProjectItems").at(-1)!.variables).toEqual({ ...W, number: 3 });
+    expect(JSON.parse(sent("PATCH", "/orgs/octo-org/projectsV2/7/items/9001").at(-1)!.body)).toEqual({
+      fields: [{ id: 3004, value: 5 }],
+    });
     const before = sent("PATCH", "/orgs/octo-org/projectsV2/7/items/9001").length;
     const batch = await call(h.client, "projects_write", {
       ...org,

@@ -466,7 +466,7 @@ export const projectsWriteTool = defineTool({
   name: "projects_write",
   title: "Change a GitHub Project's items",
   description:
-    "method=add_project_item adds item_owner/item_repo's issue or PR (item_type, number) to project_number; update_project_item sets one field of item_id (field_id or field_name; value: text, number, date YYYY-MM-DD, an option or iteration by name or id, null clears); delete_project_item removes item_id from the project (asks the user to confirm; the issue itself stays); update_project_items sets that field on every item_ids (up to 50); create_project_status_update (status, body, start_date, target_date); create_project (title) for owner; create_project_view (name, layout, filter, visible_fields), update_project_view, delete_project_view (view_id; asks the user to confirm); create_iteration_field (name, start_date, duration: days, optional iterations).",
+    "method=add_project_item adds item_owner/item_repo's issue or PR (item_type, number) to project_number; update_project_item sets one field of item_id, or of item_owner/item_repo's issue number (field_id or field_name; value: text, number, date YYYY-MM-DD, an option or iteration by name or id, null clears); delete_project_item removes item_id from the project (asks the user to confirm; the issue itself stays); update_project_items sets that field on every item_ids (up to 50); create_project_status_update (status, body, start_date, target_date); create_project (title) for owner; create_project_view (name, layout, filter, visible_fields), update_project_view, delete_project_view (view_id; asks the user to confirm); create_iteration_field (name, start_date, duration: days, optional iterations).",
   input: z.object({
     method: z
       .enum([
@@ -487,9 +487,9 @@ export const projectsWriteTool = defineTool({
     project_number: projectNumber.optional(),
     item_id: z.number().int().min(1).optional().describe("update, delete: the project item's id"),
     item_type: z.enum(["issue", "pull_request"]).default("issue").describe("add: what to add"),
-    item_owner: z.string().optional().describe("add: the issue's repo owner"),
-    item_repo: z.string().optional().describe("add: the issue's repo name"),
-    number: z.number().int().min(1).optional().describe("add: the issue or PR number"),
+    item_owner: z.string().optional().describe("add (update): the issue's repo owner"),
+    item_repo: z.string().optional().describe("add (update): the issue's repo name"),
+    number: z.number().int().min(1).optional().describe("add (update): the issue or PR number"),
     field_id: z.number().int().min(1).optional().describe("update: the field"),
     field_name: z.string().optional().describe("update: the field, by name"),
     value: z.union([z.string(), z.number(), z.null()]).optional().describe("update: the new value"),
@@ -740,8 +740,22 @@ export const projectsWriteTool = defineTool({
       }
       return { updated: items.length, items };
     }
-    const itemId = input.item_id;
-    if (itemId === undefined) throw new ToolshedError("invalid_input", `method=${method} needs item_id`);
+    let itemId = input.item_id;
+    if (
+      itemId === undefined &&
+      method === "update_project_item" &&
+      input.item_owner &&
+      input.item_repo &&
+      input.number
+    )
+      itemId = await itemOfIssue(ctx, at, input.item_owner, input.item_repo, input.number);
+    if (itemId === undefined)
+      throw new ToolshedError(
+        "invalid_input",
+        method === "update_project_item"
+          ? "method=update_project_item needs item_id, or item_owner, item_repo and number (the issue's)"
+          : `method=${method} needs item_id`,
+      );
     if (method === "delete_project_item") {
       const confirmed = await ctx.confirm(async () => {
         const res = await gh.request({
@@ -762,6 +776,42 @@ export const projectsWriteTool = defineTool({
     return patchItem(ctx, at, itemId, await fieldOf(ctx, base, at, n, input), input.value);
   },
 });
+
+const ISSUE_PROJECT_ITEMS = `query IssueProjectItems($owner: String!, $repo: String!, $number: Int!) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $number) { projectItems(first: 50, includeArchived: true) { nodes { fullDatabaseId project { id } } } }
+  }
+}`;
+
+/** The id of the item an issue is on the project `at`, as the official server finds it (GraphQL). */
+async function itemOfIssue(
+  ctx: Ctx,
+  at: string,
+  owner: string,
+  repo: string,
+  number: number,
+): Promise<number> {
+  const project = await ctx.deps.gh.request({
+    path: at,
+    permission: "projects:read",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  const projectId = obj(project.data).node_id;
+  const data = await ctx.deps.gh.graphql<Json>(
+    ISSUE_PROJECT_ITEMS,
+    { owner, repo, number },
+    { permission: "projects:read", signal: ctx.signal },
+  );
+  const items = asList(obj(obj(obj(obj(data.repository).issue).projectItems)).nodes).map(obj);
+  const hit = items.find((i) => obj(i.project).id === projectId);
+  if (!hit)
+    throw new ToolshedError(
+      "not_found",
+      `${owner}/${repo}#${number} is not an item of this project (among its first 50 projects); add it with method=add_project_item`,
+    );
+  return Number(hit.fullDatabaseId);
+}
 
 /** The field an update names (field_id or field_name), checked to exist, and the value given. */
 async function fieldOf(
