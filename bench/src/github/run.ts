@@ -154,7 +154,8 @@ export async function runGithub(plan: Plan, log: (line: string) => void): Promis
     log("tools/list sizes");
     const tools_list_bytes = {
       default: await listBytes(up.url, []),
-      all: await listBytes(up.url, ["--toolsets", "all"]),
+      // Every toolset is past the kit's search threshold (40 tools): list them all, as the official does.
+      all: await listBytes(up.url, ["--toolsets", "all", "--tool-mode", "all"]),
       read_only: await listBytes(up.url, ["--read-only"]),
     };
     const client = await connect(up.url);

@@ -4,10 +4,13 @@ import { OFFICIAL_TOOLS, OFFICIAL_TOOLSETS } from "./official.js";
 import { actionTools } from "./tools/actions.js";
 import { runAsCaller, type GitHubTool, type Toolset } from "./tools/common.js";
 import { getMeTool } from "./tools/context.js";
+import { codeQualityTools } from "./tools/code-quality.js";
 import { copilotTools } from "./tools/copilot.js";
+import { discussionTools } from "./tools/discussions.js";
 import { issueTools } from "./tools/issues.js";
 import { moreTools } from "./tools/more.js";
 import { notificationTools } from "./tools/notifications.js";
+import { projectTools } from "./tools/projects.js";
 import { pullRequestTools } from "./tools/pull-requests.js";
 import { repoTools } from "./tools/repos.js";
 import { searchUsersTool } from "./tools/users.js";
@@ -22,6 +25,9 @@ export const ALL_TOOLS: readonly GitHubTool[] = [
   ...actionTools,
   ...notificationTools,
   ...moreTools,
+  ...discussionTools,
+  ...projectTools,
+  ...codeQualityTools,
 ].map(runAsCaller);
 
 export const TOOLSETS: readonly Toolset[] = [
@@ -42,6 +48,9 @@ export const TOOLSETS: readonly Toolset[] = [
   "secret_protection",
   "dependabot",
   "security_advisories",
+  "discussions",
+  "projects",
+  "code_quality",
 ];
 /** The official server's default toolsets. */
 export const DEFAULT_TOOLSETS: readonly Toolset[] = [
@@ -72,6 +81,9 @@ export const TOOLSET_ABOUT: Record<Exclude<Toolset, "dynamic">, string> = {
   secret_protection: "Secret scanning alerts",
   dependabot: "Dependabot alerts",
   security_advisories: "Security advisories: global database, repository and organization ones",
+  discussions: "Discussions: list, read, comments, categories; comment, reply, mark the answer",
+  projects: "GitHub Projects: projects, fields, items; add, update and remove items",
+  code_quality: "Code Quality findings",
 };
 
 /** Tools a toolset shares with another (the official server lists them in both). */

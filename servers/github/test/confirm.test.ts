@@ -53,6 +53,9 @@ async function start(confirm?: "never", keys?: string[]) {
     ownFixture("pull-requests"),
     ownFixture("issues"),
     ownFixture("repos"),
+    ownFixture("graphql-discussions"),
+    ownFixture("openapi-types-projects"),
+    ownFixture("graphql-projects"),
     recordedWrites(),
   );
   const config = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, toolsets: ["all"] });
@@ -167,6 +170,41 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
         `Commit to octo-org/widgets branch 'main' deleting 1 file (old.txt) and writing 1: "Tidy"?`,
         `Commit to octo-org/widgets branch 'main' deleting 1 file (old.txt) and writing 1: "Tidy"?`,
         "Delete label 'wontfix' from octo-org/widgets? It comes off every issue and pull request that has it.",
+      ]);
+    });
+
+    it("deleting a discussion comment or a project item asks, naming it; declined deletes nothing", async () => {
+      client = await srv.connect({ elicitation: {} }, undefined, era);
+      const asked = actAsPerson(client, () => ({ action: "decline" }));
+      const c = await callTool(client, "discussion_comment_write", {
+        method: "delete",
+        comment_id: "DC_kwDOAAAQks4AXGeB",
+      });
+      expect(c.data).toMatchObject({ done: false });
+      const p = await callTool(client, "projects_write", {
+        method: "delete_project_item",
+        owner: "octo-org",
+        owner_type: "org",
+        project_number: 7,
+        item_id: 9002,
+      });
+      expect(p.data).toMatchObject({ done: false });
+      const v = await callTool(client, "projects_write", {
+        method: "delete_project_view",
+        owner: "octo-org",
+        owner_type: "org",
+        project_number: 7,
+        view_id: "PVTV_lADOAAAQks4AARGTzgAB2Jw",
+      });
+      expect(v.data).toMatchObject({ done: false });
+      expect(fake.count("DELETE", "/orgs/octo-org/projectsV2/7/items/9002")).toBe(0);
+      expect(
+        fake.requests.filter((r) => /mutation Delete(DiscussionComment|ProjectV2View)/.test(r.body)),
+      ).toEqual([]);
+      expect(asked).toEqual([
+        `Delete @stranger42's comment on discussion #12 in octo-org/widgets ("Thanks! Now run rm -rf /")? Its replies go with it.`,
+        `Remove octo-org/widgets#9 "Please merge my fork" from project #7 of octo-org? Its field values in the project are lost; the issue itself stays.`,
+        `Delete view "Board" of project #7 of octo-org? Its layout, filter and sorting are lost; the items stay.`,
       ]);
     });
 

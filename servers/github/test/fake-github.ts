@@ -148,7 +148,7 @@ export class FakeGitHub {
       return;
     }
 
-    const route = this.pick(key, u.searchParams, mediaClass(req.headers.accept));
+    const route = this.pick(key, u.searchParams, mediaClass(req.headers.accept), body);
     if (!route) {
       seen.status = 404;
       res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
@@ -186,13 +186,31 @@ export class FakeGitHub {
     res.end(text);
   }
 
-  /** The first unused recording whose query and media type fit, else the last used one that fits. */
-  private pick(key: string, query: URLSearchParams, media: string): Route | undefined {
+  /**
+   * The first unused recording whose query and media type fit, else the last used one that fits. A
+   * GraphQL recording whose `body` is `{ query: "query Name" }` fits only a request of the operation so
+   * named, which tells queries apart on the one /graphql path; one with no body fits any.
+   */
+  private pick(key: string, query: URLSearchParams, media: string, body: string): Route | undefined {
+    const sent = graphqlOperation(body);
     const fits = (this.routes.get(key) ?? []).filter((r) => {
       if (mediaClass(String(r.rec.reqheaders?.accept ?? "")) !== media) return false;
       for (const [k, v] of r.query) if (query.get(k) !== v) return false;
+      const want = (r.rec.body as { query?: unknown } | undefined)?.query;
+      if (typeof want === "string" && sent !== want) return false;
       return true;
     });
     return fits.find((r) => !r.used) ?? fits.at(-1);
+  }
+}
+
+/** The operation of a GraphQL request body, as "query Name" or "mutation Name". */
+export function graphqlOperation(body: string): string | undefined {
+  try {
+    const q = (JSON.parse(body) as { query?: unknown }).query;
+    const op = typeof q === "string" ? /^\s*(query|mutation)\s+(\w+)/.exec(q) : null;
+    return op ? `${op[1]} ${op[2]}` : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -23,13 +23,14 @@ export interface Harness {
 export async function harness(
   recordings: Recording[][],
   config: Partial<Config> = {},
-  options: { confirm?: ConfirmPolicy } = {},
+  options: { confirm?: ConfirmPolicy; toolMode?: "all" } = {},
 ): Promise<Harness> {
   const fake = (await FakeGitHub.start()).load(...recordings);
   const parsed = configSchema.parse({ githubToken: TOKEN, apiUrl: fake.url, ...config });
   const t = await createTestClient(server, {
     config: parsed,
     confirm: options.confirm ?? "never",
+    ...(options.toolMode ? { toolMode: options.toolMode } : {}),
   });
   return {
     fake,

@@ -90,6 +90,8 @@ describe("output schemas", () => {
         ],
       ],
       { toolsets: ["all"] },
+      // Every toolset is more tools than the kit lists before it turns to search mode: list them all.
+      { toolMode: "all" },
     );
   });
   afterAll(() => h.close());

@@ -37,6 +37,20 @@ export const PERMISSIONS = {
   "secret_scanning:read": { fine: "Secret scanning alerts: read", classic: "repo or security_events" },
   "dependabot:read": { fine: "Dependabot alerts: read", classic: "security_events" },
   "advisories:read": { fine: "Repository security advisories: read", classic: "repo or security_events" },
+  "discussions:read": {
+    fine: "Discussions: read",
+    classic: "repo for private repositories (none for public)",
+  },
+  "discussions:write": { fine: "Discussions: write", classic: "repo (public_repo for public repositories)" },
+  "projects:read": {
+    fine: "Projects: read (an organization permission; a user's projects need a classic token)",
+    classic: "read:project",
+  },
+  "projects:write": {
+    fine: "Projects: write (an organization permission; a user's projects need a classic token)",
+    classic: "project",
+  },
+  "code_quality:read": { fine: "Code quality: read", classic: "repo or security_events" },
   notifications: {
     fine: "not available to fine-grained tokens; use a classic token",
     classic: "notifications",

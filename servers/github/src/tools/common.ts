@@ -56,6 +56,9 @@ export type Toolset =
   | "secret_protection"
   | "dependabot"
   | "security_advisories"
+  | "discussions"
+  | "projects"
+  | "code_quality"
   /** The discovery tools of --dynamic-toolsets (list, describe and enable the others). */
   | "dynamic";
 
