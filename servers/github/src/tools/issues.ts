@@ -51,6 +51,7 @@ export const getIssueTool = defineTool({
   toolset: "issues",
   output: o.shape({
     ...o.issue,
+    ...o.body,
     comment_list: z.array(o.shape(o.comment)),
     comments_next_page: o.n,
     sub_issue_list: z.array(o.shape(o.issue)),
