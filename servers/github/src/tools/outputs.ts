@@ -21,8 +21,8 @@ export const shape = (fields: z.ZodRawShape): Loose => z.strictObject(fields).pa
 const _loose = z.object({}).catchall(z.unknown());
 type Loose = typeof _loose;
 
-/** Where a page of a list is (listPage). */
-export const paging = { page: n, per_page: n, next_page: n, last_page: n, total_count: n };
+/** Where the next page of a list is (listPage), and how many there are when GitHub says. */
+export const paging = { next_page: n, last_page: n, total_count: n };
 
 /** One page of a list (listPage): the items and where the next page is. */
 export const list = (item: z.ZodRawShape): Loose => shape({ items: z.array(shape(item)), ...paging });
