@@ -156,13 +156,7 @@ export const issueWriteTool = defineTool({
     body: z.string().optional().describe("Markdown body"),
     labels: z.array(z.string()).optional().describe("Label names (replace all)"),
     assignees: z.array(z.string()).optional().describe("Logins (replace all)"),
-    milestone: z
-      .number()
-      .int()
-      .min(1)
-      .nullable()
-      .optional()
-      .describe("Milestone number, null to clear"),
+    milestone: z.number().int().min(1).nullable().optional().describe("Milestone number, null to clear"),
     state: z.enum(["open", "closed"]).optional().describe("update: new state"),
     state_reason: z
       .enum(["completed", "not_planned", "duplicate", "reopened"])
@@ -376,18 +370,8 @@ export const subIssueWriteTool = defineTool({
     issue_number: issueNumber.describe("Parent issue number"),
     sub_issue: z.number().int().min(1).describe("Sub-issue number"),
     replace_parent: z.boolean().optional().describe("add: move from its current parent"),
-    after: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe("reprioritize: place after this sub-issue number"),
-    before: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe("reprioritize: place before this sub-issue number"),
+    after: z.number().int().min(1).optional().describe("reprioritize: place after this sub-issue number"),
+    before: z.number().int().min(1).optional().describe("reprioritize: place before this sub-issue number"),
   }),
   annotations: WRITE,
   handler: async ({ method, owner, repo, issue_number, sub_issue, replace_parent, after, before }, ctx) => {

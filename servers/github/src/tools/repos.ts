@@ -88,12 +88,7 @@ export const getFileContentsTool = defineTool({
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
     offset: z.number().int().min(0).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
-    start_line: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe("First line, from 1 (instead of offset)"),
+    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
     end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
   }),
   render: rawText("content"),
