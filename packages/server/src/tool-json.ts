@@ -13,7 +13,7 @@ export function toolListEntry(tool: AnyTool): Record<string, unknown> {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: jsonSchema(tool.input, "input"),
+    inputSchema: wireSchema(jsonSchema(tool.input, "input")),
     outputSchema: wireOutputSchema(jsonSchema(tool.output, "output")),
     ...(Object.keys(annotations).length ? { annotations } : {}),
   };
@@ -54,18 +54,48 @@ export function hintsOf(wire: Partial<ToolAnnotations> | undefined): ToolAnnotat
  * list. The kit still parses each result with the tool's own output schema, which drops undeclared keys.
  */
 export function wireOutputSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  return wireSchema(schema, (key, value) => key === "additionalProperties" && value === false);
+}
+
+/**
+ * A schema without what zod writes that constrains nothing a JSON value can be: the safe-integer
+ * bounds of every `.int()` (±9007199254740991, beyond which a JSON number is not an exact integer
+ * anyway) and `propertyNames: {type: "string"}` of a record (every JSON key is a string). The kit
+ * still parses arguments and results with the tool's zod schemas, which keep them.
+ */
+export function wireSchema(
+  schema: Record<string, unknown>,
+  drop: (key: string, value: unknown) => boolean = () => false,
+): Record<string, unknown> {
+  const implied = (node: Record<string, unknown>, key: string, value: unknown): boolean =>
+    (key === "propertyNames" && isStringType(value)) ||
+    (node.type === "integer" &&
+      ((key === "maximum" && value === Number.MAX_SAFE_INTEGER) ||
+        (key === "minimum" && value === Number.MIN_SAFE_INTEGER)));
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
     if (node === null || typeof node !== "object") return node;
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) {
-      if (key === "additionalProperties" && value === false) continue;
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (drop(key, value) || implied(node as Record<string, unknown>, key, value)) continue;
       // Property names are data, not keywords: a property named additionalProperties stays.
-      out[key] = key === "properties" ? mapValues(value, strip) : strip(value);
+      out[key] = NAMED.has(key) ? mapValues(value, strip) : strip(value);
     }
     return out;
   };
   return strip(schema) as Record<string, unknown>;
+}
+
+/** Keywords whose value maps names (data) to schemas. */
+const NAMED = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+
+function isStringType(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    Object.keys(value).length === 1 &&
+    (value as { type?: unknown }).type === "string"
+  );
 }
 
 function mapValues(value: unknown, fn: (v: unknown) => unknown): unknown {

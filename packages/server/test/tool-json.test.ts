@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { hintsOf, jsonSchema, wireAnnotations, wireOutputSchema } from "../src/tool-json.js";
+import { hintsOf, jsonSchema, wireAnnotations, wireOutputSchema, wireSchema } from "../src/tool-json.js";
 
 describe("the tools/list wire form", () => {
   it("lists only the hints MCP would not assume, and the spec's defaults give the rest back", () => {
@@ -39,7 +39,7 @@ describe("the tools/list wire form", () => {
     ).toEqual({});
   });
 
-  it("drops zod's additionalProperties: false from output schemas, and nothing else", () => {
+  it("drops zod's additionalProperties: false from output schemas, not a property of that name", () => {
     const output = z.object({
       items: z.array(z.object({ additionalProperties: z.string(), n: z.number().optional() })),
       tags: z.record(z.string(), z.number()),
@@ -60,9 +60,44 @@ describe("the tools/list wire form", () => {
             required: ["additionalProperties"],
           },
         },
-        tags: { type: "object", propertyNames: { type: "string" }, additionalProperties: { type: "number" } },
+        // A record's propertyNames {type: string} goes too (see the next test).
+        tags: { type: "object", additionalProperties: { type: "number" } },
       },
       required: ["items", "tags"],
+    });
+  });
+
+  it("drops the safe-integer bounds of .int() and a record's string propertyNames, and no other bound", () => {
+    const input = z.object({
+      n: z.number().int().describe("Any integer"),
+      page: z.number().int().min(1).describe("From 1"),
+      capped: z.number().int().min(-5).max(100).describe("Small"),
+      big: z.number().max(Number.MAX_SAFE_INTEGER).describe("A number, not an integer"),
+      tags: z.record(z.string(), z.number().int()).describe("Counts"),
+      codes: z.record(z.string().regex(/^[a-z]+$/), z.string()).describe("Lower-case keys"),
+      maximum: z.object({ propertyNames: z.string() }).describe("Names that are keywords"),
+    });
+    const json = jsonSchema(input, "input");
+    expect(JSON.stringify(json)).toContain("9007199254740991");
+    const wire = wireSchema(json) as { properties: Record<string, unknown> };
+    expect(wire.properties).toEqual({
+      n: { type: "integer", description: "Any integer" },
+      page: { type: "integer", minimum: 1, description: "From 1" },
+      capped: { type: "integer", minimum: -5, maximum: 100, description: "Small" },
+      big: { type: "number", maximum: Number.MAX_SAFE_INTEGER, description: "A number, not an integer" },
+      tags: { type: "object", additionalProperties: { type: "integer" }, description: "Counts" },
+      codes: {
+        type: "object",
+        propertyNames: { type: "string", pattern: "^[a-z]+$" },
+        additionalProperties: { type: "string" },
+        description: "Lower-case keys",
+      },
+      maximum: {
+        type: "object",
+        properties: { propertyNames: { type: "string" } },
+        required: ["propertyNames"],
+        description: "Names that are keywords",
+      },
     });
   });
 });

@@ -1,6 +1,8 @@
 import { ToolshedError, defineServer, definePrompt, defineResource, defineTool, z } from "@toolshed/server";
 import { hintsOf } from "@toolshed/server/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AjvJsonSchemaValidator as V1Validator } from "@modelcontextprotocol/sdk/validation/ajv";
+import { AjvJsonSchemaValidator as V2Validator } from "@modelcontextprotocol/client/validators/ajv";
 import { createTestClient, textOf, type TestClient } from "../src/index.js";
 
 const hints = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
@@ -144,6 +146,50 @@ describe("tool calls through the kit", () => {
     expect(addTool.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(hintsOf(addTool.annotations)).toEqual(hints);
     expect(JSON.stringify(tools)).not.toContain("$schema");
+  });
+
+  it("lists integers and records without the bounds JSON implies, and SDK clients of both eras still check answers", async () => {
+    const tally = defineTool({
+      name: "tally",
+      title: "Tally",
+      description: "Counts things by kind; returns the total and the count of each kind.",
+      input: z.object({ n: z.number().int().min(0).describe("How many.") }),
+      output: z.object({ total: z.number().int(), by: z.record(z.string(), z.number().int()) }),
+      annotations: hints,
+      handler: ({ n }) => ({ total: n, by: { a: n } }),
+    });
+    const u = await createTestClient(defineServer({ name: "tally", version: "1.0.0", tools: [tally] }));
+    try {
+      const [tool] = (await u.client.listTools()).tools;
+      // zod writes ±9007199254740991 for every .int() and propertyNames {type: string} for a record.
+      expect(tool!.inputSchema.properties).toEqual({
+        n: { type: "integer", minimum: 0, description: "How many." },
+      });
+      expect(tool!.outputSchema).toEqual({
+        type: "object",
+        properties: {
+          total: { type: "integer" },
+          by: { type: "object", additionalProperties: { type: "integer" } },
+        },
+        required: ["total", "by"],
+      });
+      // The v2 client checked this answer against the listed schema on arrival.
+      const result = await u.client.callTool({ name: "tally", arguments: { n: 3 } });
+      expect(result.structuredContent).toEqual({ total: 3, by: { a: 3 } });
+      for (const validator of [new V1Validator(), new V2Validator()]) {
+        const check = validator.getValidator(
+          tool!.outputSchema as Parameters<typeof validator.getValidator>[0],
+        );
+        expect(check({ total: 3, by: { a: 3 } }).valid).toBe(true);
+        expect(check({ total: 1.5, by: { a: 3 } }).valid).toBe(false);
+        expect(check({ total: 3, by: { a: "3" } }).valid).toBe(false);
+      }
+      // The kit still parses arguments with the tool's zod schema, bounds included.
+      const big = await u.client.callTool({ name: "tally", arguments: { n: 2 ** 60 } });
+      expect(big.isError).toBe(true);
+    } finally {
+      await u.close();
+    }
   });
 
   it("answers an unknown tool with a JSON-RPC invalid-params error naming tools/list", async () => {

@@ -6,7 +6,7 @@ import type { Ctx, Deps } from "../deps.js";
 
 export const owner = z.string().describe("Repo owner");
 export const repo = z.string().describe("Repo name");
-export const page = z.number().int().min(1).max(1000).default(1).describe("Page, from 1");
+export const page = z.number().int().min(1).default(1).describe("Page, from 1");
 export const perPage = z.number().int().min(1).max(100).default(20).describe("Items per page");
 export const fields = z.array(z.string()).optional().describe("Only these item fields");
 

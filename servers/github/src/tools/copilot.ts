@@ -19,7 +19,7 @@ export const copilotWriteTool = defineTool({
     method: z.enum(["assign_issue", "request_review"]).describe("What to do"),
     owner,
     repo,
-    number: z.number().int().min(1).max(1e9).describe("Issue or PR number"),
+    number: z.number().int().min(1).describe("Issue or PR number"),
     base_branch: z.string().optional().describe("assign_issue: branch to start from"),
     instructions: z.string().optional().describe("assign_issue: extra instructions"),
   }),

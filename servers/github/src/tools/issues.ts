@@ -8,7 +8,7 @@ import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
-const issueNumber = z.number().int().min(1).max(1e9).describe("Issue number");
+const issueNumber = z.number().int().min(1).describe("Issue number");
 
 export const listIssuesTool = defineTool({
   toolset: "issues",
@@ -51,6 +51,7 @@ export const getIssueTool = defineTool({
   toolset: "issues",
   output: o.shape({
     ...o.issue,
+    ...o.body,
     comment_list: z.array(o.shape(o.comment)),
     comments_next_page: o.n,
     sub_issue_list: z.array(o.shape(o.issue)),
@@ -64,7 +65,7 @@ export const getIssueTool = defineTool({
     repo,
     issue_number: issueNumber,
     comments: z.number().int().min(0).max(100).default(10).describe("Comments per page, 0 for none"),
-    comments_page: z.number().int().min(1).max(1000).default(1).describe("Page of comments"),
+    comments_page: z.number().int().min(1).default(1).describe("Page of comments"),
     sub_issues: z.boolean().default(false).describe("Also list sub-issues"),
   }),
   annotations: READ,
@@ -155,14 +156,7 @@ export const issueWriteTool = defineTool({
     body: z.string().optional().describe("Markdown body"),
     labels: z.array(z.string()).optional().describe("Label names (replace all)"),
     assignees: z.array(z.string()).optional().describe("Logins (replace all)"),
-    milestone: z
-      .number()
-      .int()
-      .min(1)
-      .max(1e6)
-      .nullable()
-      .optional()
-      .describe("Milestone number, null to clear"),
+    milestone: z.number().int().min(1).nullable().optional().describe("Milestone number, null to clear"),
     state: z.enum(["open", "closed"]).optional().describe("update: new state"),
     state_reason: z
       .enum(["completed", "not_planned", "duplicate", "reopened"])
@@ -374,22 +368,10 @@ export const subIssueWriteTool = defineTool({
     owner,
     repo,
     issue_number: issueNumber.describe("Parent issue number"),
-    sub_issue: z.number().int().min(1).max(1e9).describe("Sub-issue number"),
+    sub_issue: z.number().int().min(1).describe("Sub-issue number"),
     replace_parent: z.boolean().optional().describe("add: move from its current parent"),
-    after: z
-      .number()
-      .int()
-      .min(1)
-      .max(1e9)
-      .optional()
-      .describe("reprioritize: place after this sub-issue number"),
-    before: z
-      .number()
-      .int()
-      .min(1)
-      .max(1e9)
-      .optional()
-      .describe("reprioritize: place before this sub-issue number"),
+    after: z.number().int().min(1).optional().describe("reprioritize: place after this sub-issue number"),
+    before: z.number().int().min(1).optional().describe("reprioritize: place before this sub-issue number"),
   }),
   annotations: WRITE,
   handler: async ({ method, owner, repo, issue_number, sub_issue, replace_parent, after, before }, ctx) => {

@@ -40,7 +40,10 @@ export async function listPage(ctx: Ctx, opts: ListOptions): Promise<Json> {
   if (typeof opts.repo === "function") items = await lockdownEach(ctx, items, opts.repo);
   else if (opts.repo) items = await lockdown(ctx, opts.repo.owner, opts.repo.repo, items);
   if (opts.guard) items = await opts.guard(raw, items);
-  const out: Json = { items: pick(items, opts.fields), ...res.page };
+  // Where the next page is; not the page and per_page asked for, which the model already knows.
+  const out: Json = { items: pick(items, opts.fields) };
+  if (res.page?.next_page) out.next_page = res.page.next_page;
+  if (res.page?.last_page) out.last_page = res.page.last_page;
   const total = (res.data as { total_count?: unknown } | undefined)?.total_count;
   if (typeof total === "number") out.total_count = total;
   return out;

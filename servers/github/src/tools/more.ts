@@ -286,7 +286,7 @@ function alertsTool(
     input: z.object({
       owner,
       repo,
-      alert_number: z.number().int().min(1).max(1e9).optional().describe("One alert"),
+      alert_number: z.number().int().min(1).optional().describe("One alert"),
       state: z.string().optional().describe("e.g. open, dismissed, fixed, resolved"),
       severity: z.string().optional().describe("e.g. critical, high"),
       page,

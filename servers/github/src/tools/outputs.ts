@@ -21,15 +21,17 @@ export const shape = (fields: z.ZodRawShape): Loose => z.strictObject(fields).pa
 const _loose = z.object({}).catchall(z.unknown());
 type Loose = typeof _loose;
 
-/** Where a page of a list is (listPage). */
-export const paging = { page: n, per_page: n, next_page: n, last_page: n, total_count: n };
+/** Where the next page of a list is (listPage), and how many there are when GitHub says. */
+export const paging = { next_page: n, last_page: n, total_count: n };
 
 /** One page of a list (listPage): the items and where the next page is. */
 export const list = (item: z.ZodRawShape): Loose => shape({ items: z.array(shape(item)), ...paging });
 
-const authored = { author: s, created_at: s, body: s, body_truncated: s };
+const authored = { author: s, created_at: s };
+/** A capped body (github/shape.ts `body`): only where a shaper sends one, not in lists without bodies. */
+export const body = { body: s, body_truncated: s };
 /** Comments, reviews and releases keep their link: a capped body points to it. */
-const linked = { ...authored, url: s };
+const linked = { ...authored, ...body, url: s };
 
 export const user = { login: s, name: s, type: s, company: s, bio: s, public_repos: n, followers: n, url: s };
 
@@ -79,9 +81,10 @@ export const pullSummary = {
   merged_at: s,
 };
 
-/** With full details (pull_request_read method=get). */
+/** With full details and the body (pull_request_read method=get). */
 export const pullRequest = {
   ...pullSummary,
+  ...body,
   head_sha: s,
   base_sha: s,
   mergeable: b,

@@ -9,7 +9,7 @@ import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
-const pullNumber = z.number().int().min(1).max(1e9).describe("PR number");
+const pullNumber = z.number().int().min(1).describe("PR number");
 
 export const listPullRequestsTool = defineTool({
   toolset: "pull_requests",
@@ -78,7 +78,7 @@ export const pullRequestReadTool = defineTool({
       .default("get")
       .describe("What to read"),
     file: z.string().optional().describe("diff: only this file"),
-    offset: z.number().int().min(0).max(1e8).default(0).describe("diff: start here"),
+    offset: z.number().int().min(0).default(0).describe("diff: start here"),
     max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("diff: most characters"),
     page,
     per_page: perPage,
@@ -315,9 +315,9 @@ export const pullRequestReviewWriteTool = defineTool({
       .array(
         z.object({
           path: z.string().describe("File path"),
-          line: z.number().int().min(1).max(1e6).describe("File line"),
+          line: z.number().int().min(1).describe("File line"),
           side: z.enum(["LEFT", "RIGHT"]).optional().describe("RIGHT (new, default) or LEFT"),
-          start_line: z.number().int().min(1).max(1e6).optional().describe("Range start"),
+          start_line: z.number().int().min(1).optional().describe("Range start"),
           body: z.string().describe("Comment"),
         }),
       )

@@ -86,16 +86,10 @@ export const getFileContentsTool = defineTool({
     repo,
     path: z.string().default("").describe("File or directory path"),
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
-    offset: z.number().int().min(0).max(1e8).default(0).describe("Start at this character of the file"),
+    offset: z.number().int().min(0).default(0).describe("Start at this character of the file"),
     max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
-    start_line: z
-      .number()
-      .int()
-      .min(1)
-      .max(1e9)
-      .optional()
-      .describe("First line, from 1 (instead of offset)"),
-    end_line: z.number().int().min(1).max(1e9).optional().describe("Last line, inclusive"),
+    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
+    end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
   }),
   render: rawText("content"),
   annotations: READ,
@@ -229,7 +223,7 @@ export const getCommitTool = defineTool({
     sha: z.string().describe("Commit sha, branch or tag"),
     diff: z.boolean().default(false).describe("Include the unified diff"),
     file: z.string().optional().describe("With diff: only this file's diff"),
-    offset: z.number().int().min(0).max(1e8).default(0).describe("With diff: start here"),
+    offset: z.number().int().min(0).default(0).describe("With diff: start here"),
     max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("With diff: most characters"),
   }),
   render: rawText("diff"),
