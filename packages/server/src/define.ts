@@ -400,6 +400,12 @@ export interface SetupContext<Config> {
   notifyResourceUpdated(uri: string): void;
   /** The server's metrics registry: pass it to `createHttpClient({ metrics })` so upstream calls show on /metrics. */
   metrics: ToolshedMetrics;
+  /**
+   * The Redis the replicas share (`TOOLSHED_REDIS_URL` / `--redis-url`), when one is configured: keep
+   * state every replica must see there (connect with `connectRedis`, keys under `toolshed:<server>:`).
+   * Undefined when the server runs alone, which is the default.
+   */
+  redisUrl?: string;
 }
 
 /** What a forwarding handler gets: who calls, the call's signal, a logger and progress to the caller. */

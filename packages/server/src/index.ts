@@ -67,6 +67,7 @@ export { MCP_APPS_EXTENSION, MCP_APP_MIME_TYPE } from "./apps.js";
 export { MemoryTaskStore } from "./tasks/store.js";
 export type { TaskRecord, TaskStatus, TaskStore } from "./tasks/store.js";
 export { RedisTaskStore } from "./tasks/redis-store.js";
+export { connectRedis } from "./redis.js";
 export type { RedisTaskStoreOptions } from "./tasks/redis-store.js";
 export { TASKS_EXTENSION, DEFAULT_TASK_TTL_MS } from "./tasks/manager.js";
 export type { TaskSettings } from "./tasks/manager.js";

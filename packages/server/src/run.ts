@@ -70,6 +70,7 @@ export async function runServer(def: AnyServerDefinition, options: RunOptions = 
       confirm: common.confirm,
       ...(common.toolMode ? { toolMode: common.toolMode } : {}),
       ...(common.searchThreshold !== undefined ? { searchThreshold: common.searchThreshold } : {}),
+      ...(redisUrl ? { redisUrl } : {}),
       tasks: {
         ...(taskStore ? { store: taskStore } : {}),
         ttlMs: common.taskTtlMs,

@@ -56,6 +56,8 @@ export interface RuntimeOptions {
   toolMode?: ToolMode;
   /** `--search-threshold`: the server's `searchThreshold` (or 40) unless set. */
   searchThreshold?: number;
+  /** `TOOLSHED_REDIS_URL`: the Redis replicas share, handed to `setup` for the server's own shared state. */
+  redisUrl?: string;
 }
 
 /**
@@ -67,6 +69,8 @@ export class Runtime {
   readonly config: unknown;
   readonly logger: Logger;
   readonly metrics: ToolshedMetrics;
+  /** The Redis replicas share, when configured; `setup` gets it as `redisUrl`. */
+  readonly redisUrl: string | undefined;
   readonly tools: ReadonlyMap<string, AnyTool>;
   /** What tools/list answers: every tool but the `hidden` ones not shown yet. */
   get toolList(): readonly Record<string, unknown>[] {
@@ -117,6 +121,7 @@ export class Runtime {
     this.config = options.config;
     this.logger = options.logger;
     this.metrics = options.metrics ?? createMetrics({ defaultLabels: { server: def.name } });
+    this.redisUrl = options.redisUrl;
     this.tools = new Map(def.tools.map((t) => [t.name, t]));
     this.#entries = def.tools.map((tool) => ({ tool, entry: toolListEntry(tool) }));
     this.#toolList = this.#listed();
@@ -281,6 +286,7 @@ export class Runtime {
           notify: this.notify,
           notifyResourceUpdated: (uri) => this.notify.resourceUpdated(uri),
           metrics: this.metrics,
+          ...(this.redisUrl ? { redisUrl: this.redisUrl } : {}),
         });
         this.#depsValue = { value };
         return value;

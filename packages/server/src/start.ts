@@ -37,6 +37,8 @@ export interface StartOptions {
   toolMode?: ToolMode;
   /** `--search-threshold`: how many tools `auto` lists before it turns to search mode; 40 unless set. */
   searchThreshold?: number;
+  /** The Redis replicas share (`TOOLSHED_REDIS_URL`): `setup` gets it for the server's own shared state. */
+  redisUrl?: string;
 }
 
 /**
@@ -62,6 +64,7 @@ export function createRuntime(def: AnyServerDefinition, options: StartOptions = 
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.toolMode ? { toolMode: options.toolMode } : {}),
     ...(options.searchThreshold !== undefined ? { searchThreshold: options.searchThreshold } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
 }
 

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import type { WireResult } from "@toolshed/server";
 import { LRUCache } from "lru-cache";
 import type { UpstreamConfig } from "./config.js";
+import { SHARED_KEY_PREFIX, type SharedStore } from "./shared.js";
 
 export type CacheSpec = NonNullable<UpstreamConfig["cache"]>;
 
@@ -22,19 +24,28 @@ function canonical(value: unknown): unknown {
 }
 
 /**
- * One upstream's answers to its read-only tools, kept for `ttlSeconds` (LRU, at most `maxEntries`
- * and 32 MiB; an answer over 1 MiB is not kept). Keyed by the caller (unless `shared`), the tool's
- * own name and its arguments; what is stored is a copy, and every hit gets its own copy.
+ * One upstream's answers to its read-only tools, kept for `ttlSeconds`. Keyed by the caller (unless
+ * `shared`), the tool's own name and its arguments; an answer over 1 MiB is not kept. In memory (LRU,
+ * at most `maxEntries` and 32 MiB) when the gateway runs alone; with a shared store (Redis), every
+ * replica serves what any of them kept, under a key that also names the upstream's connection, so
+ * a changed upstream never serves its predecessor's answers. A Redis failure is a miss.
  */
 export class AnswerCache {
   readonly #entries: LRUCache<string, WireResult>;
   readonly #shared: boolean;
+  readonly #ttlMs: number;
+  readonly #store: SharedStore | undefined;
+  readonly #prefix: string;
 
-  constructor(spec: CacheSpec) {
+  /** `scope` names the upstream and its connection (its name and fingerprint) in shared keys. */
+  constructor(spec: CacheSpec, options: { store?: SharedStore; scope?: string } = {}) {
     this.#shared = spec.shared ?? false;
+    this.#ttlMs = spec.ttlSeconds * 1000;
+    this.#store = options.store;
+    this.#prefix = `${SHARED_KEY_PREFIX}cache:${options.scope ?? ""}:`;
     this.#entries = new LRUCache<string, WireResult>({
       max: spec.maxEntries ?? 1000,
-      ttl: spec.ttlSeconds * 1000,
+      ttl: this.#ttlMs,
       maxSize: MAX_BYTES,
       maxEntrySize: MAX_ENTRY_BYTES,
     });
@@ -45,17 +56,42 @@ export class AnswerCache {
     return JSON.stringify([this.#shared ? "" : (principal ?? ""), tool, canonical(args)]);
   }
 
-  get(key: string): WireResult | undefined {
-    const hit = this.#entries.get(key);
-    return hit === undefined ? undefined : structuredClone(hit);
+  #sharedKey(key: string): string {
+    return this.#prefix + createHash("sha256").update(key).digest("base64url");
   }
 
-  set(key: string, result: WireResult): void {
-    const size = Buffer.byteLength(JSON.stringify(result));
+  async get(key: string): Promise<WireResult | undefined> {
+    const store = this.#store;
+    if (!store) {
+      const hit = this.#entries.get(key);
+      return hit === undefined ? undefined : structuredClone(hit);
+    }
+    try {
+      const raw = await store.redis.get(this.#sharedKey(key));
+      return raw === null ? undefined : (JSON.parse(raw) as WireResult);
+    } catch (err) {
+      store.warn("reading a cached answer", err);
+      return undefined;
+    }
+  }
+
+  async set(key: string, result: WireResult): Promise<void> {
+    const json = JSON.stringify(result);
+    const size = Buffer.byteLength(json);
     if (size > MAX_ENTRY_BYTES) return;
-    this.#entries.set(key, structuredClone(result), { size });
+    const store = this.#store;
+    if (!store) {
+      this.#entries.set(key, structuredClone(result), { size });
+      return;
+    }
+    try {
+      await store.redis.set(this.#sharedKey(key), json, "PX", this.#ttlMs);
+    } catch (err) {
+      store.warn("keeping a cached answer", err);
+    }
   }
 
+  /** Answers held in this process (0 with a shared store, whose keys expire in Redis). */
   get size(): number {
     return this.#entries.size;
   }

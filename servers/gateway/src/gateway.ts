@@ -4,6 +4,7 @@ import type { Logger } from "@toolshed/logging";
 import { Catalog, SEPARATOR } from "./catalog.js";
 import { loadGatewayFile, type GatewayFile } from "./config.js";
 import { ToolSearch } from "./search.js";
+import type { SharedStore } from "./shared.js";
 import { Upstream } from "./upstream.js";
 
 export interface GatewayOptions {
@@ -16,6 +17,8 @@ export interface GatewayOptions {
    * tools changed); not when an upstream merely goes down, since its tools stay listed.
    */
   onToolsChanged?: () => void;
+  /** The replicas' Redis: upstreams keep cached answers and rate limits there (see shared.ts). */
+  shared?: { store: SharedStore; redisUrl: string };
 }
 
 /**
@@ -132,6 +135,7 @@ export class Gateway {
         logger: this.#options.logger,
         ...(this.#options.env ? { env: this.#options.env } : {}),
         onChange: this.#changed,
+        ...(this.#options.shared ? { shared: this.#options.shared } : {}),
       });
       if (current && current.fingerprint === next.fingerprint) continue;
       if (current) retired.push(current);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ToolshedError, type WireResult } from "@toolshed/server";
 import { LRUCache } from "lru-cache";
+import { SHARED_KEY_PREFIX, type SharedStore } from "./shared.js";
 
 /** The gateway's own tool that pages a kept answer (listed while large answers are linked). */
 export const READ_RESULT_TOOL = "read_result";
@@ -47,8 +48,10 @@ const bytes = (n: number) => n.toLocaleString("en-US");
  * Tool answers over `thresholdBytes` of text, kept here and replaced by their start, a
  * `resource_link` and a note on how to read the rest page by page (the `read_result` tool, or
  * resources/read of the link). Only answers without `structuredContent` are linked: a structured
- * answer must stay whole for the tool's output schema. Kept per gateway replica, for an hour, for
- * the caller that got it.
+ * answer must stay whole for the tool's output schema. Kept for an hour, for the caller that got
+ * it: in this process when the gateway runs alone, in the shared store (Redis) when replicas share
+ * one, so a page can be read from any replica. When Redis fails to keep an answer, this replica keeps
+ * it (and logs it), so the caller can still read it here.
  */
 export class LargeResults {
   readonly #kept = new LRUCache<string, Kept>({
@@ -56,22 +59,68 @@ export class LargeResults {
     ttl: TTL_MS,
     sizeCalculation: (k) => Math.max(1, k.text.length),
   });
+  readonly #store: SharedStore | undefined;
 
-  constructor(readonly thresholdBytes: number) {}
+  constructor(
+    readonly thresholdBytes: number,
+    options: { store?: SharedStore } = {},
+  ) {
+    this.#store = options.store;
+  }
+
+  #sharedKey(id: string): string {
+    return `${SHARED_KEY_PREFIX}results:${id}`;
+  }
+
+  async #keep(id: string, kept: Kept): Promise<void> {
+    const store = this.#store;
+    if (store) {
+      try {
+        await store.redis
+          .multi()
+          .hset(this.#sharedKey(id), { owner: kept.owner, tool: kept.tool, text: kept.text })
+          .pexpire(this.#sharedKey(id), TTL_MS)
+          .exec();
+        return;
+      } catch (err) {
+        store.warn("keeping a large answer (kept on this replica instead)", err);
+      }
+    }
+    this.#kept.set(id, kept);
+  }
+
+  async #find(id: string): Promise<Kept | undefined> {
+    const local = this.#kept.get(id);
+    const store = this.#store;
+    if (local || !store) return local;
+    let found: (Buffer | null)[];
+    try {
+      found = await store.redis.hmgetBuffer(this.#sharedKey(id), "owner", "tool", "text");
+    } catch (err) {
+      store.warn("reading a large answer", err);
+      throw new ToolshedError(
+        "upstream_unavailable",
+        "the gateway's shared store (Redis) did not answer while reading this answer; retry in a few seconds",
+      );
+    }
+    const [owner, tool, text] = found;
+    if (owner == null || tool == null || text == null) return undefined;
+    return { owner: owner.toString("utf8"), tool: tool.toString("utf8"), text };
+  }
 
   get enabled(): boolean {
     return this.thresholdBytes > 0;
   }
 
   /** `result` itself, or with its text replaced by a preview and a link when it is too large. */
-  shrink(result: WireResult, tool: string, owner: string | undefined): WireResult {
+  async shrink(result: WireResult, tool: string, owner: string | undefined): Promise<WireResult> {
     if (!this.enabled || result.isError === true || result.structuredContent !== undefined) return result;
     const content = Array.isArray(result.content) ? (result.content as Record<string, unknown>[]) : [];
     const texts = content.filter((c) => c.type === "text" && typeof c.text === "string");
     const text = Buffer.from(texts.map((c) => c.text as string).join("\n"), "utf8");
     if (text.length <= this.thresholdBytes) return result;
     const id = randomUUID();
-    this.#kept.set(id, { owner: owner ?? "", tool, text });
+    await this.#keep(id, { owner: owner ?? "", tool, text });
     const pages = pageStarts(text).length;
     const preview = cutUtf8(text, 0, PREVIEW_BYTES).toString("utf8");
     const uri = `${RESULT_URI_PREFIX}${id}`;
@@ -97,12 +146,19 @@ export class LargeResults {
   }
 
   /** One page of a kept answer, for its owner; not_found for anyone else, or once it expired. */
-  page(id: string, page: number, owner: string | undefined): { text: string; page: number; pages: number } {
-    const kept = this.#kept.get(id);
+  async page(
+    id: string,
+    page: number,
+    owner: string | undefined,
+  ): Promise<{ text: string; page: number; pages: number }> {
+    const kept = await this.#find(id);
     if (!kept || kept.owner !== (owner ?? "")) {
+      const elsewhere = this.#store
+        ? ""
+        : ", was kept by another gateway replica (replicas share answers only with TOOLSHED_REDIS_URL)";
       throw new ToolshedError(
         "not_found",
-        `no kept answer '${id}': it expired (answers are kept for an hour), was kept by another gateway replica, or is not yours; call the tool again`,
+        `no kept answer '${id}': it expired (answers are kept for an hour)${elsewhere}, or is not yours; call the tool again`,
       );
     }
     const starts = pageStarts(kept.text);
@@ -137,7 +193,7 @@ export class LargeResults {
   }
 
   /** The `read_result` call: `{ id, page }` → that page as text, with where it is. */
-  read(args: Record<string, unknown>, owner: string | undefined): WireResult {
+  async read(args: Record<string, unknown>, owner: string | undefined): Promise<WireResult> {
     if (typeof args.id !== "string" || !args.id) {
       throw new ToolshedError(
         "invalid_input",
@@ -145,7 +201,7 @@ export class LargeResults {
       );
     }
     const page = typeof args.page === "number" ? args.page : Number.NaN;
-    const got = this.page(args.id, page, owner);
+    const got = await this.page(args.id, page, owner);
     const tail =
       got.page < got.pages
         ? `\n\n[page ${got.page} of ${got.pages}; next: page ${got.page + 1}]`
@@ -154,14 +210,14 @@ export class LargeResults {
   }
 
   /** resources/read of `toolshed-gateway://results/<id>?page=<n>` (page 1 without `page`). */
-  readUri(
+  async readUri(
     uri: string,
     owner: string | undefined,
-  ): { contents: { uri: string; mimeType: string; text: string }[] } {
+  ): Promise<{ contents: { uri: string; mimeType: string; text: string }[] }> {
     const url = new URL(uri);
     const id = url.pathname.replace(/^\//, "");
     const page = url.searchParams.has("page") ? Number(url.searchParams.get("page")) : 1;
-    const got = this.page(id, page, owner);
+    const got = await this.page(id, page, owner);
     return { contents: [{ uri, mimeType: "text/plain", text: got.text }] };
   }
 }

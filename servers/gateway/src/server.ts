@@ -1,6 +1,7 @@
 import { Counter } from "prom-client";
 import type { LogMessage, Relay } from "@toolshed/client";
 import {
+  connectRedis,
   defineServer,
   searchModeTools,
   SEARCH_MODE_TOOLS,
@@ -16,6 +17,7 @@ import { accessFor, allows, canUse, exposedUri, missingFor, splitName, type Acce
 import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import { LargeResults, READ_RESULT_TOOL, RESULT_URI_PREFIX, RESULT_URI_TEMPLATE } from "./large-results.js";
+import { SharedStore } from "./shared.js";
 import type { Upstream } from "./upstream.js";
 
 const version = packageVersion(import.meta.url);
@@ -43,6 +45,8 @@ export interface GatewayDeps {
   large: LargeResults;
   /** `toolshed_gateway_cache_requests_total{upstream, result}`: calls of cached tools, hit or miss. */
   cacheRequests?: Counter<"upstream" | "result">;
+  /** What replicas share through Redis (`TOOLSHED_REDIS_URL`); undefined when the gateway runs alone. */
+  shared?: SharedStore;
 }
 
 /** The three tools of search mode (the kit's): the model finds a tool, reads its schema, then calls it. */
@@ -129,7 +133,7 @@ async function forwardCall(
       : undefined;
   const key = cache?.key(ctx.principal?.id, original, args);
   if (cache && key !== undefined) {
-    const hit = cache.get(key);
+    const hit = await cache.get(key);
     deps.cacheRequests?.inc({ upstream: upstream.name, result: hit ? "hit" : "miss" });
     if (hit) return deps.large.shrink(hit, name, ctx.principal?.id);
   }
@@ -151,7 +155,7 @@ async function forwardCall(
     ...(relay ? { relay } : {}),
   });
   // Kept unless it failed or the upstream asked the caller something (the next call must ask too).
-  if (cache && key !== undefined && result.isError !== true && !asked) cache.set(key, result);
+  if (cache && key !== undefined && result.isError !== true && !asked) await cache.set(key, result);
   return deps.large.shrink(result, name, ctx.principal?.id);
 }
 
@@ -405,15 +409,21 @@ export const gatewayServer = defineServer({
   // tools/list_changed when a reload or an upstream changes the tool set (all mode; search mode's
   // three tools never change).
   notifications: { toolListChanged: true },
-  async setup({ config, log, notify, metrics }): Promise<GatewayDeps> {
+  async setup({ config, log, notify, metrics, redisUrl }): Promise<GatewayDeps> {
+    // Replicas on one Redis share cached answers, large answers and upstream rate limits.
+    const shared = redisUrl ? new SharedStore(await connectRedis(redisUrl), log) : undefined;
     // Without a config file the gateway starts empty (not ready, saying how to add an upstream).
-    const gateway = await Gateway.start(
-      config.config ? { path: config.config } : { file: emptyGatewayFile() },
-      {
+    let gateway: Gateway;
+    try {
+      gateway = await Gateway.start(config.config ? { path: config.config } : { file: emptyGatewayFile() }, {
         logger: log,
         ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged() } : {}),
-      },
-    );
+        ...(shared && redisUrl ? { shared: { store: shared, redisUrl } } : {}),
+      });
+    } catch (err) {
+      await shared?.close();
+      throw err;
+    }
     gateway.watch();
     const cacheRequests = new Counter({
       name: "toolshed_gateway_cache_requests_total",
@@ -421,9 +431,18 @@ export const gatewayServer = defineServer({
       labelNames: ["upstream", "result"] as const,
       registers: [metrics.registry],
     });
-    return { gateway, mode: config.mode, cacheRequests, large: new LargeResults(config.largeResultBytes) };
+    return {
+      gateway,
+      mode: config.mode,
+      cacheRequests,
+      large: new LargeResults(config.largeResultBytes, shared ? { store: shared } : {}),
+      ...(shared ? { shared } : {}),
+    };
   },
-  teardown: (deps) => deps.gateway.close(),
+  teardown: async (deps) => {
+    await deps.gateway.close();
+    await deps.shared?.close();
+  },
   ready: (deps) => deps.gateway.readiness(),
   tools: [],
   forward,

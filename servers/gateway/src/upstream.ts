@@ -2,7 +2,9 @@ import { createRateLimiter, type RateLimiter } from "@toolshed/auth";
 import { UpstreamClient, type CallOptions, type UpstreamTarget } from "@toolshed/client";
 import type { Logger } from "@toolshed/logging";
 import { ToolshedError } from "@toolshed/server";
+import { createHash } from "node:crypto";
 import { AnswerCache } from "./cache.js";
+import { SHARED_KEY_PREFIX, type SharedStore } from "./shared.js";
 import { readSecret, readValue, type UpstreamConfig } from "./config.js";
 
 export type { ForwardOptions, UpstreamState } from "@toolshed/client";
@@ -28,7 +30,13 @@ export class Upstream extends UpstreamClient {
   constructor(
     name: string,
     spec: UpstreamConfig,
-    options: { logger: Logger; env?: NodeJS.ProcessEnv; onChange?: () => void },
+    options: {
+      logger: Logger;
+      env?: NodeJS.ProcessEnv;
+      onChange?: () => void;
+      /** The replicas' Redis: cached answers and the rate limit are shared there. */
+      shared?: { store: SharedStore; redisUrl: string };
+    },
   ) {
     const env = options.env ?? process.env;
     super(name, {
@@ -43,11 +51,27 @@ export class Upstream extends UpstreamClient {
     this.spec = spec;
     const { scopes: _scopes, tools: _tools, ...connection } = spec;
     this.fingerprint = JSON.stringify(connection);
-    this.cache = spec.cache ? new AnswerCache(spec.cache) : undefined;
+    const shared = options.shared;
+    // Shared cache keys name the connection too: a changed upstream never serves old answers.
+    const scope = `${name}:${createHash("sha256").update(this.fingerprint).digest("base64url").slice(0, 12)}`;
+    this.cache = spec.cache
+      ? new AnswerCache(spec.cache, shared ? { store: shared.store, scope } : {})
+      : undefined;
     const perMinute = spec.rateLimit?.perMinute;
-    // A bucket of a minute's requests, refilled evenly (the kit's limiter, in memory).
+    // A bucket of a minute's requests, refilled evenly (the kit's limiter): in memory, or one bucket
+    // for all replicas in Redis (failing open while Redis is down, as the kit's own limits do).
     if (perMinute)
-      this.#limiter = createRateLimiter({ capacity: perMinute, refillPerSecond: perMinute / 60 });
+      this.#limiter = createRateLimiter({
+        capacity: perMinute,
+        refillPerSecond: perMinute / 60,
+        ...(shared
+          ? {
+              redisUrl: shared.redisUrl,
+              keyPrefix: `${SHARED_KEY_PREFIX}ratelimit:`,
+              onError: (err: Error) => shared.store.warn(`taking from upstream '${name}' rate limit`, err),
+            }
+          : {}),
+      });
   }
 
   readonly #limiter: RateLimiter | undefined;
@@ -55,7 +79,7 @@ export class Upstream extends UpstreamClient {
   /** Takes one request from the upstream's rate limit, or refuses naming the upstream and when to retry. */
   async #admit(): Promise<void> {
     if (!this.#limiter) return;
-    const taken = await this.#limiter.take("upstream");
+    const taken = await this.#limiter.take(`upstream:${this.name}`);
     if (taken.allowed) return;
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     throw new ToolshedError(

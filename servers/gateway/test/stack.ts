@@ -119,6 +119,8 @@ export async function startGateway(
     http?: Partial<HttpOptions>;
     env?: Record<string, string>;
     largeResultBytes?: number;
+    /** The Redis replicas share (TOOLSHED_REDIS_URL). */
+    redisUrl?: string;
   } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
@@ -135,6 +137,7 @@ export async function startGateway(
   for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
   const handle = await startTestHttpServer(gatewayServer, options.http ?? {}, {
     logger,
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     config: {
       config: configPath,
       mode: options.mode ?? "all",
@@ -257,7 +260,7 @@ type Client = Awaited<ReturnType<typeof connectHttpClient>>;
 export async function startGatewayOver<S extends string>(
   servers: Record<S, AnyServerDefinition>,
   config: (urls: Record<S, string>) => string,
-  options: { keys?: ApiKeys; mode?: "all" | "search"; largeResultBytes?: number } = {},
+  options: { keys?: ApiKeys; mode?: "all" | "search"; largeResultBytes?: number; redisUrl?: string } = {},
 ): Promise<GatewayOver<S>> {
   const handles: { url: string; close(): Promise<void> }[] = [];
   const close = async () => {
@@ -277,6 +280,7 @@ export async function startGatewayOver<S extends string>(
       ...(auth ? { http: { auth } } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.largeResultBytes !== undefined ? { largeResultBytes: options.largeResultBytes } : {}),
+      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     });
     const { gateway } = await gw.deps();
     if (gateway.down().length) throw new Error(`upstreams not ready: ${gateway.down().join(", ")}`);
