@@ -69,8 +69,18 @@ function figures(all: Samples): Record<string, number> {
   const samples = all.filter((s) => !s.search);
   const examples = samples.reduce((n, s) => n + s.examples, 0);
   const accepted = samples.reduce((n, s) => n + s.accepted, 0);
-  f.example_answers_accepted_ratio = examples ? round(accepted / examples) : 0;
-  f.example_answers = examples;
+  const contradicted = samples.reduce((n, s) => n + s.contradicted, 0);
+  const contradictedAccepted = samples.reduce((n, s) => n + s.contradictedAccepted, 0);
+  // The headline counts the examples the document's own schema allows (Ajv's verdict): an example
+  // the document contradicts is one a tool must refuse, and is counted apart.
+  const valid = examples - contradicted;
+  const validAccepted = accepted - contradictedAccepted;
+  f.example_answers_accepted_ratio = valid ? round(validAccepted / valid) : 0;
+  f.example_answers = valid;
+  f.example_answers_all = examples;
+  f.example_answers_accepted_ratio_all = examples ? round(accepted / examples) : 0;
+  f.example_answers_contradicted = contradicted;
+  f.example_answers_contradicted_refused = contradicted - contradictedAccepted;
   for (const s of samples) {
     const key = s.name.replace(/-/g, "_");
     f[`${key}_tools_list_bytes_per_tool`] = Math.round(s.tools_list_bytes / s.tools);
@@ -93,7 +103,15 @@ function section({ figures: f, samples: all, mode, date, machine }: Report<Plan,
     `${Math.round((s.output_schema_bytes / s.tools_list_bytes) * 100)}%`,
     `${s.accepted}/${s.examples}`,
   ]);
-  const refused = samples.flatMap((s) => s.refused.map((r) => `- \`${r.tool}\` (${s.name}): ${r.error}`));
+  const refused = samples.flatMap((s) =>
+    s.refused.map(
+      (r) =>
+        `- \`${r.tool}\` (${s.name}): ${r.error}` +
+        (r.contradicted
+          ? ` (the document's own schema rejects this example too: Ajv says \`${r.contradicted}\`)`
+          : ""),
+    ),
+  );
   return [
     "## openapi: servers generated from real API descriptions",
     "",
@@ -103,7 +121,11 @@ function section({ figures: f, samples: all, mode, date, machine }: Report<Plan,
     "Each document (from npm: Blockfrost's `@blockfrost/openapi`, GitHub's `@octokit/openapi` 2.2.1, " +
       "whose newest release unpacks to ~450 MB; and the repo's Example API) is generated with default " +
       "options, started in process behind the real SDK client, listed, and every tool whose operation " +
-      "has example answers is called against a loopback upstream that returns them.",
+      "has example answers is called against a loopback upstream that returns them. Each example is also " +
+      "judged against the response schema its own document gives, by Ajv (OpenAPI 3.0 `nullable` understood, " +
+      "formats not judged): an example whose values that schema contradicts is one a tool must refuse, and " +
+      "is counted apart; one that only leaves out required properties counts as allowed, since generated " +
+      "tools accept those by design (an answer missing a field still reaches the model).",
     "",
     markdownTable(
       ["document", "tools", "tools/list bytes per tool", "outputSchema share", "examples accepted"],
@@ -129,9 +151,19 @@ function section({ figures: f, samples: all, mode, date, machine }: Report<Plan,
           "",
         ],
         [
-          "`example_answers_accepted_ratio`",
+          `\`example_answers_accepted_ratio\` (${f.example_answers} examples whose values their document's schema allows)`,
           String(f.example_answers_accepted_ratio),
           `= ${TARGET_ACCEPTED}: ${met(f.example_answers_accepted_ratio === TARGET_ACCEPTED)}`,
+        ],
+        [
+          `\`example_answers_contradicted_refused\` (examples whose values their own document's schema contradicts, by Ajv)`,
+          `${f.example_answers_contradicted_refused} of ${f.example_answers_contradicted}`,
+          `all refused: ${met(f.example_answers_contradicted_refused === f.example_answers_contradicted)}`,
+        ],
+        [
+          "`example_answers_accepted_ratio_all` (every example, contradicted ones included)",
+          `${f.example_answers_accepted_ratio_all} of ${f.example_answers_all}`,
+          "",
         ],
       ],
     ),
@@ -146,7 +178,9 @@ function summary(f: Record<string, number>, mode: Mode): string {
   return (
     `openapi benchmark (${mode})\n` +
     `  tools_list_bytes_per_tool ${f.tools_list_bytes_per_tool} (target <= ${TARGET_BYTES_PER_TOOL})\n` +
-    `  example_answers_accepted_ratio ${f.example_answers_accepted_ratio} of ${f.example_answers} (target ${TARGET_ACCEPTED})\n` +
+    `  example_answers_accepted_ratio ${f.example_answers_accepted_ratio} of ${f.example_answers} allowed by their document (target ${TARGET_ACCEPTED}); ` +
+    `${f.example_answers_contradicted_refused} of ${f.example_answers_contradicted} the document contradicts refused; ` +
+    `${f.example_answers_accepted_ratio_all} of all ${f.example_answers_all}\n` +
     `  dynamic_top3_ratio ${f.dynamic_top3_ratio ?? "n/a"} of ${f.dynamic_queries ?? 0} requests (target >= ${TARGET_TOP3}); ` +
     `tools/list ${f.dynamic_tools_list_bytes_search ?? "n/a"} bytes in search mode, ${f.dynamic_tools_list_bytes_all ?? "n/a"} in all mode\n`
   );

@@ -11,7 +11,8 @@ import { generate, loadDocument } from "@toolshed/openapi";
 import { createTestClient } from "@toolshed/testing";
 import ts from "typescript";
 import type { DocumentCase } from "./documents.js";
-import { exampleAnswers, requiredArgs } from "./examples.js";
+import { answerSchema, exampleAnswers, requiredArgs } from "./examples.js";
+import { ExampleJudge } from "./judge.js";
 
 const require = createRequire(import.meta.url);
 // Inside @toolshed/openapi's folder, so the generated code resolves @toolshed/server and zod there.
@@ -22,10 +23,18 @@ export interface DocumentSamples {
   tools: number;
   tools_list_bytes: number;
   output_schema_bytes: number;
+  /** Example answers tried, and how many the tool accepted. */
   examples: number;
   accepted: number;
-  /** Tools whose example answers were refused, with the first error. */
-  refused: { tool: string; error: string }[];
+  /**
+   * Of those, the ones whose values the document's own response schema contradicts (judged by Ajv;
+   * missing required properties alone do not count, see judge.ts), and how many of them the tool
+   * accepted anyway: a tool should refuse what its document says cannot be.
+   */
+  contradicted: number;
+  contradictedAccepted: number;
+  /** Tools whose example answers were refused, with the first error (and Ajv's, when it agrees). */
+  refused: { tool: string; error: string; contradicted?: string }[];
   /** Examples not tried because no arguments could be built for the tool. */
   untried: number;
   ms: number;
@@ -125,6 +134,8 @@ export async function runDocument(c: DocumentCase): Promise<DocumentSamples> {
         ),
         examples: 0,
         accepted: 0,
+        contradicted: 0,
+        contradictedAccepted: 0,
         refused: [],
         untried: 0,
         ms: 0,
@@ -135,11 +146,13 @@ export async function runDocument(c: DocumentCase): Promise<DocumentSamples> {
         return samples;
       }
       const doc = await loadDocument(c.document);
+      const judge = new ExampleJudge(doc);
       const byName = new Map(tools.map((tool) => [tool.name, tool]));
       for (const op of result.operations) {
         const tool = byName.get(op.name);
         if (!tool) continue;
         const args = requiredArgs(tool.inputSchema);
+        const schema = answerSchema(doc, op.method, op.path);
         for (const example of exampleAnswers(doc, op.method, op.path)) {
           answer = example;
           const r = (await t.client.callTool({ name: op.name, arguments: args })) as {
@@ -152,9 +165,19 @@ export async function runDocument(c: DocumentCase): Promise<DocumentSamples> {
             continue;
           }
           samples.examples++;
+          const verdict = schema === undefined ? undefined : judge.judge(schema, example);
+          const contradicted = verdict?.kind === "contradicted" ? verdict.error : undefined;
+          if (contradicted !== undefined) {
+            samples.contradicted++;
+            if (!r.isError) samples.contradictedAccepted++;
+          }
           if (!r.isError) samples.accepted++;
           else if (!samples.refused.some((x) => x.tool === op.name))
-            samples.refused.push({ tool: op.name, error: text.slice(0, 300) });
+            samples.refused.push({
+              tool: op.name,
+              error: text.slice(0, 300),
+              ...(contradicted !== undefined ? { contradicted } : {}),
+            });
         }
       }
       samples.ms = Math.round(performance.now() - started);
