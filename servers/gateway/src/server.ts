@@ -1,5 +1,5 @@
 import { Counter } from "prom-client";
-import type { LogMessage, Relay } from "@toolshed/client";
+import type { LogMessage, LogRelay, Relay } from "@toolshed/client";
 import {
   connectRedis,
   defineServer,
@@ -112,6 +112,15 @@ function callTarget(
   };
 }
 
+/**
+ * The upstream's log messages during a request (a call, a read, a prompt), from the caller's level
+ * up, passed on as they came; nothing is asked of the upstream when the caller takes no logs.
+ */
+function logRelay(ctx: ForwardContext): { log?: LogRelay } {
+  const level = ctx.logLevel;
+  return level ? { log: { level, send: (m: LogMessage) => ctx.relayLog(m) } } : {};
+}
+
 async function forwardCall(
   deps: GatewayDeps,
   name: string,
@@ -146,12 +155,10 @@ async function forwardCall(
       return relayed.answer(key, request);
     },
   };
-  const level = ctx.logLevel;
   const result = await upstream.callTool(original, args, {
     signal: ctx.signal,
     onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
-    // The upstream's log messages during the call, from the caller's level up, as they came.
-    ...(level ? { log: { level, send: (m: LogMessage) => ctx.relayLog(m) } } : {}),
+    ...logRelay(ctx),
     ...(relay ? { relay } : {}),
   });
   // Kept unless it failed or the upstream asked the caller something (the next call must ask too).
@@ -316,6 +323,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
       const relay = relayTo(ctx);
       const result = await upstream.readResource(found.uri, {
         signal: ctx.signal,
+        ...logRelay(ctx),
         ...(relay ? { relay } : {}),
       });
       return {
@@ -341,6 +349,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
       const relay = relayTo(ctx);
       return await upstream.getPrompt(found.original, args, {
         signal: ctx.signal,
+        ...logRelay(ctx),
         ...(relay ? { relay } : {}),
       });
     },

@@ -2,8 +2,10 @@
 // fixture over HTTP, reached on 2026-07-28 (the level in each request's _meta) and pinned to 2025
 // (the session's logging/setLevel), and over stdio. `test_logging_tool` logs at debug, info and
 // warning; `test_tool_with_logging` logs three info lines 50 ms apart. A caller gets the upstream's
-// messages during its call, from its own level up, and never another caller's.
+// messages during its call, from its own level up, and never another caller's. The same during
+// resources/read and prompts/get, from an upstream (`notes`) that logs while it reads and builds.
 import everything from "@toolshed/fixture-everything";
+import { defineServer } from "@toolshed/server";
 import type { Client } from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -20,13 +22,43 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 /** The 2026-07-28 per-request log level's `_meta` key. */
 const LOG_LEVEL_META_KEY = "io.modelcontextprotocol/logLevel";
 
-let over: GatewayOver<"fx">;
+/** An upstream that logs at debug and info while it reads its one resource and builds its one prompt. */
+const notes = defineServer({
+  name: "notes",
+  version: "0.0.0",
+  tools: [],
+  forward: {
+    listTools: () => [],
+    callTool: () => Promise.resolve(undefined),
+    resources: {
+      list: () => [{ uri: "notes://today", name: "today", mimeType: "text/plain" }],
+      templates: () => [],
+      read(_deps, uri, ctx) {
+        ctx.log.debug(`opening ${uri}`);
+        ctx.log.info(`read ${uri}`);
+        return Promise.resolve({ contents: [{ uri, mimeType: "text/plain", text: "buy milk" }] });
+      },
+    },
+    prompts: {
+      list: () => [{ name: "recap", description: "Recaps the notes" }],
+      get(_deps, name, _args, ctx) {
+        ctx.log.debug(`building ${name}`);
+        ctx.log.info(`built ${name}`);
+        return Promise.resolve({
+          messages: [{ role: "user", content: { type: "text", text: "Recap: buy milk" } }],
+        });
+      },
+    },
+  },
+});
+
+let over: GatewayOver<"fx" | "notes">;
 
 beforeAll(async () => {
   over = await startGatewayOver(
-    { fx: everything },
+    { fx: everything, notes },
     (urls) => `upstreams:
-${bothEras("fx", urls.fx)}  fx-stdio:
+${bothEras("fx", urls.fx)}${bothEras("notes", urls.notes)}  fx-stdio:
     command: ${process.execPath}
     args: [${JSON.stringify(FIXTURE_BIN)}]
   fx-stdio-legacy:
@@ -175,5 +207,43 @@ describe("a stdio upstream", () => {
       await a.client.close();
       await b.client.close();
     }
+  });
+});
+
+describe.each([
+  ["legacy", "notes"],
+  ["legacy", "notes-legacy"],
+  ["modern", "notes"],
+  ["modern", "notes-legacy"],
+] as const)("a %s client reading and prompting through upstream %s", (era, upstream) => {
+  /** The log lines a read and a prompt brought, at `level` (undefined: none asked for). */
+  async function readAndPrompt(level: Level | undefined): Promise<{ read: string[]; prompt: string[] }> {
+    const own = await connect(era);
+    try {
+      if (era === "legacy" && level) await own.client.setLoggingLevel(level);
+      const meta = era === "modern" && level ? { _meta: { [LOG_LEVEL_META_KEY]: level } } : {};
+      const read = await own.client.readResource({ uri: `${upstream}+notes://today`, ...meta });
+      expect((read.contents[0] as { text: string }).text).toBe("buy milk");
+      const readLogs = lines(own.logs);
+      own.logs.length = 0;
+      const prompt = await own.client.getPrompt({ name: `${upstream}__recap`, arguments: {}, ...meta });
+      expect(prompt.messages).toHaveLength(1);
+      return { read: readLogs, prompt: lines(own.logs) };
+    } finally {
+      await own.client.close();
+    }
+  }
+
+  it("gets the upstream's log lines during resources/read and prompts/get, from its level up", async () => {
+    expect(await readAndPrompt("debug")).toEqual({
+      read: ["debug:opening notes://today", "info:read notes://today"],
+      prompt: ["debug:building recap", "info:built recap"],
+    });
+    expect(await readAndPrompt("info")).toEqual({
+      read: ["info:read notes://today"],
+      prompt: ["info:built recap"],
+    });
+    // No level: none on 2026-07-28, warning and above on 2025 (none of these lines).
+    expect(await readAndPrompt(undefined)).toEqual({ read: [], prompt: [] });
   });
 });
