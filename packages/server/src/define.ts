@@ -419,6 +419,11 @@ export interface ForwardContext {
   /** Reports progress when the client asked for it (a progressToken); a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**
+   * Whether the client asked for progress (its request has a progressToken): ask an upstream for
+   * progress only then, since an upstream that reports it does more work for every call.
+   */
+  readonly wantsProgress: boolean;
+  /**
    * The least severe level this request's client takes log messages at, as for an own tool's
    * `log`: the 2026-07-28 request's `_meta` level, the 2025 session's logging/setLevel (`warning`
    * when it set none); undefined when it takes none. Ask the upstream for this level.

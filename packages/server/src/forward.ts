@@ -318,6 +318,7 @@ async function open(
     requestId: extra.mcpReq.id,
     client: clientRequests(mcp, extra),
     progress: (progress, total, message) => sendProgress(extra, progress, total, message),
+    wantsProgress: extra.mcpReq._meta?.progressToken !== undefined,
     logLevel,
     relayLog: (message) => {
       if (logLevel === undefined || rank(message.level) < rank(logLevel)) return;

@@ -112,6 +112,8 @@ function callTarget(
   };
 }
 
+type ProgressUpdate = { progress: number; total?: number; message?: string };
+
 /**
  * The upstream's log messages during a request (a call, a read, a prompt), from the caller's level
  * up, passed on as they came; nothing is asked of the upstream when the caller takes no logs.
@@ -157,7 +159,10 @@ async function forwardCall(
   };
   const result = await upstream.callTool(original, args, {
     signal: ctx.signal,
-    onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+    // Progress is asked of the upstream only for a caller that asked for it (a progressToken).
+    ...(ctx.wantsProgress
+      ? { onprogress: (p: ProgressUpdate) => void ctx.progress(p.progress, p.total, p.message) }
+      : {}),
     ...logRelay(ctx),
     ...(relay ? { relay } : {}),
   });

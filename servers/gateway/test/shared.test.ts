@@ -11,13 +11,7 @@ import { defineServer } from "@toolshed/server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { needRedis } from "../../../test-support/services.js";
-import {
-  startGateway,
-  startGatewayOver,
-  textOf,
-  type GatewayOver,
-  type TestGateway,
-} from "./stack.js";
+import { startGateway, startGatewayOver, textOf, type GatewayOver, type TestGateway } from "./stack.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 

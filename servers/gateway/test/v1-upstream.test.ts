@@ -18,7 +18,13 @@ import { startGateway, textOf, type TestGateway, type ToolResultShape } from "./
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 /** What the v1 upstream saw: calls cancelled by their signal, and answers to its questions. */
-const seen = { aborted: 0, answers: [] as unknown[], protocolVersions: new Set<string>() };
+const seen = {
+  aborted: 0,
+  answers: [] as unknown[],
+  protocolVersions: new Set<string>(),
+  /** Per count call, whether it came with a progressToken. */
+  progressAsked: [] as boolean[],
+};
 
 function v1Server(): McpServer {
   const server = new McpServer({ name: "v1-upstream", version: "1.0.0" }, { capabilities: { logging: {} } });
@@ -42,6 +48,7 @@ function v1Server(): McpServer {
       inputSchema: { to: z.number() },
     },
     async ({ to }, extra) => {
+      seen.progressAsked.push(extra._meta?.progressToken !== undefined);
       for (let i = 1; i <= to; i++) {
         if (extra.signal.aborted) {
           seen.aborted++;
@@ -221,6 +228,18 @@ describe.each(["modern", "legacy"] as const)("a %s client", (era) => {
       expect(textOf(r)).toBe("counted to 4");
       expect(progress).toEqual([1, 2, 3, 4]);
       expect(logs).toEqual(["step 1", "step 2", "step 3", "step 4"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("is asked for progress only when the caller asked for it (reporting it costs the upstream work)", async () => {
+    const client = await connectHttpClient(gw.url, {}, undefined, era);
+    try {
+      const before = seen.progressAsked.length;
+      await client.callTool({ name: "v1__count", arguments: { to: 1 } });
+      await client.callTool({ name: "v1__count", arguments: { to: 1 } }, { onprogress: () => {} });
+      expect(seen.progressAsked.slice(before)).toEqual([false, true]);
     } finally {
       await client.close();
     }
