@@ -5,7 +5,9 @@
  * What the gateway costs and saves, in one run: the bytes of `tools/list` for the whole stack (the
  * four domain servers' lists added up) against the gateway's in `all` and `search` mode, and
  * `tools/call` throughput through the gateway against the same server called directly (the kit's
- * fixture, `echo`, 2026-07-28 over Streamable HTTP), in alternating rounds, medians.
+ * fixture, 2026-07-28 over Streamable HTTP), in alternating rounds, medians. Twice: `echo`, which
+ * does nothing (the worst case for a proxy: three processes share the machine's cores and the
+ * gateway's hop is most of the work), and `slow` waiting 20 ms (an upstream that calls an API).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -40,7 +42,14 @@ interface Samples {
   direct: RoundSample[];
   gateway: RoundSample[];
   pair_throughput_ratios: number[];
+  /** The same with `slow { ms: 20 }`. */
+  direct_20ms: RoundSample[];
+  gateway_20ms: RoundSample[];
+  pair_throughput_ratios_20ms: number[];
 }
+
+/** A tool call that waits like an upstream calling an API (the fixture's `slow`, no CPU). */
+const WAIT_CALL = { name: "slow", arguments: { ms: 20 } };
 
 interface Server {
   child: ChildProcess;
@@ -195,7 +204,15 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
     // Warm-up, then alternating rounds.
     await runLoad(direct, { ...load, durationMs: Math.min(500, plan.roundMs) });
     await runLoad(through, { ...load, durationMs: Math.min(500, plan.roundMs) });
-    const samples: Samples = { ...measured, direct: [], gateway: [], pair_throughput_ratios: [] };
+    const samples: Samples = {
+      ...measured,
+      direct: [],
+      gateway: [],
+      pair_throughput_ratios: [],
+      direct_20ms: [],
+      gateway_20ms: [],
+      pair_throughput_ratios_20ms: [],
+    };
     for (let i = 0; i < plan.rounds; i++) {
       const d = await runLoad(direct, load);
       const g = await runLoad(through, load);
@@ -203,6 +220,15 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
       samples.gateway.push(g);
       samples.pair_throughput_ratios.push(round(g.calls_per_s / d.calls_per_s, 3));
       log(`round ${i + 1}/${plan.rounds}: direct ${d.calls_per_s}/s, gateway ${g.calls_per_s}/s`);
+    }
+    const waiting = { ...load, call: WAIT_CALL };
+    for (let i = 0; i < plan.rounds; i++) {
+      const d = await runLoad(direct, waiting);
+      const g = await runLoad(through, waiting);
+      samples.direct_20ms.push(d);
+      samples.gateway_20ms.push(g);
+      samples.pair_throughput_ratios_20ms.push(round(g.calls_per_s / d.calls_per_s, 3));
+      log(`slow 20 ms round ${i + 1}/${plan.rounds}: direct ${d.calls_per_s}/s, gateway ${g.calls_per_s}/s`);
     }
     await direct.close();
     await through.close();
@@ -214,8 +240,8 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
 }
 
 function figures(s: Samples): Record<string, number> {
-  const med = (rounds: RoundSample[], key: "calls_per_s" | "p50_ms" | "p99_ms") =>
-    round(median(rounds.map((r) => r[key])), 3);
+  const med = (rounds: RoundSample[], key: "calls_per_s" | "p50_ms" | "p99_ms" | "server_cpu_us_per_call") =>
+    round(median(rounds.map((r) => r[key] ?? Number.NaN)), 3);
   const directRate = med(s.direct, "calls_per_s");
   const gatewayRate = med(s.gateway, "calls_per_s");
   return {
@@ -231,6 +257,19 @@ function figures(s: Samples): Record<string, number> {
     direct_p99_ms: med(s.direct, "p99_ms"),
     gateway_p99_ms: med(s.gateway, "p99_ms"),
     gateway_ratio_vs_direct: round(gatewayRate / directRate, 3),
+    // CPU per echo call of the fixture, and of the gateway process alone (the hop's cost).
+    direct_server_cpu_us_per_call: med(s.direct, "server_cpu_us_per_call"),
+    gateway_cpu_us_per_call: med(s.gateway, "server_cpu_us_per_call"),
+    direct_20ms_calls_per_s: med(s.direct_20ms, "calls_per_s"),
+    gateway_20ms_calls_per_s: med(s.gateway_20ms, "calls_per_s"),
+    direct_20ms_p50_ms: med(s.direct_20ms, "p50_ms"),
+    gateway_20ms_p50_ms: med(s.gateway_20ms, "p50_ms"),
+    direct_20ms_p99_ms: med(s.direct_20ms, "p99_ms"),
+    gateway_20ms_p99_ms: med(s.gateway_20ms, "p99_ms"),
+    gateway_ratio_vs_direct_20ms: round(
+      med(s.gateway_20ms, "calls_per_s") / med(s.direct_20ms, "calls_per_s"),
+      3,
+    ),
   };
 }
 
@@ -249,8 +288,21 @@ function section({ figures: f, samples, plan, mode, date, machine }: Report<Plan
       String(f.gateway_p50_ms),
       String(f.gateway_p99_ms),
     ],
+    [
+      "`slow` 20 ms, direct",
+      String(f.direct_20ms_calls_per_s),
+      String(f.direct_20ms_p50_ms),
+      String(f.direct_20ms_p99_ms),
+    ],
+    [
+      "`slow` 20 ms through the gateway",
+      String(f.gateway_20ms_calls_per_s),
+      String(f.gateway_20ms_p50_ms),
+      String(f.gateway_20ms_p99_ms),
+    ],
   ];
   const ratio = f.gateway_ratio_vs_direct!;
+  const ratioWait = f.gateway_ratio_vs_direct_20ms!;
   return [
     "## gateway: context bytes and call throughput through toolshed-gateway",
     "",
@@ -265,10 +317,14 @@ function section({ figures: f, samples, plan, mode, date, machine }: Report<Plan
     "",
     `Search mode shows ${f.search_bytes_ratio_vs_direct} of the direct bytes.`,
     "",
-    `\`tools/call echo\` on the kit's fixture over Streamable HTTP, 2026-07-28, ${plan.concurrency} calls in ` +
+    `\`tools/call\` on the kit's fixture over Streamable HTTP, 2026-07-28, ${plan.concurrency} calls in ` +
       `flight over ${plan.clients} clients, ${plan.rounds} alternating rounds of ${plan.roundMs / 1000} s after ` +
-      "warm-up; the gateway (its default logging and metrics, the fixture mounted at its root) forwards " +
-      "each call to the same fixture process. Medians of the rounds:",
+      "warm-up, for each of two tools; the gateway (its default logging and metrics, the fixture mounted at " +
+      "its root) forwards each call to the same fixture process. `echo` does no work, so the gateway's hop " +
+      "(an HTTP server, the forwarding, an HTTP client) is most of what a call costs: the load client, the " +
+      `gateway and the fixture share ${machine.cpus} cores, and the gateway process spends ` +
+      `${f.gateway_cpu_us_per_call} µs of CPU per call against the fixture's ${f.direct_server_cpu_us_per_call} µs. ` +
+      "`slow` waits 20 ms without CPU, as an upstream calling an API does. Medians of the rounds:",
     "",
     markdownTable(["path", "calls/s", "p50 ms", "p99 ms"], callRows),
     "",
@@ -276,14 +332,25 @@ function section({ figures: f, samples, plan, mode, date, machine }: Report<Plan
       ["figure", "value", "target"],
       [
         [
-          "`gateway_ratio_vs_direct`",
+          "`gateway_ratio_vs_direct` (`echo`)",
           String(ratio),
           `>= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? "met" : "missed"}`,
+        ],
+        [
+          "`gateway_ratio_vs_direct_20ms` (`slow` 20 ms)",
+          String(ratioWait),
+          `>= ${TARGET_RATIO}: ${ratioWait >= TARGET_RATIO ? "met" : "missed"}`,
+        ],
+        [
+          "CPU per `echo` call: the fixture (direct) / the gateway process",
+          `${f.direct_server_cpu_us_per_call} / ${f.gateway_cpu_us_per_call} µs`,
+          "",
         ],
       ],
     ),
     "",
-    `Round pairs (gateway / direct): ${samples.pair_throughput_ratios.join(", ")}.`,
+    `Round pairs (gateway / direct): echo ${samples.pair_throughput_ratios.join(", ")}; ` +
+      `slow 20 ms ${samples.pair_throughput_ratios_20ms.join(", ")}.`,
     "",
   ].join("\n");
 }
@@ -300,5 +367,5 @@ runBenchmark<Plan, Samples>({
   section,
   summary: (f) =>
     `bench:gateway: tools/list ${f.direct_tools_list_bytes} B direct, ${f.gateway_search_tools_list_bytes} B in search mode; ` +
-    `gateway_ratio_vs_direct ${f.gateway_ratio_vs_direct}\n`,
+    `gateway_ratio_vs_direct ${f.gateway_ratio_vs_direct} (echo), ${f.gateway_ratio_vs_direct_20ms} (slow 20 ms)\n`,
 });

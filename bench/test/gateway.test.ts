@@ -33,6 +33,9 @@ describe("bench:gateway --smoke", () => {
       "direct_calls_per_s",
       "gateway_calls_per_s",
       "gateway_ratio_vs_direct",
+      "gateway_20ms_calls_per_s",
+      "gateway_ratio_vs_direct_20ms",
+      "gateway_cpu_us_per_call",
     ]) {
       const value: unknown = result.figures[name];
       expect(

@@ -10,6 +10,8 @@ export interface LoadOptions {
   durationMs: number;
   /** ...or after this many calls, whichever comes first. */
   maxCalls: number;
+  /** Another tool than `echo` (its answer must not be an error); `echo` with a fixed message unless set. */
+  call?: { name: string; arguments: Record<string, unknown> };
 }
 
 /** One measured round against one server. */
@@ -28,7 +30,7 @@ export interface RoundSample extends LatencySummary {
 const MESSAGE = "hello from the toolshed protocol benchmark";
 
 /**
- * Drives `tools/call echo` through the real SDK clients with a fixed number of calls in flight and
+ * Drives `tools/call echo` (or `options.call`) through the real SDK clients with a fixed number of calls in flight and
  * times each call from just before `callTool` to its resolved result.
  */
 export async function runLoad(target: Target, options: LoadOptions): Promise<RoundSample> {
@@ -39,13 +41,15 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Rou
     { workers: options.concurrency, until: forMs(options.durationMs), maxCalls: options.maxCalls },
     async (worker) => {
       const client = target.clients[worker % target.clients.length]!;
-      const result = await client.callTool({ name: "echo", arguments: { message: MESSAGE } });
+      const call = options.call ?? { name: "echo", arguments: { message: MESSAGE } };
+      const result = await client.callTool(call);
       if (
         result.isError ||
-        (result.structuredContent as { message?: unknown } | undefined)?.message !== MESSAGE
+        (!options.call &&
+          (result.structuredContent as { message?: unknown } | undefined)?.message !== MESSAGE)
       ) {
         throw new Error(
-          `${target.side} ${target.transport} ${target.era}: echo answered ${JSON.stringify(result).slice(0, 300)}`,
+          `${target.side} ${target.transport} ${target.era}: ${call.name} answered ${JSON.stringify(result).slice(0, 300)}`,
         );
       }
     },
