@@ -76,11 +76,14 @@ export class LargeResults {
     const store = this.#store;
     if (store) {
       try {
-        await store.redis
+        const replies = await store.redis
           .multi()
           .hset(this.#sharedKey(id), { owner: kept.owner, tool: kept.tool, text: kept.text })
           .pexpire(this.#sharedKey(id), TTL_MS)
           .exec();
+        // A transaction answers each command's error in its reply rather than rejecting.
+        const failed = replies?.find(([err]) => err)?.[0];
+        if (!replies || failed) throw failed ?? new Error("the transaction was discarded");
         return;
       } catch (err) {
         store.warn("keeping a large answer (kept on this replica instead)", err);
