@@ -204,32 +204,30 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
     // Warm-up, then alternating rounds.
     await runLoad(direct, { ...load, durationMs: Math.min(500, plan.roundMs) });
     await runLoad(through, { ...load, durationMs: Math.min(500, plan.roundMs) });
+    /** Alternating rounds of `options` on each side: the rounds and the pair ratios. */
+    const alternate = async (options: typeof load & { call?: typeof WAIT_CALL }, label: string) => {
+      const out = { direct: [] as RoundSample[], gateway: [] as RoundSample[], ratios: [] as number[] };
+      for (let i = 0; i < plan.rounds; i++) {
+        const d = await runLoad(direct, options);
+        const g = await runLoad(through, options);
+        out.direct.push(d);
+        out.gateway.push(g);
+        out.ratios.push(round(g.calls_per_s / d.calls_per_s, 3));
+        log(`${label}round ${i + 1}/${plan.rounds}: direct ${d.calls_per_s}/s, gateway ${g.calls_per_s}/s`);
+      }
+      return out;
+    };
+    const echo = await alternate(load, "");
+    const wait = await alternate({ ...load, call: WAIT_CALL }, "slow 20 ms ");
     const samples: Samples = {
       ...measured,
-      direct: [],
-      gateway: [],
-      pair_throughput_ratios: [],
-      direct_20ms: [],
-      gateway_20ms: [],
-      pair_throughput_ratios_20ms: [],
+      direct: echo.direct,
+      gateway: echo.gateway,
+      pair_throughput_ratios: echo.ratios,
+      direct_20ms: wait.direct,
+      gateway_20ms: wait.gateway,
+      pair_throughput_ratios_20ms: wait.ratios,
     };
-    for (let i = 0; i < plan.rounds; i++) {
-      const d = await runLoad(direct, load);
-      const g = await runLoad(through, load);
-      samples.direct.push(d);
-      samples.gateway.push(g);
-      samples.pair_throughput_ratios.push(round(g.calls_per_s / d.calls_per_s, 3));
-      log(`round ${i + 1}/${plan.rounds}: direct ${d.calls_per_s}/s, gateway ${g.calls_per_s}/s`);
-    }
-    const waiting = { ...load, call: WAIT_CALL };
-    for (let i = 0; i < plan.rounds; i++) {
-      const d = await runLoad(direct, waiting);
-      const g = await runLoad(through, waiting);
-      samples.direct_20ms.push(d);
-      samples.gateway_20ms.push(g);
-      samples.pair_throughput_ratios_20ms.push(round(g.calls_per_s / d.calls_per_s, 3));
-      log(`slow 20 ms round ${i + 1}/${plan.rounds}: direct ${d.calls_per_s}/s, gateway ${g.calls_per_s}/s`);
-    }
     await direct.close();
     await through.close();
     return samples;

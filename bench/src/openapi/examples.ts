@@ -17,8 +17,8 @@ function deref(doc: OpenApiDocument, value: unknown): unknown {
   return current;
 }
 
-/** The schema of the operation's first 2xx JSON answer, as the document gives it (maybe a `$ref`). */
-export function answerSchema(doc: OpenApiDocument, method: string, path: string): unknown {
+/** The media-type object of the operation's first 2xx JSON answer, if it has one. */
+function answerMedia(doc: OpenApiDocument, method: string, path: string): Json | undefined {
   const op = doc.paths?.[path]?.[method] as Json | undefined;
   const responses = (op?.responses ?? {}) as Json;
   const status = Object.keys(responses)
@@ -26,19 +26,17 @@ export function answerSchema(doc: OpenApiDocument, method: string, path: string)
     .sort()[0];
   if (!status) return undefined;
   const content = ((deref(doc, responses[status]) as Json | undefined)?.content ?? {}) as Json;
-  return (Object.entries(content).find(([type]) => /json/i.test(type))?.[1] as Json | undefined)?.schema;
+  return Object.entries(content).find(([type]) => /json/i.test(type))?.[1] as Json | undefined;
+}
+
+/** The schema of the operation's first 2xx JSON answer, as the document gives it (maybe a `$ref`). */
+export function answerSchema(doc: OpenApiDocument, method: string, path: string): unknown {
+  return answerMedia(doc, method, path)?.schema;
 }
 
 /** Every example of the operation's first 2xx JSON answer (media-type `example` and `examples`). */
 export function exampleAnswers(doc: OpenApiDocument, method: string, path: string): unknown[] {
-  const op = doc.paths?.[path]?.[method] as Json | undefined;
-  const responses = (op?.responses ?? {}) as Json;
-  const status = Object.keys(responses)
-    .filter((s) => /^2\d\d$/.test(s))
-    .sort()[0];
-  if (!status) return [];
-  const content = ((deref(doc, responses[status]) as Json | undefined)?.content ?? {}) as Json;
-  const media = Object.entries(content).find(([type]) => /json/i.test(type))?.[1] as Json | undefined;
+  const media = answerMedia(doc, method, path);
   if (!media) return [];
   const out: unknown[] = [];
   if (media.example !== undefined) out.push(media.example);
