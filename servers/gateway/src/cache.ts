@@ -90,9 +90,4 @@ export class AnswerCache {
       store.warn("keeping a cached answer", err);
     }
   }
-
-  /** Answers held in this process (0 with a shared store, whose keys expire in Redis). */
-  get size(): number {
-    return this.#entries.size;
-  }
 }
