@@ -1,4 +1,4 @@
-export { UpstreamClient } from "./upstream-client.js";
+export { TASKS_EXTENSION, UpstreamClient } from "./upstream-client.js";
 export type {
   CallOptions,
   ForwardOptions,
@@ -7,9 +7,11 @@ export type {
   LogRelay,
   Relay,
   ProtocolChoice,
+  TaskMethod,
   UpstreamClientOptions,
   UpstreamState,
   UpstreamTarget,
+  UpstreamTask,
 } from "./upstream-client.js";
 export type {
   CallToolResult,

@@ -94,6 +94,23 @@ export interface LogRelay {
   send(message: LogMessage): void;
 }
 
+/** The tasks extension's identifier (2026-07-28), in capabilities and request `_meta`. */
+export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
+
+/**
+ * An upstream's answer to a tools/call that it runs as a task (a CreateTaskResult): poll it with
+ * `taskRequest("tasks/get", …)` under `taskId`.
+ */
+export interface UpstreamTask {
+  resultType: "task";
+  taskId: string;
+  status: string;
+  [key: string]: unknown;
+}
+
+/** The task methods an upstream of the tasks extension answers. */
+export type TaskMethod = "tasks/get" | "tasks/update" | "tasks/cancel";
+
 export interface CallOptions extends ForwardOptions {
   /** Relays the upstream's log messages during the call; without it none is asked for or passed on. */
   log?: LogRelay;
@@ -103,6 +120,11 @@ export interface CallOptions extends ForwardOptions {
    * upstream is told the caller can answer nothing, and refuses or fails as it does for such clients.
    */
   relay?: Relay;
+  /**
+   * Lets the upstream run the call as a task: the request declares the tasks extension (only to a
+   * 2026-07-28 upstream that declares it; see `runsTasks`). Only `callToolOrTask` sets it.
+   */
+  task?: boolean;
 }
 
 /** What the gateway's connection declares to a 2025 upstream: it relays all three. */
@@ -217,6 +239,59 @@ export class UpstreamClient {
   }
 
   /**
+   * tools/call that the upstream may answer with a task (an UpstreamTask) when it runs tasks
+   * (`runsTasks`); otherwise, or when it answers at once, the CallToolResult as callTool gives it.
+   */
+  async callToolOrTask(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<CallToolResult | UpstreamTask> {
+    const task = options.task === true && this.runsTasks;
+    const result = await this.#relayed("tools/call", { name, arguments: args }, { ...options, task });
+    const created = (result._meta as Record<string, unknown> | undefined)?.[CREATED_TASK];
+    return created ? ({ ...created, resultType: "task" } as UpstreamTask) : (result as CallToolResult);
+  }
+
+  /** Whether the connected upstream speaks 2026-07-28 and declares the tasks extension. */
+  get runsTasks(): boolean {
+    const client = this.#client;
+    if (this.state !== "ready" || client?.getProtocolEra() !== "modern") return false;
+    const extensions = (
+      client.getServerCapabilities() as { extensions?: Record<string, unknown> } | undefined
+    )?.extensions;
+    return extensions?.[TASKS_EXTENSION] !== undefined;
+  }
+
+  /**
+   * tasks/get, tasks/update or tasks/cancel of a task this upstream created, under its own id; the
+   * result as the upstream sent it (without `resultType`). An upstream that does not run tasks
+   * (any more) is an `upstream_error` naming it.
+   */
+  async taskRequest(
+    method: TaskMethod,
+    params: { taskId: string; inputResponses?: Record<string, unknown> },
+    options: ForwardOptions,
+  ): Promise<Record<string, unknown>> {
+    if (this.state === "ready" && !this.runsTasks) {
+      throw new ToolshedError(
+        "upstream_error",
+        `upstream '${this.name}' no longer runs tasks (it does not declare '${TASKS_EXTENSION}'); call the tool again`,
+      );
+    }
+    const request = {
+      method,
+      params: {
+        ...params,
+        _meta: { [CLIENT_CAPABILITIES_META_KEY]: { extensions: { [TASKS_EXTENSION]: {} } } },
+      },
+    };
+    return this.#forward(options.signal, (client) =>
+      client.request(request as never, ANY_RESULT, this.#requestOptions(options)),
+    ) as Promise<Record<string, unknown>>;
+  }
+
+  /**
    * One request that may ask questions (tools/call, resources/read, prompts/get), relayed through
    * `options.relay`. 2026-07-28: the request declares what the relay can answer (nothing without
    * one), and an input_required result comes back here to be answered through the relay and retried.
@@ -250,7 +325,10 @@ export class UpstreamClient {
     const base = {
       ...params,
       _meta: {
-        [CLIENT_CAPABILITIES_META_KEY]: options.relay?.capabilities ?? {},
+        [CLIENT_CAPABILITIES_META_KEY]: {
+          ...(options.relay?.capabilities ?? {}),
+          ...(options.task ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
+        },
         ...(options.log ? { [LOG_LEVEL_META_KEY]: options.log.level } : {}),
       },
     };
@@ -522,6 +600,7 @@ export class UpstreamClient {
           timeout: this.#options.timeoutMs ?? 20_000,
           ...(this.#prior ? { prior: this.#prior } : {}),
         });
+        liftCreatedTasks(transport);
         if (this.state === "closed") {
           await client.close();
           return;
@@ -713,6 +792,36 @@ function withoutServerInfo<T>(result: T): T {
 }
 
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo";
+
+/** Where a lifted CreateTaskResult travels through the SDK client (see liftCreatedTasks). */
+const CREATED_TASK = "toolshed/createdTask";
+
+/**
+ * The SDK v2 client refuses a result of `resultType: "task"` (it knows only complete and
+ * input_required), losing the task id. So a task-augmented call's CreateTaskResult is rewritten as
+ * it arrives into an empty complete result carrying the task in `_meta`, which callToolOrTask
+ * unwraps. Only requests that declared the tasks extension can get one.
+ */
+function liftCreatedTasks(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = (message, extra) => {
+    const result = (message as { result?: Record<string, unknown> }).result;
+    if (result?.resultType !== "task" || typeof result.taskId !== "string") return deliver(message, extra);
+    const { resultType: _task, _meta, ...created } = result;
+    const lifted = {
+      resultType: "complete",
+      content: [],
+      _meta: { ...(_meta as object), [CREATED_TASK]: created },
+    };
+    deliver({ ...message, result: lifted }, extra);
+  };
+}
+
+/** A Standard Schema that takes any result as it came (the tasks methods' results are passed on). */
+const ANY_RESULT = {
+  "~standard": { version: 1, vendor: "toolshed", validate: (value: unknown) => ({ value }) },
+} as const;
 
 /** Carries a relay's error through the request wrapper untouched. */
 class RelayFailed extends Error {
