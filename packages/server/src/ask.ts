@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   MissingRequiredClientCapabilityError,
@@ -66,6 +66,7 @@ let warnedRandomKey = false;
  */
 export class RequestStateKeys {
   readonly #codecs: RequestStateCodec<StatePayload>[];
+  readonly #keys: string[];
   readonly #random: boolean;
 
   constructor(
@@ -84,6 +85,7 @@ export class RequestStateKeys {
     }
     this.#random = configured.length === 0;
     const used = this.#random ? [(randomKey ??= randomBytes(32).toString("base64url"))] : configured;
+    this.#keys = used;
     this.#codecs = used.map((key) => createRequestStateCodec<StatePayload>({ key, ttlSeconds }));
   }
 
@@ -95,6 +97,22 @@ export class RequestStateKeys {
       );
     }
     return this.#codecs[0]!.mint(payload);
+  }
+
+  /**
+   * A MAC of `data` under the signing key (base64url, 128 bits), for ids that must come back
+   * unchanged from the same caller (forwarded task ids); `verifies` accepts one under any key.
+   */
+  mac(data: string): string {
+    return macOf(this.#keys[0]!, data);
+  }
+
+  verifies(data: string, mac: string): boolean {
+    const given = Buffer.from(mac);
+    return this.#keys.some((key) => {
+      const expected = Buffer.from(macOf(key, data));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
   }
 
   /** The payload of a state this process signed, or the reason it is refused. */
@@ -111,6 +129,10 @@ export class RequestStateKeys {
     }
     return { refused: reason };
   }
+}
+
+function macOf(key: string, data: string): string {
+  return createHmac("sha256", key).update(data).digest("base64url").slice(0, 22);
 }
 
 /** The signal that stops a handler whose question has no answer yet; never reaches a client. */

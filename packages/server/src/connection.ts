@@ -159,10 +159,20 @@ function servesApps(rt: Runtime): boolean {
   return rt.def.tools.some((t) => t.ui);
 }
 
+/**
+ * Whether a forwarding server's definition offers tasks now (some upstream runs them), asked once
+ * setup has opened the deps, as for completions; true for a server of its own task tools.
+ */
+function forwardsTasksNow(rt: Runtime): boolean {
+  const tasks = rt.def.forward?.tasks;
+  if (!tasks || rt.def.tools.some((t) => t.task !== undefined)) return true;
+  return rt.openedDeps !== undefined && tasks.offered(rt.openedDeps);
+}
+
 /** The extensions the server declares: tasks (2026-07-28, when a tool can run as one) and MCP Apps. */
 function extensionsDeclared(rt: Runtime, era: Era): { extensions?: Record<string, Record<string, never>> } {
   const extensions = {
-    ...(era === "modern" && rt.servesTasks ? { [TASKS_EXTENSION]: {} } : {}),
+    ...(era === "modern" && rt.servesTasks && forwardsTasksNow(rt) ? { [TASKS_EXTENSION]: {} } : {}),
     ...(servesApps(rt) ? { [MCP_APPS_EXTENSION]: {} } : {}),
   };
   return Object.keys(extensions).length ? { extensions } : {};

@@ -443,6 +443,40 @@ export interface ForwardContext {
    * again from the top with the answer, so ask before doing anything.
    */
   readonly ask?: Asking;
+  /**
+   * Whether this request may be answered with a task: a 2026-07-28 request whose client declares
+   * the tasks extension (`io.modelcontextprotocol/tasks`). Only then may `callTool` return a
+   * CreateTaskResult (see {@link ForwardTasks}).
+   */
+  readonly tasks: boolean;
+}
+
+/** What a forwarded tasks/get, tasks/update or tasks/cancel gets: who asks, and a signal. */
+export interface ForwardTaskContext {
+  readonly principal: Principal | undefined;
+  /** Aborted at the server's default deadline or shutdown. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Tasks served from elsewhere (the gateway's upstreams): `callTool` may return a CreateTaskResult
+ * (`resultType: "task"`, its `taskId` one this definition can route, e.g. naming the upstream) when
+ * `ctx.tasks` is set; the kit binds that id to the caller (an HMAC under the request-state key, so
+ * every replica with the same key verifies it and another caller's id is unknown) and hands the
+ * routed id back to `get`, `update` and `cancel`, whose results' `taskId` it rewrites again.
+ * Throw a ToolshedError `not_found` for a task it does not know (the caller is told it is unknown).
+ */
+export interface ForwardTasks<Deps = any> {
+  /** Whether 2026-07-28 connections declare the extension now (asked as `completions.offered` is). */
+  offered(deps: Deps): boolean;
+  get(deps: Deps, taskId: string, ctx: ForwardTaskContext): Promise<WireResult>;
+  update(
+    deps: Deps,
+    taskId: string,
+    inputResponses: Record<string, unknown>,
+    ctx: ForwardTaskContext,
+  ): Promise<WireResult>;
+  cancel(deps: Deps, taskId: string, ctx: ForwardTaskContext): Promise<WireResult>;
 }
 
 /** An MCP result as it travels (tools/call, resources/read, prompts/get, lists). */
@@ -495,6 +529,8 @@ export interface ForwardDefinition<Deps = any> {
     offered(deps: Deps): boolean;
     complete(deps: Deps, request: ForwardCompletion, ctx: ForwardContext): Promise<CompletionValues>;
   };
+  /** Tasks (`io.modelcontextprotocol/tasks`) of forwarded tools; see {@link ForwardTasks}. */
+  tasks?: ForwardTasks<Deps>;
 }
 
 /** One `completion/complete` request as a forwarding server gets it. */

@@ -12,6 +12,8 @@ import type {
 import { MCP_LOG_LEVELS } from "@toolshed/logging";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
+import { sealedCreated, taskOwnerKey } from "./tasks/forwarded.js";
+import { announceTask, declaresTasks } from "./tasks/wire.js";
 import {
   clientRequests,
   principalOf,
@@ -73,6 +75,12 @@ export function serveForwarded(
           ProtocolErrorCode.InvalidParams,
           `unknown tool '${name}'; call tools/list to see the available tools`,
         );
+      }
+      if (result.resultType === "task" && forward.tasks && opened.ctx.tasks) {
+        // The transport sends this CreateTaskResult in place of the placeholder (tasks/wire.ts).
+        const owner = taskOwnerKey(extra.http?.authInfo);
+        announceTask(mcp, extra.mcpReq.id, sealedCreated(rt, result, owner));
+        return { content: [] };
       }
       return result as never;
     } catch (err) {
@@ -329,6 +337,7 @@ async function open(
       });
     },
     ...(ask ? { ask } : {}),
+    tasks: rt.servesTasks && extra.mcpReq.envelope !== undefined && declaresTasks(extra.mcpReq.envelope),
   };
   return {
     deps,

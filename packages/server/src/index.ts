@@ -52,6 +52,8 @@ export type {
   CompletionValues,
   ForwardCompletion,
   ForwardContext,
+  ForwardTaskContext,
+  ForwardTasks,
   ForwardDefinition,
   WireResult,
   TemplateResourceDefinition,

@@ -150,7 +150,8 @@ export class Runtime {
     );
     // A task whose replica stopped is run again here when its tool is safe to run twice.
     this.tasks.resumer = (record, execution) => resumeTask(this, record, execution);
-    this.servesTasks = def.tools.some((t) => t.task !== undefined);
+    // A forwarding server serves tasks when its definition forwards them (the gateway's upstreams').
+    this.servesTasks = def.tools.some((t) => t.task !== undefined) || def.forward?.tasks !== undefined;
     this.requestStateKeys = new RequestStateKeys(
       options.requestStateKeys,
       options.logger,

@@ -1,6 +1,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   SERVER_INFO_META_KEY,
+  type AuthInfo,
   type JSONRPCMessage,
   type McpServer,
   type Transport,
@@ -8,6 +9,7 @@ import {
 import { principalFromAuthInfo } from "../principal.js";
 import { RpcError } from "../rpc-error.js";
 import type { Runtime } from "../runtime.js";
+import { answerForwarded } from "./forwarded.js";
 import { TASKS_EXTENSION } from "./manager.js";
 
 /**
@@ -70,8 +72,7 @@ export function serveTaskMethods(rt: Runtime, mcp: McpServer, transport: Transpo
     }
     const { id } = message;
     const params = (message.params ?? {}) as Record<string, unknown>;
-    const owner = extra?.authInfo ? principalFromAuthInfo(extra.authInfo).id : "";
-    void answer(rt, message.method, params, owner).then(
+    void answer(rt, message.method, params, extra?.authInfo).then(
       (result) =>
         transport.send({
           jsonrpc: "2.0",
@@ -94,7 +95,7 @@ async function answer(
   rt: Runtime,
   method: string,
   params: Record<string, unknown>,
-  owner: string,
+  auth: AuthInfo | undefined,
 ): Promise<Record<string, unknown>> {
   if (!declaresTasks(params._meta as Record<string, unknown> | undefined))
     throw missingTasksCapability(method);
@@ -102,18 +103,25 @@ async function answer(
   if (typeof taskId !== "string" || taskId === "") {
     throw new RpcError(-32602, `${method} needs params.taskId, the id a CreateTaskResult returned`);
   }
+  const responses = params.inputResponses;
+  if (
+    method === "tasks/update" &&
+    (!responses || typeof responses !== "object" || Array.isArray(responses))
+  ) {
+    throw new RpcError(
+      -32602,
+      "tasks/update needs params.inputResponses, an object of answers keyed like the task's inputRequests",
+    );
+  }
+  // A forwarding server's tasks live where it forwarded the call (tasks/forwarded.ts).
+  const forwarded = rt.def.forward?.tasks;
+  if (forwarded) return answerForwarded(rt, forwarded, method, taskId, params, auth);
+  const owner = auth ? principalFromAuthInfo(auth).id : "";
   const tasks = rt.tasks;
   switch (method) {
     case "tasks/get":
       return tasks.get(taskId, owner);
     case "tasks/update": {
-      const responses = params.inputResponses;
-      if (!responses || typeof responses !== "object" || Array.isArray(responses)) {
-        throw new RpcError(
-          -32602,
-          "tasks/update needs params.inputResponses, an object of answers keyed like the task's inputRequests",
-        );
-      }
       await tasks.update(taskId, owner, responses as Record<string, unknown>);
       return {};
     }
