@@ -1,5 +1,5 @@
 import { Counter } from "prom-client";
-import type { LogMessage, LogRelay, Relay } from "@toolshed/client";
+import type { LogMessage, LogRelay, Relay, UpstreamTask } from "@toolshed/client";
 import {
   connectRedis,
   defineServer,
@@ -18,6 +18,7 @@ import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./con
 import { Gateway } from "./gateway.js";
 import { LargeResults, READ_RESULT_TOOL, RESULT_URI_PREFIX, RESULT_URI_TEMPLATE } from "./large-results.js";
 import { SharedStore } from "./shared.js";
+import { gatewayTasks, routedTask } from "./tasks.js";
 import type { Upstream } from "./upstream.js";
 
 const version = packageVersion(import.meta.url);
@@ -128,6 +129,8 @@ async function forwardCall(
   name: string,
   args: Record<string, unknown>,
   ctx: ForwardContext,
+  /** A direct tools/call (not search mode's call_tool) of a caller that may get a task. */
+  tasks = false,
 ): Promise<WireResult | undefined> {
   const access = accessOf(deps, ctx);
   const target = callTarget(deps, name, access);
@@ -157,8 +160,10 @@ async function forwardCall(
       return relayed.answer(key, request);
     },
   };
-  const result = await upstream.callTool(original, args, {
+  const result = await upstream.callToolOrTask(original, args, {
     signal: ctx.signal,
+    // The upstream may run it as a task (when it runs tasks); the caller then polls it here.
+    task: tasks,
     // Progress is asked of the upstream only for a caller that asked for it (a progressToken).
     ...(ctx.wantsProgress
       ? { onprogress: (p: ProgressUpdate) => void ctx.progress(p.progress, p.total, p.message) }
@@ -166,6 +171,8 @@ async function forwardCall(
     ...logRelay(ctx),
     ...(relay ? { relay } : {}),
   });
+  // A task's final result comes from tasks/get as the upstream keeps it: never cached or linked.
+  if (result.resultType === "task") return routedTask(upstream, result as UpstreamTask);
   // Kept unless it failed or the upstream asked the caller something (the next call must ask too).
   if (cache && key !== undefined && result.isError !== true && !asked) await cache.set(key, result);
   return deps.large.shrink(result, name, ctx.principal?.id);
@@ -292,7 +299,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
         return result;
       }
     }
-    return forwardCall(deps, name, args, ctx);
+    return forwardCall(deps, name, args, ctx, ctx.tasks);
   },
   resources: {
     list(deps, ctx) {
@@ -359,6 +366,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
       });
     },
   },
+  tasks: gatewayTasks,
   completions: {
     // Declared when some upstream completes; which prompts and templates a caller may complete is
     // decided per request below, as for prompts/get and resources/read.

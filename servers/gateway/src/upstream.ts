@@ -96,6 +96,13 @@ export class Upstream extends UpstreamClient {
     return super.callTool(...args);
   }
 
+  override async callToolOrTask(
+    ...args: Parameters<UpstreamClient["callToolOrTask"]>
+  ): ReturnType<UpstreamClient["callToolOrTask"]> {
+    await this.#admit();
+    return super.callToolOrTask(...args);
+  }
+
   override async readResource(uri: string, options: CallOptions): ReturnType<UpstreamClient["readResource"]> {
     await this.#admit();
     return super.readResource(uri, options);

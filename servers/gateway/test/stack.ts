@@ -121,6 +121,8 @@ export async function startGateway(
     largeResultBytes?: number;
     /** The Redis replicas share (TOOLSHED_REDIS_URL). */
     redisUrl?: string;
+    /** `--request-state-key`: replicas share one (it also binds task ids to their callers). */
+    requestStateKeys?: string[];
   } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
@@ -138,6 +140,7 @@ export async function startGateway(
   const handle = await startTestHttpServer(gatewayServer, options.http ?? {}, {
     logger,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
     config: {
       config: configPath,
       mode: options.mode ?? "all",

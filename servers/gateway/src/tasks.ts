@@ -1,0 +1,73 @@
+import type { UpstreamTask } from "@toolshed/client";
+import { ToolshedError, type ForwardTaskContext, type ForwardTasks, type WireResult } from "@toolshed/server";
+import { accessFor } from "./catalog.js";
+import type { GatewayDeps } from "./server.js";
+import type { Upstream } from "./upstream.js";
+
+/**
+ * Tasks through the gateway: a call the upstream runs as a task comes back with a routed id,
+ * `<upstream>.<the upstream's task id, base64url>`, which names the upstream so any replica can
+ * send tasks/get, tasks/update and tasks/cancel there with no shared state. The kit binds that id
+ * to the caller (an HMAC, see `ForwardTasks`), since every caller reaches the upstream with the
+ * gateway's one credential and the upstream cannot tell them apart.
+ */
+
+/** The task as the gateway's caller gets it from tools/call: the upstream's, under a routed id. */
+export function routedTask(upstream: Upstream, task: UpstreamTask): WireResult {
+  return { ...task, taskId: `${upstream.name}.${Buffer.from(task.taskId).toString("base64url")}` };
+}
+
+/** The upstream a routed id names and the upstream's own id, if this caller may still reach it. */
+function target(
+  deps: GatewayDeps,
+  routed: string,
+  ctx: ForwardTaskContext,
+): { upstream: Upstream; id: string } {
+  const dot = routed.indexOf(".");
+  const name = routed.slice(0, dot);
+  const upstream = deps.gateway.upstreams.get(name);
+  const access = accessFor(deps.gateway.file, ctx.principal);
+  if (!upstream || !deps.gateway.catalog.reachableUpstreams(access).includes(upstream)) {
+    throw new ToolshedError(
+      "not_found",
+      `the task's server '${name}' is no longer one this gateway serves you (it was removed from the gateway config or your access changed); call the tool again`,
+    );
+  }
+  return { upstream, id: Buffer.from(routed.slice(dot + 1), "base64url").toString() };
+}
+
+/** An upstream's "no such task" (-32602, invalid_input here) as the gateway's, naming the upstream. */
+function forgotten(upstream: Upstream, err: unknown): unknown {
+  if (!(err instanceof ToolshedError) || err.code !== "invalid_input") return err;
+  return new ToolshedError(
+    "not_found",
+    `upstream '${upstream.name}' no longer knows this task (it expired, or the upstream lost it when it restarted); call the tool again`,
+  );
+}
+
+async function forward(
+  deps: GatewayDeps,
+  method: "tasks/get" | "tasks/update" | "tasks/cancel",
+  routed: string,
+  ctx: ForwardTaskContext,
+  inputResponses?: Record<string, unknown>,
+): Promise<WireResult> {
+  const { upstream, id } = target(deps, routed, ctx);
+  try {
+    return await upstream.taskRequest(
+      method,
+      { taskId: id, ...(inputResponses ? { inputResponses } : {}) },
+      { signal: ctx.signal },
+    );
+  } catch (err) {
+    throw forgotten(upstream, err);
+  }
+}
+
+/** The gateway's ForwardTasks: offered while some connected upstream runs tasks. */
+export const gatewayTasks: ForwardTasks<GatewayDeps> = {
+  offered: (deps) => [...deps.gateway.upstreams.values()].some((u) => u.runsTasks),
+  get: (deps, routed, ctx) => forward(deps, "tasks/get", routed, ctx),
+  update: (deps, routed, responses, ctx) => forward(deps, "tasks/update", routed, ctx, responses),
+  cancel: (deps, routed, ctx) => forward(deps, "tasks/cancel", routed, ctx),
+};
