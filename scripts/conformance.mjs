@@ -663,6 +663,7 @@ async function gatewayPass(label, upstreamSpec, era, scenariosBySuite, notApplic
           ` [${r.seconds}s]\n`,
       );
       if (failedHere.length) ok = false;
+      if (suite.id === "2026-07-28" && era === "modern") scoreGatewayTasks(label, r.unscored);
     }
   } catch (err) {
     process.stderr.write(`conformance: ${label}: ${err.message}\n`);
@@ -673,6 +674,35 @@ async function gatewayPass(label, upstreamSpec, era, scenariosBySuite, notApplic
     await stop(fixture);
     rmSync(cwd, { recursive: true, force: true });
   }
+}
+
+/**
+ * The tasks extension through the gateway in front of a 2026-07-28 fixture: the upstream runs the
+ * tasks, the gateway passes them through (its ids bound to the caller). The 2026-07-28 pass runs
+ * these scenarios without scoring them; every one must pass here, or be skipped by the suite itself.
+ */
+function scoreGatewayTasks(label, unscored) {
+  const failing = [];
+  const skipped = [];
+  let passed = 0;
+  let failed = 0;
+  for (const scenario of TASK_SCENARIOS) {
+    const v = unscored[scenario];
+    if (v?.skipped) skipped.push(scenario);
+    else if (!v || !v.ok) failing.push(scenario);
+    passed += v?.passed ?? 0;
+    failed += v ? v.failed : 1;
+  }
+  report.passed += passed;
+  report.failed += failed;
+  report.servers[label].tasks = { passed, failed, failing, skippedBySuite: skipped };
+  process.stdout.write(
+    `conformance: ${label} tasks extension (passed through): ${TASK_SCENARIOS.length - failing.length - skipped.length}/${TASK_SCENARIOS.length} scenarios passed, ${passed} checks` +
+      (failing.length ? ` (FAILED: ${failing.join(", ")})` : "") +
+      (skipped.length ? `; skipped by the suite itself: ${skipped.join(", ")}` : "") +
+      "\n",
+  );
+  if (failing.length) ok = false;
 }
 
 // The gateway in front of the fixture (its era probed: 2026-07-28), then in front of the fixture as a
