@@ -339,11 +339,9 @@ function serverBins() {
 /**
  * The scenarios that must pass through the gateway with the fixture as its upstream (mounted at the
  * gateway's root, so the suite's tool, resource and prompt names are the fixture's): the fixture's
- * own, but for what the gateway does not pass through yet (servers/gateway/README.md):
- * subscriptions (resources-subscribe, resources-unsubscribe). Questions to the user, log
- * notifications during a call and completions pass through.
+ * own. Questions to the user, log notifications during a call, completions and resource
+ * subscriptions pass through (servers/gateway/README.md).
  */
-const GATEWAY_NOT_PASSED_2025 = "resources-subscribe, resources-unsubscribe (not passed through)";
 const GATEWAY_SCENARIOS_2025 = [
   "server-initialize",
   "logging-set-level",
@@ -366,6 +364,8 @@ const GATEWAY_SCENARIOS_2025 = [
   "resources-read-text",
   "resources-read-binary",
   "resources-templates-read",
+  "resources-subscribe",
+  "resources-unsubscribe",
   "prompts-list",
   "prompts-get-simple",
   "prompts-get-with-args",
@@ -424,8 +424,8 @@ const GATEWAY_SCENARIOS = {
   ],
 };
 const GATEWAY_NOT_APPLICABLE = {
-  "0.1.16": [GATEWAY_NOT_PASSED_2025],
-  "2025-11-25": [GATEWAY_NOT_PASSED_2025],
+  "0.1.16": [],
+  "2025-11-25": [],
   "2026-07-28": [],
 };
 
@@ -604,8 +604,8 @@ const GATEWAY_SCENARIOS_2025_UPSTREAM = {
   "2026-07-28": GATEWAY_SCENARIOS_2026_ANY_UPSTREAM,
 };
 const GATEWAY_NOT_APPLICABLE_2025_UPSTREAM = {
-  "0.1.16": [GATEWAY_NOT_PASSED_2025],
-  "2025-11-25": [GATEWAY_NOT_PASSED_2025],
+  "0.1.16": [],
+  "2025-11-25": [],
   "2026-07-28": [
     "input-required-result-basic-elicitation (a 2025 elicitation/create carries no input key)",
     "server-stateless (a 2025 upstream sees the gateway's capabilities, not each caller's)",

@@ -5,12 +5,14 @@ import {
   LOG_LEVEL_META_KEY,
   ProtocolError,
   StreamableHTTPClientTransport,
+  UriTemplate,
   type CallToolResult,
   type ClientOptions,
   type CompleteRequest,
   type CompleteResult,
   type GetPromptResult,
   type LoggingLevel,
+  type McpSubscription,
   type PriorDiscovery,
   type Prompt,
   type ReadResourceResult,
@@ -48,6 +50,8 @@ export interface UpstreamClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Called whenever the state or the lists change. */
   onChange?: () => void;
+  /** Called when the upstream reports a followed resource updated (its own URI); see `follow`. */
+  onResourceUpdated?: (uri: string) => void;
   /** The name this client gives itself to the server. */
   clientInfo?: { name: string; version: string };
 }
@@ -139,6 +143,15 @@ interface LogScope {
   open: boolean;
 }
 
+/** A resource followed on one connection: what ends it there. */
+interface Following {
+  client: Client;
+  end(): Promise<unknown>;
+}
+
+/** How long a listen stream that dropped waits before it is opened again. */
+const RELISTEN_MS = 1_000;
+
 /** Rounds of questions one call may take before it is given up. */
 const MAX_ROUNDS = 10;
 
@@ -190,6 +203,12 @@ export class UpstreamClient {
   readonly #relaying = new Set<RelayScope>();
   readonly #logScopes = new AsyncLocalStorage<LogScope>();
   readonly #logging = new Set<LogScope>();
+  /** Resources to follow (their own URIs), kept across reconnects; see `follow`. */
+  readonly #wanted = new Set<string>();
+  /** The wanted resources the current connection follows. */
+  readonly #following = new Map<string, Following>();
+  /** Whether the upstream declared `resources.subscribe`, as of its last connection. */
+  #subscribable = false;
   /** The level set with logging/setLevel on the current 2025 session (undefined: none set yet). */
   #sessionLogLevel: LoggingLevel | undefined;
   protected readonly log: Logger;
@@ -508,6 +527,130 @@ export class UpstreamClient {
     return this.#forward(options.signal, (client) => client.complete(params, this.#requestOptions(options)));
   }
 
+  /** Whether `uri` (its own) is one of its resources or matches one of its templates, as last listed. */
+  lists(uri: string): boolean {
+    if (this.resources.some((r) => r.uri === uri)) return true;
+    return this.templates.some((t) => {
+      try {
+        return new UriTemplate(t.uriTemplate).match(uri) !== null;
+      } catch {
+        return false; // a template the SDK cannot parse matches nothing
+      }
+    });
+  }
+
+  /** Whether the upstream supports resource subscriptions (as of its last connection). */
+  get subscribable(): boolean {
+    return this.#subscribable;
+  }
+
+  /**
+   * Follows the upstream's resource `uri` (its own URI) until `unfollow`: `resources/subscribe` on a
+   * 2025 session, a `subscriptions/listen` stream naming it on 2026-07-28; made again after every
+   * reconnect. Updates go to `onResourceUpdated`. Not reference-counted: one follow, one unfollow.
+   */
+  follow(uri: string): void {
+    if (this.#wanted.has(uri)) return;
+    this.#wanted.add(uri);
+    const client = this.#client;
+    if (client && this.state === "ready") void this.#startFollowing(client, uri);
+  }
+
+  /** Stops following `uri` (unsubscribes, or closes its listen stream). */
+  unfollow(uri: string): void {
+    this.#wanted.delete(uri);
+    const following = this.#following.get(uri);
+    this.#following.delete(uri);
+    if (following && following.client === this.#client) {
+      following.end().catch((err: unknown) => {
+        this.log.debug({ err: scrub(err as Error), uri }, "upstream unsubscribe failed");
+      });
+    }
+  }
+
+  /** The resources followed on the current connection (their own URIs), for tests and logs. */
+  get followed(): string[] {
+    return [...this.#following.keys()];
+  }
+
+  async #startFollowing(client: Client, uri: string): Promise<void> {
+    if (!this.#subscribable || this.#following.has(uri)) return;
+    const options = { timeout: this.#timeoutMs };
+    try {
+      let following: Following;
+      if (client.getProtocolEra() === "legacy") {
+        await client.subscribeResource({ uri }, options);
+        following = { client, end: () => client.unsubscribeResource({ uri }, options) };
+      } else {
+        const subscription = await client.listen({ resourceSubscriptions: [uri] }, options);
+        following = { client, end: () => subscription.close() };
+        this.#relistenWhenDropped(
+          client,
+          subscription,
+          () => {
+            if (this.#following.get(uri) !== following) return false;
+            this.#following.delete(uri);
+            return this.#wanted.has(uri);
+          },
+          () => void this.#startFollowing(client, uri),
+        );
+      }
+      // Unfollowed, reconnected or followed twice meanwhile: this one is not needed.
+      if (!this.#wanted.has(uri) || this.#client !== client || this.#following.has(uri)) {
+        await following.end();
+        return;
+      }
+      this.#following.set(uri, following);
+    } catch (err) {
+      // The next connection tries again; a refusal (an unknown URI) is the upstream's answer.
+      this.log.warn(
+        { err: scrub(err as Error), uri },
+        `upstream '${this.name}' refused a resource subscription`,
+      );
+    }
+  }
+
+  /**
+   * 2026-07-28: the list changes the upstream announces, on one listen stream for the connection
+   * (2025 sessions get them unasked). Opened again when it drops while the connection lives.
+   */
+  #listenForLists(client: Client): void {
+    if (client.getProtocolEra() === "legacy") return;
+    const caps = client.getServerCapabilities() ?? {};
+    const filter = {
+      ...(caps.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...(caps.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(caps.resources?.listChanged ? { resourcesListChanged: true } : {}),
+    };
+    if (!Object.keys(filter).length) return;
+    client.listen(filter, { timeout: this.#timeoutMs }).then(
+      (subscription) =>
+        this.#relistenWhenDropped(
+          client,
+          subscription,
+          () => true,
+          () => this.#listenForLists(client),
+        ),
+      (err: unknown) => this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen"),
+    );
+  }
+
+  /** When a listen stream ends from the far side while `client` is current and `still()`, `again()`. */
+  #relistenWhenDropped(
+    client: Client,
+    subscription: McpSubscription,
+    still: () => boolean,
+    again: () => void,
+  ) {
+    void subscription.closed.then((how) => {
+      if (how === "local" || this.#client !== client || !still()) return;
+      const timer = setTimeout(() => {
+        if (this.#client === client && this.state === "ready") again();
+      }, RELISTEN_MS);
+      timer.unref();
+    });
+  }
+
   #requestOptions(options: ForwardOptions) {
     return {
       signal: options.signal,
@@ -595,6 +738,13 @@ export class UpstreamClient {
         };
         client.onerror = (error) => this.log.debug({ err: scrub(error) }, "upstream transport error");
         client.setNotificationHandler("notifications/tools/list_changed", () => void this.refresh());
+        client.setNotificationHandler("notifications/prompts/list_changed", () => void this.refresh());
+        client.setNotificationHandler("notifications/resources/list_changed", () => void this.refresh());
+        client.setNotificationHandler("notifications/resources/updated", (n) => {
+          if (this.#client === client && this.#wanted.has(n.params.uri)) {
+            this.#options.onResourceUpdated?.(n.params.uri);
+          }
+        });
         client.setNotificationHandler("notifications/message", (n) => this.#onLog(n.params));
         await client.connect(transport, {
           timeout: this.#options.timeoutMs ?? 20_000,
@@ -619,6 +769,11 @@ export class UpstreamClient {
         );
         this.#schedule(HEALTH_INTERVAL_MS, () => void this.refresh());
         this.#backoff = MIN_BACKOFF_MS;
+        this.#subscribable = client.getServerCapabilities()?.resources?.subscribe === true;
+        // Change notifications: a 2026-07-28 upstream sends them only on a listen stream; the
+        // resources followed before a reconnect (or a restart) are followed again.
+        this.#listenForLists(client);
+        for (const uri of this.#wanted) void this.#startFollowing(client, uri);
       } catch (err) {
         if (this.#client === client) this.#client = undefined;
         await client?.close().catch(() => {});
@@ -704,6 +859,8 @@ export class UpstreamClient {
     if (this.state === "closed" || this.state === "down") return;
     const client = this.#client;
     this.#client = undefined;
+    // Its subscriptions went with it; the next connection makes them again.
+    this.#following.clear();
     void client?.close().catch(() => {});
     if (this.#stdio) this.restarts++;
     this.#down(reason);

@@ -109,7 +109,7 @@ function createMcpServer(
   server.registerCapabilities({ tools: { listChanged: sends.toolListChanged } });
   if (def.forward) {
     // A forwarding server (the gateway) decides its tools, resources and prompts per request.
-    serveForwarded(rt, mcp, def.forward, state);
+    serveForwarded(rt, mcp, def.forward, state, era, sends, options.changesByEntry === true);
     if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
     return mcp;
   }

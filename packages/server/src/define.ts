@@ -511,6 +511,19 @@ export interface ForwardDefinition<Deps = any> {
     templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     /** The `resources/read` result; throw a ToolshedError `not_found` for unknown URIs. */
     read(deps: Deps, uri: string, ctx: ForwardContext): Promise<WireResult>;
+    /**
+     * Following resources: a 2025 `resources/subscribe`, or a 2026-07-28 `subscriptions/listen`
+     * naming URIs (HTTP). `offered` decides whether a connection declares `resources.subscribe`
+     * (asked as `completions.offered` is; also needs `notifications.resourceUpdated`). `subscribe`
+     * starts following `uri` for `principal` (throw a ToolshedError: `not_found` for a URI it may
+     * not see, as resources/read does) and returns what ends it, called once: on unsubscribe, when
+     * the listen stream or the session closes. Announce updates with `notify.resourceUpdated(uri)`;
+     * the kit sends them only to the clients following that URI.
+     */
+    subscriptions?: {
+      offered(deps: Deps): boolean;
+      subscribe(deps: Deps, uri: string, principal: Principal | undefined): Promise<() => void>;
+    };
   };
   prompts?: {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];

@@ -12,6 +12,7 @@ import type {
 import { MCP_LOG_LEVELS } from "@toolshed/logging";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
+import type { Era } from "./connection.js";
 import { sealedCreated, taskOwnerKey } from "./tasks/forwarded.js";
 import { announceTask, declaresTasks } from "./tasks/wire.js";
 import {
@@ -37,6 +38,10 @@ export function serveForwarded(
   mcp: McpServer,
   forward: ForwardDefinition,
   state: ConnectionState,
+  era: Era,
+  sends: Runtime["notifications"],
+  /** The 2026-07-28 HTTP lane serves this connection's listen streams (and follows their URIs). */
+  listensByEntry: boolean,
 ): void {
   const server = mcp.server;
   server.setRequestHandler("tools/list", async (_request, extra) => {
@@ -96,7 +101,14 @@ export function serveForwarded(
   });
   if (forward.resources) {
     const resources = forward.resources;
-    server.registerCapabilities({ resources: { subscribe: false, listChanged: false } });
+    // 2025 sessions follow with resources/subscribe; 2026-07-28 listen streams only over HTTP
+    // (http/listen-follow.ts), so a 2026-07-28 stdio client is not offered it.
+    const follows =
+      sends.resourceUpdated && (era === "legacy" || listensByEntry) && offersSubscriptions(rt, resources);
+    server.registerCapabilities({
+      resources: { subscribe: follows, listChanged: sends.resourceListChanged },
+    });
+    if (follows && era === "legacy") serveSubscribe(rt, mcp, resources.subscriptions!, state);
     server.setRequestHandler("resources/list", (_request, extra) =>
       guarded(rt, mcp, state, extra, "resources/list", async (deps, ctx) => ({
         resources: (await resources.list(deps, ctx)) as never,
@@ -129,7 +141,7 @@ export function serveForwarded(
   }
   if (forward.prompts) {
     const prompts = forward.prompts;
-    server.registerCapabilities({ prompts: { listChanged: false } });
+    server.registerCapabilities({ prompts: { listChanged: sends.promptListChanged } });
     server.setRequestHandler("prompts/list", (_request, extra) =>
       guarded(rt, mcp, state, extra, "prompts/list", async (deps, ctx) => ({
         prompts: (await prompts.list(deps, ctx)) as never,
@@ -170,6 +182,66 @@ export function serveForwarded(
     });
   }
 }
+
+/**
+ * Whether connections declare `resources.subscribe`: decided as the connection's server is built,
+ * from the deps once setup has opened them (as `completions`), never by opening them here.
+ */
+function offersSubscriptions(rt: Runtime, resources: NonNullable<ForwardDefinition["resources"]>): boolean {
+  const subscriptions = resources.subscriptions;
+  return subscriptions !== undefined && rt.openedDeps !== undefined && subscriptions.offered(rt.openedDeps);
+}
+
+/**
+ * 2025: resources/subscribe follows a URI for this session (the definition checks the caller may
+ * see it); unsubscribe and the session's end stop following. Updates reach the session through
+ * `state.subscriptions` (connection.ts delivers the bus's resource updates for those URIs).
+ */
+function serveSubscribe(
+  rt: Runtime,
+  mcp: McpServer,
+  subscriptions: NonNullable<NonNullable<ForwardDefinition["resources"]>["subscriptions"]>,
+  state: ConnectionState,
+): void {
+  const server = mcp.server;
+  const following = new Map<string, () => void>();
+  let closed = false;
+  const stop = (uri: string) => {
+    const end = following.get(uri);
+    following.delete(uri);
+    state.subscriptions.delete(uri);
+    end?.();
+  };
+  server.setRequestHandler("resources/subscribe", async (request, extra) => {
+    const uri = request.params.uri;
+    if (following.has(uri)) return {};
+    try {
+      const deps = rt.openedDeps ?? (await rt.deps());
+      const end = await subscriptions.subscribe(deps, uri, principalOf(extra));
+      // Subscribed twice at once (the first one follows), or the session ended meanwhile.
+      if (following.has(uri) || closed) end();
+      else following.set(uri, end);
+    } catch (err) {
+      const e = RpcError.from(err);
+      throw new RpcError(e.code, e.message, { ...(isObject(e.data) ? e.data : {}), uri });
+    }
+    state.subscriptions.add(uri);
+    return {};
+  });
+  server.setRequestHandler("resources/unsubscribe", (request) => {
+    stop(request.params.uri);
+    return {};
+  });
+  const onclose = server.onclose;
+  server.onclose = () => {
+    closed = true;
+    for (const uri of [...following.keys()]) stop(uri);
+    onclose?.();
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null;
 
 /** The spec's cap: at most 100 values; `total` kept (or the full count), `hasMore` when cut. */
 const MAX_COMPLETIONS = 100;

@@ -53,7 +53,10 @@ export function definitionProblems(server: AnyServerDefinition, config?: unknown
     }
   }
   const declared = def.notifications ?? {};
-  if ((declared.resourceUpdated || declared.resourceListChanged) && !def.resources?.length) {
+  // A forwarding server's resources and prompts come through `forward`.
+  const hasResources = Boolean(def.resources?.length || def.forward?.resources);
+  const hasPrompts = Boolean(def.prompts?.length || def.forward?.prompts);
+  if ((declared.resourceUpdated || declared.resourceListChanged) && !hasResources) {
     problems.push("notifications declare resource changes but the server has no resources");
   }
   if (def.tools.some((t) => t.hidden) && !declared.toolListChanged) {
@@ -61,7 +64,7 @@ export function definitionProblems(server: AnyServerDefinition, config?: unknown
       "hidden tools are listed only once shown, which changes the tool list: declare notifications.toolListChanged",
     );
   }
-  if (declared.promptListChanged && !def.prompts?.length) {
+  if (declared.promptListChanged && !hasPrompts) {
     problems.push("notifications.promptListChanged is declared but the server has no prompts");
   }
   problems.push(

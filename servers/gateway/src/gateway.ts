@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Logger } from "@toolshed/logging";
-import { Catalog, SEPARATOR } from "./catalog.js";
+import { Catalog, exposedUri, SEPARATOR } from "./catalog.js";
 import { loadGatewayFile, type GatewayFile } from "./config.js";
 import { ToolSearch } from "./search.js";
 import type { SharedStore } from "./shared.js";
@@ -17,6 +17,12 @@ export interface GatewayOptions {
    * tools changed); not when an upstream merely goes down, since its tools stay listed.
    */
   onToolsChanged?: () => void;
+  /** Called when the resources or templates the gateway lists change (as `onToolsChanged`). */
+  onResourcesChanged?: () => void;
+  /** Called when the prompts the gateway lists change (as `onToolsChanged`). */
+  onPromptsChanged?: () => void;
+  /** Called with the exposed URI when an upstream reports a followed resource updated. */
+  onResourceUpdated?: (uri: string) => void;
   /** The replicas' Redis: upstreams keep cached answers and rate limits there (see shared.ts). */
   shared?: { store: SharedStore; redisUrl: string };
 }
@@ -79,19 +85,73 @@ export class Gateway {
     return (this.#search ??= new ToolSearch(this.catalog));
   }
 
-  /** The tool list clients saw last, to tell a real change from a refresh that found the same. */
-  #toolsSeen: string | undefined;
+  /** The lists clients saw last, to tell a real change from a refresh that found the same. */
+  readonly #seen = new Map<string, string>();
 
   #changed = () => {
     this.#catalog = undefined;
     this.#search = undefined;
     this.#warnUnknownTools();
-    if (!this.#options.onToolsChanged) return;
+    const { onToolsChanged, onResourcesChanged, onPromptsChanged } = this.#options;
     // Scopes count: a reload that changes only who may use a tool changes what callers are shown.
-    const seen = JSON.stringify([...this.catalog.tools.values()].map((t) => [t.entry, t.scopes]));
-    if (this.#toolsSeen !== undefined && seen !== this.#toolsSeen) this.#options.onToolsChanged();
-    this.#toolsSeen = seen;
+    if (onToolsChanged) {
+      this.#compare(
+        "tools",
+        [...this.catalog.tools.values()].map((t) => [t.entry, t.scopes]),
+        onToolsChanged,
+      );
+    }
+    const upstreams = [...this.upstreams.values()];
+    if (onResourcesChanged) {
+      const lists = upstreams.map((u) => [u.namespace, u.resources, u.templates]);
+      this.#compare("resources", lists, onResourcesChanged);
+    }
+    if (onPromptsChanged) {
+      this.#compare(
+        "prompts",
+        upstreams.map((u) => [u.namespace, u.prompts]),
+        onPromptsChanged,
+      );
+    }
   };
+
+  /** Calls `changed` when `lists` differ from what was seen last under `key` (not the first time). */
+  #compare(key: string, lists: unknown, changed: () => void): void {
+    const seen = JSON.stringify(lists);
+    const before = this.#seen.get(key);
+    this.#seen.set(key, seen);
+    if (before !== undefined && before !== seen) changed();
+  }
+
+  /** Followed resources: upstream name -> its own URI -> how many clients follow it. */
+  readonly #follows = new Map<string, Map<string, number>>();
+
+  /**
+   * Follows `upstream`'s resource `uri` (its own URI) for one client; the upstream is subscribed
+   * while at least one client follows it, and across reconnects and reloads. Returns what ends this
+   * client's follow (once; later calls do nothing).
+   */
+  follow(upstream: Upstream, uri: string): () => void {
+    const name = upstream.name;
+    const counts = this.#follows.get(name) ?? new Map<string, number>();
+    this.#follows.set(name, counts);
+    const count = counts.get(uri) ?? 0;
+    counts.set(uri, count + 1);
+    if (count === 0) this.upstreams.get(name)?.follow(uri);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (counts.get(uri) ?? 1) - 1;
+      if (left > 0) {
+        counts.set(uri, left);
+        return;
+      }
+      counts.delete(uri);
+      if (!counts.size && this.#follows.get(name) === counts) this.#follows.delete(name);
+      this.upstreams.get(name)?.unfollow(uri);
+    };
+  }
 
   /** `upstream\ntool` of the `tools:` entries already warned about under the current config. */
   readonly #warned = new Set<string>();
@@ -131,13 +191,16 @@ export class Gateway {
     const started: Upstream[] = [];
     for (const [name, spec] of Object.entries(file.upstreams)) {
       const current = this.upstreams.get(name);
-      const next = new Upstream(name, spec, {
+      const next: Upstream = new Upstream(name, spec, {
         logger: this.#options.logger,
         ...(this.#options.env ? { env: this.#options.env } : {}),
         onChange: this.#changed,
+        onResourceUpdated: (uri) => this.#options.onResourceUpdated?.(exposedUri(next.namespace, uri)),
         ...(this.#options.shared ? { shared: this.#options.shared } : {}),
       });
       if (current && current.fingerprint === next.fingerprint) continue;
+      // What clients follow of the upstream it replaces, it follows too.
+      for (const uri of this.#follows.get(name)?.keys() ?? []) next.follow(uri);
       if (current) retired.push(current);
       this.upstreams.set(name, next);
       started.push(next);

@@ -319,6 +319,32 @@ const forward: ForwardDefinition<GatewayDeps> = {
         : [];
       return [...deps.gateway.catalog.templates(accessOf(deps, ctx)), ...own];
     },
+    subscriptions: {
+      // Declared while some connected upstream supports subscriptions; a resource of one that does
+      // not is refused when subscribed to, saying so.
+      offered(deps) {
+        return [...deps.gateway.upstreams.values()].some((u) => u.subscribable);
+      },
+      subscribe(deps, uri, principal) {
+        const found = deps.gateway.catalog.resource(uri);
+        const access = accessFor(deps.gateway.file, principal);
+        const upstream = found && upstreamFor(deps, found.upstream.namespace, access, `resource '${uri}'`);
+        // The same answer as resources/read for a URI the caller may not see (or that no upstream has).
+        if (!found || !upstream || !upstream.lists(found.uri)) {
+          throw new ToolshedError(
+            "not_found",
+            `resource '${uri}' not found; call resources/list or resources/templates/list`,
+          );
+        }
+        if (!upstream.subscribable) {
+          throw new ToolshedError(
+            "invalid_input",
+            `upstream '${upstream.name}' does not support resource subscriptions; read '${uri}' again to see changes`,
+          );
+        }
+        return Promise.resolve(deps.gateway.follow(upstream, found.uri));
+      },
+    },
     async read(deps, uri, ctx) {
       if (deps.large.enabled && uri.startsWith(RESULT_URI_PREFIX)) {
         return deps.large.readUri(uri, ctx.principal?.id);
@@ -429,8 +455,14 @@ export const gatewayServer = defineServer({
     "by what it does, describe_tool for its arguments, call_tool to run it.",
   config: gatewayConfigSchema,
   // tools/list_changed when a reload or an upstream changes the tool set (all mode; search mode's
-  // three tools never change).
-  notifications: { toolListChanged: true },
+  // three tools never change); the same for resources and prompts; resources/updated for the
+  // resources clients subscribed to, as their upstreams report them.
+  notifications: {
+    toolListChanged: true,
+    resourceListChanged: true,
+    promptListChanged: true,
+    resourceUpdated: true,
+  },
   async setup({ config, log, notify, metrics, redisUrl }): Promise<GatewayDeps> {
     // Replicas on one Redis share cached answers, large answers and upstream rate limits.
     const shared = redisUrl ? new SharedStore(await connectRedis(redisUrl), log) : undefined;
@@ -440,6 +472,9 @@ export const gatewayServer = defineServer({
       gateway = await Gateway.start(config.config ? { path: config.config } : { file: emptyGatewayFile() }, {
         logger: log,
         ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged() } : {}),
+        onResourcesChanged: () => notify.resourceListChanged(),
+        onPromptsChanged: () => notify.promptListChanged(),
+        onResourceUpdated: (uri) => notify.resourceUpdated(uri),
         ...(shared && redisUrl ? { shared: { store: shared, redisUrl } } : {}),
       });
     } catch (err) {

@@ -34,6 +34,7 @@ export class Upstream extends UpstreamClient {
       logger: Logger;
       env?: NodeJS.ProcessEnv;
       onChange?: () => void;
+      onResourceUpdated?: (uri: string) => void;
       /** The replicas' Redis: cached answers and the rate limit are shared there. */
       shared?: { store: SharedStore; redisUrl: string };
     },
@@ -46,6 +47,7 @@ export class Upstream extends UpstreamClient {
       ...(spec.protocol ? { protocol: spec.protocol } : {}),
       ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
       ...(options.onChange ? { onChange: options.onChange } : {}),
+      ...(options.onResourceUpdated ? { onResourceUpdated: options.onResourceUpdated } : {}),
     });
     this.namespace = spec.namespace === false ? "" : (spec.namespace ?? name);
     this.spec = spec;

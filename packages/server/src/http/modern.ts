@@ -4,6 +4,7 @@ import { classifyInboundRequest, createMcpHandler, type AuthInfo } from "@modelc
 import { kitServerFactory } from "../connection.js";
 import type { Runtime } from "../runtime.js";
 import { withTaskListen } from "../tasks/listen-http.js";
+import { withResourceFollowing } from "./listen-follow.js";
 import { TASK_METHODS } from "../tasks/wire.js";
 
 /**
@@ -32,7 +33,9 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
   });
   // Listen streams that name task ids also carry their status notifications (tasks/listen-http.ts).
   const tasks = withTaskListen(rt, handler.fetch);
-  const node = toNodeHandler({ fetch: tasks.fetch }, { onerror, maxRequestBodySize: maxBodyBytes });
+  // A forwarding server follows the resources a listen names while its stream is open.
+  const fetch = withResourceFollowing(rt, tasks.fetch);
+  const node = toNodeHandler({ fetch }, { onerror, maxRequestBodySize: maxBodyBytes });
   return {
     isLegacy: isLegacyNodeRequest,
     serve: (req, res, body) => {
