@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ToolshedError } from "@toolshed/server";
-import type { HostReply, HostRequest, OpenSettings, OpenValue } from "./engine-protocol.js";
+import type { HostReply, HostRequest, HostStats, OpenSettings, OpenValue } from "./engine-protocol.js";
 
 /** How long a statement may ignore an interrupt before its host is killed and restarted. */
 export const INTERRUPT_GRACE_MS = 3_000;
@@ -95,6 +95,17 @@ export class EngineHostClient {
       this.track(id, pending);
       host.send({ ...request, op: "run", id } satisfies HostRequest);
     });
+  }
+
+  /** The host's counters (its parse cache), for tests. */
+  async stats(): Promise<HostStats> {
+    const host = await this.ensure();
+    const id = this.nextId++;
+    const value = await new Promise<unknown>((resolve, reject) => {
+      this.track(id, { host, resolve, reject });
+      host.send({ op: "stats", id } satisfies HostRequest);
+    }).finally(() => this.untrack(id));
+    return value as HostStats;
   }
 
   /** Ends the host: it closes DuckDB when its channel closes; killed if it has not ended in 5 s. */

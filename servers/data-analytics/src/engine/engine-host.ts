@@ -3,10 +3,23 @@
  * (see engine-protocol.ts). It imports nothing of the server, so it starts fast; its stdout goes
  * nowhere (the parent's stdout is the protocol's) and it ends when the parent goes away.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  type DuckDBResultReader,
+} from "@duckdb/node-api";
 import { DUCKDB_NUMERIC, toNumber } from "../cells.js";
 import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
-import type { HostReply, HostRequest, OpenSettings, OpenValue, RunValue } from "./engine-protocol.js";
+import type {
+  HostReply,
+  HostRequest,
+  HostStats,
+  OpenSettings,
+  OpenValue,
+  RunValue,
+} from "./engine-protocol.js";
+import { ParseCache } from "./parse-cache.js";
 
 let instance: DuckDBInstance | undefined;
 /** The one connection with progress tracking on; loads run on it one at a time (the parent queues them). */
@@ -35,8 +48,16 @@ function close(conn: DuckDBConnection): void {
   conn.closeSync();
 }
 
-/** DuckDB's parse of `sql` (json_serialize_sql's JSON) on `conn`. */
+/**
+ * Parses of recent statements: an agent repeats and retries statements, and a parse is a trip
+ * through DuckDB's thread pool (about a third of a `SELECT 1` call's time in the host).
+ */
+const parses = new ParseCache();
+
+/** DuckDB's parse of `sql` (json_serialize_sql's JSON), from the cache or on `conn`. */
 async function parse(conn: DuckDBConnection, sql: string): Promise<string> {
+  const cached = parses.get(sql);
+  if (cached !== undefined) return cached;
   let parser = parsers.get(conn);
   if (!parser) {
     parser = await conn.prepare(PARSE_SQL);
@@ -44,7 +65,31 @@ async function parse(conn: DuckDBConnection, sql: string): Promise<string> {
   }
   parser.bindVarchar(1, sql);
   const parsed = await parser.runAndReadAll();
-  return (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+  const tree = (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+  parses.set(sql, tree);
+  return tree;
+}
+
+/**
+ * Runs a statement the guard has checked, which is one statement (multiple are refused), so it is
+ * prepared directly: one trip through DuckDB's thread pool instead of the two of splitting the text
+ * into statements and then preparing the last.
+ */
+async function readChecked(
+  conn: DuckDBConnection,
+  sql: string,
+  params: Extract<HostRequest, { op: "run" }>["params"],
+  maxRows: number | undefined,
+): Promise<DuckDBResultReader> {
+  const prepared = await conn.prepare(sql);
+  try {
+    if (params.length) prepared.bind(params);
+    return maxRows === undefined
+      ? await prepared.runAndReadAll()
+      : await prepared.streamAndReadUntil(maxRows + 1);
+  } finally {
+    prepared.destroySync();
+  }
 }
 
 function send(reply: HostReply): void {
@@ -120,8 +165,9 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
       const bounded = shape.rowLimit !== undefined && shape.rowLimit <= request.guard.maxRows;
       maxRows = bounded ? undefined : request.guard.maxRows;
     }
-    const reader =
-      maxRows === undefined
+    const reader = request.guard
+      ? await readChecked(conn, request.sql, request.params, maxRows)
+      : maxRows === undefined
         ? await conn.runAndReadAll(request.sql, request.params)
         : await conn.streamAndReadUntil(request.sql, maxRows + 1, request.params);
     const types = reader.columnTypes().map((t) => t.toString());
@@ -149,6 +195,11 @@ process.on("message", (message: HostRequest) => {
       interrupted.add(message.id);
       conn.interrupt();
     }
+    return;
+  }
+  if (message.op === "stats") {
+    const stats: HostStats = { parseCache: { size: parses.size, hits: parses.hits, misses: parses.misses } };
+    send({ id: message.id, ok: true, value: stats });
     return;
   }
   const work = message.op === "open" ? open(message.settings) : run(message);
