@@ -5,9 +5,12 @@
  */
 import {
   DuckDBInstance,
+  JsonDuckDBValueConverter,
   type DuckDBConnection,
+  type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
   type DuckDBResultReader,
+  type Json,
 } from "@duckdb/node-api";
 import { DUCKDB_NUMERIC, toNumber } from "../cells.js";
 import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
@@ -64,10 +67,32 @@ async function parse(conn: DuckDBConnection, sql: string): Promise<string> {
     parsers.set(conn, parser);
   }
   parser.bindVarchar(1, sql);
-  const parsed = await parser.runAndReadAll();
-  const tree = (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+  const tree = (readMaterialized(await parser.run()).getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
   parses.set(sql, tree);
   return tree;
+}
+
+/** What run() reads of a result: the columns, the rows as JSON, and whether it ended. */
+type Read = Pick<DuckDBResultReader, "columnNames" | "columnTypes" | "getRowsJson" | "done">;
+
+/**
+ * A materialized result's rows, read without awaiting: its chunks are in memory already, while
+ * DuckDB's reader fetches each one (and then the end) through the thread pool, two trips for a
+ * one-row result.
+ */
+function readMaterialized(result: DuckDBMaterializedResult): Read {
+  const rows: Json[][] = [];
+  for (let i = 0; i < result.chunkCount; i++) {
+    const chunk = result.getChunk(i);
+    for (let row = 0; row < chunk.rowCount; row++)
+      rows.push(chunk.convertRowValues<Json>(row, JsonDuckDBValueConverter));
+  }
+  return {
+    columnNames: () => result.columnNames(),
+    columnTypes: () => result.columnTypes(),
+    getRowsJson: () => rows,
+    done: true,
+  };
 }
 
 /**
@@ -80,12 +105,12 @@ async function readChecked(
   sql: string,
   params: Extract<HostRequest, { op: "run" }>["params"],
   maxRows: number | undefined,
-): Promise<DuckDBResultReader> {
+): Promise<Read> {
   const prepared = await conn.prepare(sql);
   try {
     if (params.length) prepared.bind(params);
     return maxRows === undefined
-      ? await prepared.runAndReadAll()
+      ? readMaterialized(await prepared.run())
       : await prepared.streamAndReadUntil(maxRows + 1);
   } finally {
     prepared.destroySync();
