@@ -29,8 +29,9 @@ describe("ParseCache", () => {
   });
 });
 
-// On the engine host's real DuckDB: the cache saves the parse only, never the guard's verdict or
-// the statement's binding to the catalog.
+// On the engine host's real DuckDB: the caches (the parse by text, and each connection's prepared
+// statements) save work only, never the guard's verdict, rows, or the statement's binding to the
+// catalog.
 describe("the engine host's parse cache", () => {
   const data = tempDataDir();
   let engine: DuckDBEngine;
@@ -54,6 +55,22 @@ describe("the engine host's parse cache", () => {
     expect((await stats()).hits).toBe(before.hits + 1);
   });
 
+  it("keys both caches by the exact text: statements differing in case or spacing stay apart", async () => {
+    for (const sql of ["SELECT 'a' AS v", "SELECT 'A' AS v", "SELECT 'a  b' AS v", "SELECT 'a b' AS v"]) {
+      expect((await query(sql)).rows, sql).toEqual([[/'(.*)'/.exec(sql)![1]]]);
+    }
+    expect((await query("SELECT 'A' AS v")).rows).toEqual([["A"]]);
+    expect((await query("SELECT 'a' AS V")).columns[0]!.name).toBe("V");
+  });
+
+  it("never checks a statement against the parse of another that reads alike", async () => {
+    // The same text but for a newline: the first is SELECT 1 and a comment, the second reads a file.
+    expect((await query("SELECT 1 AS one -- FROM read_csv('/etc/passwd')")).rows).toEqual([[1]]);
+    await expect(query("SELECT 1 AS one --\nFROM read_csv('/etc/passwd')")).rejects.toThrow(
+      /table function read_csv\(\) is not allowed/,
+    );
+  });
+
   it("refuses a statement again when its parse comes from the cache", async () => {
     for (const [sql, refusal] of [
       ["SELECT * FROM read_csv('/etc/passwd')", /table function read_csv\(\) is not allowed/],
@@ -68,7 +85,7 @@ describe("the engine host's parse cache", () => {
     }
   });
 
-  it("runs a cached statement against the catalog as it is now: a dropped dataset is gone", async () => {
+  it("runs a cached statement against the catalog as it is now: dropped, recreated, grown, replaced", async () => {
     await engine.run("CREATE TABLE shifting AS SELECT 1 AS x");
     const sql = "SELECT * FROM shifting";
     expect((await query(sql)).rows).toEqual([[1]]);
@@ -79,7 +96,16 @@ describe("the engine host's parse cache", () => {
     const again = await query(sql);
     expect(again.columns.map((c) => c.name)).toEqual(["y", "z"]);
     expect(again.rows).toEqual([["two", 2]]);
-    expect((await stats()).hits).toBe(before.hits + 2);
+    await engine.run("INSERT INTO shifting VALUES ('three', 3)");
+    expect((await query(sql)).rows).toEqual([
+      ["two", 2],
+      ["three", 3],
+    ]);
+    await engine.run("CREATE OR REPLACE TABLE shifting AS SELECT 4.5::DOUBLE AS y");
+    const replaced = await query(sql);
+    expect(replaced.columns).toEqual([{ name: "y", type: "DOUBLE" }]);
+    expect(replaced.rows).toEqual([[4.5]]);
+    expect((await stats()).hits).toBe(before.hits + 4);
   });
 
   it("stays bounded however many different statements it sees", async () => {

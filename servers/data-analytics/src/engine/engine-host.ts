@@ -44,10 +44,20 @@ const running = new Map<number, DuckDBConnection>();
  * as the parse itself, on every user statement.
  */
 const parsers = new WeakMap<DuckDBConnection, DuckDBPreparedStatement>();
+/**
+ * User statements prepared on each connection, by their exact text, least recently used first: a
+ * statement sent again skips DuckDB's prepare (its parse, bind and plan, one trip through the thread
+ * pool). A prepared statement holds no rows and no settings, its bindings are cleared before each
+ * run, and DuckDB binds it again when the catalog has changed since (a dataset dropped, replaced or
+ * given other columns), so it reads the datasets as they are now.
+ */
+const prepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+const MAX_PREPARED = 16;
 
-/** Closes a connection and its prepared parse statement. */
+/** Closes a connection with its prepared statements. */
 function close(conn: DuckDBConnection): void {
   parsers.get(conn)?.destroySync();
+  for (const statement of prepared.get(conn)?.values() ?? []) statement.destroySync();
   conn.closeSync();
 }
 
@@ -98,7 +108,7 @@ function readMaterialized(result: DuckDBMaterializedResult): Read {
 /**
  * Runs a statement the guard has checked, which is one statement (multiple are refused), so it is
  * prepared directly: one trip through DuckDB's thread pool instead of the two of splitting the text
- * into statements and then preparing the last.
+ * into statements and then preparing the last; or none, when this connection prepared it before.
  */
 async function readChecked(
   conn: DuckDBConnection,
@@ -106,15 +116,30 @@ async function readChecked(
   params: Extract<HostRequest, { op: "run" }>["params"],
   maxRows: number | undefined,
 ): Promise<Read> {
-  const prepared = await conn.prepare(sql);
+  let kept = prepared.get(conn);
+  if (!kept) prepared.set(conn, (kept = new Map<string, DuckDBPreparedStatement>()));
+  const statement = kept.get(sql) ?? (await conn.prepare(sql));
+  kept.delete(sql);
+  let read: Read;
   try {
-    if (params.length) prepared.bind(params);
-    return maxRows === undefined
-      ? readMaterialized(await prepared.run())
-      : await prepared.streamAndReadUntil(maxRows + 1);
-  } finally {
-    prepared.destroySync();
+    statement.clearBindings();
+    if (params.length) statement.bind(params);
+    read =
+      maxRows === undefined
+        ? readMaterialized(await statement.run())
+        : await statement.streamAndReadUntil(maxRows + 1);
+  } catch (e) {
+    // A statement that failed (a dataset gone, a type error) is prepared anew next time.
+    statement.destroySync();
+    throw e;
   }
+  kept.set(sql, statement);
+  for (const [text, oldest] of kept) {
+    if (kept.size <= MAX_PREPARED) break;
+    kept.delete(text);
+    oldest.destroySync();
+  }
+  return read;
 }
 
 function send(reply: HostReply): void {
