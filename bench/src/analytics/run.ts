@@ -149,7 +149,7 @@ async function callFloor(kitClient: Client, plan: Plan, log: (line: string) => v
     await closeClient(sdk);
   }
   log(
-    `call floor: server SELECT 1 ${median(times.kit)} ms, SELECT <new n> ${median(times.fresh)} ms, bare SDK echo ${median(times.sdk)} ms (medians of ${plan.floorCalls})`,
+    `call floor: server SELECT 1 ${round3(median(times.kit))} ms, SELECT <new n> ${round3(median(times.fresh))} ms, bare SDK echo ${round3(median(times.sdk))} ms (medians of ${plan.floorCalls})`,
   );
   return times;
 }

@@ -46,10 +46,10 @@ const running = new Map<number, DuckDBConnection>();
 const parsers = new WeakMap<DuckDBConnection, DuckDBPreparedStatement>();
 /**
  * User statements prepared on each connection, by their exact text, least recently used first: a
- * statement sent again skips DuckDB's prepare (its parse, bind and plan, one trip through the thread
- * pool). A prepared statement holds no rows and no settings, its bindings are cleared before each
- * run, and DuckDB binds it again when the catalog has changed since (a dataset dropped, replaced or
- * given other columns), so it reads the datasets as they are now.
+ * statement sent a third time skips DuckDB's prepare (its parse, bind and plan, one trip through
+ * the thread pool). A prepared statement holds no rows and no settings, its bindings are cleared
+ * before each run, and DuckDB binds it again when the catalog has changed since (a dataset dropped,
+ * replaced or given other columns), so it reads the datasets as they are now.
  */
 const prepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
 const MAX_PREPARED = 16;
@@ -115,6 +115,8 @@ async function readChecked(
   sql: string,
   params: Extract<HostRequest, { op: "run" }>["params"],
   maxRows: number | undefined,
+  /** Whether to keep the statement prepared: only one sent before, as keeping costs a new one. */
+  keep: boolean,
 ): Promise<Read> {
   let kept = prepared.get(conn);
   if (!kept) prepared.set(conn, (kept = new Map<string, DuckDBPreparedStatement>()));
@@ -132,6 +134,10 @@ async function readChecked(
     // A statement that failed (a dataset gone, a type error) is prepared anew next time.
     statement.destroySync();
     throw e;
+  }
+  if (!keep) {
+    statement.destroySync();
+    return read;
   }
   kept.set(sql, statement);
   for (const [text, oldest] of kept) {
@@ -206,8 +212,11 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
   running.set(request.id, conn);
   try {
     let maxRows = request.maxRows;
+    /** Whether the guard has seen this statement before (its parse was cached), see readChecked. */
+    let repeated = false;
     if (request.guard) {
       // Parse once and check on this connection, then run: one round trip for user SQL.
+      repeated = parses.has(request.guard.inner);
       const tree = await parse(conn, request.guard.inner);
       const shape = checkParsed(tree, internalViews, request.guard.explained, request.guard.inner);
       // A statement whose own LIMIT fits under the cap runs materialized, which DuckDB parallelizes
@@ -216,7 +225,7 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
       maxRows = bounded ? undefined : request.guard.maxRows;
     }
     const reader = request.guard
-      ? await readChecked(conn, request.sql, request.params, maxRows)
+      ? await readChecked(conn, request.sql, request.params, maxRows, repeated)
       : maxRows === undefined
         ? await conn.runAndReadAll(request.sql, request.params)
         : await conn.streamAndReadUntil(request.sql, maxRows + 1, request.params);

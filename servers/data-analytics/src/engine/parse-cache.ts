@@ -23,6 +23,11 @@ export class ParseCache {
     return this.entries.size;
   }
 
+  /** Whether `sql` is cached, without counting a hit or refreshing it. */
+  has(sql: string): boolean {
+    return this.entries.has(sql);
+  }
+
   get(sql: string): string | undefined {
     const tree = this.entries.get(sql);
     if (tree === undefined) {
