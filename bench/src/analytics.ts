@@ -35,6 +35,10 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
   ]);
   const overheads = [
     ["call_floor_ratio_vs_sdk", `${figures.call_floor_kit_ms} ms vs ${figures.call_floor_sdk_ms} ms`],
+    [
+      "call_floor_fresh_ratio_vs_sdk",
+      `${figures.call_floor_fresh_kit_ms} ms vs ${figures.call_floor_sdk_ms} ms`,
+    ],
     ["coldstart_ratio_vs_sdk", `${figures.coldstart_kit_ms} ms vs ${figures.coldstart_sdk_ms} ms`],
   ].map(([name, detail]) => [
     `\`${name}\``,
@@ -56,7 +60,9 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
       "rounds after a warm-up; figures are medians. The ratio is direct time over server time (the " +
       "server's throughput as a fraction of DuckDB's). The overhead ratios set the server against the " +
       "bare SDK server (`src/baseline/sdk-server.ts`) over the same stdio transport: " +
-      "`call_floor_ratio_vs_sdk` is a `query` of `SELECT 1` over an `echo` call, alternating, " +
+      "`call_floor_ratio_vs_sdk` is a `query` of `SELECT 1` over an `echo` call, and " +
+      "`call_floor_fresh_ratio_vs_sdk` a `query` of `SELECT <n>` with a new n each call (a statement " +
+      "the engine host's parse cache has not seen) over the same `echo` calls, alternating, " +
       `${plan.floorCalls} calls each; \`coldstart_ratio_vs_sdk\` is spawn to initialize result (the ` +
       `server on a fresh data dir), ${plan.coldStarts} spawns each. Both are server time over SDK time.`,
     "",
@@ -98,6 +104,7 @@ function summary(figures: Record<string, number>, mode: Mode): string {
       `  groupby server ${figures.groupby_kit_ms} ms vs DuckDB ${figures.groupby_direct_ms} ms: groupby_ratio_vs_duckdb ${figures.groupby_ratio_vs_duckdb} (${verdict(figures.groupby_ratio_vs_duckdb!)})`,
       `  topk    server ${figures.topk_kit_ms} ms vs DuckDB ${figures.topk_direct_ms} ms: topk_ratio_vs_duckdb ${figures.topk_ratio_vs_duckdb} (${verdict(figures.topk_ratio_vs_duckdb!)})`,
       `  call floor server ${figures.call_floor_kit_ms} ms vs bare SDK ${figures.call_floor_sdk_ms} ms: call_floor_ratio_vs_sdk ${figures.call_floor_ratio_vs_sdk} (${overheadVerdict(figures.call_floor_ratio_vs_sdk!)})`,
+      `  call floor, a new statement each call, server ${figures.call_floor_fresh_kit_ms} ms: call_floor_fresh_ratio_vs_sdk ${figures.call_floor_fresh_ratio_vs_sdk} (${overheadVerdict(figures.call_floor_fresh_ratio_vs_sdk!)})`,
       `  cold start server ${figures.coldstart_kit_ms} ms vs bare SDK ${figures.coldstart_sdk_ms} ms: coldstart_ratio_vs_sdk ${figures.coldstart_ratio_vs_sdk} (${overheadVerdict(figures.coldstart_ratio_vs_sdk!)})`,
       `  load_rows_per_s ${figures.load_rows_per_s} (CSV), peak_rss_mb ${figures.peak_rss_mb}`,
     ].join("\n") + "\n"

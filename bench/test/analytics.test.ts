@@ -33,6 +33,7 @@ describe("bench:analytics --smoke", () => {
       "load_rows_per_s",
       "peak_rss_mb",
       "call_floor_ratio_vs_sdk",
+      "call_floor_fresh_ratio_vs_sdk",
       "coldstart_ratio_vs_sdk",
     ]) {
       const value: unknown = result.figures[name];
@@ -48,5 +49,8 @@ describe("bench:analytics --smoke", () => {
     expect(markdown).toContain("`groupby_ratio_vs_duckdb`");
     expect(markdown).toContain("`coldstart_ratio_vs_sdk`");
     expect(stdout).toMatch(/call_floor_ratio_vs_sdk \d/);
+    expect(stdout).toMatch(/call_floor_fresh_ratio_vs_sdk \d/);
+    expect(markdown).toContain("`call_floor_fresh_ratio_vs_sdk`");
+    expect(result.samples.floor_fresh_ms).toHaveLength(result.plan.floorCalls);
   }, 30_000);
 });

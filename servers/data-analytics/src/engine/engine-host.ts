@@ -3,10 +3,26 @@
  * (see engine-protocol.ts). It imports nothing of the server, so it starts fast; its stdout goes
  * nowhere (the parent's stdout is the protocol's) and it ends when the parent goes away.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import {
+  DuckDBInstance,
+  JsonDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBMaterializedResult,
+  type DuckDBPreparedStatement,
+  type DuckDBResultReader,
+  type Json,
+} from "@duckdb/node-api";
 import { DUCKDB_NUMERIC, toNumber } from "../cells.js";
 import { checkParsed, GuardRefusal, PARSE_SQL } from "./duckdb-tree-check.js";
-import type { HostReply, HostRequest, OpenSettings, OpenValue, RunValue } from "./engine-protocol.js";
+import type {
+  HostReply,
+  HostRequest,
+  HostStats,
+  OpenSettings,
+  OpenValue,
+  RunValue,
+} from "./engine-protocol.js";
+import { ParseCache } from "./parse-cache.js";
 
 let instance: DuckDBInstance | undefined;
 /** The one connection with progress tracking on; loads run on it one at a time (the parent queues them). */
@@ -28,23 +44,108 @@ const running = new Map<number, DuckDBConnection>();
  * as the parse itself, on every user statement.
  */
 const parsers = new WeakMap<DuckDBConnection, DuckDBPreparedStatement>();
+/**
+ * User statements prepared on each connection, by their exact text, least recently used first: a
+ * statement sent a third time skips DuckDB's prepare (its parse, bind and plan, one trip through
+ * the thread pool). A prepared statement holds no rows and no settings, its bindings are cleared
+ * before each run, and DuckDB binds it again when the catalog has changed since (a dataset dropped,
+ * replaced or given other columns), so it reads the datasets as they are now.
+ */
+const prepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+const MAX_PREPARED = 16;
 
-/** Closes a connection and its prepared parse statement. */
+/** Closes a connection with its prepared statements. */
 function close(conn: DuckDBConnection): void {
   parsers.get(conn)?.destroySync();
+  for (const statement of prepared.get(conn)?.values() ?? []) statement.destroySync();
   conn.closeSync();
 }
 
-/** DuckDB's parse of `sql` (json_serialize_sql's JSON) on `conn`. */
+/**
+ * Parses of recent statements: an agent repeats and retries statements, and a parse is a trip
+ * through DuckDB's thread pool (about a third of a `SELECT 1` call's time in the host).
+ */
+const parses = new ParseCache();
+
+/** DuckDB's parse of `sql` (json_serialize_sql's JSON), from the cache or on `conn`. */
 async function parse(conn: DuckDBConnection, sql: string): Promise<string> {
+  const cached = parses.get(sql);
+  if (cached !== undefined) return cached;
   let parser = parsers.get(conn);
   if (!parser) {
     parser = await conn.prepare(PARSE_SQL);
     parsers.set(conn, parser);
   }
   parser.bindVarchar(1, sql);
-  const parsed = await parser.runAndReadAll();
-  return (parsed.getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+  const tree = (readMaterialized(await parser.run()).getRowsJson()[0]?.[0] as string | undefined) ?? "{}";
+  parses.set(sql, tree);
+  return tree;
+}
+
+/** What run() reads of a result: the columns, the rows as JSON, and whether it ended. */
+type Read = Pick<DuckDBResultReader, "columnNames" | "columnTypes" | "getRowsJson" | "done">;
+
+/**
+ * A materialized result's rows, read without awaiting: its chunks are in memory already, while
+ * DuckDB's reader fetches each one (and then the end) through the thread pool, two trips for a
+ * one-row result.
+ */
+function readMaterialized(result: DuckDBMaterializedResult): Read {
+  const rows: Json[][] = [];
+  for (let i = 0; i < result.chunkCount; i++) {
+    const chunk = result.getChunk(i);
+    for (let row = 0; row < chunk.rowCount; row++)
+      rows.push(chunk.convertRowValues<Json>(row, JsonDuckDBValueConverter));
+  }
+  return {
+    columnNames: () => result.columnNames(),
+    columnTypes: () => result.columnTypes(),
+    getRowsJson: () => rows,
+    done: true,
+  };
+}
+
+/**
+ * Runs a statement the guard has checked, which is one statement (multiple are refused), so it is
+ * prepared directly: one trip through DuckDB's thread pool instead of the two of splitting the text
+ * into statements and then preparing the last; or none, when this connection prepared it before.
+ */
+async function readChecked(
+  conn: DuckDBConnection,
+  sql: string,
+  params: Extract<HostRequest, { op: "run" }>["params"],
+  maxRows: number | undefined,
+  /** Whether to keep the statement prepared: only one sent before, as keeping costs a new one. */
+  keep: boolean,
+): Promise<Read> {
+  let kept = prepared.get(conn);
+  if (!kept) prepared.set(conn, (kept = new Map<string, DuckDBPreparedStatement>()));
+  const statement = kept.get(sql) ?? (await conn.prepare(sql));
+  kept.delete(sql);
+  let read: Read;
+  try {
+    statement.clearBindings();
+    if (params.length) statement.bind(params);
+    read =
+      maxRows === undefined
+        ? readMaterialized(await statement.run())
+        : await statement.streamAndReadUntil(maxRows + 1);
+  } catch (e) {
+    // A statement that failed (a dataset gone, a type error) is prepared anew next time.
+    statement.destroySync();
+    throw e;
+  }
+  if (!keep) {
+    statement.destroySync();
+    return read;
+  }
+  kept.set(sql, statement);
+  for (const [text, oldest] of kept) {
+    if (kept.size <= MAX_PREPARED) break;
+    kept.delete(text);
+    oldest.destroySync();
+  }
+  return read;
 }
 
 function send(reply: HostReply): void {
@@ -111,8 +212,11 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
   running.set(request.id, conn);
   try {
     let maxRows = request.maxRows;
+    /** Whether the guard has seen this statement before (its parse was cached), see readChecked. */
+    let repeated = false;
     if (request.guard) {
       // Parse once and check on this connection, then run: one round trip for user SQL.
+      repeated = parses.has(request.guard.inner);
       const tree = await parse(conn, request.guard.inner);
       const shape = checkParsed(tree, internalViews, request.guard.explained, request.guard.inner);
       // A statement whose own LIMIT fits under the cap runs materialized, which DuckDB parallelizes
@@ -120,8 +224,9 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
       const bounded = shape.rowLimit !== undefined && shape.rowLimit <= request.guard.maxRows;
       maxRows = bounded ? undefined : request.guard.maxRows;
     }
-    const reader =
-      maxRows === undefined
+    const reader = request.guard
+      ? await readChecked(conn, request.sql, request.params, maxRows, repeated)
+      : maxRows === undefined
         ? await conn.runAndReadAll(request.sql, request.params)
         : await conn.streamAndReadUntil(request.sql, maxRows + 1, request.params);
     const types = reader.columnTypes().map((t) => t.toString());
@@ -149,6 +254,11 @@ process.on("message", (message: HostRequest) => {
       interrupted.add(message.id);
       conn.interrupt();
     }
+    return;
+  }
+  if (message.op === "stats") {
+    const stats: HostStats = { parseCache: { size: parses.size, hits: parses.hits, misses: parses.misses } };
+    send({ id: message.id, ok: true, value: stats });
     return;
   }
   const work = message.op === "open" ? open(message.settings) : run(message);

@@ -31,7 +31,9 @@ export type HostRequest =
        */
       guard?: { inner: string; explained: boolean; maxRows: number };
     }
-  | { op: "interrupt"; id: number };
+  | { op: "interrupt"; id: number }
+  /** The host's counters, for tests. */
+  | { op: "stats"; id: number };
 
 export interface RunValue {
   columns: { name: string; type: string }[];
@@ -44,7 +46,12 @@ export interface OpenValue {
   internalViews: string[];
 }
 
+export interface HostStats {
+  /** The cache of DuckDB's parses of user statements (parse-cache.ts). */
+  parseCache: { size: number; hits: number; misses: number };
+}
+
 export type HostReply =
-  | { id: number; ok: true; value: RunValue | OpenValue | null }
+  | { id: number; ok: true; value: RunValue | OpenValue | HostStats | null }
   | { id: number; ok: false; message: string; /** Set when the guard refused the SQL. */ refused?: boolean }
   | { id: number; progress: number };
