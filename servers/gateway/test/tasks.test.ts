@@ -3,11 +3,10 @@
 // SDK v2 client has no tasks support, so the callers speak raw 2026-07-28 JSON-RPC (each request
 // carries its `_meta` envelope; tasks/* carry the task id in Mcp-Name), as the kit's own task tests do.
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger } from "@toolshed/logging";
-import { authFromSettings, defineServer, defineTool, startHttpServer, z } from "@toolshed/server";
+import { defineServer, defineTool, startHttpServer, z } from "@toolshed/server";
 import { connectHttpClient } from "@toolshed/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { sha, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
+import { gatewayAuth, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
 
@@ -151,18 +150,9 @@ let gw: TestGateway;
 let replica: TestGateway;
 beforeAll(async () => {
   upstream = await startHttpServer(upstreamServer, {}, { logLevel: "silent" });
+  // Every caller may use every tool; tasks are kept apart by who created them, not by scopes.
   const auth = () =>
-    authFromSettings(
-      {
-        apiKeys: Object.entries(KEYS)
-          .map(([id, key]) => `${id}:${sha(key)}:*`)
-          .join(";"),
-        serverName: "gateway",
-        authFailureLimit: "off",
-      },
-      "http://127.0.0.1/mcp",
-      createLogger({ name: "gateway", level: "silent" }),
-    )!;
+    gatewayAuth(Object.fromEntries(Object.entries(KEYS).map(([id, key]) => [id, { key, scopes: "*" }])));
   const config = `upstreams:\n  up:\n    url: ${upstream.url}\n`;
   const options = { http: { auth: auth() }, requestStateKeys: [STATE_KEY] };
   gw = await startGateway(config, options);
