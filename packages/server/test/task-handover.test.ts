@@ -91,6 +91,45 @@ describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
     expect((await others[0]!.get(execution.taskId, "alice")).status).toBe("completed");
   });
 
+  it("a replica writing its outcome after its own lease lapsed does not take the task over from itself", async () => {
+    const a = await stopped();
+    const execution = await a.create("alice", "lookup", () => {}, { args: { q: "z" } });
+    // B claims the task, then stalls: it never renews, so its lease lapses while it finishes.
+    const b = await stopped();
+    let claims = 0;
+    let resumed: TaskExecution | undefined;
+    b.resumer = (_record, run) => {
+      claims++;
+      resumed = run;
+      return () => {};
+    };
+    await sleep(LEASE_MS + 100);
+    await b.get(execution.taskId, "alice");
+    expect(claims).toBe(1);
+    await sleep(LEASE_MS + 100);
+    // The outcome's write is held until B's own sweep has run over the lapsed task.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const update = b.store.update.bind(b.store);
+    let first = true;
+    b.store.update = async (...args) => {
+      if (first) {
+        first = false;
+        await held;
+      }
+      return update(...args);
+    };
+    const settling = resumed!.complete({ content: [{ type: "text", text: "done once" }] });
+    await b.sweep();
+    await b.get(execution.taskId, "alice");
+    letGo();
+    await settling;
+    expect(claims).toBe(1);
+    const done = await b.get(execution.taskId, "alice");
+    expect(done.status).toBe("completed");
+    expect(text(done)).toBe("done once");
+  });
+
   it("the stopped replica's run, if it wakes up, is stopped and cannot overwrite the new run's outcome", async () => {
     const a = await stopped();
     let stoppedWith: Error | undefined;

@@ -591,7 +591,6 @@ export class TaskExecution {
   async #settle(status: "completed" | "failed", fields: Partial<TaskRecord>): Promise<void> {
     if (this.#released) return;
     this.#done = true;
-    this.forget();
     try {
       await this.manager.write(this.taskId, (r) =>
         !this.#ours(r)
@@ -606,6 +605,10 @@ export class TaskExecution {
         err,
         "could not store a task's outcome; it will be reported failed when its lease lapses",
       );
+    } finally {
+      // Only now: while the outcome is being written the task is still this replica's, so its own
+      // sweep or a read here does not take a lease that lapsed meanwhile and run the call again.
+      this.forget();
     }
   }
 }
