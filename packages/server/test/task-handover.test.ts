@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@toolshed/logging";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { needRedis } from "../../../test-support/services.js";
 import { TaskManager, type TaskExecution, type TaskSettings } from "../src/tasks/manager.js";
 import { RedisTaskStore } from "../src/tasks/redis-store.js";
@@ -19,7 +19,12 @@ const logger = createLogger({ name: "handover-test", level: "silent" });
 const redisUp = await needRedis(REDIS_URL);
 
 describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
-  const prefix = `toolshed:test-handover:${Math.random().toString(36).slice(2, 10)}`;
+  // A key space per test: a task an earlier test left live (its replica closed mid-run) would
+  // otherwise lapse into the shared lease index and be claimed by a later test's sweeping replicas.
+  let prefix = "";
+  beforeEach(() => {
+    prefix = `toolshed:test-handover:${Math.random().toString(36).slice(2, 10)}`;
+  });
   const opened: TaskManager[] = [];
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((m) => m.close()));
