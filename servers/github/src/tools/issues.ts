@@ -1,9 +1,9 @@
 import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
-import { lockdown, withoutAssociation } from "../github/lockdown.js";
+import { lockdown } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
-import { asList, comment, compact, issue, obj } from "../github/shape.js";
+import { asList, comment, compact, issue, keep, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
@@ -54,7 +54,7 @@ export const getIssueTool = defineTool({
     ...o.body,
     comment_list: z.array(o.shape(o.comment)),
     comments_next_page: o.n,
-    sub_issue_list: z.array(o.shape(o.issue)),
+    sub_issue_list: z.array(o.shape(o.issueBrief)),
   }),
   name: "get_issue",
   title: "Get an issue with its comments",
@@ -96,7 +96,7 @@ export const getIssueTool = defineTool({
         shape: (i) => issue(i, false),
         repo: { owner, repo },
       });
-      out.sub_issue_list = subs.items;
+      out.sub_issue_list = (subs.items as Record<string, unknown>[]).map((i) => keep(i, o.issueBrief));
     }
     return out;
   },
@@ -142,7 +142,7 @@ export const searchIssuesTool = defineTool({
 
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: o.shape({ ...o.issue, ...o.declinedShape }),
+  output: o.shape({ ...o.issueBrief, ...o.declinedShape }),
   name: "issue_write",
   title: "Create or update an issue",
   description:
@@ -197,7 +197,7 @@ export const issueWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return withoutAssociation(issue(res.data, false));
+    return keep(issue(res.data, false), o.issueBrief);
   },
 });
 

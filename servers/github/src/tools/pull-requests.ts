@@ -4,7 +4,16 @@ import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
 import { lockdown, withoutAssociation, withheldPull } from "../github/lockdown.js";
-import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
+import {
+  asList,
+  compact,
+  fileChange,
+  keep,
+  obj,
+  pullRequest,
+  review,
+  reviewComment,
+} from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
@@ -161,10 +170,9 @@ export const pullRequestReadTool = defineTool({
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
   output: o.shape({
-    ...o.pullSummary,
+    ...o.pullBrief,
     ...o.declinedShape,
     requested_reviewers: o.ss,
-    pull_number: o.n,
     message: o.s,
   }),
   name: "pull_request_write",
@@ -210,7 +218,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls`,
         body,
       });
-      return requestReviews(withoutAssociation(pullRequest(res.data, false)));
+      return requestReviews(keep(pullRequest(res.data, false), o.pullBrief));
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
@@ -221,7 +229,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls/${pull_number}/update-branch`,
         body: compact({ expected_head_sha }),
       });
-      return { pull_number, message: obj(res.data).message ?? "update scheduled" };
+      return { number: pull_number, message: obj(res.data).message ?? "update scheduled" };
     }
     if (Object.keys(body).length === 0) {
       if (!reviewers?.length)
@@ -242,7 +250,7 @@ export const pullRequestWriteTool = defineTool({
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
       body,
     });
-    return requestReviews(withoutAssociation(pullRequest(res.data, false)));
+    return requestReviews(keep(pullRequest(res.data, false), o.pullBrief));
   },
 });
 

@@ -4,7 +4,7 @@ import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
-import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
+import { asList, commit, compact, fileChange, keep, obj, release, repository } from "../github/shape.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
@@ -500,7 +500,7 @@ export const createBranchTool = defineTool({
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: o.shape(o.repository),
+  output: o.shape(o.repositoryBrief),
   name: "repository_write",
   title: "Create or fork a repository",
   description:
@@ -533,7 +533,7 @@ export const repositoryWriteTool = defineTool({
         auth: "required",
         signal: ctx.signal,
       });
-      return repository(res.data);
+      return keep(repository(res.data), o.repositoryBrief);
     }
     if (!input.owner || !input.repo)
       throw new ToolshedError("invalid_input", "method=fork needs owner and repo");
@@ -545,7 +545,7 @@ export const repositoryWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return repository(res.data);
+    return keep(repository(res.data), o.repositoryBrief);
   },
 });
 
