@@ -10,9 +10,12 @@ import { listPage } from "./list.js";
 
 const issueNumber = selfDescribing(z.number().int().min(1));
 
+// list_issues leaves pull requests out, so its items never say is_pull_request.
+const { is_pull_request: _isPull, ...issueOnly } = o.issue;
+
 export const listIssuesTool = defineTool({
   toolset: "issues",
-  output: o.list(o.issue),
+  output: o.list(issueOnly),
   name: "list_issues",
   title: "List a repository's issues",
   description:
