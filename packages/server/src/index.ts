@@ -65,6 +65,7 @@ export type {
   TaskSupport,
 } from "./define.js";
 export { similarNames } from "./ask.js";
+export { selfDescribing } from "./validate-definition.js";
 export { MCP_APPS_EXTENSION, MCP_APP_MIME_TYPE } from "./apps.js";
 export { MemoryTaskStore } from "./tasks/store.js";
 export type { TaskRecord, TaskStatus, TaskStore } from "./tasks/store.js";

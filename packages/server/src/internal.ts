@@ -8,7 +8,7 @@ export type { Connection, ConnectOptions, Network } from "./connection.js";
 export { Runtime } from "./runtime.js";
 export { serveHttp } from "./http/app.js";
 export { serveStdio } from "./stdio.js";
-export { definitionProblems } from "./validate-definition.js";
+export { definitionProblems, isSelfDescribing } from "./validate-definition.js";
 export { defaultToolScopes, toolScopesOf } from "./tool-scopes.js";
 export { traceLogFields } from "./tracing.js";
 export { hintsOf, wireAnnotations } from "./tool-json.js";

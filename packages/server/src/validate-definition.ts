@@ -106,19 +106,42 @@ function schemaProblems(at: string, what: string, schema: unknown, describeField
   if (!(schema instanceof z.ZodObject)) return [`${at}: ${what} must be a z.object(...)`];
   if (!describeFields) return [];
   return Object.entries(schema.shape as Record<string, z.ZodType>)
-    .filter(([, field]) => !fieldDescription(field))
-    .map(([key]) => `${at}: ${what} field '${key}' has no .describe(...)`);
+    .filter(([, field]) => !fieldDescription(field) && !isSelfDescribing(field))
+    .map(([key]) => `${at}: ${what} field '${key}' has no .describe(...) (or selfDescribing(...))`);
+}
+
+const SELF_DESCRIBING = new WeakSet<z.ZodType>();
+
+/**
+ * An input field whose name, type, enum and bounds already say what a description would (`owner`, a
+ * `page` from 1, a `sort` enum): it is listed without one. Every tool repeats such fields in
+ * tools/list, where "Repo owner" on `owner` costs each conversation bytes and tells a model nothing.
+ */
+export function selfDescribing<T extends z.ZodType>(field: T): T {
+  SELF_DESCRIBING.add(field);
+  return field;
+}
+
+/** Whether a field, or what an optional/default/nullable wrapper holds, was marked selfDescribing. */
+export function isSelfDescribing(field: z.ZodType): boolean {
+  return innerTypes(field).some((f) => SELF_DESCRIBING.has(f));
 }
 
 /** The description of a field, looking through optional/default/nullable wrappers. */
 function fieldDescription(field: z.ZodType): string | undefined {
+  return innerTypes(field).find((f) => f.description)?.description;
+}
+
+/** A field and what its optional/default/nullable wrappers hold, outermost first. */
+function innerTypes(field: z.ZodType): z.ZodType[] {
+  const out: z.ZodType[] = [];
   let current: z.ZodType | undefined = field;
   for (let depth = 0; current && depth < 8; depth++) {
-    if (current.description) return current.description;
+    out.push(current);
     const inner: unknown = (current.def as { innerType?: unknown }).innerType;
     current = inner instanceof z.ZodType ? inner : undefined;
   }
-  return undefined;
+  return out;
 }
 
 export function assertValidTool(tool: AnyTool): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createRuntime, defineTool, InvalidServerDefinition } from "../src/index.js";
+import { createRuntime, defineTool, InvalidServerDefinition, selfDescribing } from "../src/index.js";
 import { definitionProblems } from "../src/validate-definition.js";
 
 const good = defineTool({
@@ -33,7 +33,7 @@ describe("definitionProblems", () => {
       "tool 'BadName': name must be snake_case, 1-64 of [a-z0-9_]",
       "tool 'BadName': title is missing",
       "tool 'BadName': description is missing or shorter than 20 characters",
-      "tool 'BadName': input field 'q' has no .describe(...)",
+      "tool 'BadName': input field 'q' has no .describe(...) (or selfDescribing(...))",
       "tool 'BadName': output must be a z.object(...)",
       "tool 'BadName': annotations.idempotentHint must be set",
       "tool 'BadName': annotations.openWorldHint must be set",
@@ -66,8 +66,27 @@ describe("definitionProblems", () => {
       "resource 'r': title is missing",
       "resource 'r': mimeType is missing",
       "prompt 'p': description is missing",
-      "prompt 'p': args field 'a' has no .describe(...)",
+      "prompt 'p': args field 'a' has no .describe(...) (or selfDescribing(...))",
     ]);
+  });
+
+  it("takes a field marked selfDescribing, through its optional and default wrappers, without a description", () => {
+    const page = selfDescribing(z.number().int().min(1));
+    const input = z.object({ owner: selfDescribing(z.string()), page: page.default(1), q: z.string() });
+    expect(definitionProblems({ name: "x", version: "1", tools: [{ ...good, input }] })).toEqual([
+      "tool 'list_things': input field 'q' has no .describe(...) (or selfDescribing(...))",
+    ]);
+    // Listed as written: no description is made up for it.
+    const t = createRuntime({
+      name: "x",
+      version: "1",
+      tools: [{ ...good, input: input.omit({ q: true }) }],
+    });
+    expect(t.toolList[0]?.inputSchema).toEqual({
+      type: "object",
+      properties: { owner: { type: "string" }, page: { type: "integer", minimum: 1, default: 1 } },
+      required: ["owner"],
+    });
   });
 
   it("makes the kit refuse to start an incomplete server", () => {

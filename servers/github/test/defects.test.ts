@@ -90,7 +90,7 @@ describe("issue 18 defects", () => {
     };
     h.fake.fail("POST", "/user/repos", { status: 201, body: made });
     const r = await call(h.client, "repository_write", { method: "create", name: "new-repo" });
-    expect(r.isError).toBeUndefined();
+    expect(r.data).toEqual({ full_name: "octocat/new-repo", private: true, default_branch: "main" });
     const sent = h.fake.requests.find((q) => q.method === "POST" && q.path === "/user/repos")!;
     expect(JSON.parse(sent.body)).toMatchObject({ name: "new-repo", private: true });
   });

@@ -36,12 +36,6 @@ export function user(u: unknown): Json {
   return compact({
     login: x.login,
     name: cleanText(x.name as string | null),
-    type: x.type,
-    company: cleanText(x.company as string | null),
-    bio: cleanText(x.bio as string | null),
-    public_repos: x.public_repos,
-    followers: x.followers,
-    url: x.html_url,
   });
 }
 
@@ -123,14 +117,11 @@ export function pullRequest(p: unknown, full: boolean): Json {
           merged_by: login(x.merged_by),
           assignees: logins(x.assignees),
           requested_reviewers: logins(x.requested_reviewers),
-          commits: x.commits,
           additions: x.additions,
           deletions: x.deletions,
           changed_files: x.changed_files,
           comments: x.comments,
           review_comments: x.review_comments,
-          maintainer_can_modify: x.maintainer_can_modify,
-          auto_merge: x.auto_merge ? true : undefined,
           ...body(x.body, BODY_CAP, "the body is capped"),
         }
       : {}),
@@ -203,6 +194,11 @@ export function release(r: unknown): Json {
     url: x.html_url,
     ...body(x.body, 1500, "open the url for the rest"),
   });
+}
+
+/** The item with only the fields an output shape declares: a brief form, such as what a write answers. */
+export function keep(item: Json, shape: Record<string, unknown>): Json {
+  return Object.fromEntries(Object.entries(item).filter(([k]) => k in shape));
 }
 
 /** Keeps only `fields` of each item; an unknown field name is an error listing the known ones. */

@@ -1,4 +1,4 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { asList, compact, obj } from "../github/shape.js";
@@ -75,9 +75,9 @@ export const actionsReadTool = defineTool({
   description:
     "method=list_workflows; list_runs (filter by workflow, branch, status); get_run (run_id); list_jobs (run_id, failed steps named); failed_logs: the last tail_lines log lines of each failed job of run_id; job_log: one job_id's tail.",
   input: z.object({
-    method: z
-      .enum(["list_workflows", "list_runs", "get_run", "list_jobs", "failed_logs", "job_log"])
-      .describe("What to read"),
+    method: selfDescribing(
+      z.enum(["list_workflows", "list_runs", "get_run", "list_jobs", "failed_logs", "job_log"]),
+    ),
     owner,
     repo,
     run_id: z.number().int().min(1).optional().describe("Workflow run id"),
@@ -169,7 +169,7 @@ export const actionsRunWriteTool = defineTool({
   description:
     "method=rerun or rerun_failed (run_id), cancel (run_id), dispatch (workflow file or id, ref, inputs) to start a workflow_dispatch workflow.",
   input: z.object({
-    method: z.enum(["rerun", "rerun_failed", "cancel", "dispatch"]).describe("What to do"),
+    method: selfDescribing(z.enum(["rerun", "rerun_failed", "cancel", "dispatch"])),
     owner,
     repo,
     run_id: z.number().int().optional().describe("Run id"),

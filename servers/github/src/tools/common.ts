@@ -1,13 +1,23 @@
-import { definers, ToolshedError, z, type AnyObjectSchema, type ToolDefinition } from "@toolshed/server";
+import {
+  definers,
+  selfDescribing,
+  ToolshedError,
+  z,
+  type AnyObjectSchema,
+  type ToolDefinition,
+} from "@toolshed/server";
 import type { Config } from "../config.js";
 import type { Ctx, Deps } from "../deps.js";
 
-/* Shared parameters: short descriptions, since every tool repeats them in tools/list. */
+/*
+ * Shared parameters. Every tool repeats them in tools/list: those whose name, type and bounds say
+ * it all go without a description ("Repo owner" on `owner` told a model nothing, 20 times).
+ */
 
-export const owner = z.string().describe("Repo owner");
-export const repo = z.string().describe("Repo name");
-export const page = z.number().int().min(1).default(1).describe("Page, from 1");
-export const perPage = z.number().int().min(1).max(100).default(20).describe("Items per page");
+export const owner = selfDescribing(z.string());
+export const repo = selfDescribing(z.string());
+export const page = selfDescribing(z.number().int().min(1).default(1));
+export const perPage = selfDescribing(z.number().int().min(1).max(100).default(20));
 export const fields = z.array(z.string()).optional().describe("Only these item fields");
 
 /**

@@ -10,7 +10,6 @@ export const getMeTool = defineTool({
     ...o.user,
     authenticated: o.b,
     note: o.s,
-    plan: o.s,
     teams: z.array(o.shape({ team: o.s, name: o.s })),
     team_members: o.ss,
     rate_limits: z.record(o.s, o.shape({ limit: o.n, remaining: o.n, reset: o.s })),
@@ -43,7 +42,6 @@ export const getMeTool = defineTool({
     const out: Record<string, unknown> = {
       authenticated: true,
       ...user(me.data),
-      plan: obj(obj(me.data).plan).name,
     };
     if (teams) {
       const t = await gh.request({

@@ -1,4 +1,4 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { compact, obj, userLogin } from "../github/shape.js";
@@ -16,7 +16,7 @@ export const copilotWriteTool = defineTool({
   description:
     "method=assign_issue assigns Copilot's coding agent to issue number (it opens a PR; base_branch, instructions optional); request_review asks Copilot to review PR number.",
   input: z.object({
-    method: z.enum(["assign_issue", "request_review"]).describe("What to do"),
+    method: selfDescribing(z.enum(["assign_issue", "request_review"])),
     owner,
     repo,
     number: z.number().int().min(1).describe("Issue or PR number"),

@@ -1,4 +1,4 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import * as m from "./outputs-more.js";
 import { lockdown } from "../github/lockdown.js";
@@ -140,7 +140,7 @@ export const discussionReadTool = defineTool({
   description:
     "method=list a repository's discussions (without repo: the org's, in its .github repository; category id, order_by), get one by number with its body, comments (replies: true nests each comment's replies), categories (their ids for list). Pages by cursor: pass next_cursor as after.",
   input: z.object({
-    method: z.enum(["list", "get", "comments", "categories"]).default("list").describe("What to read"),
+    method: selfDescribing(z.enum(["list", "get", "comments", "categories"]).default("list")),
     owner,
     repo: z.string().optional().describe("Repo name (list, categories: default .github, the org's)"),
     number: z.number().int().min(1).optional().describe("get, comments: discussion number"),
@@ -278,9 +278,7 @@ export const discussionCommentWriteTool = defineTool({
   description:
     "method=add a comment to discussion number; reply to comment_id (a top-level comment: one level of nesting); update comment_id's body; delete comment_id (asks the user to confirm); mark_answer or unmark_answer comment_id (Q&A categories). comment_id is a node id from discussion_read method=comments.",
   input: z.object({
-    method: z
-      .enum(["add", "reply", "update", "delete", "mark_answer", "unmark_answer"])
-      .describe("What to do"),
+    method: selfDescribing(z.enum(["add", "reply", "update", "delete", "mark_answer", "unmark_answer"])),
     owner: z.string().optional().describe("Repo owner (add, reply)"),
     repo: z.string().optional().describe("Repo name (add, reply)"),
     number: z.number().int().min(1).optional().describe("Discussion number (add, reply)"),

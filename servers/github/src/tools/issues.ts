@@ -1,18 +1,21 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
-import { lockdown, withoutAssociation } from "../github/lockdown.js";
+import { lockdown } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
-import { asList, comment, compact, issue, obj } from "../github/shape.js";
+import { asList, comment, compact, issue, keep, obj } from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE } from "./common.js";
 import { listPage } from "./list.js";
 
-const issueNumber = z.number().int().min(1).describe("Issue number");
+const issueNumber = selfDescribing(z.number().int().min(1));
+
+// list_issues leaves pull requests out, so its items never say is_pull_request.
+const { is_pull_request: _isPull, ...issueOnly } = o.issue;
 
 export const listIssuesTool = defineTool({
   toolset: "issues",
-  output: o.list(o.issue),
+  output: o.list(issueOnly),
   name: "list_issues",
   title: "List a repository's issues",
   description:
@@ -20,13 +23,13 @@ export const listIssuesTool = defineTool({
   input: z.object({
     owner,
     repo,
-    state: z.enum(["open", "closed", "all"]).default("open").describe("Issue state"),
+    state: selfDescribing(z.enum(["open", "closed", "all"]).default("open")),
     labels: z.array(z.string()).optional().describe("All of these labels"),
     assignee: z.string().optional().describe("Login, 'none' or '*'"),
     creator: z.string().optional().describe("Author login"),
     since: z.string().optional().describe("Updated at or after (ISO 8601)"),
-    sort: z.enum(["created", "updated", "comments"]).optional().describe("Sort key"),
-    direction: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    sort: selfDescribing(z.enum(["created", "updated", "comments"]).optional()),
+    direction: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
     per_page: perPage,
     fields,
@@ -54,7 +57,7 @@ export const getIssueTool = defineTool({
     ...o.body,
     comment_list: z.array(o.shape(o.comment)),
     comments_next_page: o.n,
-    sub_issue_list: z.array(o.shape(o.issue)),
+    sub_issue_list: z.array(o.shape(o.issueBrief)),
   }),
   name: "get_issue",
   title: "Get an issue with its comments",
@@ -65,7 +68,7 @@ export const getIssueTool = defineTool({
     repo,
     issue_number: issueNumber,
     comments: z.number().int().min(0).max(100).default(10).describe("Comments per page, 0 for none"),
-    comments_page: z.number().int().min(1).default(1).describe("Page of comments"),
+    comments_page: selfDescribing(z.number().int().min(1).default(1)),
     sub_issues: z.boolean().default(false).describe("Also list sub-issues"),
   }),
   annotations: READ,
@@ -96,7 +99,7 @@ export const getIssueTool = defineTool({
         shape: (i) => issue(i, false),
         repo: { owner, repo },
       });
-      out.sub_issue_list = subs.items;
+      out.sub_issue_list = (subs.items as Record<string, unknown>[]).map((i) => keep(i, o.issueBrief));
     }
     return out;
   },
@@ -111,8 +114,8 @@ export const searchIssuesTool = defineTool({
     "GitHub issue search across repositories, e.g. 'repo:o/r is:issue is:open label:bug crash' or 'is:pr author:me review:required'. Include is:issue or is:pr. Items without bodies.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
-    sort: z.enum(["comments", "reactions", "created", "updated"]).optional().describe("Sort key"),
-    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    sort: selfDescribing(z.enum(["comments", "reactions", "created", "updated"]).optional()),
+    order: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
     per_page: perPage,
     fields,
@@ -142,17 +145,17 @@ export const searchIssuesTool = defineTool({
 
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: o.shape({ ...o.issue, ...o.declinedShape }),
+  output: o.shape({ ...o.issueBrief, ...o.declinedShape }),
   name: "issue_write",
   title: "Create or update an issue",
   description:
     "method=create opens an issue (title required); update changes issue_number's title, body, labels and assignees (replaced), milestone, state and state_reason. Closing asks the user to confirm.",
   input: z.object({
-    method: z.enum(["create", "update"]).describe("Create or update"),
+    method: selfDescribing(z.enum(["create", "update"])),
     owner,
     repo,
     issue_number: issueNumber.optional(),
-    title: z.string().optional().describe("Title"),
+    title: selfDescribing(z.string().optional()),
     body: z.string().optional().describe("Markdown body"),
     labels: z.array(z.string()).optional().describe("Label names (replace all)"),
     assignees: z.array(z.string()).optional().describe("Logins (replace all)"),
@@ -197,7 +200,7 @@ export const issueWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return withoutAssociation(issue(res.data, false));
+    return keep(issue(res.data, false), o.issueBrief);
   },
 });
 
@@ -270,10 +273,7 @@ export const listIssueOptionsTool = defineTool({
   input: z.object({
     owner,
     repo: z.string().optional().describe("Repo name (types: unused)"),
-    kind: z
-      .enum(["labels", "label", "types", "fields", "collaborators"])
-      .default("labels")
-      .describe("What to list"),
+    kind: selfDescribing(z.enum(["labels", "label", "types", "fields", "collaborators"]).default("labels")),
     name: z.string().optional().describe("label: its name"),
     page,
     per_page: perPage,
@@ -364,7 +364,7 @@ export const subIssueWriteTool = defineTool({
   description:
     "On parent issue_number: method=add makes sub_issue (same repo) a child; remove detaches it; reprioritize moves it after or before another sub-issue.",
   input: z.object({
-    method: z.enum(["add", "remove", "reprioritize"]).describe("What to do"),
+    method: selfDescribing(z.enum(["add", "remove", "reprioritize"])),
     owner,
     repo,
     issue_number: issueNumber.describe("Parent issue number"),

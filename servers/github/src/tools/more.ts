@@ -1,4 +1,4 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import type { PermissionKey } from "../github/permissions.js";
@@ -85,7 +85,7 @@ export const gistWriteTool = defineTool({
   description:
     "method=create makes a gist (secret unless public=true); update changes gist_id's description and files (content '' deletes a file).",
   input: z.object({
-    method: z.enum(["create", "update"]).describe("Create or update"),
+    method: selfDescribing(z.enum(["create", "update"])),
     gist_id: z.string().optional().describe("update: the gist"),
     description: z.string().optional().describe("Description"),
     public: z.boolean().default(false).describe("create: public gist"),
@@ -125,7 +125,7 @@ export const listStarredTool = defineTool({
   description: "Repositories starred by username (default: you), most recently starred first.",
   input: z.object({
     username: z.string().optional().describe("Whose stars (default: yours)"),
-    sort: z.enum(["created", "updated"]).optional().describe("Sort key"),
+    sort: selfDescribing(z.enum(["created", "updated"]).optional()),
     page,
     per_page: perPage,
     fields,
@@ -150,7 +150,7 @@ export const starWriteTool = defineTool({
   name: "star_write",
   title: "Star or unstar a repository",
   description: "method=star or unstar owner/repo as you.",
-  input: z.object({ method: z.enum(["star", "unstar"]).describe("What to do"), owner, repo }),
+  input: z.object({ method: selfDescribing(z.enum(["star", "unstar"])), owner, repo }),
   annotations: { ...WRITE, idempotentHint: true },
   handler: async ({ method, owner, repo }, ctx) => {
     await ctx.deps.gh.request({
@@ -172,7 +172,7 @@ export const labelWriteTool = defineTool({
   description:
     "method=create a label (name, color hex without #); update name's new_name, color, description; delete name (asks the user to confirm).",
   input: z.object({
-    method: z.enum(["create", "update", "delete"]).describe("What to do"),
+    method: selfDescribing(z.enum(["create", "update", "delete"])),
     owner,
     repo,
     name: z.string().describe("Label name"),
@@ -425,7 +425,7 @@ export const advisoriesTool = defineTool({
   description:
     "method=list_global (GitHub Advisory Database: ecosystem, package, severity, cve_id), get_global (ghsa_id), list_repo (owner+repo's), list_org (owner's repositories').",
   input: z.object({
-    method: z.enum(["list_global", "get_global", "list_repo", "list_org"]).describe("What to read"),
+    method: selfDescribing(z.enum(["list_global", "get_global", "list_repo", "list_org"])),
     ghsa_id: z.string().optional().describe("get_global: GHSA id"),
     owner: z.string().optional().describe("list_repo, list_org: owner"),
     repo: z.string().optional().describe("list_repo: repo"),

@@ -1,4 +1,4 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { cleanText } from "../github/sanitize.js";
@@ -77,7 +77,7 @@ export const notificationWriteTool = defineTool({
   description:
     "method=read: marks thread_id read; done: marks thread_id done; read_all: marks everything (or owner+repo's) read up to now; watch, ignore, unwatch: subscription of thread_id, or of owner+repo.",
   input: z.object({
-    method: z.enum(["read", "done", "read_all", "watch", "ignore", "unwatch"]).describe("What to do"),
+    method: selfDescribing(z.enum(["read", "done", "read_all", "watch", "ignore", "unwatch"])),
     thread_id: z.string().optional().describe("Thread id from list_notifications"),
     owner: z.string().optional().describe("Repository owner"),
     repo: z.string().optional().describe("Repository name"),

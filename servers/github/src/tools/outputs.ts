@@ -33,7 +33,8 @@ export const body = { body: s, body_truncated: s };
 /** Comments, reviews and releases keep their link: a capped body points to it. */
 const linked = { ...authored, ...body, url: s };
 
-export const user = { login: s, name: s, type: s, company: s, bio: s, public_repos: n, followers: n, url: s };
+/** Who a token is: what a later call names them by. */
+export const user = { login: s, name: s };
 
 export const repository = {
   full_name: s,
@@ -49,6 +50,9 @@ export const repository = {
   topics: ss,
   updated_at: s,
 };
+
+/** What a write answers about the repository it created or forked. */
+export const repositoryBrief = { full_name: s, private: b, fork: b, default_branch: s };
 
 export const issue = {
   ...authored,
@@ -66,6 +70,17 @@ export const issue = {
   closed_at: s,
 };
 
+/** What a write answers about the issue it opened or changed: its number and what a write sets. */
+export const issueBrief = {
+  number: n,
+  title: s,
+  state: s,
+  state_reason: s,
+  labels: ss,
+  assignees: ss,
+  milestone: s,
+};
+
 export const comment = { ...linked, id: n };
 
 export const pullSummary = {
@@ -81,6 +96,9 @@ export const pullSummary = {
   merged_at: s,
 };
 
+/** What a write answers about the pull request it opened or changed. */
+export const pullBrief = { number: n, title: s, state: s, draft: b, head: s, base: s };
+
 /** With full details and the body (pull_request_read method=get). */
 export const pullRequest = {
   ...pullSummary,
@@ -92,14 +110,11 @@ export const pullRequest = {
   merged_by: s,
   assignees: ss,
   requested_reviewers: ss,
-  commits: n,
   additions: n,
   deletions: n,
   changed_files: n,
   comments: n,
   review_comments: n,
-  maintainer_can_modify: b,
-  auto_merge: b,
 };
 
 export const commit = { sha: s, message: s, author: s, date: s };

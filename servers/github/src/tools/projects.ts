@@ -1,5 +1,5 @@
 import type { QueryValue } from "@toolshed/http-client";
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import * as m from "./outputs-more.js";
 import { path } from "../github/client.js";
@@ -22,7 +22,7 @@ type OwnerType = "user" | "org";
 const projectOwner = z.string().describe("User or org login that owns the project");
 const ownerType = z.enum(["user", "org"]).optional().describe("Whose project (default: looked up)");
 const projectNumber = z.number().int().min(1).describe("The project's number");
-const projectPerPage = z.number().int().min(1).max(100).default(20).describe("Items per page");
+const projectPerPage = selfDescribing(z.number().int().min(1).max(100).default(20));
 
 /** /users/{owner}/projectsV2 or /orgs/{owner}/projectsV2, after learning which the owner is. */
 async function projectsBase(
@@ -287,8 +287,8 @@ export const projectsReadTool = defineTool({
   description:
     "method=list_projects of owner (query: e.g. 'roadmap is:open'); get_project, list_project_fields, get_project_field (field_id), list_project_items (query: project filter syntax), get_project_item (item_id), list_project_status_updates, list_project_views of project_number; get_project_status_update, get_project_view by node_id. Items show only their title unless field_ids or field_names name the fields to show. Pages by cursor: pass next_cursor as after.",
   input: z.object({
-    method: z
-      .enum([
+    method: selfDescribing(
+      z.enum([
         "list_projects",
         "get_project",
         "list_project_fields",
@@ -299,8 +299,8 @@ export const projectsReadTool = defineTool({
         "get_project_status_update",
         "list_project_views",
         "get_project_view",
-      ])
-      .describe("What to read"),
+      ]),
+    ),
     owner: projectOwner,
     owner_type: ownerType,
     project_number: projectNumber.optional(),
@@ -468,8 +468,8 @@ export const projectsWriteTool = defineTool({
   description:
     "method=add_project_item adds item_owner/item_repo's issue or PR (item_type, number) to project_number; update_project_item sets one field of item_id, or of item_owner/item_repo's issue number (field_id or field_name; value: text, number, date YYYY-MM-DD, an option or iteration by name or id, null clears); delete_project_item removes item_id from the project (asks the user to confirm; the issue itself stays); update_project_items sets that field on every item_ids (up to 50); create_project_status_update (status, body, start_date, target_date); create_project (title) for owner; create_project_view (name, layout, filter, visible_fields), update_project_view, delete_project_view (view_id; asks the user to confirm); create_iteration_field (name, start_date, duration: days, optional iterations).",
   input: z.object({
-    method: z
-      .enum([
+    method: selfDescribing(
+      z.enum([
         "add_project_item",
         "update_project_item",
         "delete_project_item",
@@ -480,8 +480,8 @@ export const projectsWriteTool = defineTool({
         "update_project_view",
         "delete_project_view",
         "create_iteration_field",
-      ])
-      .describe("What to do"),
+      ]),
+    ),
     owner: projectOwner,
     owner_type: ownerType,
     project_number: projectNumber.optional(),

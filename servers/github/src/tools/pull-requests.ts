@@ -1,15 +1,24 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { cleanText } from "../github/sanitize.js";
 import { lockdown, withoutAssociation, withheldPull } from "../github/lockdown.js";
-import { asList, compact, fileChange, obj, pullRequest, review, reviewComment } from "../github/shape.js";
+import {
+  asList,
+  compact,
+  fileChange,
+  keep,
+  obj,
+  pullRequest,
+  review,
+  reviewComment,
+} from "../github/shape.js";
 import type { Ctx } from "../deps.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 
-const pullNumber = z.number().int().min(1).describe("PR number");
+const pullNumber = selfDescribing(z.number().int().min(1));
 
 export const listPullRequestsTool = defineTool({
   toolset: "pull_requests",
@@ -21,11 +30,11 @@ export const listPullRequestsTool = defineTool({
   input: z.object({
     owner,
     repo,
-    state: z.enum(["open", "closed", "all"]).default("open").describe("PR state"),
+    state: selfDescribing(z.enum(["open", "closed", "all"]).default("open")),
     head: z.string().optional().describe("user:branch"),
     base: z.string().optional().describe("Base branch"),
-    sort: z.enum(["created", "updated", "popularity", "long-running"]).optional().describe("Sort key"),
-    direction: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    sort: selfDescribing(z.enum(["created", "updated", "popularity", "long-running"]).optional()),
+    direction: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
     per_page: perPage,
     fields,
@@ -73,10 +82,9 @@ export const pullRequestReadTool = defineTool({
     owner,
     repo,
     pull_number: pullNumber,
-    method: z
-      .enum(["get", "diff", "files", "status", "reviews", "review_comments"])
-      .default("get")
-      .describe("What to read"),
+    method: selfDescribing(
+      z.enum(["get", "diff", "files", "status", "reviews", "review_comments"]).default("get"),
+    ),
     file: z.string().optional().describe("diff: only this file"),
     offset: z.number().int().min(0).default(0).describe("diff: start here"),
     max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("diff: most characters"),
@@ -162,10 +170,9 @@ export const pullRequestReadTool = defineTool({
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
   output: o.shape({
-    ...o.pullSummary,
+    ...o.pullBrief,
     ...o.declinedShape,
     requested_reviewers: o.ss,
-    pull_number: o.n,
     message: o.s,
   }),
   name: "pull_request_write",
@@ -173,11 +180,11 @@ export const pullRequestWriteTool = defineTool({
   description:
     "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch. Closing asks the user to confirm.",
   input: z.object({
-    method: z.enum(["create", "update", "update_branch"]).describe("What to do"),
+    method: selfDescribing(z.enum(["create", "update", "update_branch"])),
     owner,
     repo,
     pull_number: pullNumber.optional(),
-    title: z.string().optional().describe("Title"),
+    title: selfDescribing(z.string().optional()),
     body: z.string().optional().describe("Markdown description"),
     head: z.string().optional().describe("create: branch with the changes"),
     base: z.string().optional().describe("Target branch"),
@@ -211,7 +218,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls`,
         body,
       });
-      return requestReviews(withoutAssociation(pullRequest(res.data, false)));
+      return requestReviews(keep(pullRequest(res.data, false), o.pullBrief));
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
@@ -222,7 +229,7 @@ export const pullRequestWriteTool = defineTool({
         path: path`/repos/${owner}/${repo}/pulls/${pull_number}/update-branch`,
         body: compact({ expected_head_sha }),
       });
-      return { pull_number, message: obj(res.data).message ?? "update scheduled" };
+      return { number: pull_number, message: obj(res.data).message ?? "update scheduled" };
     }
     if (Object.keys(body).length === 0) {
       if (!reviewers?.length)
@@ -243,7 +250,7 @@ export const pullRequestWriteTool = defineTool({
       path: path`/repos/${owner}/${repo}/pulls/${pull_number}`,
       body,
     });
-    return requestReviews(withoutAssociation(pullRequest(res.data, false)));
+    return requestReviews(keep(pullRequest(res.data, false), o.pullBrief));
   },
 });
 
@@ -271,9 +278,9 @@ export const mergePullRequestTool = defineTool({
     owner,
     repo,
     pull_number: pullNumber,
-    merge_method: z.enum(["merge", "squash", "rebase"]).default("merge").describe("How to merge"),
-    commit_title: z.string().optional().describe("Merge commit title"),
-    commit_message: z.string().optional().describe("Merge commit message"),
+    merge_method: selfDescribing(z.enum(["merge", "squash", "rebase"]).default("merge")),
+    commit_title: selfDescribing(z.string().optional()),
+    commit_message: selfDescribing(z.string().optional()),
     sha: z.string().optional().describe("Expected head sha"),
   }),
   annotations: { ...WRITE, destructiveHint: true },
@@ -305,7 +312,7 @@ export const pullRequestReviewWriteTool = defineTool({
   description:
     "method=create: a review with body, inline comments and event (none: left pending). submit_pending: submits your pending review with event. delete_pending: discards it.",
   input: z.object({
-    method: z.enum(["create", "submit_pending", "delete_pending"]).describe("What to do"),
+    method: selfDescribing(z.enum(["create", "submit_pending", "delete_pending"])),
     owner,
     repo,
     pull_number: pullNumber,
@@ -314,11 +321,11 @@ export const pullRequestReviewWriteTool = defineTool({
     comments: z
       .array(
         z.object({
-          path: z.string().describe("File path"),
+          path: z.string(),
           line: z.number().int().min(1).describe("File line"),
           side: z.enum(["LEFT", "RIGHT"]).optional().describe("RIGHT (new, default) or LEFT"),
           start_line: z.number().int().min(1).optional().describe("Range start"),
-          body: z.string().describe("Comment"),
+          body: z.string(),
         }),
       )
       .optional()

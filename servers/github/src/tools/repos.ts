@@ -1,10 +1,10 @@
-import { ToolshedError, z } from "@toolshed/server";
+import { ToolshedError, selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { filePath, path } from "../github/client.js";
 import { pageDiff } from "../github/diff.js";
 import { lockdownCommits, withheldCommit, withholdCommit } from "../github/lockdown.js";
 import { cleanText } from "../github/sanitize.js";
-import { asList, commit, compact, fileChange, obj, release, repository } from "../github/shape.js";
+import { asList, commit, compact, fileChange, keep, obj, release, repository } from "../github/shape.js";
 import { declined, fields, defineTool, owner, page, perPage, READ, repo, WRITE, rawText } from "./common.js";
 import { listPage } from "./list.js";
 import type { Ctx } from "../deps.js";
@@ -18,9 +18,9 @@ export const searchRepositoriesTool = defineTool({
     "GitHub search: type=repositories ('mcp language:go stars:>100'), code ('useState repo:o/r path:src', needs a token) or commits ('fix repo:o/r').",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
-    type: z.enum(["repositories", "code", "commits"]).default("repositories").describe("What to search"),
+    type: selfDescribing(z.enum(["repositories", "code", "commits"]).default("repositories")),
     sort: z.string().optional().describe("e.g. stars, updated, author-date"),
-    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    order: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
     per_page: perPage,
     fields,
@@ -276,9 +276,7 @@ export const listRefsTool = defineTool({
   input: z.object({
     owner,
     repo,
-    kind: z
-      .enum(["branches", "tags", "releases", "latest_release", "tag", "release"])
-      .describe("What to list or get"),
+    kind: selfDescribing(z.enum(["branches", "tags", "releases", "latest_release", "tag", "release"])),
     name: z.string().optional().describe("tag, release: the tag name"),
     page,
     per_page: perPage,
@@ -348,9 +346,9 @@ export const createOrUpdateFileTool = defineTool({
   input: z.object({
     owner,
     repo,
-    path: z.string().describe("File path"),
+    path: selfDescribing(z.string()),
     content: z.string().describe("The whole new file content (text)"),
-    message: z.string().describe("Commit message"),
+    message: selfDescribing(z.string()),
     branch: z.string().optional().describe("Branch (default branch if unset)"),
     sha: z.string().optional().describe("Current blob sha when updating"),
   }),
@@ -394,11 +392,9 @@ export const pushFilesTool = defineTool({
     owner,
     repo,
     branch: z.string().describe("Existing branch"),
-    message: z.string().describe("Commit message"),
+    message: selfDescribing(z.string()),
     files: z
-      .array(
-        z.object({ path: z.string().describe("File path"), content: z.string().describe("Full content") }),
-      )
+      .array(z.object({ path: z.string(), content: z.string() }))
       .default([])
       .describe("Files to write"),
     delete: z.array(z.string()).default([]).describe("Paths to delete"),
@@ -504,13 +500,13 @@ export const createBranchTool = defineTool({
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: o.shape(o.repository),
+  output: o.shape(o.repositoryBrief),
   name: "repository_write",
   title: "Create or fork a repository",
   description:
     "method=create: a repository named name for the user or organization. fork: forks owner/repo (into organization if set).",
   input: z.object({
-    method: z.enum(["create", "fork"]).describe("Create a new repository or fork one"),
+    method: selfDescribing(z.enum(["create", "fork"])),
     name: z.string().optional().describe("create: the name; fork: a new name (optional)"),
     owner: owner.optional(),
     repo: repo.optional(),
@@ -537,7 +533,7 @@ export const repositoryWriteTool = defineTool({
         auth: "required",
         signal: ctx.signal,
       });
-      return repository(res.data);
+      return keep(repository(res.data), o.repositoryBrief);
     }
     if (!input.owner || !input.repo)
       throw new ToolshedError("invalid_input", "method=fork needs owner and repo");
@@ -549,7 +545,7 @@ export const repositoryWriteTool = defineTool({
       auth: "required",
       signal: ctx.signal,
     });
-    return repository(res.data);
+    return keep(repository(res.data), o.repositoryBrief);
   },
 });
 

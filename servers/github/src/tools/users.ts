@@ -1,4 +1,4 @@
-import { z } from "@toolshed/server";
+import { selfDescribing, z } from "@toolshed/server";
 import * as o from "./outputs.js";
 import { asList, compact, obj } from "../github/shape.js";
 import { fields, defineTool, page, perPage, READ } from "./common.js";
@@ -12,8 +12,8 @@ export const searchUsersTool = defineTool({
   description: "GitHub user search, e.g. 'jane in:name location:berlin' or 'type:org mcp'.",
   input: z.object({
     query: z.string().describe("GitHub search syntax"),
-    sort: z.enum(["followers", "repositories", "joined"]).optional().describe("Sort key"),
-    order: z.enum(["asc", "desc"]).optional().describe("Sort order"),
+    sort: selfDescribing(z.enum(["followers", "repositories", "joined"]).optional()),
+    order: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
     per_page: perPage,
     fields,
