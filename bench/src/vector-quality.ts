@@ -4,10 +4,12 @@
  *
  * Retrieval quality of vector-search's modes on real text we did not write: the MDN summaries in
  * TypeScript's lib.dom.d.ts (3,803 pages; quick 800, smoke 300, always including the targets),
- * embedded by the server's default (offline) embedder. Two query sets (bench/src/vector/
- * quality-queries.ts): paraphrases and exact API names. hit@5 and MRR@5 per mode and set, and
- * hybrid's MRR@5 minus the better of vector and keyword. Writes <out>/results/vector-quality.json
- * and the vector-quality section of <out>/RESULTS.md.
+ * embedded by the server's default (offline) embedder. Two query sets: the tuning set
+ * (bench/src/vector/quality-queries.ts: paraphrases and exact API names), on which the search's
+ * rerank, weights and rules were chosen, and the held-out set (heldout-queries.ts: paraphrases,
+ * exact names and mixed queries, other target pages), which chose nothing and gives the verdict.
+ * hit@5 and MRR@5 per mode and set, and hybrid's MRR@5 minus the better of vector and keyword.
+ * Writes <out>/results/vector-quality.json and the vector-quality section of <out>/RESULTS.md.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,8 @@ import { runBenchmark, type Report } from "./lib/cli.js";
 import { markdownTable } from "./lib/results.js";
 import { round } from "./lib/stats.js";
 import { domCorpus } from "./vector/corpus.js";
+import { HELDOUT_EXACT, HELDOUT_MIXED, HELDOUT_PARAPHRASE } from "./vector/heldout-queries.js";
+import { querySetProblems } from "./vector/query-checks.js";
 import { EXACT, PARAPHRASE, type LabeledQuery } from "./vector/quality-queries.js";
 
 type Mode = "full" | "quick" | "smoke";
@@ -43,8 +47,21 @@ const MODES = [
   "hybrid_rrf_w_keyword_2",
 ] as const;
 type SearchMode = (typeof MODES)[number];
-const SETS = { paraphrase: PARAPHRASE, exact: EXACT } as const;
+/** Tuning sets keep their first names; held-out ones are prefixed `heldout_`, as are their figures. */
+const SETS = {
+  paraphrase: PARAPHRASE,
+  exact: EXACT,
+  heldout_paraphrase: HELDOUT_PARAPHRASE,
+  heldout_exact: HELDOUT_EXACT,
+  heldout_mixed: HELDOUT_MIXED,
+} as const;
 type SetName = keyof typeof SETS;
+const TUNING_SETS = ["paraphrase", "exact"] as const;
+const HELDOUT_SETS = ["heldout_paraphrase", "heldout_exact", "heldout_mixed"] as const;
+const kindOf = (set: SetName) => set.replace(/^heldout_/, "");
+/** A figure's name for a set: `hit_at_5_exact_vector`, `heldout_hit_at_5_mixed_vector`. */
+const figureName = (set: SetName, name: (kind: string) => string) =>
+  set === kindOf(set) ? name(set) : `heldout_${name(kindOf(set))}`;
 
 interface Samples {
   docs: number;
@@ -55,9 +72,15 @@ interface Samples {
 
 async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
   const all = domCorpus();
-  const targets = new Set([...PARAPHRASE, ...EXACT].map((q) => q.target));
-  const missing = [...targets].filter((id) => !all.some((d) => d.id === id));
-  if (missing.length) throw new Error(`targets not in the corpus: ${missing.join(", ")}`);
+  const problems = querySetProblems(
+    {
+      tuning: { paraphrase: PARAPHRASE, exact: EXACT },
+      heldout: { paraphrase: HELDOUT_PARAPHRASE, exact: HELDOUT_EXACT, mixed: HELDOUT_MIXED },
+    },
+    new Set(all.map((d) => d.id)),
+  );
+  if (problems.length) throw new Error(`the query sets break their rules:\n${problems.join("\n")}`);
+  const targets = new Set(Object.values(SETS).flatMap((qs) => qs.map((q) => q.target)));
   // Every target, and an even sample of the rest (all of it in a full run).
   const others = all.filter((d) => !targets.has(d.id));
   const room = Math.max(0, Math.min(others.length, plan.docs - targets.size));
@@ -114,7 +137,7 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
       }
     };
     const ranks = {} as Samples["ranks"];
-    for (const [name, queries] of Object.entries(SETS) as [SetName, LabeledQuery[]][]) {
+    for (const [name, queries] of Object.entries(SETS) as [SetName, readonly LabeledQuery[]][]) {
       const vectors = await embedder.embed(queries.map((q) => q.query));
       ranks[name] = {} as Record<SearchMode, number[]>;
       for (const mode of MODES) {
@@ -140,26 +163,40 @@ const mrrAt5 = (ranks: number[]) =>
 function figures(s: Samples): Record<string, number> {
   const f: Record<string, number> = { docs: s.docs };
   for (const set of Object.keys(SETS) as SetName[]) {
+    const mrr = (mode: SearchMode) => figureName(set, (k) => `mrr_at_5_${k}_${mode}`);
     for (const mode of MODES) {
-      f[`hit_at_5_${set}_${mode}`] = hitAt5(s.ranks[set][mode]);
-      f[`mrr_at_5_${set}_${mode}`] = mrrAt5(s.ranks[set][mode]);
+      f[figureName(set, (k) => `hit_at_5_${k}_${mode}`)] = hitAt5(s.ranks[set][mode]);
+      f[mrr(mode)] = mrrAt5(s.ranks[set][mode]);
     }
-    const best = Math.max(f[`mrr_at_5_${set}_vector`]!, f[`mrr_at_5_${set}_keyword`]!);
-    f[`hybrid_minus_best_mrr_${set}`] = round(f[`mrr_at_5_${set}_hybrid`]! - best, 3);
-    f[`hybrid_rrf_minus_best_mrr_${set}`] = round(f[`mrr_at_5_${set}_hybrid_rrf`]! - best, 3);
+    const best = Math.max(f[mrr("vector")]!, f[mrr("keyword")]!);
+    f[figureName(set, (k) => `hybrid_minus_best_mrr_${k}`)] = round(f[mrr("hybrid")]! - best, 3);
+    f[figureName(set, (k) => `hybrid_rrf_minus_best_mrr_${k}`)] = round(f[mrr("hybrid_rrf")]! - best, 3);
   }
   return f;
 }
 
 function section({ figures: f, samples, mode, date, machine }: Report<Plan, Samples>): string {
-  const rows = MODES.map((m) => [
-    `\`${m}\``,
-    String(f[`hit_at_5_paraphrase_${m}`]),
-    String(f[`mrr_at_5_paraphrase_${m}`]),
-    String(f[`hit_at_5_exact_${m}`]),
-    String(f[`mrr_at_5_exact_${m}`]),
-  ]);
+  const table = (sets: SetName[]) =>
+    markdownTable(
+      ["mode", ...sets.flatMap((set) => [`${kindOf(set)} hit@5`, `${kindOf(set)} MRR@5`])],
+      MODES.map((m) => [
+        `\`${m}\``,
+        ...sets.flatMap((set) => [
+          String(f[figureName(set, (k) => `hit_at_5_${k}_${m}`)]),
+          String(f[figureName(set, (k) => `mrr_at_5_${k}_${m}`)]),
+        ]),
+      ]),
+    );
   const met = (x: number) => (x >= 0 ? "met" : "missed");
+  const margin = (name: string, target: (heldout: number) => string) => [
+    `\`${name}\``,
+    String(f[`heldout_${name}`]),
+    f[name] === undefined ? "(no such set)" : String(f[name]),
+    target(f[`heldout_${name}`]!),
+  ];
+  const heldoutTargets = new Set(HELDOUT_SETS.flatMap((set) => SETS[set].map((q) => q.target))).size;
+  const tuningTargets = new Set(TUNING_SETS.flatMap((set) => SETS[set].map((q) => q.target))).size;
+  const losses = hybridLosses(samples);
   return [
     "## vector-quality: retrieval quality per search mode on real text",
     "",
@@ -168,57 +205,95 @@ function section({ figures: f, samples, mode, date, machine }: Report<Plan, Samp
     "",
     `${samples.docs.toLocaleString("en")} MDN summaries from TypeScript's \`lib/lib.dom.d.ts\` (text we did not write; ` +
       "every query's target plus an even sample of the rest, or all 3,803 in a full run), embedded by the " +
-      `default offline embedder in ${samples.embed_s} s. ${PARAPHRASE.length} paraphrase queries (what a page ` +
-      `does, without its names) and ${EXACT.length} exact-term queries (API names), one target page each ` +
-      "(`bench/src/vector/quality-queries.ts`). hit@5: the target in the top 5; MRR@5: mean of 1/rank in the top 5. " +
-      "`hybrid` is the default: weighted reciprocal-rank fusion (weights vector 1, keyword 1) then the " +
+      `default offline embedder in ${samples.embed_s} s. Each query has one target page; hit@5: the target in ` +
+      "the top 5; MRR@5: mean of 1/rank in the top 5. Two query sets, every mode scored on both:",
+    "",
+    `- **Held-out** (\`bench/src/vector/heldout-queries.ts\`; ${HELDOUT_PARAPHRASE.length} paraphrase, ` +
+      `${HELDOUT_EXACT.length} exact-term and ${HELDOUT_MIXED.length} mixed queries over ${heldoutTargets} pages ` +
+      "the tuning set does not target): written from the summaries after the rerank, weights and rules below " +
+      "were settled, and used to choose nothing. **The verdict is on this set.** Paraphrases say what a page " +
+      "does in words with none of its names and no identifier; exact-term queries are API names as typed " +
+      "(`Interface member`, a bare member, `navigator.getGamepads()`); mixed queries, the kind the tuning set " +
+      "lacks, pair a need in plain words with one exact name, usually the interface while the need picks the " +
+      'member ("how do I stop IntersectionObserver watching an element" for `IntersectionObserver/unobserve`).',
+    `- **Tuning** (\`bench/src/vector/quality-queries.ts\`; ${PARAPHRASE.length} paraphrase and ` +
+      `${EXACT.length} exact-term queries over ${tuningTargets} pages): the set the rerank, weights and rules ` +
+      "were chosen on. Its margins are optimistic; it is kept as it was, for comparison.",
+    "",
+    "`hybrid` is the default: weighted reciprocal-rank fusion (weights vector 1, keyword 1) then the " +
       "fused candidates re-scored on both signals (`rerank`, on by default); `hybrid_rrf` is `rerank: false`; " +
       "the `_w_` rows are other weights. The rerank has two exact-term rules: a candidate containing the " +
       "query's identifier-like words (camelCase, dotted.names, snake_case) or quoted phrases verbatim ranks a " +
       "tier above one that does not, and the vector signal counts less the larger the share of identifiers " +
       "in the query (not at all for a query of identifiers only). The second rule came after " +
-      "`IntersectionObserver` ranked its page second behind `IntersectionObserver/disconnect` (both contain " +
-      "the name; keyword ranked the named page first, the embedding the other). Rerank, weights and these " +
-      "rules were chosen on these sets (no held-out set): read the margins as optimistic.",
+      "`IntersectionObserver` (tuning set) ranked its page second behind `IntersectionObserver/disconnect`.",
     "",
-    markdownTable(["mode", "paraphrase hit@5", "paraphrase MRR@5", "exact hit@5", "exact MRR@5"], rows),
+    "Held-out set:",
+    "",
+    table([...HELDOUT_SETS]),
+    "",
+    "Tuning set:",
+    "",
+    table([...TUNING_SETS]),
+    "",
+    "Hybrid's MRR@5 minus the better of `vector` and `keyword` (held-out figures are `heldout_`-prefixed in the JSON):",
     "",
     markdownTable(
-      ["figure", "value", "target"],
+      ["figure", "held-out", "tuning", "target"],
       [
-        [
-          "`hybrid_minus_best_mrr_paraphrase`",
-          String(f.hybrid_minus_best_mrr_paraphrase),
-          `>= 0: ${met(f.hybrid_minus_best_mrr_paraphrase!)}`,
-        ],
-        [
-          "`hybrid_minus_best_mrr_exact`",
-          String(f.hybrid_minus_best_mrr_exact),
-          `>= 0: ${met(f.hybrid_minus_best_mrr_exact!)}`,
-        ],
-        [
-          "`hybrid_rrf_minus_best_mrr_paraphrase`",
-          String(f.hybrid_rrf_minus_best_mrr_paraphrase),
-          "weighted RRF alone (`rerank: false`)",
-        ],
-        ["`hybrid_rrf_minus_best_mrr_exact`", String(f.hybrid_rrf_minus_best_mrr_exact), "the same"],
+        margin("hybrid_minus_best_mrr_paraphrase", (x) => `>= 0 on held-out: ${met(x)}`),
+        margin("hybrid_minus_best_mrr_exact", (x) => `>= 0 on held-out: ${met(x)}`),
+        margin("hybrid_minus_best_mrr_mixed", (x) => `>= 0: ${met(x)} (reported; not in the verdict)`),
+        margin("hybrid_rrf_minus_best_mrr_paraphrase", () => "weighted RRF alone (`rerank: false`)"),
+        margin("hybrid_rrf_minus_best_mrr_exact", () => "the same"),
+        margin("hybrid_rrf_minus_best_mrr_mixed", () => "the same"),
       ],
     ),
     "",
-    "Raw ranks: `results/vector-quality.json`.",
+    losses.length
+      ? `Held-out queries where \`hybrid\` ranks the target below the better of \`vector\` and \`keyword\` (rank 0: not in the top 5):\n\n` +
+        markdownTable(
+          ["set", "query", "target", "vector", "keyword", "hybrid"],
+          losses.map((l) => [kindOf(l.set), l.query, `\`${l.target}\``, ...l.ranks.map(String)]),
+        )
+      : "No held-out query ranks its target lower in `hybrid` than in the better of `vector` and `keyword`.",
+    "",
+    "Raw ranks, per set and mode in the sets' query order: `results/vector-quality.json`.",
   ].join("\n");
 }
 
+/** Held-out queries whose target hybrid ranks lower (or drops) than the better single mode does. */
+function hybridLosses(s: Samples) {
+  const score = (r: number) => (r > 0 ? 1 / r : 0);
+  return HELDOUT_SETS.flatMap((set) =>
+    SETS[set].flatMap((q, i) => {
+      const [v, k, h] = (["vector", "keyword", "hybrid"] as const).map((m) => s.ranks[set][m][i]!);
+      return score(h!) < Math.max(score(v!), score(k!))
+        ? [{ set, query: q.query, target: q.target, ranks: [v!, k!, h!] }]
+        : [];
+    }),
+  );
+}
+
 function summary(f: Record<string, number>, mode: Mode): string {
-  const line = (set: string) =>
+  const line = (set: SetName) =>
     `  ${set}: ` +
-    MODES.map((m) => `${m} hit@5 ${f[`hit_at_5_${set}_${m}`]} MRR@5 ${f[`mrr_at_5_${set}_${m}`]}`).join("; ");
+    MODES.map(
+      (m) =>
+        `${m} hit@5 ${f[figureName(set, (k) => `hit_at_5_${k}_${m}`)]} MRR@5 ${f[figureName(set, (k) => `mrr_at_5_${k}_${m}`)]}`,
+    ).join("; ");
+  const margins = (sets: readonly SetName[]) =>
+    "  " +
+    sets
+      .map((set) => figureName(set, (k) => `hybrid_minus_best_mrr_${k}`))
+      .map((name) => `${name} ${f[name]}`)
+      .join(", ");
   return (
     [
       `vector-quality benchmark (${mode}; ${f.docs} documents)`,
-      line("paraphrase"),
-      line("exact"),
-      `  hybrid_minus_best_mrr_paraphrase ${f.hybrid_minus_best_mrr_paraphrase}, hybrid_minus_best_mrr_exact ${f.hybrid_minus_best_mrr_exact}`,
+      ...(Object.keys(SETS) as SetName[]).map(line),
+      margins(HELDOUT_SETS) + " (held-out: the verdict)",
+      margins(TUNING_SETS) + " (tuning set)",
     ].join("\n") + "\n"
   );
 }
@@ -230,8 +305,9 @@ runBenchmark({
   figures,
   section,
   summary,
+  // The issue's two figures, judged on the held-out set; the tuning set's are reported beside.
   verdict: (f) =>
-    f.hybrid_minus_best_mrr_paraphrase! < 0 || f.hybrid_minus_best_mrr_exact! < 0
-      ? `hybrid's MRR@5 is under the better of vector and keyword (paraphrase ${f.hybrid_minus_best_mrr_paraphrase}, exact ${f.hybrid_minus_best_mrr_exact})`
+    f.heldout_hybrid_minus_best_mrr_paraphrase! < 0 || f.heldout_hybrid_minus_best_mrr_exact! < 0
+      ? `hybrid's MRR@5 on the held-out set is under the better of vector and keyword (paraphrase ${f.heldout_hybrid_minus_best_mrr_paraphrase}, exact ${f.heldout_hybrid_minus_best_mrr_exact})`
       : undefined,
 });

@@ -1,0 +1,102 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { domCorpus } from "../src/vector/corpus.js";
+import { HELDOUT_EXACT, HELDOUT_MIXED, HELDOUT_PARAPHRASE } from "../src/vector/heldout-queries.js";
+import { querySetProblems, type QuerySets } from "../src/vector/query-checks.js";
+import { EXACT, PARAPHRASE } from "../src/vector/quality-queries.js";
+
+// bench:vector-quality's query sets, checked for shape without embedding anything: the bench itself
+// refuses to run on sets that break these rules, and a held-out set is only held out while they hold.
+const sets: QuerySets = {
+  tuning: { paraphrase: PARAPHRASE, exact: EXACT },
+  heldout: { paraphrase: HELDOUT_PARAPHRASE, exact: HELDOUT_EXACT, mixed: HELDOUT_MIXED },
+};
+let corpusIds: Set<string>;
+beforeAll(() => {
+  corpusIds = new Set(domCorpus().map((d) => d.id));
+});
+
+/** The problems of the real sets with one more held-out query of a kind. */
+function problemsWith(kind: keyof QuerySets["heldout"], query: QuerySets["heldout"]["mixed"][number]) {
+  return querySetProblems(
+    { ...sets, heldout: { ...sets.heldout, [kind]: [...sets.heldout[kind], query] } },
+    corpusIds,
+  );
+}
+
+describe("bench:vector-quality query sets", () => {
+  it("the held-out set has at least 30 queries of each kind, on targets the tuning set does not have", () => {
+    expect(HELDOUT_PARAPHRASE.length).toBeGreaterThanOrEqual(30);
+    expect(HELDOUT_EXACT.length).toBeGreaterThanOrEqual(30);
+    expect(HELDOUT_MIXED.length).toBeGreaterThanOrEqual(30);
+    const tuning = new Set([...PARAPHRASE, ...EXACT].map((q) => q.target));
+    const heldout = [...HELDOUT_PARAPHRASE, ...HELDOUT_EXACT, ...HELDOUT_MIXED].map((q) => q.target);
+    expect(heldout.filter((t) => tuning.has(t))).toEqual([]);
+    expect(new Set(heldout).size).toBe(heldout.length);
+  });
+
+  it("both sets keep their rules: targets in the corpus, names where due, none in held-out paraphrases", () => {
+    expect(corpusIds.size).toBeGreaterThan(3_000);
+    expect(querySetProblems(sets, corpusIds)).toEqual([]);
+  });
+
+  it("the rules catch what would spoil the held-out set", () => {
+    const only = (problems: string[]) => {
+      expect(problems).toHaveLength(1);
+      return problems[0];
+    };
+    // A tuning target, and a target twice.
+    expect(only(problemsWith("exact", { query: "setItem", target: "Storage/setItem", name: "" }))).toMatch(
+      /Storage\/setItem is a tuning target/,
+    );
+    expect(
+      only(problemsWith("exact", { query: "scrollY", target: HELDOUT_PARAPHRASE[1]!.target, name: "" })),
+    ).toMatch(/Window\/scrollY is also the target of/);
+    // A paraphrase with its page's name, an inflection of it, or another API's identifier.
+    expect(
+      only(
+        problemsWith("paraphrase", { query: "pause the clip", target: "HTMLMediaElement/pause", name: "" }),
+      ),
+    ).toMatch(/"pause", a word of HTMLMediaElement\/pause's name/);
+    expect(
+      only(
+        problemsWith("paraphrase", {
+          query: "a cancelled signal's why",
+          target: "AbortSignal/reason",
+          name: "",
+        }),
+      ),
+    ).toMatch(/"signal", a word of AbortSignal\/reason's name/);
+    expect(
+      only(
+        problemsWith("paraphrase", {
+          query: "like addEventListener but once",
+          target: "Event/type",
+          name: "",
+        }),
+      ),
+    ).toMatch(/has the identifier addEventListener/);
+    // An exact query without its page's name; a mixed query without its one name, or with the
+    // page's other name in its plain words.
+    expect(
+      only(problemsWith("exact", { query: "Range collapse", target: "Range/detach", name: "" })),
+    ).toMatch(/does not name detach/);
+    expect(
+      only(
+        problemsWith("mixed", {
+          query: "empty a Selection of its nodes",
+          target: "Range/deleteContents",
+          name: "Range",
+        }),
+      ),
+    ).toMatch(/has its name Range 0 times/);
+    expect(
+      only(
+        problemsWith("mixed", {
+          query: "delete what a Range covers",
+          target: "Range/deleteContents",
+          name: "Range",
+        }),
+      ),
+    ).toMatch(/"delete", a word of Range\/deleteContents's name/);
+  });
+});
