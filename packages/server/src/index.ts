@@ -63,6 +63,7 @@ export type {
   ToolDefinition,
   ToolReply,
   TaskSupport,
+  TransportInfo,
 } from "./define.js";
 export { similarNames } from "./ask.js";
 export { MCP_APPS_EXTENSION, MCP_APP_MIME_TYPE } from "./apps.js";
