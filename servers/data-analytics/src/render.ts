@@ -57,25 +57,29 @@ export function markdownTable(columns: { name: string; type?: string }[], rows: 
 
 /**
  * Keeps rows while their JSON size fits in `maxBytes`; a single string cell longer than a quarter of
- * the budget is cut and marked, so one huge cell cannot take the whole answer.
+ * the budget is cut and marked, so one huge cell cannot take the whole answer. `cut`: rows were
+ * left out or cells shortened; `shortened`: cells were; `bytes`: the JSON size of the rows kept.
  */
-export function capBytes(rows: Cell[][], maxBytes: number): { rows: Cell[][]; cut: boolean } {
+export function capBytes(
+  rows: Cell[][],
+  maxBytes: number,
+): { rows: Cell[][]; cut: boolean; shortened: boolean; bytes: number } {
   const cellCap = Math.max(256, Math.floor(maxBytes / 4));
   let used = 0;
-  let cut = false;
+  let shortened = false;
   const out: Cell[][] = [];
   for (const row of rows) {
     const capped = row.map((v) => {
       if (typeof v === "string" && v.length > cellCap) {
-        cut = true;
+        shortened = true;
         return `${v.slice(0, cellCap)}…[cut: ${v.length} chars]`;
       }
       return v;
     });
     const size = Buffer.byteLength(JSON.stringify(capped));
-    if (used + size > maxBytes) return { rows: out, cut: true };
+    if (used + size > maxBytes) return { rows: out, cut: true, shortened, bytes: used };
     used += size;
     out.push(capped);
   }
-  return { rows: out, cut };
+  return { rows: out, cut: shortened, shortened, bytes: used };
 }
