@@ -40,7 +40,12 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
     let pgCleanup: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      let config: Record<string, unknown> = { dataDir: data.dir, maxRows: 1_000, cursorTtlMs: 400 };
+      let config: Record<string, unknown> = {
+        dataDir: data.dir,
+        maxRows: 1_000,
+        cursorTtlMs: 400,
+        cursorMaxRows: 300,
+      };
       if (kind === "postgres") {
         const fixture = await postgresSchema();
         pgCleanup = () => fixture.cleanup();
@@ -74,6 +79,20 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
       const again = await call(t, "query", { cursor: first.data.cursor, limit: 10 });
       expect(again.data.rows).toEqual(pages[1]!.data.rows.slice(0, 10));
       expect(again.data.remainingRows).toBe(156);
+    });
+
+    it("pages up to the rows it keeps, then says where paging stops and what to do instead", async () => {
+      const first = await call(t, "query", {
+        sql: "SELECT a.id FROM sales a, sales b, sales c, sales d",
+        limit: 100,
+      });
+      expect(first.data).toMatchObject({ totalRows: 1296, remainingRows: 200 });
+      const { rows, pages } = await readAll((cursor) => call(t, "query", { cursor }), first);
+      expect(rows).toHaveLength(300);
+      expect(pages.at(-1)!.data).toMatchObject({ truncated: true, totalRows: 1296 });
+      expect(pages.at(-1)!.data.hint).toMatch(
+        /Paging stops at row 300, the last the server keeps .*aggregate/,
+      );
     });
 
     it("refuses an expired cursor, saying to run the query again", async () => {

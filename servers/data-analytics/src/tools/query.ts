@@ -79,7 +79,7 @@ export const queryTool = defineTool({
   name: "query",
   title: "Run a read-only SQL query",
   description:
-    "Runs one read-only SQL statement (DuckDB: SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; on PostgreSQL when the server is connected to one: one SELECT (WITH, VALUES, TABLE) calling built-in functions only, in a READ ONLY transaction) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. An answer holds one page: up to 100 rows by default, and a byte cap sized to the connection. When more rows follow, it gives the total and a `cursor`: call query with { cursor } alone for the next page of the same result (kept on the server for a few minutes, up to its paging cap; beyond that aggregate, or write it out with export_dataset). Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
+    "Runs one read-only SQL statement (DuckDB: SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; on PostgreSQL when the server is connected to one: one SELECT (WITH, VALUES, TABLE) calling built-in functions only, in a READ ONLY transaction) over registered datasets, which are tables named as in list_datasets. Returns the rows as a table with column types. An answer holds one page: up to 100 rows by default, and a byte cap sized to the connection. When more rows follow, it gives the total and a `cursor`: call query with { cursor } alone for the next page of the same result (kept on the server for a few minutes, up to its paging cap; beyond that narrow or aggregate, or export the dataset with export_dataset). Queries are stopped after the time limit (30 s by default). Writing, ATTACH, COPY, INSTALL/LOAD, SET/PRAGMA and file-reading functions (read_csv, read_parquet, glob, ...) are refused: register files with register_dataset instead.",
   input,
   output: queryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -206,7 +206,7 @@ function pageOf(
     hints.push(`One row is larger than the ${rowBytes} bytes an answer carries here; select fewer columns.`);
   } else if (remaining === 0 && result.more) {
     hints.push(
-      `Paging stops at row ${end} (the server keeps ${result.rows.length < cursorMaxRows ? `${result.rows.length} rows of this result, its byte cap` : `up to ${cursorMaxRows} rows of a result`}): for the rest narrow the query with WHERE, aggregate, or write it all out with export_dataset.`,
+      `Paging stops at row ${end}, the last the server keeps of a result (${cursorMaxRows} rows, ${KEPT_RESULT_BYTES / 1024 / 1024} MiB at most): for the rest narrow the query with WHERE or aggregate (export_dataset writes out a whole dataset).`,
     );
   }
   if (hints.length) out.hint = hints.join(" ");
