@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import server from "../src/server.js";
 import { needPostgres } from "../../../test-support/services.js";
-import { call, client, postgresSchema, tempDataDir, type CallResult } from "./helpers.js";
+import { call, salesClient, tempDataDir, type CallResult } from "./helpers.js";
 
 // Paging a result with query's cursor: on both engines, through the real SDK client (in memory, over
 // HTTP with two principals, and over stdio with a small message limit).
@@ -37,26 +37,14 @@ describe.each(postgresUp ? (["duckdb", "postgres"] as const) : (["duckdb"] as co
   (kind) => {
     const data = tempDataDir();
     let t: TestClient;
-    let pgCleanup: (() => Promise<void>) | undefined;
+    let close: () => Promise<void>;
 
     beforeAll(async () => {
-      let config: Record<string, unknown> = {
-        dataDir: data.dir,
-        maxRows: 1_000,
-        cursorTtlMs: 400,
-        cursorMaxRows: 300,
-      };
-      if (kind === "postgres") {
-        const fixture = await postgresSchema();
-        pgCleanup = () => fixture.cleanup();
-        config = { ...config, postgresUrl: fixture.url, postgresSchema: [fixture.schema] };
-      }
-      t = await client(config);
-      if (kind === "duckdb") await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
+      const config = { dataDir: data.dir, maxRows: 1_000, cursorTtlMs: 400, cursorMaxRows: 300 };
+      ({ t, close } = await salesClient(kind, config));
     });
     afterAll(async () => {
-      await t.close();
-      await pgCleanup?.();
+      await close();
       data.cleanup();
     });
 
