@@ -55,16 +55,21 @@ export function markdownTable(columns: { name: string; type?: string }[], rows: 
   return lines.join("\n");
 }
 
+/** The longest string cell capBytes keeps whole under a budget of `maxBytes`. */
+export function cellCapOf(maxBytes: number): number {
+  return Math.max(256, Math.floor(maxBytes / 4));
+}
+
 /**
  * Keeps rows while their JSON size fits in `maxBytes`; a single string cell longer than a quarter of
  * the budget is cut and marked, so one huge cell cannot take the whole answer. `cut`: rows were
- * left out or cells shortened; `shortened`: cells were; `bytes`: the JSON size of the rows kept.
+ * left out or cells shortened; `shortened`: cells were.
  */
 export function capBytes(
   rows: Cell[][],
   maxBytes: number,
-): { rows: Cell[][]; cut: boolean; shortened: boolean; bytes: number } {
-  const cellCap = Math.max(256, Math.floor(maxBytes / 4));
+): { rows: Cell[][]; cut: boolean; shortened: boolean } {
+  const cellCap = cellCapOf(maxBytes);
   let used = 0;
   let shortened = false;
   const out: Cell[][] = [];
@@ -77,9 +82,9 @@ export function capBytes(
       return v;
     });
     const size = Buffer.byteLength(JSON.stringify(capped));
-    if (used + size > maxBytes) return { rows: out, cut: true, shortened, bytes: used };
+    if (used + size > maxBytes) return { rows: out, cut: true, shortened };
     used += size;
     out.push(capped);
   }
-  return { rows: out, cut: shortened, shortened, bytes: used };
+  return { rows: out, cut: shortened, shortened };
 }

@@ -10,7 +10,9 @@ const KEPT_TOTAL_BYTES = 64 * 1024 * 1024;
 /** One query's rows, kept so that its later pages come from the same run. */
 export interface KeptResult {
   columns: { name: string; type: string }[];
-  /** The result's rows from the first, as many as were kept. */
+  /** Where `rows` start in the result: the rows of the first page are sent, not kept. */
+  base: number;
+  /** The result's rows from `base` on, as many as were kept. */
   rows: Cell[][];
   /** Rows the query produces in all (null: too costly to count). */
   totalRows: number | null;
@@ -29,10 +31,11 @@ interface Entry extends KeptResult {
 
 /**
  * Results kept for paging: a truncated `query` keeps the rows it read past its first page here and
- * answers with a cursor, `<id>.<offset>`; `query { cursor }` reads the next page from the same rows,
- * so pages never shift or repeat as a re-run query's could. The id is 128 random bits, and a result
- * is read only by the caller that ran it. Kept in this process for `ttlMs` after the query, within
- * KEPT_TOTAL_BYTES (oldest first); a cursor is idempotent, so a page lost on the way can be read again.
+ * answers with a cursor, `<id>.<offset>` (the row it reads from); `query { cursor }` reads the next
+ * page from the same rows, so pages never shift or repeat as a re-run query's could. The id is 128
+ * random bits, and a result is read only by the caller that ran it. Kept in this process for `ttlMs`
+ * after the query, within KEPT_TOTAL_BYTES (oldest first); a cursor is idempotent, so a page lost on
+ * the way can be read again.
  */
 export class ResultCursors {
   readonly #kept = new Map<string, Entry>();
@@ -40,8 +43,8 @@ export class ResultCursors {
 
   constructor(readonly ttlMs: number) {}
 
-  /** Keeps `result` for `owner`; returns the cursor of the row at `offset`. */
-  keep(owner: string, result: KeptResult, bytes: number, offset: number): string {
+  /** Keeps `result` for `owner`; returns the cursor of its first kept row. */
+  keep(owner: string, result: KeptResult, bytes: number): string {
     this.#sweep();
     const id = randomBytes(16).toString("base64url");
     this.#kept.set(id, { ...result, owner, bytes, expires: Date.now() + this.ttlMs });
@@ -51,7 +54,7 @@ export class ResultCursors {
       if (this.#bytes <= KEPT_TOTAL_BYTES || oldest === id) break;
       this.#drop(oldest, entry);
     }
-    return cursorOf(id, offset);
+    return cursorOf(id, result.base);
   }
 
   /** The kept result a cursor points into and the offset it reads from, for its owner only. */
@@ -60,13 +63,14 @@ export class ResultCursors {
     const [, id, at] = /^([A-Za-z0-9_-]{22})\.(\d{1,9})$/.exec(cursor) ?? [];
     const entry = id === undefined ? undefined : this.#kept.get(id);
     // Unknown, expired and another caller's all read the same: a cursor's existence is not told.
-    if (!entry || entry.owner !== owner || Number(at) >= entry.rows.length) {
+    const offset = Number(at);
+    if (!entry || entry.owner !== owner || offset < entry.base || offset >= entry.base + entry.rows.length) {
       throw new ToolshedError(
         "invalid_input",
         `cursor '${cursor.slice(0, 40)}' is unknown or expired (results are kept for ${describeMs(this.ttlMs)} after their query, on this server process, for the caller that ran it); run the query again with sql`,
       );
     }
-    return { id: id!, offset: Number(at), result: entry };
+    return { id: id!, offset, result: entry };
   }
 
   #sweep(): void {

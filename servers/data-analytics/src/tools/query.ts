@@ -1,7 +1,7 @@
 import { reply, ToolshedError, z, type TransportInfo } from "@toolshed/server";
 import { defineTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine/engine.js";
-import { capBytes, markdownTable } from "../render.js";
+import { capBytes, cellCapOf, markdownTable } from "../render.js";
 import { cursorOf, describeMs, KEPT_RESULT_BYTES, type KeptResult } from "../result-cursors.js";
 
 const cell: z.ZodType<Cell> = z.lazy(() =>
@@ -101,7 +101,9 @@ export const queryTool = defineTool({
       }
       const { id, offset, result } = cursors.read(cursor, owner);
       const pageRows = Math.min(limit ?? result.pageRows, ctx.config.maxRows);
-      const out = pageOf(result, offset, pageRows, budget.rowBytes, ctx.config.cursorMaxRows);
+      const from = offset - result.base;
+      const page = capBytes(result.rows.slice(from, from + pageRows), budget.rowBytes);
+      const out = answerOf(result, offset, page, true, budget.rowBytes, ctx.config.cursorMaxRows);
       if (out.remainingRows) out.cursor = cursorOf(id, offset + out.rowCount);
       return reply(out, [{ type: "text", text: summary(out, budget.textBytes, ttl) }]);
     }
@@ -146,16 +148,20 @@ export const queryTool = defineTool({
         return null;
       }
     }
-    const kept = keptPrefix(result.rows, KEPT_RESULT_BYTES);
-    const all: KeptResult = {
+    const first = capBytes(result.rows.slice(0, pageRows), budget.rowBytes);
+    // Only the rows not sent yet are kept, within KEPT_RESULT_BYTES.
+    const rest = result.rows.slice(first.rows.length);
+    const kept = keptPrefix(first.rows.length ? rest : [], KEPT_RESULT_BYTES);
+    const later: KeptResult = {
       columns: result.columns,
+      base: first.rows.length,
       rows: kept.rows,
       totalRows,
-      more: result.more || kept.rows.length < result.rows.length,
+      more: result.more || kept.rows.length < rest.length,
       pageRows,
     };
-    const out = pageOf(all, 0, pageRows, budget.rowBytes, ctx.config.cursorMaxRows);
-    if (out.remainingRows) out.cursor = cursors.keep(owner, all, kept.bytes, out.rowCount);
+    const out = answerOf(later, 0, first, result.rows.length > 0, budget.rowBytes, ctx.config.cursorMaxRows);
+    if (out.remainingRows) out.cursor = cursors.keep(owner, later, kept.bytes);
     return reply(out, [{ type: "text", text: summary(out, budget.textBytes, ttl) }]);
   },
 });
@@ -174,37 +180,38 @@ function keptPrefix(rows: Cell[][], maxBytes: number): { rows: Cell[][]; bytes: 
 }
 
 /**
- * One page of a result: up to `pageRows` rows from `offset` within `rowBytes`. `remainingRows`
- * counts the kept rows after it (the caller adds their cursor); the hint says what else to do.
+ * The answer of one page, `page` (from capBytes), starting at `offset`: `remainingRows` counts the
+ * kept rows after it (the caller adds their cursor), the hint says what else to do. `hadRows`: the
+ * page had a row to show (so an empty one means a row too big for the answer).
  */
-function pageOf(
-  result: KeptResult,
+function answerOf(
+  kept: KeptResult,
   offset: number,
-  pageRows: number,
+  page: ReturnType<typeof capBytes>,
+  hadRows: boolean,
   rowBytes: number,
   cursorMaxRows: number,
 ): QueryOutput {
-  const capped = capBytes(result.rows.slice(offset, offset + pageRows), rowBytes);
-  const end = offset + capped.rows.length;
-  const remaining = capped.rows.length === 0 ? 0 : result.rows.length - end;
+  const end = offset + page.rows.length;
+  const remaining = page.rows.length === 0 ? 0 : kept.base + kept.rows.length - end;
   const out: QueryOutput = {
-    columns: result.columns,
-    rows: capped.rows,
-    rowCount: capped.rows.length,
+    columns: kept.columns,
+    rows: page.rows,
+    rowCount: page.rows.length,
     offset,
-    totalRows: result.totalRows,
-    truncated: remaining > 0 || result.more || capped.shortened,
+    totalRows: kept.totalRows,
+    truncated: remaining > 0 || kept.more || page.shortened,
   };
   if (remaining > 0) out.remainingRows = remaining;
   const hints: string[] = [];
-  if (capped.shortened) {
+  if (page.shortened) {
     hints.push(
-      `Output was cut at ${rowBytes} bytes: cells over ${Math.max(256, Math.floor(rowBytes / 4))} characters are shortened; read one in parts with substr(col, start, n).`,
+      `Output was cut at ${rowBytes} bytes: cells over ${cellCapOf(rowBytes)} characters are shortened; read one in parts with substr(col, start, n).`,
     );
   }
-  if (capped.rows.length === 0 && result.rows.length > offset) {
+  if (page.rows.length === 0 && hadRows) {
     hints.push(`One row is larger than the ${rowBytes} bytes an answer carries here; select fewer columns.`);
-  } else if (remaining === 0 && result.more) {
+  } else if (remaining === 0 && kept.more) {
     hints.push(
       `Paging stops at row ${end}, the last the server keeps of a result (${cursorMaxRows} rows, ${KEPT_RESULT_BYTES / 1024 / 1024} MiB at most): for the rest narrow the query with WHERE or aggregate (export_dataset writes out a whole dataset).`,
     );
