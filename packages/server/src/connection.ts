@@ -24,6 +24,7 @@ import type {
   CompletionContext,
   PromptContext,
   ReadContext,
+  TransportInfo,
 } from "./define.js";
 import { readableError } from "./readable-error.js";
 import { RpcError } from "./rpc-error.js";
@@ -63,6 +64,8 @@ function createMcpServer(
      * streams subscribe to the runtime's bus), so this per-request instance must not.
      */
     changesByEntry?: boolean;
+    /** What handlers are told of the transport (ctx.transport). */
+    transport?: TransportInfo;
   } = {},
 ): McpServer {
   const { def } = rt;
@@ -95,6 +98,7 @@ function createMcpServer(
     subscriptions: new Set(),
     stateless,
     cannotAsk: cannotAskReason(era, options),
+    ...(options.transport ? { transport: options.transport } : {}),
   };
   const server = mcp.server;
 
@@ -435,6 +439,8 @@ export interface ConnectOptions {
   network: Network;
   /** The protocol family the connection speaks; 2025 (`legacy`) unless said. */
   era?: Era;
+  /** The largest message the transport takes (its --max-body-bytes), told to handlers; none in-process. */
+  maxMessageBytes?: number;
   /** A 2025 --stateless connection: one server per request (see createMcpServer). */
   stateless?: boolean;
   /** A 2025 connection answered with --json-response: the client cannot be asked mid-call. */
@@ -475,9 +481,15 @@ export async function connect(
  * The server factory the SDK's serving entries call (per HTTP request on the 2026-07-28 lane, per
  * stdio connection, per discover probe): a kit server that connects as connect() does.
  */
-export function kitServerFactory(rt: Runtime, network: Network): (ctx: McpRequestContext) => McpServer {
-  return ({ era }) => kitServer(rt, era, { network }).mcp;
+export function kitServerFactory(
+  rt: Runtime,
+  network: Network,
+  maxMessageBytes: number,
+): (ctx: McpRequestContext) => McpServer {
+  return ({ era }) => kitServer(rt, era, { network, maxMessageBytes }).mcp;
 }
+
+const TRANSPORT_KIND = { pipe: "stdio", tcp: "http", inproc: "in-process" } as const;
 
 /** A kit server whose connect() runs the whole sequence: connect, tasks methods, instrumentation. */
 function kitServer(rt: Runtime, era: Era, options: ConnectOptions): Connection {
@@ -486,6 +498,7 @@ function kitServer(rt: Runtime, era: Era, options: ConnectOptions): Connection {
     jsonResponse: options.jsonResponse,
     // Over HTTP the 2026-07-28 entry serves subscriptions/listen from the runtime's bus itself.
     changesByEntry: options.network === "tcp" && era === "modern",
+    transport: { kind: TRANSPORT_KIND[options.network], maxMessageBytes: options.maxMessageBytes },
   });
   let tracked: { isPending(id: string | number): boolean } | undefined;
   const connectSdk = mcp.connect.bind(mcp);

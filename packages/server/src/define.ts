@@ -121,6 +121,8 @@ export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking
   readonly principal: Principal | undefined;
   readonly sessionId: string | undefined;
   readonly requestId: string | number;
+  /** The transport this call came on and the largest message it carries: size big answers to it. */
+  readonly transport: TransportInfo;
   readonly client: ClientRequests;
   /** Announces changes to clients on every replica; see {@link ChangeNotifier}. */
   readonly notify: ChangeNotifier;
@@ -132,6 +134,23 @@ export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking
    * listed. State of this process: other replicas do not see it (and a restart forgets it).
    */
   showTools(names: readonly string[]): string[];
+}
+
+/**
+ * Where a call came from, for handlers that size their answers: a result message larger than
+ * `maxMessageBytes` is one the other side may refuse or choke on (a stdio client drops the
+ * connection), so a handler that can page keeps each answer well under it.
+ */
+export interface TransportInfo {
+  /** `stdio`, `http` (Streamable HTTP), or `in-process` (a linked pair, as in tests). */
+  readonly kind: "stdio" | "http" | "in-process";
+  /**
+   * The largest JSON-RPC message, in bytes, the kit takes on this transport (`--max-body-bytes`:
+   * a stdio line, an HTTP body; 4 MiB by default), which Toolshed assumes its peers take too;
+   * undefined where nothing is serialized (in-process). A task resumed on another replica reports
+   * HTTP's default.
+   */
+  readonly maxMessageBytes: number | undefined;
 }
 
 /**
@@ -255,7 +274,7 @@ export type ResourceContents = (
 /** Context for resource handlers: everything a tool gets but progress, asking and client requests. */
 export type ReadContext<Config = unknown, Deps = unknown> = Omit<
   HandlerContext<Config, Deps>,
-  "progress" | "client" | "notify" | "notifyResourceUpdated" | "showTools" | keyof Asking
+  "progress" | "client" | "notify" | "notifyResourceUpdated" | "showTools" | "transport" | keyof Asking
 >;
 
 /**

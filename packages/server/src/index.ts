@@ -63,6 +63,7 @@ export type {
   ToolDefinition,
   ToolReply,
   TaskSupport,
+  TransportInfo,
 } from "./define.js";
 export { similarNames } from "./ask.js";
 export { selfDescribing } from "./validate-definition.js";

@@ -3,6 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./tool-call.js";
 import { serveTaskListensOnPipe } from "./tasks/listen.js";
 import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 
@@ -23,7 +24,7 @@ export function serveStdio(
 ): Promise<StdioHandle> {
   const stdin = streams.stdin ?? process.stdin;
   const stdout = streams.stdout ?? process.stdout;
-  const maxBytes = streams.maxMessageBytes ?? 4 * 1024 * 1024;
+  const maxBytes = streams.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const guarded = guardInput(
     stdin,
     new LineGuard(maxBytes, (id) => {
@@ -54,7 +55,7 @@ export function serveStdio(
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   // The entry owns the transport and picks the era from the opening message; each server instance it
   // builds (the pinned one, and a discarded discover probe) is instrumented as it connects.
-  const entry = serveStdioEntry(kitServerFactory(rt, "pipe"), {
+  const entry = serveStdioEntry(kitServerFactory(rt, "pipe", maxBytes), {
     transport,
     onerror: (err) => rt.logger.debug({ err }, "stdio message refused or failed"),
   });

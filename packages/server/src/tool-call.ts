@@ -20,6 +20,7 @@ import {
   type ClientRequests,
   type HandlerContext,
   type Principal,
+  type TransportInfo,
 } from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
 import { RpcError } from "./rpc-error.js";
@@ -40,7 +41,18 @@ export interface ConnectionState {
   stateless?: boolean;
   /** Why this connection's client cannot be asked mid-call (a 2025 client under --stateless or --json-response). */
   cannotAsk?: string | undefined;
+  /** The transport handlers are told of; a task resumed on another replica has none (see ToolCall). */
+  transport?: TransportInfo;
 }
+
+/** The kit's default message limit on every transport (`--max-body-bytes`). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What a task resumed on another replica is told: only HTTP replicas hand tasks over, and the
+ * caller reads its result there later, so HTTP with the kit's default limit.
+ */
+const HANDED_OVER: TransportInfo = { kind: "http", maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
 
 /**
  * One `tools/call`: validates, runs the handler under its deadline, validates and renders the
@@ -81,6 +93,10 @@ export class ToolCall implements HandlerContext {
 
   get requestId(): string | number {
     return this.extra.mcpReq.id;
+  }
+
+  get transport(): TransportInfo {
+    return this.state.transport ?? HANDED_OVER;
   }
 
   get log(): ToolLogger {

@@ -49,17 +49,34 @@ export const configSchema = z.object({
     .min(1)
     .max(10_000)
     .default(100)
-    .describe("Most rows a query returns (cap 10,000)."),
+    .describe("Most rows one query answer (a page) carries (cap 10,000); the rest is paged with its cursor."),
   maxBytes: z
     .number()
     .int()
     .min(1024)
     .max(
       MAX_ROW_BYTES,
-      `at most ${MAX_ROW_BYTES} (2 MiB): bigger answers break stdio clients; page with LIMIT/OFFSET or export_dataset instead`,
+      `at most ${MAX_ROW_BYTES} (2 MiB): bigger answers break stdio clients; the rest of a result is paged with query's cursor, or written out with export_dataset`,
     )
     .default(256 * 1024)
-    .describe("Most bytes of row data a query returns (at most 2 MiB); longer cells and extra rows are cut."),
+    .describe(
+      "Most bytes of row data one query answer carries (at most 2 MiB, and never more than half the transport's message limit); further rows go to the next page, longer cells are cut.",
+    ),
+  cursorMaxRows: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(2_000)
+    .describe(
+      "Most rows of one query result the server keeps for paging with `cursor` (default 2,000, at most 100,000); a longer result pages that far and says so.",
+    ),
+  cursorTtlMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(600_000)
+    .describe("How long a result kept for paging can be read after its query (default 10 minutes)."),
   queryTimeoutMs: z
     .number()
     .int()

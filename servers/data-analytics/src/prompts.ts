@@ -27,7 +27,7 @@ export const dataAnalysisWorkflowPrompt = definePrompt({
             "1. list_datasets to see what is loaded. If the data is not there, register_dataset for a file under the data dir, or load_inline_dataset for small JSON/CSV (validate_json first if unsure it parses).",
             "2. describe_dataset to learn the columns, types, nulls, distinct counts and ranges; note data quality problems.",
             "3. analyze the numeric columns, grouped by the most relevant category, to see distributions and differences.",
-            "4. query with read-only SQL to answer the specific question; aggregate rather than pulling raw rows, and page with LIMIT/OFFSET when a result is truncated.",
+            "4. query with read-only SQL to answer the specific question; aggregate rather than pulling raw rows; when a result is truncated, read its next page with query { cursor } (the cursor the answer gives).",
             "5. Summarise the findings with the numbers that support them, and say what the data cannot tell.",
           ].join("\n"),
         },

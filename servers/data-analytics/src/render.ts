@@ -55,27 +55,36 @@ export function markdownTable(columns: { name: string; type?: string }[], rows: 
   return lines.join("\n");
 }
 
+/** The longest string cell capBytes keeps whole under a budget of `maxBytes`. */
+export function cellCapOf(maxBytes: number): number {
+  return Math.max(256, Math.floor(maxBytes / 4));
+}
+
 /**
  * Keeps rows while their JSON size fits in `maxBytes`; a single string cell longer than a quarter of
- * the budget is cut and marked, so one huge cell cannot take the whole answer.
+ * the budget is cut and marked, so one huge cell cannot take the whole answer. `cut`: rows were
+ * left out or cells shortened; `shortened`: cells were.
  */
-export function capBytes(rows: Cell[][], maxBytes: number): { rows: Cell[][]; cut: boolean } {
-  const cellCap = Math.max(256, Math.floor(maxBytes / 4));
+export function capBytes(
+  rows: Cell[][],
+  maxBytes: number,
+): { rows: Cell[][]; cut: boolean; shortened: boolean } {
+  const cellCap = cellCapOf(maxBytes);
   let used = 0;
-  let cut = false;
+  let shortened = false;
   const out: Cell[][] = [];
   for (const row of rows) {
     const capped = row.map((v) => {
       if (typeof v === "string" && v.length > cellCap) {
-        cut = true;
+        shortened = true;
         return `${v.slice(0, cellCap)}…[cut: ${v.length} chars]`;
       }
       return v;
     });
     const size = Buffer.byteLength(JSON.stringify(capped));
-    if (used + size > maxBytes) return { rows: out, cut: true };
+    if (used + size > maxBytes) return { rows: out, cut: true, shortened };
     used += size;
     out.push(capped);
   }
-  return { rows: out, cut };
+  return { rows: out, cut: shortened, shortened };
 }

@@ -6,6 +6,7 @@ import type { Deps } from "./deps.js";
 import { Downloader } from "./downloads.js";
 import { openEngine } from "./engine/open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
+import { ResultCursors } from "./result-cursors.js";
 import { datasetSampleResource, datasetSchemaResource, sampleDatasetResource } from "./resources.js";
 import { analyzeTool } from "./tools/analyze.js";
 import { chartTool } from "./tools/chart.js";
@@ -30,7 +31,7 @@ export default defineServer({
   title: "Toolshed data analytics",
   version,
   instructions:
-    "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots, or URLs under --allow-url bases) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name, capped rows and bytes). validate_json checks JSON text.",
+    "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots, or URLs under --allow-url bases) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name; a long result comes in pages, the next one read with the answer's cursor). validate_json checks JSON text.",
   config: configSchema,
   setup: async ({ config, metrics }): Promise<Deps> => {
     const downloads = Downloader.create({
@@ -40,7 +41,7 @@ export default defineServer({
       timeoutMs: config.downloadTimeoutMs,
       metrics,
     });
-    return { engine: await openEngine(config), downloads };
+    return { engine: await openEngine(config), downloads, cursors: new ResultCursors(config.cursorTtlMs) };
   },
   ready: (deps) => deps.engine.ping(),
   teardown: async (deps) => {

@@ -104,3 +104,31 @@ export async function postgresSchema(): Promise<{
     },
   };
 }
+
+/**
+ * A client whose `sales` dataset is the fixture's, on either engine: DuckDB with sales.csv registered
+ * in `config.dataDir`, or a fresh schema in the real PostgreSQL (see postgresSchema). `config` is
+ * what the server was started with; `close` closes the client and drops the schema.
+ */
+export async function salesClient(
+  kind: "duckdb" | "postgres",
+  base: Record<string, unknown>,
+): Promise<{ t: TestClient; config: Record<string, unknown>; close: () => Promise<void> }> {
+  let config = base;
+  let dropSchema: (() => Promise<void>) | undefined;
+  if (kind === "postgres") {
+    const fixture = await postgresSchema();
+    dropSchema = () => fixture.cleanup();
+    config = { ...config, postgresUrl: fixture.url, postgresSchema: [fixture.schema] };
+  }
+  const t = await client(config);
+  if (kind === "duckdb") await call(t, "register_dataset", { name: "sales", path: "sales.csv" });
+  return {
+    t,
+    config,
+    close: async () => {
+      await t.close();
+      await dropSchema?.();
+    },
+  };
+}

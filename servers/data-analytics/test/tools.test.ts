@@ -109,11 +109,22 @@ describe("query", () => {
     expect(q.text).toContain("| region (VARCHAR) | total (DOUBLE) |");
   });
 
-  it("caps rows, states the total and how to page", async () => {
+  it("caps rows, states the total and gives a cursor for the next page", async () => {
     const q = await call(t, "query", { sql: "SELECT * FROM range(250)", limit: 10 });
-    expect(q.data).toMatchObject({ rowCount: 10, totalRows: 250, truncated: true });
-    expect(q.data.hint).toMatch(/LIMIT 10 OFFSET 10/);
-    expect(q.text).toMatch(/10 of 250 rows \(truncated\)/);
+    expect(q.data).toMatchObject({
+      rowCount: 10,
+      offset: 0,
+      totalRows: 250,
+      truncated: true,
+      remainingRows: 240,
+    });
+    expect(q.text).toContain(
+      `10 of 250 rows (truncated). Next page: query {"cursor":"${q.data.cursor}"} (240 rows left`,
+    );
+    const next = await call(t, "query", { cursor: q.data.cursor });
+    expect(next.data).toMatchObject({ rowCount: 10, offset: 10, remainingRows: 230 });
+    expect(next.data.rows[0]).toEqual([10]);
+    expect(next.text).toMatch(/^Rows 11-20 of 250\. Next page/m);
   });
 
   it("allows DESCRIBE, SUMMARIZE, SHOW and EXPLAIN", async () => {

@@ -14,6 +14,7 @@ import { MemoryEventStore, isSharedEventStore, type EventStore } from "./event-s
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
 import { createLegacyLane } from "./legacy.js";
 import { createModernLane } from "./modern.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../tool-call.js";
 import { answerProbe, boundScrapeReadiness, isProbe, serveMetrics } from "./probes.js";
 import { json, rpcError } from "./replies.js";
 import { SessionLimits } from "./session-limits.js";
@@ -75,7 +76,7 @@ const MCP_PATH = "/mcp";
 /** Streamable HTTP on node:http, with health, readiness and metrics endpoints beside it. */
 export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<HttpHandle> {
   const policy: OriginPolicy = originPolicy(options.host, options.allowedHosts, options.allowedOrigins);
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const eventStore =
     options.eventStore ??

@@ -107,6 +107,7 @@ export function createLegacyLane(rt: Runtime, o: LegacyLaneOptions): LegacyLane 
       });
       connection = await connect(rt, transport, {
         network: "tcp",
+        maxMessageBytes: o.maxBodyBytes,
         stateless: true,
         jsonResponse: o.jsonResponse,
       });
@@ -190,6 +191,7 @@ export function createLegacyLane(rt: Runtime, o: LegacyLaneOptions): LegacyLane 
     });
     connection = await connect(rt, transport, {
       network: "tcp",
+      maxMessageBytes: o.maxBodyBytes,
       jsonResponse: o.jsonResponse,
     });
     const onclose = transport.onclose;

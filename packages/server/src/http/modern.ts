@@ -25,7 +25,7 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
   // legacy: "reject" — 2025 traffic never reaches this handler; app.ts routes it to legacy.ts.
   // subscriptions/listen streams subscribe to the runtime's change bus (shared by replicas through
   // Redis when configured); the SDK's router filters each stream by what its client asked for.
-  const handler = createMcpHandler(kitServerFactory(rt, "tcp"), {
+  const handler = createMcpHandler(kitServerFactory(rt, "tcp", maxBodyBytes), {
     legacy: "reject",
     onerror,
     maxRequestBodySize: maxBodyBytes,

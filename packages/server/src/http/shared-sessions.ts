@@ -232,6 +232,7 @@ export class SharedSessions {
     });
     const { mcp, isPending } = await connect(rt, web, {
       network: "tcp",
+      maxMessageBytes: this.#o.maxBodyBytes,
       jsonResponse: this.#o.jsonResponse,
       // Replay the handshake: the server learns the client's capabilities and info, the transport
       // its session id and initialized state, exactly as on the replica that opened it. Before the
