@@ -105,6 +105,17 @@ export class Upstream extends UpstreamClient {
     return super.callToolOrTask(...args);
   }
 
+  /**
+   * tasks/get, tasks/update and tasks/cancel count against the rate limit like any other request:
+   * polling costs the upstream as much as a call does, so a caller cannot hammer it through them.
+   */
+  override async taskRequest(
+    ...args: Parameters<UpstreamClient["taskRequest"]>
+  ): ReturnType<UpstreamClient["taskRequest"]> {
+    await this.#admit();
+    return super.taskRequest(...args);
+  }
+
   override async readResource(uri: string, options: CallOptions): ReturnType<UpstreamClient["readResource"]> {
     await this.#admit();
     return super.readResource(uri, options);
