@@ -270,6 +270,7 @@ it("counts tasks/get, tasks/update and tasks/cancel against the upstream's rate 
     const r = await rpc(gw.url, "alice", method, { taskId, ...extra });
     expect(r.result).toBeUndefined();
     expect(r.error?.code).toBe(-32029);
+    expect(r.error?.data).toMatchObject({ type: "rate_limited", retryAfterMs: expect.any(Number) });
     expect(r.error?.message).toMatch(
       /upstream 'limited' rate limit reached \(3 requests per minute through this gateway\); retry in \d+s/,
     );
@@ -284,6 +285,7 @@ it("tells the caller what to do when the task's upstream is down, forgot the tas
   await fleeting.close();
   const down = await rpc(gw.url, "alice", "tasks/get", { taskId });
   expect(down.result).toBeUndefined();
+  expect(down.error?.data?.type).toBe("upstream_unavailable");
   expect(down.error?.message).toMatch(
     /upstream 'fleeting' is unavailable \(.+\); the gateway retries it in the background, try again shortly/,
   );
