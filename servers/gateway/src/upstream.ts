@@ -79,6 +79,10 @@ export class Upstream extends UpstreamClient {
   readonly #limiter: RateLimiter | undefined;
 
   /** Takes one request from the upstream's rate limit, or refuses naming the upstream and when to retry. */
+  admit(): Promise<void> {
+    return this.#admit();
+  }
+
   async #admit(): Promise<void> {
     if (!this.#limiter) return;
     const taken = await this.#limiter.take(`upstream:${this.name}`);

@@ -118,6 +118,62 @@ async function rpc(
   return { status: res.status, ...(JSON.parse(data ?? "{}") as Omit<Rpc, "status">) };
 }
 
+/** The envelope of a 2026-07-28 request as the tests send it. */
+const envelope = (options: { tasks?: boolean } = {}) => ({
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "gateway-tasks-test", version: "0" },
+  "io.modelcontextprotocol/clientCapabilities": {
+    elicitation: {},
+    ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
+  },
+});
+
+/** A subscriptions/listen naming `taskIds`, as `who`: its messages as they come, until closed. */
+async function listenToTasks(url: string, who: keyof typeof KEYS, taskIds: string[]) {
+  const stop = new AbortController();
+  const res = await fetch(url, {
+    method: "POST",
+    signal: stop.signal,
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${KEYS[who]}`,
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "subscriptions/listen",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: nextId++,
+      method: "subscriptions/listen",
+      params: { notifications: { taskIds }, _meta: envelope() },
+    }),
+  });
+  expect(res.headers.get("content-type")).toContain("text/event-stream");
+  const messages: { method?: string; params?: Record<string, unknown> }[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+          const data = buffer
+            .slice(0, cut)
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5))
+            .join("");
+          buffer = buffer.slice(cut + 2);
+          if (data) messages.push(JSON.parse(data) as (typeof messages)[number]);
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return { messages, close: () => stop.abort() };
+}
+
 /** A task started through the gateway (fails the test if the call was answered otherwise). */
 async function startTask(url: string, who: keyof typeof KEYS, name: string, args = {}): Promise<string> {
   const r = await rpc(url, who, "tools/call", { name, arguments: args });
@@ -274,6 +330,41 @@ it("counts tasks/get, tasks/update and tasks/cancel against the upstream's rate 
     expect(r.error?.message).toMatch(
       /upstream 'limited' rate limit reached \(3 requests per minute through this gateway\); retry in \d+s/,
     );
+  }
+});
+
+it("sends the upstream's task status notifications to a caller listening through the gateway", async () => {
+  const taskId = await startTask(gw.url, "alice", "up__ask_later");
+  // Bob's listen naming alice's task is not told of it; alice's own listen is, on another replica.
+  const bobs = await listenToTasks(gw.url, "bob", [taskId]);
+  const listen = await listenToTasks(replica.url, "alice", [taskId]);
+  try {
+    const statuses = () =>
+      listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
+    await vi.waitFor(() => expect(statuses().map((t) => t.status)).toContain("input_required"), {
+      timeout: 10_000,
+    });
+    const ack = listen.messages.find((m) => m.method === "notifications/subscriptions/acknowledged");
+    expect(ack?.params?.notifications).toMatchObject({ taskIds: [taskId] });
+    const asking = statuses().find((t) => t.status === "input_required")!;
+    expect(asking.taskId).toBe(taskId);
+    const [key] = Object.keys(asking.inputRequests as Record<string, unknown>);
+    const answer = { action: "accept", content: { colour: "plum" } };
+    expect(
+      (await rpc(gw.url, "alice", "tasks/update", { taskId, inputResponses: { [key!]: answer } })).error,
+    ).toBeUndefined();
+    await vi.waitFor(() => expect(statuses().map((t) => t.status)).toContain("completed"), {
+      timeout: 10_000,
+    });
+    const done = statuses().find((t) => t.status === "completed")!;
+    expect(done.taskId).toBe(taskId);
+    expect(textOf(done.result as ToolResultShape)).toContain("colour plum");
+    const bobsAck = bobs.messages.find((m) => m.method === "notifications/subscriptions/acknowledged");
+    expect(JSON.stringify(bobsAck?.params?.notifications ?? {})).not.toContain(taskId);
+    expect(bobs.messages.some((m) => m.method === "notifications/tasks")).toBe(false);
+  } finally {
+    listen.close();
+    bobs.close();
   }
 });
 
