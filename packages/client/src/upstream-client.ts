@@ -100,6 +100,8 @@ export interface LogRelay {
 
 /** The tasks extension's identifier (2026-07-28), in capabilities and request `_meta`. */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
+/** The tasks extension's status notification, sent on a listen stream that names the task. */
+const TASK_STATUS_METHOD = "notifications/tasks";
 
 /**
  * An upstream's answer to a tools/call that it runs as a task (a CreateTaskResult): poll it with
@@ -207,6 +209,8 @@ export class UpstreamClient {
   readonly #wanted = new Set<string>();
   /** The wanted resources the current connection follows. */
   readonly #following = new Map<string, Following>();
+  /** Who follows each task (its own id), see `followTask`. */
+  readonly #taskFollowers = new Map<string, Set<(task: Record<string, unknown>) => void>>();
   /** Whether the upstream declared `resources.subscribe`, as of its last connection. */
   #subscribable = false;
   /** The level set with logging/setLevel on the current 2025 session (undefined: none set yet). */
@@ -308,6 +312,63 @@ export class UpstreamClient {
     return this.#forward(options.signal, (client) =>
       client.request(request as never, ANY_RESULT, this.#requestOptions(options)),
     ) as Promise<Record<string, unknown>>;
+  }
+
+  /**
+   * Follows task `taskId` (its own id) of a 2026-07-28 upstream that runs tasks: a
+   * `subscriptions/listen` naming it, declaring the tasks extension; `onTask` gets each of the
+   * upstream's `notifications/tasks` (the task as tasks/get returns it, its current state first).
+   * Resolves once the upstream acknowledged, with what ends it; undefined when the upstream does
+   * not run tasks or did not honor the id (unknown to it). Not remade after a reconnect.
+   */
+  async followTask(
+    taskId: string,
+    onTask: (task: Record<string, unknown>) => void,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<(() => Promise<void>) | undefined> {
+    const client = this.#client;
+    if (!client || !this.runsTasks) return undefined;
+    const followers = this.#taskFollowers.get(taskId) ?? new Set();
+    this.#taskFollowers.set(taskId, followers);
+    followers.add(onTask);
+    const unfollow = () => {
+      followers.delete(onTask);
+      if (followers.size === 0 && this.#taskFollowers.get(taskId) === followers)
+        this.#taskFollowers.delete(taskId);
+    };
+    // The SDK's listen() sends the connection's own capabilities, which leave the extension out (a
+    // call declares it only when the upstream may run it as a task): declared for this one request.
+    // listen() builds its request synchronously, before its first await.
+    const sdk = client as unknown as { _capabilities: Record<string, unknown> };
+    const own = sdk._capabilities;
+    const extensions = (own.extensions ?? {}) as Record<string, unknown>;
+    sdk._capabilities = { ...own, extensions: { ...extensions, [TASKS_EXTENSION]: {} } };
+    let listening: ReturnType<Client["listen"]>;
+    try {
+      listening = client.listen({ taskIds: [taskId] } as never, {
+        timeout: this.#timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } finally {
+      sdk._capabilities = own;
+    }
+    try {
+      const subscription = await listening;
+      const honored = (subscription.honoredFilter as { taskIds?: unknown }).taskIds;
+      if (Array.isArray(honored) && !honored.includes(taskId)) {
+        unfollow();
+        await subscription.close();
+        return undefined;
+      }
+      return async () => {
+        unfollow();
+        await subscription.close();
+      };
+    } catch (err) {
+      unfollow();
+      this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen for a task");
+      return undefined;
+    }
   }
 
   /**
@@ -746,6 +807,14 @@ export class UpstreamClient {
           }
         });
         client.setNotificationHandler("notifications/message", (n) => this.#onLog(n.params));
+        // The tasks extension's status notifications (not an SDK method): to who follows the task.
+        client.fallbackNotificationHandler = (n) => {
+          if (n.method !== TASK_STATUS_METHOD || this.#client !== client) return Promise.resolve();
+          const task = (n.params ?? {}) as Record<string, unknown>;
+          const { _meta: _dropped, ...rest } = task;
+          for (const follower of this.#taskFollowers.get(String(task.taskId)) ?? []) follower(rest);
+          return Promise.resolve();
+        };
         await client.connect(transport, {
           timeout: this.#options.timeoutMs ?? 20_000,
           ...(this.#prior ? { prior: this.#prior } : {}),

@@ -496,6 +496,20 @@ export interface ForwardTasks<Deps = any> {
     ctx: ForwardTaskContext,
   ): Promise<WireResult>;
   cancel(deps: Deps, taskId: string, ctx: ForwardTaskContext): Promise<WireResult>;
+  /**
+   * Task status notifications for a forwarded task: a caller's `subscriptions/listen` naming the
+   * task's id calls this with the routed id; `onTask` is given the task each time its status
+   * changes (its current state first), as tasks/get returns it (the kit puts the caller's id in).
+   * Resolves, once following, with what ends it (the listen stream ended), or undefined when the
+   * task cannot be followed (the listen then leaves it out of its acknowledged `taskIds`). Without
+   * it, listens leave forwarded tasks out and callers poll.
+   */
+  follow?(
+    deps: Deps,
+    taskId: string,
+    ctx: ForwardTaskContext,
+    onTask: (task: WireResult) => void,
+  ): Promise<(() => void) | undefined>;
 }
 
 /** An MCP result as it travels (tools/call, resources/read, prompts/get, lists). */

@@ -70,7 +70,8 @@ const upstreamSchema = z
     protocol: z.enum(["auto", "2025", "2026-07-28"]).optional(),
     /**
      * Most requests per minute the gateway sends this upstream (tools/call, resources/read,
-     * prompts/get; lists are cached), all callers together, per gateway replica; a burst may use
+     * prompts/get, completion/complete, tasks/get, tasks/update, tasks/cancel; lists are cached),
+     * all callers together, per gateway replica (all replicas on a shared Redis); a burst may use
      * the whole minute's share. Over it, a call is refused with rate_limited and the retry time.
      */
     rateLimit: z

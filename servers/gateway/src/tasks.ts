@@ -70,4 +70,12 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
   get: (deps, routed, ctx) => forward(deps, "tasks/get", routed, ctx),
   update: (deps, routed, responses, ctx) => forward(deps, "tasks/update", routed, ctx, responses),
   cancel: (deps, routed, ctx) => forward(deps, "tasks/cancel", routed, ctx),
+  // A listen naming the task follows it on the upstream's own listen stream: one listen request
+  // (counted against the upstream's rate limit like a poll), then notifications at no cost.
+  async follow(deps, routed, ctx, onTask) {
+    const { upstream, id } = target(deps, routed, ctx);
+    await upstream.admit();
+    const end = await upstream.followTask(id, onTask, { signal: ctx.signal });
+    return end && (() => void end().catch(() => {}));
+  },
 };

@@ -79,6 +79,10 @@ export class Upstream extends UpstreamClient {
   readonly #limiter: RateLimiter | undefined;
 
   /** Takes one request from the upstream's rate limit, or refuses naming the upstream and when to retry. */
+  admit(): Promise<void> {
+    return this.#admit();
+  }
+
   async #admit(): Promise<void> {
     if (!this.#limiter) return;
     const taken = await this.#limiter.take(`upstream:${this.name}`);
@@ -103,6 +107,17 @@ export class Upstream extends UpstreamClient {
   ): ReturnType<UpstreamClient["callToolOrTask"]> {
     await this.#admit();
     return super.callToolOrTask(...args);
+  }
+
+  /**
+   * tasks/get, tasks/update and tasks/cancel count against the rate limit like any other request:
+   * polling costs the upstream as much as a call does, so a caller cannot hammer it through them.
+   */
+  override async taskRequest(
+    ...args: Parameters<UpstreamClient["taskRequest"]>
+  ): ReturnType<UpstreamClient["taskRequest"]> {
+    await this.#admit();
+    return super.taskRequest(...args);
   }
 
   override async readResource(uri: string, options: CallOptions): ReturnType<UpstreamClient["readResource"]> {

@@ -2,6 +2,7 @@
 // is the upstream, on real HTTP on loopback; two API-key callers reach it through the gateway. The
 // SDK v2 client has no tasks support, so the callers speak raw 2026-07-28 JSON-RPC (each request
 // carries its `_meta` envelope; tasks/* carry the task id in Mcp-Name), as the kit's own task tests do.
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defineServer, defineTool, startHttpServer, z } from "@toolshed/server";
 import { connectHttpClient } from "@toolshed/testing";
@@ -117,6 +118,62 @@ async function rpc(
   return { status: res.status, ...(JSON.parse(data ?? "{}") as Omit<Rpc, "status">) };
 }
 
+/** The envelope of a 2026-07-28 request as the tests send it. */
+const envelope = (options: { tasks?: boolean } = {}) => ({
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "gateway-tasks-test", version: "0" },
+  "io.modelcontextprotocol/clientCapabilities": {
+    elicitation: {},
+    ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
+  },
+});
+
+/** A subscriptions/listen naming `taskIds`, as `who`: its messages as they come, until closed. */
+async function listenToTasks(url: string, who: keyof typeof KEYS, taskIds: string[]) {
+  const stop = new AbortController();
+  const res = await fetch(url, {
+    method: "POST",
+    signal: stop.signal,
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${KEYS[who]}`,
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "subscriptions/listen",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: nextId++,
+      method: "subscriptions/listen",
+      params: { notifications: { taskIds }, _meta: envelope() },
+    }),
+  });
+  expect(res.headers.get("content-type")).toContain("text/event-stream");
+  const messages: { method?: string; params?: Record<string, unknown> }[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+          const data = buffer
+            .slice(0, cut)
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5))
+            .join("");
+          buffer = buffer.slice(cut + 2);
+          if (data) messages.push(JSON.parse(data) as (typeof messages)[number]);
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return { messages, close: () => stop.abort() };
+}
+
 /** A task started through the gateway (fails the test if the call was answered otherwise). */
 async function startTask(url: string, who: keyof typeof KEYS, name: string, args = {}): Promise<string> {
   const r = await rpc(url, who, "tools/call", { name, arguments: args });
@@ -146,14 +203,20 @@ const finished = (t: Record<string, unknown>) =>
   ["completed", "failed", "cancelled"].includes(String(t.status));
 
 let upstream: Awaited<ReturnType<typeof startHttpServer>>;
+/** A second upstream the last test stops, restarts (forgetting its tasks) and removes. */
+let fleeting: Awaited<ReturnType<typeof startHttpServer>>;
 let gw: TestGateway;
 let replica: TestGateway;
+/** `up` as the gateway serves it, plus `limited` (the same upstream at 3 requests a minute). */
+const upOnly = () =>
+  `upstreams:\n  up:\n    url: ${upstream.url}\n  limited:\n    url: ${upstream.url}\n    rateLimit: { perMinute: 3 }\n`;
 beforeAll(async () => {
-  upstream = await startHttpServer(upstreamServer, {}, { logLevel: "silent" });
+  const start = () => startHttpServer(upstreamServer, {}, { logLevel: "silent" });
+  [upstream, fleeting] = await Promise.all([start(), start()]);
   // Every caller may use every tool; tasks are kept apart by who created them, not by scopes.
   const auth = () =>
     gatewayAuth(Object.fromEntries(Object.entries(KEYS).map(([id, key]) => [id, { key, scopes: "*" }])));
-  const config = `upstreams:\n  up:\n    url: ${upstream.url}\n`;
+  const config = `${upOnly()}  fleeting:\n    url: ${fleeting.url}\n`;
   const options = { http: { auth: auth() }, requestStateKeys: [STATE_KEY] };
   gw = await startGateway(config, options);
   replica = await startGateway(config, { ...options, http: { auth: auth() } });
@@ -163,6 +226,7 @@ afterAll(async () => {
   await gw?.close();
   await replica?.close();
   await upstream?.close();
+  await fleeting?.close();
 });
 
 it("runs an upstream tool as a task the caller polls through the gateway to its result", async () => {
@@ -247,4 +311,99 @@ it("answers a 2025 client as before: the call's result, no task", async () => {
   } finally {
     await client.close();
   }
+});
+
+it("counts tasks/get, tasks/update and tasks/cancel against the upstream's rate limit", async () => {
+  // `limited` takes 3 requests a minute: the call takes one, two polls the rest.
+  const taskId = await startTask(gw.url, "alice", "limited__slow", { ms: 1000 });
+  for (let i = 0; i < 2; i++)
+    expect((await rpc(gw.url, "alice", "tasks/get", { taskId })).error).toBeUndefined();
+  for (const [method, extra] of [
+    ["tasks/get", {}],
+    ["tasks/update", { inputResponses: { q: { action: "decline" } } }],
+    ["tasks/cancel", {}],
+  ] as const) {
+    const r = await rpc(gw.url, "alice", method, { taskId, ...extra });
+    expect(r.result).toBeUndefined();
+    expect(r.error?.code).toBe(-32029);
+    expect(r.error?.data).toMatchObject({ type: "rate_limited", retryAfterMs: expect.any(Number) });
+    expect(r.error?.message).toMatch(
+      /upstream 'limited' rate limit reached \(3 requests per minute through this gateway\); retry in \d+s/,
+    );
+  }
+});
+
+it("sends the upstream's task status notifications to a caller listening through the gateway", async () => {
+  const taskId = await startTask(gw.url, "alice", "up__ask_later");
+  // Bob's listen naming alice's task is not told of it; alice's own listen is, on another replica.
+  const bobs = await listenToTasks(gw.url, "bob", [taskId]);
+  const listen = await listenToTasks(replica.url, "alice", [taskId]);
+  try {
+    const statuses = () =>
+      listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
+    await vi.waitFor(() => expect(statuses().map((t) => t.status)).toContain("input_required"), {
+      timeout: 10_000,
+    });
+    const ack = listen.messages.find((m) => m.method === "notifications/subscriptions/acknowledged");
+    expect(ack?.params?.notifications).toMatchObject({ taskIds: [taskId] });
+    const asking = statuses().find((t) => t.status === "input_required")!;
+    expect(asking.taskId).toBe(taskId);
+    const [key] = Object.keys(asking.inputRequests as Record<string, unknown>);
+    const answer = { action: "accept", content: { colour: "plum" } };
+    expect(
+      (await rpc(gw.url, "alice", "tasks/update", { taskId, inputResponses: { [key!]: answer } })).error,
+    ).toBeUndefined();
+    await vi.waitFor(() => expect(statuses().map((t) => t.status)).toContain("completed"), {
+      timeout: 10_000,
+    });
+    const done = statuses().find((t) => t.status === "completed")!;
+    expect(done.taskId).toBe(taskId);
+    expect(textOf(done.result as ToolResultShape)).toContain("colour plum");
+    const bobsAck = bobs.messages.find((m) => m.method === "notifications/subscriptions/acknowledged");
+    expect(JSON.stringify(bobsAck?.params?.notifications ?? {})).not.toContain(taskId);
+    expect(bobs.messages.some((m) => m.method === "notifications/tasks")).toBe(false);
+  } finally {
+    listen.close();
+    bobs.close();
+  }
+});
+
+// Last: it stops `fleeting` and changes the running config.
+it("tells the caller what to do when the task's upstream is down, forgot the task, or was removed", async () => {
+  const taskId = await startTask(gw.url, "alice", "fleeting__slow", { ms: 1000 });
+  await pollUntil(gw.url, "alice", taskId, finished);
+  const port = Number(new URL(fleeting.url).port);
+  await fleeting.close();
+  const down = await rpc(gw.url, "alice", "tasks/get", { taskId });
+  expect(down.result).toBeUndefined();
+  expect(down.error?.data?.type).toBe("upstream_unavailable");
+  expect(down.error?.message).toMatch(
+    /upstream 'fleeting' is unavailable \(.+\); the gateway retries it in the background, try again shortly/,
+  );
+  // Back on the same port, it has lost its tasks in the restart.
+  fleeting = await startHttpServer(upstreamServer, { port }, { logLevel: "silent" });
+  const forgot = await vi.waitFor(
+    async () => {
+      const r = await rpc(gw.url, "alice", "tasks/get", { taskId });
+      expect(r.error?.message).not.toContain("unavailable");
+      return r;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
+  expect(forgot.result).toBeUndefined();
+  expect(forgot.error?.code).toBe(-32602);
+  expect(forgot.error?.message).toContain(
+    "upstream 'fleeting' no longer knows this task (it expired, or the upstream lost it when it restarted); call the tool again",
+  );
+  // Removed from the config: the task's server is named, and the caller told to call again.
+  const { gateway } = await gw.deps();
+  writeFileSync(gw.configPath, upOnly());
+  expect(await gateway.reload()).toBe(true);
+  expect(gateway.upstreams.has("fleeting")).toBe(false);
+  const removed = await rpc(gw.url, "alice", "tasks/get", { taskId });
+  expect(removed.result).toBeUndefined();
+  expect(removed.error?.code).toBe(-32602);
+  expect(removed.error?.message).toContain(
+    "the task's server 'fleeting' is no longer one this gateway serves you (it was removed from the gateway config or your access changed); call the tool again",
+  );
 });

@@ -38,7 +38,7 @@ export function withTaskListen(rt: Runtime, sdkFetch: Fetch): TaskListenFetch {
     const owner = options?.authInfo ? principalFromAuthInfo(options.authInfo).id : "";
     let listen: TaskListen;
     try {
-      listen = await TaskListen.open(rt, body.params, owner);
+      listen = await TaskListen.open(rt, body.params, owner, options?.authInfo);
     } catch (err) {
       const e = RpcError.from(err);
       return Response.json(

@@ -3,7 +3,11 @@ import {
   type JSONRPCNotification,
   type Transport,
 } from "@modelcontextprotocol/server";
+import type { AuthInfo } from "@modelcontextprotocol/server";
+import type { ForwardTasks } from "../define.js";
+import { principalFromAuthInfo } from "../principal.js";
 import { RpcError } from "../rpc-error.js";
+import { openTaskId, taskOwnerKey } from "./forwarded.js";
 import type { Runtime } from "../runtime.js";
 import { declaresTasks, missingTasksCapability } from "./wire.js";
 
@@ -66,9 +70,13 @@ export class TaskListen {
   readonly #last = new Map<string, { at: string; state: string }>();
   #unsubscribe: (() => void) | undefined;
 
-  private constructor(initial: Record<string, unknown>[]) {
+  /** What ends following the forwarded tasks among them (the forward definition's `follow`). */
+  readonly #forwarded: (() => void)[];
+
+  private constructor(initial: Record<string, unknown>[], forwarded: Map<string, () => void>) {
     this.#initial = initial;
-    this.taskIds = initial.map((t) => t.taskId as string);
+    this.taskIds = [...initial.map((t) => t.taskId as string), ...forwarded.keys()];
+    this.#forwarded = [...forwarded.values()];
   }
 
   /**
@@ -76,7 +84,12 @@ export class TaskListen {
    * does not declare the tasks extension, -32602 when taskIds is not a list of ids. Ids of unknown
    * tasks, or of another caller's, are left out of `taskIds` (the acknowledgement says which count).
    */
-  static async open(rt: Runtime, params: Record<string, unknown>, owner: string): Promise<TaskListen> {
+  static async open(
+    rt: Runtime,
+    params: Record<string, unknown>,
+    owner: string,
+    auth?: AuthInfo,
+  ): Promise<TaskListen> {
     if (!declaresTasks(params._meta as Record<string, unknown> | undefined)) {
       throw missingTasksCapability("task status notifications (subscriptions/listen with taskIds)");
     }
@@ -102,11 +115,31 @@ export class TaskListen {
       if (listen) listen.#receive(event.task);
       else early.push(event.task);
     });
+    const forwarded = new Map<string, () => void>();
     try {
       const found = await Promise.all([...wanted].map((id) => rt.tasks.peek(id, owner)));
-      listen = new TaskListen(found.filter((t): t is Record<string, unknown> => t !== undefined));
+      const own = found.filter((t): t is Record<string, unknown> => t !== undefined);
+      const known = new Set(own.map((t) => t.taskId as string));
+      // Forwarded tasks (the gateway's): followed where they run, under the caller's id.
+      const tasks = rt.def.forward?.tasks;
+      const follow = tasks?.follow?.bind(tasks);
+      if (follow) {
+        const others = [...wanted].filter((id) => !known.has(id));
+        await Promise.all(
+          others.map(async (id) => {
+            const end = await followForwarded(rt, follow, id, auth, (task) => {
+              const sealed = { ...task, taskId: id };
+              if (listen) listen.#receive(sealed);
+              else early.push(sealed);
+            });
+            if (end) forwarded.set(id, end);
+          }),
+        );
+      }
+      listen = new TaskListen(own, forwarded);
     } catch (err) {
       unsubscribe();
+      for (const end of forwarded.values()) end();
       throw err;
     }
     listen.#unsubscribe = unsubscribe;
@@ -128,6 +161,7 @@ export class TaskListen {
   }
 
   close(): void {
+    for (const end of this.#forwarded.splice(0)) end();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#send = undefined;
@@ -154,6 +188,32 @@ export class TaskListen {
       method: TASK_STATUS_METHOD,
       params: { ...task, _meta: { [SUBSCRIPTION_ID_META_KEY]: this.#subscriptionId } },
     });
+  }
+}
+
+/**
+ * Follows forwarded task `sealed` (the id the caller holds) through the forward definition, when it
+ * is one this caller was given; a failure leaves it out (as an unknown task), logged.
+ */
+async function followForwarded(
+  rt: Runtime,
+  follow: NonNullable<ForwardTasks["follow"]>,
+  sealed: string,
+  auth: AuthInfo | undefined,
+  onTask: (task: Record<string, unknown>) => void,
+): Promise<(() => void) | undefined> {
+  const routed = openTaskId(rt, sealed, taskOwnerKey(auth));
+  if (routed === undefined) return undefined;
+  const deps = rt.openedDeps ?? (await rt.deps());
+  const ctx = {
+    principal: auth ? principalFromAuthInfo(auth) : undefined,
+    signal: new AbortController().signal,
+  };
+  try {
+    return await follow(deps, routed, ctx, onTask);
+  } catch (err) {
+    rt.logger.debug({ err }, "a forwarded task could not be followed; the listen leaves it out");
+    return undefined;
   }
 }
 
