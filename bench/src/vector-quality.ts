@@ -22,6 +22,7 @@ import { markdownTable } from "./lib/results.js";
 import { round } from "./lib/stats.js";
 import { domCorpus } from "./vector/corpus.js";
 import { HELDOUT_EXACT, HELDOUT_MIXED, HELDOUT_PARAPHRASE } from "./vector/heldout-queries.js";
+import { HELDOUT2_EXACT, HELDOUT2_MIXED, HELDOUT2_PARAPHRASE } from "./vector/heldout2-queries.js";
 import { querySetProblems } from "./vector/query-checks.js";
 import { EXACT, PARAPHRASE, type LabeledQuery } from "./vector/quality-queries.js";
 
@@ -76,6 +77,7 @@ async function run(plan: Plan, log: (line: string) => void): Promise<Samples> {
     {
       tuning: { paraphrase: PARAPHRASE, exact: EXACT },
       heldout: { paraphrase: HELDOUT_PARAPHRASE, exact: HELDOUT_EXACT, mixed: HELDOUT_MIXED },
+      heldout2: { paraphrase: HELDOUT2_PARAPHRASE, exact: HELDOUT2_EXACT, mixed: HELDOUT2_MIXED },
     },
     new Set(all.map((d) => d.id)),
   );
