@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Filter, VectorStore } from "../src/store/index.js";
-import { blendSignals, exactTerms } from "../src/store/store.js";
+import { exactTerms } from "../src/store/store.js";
 import { BACKENDS } from "./backends.js";
 
 // PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
@@ -295,31 +295,4 @@ it("exactTerms: identifiers and quoted phrases, not ordinary words", () => {
   expect(phrase!.test("Reset  Password now")).toBe(true);
   expect(phrase!.test("preset passwords")).toBe(false);
   expect(exactTerms("how wide is the browser window")).toEqual({ terms: [], identifierShare: 0 });
-});
-
-it("blendSignals: both signals on one footing, so equal weights mean equal say", () => {
-  const equal = { weights: { vector: 1, keyword: 1 }, vectorFloor: 0.4, identifierShare: 0 };
-  // Cosine as real embeddings give it (the vector list's tail at 0.4, the best at 0.8) and keyword
-  // scores spread over 0.3 to 1: 'vec' is first on cosine and halfway on keyword, 'kw' the mirror.
-  const scores = [
-    { vector: 0.8, keyword: 0.5 }, // vec
-    { vector: 0.6, keyword: 1 }, // kw
-    { vector: 0.5, keyword: 0.3 }, // neither
-    { vector: 0.1, keyword: 0 }, // below the vector list's tail, no keyword
-  ];
-  const [vec, kw, neither, none] = blendSignals(scores, equal);
-  expect(vec).toBeCloseTo(0.75, 10);
-  expect(kw).toBeCloseTo(vec!, 10); // a cosine floor of -1 gave kw 0.94 against vec's 0.75
-  expect(neither).toBeLessThan(vec!);
-  expect(none).toBe(0);
-  // The weights decide between the two, as documented.
-  const [vec2, kw2] = blendSignals(scores, { ...equal, weights: { vector: 2, keyword: 1 } });
-  expect(vec2).toBeGreaterThan(kw2!);
-  const [vec3, kw3] = blendSignals(scores, { ...equal, weights: { vector: 1, keyword: 2 } });
-  expect(kw3).toBeGreaterThan(vec3!);
-  // An all-identifier query leaves the order to keyword; no signal spread: every candidate 1.
-  const [vec4, kw4] = blendSignals(scores, { ...equal, identifierShare: 1 });
-  expect(kw4).toBe(1);
-  expect(vec4).toBe(0.5);
-  expect(blendSignals([{ vector: 0.3, keyword: 0 }], equal)).toEqual([1]);
 });

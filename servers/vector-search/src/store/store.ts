@@ -93,11 +93,11 @@ export interface HybridOptions extends SearchOptions {
   /**
    * Re-score the fused candidates (the top max(20, 4 x topK) by weighted RRF) on both signals' own
    * scores: the exact vector similarity and the keyword score of every candidate, each scaled to
-   * [0, 1] on comparable footing (`blendSignals`), weighted as above. A document found by one list
-   * is judged on the other too, and a clear keyword match is not out-voted by ranks. A query's
-   * exact terms (`exactTerms`) found verbatim lift a candidate a tier, and its identifiers' share of
-   * its words takes that share off the vector weight. Default true; false returns the weighted RRF
-   * order and scores.
+   * [0, 1] over the candidates, weighted as above. A document found by one list is judged on the
+   * other too, and a clear keyword match is not out-voted by ranks. A query's exact terms
+   * (`exactTerms`) found verbatim lift a candidate a tier, and its identifiers' share of its words
+   * takes that share off the vector weight. Default true; false returns the weighted RRF order and
+   * scores.
    */
   rerank?: boolean;
 }
@@ -402,9 +402,7 @@ export class VectorStore {
       weights.keyword,
     ]);
     if (!rerank || fused.length === 0) return fused;
-    // The vector list's last score: what an unremarkable document scores for this query.
-    const vectorFloor = byVector.length ? Math.min(...byVector.map((h) => h.score)) : 0;
-    return this.rerank(name, query, vector, fused, { weights, vectorFloor }, opts.topK);
+    return this.rerank(name, query, vector, fused, weights, opts.topK);
   }
 
   private async rerank(
@@ -412,7 +410,7 @@ export class VectorStore {
     query: string,
     vector: VectorInput,
     candidates: Hit[],
-    opts: { weights: HybridWeights; vectorFloor: number },
+    weights: HybridWeights,
     topK: number,
   ): Promise<Hit[]> {
     const { row, table } = await this.resolve(name);
@@ -429,18 +427,36 @@ export class VectorStore {
        FROM ${table}, q WHERE id = ANY($4::text[])`,
       params,
     );
-    const exact = exactTerms(query);
-    const blends = blendSignals(
-      rows.map((r) => ({ vector: Number(r.vs), keyword: Number(r.ks) })),
-      { ...opts, identifierShare: exact.identifierShare },
+    // Each signal as a share of its best candidate's score, from a floor of 0: the gaps between
+    // candidates keep their size (min-max scaling would stretch a near-tie in one signal to the
+    // full range and let it out-vote a clear lead in the other).
+    const vectorFloor = row.metric === "cosine" ? -1 : row.metric === "l2" ? 0 : undefined;
+    const scale = (xs: number[], floor = Math.min(...xs)) => {
+      const span = Math.max(...xs) - floor;
+      return (x: number) => (span > 0 ? (x - floor) / span : 1);
+    };
+    const vs = scale(
+      rows.map((r) => Number(r.vs)),
+      vectorFloor,
     );
-    const byId = new Map(rows.map((r, i) => [r.id, blends[i]!]));
+    const ks = scale(
+      rows.map((r) => Number(r.ks)),
+      0,
+    );
+    const exact = exactTerms(query);
+    // The embedding does not read identifiers: its say shrinks with their share of the query.
+    let vectorWeight = weights.vector * (1 - exact.identifierShare);
+    if (vectorWeight + weights.keyword === 0) vectorWeight = weights.vector;
+    const total = vectorWeight + weights.keyword || 1;
+    const byId = new Map(rows.map((r) => [r.id, r]));
     return candidates
       .filter((h) => byId.has(h.id))
       .map((h) => {
+        const r = byId.get(h.id)!;
+        const blend = (vectorWeight * vs(Number(r.vs)) + weights.keyword * ks(Number(r.ks))) / total;
         // Each exact term found verbatim lifts a candidate a whole tier above those without it.
         const found = exact.terms.filter((t) => t.test(h.text ?? "")).length;
-        return { ...h, score: (found + byId.get(h.id)!) / (exact.terms.length + 1) };
+        return { ...h, score: (found + blend) / (exact.terms.length + 1) };
       })
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
       .slice(0, topK);
@@ -549,38 +565,6 @@ function requiresWholeQuery(query: string): boolean {
 /** The query's words with -excluded words and quote marks taken out. */
 function looseText(query: string): string {
   return query.replace(/(^|\s)-\S+/g, " ").replace(/"/g, " ");
-}
-
-/**
- * The rerank's blend of each candidate's two signals, in [0, 1]: the weighted mean of
- * - the vector score scaled from `vectorFloor` (the vector list's lowest score, what an
- *   unremarkable document scores for this query; below it counts as 0) to the best candidate's (1);
- * - the keyword score as a share of the best candidate's, from 0 (no query word).
- * Both then run from "nothing to see" to "the best here", so the weights mean what they say. (A
- * fixed floor such as cosine's -1 does not: real embeddings put related and unrelated text at 0.4 to
- * 0.8, which that floor squeezes into 0.85 to 1 while keyword scores spread over 0.3 to 1, so equal
- * weights acted like 1 : 5-10 for keyword. Min-max over the candidates would stretch a near-tie in
- * one signal to the full range.) The vector weight is scaled by 1 - identifierShare: the embedding
- * does not read identifiers, so its say shrinks with their share of the query.
- */
-export function blendSignals(
-  scores: readonly { vector: number; keyword: number }[],
-  opts: { weights: HybridWeights; vectorFloor: number; identifierShare: number },
-): number[] {
-  const { weights, vectorFloor } = opts;
-  const bestVector = Math.max(...scores.map((s) => s.vector));
-  const bestKeyword = Math.max(...scores.map((s) => s.keyword));
-  const share = (x: number, floor: number, best: number) =>
-    best > floor ? Math.min(1, Math.max(0, (x - floor) / (best - floor))) : 1;
-  let vectorWeight = weights.vector * (1 - opts.identifierShare);
-  if (vectorWeight + weights.keyword === 0) vectorWeight = weights.vector;
-  const total = vectorWeight + weights.keyword || 1;
-  return scores.map(
-    (s) =>
-      (vectorWeight * share(s.vector, Math.min(vectorFloor, bestVector), bestVector) +
-        weights.keyword * share(s.keyword, 0, bestKeyword)) /
-      total,
-  );
 }
 
 /**
