@@ -73,7 +73,9 @@ it("fails an unreachable upstream's tools fast, naming it, and /readyz says whic
   const second = await call("fx__echo", { message: "down again" });
   expect(second.isError).toBe(true);
   expect(textOf(second)).toMatch(/upstream 'fx'/);
-  expect(Date.now() - started).toBeLessThan(1_000);
+  // Fast: refused at once while the upstream is down, not after a connect or call timeout (20 s and
+  // 60 s by default). The bound is loose because the suite's machine is shared and loaded.
+  expect(Date.now() - started).toBeLessThan(5_000);
 
   const ready = await fetch(new URL("/readyz", gw.url));
   expect(ready.status).toBe(503);
