@@ -415,7 +415,9 @@ export class UpstreamClient {
     return this.#forward(options.signal, async (client) => {
       let sent: Record<string, unknown> = base;
       for (let round = 0; ; round++) {
-        const result = (await client.request({ method, params: sent } as never, {
+        // ANY_RESULT: the SDK has checked the result against the method's wire schema as it decoded
+        // it; its default second check (the same schema, once more) only cost a zod parse per call.
+        const result = (await client.request({ method, params: sent } as never, ANY_RESULT, {
           ...this.#requestOptions(options),
           allowInputRequired: true,
         })) as Record<string, unknown> | InputRequired;
@@ -1044,7 +1046,10 @@ function liftCreatedTasks(transport: Transport): void {
   };
 }
 
-/** A Standard Schema that takes any result as it came (the tasks methods' results are passed on). */
+/**
+ * A Standard Schema that takes any result as it came: the tasks methods' results are passed on, and
+ * tools/call, resources/read and prompts/get results were already checked by the SDK as it decoded them.
+ */
 const ANY_RESULT = {
   "~standard": { version: 1, vendor: "toolshed", validate: (value: unknown) => ({ value }) },
 } as const;

@@ -41,6 +41,7 @@ export function serveStdio(
     }),
   );
   const transport = new StdioServerTransport(guarded, stdout);
+  coalesceWrites(transport, stdout);
   // The SDK's reader would drop a non-JSON line silently; this one answers it and logs it.
   const reader = transport as unknown as { _readBuffer?: unknown };
   if (reader._readBuffer === undefined) {
@@ -75,4 +76,27 @@ export function serveStdio(
   stdin.once("end", resolveClosed);
   stdin.once("close", resolveClosed);
   return Promise.resolve({ closed, close: () => entry.close() });
+}
+
+/**
+ * Messages sent in one turn of the event loop leave in one write: the first send of a turn corks
+ * stdout and the turn's end uncorks it, so answers to calls that arrived together (a client with
+ * calls in flight) cost one syscall, not one each. Order is kept (cork buffers every write to the
+ * stream, the kit's own error lines too), and nothing waits longer than the current turn.
+ */
+function coalesceWrites(transport: StdioServerTransport, stdout: Writable): void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stdout.uncork();
+  };
+  const send = transport.send.bind(transport);
+  transport.send = (message) => {
+    if (!corked && !stdout.writableEnded) {
+      corked = true;
+      stdout.cork();
+      process.nextTick(uncork);
+    }
+    return send(message);
+  };
 }

@@ -116,6 +116,42 @@ describe("isLegacyNodeRequest", () => {
       false,
     ],
     ["a body that is not JSON-RPC (refused by the modern lane)", {}, { hello: "world" }, false],
+    // Bodies near the shortcut that skips the classifier for a plain envelope claim.
+    [
+      "a 2026-07-28 notification",
+      { "mcp-protocol-version": MODERN },
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1, _meta: envelope() } },
+      false,
+    ],
+    [
+      "initialize carrying a valid 2026-07-28 envelope",
+      {},
+      { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: MODERN, _meta: envelope() } },
+      false,
+    ],
+    [
+      "initialize carrying a broken envelope (still the handshake)",
+      {},
+      {
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", _meta: { "io.modelcontextprotocol/protocolVersion": 7 } },
+      },
+      true,
+    ],
+    [
+      "a body with both a result and a method (left to the classifier)",
+      {},
+      { jsonrpc: "2.0", id: 7, result: {}, method: "tools/call", params: { _meta: envelope() } },
+      false,
+    ],
+    [
+      "an envelope claim with an unusable version (refused by the modern lane)",
+      {},
+      call({ "io.modelcontextprotocol/protocolVersion": 7 }),
+      false,
+    ],
   ])("%s", async (_name, headers, body, legacy) => {
     const verdict = await lane(headers, body);
     expect(verdict).toEqual({ node: legacy, sdk: legacy });
