@@ -136,6 +136,9 @@ export interface HandlerContext<Config = unknown, Deps = unknown> extends Asking
   showTools(names: readonly string[]): string[];
 }
 
+/** The kit's default message limit on every transport (`--max-body-bytes`). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Where a call came from, for handlers that size their answers: a result message larger than
  * `maxMessageBytes` is one the other side may refuse or choke on (a stdio client drops the

@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "./tool-call.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./define.js";
 import { serveTaskListensOnPipe } from "./tasks/listen.js";
 import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 

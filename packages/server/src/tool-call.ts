@@ -21,6 +21,7 @@ import {
   type HandlerContext,
   type Principal,
   type TransportInfo,
+  DEFAULT_MAX_MESSAGE_BYTES,
 } from "./define.js";
 import { AskRound, callIdentity } from "./ask.js";
 import { RpcError } from "./rpc-error.js";
@@ -44,9 +45,6 @@ export interface ConnectionState {
   /** The transport handlers are told of; a task resumed on another replica has none (see ToolCall). */
   transport?: TransportInfo;
 }
-
-/** The kit's default message limit on every transport (`--max-body-bytes`). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * What a task resumed on another replica is told: only HTTP replicas hand tasks over, and the

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isLogLevel, type LogLevel } from "@toolshed/logging";
 import { z } from "zod";
-import type { AnyObjectSchema, AnyServerDefinition } from "../define.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, type AnyObjectSchema, type AnyServerDefinition } from "../define.js";
 
 /** What every server binary accepts, before its own settings. */
 export interface CommonOptions {
@@ -158,7 +158,7 @@ const COMMON: OptionSpec[] = [
     flag: "max-body-bytes",
     env: ["TOOLSHED_MAX_BODY_BYTES"],
     kind: "number",
-    defaultValue: 4 * 1024 * 1024,
+    defaultValue: DEFAULT_MAX_MESSAGE_BYTES,
     description: "largest request: an HTTP body (413 beyond) or a stdio message (error answer beyond)",
   },
   {

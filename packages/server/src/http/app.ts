@@ -14,7 +14,7 @@ import { MemoryEventStore, isSharedEventStore, type EventStore } from "./event-s
 import { originPolicy, refusal, type OriginPolicy } from "./guards.js";
 import { createLegacyLane } from "./legacy.js";
 import { createModernLane } from "./modern.js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../tool-call.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../define.js";
 import { answerProbe, boundScrapeReadiness, isProbe, serveMetrics } from "./probes.js";
 import { json, rpcError } from "./replies.js";
 import { SessionLimits } from "./session-limits.js";
