@@ -79,11 +79,7 @@ export class Upstream extends UpstreamClient {
   readonly #limiter: RateLimiter | undefined;
 
   /** Takes one request from the upstream's rate limit, or refuses naming the upstream and when to retry. */
-  admit(): Promise<void> {
-    return this.#admit();
-  }
-
-  async #admit(): Promise<void> {
+  async admit(): Promise<void> {
     if (!this.#limiter) return;
     const taken = await this.#limiter.take(`upstream:${this.name}`);
     if (taken.allowed) return;
@@ -98,14 +94,14 @@ export class Upstream extends UpstreamClient {
   override async callTool(
     ...args: Parameters<UpstreamClient["callTool"]>
   ): ReturnType<UpstreamClient["callTool"]> {
-    await this.#admit();
+    await this.admit();
     return super.callTool(...args);
   }
 
   override async callToolOrTask(
     ...args: Parameters<UpstreamClient["callToolOrTask"]>
   ): ReturnType<UpstreamClient["callToolOrTask"]> {
-    await this.#admit();
+    await this.admit();
     return super.callToolOrTask(...args);
   }
 
@@ -116,26 +112,26 @@ export class Upstream extends UpstreamClient {
   override async taskRequest(
     ...args: Parameters<UpstreamClient["taskRequest"]>
   ): ReturnType<UpstreamClient["taskRequest"]> {
-    await this.#admit();
+    await this.admit();
     return super.taskRequest(...args);
   }
 
   override async readResource(uri: string, options: CallOptions): ReturnType<UpstreamClient["readResource"]> {
-    await this.#admit();
+    await this.admit();
     return super.readResource(uri, options);
   }
 
   override async getPrompt(
     ...args: Parameters<UpstreamClient["getPrompt"]>
   ): ReturnType<UpstreamClient["getPrompt"]> {
-    await this.#admit();
+    await this.admit();
     return super.getPrompt(...args);
   }
 
   override async complete(
     ...args: Parameters<UpstreamClient["complete"]>
   ): ReturnType<UpstreamClient["complete"]> {
-    await this.#admit();
+    await this.admit();
     return super.complete(...args);
   }
 
