@@ -14,7 +14,9 @@ export { MODERN_PROTOCOL_VERSION, type Era } from "./era.js";
 export {
   ASKING_CAPABILITIES,
   modernCall,
+  modernEnvelope,
   modernPost,
+  readReply,
   tamperedState,
   type ModernPostOptions,
 } from "./modern-call.js";

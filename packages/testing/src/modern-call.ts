@@ -13,6 +13,36 @@ export interface ModernPostOptions {
   id?: number | string;
   /** The client capabilities declared in `_meta`. Default {}. */
   capabilities?: ClientCapabilities;
+  /** The client name declared in `_meta`. Default "raw". */
+  clientName?: string;
+  /** More HTTP headers (credentials, say). */
+  headers?: Record<string, string>;
+}
+
+/** The `_meta` envelope every 2026-07-28 request carries. */
+export function modernEnvelope(
+  capabilities: ClientCapabilities = {},
+  clientName = "raw",
+): Record<string, unknown> {
+  return {
+    "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+    "io.modelcontextprotocol/clientInfo": { name: clientName, version: "0" },
+    "io.modelcontextprotocol/clientCapabilities": capabilities,
+  };
+}
+
+/**
+ * The JSON-RPC response message in an HTTP body: the body itself when it is JSON, else the first
+ * SSE event carrying a result or an error. Throws when there is none (yet).
+ */
+export function readReply(text: string): Record<string, unknown> {
+  if (text.startsWith("{")) return JSON.parse(text) as Record<string, unknown>;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    const message = JSON.parse(line.slice(5)) as Record<string, unknown>;
+    if ("result" in message || "error" in message) return message;
+  }
+  throw new Error(`no JSON-RPC response in: ${text.slice(0, 500)}`);
 }
 
 /**
@@ -36,6 +66,7 @@ export function modernPost(
       "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
       "mcp-method": method,
       ...(name !== undefined ? { "mcp-name": name } : {}),
+      ...options.headers,
     },
     body: JSON.stringify({
       jsonrpc: "2.0",
@@ -43,12 +74,7 @@ export function modernPost(
       method,
       params: {
         ...rest,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
-          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? {},
-          ..._meta,
-        },
+        _meta: { ...modernEnvelope(options.capabilities, options.clientName), ..._meta },
       },
     }),
   });
@@ -67,9 +93,11 @@ export async function modernCall(
 ): Promise<Record<string, unknown>> {
   const res = await modernPost(url, method, params, { capabilities });
   const text = await res.text();
-  const json = text.startsWith("{") ? text : /^data: ?(\{.*)$/m.exec(text)?.[1];
-  if (!json) throw new Error(`no JSON-RPC message in HTTP ${res.status}: ${text}`);
-  return JSON.parse(json) as Record<string, unknown>;
+  try {
+    return readReply(text);
+  } catch {
+    throw new Error(`no JSON-RPC response in HTTP ${res.status}: ${text.slice(0, 500)}`);
+  }
 }
 
 /** Flips a byte inside a requestState's signed body: what a client tampering with it sends. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { RedisTaskStore } from "@toolshed/server";
 import { needRedis } from "../../../test-support/services.js";
+import { modernPost, readReply } from "../src/index.js";
 import { startReplica, type Replica } from "./fixture-replica.js";
 
 // Hand-over of a task whose replica was killed (SIGKILL), across real fixture processes sharing
@@ -17,39 +18,14 @@ const CLAIMED = "took over a task whose server instance stopped";
 let nextId = 1;
 
 async function rpc(url: string, method: string, params: Record<string, unknown>, key: string) {
-  const name = (params.taskId ?? params.name) as string;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      "mcp-name": name,
-      "x-api-key": key,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: nextId++,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientInfo": { name: "handover-test", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
-        },
-      },
-    }),
+  const res = await modernPost(url, method, params, {
+    id: nextId++,
+    capabilities: { extensions: { [TASKS]: {} } },
+    clientName: "handover-test",
+    headers: { "x-api-key": key },
   });
   const text = await res.text();
-  const line = text.startsWith("{")
-    ? text
-    : text
-        .split("\n")
-        .find((l) => l.startsWith("data:"))
-        ?.slice(5);
-  const reply = JSON.parse(line ?? "{}") as { result?: Record<string, unknown>; error?: unknown };
+  const reply = readReply(text) as { result?: Record<string, unknown>; error?: unknown };
   if (!reply.result) throw new Error(`${method} failed: ${text.slice(0, 500)}`);
   return reply.result;
 }

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@toolshed/auth";
 import { defineServer, defineTool, ToolshedError, z } from "@toolshed/server";
 import { needRedis } from "../../../test-support/services.js";
-import { connectHttpClient, startTestHttpServer, type TestHttpServer } from "../src/index.js";
+import {
+  connectHttpClient,
+  modernEnvelope,
+  modernPost,
+  readReply,
+  startTestHttpServer,
+  type TestHttpServer,
+} from "../src/index.js";
 import { startReplica, type Replica } from "./fixture-replica.js";
 
 // The tasks extension (io.modelcontextprotocol/tasks) over real HTTP on loopback. The SDK v2 client
@@ -34,52 +41,20 @@ async function rpc(
   params: Record<string, unknown>,
   options: { tasks?: boolean; headers?: Record<string, string>; elicitation?: boolean } = {},
 ): Promise<Rpc> {
-  const capabilities = {
+  const res = await modernPost(url, method, params, {
+    id: nextId++,
+    capabilities: capabilitiesOf(options),
+    clientName: "tasks-test",
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
+  return { status: res.status, ...(readReply(await res.text()) as Omit<Rpc, "status">) };
+}
+
+function capabilitiesOf(options: { tasks?: boolean; elicitation?: boolean } = {}) {
+  return {
     ...(options.elicitation === false ? {} : { elicitation: {} }),
     ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
   };
-  const name =
-    typeof params.taskId === "string"
-      ? params.taskId
-      : typeof params.name === "string"
-        ? params.name
-        : undefined;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...(name === undefined ? {} : { "mcp-name": name }),
-      ...options.headers,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: nextId++,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": capabilities,
-        },
-      },
-    }),
-  });
-  return { status: res.status, ...parseReply(await res.text()) };
-}
-
-/** A JSON body, or the response event of an SSE body. */
-function parseReply(text: string): Omit<Rpc, "status"> {
-  if (text.startsWith("{")) return JSON.parse(text) as Omit<Rpc, "status">;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("data:")) continue;
-    const message = JSON.parse(line.slice(5)) as Record<string, unknown>;
-    if ("result" in message || "error" in message) return message;
-  }
-  throw new Error(`no JSON-RPC response in: ${text.slice(0, 500)}`);
 }
 
 async function call(url: string, name: string, args: Record<string, unknown> = {}, headers = {}) {
@@ -375,11 +350,7 @@ describe("tasks over stdio (2026-07-28 lines)", () => {
             method,
             params: {
               ...params,
-              _meta: {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "0" },
-                "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
-              },
+              _meta: modernEnvelope({ extensions: { [TASKS]: {} } }, "tasks-test"),
             },
           })}\n`,
         );
@@ -415,11 +386,7 @@ function callAndDrop(url: string, name: string, args: object, key: string): Prom
     params: {
       name,
       arguments: args,
-      _meta: {
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "0" },
-        "io.modelcontextprotocol/clientCapabilities": { elicitation: {}, extensions: { [TASKS]: {} } },
-      },
+      _meta: modernEnvelope(capabilitiesOf(), "tasks-test"),
     },
   });
   return new Promise((resolve, reject) => {
@@ -442,7 +409,7 @@ function callAndDrop(url: string, name: string, args: object, key: string): Prom
         res.setEncoding("utf8").on("data", (chunk: string) => {
           text += chunk;
           try {
-            const reply = parseReply(text);
+            const reply = readReply(text) as Omit<Rpc, "status">;
             req.destroy(); // the connection that started the task is gone
             resolve({ status: res.statusCode ?? 0, ...reply });
           } catch {
