@@ -23,6 +23,25 @@ export default tseslint.config(
     },
   },
   {
+    files: ["packages/*/src/**", "servers/*/src/**"],
+    rules: {
+      // A value import of the OpenTelemetry API costs every server's cold start, traced or not.
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@opentelemetry/api",
+              allowTypeImports: true,
+              message:
+                "trace through openTelemetry() from @toolshed/metrics: it loads the API only once OpenTelemetry is set up.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/test/**", "**/*.test.ts", "bench/**"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -503,7 +503,13 @@ class ToolshedHttpClient implements HttpClient {
   }
 
   /** A thrown exchange: aborts are recorded and rethrown (the caller maps them), the rest classified. */
-  private failed<T>(state: State<T>, method: HttpMethod, span: Span, started: number, err: unknown): Outcome {
+  private failed<T>(
+    state: State<T>,
+    method: HttpMethod,
+    span: Span | undefined,
+    started: number,
+    err: unknown,
+  ): Outcome {
     if (state.cancel.aborted) {
       this.observe(span, started, method, undefined, state.deadlineHit ? "timeout" : "cancelled");
       throw err;
@@ -566,7 +572,7 @@ class ToolshedHttpClient implements HttpClient {
   }
 
   private observe(
-    span: Span,
+    span: Span | undefined,
     started: number,
     method: HttpMethod,
     status: number | undefined,

@@ -1,11 +1,14 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
+import { openTelemetry } from "@toolshed/metrics";
 import { redactPath } from "./redact.js";
 import type { HttpMethod } from "./types.js";
 import { VERSION } from "./version.js";
 
-// Through @opentelemetry/api only: with no SDK registered every call here is a cheap no-op, and an
-// application's provider (the kit's OTLP exporter, or a test's in-memory one) receives the spans.
-const tracer = trace.getTracer("@toolshed/http-client", VERSION);
+// Through @opentelemetry/api only, loaded once an application's provider (the kit's OTLP exporter,
+// or a test's in-memory one) is registered: until then a request has no span and costs nothing.
+// SpanKind.CLIENT and SpanStatusCode.ERROR, as numbers: the API's enums would load it.
+const CLIENT = 2;
+const ERROR = 2;
 
 export interface SpanTarget {
   readonly origin: string;
@@ -24,9 +27,14 @@ export function startAttemptSpan(
   target: SpanTarget,
   resendCount: number,
   headers: Record<string, string>,
-): Span {
+): Span | undefined {
+  const api = openTelemetry();
+  if (!api) return undefined;
+  const { context, propagation, trace } = api;
   const parent = context.active();
-  const span = tracer.startSpan(`HTTP ${method}`, { kind: SpanKind.CLIENT }, parent);
+  const span = trace
+    .getTracer("@toolshed/http-client", VERSION)
+    .startSpan(`HTTP ${method}`, { kind: CLIENT }, parent);
   if (span.isRecording()) {
     span.setAttributes({
       "http.request.method": method,
@@ -41,12 +49,17 @@ export function startAttemptSpan(
 }
 
 /** Ends an attempt's span: the status it got (if any) and, on failure, `error.type`. */
-export function endAttemptSpan(span: Span, status: number | undefined, errorType: string | undefined): void {
+export function endAttemptSpan(
+  span: Span | undefined,
+  status: number | undefined,
+  errorType: string | undefined,
+): void {
+  if (!span) return;
   if (span.isRecording()) {
     if (status !== undefined) span.setAttribute("http.response.status_code", status);
     if (errorType !== undefined) {
       span.setAttribute("error.type", errorType);
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setStatus({ code: ERROR });
     }
   }
   span.end();

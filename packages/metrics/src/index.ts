@@ -6,3 +6,4 @@ export type {
   ErrorClass,
   OperationLabels,
 } from "./create-metrics.js";
+export { openTelemetry } from "./open-telemetry.js";

@@ -604,7 +604,7 @@ function instrumentTransport(
 ): { isPending(id: string | number): boolean } {
   const pending = new Map<
     string | number,
-    { method: string; tool: string; start: number; span: Span; version: string | undefined }
+    { method: string; tool: string; start: number; span: Span | undefined; version: string | undefined }
   >();
   const finish = (id: string | number, outcome: Outcome, message?: JSONRPCMessage) => {
     const p = pending.get(id);

@@ -1,17 +1,11 @@
-import {
-  context,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Context,
-  type Span,
-  type TextMapGetter,
-} from "@opentelemetry/api";
+import type { Context, Span, TextMapGetter } from "@opentelemetry/api";
+import { openTelemetry } from "@toolshed/metrics";
 
-// Through @opentelemetry/api only: without a registered SDK every call here is a no-op, and an
-// embedding application's provider (or the OTLP one in otlp.ts) receives the spans.
-const tracer = trace.getTracer("@toolshed/server");
+// Through @opentelemetry/api only, loaded once an application (or the OTLP exporter in otlp.ts)
+// has registered OpenTelemetry: until then no request has a span and nothing here costs a thing.
+// SpanKind.SERVER and SpanStatusCode.ERROR, as numbers: the API's enums would load it.
+const SERVER = 1;
+const ERROR = 2;
 
 const metaGetter: TextMapGetter<Record<string, unknown>> = {
   keys: (carrier) => Object.keys(carrier),
@@ -22,9 +16,10 @@ const metaGetter: TextMapGetter<Record<string, unknown>> = {
 };
 
 export interface RequestSpan {
-  span: Span;
+  /** Undefined while OpenTelemetry is not set up. */
+  span: Span | undefined;
   /** The context to run the request's handler in, so outbound calls become child spans. */
-  context: Context;
+  context: Context | undefined;
 }
 
 /**
@@ -40,6 +35,9 @@ export function startRequestSpan(
   protocolVersion?: string,
   options: { knownTarget?: boolean } = {},
 ): RequestSpan {
+  const api = openTelemetry();
+  if (!api) return { span: undefined, context: undefined };
+  const { context, propagation, trace } = api;
   const meta = params?._meta;
   const parent =
     meta && typeof meta === "object"
@@ -66,14 +64,9 @@ export function startRequestSpan(
   // The span name carries the target only when it is one of the server's own (a made-up tool name
   // would make a new span name per request); the attribute above still records what was asked.
   const target = name && method !== "resources/read" && options.knownTarget !== false;
-  const span = tracer.startSpan(
-    target ? `${method} ${name}` : method,
-    {
-      kind: SpanKind.SERVER,
-      attributes,
-    },
-    parent,
-  );
+  const span = trace
+    .getTracer("@toolshed/server")
+    .startSpan(target ? `${method} ${name}` : method, { kind: SERVER, attributes }, parent);
   return { span, context: trace.setSpan(parent, span) };
 }
 
@@ -82,26 +75,29 @@ export function startRequestSpan(
  * `rpcStatus` the JSON-RPC error code of an error response (`rpc.response.status_code`).
  */
 export function endRequestSpan(
-  span: Span,
+  span: Span | undefined,
   end: { errorType?: string; toolErrorCode?: string; rpcStatus?: string } = {},
 ): void {
+  if (!span) return;
   if (end.rpcStatus) span.setAttribute("rpc.response.status_code", end.rpcStatus);
   if (end.errorType) {
     span.setAttribute("error.type", end.errorType);
     if (end.toolErrorCode) span.setAttribute("toolshed.error.code", end.toolErrorCode);
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setStatus({ code: ERROR });
   }
   span.end();
 }
 
 /** Runs `fn` in `ctx` (the request span's context). */
-export function runInContext<T>(ctx: Context, fn: () => T): T {
-  return context.with(ctx, fn);
+export function runInContext<T>(ctx: Context | undefined, fn: () => T): T {
+  const api = ctx && openTelemetry();
+  return api ? api.context.with(ctx, fn) : fn();
 }
 
 /** Fields for a log line written inside a traced request: `trace_id` and `span_id`. */
 export function traceLogFields(): Record<string, string> {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (!spanContext || !trace.isSpanContextValid(spanContext)) return {};
+  const trace = openTelemetry()?.trace;
+  const spanContext = trace?.getActiveSpan()?.spanContext();
+  if (!spanContext || !trace!.isSpanContextValid(spanContext)) return {};
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
