@@ -8,7 +8,7 @@ export interface Deps {
   engine: Engine;
   /** Fetches dataset files from the --allow-url bases (refuses everything when there are none). */
   downloads: Downloader;
-  /** Query results kept for paging with `cursor`. */
+  /** Query results kept for paging with `cursor`: in memory, or in Redis when replicas share one. */
   cursors: ResultCursors;
 }
 

@@ -4,22 +4,100 @@ import type { Cell } from "./engine/engine.js";
 
 /** The most row data one kept result holds; rows past it are not kept (the last page says so). */
 export const KEPT_RESULT_BYTES = 16 * 1024 * 1024;
-/** The most row data all kept results hold together; the oldest go first. */
-const KEPT_TOTAL_BYTES = 64 * 1024 * 1024;
+/** The most row data all kept results hold together (per server, or in Redis for all replicas); the oldest go first. */
+export const KEPT_TOTAL_BYTES = 64 * 1024 * 1024;
 
-/** One query's rows, kept so that its later pages come from the same run. */
-export interface KeptResult {
+/** What a kept result says about itself: everything but its rows. */
+export interface KeptHead {
   columns: { name: string; type: string }[];
-  /** Where `rows` start in the result: the rows of the first page are sent, not kept. */
+  /** Where the kept rows start in the result: the rows of the first page are sent, not kept. */
   base: number;
-  /** The result's rows from `base` on, as many as were kept. */
-  rows: Cell[][];
+  /** Where the kept rows end in the result (`base` + how many were kept). */
+  end: number;
   /** Rows the query produces in all (null: too costly to count). */
   totalRows: number | null;
   /** Whether the result goes on past the kept rows (the server's paging cap). */
   more: boolean;
   /** The page size the query asked for, the default of its later pages. */
   pageRows: number;
+}
+
+/** One query's rows, kept so that its later pages come from the same run. */
+export interface KeptResult extends Omit<KeptHead, "end"> {
+  /** The result's rows from `base` on, as many as were kept. */
+  rows: Cell[][];
+}
+
+/** One page read through a cursor: the result's head and its rows from `offset`. */
+export interface KeptPage {
+  id: string;
+  offset: number;
+  head: KeptHead;
+  /** Up to the count asked for (the result's `pageRows` when none was), fewer at the end. */
+  rows: Cell[][];
+}
+
+/**
+ * Results kept for paging: a truncated `query` keeps the rows it read past its first page and
+ * answers with a cursor, `<id>.<offset>` (the row it reads from); `query { cursor }` reads the next
+ * page from the same rows, so pages never shift or repeat as a re-run query's could. The id is 128
+ * random bits, and a result is read only by the caller that ran it. A cursor is idempotent, so a
+ * page lost on the way can be read again. Two stores: this process's memory (MemoryResultCursors)
+ * and, when replicas share a Redis, Redis (RedisResultCursors in redis-result-cursors.ts).
+ */
+export interface ResultCursors {
+  /** How long a kept result can be read after its query. */
+  readonly ttlMs: number;
+  /**
+   * Keeps `result` (`bytes`: its rows' JSON size, at most KEPT_RESULT_BYTES) for `owner` ("" without
+   * auth); resolves to the cursor of its first kept row. Rejects with `upstream_unavailable` when the
+   * store does not answer (the caller answers without a cursor).
+   */
+  keep(owner: string, result: KeptResult, bytes: number): Promise<string>;
+  /**
+   * `count` rows (the result's `pageRows` when undefined) from the cursor's row, for its owner only.
+   * Unknown, expired and another caller's cursors all get the one `invalid_input` error of
+   * {@link unknownCursor}; a store that does not answer, a retryable `upstream_unavailable`.
+   */
+  read(cursor: string, owner: string, count?: number): Promise<KeptPage>;
+  close(): Promise<void>;
+}
+
+/** A new cursor id: 128 random bits, 22 base64url characters. */
+export function newCursorId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+export function cursorOf(id: string, offset: number): string {
+  return `${id}.${offset}`;
+}
+
+/** The id and row of a well-formed cursor; undefined for anything else. */
+export function parseCursor(cursor: string): { id: string; offset: number } | undefined {
+  const [, id, at] = /^([A-Za-z0-9_-]{22})\.(\d{1,9})$/.exec(cursor) ?? [];
+  return id === undefined ? undefined : { id, offset: Number(at) };
+}
+
+/** The head of a result about to be kept. */
+export function headOf(result: KeptResult): KeptHead {
+  const { columns, base, totalRows, more, pageRows } = result;
+  return { columns, base, end: base + result.rows.length, totalRows, more, pageRows };
+}
+
+/** Whether `offset` is a row the result kept. */
+export function holds(head: KeptHead, offset: number): boolean {
+  return offset >= head.base && offset < head.end;
+}
+
+/**
+ * The one answer to a cursor that cannot be read: unknown, expired and another caller's all read
+ * the same, so a cursor's existence is not told. `where` says where results are kept.
+ */
+export function unknownCursor(cursor: string, ttlMs: number, where: string): ToolshedError {
+  return new ToolshedError(
+    "invalid_input",
+    `cursor '${cursor.slice(0, 40)}' is unknown or expired (results are kept for ${describeMs(ttlMs)} after their query${where}, for the caller that ran it); run the query again with sql`,
+  );
 }
 
 interface Entry extends KeptResult {
@@ -30,23 +108,18 @@ interface Entry extends KeptResult {
 }
 
 /**
- * Results kept for paging: a truncated `query` keeps the rows it read past its first page here and
- * answers with a cursor, `<id>.<offset>` (the row it reads from); `query { cursor }` reads the next
- * page from the same rows, so pages never shift or repeat as a re-run query's could. The id is 128
- * random bits, and a result is read only by the caller that ran it. Kept in this process for `ttlMs`
- * after the query, within KEPT_TOTAL_BYTES (oldest first); a cursor is idempotent, so a page lost on
- * the way can be read again.
+ * Results kept in this process for `ttlMs` after their query, within KEPT_TOTAL_BYTES (oldest
+ * first): what a server running alone uses. Another replica does not see them.
  */
-export class ResultCursors {
+export class MemoryResultCursors implements ResultCursors {
   readonly #kept = new Map<string, Entry>();
   #bytes = 0;
 
   constructor(readonly ttlMs: number) {}
 
-  /** Keeps `result` for `owner`; returns the cursor of its first kept row. */
-  keep(owner: string, result: KeptResult, bytes: number): string {
+  keep(owner: string, result: KeptResult, bytes: number): Promise<string> {
     this.#sweep();
-    const id = randomBytes(16).toString("base64url");
+    const id = newCursorId();
     this.#kept.set(id, { ...result, owner, bytes, expires: Date.now() + this.ttlMs });
     this.#bytes += bytes;
     // Map order is insertion order: the first entries are the oldest.
@@ -54,23 +127,26 @@ export class ResultCursors {
       if (this.#bytes <= KEPT_TOTAL_BYTES || oldest === id) break;
       this.#drop(oldest, entry);
     }
-    return cursorOf(id, result.base);
+    return Promise.resolve(cursorOf(id, result.base));
   }
 
-  /** The kept result a cursor points into and the offset it reads from, for its owner only. */
-  read(cursor: string, owner: string): { id: string; offset: number; result: KeptResult } {
+  read(cursor: string, owner: string, count?: number): Promise<KeptPage> {
     this.#sweep();
-    const [, id, at] = /^([A-Za-z0-9_-]{22})\.(\d{1,9})$/.exec(cursor) ?? [];
-    const entry = id === undefined ? undefined : this.#kept.get(id);
-    // Unknown, expired and another caller's all read the same: a cursor's existence is not told.
-    const offset = Number(at);
-    if (!entry || entry.owner !== owner || offset < entry.base || offset >= entry.base + entry.rows.length) {
-      throw new ToolshedError(
-        "invalid_input",
-        `cursor '${cursor.slice(0, 40)}' is unknown or expired (results are kept for ${describeMs(this.ttlMs)} after their query, on this server process, for the caller that ran it); run the query again with sql`,
-      );
+    const at = parseCursor(cursor);
+    const entry = at && this.#kept.get(at.id);
+    const head = entry && headOf(entry);
+    if (!at || !entry || !head || entry.owner !== owner || !holds(head, at.offset)) {
+      return Promise.reject(unknownCursor(cursor, this.ttlMs, ", on this server process"));
     }
-    return { id: id!, offset, result: entry };
+    const from = at.offset - head.base;
+    const rows = entry.rows.slice(from, from + (count ?? head.pageRows));
+    return Promise.resolve({ id: at.id, offset: at.offset, head, rows });
+  }
+
+  close(): Promise<void> {
+    this.#kept.clear();
+    this.#bytes = 0;
+    return Promise.resolve();
   }
 
   #sweep(): void {
@@ -86,10 +162,6 @@ export class ResultCursors {
     this.#kept.delete(id);
     this.#bytes -= entry.bytes;
   }
-}
-
-export function cursorOf(id: string, offset: number): string {
-  return `${id}.${offset}`;
 }
 
 export function describeMs(ms: number): string {

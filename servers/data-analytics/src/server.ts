@@ -6,7 +6,8 @@ import type { Deps } from "./deps.js";
 import { Downloader } from "./downloads.js";
 import { openEngine } from "./engine/open-engine.js";
 import { dataAnalysisWorkflowPrompt } from "./prompts.js";
-import { ResultCursors } from "./result-cursors.js";
+import { RedisResultCursors } from "./redis-result-cursors.js";
+import { MemoryResultCursors, type ResultCursors } from "./result-cursors.js";
 import { datasetSampleResource, datasetSchemaResource, sampleDatasetResource } from "./resources.js";
 import { analyzeTool } from "./tools/analyze.js";
 import { chartTool } from "./tools/chart.js";
@@ -33,7 +34,7 @@ export default defineServer({
   instructions:
     "Answers questions about tabular data on an embedded DuckDB (or, when configured, a PostgreSQL database, read-only). Start with list_datasets; add data with register_dataset (files under the allowed roots, or URLs under --allow-url bases) or load_inline_dataset; learn a dataset with describe_dataset; summarise with analyze and correlate; reshape into a new dataset with transform and write it out with export_dataset; answer specific questions with query (read-only SQL over datasets by name; a long result comes in pages, the next one read with the answer's cursor). validate_json checks JSON text.",
   config: configSchema,
-  setup: async ({ config, metrics }): Promise<Deps> => {
+  setup: async ({ config, metrics, redisUrl, log }): Promise<Deps> => {
     const downloads = Downloader.create({
       allowUrl: config.allowUrl,
       dataDir: path.resolve(config.dataDir),
@@ -41,12 +42,26 @@ export default defineServer({
       timeoutMs: config.downloadTimeoutMs,
       metrics,
     });
-    return { engine: await openEngine(config), downloads, cursors: new ResultCursors(config.cursorTtlMs) };
+    // With replicas sharing a Redis, a cursor from one reads on all of them; alone, in memory.
+    const cursors: ResultCursors = redisUrl
+      ? await RedisResultCursors.connect(redisUrl, {
+          ttlMs: config.cursorTtlMs,
+          keyPrefix: "toolshed:data-analytics:cursors",
+          log,
+        })
+      : new MemoryResultCursors(config.cursorTtlMs);
+    try {
+      return { engine: await openEngine(config), downloads, cursors };
+    } catch (err) {
+      await cursors.close();
+      throw err;
+    }
   },
   ready: (deps) => deps.engine.ping(),
   teardown: async (deps) => {
     await deps.downloads.close();
     await deps.engine.close();
+    await deps.cursors.close();
   },
   tools: [
     listDatasetsTool,

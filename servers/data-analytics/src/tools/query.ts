@@ -2,7 +2,14 @@ import { reply, ToolshedError, z, type TransportInfo } from "@toolshed/server";
 import { defineTool } from "../deps.js";
 import { engineMessage, type Cell } from "../engine/engine.js";
 import { capBytes, cellCapOf, markdownTable } from "../render.js";
-import { cursorOf, describeMs, KEPT_RESULT_BYTES, type KeptResult } from "../result-cursors.js";
+import {
+  cursorOf,
+  describeMs,
+  headOf,
+  KEPT_RESULT_BYTES,
+  type KeptHead,
+  type KeptResult,
+} from "../result-cursors.js";
 
 const cell: z.ZodType<Cell> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(cell), z.record(z.string(), cell)]),
@@ -99,11 +106,11 @@ export const queryTool = defineTool({
           "pass sql (a new query) or cursor (the next page of one), not both",
         );
       }
-      const { id, offset, result } = cursors.read(cursor, owner);
-      const pageRows = Math.min(limit ?? result.pageRows, ctx.config.maxRows);
-      const from = offset - result.base;
-      const page = capBytes(result.rows.slice(from, from + pageRows), budget.rowBytes);
-      const out = answerOf(result, offset, page, true, budget.rowBytes, ctx.config.cursorMaxRows);
+      const ask = limit === undefined ? undefined : Math.min(limit, ctx.config.maxRows);
+      const { id, offset, head, rows } = await cursors.read(cursor, owner, ask);
+      const pageRows = Math.min(ask ?? head.pageRows, ctx.config.maxRows);
+      const page = capBytes(rows.slice(0, pageRows), budget.rowBytes);
+      const out = answerOf(head, offset, page, true, budget.rowBytes, ctx.config.cursorMaxRows);
       if (out.remainingRows) out.cursor = cursorOf(id, offset + out.rowCount);
       return reply(out, [{ type: "text", text: summary(out, budget.textBytes, ttl) }]);
     }
@@ -160,8 +167,29 @@ export const queryTool = defineTool({
       more: result.more || kept.rows.length < rest.length,
       pageRows,
     };
-    const out = answerOf(later, 0, first, result.rows.length > 0, budget.rowBytes, ctx.config.cursorMaxRows);
-    if (out.remainingRows) out.cursor = cursors.keep(owner, later, kept.bytes);
+    const out = answerOf(
+      headOf(later),
+      0,
+      first,
+      result.rows.length > 0,
+      budget.rowBytes,
+      ctx.config.cursorMaxRows,
+    );
+    if (out.remainingRows) {
+      try {
+        out.cursor = await cursors.keep(owner, later, kept.bytes);
+      } catch (e) {
+        if (!(e instanceof ToolshedError && e.code === "upstream_unavailable")) throw e;
+        // The shared store is down: the first page still answers, without a cursor, saying why.
+        delete out.remainingRows;
+        out.hint = [
+          out.hint,
+          "The rows after this page could not be kept for paging (the server's shared store, Redis, did not answer): run the query again in a few seconds for a cursor, or narrow it with WHERE or aggregate.",
+        ]
+          .filter(Boolean)
+          .join(" ");
+      }
+    }
     return reply(out, [{ type: "text", text: summary(out, budget.textBytes, ttl) }]);
   },
 });
@@ -185,7 +213,7 @@ function keptPrefix(rows: Cell[][], maxBytes: number): { rows: Cell[][]; bytes: 
  * page had a row to show (so an empty one means a row too big for the answer).
  */
 function answerOf(
-  kept: KeptResult,
+  kept: KeptHead,
   offset: number,
   page: ReturnType<typeof capBytes>,
   hadRows: boolean,
@@ -193,7 +221,7 @@ function answerOf(
   cursorMaxRows: number,
 ): QueryOutput {
   const end = offset + page.rows.length;
-  const remaining = page.rows.length === 0 ? 0 : kept.base + kept.rows.length - end;
+  const remaining = page.rows.length === 0 ? 0 : kept.end - end;
   const out: QueryOutput = {
     columns: kept.columns,
     rows: page.rows,
