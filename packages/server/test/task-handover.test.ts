@@ -351,5 +351,25 @@ describe.runIf(redisUp)("task hand-over between replicas sharing Redis", () => {
       expect(await raw.lapsed(Date.now(), 16)).not.toContain(execution.taskId);
       expect(await indexed(execution.taskId)).toBeNull();
     });
+
+    it("with a key prefix in the Redis URL (`?keyPrefix=`), a lapsed task is still found, not dropped as gone", async () => {
+      const store = await RedisTaskStore.connect({
+        url: `${REDIS_URL}?keyPrefix=${prefix}:url:`,
+        keyPrefix: "t",
+      });
+      const manager = new TaskManager(
+        logger,
+        { store, leaseMs: LEASE_MS, sweepMs: 0, watchMs: 3_600_000 },
+        () => {},
+      );
+      opened.push(manager);
+      const execution = await manager.create("alice", "lookup", () => {}, { args: {} });
+      redis = new Redis(REDIS_URL);
+      // The client prefixes every key it is given, so the index is under the URL's prefix.
+      expect(await redis.zscore(`${prefix}:url:t:leases`, execution.taskId)).not.toBeNull();
+      await sleep(LEASE_MS + 100);
+      expect(await store.lapsed(Date.now(), 16)).toEqual([execution.taskId]);
+      expect(await redis.zscore(`${prefix}:url:t:leases`, execution.taskId)).not.toBeNull();
+    });
   });
 });

@@ -113,7 +113,10 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async lapsed(now: number, limit: number): Promise<string[]> {
-    const ids = await this.#redis.eval(LAPSED, 1, this.#leasesKey(), now, limit, this.#key(""));
+    // The script names task keys itself, so they get the prefix the client adds to KEYS (a
+    // `?keyPrefix=` in the Redis URL) here; without it every lapsed task looked gone.
+    const taskKeys = (this.#redis.options.keyPrefix ?? "") + this.#key("");
+    const ids = await this.#redis.eval(LAPSED, 1, this.#leasesKey(), now, limit, taskKeys);
     return ids as string[];
   }
 
