@@ -211,6 +211,34 @@ describe.runIf(postgresUp)("hypothetical indexes without HypoPG", () => {
     const plain = await call(t, "explain", { sql: "SELECT * FROM sales WHERE region = 'north'" });
     expect(plain.isError ?? false, plain.text).toBe(false);
   });
+
+  it.runIf(hypopgUp)(
+    "finds HypoPG in a schema of its own, and says which GRANT the role lacks there",
+    async () => {
+      await db.admin.query("CREATE SCHEMA hypo_private");
+      await db.admin.query("CREATE EXTENSION hypopg SCHEMA hypo_private");
+      try {
+        const args = {
+          sql: "SELECT * FROM sales WHERE region = 'north'",
+          hypotheticalIndexes: [{ table: "sales", columns: ["region"] }],
+        };
+        const denied = await call(t, "explain", args);
+        expect(denied.isError).toBe(true);
+        expect(denied.text).toMatch(
+          new RegExp(
+            `which is in schema hypo_private, where role ${db.role} may not look: an administrator runs GRANT USAGE ON SCHEMA hypo_private TO ${db.role}`,
+          ),
+        );
+        await db.admin.query(`GRANT USAGE ON SCHEMA hypo_private TO ${db.role}`);
+        const r = await call(t, "explain", args);
+        expect(r.isError ?? false, r.text).toBe(false);
+        expect(r.data.hypothetical.indexes[0].definition).toMatch(/USING btree \(region\)$/);
+      } finally {
+        await db.admin.query("DROP EXTENSION hypopg");
+        await db.admin.query("DROP SCHEMA hypo_private CASCADE");
+      }
+    },
+  );
 });
 
 describe("hypothetical indexes on DuckDB", () => {

@@ -114,12 +114,20 @@ function splitTable(name: string, schemas: string[]): [string | null, string] {
 /** The quoted schema HypoPG is installed in, or an error saying how to enable it. */
 async function hypopgSchema(statement: SessionStatement): Promise<string> {
   const { rows } = await statement(
-    `SELECT (SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg'),
+    `SELECT quote_ident(n.nspname), has_schema_privilege(n.oid, 'USAGE'),
             EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'),
-            current_database(), current_setting('server_version_num')::int / 10000`,
+            current_database(), current_setting('server_version_num')::int / 10000, quote_ident(current_user)
+     FROM (SELECT 1) AS one
+     LEFT JOIN pg_extension e ON e.extname = 'hypopg' LEFT JOIN pg_namespace n ON n.oid = e.extnamespace`,
   );
-  const [schema, available, db, major] = rows[0] ?? [];
-  if (typeof schema === "string") return schema;
+  const [schema, usable, available, db, major, role] = rows[0] ?? [];
+  if (typeof schema === "string" && usable) return schema;
+  if (typeof schema === "string") {
+    throw new ToolshedError(
+      "invalid_input",
+      `hypothetical indexes need the HypoPG extension, which is in schema ${schema}, where role ${String(role)} may not look: an administrator runs GRANT USAGE ON SCHEMA ${schema} TO ${String(role)}; in database "${String(db)}". Until then, call explain without hypotheticalIndexes.`,
+    );
+  }
   const enable = `an administrator enables it with CREATE EXTENSION hypopg; in database "${String(db)}"`;
   throw new ToolshedError(
     "invalid_input",
