@@ -75,6 +75,17 @@ describe.runIf(hypopgUp)("hypothetical indexes on PostgreSQL with HypoPG", () =>
     expect(again.data.plan).toMatch(/^Seq Scan on events/);
     expect(again.data.plan).not.toMatch(/<\d+>/);
     expect(again.data.hypothetical).toBeUndefined();
+    // HypoPG's functions run inside the READ ONLY transaction, as the read-only role: they write no
+    // catalog rows, only the backend's memory (which a ROLLBACK does not clear, hence the reset).
+    const inside = await engine.session({}, async (statement) => {
+      const r = await statement(
+        "SELECT current_setting('transaction_read_only'), current_user::text, count(*)::int FROM public.hypopg_create_index('CREATE INDEX ON events (id)')",
+      );
+      await statement("SELECT public.hypopg_reset()");
+      return r.rows[0];
+    });
+    expect(inside).toEqual(["on", db.role, 1]);
+    expect(await leftOver()).toBe(0);
     // On the engine's single connection itself, after a call and after a call that failed midway
     // (the first index created, the second refused): HypoPG holds nothing.
     await explainHypothetical(engine, BY_CUSTOMER, [{ table: "events", columns: ["customer_id"] }], {});
