@@ -8,22 +8,14 @@ import {
 } from "../engine/pg-hypothetical.js";
 import type { PostgresEngine } from "../engine/postgres-engine.js";
 
-/** A PostgreSQL identifier as the caller names it; quoted by PostgreSQL's format('%I'), never pasted. */
-const identifier = (what: string) =>
-  z.string().min(1).max(63).describe(`${what}, exactly as named (case and all; no quoting, no SQL).`);
+/** Names, not SQL: PostgreSQL's format('%I') quotes each one (pg-hypothetical.ts). */
+const name = z.string().min(1).max(63);
 
 const hypotheticalIndex = z.object({
-  table: identifier("The table: a dataset name, or schema.table in an allowed schema"),
-  columns: z.array(identifier("A column")).min(1).max(32).describe("The indexed columns, in order."),
-  method: z
-    .enum(HYPOTHETICAL_METHODS)
-    .default("btree")
-    .describe("Access method: btree (default), hash or brin. HypoPG 1.3 refuses gist and gin."),
-  include: z
-    .array(identifier("A column"))
-    .max(32)
-    .optional()
-    .describe("Columns stored in the index without being keys (btree INCLUDE), for index-only scans."),
+  table: name.describe("Table (or schema.table), exactly as named."),
+  columns: z.array(name).min(1).max(32).describe("Key columns, in order, exactly as named."),
+  method: z.enum(HYPOTHETICAL_METHODS).default("btree").describe("HypoPG 1.3 refuses gist and gin."),
+  include: z.array(name).max(32).optional().describe("Non-key columns (btree INCLUDE)."),
 });
 
 const input = z.object({
@@ -44,33 +36,31 @@ const input = z.object({
     .max(10)
     .optional()
     .describe(
-      "PostgreSQL with the HypoPG extension only: indexes that do not exist, described by table and columns, which the planner considers as if they did (nothing is built or written). The answer gives the plan and estimated total cost without and with them, and which ones the planner used.",
+      "PostgreSQL with HypoPG only: indexes that do not exist, which the planner considers as if they did (nothing is built).",
     ),
 });
 
 const output = z.object({
   engine: z.enum(["duckdb", "postgres"]),
   analyzed: z.boolean(),
-  plan: z
-    .string()
-    .describe("The plan as the engine prints it (with the hypothetical indexes, when some were given)."),
+  plan: z.string().describe("The plan as the engine prints it (with the hypothetical indexes, if given)."),
   hypothetical: z
     .object({
-      planWithout: z.string().describe("The plan without the hypothetical indexes."),
-      totalCostWithout: z.number().describe("The planner's estimated total cost without them."),
-      totalCostWith: z.number().describe("The planner's estimated total cost with them."),
+      planWithout: z.string(),
+      totalCostWithout: z.number().describe("The planner's estimate, without the hypothetical indexes."),
+      totalCostWith: z.number(),
       indexes: z.array(
         z.object({
-          definition: z.string().describe("The CREATE INDEX that would build it for real."),
-          name: z.string().describe("Its name in the plan (HypoPG's)."),
-          estimatedBytes: z.number().describe("HypoPG's estimate of its size on disk."),
-          used: z.boolean().describe("Whether the plan with them scans it."),
+          definition: z.string().describe("The CREATE INDEX that would build it."),
+          name: z.string().describe("Its name in the plan."),
+          estimatedBytes: z.number(),
+          used: z.boolean().describe("The plan with them scans it."),
         }),
       ),
-      advice: z.string().describe("What the comparison suggests, in a sentence or two."),
+      advice: z.string(),
     })
     .optional()
-    .describe("Present when hypotheticalIndexes were given."),
+    .describe("When hypotheticalIndexes were given."),
 });
 type ExplainOutput = z.output<typeof output>;
 
@@ -81,7 +71,7 @@ export const explainTool = defineTool({
   name: "explain",
   title: "Explain a query's plan",
   description:
-    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. On PostgreSQL with the HypoPG extension, hypotheticalIndexes asks whether indexes that do not exist would help: the answer compares the plan and estimated cost without and with them and says which the planner used (nothing is built). Example: { sql: 'SELECT region, sum(amount) FROM sales GROUP BY 1' }; { sql: 'SELECT * FROM orders WHERE customer_id = 42', hypotheticalIndexes: [{ table: 'orders', columns: ['customer_id'] }] }.",
+    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. On PostgreSQL with HypoPG, hypotheticalIndexes tells whether indexes would help before anyone builds them: plan and estimated cost without and with them, and which the planner used. Example: { sql: 'SELECT * FROM orders WHERE customer_id = 42', hypotheticalIndexes: [{ table: 'orders', columns: ['customer_id'] }] }.",
   input,
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
