@@ -130,6 +130,36 @@ describe.runIf(hypopgUp)("hypothetical indexes on PostgreSQL with HypoPG", () =>
     expect(useless.data.hypothetical.advice).toMatch(/used none of these indexes/);
   });
 
+  it("a partial index (where, as column, operator and value) is used when the statement implies it", async () => {
+    const sql = "SELECT id FROM events WHERE customer_id = 42 AND kind = 'kind0'";
+    const partial = (where: unknown[]) =>
+      call(t, "explain", {
+        sql,
+        hypotheticalIndexes: [{ table: "events", columns: ["customer_id"], where }],
+      });
+    const r = await partial([{ column: "kind", op: "=", value: "kind0" }]);
+    expect(r.isError ?? false, r.text).toBe(false);
+    expect(r.data.hypothetical.indexes[0]).toMatchObject({
+      definition: expect.stringMatching(/USING btree \(customer_id\) WHERE \(kind = 'kind0'::text\)$/),
+      used: true,
+    });
+    // A partial index on other rows cannot serve this statement.
+    const other = await partial([{ column: "kind", op: "=", value: "kind1" }]);
+    expect(other.data.hypothetical.indexes[0].used).toBe(false);
+    const twoTerms = await partial([
+      { column: "kind", op: "IS NOT NULL" },
+      { column: "amount", op: ">", value: 10 },
+    ]);
+    expect(twoTerms.isError ?? false, twoTerms.text).toBe(false);
+    expect(twoTerms.data.hypothetical.indexes[0].definition).toMatch(
+      /WHERE \(\(kind IS NOT NULL\) AND \(amount > '?10'?(::numeric)?\)\)$/,
+    );
+    const noValue = await partial([{ column: "kind", op: "=" }]);
+    expect(noValue.isError).toBe(true);
+    expect(noValue.text).toMatch(/where kind = needs a value \(or use IS NULL \/ IS NOT NULL\)/);
+    expect(await leftOver()).toBe(0);
+  });
+
   it("a brin index, and HypoPG's own refusal of gin", async () => {
     const brin = await call(t, "explain", {
       sql: "SELECT count(*) FROM events WHERE id BETWEEN 100 AND 200",

@@ -496,6 +496,39 @@ describe.runIf(hypopgUp)("PostgreSQL attacks through explain's hypothetical inde
     );
   });
 
+  it("a partial index's value is a quoted literal: ' OR true; DROP TABLE sales; -- is only text", async () => {
+    const r = await call(h, "explain", {
+      sql: SQL,
+      hypotheticalIndexes: [
+        {
+          table: "sales",
+          columns: ["region"],
+          where: [{ column: "product", op: "=", value: "x' OR true; DROP TABLE sales; --" }],
+        },
+      ],
+    });
+    expect(r.isError ?? false, r.text).toBe(false);
+    expect(r.data.hypothetical.indexes[0].definition).toMatch(
+      /WHERE \(product = 'x'' OR true; DROP TABLE sales; --'::text\)$/,
+    );
+    await refusedIndex(
+      {
+        table: "sales",
+        columns: ["region"],
+        where: [{ column: "product", op: "= '' OR true --", value: "x" }],
+      },
+      /Invalid (enum value|option)|IS NOT NULL/i,
+    );
+    await refusedIndex(
+      {
+        table: "sales",
+        columns: ["region"],
+        where: [{ column: "product = product OR true --", op: "IS NULL" }],
+      },
+      /column "product = product OR true --" does not exist/,
+    );
+  });
+
   it("a method outside the list (btree (id); DROP TABLE sales) is refused before any SQL", async () => {
     await refusedIndex(
       { table: "sales", columns: ["id"], method: "btree (id); DROP TABLE sales; --" },

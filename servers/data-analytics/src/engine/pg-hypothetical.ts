@@ -5,6 +5,18 @@ import type { PostgresEngine, SessionStatement } from "./postgres-engine.js";
 /** Access methods HypoPG can simulate (1.3 refuses gist and gin, saying so). */
 export const HYPOTHETICAL_METHODS = ["btree", "hash", "brin", "gist", "gin"] as const;
 
+/** Comparisons a partial index's predicate may make; the value is always a quoted literal (%L). */
+export const PREDICATE_OPS = ["=", "<>", "<", "<=", ">", ">=", "IS NULL", "IS NOT NULL"] as const;
+const OPS: ReadonlySet<string> = new Set(PREDICATE_OPS);
+
+/** One `column op value` of a partial index's WHERE (the conditions are ANDed). */
+export interface PredicateTerm {
+  column: string;
+  op: (typeof PREDICATE_OPS)[number];
+  /** The literal to compare with; none for IS NULL / IS NOT NULL. */
+  value?: string | number | boolean;
+}
+
 /** A hypothetical index, described by names only: the caller never writes SQL for it. */
 export interface HypotheticalIndex {
   /** A table of the allowed schemas: `name` (found on the search path) or `schema.name`. */
@@ -13,6 +25,8 @@ export interface HypotheticalIndex {
   method?: (typeof HYPOTHETICAL_METHODS)[number];
   /** Extra columns stored in the index's leaf entries (btree INCLUDE), for index-only scans. */
   include?: string[];
+  /** A partial index: only rows meeting every term. */
+  where?: PredicateTerm[];
 }
 
 export interface PlanAndCost {
@@ -49,7 +63,11 @@ WITH def AS (
     (SELECT string_agg(format('%I', c), ', ' ORDER BY n) FROM unnest($4::text[]) WITH ORDINALITY AS u(c, n)),
     CASE WHEN cardinality($5::text[]) > 0 THEN format(' INCLUDE (%s)',
       (SELECT string_agg(format('%I', c), ', ' ORDER BY n) FROM unnest($5::text[]) WITH ORDINALITY AS u(c, n)))
-    ELSE '' END) AS sql
+    ELSE '' END)
+  || CASE WHEN cardinality($6::text[]) > 0 THEN ' WHERE ' || (
+      SELECT string_agg(CASE WHEN o LIKE 'IS %' THEN format('%I %s', c, o) ELSE format('%I %s %L', c, o, v) END, ' AND ' ORDER BY n)
+      FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS w(c, o, v, n))
+    ELSE '' END AS sql
 )
 SELECT h.indexname, ${hypopg}.hypopg_get_indexdef(h.indexrelid), ${hypopg}.hypopg_relation_size(h.indexrelid)::float8
 FROM def, ${hypopg}.hypopg_create_index(def.sql) AS h`;
@@ -82,6 +100,7 @@ export async function explainHypothetical(
         index.method ?? "btree",
         index.columns,
         index.include ?? [],
+        ...predicate(index.where ?? [], i),
       ]);
       const [name, definition, bytes] = rows[0] ?? [];
       if (typeof name !== "string") throw new Error(`HypoPG did not create hypothetical index ${i + 1}`);
@@ -95,6 +114,27 @@ export async function explainHypothetical(
       indexes: created.map((c) => ({ ...c, used: withThem.indexNames.has(c.name) })),
     };
   });
+}
+
+/** A partial index's terms as three parallel arrays (column, operator, literal) for CREATE_SQL. */
+function predicate(terms: PredicateTerm[], i: number): [string[], string[], (string | null)[]] {
+  for (const t of terms) {
+    const unary = t.op === "IS NULL" || t.op === "IS NOT NULL";
+    if (!OPS.has(t.op)) {
+      throw new ToolshedError("invalid_input", `hypothetical index ${i + 1}: unknown operator ${t.op}`);
+    }
+    if (!unary && t.value === undefined) {
+      throw new ToolshedError(
+        "invalid_input",
+        `hypothetical index ${i + 1}: where ${t.column} ${t.op} needs a value (or use IS NULL / IS NOT NULL)`,
+      );
+    }
+  }
+  return [
+    terms.map((t) => t.column),
+    terms.map((t) => t.op),
+    terms.map((t) => (t.value === undefined ? null : String(t.value))),
+  ];
 }
 
 /** `schema.table` or `table`; a schema outside the allowed ones is refused (null: the search path). */

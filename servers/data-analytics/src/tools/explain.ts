@@ -4,6 +4,7 @@ import { asText, engineMessage } from "../engine/engine.js";
 import {
   explainHypothetical,
   HYPOTHETICAL_METHODS,
+  PREDICATE_OPS,
   type HypotheticalExplain,
 } from "../engine/pg-hypothetical.js";
 import type { PostgresEngine } from "../engine/postgres-engine.js";
@@ -16,6 +17,19 @@ const hypotheticalIndex = z.object({
   columns: z.array(name).min(1).max(32).describe("Key columns, in order, exactly as named."),
   method: z.enum(HYPOTHETICAL_METHODS).default("btree").describe("HypoPG 1.3 refuses gist and gin."),
   include: z.array(name).max(32).optional().describe("Non-key columns (btree INCLUDE)."),
+  where: z
+    .array(
+      z.object({
+        column: name,
+        op: z.enum(PREDICATE_OPS),
+        value: z.union([z.string().max(1000), z.number(), z.boolean()]).optional(),
+      }),
+    )
+    .max(8)
+    .optional()
+    .describe(
+      "A partial index: only rows meeting all of these (e.g. { column: 'status', op: '=', value: 'open' }).",
+    ),
 });
 
 const input = z.object({
