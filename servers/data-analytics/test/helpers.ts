@@ -52,7 +52,7 @@ export function urlAs(url: string, user: string): string {
  * accepts); `url` connects as that role. Both are dropped by cleanup. Fails, never skips, when
  * PostgreSQL is down, saying how to start it.
  */
-export async function postgresSchema(): Promise<{
+export async function postgresSchema(databaseUrl = POSTGRES_URL): Promise<{
   schema: string;
   role: string;
   /** Connects as the read-only role. */
@@ -60,12 +60,12 @@ export async function postgresSchema(): Promise<{
   admin: pg.Client;
   cleanup(): Promise<void>;
 }> {
-  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  const admin = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
   try {
     await admin.connect();
   } catch (e) {
     throw new Error(
-      `PostgreSQL is not reachable at ${POSTGRES_URL} (${e instanceof Error ? e.message : String(e)}). ` +
+      `PostgreSQL is not reachable at ${databaseUrl} (${e instanceof Error ? e.message : String(e)}). ` +
         "Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start " +
         "(or set TOOLSHED_TEST_POSTGRES_URL).",
     );
@@ -94,7 +94,7 @@ export async function postgresSchema(): Promise<{
   return {
     schema,
     role,
-    url: urlAs(POSTGRES_URL, role),
+    url: urlAs(databaseUrl, role),
     admin,
     cleanup: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -103,6 +103,56 @@ export async function postgresSchema(): Promise<{
       await admin.end();
     },
   };
+}
+
+/**
+ * A fresh database in the real PostgreSQL holding the postgresSchema fixture, with the HypoPG
+ * extension enabled in it when asked (an extension is one per database, so tests that need it, or
+ * need it absent, get their own). cleanup drops the schema, the role and the database.
+ */
+export async function postgresDatabase(options: {
+  hypopg: boolean;
+}): Promise<Awaited<ReturnType<typeof postgresSchema>> & { database: string }> {
+  const server = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  await server.connect();
+  const database = `toolshed_db_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  await server.query(`CREATE DATABASE ${database}`);
+  const u = new URL(POSTGRES_URL);
+  u.pathname = `/${database}`;
+  if (options.hypopg) {
+    const db = new pg.Client({ connectionString: u.toString() });
+    await db.connect();
+    await db.query("CREATE EXTENSION hypopg");
+    await db.end();
+  }
+  const fixture = await postgresSchema(u.toString());
+  return {
+    ...fixture,
+    database,
+    cleanup: async () => {
+      try {
+        await fixture.cleanup();
+      } finally {
+        await server.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await server.end();
+      }
+    },
+  };
+}
+
+/** Why the HypoPG extension cannot be enabled on the test PostgreSQL, or undefined when it can. */
+export async function hypopgMissing(): Promise<string | undefined> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ major: number; n: number }>(
+      "SELECT current_setting('server_version_num')::int / 10000 AS major, (SELECT count(*)::int FROM pg_available_extensions WHERE name = 'hypopg') AS n",
+    );
+    const { major, n } = rows[0]!;
+    return n ? undefined : `install it with 'apt-get install -y postgresql-${major}-hypopg'`;
+  } finally {
+    await admin.end();
+  }
 }
 
 /**

@@ -4,8 +4,17 @@ import type { TestClient } from "@toolshed/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import { PostgresEngine } from "../src/engine/postgres-engine.js";
-import { call, client, POSTGRES_URL, postgresSchema, tempDataDir, urlAs } from "./helpers.js";
-import { needPostgres } from "../../../test-support/services.js";
+import {
+  call,
+  client,
+  hypopgMissing,
+  POSTGRES_URL,
+  postgresDatabase,
+  postgresSchema,
+  tempDataDir,
+  urlAs,
+} from "./helpers.js";
+import { needPostgres, needWithout } from "../../../test-support/services.js";
 
 // On PostgreSQL user SQL is parsed by PostgreSQL's own grammar (libpg_query) and must be one SELECT
 // calling allow-listed built-ins; the engine sends it alone over the extended protocol in a READ ONLY
@@ -400,5 +409,151 @@ describe.runIf(postgresUp)("PostgreSQL engine layer (beneath the guard)", () => 
       await fixture.admin.query(`DROP OWNED BY ${role}`);
       await fixture.admin.query(`DROP ROLE ${role}`);
     }
+  });
+});
+
+// explain's hypotheticalIndexes name a table and columns; PostgreSQL's format('%I') quotes each as one
+// identifier before HypoPG parses the CREATE INDEX, so SQL in a name is only ever part of that name.
+const hypopgUp = postgresUp && needWithout("the HypoPG extension", await hypopgMissing());
+
+describe.runIf(hypopgUp)("PostgreSQL attacks through explain's hypothetical indexes", () => {
+  let db: Awaited<ReturnType<typeof postgresDatabase>>;
+  let h: TestClient;
+  const SQL = "SELECT * FROM sales WHERE region = 'north'";
+
+  beforeAll(async () => {
+    db = await postgresDatabase({ hypopg: true });
+    // One connection: whatever an attack left on it, the next call would meet.
+    h = await client({
+      dataDir: data.dir,
+      postgresUrl: db.url,
+      postgresSchema: [db.schema],
+      postgresPoolSize: 1,
+      queryTimeoutMs: 1_500,
+    });
+  });
+  afterEach(async () => {
+    const tables = await db.admin.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+      [db.schema],
+    );
+    expect(tables.rows.map((r) => r.table_name)).toEqual(["north", "sales"]);
+    expect((await db.admin.query(`SELECT count(*)::int AS n FROM ${db.schema}.sales`)).rows).toEqual([
+      { n: 6 },
+    ]);
+    expect(
+      (await db.admin.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1`, [db.schema]))
+        .rows,
+    ).toEqual([{ n: 0 }]);
+    // No hypothetical index is left on the pooled connection: the plain plan is the original one.
+    const plain = await call(h, "explain", { sql: SQL });
+    expect(plain.isError ?? false, plain.text).toBe(false);
+    expect(plain.data.plan).toMatch(/^Seq Scan on sales/);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await db?.cleanup();
+  });
+
+  async function refusedIndex(index: Record<string, unknown>, message: RegExp) {
+    const r = await call(h, "explain", { sql: SQL, hypotheticalIndexes: [index] });
+    expect(r.isError, JSON.stringify(index)).toBe(true);
+    expect(r.text, JSON.stringify(index)).toMatch(message);
+    return r;
+  }
+
+  it("a table name carrying '(id); DROP TABLE sales; --' is one quoted name, not SQL", async () => {
+    await refusedIndex(
+      { table: "sales (id); DROP TABLE sales; --", columns: ["id"] },
+      /relation "sales \(id\); DROP TABLE sales; --" does not exist/,
+    );
+  });
+
+  it('a double quote in a table name cannot close the identifier (sales"; DROP TABLE sales; --)', async () => {
+    await refusedIndex(
+      { table: 'sales"; DROP TABLE sales; --', columns: ["id"] },
+      /relation "sales"; DROP TABLE sales; --" does not exist/,
+    );
+  });
+
+  it("a column name carrying a WHERE clause cannot make a partial index or call pg_sleep", async () => {
+    const started = performance.now();
+    await refusedIndex(
+      { table: "sales", columns: ["region) WHERE (SELECT pg_sleep(5)) IS NULL; --"] },
+      /column "region\) WHERE \(SELECT pg_sleep\(5\)\) IS NULL; --" does not exist/,
+    );
+    expect(performance.now() - started).toBeLessThan(4_000);
+  });
+
+  it('a double quote in a column name cannot close the identifier (region"); CREATE INDEX ...)', async () => {
+    await refusedIndex(
+      { table: "sales", columns: ['region"); CREATE INDEX evil ON sales (id); --'] },
+      /column "region"\); CREATE INDEX evil ON sales \(id\); --" does not exist/,
+    );
+    await refusedIndex(
+      { table: "sales", columns: ["region"], include: ['amount") WITH (fillfactor = 10'] },
+      /column "amount"\) WITH \(fillfactor = 10" does not exist/,
+    );
+  });
+
+  it("a partial index's value is a quoted literal: ' OR true; DROP TABLE sales; -- is only text", async () => {
+    const r = await call(h, "explain", {
+      sql: SQL,
+      hypotheticalIndexes: [
+        {
+          table: "sales",
+          columns: ["region"],
+          where: [{ column: "product", op: "=", value: "x' OR true; DROP TABLE sales; --" }],
+        },
+      ],
+    });
+    expect(r.isError ?? false, r.text).toBe(false);
+    expect(r.data.hypothetical.indexes[0].definition).toMatch(
+      /WHERE \(product = 'x'' OR true; DROP TABLE sales; --'::text\)$/,
+    );
+    await refusedIndex(
+      {
+        table: "sales",
+        columns: ["region"],
+        where: [{ column: "product", op: "= '' OR true --", value: "x" }],
+      },
+      /Invalid (enum value|option)|IS NOT NULL/i,
+    );
+    await refusedIndex(
+      {
+        table: "sales",
+        columns: ["region"],
+        where: [{ column: "product = product OR true --", op: "IS NULL" }],
+      },
+      /column "product = product OR true --" does not exist/,
+    );
+  });
+
+  it("a method outside the list (btree (id); DROP TABLE sales) is refused before any SQL", async () => {
+    await refusedIndex(
+      { table: "sales", columns: ["id"], method: "btree (id); DROP TABLE sales; --" },
+      /Invalid (enum value|option)|btree.*hash.*brin/i,
+    );
+  });
+
+  it("a schema the server does not read (pg_catalog.pg_authid) is refused by name", async () => {
+    await refusedIndex(
+      { table: "pg_catalog.pg_authid", columns: ["rolpassword"] },
+      /schema "pg_catalog" is not one this server reads/,
+    );
+    await refusedIndex(
+      { table: 'public"."sales', columns: ["id"] },
+      /schema "public"" is not one this server reads|does not exist/,
+    );
+  });
+
+  it("the explained statement is still checked by the query guard", async () => {
+    const r = await call(h, "explain", {
+      sql: "SELECT public.hypopg_create_index('CREATE INDEX ON sales (id)')",
+      hypotheticalIndexes: [{ table: "sales", columns: ["id"] }],
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/function public\.hypopg_create_index\(\) is not allowed/);
+    await refused("SELECT hypopg_reset()", notAllowed("hypopg_reset"));
   });
 });

@@ -87,6 +87,9 @@ export const EXACT_COUNT_BELOW = 100_000;
  * protocol, which runs any number of statements, for a query without values unless told otherwise.)
  */
 type OneStatement = pg.QueryConfig & { queryMode: "extended"; rowMode?: "array"; types?: typeof TYPES };
+/** One statement inside a session's transaction, its rows as arrays (see PostgresEngine.session). */
+export type SessionStatement = (text: string, values?: unknown[]) => Promise<pg.QueryResult<unknown[]>>;
+
 function one(text: string, values: unknown[] = [], extra: Partial<OneStatement> = {}): OneStatement {
   return { text, values, queryMode: "extended", ...extra };
 }
@@ -148,9 +151,45 @@ export class PostgresEngine implements Engine {
   }
 
   async run(sql: string, options: RunOptions = {}): Promise<QueryResult> {
-    if (options.signal?.aborted) throw new ToolshedError("timeout", "the call was cancelled before it ran");
     const params = options.params ?? [];
     const text = params.length ? positional(sql) : sql;
+    return this.session(options, async (statement) => {
+      let result: pg.QueryResult<unknown[]>;
+      let more = false;
+      if (options.maxRows !== undefined) {
+        // A cursor reads only the rows asked for, so a huge result costs no more than the cap. Every
+        // statement run here is a SELECT (user SQL has passed the guard, pg-guard.ts).
+        await statement(`DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, params);
+        result = await statement(`FETCH ${options.maxRows + 1} FROM toolshed_cursor`);
+      } else {
+        result = await statement(text, params);
+      }
+      const columns = result.fields.map((f) => ({
+        name: f.name,
+        type: TYPE_NAMES[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
+      }));
+      const numeric = result.fields.map((f) => NUMERIC_OIDS.has(f.dataTypeID));
+      let rows = result.rows.map((row) => row.map((v, i) => toCell(v, numeric[i] ?? false)));
+      if (options.maxRows !== undefined && rows.length > options.maxRows) {
+        more = true;
+        rows = rows.slice(0, options.maxRows);
+      }
+      return { columns, rows, more };
+    });
+  }
+
+  /**
+   * Runs `body` on one pooled connection inside one READ ONLY transaction with the call's time
+   * limits, then rolls back: the statements `body` sends share the transaction and the backend (what
+   * HypoPG's hypothetical indexes, kept in backend memory, need). With `discardAfterError` the
+   * connection is closed, not returned to the pool, when anything failed, so backend state that a
+   * ROLLBACK does not undo cannot reach the next caller.
+   */
+  async session<T>(
+    options: Pick<RunOptions, "signal" | "timeoutMs"> & { discardAfterError?: boolean },
+    body: (statement: SessionStatement) => Promise<T>,
+  ): Promise<T> {
+    if (options.signal?.aborted) throw new ToolshedError("timeout", "the call was cancelled before it ran");
     const timeoutMs = Math.max(1, Math.floor(options.timeoutMs ?? this.defaultTimeoutMs));
     const client = await this.pool.connect();
     let cancelled = false;
@@ -171,34 +210,16 @@ export class PostgresEngine implements Engine {
           [String(timeoutMs), this.searchPath],
         ),
       );
-      let result: pg.QueryResult<unknown[]>;
-      let more = false;
-      if (options.maxRows !== undefined) {
-        // A cursor reads only the rows asked for, so a huge result costs no more than the cap. Every
-        // statement run here is a SELECT (user SQL has passed the guard, pg-guard.ts).
-        await client.query(one(`DECLARE toolshed_cursor NO SCROLL CURSOR FOR ${text}`, params));
-        result = await client.query<unknown[]>(
-          one(`FETCH ${options.maxRows + 1} FROM toolshed_cursor`, [], { rowMode: "array", types: TYPES }),
-        );
-      } else {
-        result = await client.query<unknown[]>(one(text, params, { rowMode: "array", types: TYPES }));
-      }
+      const value = await body((text, values = []) =>
+        client.query<unknown[]>(one(text, values, { rowMode: "array", types: TYPES })),
+      );
       await client.query(one("ROLLBACK"));
-      const columns = result.fields.map((f) => ({
-        name: f.name,
-        type: TYPE_NAMES[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
-      }));
-      const numeric = result.fields.map((f) => NUMERIC_OIDS.has(f.dataTypeID));
-      let rows = result.rows.map((row) => row.map((v, i) => toCell(v, numeric[i] ?? false)));
-      if (options.maxRows !== undefined && rows.length > options.maxRows) {
-        more = true;
-        rows = rows.slice(0, options.maxRows);
-      }
-      return { columns, rows, more };
+      return value;
     } catch (e) {
       await client.query(one("ROLLBACK")).catch(() => {
         broken = true;
       });
+      if (options.discardAfterError) broken = true;
       const code = (e as { code?: string }).code;
       if (code === "57014") {
         if (cancelled) throw new ToolshedError("timeout", "query cancelled");

@@ -1,6 +1,36 @@
 import { ToolshedError, z } from "@toolshed/server";
 import { defineTool } from "../deps.js";
 import { asText, engineMessage } from "../engine/engine.js";
+import {
+  explainHypothetical,
+  HYPOTHETICAL_METHODS,
+  PREDICATE_OPS,
+  type HypotheticalExplain,
+} from "../engine/pg-hypothetical.js";
+import type { PostgresEngine } from "../engine/postgres-engine.js";
+
+/** Names, not SQL: PostgreSQL's format('%I') quotes each one (pg-hypothetical.ts). */
+const name = z.string().min(1).max(63);
+
+const hypotheticalIndex = z.object({
+  table: name.describe("Table (or schema.table), exactly as named."),
+  columns: z.array(name).min(1).max(32).describe("Key columns, in order, exactly as named."),
+  method: z.enum(HYPOTHETICAL_METHODS).default("btree").describe("HypoPG 1.3 refuses gist and gin."),
+  include: z.array(name).max(32).optional().describe("Non-key columns (btree INCLUDE)."),
+  where: z
+    .array(
+      z.object({
+        column: name,
+        op: z.enum(PREDICATE_OPS),
+        value: z.union([z.string().max(1000), z.number(), z.boolean()]).optional(),
+      }),
+    )
+    .max(8)
+    .optional()
+    .describe(
+      "A partial index: only rows meeting all of these (e.g. { column: 'status', op: '=', value: 'open' }).",
+    ),
+});
 
 const input = z.object({
   sql: z
@@ -11,8 +41,42 @@ const input = z.object({
   analyze: z
     .boolean()
     .default(false)
-    .describe("Also run the statement and report actual times and row counts (EXPLAIN ANALYZE)."),
+    .describe(
+      "Also run the statement and report actual times and row counts (EXPLAIN ANALYZE). Not with hypotheticalIndexes.",
+    ),
+  hypotheticalIndexes: z
+    .array(hypotheticalIndex)
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(
+      "PostgreSQL with HypoPG only: indexes that do not exist, which the planner considers as if they did (nothing is built).",
+    ),
 });
+
+const output = z.object({
+  engine: z.enum(["duckdb", "postgres"]),
+  analyzed: z.boolean(),
+  plan: z.string().describe("The plan as the engine prints it (with the hypothetical indexes, if given)."),
+  hypothetical: z
+    .object({
+      planWithout: z.string(),
+      totalCostWithout: z.number().describe("The planner's estimate, without the hypothetical indexes."),
+      totalCostWith: z.number(),
+      indexes: z.array(
+        z.object({
+          definition: z.string().describe("The CREATE INDEX that would build it."),
+          name: z.string().describe("Its name in the plan."),
+          estimatedBytes: z.number(),
+          used: z.boolean().describe("The plan with them scans it."),
+        }),
+      ),
+      advice: z.string(),
+    })
+    .optional()
+    .describe("When hypotheticalIndexes were given."),
+});
+type ExplainOutput = z.output<typeof output>;
 
 /** The statement without a trailing semicolon, so EXPLAIN can wrap it. */
 const bare = (sql: string) => sql.trim().replace(/;\s*$/, "");
@@ -21,16 +85,15 @@ export const explainTool = defineTool({
   name: "explain",
   title: "Explain a query's plan",
   description:
-    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. Example: { sql: 'SELECT region, sum(amount) FROM sales GROUP BY 1' }.",
+    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. On PostgreSQL with HypoPG, hypotheticalIndexes tells whether indexes would help before anyone builds them: plan and estimated cost without and with them, and which the planner used. Example: { sql: 'SELECT * FROM orders WHERE customer_id = 42', hypotheticalIndexes: [{ table: 'orders', columns: ['customer_id'] }] }.",
   input,
-  output: z.object({
-    engine: z.enum(["duckdb", "postgres"]),
-    analyzed: z.boolean(),
-    plan: z.string().describe("The plan as the engine prints it."),
-  }),
+  output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  render: (r) => `${r.analyzed ? "EXPLAIN ANALYZE" : "EXPLAIN"} on ${r.engine}:\n\n\`\`\`\n${r.plan}\n\`\`\``,
-  handler: async ({ sql, analyze }, ctx) => {
+  render: (r) =>
+    r.hypothetical
+      ? renderHypothetical(r.plan, r.hypothetical)
+      : `${r.analyzed ? "EXPLAIN ANALYZE" : "EXPLAIN"} on ${r.engine}:\n\n\`\`\`\n${r.plan}\n\`\`\``,
+  handler: async ({ sql, analyze, hypotheticalIndexes }, ctx) => {
     const { engine } = ctx.deps;
     const keyword = analyze ? "EXPLAIN ANALYZE" : "EXPLAIN";
     if (/^\s*explain\b/i.test(sql)) {
@@ -40,6 +103,40 @@ export const explainTool = defineTool({
       );
     }
     const options = { signal: ctx.signal, timeoutMs: ctx.config.queryTimeoutMs };
+    if (hypotheticalIndexes) {
+      if (engine.kind !== "postgres") {
+        throw new ToolshedError(
+          "invalid_input",
+          "hypothetical indexes are a PostgreSQL feature (the HypoPG extension); DuckDB's planner has none to try. Call explain without hypotheticalIndexes.",
+        );
+      }
+      if (analyze) {
+        throw new ToolshedError(
+          "invalid_input",
+          "analyze cannot be combined with hypotheticalIndexes: a hypothetical index exists only for the planner, so EXPLAIN ANALYZE would run the statement without it. Drop analyze (or hypotheticalIndexes).",
+        );
+      }
+      await engine.checkReadOnly(sql);
+      let result: HypotheticalExplain;
+      try {
+        result = await explainHypothetical(engine as PostgresEngine, bare(sql), hypotheticalIndexes, options);
+      } catch (e) {
+        if (e instanceof ToolshedError) throw e;
+        throw new ToolshedError("invalid_input", `explain failed: ${engineMessage(e)}`);
+      }
+      return {
+        engine: engine.kind,
+        analyzed: false,
+        plan: result.with.plan,
+        hypothetical: {
+          planWithout: result.without.plan,
+          totalCostWithout: result.without.totalCost,
+          totalCostWith: result.with.totalCost,
+          indexes: result.indexes,
+          advice: advise(result),
+        },
+      };
+    }
     let plan: string;
     try {
       if (engine.kind === "duckdb") {
@@ -61,3 +158,49 @@ export const explainTool = defineTool({
     return { engine: engine.kind, analyzed: analyze, plan };
   },
 });
+
+/** What the comparison suggests: the used indexes worth building, or that none would help. */
+function advise(r: HypotheticalExplain): string {
+  const used = r.indexes.filter((i) => i.used);
+  const before = r.without.totalCost;
+  const after = r.with.totalCost;
+  if (!used.length || after >= before) {
+    return "The planner used none of these indexes for this statement (or its estimate did not fall): building them would not speed it up as written. Try other columns (those in WHERE, JOIN and ORDER BY), or leave it.";
+  }
+  const lower = before > 0 ? Math.round((100 * (before - after)) / before) : 0;
+  const unused = r.indexes.length - used.length;
+  return (
+    `The planner's estimated cost falls from ${before} to ${after} (${lower}% lower) using ${used.map((i) => `${i.definition} (about ${megabytes(i.estimatedBytes)})`).join(" and ")}. ` +
+    (unused ? `It did not use the other ${unused}. ` : "") +
+    "These are estimates: after building an index for real, check with explain analyze: true."
+  );
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1024 * 1024
+    ? `${Math.max(1, Math.round(bytes / 1024))} KB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function renderHypothetical(plan: string, h: NonNullable<ExplainOutput["hypothetical"]>): string {
+  const lines = h.indexes.map(
+    (i) =>
+      `- ${i.used ? "used" : "not used"}: ${i.definition} (${i.name}, about ${megabytes(i.estimatedBytes)})`,
+  );
+  return [
+    `EXPLAIN on postgres with ${h.indexes.length} hypothetical ${h.indexes.length === 1 ? "index" : "indexes"} (HypoPG): estimated total cost ${h.totalCostWithout} without, ${h.totalCostWith} with.`,
+    ...lines,
+    "",
+    h.advice,
+    "",
+    "Plan with the hypothetical indexes:",
+    "```",
+    plan,
+    "```",
+    "",
+    "Plan without them:",
+    "```",
+    h.planWithout,
+    "```",
+  ].join("\n");
+}
