@@ -96,7 +96,7 @@ export const TARGETS: readonly ReliabilityTarget[] = [
   },
   {
     // No token, and a loopback GitHub answering from the server's recorded fixtures in the same process
-    // (see github-with-upstream.ts): get_me answers without a request, add_issue_comment fails cleanly
+    // (see github-with-upstream.ts): get_me answers without a request, an issue_write comment fails cleanly
     // (token check before any request), get_issue and search_repositories get recorded answers, and a
     // missing issue is GitHub's 404. GITHUB_API_URL is empty so the wrapper starts its own GitHub (the
     // attack suite sets it to a hostile one instead).
@@ -114,8 +114,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
     safeCalls: [
       { name: "get_me", arguments: {} },
       {
-        name: "add_issue_comment",
-        arguments: { owner: "octo-org", repo: "widgets", issue_number: 1, body: "hi" },
+        name: "issue_write",
+        arguments: { method: "comment", owner: "octo-org", repo: "widgets", issue_number: 1, body: "hi" },
       },
       { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 3 } },
       { name: "get_issue", arguments: { owner: "octo-org", repo: "widgets", issue_number: 1 } },
@@ -127,8 +127,8 @@ export const TARGETS: readonly ReliabilityTarget[] = [
       arguments: { owner: "octo-org", repo: `slow-${ms}`, issue_number: 3, comments: 0 },
     }),
     failingCall: {
-      name: "add_issue_comment",
-      arguments: { owner: "o", repo: "r", issue_number: 1, body: "x" },
+      name: "issue_write",
+      arguments: { method: "comment", owner: "o", repo: "r", issue_number: 1, body: "x" },
     },
     attacks: githubAttacks,
     attackUpstream: startHostileGitHub,

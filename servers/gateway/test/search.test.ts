@@ -18,11 +18,11 @@ afterAll(async () => {
 /** What a user asks for, and the tool(s) that do it. */
 const QUERIES: [string, string[]][] = [
   ["open a new issue on a repository", ["github__issue_write"]],
-  ["comment on an issue", ["github__add_issue_comment"]],
-  ["merge a pull request", ["github__merge_pull_request"]],
+  ["comment on an issue", ["github__issue_write"]],
+  ["merge a pull request", ["github__pull_request_write"]],
   ["read a file from a git repository", ["github__get_file_contents"]],
   ["list recent commits on a branch", ["github__list_commits"]],
-  ["create a new branch", ["github__create_branch"]],
+  ["create a new branch", ["github__repository_write"]],
   ["find repositories about machine learning", ["github__search_repositories"]],
   ["run a SQL query over a dataset", ["data-analytics__query"]],
   ["load a CSV file as a dataset", ["data-analytics__register_dataset"]],
@@ -36,10 +36,7 @@ const QUERIES: [string, string[]][] = [
   ["turn text into an embedding vector", ["vector-search__embed_text"]],
   ["create a resource in the example API", ["example-api__create_resource"]],
   ["replace an existing example resource", ["example-api__update_resource"]],
-  [
-    "review the changes of a pull request",
-    ["github__pull_request_read", "github__pull_request_review_write"],
-  ],
+  ["review the changes of a pull request", ["github__pull_request_read", "github__pull_request_write"]],
 ];
 
 it("shows three tools (and read_result for large answers) instead of every schema", async () => {

@@ -22,10 +22,11 @@ import { TOKEN } from "./helpers.js";
 const repo = { owner: "octo-org", repo: "widgets" };
 const MERGE = "/repos/octo-org/widgets/pulls/7/merge";
 const merge = {
+  method: "merge",
   ...repo,
   pull_number: 7,
   merge_method: "squash",
-  sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+  expected_head_sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
 };
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u;
 
@@ -83,11 +84,11 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       await fake.close();
     });
 
-    it("merge_pull_request: declined sends no merge and says nothing was done", async () => {
+    it("pull_request_write method=merge: declined sends no merge and says nothing was done", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
       const asked = actAsPerson(client, () => ({ action: "decline" }));
       const before = fake.count("PUT", MERGE);
-      const r = await callTool(client, "merge_pull_request", merge);
+      const r = await callTool(client, "pull_request_write", merge);
       expect(r.isError).toBeFalsy();
       expect(r.data).toEqual({
         done: false,
@@ -100,11 +101,11 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
       ]);
     });
 
-    it("merge_pull_request: accepted merges once", async () => {
+    it("pull_request_write method=merge: accepted merges once", async () => {
       client = await srv.connect({ elicitation: {} }, undefined, era);
       const asked = actAsPerson(client, () => CONFIRMED);
       const before = fake.count("PUT", MERGE);
-      const r = await callTool(client, "merge_pull_request", merge);
+      const r = await callTool(client, "pull_request_write", merge);
       expect(r.data).toMatchObject({ merged: true });
       expect(fake.count("PUT", MERGE)).toBe(before + 1);
       expect(asked).toHaveLength(1);
@@ -211,7 +212,7 @@ describe.each<{ era: Era }>([{ era: "modern" }, { era: "legacy" }])(
     it("a client without elicitation: refused with a tool error naming --confirm never, nothing sent", async () => {
       client = await srv.connect({}, undefined, era);
       const before = fake.count("PUT", MERGE);
-      const r = await callTool(client, "merge_pull_request", merge);
+      const r = await callTool(client, "pull_request_write", merge);
       expect(r.isError).toBe(true);
       expect(r.text).toContain("nothing was done");
       expect(r.text).toContain("'elicitation' capability");
@@ -227,7 +228,7 @@ describe("github with --confirm never", () => {
     const client = await srv.connect({ elicitation: {} }, undefined, "modern");
     try {
       const asked = actAsPerson(client, () => CONFIRMED);
-      const r = await callTool(client, "merge_pull_request", merge);
+      const r = await callTool(client, "pull_request_write", merge);
       expect(r.data).toMatchObject({ merged: true });
       expect(asked).toEqual([]);
       expect(fake.count("GET", "/repos/octo-org/widgets/pulls/7")).toBe(0);
@@ -240,11 +241,11 @@ describe("github with --confirm never", () => {
   });
 });
 
-describe("a tampered requestState on merge_pull_request's retry (2026-07-28)", () => {
+describe("a tampered requestState on a merge's retry (2026-07-28)", () => {
   it("is refused with -32602 and nothing is merged", async () => {
     const { fake, srv } = await start(undefined, ["g".repeat(40)]);
     try {
-      const retry = await confirmWithTamperedState(srv.url, "merge_pull_request", merge);
+      const retry = await confirmWithTamperedState(srv.url, "pull_request_write", merge);
       expect(retry.error).toMatchObject({
         code: -32602,
         message: expect.stringContaining("integrity check"),

@@ -23,16 +23,15 @@ describe("issue 18 defects", () => {
     h = await harness([ownFixture("pull-requests"), ownFixture("repos")]);
     const merge = "/repos/octo-org/widgets/pulls/7/merge";
     h.fake.fail("PUT", merge, { status: 502, body: { message: "Server Error" } });
-    const m = await call(h.client, "merge_pull_request", { ...repo, pull_number: 7 });
+    const m = await call(h.client, "pull_request_write", { method: "merge", ...repo, pull_number: 7 });
     expect(m.isError).toBe(true);
     expect(h.fake.count("PUT", merge)).toBe(1);
     const file = "/repos/octo-org/widgets/contents/README.md";
     h.fake.fail("PUT", file, { status: 503, body: { message: "Service Unavailable" } });
-    const f = await call(h.client, "create_or_update_file", {
+    const f = await call(h.client, "push_files", {
       ...repo,
-      path: "README.md",
-      content: "hi",
       message: "docs",
+      files: [{ path: "README.md", content: "hi" }],
     });
     expect(f.isError).toBe(true);
     expect(h.fake.count("PUT", file)).toBe(1);
@@ -50,7 +49,12 @@ describe("issue 18 defects", () => {
       },
       body: { message: "Server Error" },
     });
-    const r = await call(h.client, "add_issue_comment", { ...repo, issue_number: 3, body: "x" });
+    const r = await call(h.client, "issue_write", {
+      method: "comment",
+      ...repo,
+      issue_number: 3,
+      body: "x",
+    });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/502/);
     expect(r.text).not.toMatch(/retryable after \d+s/);

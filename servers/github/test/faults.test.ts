@@ -90,7 +90,12 @@ describe("rate limits and faults against the loopback GitHub", () => {
 
   it("refuses write tools without a token before calling GitHub, naming the permission", async () => {
     h = await harness([], { githubToken: undefined });
-    const r = await call(h.client, "add_issue_comment", { ...repo, issue_number: 3, body: "hi" });
+    const r = await call(h.client, "issue_write", {
+      method: "comment",
+      ...repo,
+      issue_number: 3,
+      body: "hi",
+    });
     expect(r.text).toMatch(/needs a GitHub token.*GITHUB_TOKEN \(fine-grained: Issues: write; classic: repo/);
     expect(h.fake.requests).toHaveLength(0);
   });

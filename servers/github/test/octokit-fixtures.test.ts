@@ -67,15 +67,17 @@ describe("against @octokit/fixtures recordings", () => {
       repo: "labels",
     });
     expect((labels.data.items as { name: string }[]).length).toBeGreaterThan(0);
-    const file = await call(h.client, "create_or_update_file", {
+    const file = await call(h.client, "push_files", {
       owner: "octokit-fixture-org",
       repo: "create-file",
-      path: "test.txt",
-      content: "Test content",
       message: "create test.txt",
+      files: [{ path: "test.txt", content: "Test content" }],
     });
     expect(file.isError).toBeUndefined();
-    expect(file.data.path).toBe("test.txt");
+    // One file alone goes through the contents API in one PUT; the answer has the new blob's sha.
+    expect(file.data.sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(file.data.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(h.fake.requests.filter((r) => r.method !== "GET")).toHaveLength(1);
     const put = h.fake.requests.find((r) => r.method === "PUT")!;
     expect(JSON.parse(put.body)).toMatchObject({ content: Buffer.from("Test content").toString("base64") });
     expect(put.headers.authorization).toMatch(/^Bearer ghp_/);

@@ -68,8 +68,9 @@ describe("the official server's capabilities, over the loopback GitHub", () => {
     ]);
   });
 
-  it("add_reply_to_pull_request_comment: add_issue_comment with reply_to", async () => {
-    const r = await call(h.client, "add_issue_comment", {
+  it("add_reply_to_pull_request_comment: issue_write method=comment with reply_to", async () => {
+    const r = await call(h.client, "issue_write", {
+      method: "comment",
       ...R,
       issue_number: 1347,
       body: "Thanks",

@@ -59,15 +59,15 @@ it("starts with no token at all (as `pnpm start` runs it) and lists the default 
   const proc = await spawnStdioServer(process.execPath, [bin], { env });
   try {
     const { tools } = await proc.client.listTools();
-    expect(tools).toHaveLength(24);
+    expect(tools).toHaveLength(18);
     const me = (await proc.client.callTool({ name: "get_me", arguments: {} })) as unknown as {
       isError?: boolean;
       structuredContent: { authenticated: boolean };
     };
     expect(me.structuredContent.authenticated).toBe(false);
     const write = (await proc.client.callTool({
-      name: "add_issue_comment",
-      arguments: { owner: "o", repo: "r", issue_number: 1, body: "hi" },
+      name: "issue_write",
+      arguments: { method: "comment", owner: "o", repo: "r", issue_number: 1, body: "hi" },
     })) as { isError?: boolean; content: { text: string }[] };
     expect(write.isError).toBe(true);
     expect(write.content[0]!.text).toMatch(/needs a GitHub token/);

@@ -128,8 +128,8 @@ describe("tools against recorded GitHub responses", () => {
       pull_number: 7,
     });
     expect(updated.data).toMatchObject({ number: 7, message: expect.stringContaining("Updating") });
-    const reviewed = await call(h.client, "pull_request_review_write", {
-      method: "create",
+    const reviewed = await call(h.client, "pull_request_write", {
+      method: "review",
       ...repo,
       pull_number: 7,
       event: "APPROVE",
@@ -142,7 +142,8 @@ describe("tools against recorded GitHub responses", () => {
       event: "APPROVE",
       comments: [{ path: "src/cache.ts", line: 3 }],
     });
-    const merged = await call(h.client, "merge_pull_request", {
+    const merged = await call(h.client, "pull_request_write", {
+      method: "merge",
       ...repo,
       pull_number: 7,
       merge_method: "squash",
@@ -167,13 +168,13 @@ describe("tools against recorded GitHub responses", () => {
   });
 
   it("adds a sub-issue by number", async () => {
-    const r = await call(h.client, "sub_issue_write", {
-      method: "add",
+    const r = await call(h.client, "issue_write", {
+      method: "add_sub_issue",
       ...repo,
       issue_number: 3,
       sub_issue: 4,
     });
-    expect(r.isError).toBeUndefined();
+    expect(r.data).toEqual({ done: true });
     const post = h.fake.requests.find((x) => x.method === "POST" && x.path.endsWith("/issues/3/sub_issues"))!;
     expect(JSON.parse(post.body)).toEqual({ sub_issue_id: 5004 });
   });
@@ -256,9 +257,104 @@ describe("tools against recorded GitHub responses", () => {
     expect(JSON.parse(ref.body)).toEqual({ sha: "7638417db6d59f3c431d3e1f261cc637155684cd", force: false });
   });
 
-  it("creates a branch from another branch", async () => {
-    const r = await call(h.client, "create_branch", { ...repo, branch: "feature", from: "main" });
-    expect(r.data).toMatchObject({ branch: "feature", sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e" });
+  it("creates a branch from another branch (repository_write method=create_branch)", async () => {
+    const r = await call(h.client, "repository_write", {
+      method: "create_branch",
+      ...repo,
+      branch: "feature",
+      from: "main",
+    });
+    expect(r.data).toEqual({ sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", from: "main" });
+    const ref = h.fake.requests.find((x) => x.method === "POST" && x.path.endsWith("/git/refs"))!;
+    expect(JSON.parse(ref.body)).toEqual({
+      ref: "refs/heads/feature",
+      sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+    });
+    const noBranch = await call(h.client, "repository_write", { method: "create_branch", ...repo });
+    expect(noBranch.text).toContain("needs branch");
+  });
+
+  it("commits several files to the default branch when branch is unset; sha only for a file alone", async () => {
+    const before = h.fake.count("PATCH", "/repos/octo-org/widgets/git/refs/heads/main");
+    const r = await call(h.client, "push_files", {
+      ...repo,
+      message: "Two files",
+      files: [
+        { path: "a.txt", content: "A" },
+        { path: "b.txt", content: "B" },
+      ],
+    });
+    expect(r.data).toMatchObject({ branch: "main", written: 2, deleted: 0 });
+    expect(h.fake.count("PATCH", "/repos/octo-org/widgets/git/refs/heads/main")).toBe(before + 1);
+    const seen = h.fake.requests.length;
+    const withSha = await call(h.client, "push_files", {
+      ...repo,
+      message: "Two files",
+      files: [
+        { path: "a.txt", content: "A", sha: "3d21ec53a331a6f037a91c368710b99387d012c1" },
+        { path: "b.txt", content: "B" },
+      ],
+    });
+    expect(withSha.isError).toBe(true);
+    expect(withSha.text).toContain("files[].sha is for a single file written alone");
+    const nothing = await call(h.client, "push_files", { ...repo, message: "Nothing" });
+    expect(nothing.text).toContain("nothing to commit");
+    expect(h.fake.requests.length).toBe(seen);
+  });
+
+  it("issue_write checks what each method needs before calling GitHub", async () => {
+    const seen = h.fake.requests.length;
+    const noBody = await call(h.client, "issue_write", { method: "comment", ...repo, issue_number: 3 });
+    expect(noBody.text).toContain("method=comment needs issue_number and body");
+    const stray = await call(h.client, "issue_write", {
+      method: "update",
+      ...repo,
+      issue_number: 3,
+      body: "x",
+      reply_to: 10,
+    });
+    expect(stray.text).toContain("reply_to is for method=comment");
+    const noSub = await call(h.client, "issue_write", {
+      method: "remove_sub_issue",
+      ...repo,
+      issue_number: 3,
+    });
+    expect(noSub.text).toContain("needs issue_number (the parent) and sub_issue");
+    const where = await call(h.client, "issue_write", {
+      method: "reprioritize_sub_issue",
+      ...repo,
+      issue_number: 3,
+      sub_issue: 4,
+    });
+    expect(where.text).toContain("exactly one of after or before");
+    expect(h.fake.requests.length).toBe(seen);
+  });
+
+  it("pull_request_write: a merge sends the expected head; without a pending review there is none to delete", async () => {
+    const merged = await call(h.client, "pull_request_write", {
+      method: "merge",
+      ...repo,
+      pull_number: 7,
+      merge_method: "rebase",
+      title: "Cache widgets (#7)",
+      expected_head_sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    });
+    expect(merged.data).toMatchObject({ merged: true });
+    const put = h.fake.requests
+      .filter((x) => x.method === "PUT" && x.path.endsWith("/pulls/7/merge"))
+      .at(-1)!;
+    expect(JSON.parse(put.body)).toEqual({
+      merge_method: "rebase",
+      commit_title: "Cache widgets (#7)",
+      sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    });
+    const none = await call(h.client, "pull_request_write", {
+      method: "delete_pending_review",
+      ...repo,
+      pull_number: 7,
+    });
+    expect(none.isError).toBe(true);
+    expect(none.text).toContain("no pending review on this PR; start one with method=review and no event");
   });
 
   it("knows who it is, with teams and rate limits", async () => {

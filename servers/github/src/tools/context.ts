@@ -17,10 +17,10 @@ export const getMeTool = defineTool({
   name: "get_me",
   title: "Who am I on GitHub",
   description:
-    "The token's user, rate limits seen so far and, with teams, the user's teams; team='org/slug' adds that team's members. Without a token: authenticated=false.",
+    "The token's user and the rate limits seen so far (authenticated=false without a token); optionally your teams or a team's members.",
   input: z.object({
-    teams: z.boolean().default(false).describe("Also list the user's teams"),
-    team: z.string().optional().describe("org/slug: also list its members"),
+    teams: z.boolean().default(false).describe("Add your teams"),
+    team: z.string().optional().describe("org/slug: add its members"),
   }),
   annotations: READ,
   handler: async ({ teams, team }, ctx) => {

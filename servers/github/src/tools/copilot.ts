@@ -14,12 +14,12 @@ export const copilotWriteTool = defineTool({
   name: "copilot_write",
   title: "Hand work to Copilot",
   description:
-    "method=assign_issue assigns Copilot's coding agent to issue number (it opens a PR; base_branch, instructions optional); request_review asks Copilot to review PR number.",
+    "method=assign_issue: Copilot's coding agent takes issue number and opens a PR; request_review: Copilot reviews PR number.",
   input: z.object({
     method: selfDescribing(z.enum(["assign_issue", "request_review"])),
     owner,
     repo,
-    number: z.number().int().min(1).describe("Issue or PR number"),
+    number: selfDescribing(z.number().int().min(1)),
     base_branch: z.string().optional().describe("assign_issue: branch to start from"),
     instructions: z.string().optional().describe("assign_issue: extra instructions"),
   }),

@@ -69,7 +69,7 @@ export const getIssueTool = defineTool({
     issue_number: issueNumber,
     comments: z.number().int().min(0).max(100).default(10).describe("Comments per page, 0 for none"),
     comments_page: selfDescribing(z.number().int().min(1).default(1)),
-    sub_issues: z.boolean().default(false).describe("Also list sub-issues"),
+    sub_issues: selfDescribing(z.boolean().default(false)),
   }),
   annotations: READ,
   handler: async ({ owner, repo, issue_number, comments, comments_page, sub_issues }, ctx) => {
@@ -143,15 +143,42 @@ export const searchIssuesTool = defineTool({
   },
 });
 
+/** issue_write method=comment: a comment on an issue or PR, or a reply to a PR review comment. */
+async function addComment(
+  ctx: Ctx,
+  c: { owner: string; repo: string; issue_number: number; body: string; reply_to: number | undefined },
+): Promise<Record<string, unknown>> {
+  const { owner, repo, issue_number, reply_to } = c;
+  const res = await ctx.deps.gh.request({
+    method: "POST",
+    path:
+      reply_to === undefined
+        ? path`/repos/${owner}/${repo}/issues/${issue_number}/comments`
+        : path`/repos/${owner}/${repo}/pulls/${issue_number}/comments/${reply_to}/replies`,
+    body: { body: c.body },
+    permission: reply_to === undefined ? "issues:write" : "pulls:write",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  return { id: obj(res.data).id, url: obj(res.data).html_url };
+}
+
 export const issueWriteTool = defineTool({
   toolset: "issues",
-  output: o.shape({ ...o.issueBrief, ...o.declinedShape }),
+  output: o.shape({
+    ...o.issueBrief,
+    ...o.declinedShape,
+    id: o.n,
+    url: o.s,
+  }),
   name: "issue_write",
-  title: "Create or update an issue",
+  title: "Create, update or comment on an issue",
   description:
-    "method=create opens an issue (title required); update changes issue_number's title, body, labels and assignees (replaced), milestone, state and state_reason. Closing asks the user to confirm.",
+    "method=create opens an issue (title required); update changes issue_number (closing asks the user to confirm); comment posts body on issue or PR issue_number, or with reply_to answers that PR review comment; *_sub_issue: adds, removes or reorders sub_issue under parent issue_number.",
   input: z.object({
-    method: selfDescribing(z.enum(["create", "update"])),
+    method: selfDescribing(
+      z.enum(["create", "update", "comment", "add_sub_issue", "remove_sub_issue", "reprioritize_sub_issue"]),
+    ),
     owner,
     repo,
     issue_number: issueNumber.optional(),
@@ -160,15 +187,46 @@ export const issueWriteTool = defineTool({
     labels: z.array(z.string()).optional().describe("Label names (replace all)"),
     assignees: z.array(z.string()).optional().describe("Logins (replace all)"),
     milestone: z.number().int().min(1).nullable().optional().describe("Milestone number, null to clear"),
-    state: z.enum(["open", "closed"]).optional().describe("update: new state"),
+    state: selfDescribing(z.enum(["open", "closed"]).optional()),
     state_reason: z
       .enum(["completed", "not_planned", "duplicate", "reopened"])
       .optional()
       .describe("Why closed"),
-    type: z.string().optional().describe("Issue type name, if the org has types"),
+    type: z.string().optional().describe("Issue type, if the org has types"),
+    reply_to: z.number().int().min(1).optional().describe("comment: PR review comment id"),
+    sub_issue: z.number().int().min(1).optional().describe("Its number (same repo)"),
+    replace_parent: z.boolean().optional().describe("add_sub_issue: move from its parent"),
+    after: z.number().int().min(1).optional().describe("reprioritize: after this sub-issue"),
+    before: z.number().int().min(1).optional().describe("reprioritize: before this sub-issue"),
   }),
   annotations: WRITE,
-  handler: async ({ method, owner, repo, issue_number, ...fieldsIn }, ctx) => {
+  handler: async ({ method, owner, repo, issue_number, reply_to, ...rest }, ctx) => {
+    const { sub_issue, replace_parent, after, before, ...fieldsIn } = rest;
+    if (method === "add_sub_issue" || method === "remove_sub_issue" || method === "reprioritize_sub_issue") {
+      if (issue_number === undefined || sub_issue === undefined) {
+        throw new ToolshedError(
+          "invalid_input",
+          `method=${method} needs issue_number (the parent) and sub_issue`,
+        );
+      }
+      const subIssue = { method, owner, repo, issue_number, sub_issue, replace_parent, after, before };
+      return writeSubIssue(ctx, subIssue);
+    }
+    if (method === "comment") {
+      if (issue_number === undefined || !fieldsIn.body)
+        throw new ToolshedError("invalid_input", "method=comment needs issue_number and body");
+      return addComment(ctx, { owner, repo, issue_number, body: fieldsIn.body, reply_to });
+    }
+    // Another method's fields would be dropped without a word: say so instead.
+    const stray = Object.entries({ reply_to, sub_issue, replace_parent, after, before })
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k);
+    if (stray.length > 0) {
+      throw new ToolshedError(
+        "invalid_input",
+        `method=${method} takes no ${stray.join(", ")} (reply_to is for method=comment; sub_issue, replace_parent, after and before for the *_sub_issue methods)`,
+      );
+    }
     const body = Object.fromEntries(Object.entries(fieldsIn).filter(([, v]) => v !== undefined));
     if (method === "create" && !fieldsIn.title)
       throw new ToolshedError("invalid_input", "method=create needs a title");
@@ -204,37 +262,6 @@ export const issueWriteTool = defineTool({
   },
 });
 
-export const addIssueCommentTool = defineTool({
-  toolset: "issues",
-  output: o.shape({ id: o.n, url: o.s }),
-  name: "add_issue_comment",
-  title: "Comment on an issue or pull request",
-  description:
-    "Adds a comment to an issue or a pull request's conversation; with reply_to, a reply to that PR review comment.",
-  input: z.object({
-    owner,
-    repo,
-    issue_number: issueNumber,
-    body: z.string().describe("Markdown comment"),
-    reply_to: z.number().int().min(1).optional().describe("PR review comment id to reply to"),
-  }),
-  annotations: WRITE,
-  handler: async ({ owner, repo, issue_number, body, reply_to }, ctx) => {
-    const res = await ctx.deps.gh.request({
-      method: "POST",
-      path:
-        reply_to === undefined
-          ? path`/repos/${owner}/${repo}/issues/${issue_number}/comments`
-          : path`/repos/${owner}/${repo}/pulls/${issue_number}/comments/${reply_to}/replies`,
-      body: { body },
-      permission: reply_to === undefined ? "issues:write" : "pulls:write",
-      auth: "required",
-      signal: ctx.signal,
-    });
-    return { id: obj(res.data).id, url: obj(res.data).html_url };
-  },
-});
-
 const ISSUE_FIELD = `__typename id name description dataType visibility`;
 const ISSUE_FIELDS_QUERY = (
   inRepo: boolean,
@@ -267,9 +294,9 @@ export const listIssueOptionsTool = defineTool({
     ),
   }),
   name: "list_issue_options",
-  title: "Labels, issue types, issue fields and collaborators",
+  title: "Issue labels, types, fields and collaborators",
   description:
-    "What issue_write accepts: kind=labels (or label: one by name), types (the org's issue types), fields (custom issue fields; repo optional), collaborators (people with access, their permission).",
+    "What issue_write accepts: kind=labels (label: one by name), types (the org's issue types), fields (custom fields; repo optional), collaborators (with their permission).",
   input: z.object({
     owner,
     repo: z.string().optional().describe("Repo name (types: unused)"),
@@ -356,61 +383,58 @@ async function issueId(ctx: Ctx, owner: string, repo: string, n: number): Promis
   return Number(obj(res.data).id);
 }
 
-export const subIssueWriteTool = defineTool({
-  toolset: "issues",
-  output: o.shape({ parent: o.n, sub_issue: o.n, method: o.s, done: o.b }),
-  name: "sub_issue_write",
-  title: "Add, remove or reorder sub-issues",
-  description:
-    "On parent issue_number: method=add makes sub_issue (same repo) a child; remove detaches it; reprioritize moves it after or before another sub-issue.",
-  input: z.object({
-    method: selfDescribing(z.enum(["add", "remove", "reprioritize"])),
-    owner,
-    repo,
-    issue_number: issueNumber.describe("Parent issue number"),
-    sub_issue: z.number().int().min(1).describe("Sub-issue number"),
-    replace_parent: z.boolean().optional().describe("add: move from its current parent"),
-    after: z.number().int().min(1).optional().describe("reprioritize: place after this sub-issue number"),
-    before: z.number().int().min(1).optional().describe("reprioritize: place before this sub-issue number"),
-  }),
-  annotations: WRITE,
-  handler: async ({ method, owner, repo, issue_number, sub_issue, replace_parent, after, before }, ctx) => {
-    const gh = ctx.deps.gh;
-    gh.requireToken("issues:write");
-    const sub_issue_id = await issueId(ctx, owner, repo, sub_issue);
-    const at = path`/repos/${owner}/${repo}/issues/${issue_number}`;
-    const base = { permission: "issues:write" as const, auth: "required" as const, signal: ctx.signal };
-    if (method === "add") {
-      await gh.request({
-        ...base,
-        method: "POST",
-        path: `${at}/sub_issues`,
-        body: compact({ sub_issue_id, replace_parent }),
-      });
-    } else if (method === "remove") {
-      await gh.request({ ...base, method: "DELETE", path: `${at}/sub_issue`, body: { sub_issue_id } });
-    } else {
-      if ((after === undefined) === (before === undefined)) {
-        throw new ToolshedError("invalid_input", "method=reprioritize needs exactly one of after or before");
-      }
-      const other = await issueId(ctx, owner, repo, (after ?? before)!);
-      await gh.request({
-        ...base,
-        method: "PATCH",
-        path: `${at}/sub_issues/priority`,
-        body: after !== undefined ? { sub_issue_id, after_id: other } : { sub_issue_id, before_id: other },
-      });
-    }
-    return { parent: issue_number, sub_issue, method, done: true };
+/** issue_write's sub-issue methods, on parent issue_number: add, remove or reprioritize sub_issue. */
+async function writeSubIssue(
+  ctx: Ctx,
+  w: {
+    method: `${"add" | "remove" | "reprioritize"}_sub_issue`;
+    owner: string;
+    repo: string;
+    issue_number: number;
+    sub_issue: number;
+    replace_parent: boolean | undefined;
+    after: number | undefined;
+    before: number | undefined;
   },
-});
+): Promise<Record<string, unknown>> {
+  const { method, owner, repo, issue_number, sub_issue, replace_parent, after, before } = w;
+  const gh = ctx.deps.gh;
+  if (method === "reprioritize_sub_issue" && (after === undefined) === (before === undefined)) {
+    throw new ToolshedError(
+      "invalid_input",
+      "method=reprioritize_sub_issue needs exactly one of after or before",
+    );
+  }
+  gh.requireToken("issues:write");
+  const sub_issue_id = await issueId(ctx, owner, repo, sub_issue);
+  const at = path`/repos/${owner}/${repo}/issues/${issue_number}`;
+  const base = { permission: "issues:write" as const, auth: "required" as const, signal: ctx.signal };
+  if (method === "add_sub_issue") {
+    await gh.request({
+      ...base,
+      method: "POST",
+      path: `${at}/sub_issues`,
+      body: compact({ sub_issue_id, replace_parent }),
+    });
+  } else if (method === "remove_sub_issue") {
+    await gh.request({ ...base, method: "DELETE", path: `${at}/sub_issue`, body: { sub_issue_id } });
+  } else {
+    const other = await issueId(ctx, owner, repo, (after ?? before)!);
+    await gh.request({
+      ...base,
+      method: "PATCH",
+      path: `${at}/sub_issues/priority`,
+      body: after !== undefined ? { sub_issue_id, after_id: other } : { sub_issue_id, before_id: other },
+    });
+  }
+  // The model named the parent and the sub-issue: the answer need not say them again.
+  return { done: true };
+}
 
 export const issueTools = [
   listIssuesTool,
   getIssueTool,
   searchIssuesTool,
   issueWriteTool,
-  addIssueCommentTool,
   listIssueOptionsTool,
-  subIssueWriteTool,
 ];

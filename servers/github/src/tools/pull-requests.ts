@@ -32,7 +32,7 @@ export const listPullRequestsTool = defineTool({
     repo,
     state: selfDescribing(z.enum(["open", "closed", "all"]).default("open")),
     head: z.string().optional().describe("user:branch"),
-    base: z.string().optional().describe("Base branch"),
+    base: selfDescribing(z.string().optional()),
     sort: selfDescribing(z.enum(["created", "updated", "popularity", "long-running"]).optional()),
     direction: selfDescribing(z.enum(["asc", "desc"]).optional()),
     page,
@@ -167,6 +167,15 @@ export const pullRequestReadTool = defineTool({
   },
 });
 
+const inlineComment = z.object({
+  path: z.string(),
+  line: z.number().int().min(1).describe("File line"),
+  side: z.enum(["LEFT", "RIGHT"]).optional().describe("RIGHT (new, default) or LEFT"),
+  start_line: z.number().int().min(1).optional().describe("Range start"),
+  body: z.string(),
+});
+type InlineComment = z.infer<typeof inlineComment>;
+
 export const pullRequestWriteTool = defineTool({
   toolset: "pull_requests",
   output: o.shape({
@@ -174,28 +183,48 @@ export const pullRequestWriteTool = defineTool({
     ...o.declinedShape,
     requested_reviewers: o.ss,
     message: o.s,
+    merged: o.b,
+    sha: o.s,
+    ...o.review,
+    deleted: o.n,
   }),
   name: "pull_request_write",
-  title: "Create or update a pull request",
+  title: "Create, update, review or merge a pull request",
   description:
-    "method=create opens a PR from head into base (title, body, draft); update changes pull_number's title, body, base, state; both can request reviewers. update_branch merges base into its head branch. Closing asks the user to confirm.",
+    "method=create opens a PR from head into base; update changes pull_number (closing asks the user to confirm); both can request reviewers. update_branch merges base into the head branch. review: body, inline comments and event (none: left pending); submit_pending_review submits yours with event, delete_pending_review discards it. merge asks the user, then merges by merge_method; pass expected_head_sha, the head you reviewed, so a PR that moved since is not merged.",
   input: z.object({
-    method: selfDescribing(z.enum(["create", "update", "update_branch"])),
+    method: selfDescribing(
+      z.enum([
+        "create",
+        "update",
+        "update_branch",
+        "review",
+        "submit_pending_review",
+        "delete_pending_review",
+        "merge",
+      ]),
+    ),
     owner,
     repo,
     pull_number: pullNumber.optional(),
-    title: selfDescribing(z.string().optional()),
-    body: z.string().optional().describe("Markdown description"),
+    title: z.string().optional().describe("PR title; merge: commit title"),
+    body: z.string().optional().describe("Markdown description; review: summary; merge: commit message"),
     head: z.string().optional().describe("create: branch with the changes"),
     base: z.string().optional().describe("Target branch"),
-    draft: z.boolean().optional().describe("create: open as draft"),
-    state: z.enum(["open", "closed"]).optional().describe("update: new state"),
-    maintainer_can_modify: z.boolean().optional().describe("Let maintainers push to head"),
-    expected_head_sha: z.string().optional().describe("update_branch: fail if head moved"),
-    reviewers: z.array(z.string()).optional().describe("Request reviews from these logins"),
+    draft: selfDescribing(z.boolean().optional()),
+    state: selfDescribing(z.enum(["open", "closed"]).optional()),
+    maintainer_can_modify: selfDescribing(z.boolean().optional()),
+    expected_head_sha: z.string().optional().describe("update_branch, merge: fail if head moved"),
+    reviewers: z.array(z.string()).optional().describe("Logins to request reviews from"),
+    merge_method: selfDescribing(z.enum(["merge", "squash", "rebase"]).default("merge")),
+    event: selfDescribing(z.enum(["APPROVE", "REQUEST_CHANGES", "COMMENT"]).optional()),
+    comments: z.array(inlineComment).optional().describe("review: inline comments"),
+    commit_id: z.string().optional().describe("review: sha reviewed"),
   }),
-  annotations: WRITE,
-  handler: async ({ method, owner, repo, pull_number, expected_head_sha, reviewers, ...f }, ctx) => {
+  annotations: { ...WRITE, destructiveHint: true },
+  handler: async (input, ctx) => {
+    const { method, owner, repo, pull_number, expected_head_sha, reviewers, merge_method, ...rest } = input;
+    const { event, comments, commit_id, ...f } = rest;
     const gh = ctx.deps.gh;
     const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
@@ -222,6 +251,14 @@ export const pullRequestWriteTool = defineTool({
     }
     if (pull_number === undefined)
       throw new ToolshedError("invalid_input", `method=${method} needs pull_number`);
+    if (method === "review" || method === "submit_pending_review" || method === "delete_pending_review") {
+      const review = { method, owner, repo, pull_number, event, body: f.body, comments, commit_id };
+      return writeReview(ctx, review);
+    }
+    if (method === "merge") {
+      const merge = { owner, repo, pull_number, merge_method, sha: expected_head_sha };
+      return mergePull(ctx, { ...merge, commit_title: f.title, commit_message: f.body });
+    }
     if (method === "update_branch") {
       const res = await gh.request({
         ...base,
@@ -267,118 +304,100 @@ async function prSummary(ctx: Ctx, owner: string, repo: string, pull_number: num
   return `PR #${pull_number} ${JSON.stringify(cleanText(String(pr.title)))} (${head} into ${String(obj(pr.base).ref)}) in ${owner}/${repo}`;
 }
 
-export const mergePullRequestTool = defineTool({
-  toolset: "pull_requests",
-  output: o.shape({ ...o.declinedShape, merged: o.b, sha: o.s, message: o.s }),
-  name: "merge_pull_request",
-  title: "Merge a pull request",
-  description:
-    "Merges pull_number (merge, squash or rebase). Pass sha, the head you reviewed, so a PR that moved since is not merged. Asks the user to confirm.",
-  input: z.object({
-    owner,
-    repo,
-    pull_number: pullNumber,
-    merge_method: selfDescribing(z.enum(["merge", "squash", "rebase"]).default("merge")),
-    commit_title: selfDescribing(z.string().optional()),
-    commit_message: selfDescribing(z.string().optional()),
-    sha: z.string().optional().describe("Expected head sha"),
-  }),
-  annotations: { ...WRITE, destructiveHint: true },
-  handler: async ({ owner, repo, pull_number, ...body }, ctx) => {
-    const gh = ctx.deps.gh;
-    gh.requireToken("contents:write");
-    const confirmed = await ctx.confirm(async () => {
-      const pr = await prSummary(ctx, owner, repo, pull_number);
-      return `Merge ${pr} by ${body.merge_method}${body.sha ? ` (only if its head is still ${body.sha})` : ""}?`;
-    });
-    if (!confirmed) return declined(`merging PR #${pull_number} in ${owner}/${repo}`);
-    const res = await gh.request({
-      method: "PUT",
-      path: path`/repos/${owner}/${repo}/pulls/${pull_number}/merge`,
-      body: compact(body),
-      permission: "contents:write",
-      auth: "required",
-      signal: ctx.signal,
-    });
-    return compact({ merged: obj(res.data).merged, sha: obj(res.data).sha, message: obj(res.data).message });
+/** pull_request_write method=merge: asks the person first, then merges if the head is still `sha`. */
+async function mergePull(
+  ctx: Ctx,
+  m: {
+    owner: string;
+    repo: string;
+    pull_number: number;
+    merge_method: "merge" | "squash" | "rebase";
+    commit_title: string | undefined;
+    commit_message: string | undefined;
+    sha: string | undefined;
   },
-});
+): Promise<Record<string, unknown>> {
+  const { owner, repo, pull_number } = m;
+  const body = compact({
+    merge_method: m.merge_method,
+    commit_title: m.commit_title,
+    commit_message: m.commit_message,
+    sha: m.sha,
+  });
+  const gh = ctx.deps.gh;
+  gh.requireToken("contents:write");
+  const confirmed = await ctx.confirm(async () => {
+    const pr = await prSummary(ctx, owner, repo, pull_number);
+    return `Merge ${pr} by ${body.merge_method}${body.sha ? ` (only if its head is still ${body.sha})` : ""}?`;
+  });
+  if (!confirmed) return declined(`merging PR #${pull_number} in ${owner}/${repo}`);
+  const res = await gh.request({
+    method: "PUT",
+    path: path`/repos/${owner}/${repo}/pulls/${pull_number}/merge`,
+    body,
+    permission: "contents:write",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  return compact({ merged: obj(res.data).merged, sha: obj(res.data).sha, message: obj(res.data).message });
+}
 
-export const pullRequestReviewWriteTool = defineTool({
-  toolset: "pull_requests",
-  output: o.shape({ ...o.review, deleted: o.n }),
-  name: "pull_request_review_write",
-  title: "Review a pull request",
-  description:
-    "method=create: a review with body, inline comments and event (none: left pending). submit_pending: submits your pending review with event. delete_pending: discards it.",
-  input: z.object({
-    method: selfDescribing(z.enum(["create", "submit_pending", "delete_pending"])),
-    owner,
-    repo,
-    pull_number: pullNumber,
-    event: z.enum(["APPROVE", "REQUEST_CHANGES", "COMMENT"]).optional().describe("Review verdict"),
-    body: z.string().optional().describe("Review summary"),
-    comments: z
-      .array(
-        z.object({
-          path: z.string(),
-          line: z.number().int().min(1).describe("File line"),
-          side: z.enum(["LEFT", "RIGHT"]).optional().describe("RIGHT (new, default) or LEFT"),
-          start_line: z.number().int().min(1).optional().describe("Range start"),
-          body: z.string(),
-        }),
-      )
-      .optional()
-      .describe("create: inline comments"),
-    commit_id: z.string().optional().describe("create: sha reviewed"),
-  }),
-  annotations: WRITE,
-  handler: async ({ method, owner, repo, pull_number, event, body, comments, commit_id }, ctx) => {
-    const gh = ctx.deps.gh;
-    const at = path`/repos/${owner}/${repo}/pulls/${pull_number}/reviews`;
-    const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
-    if (method === "create") {
-      const res = await gh.request({
-        ...base,
-        method: "POST",
-        path: at,
-        body: compact({ event, body, comments, commit_id }),
-      });
-      return withoutAssociation(review(res.data));
-    }
-    gh.requireToken("pulls:write");
-    const me = await gh.request({ path: "/user", permission: "user:read", signal: ctx.signal });
-    const reviews = await gh.request({
-      path: at,
-      query: { per_page: 100 },
-      permission: "pulls:read",
-      signal: ctx.signal,
-    });
-    const pending = asList(reviews.data).find(
-      (r) => obj(r).state === "PENDING" && obj(obj(r).user).login === obj(me.data).login,
-    );
-    if (!pending)
-      throw new ToolshedError("not_found", "you have no pending review on this PR; create one first");
-    const id = Number(obj(pending).id);
-    if (method === "delete_pending") {
-      await gh.request({ ...base, method: "DELETE", path: `${at}/${id}` });
-      return { deleted: id };
-    }
-    if (!event) throw new ToolshedError("invalid_input", "submit_pending needs event");
+/** pull_request_write's review methods: a review (pending without an event), or your pending one submitted or deleted. */
+async function writeReview(
+  ctx: Ctx,
+  r: {
+    method: "review" | "submit_pending_review" | "delete_pending_review";
+    owner: string;
+    repo: string;
+    pull_number: number;
+    event: "APPROVE" | "REQUEST_CHANGES" | "COMMENT" | undefined;
+    body: string | undefined;
+    comments: InlineComment[] | undefined;
+    commit_id: string | undefined;
+  },
+): Promise<Record<string, unknown>> {
+  const { method, owner, repo, pull_number, event, body, comments, commit_id } = r;
+  const gh = ctx.deps.gh;
+  const at = path`/repos/${owner}/${repo}/pulls/${pull_number}/reviews`;
+  const base = { permission: "pulls:write" as const, auth: "required" as const, signal: ctx.signal };
+  if (method === "review") {
     const res = await gh.request({
       ...base,
       method: "POST",
-      path: `${at}/${id}/events`,
-      body: compact({ event, body }),
+      path: at,
+      body: compact({ event, body, comments, commit_id }),
     });
     return withoutAssociation(review(res.data));
-  },
-});
+  }
+  gh.requireToken("pulls:write");
+  const me = await gh.request({ path: "/user", permission: "user:read", signal: ctx.signal });
+  const reviews = await gh.request({
+    path: at,
+    query: { per_page: 100 },
+    permission: "pulls:read",
+    signal: ctx.signal,
+  });
+  const pending = asList(reviews.data).find(
+    (r) => obj(r).state === "PENDING" && obj(obj(r).user).login === obj(me.data).login,
+  );
+  if (!pending)
+    throw new ToolshedError(
+      "not_found",
+      "you have no pending review on this PR; start one with method=review and no event",
+    );
+  const id = Number(obj(pending).id);
+  if (method === "delete_pending_review") {
+    await gh.request({ ...base, method: "DELETE", path: `${at}/${id}` });
+    return { deleted: id };
+  }
+  if (!event) throw new ToolshedError("invalid_input", "method=submit_pending_review needs event");
+  const res = await gh.request({
+    ...base,
+    method: "POST",
+    path: `${at}/${id}/events`,
+    body: compact({ event, body }),
+  });
+  return withoutAssociation(review(res.data));
+}
 
-export const pullRequestTools = [
-  listPullRequestsTool,
-  pullRequestReadTool,
-  pullRequestWriteTool,
-  mergePullRequestTool,
-  pullRequestReviewWriteTool,
-];
+export const pullRequestTools = [listPullRequestsTool, pullRequestReadTool, pullRequestWriteTool];

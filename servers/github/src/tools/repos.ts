@@ -80,15 +80,15 @@ export const getFileContentsTool = defineTool({
   name: "get_file_contents",
   title: "Read a file or list a directory",
   description:
-    "A file's text from offset, or lines start_line..end_line, at most max_bytes (next_offset if more), with its sha for create_or_update_file; or a directory's entries. path '' is the root. Binary files: download_url.",
+    "A file's text, paged by offset and max_bytes (next_offset if more) or by lines, with its sha (for push_files); or a directory's entries, path '' the root. Binary files: download_url.",
   input: z.object({
     owner,
     repo,
-    path: z.string().default("").describe("File or directory path"),
+    path: selfDescribing(z.string().default("")),
     ref: z.string().optional().describe("Branch, tag or sha (default branch)"),
-    offset: z.number().int().min(0).default(0).describe("Start at this character of the file"),
-    max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters returned"),
-    start_line: z.number().int().min(1).optional().describe("First line, from 1 (instead of offset)"),
+    offset: z.number().int().min(0).default(0).describe("Start character"),
+    max_bytes: z.number().int().min(100).max(200_000).default(MAX_FILE).describe("Most characters"),
+    start_line: z.number().int().min(1).optional().describe("First line (from 1), instead of offset"),
     end_line: z.number().int().min(1).optional().describe("Last line, inclusive"),
   }),
   render: rawText("content"),
@@ -172,12 +172,11 @@ export const listCommitsTool = defineTool({
   output: o.list(o.commit),
   name: "list_commits",
   title: "List commits",
-  description:
-    "Commits of a ref (default branch if unset), newest first, optionally touching path, by author, in a date range.",
+  description: "Commits, newest first, from sha (default branch), filtered by path, author and date range.",
   input: z.object({
     owner,
     repo,
-    sha: z.string().optional().describe("Branch, tag or sha to start from"),
+    sha: z.string().optional().describe("Start at this branch, tag or sha"),
     path: z.string().optional().describe("Only commits touching this path"),
     author: z.string().optional().describe("GitHub login or email"),
     since: z.string().optional().describe("ISO 8601 date"),
@@ -216,15 +215,15 @@ export const getCommitTool = defineTool({
   name: "get_commit",
   title: "Get one commit",
   description:
-    "A commit: message, author, stats and changed files; with diff=true its unified diff, paged: set file to one path, offset/max_bytes to continue (next_offset).",
+    "A commit: message, author, stats and changed files; diff=true adds its unified diff, paged by file or offset/max_bytes (next_offset).",
   input: z.object({
     owner,
     repo,
     sha: z.string().describe("Commit sha, branch or tag"),
-    diff: z.boolean().default(false).describe("Include the unified diff"),
-    file: z.string().optional().describe("With diff: only this file's diff"),
-    offset: z.number().int().min(0).default(0).describe("With diff: start here"),
-    max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("With diff: most characters"),
+    diff: selfDescribing(z.boolean().default(false)),
+    file: z.string().optional().describe("diff: one file only"),
+    offset: z.number().int().min(0).default(0).describe("diff: start here"),
+    max_bytes: z.number().int().min(1000).max(100_000).default(20_000).describe("diff: most characters"),
   }),
   render: rawText("diff"),
   annotations: READ,
@@ -336,42 +335,6 @@ export const listRefsTool = defineTool({
   },
 });
 
-export const createOrUpdateFileTool = defineTool({
-  toolset: "repos",
-  output: o.shape({ path: o.s, sha: o.s, commit: o.s, url: o.s }),
-  name: "create_or_update_file",
-  title: "Create or update one file",
-  description:
-    "Commits one file to a branch. To update, pass its current sha (from get_file_contents). Several files in one commit: push_files.",
-  input: z.object({
-    owner,
-    repo,
-    path: selfDescribing(z.string()),
-    content: z.string().describe("The whole new file content (text)"),
-    message: selfDescribing(z.string()),
-    branch: z.string().optional().describe("Branch (default branch if unset)"),
-    sha: z.string().optional().describe("Current blob sha when updating"),
-  }),
-  annotations: { ...WRITE, idempotentHint: true },
-  handler: async ({ owner, repo, path: p, content, message, branch, sha }, ctx) => {
-    const res = await ctx.deps.gh.request({
-      method: "PUT",
-      path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(p)}`,
-      body: compact({ message, content: Buffer.from(content, "utf8").toString("base64"), branch, sha }),
-      permission: p.startsWith(".github/workflows/") ? "workflows:write" : "contents:write",
-      auth: "required",
-      signal: ctx.signal,
-    });
-    const d = obj(res.data);
-    return {
-      path: obj(d.content).path,
-      sha: obj(d.content).sha,
-      commit: obj(d.commit).sha,
-      url: obj(d.commit).html_url,
-    };
-  },
-});
-
 async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string): Promise<string> {
   const ref = await ctx.deps.gh.request({
     path: `${path`/repos/${owner}/${repo}/git/ref/heads`}/${filePath(branch)}`,
@@ -381,28 +344,83 @@ async function branchHead(ctx: Ctx, owner: string, repo: string, branch: string)
   return String(obj(obj(ref.data).object).sha);
 }
 
+/** Commits one file through the contents API (the old create_or_update_file): the recorded, one-request path. */
+async function putFile(
+  ctx: Ctx,
+  at: { owner: string; repo: string; branch: string | undefined; message: string },
+  file: { path: string; content: string; sha?: string | undefined },
+): Promise<Record<string, unknown>> {
+  const { owner, repo, branch, message } = at;
+  const res = await ctx.deps.gh.request({
+    method: "PUT",
+    path: `${path`/repos/${owner}/${repo}/contents`}/${filePath(file.path)}`,
+    body: compact({
+      message,
+      content: Buffer.from(file.content, "utf8").toString("base64"),
+      branch,
+      sha: file.sha,
+    }),
+    permission: file.path.startsWith(".github/workflows/") ? "workflows:write" : "contents:write",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  const d = obj(res.data);
+  // The path is the model's own; the blob sha is what a later update of the file needs.
+  return compact({
+    branch,
+    sha: obj(d.content).sha,
+    commit: obj(d.commit).sha,
+    url: obj(d.commit).html_url,
+  });
+}
+
 export const pushFilesTool = defineTool({
   toolset: "repos",
-  output: o.shape({ ...o.declinedShape, branch: o.s, commit: o.s, parent: o.s, written: o.n, deleted: o.n }),
+  output: o.shape({
+    ...o.declinedShape,
+    branch: o.s,
+    commit: o.s,
+    parent: o.s,
+    written: o.n,
+    deleted: o.n,
+    sha: o.s,
+    url: o.s,
+  }),
   name: "push_files",
-  title: "Commit several files at once",
+  title: "Commit files: write, update, delete",
   description:
-    "One commit on an existing branch that writes several files (and optionally deletes some), through the git data API. Use create_branch first for a new branch. Deleting asks the user to confirm.",
+    "One commit writing files and deleting paths. A file written alone needs its sha (get_file_contents) to replace an existing one; several files or deletions need none. New branch: repository_write create_branch. Deleting asks the user to confirm.",
   input: z.object({
     owner,
     repo,
-    branch: z.string().describe("Existing branch"),
+    branch: z.string().optional().describe("Existing branch (default: the default one)"),
     message: selfDescribing(z.string()),
     files: z
-      .array(z.object({ path: z.string(), content: z.string() }))
+      .array(
+        z.object({
+          path: selfDescribing(z.string()),
+          content: z.string().describe("Whole text"),
+          sha: z.string().optional().describe("To replace it: its blob sha"),
+        }),
+      )
       .default([])
       .describe("Files to write"),
-    delete: z.array(z.string()).default([]).describe("Paths to delete"),
+    delete: selfDescribing(z.array(z.string()).default([])),
   }),
   annotations: WRITE,
   handler: async ({ owner, repo, branch, message, files, delete: remove }, ctx) => {
     if (files.length + remove.length === 0) {
       throw new ToolshedError("invalid_input", "nothing to commit: give files to write or paths to delete");
+    }
+    const [only] = files;
+    if (only && files.length === 1 && remove.length === 0) {
+      return putFile(ctx, { owner, repo, branch, message }, only);
+    }
+    if (files.some((f) => f.sha !== undefined)) {
+      throw new ToolshedError(
+        "invalid_input",
+        "files[].sha is for a single file written alone; with several files or deletions leave it out",
+      );
     }
     const gh = ctx.deps.gh;
     const touchesWorkflows = [...files.map((f) => f.path), ...remove].some((f) =>
@@ -414,12 +432,14 @@ export const pushFilesTool = defineTool({
       const listed =
         remove.slice(0, 10).join(", ") + (remove.length > 10 ? `, … (${remove.length} in all)` : "");
       const written = files.length ? ` and writing ${files.length}` : "";
+      const on = branch === undefined ? "its default branch" : `branch '${branch}'`;
       const confirmed = await ctx.confirm(
-        `Commit to ${owner}/${repo} branch '${branch}' deleting ${remove.length} file${remove.length === 1 ? "" : "s"} (${listed})${written}: "${message}"?`,
+        `Commit to ${owner}/${repo} ${on} deleting ${remove.length} file${remove.length === 1 ? "" : "s"} (${listed})${written}: "${message}"?`,
       );
-      if (!confirmed) return declined(`deleting ${remove.length} files from ${owner}/${repo} '${branch}'`);
+      if (!confirmed) return declined(`deleting ${remove.length} files from ${owner}/${repo} ${on}`);
     }
-    const head = await branchHead(ctx, owner, repo, branch);
+    const target = branch ?? (await defaultBranch(ctx, owner, repo));
+    const head = await branchHead(ctx, owner, repo, target);
     const base = await gh.request({
       path: path`/repos/${owner}/${repo}/git/commits/${head}`,
       permission,
@@ -450,70 +470,66 @@ export const pushFilesTool = defineTool({
     const sha = String(obj(created.data).sha);
     await gh.request({
       method: "PATCH",
-      path: `${path`/repos/${owner}/${repo}/git/refs/heads`}/${filePath(branch)}`,
+      path: `${path`/repos/${owner}/${repo}/git/refs/heads`}/${filePath(target)}`,
       body: { sha, force: false },
       permission,
       auth: "required",
       signal: ctx.signal,
     });
-    return { branch, commit: sha, parent: head, written: files.length, deleted: remove.length };
+    return { branch: target, commit: sha, parent: head, written: files.length, deleted: remove.length };
   },
 });
 
-export const createBranchTool = defineTool({
-  toolset: "repos",
-  output: o.shape({ branch: o.s, sha: o.s, from: o.s }),
-  name: "create_branch",
-  title: "Create a branch",
-  description: "Creates branch from another branch or a commit sha (the default branch if from is unset).",
-  input: z.object({
-    owner,
-    repo,
-    branch: z.string().describe("New branch name"),
-    from: z.string().optional().describe("Source branch or 40-hex commit sha"),
-  }),
-  annotations: WRITE,
-  handler: async ({ owner, repo, branch, from }, ctx) => {
-    const gh = ctx.deps.gh;
-    gh.requireToken("contents:write");
-    let source = from;
-    if (!source) {
-      const r = await gh.request({
-        path: path`/repos/${owner}/${repo}`,
-        permission: "contents:read",
-        signal: ctx.signal,
-      });
-      source = String(obj(r.data).default_branch);
-    }
-    const sha = /^[0-9a-f]{40}$/i.test(source) ? source : await branchHead(ctx, owner, repo, source);
-    await gh.request({
-      method: "POST",
-      path: path`/repos/${owner}/${repo}/git/refs`,
-      body: { ref: `refs/heads/${branch}`, sha },
-      permission: "contents:write",
-      auth: "required",
-      signal: ctx.signal,
-    });
-    return { branch, sha, from: source };
-  },
-});
+async function defaultBranch(ctx: Ctx, owner: string, repo: string): Promise<string> {
+  const r = await ctx.deps.gh.request({
+    path: path`/repos/${owner}/${repo}`,
+    permission: "contents:read",
+    signal: ctx.signal,
+  });
+  return String(obj(r.data).default_branch);
+}
+
+/** repository_write method=create_branch: a branch from another branch or a sha. */
+async function createBranch(
+  ctx: Ctx,
+  owner: string,
+  repo: string,
+  branch: string,
+  from: string | undefined,
+): Promise<Record<string, unknown>> {
+  const gh = ctx.deps.gh;
+  gh.requireToken("contents:write");
+  const source = from ?? (await defaultBranch(ctx, owner, repo));
+  const sha = /^[0-9a-f]{40}$/i.test(source) ? source : await branchHead(ctx, owner, repo, source);
+  await gh.request({
+    method: "POST",
+    path: path`/repos/${owner}/${repo}/git/refs`,
+    body: { ref: `refs/heads/${branch}`, sha },
+    permission: "contents:write",
+    auth: "required",
+    signal: ctx.signal,
+  });
+  return { sha, from: source };
+}
 
 export const repositoryWriteTool = defineTool({
   toolset: "repos",
-  output: o.shape(o.repositoryBrief),
+  output: o.shape({ ...o.repositoryBrief, sha: o.s, from: o.s }),
   name: "repository_write",
-  title: "Create or fork a repository",
+  title: "Create, fork or branch a repository",
   description:
-    "method=create: a repository named name for the user or organization. fork: forks owner/repo (into organization if set).",
+    "method=create: a repository named name for the user or organization. fork: forks owner/repo (into organization if set). create_branch: a branch of owner/repo.",
   input: z.object({
-    method: selfDescribing(z.enum(["create", "fork"])),
-    name: z.string().optional().describe("create: the name; fork: a new name (optional)"),
+    method: selfDescribing(z.enum(["create", "fork", "create_branch"])),
+    name: z.string().optional().describe("create: its name; fork: a new name"),
     owner: owner.optional(),
     repo: repo.optional(),
     organization: z.string().optional().describe("Org to create or fork into"),
     description: z.string().optional().describe("create: description"),
-    private: z.boolean().default(true).describe("create: private (default) or public"),
+    private: z.boolean().default(true).describe("create: private or public"),
     auto_init: z.boolean().default(true).describe("create: add an initial README commit"),
+    branch: z.string().optional().describe("create_branch: the new branch"),
+    from: z.string().optional().describe("create_branch: from branch or 40-hex sha (default branch)"),
   }),
   annotations: WRITE,
   handler: async (input, ctx) => {
@@ -536,7 +552,11 @@ export const repositoryWriteTool = defineTool({
       return keep(repository(res.data), o.repositoryBrief);
     }
     if (!input.owner || !input.repo)
-      throw new ToolshedError("invalid_input", "method=fork needs owner and repo");
+      throw new ToolshedError("invalid_input", `method=${input.method} needs owner and repo`);
+    if (input.method === "create_branch") {
+      if (!input.branch) throw new ToolshedError("invalid_input", "method=create_branch needs branch");
+      return createBranch(ctx, input.owner, input.repo, input.branch, input.from);
+    }
     const res = await gh.request({
       method: "POST",
       path: path`/repos/${input.owner}/${input.repo}/forks`,
@@ -555,8 +575,6 @@ export const repoTools = [
   listCommitsTool,
   getCommitTool,
   listRefsTool,
-  createOrUpdateFileTool,
   pushFilesTool,
-  createBranchTool,
   repositoryWriteTool,
 ];
