@@ -6,7 +6,7 @@ import type { Runtime } from "../runtime.js";
 type Fetch = (request: Request, options?: McpHandlerRequestOptions) => Promise<Response>;
 
 /** At most this many URIs in one listen request's `resourceSubscriptions`. */
-const MAX_URIS = 100;
+export const MAX_URIS = 100;
 
 /**
  * The 2026-07-28 HTTP lane's fetch for a forwarding server that follows resources (the gateway): a
@@ -66,7 +66,7 @@ export function withResourceFollowing(rt: Runtime, inner: Fetch): Fetch {
 }
 
 /** The listen request's id and distinct resource URIs, when it is one that names some. */
-function listenedUris(message: unknown): { id: string | number; uris: string[] } | undefined {
+export function listenedUris(message: unknown): { id: string | number; uris: string[] } | undefined {
   if (typeof message !== "object" || message === null) return undefined;
   const { method, id, params } = message as { method?: unknown; id?: unknown; params?: unknown };
   if (method !== "subscriptions/listen" || (typeof id !== "string" && typeof id !== "number"))
