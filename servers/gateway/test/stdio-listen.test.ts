@@ -140,6 +140,12 @@ function liftCreatedTasks(client: Client): void {
     const result = (message as { result?: Record<string, unknown> }).result;
     if (result?.resultType !== "task") return deliver(message, extra);
     const { resultType: _task, _meta, ...created } = result;
-    deliver({ ...message, result: { resultType: "complete", content: [], _meta: { ...(_meta as object), [CREATED]: created } } } as never, extra);
+    deliver(
+      {
+        ...message,
+        result: { resultType: "complete", content: [], _meta: { ...(_meta as object), [CREATED]: created } },
+      } as never,
+      extra,
+    );
   };
 }
