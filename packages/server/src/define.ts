@@ -554,11 +554,19 @@ export interface ForwardDefinition<Deps = any> {
      * starts following `uri` for `principal` (throw a ToolshedError: `not_found` for a URI it may
      * not see, as resources/read does) and returns what ends it, called once: on unsubscribe, when
      * the listen stream or the session closes. Announce updates with `notify.resourceUpdated(uri)`;
-     * the kit sends them only to the clients following that URI.
+     * the kit sends them only to the clients following that URI. Call `revoked` when the principal
+     * may no longer see it (a reload took its access): the kit stops delivering it to that client —
+     * a 2026-07-28 listen stream naming it is closed (the client may listen again, and is refused),
+     * a 2025 session is unsubscribed — and calls what ends it.
      */
     subscriptions?: {
       offered(deps: Deps): boolean;
-      subscribe(deps: Deps, uri: string, principal: Principal | undefined): Promise<() => void>;
+      subscribe(
+        deps: Deps,
+        uri: string,
+        principal: Principal | undefined,
+        revoked: () => void,
+      ): Promise<() => void>;
     };
   };
   prompts?: {

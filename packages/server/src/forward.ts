@@ -217,7 +217,8 @@ function serveSubscribe(
     if (following.has(uri)) return {};
     try {
       const deps = rt.openedDeps ?? (await rt.deps());
-      const end = await subscriptions.subscribe(deps, uri, principalOf(extra));
+      // Access taken by a reload: no more updates of it to this session.
+      const end = await subscriptions.subscribe(deps, uri, principalOf(extra), () => stop(uri));
       // Subscribed twice at once (the first one follows), or the session ended meanwhile.
       if (following.has(uri) || closed) end();
       else following.set(uri, end);

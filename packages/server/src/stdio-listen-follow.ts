@@ -1,5 +1,5 @@
 import type { Transport } from "@modelcontextprotocol/server";
-import { listenedUris, MAX_URIS } from "./http/listen-follow.js";
+import { closingMeta, listenedUris, MAX_URIS } from "./http/listen-follow.js";
 import { principalFromAuthInfo } from "./principal.js";
 import { RpcError } from "./rpc-error.js";
 import type { Runtime } from "./runtime.js";
@@ -36,7 +36,10 @@ export function followResourcesOnPipe(rt: Runtime, wire: Transport): () => void 
     }
     const listen = listenedUris(message);
     const deps = rt.openedDeps;
-    if (!listen || deps === undefined || !subscriptions.offered(deps)) {
+    // Unlike HTTP's per-request servers, the connection's server declared `resources.subscribe` once,
+    // and the entry honors URIs as it declared: so every URI goes through `subscribe`, which refuses
+    // what it cannot follow now (an upstream removed since), rather than asking `offered` again.
+    if (!listen || deps === undefined) {
       onmessage?.(message, extra);
       return;
     }
@@ -54,11 +57,24 @@ export function followResourcesOnPipe(rt: Runtime, wire: Transport): () => void 
       return;
     }
     const principal = extra?.authInfo ? principalFromAuthInfo(extra.authInfo) : undefined;
+    // Access to one of its URIs taken by a reload: the listen is closed, as the entry closes one
+    // (its result), and the entry's router forgets it (a cancellation only the entry sees).
+    const revoked = () => {
+      if (!following.has(listen.id)) return;
+      void wire
+        .send({
+          jsonrpc: "2.0",
+          id: listen.id,
+          result: { resultType: "complete", _meta: closingMeta(rt, listen.id) },
+        })
+        .catch(() => {});
+      onmessage?.({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: listen.id } });
+    };
     void (async () => {
       const ends: (() => void)[] = [];
       for (const uri of listen.uris) {
         try {
-          ends.push(await subscriptions.subscribe(deps, uri, principal));
+          ends.push(await subscriptions.subscribe(deps, uri, principal, revoked));
         } catch (err) {
           for (const stop of ends) stop();
           const e = RpcError.from(err);

@@ -325,7 +325,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
       offered(deps) {
         return [...deps.gateway.upstreams.values()].some((u) => u.subscribable);
       },
-      subscribe(deps, uri, principal) {
+      subscribe(deps, uri, principal, revoked) {
         const found = deps.gateway.catalog.resource(uri);
         const access = accessFor(deps.gateway.file, principal);
         const upstream = found && upstreamFor(deps, found.upstream.namespace, access, `resource '${uri}'`);
@@ -342,7 +342,14 @@ const forward: ForwardDefinition<GatewayDeps> = {
             `upstream '${upstream.name}' does not support resource subscriptions; read '${uri}' again to see changes`,
           );
         }
-        return Promise.resolve(deps.gateway.follow(upstream, found.uri));
+        const end = deps.gateway.follow(upstream, found.uri);
+        // A reload that takes the caller's access to the upstream (or removes it) ends the follow.
+        const name = upstream.name;
+        const unwatch = deps.gateway.watchAccess(name, () => deps.gateway.serves(name, principal), revoked);
+        return Promise.resolve(() => {
+          unwatch();
+          end();
+        });
       },
     },
     async read(deps, uri, ctx) {

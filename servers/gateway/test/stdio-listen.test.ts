@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import everything from "@toolshed/fixture-everything";
 import { startHttpServer } from "@toolshed/server";
@@ -29,6 +30,7 @@ let upstream: Awaited<ReturnType<typeof startHttpServer>>;
 let direct: Client;
 let gateway: StdioServerProcess;
 let dir: string;
+let config: string;
 
 /** Task status notifications the client got, as sent (the task, with the gateway's id). */
 const statuses: Record<string, unknown>[] = [];
@@ -37,7 +39,7 @@ beforeAll(async () => {
   upstream = await startHttpServer(everything, {}, { logLevel: "silent" });
   direct = await connectHttpClient(upstream.url, {}, undefined, "modern");
   dir = mkdtempSync(join(tmpdir(), "gateway-stdio-listen-"));
-  const config = join(dir, "gateway.yaml");
+  config = join(dir, "gateway.yaml");
   writeFileSync(config, `upstreams:\n  fx:\n    url: ${upstream.url}\n`);
   gateway = await spawnStdioServer(process.execPath, [BIN, "--config", config], {
     era: "modern",
@@ -126,6 +128,19 @@ it("delivers a forwarded task's status notifications, the last one with its resu
   } finally {
     await subscription.close();
   }
+  expect(gateway.nonProtocolLines()).toEqual([]);
+});
+
+// Last: it takes the upstream away.
+it("closes a listen whose resource's upstream a reload removed", async () => {
+  const subscription = await gateway.client.listen({ resourceSubscriptions: [`fx+${WATCHED}`] });
+  const closed = subscription.closed.then((how) => how);
+  // The gateway reloads its config file when it changes.
+  writeFileSync(config, "upstreams: {}\n");
+  expect(await Promise.race([closed, sleep(10_000).then(() => "still open")])).toBe("graceful");
+  await expect(gateway.client.listen({ resourceSubscriptions: [`fx+${WATCHED}`] })).rejects.toThrow(
+    /not found/,
+  );
   expect(gateway.nonProtocolLines()).toEqual([]);
 });
 
