@@ -208,7 +208,7 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
     const logger = createLogger({
       name: "relisten-test",
       level: "debug",
-      destination: { write: (line: string) => void lines.push(line) } as never,
+      destination: { write: (line: string) => void lines.push(line) },
     });
     const client = new UpstreamClient("fx", {
       logger,

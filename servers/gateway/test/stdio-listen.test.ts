@@ -43,7 +43,7 @@ beforeAll(async () => {
   writeFileSync(config, `upstreams:\n  fx:\n    url: ${upstream.url}\n`);
   gateway = await spawnStdioServer(process.execPath, [BIN, "--config", config], {
     era: "modern",
-    capabilities: { extensions: { [TASKS]: {} } } as never,
+    capabilities: { extensions: { [TASKS]: {} } },
     env: { TOOLSHED_LOG_LEVEL: "debug" },
   });
   liftCreatedTasks(gateway.client);
