@@ -163,13 +163,23 @@ export interface TransportInfo {
  */
 export interface ChangeNotifier {
   /** A resource's content changed: `notifications/resources/updated` to clients subscribed to `uri`. */
-  resourceUpdated(uri: string): void;
+  resourceUpdated(uri: string, options?: NotifyOptions): void;
   /** Resources were added or removed: `notifications/resources/list_changed`. */
-  resourceListChanged(): void;
+  resourceListChanged(options?: NotifyOptions): void;
   /** The tool list changed: `notifications/tools/list_changed`. */
-  toolListChanged(): void;
+  toolListChanged(options?: NotifyOptions): void;
   /** The prompt list changed: `notifications/prompts/list_changed`. */
-  promptListChanged(): void;
+  promptListChanged(options?: NotifyOptions): void;
+}
+
+/** How far a change notification goes. */
+export interface NotifyOptions {
+  /**
+   * Only to this replica's clients. By default a change reaches every replica's clients (through
+   * Redis when replicas share one); a change every replica hears by itself (a gateway's upstream
+   * tells each replica that follows it) would then reach a client once per replica that heard it.
+   */
+  here?: boolean;
 }
 
 /** Which change notifications a server sends; each is advertised to clients only when true. */

@@ -452,6 +452,9 @@ const forward: ForwardDefinition<GatewayDeps> = {
   },
 };
 
+/** Change notifications to this replica's clients only (see setup). */
+const HERE = { here: true } as const;
+
 export const gatewayServer = defineServer({
   name: "gateway",
   version,
@@ -478,10 +481,13 @@ export const gatewayServer = defineServer({
     try {
       gateway = await Gateway.start(config.config ? { path: config.config } : { file: emptyGatewayFile() }, {
         logger: log,
-        ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged() } : {}),
-        onResourcesChanged: () => notify.resourceListChanged(),
-        onPromptsChanged: () => notify.promptListChanged(),
-        onResourceUpdated: (uri) => notify.resourceUpdated(uri),
+        // Each replica hears these itself (from the upstreams it follows for its own clients, and
+        // its own reloads), so each tells only its own clients: published to all, a client would
+        // be told once per replica that heard it.
+        ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged(HERE) } : {}),
+        onResourcesChanged: () => notify.resourceListChanged(HERE),
+        onPromptsChanged: () => notify.promptListChanged(HERE),
+        onResourceUpdated: (uri) => notify.resourceUpdated(uri, HERE),
         ...(shared && redisUrl ? { shared: { store: shared, redisUrl } } : {}),
       });
     } catch (err) {
