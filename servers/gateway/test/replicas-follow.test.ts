@@ -53,9 +53,9 @@ describe.runIf(redisUp)("two gateway replicas sharing Redis", () => {
     ]);
     open.push(...callers);
     const got = callers.map((c) => recordChanges(c));
-    await callers[0]!.listen({ resourceSubscriptions: [exposed] });
-    await callers[1]!.listen({ resourceSubscriptions: [exposed] });
-    await callers[2]!.subscribeResource({ uri: exposed });
+    await callers[0].listen({ resourceSubscriptions: [exposed] });
+    await callers[1].listen({ resourceSubscriptions: [exposed] });
+    await callers[2].subscribeResource({ uri: exposed });
     for (const gw of replicas) {
       const upstreams = (await gw.deps()).gateway.upstreams;
       await vi.waitFor(() => expect(upstreams.get(`dup${process.pid}`)!.followed).toEqual([WATCHED]), {
