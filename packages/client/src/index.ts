@@ -7,6 +7,7 @@ export type {
   LogRelay,
   Relay,
   ProtocolChoice,
+  RelistenPolicy,
   TaskMethod,
   UpstreamClientOptions,
   UpstreamState,

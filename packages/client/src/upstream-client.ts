@@ -54,6 +54,8 @@ export interface UpstreamClientOptions {
   onResourceUpdated?: (uri: string) => void;
   /** The name this client gives itself to the server. */
   clientInfo?: { name: string; version: string };
+  /** How dropped listen streams are opened again; about half a minute of tries unless set. */
+  relisten?: Partial<RelistenPolicy>;
 }
 
 export interface ForwardOptions {
@@ -151,8 +153,21 @@ interface Following {
   end(): Promise<unknown>;
 }
 
-/** How long a listen stream that dropped waits before it is opened again. */
-const RELISTEN_MS = 1_000;
+/**
+ * How a listen stream the upstream dropped is opened again: waits doubling from `minMs` to `maxMs`
+ * (each 50-100% of its step), at most `attempts` tries in a row before it is given up.
+ */
+export interface RelistenPolicy {
+  minMs: number;
+  maxMs: number;
+  attempts: number;
+}
+
+/** About half a minute of tries: an upstream restarting or redeploying is back well within it. */
+const RELISTEN: RelistenPolicy = { minMs: 250, maxMs: 5_000, attempts: 10 };
+
+/** A task in one of these is done: its stream is not reopened. */
+const FINAL_TASK_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
 
 /** Rounds of questions one call may take before it is given up. */
 const MAX_ROUNDS = 10;
@@ -319,7 +334,14 @@ export class UpstreamClient {
    * `subscriptions/listen` naming it, declaring the tasks extension; `onTask` gets each of the
    * upstream's `notifications/tasks` (the task as tasks/get returns it, its current state first).
    * Resolves once the upstream acknowledged, with what ends it; undefined when the upstream does
-   * not run tasks or did not honor the id (unknown to it). Not remade after a reconnect.
+   * not run tasks or did not honor the id (unknown to it).
+   *
+   * A stream the upstream drops before the task finished (it restarted, the connection was lost)
+   * is opened again, on whichever connection is up then, with backoff and jitter (see
+   * `RelistenPolicy`); once reopened, one tasks/get gives the state it may have missed. When it
+   * cannot be reopened within the policy's tries, or the upstream no longer knows the task,
+   * following ends: `onTask` gets the task's state from one last tasks/get when the upstream
+   * answers it, and nothing more (tasks/get still answers the caller).
    */
   async followTask(
     taskId: string,
@@ -328,14 +350,95 @@ export class UpstreamClient {
   ): Promise<(() => Promise<void>) | undefined> {
     const client = this.#client;
     if (!client || !this.runsTasks) return undefined;
+    let ended = false;
+    let finished = false;
+    const deliver = (task: Record<string, unknown>) => {
+      if (ended) return;
+      if (FINAL_TASK_STATUSES.has(String(task.status))) finished = true;
+      onTask(task);
+    };
     const followers = this.#taskFollowers.get(taskId) ?? new Set();
     this.#taskFollowers.set(taskId, followers);
-    followers.add(onTask);
+    followers.add(deliver);
     const unfollow = () => {
-      followers.delete(onTask);
+      followers.delete(deliver);
       if (followers.size === 0 && this.#taskFollowers.get(taskId) === followers)
         this.#taskFollowers.delete(taskId);
     };
+    let subscription: McpSubscription | undefined;
+    try {
+      subscription = await this.#listenToTask(client, taskId, options.signal);
+    } catch (err) {
+      this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen for a task");
+    }
+    if (!subscription) {
+      unfollow();
+      return undefined;
+    }
+    /** Following stopped here: the upstream forgot the task, or its stream could not be reopened. */
+    let stopped = false;
+    const still = () => !ended && !finished && !stopped && options.signal?.aborted !== true;
+    /** One tasks/get, its answer to the followers; false when the upstream no longer knows the task. */
+    const catchUp = async (): Promise<boolean> => {
+      try {
+        const { _meta: _dropped, ...task } = await this.taskRequest(
+          "tasks/get",
+          { taskId },
+          { signal: AbortSignal.timeout(this.#timeoutMs) },
+        );
+        deliver(task);
+        return true;
+      } catch (err) {
+        return !(err instanceof ToolshedError && err.code === "invalid_input");
+      }
+    };
+    const keep = (current: McpSubscription) => {
+      subscription = current;
+      void current.closed.then(async (how) => {
+        if (!still()) return;
+        this.log.info(
+          { how, task: taskId },
+          `upstream '${this.name}' dropped a task's listen stream; reopening it`,
+        );
+        const outcome = await this.#reopen(still, (c) => this.#listenToTask(c, taskId, options.signal));
+        if (outcome === "stopped") return;
+        if (outcome !== "refused" && outcome !== "gave up") {
+          if (!still()) {
+            void outcome.opened.close();
+            return;
+          }
+          keep(outcome.opened);
+          // What it missed while the stream was down, and whether the upstream still knows it.
+          if (await catchUp()) return;
+          stopped = true;
+          void outcome.opened.close();
+        }
+        stopped = true;
+        this.log.warn(
+          { task: taskId, outcome },
+          `stopped following a task of upstream '${this.name}': its listen stream could not be reopened; tasks/get still answers`,
+        );
+        if (outcome === "gave up") await catchUp();
+        unfollow();
+      });
+    };
+    keep(subscription);
+    return async () => {
+      ended = true;
+      unfollow();
+      await subscription?.close();
+    };
+  }
+
+  /**
+   * One `subscriptions/listen` naming task `taskId` on `client`: the stream once acknowledged, or
+   * undefined when the upstream left the id out (when its acknowledgement says so).
+   */
+  async #listenToTask(
+    client: Client,
+    taskId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<McpSubscription | undefined> {
     // The SDK's listen() sends the connection's own capabilities, which leave the extension out (a
     // call declares it only when the upstream may run it as a task): declared for this one request.
     // listen() builds its request synchronously, before its first await.
@@ -347,28 +450,18 @@ export class UpstreamClient {
     try {
       listening = client.listen({ taskIds: [taskId] } as never, {
         timeout: this.#timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...(signal ? { signal } : {}),
       });
     } finally {
       sdk._capabilities = own;
     }
-    try {
-      const subscription = await listening;
-      const honored = (subscription.honoredFilter as { taskIds?: unknown }).taskIds;
-      if (Array.isArray(honored) && !honored.includes(taskId)) {
-        unfollow();
-        await subscription.close();
-        return undefined;
-      }
-      return async () => {
-        unfollow();
-        await subscription.close();
-      };
-    } catch (err) {
-      unfollow();
-      this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen for a task");
+    const subscription = await listening;
+    const honored = (subscription.honoredFilter as { taskIds?: unknown }).taskIds;
+    if (Array.isArray(honored) && !honored.includes(taskId)) {
+      await subscription.close();
       return undefined;
     }
+    return subscription;
   }
 
   /**
@@ -645,17 +738,10 @@ export class UpstreamClient {
         await client.subscribeResource({ uri }, options);
         following = { client, end: () => client.unsubscribeResource({ uri }, options) };
       } else {
-        const subscription = await client.listen({ resourceSubscriptions: [uri] }, options);
-        following = { client, end: () => subscription.close() };
-        this.#relistenWhenDropped(
+        following = this.#keepFollowing(
           client,
-          subscription,
-          () => {
-            if (this.#following.get(uri) !== following) return false;
-            this.#following.delete(uri);
-            return this.#wanted.has(uri);
-          },
-          () => void this.#startFollowing(client, uri),
+          uri,
+          await client.listen({ resourceSubscriptions: [uri] }, options),
         );
       }
       // Unfollowed, reconnected or followed twice meanwhile: this one is not needed.
@@ -674,6 +760,40 @@ export class UpstreamClient {
   }
 
   /**
+   * 2026-07-28: the listen stream following `uri` on `client`, opened again (with backoff, see
+   * `#reopen`) when the upstream drops it while it is still wanted and `client` still current (a
+   * new connection follows every wanted resource itself).
+   */
+  #keepFollowing(client: Client, uri: string, subscription: McpSubscription): Following {
+    const following: Following = { client, end: () => subscription.close() };
+    void subscription.closed.then(async (how) => {
+      // Ended here (unfollowed), or the connection it belonged to was dropped for a new one.
+      if (this.#following.get(uri) !== following) return;
+      this.#following.delete(uri);
+      const still = () => this.#wanted.has(uri) && !this.#following.has(uri);
+      if (!still()) return;
+      this.log.info({ how, uri }, `upstream '${this.name}' dropped a resource's listen stream; reopening it`);
+      const outcome = await this.#reopen(
+        still,
+        (c) => c.listen({ resourceSubscriptions: [uri] }, { timeout: this.#timeoutMs }),
+        client,
+      );
+      if (outcome === "stopped") return;
+      if (outcome === "refused" || outcome === "gave up") {
+        this.log.warn(
+          { uri, outcome },
+          `stopped following a resource of upstream '${this.name}' until it reconnects`,
+        );
+        return;
+      }
+      const again = this.#keepFollowing(client, uri, outcome.opened);
+      if (still() && this.#client === client) this.#following.set(uri, again);
+      else await again.end();
+    });
+    return following;
+  }
+
+  /**
    * 2026-07-28: the list changes the upstream announces, on one listen stream for the connection
    * (2025 sessions get them unasked). Opened again when it drops while the connection lives.
    */
@@ -686,32 +806,50 @@ export class UpstreamClient {
       ...(caps.resources?.listChanged ? { resourcesListChanged: true } : {}),
     };
     if (!Object.keys(filter).length) return;
-    client.listen(filter, { timeout: this.#timeoutMs }).then(
-      (subscription) =>
-        this.#relistenWhenDropped(
-          client,
-          subscription,
-          () => true,
-          () => this.#listenForLists(client),
-        ),
-      (err: unknown) => this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen"),
+    const open = () => client.listen(filter, { timeout: this.#timeoutMs });
+    const keep = (subscription: McpSubscription) =>
+      void subscription.closed.then(async (how) => {
+        if (how === "local" || this.#client !== client) return;
+        const outcome = await this.#reopen(() => true, open, client);
+        if (typeof outcome === "object") keep(outcome.opened);
+        else if (outcome !== "stopped") {
+          this.log.warn(
+            { outcome },
+            `stopped listening for upstream '${this.name}' list changes until it reconnects`,
+          );
+        }
+      });
+    open().then(keep, (err: unknown) =>
+      this.log.debug({ err: scrub(err as Error) }, "upstream refused subscriptions/listen"),
     );
   }
 
-  /** When a listen stream ends from the far side while `client` is current and `still()`, `again()`. */
-  #relistenWhenDropped(
-    client: Client,
-    subscription: McpSubscription,
+  /**
+   * Opens a listen stream the upstream dropped again: after a wait that doubles from the policy's
+   * `minMs` to its `maxMs`, each 50-100% of its step (jitter, so the streams of one upstream do not
+   * all come back at once), on the connection up then (or only on `on`, when given), while
+   * `still()`. `open` throws to try again, or resolves undefined for the upstream's refusal.
+   */
+  async #reopen<T>(
     still: () => boolean,
-    again: () => void,
-  ) {
-    void subscription.closed.then((how) => {
-      if (how === "local" || this.#client !== client || !still()) return;
-      const timer = setTimeout(() => {
-        if (this.#client === client && this.state === "ready") again();
-      }, RELISTEN_MS);
-      timer.unref();
-    });
+    open: (client: Client) => Promise<T | undefined>,
+    on?: Client,
+  ): Promise<{ opened: T } | "refused" | "stopped" | "gave up"> {
+    const { minMs, maxMs, attempts } = { ...RELISTEN, ...this.#options.relisten };
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const step = Math.min(maxMs, minMs * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, step * (0.5 + Math.random() / 2)).unref());
+      if (!still() || this.state === "closed" || (on && this.#client !== on)) return "stopped";
+      const client = this.#client;
+      if (!client || this.state !== "ready") continue;
+      try {
+        const opened = await open(client);
+        return opened === undefined ? "refused" : { opened };
+      } catch (err) {
+        this.log.debug({ err: scrub(err as Error), attempt }, "reopening a listen stream failed");
+      }
+    }
+    return "gave up";
   }
 
   #requestOptions(options: ForwardOptions) {

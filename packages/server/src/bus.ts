@@ -29,6 +29,12 @@ export interface TaskStatusEvent {
  * it directly; 2025 connections subscribe and filter by what their client subscribed to.
  */
 export interface ChangeBus extends ServerEventBus {
+  /**
+   * Delivers a change to this process's listeners only, not to the other replicas': for a change
+   * each replica hears by itself (a gateway's upstream tells every replica that follows it), which
+   * `publish` would deliver once per replica that heard it.
+   */
+  publishHere?(event: ChangeEvent): void;
   /** Publishes a task's new status to this process's listen streams and the other replicas'. */
   publishTaskStatus(event: TaskStatusEvent): void;
   subscribeTaskStatus(listener: (event: TaskStatusEvent) => void): () => void;
@@ -152,6 +158,10 @@ export class RedisChangeBus implements ChangeBus {
   publish(event: ChangeEvent): void {
     this.#local.publish(event);
     this.#send({ event });
+  }
+
+  publishHere(event: ChangeEvent): void {
+    this.#local.publish(event);
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {

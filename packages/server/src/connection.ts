@@ -64,6 +64,12 @@ function createMcpServer(
      * streams subscribe to the runtime's bus), so this per-request instance must not.
      */
     changesByEntry?: boolean;
+    /**
+     * The serving entry's 2026-07-28 listen streams follow the resources they name (HTTP:
+     * http/listen-follow.ts, stdio: stdio-listen-follow.ts), so a forwarding server may offer
+     * `resources.subscribe` on this connection.
+     */
+    listensFollow?: boolean;
     /** What handlers are told of the transport (ctx.transport). */
     transport?: TransportInfo;
   } = {},
@@ -113,7 +119,7 @@ function createMcpServer(
   server.registerCapabilities({ tools: { listChanged: sends.toolListChanged } });
   if (def.forward) {
     // A forwarding server (the gateway) decides its tools, resources and prompts per request.
-    serveForwarded(rt, mcp, def.forward, state, era, sends, options.changesByEntry === true);
+    serveForwarded(rt, mcp, def.forward, state, era, sends, options.listensFollow === true);
     if (!stateless && !options.changesByEntry) deliverChanges(rt, mcp, state, era);
     return mcp;
   }
@@ -485,8 +491,17 @@ export function kitServerFactory(
   rt: Runtime,
   network: Network,
   maxMessageBytes: number,
-): (ctx: McpRequestContext) => McpServer {
-  return ({ era }) => kitServer(rt, era, { network, maxMessageBytes }).mcp;
+): (ctx: McpRequestContext) => McpServer | Promise<McpServer> {
+  const build = ({ era }: McpRequestContext) => kitServer(rt, era, { network, maxMessageBytes }).mcp;
+  // A stdio connection's server is built once, on its first message, and what it declares then is
+  // for good (the stdio entry honors listen filters against it): a forwarding server's capabilities
+  // depend on its deps (which upstreams subscribe, run tasks, complete), so they are opened first.
+  // Over HTTP each request builds its own, and setup is primed at start.
+  if (network !== "pipe" || !rt.def.forward) return build;
+  return async (ctx) => {
+    if (rt.openedDeps === undefined) await rt.deps().catch(() => {});
+    return build(ctx);
+  };
 }
 
 const TRANSPORT_KIND = { pipe: "stdio", tcp: "http", inproc: "in-process" } as const;
@@ -498,6 +513,7 @@ function kitServer(rt: Runtime, era: Era, options: ConnectOptions): Connection {
     jsonResponse: options.jsonResponse,
     // Over HTTP the 2026-07-28 entry serves subscriptions/listen from the runtime's bus itself.
     changesByEntry: options.network === "tcp" && era === "modern",
+    listensFollow: era === "modern" && (options.network === "tcp" || options.network === "pipe"),
     transport: { kind: TRANSPORT_KIND[options.network], maxMessageBytes: options.maxMessageBytes },
   });
   let tracked: { isPending(id: string | number): boolean } | undefined;

@@ -163,13 +163,23 @@ export interface TransportInfo {
  */
 export interface ChangeNotifier {
   /** A resource's content changed: `notifications/resources/updated` to clients subscribed to `uri`. */
-  resourceUpdated(uri: string): void;
+  resourceUpdated(uri: string, options?: NotifyOptions): void;
   /** Resources were added or removed: `notifications/resources/list_changed`. */
-  resourceListChanged(): void;
+  resourceListChanged(options?: NotifyOptions): void;
   /** The tool list changed: `notifications/tools/list_changed`. */
-  toolListChanged(): void;
+  toolListChanged(options?: NotifyOptions): void;
   /** The prompt list changed: `notifications/prompts/list_changed`. */
-  promptListChanged(): void;
+  promptListChanged(options?: NotifyOptions): void;
+}
+
+/** How far a change notification goes. */
+export interface NotifyOptions {
+  /**
+   * Only to this replica's clients. By default a change reaches every replica's clients (through
+   * Redis when replicas share one); a change every replica hears by itself (a gateway's upstream
+   * tells each replica that follows it) would then reach a client once per replica that heard it.
+   */
+  here?: boolean;
 }
 
 /** Which change notifications a server sends; each is advertised to clients only when true. */
@@ -554,11 +564,19 @@ export interface ForwardDefinition<Deps = any> {
      * starts following `uri` for `principal` (throw a ToolshedError: `not_found` for a URI it may
      * not see, as resources/read does) and returns what ends it, called once: on unsubscribe, when
      * the listen stream or the session closes. Announce updates with `notify.resourceUpdated(uri)`;
-     * the kit sends them only to the clients following that URI.
+     * the kit sends them only to the clients following that URI. Call `revoked` when the principal
+     * may no longer see it (a reload took its access): the kit stops delivering it to that client —
+     * a 2026-07-28 listen stream naming it is closed (the client may listen again, and is refused),
+     * a 2025 session is unsubscribed — and calls what ends it.
      */
     subscriptions?: {
       offered(deps: Deps): boolean;
-      subscribe(deps: Deps, uri: string, principal: Principal | undefined): Promise<() => void>;
+      subscribe(
+        deps: Deps,
+        uri: string,
+        principal: Principal | undefined,
+        revoked: () => void,
+      ): Promise<() => void>;
     };
   };
   prompts?: {

@@ -40,8 +40,8 @@ export function serveForwarded(
   state: ConnectionState,
   era: Era,
   sends: Runtime["notifications"],
-  /** The 2026-07-28 HTTP lane serves this connection's listen streams (and follows their URIs). */
-  listensByEntry: boolean,
+  /** The serving entry's 2026-07-28 listen streams follow the URIs they name (HTTP and stdio). */
+  listensFollow: boolean,
 ): void {
   const server = mcp.server;
   server.setRequestHandler("tools/list", async (_request, extra) => {
@@ -101,10 +101,10 @@ export function serveForwarded(
   });
   if (forward.resources) {
     const resources = forward.resources;
-    // 2025 sessions follow with resources/subscribe; 2026-07-28 listen streams only over HTTP
-    // (http/listen-follow.ts), so a 2026-07-28 stdio client is not offered it.
+    // 2025 sessions follow with resources/subscribe; 2026-07-28 listen streams where the serving
+    // entry follows their URIs (HTTP and stdio; not an in-process pair).
     const follows =
-      sends.resourceUpdated && (era === "legacy" || listensByEntry) && offersSubscriptions(rt, resources);
+      sends.resourceUpdated && (era === "legacy" || listensFollow) && offersSubscriptions(rt, resources);
     server.registerCapabilities({
       resources: { subscribe: follows, listChanged: sends.resourceListChanged },
     });
@@ -217,7 +217,8 @@ function serveSubscribe(
     if (following.has(uri)) return {};
     try {
       const deps = rt.openedDeps ?? (await rt.deps());
-      const end = await subscriptions.subscribe(deps, uri, principalOf(extra));
+      // Access taken by a reload: no more updates of it to this session.
+      const end = await subscriptions.subscribe(deps, uri, principalOf(extra), () => stop(uri));
       // Subscribed twice at once (the first one follows), or the session ended meanwhile.
       if (following.has(uri) || closed) end();
       else following.set(uri, end);

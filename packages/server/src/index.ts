@@ -32,6 +32,7 @@ export type {
   CacheHint,
   Choice,
   ChangeNotifier,
+  NotifyOptions,
   Completer,
   CompletionContext,
   ClientRequests,

@@ -8,6 +8,7 @@ import { LocalChangeBus, type ChangeBus, type ChangeEvent } from "./bus.js";
 import type {
   AnyTool,
   ChangeNotifier,
+  NotifyOptions,
   ConfirmPolicy,
   NotificationsDeclared,
   ResolvedServerDefinition,
@@ -166,10 +167,10 @@ export class Runtime {
       promptListChanged: declared.promptListChanged === true,
     };
     this.notify = {
-      resourceUpdated: (uri) => this.#publish("resourceUpdated", { kind: "resource_updated", uri }),
-      resourceListChanged: () => this.#publish("resourceListChanged", { kind: "resources_list_changed" }),
-      toolListChanged: () => this.#publish("toolListChanged", { kind: "tools_list_changed" }),
-      promptListChanged: () => this.#publish("promptListChanged", { kind: "prompts_list_changed" }),
+      resourceUpdated: (uri, o) => this.#publish("resourceUpdated", { kind: "resource_updated", uri }, o),
+      resourceListChanged: (o) => this.#publish("resourceListChanged", { kind: "resources_list_changed" }, o),
+      toolListChanged: (o) => this.#publish("toolListChanged", { kind: "tools_list_changed" }, o),
+      promptListChanged: (o) => this.#publish("promptListChanged", { kind: "prompts_list_changed" }, o),
     };
   }
 
@@ -241,9 +242,10 @@ export class Runtime {
   }
 
   /** Publishes a change the server declared; an undeclared one is dropped (warned once per kind). */
-  #publish(kind: keyof NotificationsDeclared, event: ChangeEvent): void {
+  #publish(kind: keyof NotificationsDeclared, event: ChangeEvent, options?: NotifyOptions): void {
     if (this.notifications[kind]) {
-      this.changes.publish(event);
+      if (options?.here && this.changes.publishHere) this.changes.publishHere(event);
+      else this.changes.publish(event);
       return;
     }
     if (this.#undeclaredWarned.has(kind)) return;

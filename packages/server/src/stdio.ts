@@ -4,6 +4,7 @@ import { kitServerFactory } from "./connection.js";
 import { guardInput, LineGuard } from "./line-guard.js";
 import type { Runtime } from "./runtime.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./define.js";
+import { followResourcesOnPipe } from "./stdio-listen-follow.js";
 import { serveTaskListensOnPipe } from "./tasks/listen.js";
 import { invalidLineAnswer, ReportingReadBuffer } from "./stdio-read-buffer.js";
 
@@ -60,11 +61,15 @@ export function serveStdio(
     transport,
     onerror: (err) => rt.logger.debug({ err }, "stdio message refused or failed"),
   });
-  // Listens naming task ids also get the tasks' status notifications (the entry knows only changes).
+  // Listens naming a forwarding server's resources follow them (first: the task part wraps it, and
+  // so hears of a listen this part refuses); listens naming task ids also get the tasks' status
+  // notifications (the entry knows only changes).
+  const endFollows = followResourcesOnPipe(rt, transport);
   const endTaskListens = serveTaskListensOnPipe(rt, transport);
   rt.metrics.sessionsActive.inc();
   void closed.then(() => {
     endTaskListens();
+    endFollows();
     rt.metrics.sessionsActive.dec();
   });
   const onclose = transport.onclose;

@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Logger } from "@toolshed/logging";
-import { Catalog, exposedUri, SEPARATOR } from "./catalog.js";
+import type { Principal } from "@toolshed/server";
+import { accessFor, Catalog, exposedUri, SEPARATOR } from "./catalog.js";
 import { loadGatewayFile, type GatewayFile } from "./config.js";
 import { ToolSearch } from "./search.js";
 import type { SharedStore } from "./shared.js";
@@ -153,6 +154,42 @@ export class Gateway {
     };
   }
 
+  /** Callers' live follows (resources, tasks): which upstream, whether its caller still may, what ends it. */
+  readonly #grants = new Set<{ upstream: string; still: () => boolean; revoke: () => void }>();
+
+  /**
+   * Registers a caller's live follow of upstream `name` (a resource subscription, a task's status
+   * notifications): after each reload, one whose upstream is gone or whose caller `still()` may not
+   * reach it is revoked, once. Returns what unregisters it (when the caller stops following).
+   */
+  watchAccess(name: string, still: () => boolean, revoke: () => void): () => void {
+    const grant = { upstream: name, still, revoke };
+    this.#grants.add(grant);
+    return () => void this.#grants.delete(grant);
+  }
+
+  /** Whether `principal` sees upstream `name` now: its virtual server reaches it, and it holds its scopes. */
+  serves(name: string, principal: Principal | undefined): boolean {
+    const upstream = this.upstreams.get(name);
+    return (
+      upstream !== undefined &&
+      this.catalog.visibleUpstreams(accessFor(this.file, principal)).includes(upstream)
+    );
+  }
+
+  /** Ends the follows a reload took away: their upstream removed, or their caller's access to it. */
+  #revokeLost(): void {
+    for (const grant of [...this.#grants]) {
+      if (this.upstreams.has(grant.upstream) && grant.still()) continue;
+      this.#grants.delete(grant);
+      try {
+        grant.revoke();
+      } catch (err) {
+        this.#options.logger.warn({ err, upstream: grant.upstream }, "ending a revoked follow failed");
+      }
+    }
+  }
+
   /** `upstream\ntool` of the `tools:` entries already warned about under the current config. */
   readonly #warned = new Set<string>();
 
@@ -214,6 +251,7 @@ export class Gateway {
     this.file = file;
     this.#warned.clear();
     this.#changed();
+    this.#revokeLost();
     for (const upstream of started) void upstream.start();
     // Calls in flight hold their Upstream object: they finish on it while new calls go to the new one.
     for (const upstream of retired) void upstream.close(this.#options.drainMs ?? 30_000).then(this.#changed);

@@ -325,7 +325,7 @@ const forward: ForwardDefinition<GatewayDeps> = {
       offered(deps) {
         return [...deps.gateway.upstreams.values()].some((u) => u.subscribable);
       },
-      subscribe(deps, uri, principal) {
+      subscribe(deps, uri, principal, revoked) {
         const found = deps.gateway.catalog.resource(uri);
         const access = accessFor(deps.gateway.file, principal);
         const upstream = found && upstreamFor(deps, found.upstream.namespace, access, `resource '${uri}'`);
@@ -342,7 +342,14 @@ const forward: ForwardDefinition<GatewayDeps> = {
             `upstream '${upstream.name}' does not support resource subscriptions; read '${uri}' again to see changes`,
           );
         }
-        return Promise.resolve(deps.gateway.follow(upstream, found.uri));
+        const end = deps.gateway.follow(upstream, found.uri);
+        // A reload that takes the caller's access to the upstream (or removes it) ends the follow.
+        const name = upstream.name;
+        const unwatch = deps.gateway.watchAccess(name, () => deps.gateway.serves(name, principal), revoked);
+        return Promise.resolve(() => {
+          unwatch();
+          end();
+        });
       },
     },
     async read(deps, uri, ctx) {
@@ -445,6 +452,9 @@ const forward: ForwardDefinition<GatewayDeps> = {
   },
 };
 
+/** Change notifications to this replica's clients only (see setup). */
+const HERE = { here: true } as const;
+
 export const gatewayServer = defineServer({
   name: "gateway",
   version,
@@ -471,10 +481,13 @@ export const gatewayServer = defineServer({
     try {
       gateway = await Gateway.start(config.config ? { path: config.config } : { file: emptyGatewayFile() }, {
         logger: log,
-        ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged() } : {}),
-        onResourcesChanged: () => notify.resourceListChanged(),
-        onPromptsChanged: () => notify.promptListChanged(),
-        onResourceUpdated: (uri) => notify.resourceUpdated(uri),
+        // Each replica hears these itself (from the upstreams it follows for its own clients, and
+        // its own reloads), so each tells only its own clients: published to all, a client would
+        // be told once per replica that heard it.
+        ...(config.mode === "all" ? { onToolsChanged: () => notify.toolListChanged(HERE) } : {}),
+        onResourcesChanged: () => notify.resourceListChanged(HERE),
+        onPromptsChanged: () => notify.promptListChanged(HERE),
+        onResourceUpdated: (uri) => notify.resourceUpdated(uri, HERE),
         ...(shared && redisUrl ? { shared: { store: shared, redisUrl } } : {}),
       });
     } catch (err) {

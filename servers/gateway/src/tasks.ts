@@ -76,6 +76,15 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
     const { upstream, id } = target(deps, routed, ctx);
     await upstream.admit();
     const end = await upstream.followTask(id, onTask, { signal: ctx.signal });
-    return end && (() => void end().catch(() => {}));
+    if (!end) return undefined;
+    const stop = () => void end().catch(() => {});
+    // A reload that takes the caller's access to the upstream (or removes it) ends the follow; its
+    // tasks/get then says the task's server is no longer one it serves.
+    const { name } = upstream;
+    const unwatch = deps.gateway.watchAccess(name, () => deps.gateway.serves(name, ctx.principal), stop);
+    return () => {
+      unwatch();
+      stop();
+    };
   },
 };

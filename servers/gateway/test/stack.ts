@@ -8,6 +8,7 @@ import { createExampleApi } from "@toolshed/example-api-upstream";
 import { createLogger, type Logger } from "@toolshed/logging";
 import {
   authFromSettings,
+  RedisChangeBus,
   startHttpServer,
   type AnyServerDefinition,
   type HttpAuth,
@@ -123,6 +124,8 @@ export async function startGateway(
     redisUrl?: string;
     /** `--request-state-key`: replicas share one (it also binds task ids to their callers). */
     requestStateKeys?: string[];
+    /** Change notifications cross replicas on this Redis pub/sub channel (as the bin's, on its own). */
+    changesChannel?: string;
   } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
@@ -141,6 +144,9 @@ export async function startGateway(
     logger,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     ...(options.requestStateKeys ? { requestStateKeys: options.requestStateKeys } : {}),
+    ...(options.redisUrl && options.changesChannel
+      ? { changes: await RedisChangeBus.create({ url: options.redisUrl, channel: options.changesChannel }) }
+      : {}),
     config: {
       config: configPath,
       mode: options.mode ?? "all",

@@ -1,4 +1,8 @@
-import type { McpHandlerRequestOptions } from "@modelcontextprotocol/server";
+import {
+  SERVER_INFO_META_KEY,
+  SUBSCRIPTION_ID_META_KEY,
+  type McpHandlerRequestOptions,
+} from "@modelcontextprotocol/server";
 import { principalFromAuthInfo } from "../principal.js";
 import { RpcError } from "../rpc-error.js";
 import type { Runtime } from "../runtime.js";
@@ -6,7 +10,7 @@ import type { Runtime } from "../runtime.js";
 type Fetch = (request: Request, options?: McpHandlerRequestOptions) => Promise<Response>;
 
 /** At most this many URIs in one listen request's `resourceSubscriptions`. */
-const MAX_URIS = 100;
+export const MAX_URIS = 100;
 
 /**
  * The 2026-07-28 HTTP lane's fetch for a forwarding server that follows resources (the gateway): a
@@ -33,9 +37,12 @@ export function withResourceFollowing(rt: Runtime, inner: Fetch): Fetch {
     const endAll = () => {
       for (const end of ends.splice(0)) end();
     };
+    // Access to one of its URIs taken by a reload: the stream is closed with the listen's result.
+    let revoke: (() => void) | undefined;
+    const revoked = () => revoke?.();
     for (const uri of listen.uris) {
       try {
-        ends.push(await subscriptions.subscribe(deps, uri, principal));
+        ends.push(await subscriptions.subscribe(deps, uri, principal, revoked));
       } catch (err) {
         endAll();
         const e = RpcError.from(err);
@@ -58,7 +65,13 @@ export function withResourceFollowing(rt: Runtime, inner: Fetch): Fetch {
     }
     if (request.signal.aborted) endAll();
     else request.signal.addEventListener("abort", endAll, { once: true });
-    return new Response(endingWith(response.body, endAll), {
+    const closing = `event: message\ndata: ${JSON.stringify({
+      jsonrpc: "2.0",
+      id: listen.id,
+      result: { resultType: "complete", _meta: closingMeta(rt, listen.id) },
+    })}\n\n`;
+    const body = endingWith(response.body, endAll, (close) => (revoke = () => close(closing)));
+    return new Response(body, {
       status: response.status,
       headers: response.headers,
     });
@@ -66,7 +79,7 @@ export function withResourceFollowing(rt: Runtime, inner: Fetch): Fetch {
 }
 
 /** The listen request's id and distinct resource URIs, when it is one that names some. */
-function listenedUris(message: unknown): { id: string | number; uris: string[] } | undefined {
+export function listenedUris(message: unknown): { id: string | number; uris: string[] } | undefined {
   if (typeof message !== "object" || message === null) return undefined;
   const { method, id, params } = message as { method?: unknown; id?: unknown; params?: unknown };
   if (method !== "subscriptions/listen" || (typeof id !== "string" && typeof id !== "number"))
@@ -78,27 +91,63 @@ function listenedUris(message: unknown): { id: string | number; uris: string[] }
   return { id, uris: [...new Set(uris)] };
 }
 
-/** `body` as it is, calling `end` once when it finishes or its reader cancels it. */
-function endingWith(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
+/**
+ * `body` as it is, calling `end` once when it finishes or its reader cancels it; `closer` is given
+ * what ends it from this side: a last frame, then the end (the inner stream is cancelled).
+ */
+function endingWith(
+  body: ReadableStream<Uint8Array>,
+  end: () => void,
+  closer: (close: (lastFrame: string) => void) => void,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let closed = false;
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      closer((lastFrame) => {
+        if (closed) return;
+        closed = true;
+        end();
+        reader.cancel().catch(() => {});
+        try {
+          controller.enqueue(new TextEncoder().encode(lastFrame));
+          controller.close();
+        } catch {
+          // the client is gone
+        }
+      });
+    },
     async pull(controller) {
       try {
         const chunk = await reader.read();
+        if (closed) return;
         if (chunk.done) {
+          closed = true;
           end();
           controller.close();
         } else controller.enqueue(chunk.value);
       } catch (err) {
+        if (closed) return;
+        closed = true;
         end();
         controller.error(err);
       }
     },
     cancel(reason) {
+      closed = true;
       end();
       return reader.cancel(reason);
     },
   });
+}
+
+/** The `_meta` of a listen's closing result: its subscription id and the server's identity. */
+export function closingMeta(rt: Runtime, id: string | number): Record<string, unknown> {
+  const { name, version, title } = rt.def;
+  return {
+    [SUBSCRIPTION_ID_META_KEY]: id,
+    [SERVER_INFO_META_KEY]: { name, version, ...(title ? { title } : {}) },
+  };
 }
 
 function rpcError(id: string | number, e: RpcError): Response {

@@ -1,0 +1,260 @@
+// What a caller follows through the gateway while the upstream goes away and comes back: the
+// upstream is the kit fixture as a process of its own on HTTP, keeping its tasks in a real Redis, so
+// a task survives the process (the restarted one takes it over, as replicas do). It is killed
+// (SIGKILL) mid-task and started again on the same port; the gateway reopens its listen stream to
+// it, and the caller's listen still gets the task's terminal status with its result (the caller
+// speaks raw 2026-07-28 JSON-RPC on loopback HTTP: the SDK v2 client has no tasks support), and a
+// resource's updates (the real SDK client's listen).
+import { setTimeout as sleep } from "node:timers/promises";
+import { UpstreamClient } from "@toolshed/client";
+import { createLogger } from "@toolshed/logging";
+import { connectHttpClient, recordChanges, startServerProcess, type ServerProcess } from "@toolshed/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { needRedis } from "../../../test-support/services.js";
+import { FIXTURE_BIN, startGateway, type TestGateway } from "./stack.js";
+
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
+
+const TASKS = "io.modelcontextprotocol/tasks";
+// A database of its own: the fixture keeps its tasks under toolshed:everything:tasks, which other
+// test files' fixture replicas use too.
+const REDIS_URL = `${process.env.TOOLSHED_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"}/13`;
+const redisUp = await needRedis(process.env.TOOLSHED_TEST_REDIS_URL);
+
+const ENV = {
+  TOOLSHED_REDIS_URL: REDIS_URL,
+  TOOLSHED_TASK_LEASE_MS: "1000", // the least the CLI takes: the killed process's task lapses fast
+  TOOLSHED_TASK_SWEEP_MS: "300", // and the restarted one finds it without a poll
+  TOOLSHED_TASK_TTL_MS: "120000",
+  TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS: "1",
+};
+
+const envelope = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "gateway-task-follow-test", version: "0" },
+  "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
+};
+
+let nextId = 1;
+
+async function rpc(url: string, method: string, params: Record<string, unknown>) {
+  const name = (params.taskId ?? params.name) as string | undefined;
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": method,
+      ...(name === undefined ? {} : { "mcp-name": name }),
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: envelope } }),
+  });
+  const text = await res.text();
+  const line = text.startsWith("{")
+    ? text
+    : text
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5))
+        .find((l) => /"(result|error)"/.test(l));
+  return JSON.parse(line ?? "{}") as { result?: Record<string, unknown>; error?: { message: string } };
+}
+
+/** A subscriptions/listen naming `taskIds`: the task status notifications as they come, until closed. */
+async function listenToTasks(url: string, taskIds: string[]) {
+  const stop = new AbortController();
+  const res = await fetch(url, {
+    method: "POST",
+    signal: stop.signal,
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "subscriptions/listen",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: nextId++,
+      method: "subscriptions/listen",
+      params: { notifications: { taskIds }, _meta: envelope },
+    }),
+  });
+  expect(res.headers.get("content-type")).toContain("text/event-stream");
+  const messages: { method?: string; params?: Record<string, unknown> }[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+          const data = buffer
+            .slice(0, cut)
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5))
+            .join("");
+          buffer = buffer.slice(cut + 2);
+          if (data) messages.push(JSON.parse(data) as (typeof messages)[number]);
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  const statuses = () => messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
+  return { messages, statuses, close: () => stop.abort() };
+}
+
+describe.runIf(redisUp)("following through an upstream that restarts", () => {
+  let upstream: ServerProcess | undefined;
+  let gw: TestGateway;
+  let port: number;
+
+  beforeAll(async () => {
+    upstream = await startServerProcess(FIXTURE_BIN, { env: ENV, waitReady: true });
+    port = Number(new URL(upstream.url).port);
+    gw = await startGateway(`upstreams:\n  fx:\n    url: ${upstream.url}\n`);
+    const { gateway } = await gw.deps();
+    expect(gateway.upstreams.get("fx")?.runsTasks).toBe(true);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.stop("SIGKILL");
+  });
+
+  it("reopens the upstream listen stream and the caller still gets the terminal status", async () => {
+    const created = await rpc(gw.url, "tools/call", {
+      name: "fx__slow_compute",
+      arguments: { seconds: 5, label: "survivor" },
+    });
+    expect(created.result?.resultType).toBe("task");
+    const taskId = created.result!.taskId as string;
+    const listen = await listenToTasks(gw.url, [taskId]);
+    try {
+      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("working"), {
+        timeout: 10_000,
+      });
+      // Killed mid-task, and back on the same port a moment later with the same Redis.
+      await upstream!.stop("SIGKILL");
+      await sleep(1_500);
+      upstream = await startServerProcess(FIXTURE_BIN, {
+        env: ENV,
+        args: ["--port", String(port)],
+        waitReady: true,
+      });
+      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("completed"), {
+        timeout: 40_000,
+        interval: 200,
+      });
+      const done = listen.statuses().find((t) => t.status === "completed")!;
+      expect(done.taskId).toBe(taskId);
+      expect(JSON.stringify(done.result)).toContain("computed survivor in 5s");
+      // The restarted upstream ran it again (it was read-only): the task did not fail.
+      expect(listen.statuses().some((t) => t.status === "failed")).toBe(false);
+      expect(gw.logs()).toContain("dropped a task's listen stream; reopening it");
+    } finally {
+      listen.close();
+    }
+  });
+
+  it("reopens a resource's listen stream: an update after the restart reaches the caller", async () => {
+    const exposed = "fx+test://watched-resource";
+    const caller = await connectHttpClient(gw.url, {}, undefined, "modern");
+    try {
+      const got = recordChanges(caller);
+      const subscription = await caller.listen({ resourceSubscriptions: [exposed] });
+      const { gateway } = await gw.deps();
+      await vi.waitFor(
+        () => expect(gateway.upstreams.get("fx")!.followed).toEqual(["test://watched-resource"]),
+        {
+          timeout: 10_000,
+        },
+      );
+      await upstream!.stop("SIGKILL");
+      await sleep(1_500);
+      upstream = await startServerProcess(FIXTURE_BIN, {
+        env: ENV,
+        args: ["--port", String(port)],
+        waitReady: true,
+      });
+      const direct = await connectHttpClient(upstream.url, {}, undefined, "modern");
+      try {
+        await vi.waitFor(
+          async () => {
+            const r = await direct.callTool({
+              name: "announce_change",
+              arguments: { kind: "resource", uri: "test://watched-resource" },
+            });
+            expect(r.isError).toBeFalsy();
+            expect(got.seen).toContainEqual({ method: "notifications/resources/updated", uri: exposed });
+          },
+          { timeout: 40_000, interval: 500 },
+        );
+      } finally {
+        await direct.close();
+      }
+      await subscription.close();
+    } finally {
+      await caller.close();
+    }
+  });
+
+  it("gives up on an upstream that does not come back within its tries, and tasks/get still answers", async () => {
+    // The client alone, with a short policy, so giving up takes a second, not half a minute.
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: "relisten-test",
+      level: "debug",
+      destination: { write: (line: string) => void lines.push(line) },
+    });
+    const client = new UpstreamClient("fx", {
+      logger,
+      target: () => ({ url: upstream!.url }),
+      relisten: { minMs: 50, maxMs: 200, attempts: 4 },
+    });
+    try {
+      await client.start();
+      expect(client.runsTasks).toBe(true);
+      const created = (await client.callToolOrTask(
+        "slow_compute",
+        { seconds: 30, label: "abandoned" },
+        { signal: AbortSignal.timeout(10_000), task: true },
+      )) as { taskId: string; resultType: string };
+      expect(created.resultType).toBe("task");
+      const seen: Record<string, unknown>[] = [];
+      const end = await client.followTask(created.taskId, (task) => seen.push(task));
+      expect(end).toBeDefined();
+      await vi.waitFor(() => expect(seen.map((t) => t.status)).toContain("working"), { timeout: 10_000 });
+      await upstream!.stop("SIGKILL");
+      await vi.waitFor(() => expect(lines.join("")).toContain("stopped following a task of upstream 'fx'"), {
+        timeout: 15_000,
+      });
+      expect(lines.join("")).toContain('"outcome":"gave up"');
+      // Back up: following has ended for good (nothing more arrives), but tasks/get answers.
+      upstream = await startServerProcess(FIXTURE_BIN, {
+        env: ENV,
+        args: ["--port", String(port)],
+        waitReady: true,
+      });
+      const count = seen.length;
+      const task = await vi.waitFor(
+        async () =>
+          client.taskRequest("tasks/get", { taskId: created.taskId }, { signal: AbortSignal.timeout(5_000) }),
+        { timeout: 20_000, interval: 250 },
+      );
+      expect(["working", "completed"]).toContain(task.status);
+      expect(seen.length).toBe(count);
+      await client.taskRequest(
+        "tasks/cancel",
+        { taskId: created.taskId },
+        { signal: AbortSignal.timeout(5_000) },
+      );
+      await end!();
+    } finally {
+      await client.close(0);
+    }
+  });
+});
