@@ -15,10 +15,13 @@ export {
   ASKING_CAPABILITIES,
   modernCall,
   modernEnvelope,
+  modernListen,
   modernPost,
   readReply,
   tamperedState,
+  type ModernListen,
   type ModernPostOptions,
+  type RawMessage,
 } from "./modern-call.js";
 export { actAsPerson, CONFIRMED, confirmWithTamperedState, type PersonReply } from "./person.js";
 export {

@@ -17,6 +17,8 @@ export interface ModernPostOptions {
   clientName?: string;
   /** More HTTP headers (credentials, say). */
   headers?: Record<string, string>;
+  /** Aborts the request (and closes its stream). */
+  signal?: AbortSignal;
 }
 
 /** The `_meta` envelope every 2026-07-28 request carries. */
@@ -60,6 +62,7 @@ export function modernPost(
   const name = [rest.name, rest.uri, rest.taskId].find((v): v is string => typeof v === "string");
   return fetch(url, {
     method: "POST",
+    ...(options.signal ? { signal: options.signal } : {}),
     headers: {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
@@ -98,6 +101,66 @@ export async function modernCall(
   } catch {
     throw new Error(`no JSON-RPC response in HTTP ${res.status}: ${text.slice(0, 500)}`);
   }
+}
+
+/** A JSON-RPC message as a test reads it. */
+export interface RawMessage {
+  id?: number | string;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: Record<string, unknown> };
+}
+
+export interface ModernListen {
+  /** The HTTP response (its status and headers); its body is being read into `messages`. */
+  response: Response;
+  /** Every message of the stream so far, in order. */
+  messages: RawMessage[];
+  /** Closes the stream. */
+  close: () => void;
+}
+
+/**
+ * A 2026-07-28 `subscriptions/listen` over plain HTTP (`notifications` as the request names them:
+ * `{ taskIds }`, `{ resources }`, ...): collects the messages of its SSE stream as they come, until
+ * `close()` or the server ends it.
+ */
+export async function modernListen(
+  url: string,
+  notifications: Record<string, unknown>,
+  options: Omit<ModernPostOptions, "signal"> = {},
+): Promise<ModernListen> {
+  const stop = new AbortController();
+  const response = await modernPost(
+    url,
+    "subscriptions/listen",
+    { notifications },
+    { ...options, signal: stop.signal },
+  );
+  const messages: RawMessage[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+          const data = buffer
+            .slice(0, cut)
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5))
+            .join("");
+          buffer = buffer.slice(cut + 2);
+          if (data) messages.push(JSON.parse(data) as RawMessage);
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return { response, messages, close: () => stop.abort() };
 }
 
 /** Flips a byte inside a requestState's signed body: what a client tampering with it sends. */

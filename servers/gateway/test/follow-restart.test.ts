@@ -8,7 +8,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { UpstreamClient } from "@toolshed/client";
 import { createLogger } from "@toolshed/logging";
-import { connectHttpClient, recordChanges, startServerProcess, type ServerProcess } from "@toolshed/testing";
+import {
+  connectHttpClient,
+  modernListen,
+  modernPost,
+  readReply,
+  recordChanges,
+  startServerProcess,
+  type ServerProcess,
+} from "@toolshed/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { needRedis } from "../../../test-support/services.js";
 import { FIXTURE_BIN, startGateway, type TestGateway } from "./stack.js";
@@ -29,82 +37,31 @@ const ENV = {
   TOOLSHED_SHUTDOWN_TIMEOUT_SECONDS: "1",
 };
 
-const envelope = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientInfo": { name: "gateway-task-follow-test", version: "0" },
-  "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
-};
-
 let nextId = 1;
 
+const CAPABILITIES = { extensions: { [TASKS]: {} } };
+const CLIENT = "gateway-task-follow-test";
+
 async function rpc(url: string, method: string, params: Record<string, unknown>) {
-  const name = (params.taskId ?? params.name) as string | undefined;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...(name === undefined ? {} : { "mcp-name": name }),
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: envelope } }),
+  const res = await modernPost(url, method, params, {
+    id: nextId++,
+    capabilities: CAPABILITIES,
+    clientName: CLIENT,
   });
-  const text = await res.text();
-  const line = text.startsWith("{")
-    ? text
-    : text
-        .split("\n")
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5))
-        .find((l) => /"(result|error)"/.test(l));
-  return JSON.parse(line ?? "{}") as { result?: Record<string, unknown>; error?: { message: string } };
+  return readReply(await res.text()) as { result?: Record<string, unknown>; error?: { message: string } };
 }
 
 /** A subscriptions/listen naming `taskIds`: the task status notifications as they come, until closed. */
 async function listenToTasks(url: string, taskIds: string[]) {
-  const stop = new AbortController();
-  const res = await fetch(url, {
-    method: "POST",
-    signal: stop.signal,
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "subscriptions/listen",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: nextId++,
-      method: "subscriptions/listen",
-      params: { notifications: { taskIds }, _meta: envelope },
-    }),
-  });
-  expect(res.headers.get("content-type")).toContain("text/event-stream");
-  const messages: { method?: string; params?: Record<string, unknown> }[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
-          const data = buffer
-            .slice(0, cut)
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5))
-            .join("");
-          buffer = buffer.slice(cut + 2);
-          if (data) messages.push(JSON.parse(data) as (typeof messages)[number]);
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  const statuses = () => messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
-  return { messages, statuses, close: () => stop.abort() };
+  const listen = await modernListen(
+    url,
+    { taskIds },
+    { id: nextId++, capabilities: CAPABILITIES, clientName: CLIENT },
+  );
+  expect(listen.response.headers.get("content-type")).toContain("text/event-stream");
+  const statuses = () =>
+    listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
+  return { messages: listen.messages, statuses, close: listen.close };
 }
 
 describe.runIf(redisUp)("following through an upstream that restarts", () => {

@@ -8,7 +8,14 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import everything from "@toolshed/fixture-everything";
-import { connectHttpClient, recordChanges, type Client } from "@toolshed/testing";
+import {
+  connectHttpClient,
+  modernListen,
+  modernPost,
+  readReply,
+  recordChanges,
+  type Client,
+} from "@toolshed/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { startGatewayOver, type GatewayOver } from "./stack.js";
 
@@ -51,84 +58,38 @@ async function client(who: keyof typeof KEYS, era: "legacy" | "modern"): Promise
 }
 
 let nextId = 1;
-const envelope = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientInfo": { name: "gateway-revoke-test", version: "0" },
-  "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
-};
+const CAPABILITIES = { extensions: { [TASKS]: {} } };
+const CLIENT = "gateway-revoke-test";
 
 /** One raw 2026-07-28 request as `who` (a key), or to the upstream itself without one. */
 async function rpc(url: string, method: string, params: Record<string, unknown>, key?: string) {
-  const name = (params.taskId ?? params.name) as string | undefined;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...(name === undefined ? {} : { "mcp-name": name }),
-      ...(key ? { authorization: `Bearer ${key}` } : {}),
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: envelope } }),
+  const res = await modernPost(url, method, params, {
+    id: nextId++,
+    capabilities: CAPABILITIES,
+    clientName: CLIENT,
+    headers: key ? { authorization: `Bearer ${key}` } : {},
   });
-  const text = await res.text();
-  const line = text.startsWith("{")
-    ? text
-    : text
-        .split("\n")
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5))
-        .find((l) => /"(result|error)"/.test(l));
-  return JSON.parse(line ?? "{}") as { result?: Record<string, unknown>; error?: { message: string } };
+  return readReply(await res.text()) as { result?: Record<string, unknown>; error?: { message: string } };
 }
 
 /** A raw listen naming `taskIds` as `key`: its task status notifications as they come. */
 async function listenToTasks(url: string, taskIds: string[], key: string) {
-  const stop = new AbortController();
-  const res = await fetch(url, {
-    method: "POST",
-    signal: stop.signal,
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "subscriptions/listen",
-      authorization: `Bearer ${key}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
+  const listen = await modernListen(
+    url,
+    { taskIds },
+    {
       id: nextId++,
-      method: "subscriptions/listen",
-      params: { notifications: { taskIds }, _meta: envelope },
-    }),
-  });
-  const statuses: Record<string, unknown>[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
-          const data = buffer
-            .slice(0, cut)
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5))
-            .join("");
-          buffer = buffer.slice(cut + 2);
-          const message = data
-            ? (JSON.parse(data) as { method?: string; params?: Record<string, unknown> })
-            : {};
-          if (message.method === "notifications/tasks") statuses.push(message.params!);
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return { statuses, close: () => stop.abort() };
+      capabilities: CAPABILITIES,
+      clientName: CLIENT,
+      headers: { authorization: `Bearer ${key}` },
+    },
+  );
+  return {
+    get statuses() {
+      return listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
+    },
+    close: listen.close,
+  };
 }
 
 /** Rewrites the gateway's config file and waits for its watcher to reload it. */

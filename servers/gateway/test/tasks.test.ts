@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defineServer, defineTool, startHttpServer, z } from "@toolshed/server";
-import { connectHttpClient } from "@toolshed/testing";
+import { connectHttpClient, modernListen, modernPost, readReply } from "@toolshed/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { gatewayAuth, startGateway, textOf, type TestGateway, type ToolResultShape } from "./stack.js";
 
@@ -71,6 +71,12 @@ interface Rpc {
 
 let nextId = 1;
 
+/** The client capabilities the tests declare; `tasks: false` leaves the extension out. */
+const capabilities = (options: { tasks?: boolean } = {}) => ({
+  elicitation: {},
+  ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
+});
+
 /** One 2026-07-28 request as `who`; `tasks: false` leaves the extension out of its capabilities. */
 async function rpc(
   url: string,
@@ -79,99 +85,29 @@ async function rpc(
   params: Record<string, unknown>,
   options: { tasks?: boolean } = {},
 ): Promise<Rpc> {
-  const name = typeof params.taskId === "string" ? params.taskId : (params.name as string | undefined);
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${KEYS[who]}`,
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...(name === undefined ? {} : { "mcp-name": name }),
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: nextId++,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-          "io.modelcontextprotocol/clientInfo": { name: "gateway-tasks-test", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": {
-            elicitation: {},
-            ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
-          },
-        },
-      },
-    }),
+  const res = await modernPost(url, method, params, {
+    id: nextId++,
+    capabilities: capabilities(options),
+    clientName: "gateway-tasks-test",
+    headers: { authorization: `Bearer ${KEYS[who]}` },
   });
-  const text = await res.text();
-  const data = text.startsWith("{")
-    ? text
-    : text
-        .split("\n")
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5))
-        .find((l) => /"(result|error)"/.test(l));
-  return { status: res.status, ...(JSON.parse(data ?? "{}") as Omit<Rpc, "status">) };
+  return { status: res.status, ...(readReply(await res.text()) as Omit<Rpc, "status">) };
 }
-
-/** The envelope of a 2026-07-28 request as the tests send it. */
-const envelope = (options: { tasks?: boolean } = {}) => ({
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientInfo": { name: "gateway-tasks-test", version: "0" },
-  "io.modelcontextprotocol/clientCapabilities": {
-    elicitation: {},
-    ...(options.tasks === false ? {} : { extensions: { [TASKS]: {} } }),
-  },
-});
 
 /** A subscriptions/listen naming `taskIds`, as `who`: its messages as they come, until closed. */
 async function listenToTasks(url: string, who: keyof typeof KEYS, taskIds: string[]) {
-  const stop = new AbortController();
-  const res = await fetch(url, {
-    method: "POST",
-    signal: stop.signal,
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${KEYS[who]}`,
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "subscriptions/listen",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
+  const listen = await modernListen(
+    url,
+    { taskIds },
+    {
       id: nextId++,
-      method: "subscriptions/listen",
-      params: { notifications: { taskIds }, _meta: envelope() },
-    }),
-  });
-  expect(res.headers.get("content-type")).toContain("text/event-stream");
-  const messages: { method?: string; params?: Record<string, unknown> }[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
-          const data = buffer
-            .slice(0, cut)
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5))
-            .join("");
-          buffer = buffer.slice(cut + 2);
-          if (data) messages.push(JSON.parse(data) as (typeof messages)[number]);
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return { messages, close: () => stop.abort() };
+      capabilities: capabilities(),
+      clientName: "gateway-tasks-test",
+      headers: { authorization: `Bearer ${KEYS[who]}` },
+    },
+  );
+  expect(listen.response.headers.get("content-type")).toContain("text/event-stream");
+  return listen;
 }
 
 /** A task started through the gateway (fails the test if the call was answered otherwise). */
