@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedis } from "@toolshed/server";
@@ -13,6 +12,7 @@ import {
   type ServerProcess,
 } from "@toolshed/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { redisProxy } from "../../../test-support/redis-proxy.js";
 import { needRedis } from "../../../test-support/services.js";
 import { RedisResultCursors } from "../src/redis-result-cursors.js";
 import { KEPT_RESULT_BYTES, parseCursor, type KeptResult } from "../src/result-cursors.js";
@@ -379,40 +379,3 @@ describe.runIf(redisUp)("the Redis store's bound on all results together", () =>
     }
   });
 });
-
-/**
- * A loopback TCP proxy to Redis that can be cut and restored: `cut()` closes every connection and
- * refuses new ones, which is what a Redis outage looks like to the server.
- */
-async function redisProxy(
-  target: URL,
-): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const up = connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, up]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => {});
-    }
-    client.pipe(up).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -82,6 +82,16 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
     await upstream?.stop("SIGKILL");
   });
 
+  /** The upstream back on its port, with the same Redis (so its tasks outlive it). */
+  async function startAgain(): Promise<ServerProcess> {
+    upstream = await startServerProcess(FIXTURE_BIN, {
+      env: ENV,
+      args: ["--port", String(port)],
+      waitReady: true,
+    });
+    return upstream;
+  }
+
   it("reopens the upstream listen stream and the caller still gets the terminal status", async () => {
     const created = await rpc(gw.url, "tools/call", {
       name: "fx__slow_compute",
@@ -97,11 +107,7 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       // Killed mid-task, and back on the same port a moment later with the same Redis.
       await upstream!.stop("SIGKILL");
       await sleep(1_500);
-      upstream = await startServerProcess(FIXTURE_BIN, {
-        env: ENV,
-        args: ["--port", String(port)],
-        waitReady: true,
-      });
+      await startAgain();
       await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("completed"), {
         timeout: 40_000,
         interval: 200,
@@ -132,12 +138,8 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       );
       await upstream!.stop("SIGKILL");
       await sleep(1_500);
-      upstream = await startServerProcess(FIXTURE_BIN, {
-        env: ENV,
-        args: ["--port", String(port)],
-        waitReady: true,
-      });
-      const direct = await connectHttpClient(upstream.url, {}, undefined, "modern");
+      const again = await startAgain();
+      const direct = await connectHttpClient(again.url, {}, undefined, "modern");
       try {
         await vi.waitFor(
           async () => {
@@ -191,11 +193,7 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       });
       expect(lines.join("")).toContain('"outcome":"gave up"');
       // Back up: following has ended for good (nothing more arrives), but tasks/get answers.
-      upstream = await startServerProcess(FIXTURE_BIN, {
-        env: ENV,
-        args: ["--port", String(port)],
-        waitReady: true,
-      });
+      await startAgain();
       const count = seen.length;
       const task = await vi.waitFor(
         async () =>

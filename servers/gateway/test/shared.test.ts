@@ -5,11 +5,10 @@
 // cache misses, the rate limit fails open, a large answer is kept on the replica that got it.
 // Real HTTP on loopback and a real Redis: clients -> two gateways -> one upstream kit server.
 import { randomBytes } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
 import { defineServer } from "@toolshed/server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { redisProxy } from "../../../test-support/redis-proxy.js";
 import { needRedis } from "../../../test-support/services.js";
 import { startGateway, startGatewayOver, textOf, type GatewayOver, type TestGateway } from "./stack.js";
 
@@ -52,35 +51,6 @@ type Result = { isError?: boolean; content: { type: string; text?: string; uri?:
 
 async function call(c: Client, tool: string, args: Record<string, unknown> = {}): Promise<Result> {
   return await c.callTool({ name: tool, arguments: args });
-}
-
-/**
- * A loopback TCP proxy to Redis that can be cut: `cut()` closes every connection and refuses new
- * ones, which is what a Redis outage looks like to the gateway.
- */
-async function redisProxy(target: URL): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const up = connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, up]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => {});
-    }
-    client.pipe(up).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 describe.runIf(redisUp)("gateway replicas sharing Redis", () => {
