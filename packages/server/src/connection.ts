@@ -148,7 +148,7 @@ function createMcpServer(
     if (!tool) {
       throw new RpcError(
         ProtocolErrorCode.InvalidParams,
-        `unknown tool '${request.params.name}'; call tools/list to see the available tools`,
+        `unknown tool '${name}'${rt.unknownToolHint(name)}; call tools/list to see the available tools`,
       );
     }
     return new ToolCall(rt, tool, extra, mcp, state).run(request.params.arguments ?? {});

@@ -658,6 +658,12 @@ export interface ServerDefinition<ConfigSchema extends AnyObjectSchema = AnyObje
   toolMode?: "all" | "search" | "auto";
   /** `auto` mode's threshold unless `--search-threshold` says; 40 unless set. */
   searchThreshold?: number;
+  /**
+   * What to tell a caller of a tool name this server does not serve, added to the unknown-tool error:
+   * e.g. the tool a renamed or merged one became, or the config that would enable it. Nothing unless
+   * it returns a sentence. Only advice: the call is not redirected (the other tool's arguments differ).
+   */
+  unknownToolHint?: (name: string, config: z.output<ConfigSchema>) => string | undefined;
 }
 
 /** A server definition with its config and deps types erased, as the kit handles it. */

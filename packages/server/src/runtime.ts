@@ -174,6 +174,21 @@ export class Runtime {
     };
   }
 
+  /**
+   * The server's advice for a call of a tool it does not serve (`unknownToolHint`: the tool it was
+   * renamed or merged into, the config that enables it), as a clause to add to the error; "" if none.
+   */
+  unknownToolHint(name: string): string {
+    if (this.tools.has(name)) return "";
+    try {
+      const hint = this.def.unknownToolHint?.(name, this.config);
+      return hint ? ` (${hint})` : "";
+    } catch (err) {
+      this.logger.warn({ err, tool: name }, "unknownToolHint threw; the unknown-tool error goes without it");
+      return "";
+    }
+  }
+
   /** Whether `name` is a tool this server serves (its own, or one its forward definition knows now). */
   knowsTool(name: string): boolean {
     if (this.tools.has(name)) return true;

@@ -54,7 +54,7 @@ export async function callSearchModeTool(
     if (name === "describe_tool") {
       const { name: wanted } = parseArguments(describeArgs, args, name);
       const found = rt.toolIndex.get(wanted);
-      if (!found || !visible(found.name)) throw notFound(wanted);
+      if (!found || !visible(found.name)) throw notFound(rt, wanted);
       const { name: toolName, title, description, inputSchema, outputSchema, annotations } = found.entry;
       return result({
         name: toolName,
@@ -68,7 +68,7 @@ export async function callSearchModeTool(
     const { name: wanted, arguments: inner } = parseArguments(callArgs, args, name);
     // Exactly a direct call of the tool: a caller without its scopes gets the same `forbidden`.
     const tool = rt.tools.get(wanted);
-    if (!tool) throw notFound(wanted);
+    if (!tool) throw notFound(rt, wanted);
     call = () => new ToolCall(rt, tool, extra, mcp, state).run(inner ?? {});
   } catch (err) {
     return toToolResult(err);
@@ -78,8 +78,11 @@ export async function callSearchModeTool(
   return await call();
 }
 
-function notFound(name: string): ToolshedError {
-  return new ToolshedError("not_found", `no tool named '${name}'; call search_tools to find one`);
+function notFound(rt: Runtime, name: string): ToolshedError {
+  return new ToolshedError(
+    "not_found",
+    `no tool named '${name}'${rt.unknownToolHint(name)}; call search_tools to find one`,
+  );
 }
 
 function result(data: Record<string, unknown>): CallToolResult {

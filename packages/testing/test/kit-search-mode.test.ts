@@ -116,6 +116,8 @@ const server = defineServer({
   name: "notebook",
   version: "1.0.0",
   tools: [createNote, listNotes, exportArchive, sleepy, deleteNote, ...filler],
+  // A renamed tool: its callers are told the new name (the error says it; the call is not redirected).
+  unknownToolHint: (name) => (name === "add_note" ? "it is create_note now" : undefined),
 });
 
 const META = ["call_tool", "describe_tool", "search_tools"];
@@ -201,6 +203,17 @@ describe.each<{ era: Era }>([{ era: "legacy" }, { era: "modern" }])(
         });
         expect(undescribed.isError).toBe(true);
         expect(textOf(undescribed)).toMatch(/not_found|no tool named 'make_note'/);
+        // The server's advice for a name it knew once, both through call_tool and called directly.
+        const renamed = await client.callTool({
+          name: "call_tool",
+          arguments: { name: "add_note", arguments: {} },
+        });
+        expect(textOf(renamed)).toMatch(
+          /no tool named 'add_note' \(it is create_note now\); call search_tools to find one/,
+        );
+        await expect(client.callTool({ name: "add_note", arguments: {} })).rejects.toThrow(
+          /unknown tool 'add_note' \(it is create_note now\); call tools\/list to see the available tools/,
+        );
         // The tool's own validation applies, naming the tool.
         const invalid = await client.callTool({
           name: "call_tool",

@@ -7,7 +7,7 @@ import { GitHub } from "./github/client.js";
 import { prompts } from "./prompts.js";
 import { repoResources } from "./resources.js";
 import { dynamicTools, enabledAtStart } from "./dynamic.js";
-import { selectTools } from "./toolsets.js";
+import { selectTools, unknownToolHint } from "./toolsets.js";
 
 const version = packageVersion(import.meta.url);
 
@@ -54,6 +54,8 @@ const server = defineServer({
   }),
   teardown: (deps) => deps.gh.close(),
   tools: toolsFor,
+  // A model that knows the official server's tool names gets told ours (the arguments differ).
+  unknownToolHint,
   resources: repoResources,
   prompts,
   // --dynamic-toolsets: enable_toolset lists more tools.

@@ -154,3 +154,42 @@ export function selectTools(
       !(config.readOnly && !t.annotations.readOnlyHint),
   );
 }
+
+/**
+ * What to tell a model that calls a tool this configuration does not serve (the kit adds it to the
+ * unknown-tool error): the official server's name for one of ours, the toolset that holds one left
+ * out, or why it is not there (read-only, --exclude-tools).
+ */
+export function unknownToolHint(
+  name: string,
+  config: Pick<Config, "toolsets" | "tools" | "excludeTools" | "readOnly" | "dynamicToolsets">,
+): string | undefined {
+  const official = OFFICIAL_TOOLS.find((t) => t.name === name && t.tool !== name);
+  if (official && !official.tool) {
+    return `the official server's ${name} has no Toolshed equivalent yet`;
+  }
+  const ours = ALL_TOOLS.find((t) => t.name === (official?.tool ?? name));
+  if (!ours) return undefined;
+  const renamed = official
+    ? `the official server's ${name} is ${ours.name} here${official.how ? `, ${official.how}` : ""}`
+    : "";
+  const why = whyLeftOut(ours, config);
+  return [renamed, why].filter(Boolean).join("; ") || undefined;
+}
+
+/** Why a tool of ours is not served under this configuration, as advice; "" when it is served. */
+function whyLeftOut(
+  tool: GitHubTool,
+  config: Pick<Config, "toolsets" | "tools" | "excludeTools" | "readOnly" | "dynamicToolsets">,
+): string {
+  if (config.readOnly && !tool.annotations.readOnlyHint) {
+    return `${tool.name} writes, and this server runs read-only (--read-only / GITHUB_READ_ONLY)`;
+  }
+  if (config.excludeTools.map(toolName).includes(tool.name)) {
+    return `${tool.name} is excluded by --exclude-tools (GITHUB_EXCLUDE_TOOLS)`;
+  }
+  if (selectTools(config).some((t) => t.name === tool.name)) return "";
+  return config.dynamicToolsets
+    ? `${tool.name} is in the ${tool.toolset} toolset: call enable_toolset with "${tool.toolset}" first`
+    : `${tool.name} is in the ${tool.toolset} toolset, which this server was not started with (add it to --toolsets / GITHUB_TOOLSETS)`;
+}

@@ -109,3 +109,49 @@ describe("toolset selection", () => {
     );
   });
 });
+
+describe("calling a tool this configuration does not serve", () => {
+  async function callError(config: Record<string, unknown>, name: string): Promise<string> {
+    const t = await createTestClient(server, { config: configSchema.parse(config) });
+    try {
+      const err = await t.client.callTool({ name, arguments: {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, `a call of ${name} is refused`).toBeInstanceOf(Error);
+      return (err as Error).message;
+    } finally {
+      await t.close();
+    }
+  }
+
+  it("names our tool for the official server's name, with how to call it", async () => {
+    expect(await callError({}, "create_or_update_file")).toMatch(
+      /unknown tool 'create_or_update_file' \(the official server's create_or_update_file is push_files here, one file \(its `sha` to update\)\); call tools\/list/,
+    );
+  });
+
+  it("names the toolset that holds a tool the server was started without", async () => {
+    expect(await callError({ toolsets: ["repos"] }, "get_issue")).toMatch(
+      /get_issue is in the issues toolset, which this server was not started with \(add it to --toolsets/,
+    );
+    expect(await callError({ toolsets: ["repos"] }, "add_issue_comment")).toMatch(
+      /is issue_write here, `method: comment`; issue_write is in the issues toolset/,
+    );
+  });
+
+  it("says read-only and --exclude-tools left a tool out", async () => {
+    expect(await callError({ readOnly: true }, "issue_write")).toMatch(
+      /issue_write writes, and this server runs read-only/,
+    );
+    expect(await callError({ excludeTools: ["push_files"] }, "push_files")).toMatch(
+      /push_files is excluded by --exclude-tools/,
+    );
+  });
+
+  it("keeps the plain unknown-tool error for a name nobody serves", async () => {
+    expect(await callError({}, "get_issues")).toMatch(
+      /^unknown tool 'get_issues'; call tools\/list to see the available tools$/,
+    );
+  });
+});
