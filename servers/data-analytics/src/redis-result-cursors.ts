@@ -5,6 +5,7 @@ import {
   cursorOf,
   headOf,
   holds,
+  KEPT_OWNER_BYTES,
   KEPT_TOTAL_BYTES,
   newCursorId,
   parseCursor,
@@ -24,10 +25,14 @@ const PUSH_BATCH = 1_000;
 /**
  * The bookkeeping of a result just kept, on Redis time: results past their ttl (Redis has dropped
  * their rows) leave the index `KEYS[1]` (name -> expiry), the sizes `KEYS[2]` (name -> bytes) and the
- * total `KEYS[3]`; the new one `ARGV[1]` (`ARGV[3]` bytes, kept `ARGV[2]` ms) joins them; while the
- * total is over `ARGV[4]`, the result that expires first is deleted (its key is `KEYS[4]` .. name:
- * the prefix is passed as a key so that a client-side key prefix applies to it as to the others).
- * The bookkeeping keys live as long as the longest-lived result. Returns how many were deleted.
+ * total `KEYS[3]`; the new one `ARGV[1]` (`ARGV[3]` bytes, kept `ARGV[2]` ms) joins them and its
+ * owner's index `KEYS[5]` (name -> expiry). While the owner's results (those of its index still in
+ * the sizes) hold more than `ARGV[5]`, the owner's result that expires first is deleted; then, while
+ * the total is over `ARGV[4]`, everyone's (its key is `KEYS[4]` .. name: the prefix is passed as a
+ * key so that a client-side key prefix applies to it as to the others). Another owner's index keeps
+ * the name of a result deleted for the total until that owner keeps one again (it is not in the
+ * sizes then, so it counts for nothing). The bookkeeping keys live as long as the longest-lived
+ * result. Returns how many were deleted.
  */
 const KEEP = `
 local t = redis.call('TIME')
@@ -39,21 +44,44 @@ local function forget(name)
   redis.call('HDEL', KEYS[2], name)
   redis.call('ZREM', KEYS[1], name)
 end
+local function drop(name)
+  redis.call('DEL', KEYS[4] .. name)
+  forget(name)
+end
 for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do forget(name) end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZADD', KEYS[5], now + ttl, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 total = total + tonumber(ARGV[3])
 local dropped = 0
+local mine = {}
+local owned = 0
+for _, name in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+  local size = redis.call('HGET', KEYS[2], name)
+  if size then
+    table.insert(mine, name)
+    owned = owned + tonumber(size)
+  else
+    redis.call('ZREM', KEYS[5], name)
+  end
+end
+for _, name in ipairs(mine) do
+  if owned <= tonumber(ARGV[5]) or name == ARGV[1] then break end
+  owned = owned - tonumber(redis.call('HGET', KEYS[2], name) or '0')
+  drop(name)
+  redis.call('ZREM', KEYS[5], name)
+  dropped = dropped + 1
+end
 while total > tonumber(ARGV[4]) do
   local first = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
   if not first or first == ARGV[1] then break end
-  redis.call('DEL', KEYS[4] .. first)
-  forget(first)
+  drop(first)
   dropped = dropped + 1
 end
 redis.call('SET', KEYS[3], math.max(total, 0), 'KEEPTTL')
-for i = 1, 3 do
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[5]}) do
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
 return dropped`;
 
@@ -76,10 +104,15 @@ return page`;
 
 export interface RedisResultCursorsOptions {
   ttlMs: number;
-  /** Keys are `<keyPrefix>:result:<name>`, and `<keyPrefix>:index`, `:sizes`, `:bytes` for the bound. */
+  /**
+   * Keys are `<keyPrefix>:result:<name>`, and `<keyPrefix>:index`, `:sizes`, `:bytes` and
+   * `:owner:<hash of the owner>` for the bounds.
+   */
   keyPrefix: string;
   /** The most bytes all kept results hold together, for every replica (default KEPT_TOTAL_BYTES). */
   maxTotalBytes?: number;
+  /** The most bytes one caller's kept results hold together, for every replica (default KEPT_OWNER_BYTES). */
+  maxOwnerBytes?: number;
   log?: Log;
 }
 
@@ -88,9 +121,10 @@ export interface RedisResultCursorsOptions {
  * one list per result (its head, then its rows, one JSON each), which Redis itself expires `ttlMs`
  * after the query (PEXPIRE in the transaction that writes it). The key of a result is a hash of its
  * cursor id and its owner, so another caller's lookup of the same id finds nothing, and the head
- * names the owner, checked again on every read. All replicas' results together stay within
- * `maxTotalBytes`: an index of results by expiry and their sizes, updated in one script with each
- * new result, drops the results that expire first. Commands fail fast while Redis is down (the kit's
+ * names the owner, checked again on every read. One caller's results stay within `maxOwnerBytes`
+ * (its own go first) and all replicas' results together within `maxTotalBytes`: an index of results
+ * by expiry, one per owner, and their sizes, updated in one script with each new result, drop the
+ * results that expire first. Commands fail fast while Redis is down (the kit's
  * connection has no offline queue and a 2 s command timeout): a page read then fails with a
  * retryable error, and a new query answers its first page without a cursor (see query.ts).
  */
@@ -99,6 +133,7 @@ export class RedisResultCursors implements ResultCursors {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #maxTotalBytes: number;
+  readonly #maxOwnerBytes: number;
   readonly #log: Log | undefined;
   #lastWarned = 0;
 
@@ -107,6 +142,7 @@ export class RedisResultCursors implements ResultCursors {
     this.ttlMs = options.ttlMs;
     this.#prefix = options.keyPrefix;
     this.#maxTotalBytes = options.maxTotalBytes ?? KEPT_TOTAL_BYTES;
+    this.#maxOwnerBytes = options.maxOwnerBytes ?? KEPT_OWNER_BYTES;
     this.#log = options.log;
   }
 
@@ -128,15 +164,17 @@ export class RedisResultCursors implements ResultCursors {
     tx.pexpire(key, this.ttlMs);
     tx.eval(
       KEEP,
-      4,
+      5,
       this.#key("index"),
       this.#key("sizes"),
       this.#key("bytes"),
       this.#entryKey(""),
+      this.#key(`owner:${createHash("sha256").update(owner).digest("base64url")}`),
       name,
       this.ttlMs,
       bytes + Buffer.byteLength(meta),
       this.#maxTotalBytes,
+      this.#maxOwnerBytes,
     );
     try {
       const replies = await tx.exec();

@@ -6,6 +6,12 @@ import type { Cell } from "./engine/engine.js";
 export const KEPT_RESULT_BYTES = 16 * 1024 * 1024;
 /** The most row data all kept results hold together (per server, or in Redis for all replicas); the oldest go first. */
 export const KEPT_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * The most row data one caller's kept results hold together (half the total): past it that caller's
+ * own oldest results go first, so one busy caller (an agent paging through query after query)
+ * cannot push every other caller's pages out.
+ */
+export const KEPT_OWNER_BYTES = KEPT_TOTAL_BYTES / 2;
 
 /** What a kept result says about itself: everything but its rows. */
 export interface KeptHead {
@@ -107,24 +113,49 @@ interface Entry extends KeptResult {
   expires: number;
 }
 
+/** The bounds on kept results: all of them together, and one caller's. */
+export interface KeptBounds {
+  /** The most bytes all kept results hold together (default KEPT_TOTAL_BYTES). */
+  maxTotalBytes?: number;
+  /** The most bytes one caller's kept results hold together (default KEPT_OWNER_BYTES). */
+  maxOwnerBytes?: number;
+}
+
 /**
- * Results kept in this process for `ttlMs` after their query, within KEPT_TOTAL_BYTES (oldest
- * first): what a server running alone uses. Another replica does not see them.
+ * Results kept in this process for `ttlMs` after their query, within the caller's share
+ * (KEPT_OWNER_BYTES: its own oldest go first) and KEPT_TOTAL_BYTES (everyone's oldest first): what a
+ * server running alone uses. Another replica does not see them.
  */
 export class MemoryResultCursors implements ResultCursors {
   readonly #kept = new Map<string, Entry>();
+  /** Bytes kept per owner (owners holding nothing are not listed). */
+  readonly #owners = new Map<string, number>();
+  readonly #maxTotal: number;
+  readonly #maxOwner: number;
   #bytes = 0;
 
-  constructor(readonly ttlMs: number) {}
+  constructor(
+    readonly ttlMs: number,
+    bounds: KeptBounds = {},
+  ) {
+    this.#maxTotal = bounds.maxTotalBytes ?? KEPT_TOTAL_BYTES;
+    this.#maxOwner = bounds.maxOwnerBytes ?? KEPT_OWNER_BYTES;
+  }
 
   keep(owner: string, result: KeptResult, bytes: number): Promise<string> {
     this.#sweep();
     const id = newCursorId();
     this.#kept.set(id, { ...result, owner, bytes, expires: Date.now() + this.ttlMs });
     this.#bytes += bytes;
-    // Map order is insertion order: the first entries are the oldest.
+    this.#owners.set(owner, (this.#owners.get(owner) ?? 0) + bytes);
+    // Map order is insertion order: the first entries are the oldest. The caller's own first...
     for (const [oldest, entry] of this.#kept) {
-      if (this.#bytes <= KEPT_TOTAL_BYTES || oldest === id) break;
+      if ((this.#owners.get(owner) ?? 0) <= this.#maxOwner || oldest === id) break;
+      if (entry.owner === owner) this.#drop(oldest, entry);
+    }
+    // ...then everyone's, while all of them together are over the total.
+    for (const [oldest, entry] of this.#kept) {
+      if (this.#bytes <= this.#maxTotal || oldest === id) break;
       this.#drop(oldest, entry);
     }
     return Promise.resolve(cursorOf(id, result.base));
@@ -145,6 +176,7 @@ export class MemoryResultCursors implements ResultCursors {
 
   close(): Promise<void> {
     this.#kept.clear();
+    this.#owners.clear();
     this.#bytes = 0;
     return Promise.resolve();
   }
@@ -161,6 +193,9 @@ export class MemoryResultCursors implements ResultCursors {
   #drop(id: string, entry: Entry): void {
     this.#kept.delete(id);
     this.#bytes -= entry.bytes;
+    const left = (this.#owners.get(entry.owner) ?? 0) - entry.bytes;
+    if (left > 0) this.#owners.set(entry.owner, left);
+    else this.#owners.delete(entry.owner);
   }
 }
 

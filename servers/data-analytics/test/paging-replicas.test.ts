@@ -15,7 +15,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { redisProxy } from "../../../test-support/redis-proxy.js";
 import { needRedis } from "../../../test-support/services.js";
 import { RedisResultCursors } from "../src/redis-result-cursors.js";
-import { KEPT_RESULT_BYTES, parseCursor, type KeptResult } from "../src/result-cursors.js";
+import {
+  KEPT_RESULT_BYTES,
+  MemoryResultCursors,
+  parseCursor,
+  type KeptBounds,
+  type KeptResult,
+  type ResultCursors,
+} from "../src/result-cursors.js";
 import { tempDataDir } from "./helpers.js";
 
 // Cursors shared through Redis (TOOLSHED_REDIS_URL): replicas of the built bin on HTTP, sharing one
@@ -378,4 +385,75 @@ describe.runIf(redisUp)("the Redis store's bound on all results together", () =>
       await brief.close();
     }
   });
+});
+
+// One caller's share: a caller that keeps result after result pushes out its own oldest, not the
+// other callers'. The same scenario on both stores (about 1.2 KB a result with its head in Redis).
+describe.each([
+  [
+    "memory",
+    (bounds: KeptBounds) =>
+      Promise.resolve({ store: new MemoryResultCursors(60_000, bounds), done: () => Promise.resolve() }),
+  ],
+  [
+    "Redis",
+    async (bounds: KeptBounds) => {
+      if (!redisUp) return undefined;
+      const space = keySpace();
+      const store = await RedisResultCursors.connect(space.url, { ttlMs: 60_000, keyPrefix: "c", ...bounds });
+      const raw = await rawRedis();
+      return {
+        store,
+        done: async () => {
+          await store.close();
+          await raw.drop(space.prefix);
+          await raw.redis.quit();
+        },
+      };
+    },
+  ],
+] as const)("the %s store's share per caller", (kind, open) => {
+  const rows = (n: number) => Array.from({ length: 10 }, (_, i) => [n * 100 + i, "y".repeat(100)]);
+  const keep = (store: ResultCursors, owner: string, n: number) => {
+    const r = rows(n);
+    const bytes = r.reduce((s, row) => s + Buffer.byteLength(JSON.stringify(row)), 0);
+    return store.keep(
+      owner,
+      { columns: [{ name: "n", type: "BIGINT" }], base: 5, rows: r, totalRows: 15, more: false, pageRows: 5 },
+      bytes,
+    );
+  };
+  const first = (store: ResultCursors, owner: string, cursor: string) =>
+    store.read(cursor, owner).then(
+      (p) => p.rows[0]![0],
+      () => "gone",
+    );
+
+  it.skipIf(kind === "Redis" && !redisUp)(
+    "drops the busy caller's own oldest results, and keeps the other caller's",
+    async () => {
+      const opened = await open({ maxTotalBytes: 10_000, maxOwnerBytes: 3_000 });
+      const { store, done } = opened!;
+      try {
+        const bobs = await keep(store, "bob", 9);
+        const alices: string[] = [];
+        for (let n = 0; n < 5; n++) alices.push(await keep(store, "alice", n));
+        // Two of alice's fit in her 3,000 bytes; her newest two are left, and bob's is untouched.
+        expect(await Promise.all(alices.map((c) => first(store, "alice", c)))).toEqual([
+          "gone",
+          "gone",
+          "gone",
+          300,
+          400,
+        ]);
+        expect(await first(store, "bob", bobs)).toBe(900);
+        // Bob's share is his own: his next results do not touch alice's.
+        const bobs2 = await keep(store, "bob", 8);
+        expect(await first(store, "bob", bobs2)).toBe(800);
+        expect(await first(store, "alice", alices[4]!)).toBe(400);
+      } finally {
+        await done();
+      }
+    },
+  );
 });
