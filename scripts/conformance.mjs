@@ -20,6 +20,8 @@
 // (`--gateway-only` runs just those, for work on the gateway).
 // Extra arguments go to the suite, e.g. `pnpm conformance --suite all` (then only the fixture runs,
 // on 0.1.16, or on the newest suite when they contain --requirements).
+// The fixture's passes, the servers', and each gateway's run side by side (a pass mostly waits), so
+// the whole takes about as long as its longest group (113 s against 299 s one after another).
 // Writes .test-results/conformance.json for the test summary.
 import { spawn } from "node:child_process";
 import {
@@ -209,17 +211,24 @@ async function runSuite(name, url, suite, args, echo) {
     : spawn("npx", suiteArgs, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
+  // Echoed whole lines only: the other groups of passes write their lines meanwhile.
+  let echoed = 0;
   child.stdout.setEncoding("utf8").on("data", (chunk) => {
     out += chunk;
-    if (echo) process.stdout.write(chunk);
+    const end = out.lastIndexOf("\n") + 1;
+    if (echo && end > echoed) {
+      process.stdout.write(out.slice(echoed, end));
+      echoed = end;
+    }
   });
   // npm's engine warnings and the like; shown only when the suite fails to report.
   child.stderr.setEncoding("utf8").on("data", (chunk) => (err += chunk));
   const watchdog = setTimeout(() => child.kill("SIGTERM"), 15 * 60_000);
   const code = await new Promise((resolve) =>
-    child.once("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+    child.once("close", (c, signal) => resolve(c ?? (signal ? 1 : 0))),
   );
   clearTimeout(watchdog);
+  if (echo && out.length > echoed) process.stdout.write(`${out.slice(echoed)}\n`);
   const unscored = new Set(
     [...(out.split(/^Not scored for /m)[1] ?? "").matchAll(/^\s+[✓✗] (\S+) \(/gm)].map((m) => m[1]),
   );
@@ -475,8 +484,11 @@ const report = { passed: 0, failed: 0, fixture: {}, servers: {} };
 let ok = true;
 const started = Date.now();
 
-// The fixture: every scored scenario of every pass (or what the extra arguments ask for).
-if (!gatewayOnly) {
+// Four groups side by side, each a run of passes one after another: the fixture's, the servers', and
+// the gateway's in front of each era of upstream. A pass mostly waits (on its scenarios' timeouts and on the server), so the groups
+// overlap instead of adding up; passes against one server never run at once, so none sees another's
+// state (tasks, subscriptions, log levels).
+async function fixtureGroup() {
   const server = startServer("fixture", `${root}packages/testing/fixtures/everything/dist/bin.js`, root);
   try {
     const url = await server.url;
@@ -549,7 +561,7 @@ if (!gatewayOnly) {
 }
 
 // Every server: the protocol scenarios of every pass, each counted as one test.
-if (extra.length === 0 && !gatewayOnly) {
+async function serversGroup() {
   for (const { name, bin } of serverBins()) {
     if (!existsSync(bin)) {
       process.stderr.write(`conformance: ${name} is not built (${bin}); run turbo run build\n`);
@@ -740,18 +752,23 @@ function scoreGatewayTasks(label, unscored) {
   if (failing.length) ok = false;
 }
 
-// The gateway in front of the fixture (its era probed: 2026-07-28), then in front of the fixture as a
-// 2025-only upstream. `--gateway-only` runs just these two.
-if (extra.length === 0 || gatewayOnly) {
-  await gatewayPass("gateway", "", "modern", GATEWAY_SCENARIOS, GATEWAY_NOT_APPLICABLE);
-  await gatewayPass(
-    "gateway-2025-upstream",
-    '    protocol: "2025"\n',
-    "legacy",
-    GATEWAY_SCENARIOS_2025_UPSTREAM,
-    GATEWAY_NOT_APPLICABLE_2025_UPSTREAM,
-  );
-}
+// The gateway in front of the fixture (its era probed: 2026-07-28), and in front of the fixture as a
+// 2025-only upstream (each with a fixture of its own). `--gateway-only` runs just these two.
+const runGateways = extra.length === 0 || gatewayOnly;
+await Promise.all([
+  gatewayOnly ? undefined : fixtureGroup(),
+  extra.length === 0 && !gatewayOnly ? serversGroup() : undefined,
+  runGateways ? gatewayPass("gateway", "", "modern", GATEWAY_SCENARIOS, GATEWAY_NOT_APPLICABLE) : undefined,
+  runGateways
+    ? gatewayPass(
+        "gateway-2025-upstream",
+        '    protocol: "2025"\n',
+        "legacy",
+        GATEWAY_SCENARIOS_2025_UPSTREAM,
+        GATEWAY_NOT_APPLICABLE_2025_UPSTREAM,
+      )
+    : undefined,
+]);
 
 report.seconds = Math.round((Date.now() - started) / 1000);
 process.stdout.write(
