@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import { DuckDBEngine } from "../src/engine/duckdb-engine.js";
 import { ParseCache } from "../src/engine/parse-cache.js";
+import { EXPRESSION_FUNCTIONS } from "../src/engine/allowed-functions.js";
+import { SET_RETURNING } from "../src/engine/duckdb-tree-check.js";
 import { tempDataDir } from "./helpers.js";
 
 describe("ParseCache", () => {
@@ -116,5 +118,19 @@ describe("the engine host's parse cache", () => {
     const { size } = await stats();
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThanOrEqual(new ParseCache().maxEntries);
+  });
+
+  it("counts as set-returning every allowed function that yields rows in a select list", async () => {
+    // A SELECT without FROM runs as one row (materialized) unless it calls one of SET_RETURNING:
+    // unnest, and DuckDB's built-in macros that expand to it.
+    const { rows } = await engine.run(
+      "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE lower(function_name) = 'unnest' OR (function_type = 'macro' AND regexp_matches(lower(macro_definition), '\\b(unnest|unlist)\\s*\\('))",
+    );
+    const names = rows.map((r) => String(r[0]));
+    expect(names).toContain("generate_subscripts");
+    const allowed = names.filter((n) => EXPRESSION_FUNCTIONS.has(n));
+    expect(allowed).toContain("unnest");
+    for (const name of allowed) expect(SET_RETURNING, name).toContain(name);
+    expect(SET_RETURNING).toContain("unlist");
   });
 });
