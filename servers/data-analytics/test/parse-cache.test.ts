@@ -146,7 +146,7 @@ describe("the engine host's parse cache", () => {
     const { rows } = await engine.run(
       "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE lower(function_name) = 'unnest' OR (function_type = 'macro' AND regexp_matches(lower(macro_definition), '\\b(unnest|unlist)\\s*\\('))",
     );
-    const names = rows.map((r) => String(r[0]));
+    const names = rows.map((r) => r[0] as string);
     expect(names).toContain("generate_subscripts");
     const allowed = names.filter((n) => EXPRESSION_FUNCTIONS.has(n));
     expect(allowed).toContain("unnest");
