@@ -126,6 +126,22 @@ describe("attack suite", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("caps a SELECT without FROM that unnests more rows than the cap (only one that cannot is run as one row)", async () => {
+    for (const sql of [
+      "SELECT unnest(range(20000)) AS n",
+      "SELECT UNLIST(range(20000)) AS n",
+      "SELECT 1 AS one, generate_subscripts(range(20000), 1) AS i",
+      "SELECT regexp_split_to_table(repeat('a,', 1000), ',') AS part",
+      "SELECT (SELECT 7) AS seven, unnest([1, 2, 3]) + unnest(range(200)) AS n",
+    ]) {
+      const r = await call(t, "query", { sql });
+      expect(r.isError, `${sql}: ${r.text}`).toBeFalsy();
+      expect(r.data, sql).toMatchObject({ rowCount: 100, truncated: true });
+    }
+    const one = await call(t, "query", { sql: "SELECT 1 AS one, range(5)::INTEGER[] AS r" });
+    expect(one.data).toMatchObject({ rowCount: 1, truncated: false, rows: [[1, [0, 1, 2, 3, 4]]] });
+  });
+
   it("caps a 5 MB text cell by the byte cap", async () => {
     // 5 MB, not more: the cap is 64 KiB, and a bigger cell only races the 1.5 s limit on a loaded machine.
     const r = await call(t, "query", { sql: "SELECT repeat('x', 5000000) AS big" });

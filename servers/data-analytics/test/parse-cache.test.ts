@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../src/config.js";
 import { DuckDBEngine } from "../src/engine/duckdb-engine.js";
 import { ParseCache } from "../src/engine/parse-cache.js";
+import { EXPRESSION_FUNCTIONS } from "../src/engine/allowed-functions.js";
+import { SET_RETURNING } from "../src/engine/duckdb-tree-check.js";
 import { tempDataDir } from "./helpers.js";
 
 describe("ParseCache", () => {
@@ -66,6 +68,26 @@ describe("the engine host's parse cache", () => {
     expect((await query("SELECT 'a' AS V")).columns[0]!.name).toBe("V");
   });
 
+  it("answers a bounded statement the same on first sight (run in one trip) as once prepared", async () => {
+    const sql =
+      "SELECT 12345678901::BIGINT AS big, 1.25::DECIMAL(9, 2) AS dec, [1, 2] AS list, {'a': 'x'} AS rec, 'nan'::DOUBLE AS nan, NULL AS nothing FROM range(3) LIMIT 2";
+    // First sight runs through DuckDB's query; the second prepares and keeps it; the third reuses it.
+    const rounds = [await query(sql), await query(sql), await query(sql)];
+    expect(rounds[0]!.rows).toHaveLength(2);
+    expect(rounds[0]!.columns.map((c) => c.type)).toEqual([
+      "BIGINT",
+      "DECIMAL(9,2)",
+      "INTEGER[]",
+      'STRUCT("a" VARCHAR)',
+      "DOUBLE",
+      "INTEGER",
+    ]);
+    expect(rounds[1]).toEqual(rounds[0]);
+    expect(rounds[2]).toEqual(rounds[0]);
+    // With a trailing semicolon the text is not exactly the parsed statement: prepared, same answer.
+    expect(await query(`${sql};`)).toEqual(rounds[0]);
+  });
+
   it("never checks a statement against the parse of another that reads alike", async () => {
     // The same text but for a newline: the first is SELECT 1 and a comment, the second reads a file.
     expect((await query("SELECT 1 AS one -- FROM read_csv('/etc/passwd')")).rows).toEqual([[1]]);
@@ -116,5 +138,19 @@ describe("the engine host's parse cache", () => {
     const { size } = await stats();
     expect(size).toBeGreaterThan(0);
     expect(size).toBeLessThanOrEqual(new ParseCache().maxEntries);
+  });
+
+  it("counts as set-returning every allowed function that yields rows in a select list", async () => {
+    // A SELECT without FROM runs as one row (materialized) unless it calls one of SET_RETURNING:
+    // unnest, and DuckDB's built-in macros that expand to it.
+    const { rows } = await engine.run(
+      "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE lower(function_name) = 'unnest' OR (function_type = 'macro' AND regexp_matches(lower(macro_definition), '\\b(unnest|unlist)\\s*\\('))",
+    );
+    const names = rows.map((r) => r[0] as string);
+    expect(names).toContain("generate_subscripts");
+    const allowed = names.filter((n) => EXPRESSION_FUNCTIONS.has(n));
+    expect(allowed).toContain("unnest");
+    for (const name of allowed) expect(SET_RETURNING, name).toContain(name);
+    expect(SET_RETURNING).toContain("unlist");
   });
 });

@@ -14,7 +14,10 @@ export class GuardRefusal extends Error {
 
 /** What the guard's parse tells about a statement's result. */
 export interface ParsedShape {
-  /** The statement's own top-level `LIMIT n` (a constant), when it has one. */
+  /**
+   * The most rows the statement yields, when its parse says: its own top-level `LIMIT n` (a
+   * constant), or 1 for a SELECT without FROM that calls no set-returning function.
+   */
   rowLimit?: number;
 }
 
@@ -102,10 +105,24 @@ export function checkParsed(
   return explained ? {} : topLevelLimit(parsed.statements?.[0]);
 }
 
-/** The statement's own `LIMIT <integer constant>`, if any (not a percentage, not an expression). */
+/**
+ * Functions that make a SELECT without FROM yield more than one row: DuckDB's set-returning unnest
+ * (and its alias) and the built-in macros that expand to it in the select list.
+ */
+export const SET_RETURNING = new Set(["unnest", "unlist", "generate_subscripts", "regexp_split_to_table"]);
+
+/**
+ * The statement's own `LIMIT <integer constant>`, if any (not a percentage, not an expression), or
+ * 1 for a SELECT without FROM that calls no set-returning function (`SELECT 1`, `SELECT now()`):
+ * it yields one row at most.
+ */
 function topLevelLimit(statement: unknown): ParsedShape {
-  const node = (statement as { node?: { type?: string; modifiers?: unknown[] } } | undefined)?.node;
+  const node = (
+    statement as
+      { node?: { type?: string; modifiers?: unknown[]; from_table?: { type?: unknown } } } | undefined
+  )?.node;
   if (node?.type !== "SELECT_NODE") return {};
+  if (node.from_table?.type === "EMPTY" && !callsSetReturning(node)) return { rowLimit: 1 };
   for (const m of node.modifiers ?? []) {
     const mod = m as {
       type?: string;
@@ -117,6 +134,18 @@ function topLevelLimit(statement: unknown): ParsedShape {
     if (Number.isSafeInteger(n) && n >= 0) return { rowLimit: n };
   }
   return {};
+}
+
+/** Whether any function in the tree is set-returning (its name, case aside, in SET_RETURNING). */
+function callsSetReturning(tree: unknown): boolean {
+  let found = false;
+  walk(tree, (node) => {
+    const fn =
+      node.function_name ?? (node.function as { function_name?: unknown } | undefined)?.function_name;
+    if (typeof fn === "string" && SET_RETURNING.has(fn.toLowerCase())) found = true;
+    return !found;
+  });
+  return found;
 }
 
 /**

@@ -109,6 +109,7 @@ function readMaterialized(result: DuckDBMaterializedResult): Read {
  * Runs a statement the guard has checked, which is one statement (multiple are refused), so it is
  * prepared directly: one trip through DuckDB's thread pool instead of the two of splitting the text
  * into statements and then preparing the last; or none, when this connection prepared it before.
+ * A bounded statement seen for the first time runs through DuckDB's query instead (one trip in all).
  */
 async function readChecked(
   conn: DuckDBConnection,
@@ -117,9 +118,17 @@ async function readChecked(
   maxRows: number | undefined,
   /** Whether to keep the statement prepared: only one sent before, as keeping costs a new one. */
   keep: boolean,
+  /** Whether `sql` is exactly the text the guard parsed (not an EXPLAIN of it). */
+  exact: boolean,
 ): Promise<Read> {
   let kept = prepared.get(conn);
   if (!kept) prepared.set(conn, (kept = new Map<string, DuckDBPreparedStatement>()));
+  if (!keep && !kept.has(sql) && maxRows === undefined && params.length === 0 && exact) {
+    // A first sight of a bounded statement, exactly the text the guard parsed as one statement:
+    // DuckDB's query runs it in one trip (parse, plan, run) where preparing and then running takes
+    // two, and a statement prepared only to be destroyed saves nothing.
+    return readMaterialized(await conn.run(sql));
+  }
   const statement = kept.get(sql) ?? (await conn.prepare(sql));
   kept.delete(sql);
   let read: Read;
@@ -225,7 +234,14 @@ async function run(request: Extract<HostRequest, { op: "run" }>): Promise<RunVal
       maxRows = bounded ? undefined : request.guard.maxRows;
     }
     const reader = request.guard
-      ? await readChecked(conn, request.sql, request.params, maxRows, repeated)
+      ? await readChecked(
+          conn,
+          request.sql,
+          request.params,
+          maxRows,
+          repeated,
+          request.sql === request.guard.inner,
+        )
       : maxRows === undefined
         ? await conn.runAndReadAll(request.sql, request.params)
         : await conn.streamAndReadUntil(request.sql, maxRows + 1, request.params);

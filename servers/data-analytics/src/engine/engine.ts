@@ -22,7 +22,10 @@ export interface RunOptions {
 
 /** What the guard's parse of user SQL tells about its result. */
 export interface SqlShape {
-  /** The statement's own top-level `LIMIT n` (a constant), when it has one. */
+  /**
+   * The most rows the statement yields, when its parse says: its own top-level `LIMIT n` (a
+   * constant), or 1 for a SELECT without FROM that calls no set-returning function.
+   */
   rowLimit?: number;
 }
 
