@@ -64,9 +64,14 @@ export class OfflineEmbedder implements Embedder {
 
   /**
    * Batches of OFFLINE_BATCH, at most one per thread in flight for this call, so other calls'
-   * batches interleave with a long one; a call of one batch or less (a query) goes first.
+   * batches interleave with a long one; a call of one batch or less (a query) goes first. Each
+   * lane takes its next batch as soon as its last one is back; `onBatch` hears each as it lands.
    */
-  async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+  async embed(
+    texts: readonly string[],
+    signal?: AbortSignal,
+    onBatch?: Parameters<Embedder["embed"]>[2],
+  ): Promise<number[][]> {
     const batches: string[][] = [];
     for (let i = 0; i < texts.length; i += OFFLINE_BATCH) batches.push(texts.slice(i, i + OFFLINE_BATCH));
     const urgent = batches.length <= 1;
@@ -80,6 +85,7 @@ export class OfflineEmbedder implements Embedder {
         lane.throwIfAborted();
         const b = next++;
         out[b] = await this.pool.run(batches[b]!, lane, urgent);
+        onBatch?.(b * OFFLINE_BATCH, out[b]);
       }
     };
     try {
