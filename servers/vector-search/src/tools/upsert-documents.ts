@@ -208,6 +208,9 @@ async function writeAsEmbedded(
       if (failed) throw failed.error;
       let end = written;
       while (end < rows.length && rows[end]!.vector !== undefined) end++;
+      // Whole statements of PGLITE_INDEXED_BATCH_ROWS until the last: as many commits as one write.
+      if (end < rows.length)
+        end = written + Math.floor((end - written) / PGLITE_INDEXED_BATCH_ROWS) * PGLITE_INDEXED_BATCH_ROWS;
       if (end - written >= PGLITE_INDEXED_BATCH_ROWS || (end === rows.length && end > written)) {
         signal.throwIfAborted();
         if (written === 0) await beforeFirstWrite();
