@@ -90,6 +90,16 @@ function section({ figures, samples, plan, mode, date, machine }: Report<Plan, S
           String(f.ingest_speedup_vs_main_thread),
           `median rates, ${samples.text_ingest.pool_s.length} passes each, alternating; >= 1.8: ${met(f.ingest_speedup_vs_main_thread! >= 1.8)}`,
         ],
+        [
+          "`ingest_pool_cpu_per_doc_vs_main_thread`",
+          String(f.ingest_pool_cpu_per_doc_vs_main_thread),
+          "process CPU seconds (all threads) per document, pool over main thread: what the pool costs beyond the model",
+        ],
+        [
+          "`ingest_pool_cores_busy`",
+          String(f.ingest_pool_cores_busy),
+          `process CPU over wall time in the pool's passes (main thread's: ${f.ingest_main_thread_cores_busy}); under 2 where other work holds the cores`,
+        ],
         ["`pglite_rss_mb`", String(f.pglite_rss_mb), "process RSS growth from opening PGlite to index built"],
         ["`usearch_hnsw_recall_at_10`", String(f.usearch_hnsw_recall_at_10), "reference, same m/ef"],
         [
@@ -123,7 +133,7 @@ function summary(f: Record<string, number>, mode: Mode): string {
       `  tools/call p50 ${f.tools_call_search_p50_ms} ms, adding ${f.tools_call_added_p50_ms} ms: tools_call_overhead_ratio ${f.tools_call_overhead_ratio}`,
       `  ingest_vectors_per_s ${f.ingest_vectors_per_s}, index_build_s ${f.index_build_s}, pglite_rss_mb ${f.pglite_rss_mb}`,
       `  live-index ingest: store ${f.live_index_ingest_store_vectors_per_s} vec/s, tools/call ${f.live_index_ingest_tools_call_vectors_per_s} vec/s (overhead ${f.live_index_ingest_tools_call_overhead_ratio})`,
-      `  text ingest: ${f.ingest_text_docs_per_s} docs/s (main thread ${f.ingest_text_main_thread_docs_per_s}): ingest_speedup_vs_main_thread ${f.ingest_speedup_vs_main_thread}`,
+      `  text ingest: ${f.ingest_text_docs_per_s} docs/s (main thread ${f.ingest_text_main_thread_docs_per_s}): ingest_speedup_vs_main_thread ${f.ingest_speedup_vs_main_thread} (CPU per doc ${f.ingest_pool_cpu_per_doc_vs_main_thread}x, cores busy ${f.ingest_pool_cores_busy} vs ${f.ingest_main_thread_cores_busy})`,
       `  usearch HNSW recall ${f.usearch_hnsw_recall_at_10} p50 ${f.usearch_hnsw_p50_ms} ms; exact p50 ${f.usearch_exact_p50_ms} ms`,
     ].join("\n") + "\n"
   );

@@ -39,6 +39,9 @@ describe("bench:vector --smoke", () => {
     expect(result.figures.tools_call_added_p50_ms).toBeGreaterThan(0);
     expect(result.samples.live_ingest).toMatchObject({ vectors: 1_000 });
     expect(result.figures.live_index_ingest_tools_call_vectors_per_s).toBeGreaterThan(0);
+    expect(result.samples.text_ingest.pool_cpu_s).toHaveLength(1);
+    expect(result.figures.ingest_pool_cpu_per_doc_vs_main_thread).toBeGreaterThan(0);
+    expect(result.figures.ingest_pool_cores_busy).toBeGreaterThan(0);
     const markdown = await readFile(join(out, "RESULTS.md"), "utf8");
     expect(markdown).toContain("## vector: vector-search store and tools/call vs usearch");
     expect(markdown).toContain("`tools_call_overhead_ratio`");

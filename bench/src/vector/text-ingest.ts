@@ -13,6 +13,12 @@ export interface TextIngest {
   /** Seconds per pass, alternating: the model on the event loop, then the server's pool. */
   main_thread_s: number[];
   pool_s: number[];
+  /**
+   * The process's CPU seconds (all threads) per pass: what each way costs, whatever share of the
+   * machine other work leaves it (this machine's 2 cores are shared; wall-clock rates are not).
+   */
+  main_thread_cpu_s: number[];
+  pool_cpu_s: number[];
 }
 
 /**
@@ -70,19 +76,32 @@ export async function runTextIngest(
     return (performance.now() - start) / 1000;
   };
 
+  const cpuOf = async (pass: () => Promise<number>, cpu: number[]) => {
+    const before = process.cpuUsage();
+    const s = await pass();
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / 1e6);
+    return s;
+  };
   const main: number[] = [];
   const pool: number[] = [];
+  const mainCpu: number[] = [];
+  const poolCpu: number[] = [];
+  const line = (way: string, s: number, cpu: number) =>
+    `text ingest round ${main.length}: ${way} ${(docs.length / s).toFixed(1)} docs/s, ${(cpu / s).toFixed(2)} cores busy`;
   for (let r = 0; r < rounds; r++) {
-    main.push(await mainPass(`text_main_${r}`));
-    log(`text ingest round ${r + 1}: main thread ${(docs.length / main.at(-1)!).toFixed(1)} docs/s`);
-    pool.push(await poolPass(`text_pool_${r}`));
-    log(`text ingest round ${r + 1}: pool ${(docs.length / pool.at(-1)!).toFixed(1)} docs/s`);
+    main.push(await cpuOf(() => mainPass(`text_main_${r}`), mainCpu));
+    log(line("main thread", main.at(-1)!, mainCpu.at(-1)!));
+    pool.push(await cpuOf(() => poolPass(`text_pool_${r}`), poolCpu));
+    log(line("pool", pool.at(-1)!, poolCpu.at(-1)!));
   }
   return {
     docs: docs.length,
     avg_chars: Math.round(docs.reduce((a, d) => a + d.text.length, 0) / docs.length),
     main_thread_s: main.map((s) => round(s, 2)),
     pool_s: pool.map((s) => round(s, 2)),
+    main_thread_cpu_s: mainCpu.map((s) => round(s, 2)),
+    pool_cpu_s: poolCpu.map((s) => round(s, 2)),
   };
 }
 
@@ -93,5 +112,13 @@ export function textIngestFigures(s: TextIngest): Record<string, number> {
     ingest_text_docs_per_s: round(pool, 1),
     ingest_text_main_thread_docs_per_s: round(main, 1),
     ingest_speedup_vs_main_thread: round(pool / main, 2),
+    // CPU per document of the pool's way over the main thread's (1 = the pool costs nothing extra),
+    // and the cores each way kept busy: with 2 free cores, the speedup is about cores over cost.
+    ingest_pool_cpu_per_doc_vs_main_thread: round(median(s.pool_cpu_s) / median(s.main_thread_cpu_s), 2),
+    ingest_pool_cores_busy: round(median(s.pool_cpu_s.map((c, i) => c / s.pool_s[i]!)), 2),
+    ingest_main_thread_cores_busy: round(
+      median(s.main_thread_cpu_s.map((c, i) => c / s.main_thread_s[i]!)),
+      2,
+    ),
   };
 }

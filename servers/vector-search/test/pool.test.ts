@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { OFFLINE_BATCH, splitForLanes } from "../src/embedders/offline.js";
 import { EmbedPool } from "../src/embedders/pool.js";
 
 // Real worker threads running a stand-in worker (test/fixtures/echo-worker.mjs).
@@ -85,5 +86,31 @@ describe("the embedding pool", () => {
     }).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(stdout).toBe("");
     expect(stderr).toContain("echo-worker printed");
+  });
+});
+
+describe("the offline embedder's batches", () => {
+  const sizes = (n: number, lanes: number) => {
+    const texts = Array.from({ length: n }, (_, i) => `t${i}`);
+    const batches = splitForLanes(texts, lanes);
+    // In order, each text once, each batch's start where its first text is.
+    expect(batches.flatMap((b) => b.texts)).toEqual(texts);
+    for (const b of batches) expect(texts[b.start]).toBe(b.texts[0]);
+    return batches.map((b) => b.texts.length);
+  };
+
+  it("are OFFLINE_BATCH texts, the last round split evenly over the lanes", () => {
+    expect(OFFLINE_BATCH).toBe(4);
+    expect(sizes(100, 2)).toEqual([...Array<number>(24).fill(4), 2, 2]);
+    expect(sizes(21, 2)).toEqual([4, 4, 4, 4, 3, 2]);
+    expect(sizes(6, 2)).toEqual([3, 3]);
+    expect(sizes(10, 1)).toEqual([4, 4, 2]);
+    expect(sizes(12, 4)).toEqual([3, 3, 3, 3]);
+  });
+
+  it("keep a call of one batch or less whole (a query's, which goes first)", () => {
+    expect(sizes(4, 2)).toEqual([4]);
+    expect(sizes(1, 4)).toEqual([1]);
+    expect(sizes(0, 2)).toEqual([]);
   });
 });

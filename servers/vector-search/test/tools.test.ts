@@ -135,6 +135,46 @@ describe("collections and documents", () => {
     ).toBe(2);
   });
 
+  it("writes a live-index text upsert as it embeds, with the same result as one write", async () => {
+    await call(t, "create_collection", { name: "steps" });
+    const text = (i: number) => `note ${i} about ${["boats", "coins", "kites", "hills"][i % 4]}`;
+    // A repeated id in a later write run than its first occurrence, and caller vectors between texts.
+    const own = Array.from({ length: 512 }, (_, j) => (j === 0 ? 1 : 0));
+    const documents = [
+      ...Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, text: text(i) })),
+      { id: "own", vector: own },
+      { id: "n0", text: "the last occurrence of n0 wins" },
+      ...Array.from({ length: 5 }, (_, i) => ({ id: `m${i}`, text: text(i + 20) })),
+    ];
+    const up = await call(t, "upsert_documents", { collection: "steps", documents });
+    expect(up.isError, up.text).toBeFalsy();
+    expect(up.data.upserted).toBe(26);
+    const got = await call(t, "get_documents", {
+      collection: "steps",
+      ids: ["n0", "own"],
+      include_vectors: true,
+    });
+    const byId = Object.fromEntries(
+      (got.data.documents as { id: string; text: string | null; vector: number[] }[]).map((d) => [d.id, d]),
+    );
+    expect(byId.n0!.text).toBe("the last occurrence of n0 wins");
+    expect(byId.own!.vector).toEqual(own);
+    expect((await call(t, "collection_info", { name: "steps" })).data.count).toBe(26);
+    // A bad caller vector anywhere in the call is refused before any text is embedded or written.
+    const bad = await call(t, "upsert_documents", {
+      collection: "steps",
+      documents: [
+        ...Array.from({ length: 12 }, (_, i) => ({ id: `b${i}`, text: text(i) })),
+        { id: "short", vector: [1, 2] },
+      ],
+    });
+    expect(bad.text).toMatch(
+      /document 'short' has a 2-dimension vector but collection 'steps' holds 512-dimension/,
+    );
+    expect((await call(t, "collection_info", { name: "steps" })).data.count).toBe(26);
+    expect((await call(t, "delete_collection", { name: "steps" })).isError).toBeFalsy();
+  });
+
   it("takes caller vectors and refuses mismatches, naming which is which", async () => {
     const made = await call(t, "create_collection", {
       name: "vecs",

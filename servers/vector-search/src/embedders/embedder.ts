@@ -4,6 +4,14 @@ export interface Embedder {
   readonly id: string;
   /** Vector length; may be learned on the first call (an HTTP embedder without a configured size). */
   dimension(signal?: AbortSignal): Promise<number>;
-  embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]>;
+  /**
+   * `onBatch`, when the embedder works in batches, hears each batch's vectors as it finishes
+   * (`start` is the index of its first text), so a caller can write them while the rest embed.
+   */
+  embed(
+    texts: readonly string[],
+    signal?: AbortSignal,
+    onBatch?: (start: number, vectors: number[][]) => void,
+  ): Promise<number[][]>;
   close?(): Promise<void>;
 }

@@ -263,16 +263,9 @@ export class VectorStore {
     onBatch?: (written: number) => Promise<void> | void,
   ): Promise<{ upserted: number }> {
     const { row, table } = await this.resolve(name);
+    checkVectors(name, row.dimension, docs);
     const byId = new Map<string, NewDocument>();
     for (const d of docs) {
-      if (d.vector.length !== row.dimension) {
-        throw new ToolshedError(
-          "invalid_input",
-          `document '${d.id}' has a ${d.vector.length}-dimension vector but collection '${name}' holds ${row.dimension}-dimension vectors`,
-        );
-      }
-      const problem = vectorValueProblem(d.vector);
-      if (problem) throw new ToolshedError("invalid_input", `document '${d.id}' ${problem}`);
       byId.delete(d.id);
       byId.set(d.id, d);
     }
@@ -302,6 +295,22 @@ export class VectorStore {
     };
     await (inBatches ? all(this.sql) : this.sql.transaction(all));
     return { upserted: unique.length };
+  }
+
+  /**
+   * Checks documents' vectors against a collection (dimension, finite values in range) as `upsert`
+   * does, writing nothing: for a caller that will write them in several `upsert` calls.
+   */
+  async checkVectors(name: string, docs: readonly Pick<NewDocument, "id" | "vector">[]): Promise<void> {
+    checkVectors(name, (await this.resolve(name)).row.dimension, docs);
+  }
+
+  /**
+   * Whether `upsert` into this collection commits a few rows at a time (embedded PGlite, live index)
+   * rather than all or nothing: a caller may then start writing before it has every vector.
+   */
+  async writesInSteps(name: string): Promise<boolean> {
+    return this.sql.kind === "pglite" && (await this.resolve(name)).row.indexed;
   }
 
   async get(
@@ -607,6 +616,23 @@ const IDENTIFIER =
  * embeddings sit within a few units.
  */
 export const MAX_VECTOR_COMPONENT = 1e9;
+
+function checkVectors(
+  name: string,
+  dimension: number,
+  docs: readonly Pick<NewDocument, "id" | "vector">[],
+): void {
+  for (const d of docs) {
+    if (d.vector.length !== dimension) {
+      throw new ToolshedError(
+        "invalid_input",
+        `document '${d.id}' has a ${d.vector.length}-dimension vector but collection '${name}' holds ${dimension}-dimension vectors`,
+      );
+    }
+    const problem = vectorValueProblem(d.vector);
+    if (problem) throw new ToolshedError("invalid_input", `document '${d.id}' ${problem}`);
+  }
+}
 
 /** Why a vector cannot be stored or searched with, or undefined. */
 function vectorValueProblem(vector: VectorInput): string | undefined {
