@@ -26,7 +26,7 @@ import {
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { ToolshedError } from "@toolshed/errors";
 import { MCP_LOG_LEVELS, type Logger, type McpLogLevel } from "@toolshed/logging";
-import { createKeepAliveFetch, type KeepAliveFetch } from "./node-fetch.js";
+import { PostTimeout, createKeepAliveFetch, type KeepAliveFetch } from "./node-fetch.js";
 
 export type UpstreamState = "starting" | "ready" | "down" | "closed";
 
@@ -219,7 +219,7 @@ export class UpstreamClient {
   /** HTTP upstreams: the keep-alive fetch every connection to it uses (its sockets outlive reconnects). */
   #http: KeepAliveFetch | undefined;
   /** HTTP upstreams: where the current connection posts, with its headers (for callToolDirect). */
-  #direct: { url: string; headers: Record<string, string> } | undefined;
+  #direct: { url: URL; headers: Record<string, string> } | undefined;
   #directIds = 0;
   /** The listed tools callToolDirect may call, as of lists `version`. */
   #plainTools: { version: number; names: Set<string> } | undefined;
@@ -347,50 +347,30 @@ export class UpstreamClient {
           },
         },
       });
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(new DirectTimeout()), this.#timeoutMs);
-      const onAbort = () => deadline.abort(options.signal.reason);
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        const response = await http.fetch(direct.url, {
-          method: "POST",
-          headers: {
-            ...direct.headers,
-            accept: "application/json, text/event-stream",
-            "content-type": "application/json",
-            "mcp-method": "tools/call",
-            "mcp-name": name,
-            "mcp-protocol-version": MODERN,
-          },
-          body,
-          signal: deadline.signal,
-        });
-        const type = response.headers.get("content-type") ?? "";
-        const text = await response.text();
+        const headers = { ...direct.headers, "mcp-name": name };
+        const answer = await http.post(direct.url, headers, body, options.signal, this.#timeoutMs);
+        const type = answer.contentType;
         const message = type.startsWith("text/event-stream")
-          ? lastAnswer(text, id)
+          ? lastAnswer(answer.text, id)
           : type.includes("json")
-            ? (parseJson(text) as JsonRpcAnswer | undefined)
+            ? (parseJson(answer.text) as JsonRpcAnswer | undefined)
             : undefined;
         if (message?.id === id && message.error) {
           const { code, message: said, data } = message.error;
           throw new ProtocolError(code, String(said), data);
         }
-        if (!response.ok || message?.id !== id || message.result === undefined) {
-          throw new Error(`HTTP ${response.status} from the upstream without a tools/call answer`);
+        if (answer.status !== 200 || message?.id !== id || message.result === undefined) {
+          throw new Error(`HTTP ${answer.status} from the upstream without a tools/call answer`);
         }
         return toolResult(this.name, message.result);
       } catch (err) {
-        if (err instanceof DirectTimeout || deadline.signal.reason instanceof DirectTimeout) {
+        if (err instanceof PostTimeout) {
           throw new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
             retryable: true,
           });
         }
         throw err;
-      } finally {
-        clearTimeout(timer);
-        options.signal.removeEventListener("abort", onAbort);
       }
     });
   }
@@ -1113,7 +1093,16 @@ export class UpstreamClient {
     if ("url" in target) {
       this.#stdio = false;
       this.#http ??= createKeepAliveFetch();
-      this.#direct = { url: target.url, headers: { ...(target.headers ?? {}) } };
+      this.#direct = {
+        url: new URL(target.url),
+        headers: {
+          ...lowerCased(target.headers ?? {}),
+          accept: "application/json, text/event-stream",
+          "content-type": "application/json",
+          "mcp-method": "tools/call",
+          "mcp-protocol-version": MODERN,
+        },
+      };
       return new StreamableHTTPClientTransport(new URL(target.url), {
         requestInit: { headers: target.headers ?? {} },
         fetch: this.#http.fetch,
@@ -1270,8 +1259,9 @@ const DEFAULT_CLIENT_INFO = { name: "toolshed-gateway", version: "0.1.0" };
 const PLAIN_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
 const X_MCP_HEADER = '"x-mcp-header"';
 
-/** callToolDirect's own deadline, told apart from the caller's cancellation. */
-class DirectTimeout extends Error {}
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
 
 interface JsonRpcAnswer {
   id?: unknown;
