@@ -164,8 +164,10 @@ async function serve(
   recordRequest(rt, recorded, outcomeOf(message), message);
   if (res.destroyed) return;
   const text = JSON.stringify(message);
+  // As the SDK's lane answers in-band errors: 400 for a missing client capability, 200 otherwise.
+  const status = "error" in message && message.error.code === MISSING_CAPABILITY ? 400 : 200;
   res
-    .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+    .writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
     .end(text);
 }
 
