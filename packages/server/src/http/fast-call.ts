@@ -89,14 +89,19 @@ export function fastToolCall(
   res: ServerResponse,
   body: unknown,
 ): Promise<void> | undefined {
-  const fastCall = rt.def.forward?.fastCall;
+  const forward = rt.def.forward;
   const deps = rt.openedDeps;
-  if (!fastCall || deps === undefined || rt.closing) return undefined;
+  if (!forward?.fastCall || deps === undefined || rt.closing) return undefined;
   const call = plainToolCall(req, body);
   if (!call) return undefined;
   const principal = req.auth ? principalFromAuthInfo(req.auth) : undefined;
   const controller = new AbortController();
-  const run = fastCall(deps, { name: call.name, args: call.args, principal, signal: controller.signal });
+  const run = forward.fastCall(deps, {
+    name: call.name,
+    args: call.args,
+    principal,
+    signal: controller.signal,
+  });
   if (!run) return undefined;
   return serve(rt, req, res, call, run, controller);
 }
@@ -152,7 +157,7 @@ async function serve(
       }
     }
     const result = await (traced.context ? runInContext(traced.context, run) : run());
-    message = { jsonrpc: "2.0", id, result: answered(rt, result) } as JSONRPCMessage;
+    message = { jsonrpc: "2.0", id, result: answered(rt, result) };
   } catch (err) {
     message = errorAnswer(rt, id, name, err, late);
   } finally {
@@ -194,11 +199,11 @@ function errorAnswer(
         jsonrpc: "2.0",
         id,
         error: { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) },
-      } as JSONRPCMessage,
+      },
       "tools/call",
     );
   }
   const error = late ?? toToolshedError(err);
   if (error.code === "internal") rt.logger.error({ err: error.cause ?? error, tool: name }, "tool failed");
-  return { jsonrpc: "2.0", id, result: answered(rt, toToolResult(error) as WireResult) } as JSONRPCMessage;
+  return { jsonrpc: "2.0", id, result: answered(rt, toToolResult(error)) };
 }
