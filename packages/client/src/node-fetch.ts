@@ -12,13 +12,13 @@ export interface KeepAliveFetch {
    * or stream per request. Fails with the signal's reason when it aborts, and with `PostTimeout`
    * once `timeoutMs` pass without the whole answer. Retried as `fetch` is (see above).
    */
-  post(
+  post: (
     url: URL,
     headers: Record<string, string>,
     body: string,
     signal: AbortSignal,
     timeoutMs: number,
-  ): Promise<PostAnswer>;
+  ) => Promise<PostAnswer>;
   /** Closes the idle sockets and refuses new requests' reuse of them (requests in flight finish). */
   close(): void;
 }

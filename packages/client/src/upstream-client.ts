@@ -1312,7 +1312,7 @@ function toolResult(upstream: string, result: unknown): CallToolResult {
   if (r!.resultType !== undefined && r!.resultType !== "complete") {
     throw new ToolshedError(
       "upstream_error",
-      `upstream '${upstream}' answered tools/call with a '${String(r!.resultType)}' result where none was asked`,
+      `upstream '${upstream}' answered tools/call with a ${JSON.stringify(r!.resultType)} result where none was asked`,
     );
   }
   const { resultType: _complete, ...rest } = r as Record<string, unknown>;
