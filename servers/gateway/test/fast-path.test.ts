@@ -91,7 +91,7 @@ async function call(
 }
 
 /** Answers whose large-result ids differ per call compare equal with the id blanked. */
-const sameIds = (v: unknown) =>
+const sameIds = (v: unknown): unknown =>
   JSON.parse(
     JSON.stringify(v).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<id>"),
   );
@@ -130,11 +130,11 @@ describe("a plain 2026-07-28 tools/call", () => {
   });
 
   it("goes the lean way only for a served, usable, uncached tool of a 2026-07-28 HTTP upstream", () => {
-    const fastCall = gatewayServer.forward!.fastCall!;
+    const forward = gatewayServer.forward!;
     const signal = new AbortController().signal;
     const alice = { id: "alice", scopes: ["fx:use"], claims: {} };
     const taken = (name: string, principal = alice) =>
-      fastCall(deps, { name, args: {}, principal, signal }) !== undefined;
+      forward.fastCall!(deps, { name, args: {}, principal, signal }) !== undefined;
     expect(taken("fx__echo")).toBe(true);
     expect(taken("fx__echo", { id: "bob", scopes: [], claims: {} })).toBe(false);
     expect(taken("fx__no_such_tool")).toBe(false);
