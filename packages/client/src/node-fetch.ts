@@ -7,6 +7,18 @@ export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Respo
 
 export interface KeepAliveFetch {
   fetch: FetchLike;
+  /**
+   * A POST on the same sockets whose answer is read whole into a string: no web Request, Response
+   * or stream per request. Fails with the signal's reason when it aborts, and with `PostTimeout`
+   * once `timeoutMs` pass without the whole answer. Retried as `fetch` is (see above).
+   */
+  post: (
+    url: URL,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) => Promise<PostAnswer>;
   /** Closes the idle sockets and refuses new requests' reuse of them (requests in flight finish). */
   close(): void;
 }
@@ -16,6 +28,20 @@ export interface KeepAliveFetchOptions {
   maxSockets?: number;
   /** Idle sockets kept per origin (default 256). */
   maxFreeSockets?: number;
+}
+
+export interface PostAnswer {
+  status: number;
+  /** The Content-Type header ("" when absent). */
+  contentType: string;
+  text: string;
+}
+
+/** A `post` that got no whole answer within its `timeoutMs`. */
+export class PostTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
 }
 
 /** Statuses whose response has no body (a web `Response` refuses one). */
@@ -73,8 +99,39 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     }
   };
 
+  const post = async (
+    url: URL,
+    headers: Record<string, string>,
+    text: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<PostAnswer> => {
+    signal.throwIfAborted();
+    const body = Buffer.from(text, "utf8");
+    const all = { ...headers, "content-length": String(body.byteLength) };
+    const request: Attempt = {
+      url,
+      method: "POST",
+      headers: all,
+      body,
+      signal,
+      agent: agents[url.protocol as "http:"],
+    };
+    const deadline = Date.now() + timeoutMs;
+    try {
+      return await sendBuffered(request, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof ResetBeforeResponse)) throw err;
+      signal.throwIfAborted();
+      return sendBuffered(request, Math.max(1, deadline - Date.now())).catch((second: unknown) => {
+        throw second instanceof ResetBeforeResponse ? second.cause : second;
+      });
+    }
+  };
+
   return {
     fetch,
+    post,
     close() {
       agents["http:"].destroy();
       agents["https:"].destroy();
@@ -239,6 +296,78 @@ function send({ url, method, headers, body, signal, agent }: Attempt): Promise<R
     });
     if (body !== undefined) req.end(body);
     else req.end();
+  });
+}
+
+/** `send` for `post`: the same request, its answer collected into a string. */
+function sendBuffered(
+  { url, headers, body, signal, agent }: Attempt,
+  timeoutMs: number,
+): Promise<PostAnswer> {
+  return new Promise<PostAnswer>((resolve, reject) => {
+    const lib = url.protocol === "https:" ? https : http;
+    const req = lib.request({
+      agent,
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port || undefined,
+      path: url.pathname + url.search,
+      headers,
+      ...(url.username || url.password
+        ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` }
+        : {}),
+    });
+    let socket: Socket | undefined;
+    let bytesBefore = 0;
+    let responded = false;
+    let settled = false;
+    const finish = (err: unknown, answer?: PostAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      if (err !== undefined) reject(err);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish(new PostTimeout(timeoutMs));
+    }, timeoutMs);
+    const done = signal
+      ? onAbortOf(signal, () => {
+          req.destroy();
+          finish(signal.reason);
+        })
+      : () => {};
+    req.on("socket", (s: Socket) => {
+      socket = s;
+      bytesBefore = s.bytesRead;
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      const nothingRead = !responded && (socket === undefined || socket.bytesRead === bytesBefore);
+      finish(
+        req.reusedSocket && err.code === "ECONNRESET" && nothingRead ? new ResetBeforeResponse(err) : err,
+      );
+    });
+    req.on("response", (res: http.IncomingMessage) => {
+      responded = true;
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("end", () => {
+        const text =
+          chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+        const type = res.headers["content-type"];
+        finish(undefined, { status: res.statusCode ?? 0, contentType: type ?? "", text });
+      });
+      res.once("error", (err: Error) => finish(err));
+      res.once("close", () => {
+        if (!res.complete)
+          finish(Object.assign(new Error("the response was cut off"), { code: "ECONNRESET" }));
+      });
+    });
+    req.end(body);
   });
 }
 

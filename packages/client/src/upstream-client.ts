@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
   Client,
   LOG_LEVEL_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   StreamableHTTPClientTransport,
   UriTemplate,
@@ -24,7 +26,7 @@ import {
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { ToolshedError } from "@toolshed/errors";
 import { MCP_LOG_LEVELS, type Logger, type McpLogLevel } from "@toolshed/logging";
-import { createKeepAliveFetch, type KeepAliveFetch } from "./node-fetch.js";
+import { PostTimeout, createKeepAliveFetch, type KeepAliveFetch } from "./node-fetch.js";
 
 export type UpstreamState = "starting" | "ready" | "down" | "closed";
 
@@ -216,6 +218,11 @@ export class UpstreamClient {
   #stdio = false;
   /** HTTP upstreams: the keep-alive fetch every connection to it uses (its sockets outlive reconnects). */
   #http: KeepAliveFetch | undefined;
+  /** HTTP upstreams: where the current connection posts, with its headers (for callToolDirect). */
+  #direct: { url: URL; headers: Record<string, string> } | undefined;
+  #directIds = 0;
+  /** The listed tools callToolDirect may call, as of lists `version`. */
+  #plainTools: { version: number; names: Set<string> } | undefined;
   readonly #scopes = new AsyncLocalStorage<RelayScope>();
   readonly #relaying = new Set<RelayScope>();
   readonly #logScopes = new AsyncLocalStorage<LogScope>();
@@ -289,6 +296,83 @@ export class UpstreamClient {
     const result = await this.#relayed("tools/call", { name, arguments: args }, { ...options, task });
     const created = (result._meta as Record<string, unknown> | undefined)?.[CREATED_TASK];
     return created ? ({ ...created, resultType: "task" } as UpstreamTask) : (result as CallToolResult);
+  }
+
+  /**
+   * Whether `callToolDirect` can call tool `name` now: a ready 2026-07-28 upstream over HTTP, a
+   * tool it lists, with a plain name and no `x-mcp-header` arguments (which the SDK's client would
+   * mirror into headers).
+   */
+  directCallable(name: string): boolean {
+    if (this.state !== "ready" || this.#stdio || !this.#direct || !this.#http) return false;
+    if (this.#client?.getProtocolEra() !== "modern" || !PLAIN_NAME.test(name)) return false;
+    if (this.#plainTools?.version !== this.version) {
+      const names = new Set<string>();
+      for (const tool of this.tools) {
+        if (!JSON.stringify(tool.inputSchema ?? {}).includes(X_MCP_HEADER)) names.add(tool.name);
+      }
+      this.#plainTools = { version: this.version, names };
+    }
+    return this.#plainTools.names.has(name);
+  }
+
+  /**
+   * tools/call as one JSON-RPC POST on the connection's keep-alive sockets, without the SDK's client
+   * (its request objects and result schemas): the envelope the SDK sends (this client's info, no
+   * capabilities, so the upstream asks nothing and runs no task), and the result checked shallowly
+   * (an object whose `content` is an array of typed blocks) instead of against the full schema.
+   * Errors, timeouts and cancellation end as `callTool`'s do. Only when `directCallable(name)`.
+   */
+  async callToolDirect(
+    name: string,
+    args: Record<string, unknown>,
+    options: { signal: AbortSignal },
+  ): Promise<CallToolResult> {
+    const direct = this.#direct;
+    const http = this.#http;
+    if (!direct || !http) throw this.unavailable();
+    return this.#forward(options.signal, async () => {
+      const id = ++this.#directIds;
+      const body = JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: {
+          name,
+          arguments: args,
+          _meta: {
+            [PROTOCOL_VERSION_META_KEY]: MODERN,
+            [CLIENT_INFO_META_KEY]: this.#options.clientInfo ?? DEFAULT_CLIENT_INFO,
+            [CLIENT_CAPABILITIES_META_KEY]: {},
+          },
+        },
+      });
+      try {
+        const headers = { ...direct.headers, "mcp-name": name };
+        const answer = await http.post(direct.url, headers, body, options.signal, this.#timeoutMs);
+        const type = answer.contentType;
+        const message = type.startsWith("text/event-stream")
+          ? lastAnswer(answer.text, id)
+          : type.includes("json")
+            ? (parseJson(answer.text) as JsonRpcAnswer | undefined)
+            : undefined;
+        if (message?.id === id && message.error) {
+          const { code, message: said, data } = message.error;
+          throw new ProtocolError(code, String(said), data);
+        }
+        if (answer.status !== 200 || message?.id !== id || message.result === undefined) {
+          throw new Error(`HTTP ${answer.status} from the upstream without a tools/call answer`);
+        }
+        return toolResult(this.name, message.result);
+      } catch (err) {
+        if (err instanceof PostTimeout) {
+          throw new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
+            retryable: true,
+          });
+        }
+        throw err;
+      }
+    });
   }
 
   /** Whether the connected upstream speaks 2026-07-28 and declares the tasks extension. */
@@ -1009,6 +1093,16 @@ export class UpstreamClient {
     if ("url" in target) {
       this.#stdio = false;
       this.#http ??= createKeepAliveFetch();
+      this.#direct = {
+        url: new URL(target.url),
+        headers: {
+          ...lowerCased(target.headers ?? {}),
+          accept: "application/json, text/event-stream",
+          "content-type": "application/json",
+          "mcp-method": "tools/call",
+          "mcp-protocol-version": MODERN,
+        },
+      };
       return new StreamableHTTPClientTransport(new URL(target.url), {
         requestInit: { headers: target.headers ?? {} },
         fetch: this.#http.fetch,
@@ -1158,6 +1252,72 @@ function withoutServerInfo<T>(result: T): T {
 }
 
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo";
+
+const MODERN = "2026-07-28";
+const DEFAULT_CLIENT_INFO = { name: "toolshed-gateway", version: "0.1.0" };
+/** Names that go in `Mcp-Name` as they are (the SDK encodes others). */
+const PLAIN_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
+const X_MCP_HEADER = '"x-mcp-header"';
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+interface JsonRpcAnswer {
+  id?: unknown;
+  result?: unknown;
+  error?: { code: number; message: unknown; data?: unknown };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The answer to request `id` in an SSE body (notifications before it are ignored: none was asked). */
+function lastAnswer(text: string, id: number): JsonRpcAnswer | undefined {
+  for (const event of text.split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
+      .join("\n");
+    const message = data ? (parseJson(data) as JsonRpcAnswer | undefined) : undefined;
+    if (message && typeof message === "object" && message.id === id) return message;
+  }
+  return undefined;
+}
+
+/**
+ * A tools/call result checked as far as forwarding needs: an object whose `content` is an array of
+ * blocks with a `type` (the SDK's client checks the whole schema; the caller's client will too).
+ */
+function toolResult(upstream: string, result: unknown): CallToolResult {
+  const r = result as { content?: unknown; resultType?: unknown } | null;
+  const content = r && typeof r === "object" && !Array.isArray(r) ? r.content : undefined;
+  if (
+    !Array.isArray(content) ||
+    !content.every(
+      (b) => typeof b === "object" && b !== null && typeof (b as { type?: unknown }).type === "string",
+    )
+  ) {
+    throw new ToolshedError(
+      "upstream_error",
+      `upstream '${upstream}' answered tools/call with a malformed result`,
+    );
+  }
+  if (r!.resultType !== undefined && r!.resultType !== "complete") {
+    throw new ToolshedError(
+      "upstream_error",
+      `upstream '${upstream}' answered tools/call with a ${JSON.stringify(r!.resultType)} result where none was asked`,
+    );
+  }
+  const { resultType: _complete, ...rest } = r as Record<string, unknown>;
+  return rest as CallToolResult;
+}
 
 /** Where a lifted CreateTaskResult travels through the SDK client (see liftCreatedTasks). */
 const CREATED_TASK = "toolshed/createdTask";

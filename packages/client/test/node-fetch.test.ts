@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createKeepAliveFetch, type KeepAliveFetch } from "../src/node-fetch.js";
+import { PostTimeout, createKeepAliveFetch, type KeepAliveFetch } from "../src/node-fetch.js";
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -258,5 +258,62 @@ describe("createKeepAliveFetch", () => {
         duplex: "half",
       }),
     ).rejects.toThrow("the request body must be a string, bytes or URLSearchParams");
+  });
+});
+
+describe("KeepAliveFetch.post (callToolDirect's)", () => {
+  const json = { "content-type": "application/json" };
+
+  it("sends the body with its length on the fetch's sockets, and reads the answer whole", async () => {
+    const up = await upstream((req, res, n) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      // The answer in two writes: it comes back as one string.
+      res.write(`{"n":${n},`);
+      setTimeout(() => res.end(`"len":"${req.headers["content-length"]}"}`), 10);
+    });
+    const { fetch, post: postWhole } = keepAlive();
+    await (await fetch(up.url, post("{}"))).text();
+    const signal = new AbortController().signal;
+    const answer = await postWhole(new URL(up.url), json, '{"ü":1}', signal, 5_000);
+    expect(answer).toEqual({ status: 200, contentType: "application/json", text: '{"n":2,"len":"8"}' });
+    expect(up.requests[1]!.body).toBe('{"ü":1}');
+    expect(up.connections).toBe(1);
+  });
+
+  it("retries once when a reused socket is reset before any response byte, never on a fresh one", async () => {
+    const up = await upstream((req, res, n) => {
+      if (n === 2 || n >= 4) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ n }));
+    });
+    const { post: postWhole } = keepAlive();
+    const signal = new AbortController().signal;
+    expect((await postWhole(new URL(up.url), json, '{"call":1}', signal, 5_000)).text).toBe('{"n":1}');
+    expect((await postWhole(new URL(up.url), json, '{"call":2}', signal, 5_000)).text).toBe('{"n":3}');
+    expect(up.requests.map((r) => r.body)).toEqual(['{"call":1}', '{"call":2}', '{"call":2}']);
+    // Reused socket reset twice (the retry reset too): the reset goes to the caller.
+    await expect(postWhole(new URL(up.url), json, '{"call":4}', signal, 5_000)).rejects.toMatchObject({
+      code: "ECONNRESET",
+    });
+  });
+
+  it("fails with the signal's reason on abort, and with PostTimeout when no whole answer comes in time", async () => {
+    const up = await upstream((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write("{");
+      // never ends
+    });
+    const { post: postWhole } = keepAlive();
+    const controller = new AbortController();
+    const pending = postWhole(new URL(up.url), json, "{}", controller.signal, 30_000);
+    await vi.waitFor(() => expect(up.requests).toHaveLength(1));
+    controller.abort(new Error("the caller went away"));
+    await expect(pending).rejects.toThrow("the caller went away");
+    await expect(
+      postWhole(new URL(up.url), json, "{}", new AbortController().signal, 200),
+    ).rejects.toBeInstanceOf(PostTimeout);
   });
 });

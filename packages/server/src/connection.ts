@@ -608,6 +608,48 @@ const MCP_METHODS: ReadonlySet<string> = new Set([
   "tasks/cancel",
 ]);
 
+/** A request the kit times, counts, traces and logs (instrumentTransport, http/fast-call.ts). */
+export interface RecordedRequest {
+  method: string;
+  tool: string;
+  start: number;
+  span: Span | undefined;
+  version: string | undefined;
+}
+
+/** Ends a request's span, observes it in the metrics and logs a tool call (debug; failures at warn). */
+export function recordRequest(
+  rt: Runtime,
+  p: RecordedRequest,
+  outcome: Outcome,
+  message?: JSONRPCMessage,
+): void {
+  rt.requestFinished();
+  const errorClass = errorClassOf(outcome, message);
+  endRequestSpan(p.span, { ...errorTypeOf(outcome, message), rpcStatus: rpcStatusOf(message) });
+  const seconds = (performance.now() - p.start) / 1000;
+  rt.metrics.observeOperation(p.method, p.tool, outcome, seconds, {
+    errorClass,
+    protocolVersion: knownVersion(p.version),
+  });
+  if (p.method === "tools/call") {
+    // Successful calls are counted in the metrics and logged at debug; failures at warn.
+    const level = outcome === "ok" ? "debug" : "warn";
+    if (rt.logger.isLevelEnabled(level)) {
+      rt.logger[level](
+        {
+          "mcp.method.name": p.method,
+          tool: p.tool,
+          outcome,
+          ...(errorClass ? { error_class: errorClass } : {}),
+          duration_ms: Math.round(seconds * 1000),
+        },
+        "tool call",
+      );
+    }
+  }
+}
+
 /**
  * Wraps a connected transport so that every request is timed, counted, logged and tracked as in
  * flight, whatever answers it (a kit handler, the SDK, or an error).
@@ -626,30 +668,7 @@ function instrumentTransport(
     const p = pending.get(id);
     if (!p) return;
     pending.delete(id);
-    rt.requestFinished();
-    const errorClass = errorClassOf(outcome, message);
-    endRequestSpan(p.span, { ...errorTypeOf(outcome, message), rpcStatus: rpcStatusOf(message) });
-    const seconds = (performance.now() - p.start) / 1000;
-    rt.metrics.observeOperation(p.method, p.tool, outcome, seconds, {
-      errorClass,
-      protocolVersion: knownVersion(p.version),
-    });
-    if (p.method === "tools/call") {
-      // Successful calls are counted in the metrics and logged at debug; failures at warn.
-      const level = outcome === "ok" ? "debug" : "warn";
-      if (rt.logger.isLevelEnabled(level)) {
-        rt.logger[level](
-          {
-            "mcp.method.name": p.method,
-            tool: p.tool,
-            outcome,
-            ...(errorClass ? { error_class: errorClass } : {}),
-            duration_ms: Math.round(seconds * 1000),
-          },
-          "tool call",
-        );
-      }
-    }
+    recordRequest(rt, p, outcome, message);
   };
   const onmessage = transport.onmessage;
   transport.onmessage = (message: JSONRPCMessage, extra) => {
@@ -806,7 +825,7 @@ function rpcStatusOf(message: JSONRPCMessage | undefined): string | undefined {
   return message && "error" in message ? String(message.error.code) : undefined;
 }
 
-function outcomeOf(message: JSONRPCMessage): Outcome {
+export function outcomeOf(message: JSONRPCMessage): Outcome {
   if ("error" in message) return "error";
   if ("result" in message) {
     const result = message.result as { isError?: boolean; _meta?: Record<string, { code?: string }> };

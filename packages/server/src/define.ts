@@ -528,6 +528,15 @@ export interface ForwardTasks<Deps = any> {
 /** An MCP result as it travels (tools/call, resources/read, prompts/get, lists). */
 export type WireResult = Record<string, unknown>;
 
+/** A tools/call offered to `ForwardDefinition.fastCall`. */
+export interface FastToolCall {
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  readonly principal: Principal | undefined;
+  /** Aborted when the client goes away, the call times out or the server shuts down. */
+  readonly signal: AbortSignal;
+}
+
 /**
  * Tools, resources and prompts served from elsewhere and decided per request (the gateway): the kit
  * still owns the transports, auth, limits, metrics and deadlines, but lists and calls go to these
@@ -552,6 +561,13 @@ export interface ForwardDefinition<Deps = any> {
    * error="insufficient_scope", scope="<the missing ones>"` (MCP step-up), as for own tools.
    */
   toolScopes?(deps: Deps, name: string, principal: Principal): readonly string[] | undefined;
+  /**
+   * A lean path for a plain 2026-07-28 `tools/call` over HTTP (no progress, logs, tasks, questions
+   * or trace context asked; see http/fast-call.ts): return undefined to have the call served the
+   * usual way, or the function that runs it (called once the kit's checks pass). The kit still does its per-call rate limit, deadline, cancellation, shutdown, metrics, spans and error
+   * mapping; a thrown error becomes the tool error result, as from `callTool`.
+   */
+  fastCall?(deps: Deps, call: FastToolCall): (() => Promise<WireResult>) | undefined;
   resources?: {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];

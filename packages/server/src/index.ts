@@ -52,6 +52,7 @@ export type {
   FixedResourceDefinition,
   CompletionValues,
   ForwardCompletion,
+  FastToolCall,
   ForwardContext,
   ForwardTaskContext,
   ForwardTasks,

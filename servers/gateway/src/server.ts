@@ -8,6 +8,7 @@ import {
   ToolshedError,
   type Asking,
   type ElicitationSchema,
+  type FastToolCall,
   type ForwardContext,
   type ForwardDefinition,
   type WireResult,
@@ -62,7 +63,7 @@ function textResult(data: Record<string, unknown>): WireResult {
   return { content: [{ type: "text", text: JSON.stringify(data) }], structuredContent: data };
 }
 
-function accessOf(deps: GatewayDeps, ctx: ForwardContext): Access {
+function accessOf(deps: GatewayDeps, ctx: Pick<ForwardContext, "principal">): Access {
   return accessFor(deps.gateway.file, ctx.principal);
 }
 
@@ -220,7 +221,31 @@ function relayTo(ctx: ForwardContext): Relay | undefined {
   };
 }
 
+/**
+ * The lean path of a plain tools/call (the kit's `fastCall`): a tool of the catalog the caller may
+ * use, of a ready 2026-07-28 HTTP upstream, in all mode, not cached, posted to the upstream as one
+ * JSON-RPC request (`callToolDirect`) after the same access and scope checks, under the upstream's
+ * rate limit, its answer linked when too large. Everything else takes forwardCall.
+ */
+function fastCall(deps: GatewayDeps, call: FastToolCall): (() => Promise<WireResult>) | undefined {
+  if (deps.mode !== "all") return undefined;
+  const known = deps.gateway.catalog.tools.get(call.name);
+  if (!known) return undefined;
+  const { upstream, original } = known;
+  const access = accessOf(deps, call);
+  // Not served to this caller, or missing a scope: forwardCall answers it (unknown, or forbidden).
+  if (!allows(access, call.name) || missingFor(access, known.scopes).length) return undefined;
+  if (upstream.cache && known.entry.annotations?.readOnlyHint === true) return undefined;
+  if (!upstream.directCallable(original)) return undefined;
+  return async () => {
+    await upstream.admit();
+    const result = await upstream.callToolDirect(original, call.args, { signal: call.signal });
+    return deps.large.shrink(result, call.name, call.principal?.id);
+  };
+}
+
 const forward: ForwardDefinition<GatewayDeps> = {
+  fastCall,
   listTools(deps, ctx) {
     // read_result pages answers too large to send whole: listed while they are linked (and, in
     // all mode, once the caller has some tool whose answer could be).

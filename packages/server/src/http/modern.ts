@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime.js";
 import { withTaskListen } from "../tasks/listen-http.js";
 import { withResourceFollowing } from "./listen-follow.js";
 import { TASK_METHODS } from "../tasks/wire.js";
+import { fastToolCall } from "./fast-call.js";
 
 /**
  * The 2026-07-28 lane of /mcp: every request is self-describing (its `_meta` envelope carries the
@@ -56,7 +57,8 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
         );
         return Promise.resolve();
       }
-      return answer(fetch, req, res, body, onerror);
+      // A forwarding server's plain tools/call, without an SDK server for it (fast-call.ts).
+      return fastToolCall(rt, req, res, body) ?? answer(fetch, req, res, body, onerror);
     },
     async close() {
       tasks.closeAll();
