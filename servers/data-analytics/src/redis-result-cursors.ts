@@ -23,7 +23,8 @@ type Log = Pick<SetupContext<unknown>["log"], "warn">;
 const PUSH_BATCH = 1_000;
 
 /**
- * The bookkeeping of a result just kept, on Redis time: results past their ttl (Redis has dropped
+ * The bookkeeping of a result just kept, on Redis time (in microseconds, so results kept in one
+ * millisecond still order by arrival): results past their ttl (Redis has dropped
  * their rows) leave the index `KEYS[1]` (name -> expiry), the sizes `KEYS[2]` (name -> bytes) and the
  * total `KEYS[3]`; the new one `ARGV[1]` (`ARGV[3]` bytes, kept `ARGV[2]` ms) joins them and its
  * owner's index `KEYS[5]` (name -> expiry). While the owner's results (those of its index still in
@@ -36,8 +37,9 @@ const PUSH_BATCH = 1_000;
  */
 const KEEP = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
+-- Microseconds, so that two results kept in the same millisecond still order by when they came.
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ttl = tonumber(ARGV[2]) * 1000
 local total = tonumber(redis.call('GET', KEYS[3]) or '0')
 local function forget(name)
   total = total - tonumber(redis.call('HGET', KEYS[2], name) or '0')
@@ -81,7 +83,7 @@ while total > tonumber(ARGV[4]) do
 end
 redis.call('SET', KEYS[3], math.max(total, 0), 'KEEPTTL')
 for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[5]}) do
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  if redis.call('PTTL', key) < tonumber(ARGV[2]) then redis.call('PEXPIRE', key, ARGV[2]) end
 end
 return dropped`;
 
