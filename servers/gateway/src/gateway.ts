@@ -154,16 +154,24 @@ export class Gateway {
     };
   }
 
+  /** The gateway's logger. */
+  get logger(): Logger {
+    return this.#options.logger;
+  }
+
   /** Callers' live follows (resources, tasks): which upstream, whether its caller still may, what ends it. */
-  readonly #grants = new Set<{ upstream: string; still: () => boolean; revoke: () => void }>();
+  readonly #grants = new Set<Grant>();
 
   /**
    * Registers a caller's live follow of upstream `name` (a resource subscription, a task's status
    * notifications): after each reload, one whose upstream is gone or whose caller `still()` may not
-   * reach it is revoked, once. Returns what unregisters it (when the caller stops following).
+   * reach it is revoked, once. When a reload replaces the upstream (a new URL, command, header or
+   * credential: a new connection under the same name) and the caller still may reach it, `moved`
+   * is called with the new one and its first connection attempt, to follow there. Returns what
+   * unregisters it (when the caller stops following).
    */
-  watchAccess(name: string, still: () => boolean, revoke: () => void): () => void {
-    const grant = { upstream: name, still, revoke };
+  watchAccess(name: string, still: () => boolean, revoke: () => void, moved?: Moved): () => void {
+    const grant: Grant = { upstream: name, still, revoke, ...(moved ? { moved } : {}) };
     this.#grants.add(grant);
     return () => void this.#grants.delete(grant);
   }
@@ -226,6 +234,8 @@ export class Gateway {
   #apply(file: GatewayFile): Upstream[] {
     const retired: Upstream[] = [];
     const started: Upstream[] = [];
+    /** Names whose upstream this reload replaced with a new connection. */
+    const replaced = new Set<string>();
     for (const [name, spec] of Object.entries(file.upstreams)) {
       const current = this.upstreams.get(name);
       const next: Upstream = new Upstream(name, spec, {
@@ -238,7 +248,10 @@ export class Gateway {
       if (current && current.fingerprint === next.fingerprint) continue;
       // What clients follow of the upstream it replaces, it follows too.
       for (const uri of this.#follows.get(name)?.keys() ?? []) next.follow(uri);
-      if (current) retired.push(current);
+      if (current) {
+        retired.push(current);
+        replaced.add(name);
+      }
       this.upstreams.set(name, next);
       started.push(next);
     }
@@ -252,7 +265,20 @@ export class Gateway {
     this.#warned.clear();
     this.#changed();
     this.#revokeLost();
-    for (const upstream of started) void upstream.start();
+    const firstTries = new Map(started.map((upstream) => [upstream, upstream.start()] as const));
+    // The follows that stay go to the replacing connection (the retired one closes under them).
+    for (const grant of [...this.#grants]) {
+      const next = replaced.has(grant.upstream) ? this.upstreams.get(grant.upstream) : undefined;
+      if (!next || !grant.moved) continue;
+      try {
+        grant.moved(next, firstTries.get(next)!);
+      } catch (err) {
+        this.#options.logger.warn(
+          { err, upstream: grant.upstream },
+          "moving a follow to the new upstream failed",
+        );
+      }
+    }
     // Calls in flight hold their Upstream object: they finish on it while new calls go to the new one.
     for (const upstream of retired) void upstream.close(this.#options.drainMs ?? 30_000).then(this.#changed);
     return started;
@@ -328,4 +354,14 @@ export class Gateway {
     if (this.#onHup) process.off("SIGHUP", this.#onHup);
     await Promise.all([...this.upstreams.values()].map((u) => u.close(this.#options.drainMs ?? 30_000)));
   }
+}
+
+/** What follows a caller's follow to the upstream a reload put in place of its own. */
+type Moved = (next: Upstream, firstTry: Promise<void>) => void;
+
+interface Grant {
+  upstream: string;
+  still: () => boolean;
+  revoke: () => void;
+  moved?: Moved;
 }

@@ -75,13 +75,49 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
   async follow(deps, routed, ctx, onTask) {
     const { upstream, id } = target(deps, routed, ctx);
     await upstream.admit();
-    const end = await upstream.followTask(id, onTask, { signal: ctx.signal });
+    let end = await upstream.followTask(id, onTask, { signal: ctx.signal });
     if (!end) return undefined;
-    const stop = () => void end().catch(() => {});
+    let over = false;
+    const stop = () => {
+      over = true;
+      const current = end;
+      end = undefined;
+      void current?.().catch(() => {});
+    };
+    const { name } = upstream;
+    const log = deps.gateway.logger.child({ upstream: name, task: id });
+    // A reload that replaces the upstream (a new URL, command, header or credential) retires the
+    // connection this follow listens on: it follows the task on the new one, whose catch-up
+    // tasks/get delivers what changed meanwhile. An upstream that keeps its tasks where a new
+    // process finds them (Redis, as Toolshed's replicas do) still knows it; one that does not
+    // ends the follow as a removed upstream does (tasks/get then says why).
+    const moved = (next: Upstream, firstTry: Promise<void>) => {
+      void (async () => {
+        await firstTry;
+        if (over) return;
+        log.info(
+          "the gateway config replaced the task's upstream; following its task on the replacing connection",
+        );
+        const again = await next.followTask(id, onTask, { signal: ctx.signal }).catch((err: unknown) => {
+          log.warn({ err }, "following the task on the replacing connection failed");
+          return undefined;
+        });
+        const previous = end;
+        end = again;
+        void previous?.().catch(() => {});
+        if (over) stop();
+        else if (!again)
+          log.warn("the replacing connection does not follow the task (down, or it does not know the task)");
+      })();
+    };
     // A reload that takes the caller's access to the upstream (or removes it) ends the follow; its
     // tasks/get then says the task's server is no longer one it serves.
-    const { name } = upstream;
-    const unwatch = deps.gateway.watchAccess(name, () => deps.gateway.serves(name, ctx.principal), stop);
+    const unwatch = deps.gateway.watchAccess(
+      name,
+      () => deps.gateway.serves(name, ctx.principal),
+      stop,
+      moved,
+    );
     return () => {
       unwatch();
       stop();

@@ -5,6 +5,7 @@
 // it, and the caller's listen still gets the task's terminal status with its result (the caller
 // speaks raw 2026-07-28 JSON-RPC on loopback HTTP: the SDK v2 client has no tasks support), and a
 // resource's updates (the real SDK client's listen).
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UpstreamClient } from "@toolshed/client";
 import { createLogger } from "@toolshed/logging";
@@ -118,6 +119,42 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       // The restarted upstream ran it again (it was read-only): the task did not fail.
       expect(listen.statuses().some((t) => t.status === "failed")).toBe(false);
       expect(gw.logs()).toContain("dropped a task's listen stream; reopening it");
+    } finally {
+      listen.close();
+    }
+  });
+
+  it("follows a task on the replacing upstream when a reload changes how it is reached", async () => {
+    const created = await rpc(gw.url, "tools/call", {
+      name: "fx__slow_compute",
+      arguments: { seconds: 4, label: "moved" },
+    });
+    expect(created.result?.resultType).toBe("task");
+    const taskId = created.result!.taskId as string;
+    const listen = await listenToTasks(gw.url, [taskId]);
+    try {
+      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("working"), {
+        timeout: 10_000,
+      });
+      const { gateway } = await gw.deps();
+      const before = gateway.upstreams.get("fx")!;
+      const reloads = gateway.reloads;
+      // A changed header (a rotated credential, say) is a new connection: the old one is retired.
+      writeFileSync(
+        gw.configPath,
+        `upstreams:\n  fx:\n    url: ${upstream!.url}\n    headers:\n      X-Rotated: "2"\n`,
+      );
+      await vi.waitFor(() => expect(gateway.reloads).toBeGreaterThan(reloads), { timeout: 10_000 });
+      expect(gateway.upstreams.get("fx")).not.toBe(before);
+      await vi.waitFor(() => expect(before.state).toBe("closed"), { timeout: 10_000 });
+      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("completed"), {
+        timeout: 20_000,
+        interval: 200,
+      });
+      const done = listen.statuses().find((t) => t.status === "completed")!;
+      expect(done.taskId).toBe(taskId);
+      expect(JSON.stringify(done.result)).toContain("computed moved in 4s");
+      expect(gw.logs()).toContain("following its task on the replacing connection");
     } finally {
       listen.close();
     }
