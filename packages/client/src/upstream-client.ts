@@ -231,6 +231,12 @@ export class UpstreamClient {
   readonly #wanted = new Set<string>();
   /** The wanted resources the current connection follows. */
   readonly #following = new Map<string, Following>();
+  /**
+   * Wanted resources whose following lapsed (the connection lost, or the listen stream dropped):
+   * updates sent meanwhile are not replayed, so when following resumes the followers are told the
+   * resource may have changed (one `onResourceUpdated`), to read it again.
+   */
+  readonly #lapsed = new Set<string>();
   /** Who follows each task (its own id), see `followTask`. */
   readonly #taskFollowers = new Map<string, Set<(task: Record<string, unknown>) => void>>();
   /** Whether the upstream declared `resources.subscribe`, as of its last connection. */
@@ -787,7 +793,10 @@ export class UpstreamClient {
   /**
    * Follows the upstream's resource `uri` (its own URI) until `unfollow`: `resources/subscribe` on a
    * 2025 session, a `subscriptions/listen` stream naming it on 2026-07-28; made again after every
-   * reconnect. Updates go to `onResourceUpdated`. Not reference-counted: one follow, one unfollow.
+   * reconnect. Updates go to `onResourceUpdated`, and one more when following resumes after a lapse
+   * (a reconnect, a dropped listen stream reopened): the upstream does not replay what it sent
+   * meanwhile, so followers should read the resource again. Not reference-counted: one follow, one
+   * unfollow.
    */
   follow(uri: string): void {
     if (this.#wanted.has(uri)) return;
@@ -799,6 +808,7 @@ export class UpstreamClient {
   /** Stops following `uri` (unsubscribes, or closes its listen stream). */
   unfollow(uri: string): void {
     this.#wanted.delete(uri);
+    this.#lapsed.delete(uri);
     const following = this.#following.get(uri);
     this.#following.delete(uri);
     if (following && following.client === this.#client) {
@@ -834,6 +844,7 @@ export class UpstreamClient {
         return;
       }
       this.#following.set(uri, following);
+      this.#resumed(uri);
     } catch (err) {
       // The next connection tries again; a refusal (an unknown URI) is the upstream's answer.
       this.log.warn(
@@ -856,6 +867,7 @@ export class UpstreamClient {
       this.#following.delete(uri);
       const still = () => this.#wanted.has(uri) && !this.#following.has(uri);
       if (!still()) return;
+      this.#lapsed.add(uri);
       this.log.info({ how, uri }, `upstream '${this.name}' dropped a resource's listen stream; reopening it`);
       const outcome = await this.#reopen(
         still,
@@ -871,10 +883,22 @@ export class UpstreamClient {
         return;
       }
       const again = this.#keepFollowing(client, uri, outcome.opened);
-      if (still() && this.#client === client) this.#following.set(uri, again);
-      else await again.end();
+      if (still() && this.#client === client) {
+        this.#following.set(uri, again);
+        this.#resumed(uri);
+      } else await again.end();
     });
     return following;
+  }
+
+  /** Following `uri` resumed after a lapse: its followers are told it may have changed meanwhile. */
+  #resumed(uri: string): void {
+    if (!this.#lapsed.delete(uri)) return;
+    this.log.info(
+      { uri },
+      `following a resource of upstream '${this.name}' again; telling its followers it may have changed meanwhile`,
+    );
+    this.#options.onResourceUpdated?.(uri);
   }
 
   /**
@@ -1163,6 +1187,7 @@ export class UpstreamClient {
     const client = this.#client;
     this.#client = undefined;
     // Its subscriptions went with it; the next connection makes them again.
+    for (const uri of this.#wanted) this.#lapsed.add(uri);
     this.#following.clear();
     void client?.close().catch(() => {});
     if (this.#stdio) this.restarts++;
