@@ -1,4 +1,12 @@
-export { createMetrics, MCP_DURATION_BUCKETS } from "./create-metrics.js";
+export {
+  createMetrics,
+  MCP_DURATION_BUCKETS,
+  DEFAULT_METRICS_DELAY_MS,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from "./create-metrics.js";
 export type {
   ToolshedMetrics,
   CreateMetricsOptions,

@@ -1,5 +1,8 @@
+import { execFileSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createMetrics } from "../src/index.js";
+import { createMetrics, DEFAULT_METRICS_DELAY_MS } from "../src/index.js";
 
 describe("createMetrics", () => {
   it("exposes the standard MCP series after operations", async () => {
@@ -55,5 +58,48 @@ describe("createMetrics", () => {
     expect(await m.render()).toMatch(/^toolshed_ready 0$/m);
     m.setReadinessCheck(() => Promise.reject(new Error("store down")));
     expect(await m.render()).toMatch(/^toolshed_ready 0$/m);
+  });
+});
+
+describe("what loading the metrics costs a cold start", () => {
+  it("loads neither prom-client's index nor @opentelemetry/api until the process metrics are registered", () => {
+    // A fresh process: vitest's own has prom-client loaded by other test files.
+    const script = `
+      import { createRequire } from "node:module";
+      const { createMetrics } = await import(${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache);
+      const m = createMetrics();
+      const before = loaded();
+      const text = await m.render();
+      const after = loaded();
+      console.log(JSON.stringify({
+        index: before.some((f) => /prom-client[\\\\/]index\\.js$/.test(f)),
+        otelBefore: before.some((f) => f.includes("@opentelemetry")),
+        defaultsBefore: before.some((f) => /prom-client[\\\\/]lib[\\\\/]defaultMetrics\\.js$/.test(f)),
+        otelAfter: after.some((f) => f.includes("@opentelemetry")),
+        cpu: text.includes("process_cpu_user_seconds_total"),
+      }));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toEqual({
+      index: false,
+      otelBefore: false,
+      defaultsBefore: false,
+      // The first scrape registers them (prom-client's CPU collector loads the OpenTelemetry API).
+      otelAfter: true,
+      cpu: true,
+    });
+  });
+
+  it(`registers the process metrics ${DEFAULT_METRICS_DELAY_MS} ms after start without a scrape`, async () => {
+    const m = createMetrics();
+    expect(m.registry.getSingleMetric("process_cpu_user_seconds_total")).toBeUndefined();
+    await sleep(DEFAULT_METRICS_DELAY_MS + 200);
+    expect(m.registry.getSingleMetric("process_cpu_user_seconds_total")).toBeDefined();
+    // Registered once: a scrape after does not register them again (prom-client would throw).
+    expect(await m.render()).toContain("process_cpu_user_seconds_total");
   });
 });

@@ -1,4 +1,4 @@
-import { Counter } from "prom-client";
+import { Counter } from "@toolshed/metrics";
 import type { LogMessage, LogRelay, Relay, UpstreamTask } from "@toolshed/client";
 import {
   connectRedis,
