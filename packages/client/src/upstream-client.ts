@@ -1022,6 +1022,12 @@ export class UpstreamClient {
     return this.unavailable();
   }
 
+  /**
+   * The transport of the connection attempt under way, so that `close` can end it at once (closing
+   * the transport, not the client, also stops the SDK's server/discover probe of a stdio upstream).
+   */
+  #attempt: Transport | undefined;
+
   async #connect(): Promise<void> {
     if (this.#connecting || this.state === "closed") return this.#connecting;
     this.#connecting = (async () => {
@@ -1042,6 +1048,7 @@ export class UpstreamClient {
           );
         }
         const transport = this.#transport();
+        this.#attempt = transport;
         client.onclose = () => {
           if (this.#client === client) this.#lost("connection closed");
         };
@@ -1098,6 +1105,7 @@ export class UpstreamClient {
           this.#down(firstLine(err instanceof Error ? err.message : String(err)));
         }
       } finally {
+        this.#attempt = undefined;
         this.#connecting = undefined;
         this.#settleFirst();
         this.#options.onChange?.();
@@ -1225,6 +1233,9 @@ export class UpstreamClient {
       ]);
       clearTimeout(timer);
     }
+    // A connection attempt under way (an upstream slow to answer, or hung) is ended, not awaited
+    // for its whole timeout: its transport closes (a stdio child is stopped) and the attempt fails.
+    void this.#attempt?.close().catch(() => {});
     await this.#connecting?.catch(() => {});
     const client = this.#client;
     this.#client = undefined;

@@ -314,5 +314,10 @@ export const gatewayConfigSchema = z.object({
       description:
         "A tool answer with more text than this many bytes (and no structured content) is kept by the gateway and sent as its first 4 KiB, a resource link and a note; the read_result tool (or resources/read of the link) pages the rest. 0 sends every answer whole.",
     }),
+  startWaitMs: z.number().int().min(0).max(600_000).default(10_000).meta({
+    env: "TOOLSHED_GATEWAY_START_WAIT_MS",
+    description:
+      "How long the gateway waits at start for its upstreams' first connections before it serves (over stdio: answers the client's first message). An upstream still connecting then joins when it is up, announced with tools/list_changed, so one slow or hung upstream does not hold the client's initialize.",
+  }),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -26,6 +26,11 @@ export interface GatewayOptions {
   onResourceUpdated?: (uri: string) => void;
   /** The replicas' Redis: upstreams keep cached answers and rate limits there (see shared.ts). */
   shared?: { store: SharedStore; redisUrl: string };
+  /**
+   * How long `start` waits for the upstreams' first connection attempts; one still connecting
+   * then joins when it is up (`onToolsChanged`). Default: wait for all of them.
+   */
+  startWaitMs?: number;
 }
 
 /**
@@ -52,7 +57,10 @@ export class Gateway {
     this.#options = options;
   }
 
-  /** Loads the config file (or uses `file`), starts every upstream and waits for its first attempt. */
+  /**
+   * Loads the config file (or uses `file`), starts every upstream and waits for their first
+   * attempts, up to `startWaitMs`.
+   */
   static async start(
     source: { path: string } | { file: GatewayFile },
     options: GatewayOptions,
@@ -69,7 +77,25 @@ export class Gateway {
           : "no gateway config given: the gateway serves nothing; start it with --config gateway.yaml (or TOOLSHED_GATEWAY_CONFIG) listing upstreams",
       );
     }
-    await Promise.all([...gateway.upstreams.values()].map((u) => u.start()));
+    const firstTries = Promise.all([...gateway.upstreams.values()].map((u) => u.start()));
+    const waitMs = options.startWaitMs;
+    if (waitMs === undefined) {
+      await firstTries;
+      return gateway;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      firstTries.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+    ]);
+    clearTimeout(timer);
+    const slow = [...gateway.upstreams.values()].filter((u) => u.state === "starting").map((u) => u.name);
+    if (!waited && slow.length) {
+      options.logger.warn(
+        { upstreams: slow, waitedMs: waitMs },
+        `serving without upstream${slow.length > 1 ? "s" : ""} ${slow.map((n) => `'${n}'`).join(", ")}, still connecting after ${waitMs} ms: ${slow.length > 1 ? "their" : "its"} tools join when ${slow.length > 1 ? "they are" : "it is"} up (clients are sent tools/list_changed); raise --start-wait-ms to wait longer`,
+      );
+    }
     return gateway;
   }
 

@@ -514,6 +514,7 @@ export const gatewayServer = defineServer({
         onPromptsChanged: () => notify.promptListChanged(HERE),
         onResourceUpdated: (uri) => notify.resourceUpdated(uri, HERE),
         ...(shared && redisUrl ? { shared: { store: shared, redisUrl } } : {}),
+        startWaitMs: config.startWaitMs,
       });
     } catch (err) {
       await shared?.close();
