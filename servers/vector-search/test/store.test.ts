@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Filter, VectorStore } from "../src/store/index.js";
-import { exactTerms } from "../src/store/store.js";
+import { exactTerms, queryPhrase } from "../src/store/store.js";
 import { BACKENDS } from "./backends.js";
 
 // PGlite starts in seconds, slower on a busy machine; the offline model loads on first use.
@@ -179,6 +179,31 @@ describe.each(BACKENDS)("store on $name", (backend) => {
     expect(top!.score).toBeLessThanOrEqual(1);
   });
 
+  it("hybrid rerank puts a document containing the whole short query as one name first", async () => {
+    await store.createCollection({ name: "members", dimension: 2, metric: "cosine", embedder: "none" });
+    await store.upsert("members", [
+      // More of the query's words, and the closer vector, but not the name the query spells.
+      {
+        id: "key",
+        text: "KeyboardEvent.key: the key pressed; unlike the key code, the KeyboardEvent key and its code depend on the layout",
+        vector: [1, 0],
+      },
+      { id: "code", text: "KeyboardEvent.code: a physical key on the keyboard", vector: [0, 1] },
+      { id: "prose", text: "Billing settings and invoices", vector: [1, 0] },
+    ]);
+    const ids = async (q: string) =>
+      (await store.searchHybrid("members", q, [1, 0], { topK: 2 })).map((h) => h.id);
+    expect(await ids("KeyboardEvent code")).toEqual(["code", "key"]);
+    expect(await ids("keyboardevent code")).toEqual(["code", "key"]);
+    // Without the phrase, the same candidates keep the order the signals give them.
+    expect(await ids("KeyboardEvent code key")).toEqual(["key", "code"]);
+    // A query found verbatim nowhere (a sentence) is scored as before: the best candidate scores 1.
+    const [top] = await store.searchHybrid("members", "what did the user press on the keyboard", [1, 0], {
+      topK: 1,
+    });
+    expect(top!.score).toBeGreaterThan(0.5);
+  });
+
   const cases: [string, Filter, string[]][] = [
     ["eq string", { field: "kind", op: "eq", value: "finance" }, ["c", "d"]],
     ["eq number is not eq string", { field: "year", op: "eq", value: 2021 }, []],
@@ -295,4 +320,20 @@ it("exactTerms: identifiers and quoted phrases, not ordinary words", () => {
   expect(phrase!.test("Reset  Password now")).toBe(true);
   expect(phrase!.test("preset passwords")).toBe(false);
   expect(exactTerms("how wide is the browser window")).toEqual({ terms: [], identifierShare: 0 });
+});
+
+it("queryPhrase: a short query's words in order, as one name or as words", () => {
+  const p = queryPhrase("KeyboardEvent code")!;
+  expect(p.test("KeyboardEvent.code: a physical key")).toBe(true);
+  expect(p.test("the keyboardevent code")).toBe(true);
+  expect(p.test("KeyboardEvent/code and KeyboardEvent_code and KeyboardEvent:code")).toBe(true);
+  expect(p.test("KeyboardEvent.codes")).toBe(false);
+  expect(p.test("MyKeyboardEvent.code")).toBe(false);
+  expect(p.test("the KeyboardEvent. Code")).toBe(false); // a sentence's end is not a separator
+  expect(p.test("KeyboardEvent key code")).toBe(false);
+  expect(queryPhrase("navigator getGamepads()")!.test("navigator.getGamepads() returns")).toBe(true);
+  expect(queryPhrase("referrerPolicy")).toBeUndefined(); // one word: the identifier rule's
+  expect(queryPhrase('"reset password" now')).toBeUndefined(); // the query's own syntax
+  expect(queryPhrase("settings -billing")).toBeUndefined();
+  expect(queryPhrase("a.b (c*d)")!.test("a.b c*d")).toBe(true); // regex characters are literal
 });

@@ -21,6 +21,11 @@ export interface EmbedRequest {
   texts: string[];
 }
 
+/**
+ * Vectors come back as plain arrays (structured clone). A round trip of a batch of 4 costs about
+ * 0.1 ms of CPU on both threads together, against about 120 ms to embed the 4; sending them as a
+ * transferred Float32Array buffer measured no cheaper once turned back into arrays (2026-12-07).
+ */
 export type EmbedReply = { id: number; vectors: number[][] } | { id: number; error: string };
 
 let model: Promise<UseModel> | undefined;

@@ -95,9 +95,9 @@ export interface HybridOptions extends SearchOptions {
    * scores: the exact vector similarity and the keyword score of every candidate, each scaled to
    * [0, 1] over the candidates, weighted as above. A document found by one list is judged on the
    * other too, and a clear keyword match is not out-voted by ranks. A query's exact terms
-   * (`exactTerms`) found verbatim lift a candidate a tier, and its identifiers' share of its words
-   * takes that share off the vector weight. Default true; false returns the weighted RRF order and
-   * scores.
+   * (`exactTerms`), and the whole query read as one name (`queryPhrase`), found verbatim lift a
+   * candidate a tier, and its identifiers' share of its words takes that share off the vector
+   * weight. Default true; false returns the weighted RRF order and scores.
    */
   rerank?: boolean;
 }
@@ -453,6 +453,11 @@ export class VectorStore {
       0,
     );
     const exact = exactTerms(query);
+    // The whole query as one name or phrase is a tier of its own, counted only when a candidate
+    // has it (a sentence is found verbatim nowhere, and then scores stay as they were).
+    const phrase = queryPhrase(query);
+    const terms =
+      phrase && candidates.some((h) => phrase.test(h.text ?? "")) ? [...exact.terms, phrase] : exact.terms;
     // The embedding does not read identifiers: its say shrinks with their share of the query.
     let vectorWeight = weights.vector * (1 - exact.identifierShare);
     if (vectorWeight + weights.keyword === 0) vectorWeight = weights.vector;
@@ -464,8 +469,8 @@ export class VectorStore {
         const r = byId.get(h.id)!;
         const blend = (vectorWeight * vs(Number(r.vs)) + weights.keyword * ks(Number(r.ks))) / total;
         // Each exact term found verbatim lifts a candidate a whole tier above those without it.
-        const found = exact.terms.filter((t) => t.test(h.text ?? "")).length;
-        return { ...h, score: (found + blend) / (exact.terms.length + 1) };
+        const found = terms.filter((t) => t.test(h.text ?? "")).length;
+        return { ...h, score: (found + blend) / (terms.length + 1) };
       })
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
       .slice(0, topK);
@@ -585,10 +590,9 @@ function looseText(query: string): string {
  * without regard to case or spacing. identifierShare: identifiers / the query's words.
  */
 export function exactTerms(query: string): { terms: RegExp[]; identifierShare: number } {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const terms = new Map<string, RegExp>();
   for (const [, phrase] of query.matchAll(/"([^"]*)"/g)) {
-    const words = phrase!.trim().split(/\s+/).filter(Boolean).map(escape);
+    const words = phrase!.trim().split(/\s+/).filter(Boolean).map(escapeRegExp);
     if (words.length < 2) continue; // one word: the word rules below
     const source = `(?<![\\w$])${words.join("\\s+")}(?![\\w$])`;
     terms.set(source.toLowerCase(), new RegExp(source, "i"));
@@ -602,10 +606,29 @@ export function exactTerms(query: string): { terms: RegExp[]; identifierShare: n
     if (!IDENTIFIER.test(w) || /^\w(?:\.\w)+$/.test(w)) continue; // not e.g, i.e
     identifiers++;
     const name = w.replace(/\(\)$/, "");
-    terms.set(name, new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`));
+    terms.set(name, new RegExp(`(?<![\\w$])${escapeRegExp(name)}(?![\\w$])`));
   }
   return { terms: [...terms.values()], identifierShare: words.length ? identifiers / words.length : 0 };
 }
+
+/**
+ * A query of two or more words, without quotes or exclusions, read as one name or phrase: its words
+ * in order, each pair separated by spaces or by one of the characters keyword search reads as a
+ * space (`.`, `_`, `/`, `:`), as whole words, without regard to case. So `KeyboardEvent code` finds
+ * `KeyboardEvent.code` and `local storage` finds `Local storage`, as if typed that way or quoted.
+ * Undefined for one word (the identifier rule's) and for queries with their own syntax.
+ */
+export function queryPhrase(query: string): RegExp | undefined {
+  if (requiresWholeQuery(query)) return undefined;
+  const words = query
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\w$]+/, "").replace(/[^\w$]+$/, ""))
+    .filter(Boolean);
+  if (words.length < 2) return undefined;
+  return new RegExp(`(?<![\\w$])${words.map(escapeRegExp).join("(?:\\s+|[._/:])")}(?![\\w$])`, "i");
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const IDENTIFIER =
   /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Za-z_$][\w$]*[a-z0-9][A-Z][\w$]*|[A-Z]{2,}[a-z]{2,}[\w$]*|[A-Za-z$]\w*_\w+)(?:\(\))?$/;

@@ -36,7 +36,7 @@ export const searchTool = defineTool({
       .boolean()
       .default(true)
       .describe(
-        "hybrid only: score the fused candidates again on both signals' own scores (exact similarity and keyword score, each scaled to [0, 1] over the candidates, weighted; candidates with the query's identifiers (camelCase, dotted.names, snake_case) or quoted phrases verbatim first), so scores are in [0, 1]; false keeps the weighted reciprocal-rank order and scores.",
+        "hybrid only: score the fused candidates again on both signals' own scores (exact similarity and keyword score, each scaled to [0, 1] over the candidates, weighted; candidates with the query's identifiers (camelCase, dotted.names, snake_case), quoted phrases or whole short query as one name ('KeyboardEvent code' as KeyboardEvent.code) verbatim first), so scores are in [0, 1]; false keeps the weighted reciprocal-rank order and scores.",
       ),
   }),
   output: z.object({
