@@ -93,29 +93,39 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
     return upstream;
   }
 
-  it("reopens the upstream listen stream and the caller still gets the terminal status", async () => {
+  /** A slow_compute task started through the gateway and a listen on it, once it reports working. */
+  async function startFollowedTask(seconds: number, label: string) {
     const created = await rpc(gw.url, "tools/call", {
       name: "fx__slow_compute",
-      arguments: { seconds: 5, label: "survivor" },
+      arguments: { seconds, label },
     });
     expect(created.result?.resultType).toBe("task");
     const taskId = created.result!.taskId as string;
     const listen = await listenToTasks(gw.url, [taskId]);
-    try {
-      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("working"), {
-        timeout: 10_000,
-      });
-      // Killed mid-task, and back on the same port a moment later with the same Redis.
-      await upstream!.stop("SIGKILL");
-      await sleep(1_500);
-      await startAgain();
+    await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("working"), {
+      timeout: 10_000,
+    });
+    /** The completed status, once it arrives: for this task, with the slow_compute result. */
+    const completed = async (timeout: number) => {
       await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("completed"), {
-        timeout: 40_000,
+        timeout,
         interval: 200,
       });
       const done = listen.statuses().find((t) => t.status === "completed")!;
       expect(done.taskId).toBe(taskId);
-      expect(JSON.stringify(done.result)).toContain("computed survivor in 5s");
+      expect(JSON.stringify(done.result)).toContain(`computed ${label} in ${seconds}s`);
+    };
+    return { listen, completed };
+  }
+
+  it("reopens the upstream listen stream and the caller still gets the terminal status", async () => {
+    const { listen, completed } = await startFollowedTask(5, "survivor");
+    try {
+      // Killed mid-task, and back on the same port a moment later with the same Redis.
+      await upstream!.stop("SIGKILL");
+      await sleep(1_500);
+      await startAgain();
+      await completed(40_000);
       // The restarted upstream ran it again (it was read-only): the task did not fail.
       expect(listen.statuses().some((t) => t.status === "failed")).toBe(false);
       expect(gw.logs()).toContain("dropped a task's listen stream; reopening it");
@@ -125,17 +135,8 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
   });
 
   it("follows a task on the replacing upstream when a reload changes how it is reached", async () => {
-    const created = await rpc(gw.url, "tools/call", {
-      name: "fx__slow_compute",
-      arguments: { seconds: 4, label: "moved" },
-    });
-    expect(created.result?.resultType).toBe("task");
-    const taskId = created.result!.taskId as string;
-    const listen = await listenToTasks(gw.url, [taskId]);
+    const { listen, completed } = await startFollowedTask(4, "moved");
     try {
-      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("working"), {
-        timeout: 10_000,
-      });
       const { gateway } = await gw.deps();
       const before = gateway.upstreams.get("fx")!;
       const reloads = gateway.reloads;
@@ -147,13 +148,7 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       await vi.waitFor(() => expect(gateway.reloads).toBeGreaterThan(reloads), { timeout: 10_000 });
       expect(gateway.upstreams.get("fx")).not.toBe(before);
       await vi.waitFor(() => expect(before.state).toBe("closed"), { timeout: 10_000 });
-      await vi.waitFor(() => expect(listen.statuses().map((t) => t.status)).toContain("completed"), {
-        timeout: 20_000,
-        interval: 200,
-      });
-      const done = listen.statuses().find((t) => t.status === "completed")!;
-      expect(done.taskId).toBe(taskId);
-      expect(JSON.stringify(done.result)).toContain("computed moved in 4s");
+      await completed(20_000);
       expect(gw.logs()).toContain("following its task on the replacing connection");
     } finally {
       listen.close();
