@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
+import { RawPool, RawResetBeforeResponse, rawHeadersOk } from "./raw-post.js";
 
 /** What the SDK's HTTP transports call: `fetch`'s signature, returning a web `Response`. */
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -74,6 +75,17 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     scheduling: "lifo",
   };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
+  // `post` over plain HTTP: sockets of its own, without node:http per request (raw-post.ts); with a
+  // socket cap, or headers it does not write itself, node:http sends it.
+  const raw = options.maxSockets === undefined ? new RawPool(agentOptions.maxFreeSockets ?? 256) : undefined;
+  const rawPost = (
+    pool: RawPool,
+    url: URL,
+    headers: Record<string, string>,
+    text: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) => pool.send(url, headers, text, signal, timeoutMs, () => new PostTimeout(timeoutMs), onAbortOf);
 
   const fetch: FetchLike = async (input, init = {}) => {
     const url = typeof input === "string" ? new URL(input) : input;
@@ -107,6 +119,21 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     timeoutMs: number,
   ): Promise<PostAnswer> => {
     signal.throwIfAborted();
+    if (raw && url.protocol === "http:" && rawHeadersOk(headers)) {
+      const deadline = Date.now() + timeoutMs;
+      try {
+        return await rawPost(raw, url, headers, text, signal, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof RawResetBeforeResponse)) throw err;
+        // The one retry, as below.
+        signal.throwIfAborted();
+        return rawPost(raw, url, headers, text, signal, Math.max(1, deadline - Date.now())).catch(
+          (second: unknown) => {
+            throw second instanceof RawResetBeforeResponse ? second.cause : second;
+          },
+        );
+      }
+    }
     const body = Buffer.from(text, "utf8");
     const all = { ...headers, "content-length": String(body.byteLength) };
     const request: Attempt = {
@@ -133,6 +160,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     fetch,
     post,
     close() {
+      raw?.close();
       agents["http:"].destroy();
       agents["https:"].destroy();
     },
