@@ -26,10 +26,17 @@ const MAX_HEAD = 16 * 1024;
 /** Whether `post` can write these headers itself; otherwise node:http sends the request. */
 export function rawHeadersOk(headers: Record<string, string>): boolean {
   for (const name in headers) {
-    if (!TOKEN.test(name) || !VALUE.test(headers[name]!)) return false;
+    const value = headers[name]!;
+    // The same headers go out on every call of an upstream: each name's last good value is remembered.
+    if (checked.get(name) === value) continue;
+    if (!TOKEN.test(name) || !VALUE.test(value)) return false;
+    if (checked.size >= 256) checked.clear();
+    checked.set(name, value);
   }
   return true;
 }
+
+const checked = new Map<string, string>();
 
 /**
  * POSTs over plain HTTP/1.1 on kept-alive sockets of its own, without node:http's ClientRequest,
@@ -235,8 +242,8 @@ class Conn {
   }
 
   #head(text: string): void {
-    const lines = text.split("\r\n");
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]!);
+    let at = text.indexOf("\r\n");
+    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(at < 0 ? text : text.slice(0, at));
     if (!m) throw parseError("the answer is not HTTP/1.x");
     const status = Number(m[2]);
     // An interim answer (100 Continue, 103 Early Hints): the real one follows.
@@ -244,22 +251,30 @@ class Conn {
     if (status === 101) throw parseError("the server switched protocols");
     this.#status = status;
     let length: string | undefined;
-    let chunked = false;
+    let coding: string | undefined;
     let connection = m[1] === "0" ? "close" : "keep-alive";
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i]!;
-      const colon = l.indexOf(":");
-      if (colon <= 0) throw parseError("a header line of the answer is malformed");
-      const name = l.slice(0, colon).trim().toLowerCase();
-      const value = l.slice(colon + 1).trim();
+    while (at >= 0) {
+      const start = at + 2;
+      at = text.indexOf("\r\n", start);
+      const end = at < 0 ? text.length : at;
+      const colon = text.indexOf(":", start);
+      if (colon <= start || colon >= end) throw parseError("a header line of the answer is malformed");
+      // Only four names are read: skip the others without making strings of them.
+      const size = colon - start;
+      if (size !== 12 && size !== 14 && size !== 17 && size !== 10) continue;
+      const name = text.slice(start, colon).toLowerCase();
+      const value = text.slice(colon + 1, end).trim();
       if (name === "content-type") this.#contentType ||= value;
       else if (name === "content-length") {
         if (length !== undefined && length !== value) throw parseError("two different Content-Length");
         length = value;
-      } else if (name === "transfer-encoding") chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+      } else if (name === "transfer-encoding") coding = value;
       else if (name === "connection") connection = value.toLowerCase();
     }
     if (m[1] === "0" ? !/keep-alive/.test(connection) : /close/.test(connection)) this.#keepAlive = false;
+    // A Transfer-Encoding wins over a Content-Length; one that does not end in chunked runs to the close.
+    const chunked = coding !== undefined && /(?:^|,)\s*chunked\s*$/i.test(coding);
+    if (coding !== undefined && !chunked) length = undefined;
     if (status === 204 || status === 304) {
       this.#stage = "length";
       this.#remaining = 0;
