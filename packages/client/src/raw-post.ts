@@ -47,6 +47,8 @@ const checked = new Map<string, string>();
  */
 export class RawPool {
   readonly #idle = new Map<string, Conn[]>();
+  /** The request line and fixed headers, per headers object (callers pass the same one each call). */
+  readonly #heads = new WeakMap<Record<string, string>, { href: string; head: string }>();
   #closed = false;
 
   constructor(private readonly maxFree: number) {}
@@ -55,6 +57,7 @@ export class RawPool {
   send(
     url: URL,
     headers: Record<string, string>,
+    more: Record<string, string> | undefined,
     body: string,
     signal: AbortSignal,
     timeoutMs: number,
@@ -73,13 +76,13 @@ export class RawPool {
     }
     const reused = conn !== undefined;
     conn ??= new Conn(this, key, url);
-    let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\n`;
-    if (!("host" in headers)) head += `host: ${url.host}\r\n`;
-    for (const name in headers) if (!OWN.has(name.toLowerCase())) head += `${name}: ${headers[name]}\r\n`;
-    if ((url.username || url.password) && !("authorization" in headers)) {
-      const auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      head += `authorization: Basic ${Buffer.from(auth).toString("base64")}\r\n`;
+    let fixed = this.#heads.get(headers);
+    if (fixed?.href !== url.href) {
+      fixed = { href: url.href, head: requestHead(url, headers) };
+      this.#heads.set(headers, fixed);
     }
+    let head = fixed.head;
+    if (more) for (const name in more) if (!OWN.has(name.toLowerCase())) head += `${name}: ${more[name]}\r\n`;
     head += `content-length: ${Buffer.byteLength(body)}\r\nconnection: keep-alive\r\n\r\n`;
     return conn.exchange(head + body, reused, signal, timeoutMs, onTimeout, onAbort);
   }
@@ -107,6 +110,18 @@ export class RawPool {
     for (const list of this.#idle.values()) for (const conn of list) conn.socket.destroy();
     this.#idle.clear();
   }
+}
+
+/** The request line and the headers of `headers` (with Host, and Authorization from the URL's credentials). */
+function requestHead(url: URL, headers: Record<string, string>): string {
+  let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  if (!("host" in headers)) head += `host: ${url.host}\r\n`;
+  for (const name in headers) if (!OWN.has(name.toLowerCase())) head += `${name}: ${headers[name]}\r\n`;
+  if ((url.username || url.password) && !("authorization" in headers)) {
+    const auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    head += `authorization: Basic ${Buffer.from(auth).toString("base64")}\r\n`;
+  }
+  return head;
 }
 
 type Stage = "head" | "length" | "chunked" | "close";

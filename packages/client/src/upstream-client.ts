@@ -349,8 +349,9 @@ export class UpstreamClient {
           },
         },
       });
-      const headers = { ...direct.headers, "mcp-name": name };
-      const answer = await http.post(direct.url, headers, body, options.signal, this.#timeoutMs);
+      const answer = await http.post(direct.url, direct.headers, body, options.signal, this.#timeoutMs, {
+        "mcp-name": name,
+      });
       const type = answer.contentType;
       const message = type.startsWith("text/event-stream")
         ? lastAnswer(answer.text, id)
@@ -1106,10 +1107,13 @@ export class UpstreamClient {
     if ("url" in target) {
       this.#stdio = false;
       this.#http ??= createKeepAliveFetch();
+      // One headers object for every call (KeepAliveFetch.post keeps the request head made from it);
+      // Mcp-Name is each call's own.
+      const { "mcp-name": _name, ...configured } = lowerCased(target.headers ?? {});
       this.#direct = {
         url: new URL(target.url),
         headers: {
-          ...lowerCased(target.headers ?? {}),
+          ...configured,
           accept: "application/json, text/event-stream",
           "content-type": "application/json",
           "mcp-method": "tools/call",

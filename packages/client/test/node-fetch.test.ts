@@ -335,6 +335,24 @@ describe("KeepAliveFetch.post (callToolDirect's)", () => {
     expect(JSON.parse(answer.text)).toEqual({ key: "café" });
   });
 
+  it("sends a call's own headers after the fixed ones, with one headers object for two upstreams", async () => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify([req.headers.host, req.headers["x-key"], req.headers["mcp-name"]]));
+    };
+    const one = await upstream(handler);
+    const two = await upstream(handler);
+    const { post: postWhole } = keepAlive();
+    const signal = new AbortController().signal;
+    const fixed = { ...json, "x-key": "k" };
+    const ask = async (url: string, name: string): Promise<unknown> =>
+      JSON.parse((await postWhole(new URL(url), fixed, "{}", signal, 5_000, { "mcp-name": name })).text);
+    expect(await ask(one.url, "a")).toEqual([new URL(one.url).host, "k", "a"]);
+    expect(await ask(two.url, "b")).toEqual([new URL(two.url).host, "k", "b"]);
+    expect(await ask(one.url, "c")).toEqual([new URL(one.url).host, "k", "c"]);
+    expect([one.connections, two.connections]).toEqual([1, 1]);
+  });
+
   it("retries once when a reused socket is reset before any response byte, never on a fresh one", async () => {
     const up = await upstream((req, res, n) => {
       if (n === 2 || n >= 4) {
