@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
+import { RawPool, RawResetBeforeResponse, rawHeadersOk } from "./raw-post.js";
 
 /** What the SDK's HTTP transports call: `fetch`'s signature, returning a web `Response`. */
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -8,9 +9,11 @@ export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Respo
 export interface KeepAliveFetch {
   fetch: FetchLike;
   /**
-   * A POST on the same sockets whose answer is read whole into a string: no web Request, Response
-   * or stream per request. Fails with the signal's reason when it aborts, and with `PostTimeout`
-   * once `timeoutMs` pass without the whole answer. Retried as `fetch` is (see above).
+   * A POST whose answer is read whole into a string: no web Request, Response or stream per request
+   * (over plain HTTP, not even node:http's request objects: see raw-post.ts). Fails with the signal's
+   * reason when it aborts, and with `PostTimeout` once `timeoutMs` pass without the whole answer.
+   * Retried as `fetch` is (see above). `headers` should be the same object call after call (the
+   * request head made from it is kept), not changed; `more` are this call's own headers.
    */
   post: (
     url: URL,
@@ -18,6 +21,7 @@ export interface KeepAliveFetch {
     body: string,
     signal: AbortSignal,
     timeoutMs: number,
+    more?: Record<string, string>,
   ) => Promise<PostAnswer>;
   /** Closes the idle sockets and refuses new requests' reuse of them (requests in flight finish). */
   close(): void;
@@ -74,6 +78,18 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     scheduling: "lifo",
   };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
+  // `post` over plain HTTP: sockets of its own, without node:http per request (raw-post.ts); with a
+  // socket cap, or headers it does not write itself, node:http sends it.
+  const raw = options.maxSockets === undefined ? new RawPool(agentOptions.maxFreeSockets ?? 256) : undefined;
+  const rawPost = (
+    pool: RawPool,
+    url: URL,
+    headers: Record<string, string>,
+    more: Record<string, string> | undefined,
+    text: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) => pool.send(url, headers, more, text, signal, timeoutMs, () => new PostTimeout(timeoutMs), onAbortOf);
 
   const fetch: FetchLike = async (input, init = {}) => {
     const url = typeof input === "string" ? new URL(input) : input;
@@ -105,10 +121,26 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     text: string,
     signal: AbortSignal,
     timeoutMs: number,
+    more?: Record<string, string>,
   ): Promise<PostAnswer> => {
     signal.throwIfAborted();
+    if (raw && url.protocol === "http:" && rawHeadersOk(headers) && (!more || rawHeadersOk(more))) {
+      const deadline = Date.now() + timeoutMs;
+      try {
+        return await rawPost(raw, url, headers, more, text, signal, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof RawResetBeforeResponse)) throw err;
+        // The one retry, as below.
+        signal.throwIfAborted();
+        return rawPost(raw, url, headers, more, text, signal, Math.max(1, deadline - Date.now())).catch(
+          (second: unknown) => {
+            throw second instanceof RawResetBeforeResponse ? second.cause : second;
+          },
+        );
+      }
+    }
     const body = Buffer.from(text, "utf8");
-    const all = { ...headers, "content-length": String(body.byteLength) };
+    const all = { ...headers, ...more, "content-length": String(body.byteLength) };
     const request: Attempt = {
       url,
       method: "POST",
@@ -133,6 +165,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     fetch,
     post,
     close() {
+      raw?.close();
       agents["http:"].destroy();
       agents["https:"].destroy();
     },

@@ -336,8 +336,10 @@ export class UpstreamClient {
   ): Promise<CallToolResult> {
     const direct = this.#direct;
     const http = this.#http;
-    if (!direct || !http) throw this.unavailable();
-    return this.#forward(options.signal, async () => {
+    // What #forward does, in one async function (no closure and no second promise per call).
+    if (!direct || !http || this.state !== "ready" || !this.#client) throw this.unavailable();
+    this.#inflight++;
+    try {
       const id = ++this.#directIds;
       const body = JSON.stringify({
         jsonrpc: "2.0",
@@ -353,32 +355,34 @@ export class UpstreamClient {
           },
         },
       });
-      try {
-        const headers = { ...direct.headers, "mcp-name": name };
-        const answer = await http.post(direct.url, headers, body, options.signal, this.#timeoutMs);
-        const type = answer.contentType;
-        const message = type.startsWith("text/event-stream")
-          ? lastAnswer(answer.text, id)
-          : type.includes("json")
-            ? (parseJson(answer.text) as JsonRpcAnswer | undefined)
-            : undefined;
-        if (message?.id === id && message.error) {
-          const { code, message: said, data } = message.error;
-          throw new ProtocolError(code, String(said), data);
-        }
-        if (answer.status !== 200 || message?.id !== id || message.result === undefined) {
-          throw new Error(`HTTP ${answer.status} from the upstream without a tools/call answer`);
-        }
-        return toolResult(this.name, message.result);
-      } catch (err) {
-        if (err instanceof PostTimeout) {
-          throw new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
-            retryable: true,
-          });
-        }
-        throw err;
+      const answer = await http.post(direct.url, direct.headers, body, options.signal, this.#timeoutMs, {
+        "mcp-name": name,
+      });
+      const type = answer.contentType;
+      const message = type.startsWith("text/event-stream")
+        ? lastAnswer(answer.text, id)
+        : type.includes("json")
+          ? (parseJson(answer.text) as JsonRpcAnswer | undefined)
+          : undefined;
+      if (message?.id === id && message.error) {
+        const { code, message: said, data } = message.error;
+        throw new ProtocolError(code, String(said), data);
       }
-    });
+      if (answer.status !== 200 || message?.id !== id || message.result === undefined) {
+        throw new Error(`HTTP ${answer.status} from the upstream without a tools/call answer`);
+      }
+      return withoutServerInfo(toolResult(this.name, message.result));
+    } catch (err) {
+      const late =
+        err instanceof PostTimeout
+          ? new ToolshedError("timeout", `upstream '${this.name}' did not answer in time`, {
+              retryable: true,
+            })
+          : err;
+      throw this.#failed(options.signal, late);
+    } finally {
+      this.#settled();
+    }
   }
 
   /** Whether the connected upstream speaks 2026-07-28 and declares the tasks extension. */
@@ -976,17 +980,27 @@ export class UpstreamClient {
     try {
       return withoutServerInfo(await request(client));
     } catch (err) {
-      // The relay's own error (its caller must be asked first, or cannot be) is the caller's business.
-      if (err instanceof RelayFailed) throw err.error;
-      // A call the caller cancelled (or that ran out of time) says nothing about the upstream's health.
-      if (signal.aborted) {
-        throw new ToolshedError("timeout", `the call to upstream '${this.name}' was cancelled`);
-      }
-      throw this.#translate(err);
+      throw this.#failed(signal, err);
     } finally {
-      this.#inflight--;
-      if (this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
+      this.#settled();
     }
+  }
+
+  /** What a forwarded request's failure becomes for its caller. */
+  #failed(signal: AbortSignal, err: unknown): unknown {
+    // The relay's own error (its caller must be asked first, or cannot be) is the caller's business.
+    if (err instanceof RelayFailed) return err.error;
+    // A call the caller cancelled (or that ran out of time) says nothing about the upstream's health.
+    if (signal.aborted) {
+      return new ToolshedError("timeout", `the call to upstream '${this.name}' was cancelled`);
+    }
+    return this.#translate(err);
+  }
+
+  /** A forwarded request ended: wakes those waiting for none to be in flight. */
+  #settled(): void {
+    this.#inflight--;
+    if (this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
   }
 
   unavailable(): ToolshedError {
@@ -1125,10 +1139,13 @@ export class UpstreamClient {
     if ("url" in target) {
       this.#stdio = false;
       this.#http ??= createKeepAliveFetch();
+      // One headers object for every call (KeepAliveFetch.post keeps the request head made from it);
+      // Mcp-Name is each call's own.
+      const { "mcp-name": _name, ...configured } = lowerCased(target.headers ?? {});
       this.#direct = {
         url: new URL(target.url),
         headers: {
-          ...lowerCased(target.headers ?? {}),
+          ...configured,
           accept: "application/json, text/event-stream",
           "content-type": "application/json",
           "mcp-method": "tools/call",

@@ -264,20 +264,93 @@ describe("createKeepAliveFetch", () => {
 describe("KeepAliveFetch.post (callToolDirect's)", () => {
   const json = { "content-type": "application/json" };
 
-  it("sends the body with its length on the fetch's sockets, and reads the answer whole", async () => {
+  it("sends the body with its length on kept-alive sockets, and reads the answer whole", async () => {
     const up = await upstream((req, res, n) => {
       res.writeHead(200, { "content-type": "application/json" });
       // The answer in two writes: it comes back as one string.
       res.write(`{"n":${n},`);
       setTimeout(() => res.end(`"len":"${req.headers["content-length"]}"}`), 10);
     });
-    const { fetch, post: postWhole } = keepAlive();
-    await (await fetch(up.url, post("{}"))).text();
+    const { post: postWhole } = keepAlive();
     const signal = new AbortController().signal;
+    await postWhole(new URL(up.url), json, "{}", signal, 5_000);
     const answer = await postWhole(new URL(up.url), json, '{"ü":1}', signal, 5_000);
     expect(answer).toEqual({ status: 200, contentType: "application/json", text: '{"n":2,"len":"8"}' });
     expect(up.requests[1]!.body).toBe('{"ü":1}');
     expect(up.connections).toBe(1);
+  });
+
+  it("reads a chunked SSE answer and an empty one, and does not reuse a socket the server closes", async () => {
+    const seen: string[] = [];
+    const up = await upstream((req, res, n) => {
+      seen.push(`${String(req.headers["x-key"])}|${req.headers.host}`);
+      if (n === 1) {
+        // Chunked (no Content-Length): two events, then the end.
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write('event: message\ndata: {"n":1}\n\n');
+        setTimeout(() => res.end('event: message\ndata: {"ü":2}\n\n'), 10);
+      } else if (n === 2) {
+        res.writeHead(202).end();
+      } else {
+        // Connection: close.
+        res.shouldKeepAlive = false;
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end("gone");
+      }
+    });
+    const { post: postWhole } = keepAlive();
+    const signal = new AbortController().signal;
+    const headers = { ...json, "X-Key": "k 1" };
+    expect(await postWhole(new URL(up.url), headers, "{}", signal, 5_000)).toEqual({
+      status: 200,
+      contentType: "text/event-stream",
+      text: 'event: message\ndata: {"n":1}\n\nevent: message\ndata: {"ü":2}\n\n',
+    });
+    expect(await postWhole(new URL(up.url), headers, "{}", signal, 5_000)).toEqual({
+      status: 202,
+      contentType: "",
+      text: "",
+    });
+    expect(await postWhole(new URL(up.url), headers, "{}", signal, 5_000)).toEqual({
+      status: 500,
+      contentType: "text/plain",
+      text: "gone",
+    });
+    expect(up.connections).toBe(1);
+    await postWhole(new URL(up.url), headers, "{}", signal, 5_000);
+    // The server closed the connection after that answer: the next request opened another.
+    expect(up.connections).toBe(2);
+    expect(seen).toEqual(Array(4).fill(`k 1|${new URL(up.url).host}`));
+  });
+
+  it("sends a header value it does not write itself (not ASCII) through node:http", async () => {
+    const up = await upstream((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ key: req.headers["x-key"] }));
+    });
+    const { post: postWhole } = keepAlive();
+    const signal = new AbortController().signal;
+    const answer = await postWhole(new URL(up.url), { ...json, "x-key": "café" }, "{}", signal, 5_000);
+    // node:http sends header values as latin1, and reads them back so.
+    expect(JSON.parse(answer.text)).toEqual({ key: "café" });
+  });
+
+  it("sends a call's own headers after the fixed ones, with one headers object for two upstreams", async () => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify([req.headers.host, req.headers["x-key"], req.headers["mcp-name"]]));
+    };
+    const one = await upstream(handler);
+    const two = await upstream(handler);
+    const { post: postWhole } = keepAlive();
+    const signal = new AbortController().signal;
+    const fixed = { ...json, "x-key": "k" };
+    const ask = async (url: string, name: string): Promise<unknown> =>
+      JSON.parse((await postWhole(new URL(url), fixed, "{}", signal, 5_000, { "mcp-name": name })).text);
+    expect(await ask(one.url, "a")).toEqual([new URL(one.url).host, "k", "a"]);
+    expect(await ask(two.url, "b")).toEqual([new URL(two.url).host, "k", "b"]);
+    expect(await ask(one.url, "c")).toEqual([new URL(one.url).host, "k", "c"]);
+    expect([one.connections, two.connections]).toEqual([1, 1]);
   });
 
   it("retries once when a reused socket is reset before any response byte, never on a fresh one", async () => {

@@ -533,7 +533,11 @@ export interface FastToolCall {
   readonly name: string;
   readonly args: Record<string, unknown>;
   readonly principal: Principal | undefined;
-  /** Aborted when the client goes away, the call times out or the server shuts down. */
+  /**
+   * Aborted when the client goes away, the call times out or the server shuts down. It is this
+   * call's only until the call settles: the kit hands a signal that was never aborted to a later
+   * call, so remove any listener added to it once the call is done.
+   */
   readonly signal: AbortSignal;
 }
 

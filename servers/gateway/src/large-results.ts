@@ -115,9 +115,14 @@ export class LargeResults {
     return this.thresholdBytes > 0;
   }
 
+  /** Whether `shrink` may change `result`: otherwise it gives it back as it is. */
+  mayShrink(result: WireResult): boolean {
+    return this.enabled && result.isError !== true && result.structuredContent === undefined;
+  }
+
   /** `result` itself, or with its text replaced by a preview and a link when it is too large. */
   async shrink(result: WireResult, tool: string, owner: string | undefined): Promise<WireResult> {
-    if (!this.enabled || result.isError === true || result.structuredContent !== undefined) return result;
+    if (!this.mayShrink(result)) return result;
     const content = Array.isArray(result.content) ? (result.content as Record<string, unknown>[]) : [];
     const texts = content.filter((c) => c.type === "text" && typeof c.text === "string");
     const text = Buffer.from(texts.map((c) => c.text as string).join("\n"), "utf8");

@@ -237,10 +237,11 @@ function fastCall(deps: GatewayDeps, call: FastToolCall): (() => Promise<WireRes
   if (!allows(access, call.name) || missingFor(access, known.scopes).length) return undefined;
   if (upstream.cache && known.entry.annotations?.readOnlyHint === true) return undefined;
   if (!upstream.directCallable(original)) return undefined;
+  // No await where there is nothing to wait for: each costs a turn of the microtask queue per call.
   return async () => {
-    await upstream.admit();
+    if (upstream.limited) await upstream.admit();
     const result = await upstream.callToolDirect(original, call.args, { signal: call.signal });
-    return deps.large.shrink(result, call.name, call.principal?.id);
+    return deps.large.mayShrink(result) ? deps.large.shrink(result, call.name, call.principal?.id) : result;
   };
 }
 

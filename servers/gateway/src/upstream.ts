@@ -78,6 +78,11 @@ export class Upstream extends UpstreamClient {
 
   readonly #limiter: RateLimiter | undefined;
 
+  /** Whether calls take from a rate limit (`admit` has work to do). */
+  get limited(): boolean {
+    return this.#limiter !== undefined;
+  }
+
   /** Takes one request from the upstream's rate limit, or refuses naming the upstream and when to retry. */
   async admit(): Promise<void> {
     if (!this.#limiter) return;

@@ -101,15 +101,22 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   let closing = false;
 
   const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
-    // Every 4xx/5xx answer is counted by status (401, 404, 413, 429, 503, …), whoever wrote it: the
-    // guards here, the auth layer or the SDK's transports. Probes report through /readyz itself.
+    // One close listener per request: a POST open until then, and every 4xx/5xx answer counted by
+    // status (401, 404, 413, 429, 503, …), whoever wrote it: the guards here, the auth layer or the
+    // SDK's transports. Probes report through /readyz itself.
+    let posting = false;
     res.once("close", () => {
+      if (posting) openPosts--;
       if (res.headersSent && res.statusCode >= 400) {
         const route = routeOf(req.url);
         if (route !== "probe") rt.metrics.countRefusal(res.statusCode, route);
       }
     });
-    handle(req, res).catch((err: unknown) => {
+    const posted = () => {
+      posting = true;
+      openPosts++;
+    };
+    handle(req, res, posted).catch((err: unknown) => {
       rt.logger.error({ err }, "http request failed");
       if (!res.headersSent) rpcError(res, 500, -32603, "internal error; the server log has the details");
       else res.end();
@@ -118,7 +125,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
   server.keepAliveTimeout = 5_000;
   applyServerTimeouts(server, timeouts);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, posted: () => void): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (isProbe(path)) return answerProbe(rt, path, res);
     const refused = refusal(req, policy);
@@ -149,8 +156,7 @@ export async function serveHttp(rt: Runtime, options: HttpOptions): Promise<Http
     }
     switch (req.method) {
       case "POST":
-        openPosts++;
-        res.once("close", () => openPosts--);
+        posted();
         return post(req, res, owner);
       case "GET":
       case "DELETE":

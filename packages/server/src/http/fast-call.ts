@@ -34,6 +34,24 @@ interface PlainCall {
   params: Record<string, unknown>;
 }
 
+/**
+ * Controllers of finished calls that were never aborted, handed to later calls: a signal costs more to
+ * make (and to listen to) than the rest of the call's bookkeeping, and a listener registered once on
+ * it serves every call that reuses it (the upstream client's `onAbortOf`). FastToolCall says the
+ * signal is the call's only until it settles.
+ */
+const spareControllers: AbortController[] = [];
+const MAX_SPARE_CONTROLLERS = 256;
+
+function takeController(): AbortController {
+  return spareControllers.pop() ?? new AbortController();
+}
+
+function giveBack(controller: AbortController): void {
+  if (!controller.signal.aborted && spareControllers.length < MAX_SPARE_CONTROLLERS)
+    spareControllers.push(controller);
+}
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -95,14 +113,17 @@ export function fastToolCall(
   const call = plainToolCall(req, body);
   if (!call) return undefined;
   const principal = req.auth ? principalFromAuthInfo(req.auth) : undefined;
-  const controller = new AbortController();
+  const controller = takeController();
   const run = forward.fastCall(deps, {
     name: call.name,
     args: call.args,
     principal,
     signal: controller.signal,
   });
-  if (!run) return undefined;
+  if (!run) {
+    giveBack(controller);
+    return undefined;
+  }
   return serve(rt, req, res, call, run, controller);
 }
 
@@ -166,6 +187,7 @@ async function serve(
   }
   finished = true;
   res.off("close", onClose);
+  giveBack(controller);
   recordRequest(rt, recorded, outcomeOf(message), message);
   if (res.destroyed) return;
   const text = JSON.stringify(message);
