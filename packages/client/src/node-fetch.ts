@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
-import { RawPool, RawResetBeforeResponse, rawHeadersOk } from "./raw-post.js";
+import { ResetBeforeAnswer, UndiciPost } from "./undici-post.js";
 
 /** What the SDK's HTTP transports call: `fetch`'s signature, returning a web `Response`. */
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -9,11 +9,12 @@ export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Respo
 export interface KeepAliveFetch {
   fetch: FetchLike;
   /**
-   * A POST whose answer is read whole into a string: no web Request, Response or stream per request
-   * (over plain HTTP, not even node:http's request objects: see raw-post.ts). Fails with the signal's
-   * reason when it aborts, and with `PostTimeout` once `timeoutMs` pass without the whole answer.
-   * Retried as `fetch` is (see above). `headers` should be the same object call after call (the
-   * request head made from it is kept), not changed; `more` are this call's own headers.
+   * A POST whose answer is read whole into a string, on undici's dispatcher (undici-post.ts): no web
+   * Request, Response or stream, and no node:http request objects, per request; sockets of its own.
+   * Fails with the signal's reason when it aborts, and with `PostTimeout` once `timeoutMs` pass
+   * without the whole answer. Sent once more only when a socket of an origin that answered before
+   * went away before any byte of the answer (the race of a kept-alive socket the server closed).
+   * `more` are this call's own headers, sent after `headers`.
    */
   post: (
     url: URL,
@@ -78,18 +79,8 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     scheduling: "lifo",
   };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
-  // `post` over plain HTTP: sockets of its own, without node:http per request (raw-post.ts); with a
-  // socket cap, or headers it does not write itself, node:http sends it.
-  const raw = options.maxSockets === undefined ? new RawPool(agentOptions.maxFreeSockets ?? 256) : undefined;
-  const rawPost = (
-    pool: RawPool,
-    url: URL,
-    headers: Record<string, string>,
-    more: Record<string, string> | undefined,
-    text: string,
-    signal: AbortSignal,
-    timeoutMs: number,
-  ) => pool.send(url, headers, more, text, signal, timeoutMs, () => new PostTimeout(timeoutMs), onAbortOf);
+  // `post`: undici's dispatcher, on sockets of its own (undici-post.ts).
+  const posts = new UndiciPost(options.maxSockets);
 
   const fetch: FetchLike = async (input, init = {}) => {
     const url = typeof input === "string" ? new URL(input) : input;
@@ -124,39 +115,20 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     more?: Record<string, string>,
   ): Promise<PostAnswer> => {
     signal.throwIfAborted();
-    if (raw && url.protocol === "http:" && rawHeadersOk(headers) && (!more || rawHeadersOk(more))) {
-      const deadline = Date.now() + timeoutMs;
-      try {
-        return await rawPost(raw, url, headers, more, text, signal, timeoutMs);
-      } catch (err) {
-        if (!(err instanceof RawResetBeforeResponse)) throw err;
-        // The one retry, as below.
-        signal.throwIfAborted();
-        return rawPost(raw, url, headers, more, text, signal, Math.max(1, deadline - Date.now())).catch(
-          (second: unknown) => {
-            throw second instanceof RawResetBeforeResponse ? second.cause : second;
-          },
-        );
-      }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(`keep-alive post: unsupported protocol '${url.protocol}' (http: or https: only)`);
     }
-    const body = Buffer.from(text, "utf8");
-    const all = { ...headers, ...more, "content-length": String(body.byteLength) };
-    const request: Attempt = {
-      url,
-      method: "POST",
-      headers: all,
-      body,
-      signal,
-      agent: agents[url.protocol as "http:"],
-    };
     const deadline = Date.now() + timeoutMs;
+    const attempt = (ms: number) =>
+      posts.send(url, headers, more, text, signal, ms, () => new PostTimeout(timeoutMs), onAbortOf);
     try {
-      return await sendBuffered(request, timeoutMs);
+      return await attempt(timeoutMs);
     } catch (err) {
-      if (!(err instanceof ResetBeforeResponse)) throw err;
+      if (!(err instanceof ResetBeforeAnswer)) throw err;
+      // The one retry, as fetch's (see above); a second failure goes to the caller as it is.
       signal.throwIfAborted();
-      return sendBuffered(request, Math.max(1, deadline - Date.now())).catch((second: unknown) => {
-        throw second instanceof ResetBeforeResponse ? second.cause : second;
+      return attempt(Math.max(1, deadline - Date.now())).catch((second: unknown) => {
+        throw second instanceof ResetBeforeAnswer ? second.cause : second;
       });
     }
   };
@@ -165,7 +137,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     fetch,
     post,
     close() {
-      raw?.close();
+      posts.close();
       agents["http:"].destroy();
       agents["https:"].destroy();
     },
@@ -329,78 +301,6 @@ function send({ url, method, headers, body, signal, agent }: Attempt): Promise<R
     });
     if (body !== undefined) req.end(body);
     else req.end();
-  });
-}
-
-/** `send` for `post`: the same request, its answer collected into a string. */
-function sendBuffered(
-  { url, headers, body, signal, agent }: Attempt,
-  timeoutMs: number,
-): Promise<PostAnswer> {
-  return new Promise<PostAnswer>((resolve, reject) => {
-    const lib = url.protocol === "https:" ? https : http;
-    const req = lib.request({
-      agent,
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-      port: url.port || undefined,
-      path: url.pathname + url.search,
-      headers,
-      ...(url.username || url.password
-        ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` }
-        : {}),
-    });
-    let socket: Socket | undefined;
-    let bytesBefore = 0;
-    let responded = false;
-    let settled = false;
-    const finish = (err: unknown, answer?: PostAnswer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      done();
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      if (err !== undefined) reject(err);
-      else resolve(answer!);
-    };
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish(new PostTimeout(timeoutMs));
-    }, timeoutMs);
-    const done = signal
-      ? onAbortOf(signal, () => {
-          req.destroy();
-          finish(signal.reason);
-        })
-      : () => {};
-    req.on("socket", (s: Socket) => {
-      socket = s;
-      bytesBefore = s.bytesRead;
-    });
-    req.on("error", (err: NodeJS.ErrnoException) => {
-      const nothingRead = !responded && (socket === undefined || socket.bytesRead === bytesBefore);
-      finish(
-        req.reusedSocket && err.code === "ECONNRESET" && nothingRead ? new ResetBeforeResponse(err) : err,
-      );
-    });
-    req.on("response", (res: http.IncomingMessage) => {
-      responded = true;
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.once("end", () => {
-        const text =
-          chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-        const type = res.headers["content-type"];
-        finish(undefined, { status: res.statusCode ?? 0, contentType: type ?? "", text });
-      });
-      res.once("error", (err: Error) => finish(err));
-      res.once("close", () => {
-        if (!res.complete)
-          finish(Object.assign(new Error("the response was cut off"), { code: "ECONNRESET" }));
-      });
-    });
-    req.end(body);
   });
 }
 
