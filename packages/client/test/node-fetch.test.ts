@@ -379,7 +379,7 @@ describe("KeepAliveFetch.post (callToolDirect's)", () => {
     });
     expect(up.requests.map((r) => r.body).slice(3)).toEqual(['{"call":4}', '{"call":4}']);
     // An origin that never answered: its first request's reset is not retried.
-    const fresh = await upstream((req) => req.socket.resetAndDestroy());
+    const fresh = await upstream((req) => void req.socket.resetAndDestroy());
     await expect(postWhole(new URL(fresh.url), json, '{"call":1}', signal, 5_000)).rejects.toMatchObject({
       code: "ECONNRESET",
     });
