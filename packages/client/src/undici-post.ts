@@ -1,12 +1,5 @@
 import { Agent, type Dispatcher } from "undici";
-
-/** What `post` resolves with (node-fetch.ts re-exports it as `PostAnswer`). */
-export interface PostedAnswer {
-  status: number;
-  /** The Content-Type header ("" when absent). */
-  contentType: string;
-  text: string;
-}
+import type { PostAnswer } from "./node-fetch.js";
 
 /** A socket reset (or closed) before any byte of the answer, on an origin this pool had answered before. */
 export class ResetBeforeAnswer extends Error {
@@ -52,7 +45,7 @@ export class UndiciPost {
     timeoutMs: number,
     onTimeout: () => Error,
     onAbort: (signal: AbortSignal, fire: () => void) => () => void,
-  ): Promise<PostedAnswer> {
+  ): Promise<PostAnswer> {
     const origin = url.origin;
     const seen = this.#answered.has(origin);
     let all = more ? { ...headers, ...more } : headers;
@@ -60,7 +53,7 @@ export class UndiciPost {
       const auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       all = { ...all, authorization: `Basic ${Buffer.from(auth).toString("base64")}` };
     }
-    return new Promise<PostedAnswer>((resolve, reject) => {
+    return new Promise<PostAnswer>((resolve, reject) => {
       let abort: ((reason: Error) => void) | undefined;
       /** Why it was stopped here, before undici knew (it had not started the request yet). */
       let stopped: Error | undefined;

@@ -1139,8 +1139,8 @@ export class UpstreamClient {
     if ("url" in target) {
       this.#stdio = false;
       this.#http ??= createKeepAliveFetch();
-      // One headers object for every call (KeepAliveFetch.post keeps the request head made from it);
-      // Mcp-Name is each call's own.
+      // The headers every call sends; Mcp-Name is each call's own (post's `more`), so a configured
+      // one is dropped.
       const { "mcp-name": _name, ...configured } = lowerCased(target.headers ?? {});
       this.#direct = {
         url: new URL(target.url),
