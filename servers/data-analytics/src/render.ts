@@ -10,6 +10,26 @@ export function formatNumber(n: number): string {
   return String(Number(n.toPrecision(Math.min(15, Math.max(6, intDigits + 2)))));
 }
 
+/**
+ * Whether formatNumber leaves a non-integer's text (its String) as it is: written without an
+ * exponent, with no more significant digits than formatNumber keeps. A scan of the text, where
+ * formatNumber costs a logarithm and two conversions, on every floating-point cell of a table.
+ */
+function shortEnough(text: string): boolean {
+  if (text.includes("e")) return false;
+  const dot = text.indexOf(".");
+  if (dot === -1) return false;
+  const sign = text.charCodeAt(0) === 45 ? 1 : 0; // "-"
+  const whole = dot - sign;
+  if (whole === 1 && text.charCodeAt(sign) === 48) {
+    // Under 1: the zeros after the point are not significant; formatNumber keeps 6 digits.
+    let i = dot + 1;
+    while (i < text.length && text.charCodeAt(i) === 48) i++;
+    return text.length - i <= 6;
+  }
+  return whole + (text.length - dot - 1) <= Math.min(15, Math.max(6, whole + 2));
+}
+
 /** Column types whose values are exact (integers, DECIMAL, PostgreSQL numeric): printed in full. */
 const EXACT_TYPE =
   /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|DECIMAL.*|smallint|integer|bigint|numeric)$/;
@@ -18,9 +38,11 @@ const EXACT_TYPE =
 function cellText(v: Cell | undefined, type: string | undefined): [string, boolean] {
   if (v === null || v === undefined) return ["NULL", false];
   if (typeof v === "number") {
-    if (Number.isInteger(v) || (type !== undefined && EXACT_TYPE.test(type))) return [String(v), false];
+    const text = String(v);
+    if (Number.isInteger(v) || (type !== undefined && EXACT_TYPE.test(type)) || shortEnough(text))
+      return [text, false];
     const shown = formatNumber(v);
-    return shown === String(v) ? [shown, false] : [`~${shown}`, true];
+    return shown === text ? [shown, false] : [`~${shown}`, true];
   }
   if (typeof v === "string") return [v, false];
   return [JSON.stringify(v), false];
@@ -32,7 +54,8 @@ function cellText(v: Cell | undefined, type: string | undefined): [string, boole
  * says so (the structured result keeps every digit).
  */
 export function markdownTable(columns: { name: string; type?: string }[], rows: Cell[][]): string {
-  const esc = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const esc = (s: string) =>
+    s.includes("|") || s.includes("\n") ? s.replaceAll("|", "\\|").replaceAll("\n", " ") : s;
   const head = `| ${columns.map((c) => esc(c.type ? `${c.name} (${c.type})` : c.name)).join(" | ")} |`;
   const rule = `|${columns.map(() => "---").join("|")}|`;
   let rounded = false;
@@ -70,6 +93,12 @@ export function capBytes(
   maxBytes: number,
 ): { rows: Cell[][]; cut: boolean; shortened: boolean } {
   const cellCap = cellCapOf(maxBytes);
+  // The usual page, one that fits whole with no long cell, is measured once and kept as it is.
+  if (!rows.some((row) => row.some((v) => typeof v === "string" && v.length > cellCap))) {
+    // The rows' JSON sizes add up to the array's less its brackets and commas.
+    const size = Buffer.byteLength(JSON.stringify(rows)) - 1 - Math.max(1, rows.length);
+    if (size <= maxBytes) return { rows, cut: false, shortened: false };
+  }
   let used = 0;
   let shortened = false;
   const out: Cell[][] = [];
