@@ -435,12 +435,13 @@ export class UpstreamClient {
    * `RelistenPolicy`); once reopened, one tasks/get gives the state it may have missed. When it
    * cannot be reopened within the policy's tries, or the upstream no longer knows the task,
    * following ends: `onTask` gets the task's state from one last tasks/get when the upstream
-   * answers it, and nothing more (tasks/get still answers the caller).
+   * answers it, and nothing more (tasks/get still answers the caller); `onStop` is then called
+   * unless that state was the terminal one.
    */
   async followTask(
     taskId: string,
     onTask: (task: Record<string, unknown>) => void,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; onStop?: () => void } = {},
   ): Promise<(() => Promise<void>) | undefined> {
     const client = this.#client;
     if (!client || !this.runsTasks) return undefined;
@@ -514,6 +515,7 @@ export class UpstreamClient {
         );
         if (outcome === "gave up") await catchUp();
         unfollow();
+        if (!finished && !ended) options.onStop?.();
       });
     };
     keep(subscription);

@@ -514,14 +514,19 @@ export interface ForwardTasks<Deps = any> {
    * task's id calls this with the routed id; `onTask` is given the task each time its status
    * changes (its current state first), as tasks/get returns it (the kit puts the caller's id in).
    * Resolves, once following, with what ends it (the listen stream ended), or undefined when the
-   * task cannot be followed (the listen then leaves it out of its acknowledged `taskIds`). Without
-   * it, listens leave forwarded tasks out and callers poll.
+   * task cannot be followed (the listen then leaves it out of its acknowledged `taskIds`). Call
+   * `lost` when following ends before the task's terminal status reached `onTask` (the caller's
+   * access was taken, the task's server forgot it or could not be reached again): the kit then
+   * closes the caller's listen with its result, so the caller polls tasks/get or listens again
+   * instead of waiting for a status that will not come. Without `follow`, listens leave forwarded
+   * tasks out and callers poll.
    */
   follow?(
     deps: Deps,
     taskId: string,
     ctx: ForwardTaskContext,
     onTask: (task: WireResult) => void,
+    lost: () => void,
   ): Promise<(() => void) | undefined>;
 }
 

@@ -72,18 +72,27 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
   cancel: (deps, routed, ctx) => forward(deps, "tasks/cancel", routed, ctx),
   // A listen naming the task follows it on the upstream's own listen stream: one listen request
   // (counted against the upstream's rate limit like a poll), then notifications at no cost.
-  async follow(deps, routed, ctx, onTask) {
+  async follow(deps, routed, ctx, onTask, lost) {
     const { upstream, id } = target(deps, routed, ctx);
     await upstream.admit();
-    let end = await upstream.followTask(id, onTask, { signal: ctx.signal });
-    if (!end) return undefined;
     let over = false;
+    let end: (() => Promise<void>) | undefined;
     const stop = () => {
       over = true;
       const current = end;
       end = undefined;
       void current?.().catch(() => {});
     };
+    // Following that ends before the terminal status (access taken, the upstream forgot the task,
+    // or its stream could not be reopened) closes the caller's listen, so the caller polls.
+    const lose = () => {
+      if (over) return;
+      stop();
+      lost();
+    };
+    const follow = { signal: ctx.signal, onStop: lose };
+    end = await upstream.followTask(id, onTask, follow);
+    if (!end) return undefined;
     const { name } = upstream;
     const log = deps.gateway.logger.child({ upstream: name, task: id });
     // A reload that replaces the upstream (a new URL, command, header or credential) retires the
@@ -98,7 +107,7 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
         log.info(
           "the gateway config replaced the task's upstream; following its task on the replacing connection",
         );
-        const again = await next.followTask(id, onTask, { signal: ctx.signal }).catch((err: unknown) => {
+        const again = await next.followTask(id, onTask, follow).catch((err: unknown) => {
           log.warn({ err }, "following the task on the replacing connection failed");
           return undefined;
         });
@@ -106,16 +115,18 @@ export const gatewayTasks: ForwardTasks<GatewayDeps> = {
         end = again;
         void previous?.().catch(() => {});
         if (over) stop();
-        else if (!again)
+        else if (!again) {
           log.warn("the replacing connection does not follow the task (down, or it does not know the task)");
+          lose();
+        }
       })();
     };
-    // A reload that takes the caller's access to the upstream (or removes it) ends the follow; its
-    // tasks/get then says the task's server is no longer one it serves.
+    // A reload that takes the caller's access to the upstream (or removes it) ends the follow and
+    // the caller's listen; its tasks/get then says the task's server is no longer one it serves.
     const unwatch = deps.gateway.watchAccess(
       name,
       () => deps.gateway.serves(name, ctx.principal),
-      stop,
+      lose,
       moved,
     );
     return () => {

@@ -223,7 +223,10 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       )) as { taskId: string; resultType: string };
       expect(created.resultType).toBe("task");
       const seen: Record<string, unknown>[] = [];
-      const end = await client.followTask(created.taskId, (task) => seen.push(task));
+      let stops = 0;
+      const end = await client.followTask(created.taskId, (task) => seen.push(task), {
+        onStop: () => stops++,
+      });
       expect(end).toBeDefined();
       await vi.waitFor(() => expect(seen.map((t) => t.status)).toContain("working"), { timeout: 10_000 });
       await upstream!.stop("SIGKILL");
@@ -231,6 +234,8 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
         timeout: 15_000,
       });
       expect(lines.join("")).toContain('"outcome":"gave up"');
+      // Told once, so a gateway closes its caller's listen instead of leaving it waiting.
+      await vi.waitFor(() => expect(stops).toBe(1), { timeout: 5_000 });
       // Back up: following has ended for good (nothing more arrives), but tasks/get answers.
       await startAgain();
       const count = seen.length;
@@ -241,6 +246,7 @@ describe.runIf(redisUp)("following through an upstream that restarts", () => {
       );
       expect(["working", "completed"]).toContain(task.status);
       expect(seen.length).toBe(count);
+      expect(stops).toBe(1);
       await client.taskRequest(
         "tasks/cancel",
         { taskId: created.taskId },

@@ -1,6 +1,6 @@
 // A config reload that takes a caller's access to an upstream ends what that caller follows there:
 // its 2026-07-28 listen stream naming the upstream's resource is closed (with the listen's result),
-// its 2025 session stops getting the resource's updates, and its task's status notifications stop,
+// its 2025 session stops getting the resource's updates, and its listen on a task there is closed (its result),
 // while another caller following the same resource is still told. Removing the upstream ends the
 // rest. The reload is the gateway's own: its config file rewritten, seen by its watcher. The kit
 // fixture is the upstream, on real HTTP on loopback; the callers are real SDK clients (and raw
@@ -88,6 +88,10 @@ async function listenToTasks(url: string, taskIds: string[], key: string) {
     get statuses() {
       return listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
     },
+    /** The listen's result, once the gateway has closed it. */
+    get result() {
+      return listen.messages.find((m) => "id" in m && "result" in m)?.result;
+    },
     close: listen.close,
   };
 }
@@ -144,8 +148,11 @@ it("ends a caller's follows of an upstream when a reload takes its access, and e
   for (const g of Object.values(got)) await g.until(UPDATED, EXPOSED, 10_000);
 
   // Bob loses every upstream.
+  expect(bobTasks.result).toBeUndefined();
   await reload(config(over.urls, "none"));
   expect(await Promise.race([bobClosed, sleep(5_000).then(() => "still open")])).toBe("graceful");
+  // His task listen is closed too, with its result, so he polls rather than waits for a status.
+  await vi.waitFor(() => expect(bobTasks.result?.resultType).toBe("complete"), { timeout: 5_000 });
   await announce(direct);
   await vi.waitFor(() => expect(got.admin.seen.filter((s) => s.method === UPDATED)).toHaveLength(2), {
     timeout: 10_000,
@@ -158,7 +165,7 @@ it("ends a caller's follows of an upstream when a reload takes its access, and e
   // Listening again is refused, as for any resource it may not see.
   await expect(bobModern.listen({ resourceSubscriptions: [EXPOSED] })).rejects.toThrow(/not found/);
 
-  // The task finishes upstream (asked there directly), and bob's listen is not told.
+  // The task finishes upstream (asked there directly), and bob's closed listen is not told.
   const upstreamId = Buffer.from(taskId.split(".")[1]!, "base64url").toString();
   await vi.waitFor(
     async () =>

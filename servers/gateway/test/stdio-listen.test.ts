@@ -2,7 +2,8 @@
 // built gateway bin is spawned and driven by the real SDK client (2026-07-28 lane) over real pipes;
 // its upstream is the kit fixture on real HTTP on loopback. A listen naming a resource gets the
 // upstream's updates under the gateway's URI; a listen naming a task the caller started gets its
-// status notifications under the gateway's task id, the terminal one with the result.
+// status notifications under the gateway's task id, the terminal one with the result. A reload
+// that removes the upstream closes both kinds of listen with their result.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -132,12 +133,23 @@ it("delivers a forwarded task's status notifications, the last one with its resu
 });
 
 // Last: it takes the upstream away.
-it("closes a listen whose resource's upstream a reload removed", async () => {
+it("closes the listens on a resource and on a task whose upstream a reload removed", async () => {
   const subscription = await gateway.client.listen({ resourceSubscriptions: [`fx+${WATCHED}`] });
   const closed = subscription.closed.then((how) => how);
+  // A task that would run on for a minute, followed on a listen of its own.
+  const created = (await gateway.client.callTool({
+    name: "fx__slow_compute",
+    arguments: { seconds: 60, label: "orphan" },
+  })) as { _meta?: Record<string, unknown> };
+  const taskId = (created._meta?.[CREATED] as { taskId: string }).taskId;
+  const taskListen = await gateway.client.listen({ taskIds: [taskId] } as never);
+  const taskClosed = taskListen.closed.then((how) => how);
+  await vi.waitFor(() => expect(statuses.some((t) => t.taskId === taskId)).toBe(true), { timeout: 10_000 });
   // The gateway reloads its config file when it changes.
   writeFileSync(config, "upstreams: {}\n");
   expect(await Promise.race([closed, sleep(10_000).then(() => "still open")])).toBe("graceful");
+  // The task's status will not come through the gateway any more: its listen ends (its result).
+  expect(await Promise.race([taskClosed, sleep(10_000).then(() => "still open")])).toBe("graceful");
   await expect(gateway.client.listen({ resourceSubscriptions: [`fx+${WATCHED}`] })).rejects.toThrow(
     /not found/,
   );

@@ -99,6 +99,8 @@ export function withTaskListen(rt: Runtime, sdkFetch: Fetch): TaskListenFetch {
     };
     const closeGracefully = () => finish(true);
     open.add(closeGracefully);
+    // A forwarded task no longer followed ends the stream with its result: the caller polls or listens again.
+    listen.whenLost(closeGracefully);
     const pump = async () => {
       const decoder = new TextDecoder();
       let buffer = "";

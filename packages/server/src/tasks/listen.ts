@@ -5,6 +5,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { ForwardTasks } from "../define.js";
+import { closingMeta } from "../http/listen-follow.js";
 import { principalFromAuthInfo } from "../principal.js";
 import { RpcError } from "../rpc-error.js";
 import { openTaskId, taskOwnerKey } from "./forwarded.js";
@@ -72,6 +73,9 @@ export class TaskListen {
 
   /** What ends following the forwarded tasks among them (the forward definition's `follow`). */
   readonly #forwarded: (() => void)[];
+  /** A forwarded task could no longer be followed: the serving entry ends the listen once started. */
+  #lost = false;
+  #onLost: (() => void) | undefined;
 
   private constructor(initial: Record<string, unknown>[], forwarded: Map<string, () => void>) {
     this.#initial = initial;
@@ -116,6 +120,7 @@ export class TaskListen {
       else early.push(event.task);
     });
     const forwarded = new Map<string, () => void>();
+    let lostEarly = false;
     try {
       const found = await Promise.all([...wanted].map((id) => rt.tasks.peek(id, owner)));
       const own = found.filter((t): t is Record<string, unknown> => t !== undefined);
@@ -127,11 +132,21 @@ export class TaskListen {
         const others = [...wanted].filter((id) => !known.has(id));
         await Promise.all(
           others.map(async (id) => {
-            const end = await followForwarded(rt, follow, id, auth, (task) => {
-              const sealed = { ...task, taskId: id };
-              if (listen) listen.#receive(sealed);
-              else early.push(sealed);
-            });
+            const end = await followForwarded(
+              rt,
+              follow,
+              id,
+              auth,
+              (task) => {
+                const sealed = { ...task, taskId: id };
+                if (listen) listen.#receive(sealed);
+                else early.push(sealed);
+              },
+              () => {
+                if (listen) listen.#lose();
+                else lostEarly = true;
+              },
+            );
             if (end) forwarded.set(id, end);
           }),
         );
@@ -143,6 +158,7 @@ export class TaskListen {
       throw err;
     }
     listen.#unsubscribe = unsubscribe;
+    listen.#lost = lostEarly;
     const honored = new Set(listen.taskIds);
     for (const task of early) if (honored.has(task.taskId as string)) listen.#receive(task);
     if (honored.size === 0) listen.close();
@@ -158,6 +174,21 @@ export class TaskListen {
     const buffered = this.#buffered ?? [];
     this.#buffered = undefined;
     for (const task of buffered) this.#deliver(task);
+    if (this.#lost) this.#onLost?.();
+  }
+
+  /**
+   * What the serving entry does when a forwarded task among these can no longer be followed: end
+   * the listen with its result (so the caller polls or listens again). Runs once started.
+   */
+  whenLost(end: () => void): void {
+    this.#onLost = end;
+  }
+
+  #lose(): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    if (this.#send) this.#onLost?.();
   }
 
   close(): void {
@@ -201,6 +232,7 @@ async function followForwarded(
   sealed: string,
   auth: AuthInfo | undefined,
   onTask: (task: Record<string, unknown>) => void,
+  lost: () => void,
 ): Promise<(() => void) | undefined> {
   const routed = openTaskId(rt, sealed, taskOwnerKey(auth));
   if (routed === undefined) return undefined;
@@ -210,7 +242,7 @@ async function followForwarded(
     signal: new AbortController().signal,
   };
   try {
-    return await follow(deps, routed, ctx, onTask);
+    return await follow(deps, routed, ctx, onTask, lost);
   } catch (err) {
     rt.logger.debug({ err }, "a forwarded task could not be followed; the listen leaves it out");
     return undefined;
@@ -242,6 +274,19 @@ export function serveTaskListensOnPipe(rt: Runtime, wire: Transport): () => void
       if (listen && acknowledges(message, id)) {
         pending.delete(id as string | number);
         active.set(id as string | number, listen);
+        // A forwarded task no longer followed: the listen is closed, as the entry closes one (its
+        // result), and the entry's router forgets it (a cancellation only the entry sees).
+        listen.whenLost(() => {
+          if (active.get(id as string | number) !== listen) return;
+          void wire
+            .send({
+              jsonrpc: "2.0",
+              id: id as string | number,
+              result: { resultType: "complete", _meta: closingMeta(rt, id as string | number) },
+            })
+            .catch(() => {});
+          onmessage?.({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id } });
+        });
         await send(withTaskIds(message, listen.taskIds), options);
         listen.start(id as string | number, notify);
         return;
