@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ToolshedError, type ErrorCode } from "@toolshed/server";
+import type { IndexColumns } from "./pg-index-candidates.js";
 
 /** Longer than any honest statement takes to parse (a hostile 100 KB one: about 0.6 s). */
 const CHECK_TIMEOUT_MS = 5_000;
@@ -20,7 +21,7 @@ function workerEntry(): string {
 }
 
 interface Pending {
-  resolve(): void;
+  resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -40,15 +41,24 @@ export class PgGuardThread {
 
   constructor(private readonly checkTimeoutMs = CHECK_TIMEOUT_MS) {}
 
-  check(sql: string): Promise<void> {
+  async check(sql: string): Promise<void> {
+    await this.ask(sql);
+  }
+
+  /** Checks `sql` as check() does, then reads where an index could serve it (pg-index-candidates.ts). */
+  async indexColumns(sql: string): Promise<IndexColumns> {
+    return (await this.ask(sql, "columns")) as IndexColumns;
+  }
+
+  private ask(sql: string, op?: "columns"): Promise<unknown> {
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const timer = this.ready
         ? this.deadline(id, worker)
         : setTimeout(() => this.restart(worker), START_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, sql });
+      worker.postMessage({ id, sql, ...(op ? { op } : {}) });
     });
   }
 
@@ -73,35 +83,39 @@ export class PgGuardThread {
     // An idle worker must not keep the process alive; a pending check's timer does meanwhile.
     worker.unref();
     this.ready = false;
-    worker.on("message", (answer: { id?: number; ready?: true; code?: ErrorCode; message?: string }) => {
-      if (answer.ready) {
-        if (this.worker !== worker) return;
-        // The checks waiting for the parser get their deadline now.
-        this.ready = true;
-        for (const [id, p] of this.pending) {
-          clearTimeout(p.timer);
-          p.timer = this.deadline(id, worker);
+    worker.on(
+      "message",
+      (answer: { id?: number; ready?: true; code?: ErrorCode; message?: string; value?: unknown }) => {
+        if (answer.ready) {
+          if (this.worker !== worker) return;
+          // The checks waiting for the parser get their deadline now.
+          this.ready = true;
+          for (const [id, p] of this.pending) {
+            clearTimeout(p.timer);
+            p.timer = this.deadline(id, worker);
+          }
+          return;
         }
-        return;
-      }
-      if (answer.id === undefined) return;
-      this.settle(
-        answer.id,
-        answer.message ? new ToolshedError(answer.code ?? "internal", answer.message) : undefined,
-      );
-    });
+        if (answer.id === undefined) return;
+        this.settle(
+          answer.id,
+          answer.message ? new ToolshedError(answer.code ?? "internal", answer.message) : undefined,
+          answer.value,
+        );
+      },
+    );
     worker.on("error", () => this.restart(worker));
     worker.on("exit", () => this.restart(worker));
     return worker;
   }
 
-  private settle(id: number, error: Error | undefined): void {
+  private settle(id: number, error: Error | undefined, value?: unknown): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     clearTimeout(p.timer);
     if (error) p.reject(error);
-    else p.resolve();
+    else p.resolve(value);
   }
 
   /** Ends `worker` and fails the checks it still held (they may be retried). */

@@ -1,5 +1,6 @@
 import { ToolshedError } from "@toolshed/server";
 import type { RunOptions } from "./engine.js";
+import type { IndexColumns } from "./pg-index-candidates.js";
 import type { PostgresEngine, SessionStatement } from "./postgres-engine.js";
 
 /** Access methods HypoPG can simulate (1.3 refuses gist and gin, saying so). */
@@ -91,21 +92,7 @@ export async function explainHypothetical(
     const hypopg = await hypopgSchema(statement);
     await statement(`SELECT ${hypopg}.hypopg_reset()`);
     const without = await explain(statement, sql);
-    const created: { name: string; definition: string; estimatedBytes: number }[] = [];
-    for (const [i, index] of indexes.entries()) {
-      const [schema, table] = tables[i]!;
-      const { rows } = await statement(CREATE_SQL(hypopg), [
-        schema,
-        table,
-        index.method ?? "btree",
-        index.columns,
-        index.include ?? [],
-        ...predicate(index.where ?? [], i),
-      ]);
-      const [name, definition, bytes] = rows[0] ?? [];
-      if (typeof name !== "string") throw new Error(`HypoPG did not create hypothetical index ${i + 1}`);
-      created.push({ name, definition: String(definition), estimatedBytes: Number(bytes) });
-    }
+    const created = await createAll(statement, hypopg, indexes, tables);
     const withThem = await explain(statement, sql);
     await statement(`SELECT ${hypopg}.hypopg_reset()`);
     return {
@@ -114,6 +101,171 @@ export async function explainHypothetical(
       indexes: created.map((c) => ({ ...c, used: withThem.indexNames.has(c.name) })),
     };
   });
+}
+
+/** Creates the hypothetical indexes, in order, on tables already split (splitTable). */
+async function createAll(
+  statement: SessionStatement,
+  hypopg: string,
+  indexes: HypotheticalIndex[],
+  tables: [string | null, string][],
+): Promise<{ name: string; definition: string; estimatedBytes: number }[]> {
+  const created: { name: string; definition: string; estimatedBytes: number }[] = [];
+  for (const [i, index] of indexes.entries()) {
+    const [schema, table] = tables[i]!;
+    const { rows } = await statement(CREATE_SQL(hypopg), [
+      schema,
+      table,
+      index.method ?? "btree",
+      index.columns,
+      index.include ?? [],
+      ...predicate(index.where ?? [], i),
+    ]);
+    const [name, definition, bytes] = rows[0] ?? [];
+    if (typeof name !== "string") throw new Error(`HypoPG did not create hypothetical index ${i + 1}`);
+    created.push({ name, definition: String(definition), estimatedBytes: Number(bytes) });
+  }
+  return created;
+}
+
+/** The most candidate indexes advice tries one by one, and the most it recommends together. */
+export const MAX_CANDIDATES = 16;
+export const MAX_ADVISED = 3;
+/** An index is advised only when it lowers the planner's estimated cost by at least this share. */
+export const ADVICE_GAIN = 0.1;
+
+/** Index advice: the explain comparison for the indexes chosen, and how many candidates were tried. */
+export interface IndexAdvice extends HypotheticalExplain {
+  tried: number;
+}
+
+/**
+ * Index advice on HypoPG: candidate btree indexes from the columns the statement filters, joins,
+ * groups and sorts on (read off PostgreSQL's parse tree, pg-index-candidates.ts; one per column,
+ * and per table its equality columns followed by one range or sort column), each tried alone as a
+ * hypothetical index; the one the planner likes best is kept, and others are added while each
+ * lowers the estimate by ADVICE_GAIN more beside those kept, up to MAX_ADVISED. Only tables (and materialized views)
+ * of the allowed schemas are considered. Nothing is built: the plans are the planner's estimates.
+ */
+export async function adviseIndexes(
+  engine: PostgresEngine,
+  sql: string,
+  found: IndexColumns,
+  options: Pick<RunOptions, "signal" | "timeoutMs">,
+): Promise<IndexAdvice> {
+  return engine.session({ ...options, discardAfterError: true }, async (statement) => {
+    const hypopg = await hypopgSchema(statement);
+    await statement(`SELECT ${hypopg}.hypopg_reset()`);
+    const candidates = await candidateIndexes(statement, engine.schemas, found);
+    const without = await explain(statement, sql);
+    const costWith = async (indexes: Candidate[]) => {
+      const created = await createAll(
+        statement,
+        hypopg,
+        indexes,
+        indexes.map((i) => i.at),
+      );
+      const plan = await explain(statement, sql);
+      await statement(`SELECT ${hypopg}.hypopg_reset()`);
+      return { plan, created, used: created.every((c) => plan.indexNames.has(c.name)) };
+    };
+    // Each alone first; the best one the planner uses and that lowers the estimate is kept. Then
+    // the others, best first, each kept when it lowers the estimate again beside those kept (an
+    // index may pay only beside another: a join's inner side once its outer side is cheap).
+    const alone: { index: Candidate; cost: number; used: boolean }[] = [];
+    for (const index of candidates) {
+      const tried = await costWith([index]);
+      alone.push({ index, cost: tried.plan.totalCost, used: tried.used });
+    }
+    alone.sort((a, b) => a.cost - b.cost);
+    const first = alone.find((a) => a.used);
+    const chosen: Candidate[] = [];
+    let cost = without.totalCost;
+    if (first && first.cost <= cost * (1 - ADVICE_GAIN)) {
+      chosen.push(first.index);
+      cost = first.cost;
+      for (const next of alone) {
+        if (chosen.length >= MAX_ADVISED) break;
+        if (next === first) continue;
+        const tried = await costWith([...chosen, next.index]);
+        if (tried.used && tried.plan.totalCost <= cost * (1 - ADVICE_GAIN)) {
+          chosen.push(next.index);
+          cost = tried.plan.totalCost;
+        }
+      }
+    }
+    const final = chosen.length ? await costWith(chosen) : { plan: without, created: [] };
+    return {
+      without: { plan: without.plan, totalCost: without.totalCost },
+      with: { plan: final.plan.plan, totalCost: final.plan.totalCost },
+      indexes: final.created.map((c) => ({ ...c, used: final.plan.indexNames.has(c.name) })),
+      tried: candidates.length,
+    };
+  });
+}
+
+/** A candidate index, with its table's schema and name as found in the catalog. */
+type Candidate = HypotheticalIndex & { at: [string, string] };
+
+/**
+ * The candidate indexes of `found`, on the real tables it names: each table looked up on the
+ * session's search path (or in its schema) with its columns, so an unqualified column goes to the
+ * one table of its SELECT that has it, and CTE names, views and functions drop out.
+ */
+async function candidateIndexes(
+  statement: SessionStatement,
+  schemas: string[],
+  found: IndexColumns,
+): Promise<Candidate[]> {
+  const real = await Promise.all(
+    found.tables.map(async (t) => {
+      const { rows } = await statement(
+        `SELECT n.nspname::text, c.relname::text,
+                array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'm') AND c.oid = to_regclass(CASE WHEN $1::text IS NULL THEN format('%I', $2::text) ELSE format('%I.%I', $1::text, $2::text) END)`,
+        [t.schema ?? null, t.name],
+      );
+      const [schema, name, columns] = rows[0] ?? [];
+      if (typeof schema !== "string" || !schemas.includes(schema)) return undefined;
+      return {
+        table: `${schema}.${String(name)}`,
+        at: [schema, String(name)] as [string, string],
+        columns: new Set(columns as string[]),
+      };
+    }),
+  );
+  /** Per table, where it is and its columns by use, in the order the statement uses them. */
+  const byTable = new Map<string, { at: [string, string]; uses: Map<string, Set<string>> }>();
+  for (const ref of found.columns) {
+    const owners = ref.tables.map((i) => real[i]).filter((t) => t?.columns.has(ref.column));
+    if (owners.length !== 1) continue;
+    const owner = owners[0]!;
+    const entry = byTable.get(owner.table) ?? { at: owner.at, uses: new Map<string, Set<string>>() };
+    byTable.set(owner.table, entry);
+    const uses = entry.uses;
+    const columns = uses.get(ref.use) ?? new Set<string>();
+    uses.set(ref.use, columns);
+    columns.add(ref.column);
+  }
+  const candidates: Candidate[] = [];
+  const keys = new Set<string>();
+  const add = (table: string, at: [string, string], columns: string[]) => {
+    const key = `${table}(${columns.join(",")})`;
+    if (keys.has(key) || candidates.length >= MAX_CANDIDATES) return;
+    keys.add(key);
+    candidates.push({ table, at, columns });
+  };
+  for (const [table, { at, uses }] of byTable) {
+    const equality = [...(uses.get("equality") ?? [])];
+    const then = [...(uses.get("range") ?? []), ...(uses.get("order") ?? [])].filter(
+      (c) => !equality.includes(c),
+    );
+    if (equality.length && then.length) add(table, at, [...equality.slice(0, 2), then[0]!]);
+    if (equality.length > 1) add(table, at, equality.slice(0, 3));
+    for (const columns of uses.values()) for (const column of columns) add(table, at, [column]);
+  }
+  return candidates;
 }
 
 /** A partial index's terms as three parallel arrays (column, operator, literal) for CREATE_SQL. */

@@ -14,6 +14,7 @@ import {
   type SqlShape,
 } from "./engine.js";
 import { PgGuardThread } from "./pg-guard-thread.js";
+import type { IndexColumns } from "./pg-index-candidates.js";
 import { requireReadOnlyRole } from "./pg-role.js";
 import { quoteIdent } from "./sql.js";
 
@@ -241,6 +242,11 @@ export class PostgresEngine implements Engine {
   async checkReadOnly(sql: string): Promise<SqlShape> {
     await this.guard.check(sql);
     return {}; // results are read through a cursor whatever their shape
+  }
+
+  /** Checks `sql` as checkReadOnly does, and reads where an index could serve it (for index advice). */
+  indexColumns(sql: string): Promise<IndexColumns> {
+    return this.guard.indexColumns(sql);
   }
 
   async query(sql: string, options: RunOptions & { maxRows: number }): Promise<QueryResult> {

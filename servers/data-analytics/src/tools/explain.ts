@@ -2,8 +2,10 @@ import { ToolshedError, z } from "@toolshed/server";
 import { defineTool } from "../deps.js";
 import { asText, engineMessage } from "../engine/engine.js";
 import {
+  adviseIndexes,
   explainHypothetical,
   HYPOTHETICAL_METHODS,
+  MAX_ADVISED,
   PREDICATE_OPS,
   type HypotheticalExplain,
 } from "../engine/pg-hypothetical.js";
@@ -52,6 +54,12 @@ const input = z.object({
     .describe(
       "PostgreSQL with HypoPG only: indexes that do not exist, which the planner considers as if they did (nothing is built).",
     ),
+  adviseIndexes: z
+    .boolean()
+    .default(false)
+    .describe(
+      "PostgreSQL with HypoPG only: find indexes that would speed this statement up. The server tries btree indexes on the columns it filters, joins, groups and sorts on, as hypothetical indexes, and returns the ones the planner would use and that lower its estimate. Nothing is built. Not with analyze or hypotheticalIndexes.",
+    ),
 });
 
 const output = z.object({
@@ -72,9 +80,13 @@ const output = z.object({
         }),
       ),
       advice: z.string(),
+      candidatesTried: z
+        .number()
+        .optional()
+        .describe("With adviseIndexes: how many candidate indexes were tried; `indexes` are those advised."),
     })
     .optional()
-    .describe("When hypotheticalIndexes were given."),
+    .describe("When hypotheticalIndexes were given, or adviseIndexes asked."),
 });
 type ExplainOutput = z.output<typeof output>;
 
@@ -85,7 +97,7 @@ export const explainTool = defineTool({
   name: "explain",
   title: "Explain a query's plan",
   description:
-    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. On PostgreSQL with HypoPG, hypotheticalIndexes tells whether indexes would help before anyone builds them: plan and estimated cost without and with them, and which the planner used. Example: { sql: 'SELECT * FROM orders WHERE customer_id = 42', hypotheticalIndexes: [{ table: 'orders', columns: ['customer_id'] }] }.",
+    "Shows how the engine would run a read-only statement (its query plan: scans, joins, filters, estimated rows), checked by the same rules as query; with analyze: true it also runs it and reports actual times and rows. On DuckDB the plan is DuckDB's EXPLAIN; on PostgreSQL, EXPLAIN inside a READ ONLY transaction. On PostgreSQL with HypoPG, hypotheticalIndexes tells whether indexes would help before anyone builds them: plan and estimated cost without and with them, and which the planner used; adviseIndexes: true finds such indexes itself. Example: { sql: 'SELECT * FROM orders WHERE customer_id = 42', hypotheticalIndexes: [{ table: 'orders', columns: ['customer_id'] }] }.",
   input,
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -93,7 +105,7 @@ export const explainTool = defineTool({
     r.hypothetical
       ? renderHypothetical(r.plan, r.hypothetical)
       : `${r.analyzed ? "EXPLAIN ANALYZE" : "EXPLAIN"} on ${r.engine}:\n\n\`\`\`\n${r.plan}\n\`\`\``,
-  handler: async ({ sql, analyze, hypotheticalIndexes }, ctx) => {
+  handler: async ({ sql, analyze, hypotheticalIndexes, adviseIndexes: advice }, ctx) => {
     const { engine } = ctx.deps;
     const keyword = analyze ? "EXPLAIN ANALYZE" : "EXPLAIN";
     if (/^\s*explain\b/i.test(sql)) {
@@ -103,6 +115,42 @@ export const explainTool = defineTool({
       );
     }
     const options = { signal: ctx.signal, timeoutMs: ctx.config.queryTimeoutMs };
+    if (advice) {
+      if (engine.kind !== "postgres") {
+        throw new ToolshedError(
+          "invalid_input",
+          "index advice is a PostgreSQL feature (hypothetical indexes, by the HypoPG extension); on DuckDB, call explain without adviseIndexes and read the plan.",
+        );
+      }
+      if (analyze || hypotheticalIndexes) {
+        throw new ToolshedError(
+          "invalid_input",
+          "adviseIndexes finds the indexes itself: pass it alone (without analyze or hypotheticalIndexes).",
+        );
+      }
+      const pg = engine as PostgresEngine;
+      const found = await pg.indexColumns(sql);
+      let result;
+      try {
+        result = await adviseIndexes(pg, bare(sql), found, options);
+      } catch (e) {
+        if (e instanceof ToolshedError) throw e;
+        throw new ToolshedError("invalid_input", `explain failed: ${engineMessage(e)}`);
+      }
+      return {
+        engine: engine.kind,
+        analyzed: false,
+        plan: result.with.plan,
+        hypothetical: {
+          planWithout: result.without.plan,
+          totalCostWithout: result.without.totalCost,
+          totalCostWith: result.with.totalCost,
+          indexes: result.indexes,
+          advice: adviceOf(result),
+          candidatesTried: result.tried,
+        },
+      };
+    }
     if (hypotheticalIndexes) {
       if (engine.kind !== "postgres") {
         throw new ToolshedError(
@@ -158,6 +206,23 @@ export const explainTool = defineTool({
     return { engine: engine.kind, analyzed: analyze, plan };
   },
 });
+
+/** What index advice found: the indexes worth building, or why there are none. */
+function adviceOf(r: HypotheticalExplain & { tried: number }): string {
+  if (r.tried === 0) {
+    return "This statement filters, joins, groups or sorts on no column of a table here (or only on expressions), so there is no index to try. Indexes help WHERE, JOIN and ORDER BY on plain columns.";
+  }
+  if (r.indexes.length === 0) {
+    return `None of the ${r.tried} candidate indexes tried (btree, on the columns it filters, joins, groups and sorts on) lowers the planner's estimate by 10% or more: the statement is served as well as indexes can serve it, or it reads most of its tables anyway. Existing indexes already count.`;
+  }
+  const before = r.without.totalCost;
+  const after = r.with.totalCost;
+  const lower = before > 0 ? Math.round((100 * (before - after)) / before) : 0;
+  return (
+    `Build ${r.indexes.length === 1 ? "this index" : `these ${r.indexes.length} indexes`} (the best of ${r.tried} tried, at most ${MAX_ADVISED}): ${r.indexes.map((i) => `${i.definition} (about ${megabytes(i.estimatedBytes)})`).join("; ")}. ` +
+    `The planner's estimated cost falls from ${before} to ${after} (${lower}% lower). These are estimates: after building, check with explain analyze: true, and weigh each index's cost on writes.`
+  );
+}
 
 /** What the comparison suggests: the used indexes worth building, or that none would help. */
 function advise(r: HypotheticalExplain): string {
