@@ -54,6 +54,13 @@ describe("where a statement could use an index, from PostgreSQL's parse tree", (
     const uses = found.columns.map((c) => `${found.tables[c.tables[0]!]!.name}.${c.column}:${c.use}`);
     expect(uses.sort()).toEqual(["orders.created_at:range", "refunds.order_id:equality"]);
   });
+
+  it("walks a long IN list and a long AND chain without overflowing", async () => {
+    const values = Array.from({ length: 150_000 }, (_, i) => i).join(",");
+    const ands = Array.from({ length: 5_000 }, (_, i) => `c${i} = ${i}`).join(" AND ");
+    const found = await columnsOf(`SELECT * FROM t WHERE id IN (${values}) AND ${ands}`);
+    expect(found.columns).toHaveLength(5_001);
+  });
 });
 
 describe.runIf(hypopgUp)("index advice on PostgreSQL with HypoPG", () => {

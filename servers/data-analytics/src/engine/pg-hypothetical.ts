@@ -217,24 +217,26 @@ async function candidateIndexes(
   schemas: string[],
   found: IndexColumns,
 ): Promise<Candidate[]> {
-  const real = await Promise.all(
-    found.tables.map(async (t) => {
-      const { rows } = await statement(
-        `SELECT n.nspname::text, c.relname::text,
-                array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'm') AND c.oid = to_regclass(CASE WHEN $1::text IS NULL THEN format('%I', $2::text) ELSE format('%I.%I', $1::text, $2::text) END)`,
-        [t.schema ?? null, t.name],
-      );
-      const [schema, name, columns] = rows[0] ?? [];
-      if (typeof schema !== "string" || !schemas.includes(schema)) return undefined;
-      return {
-        table: `${schema}.${String(name)}`,
-        at: [schema, String(name)] as [string, string],
-        columns: new Set(columns as string[]),
-      };
-    }),
+  // One query for every table named: its schema, name and columns, when it is a table or a
+  // materialized view (to_regclass finds an unqualified name on the session's search path).
+  const { rows } = await statement(
+    `SELECT w.i::int, n.nspname::text, c.relname::text,
+            array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(s, t, i)
+     JOIN pg_class c ON c.oid = to_regclass(CASE WHEN w.s IS NULL THEN format('%I', w.t) ELSE format('%I.%I', w.s, w.t) END)
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'm')`,
+    [found.tables.map((t) => t.schema ?? null), found.tables.map((t) => t.name)],
   );
+  const real: ({ table: string; at: [string, string]; columns: Set<string> } | undefined)[] = [];
+  for (const [i, schema, name, columns] of rows) {
+    if (typeof schema !== "string" || !schemas.includes(schema)) continue;
+    real[Number(i) - 1] = {
+      table: `${schema}.${String(name)}`,
+      at: [schema, String(name)],
+      columns: new Set(columns as string[]),
+    };
+  }
   /** Per table, where it is and its columns by use, in the order the statement uses them. */
   const byTable = new Map<string, { at: [string, string]; uses: Map<string, Set<string>> }>();
   for (const ref of found.columns) {

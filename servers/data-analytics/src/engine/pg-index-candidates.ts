@@ -67,7 +67,7 @@ export function indexColumns(root: unknown): IndexColumns {
     const stack = [value];
     while (stack.length) {
       const v = stack.pop();
-      if (Array.isArray(v)) stack.push(...(v as unknown[]));
+      if (Array.isArray(v)) for (const item of v as unknown[]) stack.push(item);
       else if (isNode(v)) {
         if (isNode(v.SelectStmt)) selects.push(v.SelectStmt);
         for (const child of Object.values(v)) if (typeof child === "object") stack.push(child);
@@ -114,7 +114,7 @@ export function indexColumns(root: unknown): IndexColumns {
         const v = stack.pop();
         if (!isNode(v)) continue;
         if (isNode(v.BoolExpr) && v.BoolExpr.boolop === "AND_EXPR") {
-          stack.push(...list(v.BoolExpr.args));
+          for (const arg of list(v.BoolExpr.args)) stack.push(arg);
         } else if (isNode(v.A_Expr)) {
           const expr = v.A_Expr;
           const left = column(expr.lexpr);
