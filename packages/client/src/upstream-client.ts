@@ -324,16 +324,19 @@ export class UpstreamClient {
 
   /**
    * tools/call as one JSON-RPC POST on the connection's keep-alive sockets, without the SDK's client
-   * (its request objects and result schemas): the envelope the SDK sends (this client's info, no
-   * capabilities, so the upstream asks nothing and runs no task), and the result checked shallowly
-   * (an object whose `content` is an array of typed blocks) instead of against the full schema.
-   * Errors, timeouts and cancellation end as `callTool`'s do. Only when `directCallable(name)`.
+   * (its request objects and result schemas): the envelope the SDK sends (this client's info, and as
+   * capabilities only `asks`, so the upstream runs no task and asks nothing unless the caller could
+   * answer), and the result checked shallowly (an object whose `content` is an array of typed
+   * blocks) instead of against the full schema. Undefined when, given `asks`, the upstream asked
+   * something (`input_required`): the call is to be made again where questions are relayed (the
+   * 2026-07-28 revision has the client retry such a request anyway). Errors, timeouts and
+   * cancellation end as `callTool`'s do. Only when `directCallable(name)`.
    */
   async callToolDirect(
     name: string,
     args: Record<string, unknown>,
-    options: { signal: AbortSignal },
-  ): Promise<CallToolResult> {
+    options: { signal: AbortSignal; asks?: Record<string, unknown> | undefined },
+  ): Promise<CallToolResult | undefined> {
     const direct = this.#direct;
     const http = this.#http;
     // What #forward does, in one async function (no closure and no second promise per call).
@@ -351,7 +354,7 @@ export class UpstreamClient {
           _meta: {
             [PROTOCOL_VERSION_META_KEY]: MODERN,
             [CLIENT_INFO_META_KEY]: this.#options.clientInfo ?? DEFAULT_CLIENT_INFO,
-            [CLIENT_CAPABILITIES_META_KEY]: {},
+            [CLIENT_CAPABILITIES_META_KEY]: options.asks ?? {},
           },
         },
       });
@@ -371,6 +374,10 @@ export class UpstreamClient {
       if (answer.status !== 200 || message?.id !== id || message.result === undefined) {
         throw new Error(`HTTP ${answer.status} from the upstream without a tools/call answer`);
       }
+      const r = message.result;
+      const asked =
+        typeof r === "object" && r !== null && "resultType" in r && r.resultType === "input_required";
+      if (asked && options.asks) return undefined;
       return withoutServerInfo(toolResult(this.name, message.result));
     } catch (err) {
       const late =

@@ -544,7 +544,20 @@ export interface FastToolCall {
    * call, so remove any listener added to it once the call is done.
    */
   readonly signal: AbortSignal;
+  /**
+   * The capabilities the caller declared that let a server ask it something (`elicitation`,
+   * `sampling`, `roots`), when it declared any. The lean path cannot relay a question: declare
+   * them upstream so the upstream may ask, and when it does (it answers `input_required`) resolve
+   * `USUAL_PATH`, and the kit answers the call the usual way, where questions are relayed.
+   */
+  readonly asks?: Record<string, unknown>;
 }
+
+/**
+ * What a lean call (`ForwardDefinition.fastCall`) resolves to when it must be answered the usual
+ * way after all (its upstream asked the caller something): nothing has been sent to the caller yet.
+ */
+export const USUAL_PATH: unique symbol = Symbol("toolshed.usualPath");
 
 /**
  * Tools, resources and prompts served from elsewhere and decided per request (the gateway): the kit
@@ -573,10 +586,13 @@ export interface ForwardDefinition<Deps = any> {
   /**
    * A lean path for a plain 2026-07-28 `tools/call` over HTTP (no progress, logs, tasks, questions
    * or trace context asked; see http/fast-call.ts): return undefined to have the call served the
-   * usual way, or the function that runs it (called once the kit's checks pass). The kit still does its per-call rate limit, deadline, cancellation, shutdown, metrics, spans and error
-   * mapping; a thrown error becomes the tool error result, as from `callTool`.
+   * usual way, or the function that runs it (called once the kit's checks pass). The kit still
+   * does its per-call rate limit, deadline, cancellation, shutdown, metrics, spans and error
+   * mapping; a thrown error becomes the tool error result, as from `callTool`. The function may
+   * resolve `USUAL_PATH` (see `FastToolCall.asks`): the call is then answered the usual way, and
+   * counts once more against the per-call rate limit there.
    */
-  fastCall?(deps: Deps, call: FastToolCall): (() => Promise<WireResult>) | undefined;
+  fastCall?(deps: Deps, call: FastToolCall): (() => Promise<WireResult | typeof USUAL_PATH>) | undefined;
   resources?: {
     list(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];
     templates(deps: Deps, ctx: ForwardContext): Promise<WireResult[]> | WireResult[];

@@ -16,6 +16,7 @@ export {
   reply,
   isReply,
   resolveDefinition,
+  USUAL_PATH,
 } from "./define.js";
 export type {
   AnyServerDefinition,

@@ -13,6 +13,7 @@ import {
   type ForwardDefinition,
   type WireResult,
   packageVersion,
+  USUAL_PATH,
 } from "@toolshed/server";
 import { accessFor, allows, canUse, exposedUri, missingFor, splitName, type Access } from "./catalog.js";
 import { emptyGatewayFile, gatewayConfigSchema, type GatewayConfig } from "./config.js";
@@ -225,9 +226,14 @@ function relayTo(ctx: ForwardContext): Relay | undefined {
  * The lean path of a plain tools/call (the kit's `fastCall`): a tool of the catalog the caller may
  * use, of a ready 2026-07-28 HTTP upstream, in all mode, not cached, posted to the upstream as one
  * JSON-RPC request (`callToolDirect`) after the same access and scope checks, under the upstream's
- * rate limit, its answer linked when too large. Everything else takes forwardCall.
+ * rate limit, its answer linked when too large. The caller's asking capabilities (elicitation,
+ * sampling, roots) go with it; when the upstream asks something, the call is made again on the
+ * usual path (USUAL_PATH), which relays the question. Everything else takes forwardCall.
  */
-function fastCall(deps: GatewayDeps, call: FastToolCall): (() => Promise<WireResult>) | undefined {
+function fastCall(
+  deps: GatewayDeps,
+  call: FastToolCall,
+): (() => Promise<WireResult | typeof USUAL_PATH>) | undefined {
   if (deps.mode !== "all") return undefined;
   const known = deps.gateway.catalog.tools.get(call.name);
   if (!known) return undefined;
@@ -240,7 +246,11 @@ function fastCall(deps: GatewayDeps, call: FastToolCall): (() => Promise<WireRes
   // No await where there is nothing to wait for: each costs a turn of the microtask queue per call.
   return async () => {
     if (upstream.limited) await upstream.admit();
-    const result = await upstream.callToolDirect(original, call.args, { signal: call.signal });
+    const result = await upstream.callToolDirect(original, call.args, {
+      signal: call.signal,
+      asks: call.asks,
+    });
+    if (!result) return USUAL_PATH;
     return deps.large.mayShrink(result) ? deps.large.shrink(result, call.name, call.principal?.id) : result;
   };
 }

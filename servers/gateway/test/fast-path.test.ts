@@ -51,7 +51,12 @@ let ids = 0;
 async function call(
   name: string,
   args: Record<string, unknown>,
-  options: { usual?: boolean; key?: string } = {},
+  options: {
+    usual?: boolean;
+    key?: string;
+    capabilities?: Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const id = ++ids;
   const res = await fetch(gw.url, {
@@ -71,10 +76,11 @@ async function call(
       params: {
         name,
         arguments: args,
+        ...options.extra,
         _meta: {
           "io.modelcontextprotocol/protocolVersion": "2026-07-28",
           "io.modelcontextprotocol/clientInfo": { name: "fast-path-test", version: "0" },
-          "io.modelcontextprotocol/clientCapabilities": {},
+          "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? {},
           ...(options.usual ? { traceparent: TRACEPARENT } : {}),
         },
       },
@@ -144,5 +150,91 @@ describe("a plain 2026-07-28 tools/call", () => {
       deps.gateway.catalog.tools.get("cached__echo")?.entry.annotations?.readOnlyHint !== true,
     );
     expect(taken("legacy__echo")).toBe(false);
+  });
+});
+
+describe("a tools/call from a caller that can be asked (elicitation, sampling, roots)", () => {
+  const ASKABLE = { elicitation: { form: {} }, sampling: {}, roots: { listChanged: true } };
+
+  /** Counts the lean posts to upstream fx (the real method, wrapped), and what they came back with. */
+  function countDirect() {
+    const fx = deps.gateway.upstreams.get("fx")!;
+    const real = fx.callToolDirect.bind(fx);
+    const seen: ("answered" | "asked")[] = [];
+    fx.callToolDirect = async (...args) => {
+      const r = await real(...args);
+      seen.push(r ? "answered" : "asked");
+      return r;
+    };
+    return { seen, restore: () => void delete (fx as { callToolDirect?: unknown }).callToolDirect };
+  }
+
+  it.each([
+    ["fx__echo", { message: "hi" }],
+    ["fx__fail", { mode: "not_found" }],
+    ["fx__greet", { name: "Ada" }],
+    ["fx__test_simple_text", {}],
+  ])("%s %j goes the lean way and answers as the usual one", async (name, args) => {
+    const count = countDirect();
+    try {
+      const lean = await call(name, args, { capabilities: ASKABLE });
+      expect(count.seen).toEqual(["answered"]);
+      const usual = await call(name, args, { capabilities: ASKABLE, usual: true });
+      expect(count.seen).toEqual(["answered"]);
+      expect(sameIds(lean)).toEqual(sameIds(usual));
+    } finally {
+      count.restore();
+    }
+  });
+
+  it("a question from the upstream sends the call the usual way, which relays it, and the answer completes it", async () => {
+    const count = countDirect();
+    try {
+      const asked = await call("fx__test_input_required_result_elicitation", {}, { capabilities: ASKABLE });
+      // Tried lean, the upstream asked, and the usual path made the call again and relayed it.
+      expect(count.seen).toEqual(["asked"]);
+      const result = asked.body.result as Record<string, unknown>;
+      expect(result.resultType).toBe("input_required");
+      const requests = result.inputRequests as Record<string, { method: string }>;
+      expect(Object.values(requests).map((r) => r.method)).toEqual(["elicitation/create"]);
+      const usual = await call(
+        "fx__test_input_required_result_elicitation",
+        {},
+        { capabilities: ASKABLE, usual: true },
+      );
+      const usualResult = usual.body.result as Record<string, unknown>;
+      expect(Object.keys(usualResult.inputRequests as object)).toEqual(Object.keys(requests));
+      // The caller answers under the key it was given, with the gateway's requestState.
+      const [key] = Object.keys(requests);
+      const done = await call(
+        "fx__test_input_required_result_elicitation",
+        {},
+        {
+          capabilities: ASKABLE,
+          extra: {
+            inputResponses: { [key!]: { action: "accept", content: { name: "Ada" } } },
+            requestState: result.requestState,
+          },
+        },
+      );
+      expect(JSON.stringify(done.body.result)).toContain("Hello, Ada!");
+    } finally {
+      count.restore();
+    }
+  });
+
+  it("a caller that declares the tasks extension still takes the usual way", async () => {
+    const count = countDirect();
+    try {
+      const r = await call(
+        "fx__echo",
+        { message: "t" },
+        { capabilities: { ...ASKABLE, extensions: { "io.modelcontextprotocol/tasks": {} } } },
+      );
+      expect(JSON.stringify(r.body.result)).toContain("t");
+      expect(count.seen).toEqual([]);
+    } finally {
+      count.restore();
+    }
   });
 });

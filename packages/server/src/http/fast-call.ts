@@ -9,12 +9,12 @@ import {
 } from "@modelcontextprotocol/server";
 import { ToolshedError, toToolResult, toToolshedError } from "@toolshed/errors";
 import { outcomeOf, recordRequest } from "../connection.js";
-import type { WireResult } from "../define.js";
+import { USUAL_PATH, type WireResult } from "../define.js";
 import { principalFromAuthInfo } from "../principal.js";
 import { readableError } from "../readable-error.js";
 import { RpcError } from "../rpc-error.js";
 import type { Runtime } from "../runtime.js";
-import { runInContext, startRequestSpan } from "../tracing.js";
+import { endRequestSpan, runInContext, startRequestSpan } from "../tracing.js";
 
 const VERSION = "2026-07-28";
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo";
@@ -24,14 +24,21 @@ const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
   CLIENT_INFO_META_KEY,
   CLIENT_CAPABILITIES_META_KEY,
 ]);
-/** Capabilities that change how a forwarded call is made (questions relayed, tasks): the usual path. */
-const RELAYED_CAPABILITIES = ["elicitation", "sampling", "roots", "extensions", "tasks"];
+/** Capabilities that change how a forwarded call is made (tasks, extensions): the usual path. */
+const USUAL_CAPABILITIES = ["extensions", "tasks"];
+/**
+ * Capabilities that let a server ask the caller something: the lean path passes them on
+ * (`FastToolCall.asks`) and takes the usual path when the upstream does ask.
+ */
+const ASKING_CAPABILITIES = ["elicitation", "sampling", "roots"];
 
 interface PlainCall {
   id: string | number;
   name: string;
   args: Record<string, unknown>;
   params: Record<string, unknown>;
+  /** The asking capabilities the caller declared, if any. */
+  asks?: Record<string, unknown>;
 }
 
 /**
@@ -58,9 +65,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * A 2026-07-28 `tools/call` that asks nothing beyond its result, with the headers the SDK's lane
  * checks agreeing with its body: no progress token, log level, trace context, task, request state
- * or input responses, and a client that declares no capability a forwarded call relays (elicitation,
- * sampling, roots, extensions). Anything else (or anything malformed) is undefined: the SDK's lane
- * answers it, errors included.
+ * or input responses, and a client that declares no extension or tasks capability (elicitation,
+ * sampling and roots are passed on as `asks`). Anything else (or anything malformed) is undefined:
+ * the SDK's lane answers it, errors included.
  */
 export function plainToolCall(req: IncomingMessage, body: unknown): PlainCall | undefined {
   if (!isPlainObject(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call") return undefined;
@@ -78,7 +85,9 @@ export function plainToolCall(req: IncomingMessage, body: unknown): PlainCall | 
   if (!isPlainObject(meta) || meta[PROTOCOL_VERSION_META_KEY] !== VERSION) return undefined;
   for (const key in meta) if (!ENVELOPE_KEYS.has(key)) return undefined;
   const caps = meta[CLIENT_CAPABILITIES_META_KEY];
-  if (!isPlainObject(caps) || RELAYED_CAPABILITIES.some((k) => k in caps)) return undefined;
+  if (!isPlainObject(caps) || USUAL_CAPABILITIES.some((k) => k in caps)) return undefined;
+  let asks: Record<string, unknown> | undefined;
+  for (const k of ASKING_CAPABILITIES) if (caps[k] !== undefined) (asks ??= {})[k] = caps[k];
   const info = meta[CLIENT_INFO_META_KEY];
   if (
     info !== undefined &&
@@ -91,7 +100,7 @@ export function plainToolCall(req: IncomingMessage, body: unknown): PlainCall | 
   const accept = h.accept ?? "";
   if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   if (!(h["content-type"] ?? "").startsWith("application/json")) return undefined;
-  return { id, name, args, params };
+  return { id, name, args, params, ...(asks ? { asks } : {}) };
 }
 
 /**
@@ -99,13 +108,15 @@ export function plainToolCall(req: IncomingMessage, body: unknown): PlainCall | 
  * the parsed body without building an SDK server for the request, when the definition's `fastCall`
  * takes it (undefined otherwise: the SDK's lane answers). What the usual path does per call is done
  * here too: the per-principal tool rate limit, the deadline, cancellation when the client goes away,
- * shutdown, metrics, spans and logs, the error mapping, and the answer's `serverInfo`.
+ * shutdown, metrics, spans and logs, the error mapping, and the answer's `serverInfo`. A run that
+ * resolves USUAL_PATH (its upstream asked the caller something) is answered by `usual`, the SDK's lane.
  */
 export function fastToolCall(
   rt: Runtime,
   req: IncomingMessage & { auth?: AuthInfo },
   res: ServerResponse,
   body: unknown,
+  usual: () => Promise<void>,
 ): Promise<void> | undefined {
   const forward = rt.def.forward;
   const deps = rt.openedDeps;
@@ -119,12 +130,13 @@ export function fastToolCall(
     args: call.args,
     principal,
     signal: controller.signal,
+    ...(call.asks ? { asks: call.asks } : {}),
   });
   if (!run) {
     giveBack(controller);
     return undefined;
   }
-  return serve(rt, req, res, call, run, controller);
+  return serve(rt, req, res, call, run, controller, usual);
 }
 
 async function serve(
@@ -132,8 +144,9 @@ async function serve(
   req: IncomingMessage & { auth?: AuthInfo },
   res: ServerResponse,
   call: PlainCall,
-  run: () => Promise<WireResult>,
+  run: () => Promise<WireResult | typeof USUAL_PATH>,
   controller: AbortController,
+  usual: () => Promise<void>,
 ): Promise<void> {
   const { id, name } = call;
   rt.requestStarted();
@@ -164,7 +177,7 @@ async function serve(
     );
     controller.abort(late);
   }, ms);
-  let message: JSONRPCMessage;
+  let message: JSONRPCMessage | undefined;
   try {
     const key = req.auth?.extra?.principalKey;
     if (rt.toolLimiter && typeof key === "string") {
@@ -178,7 +191,7 @@ async function serve(
       }
     }
     const result = await (traced.context ? runInContext(traced.context, run) : run());
-    message = { jsonrpc: "2.0", id, result: answered(rt, result) };
+    if (result !== USUAL_PATH) message = { jsonrpc: "2.0", id, result: answered(rt, result) };
   } catch (err) {
     message = errorAnswer(rt, id, name, err, late);
   } finally {
@@ -188,6 +201,12 @@ async function serve(
   finished = true;
   res.off("close", onClose);
   giveBack(controller);
+  if (message === undefined) {
+    // Not answered here: the usual path answers (and records) it; this try is not a request.
+    rt.requestFinished();
+    endRequestSpan(traced.span);
+    return res.destroyed ? undefined : usual();
+  }
   recordRequest(rt, recorded, outcomeOf(message), message);
   if (res.destroyed) return;
   const text = JSON.stringify(message);

@@ -58,7 +58,8 @@ export function createModernLane(rt: Runtime, maxBodyBytes: number): ModernLane 
         return Promise.resolve();
       }
       // A forwarding server's plain tools/call, without an SDK server for it (fast-call.ts).
-      return fastToolCall(rt, req, res, body) ?? answer(fetch, req, res, body, onerror);
+      const usual = () => answer(fetch, req, res, body, onerror);
+      return fastToolCall(rt, req, res, body, usual) ?? usual();
     },
     async close() {
       tasks.closeAll();
