@@ -130,26 +130,8 @@ export const explainTool = defineTool({
       }
       const pg = engine as PostgresEngine;
       const found = await pg.indexColumns(sql);
-      let result;
-      try {
-        result = await adviseIndexes(pg, bare(sql), found, options);
-      } catch (e) {
-        if (e instanceof ToolshedError) throw e;
-        throw new ToolshedError("invalid_input", `explain failed: ${engineMessage(e)}`);
-      }
-      return {
-        engine: engine.kind,
-        analyzed: false,
-        plan: result.with.plan,
-        hypothetical: {
-          planWithout: result.without.plan,
-          totalCostWithout: result.without.totalCost,
-          totalCostWith: result.with.totalCost,
-          indexes: result.indexes,
-          advice: adviceOf(result),
-          candidatesTried: result.tried,
-        },
-      };
+      const result = await planned(() => adviseIndexes(pg, bare(sql), found, options));
+      return compared(result, adviceOf(result), result.tried);
     }
     if (hypotheticalIndexes) {
       if (engine.kind !== "postgres") {
@@ -165,25 +147,10 @@ export const explainTool = defineTool({
         );
       }
       await engine.checkReadOnly(sql);
-      let result: HypotheticalExplain;
-      try {
-        result = await explainHypothetical(engine as PostgresEngine, bare(sql), hypotheticalIndexes, options);
-      } catch (e) {
-        if (e instanceof ToolshedError) throw e;
-        throw new ToolshedError("invalid_input", `explain failed: ${engineMessage(e)}`);
-      }
-      return {
-        engine: engine.kind,
-        analyzed: false,
-        plan: result.with.plan,
-        hypothetical: {
-          planWithout: result.without.plan,
-          totalCostWithout: result.without.totalCost,
-          totalCostWith: result.with.totalCost,
-          indexes: result.indexes,
-          advice: advise(result),
-        },
-      };
+      const result = await planned(() =>
+        explainHypothetical(engine as PostgresEngine, bare(sql), hypotheticalIndexes, options),
+      );
+      return compared(result, advise(result));
     }
     let plan: string;
     try {
@@ -206,6 +173,33 @@ export const explainTool = defineTool({
     return { engine: engine.kind, analyzed: analyze, plan };
   },
 });
+
+/** A plan comparison run on the engine; an engine error becomes invalid_input in its own words. */
+async function planned<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof ToolshedError) throw e;
+    throw new ToolshedError("invalid_input", `explain failed: ${engineMessage(e)}`);
+  }
+}
+
+/** The answer of a comparison without and with hypothetical indexes (PostgreSQL's). */
+function compared(r: HypotheticalExplain, advice: string, tried?: number): ExplainOutput {
+  return {
+    engine: "postgres",
+    analyzed: false,
+    plan: r.with.plan,
+    hypothetical: {
+      planWithout: r.without.plan,
+      totalCostWithout: r.without.totalCost,
+      totalCostWith: r.with.totalCost,
+      indexes: r.indexes,
+      advice,
+      ...(tried === undefined ? {} : { candidatesTried: tried }),
+    },
+  };
+}
 
 /** What index advice found: the indexes worth building, or why there are none. */
 function adviceOf(r: HypotheticalExplain & { tried: number }): string {
