@@ -77,9 +77,15 @@ describe.runIf(hypopgUp)("index advice on PostgreSQL with HypoPG", () => {
       `CREATE TABLE ${s}.customers AS SELECT g AS id, 'r' || (g % 50) AS region FROM generate_series(0, 4999) g`,
     );
     await db.admin.query(`CREATE VIEW ${s}.open_orders AS SELECT * FROM ${s}.orders WHERE status = 'open'`);
+    await db.admin.query(
+      `CREATE TABLE ${s}.docs AS SELECT g AS id, json_build_object('k', g) AS payload FROM generate_series(1, 20000) g`,
+    );
+    await db.admin.query(`VACUUM ANALYZE ${s}.docs`);
     await db.admin.query(`VACUUM ANALYZE ${s}.orders`);
     await db.admin.query(`VACUUM ANALYZE ${s}.customers`);
-    await db.admin.query(`GRANT SELECT ON ${s}.orders, ${s}.customers, ${s}.open_orders TO ${db.role}`);
+    await db.admin.query(
+      `GRANT SELECT ON ${s}.orders, ${s}.customers, ${s}.open_orders, ${s}.docs TO ${db.role}`,
+    );
     t = await client({ dataDir: data.dir, postgresUrl: db.url, postgresSchema: [db.schema] });
   });
   afterAll(async () => {
@@ -142,6 +148,21 @@ describe.runIf(hypopgUp)("index advice on PostgreSQL with HypoPG", () => {
     });
     expect(view.isError ?? false, view.text).toBe(false);
     expect(view.data.hypothetical.candidatesTried).toBe(0);
+  });
+
+  it("skips a column btree cannot index (json) and still advises the others", async () => {
+    const r = await call(t, "explain", {
+      sql: "SELECT id FROM docs WHERE payload IS NULL AND id = 5",
+      adviseIndexes: true,
+    });
+    expect(r.isError ?? false, r.text).toBe(false);
+    const h = r.data.hypothetical;
+    expect(h.indexes.map((i: { definition: string }) => i.definition)).toEqual([
+      expect.stringMatching(/^CREATE INDEX ON \w+\.docs USING btree \(id\)$/),
+    ]);
+    // The next call on the same pool still plans with no hypothetical index left over.
+    const after = await call(t, "explain", { sql: "SELECT id FROM docs WHERE id = 5" });
+    expect(after.data.plan).toMatch(/^Seq Scan on docs/);
   });
 
   it("refuses a write, analyze beside it, and hypothetical indexes beside it", async () => {

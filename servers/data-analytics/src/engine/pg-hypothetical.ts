@@ -144,7 +144,8 @@ export interface IndexAdvice extends HypotheticalExplain {
  * groups and sorts on (read off PostgreSQL's parse tree, pg-index-candidates.ts; one per column,
  * and per table its equality columns followed by one range or sort column), each tried alone as a
  * hypothetical index; the one the planner likes best is kept, and others are added while each
- * lowers the estimate by ADVICE_GAIN more beside those kept, up to MAX_ADVISED. Only tables (and materialized views)
+ * lowers the estimate by ADVICE_GAIN more beside those kept, up to MAX_ADVISED. A candidate HypoPG
+ * refuses (a column of a type btree cannot index, such as json) is skipped. Only tables (and materialized views)
  * of the allowed schemas are considered. Nothing is built: the plans are the planner's estimates.
  */
 export async function adviseIndexes(
@@ -158,13 +159,23 @@ export async function adviseIndexes(
     await statement(`SELECT ${hypopg}.hypopg_reset()`);
     const candidates = await candidateIndexes(statement, engine.schemas, found);
     const without = await explain(statement, sql);
+    /** The plan with `indexes`; undefined when HypoPG refuses one (a type without a btree operator class). */
     const costWith = async (indexes: Candidate[]) => {
-      const created = await createAll(
-        statement,
-        hypopg,
-        indexes,
-        indexes.map((i) => i.at),
-      );
+      await statement("SAVEPOINT toolshed_candidate");
+      let created: Awaited<ReturnType<typeof createAll>>;
+      try {
+        created = await createAll(
+          statement,
+          hypopg,
+          indexes,
+          indexes.map((i) => i.at),
+        );
+      } catch (e) {
+        if ((e as { code?: string }).code === "57014") throw e; // the time limit, or a cancel
+        await statement("ROLLBACK TO SAVEPOINT toolshed_candidate");
+        await statement(`SELECT ${hypopg}.hypopg_reset()`);
+        return undefined;
+      }
       const plan = await explain(statement, sql);
       await statement(`SELECT ${hypopg}.hypopg_reset()`);
       return { plan, created, used: created.every((c) => plan.indexNames.has(c.name)) };
@@ -175,7 +186,7 @@ export async function adviseIndexes(
     const alone: { index: Candidate; cost: number; used: boolean }[] = [];
     for (const index of candidates) {
       const tried = await costWith([index]);
-      alone.push({ index, cost: tried.plan.totalCost, used: tried.used });
+      if (tried) alone.push({ index, cost: tried.plan.totalCost, used: tried.used });
     }
     alone.sort((a, b) => a.cost - b.cost);
     const first = alone.find((a) => a.used);
@@ -188,13 +199,13 @@ export async function adviseIndexes(
         if (chosen.length >= MAX_ADVISED) break;
         if (next === first) continue;
         const tried = await costWith([...chosen, next.index]);
-        if (tried.used && tried.plan.totalCost <= cost * (1 - ADVICE_GAIN)) {
+        if (tried?.used && tried.plan.totalCost <= cost * (1 - ADVICE_GAIN)) {
           chosen.push(next.index);
           cost = tried.plan.totalCost;
         }
       }
     }
-    const final = chosen.length ? await costWith(chosen) : { plan: without, created: [] };
+    const final = (chosen.length ? await costWith(chosen) : undefined) ?? { plan: without, created: [] };
     return {
       without: { plan: without.plan, totalCost: without.totalCost },
       with: { plan: final.plan.plan, totalCost: final.plan.totalCost },
