@@ -1,6 +1,5 @@
 import { parentPort } from "node:worker_threads";
 import { ToolshedError } from "@toolshed/server";
-import { parse } from "libpg-query";
 import { checkPostgresSelect } from "./pg-guard.js";
 import { indexColumns } from "./pg-index-candidates.js";
 
@@ -10,9 +9,7 @@ import { indexColumns } from "./pg-index-candidates.js";
 // With `op: "columns"`, a statement that passes is answered with where an index could serve it.
 parentPort?.on("message", (request: { id: number; sql: string; op?: "columns" }) => {
   void checkPostgresSelect(request.sql)
-    .then(async () =>
-      request.op === "columns" ? indexColumns((await parse(request.sql)).stmts?.[0]?.stmt) : undefined,
-    )
+    .then((root) => (request.op === "columns" ? indexColumns(root) : undefined))
     .then(
       (value) => parentPort?.postMessage({ id: request.id, value }),
       (e: unknown) =>

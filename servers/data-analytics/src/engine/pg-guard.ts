@@ -136,8 +136,9 @@ async function parseSql(sql: string): Promise<ParseResult> {
  * The parser folds unquoted names and unquotes quoted ones, so `"pg_sleep"(1)` is `pg_sleep`; a
  * schema other than pg_catalog is refused. The engine then sends the statement alone over the
  * extended query protocol, in a READ ONLY transaction with timeouts, as a role checked at start-up.
+ * Returns the statement's parse tree (`{ SelectStmt: … }`), for what else reads it (index advice).
  */
-export async function checkPostgresSelect(sql: string): Promise<void> {
+export async function checkPostgresSelect(sql: string): Promise<Record<string, unknown>> {
   const stmts = (await parseSql(sql)).stmts ?? [];
   if (stmts.length === 0) throw refuse("empty SQL (nothing but comments or semicolons)");
   if (stmts.length > 1) throw refuse(`send one statement at a time: this SQL holds ${stmts.length}`);
@@ -158,4 +159,5 @@ export async function checkPostgresSelect(sql: string): Promise<void> {
       }
     }
   }
+  return root;
 }
