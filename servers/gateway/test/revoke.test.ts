@@ -74,17 +74,19 @@ async function rpc(url: string, method: string, params: Record<string, unknown>,
 
 /** A raw listen naming `taskIds` as `key`: its task status notifications as they come. */
 async function listenToTasks(url: string, taskIds: string[], key: string) {
+  const id = nextId++;
   const listen = await modernListen(
     url,
     { taskIds },
     {
-      id: nextId++,
+      id,
       capabilities: CAPABILITIES,
       clientName: CLIENT,
       headers: { authorization: `Bearer ${key}` },
     },
   );
   return {
+    id,
     get statuses() {
       return listen.messages.filter((m) => m.method === "notifications/tasks").map((m) => m.params!);
     },
@@ -153,6 +155,15 @@ it("ends a caller's follows of an upstream when a reload takes its access, and e
   expect(await Promise.race([bobClosed, sleep(5_000).then(() => "still open")])).toBe("graceful");
   // His task listen is closed too, with its result, so he polls rather than waits for a status.
   await vi.waitFor(() => expect(bobTasks.result?.resultType).toBe("complete"), { timeout: 5_000 });
+  // As every listen's result: its subscription id and the gateway's identity.
+  expect(bobTasks.result?._meta).toEqual({
+    "io.modelcontextprotocol/subscriptionId": bobTasks.id,
+    "io.modelcontextprotocol/serverInfo": {
+      name: "gateway",
+      version: expect.any(String),
+      title: "Toolshed gateway",
+    },
+  });
   await announce(direct);
   await vi.waitFor(() => expect(got.admin.seen.filter((s) => s.method === UPDATED)).toHaveLength(2), {
     timeout: 10_000,

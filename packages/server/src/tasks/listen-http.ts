@@ -1,10 +1,9 @@
 import {
-  SERVER_INFO_META_KEY,
-  SUBSCRIPTION_ID_META_KEY,
   type JSONRPCMessage,
   type JSONRPCNotification,
   type McpHandlerRequestOptions,
 } from "@modelcontextprotocol/server";
+import { closingMeta } from "../http/listen-follow.js";
 import { RpcError } from "../rpc-error.js";
 import type { Runtime } from "../runtime.js";
 import { principalFromAuthInfo } from "../principal.js";
@@ -29,8 +28,6 @@ export interface TaskListenFetch {
  */
 export function withTaskListen(rt: Runtime, sdkFetch: Fetch): TaskListenFetch {
   const open = new Set<() => void>();
-  const { name, version, title } = rt.def;
-  const serverInfo = { name, version, ...(title ? { title } : {}) };
 
   const fetch: Fetch = async (request, options) => {
     const body = options?.parsedBody;
@@ -80,10 +77,7 @@ export function withTaskListen(rt: Runtime, sdkFetch: Fetch): TaskListenFetch {
         writeMessage({
           jsonrpc: "2.0",
           id,
-          result: {
-            resultType: "complete",
-            _meta: { [SUBSCRIPTION_ID_META_KEY]: id, [SERVER_INFO_META_KEY]: serverInfo },
-          },
+          result: { resultType: "complete", _meta: closingMeta(rt, id) },
         });
       }
       closed = true;
