@@ -137,7 +137,7 @@ function section(report: Report<Plan, Samples>): string {
 }
 
 /** The figures a fuzz-only run must hold at zero. */
-const FUZZ_MUST_BE_ZERO = ["crashes", "unanswered_requests", "stdout_non_protocol_bytes"];
+const FUZZ_MUST_BE_ZERO = ["crashes", "unanswered_requests", "stdout_non_protocol_bytes", "fuzz_runs_short"];
 
 function fuzzSection(report: Report<Plan, Samples>): string {
   return [

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { figuresOf } from "../src/reliability/run.js";
 import { TARGETS } from "../src/reliability/targets.js";
 
 const run = promisify(execFile);
@@ -79,27 +80,71 @@ describe("pnpm reliability --smoke", () => {
 // The test line runs `--fuzz` at the full count (100,000 messages a transport a server) on every
 // server; here, its smoke on one server (scripts/test-summary.mjs checks the full run covered them all).
 describe("pnpm reliability --fuzz --smoke", () => {
-  it("fuzzes the named server over both transports and nothing else, all zero", async () => {
+  it("fuzzes the named servers over both transports, two runs at a time in worker threads, and nothing else, all zero", async () => {
     const out = await mkdtemp(join(tmpdir(), "toolshed-fuzz-"));
     try {
-      await run(process.execPath, [cli, "--fuzz", "--smoke", "--servers", "everything", "--out", out], {
-        timeout: 60_000,
-      });
+      const { stderr } = await run(
+        process.execPath,
+        [cli, "--fuzz", "--smoke", "--servers", "everything,example-api", "--out", out],
+        { timeout: 90_000 },
+      );
       const result = JSON.parse(await readFile(join(out, "results", "reliability-fuzz.json"), "utf8"));
-      expect(result.samples.fuzz.map((f: { target: string }) => f.target)).toEqual([
-        "everything",
-        "everything",
-      ]);
+      // Run two at a time (HTTP first), reported in the servers' order, stdio before HTTP.
+      expect(
+        result.samples.fuzz.map((f: { target: string; transport: string }) => `${f.target} ${f.transport}`),
+      ).toEqual(["everything stdio", "everything http", "example-api stdio", "example-api http"]);
+      for (const f of result.samples.fuzz) {
+        expect(f.messages_planned).toBe(1000);
+        expect(f.messages_sent, `${f.target} ${f.transport}`).toBe(1000);
+      }
       expect(result.samples.load).toEqual([]);
       expect(result.samples.attacks).toEqual([]);
-      for (const name of ["crashes", "unanswered_requests", "stdout_non_protocol_bytes"]) {
+      for (const name of ["crashes", "unanswered_requests", "stdout_non_protocol_bytes", "fuzz_runs_short"]) {
         expect(result.figures[name], name).toBe(0);
+      }
+      // The workers' progress reaches the run's log: each run announced, then its figures.
+      for (const run of ["stdio everything", "http everything", "stdio example-api", "http example-api"]) {
+        expect(stderr).toContain(`fuzz ${run}: up to 1000 messages`);
+        expect(stderr).toMatch(new RegExp(`fuzz ${run}: 1000 messages in [\\d.]+ s, 0 unanswered`));
       }
       expect(await readFile(join(out, "RESULTS.md"), "utf8")).toContain("## reliability-fuzz:");
     } finally {
       await rm(out, { recursive: true, force: true });
     }
-  }, 70_000);
+  }, 100_000);
+
+  it("counts a run that stopped on its time bound short of its count, which fails a fuzz run", () => {
+    const run = (sent: number) => ({
+      transport: "http" as const,
+      target: "everything",
+      seed: 1,
+      messages_planned: 100,
+      messages_sent: sent,
+      bytes_sent: 0,
+      seconds: 1,
+      messages_per_s: sent,
+      requests_expecting_answer: 0,
+      unanswered_requests: 0,
+      posts_without_response: 0,
+      stdout_lines: 0,
+      stdout_non_protocol_bytes: 0,
+      crashes: 0,
+      exit_code: 0,
+      alive_after: true,
+      by_kind: {},
+      unanswered_examples: [],
+    });
+    const samples = {
+      targets: ["everything"],
+      fuzz: [run(100), run(99)],
+      load: [],
+      faults: [],
+      attacks: [],
+      soak: [],
+    };
+    expect(figuresOf(samples).fuzz_runs_short).toBe(1);
+    expect(figuresOf({ ...samples, fuzz: [run(100)] }).fuzz_runs_short).toBe(0);
+  });
 
   it("refuses --soak with --fuzz, saying why", async () => {
     const err = await run(process.execPath, [cli, "--fuzz", "--soak"]).catch((e: unknown) => e);

@@ -101,6 +101,7 @@ export async function fuzzHttp(
       transport: "http",
       target: target.name,
       seed: plan.seed,
+      messages_planned: plan.messages,
       messages_sent: sent,
       bytes_sent: bytes,
       seconds: Math.round(seconds * 100) / 100,

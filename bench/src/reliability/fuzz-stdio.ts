@@ -22,6 +22,8 @@ export interface FuzzResult {
   transport: "stdio" | "http";
   target: string;
   seed: number;
+  /** The count the plan asked for: a run that stopped on its time bound sent fewer. */
+  messages_planned: number;
   messages_sent: number;
   bytes_sent: number;
   seconds: number;
@@ -163,6 +165,7 @@ export async function fuzzStdio(target: ReliabilityTarget, plan: FuzzPlan): Prom
     transport: "stdio",
     target: target.name,
     seed: plan.seed,
+    messages_planned: plan.messages,
     messages_sent: sent,
     bytes_sent: bytes,
     seconds: Math.round(seconds * 100) / 100,

@@ -13,11 +13,12 @@ import { REPLICA_ATTACKS } from "./replica-attacks.js";
 import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
-/** Removed when the run exits, however it exits. */
+/** Removed when the run exits, however it exits (a fuzz worker thread removes its own: fuzz-worker.ts). */
 const tempDirs: string[] = [];
-process.once("exit", () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+process.once("exit", removeTempDirs);
 
 /** A new empty directory under the system temp dir, removed at exit. */
 export function tempDir(prefix: string): string {
