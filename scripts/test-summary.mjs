@@ -5,7 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 
 const read = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined);
+// The test line's two vitest runs: packages and servers two files at a time, then bench and deploy one at a time.
 const vitest = read(".test-results/vitest.json");
+const vitestSerial = read(".test-results/vitest-serial.json");
 // `pnpm test:template`, run on its own (its vitest root is turbo/generators; the test line writes here).
 const template = read(".test-results/template.json");
 const conformance = read(".test-results/conformance.json");
@@ -13,7 +15,7 @@ const fuzz = read(".test-results/reliability-fuzz/results/reliability-fuzz.json"
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const run of [vitest, template].filter(Boolean)) {
+for (const run of [vitest, vitestSerial, template].filter(Boolean)) {
   passed += run.numPassedTests;
   failed += run.numFailedTests;
   skipped += run.numPendingTests + run.numTodoTests;
