@@ -11,7 +11,9 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // Each file's nearest tsconfig.json (every linted file is in one). Faster here than the project
+      // service: `turbo run lint` 2 m 54 s against 3 m 7 s, data-analytics alone 11.4 s against 17 s.
+      parserOptions: { project: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // stdout is the protocol channel of a stdio server: log through @toolshed/logging.
