@@ -1,9 +1,10 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { figuresOf } from "../src/reliability/run.js";
@@ -113,6 +114,40 @@ describe("pnpm reliability --fuzz --smoke", () => {
     }
   }, 100_000);
 
+  it("stops the servers its worker threads started when it is stopped mid-run (SIGTERM)", async () => {
+    const out = await mkdtemp(join(tmpdir(), "toolshed-fuzz-"));
+    const child = spawn(
+      process.execPath,
+      [cli, "--fuzz", "--smoke", "--servers", "everything,example-api", "--out", out],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      // The two HTTP runs go first, each server a child of the run (started from a worker thread).
+      let servers: number[] = [];
+      for (let i = 0; i < 200 && servers.length < 2; i++) {
+        await sleep(50);
+        servers = childrenOf(child.pid!);
+      }
+      expect(servers.length, `the run's children; its stderr: ${stderr}`).toBe(2);
+      await sleep(300);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(143);
+      expect(stderr).toContain("bench: SIGTERM, stopping the servers");
+      let alive = servers;
+      for (let i = 0; i < 100 && alive.length; i++) {
+        await sleep(50);
+        alive = alive.filter(running);
+      }
+      expect(alive, "servers still running after the run was stopped").toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it("counts a run that stopped on its time bound short of its count, which fails a fuzz run", () => {
     const run = (sent: number) => ({
       transport: "http" as const,
@@ -176,3 +211,28 @@ describe("pnpm reliability --soak --smoke", () => {
     }
   }, 100_000);
 });
+
+/** The pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(pid);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** Whether a process still runs (a zombie, killed and waiting to be reaped, does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
