@@ -24,12 +24,22 @@ function testFiles(dir: string, except: Set<string> = new Set()): string[] {
   });
 }
 
-/** The vitest projects of the root config: name -> root folder. */
+/**
+ * The vitest projects of the root config, as a package's `test` script sees them: name -> root folder.
+ * The test line runs this file with TOOLSHED_TEST_FILES=serial, which narrows the config to bench and
+ * deploy; a package's script runs without it, so the config is read without it too.
+ */
 async function projects(): Promise<Map<string, string>> {
-  const mod = (await import(ROOT_CONFIG)) as {
-    default: { test: { projects: { test: { name: string; root: string } }[] } };
-  };
-  return new Map(mod.default.test.projects.map((p) => [p.test.name, p.test.root]));
+  const group = process.env.TOOLSHED_TEST_FILES;
+  delete process.env.TOOLSHED_TEST_FILES;
+  try {
+    const mod = (await import(ROOT_CONFIG)) as {
+      default: { test: { projects: { test: { name: string; root: string } }[] } };
+    };
+    return new Map(mod.default.test.projects.map((p) => [p.test.name, p.test.root]));
+  } finally {
+    if (group !== undefined) process.env.TOOLSHED_TEST_FILES = group;
+  }
 }
 
 /**
