@@ -84,6 +84,24 @@ describe("pnpm --filter <package> test", () => {
     expect(own.filter((f) => !runs.includes(f)).map((f) => relative(root, f))).toEqual([]);
   });
 
+  // The test line's typecheck and lint is `turbo run build check`, and turbo passes over a package without
+  // the script: one without `check` would never be typechecked or linted there.
+  it.each(packages)("%s has a check script: typecheck and lint through scripts/check.mjs", (dir) => {
+    const pkgDir = join(root, dir);
+    const scripts =
+      (JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { scripts?: Record<string, string> })
+        .scripts ?? {};
+    const m = /^node (\S+)((?: --ignore-pattern \S+)*)$/.exec(scripts.check ?? "");
+    expect(
+      m,
+      `"check": "${scripts.check}" is not: node <root>/scripts/check.mjs [--ignore-pattern <glob>]…`,
+    ).not.toBeNull();
+    expect(resolve(pkgDir, m![1]!)).toBe(join(root, "scripts/check.mjs"));
+    // The same files as its lint script.
+    expect(`eslint .${m![2]}`).toBe(scripts.lint);
+    expect(scripts.typecheck).toBe("tsc --noEmit");
+  });
+
   it("fails for a filter that matches no package", () => {
     const settings = parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")) as {
       failIfNoMatch?: boolean;

@@ -93,12 +93,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   ];
   const base = findUp(outDir, "tsconfig.base.json");
   const vitestConfig = base ? join(dirname(base), "vitest.config.ts") : undefined;
+  const checkScript = base ? join(dirname(base), "scripts/check.mjs") : undefined;
   const scaffold = scaffoldFiles(ctx, {
     documentPath: ctx.source,
     flags,
     tsconfigBase: base ? posix(relative(outDir, base)) : undefined,
     vitestConfig:
       vitestConfig && existsSync(vitestConfig) ? posix(relative(outDir, vitestConfig)) : undefined,
+    checkScript: checkScript && existsSync(checkScript) ? posix(relative(outDir, checkScript)) : undefined,
   });
   const scaffolded: string[] = [];
   const write = options.write !== false;

@@ -13,6 +13,8 @@ export interface ScaffoldOptions {
    * packages); none runs plain `vitest run`.
    */
   vitestConfig?: string | undefined;
+  /** The workspace's scripts/check.mjs (typecheck and lint in one process), from the server's folder. */
+  checkScript?: string | undefined;
 }
 
 const lit = (v: unknown) => JSON.stringify(v, null, 2);
@@ -52,6 +54,7 @@ export function scaffoldFiles(ctx: EmitContext, opts: ScaffoldOptions): Map<stri
         build: "tsc -p tsconfig.build.json",
         typecheck: "tsc --noEmit",
         lint: "eslint .",
+        ...(opts.checkScript ? { check: `node ${opts.checkScript}` } : {}),
         // `pnpm --filter <this package> test` runs this server's tests, never nothing.
         test: opts.vitestConfig
           ? `vitest run --config ${opts.vitestConfig} --project @toolshed/server-${name}`

@@ -92,6 +92,10 @@ describe("generating a server", () => {
     );
     expect(test, pkg.scripts.test).not.toBeNull();
     expect(resolve(tmp.dir, test![1]!)).toBe(resolve(import.meta.dirname, "../../../vitest.config.ts"));
+    // Typecheck and lint in one process, as the test line runs them (turbo run build check).
+    const check = /^node (\S+)$/.exec(pkg.scripts.check ?? "");
+    expect(check, pkg.scripts.check).not.toBeNull();
+    expect(resolve(tmp.dir, check![1]!)).toBe(resolve(import.meta.dirname, "../../../scripts/check.mjs"));
   });
 
   it("carries constraints, enums, formats, defaults and descriptions into the input schemas", () => {
