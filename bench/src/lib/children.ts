@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { BroadcastChannel, isMainThread } from "node:worker_threads";
 
 /**
  * Child processes the benchmark started, killed on every way out of it (normal end, thrown error,
@@ -9,30 +8,13 @@ import { BroadcastChannel, isMainThread } from "node:worker_threads";
 const live = new Set<number>();
 let installed = false;
 
-/**
- * A worker thread's children (reliability/fuzz-pool.ts) are tracked by the main thread as well: signals
- * and the process's exit reach only the main thread, so only it can kill them on the way out.
- */
-type ChildNews = { track: number } | { untrack: number };
-const news = new BroadcastChannel("toolshed-bench-children");
-news.unref();
-if (isMainThread) {
-  news.onmessage = (event) => {
-    const data = (event as { data: ChildNews }).data;
-    if ("track" in data) trackChild(data.track);
-    else untrackChild(data.untrack);
-  };
-}
-
 export function trackChild(pid: number): void {
   installHooks();
   live.add(pid);
-  if (!isMainThread) news.postMessage({ track: pid } satisfies ChildNews);
 }
 
 export function untrackChild(pid: number): void {
   live.delete(pid);
-  if (!isMainThread) news.postMessage({ untrack: pid } satisfies ChildNews);
 }
 
 function killAll(): void {

@@ -2,7 +2,6 @@ import type { Mode } from "../lib/cli.js";
 import { runAttacks, type AttackReport } from "./attacks.js";
 import { runFaults, type FaultResult } from "./faults.js";
 import { fuzzHttp } from "./fuzz-http.js";
-import { runFuzzPool } from "./fuzz-pool.js";
 import { fuzzStdio, type FuzzPlan, type FuzzResult } from "./fuzz-stdio.js";
 import { runLoad, type LoadPlan, type LoadResult } from "./load.js";
 import { runSoak, type SoakPlan, type SoakResult } from "./soak.js";
@@ -21,11 +20,6 @@ export interface Plan {
   concurrent?: boolean;
   /** Only the protocol fuzzing (`--fuzz`: what the test line runs at the full count). */
   fuzzOnly?: boolean;
-  /**
-   * With fuzzOnly: this many (server, transport) runs at a time, each in a worker thread of its own
-   * (fuzz-pool.ts). Unset: one after another in this thread.
-   */
-  fuzzAtOnce?: number;
   /** Only with --soak: the ten-minute run instead of everything else. */
   soak?: SoakPlan;
 }
@@ -79,18 +73,13 @@ export const PLANS: Record<Mode, Plan> = {
 export const FUZZ_PLANS: Record<Mode, Plan> = {
   full: {
     ...PLANS.full,
-    // Two runs at a time, each client in a worker thread of its own. An HTTP run alone takes about
-    // 100 s here (its server at a full core); beside another, about half as long again, so the time
-    // bound is wider than the one-at-a-time plan's. Every run must still reach the full count.
-    fuzz: { ...PLANS.full.fuzz, timeMs: 360_000 },
     fuzzOnly: true,
-    fuzzAtOnce: 2,
     faults: false,
     attacks: false,
     watchdogMs: 10 * 60_000 * PER_TARGET,
   },
   quick: { ...PLANS.quick, fuzzOnly: true, faults: false, attacks: false },
-  smoke: { ...PLANS.smoke, fuzzOnly: true, fuzzAtOnce: 2, faults: false, attacks: false },
+  smoke: { ...PLANS.smoke, fuzzOnly: true, faults: false, attacks: false },
 };
 
 /** `--soak`: ten minutes of load, sampled (the smoke variant is seconds, for the test). */
@@ -150,28 +139,6 @@ export async function runReliability(plan: Plan, log: (line: string) => void): P
     samples.soak.push(...(await Promise.all(TARGETS.map((target) => runSoak(target, soakPlan, log)))));
     return samples;
   }
-  const httpPlan = (fuzz: Plan["fuzz"]) => ({
-    ...fuzz,
-    concurrency: fuzz.httpConcurrency,
-    oversizedBytes: HTTP_BODY_CAP_BYTES + 1,
-  });
-  const stdioPlan = (fuzz: Plan["fuzz"]) => ({
-    ...fuzz,
-    concurrency: fuzz.httpConcurrency,
-    oversizedBytes: STDIO_BIG_LINE_BYTES,
-  });
-  const fuzzLine = (f: FuzzResult) =>
-    `fuzz ${f.transport} ${f.target}: ${f.messages_sent} messages in ${f.seconds} s, ${f.unanswered_requests} unanswered, ` +
-    `${f.crashes} crashes, ${f.stdout_non_protocol_bytes} non-protocol stdout bytes`;
-  if (plan.fuzzOnly && plan.fuzzAtOnce) {
-    const jobs = TARGETS.flatMap((target) => [
-      { target: target.name, transport: "stdio" as const, plan: stdioPlan(plan.fuzz) },
-      { target: target.name, transport: "http" as const, plan: httpPlan(plan.fuzz) },
-    ]);
-    samples.fuzz.push(...(await runFuzzPool(jobs, plan.fuzzAtOnce, log)));
-    for (const f of samples.fuzz) log(fuzzLine(f));
-    return samples;
-  }
   const one = async (target: ReliabilityTarget) => {
     const out: Pick<Samples, "fuzz" | "load" | "faults" | "attacks"> = {
       fuzz: [],
@@ -179,12 +146,17 @@ export async function runReliability(plan: Plan, log: (line: string) => void): P
       faults: [],
       attacks: [],
     };
-    const fuzz = plan.fuzz;
+    const fuzz = { ...plan.fuzz, concurrency: plan.fuzz.httpConcurrency };
     log(`fuzz stdio ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
-    out.fuzz.push(await fuzzStdio(target, stdioPlan(fuzz)));
+    out.fuzz.push(await fuzzStdio(target, { ...fuzz, oversizedBytes: STDIO_BIG_LINE_BYTES }));
     log(`fuzz http ${target.name}: up to ${fuzz.messages} messages, seed ${fuzz.seed}`);
-    out.fuzz.push(await fuzzHttp(target, httpPlan(fuzz), log));
-    for (const f of out.fuzz) log(fuzzLine(f));
+    out.fuzz.push(await fuzzHttp(target, { ...fuzz, oversizedBytes: HTTP_BODY_CAP_BYTES + 1 }, log));
+    for (const f of out.fuzz) {
+      log(
+        `fuzz ${f.transport} ${target.name}: ${f.messages_sent} messages in ${f.seconds} s, ${f.unanswered_requests} unanswered, ` +
+          `${f.crashes} crashes, ${f.stdout_non_protocol_bytes} non-protocol stdout bytes`,
+      );
+    }
     if (plan.fuzzOnly) return out;
     log(`load ${target.name}: ${plan.load.sessions} sessions for ${plan.load.durationMs / 1000} s`);
     const load = await runLoad(target, plan.load);

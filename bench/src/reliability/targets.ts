@@ -13,12 +13,11 @@ import { REPLICA_ATTACKS } from "./replica-attacks.js";
 import { vectorIngestAttacks } from "./vector-attacks.js";
 import { EMBEDDING_DIMENSION, SLOW_EMBEDDINGS, SLOW_FILES } from "./slow-loopback-servers.js";
 
-/** Removed when the run exits, however it exits (a fuzz worker thread removes its own: fuzz-worker.ts). */
+/** Removed when the run exits, however it exits. */
 const tempDirs: string[] = [];
-export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-process.once("exit", removeTempDirs);
+process.once("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** A new empty directory under the system temp dir, removed at exit. */
 export function tempDir(prefix: string): string {
