@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { procStat } from "../src/lib/children.js";
 import { figuresOf } from "../src/reliability/run.js";
 import { TARGETS } from "../src/reliability/targets.js";
 
@@ -117,11 +118,12 @@ describe("pnpm reliability --fuzz --smoke", () => {
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      // The stdio run's server, a child of the run.
+      // The HTTP run's server, a child of the run. (Not the stdio run's: that one would exit by itself
+      // when its stdin closed with the run, killed or not.)
       let servers: number[] = [];
-      for (let i = 0; i < 200 && servers.length < 1; i++) {
+      for (let i = 0; i < 400 && servers.length < 1; i++) {
         await sleep(50);
-        servers = childrenOf(child.pid!);
+        servers = childrenOf(child.pid!, "http");
       }
       expect(servers.length, `the run's children; its stderr: ${stderr}`).toBe(1);
       child.kill("SIGTERM");
@@ -203,14 +205,13 @@ describe("pnpm reliability --soak --smoke", () => {
   }, 100_000);
 });
 
-/** The pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
+/** The pids whose parent is `pid` and whose command line contains `arg` (Linux /proc). */
+function childrenOf(pid: number, arg: string): number[] {
   return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => /^\d+$/.test(name) && procStat(Number(name))?.[1] === String(pid))
     .filter((name) => {
       try {
-        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(pid);
+        return readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").includes(arg);
       } catch {
         return false; // gone meanwhile
       }
@@ -220,10 +221,6 @@ function childrenOf(pid: number): number[] {
 
 /** Whether a process still runs (a zombie, killed and waiting to be reaped, does not). */
 function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  const state = procStat(pid)?.[0];
+  return state !== undefined && state !== "Z";
 }

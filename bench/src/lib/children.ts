@@ -58,16 +58,25 @@ export function serverEnv(): Record<string, string> {
 
 let ticksPerSecond: number | undefined;
 
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined off Linux. */
-export function processCpuSeconds(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (which sits in parentheses and may contain
+ * spaces): [0] the state, [1] the parent's pid, [11] and [12] user and system ticks. Undefined when the
+ * process is gone, or off Linux.
+ */
+export function procStat(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
     return undefined;
   }
-  // Fields after the command name, which sits in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined off Linux. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const fields = procStat(pid);
+  if (!fields) return undefined;
   const ticks = Number(fields[11]) + Number(fields[12]);
   ticksPerSecond ??= clockTicks();
   return Number.isFinite(ticks) ? ticks / ticksPerSecond : undefined;
